@@ -1,0 +1,187 @@
+// Package store opens Qunke's database — an embedded SQLite file by default,
+// PostgreSQL when given a postgres:// URL — and applies the versioned,
+// embedded migrations. It keeps the few dialect differences in one place.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "modernc.org/sqlite"             // registers "sqlite" (pure Go, no cgo)
+)
+
+// Dialect names the SQL engine behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open database with its dialect. SQL written with $1 placeholders
+// runs on both engines.
+type DB struct {
+	*sql.DB
+	Dialect Dialect
+	// Source is the database location with any password removed, safe to log.
+	Source string
+	path   string // SQLite file path, "" for PostgreSQL
+}
+
+// Open opens the database at dsn: a file path (SQLite, created if missing) or
+// a postgres:// / postgresql:// URL. It does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if dsn == "" {
+		return nil, errors.New("store: empty database location (use --db FILE or --db postgres://...)")
+	}
+	if IsPostgres(dsn) {
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, dsn)
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL server.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	path = strings.TrimPrefix(path, "file:")
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("store: create folder for %s: %w", path, err)
+		}
+	}
+	// WAL lets readers run beside the single writer; synchronous=NORMAL is
+	// durable across process crashes in WAL mode (a power cut may lose the
+	// last transactions, never corrupt the file).
+	q := url.Values{}
+	for _, p := range []string{
+		"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)",
+		"foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)",
+	} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return &DB{DB: db, Dialect: SQLite, Source: path, path: path}, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	safe := redact(dsn)
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", safe, err)
+	}
+	db.SetMaxOpenConns(16)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect to %s: %w", safe, scrub(err, dsn))
+	}
+	return &DB{DB: db, Dialect: Postgres, Source: safe}, nil
+}
+
+// redact removes the password from a database URL.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://(unparseable URL)"
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// scrub makes sure an error message does not repeat the password.
+func scrub(err error, dsn string) error {
+	u, perr := url.Parse(dsn)
+	if perr != nil || u.User == nil {
+		return err
+	}
+	if pw, ok := u.User.Password(); ok && pw != "" && strings.Contains(err.Error(), pw) {
+		return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+	}
+	return err
+}
+
+// Path returns the SQLite file path, or "" for PostgreSQL.
+func (db *DB) Path() string { return db.path }
+
+// Size returns the bytes the database occupies on disk (SQLite: the file and
+// its WAL; PostgreSQL: pg_database_size).
+func (db *DB) Size(ctx context.Context) (int64, error) {
+	if db.Dialect == Postgres {
+		var n int64
+		err := db.QueryRowContext(ctx, `SELECT pg_database_size(current_database())`).Scan(&n)
+		return n, err
+	}
+	var total int64
+	for _, suffix := range []string{"", "-wal"} {
+		fi, err := os.Stat(db.path + suffix)
+		if err == nil {
+			total += fi.Size()
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return 0, err
+		}
+	}
+	return total, nil
+}
+
+// Checkpoint folds the SQLite WAL into the main file (no-op on PostgreSQL).
+func (db *DB) Checkpoint(ctx context.Context) error {
+	if db.Dialect != SQLite {
+		return nil
+	}
+	_, err := db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	return err
+}
+
+// InTx runs fn in one transaction, committing if it returns nil.
+func (db *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// ReadTx runs fn in a read-only transaction: every query in it sees the same
+// snapshot of the database.
+func (db *DB) ReadTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
