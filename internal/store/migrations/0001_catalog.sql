@@ -23,14 +23,17 @@ CREATE TABLE items (
 
 -- History: runs of one item's observations, change-only encoded (see
 -- internal/catalog/chunk.go). t0/t1 are the first and last observation times.
+-- A rowid table with a separate index packs these ~1 KB rows into pages far
+-- better than a WITHOUT ROWID table (measured: docs/BENCHMARKS.md).
 CREATE TABLE item_history (
+    id {{id}},
     item {{bigint}} NOT NULL REFERENCES items (id),
     t0 {{bigint}} NOT NULL,
     t1 {{bigint}} NOT NULL,
     n INTEGER NOT NULL,
     data {{blob}} NOT NULL,
-    PRIMARY KEY (item, t0)
-) {{without_rowid}};
+    UNIQUE (item, t0)
+);
 
 -- Observations accepted but not yet folded into item_history: one row per
 -- written batch. Readers merge them, so nothing is lost or hidden between an
