@@ -21,7 +21,8 @@ type CompactStats struct {
 	Unchanged    int // observations that repeated what was stored (re-imports)
 }
 
-func (a *CompactStats) add(b CompactStats) {
+// Add adds b to a.
+func (a *CompactStats) Add(b CompactStats) {
 	a.Frames += b.Frames
 	a.Observations += b.Observations
 	a.Items += b.Items
@@ -37,7 +38,7 @@ func (s *Store) Compact(ctx context.Context) (CompactStats, error) {
 	var total CompactStats
 	for {
 		st, err := s.compactOnce(ctx)
-		total.add(st)
+		total.Add(st)
 		if err != nil || st.Frames == 0 {
 			return total, err
 		}

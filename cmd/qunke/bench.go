@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qunke/qunke/internal/bench"
+)
+
+func newBenchCmd(_ *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "性能基准测试 (benchmarks; figures go to docs/BENCHMARKS.md)",
+	}
+	var cfg bench.IngestConfig
+	var cpuProfile string
+	ingest := &cobra.Command{
+		Use:   "ingest",
+		Short: "商品历史写入基准：群客 vs 逐条存储 (ingest the demo market: Qunke vs one row per observation)",
+		Long: `把演示市场写入一个新的嵌入式数据库，报告每秒写入的观测数和每条观测占用的磁盘字节；
+--naive 在同一次运行中用"每条观测一行、带索引"的朴素设计再写一遍作对比。数据库写在 --dir，不碰 --db。
+
+Ingest a demo market into a fresh embedded database and report observations/s and bytes on
+disk per observation; with --naive, also the naive design (one row per observation in an
+indexed table) in the same run. Databases are written under --dir, never to --db.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.Order != "feed" && cfg.Order != "backfill" {
+				return fmt.Errorf("--order %q: use feed or backfill", cfg.Order)
+			}
+			out := cmd.OutOrStdout()
+			cfg.Log = cmd.ErrOrStderr()
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
+			host, _ := os.Hostname()
+			fmt.Fprintf(out, "machine: %s, %s/%s, %d CPUs, %s\n", host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+			res, err := bench.Ingest(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "\n%d items x %d snapshots = %d observations, %s order (compact every %d)\n",
+				cfg.Items, cfg.Snapshots, res.Observations, cfg.Order, cfg.CompactEvery)
+			fmt.Fprintf(out, "%-28s %12s %14s %14s %10s\n", "design", "time", "obs/s", "bytes on disk", "bytes/obs")
+			row := func(name string, m bench.Measure) {
+				fmt.Fprintf(out, "%-28s %12s %14.0f %14d %10.2f\n", name, m.Elapsed.Round(time.Millisecond), m.ObsPerSec, m.Bytes, m.BytesPerObs)
+			}
+			row("qunke (change-only)", res.Qunke)
+			row("qunke after VACUUM", res.QunkeVacuum)
+			if cfg.Naive {
+				row("naive (row per observation)", res.Naive)
+				fmt.Fprintf(out, "qunke is %.1fx smaller (%.1fx after VACUUM) and %.1fx faster than naive\n",
+					res.Naive.BytesPerObs/res.Qunke.BytesPerObs, res.Naive.BytesPerObs/res.QunkeVacuum.BytesPerObs,
+					res.Qunke.ObsPerSec/res.Naive.ObsPerSec)
+			}
+			fmt.Fprintf(out, "price changes stored: %d (%.1f%% of observations)\n", res.PriceChanges,
+				100*float64(res.PriceChanges)/float64(res.Observations))
+			return nil
+		},
+	}
+	ingest.Flags().StringVar(&cfg.Dir, "dir", "bench-out", "写数据库的目录 (folder for the benchmark databases)")
+	ingest.Flags().IntVar(&cfg.Items, "items", 200000, "商品数 (items)")
+	ingest.Flags().IntVar(&cfg.Snapshots, "snapshots", 150, "每个商品的快照数 (snapshots per item, daily)")
+	ingest.Flags().Uint64Var(&cfg.Seed, "seed", 1, "随机种子 (seed)")
+	ingest.Flags().StringVar(&cfg.Order, "order", "feed", "feed: 每个快照一个事务 (one transaction per snapshot); backfill: 按商品 (item by item)")
+	ingest.Flags().IntVar(&cfg.CompactEvery, "compact-every", 16, "feed 顺序下每几个快照整理一次 (compact every N snapshots, feed order)")
+	ingest.Flags().BoolVar(&cfg.Naive, "naive", true, "同时测量朴素设计 (also measure the naive design)")
+	ingest.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写 CPU 剖析文件 (write a CPU profile to this file)")
+	cmd.AddCommand(ingest)
+	return cmd
+}

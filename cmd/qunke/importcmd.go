@@ -1,0 +1,152 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/catalog/feed"
+	"github.com/qunke/qunke/internal/catalog/load"
+)
+
+func newImportCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "import",
+		Short: "导入文件 (import files: product feeds)",
+	}
+	var at, platform string
+	var skipBad bool
+	items := &cobra.Command{
+		Use:   "items FILE...",
+		Short: "导入商品选品库文件 (import product feeds: dataoke, haodanku, Alimama, Qunke CSV/JSON/JSONL/XLSX)",
+		Long: `导入选品库下载的商品文件：大淘客、好单库、阿里妈妈物料搜索、群客自有列；CSV（UTF-8 或 GBK）、JSON、JSON Lines、XLSX。
+每个文件一个事务：有错误行时默认整个文件不导入并以非零状态退出；--skip-bad 导入正确的行，错误行连同原因写到同目录的 *.rejected.csv。
+重复导入同一文件不会改变数据。
+
+Import product feed files (dataoke, haodanku, Alimama material search, Qunke's own columns;
+CSV in UTF-8 or GBK, JSON, JSON Lines, XLSX). Each file is one transaction: by default a file
+with bad rows imports nothing and the command exits non-zero; --skip-bad imports the good rows
+and writes the bad ones, with reasons, to FILE.rejected.csv. Re-importing a file changes nothing.
+The snapshot time comes from the file's time column or --at. See docs/import.md.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			opt := load.Options{SkipBad: skipBad}
+			if at != "" {
+				t, err := parseTime(at)
+				if err != nil {
+					return fmt.Errorf("--at %q: %w", at, err)
+				}
+				opt.Feed.At = t.Unix()
+			}
+			if platform != "" {
+				p, ok := catalog.ParsePlatform(platform)
+				if !ok {
+					return fmt.Errorf("--platform %q: 未知平台，可用 taobao, tmall, jd, pdd (unknown platform)", platform)
+				}
+				opt.Feed.Platform = p
+			}
+			return runImportItems(cmd, g, files, opt)
+		},
+	}
+	items.Flags().StringVar(&at, "at", "", `快照时间，文件没有时间列时使用 (snapshot time when the file has none): "2026-11-25 10:00", RFC 3339 or unix seconds; Asia/Shanghai unless a zone is given`)
+	items.Flags().StringVar(&platform, "platform", "", "文件未注明平台时使用 (platform when rows do not say): taobao, tmall, jd, pdd")
+	items.Flags().BoolVar(&skipBad, "skip-bad", false, "导入正确的行，错误行写入 FILE.rejected.csv (import good rows, write bad ones beside the file)")
+	cmd.AddCommand(items)
+	return cmd
+}
+
+func runImportItems(cmd *cobra.Command, g *globals, files []string, opt load.Options) error {
+	ctx := cmd.Context()
+	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	db, err := g.openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s := catalog.NewStore(db)
+	start := time.Now()
+	var total load.Result
+	var failed int
+	for _, f := range files {
+		bar := newProgress(errOut, "导入 "+filepath.Base(f), true)
+		opt.Progress = bar.Update
+		res, err := load.File(ctx, s, f, opt)
+		bar.Finish()
+		total.Feed.Rows += res.Feed.Rows
+		total.Feed.Problems = append(total.Feed.Problems, res.Feed.Problems...)
+		total.Stats.ItemsNew += res.Stats.ItemsNew
+		total.Stats.ItemsUpdated += res.Stats.ItemsUpdated
+		total.Stats.Records += res.Stats.Records
+		switch {
+		case errors.Is(err, load.ErrBadRows):
+			failed++
+			printProblems(errOut, res.Feed.Problems)
+			fmt.Fprintf(errOut, "✗ %s: %d 行中 %d 行有错误，整个文件未导入；修正后重新导入，或用 --skip-bad 只导入正确的行。\n  (%d of %d rows are bad; nothing from this file was imported. Fix them, or use --skip-bad.)\n",
+				f, res.Feed.Rows, len(res.Feed.Problems), len(res.Feed.Problems), res.Feed.Rows)
+		case err != nil:
+			failed++
+			fmt.Fprintf(errOut, "✗ %s: %v\n", f, err)
+		default:
+			fmt.Fprintf(out, "✓ %s: %s, %s, %d 行 rows, 新商品 %d new items, 更新 %d updated\n",
+				f, res.Feed.Format, res.Feed.Encoding, res.Feed.Rows, res.Stats.ItemsNew, res.Stats.ItemsUpdated)
+			if res.RejectFile != "" {
+				printProblems(errOut, res.Feed.Problems)
+				fmt.Fprintf(errOut, "  跳过 %d 个错误行，已写入 (skipped %d bad rows, written to) %s\n", len(res.Feed.Problems), len(res.Feed.Problems), res.RejectFile)
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	pending, _ := s.PendingObservations(ctx)
+	bar := newProgress(errOut, "整理历史 (compacting history)", false)
+	bar.Update(0, pending)
+	cs, err := s.Compact(ctx)
+	bar.Update(int64(cs.Observations), pending)
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\n汇总 Summary: 新商品 %d new items · 更新 %d updated items · 读取观测 %d observations read · 存储变化 %d changes stored (%d 新时间点 new times, %d 价格变化 price changes) · 拒绝 %d rows rejected · 用时 %s elapsed\n",
+		total.Stats.ItemsNew, total.Stats.ItemsUpdated, total.Stats.Records, cs.NewTimes+cs.PriceChanges,
+		cs.NewTimes, cs.PriceChanges, len(total.Feed.Problems), time.Since(start).Round(time.Millisecond))
+	if failed > 0 {
+		return exitError{code: 2}
+	}
+	return nil
+}
+
+// printProblems lists the first problems and how many more there are.
+func printProblems(w io.Writer, ps []feed.Problem) {
+	const show = 20
+	for i, p := range ps {
+		if i == show {
+			fmt.Fprintf(w, "  …… 另有 %d 个错误 (and %d more)\n", len(ps)-show, len(ps)-show)
+			break
+		}
+		fmt.Fprintln(w, "  "+p.Error())
+	}
+}
+
+// parseTime reads a time as an operator writes it; zone-less times are Asia/Shanghai.
+func parseTime(s string) (time.Time, error) {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	var sec int64
+	if _, err := fmt.Sscanf(s, "%d", &sec); err == nil && fmt.Sprint(sec) == s && sec > 0 {
+		return time.Unix(sec, 0), nil
+	}
+	return time.Time{}, errors.New(`看不懂的时间，请用 "2026-11-25 10:00"、RFC 3339 或 unix 秒 (unreadable time)`)
+}

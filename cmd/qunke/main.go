@@ -1,0 +1,96 @@
+// Command qunke is Qunke's single binary: the operations platform for
+// affiliate deal communities (社群淘客运营平台).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "time/tzdata" // Asia/Shanghai works on machines without a zoneinfo database
+
+	"github.com/spf13/cobra"
+
+	"github.com/qunke/qunke/internal/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// exitError carries an exit code for errors already explained to the user.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := newRoot().ExecuteContext(ctx)
+	var ee exitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		os.Exit(ee.code)
+	default:
+		fmt.Fprintln(os.Stderr, "qunke:", err)
+		os.Exit(1)
+	}
+}
+
+type globals struct {
+	db string
+}
+
+func newRoot() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "qunke",
+		Short: "群客 Qunke: 社群淘客运营平台 (operations platform for affiliate deal communities)",
+		Long: `群客 Qunke — 社群淘客的一体化运营平台：商品库与历史价格、选品判断、社群与发单、订单与佣金。
+Qunke is one binary for social Taoke teams: a product library that keeps every price it
+ever saw, and (step by step) the advisor, groups, posting, orders and insight built on it.
+
+The database is an embedded SQLite file (./qunke.db) unless --db names another file or a
+postgres:// URL. Every flag can also be set in the environment as QUNKE_<FLAG> (QUNKE_DB).`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.db, "db", envOr("QUNKE_DB", "qunke.db"),
+		"数据库: SQLite 文件或 postgres:// URL (database: SQLite file or postgres:// URL) [QUNKE_DB]")
+	root.AddCommand(
+		newDemoCmd(g),
+		newImportCmd(g),
+		newMigrateCmd(g),
+		newBenchCmd(g),
+	)
+	return root
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// openDB opens and migrates the database named by --db.
+func (g *globals) openDB(ctx context.Context) (*store.DB, error) {
+	db, err := store.Open(ctx, g.db)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	for _, m := range applied {
+		slog.Debug("migration applied", "version", m.Version, "name", m.Name)
+	}
+	return db, nil
+}

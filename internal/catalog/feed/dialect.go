@@ -1,0 +1,375 @@
+package feed
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/qunke/qunke/internal/catalog"
+)
+
+// field is a feed column's meaning, independent of what the file calls it.
+type field uint8
+
+const (
+	fPlatform field = iota
+	fItemID
+	fTitle
+	fShortTitle
+	fCategory   // category name or "a/b" path
+	fCategory2  // second-level name appended to fCategory (alimama category_name)
+	fCategoryID // numeric top-level category id, mapped through the dialect's table
+	fBrand
+	fShopID
+	fShopName
+	fShopType
+	fDSRDesc
+	fDSRService
+	fDSRShip
+	fImage
+	fAt
+	fListPrice
+	fListPriceAlt // alimama reserve_price: list price only when zk_final_price is absent
+	fCouponAmount
+	fCouponThreshold
+	fCouponText // "满99元减10元": threshold (and amount) when no dedicated column says
+	fCouponEnd
+	fCouponTotal    // dataoke/haodanku: remaining = total - received
+	fCouponReceived //
+	fCouponRemain
+	fFinalPrice
+	fCommissionRate
+	fCommissionType
+	fSales30
+	fSales2h
+	nFields
+)
+
+// rateUnit says how a dialect writes commission rates.
+type rateUnit uint8
+
+const (
+	ratePercent rateUnit = iota // "30.5" = 30.5%
+	rateBP                      // "1550" = 15.50%
+)
+
+// dialect describes one feed family: which header names mean which field
+// (aliases in priority order, lower case) and how its codes read.
+type dialect struct {
+	name       string
+	cols       [nFields][]string
+	rate       rateUnit
+	categories map[int]string
+	// shopType and commissionType decode the dialect's codes; they fall back to
+	// the generic names.
+	shopType       func(string) (catalog.ShopType, bool)
+	commissionType func(string) (catalog.CommissionType, bool)
+	// strictCommission makes an unrecognised commission type a Problem;
+	// third-party feeds invent labels, so for them it is just unknown.
+	strictCommission bool
+}
+
+// Columns every dialect understands.
+var commonCols = map[field][]string{
+	fAt:       {"at", "snapshot_time", "采集时间"},
+	fPlatform: {"platform"},
+}
+
+func newDialect(d dialect) *dialect {
+	for f, names := range commonCols {
+		if d.cols[f] == nil {
+			d.cols[f] = names
+		}
+	}
+	return &d
+}
+
+var dataoke = newDialect(dialect{
+	name: "dataoke",
+	cols: [nFields][]string{
+		fItemID:          {"goodsid"},
+		fTitle:           {"title"},
+		fShortTitle:      {"dtitle"},
+		fCategory:        {"categoryname", "cname"},
+		fCategoryID:      {"cid"},
+		fBrand:           {"brandname"},
+		fShopID:          {"sellerid"},
+		fShopName:        {"shopname"},
+		fShopType:        {"shoptype"},
+		fDSRDesc:         {"descscore", "dsrscore"},
+		fDSRService:      {"servicescore"},
+		fDSRShip:         {"shipscore"},
+		fImage:           {"mainpic"},
+		fListPrice:       {"originalprice"},
+		fCouponAmount:    {"couponprice"},
+		fCouponThreshold: {"couponconditions"},
+		fCouponEnd:       {"couponendtime"},
+		fCouponTotal:     {"coupontotalnum"},
+		fCouponReceived:  {"couponreceivenum"},
+		fFinalPrice:      {"actualprice"},
+		fCommissionRate:  {"commissionrate"},
+		fCommissionType:  {"commissiontype"},
+		fSales30:         {"monthsales"},
+		fSales2h:         {"twohourssales"},
+	},
+	rate: ratePercent,
+	categories: map[int]string{
+		1: "女装", 2: "母婴", 3: "美妆", 4: "居家日用", 5: "鞋品", 6: "美食", 7: "文娱车品",
+		8: "数码家电", 9: "男装", 10: "内衣", 11: "箱包", 12: "配饰", 13: "户外运动", 14: "家装家纺",
+	},
+	shopType: func(s string) (catalog.ShopType, bool) {
+		switch s {
+		case "1":
+			return catalog.ShopTmall, true
+		case "0":
+			return catalog.ShopTaobao, true
+		}
+		return genericShopType(s)
+	},
+	// 大淘客: 0 通用 1 定向 2 高佣 3 营销. 高佣 plans are run through 鹊桥
+	// campaigns, so they count as CommissionCampaign.
+	commissionType: func(s string) (catalog.CommissionType, bool) {
+		switch s {
+		case "0":
+			return catalog.CommissionGeneral, true
+		case "1":
+			return catalog.CommissionTargeted, true
+		case "2":
+			return catalog.CommissionCampaign, true
+		case "3":
+			return catalog.CommissionMarketing, true
+		}
+		return genericCommissionType(s)
+	},
+})
+
+var haodanku = newDialect(dialect{
+	name: "haodanku",
+	cols: [nFields][]string{
+		fItemID:          {"itemid"},
+		fTitle:           {"itemtitle"},
+		fShortTitle:      {"itemshorttitle"},
+		fCategoryID:      {"fqcat"},
+		fBrand:           {"brand_name", "brandname"},
+		fShopID:          {"sellerid"},
+		fShopName:        {"shopname"},
+		fShopType:        {"shoptype"},
+		fDSRDesc:         {"desc_score"},
+		fDSRService:      {"service_score"},
+		fDSRShip:         {"ship_score"},
+		fImage:           {"itempic"},
+		fListPrice:       {"itemprice"},
+		fCouponAmount:    {"couponmoney"},
+		fCouponThreshold: {"couponstartfee"},
+		fCouponText:      {"couponexplain"},
+		fCouponEnd:       {"couponendtime"},
+		fCouponTotal:     {"couponnum"},
+		fCouponReceived:  {"couponreceive"},
+		fCouponRemain:    {"couponsurplus"},
+		fFinalPrice:      {"itemendprice"},
+		fCommissionRate:  {"tkrates"},
+		fCommissionType:  {"tktype"},
+		fSales30:         {"itemsale"},
+		fSales2h:         {"itemsale2"},
+	},
+	rate: ratePercent,
+	categories: map[int]string{
+		1: "女装", 2: "男装", 3: "内衣", 4: "美妆", 5: "配饰", 6: "鞋品", 7: "箱包", 8: "儿童",
+		9: "母婴", 10: "居家", 11: "美食", 12: "数码", 13: "家电", 14: "其他", 15: "车品", 16: "文体",
+	},
+	shopType: func(s string) (catalog.ShopType, bool) {
+		switch s {
+		case "B", "b":
+			return catalog.ShopTmall, true
+		case "C", "c":
+			return catalog.ShopTaobao, true
+		}
+		return genericShopType(s)
+	},
+	commissionType: genericCommissionType,
+})
+
+var alimama = newDialect(dialect{
+	name: "alimama",
+	cols: [nFields][]string{
+		fItemID:          {"item_id", "num_iid"},
+		fTitle:           {"title"},
+		fShortTitle:      {"short_title"},
+		fCategory:        {"level_one_category_name"},
+		fCategory2:       {"category_name"},
+		fBrand:           {"brand_name"},
+		fShopID:          {"seller_id"},
+		fShopName:        {"shop_title"},
+		fShopType:        {"user_type"},
+		fImage:           {"pict_url"},
+		fListPrice:       {"zk_final_price"},
+		fListPriceAlt:    {"reserve_price"},
+		fCouponAmount:    {"coupon_amount"},
+		fCouponThreshold: {"coupon_start_fee"},
+		fCouponText:      {"coupon_info"},
+		fCouponEnd:       {"coupon_end_time"},
+		fCouponRemain:    {"coupon_remain_count"},
+		fCommissionRate:  {"commission_rate"},
+		fSales30:         {"volume"},
+	},
+	rate: rateBP,
+	shopType: func(s string) (catalog.ShopType, bool) {
+		switch s {
+		case "0", "3": // 3 = 淘宝特价版 shops, sold as taobao
+			return catalog.ShopTaobao, true
+		case "1":
+			return catalog.ShopTmall, true
+		}
+		return genericShopType(s)
+	},
+	commissionType: genericCommissionType,
+})
+
+var qunke = newDialect(dialect{
+	name: "qunke",
+	cols: [nFields][]string{
+		fItemID:          {"item_id"},
+		fTitle:           {"title"},
+		fShortTitle:      {"short_title"},
+		fCategory:        {"category"},
+		fBrand:           {"brand"},
+		fShopID:          {"shop_id"},
+		fShopName:        {"shop_name"},
+		fShopType:        {"shop_type"},
+		fDSRDesc:         {"dsr_desc"},
+		fDSRService:      {"dsr_service"},
+		fDSRShip:         {"dsr_ship"},
+		fImage:           {"image_url"},
+		fListPrice:       {"list_price"},
+		fCouponAmount:    {"coupon_amount"},
+		fCouponThreshold: {"coupon_threshold"},
+		fCouponEnd:       {"coupon_end"},
+		fCouponRemain:    {"coupon_remain"},
+		fFinalPrice:      {"final_price"},
+		fCommissionRate:  {"commission_rate"},
+		fCommissionType:  {"commission_type"},
+		fSales30:         {"sales30"},
+		fSales2h:         {"sales2h"},
+	},
+	rate:             ratePercent,
+	shopType:         genericShopType,
+	commissionType:   genericCommissionType,
+	strictCommission: true,
+})
+
+var dialects = []*dialect{dataoke, haodanku, alimama, qunke}
+
+// genericShopType accepts Qunke's shop type names and common aliases.
+func genericShopType(s string) (catalog.ShopType, bool) {
+	switch strings.ToLower(s) {
+	case "taobao", "c", "淘宝", "c店", "集市":
+		return catalog.ShopTaobao, true
+	case "tmall", "b", "天猫", "b店":
+		return catalog.ShopTmall, true
+	case "flagship", "旗舰店":
+		return catalog.ShopFlagship, true
+	case "jd_self", "京东自营", "自营":
+		return catalog.ShopJDSelf, true
+	case "pdd", "拼多多":
+		return catalog.ShopPDD, true
+	}
+	return "", false
+}
+
+// genericCommissionType accepts codes 0-4 and the Chinese/English names,
+// with or without a trailing 计划.
+func genericCommissionType(s string) (catalog.CommissionType, bool) {
+	s = strings.ToLower(strings.TrimSuffix(s, "计划"))
+	switch s {
+	case "高佣":
+		return catalog.CommissionCampaign, true
+	}
+	return catalog.ParseCommissionType(s)
+}
+
+// parsePlatform is catalog.ParsePlatform, case-insensitive.
+func parsePlatform(s string) (catalog.Platform, bool) {
+	if p, ok := catalog.ParsePlatform(s); ok {
+		return p, true
+	}
+	return catalog.ParsePlatform(strings.ToLower(s))
+}
+
+// layout maps the fields of a dialect to column indexes of one header.
+type layout struct {
+	d   *dialect
+	col [nFields]int // -1 = no such column
+	n   int          // columns recognised
+}
+
+// resolve maps header to d's fields. Header names compare case-insensitively.
+func resolve(d *dialect, header []string) layout {
+	idx := make(map[string]int, len(header))
+	for i, h := range header {
+		k := strings.ToLower(strings.TrimSpace(h))
+		if _, dup := idx[k]; !dup {
+			idx[k] = i
+		}
+	}
+	l := layout{d: d}
+	for f := range l.col {
+		l.col[f] = -1
+		for _, name := range d.cols[f] {
+			if i, ok := idx[name]; ok {
+				l.col[f] = i
+				l.n++
+				break
+			}
+		}
+	}
+	return l
+}
+
+// usable says whether the header has the dialect's key columns: an item id
+// and some price.
+func (l *layout) usable() bool {
+	return l.col[fItemID] >= 0 &&
+		(l.col[fFinalPrice] >= 0 || l.col[fListPrice] >= 0 || l.col[fListPriceAlt] >= 0)
+}
+
+// detect picks the dialect whose key columns are present, preferring the one
+// that recognises the most columns.
+func detect(header []string) (layout, bool) {
+	var best layout
+	found := false
+	for _, d := range dialects {
+		l := resolve(d, header)
+		if l.usable() && (!found || l.n > best.n) {
+			best, found = l, true
+		}
+	}
+	return best, found
+}
+
+// headerSummary lists header cells for the unrecognised-header error.
+func headerSummary(header []string) string {
+	var names []string
+	for _, h := range header {
+		if h = strings.TrimSpace(h); h != "" {
+			names = append(names, clip(h))
+		}
+		if len(names) == 40 {
+			names = append(names, "…")
+			break
+		}
+	}
+	if len(names) == 0 {
+		return "(空 empty)"
+	}
+	return strings.Join(names, ", ")
+}
+
+// expectedColumns describes each dialect's key columns for error messages.
+func expectedColumns() string {
+	var parts []string
+	for _, d := range dialects {
+		prices := append(append(append([]string{}, d.cols[fFinalPrice]...), d.cols[fListPrice]...), d.cols[fListPriceAlt]...)
+		sort.Strings(prices)
+		parts = append(parts, d.name+": "+strings.Join(d.cols[fItemID], "|")+" + "+strings.Join(prices, "|"))
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,453 @@
+package feed
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// China has not used daylight saving time since 1991, so a fixed zone is
+// exact for feed data and needs no tzdata on the host.
+var shanghai = time.FixedZone("CST", 8*3600)
+
+// numErr says why a decimal string did not parse.
+type numErr uint8
+
+const (
+	numOK         numErr = iota
+	numBad               // not a number
+	numTooPrecise        // non-zero digits beyond the allowed decimals
+)
+
+// maxIntDigits bounds the integer part so that value*10^4 fits in int64.
+const maxIntDigits = 14
+
+// fixed parses a decimal string exactly and returns value*10^scale. A leading
+// sign is allowed; the integer part may use correctly grouped thousands
+// separators ("1,299"). Digits beyond scale must be zeros. No floats involved.
+func fixed(s string, scale int) (int64, numErr) {
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	if intPart == "" && frac == "" {
+		return 0, numBad
+	}
+	var v int64
+	digits := 0
+	group := -1 // digits since the last comma; -1 = no comma seen yet
+	for i := 0; i < len(intPart); i++ {
+		c := intPart[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if digits > 0 || c != '0' {
+				digits++
+			}
+			if digits > maxIntDigits {
+				return 0, numBad
+			}
+			v = v*10 + int64(c-'0')
+			if group >= 0 {
+				group++
+			}
+		case c == ',':
+			// first group 1..3 digits, later groups exactly 3
+			if group == -1 {
+				if i == 0 || i > 3 {
+					return 0, numBad
+				}
+			} else if group != 3 {
+				return 0, numBad
+			}
+			group = 0
+		default:
+			return 0, numBad
+		}
+	}
+	if group >= 0 && group != 3 {
+		return 0, numBad
+	}
+	tooPrecise := false
+	for i := 0; i < len(frac); i++ {
+		c := frac[i]
+		if c < '0' || c > '9' {
+			return 0, numBad
+		}
+		if i < scale {
+			v = v*10 + int64(c-'0')
+		} else if c != '0' {
+			tooPrecise = true
+		}
+	}
+	for i := len(frac); i < scale; i++ {
+		v *= 10
+	}
+	if tooPrecise {
+		return 0, numTooPrecise
+	}
+	if neg {
+		v = -v
+	}
+	return v, numOK
+}
+
+// stripCurrency removes a yuan sign prefix and a 元 suffix.
+func stripCurrency(s string) string {
+	for _, p := range []string{"￥", "¥", "RMB", "CNY"} {
+		if strings.HasPrefix(s, p) {
+			s = strings.TrimSpace(s[len(p):])
+			break
+		}
+	}
+	if strings.HasSuffix(s, "元") {
+		s = strings.TrimSpace(s[:len(s)-len("元")])
+	}
+	return s
+}
+
+// Reasons are Chinese first, then English in parentheses (no nested parentheses).
+const (
+	whyMoney          = "不是有效的金额 (not a valid amount)"
+	whyMoneyPrecision = "金额最多两位小数 (amount has more than 2 decimal places)"
+	whyMoneyNegative  = "金额不能为负 (amount is negative)"
+	whyRate           = "不是有效的佣金比率 (not a valid commission rate)"
+	whyRatePrecision  = "佣金比率最多两位小数 (commission rate has more than 2 decimal places)"
+	whyRateBP         = "佣金比率应为万分比整数，如 1550 表示 15.50% (commission rate must be whole basis points, 1550 = 15.50%)"
+	whyRateNegative   = "佣金比率不能为负 (commission rate is negative)"
+	whyCount          = "不是有效的数量 (not a valid count)"
+	whyCountFraction  = "数量应为整数 (count is not a whole number)"
+	whyCountNegative  = "数量不能为负 (count is negative)"
+	whyScore          = "不是有效的店铺评分 (not a valid shop score)"
+	whyScoreRange     = "店铺评分应在 0 到 5 之间 (shop scores must be between 0 and 5)"
+	whyTime           = "不是有效的时间，应为 2006-01-02 15:04:05、2006-01-02、RFC3339 或 Unix 秒 (not a valid time)"
+	whyTimeRange      = "时间超出合理范围 2000-2199 年 (time out of range 2000-2199)"
+	whyIDScientific   = "商品ID被 Excel 改成了科学计数法，请把该列设为文本后重新导出 (item id was turned into scientific notation by Excel; format the column as text)"
+	whyIDSpace        = "商品ID含有空白或控制字符 (item id contains spaces or control characters)"
+	whyIDLong         = "商品ID过长 (item id too long)"
+	whyUTF8           = "不是有效的 UTF-8 文本，文件可能混用了编码 (invalid UTF-8 text: mixed encodings?)"
+)
+
+// parseMoney parses yuan into fen: "19.9" -> 1990, "1,299.00" -> 129900, "¥19.9" -> 1990.
+func parseMoney(s string) (int64, string) {
+	v, e := fixed(stripCurrency(s), 2)
+	switch {
+	case e == numTooPrecise:
+		return 0, whyMoneyPrecision
+	case e != numOK:
+		return 0, whyMoney
+	case v < 0:
+		return 0, whyMoneyNegative
+	}
+	return v, ""
+}
+
+// parsePercent parses a percentage into basis points: "15.5" or "15.5%" -> 1550.
+func parsePercent(s string) (int64, string) {
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(s, "%"), "％"))
+	v, e := fixed(s, 2)
+	switch {
+	case e == numTooPrecise:
+		return 0, whyRatePrecision
+	case e != numOK:
+		return 0, whyRate
+	case v < 0:
+		return 0, whyRateNegative
+	}
+	return v, ""
+}
+
+// parseBasisPoints parses a rate already in basis points: "1550" -> 1550.
+func parseBasisPoints(s string) (int64, string) {
+	v, e := fixed(s, 0)
+	switch {
+	case e == numTooPrecise:
+		return 0, whyRateBP
+	case e != numOK:
+		return 0, whyRate
+	case v < 0:
+		return 0, whyRateNegative
+	}
+	return v, ""
+}
+
+// parseCount parses a counter: "1234", "1,234", "1.2万", "100+".
+func parseCount(s string) (int64, string) {
+	s = strings.TrimSuffix(s, "+")
+	var v int64
+	var e numErr
+	if strings.HasSuffix(s, "万") {
+		v, e = fixed(strings.TrimSpace(strings.TrimSuffix(s, "万")), 4)
+	} else {
+		v, e = fixed(s, 0)
+	}
+	switch {
+	case e == numTooPrecise:
+		return 0, whyCountFraction
+	case e != numOK:
+		return 0, whyCount
+	case v < 0:
+		return 0, whyCountNegative
+	}
+	return v, ""
+}
+
+// parseScore parses a DSR score into hundredths: "4.8" -> 480. Scores are
+// not money: extra decimals are rounded half up ("4.8765" -> 488).
+func parseScore(s string) (int, string) {
+	if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i-1 > 3 {
+		if !allDigits(s[i+1:]) {
+			return 0, whyScore
+		}
+		s = s[:i+4]
+	}
+	v, e := fixed(s, 3)
+	switch {
+	case e != numOK:
+		return 0, whyScore
+	case v < 0 || v > 5000:
+		return 0, whyScoreRange
+	}
+	return int(v+5) / 10, ""
+}
+
+var timeLayouts = []string{
+	"2006-1-2 15:04:05",
+	"2006-1-2 15:04",
+	"2006-1-2T15:04:05",
+	"2006/1/2 15:04:05",
+	"2006/1/2 15:04",
+	"2006年1月2日 15:04:05",
+	"2006年1月2日 15:04",
+}
+
+var dateLayouts = []string{
+	"2006-1-2",
+	"2006/1/2",
+	"2006.1.2",
+	"2006年1月2日",
+}
+
+var (
+	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, shanghai).Unix()
+	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, shanghai).Unix()
+	// Excel's day 0 in the 1900 date system (with its 1900 leap-year bug folded in).
+	excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, shanghai).Unix()
+)
+
+// parseTime parses a time into unix seconds. Accepted: unix seconds, unix
+// milliseconds, RFC3339, and naive "2006-01-02 15:04:05" / "2006-01-02"
+// style times in Asia/Shanghai. A date without a time means the start of the
+// day, or its last second when endOfDay is set (coupon end dates). With
+// excel set a small decimal is an Excel serial date. "0" returns 0 (absent).
+func parseTime(s string, endOfDay, excel bool) (int64, string) {
+	t, ok := parseTimeValue(s, endOfDay, excel)
+	if !ok {
+		return 0, whyTime
+	}
+	if t == 0 {
+		return 0, ""
+	}
+	if t < minTime || t >= maxTime {
+		return 0, whyTimeRange
+	}
+	return t, ""
+}
+
+func parseTimeValue(s string, endOfDay, excel bool) (int64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	if allDigits(s) {
+		if len(s) > 15 {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		switch {
+		case n == 0:
+			return 0, true
+		case n >= 1e11: // milliseconds
+			return n / 1000, true
+		case n >= 1e8:
+			return n, true
+		case excel && n < 1e6:
+			return excelSerial(float64(n)), true
+		}
+		return 0, false
+	}
+	if excel && looksDecimal(s) {
+		f, err := strconv.ParseFloat(s, 64)
+		if err == nil && f > 0 && f < 1e6 {
+			return excelSerial(f), true
+		}
+		return 0, false
+	}
+	if len(s) > 40 {
+		return 0, false
+	}
+	if strings.IndexByte(s, 'T') >= 0 {
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			return t.Unix(), true
+		}
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.ParseInLocation(l, s, shanghai); err == nil {
+			return t.Unix(), true
+		}
+	}
+	for _, l := range dateLayouts {
+		if t, err := time.ParseInLocation(l, s, shanghai); err == nil {
+			if endOfDay {
+				return t.Unix() + 86399, true
+			}
+			return t.Unix(), true
+		}
+	}
+	return 0, false
+}
+
+func excelSerial(days float64) int64 {
+	return excelEpoch + int64(math.Round(days*86400))
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func looksDecimal(s string) bool {
+	dot := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return s != "."
+}
+
+// checkID reports what is wrong with an item id, "" if nothing.
+func checkID(s string) string {
+	if len(s) > 128 {
+		return whyIDLong
+	}
+	if isScientific(s) {
+		return whyIDScientific
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
+			return whyIDSpace
+		}
+	}
+	return ""
+}
+
+// isScientific matches "6.51234E+11", "6.5e11": what Excel does to long numbers.
+func isScientific(s string) bool {
+	mant, exp, ok := strings.Cut(strings.ToLower(s), "e")
+	if !ok || mant == "" || exp == "" {
+		return false
+	}
+	exp = strings.TrimPrefix(strings.TrimPrefix(exp, "+"), "-")
+	return allDigits(exp) && looksDecimal(mant)
+}
+
+// absent reports whether a trimmed cell means "no value".
+func absent(s string) bool {
+	switch s {
+	case "", "-", "--", "—", "null", "NULL", "Null", "None", "nil", "undefined":
+		return true
+	}
+	return false
+}
+
+// clip truncates s to about 60 characters for messages.
+func clip(s string) string {
+	const max = 60
+	if len(s) <= max {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == max {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
+
+// normURL turns protocol-relative image links into https ones.
+func normURL(s string) string {
+	if strings.HasPrefix(s, "//") {
+		return "https:" + s
+	}
+	return s
+}
+
+// normPath cleans a "/" separated category path.
+func normPath(s string) string {
+	if !strings.Contains(s, "/") {
+		return s
+	}
+	parts := strings.Split(s, "/")
+	out := parts[:0]
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "/")
+}
+
+// couponText extracts threshold and amount from text like
+// "满99元减10元" or "单笔满99元可用". Unparsable parts are reported as absent.
+func couponText(s string) (threshold int64, hasThreshold bool, amount int64, hasAmount bool) {
+	if i := strings.Index(s, "满"); i >= 0 {
+		if v, ok := leadingYuan(s[i+len("满"):]); ok {
+			threshold, hasThreshold = v, true
+		}
+	}
+	if i := strings.Index(s, "减"); i >= 0 {
+		if v, ok := leadingYuan(s[i+len("减"):]); ok {
+			amount, hasAmount = v, true
+		}
+	}
+	return
+}
+
+// leadingYuan parses the amount at the start of s ("99元可用" -> 9900). A
+// number of pieces ("满2件") is not an amount.
+func leadingYuan(s string) (int64, bool) {
+	end := 0
+	for end < len(s) && (s[end] >= '0' && s[end] <= '9' || s[end] == '.') {
+		end++
+	}
+	if end == 0 {
+		return 0, false
+	}
+	for _, unit := range []string{"件", "个", "份", "张", "瓶", "盒", "袋"} {
+		if strings.HasPrefix(s[end:], unit) {
+			return 0, false
+		}
+	}
+	v, why := parseMoney(s[:end])
+	return v, why == ""
+}
