@@ -3,13 +3,17 @@ package catalog
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
-	"sort"
 )
 
-// compactBatch bounds how many pending observations one compaction pass holds
-// in memory (about 100 bytes each).
+// compactBatch bounds how many pending observations one compaction pass
+// reads (frames hold them encoded, a few bytes each).
 const compactBatch = 4 << 20
+
+// maxFramesPerPass bounds the frames merged at once (the merge looks at
+// each frame for each item).
+const maxFramesPerPass = 256
 
 // CompactStats counts what a compaction did.
 type CompactStats struct {
@@ -52,10 +56,33 @@ func (s *Store) PendingObservations(ctx context.Context) (int64, error) {
 	return n.Int64, err
 }
 
-type itemObs struct {
+// frameCursor walks one pending frame item by item.
+type frameCursor struct {
+	rest  []byte
 	item  int64
-	frame int64
-	obs   Observation
+	chunk []byte
+	done  bool
+	err   error
+}
+
+func (c *frameCursor) next() {
+	if len(c.rest) == 0 {
+		c.done = true
+		return
+	}
+	d, k := binary.Uvarint(c.rest)
+	if k <= 0 {
+		c.done, c.err = true, errCorruptChunk
+		return
+	}
+	l, k2 := binary.Uvarint(c.rest[k:])
+	if k2 <= 0 || l > uint64(len(c.rest)-k-k2) {
+		c.done, c.err = true, errCorruptChunk
+		return
+	}
+	c.item += int64(d)
+	c.chunk = c.rest[k+k2 : k+k2+int(l)]
+	c.rest = c.rest[k+k2+int(l):]
 }
 
 func (s *Store) compactOnce(ctx context.Context) (CompactStats, error) {
@@ -65,9 +92,8 @@ func (s *Store) compactOnce(ctx context.Context) (CompactStats, error) {
 		if err != nil {
 			return err
 		}
-		var all []itemObs
+		var frames []*frameCursor
 		var lastID int64
-		var dec []Observation
 		for rows.Next() {
 			var id, n int64
 			var data []byte
@@ -75,22 +101,15 @@ func (s *Store) compactOnce(ctx context.Context) (CompactStats, error) {
 				rows.Close()
 				return err
 			}
-			if len(all) > 0 && len(all)+int(n) > compactBatch {
+			if st.Observations > 0 && (st.Observations+int(n) > compactBatch || len(frames) == maxFramesPerPass) {
 				break
 			}
-			err := walkFrame(data, 0, func(item int64, chunk []byte) error {
-				dec, err = decodeChunk(dec[:0], chunk)
-				for _, o := range dec {
-					all = append(all, itemObs{item, id, o})
-				}
-				return err
-			})
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("pending frame %d: %w", id, err)
-			}
+			c := &frameCursor{rest: data}
+			c.next()
+			frames = append(frames, c)
 			lastID = id
 			st.Frames++
+			st.Observations += int(n)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -99,37 +118,46 @@ func (s *Store) compactOnce(ctx context.Context) (CompactStats, error) {
 		if st.Frames == 0 {
 			return nil
 		}
-		st.Observations = len(all)
-		sort.SliceStable(all, func(a, b int) bool {
-			x, y := &all[a], &all[b]
-			if x.item != y.item {
-				return x.item < y.item
-			}
-			if x.obs.At != y.obs.At {
-				return x.obs.At < y.obs.At
-			}
-			return x.frame < y.frame
-		})
 		h, err := newHistoryWriter(ctx, tx)
 		if err != nil {
 			return err
 		}
 		defer h.close()
-		var batch []Observation
-		for i := 0; i < len(all); {
-			j := i
-			batch = batch[:0]
-			for ; j < len(all) && all[j].item == all[i].item; j++ {
-				if n := len(batch); n > 0 && batch[n-1].At == all[j].obs.At {
-					batch[n-1] = all[j].obs // a later frame wins
-					continue
+		// Each frame is sorted by item: merge them item by item, oldest
+		// frame first, so that a later frame's observation at the same time
+		// wins.
+		var acc, dec, tmp []Observation
+		for {
+			item := int64(-1)
+			for _, c := range frames {
+				if c.err != nil {
+					return fmt.Errorf("pending frame: %w", c.err)
 				}
-				batch = append(batch, all[j].obs)
+				if !c.done && (item < 0 || c.item < item) {
+					item = c.item
+				}
 			}
-			if err := h.merge(all[i].item, batch, &st); err != nil {
-				return fmt.Errorf("item %d: %w", all[i].item, err)
+			if item < 0 {
+				break
 			}
-			i = j
+			acc = acc[:0]
+			for _, c := range frames {
+				for !c.done && c.item == item {
+					if dec, err = decodeChunk(dec[:0], c.chunk); err != nil {
+						return fmt.Errorf("pending frame: %w", err)
+					}
+					if len(acc) == 0 || dec[0].At > acc[len(acc)-1].At {
+						acc = append(acc, dec...)
+					} else {
+						tmp, _, _ = mergeObservations(tmp[:0], acc, dec)
+						acc, tmp = tmp, acc
+					}
+					c.next()
+				}
+			}
+			if err := h.merge(item, acc, &st); err != nil {
+				return fmt.Errorf("item %d: %w", item, err)
+			}
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM pending_observations WHERE id <= $1`, lastID)
 		return err

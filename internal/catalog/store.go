@@ -6,7 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
+	"hash/crc32"
 	"sort"
 	"sync"
 	"time"
@@ -61,6 +61,7 @@ type Writer struct {
 	stats   IngestStats
 	newRefs map[Key]itemRef
 	now     int64
+	hashBuf []byte
 	stmts   struct{ find, insert, update *sql.Stmt }
 }
 
@@ -103,6 +104,8 @@ func (s *Store) Begin(ctx context.Context) (*Writer, error) {
 // as the last record gives them; observations go to a pending frame that
 // Compact later folds into the history.
 func (w *Writer) Add(recs []Record) error {
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
 	for i := range recs {
 		r := &recs[i]
 		id, err := w.itemID(&r.Item)
@@ -122,12 +125,10 @@ func (w *Writer) Add(recs []Record) error {
 
 func (w *Writer) itemID(it *Item) (int64, error) {
 	key := it.Key()
-	h := attrHash(it)
+	h := attrHash(&w.hashBuf, it)
 	ref, ok := w.newRefs[key]
 	if !ok {
-		w.s.mu.Lock()
-		ref, ok = w.s.refs[key]
-		w.s.mu.Unlock()
+		ref, ok = w.s.refs[key] // the caller holds w.s.mu
 	}
 	if !ok {
 		err := w.stmts.find.QueryRowContext(w.ctx, string(key.Platform), key.ItemID).Scan(&ref.id, &ref.attrHash)
@@ -155,25 +156,28 @@ func (w *Writer) itemID(it *Item) (int64, error) {
 		}
 		ref.attrHash = h
 		w.stats.ItemsUpdated++
+		w.newRefs[key] = ref
+	} else if !ok {
+		w.newRefs[key] = ref // found in the database: cached once committed
 	}
-	w.newRefs[key] = ref
 	return ref.id, nil
 }
 
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
 // attrHash fingerprints the descriptive attributes, so an unchanged item
-// costs no write.
-func attrHash(it *Item) int64 {
-	h := fnv.New64a()
-	for _, s := range []string{it.Title, it.ShortTitle, it.CategoryPath, it.Brand, it.ShopID, it.ShopName, string(it.ShopType), it.ImageURL} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+// costs no write: two hardware-accelerated CRCs of the attributes laid out
+// in buf make 64 bits.
+func attrHash(buf *[]byte, it *Item) int64 {
+	b := (*buf)[:0]
+	for _, s := range [...]string{it.Title, it.ShortTitle, it.CategoryPath, it.Brand, it.ShopID, it.ShopName, string(it.ShopType), it.ImageURL} {
+		b = append(append(b, s...), 0)
 	}
-	var b [12]byte
-	binary.LittleEndian.PutUint32(b[0:], uint32(it.DSRDesc))
-	binary.LittleEndian.PutUint32(b[4:], uint32(it.DSRService))
-	binary.LittleEndian.PutUint32(b[8:], uint32(it.DSRShip))
-	h.Write(b[:])
-	return int64(h.Sum64())
+	b = binary.LittleEndian.AppendUint32(b, uint32(it.DSRDesc))
+	b = binary.LittleEndian.AppendUint32(b, uint32(it.DSRService))
+	b = binary.LittleEndian.AppendUint32(b, uint32(it.DSRShip))
+	*buf = b
+	return int64(uint64(crc32.Checksum(b, castagnoli))<<32 | uint64(crc32.ChecksumIEEE(b)))
 }
 
 func (w *Writer) flush() error {
@@ -270,25 +274,13 @@ func sortFramed(buf []framed) {
 // walkFrame calls fn for each item's chunk in a frame. When only is non-zero
 // other items are skipped without decoding.
 func walkFrame(b []byte, only int64, fn func(item int64, chunk []byte) error) error {
-	var item int64
-	for len(b) > 0 {
-		d, k := binary.Uvarint(b)
-		if k <= 0 {
-			return errCorruptChunk
-		}
-		b = b[k:]
-		l, k := binary.Uvarint(b)
-		if k <= 0 || l > uint64(len(b)-k) {
-			return errCorruptChunk
-		}
-		b = b[k:]
-		item += int64(d)
-		if only == 0 || item == only {
-			if err := fn(item, b[:l]); err != nil {
+	c := frameCursor{rest: b}
+	for c.next(); !c.done; c.next() {
+		if only == 0 || c.item == only {
+			if err := fn(c.item, c.chunk); err != nil {
 				return err
 			}
 		}
-		b = b[l:]
 	}
-	return nil
+	return c.err
 }
