@@ -136,6 +136,9 @@ type Record struct {
 	Obs  Observation
 }
 
+// MaxCounter bounds sales and coupon counts: larger is a broken feed.
+const MaxCounter = 1_000_000_000_000
+
 // MaxCommissionRate is the highest plausible commission rate (90%).
 const MaxCommissionRate = 9000
 
@@ -169,8 +172,12 @@ func (r *Record) Check() *FieldError {
 		return &FieldError{"commission_rate", fmt.Sprintf("佣金比率 %s 超过 90%% (commission rate over 90%%)", Percent(o.CommissionRate))}
 	case o.Sales30 < 0:
 		return &FieldError{"sales30", "月销量不能为负 (30-day sales is negative)"}
-	case o.Sales2h < Unknown || o.CouponRemain < Unknown:
-		return &FieldError{"sales2h", "计数不能为负 (counter is negative)"}
+	case o.Sales2h < Unknown:
+		return &FieldError{"sales2h", "两小时销量不能为负 (2-hour sales is negative)"}
+	case o.CouponRemain < Unknown:
+		return &FieldError{"coupon_remain", "剩余券数不能为负 (coupons left is negative)"}
+	case o.Sales30 > MaxCounter || o.Sales2h > MaxCounter || o.CouponRemain > MaxCounter:
+		return &FieldError{"sales30", "销量或券数大得不合理 (sales or coupon count implausibly large)"}
 	case it.DSRDesc < 0 || it.DSRDesc > 500 || it.DSRService < 0 || it.DSRService > 500 || it.DSRShip < 0 || it.DSRShip > 500:
 		return &FieldError{"dsr", "店铺评分应在 0 到 5 之间 (shop DSR scores must be between 0 and 5)"}
 	}
