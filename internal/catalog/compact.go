@@ -187,11 +187,11 @@ func newHistoryWriter(ctx context.Context, tx *sql.Tx) (*historyWriter, error) {
 		st, err = tx.PrepareContext(ctx, q)
 		return st
 	}
-	h.last = prep(`SELECT t0, t1, n, data FROM item_history WHERE item = $1 ORDER BY t0 DESC LIMIT 1`)
+	h.last = prep(`SELECT id, t0, t1, n, data FROM item_history WHERE item = $1 ORDER BY t0 DESC LIMIT 1`)
 	h.all = prep(`SELECT data FROM item_history WHERE item = $1 ORDER BY t0`)
 	h.del = prep(`DELETE FROM item_history WHERE item = $1`)
 	h.ins = prep(`INSERT INTO item_history (item, t0, t1, n, data) VALUES ($1, $2, $3, $4, $5)`)
-	h.upd = prep(`UPDATE item_history SET t1 = $3, n = $4, data = $5 WHERE item = $1 AND t0 = $2`)
+	h.upd = prep(`UPDATE item_history SET t1 = $2, n = $3, data = $4 WHERE id = $1`)
 	if err != nil {
 		h.close()
 		return nil, err
@@ -209,10 +209,10 @@ func (h *historyWriter) close() {
 
 // merge folds obs (sorted, distinct times) into item's history.
 func (h *historyWriter) merge(item int64, obs []Observation, st *CompactStats) error {
-	var t0, t1 int64
+	var id, t0, t1 int64
 	var n int
 	var data []byte
-	err := h.last.QueryRowContext(h.ctx, item).Scan(&t0, &t1, &n, &data)
+	err := h.last.QueryRowContext(h.ctx, item).Scan(&id, &t0, &t1, &n, &data)
 	switch {
 	case err == sql.ErrNoRows:
 		st.Items++
@@ -245,7 +245,7 @@ func (h *historyWriter) merge(item int64, obs []Observation, st *CompactStats) e
 		st.PriceChanges += max(0, priceChanges(nil, h.merged)-priceChanges(nil, h.old))
 		k := min(ChunkCap, len(h.merged))
 		h.buf = appendChunk(h.buf[:0], h.merged[:k])
-		if _, err := h.upd.ExecContext(h.ctx, item, t0, h.merged[k-1].At, k, h.buf); err != nil {
+		if _, err := h.upd.ExecContext(h.ctx, id, h.merged[k-1].At, k, h.buf); err != nil {
 			return err
 		}
 		return h.insert(item, h.merged[k:])

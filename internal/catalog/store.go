@@ -28,7 +28,7 @@ const frameFlush = 65536
 type Store struct {
 	db   *store.DB
 	mu   sync.Mutex
-	refs map[Key]itemRef
+	refs refCache
 }
 
 type itemRef struct {
@@ -38,7 +38,7 @@ type itemRef struct {
 
 // NewStore returns a catalog store over an open, migrated database.
 func NewStore(db *store.DB) *Store {
-	return &Store{db: db, refs: map[Key]itemRef{}}
+	return &Store{db: db, refs: newRefCache()}
 }
 
 // DB returns the underlying database.
@@ -59,7 +59,7 @@ type Writer struct {
 	tx      *sql.Tx
 	buf     []framed
 	stats   IngestStats
-	newRefs map[Key]itemRef
+	newRefs refCache // items added, changed or first looked up in this transaction
 	now     int64
 	hashBuf []byte
 	stmts   struct{ find, insert, update *sql.Stmt }
@@ -77,7 +77,7 @@ func (s *Store) Begin(ctx context.Context) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("catalog: begin: %w", err)
 	}
-	w := &Writer{s: s, ctx: ctx, tx: tx, newRefs: map[Key]itemRef{}, now: time.Now().Unix()}
+	w := &Writer{s: s, ctx: ctx, tx: tx, newRefs: newRefCache(), now: time.Now().Unix()}
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
 			return nil
@@ -126,9 +126,13 @@ func (w *Writer) Add(recs []Record) error {
 func (w *Writer) itemID(it *Item) (int64, error) {
 	key := it.Key()
 	h := attrHash(&w.hashBuf, it)
-	ref, ok := w.newRefs[key]
+	var ref itemRef
+	ok := false
+	if w.newRefs.len() > 0 {
+		ref, ok = w.newRefs.get(key)
+	}
 	if !ok {
-		ref, ok = w.s.refs[key] // the caller holds w.s.mu
+		ref, ok = w.s.refs.get(key) // the caller holds w.s.mu
 	}
 	if !ok {
 		err := w.stmts.find.QueryRowContext(w.ctx, string(key.Platform), key.ItemID).Scan(&ref.id, &ref.attrHash)
@@ -142,7 +146,7 @@ func (w *Writer) itemID(it *Item) (int64, error) {
 			}
 			ref.attrHash = h
 			w.stats.ItemsNew++
-			w.newRefs[key] = ref
+			w.newRefs.put(key, ref)
 			return ref.id, nil
 		case err != nil:
 			return 0, fmt.Errorf("catalog: find item %s: %w", key, err)
@@ -156,9 +160,9 @@ func (w *Writer) itemID(it *Item) (int64, error) {
 		}
 		ref.attrHash = h
 		w.stats.ItemsUpdated++
-		w.newRefs[key] = ref
+		w.newRefs.put(key, ref)
 	} else if !ok {
-		w.newRefs[key] = ref // found in the database: cached once committed
+		w.newRefs.put(key, ref) // found in the database: cached once committed
 	}
 	return ref.id, nil
 }
@@ -204,9 +208,7 @@ func (w *Writer) Commit() (IngestStats, error) {
 		return w.stats, fmt.Errorf("catalog: commit: %w", err)
 	}
 	w.s.mu.Lock()
-	for k, r := range w.newRefs {
-		w.s.refs[k] = r
-	}
+	w.s.refs.merge(&w.newRefs)
 	w.s.mu.Unlock()
 	return w.stats, nil
 }
