@@ -1,0 +1,58 @@
+package store_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/qunke/qunke/internal/store"
+	"github.com/qunke/qunke/internal/store/storetest"
+)
+
+func TestMigrations(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		again, err := db.Migrate(ctx) // storetest already migrated
+		if err != nil || len(again) != 0 {
+			t.Fatalf("second Migrate applied %d (%v), want none", len(again), err)
+		}
+		ms, err := db.Status(ctx)
+		if err != nil || len(ms) == 0 {
+			t.Fatalf("status: %v %v", ms, err)
+		}
+		for _, m := range ms {
+			if m.AppliedAt.IsZero() {
+				t.Errorf("migration %d not applied", m.Version)
+			}
+		}
+		// The tables the catalog needs exist and take the same SQL on both engines.
+		if _, err := db.ExecContext(ctx, `INSERT INTO items (platform, item_id, created_at, updated_at) VALUES ($1, $2, $3, $3)`, "taobao", "1", 1); err != nil {
+			t.Fatal(err)
+		}
+		// A database written by a newer Qunke is refused, not silently used.
+		if _, err := db.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', 0)`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Migrate(ctx); err == nil || !strings.Contains(err.Error(), "newer") {
+			t.Fatalf("unknown migration: got %v", err)
+		}
+	})
+}
+
+func TestPostgresSourceHidesPassword(t *testing.T) {
+	_, err := store.Open(context.Background(), "postgres://qunke:s3cret-pw@127.0.0.1:1/none?sslmode=disable&connect_timeout=1")
+	if err == nil {
+		t.Fatal("connected to a closed port")
+	}
+	if strings.Contains(err.Error(), "s3cret-pw") {
+		t.Fatalf("error reveals the password: %v", err)
+	}
+}
+
+func TestOpenSQLiteIsWAL(t *testing.T) {
+	db := storetest.SQLite(t)
+	var mode string
+	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode %q (%v), want wal", mode, err)
+	}
+}
