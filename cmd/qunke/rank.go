@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qunke/qunke/internal/advisor"
+	"github.com/qunke/qunke/internal/catalog"
+)
+
+func newRankCmd(g *globals) *cobra.Command {
+	var q advisor.RankQuery
+	var minPrice, maxPrice, minRate float64
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "rank [hot|today|lows|commission|drop]",
+		Short: "选品榜单：热销、今日、史低、高佣、降价 (rankings: hot now, today, lows, commission, price drop)",
+		Long: `选品团队每小时看的榜单（默认 hot）：
+  hot         两小时销量 (2-hour sales: what sells right now)
+  today       近一天销量 (sales over the last day)
+  lows        今天是史低的商品 (items at their lowest price today; at least a week of history)
+  commission  佣金比率最高 (highest commission rate)
+  drop        比近 7 天最高价降得最多 (biggest drop against the last 7 days' high)
+可按类目、品牌、价格区间、最低佣金筛选。`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q.Kind = advisor.RankHot
+			if len(args) == 1 {
+				q.Kind = advisor.RankKind(args[0])
+			}
+			q.MinPrice, q.MaxPrice = int64(minPrice*100+0.5), int64(maxPrice*100+0.5)
+			q.MinRateBP = int64(minRate*100 + 0.5)
+			ctx := cmd.Context()
+			db, err := g.openDB(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			rows, err := advisor.New(catalog.NewStore(db), advisor.Options{}).Rank(ctx, q)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				type row struct {
+					Rank     int    `json:"rank"`
+					Platform string `json:"platform"`
+					ItemID   string `json:"item_id"`
+					Title    string `json:"title"`
+					Final    int64  `json:"final_price_fen"`
+					RateBP   int64  `json:"commission_rate_bp"`
+					Sales30  int64  `json:"sales30"`
+					Sales2h  int64  `json:"sales2h"`
+					Value    int64  `json:"value"`
+				}
+				var rs []row
+				for _, r := range rows {
+					e := r.Entry
+					rs = append(rs, row{r.Rank, string(e.Platform), e.ItemID, e.Title, e.Now.FinalPrice, e.Now.CommissionRate, e.Now.Sales30, e.Now.Sales2h, r.Value})
+				}
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rs)
+			}
+			if len(rows) == 0 {
+				fmt.Fprintln(out, "没有符合条件的商品 (no items match)")
+				return nil
+			}
+			fmt.Fprintf(out, "%4s %-10s %-7s %-8s %-7s %s\n", "#", "券后价", "佣金", "月销", "指标", "商品")
+			for _, r := range rows {
+				e := r.Entry
+				value := fmt.Sprint(r.Value)
+				switch q.Kind {
+				case advisor.RankCommission, advisor.RankDrop:
+					value = catalog.Percent(r.Value)
+				}
+				fmt.Fprintf(out, "%4d ¥%-9s %-7s %-8d %-7s %s  %s\n", r.Rank, catalog.Yuan(e.Now.FinalPrice), catalog.Percent(e.Now.CommissionRate),
+					e.Now.Sales30, value, truncate(e.Title, 30), e.Platform+":"+catalog.Platform(e.ItemID))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&q.Category, "category", "", "类目或其前缀 (category path or prefix), e.g. 美妆")
+	cmd.Flags().StringVar(&q.Brand, "brand", "", "品牌 (brand)")
+	cmd.Flags().Float64Var(&minPrice, "min-price", 0, "最低券后价，元 (lowest final price, yuan)")
+	cmd.Flags().Float64Var(&maxPrice, "max-price", 0, "最高券后价，元 (highest final price, yuan)")
+	cmd.Flags().Float64Var(&minRate, "min-commission", 0, "最低佣金比率，百分比 (minimum commission rate, percent)")
+	cmd.Flags().IntVar(&q.Limit, "limit", 50, "条数 (rows)")
+	cmd.Flags().IntVar(&q.Offset, "offset", 0, "跳过的条数 (rows to skip)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "输出 JSON (machine-readable output)")
+	return cmd
+}

@@ -1,0 +1,158 @@
+package advisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/qunke/qunke/internal/advisor/extract"
+	"github.com/qunke/qunke/internal/catalog"
+)
+
+// Options configure an Advisor.
+type Options struct {
+	// ServiceFeeBP is the platform's service fee taken from commission
+	// (basis points, default 1000 = 10%).
+	ServiceFeeBP int64
+	// Resolver turns share codes and short links into items; the default
+	// says they need resolving.
+	Resolver extract.Resolver
+}
+
+// Advisor judges items from the catalog. It is safe for concurrent use.
+type Advisor struct {
+	s   *catalog.Store
+	opt Options
+	idx *index
+}
+
+// New returns an advisor over s.
+func New(s *catalog.Store, opt Options) *Advisor {
+	if opt.ServiceFeeBP == 0 {
+		opt.ServiceFeeBP = 1000
+	}
+	if opt.Resolver == nil {
+		opt.Resolver = extract.NoResolver{}
+	}
+	return &Advisor{s: s, opt: opt, idx: &index{s: s, shards: map[string]*shard{}}}
+}
+
+// Refresh forgets what the advisor has loaded, so the next question sees
+// the latest imports.
+func (a *Advisor) Refresh() { a.idx.invalidate() }
+
+// Warm loads every category now rather than on first use.
+func (a *Advisor) Warm(ctx context.Context) error {
+	_, err := a.idx.loadAll(ctx)
+	return err
+}
+
+// Card returns the decision card of one item.
+func (a *Advisor) Card(ctx context.Context, key catalog.Key) (*Card, error) {
+	it, err := a.s.Find(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	obs, err := a.s.Observations(ctx, it.ID, 0, catalog.Forever)
+	if err != nil {
+		return nil, err
+	}
+	if len(obs) == 0 {
+		return nil, fmt.Errorf("%w: %s has no observations", catalog.ErrNotFound, key)
+	}
+	return a.card(ctx, it, obs)
+}
+
+// Status says what became of one product reference.
+type Status string
+
+const (
+	StatusOK             Status = "ok"
+	StatusNeedsResolving Status = "needs_resolving" // a share code or short link with no resolver
+	StatusNotInCatalog   Status = "not_in_catalog"
+	StatusError          Status = "error"
+)
+
+// Result is the outcome for one product reference found in a message.
+type Result struct {
+	Ref     extract.Ref `json:"ref"`
+	Status  Status      `json:"status"`
+	Message string      `json:"message,omitempty"`
+	Card    *Card       `json:"card,omitempty"`
+}
+
+// Report is the advisor's answer to a pasted message.
+type Report struct {
+	Results []Result `json:"results"`
+	Message string   `json:"message,omitempty"` // set when nothing was found
+}
+
+// MaxCheckBytes is the most text Check reads; the rest is ignored (and said).
+const MaxCheckBytes = 1 << 20
+
+// Check finds every product in text and judges each.
+func (a *Advisor) Check(ctx context.Context, text string) (*Report, error) {
+	rep := &Report{}
+	if len(text) > MaxCheckBytes {
+		text = text[:MaxCheckBytes]
+		rep.Message = "只读取了前 1 MB (only the first 1 MB was read)"
+	}
+	refs := extract.Find(text)
+	if len(refs) == 0 {
+		rep.Message = "没有找到商品链接、商品ID或淘口令 (no product links, ids or share codes found)"
+		return rep, nil
+	}
+	seen := map[int64]bool{}
+	for _, ref := range refs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		res := Result{Ref: ref}
+		if ref.NeedsResolve {
+			r, err := a.opt.Resolver.Resolve(ctx, ref)
+			if err != nil {
+				res.Status, res.Message = StatusNeedsResolving, err.Error()
+				rep.Results = append(rep.Results, res)
+				continue
+			}
+			ref, res.Ref = r, r
+		}
+		it, err := a.findRef(ctx, ref)
+		switch {
+		case errors.Is(err, catalog.ErrNotFound):
+			res.Status = StatusNotInCatalog
+			res.Message = fmt.Sprintf("商品 %s 不在库中：导入选品库文件后再查 (item %s is not in the catalog: import a feed that has it)", ref.ItemID, ref.ItemID)
+		case err != nil:
+			res.Status, res.Message = StatusError, err.Error()
+		case seen[it.ID]:
+			continue // the same item twice in one message
+		default:
+			seen[it.ID] = true
+			obs, err := a.s.Observations(ctx, it.ID, 0, catalog.Forever)
+			if err == nil && len(obs) == 0 {
+				err = fmt.Errorf("%s has no observations", it.Key())
+			}
+			if err == nil {
+				res.Card, err = a.card(ctx, it, obs)
+			}
+			if err != nil {
+				res.Status, res.Message = StatusError, err.Error()
+			} else {
+				res.Status = StatusOK
+			}
+		}
+		rep.Results = append(rep.Results, res)
+	}
+	return rep, nil
+}
+
+// findRef looks up the catalog keys a reference may name.
+func (a *Advisor) findRef(ctx context.Context, ref extract.Ref) (catalog.StoredItem, error) {
+	for _, k := range ref.Keys() {
+		it, err := a.s.Find(ctx, k)
+		if err == nil || !errors.Is(err, catalog.ErrNotFound) {
+			return it, err
+		}
+	}
+	return catalog.StoredItem{}, fmt.Errorf("%w: %s", catalog.ErrNotFound, ref.ItemID)
+}

@@ -1,0 +1,277 @@
+package advisor_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qunke/qunke/internal/advisor"
+	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/demo"
+	"github.com/qunke/qunke/internal/store"
+	"github.com/qunke/qunke/internal/store/storetest"
+)
+
+var demoEnd = time.Date(2026, 11, 20, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+
+// loadDemo writes a small demo market and returns it.
+func loadDemo(t *testing.T, db *store.DB, items, days int) (*demo.Market, *catalog.Store) {
+	t.Helper()
+	ctx := context.Background()
+	m := demo.New(demo.Config{Seed: 5, Items: items, Snapshots: days, Interval: 24 * time.Hour, End: demoEnd})
+	s := catalog.NewStore(db)
+	var recs []catalog.Record
+	var obs []catalog.Observation
+	for i := 0; i < items; i++ {
+		it := m.Item(i)
+		obs = m.History(i, obs)
+		for _, o := range obs {
+			recs = append(recs, catalog.Record{Item: it, Obs: o})
+		}
+	}
+	if _, err := s.Ingest(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return m, s
+}
+
+// bruteLow: the lowest final price in effect at any moment of [a, b] that
+// is in no promotion (skipPromos) — checked at every moment it can change.
+func bruteLow(obs []catalog.Observation, a, b int64, skipPromos bool) (price, at int64, ok bool) {
+	moments := []int64{a}
+	for _, o := range obs {
+		moments = append(moments, o.At)
+	}
+	for _, p := range catalog.Promotions(a, b+1) {
+		moments = append(moments, p.End.Unix())
+	}
+	slices.Sort(moments)
+	for _, m := range moments {
+		if m < a || m > b {
+			continue
+		}
+		if _, in := catalog.PromotionAt(m); in && skipPromos {
+			continue
+		}
+		o, have := catalog.At(obs, m)
+		if _, setInPromo := catalog.PromotionAt(o.At); have && setInPromo && skipPromos {
+			continue // a promotion price lingering past the sale is still one
+		}
+		if have && (!ok || o.FinalPrice < price) {
+			price, at, ok = o.FinalPrice, m, true
+		}
+	}
+	return
+}
+
+func TestCardsMatchBruteForce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		m, s := loadDemo(t, db, 120, 420)
+		a := advisor.New(s, advisor.Options{})
+		rng := rand.New(rand.NewPCG(1, 1))
+		var obs []catalog.Observation
+		positions := map[advisor.Position]int{}
+		for trial := 0; trial < 40; trial++ {
+			i := rng.IntN(120)
+			it := m.Item(i)
+			obs = m.History(i, obs)
+			c, err := a.Card(ctx, it.Key())
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := obs[len(obs)-1]
+			if c.Now != now {
+				t.Fatalf("%s: now %+v, want %+v", it.Key(), c.Now, now)
+			}
+			for _, w := range []struct {
+				name string
+				got  advisor.Low
+				from int64
+			}{{"all", c.LowAll, obs[0].At}, {"30d", c.Low30, now.At - 30*86400}, {"90d", c.Low90, now.At - 90*86400}, {"180d", c.Low180, now.At - 180*86400}} {
+				p, at, ok := bruteLow(obs, w.from, now.At, false)
+				if w.got != (advisor.Low{Price: p, At: at, OK: ok}) {
+					t.Fatalf("%s low %s: got %+v, want %d@%d", it.Key(), w.name, w.got, p, at)
+				}
+			}
+			p, at, ok := bruteLow(obs, obs[0].At, now.At, true)
+			if c.NormalLow != (advisor.Low{Price: p, At: at, OK: ok}) {
+				t.Fatalf("%s normal-day low: got %+v, want %d@%d", it.Key(), c.NormalLow, p, at)
+			}
+			for _, pr := range c.Promos {
+				if _, in := catalog.PromotionAt(pr.Low.At); !in {
+					t.Fatalf("%s: %s low at %d is not in a promotion", it.Key(), pr.Label, pr.Low.At)
+				}
+				if pr.Low.Price < c.LowAll.Price {
+					t.Fatalf("%s: promotion low below the all-time low", it.Key())
+				}
+			}
+			if want := now.FinalPrice * now.CommissionRate * 9000 / 1e8; c.EarnFen != want {
+				t.Fatalf("earn %d, want %d", c.EarnFen, want)
+			}
+			if c.Score < 0 || c.Score > 100 || len(c.Reasons) == 0 {
+				t.Fatalf("score %d with %d reasons", c.Score, len(c.Reasons))
+			}
+			sum := 0
+			for _, r := range c.Reasons {
+				sum += r.Points
+				if r.ZH == "" || r.EN == "" {
+					t.Fatalf("reason %q lacks a language", r.Code)
+				}
+			}
+			if max(0, min(100, sum)) != c.Score {
+				t.Fatalf("score %d is not the sum of its reasons %d", c.Score, sum)
+			}
+			if len(c.Substitutes) > 10 {
+				t.Fatalf("%d substitutes", len(c.Substitutes))
+			}
+			for _, sub := range c.Substitutes {
+				e := sub.Entry
+				if e.ID == c.Item.ID || e.CategoryPath != it.CategoryPath || e.Now.FinalPrice < now.FinalPrice/2 || e.Now.FinalPrice > now.FinalPrice*2 {
+					t.Fatalf("substitute %s (%s ¥%d) for %s (%s ¥%d)", e.Title, e.CategoryPath, e.Now.FinalPrice, it.Title, it.CategoryPath, now.FinalPrice)
+				}
+				if slices.Contains(sub.Better, "cheaper_now") != (e.Now.FinalPrice < now.FinalPrice) {
+					t.Fatalf("cheaper_now mark wrong")
+				}
+			}
+			positions[c.Position]++
+		}
+		if len(positions) < 2 {
+			t.Errorf("40 demo items all in one price position: %v", positions)
+		}
+	})
+}
+
+// A price that beats every normal day is a historic low even when a
+// promotion once went lower: "lowest" on a normal day means beating normal days.
+func TestNormalDayLowBeatsNormalDays(t *testing.T) {
+	ctx := context.Background()
+	s := catalog.NewStore(storetest.SQLite(t))
+	cst := time.FixedZone("CST", 8*3600)
+	at := func(m time.Month, d int) int64 { return time.Date(2025, m, d, 10, 0, 0, 0, cst).Unix() }
+	item := catalog.Item{Platform: catalog.Tmall, ItemID: "700000000001", Title: "测试保温杯", CategoryPath: "居家日用/水具/保温杯"}
+	var recs []catalog.Record
+	add := func(t int64, final int64) {
+		recs = append(recs, catalog.Record{Item: item, Obs: catalog.Observation{At: t, ListPrice: 10000, FinalPrice: final,
+			CommissionRate: 2000, Sales30: 100, Sales2h: catalog.Unknown, CouponRemain: catalog.Unknown}})
+	}
+	add(at(9, 1), 10000)
+	add(at(11, 1), 8000)  // Double 11
+	add(at(11, 12), 9500) // back to normal
+	add(at(11, 25), 9000) // today: lower than any normal day, above the 双11 price
+	if _, err := s.Ingest(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	c, err := advisor.New(s, advisor.Options{}).Card(ctx, item.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LowAll.Price != 8000 || c.NormalLow.Price != 9000 || c.Position != advisor.HistoricLow {
+		t.Fatalf("all-time %d, normal-day %d, position %s; want 8000, 9000, historic_low", c.LowAll.Price, c.NormalLow.Price, c.Position)
+	}
+	if len(c.Promos) != 1 || c.Promos[0].Name != catalog.PromoDouble11 || c.Promos[0].Low.Price != 8000 {
+		t.Fatalf("promotion lows %+v", c.Promos)
+	}
+	if c.Typical != 9500 && c.Typical != 10000 {
+		t.Fatalf("typical %d", c.Typical)
+	}
+}
+
+func TestRankMatchesScan(t *testing.T) {
+	ctx := context.Background()
+	m, s := loadDemo(t, storetest.SQLite(t), 400, 30)
+	a := advisor.New(s, advisor.Options{})
+	var obs []catalog.Observation
+	type item struct {
+		it  catalog.Item
+		now catalog.Observation
+	}
+	var all []item
+	for i := 0; i < 400; i++ {
+		obs = m.History(i, obs)
+		all = append(all, item{m.Item(i), obs[len(obs)-1]})
+	}
+	top := all[0].it.CategoryPath[:strings.Index(all[0].it.CategoryPath, "/")]
+	rows, err := a.Rank(ctx, advisor.RankQuery{Kind: advisor.RankCommission, Category: top, MinRateBP: 500, MaxPrice: 50000, Limit: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	for _, x := range all {
+		if strings.HasPrefix(x.it.CategoryPath, top+"/") && x.now.CommissionRate >= 500 && x.now.FinalPrice <= 50000 {
+			want = append(want, x.now.CommissionRate)
+		}
+	}
+	slices.Sort(want)
+	slices.Reverse(want)
+	want = want[:min(15, len(want))]
+	if len(rows) != len(want) || len(rows) == 0 {
+		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	}
+	for i, r := range rows {
+		if r.Value != want[i] || r.Rank != i+1 || !strings.HasPrefix(r.Entry.CategoryPath, top) {
+			t.Fatalf("row %d: %+v value %d, want %d", i, r.Entry.Title, r.Value, want[i])
+		}
+	}
+	for _, k := range advisor.RankKinds {
+		rows, err := a.Rank(ctx, advisor.RankQuery{Kind: k, Limit: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i < len(rows); i++ {
+			if rows[i].Value > rows[i-1].Value {
+				t.Fatalf("%s not sorted at %d", k, i)
+			}
+		}
+		if k != advisor.RankLows && len(rows) == 0 {
+			t.Errorf("ranking %s is empty on the demo market", k)
+		}
+	}
+	if _, err := a.Rank(ctx, advisor.RankQuery{Kind: "best"}); err == nil {
+		t.Fatal("unknown ranking accepted")
+	}
+}
+
+func TestCheckMessages(t *testing.T) {
+	ctx := context.Background()
+	m, s := loadDemo(t, storetest.SQLite(t), 50, 40)
+	a := advisor.New(s, advisor.Options{})
+	var known catalog.Item
+	for i := 0; i < 50; i++ {
+		if it := m.Item(i); it.Platform == catalog.JD {
+			known = it
+			break
+		}
+	}
+	msg := "🔥【京东】" + known.Title + "\n👉 https://item.jd.com/" + known.ItemID + ".html 到手价见图\n" +
+		"再来一个 https://item.jd.com/" + known.ItemID + ".html\n" +
+		"不在库里的：https://item.jd.com/100000000001.html\n" +
+		"复制这条信息￥AbCdEfGh123￥打开手机淘宝\n客服电话 13812345678"
+	rep, err := a.Check(ctx, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []advisor.Status
+	for _, r := range rep.Results {
+		statuses = append(statuses, r.Status)
+	}
+	want := []advisor.Status{advisor.StatusOK, advisor.StatusNotInCatalog, advisor.StatusNeedsResolving}
+	if !slices.Equal(statuses, want) {
+		t.Fatalf("statuses %v, want %v", statuses, want)
+	}
+	if rep.Results[0].Card.Item.ItemID != known.ItemID {
+		t.Fatalf("card for %s", rep.Results[0].Card.Item.ItemID)
+	}
+	for _, garbage := range []string{"", "😀😀😀🎉", string([]byte{0xff, 0xfe, 0, 1, 2, 0x80}), strings.Repeat("便宜好物 59.9元 ", 100000)} {
+		rep, err := a.Check(ctx, garbage)
+		if err != nil || len(rep.Results) != 0 || rep.Message == "" {
+			t.Fatalf("garbage %q: %v %+v", garbage[:min(20, len(garbage))], err, rep)
+		}
+	}
+}

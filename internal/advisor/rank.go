@@ -1,0 +1,152 @@
+package advisor
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"strings"
+)
+
+// RankKind names a ranking.
+type RankKind string
+
+const (
+	RankHot        RankKind = "hot"        // 2-hour sales: what sells right now
+	RankToday      RankKind = "today"      // sales over the last day
+	RankLows       RankKind = "lows"       // at their lowest price today
+	RankCommission RankKind = "commission" // highest commission rate
+	RankDrop       RankKind = "drop"       // biggest price drop against the last 7 days
+)
+
+// RankKinds lists the rankings in display order.
+var RankKinds = []RankKind{RankHot, RankToday, RankLows, RankCommission, RankDrop}
+
+// RankQuery selects and filters a ranking.
+type RankQuery struct {
+	Kind      RankKind
+	Category  string // a category path or its prefix ("美妆" or "美妆/面部护肤")
+	Brand     string
+	MinPrice  int64 // final price band, fen; 0 = no bound
+	MaxPrice  int64
+	MinRateBP int64 // minimum commission rate
+	Offset    int
+	Limit     int // default 50
+}
+
+// RankRow is one ranked item.
+type RankRow struct {
+	Rank  int    `json:"rank"`
+	Entry *Entry `json:"-"`
+	// Value is what the ranking sorts by: 2-hour sales, day sales, 30-day
+	// sales (lows), commission rate in bp, or the drop in bp of the week's high.
+	Value int64 `json:"value"`
+}
+
+// Rank returns a page of a ranking. Only items observed in the last day
+// before the catalog's newest observation count: a ranking is about now.
+func (a *Advisor) Rank(ctx context.Context, q RankQuery) ([]RankRow, error) {
+	shards, err := a.idx.loadAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	var latest int64
+	for _, sh := range shards {
+		for i := range sh.entries {
+			latest = max(latest, sh.entries[i].Now.At)
+		}
+	}
+	value, err := rankValue(q.Kind)
+	if err != nil {
+		return nil, err
+	}
+	want := q.Offset + q.Limit
+	h := &rowHeap{}
+	for _, sh := range shards {
+		if q.Category != "" && sh.category != q.Category && !strings.HasPrefix(sh.category, q.Category+"/") {
+			continue
+		}
+		for i := range sh.entries {
+			e := &sh.entries[i]
+			if e.Now.At < latest-day || (q.Brand != "" && e.Brand != q.Brand) ||
+				(q.MinPrice > 0 && e.Now.FinalPrice < q.MinPrice) || (q.MaxPrice > 0 && e.Now.FinalPrice > q.MaxPrice) ||
+				e.Now.CommissionRate < q.MinRateBP {
+				continue
+			}
+			v, ok := value(e)
+			if !ok {
+				continue
+			}
+			r := RankRow{Entry: e, Value: v}
+			if h.Len() < want {
+				heap.Push(h, r)
+			} else if rowLess((*h)[0], r) {
+				(*h)[0] = r
+				heap.Fix(h, 0)
+			}
+		}
+	}
+	rows := make([]RankRow, h.Len())
+	for i := len(rows) - 1; i >= 0; i-- {
+		rows[i] = heap.Pop(h).(RankRow)
+	}
+	if q.Offset >= len(rows) {
+		return nil, nil
+	}
+	rows = rows[q.Offset:]
+	for i := range rows {
+		rows[i].Rank = q.Offset + i + 1
+	}
+	return rows, nil
+}
+
+func rankValue(k RankKind) (func(*Entry) (int64, bool), error) {
+	switch k {
+	case RankHot:
+		return func(e *Entry) (int64, bool) { return e.Now.Sales2h, e.Now.Sales2h > 0 }, nil
+	case RankToday:
+		return func(e *Entry) (int64, bool) { return e.DaySales, e.DaySales > 0 }, nil
+	case RankLows:
+		return func(e *Entry) (int64, bool) {
+			ref := e.NormalLow
+			if !ref.OK {
+				ref = e.Low
+			}
+			// A low means something only with history behind it.
+			return e.Now.Sales30, ref.OK && e.Now.FinalPrice <= ref.Price && e.Now.At-ref.At < day && e.Now.At-e.FirstSeen >= 7*day
+		}, nil
+	case RankCommission:
+		return func(e *Entry) (int64, bool) { return e.Now.CommissionRate, true }, nil
+	case RankDrop:
+		return func(e *Entry) (int64, bool) {
+			if e.WeekHigh <= e.Now.FinalPrice {
+				return 0, false
+			}
+			return (e.WeekHigh - e.Now.FinalPrice) * 10000 / e.WeekHigh, true
+		}, nil
+	}
+	return nil, fmt.Errorf("未知的榜单 %q，可用 hot, today, lows, commission, drop (unknown ranking)", k)
+}
+
+// rowLess orders rows worst first: lower value, then higher item id.
+func rowLess(a, b RankRow) bool {
+	if a.Value != b.Value {
+		return a.Value < b.Value
+	}
+	return a.Entry.ID > b.Entry.ID
+}
+
+type rowHeap []RankRow
+
+func (h rowHeap) Len() int           { return len(h) }
+func (h rowHeap) Less(i, j int) bool { return rowLess(h[i], h[j]) }
+func (h rowHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *rowHeap) Push(x any)        { *h = append(*h, x.(RankRow)) }
+func (h *rowHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
