@@ -79,6 +79,57 @@ indexed table) in the same run. Databases are written under --dir, never to --db
 	ingest.Flags().IntVar(&cfg.CompactEvery, "compact-every", 16, "feed 顺序下每几个快照整理一次 (compact every N snapshots, feed order)")
 	ingest.Flags().BoolVar(&cfg.Naive, "naive", true, "同时测量朴素设计 (also measure the naive design)")
 	ingest.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写 CPU 剖析文件 (write a CPU profile to this file)")
-	cmd.AddCommand(ingest)
+	cmd.AddCommand(ingest, newBenchAdvisorCmd())
+	return cmd
+}
+
+func newBenchAdvisorCmd() *cobra.Command {
+	var cfg bench.AdvisorConfig
+	cmd := &cobra.Command{
+		Use:   "advisor",
+		Short: "决策卡与榜单基准 (decision cards and rankings on a large demo market, against plain SQL)",
+		Long: `在 --dir 里建一个演示市场（建好后重复使用），预热选品顾问，然后计时：完整决策卡（含 10 个替代品）和 50 条的榜单页，
+报告 p50/p99 与进程内存；--naive-items 用"每条观测一行"的朴素表和纯 SQL 算同样的卡作对比。
+
+Build (once; later runs reuse it) a demo market under --dir, warm the advisor, then time full decision cards
+(with 10 substitutes) and ranking pages of 50, reporting p50/p99 and process memory; with --naive-items, also
+the same card computed by plain SQL over a one-row-per-observation table of that many items.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			cfg.Log = cmd.ErrOrStderr()
+			host, _ := os.Hostname()
+			fmt.Fprintf(out, "machine: %s, %s/%s, %d CPUs, %s\n", host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+			res, err := bench.Advisor(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "\n%d items x %d snapshots = %d observations", cfg.Items, cfg.Snapshots, res.Observations)
+			if res.Build > 0 {
+				fmt.Fprintf(out, " (built in %s)", res.Build.Round(time.Millisecond))
+			}
+			fmt.Fprintf(out, "\nadvisor warm-up (every category loaded): %s\n", res.Warm.Round(time.Millisecond))
+			lat := func(name string, l bench.Latency) {
+				fmt.Fprintf(out, "%-40s n=%-5d p50 %-10s p99 %-10s max %s\n", name, l.N, l.P50.Round(time.Microsecond), l.P99.Round(time.Microsecond), l.Max.Round(time.Microsecond))
+			}
+			lat("decision card (10 substitutes)", res.Card)
+			fmt.Fprintf(out, "  substitutes per card: %.1f\n", res.SubstitutesAvg)
+			lat("ranking page of 50", res.Ranking)
+			fmt.Fprintf(out, "process RSS: %s now, %s peak\n", humanBytes(res.RSS), humanBytes(res.PeakRSS))
+			if cfg.NaiveItems > 0 {
+				lat(fmt.Sprintf("plain SQL card (naive, %d rows)", res.NaiveRows), res.NaiveCard)
+				fmt.Fprintf(out, "qunke card is %.1fx faster at p99 (%.1fx at p50)\n",
+					float64(res.NaiveCard.P99)/float64(res.Card.P99), float64(res.NaiveCard.P50)/float64(res.Card.P50))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cfg.Dir, "dir", "bench-out", "写数据库的目录 (folder for the benchmark databases)")
+	cmd.Flags().IntVar(&cfg.Items, "items", 1000000, "商品数 (items)")
+	cmd.Flags().IntVar(&cfg.Snapshots, "snapshots", 100, "每个商品的快照数 (snapshots per item, daily)")
+	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "随机种子 (seed)")
+	cmd.Flags().IntVar(&cfg.Cards, "cards", 2000, "计时的决策卡数 (cards to time)")
+	cmd.Flags().IntVar(&cfg.Rankings, "rankings", 400, "计时的榜单页数 (ranking pages to time)")
+	cmd.Flags().IntVar(&cfg.NaiveItems, "naive-items", 100000, "朴素表的商品数，0 不比较 (items in the naive table; 0 skips it)")
 	return cmd
 }

@@ -108,6 +108,13 @@ func (a *Advisor) Check(ctx context.Context, text string) (*Report, error) {
 			return nil, err
 		}
 		res := Result{Ref: ref}
+		if ref.NeedsResolve && ref.ItemID != "" {
+			// An id whose platform the text did not say: the catalog may
+			// know it under one of them.
+			if _, err := a.findRef(ctx, ref); err == nil {
+				ref.NeedsResolve = false
+			}
+		}
 		if ref.NeedsResolve {
 			r, err := a.opt.Resolver.Resolve(ctx, ref)
 			if err != nil {

@@ -33,6 +33,9 @@ type Entry struct {
 func newEntry(it *catalog.StoredItem, obs []catalog.Observation) Entry {
 	now := obs[len(obs)-1]
 	e := Entry{ID: it.ID, Item: it.Item, Now: now, FirstSeen: obs[0].At, DaySales: -1}
+	// Rankings and substitutes never show these; a million entries are
+	// lighter without them (a card reads its own item from the catalog).
+	e.ShortTitle, e.ImageURL, e.ShopID = "", "", ""
 	first := obs[0].At
 	e.Low = lowIn(obs, first, now.At)
 	e.NormalLow = lowOutside(obs, first, now.At, promoSpans(first, now.At))

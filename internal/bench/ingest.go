@@ -115,7 +115,7 @@ func Ingest(ctx context.Context, cfg IngestConfig) (IngestResult, error) {
 
 	if cfg.Naive {
 		fmt.Fprintf(cfg.Log, "naive: one row per observation in an indexed table\n")
-		res.Naive, err = naiveIngest(ctx, m, cfg)
+		res.Naive, err = naiveIngest(ctx, m, cfg, filepath.Join(cfg.Dir, "naive.db"), false)
 		if err != nil {
 			return res, err
 		}
@@ -185,10 +185,10 @@ func run(m *demo.Market, cfg IngestConfig, write func([]catalog.Record) error, c
 }
 
 // naiveIngest stores the same market the way open-source price trackers do:
-// one row per observation in a table indexed by (item, time).
-func naiveIngest(ctx context.Context, m *demo.Market, cfg IngestConfig) (Measure, error) {
+// one row per observation in a table indexed by (item, time). indexAfter
+// builds the index once the rows are in (faster for a one-off load).
+func naiveIngest(ctx context.Context, m *demo.Market, cfg IngestConfig, path string, indexAfter bool) (Measure, error) {
 	var res Measure
-	path := filepath.Join(cfg.Dir, "naive.db")
 	removeDB(path)
 	db, err := store.Open(ctx, path)
 	if err != nil {
@@ -204,9 +204,15 @@ func naiveIngest(ctx context.Context, m *demo.Market, cfg IngestConfig) (Measure
 			list_price INTEGER, coupon_amount INTEGER, coupon_threshold INTEGER, coupon_end INTEGER,
 			final_price INTEGER, commission_rate INTEGER, commission_type INTEGER, coupon_remain INTEGER,
 			sales30 INTEGER, sales2h INTEGER)`,
-		`CREATE INDEX observations_item_at ON observations (item, at)`,
+		`CREATE INDEX items_category ON items (category_path)`,
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
+			return res, err
+		}
+	}
+	const obsIndex = `CREATE INDEX observations_item_at ON observations (item, at)`
+	if !indexAfter {
+		if _, err := db.ExecContext(ctx, obsIndex); err != nil {
 			return res, err
 		}
 	}
@@ -249,6 +255,11 @@ func naiveIngest(ctx context.Context, m *demo.Market, cfg IngestConfig) (Measure
 	res.Elapsed, err = run(m, cfg, write, func() error { return nil })
 	if err != nil {
 		return res, err
+	}
+	if indexAfter {
+		if _, err := db.ExecContext(ctx, obsIndex); err != nil {
+			return res, err
+		}
 	}
 	if err := db.Checkpoint(ctx); err != nil {
 		return res, err

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCheckAndRank(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "q.db")
+	if _, _, err := runCLI(t, "--db", dbPath, "demo", "--items", "400", "--days", "40"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCLI(t, "--db", dbPath, "rank", "commission", "--limit", "5", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		Rank     int    `json:"rank"`
+		Platform string `json:"platform"`
+		ItemID   string `json:"item_id"`
+		RateBP   int64  `json:"commission_rate_bp"`
+	}
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 5 {
+		t.Fatalf("rank --json: %v, %d rows\n%s", err, len(rows), out)
+	}
+	for i := 1; i < len(rows); i++ {
+		if rows[i].RateBP > rows[i-1].RateBP || rows[i].Rank != i+1 {
+			t.Fatalf("ranking out of order: %+v", rows)
+		}
+	}
+	// A message naming the top item by its id, plus a phone number that is not an item.
+	msg := "今日推荐 商品ID：" + rows[0].ItemID + " 券后价59.9 客服 13812345678"
+	out, _, err = runCLI(t, "--db", dbPath, "check", "--json", msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Results []struct {
+			Status string `json:"status"`
+			Card   struct {
+				Score int `json:"score"`
+				Item  struct {
+					ItemID string
+				} `json:"item"`
+				Substitutes []json.RawMessage `json:"substitutes"`
+			} `json:"card"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("check --json: %v\n%s", err, out)
+	}
+	if len(rep.Results) != 1 || rep.Results[0].Status != "ok" || rep.Results[0].Card.Item.ItemID != rows[0].ItemID {
+		t.Fatalf("check found %+v", rep.Results)
+	}
+	text, _, err := runCLI(t, "--db", dbPath, "check", msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"券后 ¥", "推荐分 score", "佣金 commission", "最低 lows"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("card text lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "\x1b[") {
+		t.Error("colour codes written to a non-terminal")
+	}
+	nothing, _, err := runCLI(t, "--db", dbPath, "check", "😀 hello 59.9元")
+	if err != nil || !strings.Contains(nothing, "没有找到") {
+		t.Fatalf("message without products: %v %q", err, nothing)
+	}
+	if _, _, err := runCLI(t, "--db", dbPath, "rank", "best"); err == nil {
+		t.Fatal("unknown ranking accepted")
+	}
+}

@@ -1,0 +1,328 @@
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qunke/qunke/internal/advisor"
+	"github.com/qunke/qunke/internal/advisor/similar"
+	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/demo"
+	"github.com/qunke/qunke/internal/store"
+)
+
+// AdvisorConfig sets up the advisor benchmark.
+type AdvisorConfig struct {
+	Dir        string
+	Items      int
+	Snapshots  int
+	Seed       uint64
+	Cards      int // cards to time
+	Rankings   int // ranking pages to time
+	NaiveItems int // items in the naive table (0: skip the naive comparison)
+	Log        io.Writer
+}
+
+// Latency summarises timed calls.
+type Latency struct {
+	N             int
+	P50, P99, Max time.Duration
+}
+
+func latency(ds []time.Duration) Latency {
+	if len(ds) == 0 {
+		return Latency{}
+	}
+	slices.Sort(ds)
+	return Latency{N: len(ds), P50: ds[len(ds)/2], P99: ds[(len(ds)*99)/100], Max: ds[len(ds)-1]}
+}
+
+// AdvisorResult is what the advisor benchmark measured.
+type AdvisorResult struct {
+	Build, Warm    time.Duration // building the store (0 when reused), loading the advisor
+	Card, Ranking  Latency
+	NaiveCard      Latency
+	PeakRSS, RSS   int64 // bytes, from /proc/self/status
+	NaiveRows      int64
+	Observations   int64
+	SubstitutesAvg float64
+}
+
+// Advisor runs the advisor benchmark: a demo market in the embedded store,
+// warm, then decision cards (with 10 substitutes) and ranking pages.
+func Advisor(ctx context.Context, cfg AdvisorConfig) (AdvisorResult, error) {
+	var res AdvisorResult
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return res, err
+	}
+	end := time.Date(2026, 11, 20, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	m := demo.New(demo.Config{Seed: cfg.Seed, Items: cfg.Items, Snapshots: cfg.Snapshots, Interval: 24 * time.Hour, End: end})
+	res.Observations = int64(cfg.Items) * int64(cfg.Snapshots)
+	path := filepath.Join(cfg.Dir, fmt.Sprintf("advisor-%d-%d-%d.db", cfg.Items, cfg.Snapshots, cfg.Seed))
+	db, s, built, err := openOrBuild(ctx, path, m, cfg.Log)
+	if err != nil {
+		return res, err
+	}
+	defer db.Close()
+	res.Build = built
+
+	a := advisor.New(s, advisor.Options{})
+	t := time.Now()
+	if err := a.Warm(ctx); err != nil {
+		return res, err
+	}
+	res.Warm = time.Since(t)
+	fmt.Fprintf(cfg.Log, "advisor warm in %s\n", res.Warm.Round(time.Millisecond))
+	// Measure the steady state a server is in once warm, not the collection
+	// of the warm-up's garbage.
+	runtime.GC()
+
+	rng := rand.New(rand.NewPCG(cfg.Seed, 42))
+	var ds []time.Duration
+	subs := 0
+	for i := 0; i < cfg.Cards; i++ {
+		it := m.Item(rng.IntN(cfg.Items))
+		key := it.Key()
+		t := time.Now()
+		c, err := a.Card(ctx, key)
+		ds = append(ds, time.Since(t))
+		if err != nil {
+			return res, err
+		}
+		subs += len(c.Substitutes)
+	}
+	res.Card = latency(ds)
+	res.SubstitutesAvg = float64(subs) / float64(max(1, cfg.Cards))
+
+	cats, err := s.Categories(ctx)
+	if err != nil {
+		return res, err
+	}
+	var tops []string
+	for c := range cats {
+		if top, _, _ := strings.Cut(c, "/"); !slices.Contains(tops, top) {
+			tops = append(tops, top)
+		}
+	}
+	slices.Sort(tops)
+	ds = ds[:0]
+	for i := 0; i < cfg.Rankings; i++ {
+		q := advisor.RankQuery{Kind: advisor.RankKinds[i%len(advisor.RankKinds)], Limit: 50}
+		switch i % 4 { // plain, by category, by price band and commission, both
+		case 1:
+			q.Category = tops[rng.IntN(len(tops))]
+		case 2:
+			q.MinPrice, q.MaxPrice, q.MinRateBP = 1000, 10000, 1000
+		case 3:
+			q.Category, q.MinPrice, q.MaxPrice = tops[rng.IntN(len(tops))], 2000, 30000
+		}
+		t := time.Now()
+		if _, err := a.Rank(ctx, q); err != nil {
+			return res, err
+		}
+		ds = append(ds, time.Since(t))
+	}
+	res.Ranking = latency(ds)
+	res.RSS, res.PeakRSS = rss()
+
+	if cfg.NaiveItems > 0 {
+		npath := filepath.Join(cfg.Dir, fmt.Sprintf("advisor-naive-%d-%d-%d.db", cfg.NaiveItems, cfg.Snapshots, cfg.Seed))
+		ndb, err := openOrBuildNaive(ctx, npath, m, cfg)
+		if err != nil {
+			return res, err
+		}
+		defer ndb.Close()
+		if err := ndb.QueryRowContext(ctx, `SELECT count(*) FROM observations`).Scan(&res.NaiveRows); err != nil {
+			return res, err
+		}
+		ds = ds[:0]
+		for i := 0; i < cfg.Cards; i++ {
+			it := m.Item(rng.IntN(cfg.NaiveItems))
+			key := it.Key()
+			t := time.Now()
+			if err := naiveCard(ctx, ndb, key); err != nil {
+				return res, err
+			}
+			ds = append(ds, time.Since(t))
+		}
+		res.NaiveCard = latency(ds)
+	}
+	return res, nil
+}
+
+// openOrBuild reuses a store built by an earlier run with the same market,
+// or builds it by back-filling the market.
+func openOrBuild(ctx context.Context, path string, m *demo.Market, log io.Writer) (*store.DB, *catalog.Store, time.Duration, error) {
+	cfg := m.Config()
+	if _, err := os.Stat(path); err == nil {
+		db, err := store.Open(ctx, path)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		s := catalog.NewStore(db)
+		if items, obs, err := s.Counts(ctx); err == nil && items == int64(cfg.Items) && obs == int64(cfg.Items)*int64(cfg.Snapshots) {
+			fmt.Fprintf(log, "reusing %s\n", path)
+			return db, s, 0, nil
+		}
+		db.Close()
+	}
+	removeDB(path)
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, nil, 0, err
+	}
+	s := catalog.NewStore(db)
+	fmt.Fprintf(log, "building %s: %d items x %d snapshots\n", path, cfg.Items, cfg.Snapshots)
+	write := func(recs []catalog.Record) error { _, err := s.Ingest(ctx, recs); return err }
+	compact := func() error { _, err := s.Compact(ctx); return err }
+	t, err := run(m, IngestConfig{Items: cfg.Items, Snapshots: cfg.Snapshots, Order: "backfill", Log: io.Discard}, write, compact)
+	if err != nil {
+		db.Close()
+		return nil, nil, 0, err
+	}
+	return db, s, t, nil
+}
+
+func openOrBuildNaive(ctx context.Context, path string, m *demo.Market, cfg AdvisorConfig) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		fmt.Fprintf(cfg.Log, "building naive table %s: %d items x %d snapshots\n", path, cfg.NaiveItems, cfg.Snapshots)
+		icfg := IngestConfig{Items: cfg.NaiveItems, Snapshots: cfg.Snapshots, Order: "backfill", Log: io.Discard}
+		if _, err := naiveIngest(ctx, m, icfg, path, true); err != nil {
+			return nil, err
+		}
+	}
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return db.DB, nil
+}
+
+// naiveCard computes the decision card's figures with plain SQL over the
+// one-row-per-observation table: latest observation, lows over four windows,
+// the lowest outside promotions, each promotion's low, the typical price,
+// the sales a day and a week ago, the category's DSR average and sales
+// percentile, and 10 substitutes (candidates by SQL, scored by title
+// similarity in Go).
+func naiveCard(ctx context.Context, db *sql.DB, key catalog.Key) error {
+	var id int64
+	var title, category string
+	if err := db.QueryRowContext(ctx, `SELECT id, title, category_path FROM items WHERE platform = $1 AND item_id = $2`,
+		string(key.Platform), key.ItemID).Scan(&id, &title, &category); err != nil {
+		return fmt.Errorf("naive card %s: %w", key, err)
+	}
+	var at, final, sales30 int64
+	if err := db.QueryRowContext(ctx, `SELECT at, final_price, sales30 FROM observations WHERE item = $1 ORDER BY at DESC LIMIT 1`, id).Scan(&at, &final, &sales30); err != nil {
+		return err
+	}
+	var p, t int64
+	for _, from := range []int64{0, at - 30*86400, at - 90*86400, at - 180*86400} {
+		if err := db.QueryRowContext(ctx, `SELECT final_price, at FROM observations WHERE item = $1 AND at >= $2 ORDER BY final_price, at LIMIT 1`, id, from).Scan(&p, &t); err != nil {
+			return err
+		}
+	}
+	promos := catalog.Promotions(0, at+1)
+	var notPromo []string
+	for _, pr := range promos {
+		notPromo = append(notPromo, fmt.Sprintf("NOT (at >= %d AND at < %d)", pr.Start.Unix(), pr.End.Unix()))
+		var low sql.NullInt64
+		if err := db.QueryRowContext(ctx, `SELECT min(final_price) FROM observations WHERE item = $1 AND at >= $2 AND at < $3`, id, pr.Start.Unix(), pr.End.Unix()).Scan(&low); err != nil {
+			return err
+		}
+	}
+	outside := "1 = 1"
+	if len(notPromo) > 0 {
+		outside = strings.Join(notPromo, " AND ")
+	}
+	if err := db.QueryRowContext(ctx, `SELECT final_price, at FROM observations WHERE item = $1 AND `+outside+` ORDER BY final_price, at LIMIT 1`, id).Scan(&p, &t); err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	var n int64
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM observations WHERE item = $1 AND at >= $2 AND `+outside, id, at-90*86400).Scan(&n); err != nil {
+		return err
+	}
+	if err := db.QueryRowContext(ctx, `SELECT final_price FROM observations WHERE item = $1 AND at >= $2 AND `+outside+` ORDER BY final_price LIMIT 1 OFFSET $3`, id, at-90*86400, n/2).Scan(&p); err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	for _, ago := range []int64{86400, 7 * 86400} {
+		if err := db.QueryRowContext(ctx, `SELECT sales30 FROM observations WHERE item = $1 AND at <= $2 ORDER BY at DESC LIMIT 1`, id, at-ago).Scan(&p); err != nil && err != sql.ErrNoRows {
+			return err
+		}
+	}
+	var d1, d2, d3 sql.NullFloat64
+	if err := db.QueryRowContext(ctx, `SELECT avg(dsr_desc), avg(dsr_service), avg(dsr_ship) FROM items WHERE category_path = $1 AND dsr_desc > 0`, category).Scan(&d1, &d2, &d3); err != nil {
+		return err
+	}
+	// Candidates: the category's items with their latest price and sales.
+	rows, err := db.QueryContext(ctx, `SELECT i.id, i.title, o.final_price, o.sales30 FROM items i
+		JOIN observations o ON o.item = i.id AND o.at = (SELECT max(at) FROM observations WHERE item = i.id)
+		WHERE i.category_path = $1`, category)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	x := similar.NewIndex()
+	var ids []int64
+	below := 0
+	for rows.Next() {
+		var cid, cprice, csales int64
+		var ctitle string
+		if err := rows.Scan(&cid, &ctitle, &cprice, &csales); err != nil {
+			return err
+		}
+		if csales < sales30 {
+			below++ // the sales percentile
+		}
+		if cid != id && cprice >= final/2 && cprice <= final*2 {
+			x.Add(int32(len(ids)), 0, ctitle)
+			ids = append(ids, cid)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	x.Freeze()
+	if subs := x.Similar(title, nil, nil, -1, 10); len(ids) >= 10 && len(subs) == 0 {
+		return fmt.Errorf("naive card %s: no substitutes among %d candidates (%d sell less)", key, len(ids), below)
+	}
+	return nil
+}
+
+// rss returns the process's resident set size and its peak, in bytes.
+func rss() (cur, peak int64) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "VmRSS:":
+			cur = kb << 10
+		case "VmHWM:":
+			peak = kb << 10
+		}
+	}
+	return cur, peak
+}
