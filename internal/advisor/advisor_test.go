@@ -2,6 +2,7 @@ package advisor_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -273,5 +274,53 @@ func TestCheckMessages(t *testing.T) {
 		if err != nil || len(rep.Results) != 0 || rep.Message == "" {
 			t.Fatalf("garbage %q: %v %+v", garbage[:min(20, len(garbage))], err, rep)
 		}
+	}
+}
+
+// Cards and rankings asked for at once, while categories are still loading,
+// give the same answers as asked one at a time.
+func TestConcurrentUse(t *testing.T) {
+	ctx := context.Background()
+	m, s := loadDemo(t, storetest.SQLite(t), 200, 30)
+	serial := map[catalog.Key]int{}
+	for i := 0; i < 200; i += 7 {
+		it := m.Item(i)
+		c, err := advisor.New(s, advisor.Options{}).Card(ctx, it.Key())
+		if err != nil {
+			t.Fatal(err)
+		}
+		serial[it.Key()] = c.Score
+	}
+	a := advisor.New(s, advisor.Options{})
+	errs := make(chan error, 64)
+	done := make(chan struct{})
+	for g := 0; g < 8; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for k, want := range serial {
+				if g%2 == 0 {
+					if _, err := a.Rank(ctx, advisor.RankQuery{Kind: advisor.RankHot}); err != nil {
+						errs <- err
+						return
+					}
+				}
+				c, err := a.Card(ctx, k)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if c.Score != want {
+					errs <- fmt.Errorf("%s: score %d concurrently, %d alone", k, c.Score, want)
+					return
+				}
+			}
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }
