@@ -12,23 +12,27 @@ import (
 	"golang.org/x/term"
 
 	"github.com/qunke/qunke/internal/advisor"
+	"github.com/qunke/qunke/internal/affiliate/alimama"
 	"github.com/qunke/qunke/internal/catalog"
 )
 
 func newCheckCmd(g *globals) *cobra.Command {
-	var asJSON, noColor bool
+	var asJSON, noColor, resolveLinks bool
 	var feeBP int64
 	cmd := &cobra.Command{
 		Use:   `check ["任意文案 any text"]`,
 		Short: "选品判断：粘贴任意文案，给出每个商品的决策卡 (paste any deal message, get a decision card per product)",
 		Long: `从文案中找出所有商品（链接、商品ID、淘口令、短链），逐个给出决策卡：现价与券、历史最低价（全部/30/90/180天，大促另列）、
 是否史低、佣金与每单预估收入、销量与趋势、店铺评分、0-100 推荐分及理由、10 个相似替代品。
-没有参数时从标准输入读取。淘口令和短链需要解析接口，未配置时标为"需要解析"。
+没有参数时从标准输入读取。淘口令用阿里妈妈开放平台解析（环境变量 QUNKE_ALIMAMA_APP_KEY 与 QUNKE_ALIMAMA_APP_SECRET），
+短链联网跟随跳转；未配置时标为"需要解析"。
 
 Find every product in the text (links, ids, share codes, short links) and print a decision card for each:
 price and coupon, lowest prices (all time, 30/90/180 days, promotions apart), whether today is a low,
 commission and earning per order, sales and trend, shop scores, a 0-100 score with its reasons, and 10
-substitutes. Reads standard input when no text is given.`,
+substitutes. Reads standard input when no text is given. Share codes are resolved through the Alimama open
+platform when QUNKE_ALIMAMA_APP_KEY and QUNKE_ALIMAMA_APP_SECRET are set, and short links by following their
+redirects; otherwise such references are reported as needing resolving.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var text string
@@ -47,7 +51,14 @@ substitutes. Reads standard input when no text is given.`,
 				return err
 			}
 			defer db.Close()
-			a := advisor.New(catalog.NewStore(db), advisor.Options{ServiceFeeBP: feeBP})
+			opt := advisor.Options{ServiceFeeBP: feeBP}
+			// The secret is read from the environment only: a flag would show
+			// it to every user of the machine (ps).
+			acfg := alimama.Config{AppKey: os.Getenv("QUNKE_ALIMAMA_APP_KEY"), AppSecret: os.Getenv("QUNKE_ALIMAMA_APP_SECRET")}
+			if acfg.HasCredentials() || resolveLinks {
+				opt.Resolver = alimama.NewResolver(alimama.NewClient(acfg))
+			}
+			a := advisor.New(catalog.NewStore(db), opt)
 			rep, err := a.Check(ctx, text)
 			if err != nil {
 				return err
@@ -66,6 +77,7 @@ substitutes. Reads standard input when no text is given.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "输出 JSON (machine-readable output)")
 	cmd.Flags().BoolVar(&noColor, "no-color", false, "不用颜色 (no colour; also NO_COLOR)")
 	cmd.Flags().Int64Var(&feeBP, "service-fee", 1000, "平台服务费，万分比 (platform service fee on commission, basis points)")
+	cmd.Flags().BoolVar(&resolveLinks, "resolve-links", false, "没有阿里妈妈密钥时也联网跟随短链 (follow short links over the network even without Alimama credentials)")
 	return cmd
 }
 
