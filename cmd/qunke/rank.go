@@ -77,7 +77,7 @@ func newRankCmd(g *globals) *cobra.Command {
 					value = catalog.Percent(r.Value)
 				}
 				fmt.Fprintf(out, "%4d ¥%-9s %-7s %-8d %-7s %s  %s\n", r.Rank, catalog.Yuan(e.Now.FinalPrice), catalog.Percent(e.Now.CommissionRate),
-					e.Now.Sales30, value, truncate(e.Title, 30), e.Platform+":"+catalog.Platform(e.ItemID))
+					e.Now.Sales30, value, truncate(e.Title, 30), string(e.Platform)+":"+e.ItemID)
 			}
 			return nil
 		},

@@ -134,3 +134,24 @@ func FuzzChunkRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckRejectsImplausibleValues(t *testing.T) {
+	base := Record{Item: Item{Platform: Taobao, ItemID: "1"}, Obs: Observation{At: 1, ListPrice: 1000, FinalPrice: 900, Sales2h: Unknown, CouponRemain: Unknown}}
+	if err := base.Check(); err != nil {
+		t.Fatalf("a good record: %v", err)
+	}
+	for name, mod := range map[string]func(*Record){
+		"price":      func(r *Record) { r.Obs.ListPrice, r.Obs.FinalPrice = MaxPrice+1, MaxPrice+1 },
+		"coupon":     func(r *Record) { r.Obs.CouponAmount = MaxPrice + 1 },
+		"sales":      func(r *Record) { r.Obs.Sales30 = MaxCounter + 1 },
+		"commission": func(r *Record) { r.Obs.CommissionRate = MaxCommissionRate + 1 },
+		"final>list": func(r *Record) { r.Obs.FinalPrice = 1001 },
+		"no id":      func(r *Record) { r.Item.ItemID = "" },
+	} {
+		r := base
+		mod(&r)
+		if err := r.Check(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

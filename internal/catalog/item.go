@@ -136,6 +136,10 @@ type Record struct {
 	Obs  Observation
 }
 
+// MaxPrice bounds prices (¥100,000,000): larger is a broken feed, and it
+// keeps money arithmetic (price x rate x fee) far from overflowing int64.
+const MaxPrice = 10_000_000_000
+
 // MaxCounter bounds sales and coupon counts: larger is a broken feed.
 const MaxCounter = 1_000_000_000_000
 
@@ -162,6 +166,8 @@ func (r *Record) Check() *FieldError {
 		return &FieldError{"final_price", "缺少价格 (no price)"}
 	case o.ListPrice > 0 && o.FinalPrice > o.ListPrice:
 		return &FieldError{"final_price", fmt.Sprintf("券后价 %s 高于原价 %s (final price above list price)", Yuan(o.FinalPrice), Yuan(o.ListPrice))}
+	case o.ListPrice > MaxPrice || o.FinalPrice > MaxPrice || o.CouponAmount > MaxPrice || o.CouponThreshold > MaxPrice:
+		return &FieldError{"list_price", fmt.Sprintf("价格超过 ¥%s，不合理 (price above ¥%s is not plausible)", Yuan(MaxPrice), Yuan(MaxPrice))}
 	case o.CouponAmount < 0:
 		return &FieldError{"coupon_amount", "券面额不能为负 (coupon amount is negative)"}
 	case o.CouponThreshold < 0:
