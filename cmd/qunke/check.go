@@ -51,7 +51,10 @@ redirects; otherwise such references are reported as needing resolving.`,
 				return err
 			}
 			defer db.Close()
-			opt := advisor.Options{ServiceFeeBP: feeBP}
+			if err := advisor.ValidServiceFee(feeBP); err != nil {
+				return fmt.Errorf("--service-fee: %w", err)
+			}
+			opt := advisor.Options{ServiceFeeBP: &feeBP}
 			// The secret is read from the environment only: a flag would show
 			// it to every user of the machine (ps).
 			acfg := alimama.Config{AppKey: os.Getenv("QUNKE_ALIMAMA_APP_KEY"), AppSecret: os.Getenv("QUNKE_ALIMAMA_APP_SECRET")}
@@ -76,7 +79,7 @@ redirects; otherwise such references are reported as needing resolving.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "输出 JSON (machine-readable output)")
 	cmd.Flags().BoolVar(&noColor, "no-color", false, "不用颜色 (no colour; also NO_COLOR)")
-	cmd.Flags().Int64Var(&feeBP, "service-fee", 1000, "平台服务费，万分比 (platform service fee on commission, basis points)")
+	cmd.Flags().Int64Var(&feeBP, "service-fee", advisor.DefaultServiceFeeBP, "平台服务费，万分比 (platform service fee on commission, basis points)")
 	cmd.Flags().BoolVar(&resolveLinks, "resolve-links", false, "没有阿里妈妈密钥时也联网跟随短链 (follow short links over the network even without Alimama credentials)")
 	return cmd
 }

@@ -73,4 +73,14 @@ func TestCheckAndRank(t *testing.T) {
 	if _, _, err := runCLI(t, "--db", dbPath, "rank", "best"); err == nil {
 		t.Fatal("unknown ranking accepted")
 	}
+	if _, _, err := runCLI(t, "--db", dbPath, "rank", "--offset", "-5"); err == nil {
+		t.Fatal("negative offset accepted")
+	}
+	if _, _, err := runCLI(t, "--db", dbPath, "check", "--service-fee", "20000", msg); err == nil || !strings.Contains(err.Error(), "service-fee") {
+		t.Fatalf("fee of 200%%: %v", err)
+	}
+	zeroFee, _, err := runCLI(t, "--db", dbPath, "check", "--service-fee", "0", msg)
+	if err != nil || !strings.Contains(zeroFee, "扣服务费 0.00%") {
+		t.Fatalf("zero fee not honoured: %v\n%s", err, zeroFee)
+	}
 }

@@ -11,30 +11,47 @@ import (
 
 // Options configure an Advisor.
 type Options struct {
-	// ServiceFeeBP is the platform's service fee taken from commission
-	// (basis points, default 1000 = 10%).
-	ServiceFeeBP int64
+	// ServiceFeeBP is the platform's service fee taken from commission, in
+	// basis points (0..10000); nil means DefaultServiceFeeBP.
+	ServiceFeeBP *int64
 	// Resolver turns share codes and short links into items; the default
 	// says they need resolving.
 	Resolver extract.Resolver
 }
 
+// DefaultServiceFeeBP is the platform's usual service fee: 10%.
+const DefaultServiceFeeBP = 1000
+
 // Advisor judges items from the catalog. It is safe for concurrent use.
 type Advisor struct {
-	s   *catalog.Store
-	opt Options
-	idx *index
+	s     *catalog.Store
+	opt   Options
+	feeBP int64
+	idx   *index
 }
 
-// New returns an advisor over s.
+// New returns an advisor over s. It panics on a service fee outside 0..10000
+// bp: check user input with ValidServiceFee first.
 func New(s *catalog.Store, opt Options) *Advisor {
-	if opt.ServiceFeeBP == 0 {
-		opt.ServiceFeeBP = 1000
+	fee := int64(DefaultServiceFeeBP)
+	if opt.ServiceFeeBP != nil {
+		fee = *opt.ServiceFeeBP
+		if err := ValidServiceFee(fee); err != nil {
+			panic(err)
+		}
 	}
 	if opt.Resolver == nil {
 		opt.Resolver = extract.NoResolver{}
 	}
-	return &Advisor{s: s, opt: opt, idx: &index{s: s, shards: map[string]*shard{}}}
+	return &Advisor{s: s, opt: opt, feeBP: fee, idx: &index{s: s, shards: map[string]*shard{}}}
+}
+
+// ValidServiceFee reports whether fee (basis points) is a possible service fee.
+func ValidServiceFee(fee int64) error {
+	if fee < 0 || fee > 10000 {
+		return fmt.Errorf("服务费 %d 应在 0 到 10000 (0%%–100%%) 之间 (service fee must be 0..10000 basis points)", fee)
+	}
+	return nil
 }
 
 // Refresh forgets what the advisor has loaded, so the next question sees

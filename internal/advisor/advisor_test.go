@@ -237,6 +237,38 @@ func TestRankMatchesScan(t *testing.T) {
 	if _, err := a.Rank(ctx, advisor.RankQuery{Kind: "best"}); err == nil {
 		t.Fatal("unknown ranking accepted")
 	}
+	for _, off := range []int{-5, -1, advisor.MaxRankRows + 1} {
+		if _, err := a.Rank(ctx, advisor.RankQuery{Kind: advisor.RankHot, Offset: off, Limit: 5}); err == nil {
+			t.Fatalf("offset %d accepted", off)
+		}
+	}
+	page2, err := a.Rank(ctx, advisor.RankQuery{Kind: advisor.RankCommission, Offset: 5, Limit: 5})
+	if err != nil || len(page2) != 5 || page2[0].Rank != 6 {
+		t.Fatalf("second page: %v %+v", err, page2)
+	}
+	first10, _ := a.Rank(ctx, advisor.RankQuery{Kind: advisor.RankCommission, Limit: 10})
+	if page2[0].Entry.ID != first10[5].Entry.ID {
+		t.Fatal("page 2 does not continue page 1")
+	}
+}
+
+func TestServiceFee(t *testing.T) {
+	ctx := context.Background()
+	m, s := loadDemo(t, storetest.SQLite(t), 20, 10)
+	it := m.Item(3)
+	zero := int64(0)
+	c, err := advisor.New(s, advisor.Options{ServiceFeeBP: &zero}).Card(ctx, it.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := c.Now.FinalPrice * c.Now.CommissionRate / 10000; c.FeeBP != 0 || c.EarnFen != want {
+		t.Fatalf("zero fee: fee %d earn %d, want 0 and %d", c.FeeBP, c.EarnFen, want)
+	}
+	for _, bad := range []int64{-1, 10001, -9000000000000000} {
+		if advisor.ValidServiceFee(bad) == nil {
+			t.Errorf("fee %d accepted", bad)
+		}
+	}
 }
 
 func TestCheckMessages(t *testing.T) {

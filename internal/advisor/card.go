@@ -78,7 +78,7 @@ const nearLowBP = 500
 func (a *Advisor) card(ctx context.Context, it catalog.StoredItem, obs []catalog.Observation) (*Card, error) {
 	now := obs[len(obs)-1]
 	first := obs[0].At
-	c := &Card{Item: it, Now: now, Observed: now.Time(), History: obs, RateBP: now.CommissionRate, FeeBP: a.opt.ServiceFeeBP}
+	c := &Card{Item: it, Now: now, Observed: now.Time(), History: obs, RateBP: now.CommissionRate, FeeBP: a.feeBP}
 	promos := promoSpans(first, now.At)
 	c.LowAll = lowIn(obs, first, now.At)
 	c.Low30 = lowIn(obs, now.At-30*day, now.At)
@@ -112,7 +112,7 @@ func (a *Advisor) card(ctx context.Context, it catalog.StoredItem, obs []catalog
 	default:
 		c.Position = Normal
 	}
-	c.EarnFen = earn(now.FinalPrice, now.CommissionRate, a.opt.ServiceFeeBP)
+	c.EarnFen = earn(now.FinalPrice, now.CommissionRate, a.feeBP)
 	c.DaySales, c.Sales7d, c.Trend = -1, -1, "unknown"
 	if o, ok := catalog.At(obs, now.At-day); ok {
 		c.DaySales = now.Sales30 - o.Sales30

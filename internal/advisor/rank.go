@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/qunke/qunke/internal/catalog"
 )
 
 // RankKind names a ranking.
@@ -33,6 +35,9 @@ type RankQuery struct {
 	Limit     int // default 50
 }
 
+// MaxRankRows bounds a ranking's offset and page size.
+const MaxRankRows = 10000
+
 // RankRow is one ranked item.
 type RankRow struct {
 	Rank  int    `json:"rank"`
@@ -49,9 +54,13 @@ func (a *Advisor) Rank(ctx context.Context, q RankQuery) ([]RankRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	if q.Offset < 0 || q.Offset > MaxRankRows {
+		return nil, fmt.Errorf("offset %d: 应在 0 到 %d 之间 (must be between 0 and %d)", q.Offset, MaxRankRows, MaxRankRows)
+	}
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
+	q.Limit = min(q.Limit, MaxRankRows)
 	var latest int64
 	for _, sh := range shards {
 		for i := range sh.entries {
@@ -110,8 +119,8 @@ func rankValue(k RankKind) (func(*Entry) (int64, bool), error) {
 		return func(e *Entry) (int64, bool) { return e.DaySales, e.DaySales > 0 }, nil
 	case RankLows:
 		return func(e *Entry) (int64, bool) {
-			ref := e.NormalLow
-			if !ref.OK {
+			ref := e.NormalLow // as on the card: normal days, unless in a promotion now
+			if _, inPromo := catalog.PromotionAt(e.Now.At); inPromo || !ref.OK {
 				ref = e.Low
 			}
 			// A low means something only with history behind it.

@@ -66,8 +66,8 @@ func score(c *Card) (int, []Reason) {
 		case d >= 0:
 			pts = 5
 		}
-		add("shop_dsr", pts, fmt.Sprintf("店铺评分比同类平均 %+.2f", float64(d)/100),
-			fmt.Sprintf("shop DSR %+.2f against the category average", float64(d)/100))
+		add("shop_dsr", pts, fmt.Sprintf("店铺评分比同类平均 %+.2f", d/100),
+			fmt.Sprintf("shop DSR %+.2f against the category average", d/100))
 	}
 	if c.Now.CouponAmount > 0 {
 		if left := c.Now.CouponEnd - c.Now.At; c.Now.CouponEnd > 0 && left < day {
@@ -92,13 +92,21 @@ func refLow(c *Card) Low {
 	return c.NormalLow
 }
 
-// dsrDiff is the shop's average DSR less its category's, in hundredths.
-func dsrDiff(c *Card) (int, bool) {
+// dsrDiff is the shop's average DSR less its category's, in hundredths,
+// over the scores both report.
+func dsrDiff(c *Card) (float64, bool) {
 	it := c.Item
-	if it.DSRDesc == 0 || c.DSRAvg[0] == 0 {
+	var mine, avg float64
+	n := 0
+	for k, v := range [3]int{it.DSRDesc, it.DSRService, it.DSRShip} {
+		if v > 0 && c.DSRAvg[k] > 0 {
+			mine += float64(v)
+			avg += c.DSRAvg[k]
+			n++
+		}
+	}
+	if n == 0 {
 		return 0, false
 	}
-	mine := float64(it.DSRDesc+it.DSRService+it.DSRShip) / 3
-	avg := (c.DSRAvg[0] + c.DSRAvg[1] + c.DSRAvg[2]) / 3
-	return int(mine - avg), true
+	return (mine - avg) / float64(n), true
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/qunke/qunke/internal/store"
 )
 
 // compactBatch bounds how many pending observations one compaction pass
@@ -88,12 +90,20 @@ func (c *frameCursor) next() {
 func (s *Store) compactOnce(ctx context.Context) (CompactStats, error) {
 	var st CompactStats
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if s.db.Dialect == store.Postgres {
+			// One compaction at a time: two would each rewrite a chunk from
+			// what they read, and the later would undo the earlier. (SQLite
+			// has one writer anyway.)
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7080)`); err != nil {
+				return err
+			}
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT id, n, data FROM pending_observations ORDER BY id`)
 		if err != nil {
 			return err
 		}
 		var frames []*frameCursor
-		var lastID int64
+		var ids []int64
 		for rows.Next() {
 			var id, n int64
 			var data []byte
@@ -107,7 +117,7 @@ func (s *Store) compactOnce(ctx context.Context) (CompactStats, error) {
 			c := &frameCursor{rest: data}
 			c.next()
 			frames = append(frames, c)
-			lastID = id
+			ids = append(ids, id)
 			st.Frames++
 			st.Observations += int(n)
 		}
@@ -159,8 +169,19 @@ func (s *Store) compactOnce(ctx context.Context) (CompactStats, error) {
 				return fmt.Errorf("item %d: %w", item, err)
 			}
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM pending_observations WHERE id <= $1`, lastID)
-		return err
+		// Delete exactly the frames merged: on PostgreSQL a frame with a
+		// smaller id may have committed after the read above.
+		del, err := tx.PrepareContext(ctx, `DELETE FROM pending_observations WHERE id = $1`)
+		if err != nil {
+			return err
+		}
+		defer del.Close()
+		for _, id := range ids {
+			if _, err := del.ExecContext(ctx, id); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return CompactStats{}, fmt.Errorf("catalog: compact: %w", err)

@@ -104,8 +104,6 @@ func (s *Store) Begin(ctx context.Context) (*Writer, error) {
 // as the last record gives them; observations go to a pending frame that
 // Compact later folds into the history.
 func (w *Writer) Add(recs []Record) error {
-	w.s.mu.Lock()
-	defer w.s.mu.Unlock()
 	for i := range recs {
 		r := &recs[i]
 		id, err := w.itemID(&r.Item)
@@ -132,7 +130,12 @@ func (w *Writer) itemID(it *Item) (int64, error) {
 		ref, ok = w.newRefs.get(key)
 	}
 	if !ok {
-		ref, ok = w.s.refs.get(key) // the caller holds w.s.mu
+		// Lock only the lookup: holding the lock across the database calls
+		// below could deadlock two writers on PostgreSQL (one waiting on a
+		// row the other inserted, the other on this mutex).
+		w.s.mu.Lock()
+		ref, ok = w.s.refs.get(key)
+		w.s.mu.Unlock()
 	}
 	if !ok {
 		err := w.stmts.find.QueryRowContext(w.ctx, string(key.Platform), key.ItemID).Scan(&ref.id, &ref.attrHash)

@@ -178,7 +178,12 @@ func (db *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // ReadTx runs fn in a read-only transaction: every query in it sees the same
 // snapshot of the database.
 func (db *DB) ReadTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.Dialect == Postgres {
+		// PostgreSQL's default gives each statement its own snapshot.
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}
