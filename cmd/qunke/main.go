@@ -63,6 +63,7 @@ postgres:// URL. Every flag can also be set in the environment as QUNKE_<FLAG> (
 	root.PersistentFlags().StringVar(&g.db, "db", envOr("QUNKE_DB", "qunke.db"),
 		"数据库: SQLite 文件或 postgres:// URL (database: SQLite file or postgres:// URL) [QUNKE_DB]")
 	root.AddCommand(
+		newServeCmd(g),
 		newCheckCmd(g),
 		newRankCmd(g),
 		newDemoCmd(g),

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/demo"
+	"github.com/qunke/qunke/internal/web"
+)
+
+func newServeCmd(g *globals) *cobra.Command {
+	var addr string
+	var withDemo bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "启动 Web 服务 (start the web server; the console and API are being built)",
+		Long: `启动 Web 服务（默认 127.0.0.1:8080）。/healthz 表示进程存活，/readyz 在数据库可用且商品库加载完成后返回 200。
+--demo 在数据库为空时先生成演示市场。SIGINT/SIGTERM 时等待进行中的请求结束后退出。
+
+Start the web server (default 127.0.0.1:8080). /healthz says the process is alive; /readyz answers 200
+once the database responds and the catalog is loaded. --demo fills an empty database with the demo
+market first. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			db, err := g.openDB(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if withDemo {
+				cs := catalog.NewStore(db)
+				items, _, err := cs.Counts(ctx)
+				if err != nil {
+					return err
+				}
+				if items == 0 {
+					log.Info("empty database: building the demo market")
+					m := demo.New(demo.Config{Seed: 1, Items: 20000, Snapshots: 400, Interval: 24 * time.Hour, End: demoEnd(time.Now())})
+					if _, _, err := loadDemo(ctx, cs, m, newProgress(cmd.ErrOrStderr(), "生成演示市场 (demo market)", false)); err != nil {
+						return err
+					}
+				}
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", addr, err)
+			}
+			log.Info("serving", "addr", "http://"+ln.Addr().String(), "db", db.Source, "pid", os.Getpid())
+			return web.New(db, log).Serve(ctx, ln)
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", envOr("QUNKE_ADDR", "127.0.0.1:8080"), "监听地址 (listen address) [QUNKE_ADDR]")
+	cmd.Flags().BoolVar(&withDemo, "demo", false, "数据库为空时生成演示市场 (fill an empty database with the demo market)")
+	return cmd
+}

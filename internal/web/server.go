@@ -1,0 +1,120 @@
+// Package web is Qunke's HTTP face: the console pages and the JSON API. It is
+// a thin layer over the domain packages (catalog, advisor, ...): handlers
+// parse, authorise, call one of them, and render.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/qunke/qunke/internal/advisor"
+	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/store"
+)
+
+// Server serves the console and the API.
+type Server struct {
+	db      *store.DB
+	catalog *catalog.Store
+	advisor *advisor.Advisor
+	log     *slog.Logger
+	mux     *http.ServeMux
+	warm    atomic.Bool // the advisor has loaded every category
+}
+
+// New returns a server over an open, migrated database.
+func New(db *store.DB, log *slog.Logger) *Server {
+	cs := catalog.NewStore(db)
+	s := &Server{db: db, catalog: cs, advisor: advisor.New(cs, advisor.Options{}), log: log, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// healthz says the process is alive.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// readyz says whether the server can do its work: the database answers and
+// the advisor has loaded the catalog.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.db.PingContext(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("数据库不可用 (database unavailable)\n"))
+		return
+	}
+	if !s.warm.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("正在加载商品库 (loading the catalog)\n"))
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// Warm loads the advisor's index (every category); readyz reports ready
+// once it is done.
+func (s *Server) Warm(ctx context.Context) error {
+	t := time.Now()
+	if err := s.advisor.Warm(ctx); err != nil {
+		return err
+	}
+	s.warm.Store(true)
+	s.log.Info("advisor warm", "elapsed", time.Since(t).Round(time.Millisecond))
+	return nil
+}
+
+// ShutdownGrace is how long in-flight requests get to finish at shutdown.
+const ShutdownGrace = 10 * time.Second
+
+// Serve serves on ln until ctx ends, then shuts down gracefully: it stops
+// accepting, lets in-flight requests finish (up to ShutdownGrace) and returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	go func() {
+		if err := s.Warm(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("advisor warm-up failed", "err", err)
+		}
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
