@@ -15,6 +15,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/store"
+	"github.com/qunke/qunke/internal/web/i18n"
 )
 
 // Server serves the console and the API.
@@ -24,13 +25,20 @@ type Server struct {
 	advisor *advisor.Advisor
 	log     *slog.Logger
 	mux     *http.ServeMux
+	msgs    *i18n.Catalog
+	pages   pages
 	warm    atomic.Bool // the advisor has loaded every category
 }
 
 // New returns a server over an open, migrated database.
 func New(db *store.DB, log *slog.Logger) *Server {
 	cs := catalog.NewStore(db)
-	s := &Server{db: db, catalog: cs, advisor: advisor.New(cs, advisor.Options{}), log: log, mux: http.NewServeMux()}
+	msgs, err := i18n.Load()
+	if err != nil {
+		panic(err) // the catalogs are embedded: a test catches this
+	}
+	s := &Server{db: db, catalog: cs, advisor: advisor.New(cs, advisor.Options{}), log: log, mux: http.NewServeMux(),
+		msgs: msgs, pages: loadPages("check")}
 	s.routes()
 	return s
 }
@@ -38,6 +46,7 @@ func New(db *store.DB, log *slog.Logger) *Server {
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /static/", staticHandler())
 }
 
 // ServeHTTP implements http.Handler.

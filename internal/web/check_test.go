@@ -1,0 +1,71 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/store/storetest"
+)
+
+func TestCheckPageRendersCardsEscaped(t *testing.T) {
+	db := storetest.SQLite(t)
+	cs := catalog.NewStore(db)
+	item := catalog.Item{Platform: catalog.JD, ItemID: "100012345678", Title: `<script>alert(1)</script>保温杯`, CategoryPath: "居家日用/水具/保温杯", ShopName: "测试店"}
+	var recs []catalog.Record
+	for d := int64(0); d < 30; d++ {
+		recs = append(recs, catalog.Record{Item: item, Obs: catalog.Observation{At: 1_760_000_000 + d*86400, ListPrice: 9900,
+			FinalPrice: 7900 - d%3*100, CouponAmount: 2000, CommissionRate: 2500, Sales30: 100 + d, Sales2h: 3, CouponRemain: catalog.Unknown}})
+	}
+	if _, err := cs.Ingest(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	s := New(db, slog.New(slog.DiscardHandler))
+	post := func(q string) string {
+		form := url.Values{"text": {"看看这个 https://item.jd.com/100012345678.html 和 ￥AbCdEfGh123￥"}}
+		req := httptest.NewRequest("POST", "/check"+q, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req = req.WithContext(withSession(req.Context(), &sessionInfo{UserName: "tester", CSRF: "tok"}))
+		rec := httptest.NewRecorder()
+		s.checkPage(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("POST /check%s: %d\n%s", q, rec.Code, rec.Body.String())
+		}
+		return rec.Body.String()
+	}
+	body := post("")
+	if strings.Contains(body, "<script>alert(1)</script>") {
+		t.Fatal("an item title was rendered as HTML")
+	}
+	for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;保温杯", "券后价", "史低", "¥77.00", `id="chart-0"`, `"final":[[`, "需要解析", `name="csrf" value="tok"`, "/static/vendor/echarts/echarts.min.js"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	// The chart's JSON is escaped for its script element too.
+	if i := strings.Index(body, `id="chart-0">`); i < 0 || strings.Contains(body[i:i+200], "</script><script") {
+		t.Error("chart data breaks out of its script element")
+	}
+	en := post("?lang=en")
+	for _, want := range []string{"Final price", "Historic low", "needs resolving", `lang="en"`} {
+		if !strings.Contains(en, want) {
+			t.Errorf("English page lacks %q", want)
+		}
+	}
+}
+
+func TestStaticFilesAreEmbedded(t *testing.T) {
+	s := New(storetest.SQLite(t), slog.New(slog.DiscardHandler))
+	for _, path := range []string{"/static/app.css", "/static/app.js", "/static/vendor/echarts/echarts.min.js"} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != 200 || rec.Body.Len() < 100 {
+			t.Errorf("%s: %d, %d bytes", path, rec.Code, rec.Body.Len())
+		}
+	}
+}

@@ -1,0 +1,88 @@
+// Package i18n holds the console's message catalogs: Simplified Chinese by
+// default, English on request. Every visible string comes from here.
+package i18n
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// Lang is a catalog's language.
+type Lang string
+
+const (
+	ZH Lang = "zh"
+	EN Lang = "en"
+)
+
+// Langs lists the languages, default first.
+var Langs = []Lang{ZH, EN}
+
+// Parse returns the language named by s, or the default.
+func Parse(s string) Lang {
+	if s == string(EN) || len(s) >= 2 && s[:2] == "en" {
+		return EN
+	}
+	return ZH
+}
+
+//go:embed zh.json en.json
+var files embed.FS
+
+// Catalog maps message keys to text per language.
+type Catalog struct {
+	msgs map[Lang]map[string]string
+}
+
+// Load reads the embedded catalogs and checks they have the same keys.
+func Load() (*Catalog, error) {
+	c := &Catalog{msgs: map[Lang]map[string]string{}}
+	for _, l := range Langs {
+		b, err := files.ReadFile(string(l) + ".json")
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("i18n %s.json: %w", l, err)
+		}
+		c.msgs[l] = m
+	}
+	if missing := c.Missing(); len(missing) > 0 {
+		return nil, fmt.Errorf("i18n: keys missing from a catalog: %v", missing)
+	}
+	return c, nil
+}
+
+// Missing lists keys present in one catalog but not in another.
+func (c *Catalog) Missing() []string {
+	var out []string
+	for _, a := range Langs {
+		for k := range c.msgs[a] {
+			for _, b := range Langs {
+				if _, ok := c.msgs[b][k]; !ok {
+					out = append(out, string(b)+":"+k)
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// T returns the message key in lang, formatted with args (fmt verbs). An
+// unknown key is returned as itself, so a missing message is visible.
+func (c *Catalog) T(lang Lang, key string, args ...any) string {
+	s, ok := c.msgs[lang][key]
+	if !ok {
+		if s, ok = c.msgs[ZH][key]; !ok {
+			return key
+		}
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}

@@ -1,0 +1,156 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/qunke/qunke/internal/advisor"
+	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/web/i18n"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// staticHandler serves the embedded CSS, JS and vendored libraries: a page
+// never loads anything from elsewhere.
+func staticHandler() http.Handler {
+	sub, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic(err)
+	}
+	fsrv := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		fsrv.ServeHTTP(w, r)
+	})
+}
+
+// zone is where times are shown (stored UTC); Asia/Shanghai by default.
+var zone = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}()
+
+var funcs = template.FuncMap{
+	"yuan": catalog.Yuan,
+	"pct":  catalog.Percent,
+	"day":  func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006-01-02") },
+	"year": func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006") },
+	"low": func(l advisor.Low) string {
+		if !l.OK {
+			return "—"
+		}
+		return "¥" + catalog.Yuan(l.Price) + " (" + time.Unix(l.At, 0).In(zone).Format("2006-01-02") + ")"
+	},
+}
+
+// pages holds one template set per page, each with the layout.
+type pages map[string]*template.Template
+
+func loadPages(names ...string) pages {
+	ps := pages{}
+	for _, n := range names {
+		ps[n] = template.Must(template.New(n).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+n+".html"))
+	}
+	return ps
+}
+
+// page is what every template gets.
+type page struct {
+	Lang  i18n.Lang
+	Title string
+	Path  string
+	CSRF  string
+	Data  any
+	msgs  *i18n.Catalog
+}
+
+// T translates a message key into the page's language.
+func (p *page) T(key string, args ...any) string { return p.msgs.T(p.Lang, key, args...) }
+
+// render executes a page into a buffer first, so a template error becomes a
+// clean 500 rather than half a page.
+func (s *Server) render(w http.ResponseWriter, status int, name string, p *page) {
+	p.msgs = s.msgs
+	var buf bytes.Buffer
+	if err := s.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		s.log.Error("render", "page", name, "err", err)
+		http.Error(w, "内部错误 (internal error)", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// lang picks the page language: ?lang= (remembered in a cookie), then the
+// cookie, then Accept-Language, then Chinese.
+func lang(w http.ResponseWriter, r *http.Request) i18n.Lang {
+	if q := r.URL.Query().Get("lang"); q != "" {
+		l := i18n.Parse(q)
+		http.SetCookie(w, &http.Cookie{Name: "qk_lang", Value: string(l), Path: "/", MaxAge: 365 * 86400, SameSite: http.SameSiteLaxMode, HttpOnly: true})
+		return l
+	}
+	if c, err := r.Cookie("qk_lang"); err == nil {
+		return i18n.Parse(c.Value)
+	}
+	if al := r.Header.Get("Accept-Language"); len(al) >= 2 {
+		return i18n.Parse(al)
+	}
+	return i18n.ZH
+}
+
+// chartData is one card's price history for the page's chart: points are
+// [unix ms, value] with money in yuan and rates in percent.
+type chartData struct {
+	Labels map[string]string `json:"labels"`
+	Final  [][2]float64      `json:"final"`
+	List   [][2]float64      `json:"list"`
+	Coupon [][2]float64      `json:"coupon"`
+	Rate   [][2]float64      `json:"rate"`
+	Low    *[2]float64       `json:"low,omitempty"`
+	Promos []chartPromo      `json:"promos"`
+}
+
+type chartPromo struct {
+	Label string `json:"label"`
+	Start int64  `json:"start"`
+	End   int64  `json:"end"`
+}
+
+func newChart(c *advisor.Card, p *page) chartData {
+	d := chartData{Labels: map[string]string{}}
+	for _, k := range []string{"final", "list", "coupon", "rate", "low"} {
+		d.Labels[k] = p.T("chart." + k)
+	}
+	for i, o := range c.History {
+		if i > 0 && catalog.SamePrice(&o, &c.History[i-1]) && i != len(c.History)-1 {
+			continue // the chart steps at changes; the last point closes the line
+		}
+		ms := float64(o.At * 1000)
+		d.Final = append(d.Final, [2]float64{ms, float64(o.FinalPrice) / 100})
+		d.List = append(d.List, [2]float64{ms, float64(o.ListPrice) / 100})
+		d.Coupon = append(d.Coupon, [2]float64{ms, float64(o.CouponAmount) / 100})
+		d.Rate = append(d.Rate, [2]float64{ms, float64(o.CommissionRate) / 100})
+	}
+	if c.LowAll.OK {
+		d.Low = &[2]float64{float64(c.LowAll.At * 1000), float64(c.LowAll.Price) / 100}
+	}
+	if len(c.History) > 0 {
+		for _, pr := range catalog.Promotions(c.History[0].At, c.History[len(c.History)-1].At+1) {
+			d.Promos = append(d.Promos, chartPromo{pr.Label + " " + strconv.Itoa(pr.Start.In(zone).Year()), pr.Start.UnixMilli(), pr.End.UnixMilli()})
+		}
+	}
+	return d
+}

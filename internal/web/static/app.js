@@ -1,0 +1,30 @@
+// Draws every price-history chart on the page with the vendored ECharts.
+(function () {
+  if (!window.echarts) return;
+  document.querySelectorAll('.qk-chart').forEach(function (el) {
+    var src = document.getElementById(el.dataset.chart);
+    if (!src) return;
+    var d = JSON.parse(src.textContent);
+    var chart = echarts.init(el);
+    var promoAreas = (d.promos || []).map(function (p) {
+      return [{ name: p.label, xAxis: p.start }, { xAxis: p.end }];
+    });
+    chart.setOption({
+      animation: false,
+      tooltip: { trigger: 'axis' },
+      legend: { data: [d.labels.final, d.labels.list, d.labels.coupon, d.labels.rate] },
+      grid: { left: 48, right: 48, top: 40, bottom: 30 },
+      xAxis: { type: 'time' },
+      yAxis: [{ type: 'value', name: '¥', scale: true }, { type: 'value', name: '%', splitLine: { show: false } }],
+      series: [
+        { name: d.labels.final, type: 'line', step: 'end', showSymbol: false, data: d.final,
+          markPoint: d.low ? { data: [{ name: d.labels.low, coord: d.low, value: d.low[1] }] } : undefined,
+          markArea: { itemStyle: { color: 'rgba(228,57,60,0.08)' }, data: promoAreas } },
+        { name: d.labels.list, type: 'line', step: 'end', showSymbol: false, lineStyle: { type: 'dashed' }, data: d.list },
+        { name: d.labels.coupon, type: 'line', step: 'end', showSymbol: false, data: d.coupon },
+        { name: d.labels.rate, type: 'line', step: 'end', showSymbol: false, yAxisIndex: 1, data: d.rate }
+      ]
+    });
+    window.addEventListener('resize', function () { chart.resize(); });
+  });
+})();
