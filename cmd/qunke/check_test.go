@@ -84,3 +84,26 @@ func TestCheckAndRank(t *testing.T) {
 		t.Fatalf("zero fee not honoured: %v\n%s", err, zeroFee)
 	}
 }
+
+func TestUserAddAndToken(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "q.db")
+	root := newRoot()
+	var out, errOut strings.Builder
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetIn(strings.NewReader("a long password\n"))
+	root.SetArgs([]string{"--db", dbPath, "user", "add", "xiaoli", "--role", "selector"})
+	if err := root.Execute(); err != nil || !strings.Contains(out.String(), "xiaoli") {
+		t.Fatalf("user add: %v %s", err, out.String())
+	}
+	if _, _, err := runCLI(t, "--db", dbPath, "user", "add", "bad", "--role", "king"); err == nil || !strings.Contains(err.Error(), "king") {
+		t.Fatalf("unknown role: %v", err)
+	}
+	tok, _, err := runCLI(t, "--db", dbPath, "user", "token", "xiaoli")
+	if err != nil || !strings.HasPrefix(strings.TrimSpace(tok), "qk_") {
+		t.Fatalf("token: %v %q", err, tok)
+	}
+	if _, _, err := runCLI(t, "--db", dbPath, "user", "token", "nobody"); err == nil {
+		t.Fatal("token for an unknown user")
+	}
+}

@@ -64,6 +64,7 @@ postgres:// URL. Every flag can also be set in the environment as QUNKE_<FLAG> (
 		"数据库: SQLite 文件或 postgres:// URL (database: SQLite file or postgres:// URL) [QUNKE_DB]")
 	root.AddCommand(
 		newServeCmd(g),
+		newUserCmd(g),
 		newCheckCmd(g),
 		newRankCmd(g),
 		newDemoCmd(g),

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -26,15 +27,13 @@ type checkView struct {
 // checkPage shows the paste box and, after a post, the decision cards.
 func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
 	p := &page{Lang: lang(w, r), Path: "/check", CSRF: csrfFrom(r)}
+	if si := sessionFrom(r); si != nil {
+		p.User = si.User.DisplayName
+	}
 	p.msgs = s.msgs
 	p.Title = p.T("check.title")
 	view := &checkView{}
 	if r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, "表单太大或格式不对 (form too large or malformed)", http.StatusRequestEntityTooLarge)
-			return
-		}
 		view.Text = strings.TrimSpace(r.PostFormValue("text"))
 		rep, err := s.advisor.Check(r.Context(), view.Text)
 		if err != nil {
@@ -52,4 +51,23 @@ func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Data = view
 	s.render(w, http.StatusOK, "check", p)
+}
+
+// apiCheck is POST /api/v1/check: {"text": "..."} in, the advisor's report out.
+func (s *Server) apiCheck(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Text string `json:"text"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBytes))
+	if err := dec.Decode(&req); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "请求体应为 JSON {\"text\": \"...\"}，不超过 2 MB (the body must be JSON {\"text\": \"...\"}, at most 2 MB): "+err.Error())
+		return
+	}
+	rep, err := s.advisor.Check(r.Context(), req.Text)
+	if err != nil {
+		s.log.Error("api check", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
 }

@@ -30,7 +30,7 @@ func TestCheckPageRendersCardsEscaped(t *testing.T) {
 		form := url.Values{"text": {"看看这个 https://item.jd.com/100012345678.html 和 ￥AbCdEfGh123￥"}}
 		req := httptest.NewRequest("POST", "/check"+q, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req = req.WithContext(withSession(req.Context(), &sessionInfo{UserName: "tester", CSRF: "tok"}))
+		req = req.WithContext(withSession(req.Context(), &sessionInfo{CSRF: "tok"}))
 		rec := httptest.NewRecorder()
 		s.checkPage(rec, req)
 		if rec.Code != http.StatusOK {

@@ -72,6 +72,7 @@ type page struct {
 	Title string
 	Path  string
 	CSRF  string
+	User  string // the signed-in user's display name, "" on public pages
 	Data  any
 	msgs  *i18n.Catalog
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/advisor"
+	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/web/i18n"
@@ -27,6 +28,8 @@ type Server struct {
 	mux     *http.ServeMux
 	msgs    *i18n.Catalog
 	pages   pages
+	auth    *auth.Service
+	limiter *auth.Limiter
 	warm    atomic.Bool // the advisor has loaded every category
 }
 
@@ -38,7 +41,7 @@ func New(db *store.DB, log *slog.Logger) *Server {
 		panic(err) // the catalogs are embedded: a test catches this
 	}
 	s := &Server{db: db, catalog: cs, advisor: advisor.New(cs, advisor.Options{}), log: log, mux: http.NewServeMux(),
-		msgs: msgs, pages: loadPages("check")}
+		msgs: msgs, pages: loadPages("check", "login", "setup"), auth: auth.New(db), limiter: auth.NewLoginLimiter()}
 	s.routes()
 	return s
 }
@@ -47,6 +50,17 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /static/", staticHandler())
+	s.mux.HandleFunc("GET /login", s.loginPage)
+	s.mux.HandleFunc("POST /login", s.loginPage)
+	s.mux.HandleFunc("GET /setup", s.setupPage)
+	s.mux.HandleFunc("POST /setup", s.setupPage)
+	s.mux.Handle("POST /logout", s.page(auth.ViewDashboard, s.logout))
+	s.mux.Handle("GET /{$}", s.page(auth.ViewDashboard, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/check", http.StatusSeeOther) // the dashboard comes next
+	}))
+	s.mux.Handle("GET /check", s.page(auth.UseAdvisor, s.checkPage))
+	s.mux.Handle("POST /check", s.page(auth.UseAdvisor, s.checkPage))
+	s.mux.Handle("POST /api/v1/check", s.api(auth.UseAdvisor, s.apiCheck))
 }
 
 // ServeHTTP implements http.Handler.

@@ -2,28 +2,263 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qunke/qunke/internal/auth"
 )
 
 type ctxKey int
 
 const sessionKey ctxKey = iota
 
+const (
+	sessionCookie = "qk_session"
+	preCookie     = "qk_pre" // double-submit token for the forms used before a session exists
+)
+
 // sessionInfo is what the authentication middleware puts in a request's
 // context for the handlers.
 type sessionInfo struct {
-	UserName string
-	CSRF     string
+	User    auth.User
+	Session auth.Session
+	CSRF    string
 }
 
 func withSession(ctx context.Context, si *sessionInfo) context.Context {
 	return context.WithValue(ctx, sessionKey, si)
 }
 
+func sessionFrom(r *http.Request) *sessionInfo {
+	si, _ := r.Context().Value(sessionKey).(*sessionInfo)
+	return si
+}
+
 // csrfFrom returns the request's session CSRF token ("" without a session).
 func csrfFrom(r *http.Request) string {
-	if si, ok := r.Context().Value(sessionKey).(*sessionInfo); ok {
+	if si := sessionFrom(r); si != nil {
 		return si.CSRF
 	}
 	return ""
+}
+
+// page wraps a console page: it needs a signed-in user allowed perm, and a
+// posted form must carry the session's CSRF token.
+func (s *Server) page(perm auth.Permission, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(sessionCookie)
+		var u auth.User
+		var sess auth.Session
+		if err == nil {
+			u, sess, err = s.auth.SessionUser(r.Context(), c.Value)
+		}
+		if err != nil {
+			if n, cerr := s.auth.CountUsers(r.Context()); cerr == nil && n == 0 {
+				http.Redirect(w, r, "/setup", http.StatusSeeOther)
+				return
+			}
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if !u.Role.Can(perm) {
+			http.Error(w, "没有权限 (your role may not do this)", http.StatusForbidden)
+			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			if err := r.ParseForm(); err != nil {
+				http.Error(w, "表单太大或格式不对 (form too large or malformed)", http.StatusRequestEntityTooLarge)
+				return
+			}
+			if !auth.CheckCSRF(sess, r.PostFormValue("csrf")) {
+				http.Error(w, "页面已过期，请刷新后重试 (the form has expired: reload the page and try again)", http.StatusForbidden)
+				return
+			}
+		}
+		si := &sessionInfo{User: u, Session: sess, CSRF: auth.CSRFToken(sess)}
+		h(w, r.WithContext(withSession(r.Context(), si)))
+	})
+}
+
+// api wraps a JSON API endpoint: a bearer token of a user allowed perm.
+func (s *Server) api(perm auth.Permission, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="qunke"`)
+			writeJSONError(w, http.StatusUnauthorized, "需要 API 令牌 (an API token is required: Authorization: Bearer qk_...)")
+			return
+		}
+		u, _, err := s.auth.TokenUser(r.Context(), bearer)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="qunke", error="invalid_token"`)
+			writeJSONError(w, http.StatusUnauthorized, auth.ErrBadToken.Error())
+			return
+		}
+		if !u.Role.Can(perm) {
+			writeJSONError(w, http.StatusForbidden, "没有权限 (the token's role may not do this)")
+			return
+		}
+		h(w, r.WithContext(withSession(r.Context(), &sessionInfo{User: u})))
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// preToken returns the double-submit token for login and setup forms,
+// setting its cookie when the browser has none.
+func preToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(preCookie); err == nil && len(c.Value) >= 32 {
+		return c.Value
+	}
+	var b [24]byte
+	rand.Read(b[:])
+	tok := base64.RawURLEncoding.EncodeToString(b[:])
+	http.SetCookie(w, &http.Cookie{Name: preCookie, Value: tok, Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+	return tok
+}
+
+func preTokenOK(r *http.Request) bool {
+	c, err := r.Cookie(preCookie)
+	return err == nil && len(c.Value) >= 32 && subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) == 1
+}
+
+// startSession signs u in: a new session and its cookie.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u auth.User) error {
+	tok, sess, err := s.auth.NewSession(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: true,
+		SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
+	return nil
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type loginView struct {
+	Name, Next, Error string
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	p := &page{Lang: lang(w, r), Path: "/login", CSRF: preToken(w, r)}
+	p.msgs = s.msgs
+	p.Title = p.T("login.title")
+	view := &loginView{Next: r.URL.Query().Get("next")}
+	p.Data = view
+	if r.Method != http.MethodPost {
+		if n, err := s.auth.CountUsers(r.Context()); err == nil && n == 0 {
+			http.Redirect(w, r, "/setup", http.StatusSeeOther)
+			return
+		}
+		s.render(w, http.StatusOK, "login", p)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil || !preTokenOK(r) {
+		http.Error(w, "页面已过期，请刷新后重试 (the form has expired: reload the page and try again)", http.StatusForbidden)
+		return
+	}
+	view.Name, view.Next = r.PostFormValue("name"), r.PostFormValue("next")
+	ipKey, userKey := "ip:"+clientIP(r), "user:"+strings.ToLower(strings.TrimSpace(view.Name))
+	if !s.limiter.Allow(ipKey) || !s.limiter.Allow(userKey) {
+		wait := max(s.limiter.RetryAfter(ipKey), s.limiter.RetryAfter(userKey))
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		view.Error = p.T("login.locked", int(wait.Minutes())+1)
+		s.render(w, http.StatusTooManyRequests, "login", p)
+		return
+	}
+	u, err := s.auth.Authenticate(r.Context(), view.Name, r.PostFormValue("password"))
+	if err != nil {
+		if !errors.Is(err, auth.ErrBadCredentials) {
+			s.log.Error("login", "err", err)
+		}
+		s.limiter.Fail(ipKey)
+		s.limiter.Fail(userKey)
+		view.Error = p.T("login.bad")
+		s.render(w, http.StatusUnauthorized, "login", p)
+		return
+	}
+	s.limiter.Succeed(ipKey)
+	s.limiter.Succeed(userKey)
+	if err := s.startSession(w, r, u); err != nil {
+		s.log.Error("new session", "err", err)
+		http.Error(w, "内部错误 (internal error)", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, safeNext(view.Next), http.StatusSeeOther)
+}
+
+// safeNext keeps a post-login redirect on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// setupPage creates the first admin; once anyone exists it sends to login.
+func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
+	if n, err := s.auth.CountUsers(r.Context()); err != nil || n > 0 {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	p := &page{Lang: lang(w, r), Path: "/setup", CSRF: preToken(w, r)}
+	p.msgs = s.msgs
+	p.Title = p.T("setup.title")
+	view := &loginView{}
+	p.Data = view
+	if r.Method != http.MethodPost {
+		s.render(w, http.StatusOK, "setup", p)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil || !preTokenOK(r) {
+		http.Error(w, "页面已过期，请刷新后重试 (the form has expired: reload the page and try again)", http.StatusForbidden)
+		return
+	}
+	view.Name = r.PostFormValue("name")
+	u, err := s.auth.CreateUser(r.Context(), auth.NewUser{Name: view.Name, Role: auth.Admin, Password: r.PostFormValue("password")})
+	if err != nil {
+		view.Error = err.Error()
+		s.render(w, http.StatusBadRequest, "setup", p)
+		return
+	}
+	if err := s.startSession(w, r, u); err != nil {
+		http.Error(w, "内部错误 (internal error)", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/check", http.StatusSeeOther)
+}
+
+// logout ends the session (a POST with the session's CSRF token).
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.auth.DeleteSession(r.Context(), c.Value)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode, Expires: time.Unix(0, 0)})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
