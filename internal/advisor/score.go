@@ -24,13 +24,27 @@ func score(c *Card) (int, []Reason) {
 		rs = append(rs, Reason{code, pts, zh, en})
 	}
 	y := catalog.Yuan
+	// Say which low the price is measured against: on a normal day the
+	// lowest outside promotions, during one the lowest ever.
+	lowZH, lowEN := "平日最低", "the lowest outside promotions"
+	if refLow(c) == c.LowAll && c.LowAll != c.NormalLow {
+		lowZH, lowEN = "历史最低", "the lowest ever seen"
+	}
+	promoNote := func() (string, string) {
+		if c.LowAll.OK && c.LowAll.Price < refLow(c).Price {
+			return fmt.Sprintf("；大促最低 ¥%s", y(c.LowAll.Price)), fmt.Sprintf("; promotion low ¥%s", y(c.LowAll.Price))
+		}
+		return "", ""
+	}
 	switch c.Position {
 	case HistoricLow:
-		add("price_low", 35, fmt.Sprintf("券后价 ¥%s 是历史最低 (史低 ¥%s)", y(c.Now.FinalPrice), y(refLow(c).Price)),
-			fmt.Sprintf("final price ¥%s is the lowest ever seen (low ¥%s)", y(c.Now.FinalPrice), y(refLow(c).Price)))
+		zh, en := promoNote()
+		add("price_low", 35, fmt.Sprintf("券后价 ¥%s 是%s (¥%s%s)", y(c.Now.FinalPrice), lowZH, y(refLow(c).Price), zh),
+			fmt.Sprintf("final price ¥%s is %s (¥%s%s)", y(c.Now.FinalPrice), lowEN, y(refLow(c).Price), en))
 	case NearLow:
-		add("price_near_low", 25, fmt.Sprintf("券后价 ¥%s 距史低 ¥%s 不到 5%%", y(c.Now.FinalPrice), y(refLow(c).Price)),
-			fmt.Sprintf("final price ¥%s is within 5%% of the low ¥%s", y(c.Now.FinalPrice), y(refLow(c).Price)))
+		zh, en := promoNote()
+		add("price_near_low", 25, fmt.Sprintf("券后价 ¥%s 距%s ¥%s 不到 5%%%s", y(c.Now.FinalPrice), lowZH, y(refLow(c).Price), zh),
+			fmt.Sprintf("final price ¥%s is within 5%% of %s, ¥%s%s", y(c.Now.FinalPrice), lowEN, y(refLow(c).Price), en))
 	case Normal:
 		add("price_normal", 12, fmt.Sprintf("券后价 ¥%s 为常价 (近90天常价 ¥%s)", y(c.Now.FinalPrice), y(c.Typical)),
 			fmt.Sprintf("final price ¥%s is the usual price (90-day typical ¥%s)", y(c.Now.FinalPrice), y(c.Typical)))

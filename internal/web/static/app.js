@@ -12,8 +12,8 @@
     chart.setOption({
       animation: false,
       tooltip: { trigger: 'axis' },
-      legend: { data: [d.labels.final, d.labels.list, d.labels.coupon, d.labels.rate] },
-      grid: { left: 48, right: 48, top: 40, bottom: 30 },
+      legend: { bottom: 0, data: [d.labels.final, d.labels.list, d.labels.coupon, d.labels.rate] },
+      grid: { left: 48, right: 48, top: 40, bottom: 64 },
       xAxis: { type: 'time' },
       yAxis: [{ type: 'value', name: '¥', scale: true }, { type: 'value', name: '%', splitLine: { show: false } }],
       series: [
