@@ -53,13 +53,24 @@ type Ref struct {
 	// and coupon pages the host and path (and, where the path says nothing,
 	// the query). Empty when ItemID is set.
 	Code string
-	// Raw is the exact text matched: Raw == text[Start:End].
+	// Raw is the exact text matched: Raw == text[Start:End]. For a wrapped
+	// URL it covers the inner (platform) URL only, as written — possibly
+	// percent-encoded — not the outer URL.
 	Raw        string
 	Start, End int // byte offsets of Raw in the text
 	// NeedsResolve is set when the item is not known from the text alone:
 	// share codes, short links, coupon pages without an item id, and ids
 	// whose platform is unknown (look them up under each platform).
 	NeedsResolve bool
+	// Wrapped is set for a URL found inside another URL — in its query or
+	// path, plain or percent-encoded: a redirect or tracking wrapper such as
+	// https://other.example/jump?u=https%3A%2F%2Fitem.taobao.com%2F… The
+	// inner platform URL is reported (operators paste such links from other
+	// groups), but nothing says the outer link really leads there: callers
+	// that open or trust links should treat a wrapped ref as a hint, not as
+	// a link to the platform. Only URL refs (KindURL, KindCouponURL,
+	// KindShortLink) are ever wrapped.
+	Wrapped bool
 }
 
 // Keys returns the catalog keys the reference may name: none while ItemID is

@@ -76,7 +76,11 @@ func describe(r Ref) string {
 	if v == "" {
 		v = r.Raw
 	}
-	return string(r.Kind) + " " + p + " " + v
+	s := string(r.Kind) + " " + p + " " + v
+	if r.Wrapped {
+		s += " wrapped"
+	}
+	return s
 }
 
 func TestCorpus(t *testing.T) {
@@ -232,7 +236,11 @@ func TestFindEdgeCases(t *testing.T) {
 		{"tag glued to letters", "73:/ HU0854X 淘宝", nil},
 		{"tag with code on line", "73:/ HU0854 ￥AbCdEfGh123￥", []string{"share_code - ￥AbCdEfGh123￥"}},
 		{"tag lines separate", "73:/ HU0854 好物\n8:/ CZ3457 好物2", []string{"share_code - 73:/ HU0854", "share_code - 8:/ CZ3457"}},
-		{"nested url in unknown host", "https://x.example.com/go?u=https://item.taobao.com/item.htm?id=612345678901&z=1", []string{"url taobao 612345678901"}},
+		{"nested url in unknown host", "https://x.example.com/go?u=https://item.taobao.com/item.htm?id=612345678901&z=1", []string{"url taobao 612345678901 wrapped"}},
+		{"glued url is not wrapped", "https://item.jd.com/100012345678.htmlhttps://item.jd.com/100012345679.html", []string{"url jd 100012345678", "url jd 100012345679"}},
+		{"deny window stops at the line", "订单号：123\nID：612345678901", []string{"id - 612345678901"}},
+		{"generic id 10 digits not 1", "ID: 2700000000", []string{"id - 2700000000"}},
+		{"generic id 18 digits no birth date", "ID: 123456789012345678", []string{"id - 123456789012345678"}},
 		{"uppercase host", "HTTPS://ITEM.JD.COM/100012345678.HTML", []string{"url jd 100012345678"}},
 		{"encoded comma stays in url", "https://uland.taobao.com/coupon/edetail?union_lens=a%2Cb&itemId=612345678901", []string{"coupon_url taobao 612345678901"}},
 		{"literal comma ends url", "https://uland.taobao.com/coupon/edetail?a=1,itemId=612345678901", []string{"coupon_url - https://uland.taobao.com/coupon/edetail?a=1"}},
@@ -334,4 +342,22 @@ func FuzzFind(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFindWrapped: an item URL inside another site's URL is reported, with
+// Wrapped set and Raw covering the inner URL only.
+func TestFindWrapped(t *testing.T) {
+	text := "https://evil.example/?u=https%3A%2F%2Fitem.taobao.com%2Fitem.htm%3Fid%3D600000000001"
+	refs := Find(text)
+	if len(refs) != 1 {
+		t.Fatalf("got %+v", refs)
+	}
+	r := refs[0]
+	inner := "https%3A%2F%2Fitem.taobao.com%2Fitem.htm%3Fid%3D600000000001"
+	if !r.Wrapped || r.ItemID != "600000000001" || r.Platform != catalog.Taobao || r.Raw != inner || r.Start != len(text)-len(inner) {
+		t.Fatalf("got %+v", r)
+	}
+	if plain := Find("https://item.taobao.com/item.htm?id=600000000001")[0]; plain.Wrapped {
+		t.Fatalf("plain URL marked wrapped: %+v", plain)
+	}
 }

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/qunke/qunke/internal/catalog"
 )
@@ -76,8 +77,8 @@ func (f *finder) ids(a, b int) {
 		if s > 0 && (t[s-1] == '.' || t[s-1] == '-') && s > 1 && isDigit(t[s-2]) {
 			continue
 		}
-		p, ok := idLabel(t, s)
-		if !ok {
+		p, weak, ok := idLabel(t, s)
+		if !ok || weak && personalNumber(t[s:e]) {
 			continue
 		}
 		f.emit(Ref{
@@ -87,9 +88,14 @@ func (f *finder) ids(a, b int) {
 	}
 }
 
-// idLabel reports whether the digits at t[s:] follow an id label, and the
-// platform the label names.
-func idLabel(t string, s int) (catalog.Platform, bool) {
+// idLabel reports whether the digits at t[s:] follow an id label, the
+// platform the label names, and whether the label is weak: a bare "ID"/"id"
+// with no item context (商品/宝贝/产品/货品 before it, or Item/Goods/Product;
+// itemId, sku, goods_id, 商品编号 … are never weak). Weak labels are what
+// people put before phone, ID-card and pickup numbers too: they are refused
+// when a personal word (idDenyNear) is on the line shortly before them, and
+// ids calls personalNumber on what they label.
+func idLabel(t string, s int) (plat catalog.Platform, weak, ok bool) {
 	// Separators: spaces, a line break, ':', '=', '#', full-width ones, 是/为.
 	p := s
 	for steps := 0; steps < 4 && p > 0; steps++ {
@@ -109,22 +115,23 @@ func idLabel(t string, s int) (catalog.Platform, bool) {
 		q--
 	}
 	if p-q > 16 {
-		return "", false
+		return "", false, false
 	}
-	plat, generic := catalog.Platform(""), false
+	generic := false
 	if q == p {
 		w := suffixOf(t[:p], idLabelsCJK[:]...)
 		if w == "" {
-			return "", false
+			return "", false, false
 		}
 		q -= len(w)
-		generic = true
+		generic = true // but never weak: 商品编号 is item context
 	} else {
-		lp, ok := idLabels[strings.ToLower(t[q:p])]
+		label := strings.ToLower(t[q:p])
+		lp, ok := idLabels[label]
 		if !ok {
-			return "", false
+			return "", false, false
 		}
-		plat, generic = lp, lp == ""
+		plat, generic, weak = lp, lp == "", label == "id"
 	}
 	// What comes before the label.
 	pre := t[:q]
@@ -139,30 +146,96 @@ func idLabel(t string, s int) (catalog.Platform, bool) {
 			k--
 		}
 		word := pre[k:n]
-		if !generic || digits(word, 1, len(word)) != "" {
-			return plat, true
+		if generic && digits(word, 1, len(word)) == "" {
+			wp, ok := idASCIIWords[strings.ToLower(word)]
+			if !ok {
+				return "", false, false
+			}
+			plat = wp
+			if wp == "" { // item, goods, product
+				weak = false
+			}
 		}
-		wp, ok := idASCIIWords[strings.ToLower(word)]
-		if !ok {
-			return "", false
+	} else {
+		if suffixOf(pre, idDeny[:]...) != "" {
+			return "", false, false
 		}
-		return wp, true
-	}
-	if suffixOf(pre, idDeny[:]...) != "" {
-		return "", false
-	}
-	if w := suffixOf(pre, "商品", "宝贝", "產品", "产品", "货品"); w != "" {
-		pre = pre[:len(pre)-len(w)]
-	}
-	if generic {
-		for _, pw := range idPlatformWords {
-			if strings.HasSuffix(pre, pw.word) {
-				plat = pw.p
-				break
+		if w := suffixOf(pre, "商品", "宝贝", "產品", "产品", "货品"); w != "" {
+			pre = pre[:len(pre)-len(w)]
+			weak = false
+		}
+		if generic {
+			for _, pw := range idPlatformWords {
+				if strings.HasSuffix(pre, pw.word) {
+					plat = pw.p
+					break
+				}
 			}
 		}
 	}
-	return plat, true
+	if weak && denyNear(t[:q]) {
+		return "", false, false
+	}
+	return plat, weak, true
+}
+
+// idDenyNear are words that, anywhere on the line within idNear characters
+// before a weak label, say the number is a person's or a parcel's:
+// "身份证号 ID：…", "取件码 ID=…", "加我微信同号 ID …".
+var idDenyNear = [...]string{
+	"身份证", "证件", "手机", "电话", "微信", "取件", "快递", "订单", "QQ", "qq", "Qq", "会员", "用户",
+}
+
+// idNear is how many characters before a weak label denyNear looks at.
+const idNear = 12
+
+// denyNear reports whether one of idDenyNear occurs in the last idNear
+// characters of pre, not looking past a line break.
+func denyNear(pre string) bool {
+	if i := strings.LastIndexByte(pre, '\n'); i >= 0 {
+		pre = pre[i+1:]
+	}
+	k := len(pre)
+	for n := 0; n < idNear && k > 0; n++ {
+		_, size := utf8.DecodeLastRuneInString(pre[:k])
+		k -= size
+	}
+	pre = pre[k:]
+	for _, w := range idDenyNear {
+		if strings.Contains(pre, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// personalNumber reports whether ds, digits after a weak label, looks like
+// something other than an item id: a mainland mobile number (11 digits,
+// 1[3-9]…), an 18-digit resident ID number (region, valid birth date
+// 19xx/20xx, sequence; 17 digits + 'X' never gets here, letters end ids) or
+// a Unix timestamp in seconds (10 digits starting with 1: 2001-09 to 2033).
+func personalNumber(ds string) bool {
+	switch len(ds) {
+	case 10:
+		return ds[0] == '1'
+	case 11:
+		return ds[0] == '1' && ds[1] >= '3'
+	case 18:
+		if ds[0] < '1' || ds[0] > '8' {
+			return false
+		}
+		year, month, day := atoi(ds[6:10]), atoi(ds[10:12]), atoi(ds[12:14])
+		return year >= 1900 && year <= 2099 && month >= 1 && month <= 12 && day >= 1 && day <= 31
+	}
+	return false
+}
+
+func atoi(ds string) int {
+	n := 0
+	for i := 0; i < len(ds); i++ {
+		n = n*10 + int(ds[i]-'0')
+	}
+	return n
 }
 
 // suffixOf returns the first of words that s ends with, or "".

@@ -87,6 +87,9 @@ func (f *finder) urls(a, b int) bool {
 	// pct reports whether decoded byte i was percent-encoded.
 	pct := func(i int) bool { return off != nil && f.text[a+off[i]] == '%' }
 	found, misses := false, 0
+	// An outer URL's path or query starts at the run's first '/' or '?':
+	// a URL starting after it, right after one of "=/?&#:", is wrapped.
+	outer := strings.IndexAny(d, "/?")
 	for pos := 0; pos < len(d) && !f.full; {
 		hs, he, st := nextHost(d, pos)
 		if st == siteNone {
@@ -97,6 +100,7 @@ func (f *finder) urls(a, b int) bool {
 		if r, ok := classify(d[start:end], hs-start, he-start, st); ok {
 			r.Start, r.End = orig(start), orig(end)
 			r.Raw = f.text[r.Start:r.End]
+			r.Wrapped = wrapped(d, start, outer)
 			f.emit(r)
 			pos = end
 			continue
@@ -107,6 +111,14 @@ func (f *finder) urls(a, b int) bool {
 		pos = he
 	}
 	return found
+}
+
+// wrapped reports whether the URL starting at d[start] sits inside another
+// URL of the run: it follows a '=', '/', '?', '&', '#' or ':' after the
+// outer URL's first '/' or '?' (at outer). "href=https://…", "link:https://…"
+// and glued or comma-separated URLs are not wrapped.
+func wrapped(d string, start, outer int) bool {
+	return start > 0 && outer >= 0 && outer < start && strings.IndexByte("=/?&#:", d[start-1]) >= 0
 }
 
 func hostByte(c byte) bool { return isAlnum(c) || c == '-' || c == '.' }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -43,6 +44,10 @@ var (
 	ErrNotResolved = errors.New("未能解析出商品 (no item found for the reference)")
 	// ErrHostNotAllowed: a short link outside the known platforms.
 	ErrHostNotAllowed = errors.New("short link host not allowed")
+	// ErrOffPlatform: a short link whose redirects leave the platforms'
+	// domains (another site, an IP address, an explicit non-default port).
+	// The refused hop is neither requested nor read for an item.
+	ErrOffPlatform = errors.New("链接指向淘宝/京东/拼多多以外的网站 (the link leads outside Taobao/JD/PDD)")
 )
 
 // MaxRedirects bounds the redirects followed for a short link.
@@ -114,8 +119,10 @@ func (r *Resolver) shareCode(ctx context.Context, ref extract.Ref) (extract.Ref,
 	if !res.Suc {
 		return ref, fmt.Errorf("%s %q: %w", ref.Kind, ref.Raw, ErrNotResolved)
 	}
+	// The TOP API's answer is trusted: its url and native_url (an app deep
+	// link, tbopen://…?h5Url=…) are read leniently, unlike redirect hops.
 	for _, u := range []string{res.URL, res.NativeURL} {
-		if found, ok := itemInURL(u); ok {
+		if found, ok := apiItem(u); ok {
 			return merge(ref, found), nil
 		}
 	}
@@ -178,11 +185,13 @@ func absURL(s string) string {
 	return "https://" + strings.TrimPrefix(s, "//")
 }
 
-// platformHost reports whether host belongs to Taobao, Tmall, JD or PDD
-// (their short-link domains included): the only hosts redirects are
-// followed to.
+// platformHost reports whether host (a name, no port) belongs to Taobao,
+// Tmall, JD or PDD (their short-link domains included). IP literals never do.
 func platformHost(host string) bool {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if host == "" || net.ParseIP(host) != nil {
+		return false
+	}
 	for _, d := range []string{"taobao.com", "tmall.com", "tmall.hk", "tb.cn", "jd.com", "jd.hk", "yangkeduo.com", "pinduoduo.com"} {
 		if host == d || strings.HasSuffix(host, "."+d) {
 			return true
@@ -191,20 +200,46 @@ func platformHost(host string) bool {
 	return host == "3.cn"
 }
 
-// startHost reports whether a short link may be requested at all: the
-// platform hosts plus the generic shorteners extract recognises.
-func startHost(host string) bool {
-	h := strings.ToLower(strings.TrimSuffix(host, "."))
+// webURL reports whether u is an http or https URL without user info and
+// without a port other than its scheme's default.
+func webURL(u *url.URL) bool {
+	if u == nil || u.User != nil {
+		return false
+	}
+	switch port := u.Port(); u.Scheme {
+	case "https":
+		return port == "" || port == "443"
+	case "http":
+		return port == "" || port == "80"
+	}
+	return false
+}
+
+// platformURL reports whether u is a web URL on a platform host
+// (platformHost): the only URLs redirects are followed to and items are
+// read from.
+func platformURL(u *url.URL) bool {
+	return webURL(u) && platformHost(u.Hostname())
+}
+
+// startURL reports whether a short link may be requested at all: the
+// platform URLs plus those of the generic shorteners extract recognises.
+func startURL(u *url.URL) bool {
+	if !webURL(u) {
+		return false
+	}
+	h := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 	return platformHost(h) || h == "t.cn" || h == "url.cn"
 }
 
-// follow requests target and follows at most MaxRedirects redirects, only
-// to platform hosts, within the timeout. The item is read from the redirect
-// chain, last hop first (a refused Location counts: its text is read, it is
-// not fetched), and failing that from the landing page's body.
+// follow requests target and follows at most MaxRedirects redirects within
+// the timeout, only to platform URLs (platformURL): a redirect anywhere else
+// ends the chain with ErrOffPlatform, whatever it or earlier hops name. The
+// item is read from the platform hops, last first (itemInURL), and failing
+// that from the landing page's body.
 func (r *Resolver) follow(ctx context.Context, target string) (extract.Ref, error) {
 	u, err := url.Parse(target)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !startHost(u.Hostname()) {
+	if err != nil || !startURL(u) {
 		return extract.Ref{}, fmt.Errorf("%w: %q", ErrHostNotAllowed, target)
 	}
 	timeout := r.Timeout
@@ -214,12 +249,19 @@ func (r *Resolver) follow(ctx context.Context, target string) (extract.Ref, erro
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	chain := []string{target}
+	hops := []string{target} // platform (or start) URLs only
+	var left *url.URL        // the refused off-platform redirect, if any
 	hc := &http.Client{
 		Transport: r.Transport,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			chain = append(chain, req.URL.String())
-			if len(via) > MaxRedirects || !platformHost(req.URL.Hostname()) {
+			if !platformURL(req.URL) {
+				left = req.URL
+				return http.ErrUseLastResponse
+			}
+			// Past the limit the hop is not requested, but it is a
+			// platform URL: its text may still name the item.
+			hops = append(hops, req.URL.String())
+			if len(via) > MaxRedirects {
 				return http.ErrUseLastResponse
 			}
 			return nil
@@ -232,8 +274,11 @@ func (r *Resolver) follow(ctx context.Context, target string) (extract.Ref, erro
 	req.Header.Set("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148")
 	resp, err := hc.Do(req)
 	if err != nil {
+		if left != nil {
+			return extract.Ref{}, offPlatform(left)
+		}
 		// The chain so far may already name the item.
-		if found, ok := lastItem(chain); ok {
+		if found, ok := lastItem(hops); ok {
 			return found, nil
 		}
 		if ctx.Err() != nil && ctx.Err() != context.DeadlineExceeded {
@@ -242,13 +287,21 @@ func (r *Resolver) follow(ctx context.Context, target string) (extract.Ref, erro
 		return extract.Ref{}, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	defer resp.Body.Close()
-	if loc := resp.Header.Get("Location"); loc != "" {
-		chain = append(chain, loc)
+	// A redirect the client did not consider (an unusual 3xx status).
+	if loc, err := resp.Location(); err == nil && left == nil && loc.String() != hops[len(hops)-1] {
+		if !platformURL(loc) {
+			left = loc
+		} else {
+			hops = append(hops, loc.String())
+		}
 	}
-	if found, ok := lastItem(chain); ok {
+	if left != nil {
+		return extract.Ref{}, offPlatform(left)
+	}
+	if found, ok := lastItem(hops); ok {
 		return found, nil
 	}
-	if resp.StatusCode == http.StatusOK && platformHost(resp.Request.URL.Hostname()) {
+	if resp.StatusCode == http.StatusOK && platformURL(resp.Request.URL) {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxPageBytes))
 		if found, ok := firstItem(string(body)); ok {
 			return found, nil
@@ -257,19 +310,66 @@ func (r *Resolver) follow(ctx context.Context, target string) (extract.Ref, erro
 	return extract.Ref{}, ErrNotResolved
 }
 
-// lastItem returns the item named by the last URL of the chain that names
-// one, itself or in a query parameter (login and app-bridge redirects carry
-// the item page there: ?redirectURL=…, ?h5Url=…).
-func lastItem(chain []string) (extract.Ref, bool) {
-	for i := len(chain) - 1; i >= 0; i-- {
-		if found, ok := itemInURL(chain[i]); ok {
+func offPlatform(u *url.URL) error {
+	return fmt.Errorf("%w: %s", ErrOffPlatform, u.Host)
+}
+
+// lastItem returns the item named by the last hop of the chain that names
+// one (itemInURL).
+func lastItem(hops []string) (extract.Ref, bool) {
+	for i := len(hops) - 1; i >= 0; i-- {
+		if found, ok := itemInURL(hops[i]); ok {
 			return found, true
 		}
 	}
 	return extract.Ref{}, false
 }
 
+// itemInURL returns the item a redirect hop names: the hop itself when it
+// is an item page, else the first query parameter (in name order) whose
+// value is itself an item page URL (login and app-bridge redirects carry
+// the item page there: ?redirectURL=…, ?h5Url=…). Both the hop and the
+// parameter value must be platform URLs (platformURL); an item wrapped
+// deeper (in another site's URL inside the parameter) does not count.
 func itemInURL(s string) (extract.Ref, bool) {
+	u, err := url.Parse(s)
+	if err != nil || !platformURL(u) {
+		return extract.Ref{}, false
+	}
+	if found, ok := itemPage(s); ok {
+		return found, true
+	}
+	q := u.Query()
+	for _, k := range slices.Sorted(maps.Keys(q)) { // deterministic
+		for _, v := range q[k] {
+			if pv, err := url.Parse(v); err == nil && platformURL(pv) {
+				if found, ok := itemPage(v); ok {
+					return found, true
+				}
+			}
+		}
+	}
+	return extract.Ref{}, false
+}
+
+// itemPage returns the item when s, as a whole, is an item page URL: the
+// first reference extract finds starts s, is not wrapped in another URL and
+// names the item.
+func itemPage(s string) (extract.Ref, bool) {
+	for _, x := range extract.Find(s) {
+		if x.Start != 0 {
+			break
+		}
+		if x.ItemID != "" && !x.NeedsResolve && !x.Wrapped {
+			return x, true
+		}
+	}
+	return extract.Ref{}, false
+}
+
+// apiItem returns the item named in s, a URL from the TOP API's answer,
+// itself or in a query parameter, found anywhere (wrapped or not).
+func apiItem(s string) (extract.Ref, bool) {
 	if found, ok := firstItem(s); ok {
 		return found, true
 	}

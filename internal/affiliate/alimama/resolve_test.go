@@ -56,6 +56,12 @@ func redirector() http.Handler {
 		"u.jd.com/AbCd":                       "302 https://item.jd.com/100012345678.html",
 		"item.jd.com/100012345678.html":       "200 jd",
 		"m.tb.cn/h.blank":                     "200 <html>nothing here</html>",
+		"t.cn/AbCdEf":                         "302 https://phish.example/login?redirectURL=https://item.taobao.com/item.htm?id=600000000001",
+		"m.tb.cn/h.nested":                    "302 https://login.taobao.com/member/login.jhtml?redirectURL=https%3A%2F%2Fphish.example%2F%3Fu%3Dhttps%253A%252F%252Fitem.taobao.com%252Fitem.htm%253Fid%253D600000000002",
+		"m.tb.cn/h.port":                      "302 https://item.taobao.com:6379/item.htm?id=600000000003",
+		"m.tb.cn/h.ip":                        "302 http://127.0.0.1/item.htm?id=600000000004",
+		"m.tb.cn/h.ip6":                       "302 http://[::1]/item.htm?id=600000000005",
+		"m.tb.cn/h.defport":                   "302 https://item.taobao.com:443/item.htm?id=600000000006",
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := r.Host
@@ -104,8 +110,8 @@ func TestResolveShortLinks(t *testing.T) {
 		{"https://m.tb.cn/h.page", catalog.Tmall, "720000000001", true},
 		{"https://m.tb.cn/h.login", catalog.Taobao, "999888777", true},
 		{"https://u.jd.com/AbCd", catalog.JD, "100012345678", false},
-		// the refused hop is not fetched, but its Location text names the item
-		{"https://m.tb.cn/h.evil", catalog.Tmall, "777000777", true},
+		// an explicit default port is fine
+		{"https://m.tb.cn/h.defport", catalog.Taobao, "600000000006", true},
 	} {
 		tr := &handlerTransport{h: redirector()}
 		r := &Resolver{Transport: tr}
@@ -141,7 +147,7 @@ func TestResolveShortLinkLimits(t *testing.T) {
 		t.Errorf("loop: %d requests, want %d: %v", n, MaxRedirects+1, tr.requested())
 	}
 
-	for _, link := range []string{"https://m.tb.cn/h.nowhere", "https://m.tb.cn/h.blank"} {
+	for _, link := range []string{"https://m.tb.cn/h.blank"} {
 		tr.seen = nil
 		_, err = r.Resolve(context.Background(), shortRef(t, link))
 		if !errors.Is(err, ErrNotResolved) {
@@ -305,5 +311,84 @@ func TestResolvePassThroughAndUnsupported(t *testing.T) {
 	cancel()
 	if _, err := r.Resolve(ctx, item); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
+	}
+}
+
+// TestResolveShortLinkOffPlatform: an item is taken only from hops on the
+// platforms, never from a refused hop's Location or its parameters, and a
+// chain that leaves the platforms is an error.
+func TestResolveShortLinkOffPlatform(t *testing.T) {
+	for _, link := range []string{
+		"https://t.cn/AbCdEf",       // → phish.example/login?redirectURL=<item>
+		"https://m.tb.cn/h.evil",    // → evil.example.com/steal?next=<item, encoded>
+		"https://m.tb.cn/h.nowhere", // → evil.example.com/nothing
+		"https://m.tb.cn/h.port",    // → item.taobao.com:6379
+		"https://m.tb.cn/h.ip",      // → 127.0.0.1
+		"https://m.tb.cn/h.ip6",     // → [::1]
+	} {
+		tr := &handlerTransport{h: redirector()}
+		r := &Resolver{Transport: tr}
+		got, err := r.Resolve(context.Background(), shortRef(t, "抢 "+link+" 快"))
+		if !errors.Is(err, ErrOffPlatform) || !strings.Contains(err.Error(), "链接指向淘宝/京东/拼多多以外的网站 (the link leads outside Taobao/JD/PDD)") {
+			t.Errorf("%s: got %+v, err %v", link, got, err)
+		}
+		if got.ItemID != "" || !got.NeedsResolve {
+			t.Errorf("%s: item taken from a refused hop: %+v", link, got)
+		}
+		for _, u := range tr.requested() {
+			if h, _ := url.Parse(u); !startURL(h) {
+				t.Errorf("%s: requested disallowed URL %s", link, u)
+			}
+		}
+	}
+
+	// A platform hop's parameter is trusted only when its own host is a
+	// platform's: here it is phish.example's, wrapping the item.
+	tr := &handlerTransport{h: redirector()}
+	r := &Resolver{Transport: tr}
+	got, err := r.Resolve(context.Background(), shortRef(t, "https://m.tb.cn/h.nested"))
+	if !errors.Is(err, ErrNotResolved) || got.ItemID != "" {
+		t.Errorf("nested: got %+v, err %v", got, err)
+	}
+}
+
+func TestResolveShortLinkPortAndIPStart(t *testing.T) {
+	for _, link := range []string{"https://m.tb.cn:6379/h.chain", "http://127.0.0.1/h.chain"} {
+		tr := &handlerTransport{h: redirector()}
+		r := &Resolver{Transport: tr}
+		ref := extract.Ref{Kind: extract.KindShortLink, Code: "m.tb.cn/h.chain", Raw: link, NeedsResolve: true}
+		if _, err := r.Resolve(context.Background(), ref); !errors.Is(err, ErrHostNotAllowed) {
+			t.Errorf("%s: err = %v", link, err)
+		}
+		if len(tr.requested()) != 0 {
+			t.Errorf("%s: requested %v", link, tr.requested())
+		}
+	}
+}
+
+func TestPlatformURL(t *testing.T) {
+	for in, want := range map[string]bool{
+		"https://item.taobao.com/item.htm?id=1":             true,
+		"https://item.taobao.com:443/item.htm?id=1":         true,
+		"http://item.taobao.com:80/item.htm?id=1":           true,
+		"https://m.tb.cn./h.x":                              true,
+		"https://m.tb.cn:6379/h.x":                          false,
+		"http://m.tb.cn:443/h.x":                            false,
+		"https://m.tb.cn:/h.x":                              true,
+		"https://127.0.0.1/item.htm":                        false,
+		"https://[::1]/item.htm":                            false,
+		"https://phish.example/?u=https://item.taobao.com/": false,
+		"https://item.taobao.com.phish.example/":            false,
+		"ftp://item.taobao.com/":                            false,
+		"https://user@item.taobao.com/":                     false,
+		"https://3.cn/abc":                                  true,
+	} {
+		u, err := url.Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := platformURL(u); got != want {
+			t.Errorf("platformURL(%s) = %v, want %v", in, got, want)
+		}
 	}
 }
