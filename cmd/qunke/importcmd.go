@@ -78,16 +78,16 @@ func runImportItems(cmd *cobra.Command, g *globals, files []string, opt load.Opt
 		res, err := load.File(ctx, s, f, opt)
 		bar.Finish()
 		total.Feed.Rows += res.Feed.Rows
-		total.Feed.Problems = append(total.Feed.Problems, res.Feed.Problems...)
+		total.Feed.Rejected += res.Feed.Rejected
 		total.Stats.ItemsNew += res.Stats.ItemsNew
 		total.Stats.ItemsUpdated += res.Stats.ItemsUpdated
 		total.Stats.Records += res.Stats.Records
 		switch {
 		case errors.Is(err, load.ErrBadRows):
 			failed++
-			printProblems(errOut, res.Feed.Problems)
+			printProblems(errOut, res.Feed.Problems, res.Feed.Rejected)
 			fmt.Fprintf(errOut, "✗ %s: %d 行中 %d 行有错误，整个文件未导入；修正后重新导入，或用 --skip-bad 只导入正确的行。\n  (%d of %d rows are bad; nothing from this file was imported. Fix them, or use --skip-bad.)\n",
-				f, res.Feed.Rows, len(res.Feed.Problems), len(res.Feed.Problems), res.Feed.Rows)
+				f, res.Feed.Rows, res.Feed.Rejected, res.Feed.Rejected, res.Feed.Rows)
 		case err != nil:
 			failed++
 			fmt.Fprintf(errOut, "✗ %s: %v\n", f, err)
@@ -95,8 +95,11 @@ func runImportItems(cmd *cobra.Command, g *globals, files []string, opt load.Opt
 			fmt.Fprintf(out, "✓ %s: %s, %s, %d 行 rows, 新商品 %d new items, 更新 %d updated\n",
 				f, res.Feed.Format, res.Feed.Encoding, res.Feed.Rows, res.Stats.ItemsNew, res.Stats.ItemsUpdated)
 			if res.RejectFile != "" {
-				printProblems(errOut, res.Feed.Problems)
-				fmt.Fprintf(errOut, "  跳过 %d 个错误行，已写入 (skipped %d bad rows, written to) %s\n", len(res.Feed.Problems), len(res.Feed.Problems), res.RejectFile)
+				printProblems(errOut, res.Feed.Problems, res.Feed.Rejected)
+				fmt.Fprintf(errOut, "  跳过 %d 个错误行，已写入 (skipped %d bad rows, written to) %s\n", res.Feed.Rejected, res.Feed.Rejected, res.RejectFile)
+				if n := len(res.Feed.Problems); n < res.Feed.Rejected {
+					fmt.Fprintf(errOut, "  该文件只含前 %d 个错误行 (that file holds the first %d of them)\n", n, n)
+				}
 			}
 		}
 		if ctx.Err() != nil {
@@ -114,19 +117,20 @@ func runImportItems(cmd *cobra.Command, g *globals, files []string, opt load.Opt
 	}
 	fmt.Fprintf(out, "\n汇总 Summary: 新商品 %d new items · 更新 %d updated items · 读取观测 %d observations read · 存储变化 %d changes stored (%d 新时间点 new times, %d 价格变化 price changes) · 拒绝 %d rows rejected · 用时 %s elapsed\n",
 		total.Stats.ItemsNew, total.Stats.ItemsUpdated, total.Stats.Records, cs.NewTimes+cs.PriceChanges,
-		cs.NewTimes, cs.PriceChanges, len(total.Feed.Problems), time.Since(start).Round(time.Millisecond))
+		cs.NewTimes, cs.PriceChanges, total.Feed.Rejected, time.Since(start).Round(time.Millisecond))
 	if failed > 0 {
 		return exitError{code: 2}
 	}
 	return nil
 }
 
-// printProblems lists the first problems and how many more there are.
-func printProblems(w io.Writer, ps []feed.Problem) {
+// printProblems lists the first problems and how many more there are (total
+// counts every bad row; ps holds the first of them).
+func printProblems(w io.Writer, ps []feed.Problem, total int) {
 	const show = 20
 	for i, p := range ps {
 		if i == show {
-			fmt.Fprintf(w, "  …… 另有 %d 个错误 (and %d more)\n", len(ps)-show, len(ps)-show)
+			fmt.Fprintf(w, "  …… 另有 %d 个错误 (and %d more)\n", total-show, total-show)
 			break
 		}
 		fmt.Fprintln(w, "  "+p.Error())

@@ -332,17 +332,20 @@ func (l *layout) usable() bool {
 }
 
 // detect picks the dialect whose key columns are present, preferring the one
-// that recognises the most columns.
-func detect(header []string) (layout, bool) {
-	var best layout
-	found := false
+// that recognises the most columns. When two dialects tie for the most,
+// tie names the other one and the header is ambiguous.
+func detect(header []string) (best layout, found bool, tie *dialect) {
 	for _, d := range dialects {
 		l := resolve(d, header)
-		if l.usable() && (!found || l.n > best.n) {
-			best, found = l, true
+		switch {
+		case !l.usable():
+		case !found || l.n > best.n:
+			best, found, tie = l, true, nil
+		case l.n == best.n && tie == nil:
+			tie = d
 		}
 	}
-	return best, found
+	return best, found, tie
 }
 
 // headerSummary lists header cells for the unrecognised-header error.

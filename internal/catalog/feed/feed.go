@@ -9,12 +9,14 @@
 package feed
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/qunke/qunke/internal/catalog"
 )
@@ -32,7 +34,8 @@ type Row struct {
 }
 
 // Problem says what is wrong with one bad row; a bad row has exactly one
-// Problem, so len(Result.Problems) is the number of rejected rows. When
+// Problem. Only the first 10,000 are kept: Result.Rejected, not
+// len(Result.Problems), is the number of rejected rows. When
 // several cells of a row are bad, Column and Value name the first and
 // Reason lists the others.
 type Problem struct {
@@ -41,7 +44,7 @@ type Problem struct {
 	Column string   // the column/field name as the file names it, "" for whole-row problems
 	Value  string   // offending raw value, truncated to about 60 characters
 	Reason string   // Chinese first, then English in parentheses
-	Cells  []string // the raw row; for JSON the raw object text as one cell
+	Cells  []string // the raw row (first 64 cells, each cut to 1 KB); for JSON the raw object text as one cell
 }
 
 // Error reads like
@@ -102,11 +105,13 @@ type Result struct {
 	Encoding string   // "utf-8", "utf-8-bom", "gb18030" (CSV; JSON and XLSX are UTF-8)
 	Header   []string // as in the file (for JSON: the keys seen, in first-seen order)
 	Rows     int      // data rows read (good+bad)
+	Rejected int      // bad rows; len(Problems) stops at 10,000 but Rejected counts them all
 	Problems []Problem
 }
 
 // Scan reads path and calls fn for each good row, in file order. Bad rows
-// become Problems (all of them; scanning goes on). A file-level failure
+// become Problems (the first 10,000; all are counted in Result.Rejected;
+// scanning goes on). A file-level failure
 // (unreadable, unknown format, no recognisable header, fn error) is returned
 // as err, naming the file. progress(done, total) is called now and then with
 // bytes (CSV, JSON) or rows (XLSX, total 0); it may be nil.
@@ -230,18 +235,22 @@ func (s *scan) errf(format string, args ...any) error {
 }
 
 // setHeader recognises the dialect from header. ok is false when no dialect
-// matches.
-func (s *scan) setHeader(header []string) bool {
-	l, ok := detect(header)
+// matches; err is set when two match equally well.
+func (s *scan) setHeader(header []string) (ok bool, err error) {
+	l, ok, tie := detect(header)
 	if !ok {
-		return false
+		return false, nil
+	}
+	if tie != nil {
+		return false, s.errf("表头有歧义，同样符合 %s 和 %s 两种格式，请删去不属于该格式的列 (ambiguous header: it fits %s and %s equally well; remove the columns of the other format); 找到的列 (found): %s",
+			l.d.name, tie.name, l.d.name, tie.name, headerSummary(header))
 	}
 	s.layout = l
 	s.header = header
 	s.res.Header = header
 	s.res.Format = l.d.name + "/" + kindNames[s.kind]
 	s.detected = true
-	return true
+	return true, nil
 }
 
 func (s *scan) unrecognised(header []string) error {
@@ -264,16 +273,39 @@ func (s *scan) row(line int, cells []string, raw []byte) error {
 	return nil
 }
 
-// reject records the current row's problems as one Problem.
+// reject records the current row's problems as one Problem. Past
+// maxProblems the row is only counted; the copied cells are capped.
 func (s *scan) reject(cells []string, raw []byte) {
+	s.res.Rejected++
+	if len(s.res.Problems) >= maxProblems {
+		s.probs = s.probs[:0]
+		return
+	}
 	p := mergeProblems(s.probs)
 	if raw != nil {
-		p.Cells = []string{string(raw)}
+		p.Cells = []string{capCell(string(raw))}
 	} else {
-		p.Cells = slices.Clone(cells)
+		p.Cells = make([]string, min(len(cells), maxProblemCells))
+		for i := range p.Cells {
+			p.Cells[i] = capCell(cells[i])
+		}
 	}
 	s.res.Problems = append(s.res.Problems, p)
 	s.probs = s.probs[:0]
+}
+
+// capCell copies c, cut to about maxCellBytes on a character boundary with
+// "…" appended when cut. The copy keeps a Problem from pinning the
+// reader's buffers.
+func capCell(c string) string {
+	if len(c) <= maxCellBytes {
+		return strings.Clone(c)
+	}
+	n := maxCellBytes
+	for n > 0 && !utf8.RuneStart(c[n]) {
+		n--
+	}
+	return strings.Clone(c[:n]) + "…"
 }
 
 // mergeProblems folds the problems of one row into the first:
@@ -327,5 +359,48 @@ type countReader struct {
 func (c *countReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	return n, err
+}
+
+// Limits that keep a hostile or broken file from taking unbounded memory.
+const (
+	maxProblems     = 10000   // Problems stored per file; Result.Rejected counts on
+	maxProblemCells = 64      // cells copied into a Problem
+	maxCellBytes    = 1 << 10 // bytes kept of each copied cell
+	maxRecordBytes  = 1 << 20 // one CSV record, JSON Lines line or JSON array element
+)
+
+// maxXLSXBytes bounds an XLSX upload (read into memory) and its unzipped size.
+var maxXLSXBytes int64 = 1 << 30
+
+// errRecordTooLong is returned by recordBudget once a record runs past
+// maxRecordBytes.
+var errRecordTooLong = errors.New("record longer than 1 MiB")
+
+// recordBudget stops a parser that buffers a whole record (encoding/csv,
+// encoding/json) from reading more than about maxRecordBytes past the
+// offset allow was last given, so an unclosed quote or a giant line
+// becomes an error instead of unbounded memory.
+type recordBudget struct {
+	r      io.Reader
+	n, max int64
+}
+
+// allow lets the parser read one more record that starts at offset (in
+// bytes of this reader's output); slack covers the parser's read-ahead.
+func (b *recordBudget) allow(offset int64) {
+	const slack = 8 << 10 // encoding/csv reads 4 KB ahead, encoding/json 512 bytes
+	b.max = offset + maxRecordBytes + slack
+}
+
+func (b *recordBudget) Read(p []byte) (int, error) {
+	if b.n >= b.max {
+		return 0, errRecordTooLong
+	}
+	if int64(len(p)) > b.max-b.n {
+		p = p[:b.max-b.n]
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
 	return n, err
 }

@@ -44,7 +44,9 @@ func (s *scan) json(cr *countReader, size int64) error {
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(br)
+	budget := &recordBudget{r: br}
+	budget.allow(0)
+	dec := json.NewDecoder(budget)
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err == io.EOF {
@@ -56,7 +58,10 @@ func (s *scan) json(cr *countReader, size int64) error {
 	switch tok {
 	case json.Delim('['):
 	case json.Delim('{'):
-		found, err := findArray(dec, 0)
+		found, err := findArray(dec, budget, 0)
+		if errors.Is(err, errRecordTooLong) {
+			return s.errf("JSON 中有一个值超过 1 MiB (a JSON value is longer than 1 MiB)")
+		}
 		if err != nil {
 			return s.errf("不是有效的 JSON (invalid JSON): %v", err)
 		}
@@ -69,7 +74,12 @@ func (s *scan) json(cr *countReader, size int64) error {
 	var js jsonState
 	for i := 1; dec.More(); i++ {
 		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+		budget.allow(dec.InputOffset())
+		err := dec.Decode(&raw)
+		if errors.Is(err, errRecordTooLong) {
+			return s.errf("第 %d 个元素超过 1 MiB (element %d is longer than 1 MiB)", i, i)
+		}
+		if err != nil {
 			return s.errf("第 %d 个元素不是有效的 JSON，无法继续 (element %d: invalid JSON, cannot go on): %v", i, i, err)
 		}
 		if err := s.object(&js, i, raw); err != nil {
@@ -79,6 +89,7 @@ func (s *scan) json(cr *countReader, size int64) error {
 			s.progress(cr.n, size)
 		}
 	}
+	budget.allow(dec.InputOffset())
 	if _, err := dec.Token(); err != nil {
 		return s.errf("JSON 文件不完整 (truncated JSON): %v", err)
 	}
@@ -91,8 +102,12 @@ func (s *scan) jsonl(cr *countReader, size int64) error {
 		return err
 	}
 	var js jsonState
+	var b []byte
 	for line := 1; ; line++ {
-		b, err := br.ReadBytes('\n')
+		b, err = readLine(br, b[:0])
+		if err == errRecordTooLong {
+			return s.errf("第 %d 行超过 1 MiB (line %d is longer than 1 MiB)", line, line)
+		}
 		if t := bytes.TrimSpace(b); len(t) > 0 {
 			if err := s.object(&js, line, t); err != nil {
 				return err
@@ -109,6 +124,21 @@ func (s *scan) jsonl(cr *countReader, size int64) error {
 		}
 	}
 	return s.noObjects()
+}
+
+// readLine appends the next line of br, '\n' included, to buf; a line
+// longer than maxRecordBytes is errRecordTooLong.
+func readLine(br *bufio.Reader, buf []byte) ([]byte, error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(buf)+len(chunk) > maxRecordBytes+2 { // +2: the line end
+			return buf, errRecordTooLong
+		}
+		buf = append(buf, chunk...)
+		if err != bufio.ErrBufferFull {
+			return buf, err
+		}
+	}
 }
 
 func (s *scan) noObjects() error {
@@ -128,7 +158,9 @@ func (s *scan) object(js *jsonState, line int, raw []byte) error {
 		return nil
 	}
 	if !s.detected {
-		if !s.setHeader(js.hdr) {
+		if ok, err := s.setHeader(js.hdr); err != nil {
+			return err
+		} else if !ok {
 			return s.unrecognised(js.hdr)
 		}
 	} else if len(js.hdr) != len(s.header) {
@@ -212,8 +244,9 @@ func jsonCell(v json.RawMessage) string {
 // findArray looks, after an object's '{', for a wrapper member holding an
 // array and leaves dec inside that array. It consumes the object when no
 // array is found.
-func findArray(dec *json.Decoder, depth int) (bool, error) {
+func findArray(dec *json.Decoder, budget *recordBudget, depth int) (bool, error) {
 	for dec.More() {
+		budget.allow(dec.InputOffset())
 		t, err := dec.Token()
 		if err != nil {
 			return false, err
@@ -229,7 +262,7 @@ func findArray(dec *json.Decoder, depth int) (bool, error) {
 			case json.Delim('['):
 				return true, nil
 			case json.Delim('{'):
-				if ok, err := findArray(dec, depth+1); ok || err != nil {
+				if ok, err := findArray(dec, budget, depth+1); ok || err != nil {
 					return ok, err
 				}
 			}

@@ -278,6 +278,11 @@ func parseTimeValue(s string, endOfDay, excel bool) (int64, bool) {
 		case n >= 1e8:
 			return n, true
 		case excel && n < 1e6:
+			// A whole serial is a date without a time: as a coupon
+			// end it means the end of that day, like "2024-01-31".
+			if endOfDay {
+				return excelSerial(float64(n)) + 86399, true
+			}
 			return excelSerial(float64(n)), true
 		}
 		return 0, false

@@ -41,7 +41,9 @@ func WriteRejects(path string, res Result) (err error) {
 	if strings.HasSuffix(res.Format, "/json") || strings.HasSuffix(res.Format, "/jsonl") {
 		header = append(header, "原始数据/raw")
 	} else {
-		header = append(header, res.Header...)
+		for _, h := range res.Header {
+			header = append(header, defuse(h))
+		}
 	}
 	if err := w.Write(header); err != nil {
 		return fmt.Errorf("%s: %w", path, err)

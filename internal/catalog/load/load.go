@@ -54,7 +54,7 @@ func File(ctx context.Context, s *catalog.Store, path string, opt Options) (Resu
 		return Result{File: path}, err
 	}
 	res, err := Reader(ctx, s, path, f, fi.Size(), opt)
-	if err == nil && opt.SkipBad && len(res.Feed.Problems) > 0 {
+	if err == nil && opt.SkipBad && res.Feed.Rejected > 0 {
 		res.RejectFile = RejectPath(path)
 		if werr := feed.WriteRejects(res.RejectFile, res.Feed); werr != nil {
 			return res, fmt.Errorf("%s: 已导入，但无法写出错误行 (imported, but could not write the rejected rows): %w", path, werr)
@@ -77,7 +77,7 @@ func Reader(ctx context.Context, s *catalog.Store, name string, r io.Reader, siz
 	res := Result{File: name}
 	logEntry := func(status, msg string) catalog.ImportLog {
 		return catalog.ImportLog{Kind: "items", FileName: filepath.Base(name), Format: res.Feed.Format,
-			StartedAt: start, FinishedAt: time.Now(), RowsRead: res.Feed.Rows, RowsRejected: len(res.Feed.Problems),
+			StartedAt: start, FinishedAt: time.Now(), RowsRead: res.Feed.Rows, RowsRejected: res.Feed.Rejected,
 			ItemsNew: res.Stats.ItemsNew, ItemsUpdated: res.Stats.ItemsUpdated, Observations: res.Stats.Records,
 			Status: status, Error: msg}
 	}
@@ -110,7 +110,7 @@ func Reader(ctx context.Context, s *catalog.Store, name string, r io.Reader, siz
 		s.LogImport(context.WithoutCancel(ctx), logEntry("failed", err.Error()))
 		return res, err
 	}
-	if len(fres.Problems) > 0 && !opt.SkipBad {
+	if fres.Rejected > 0 && !opt.SkipBad {
 		w.Rollback()
 		res.Elapsed = time.Since(start)
 		s.LogImport(context.WithoutCancel(ctx), logEntry("rejected", ErrBadRows.Error()))
@@ -118,7 +118,7 @@ func Reader(ctx context.Context, s *catalog.Store, name string, r io.Reader, siz
 	}
 	res.Stats = w.Stats()
 	status := "imported"
-	if len(fres.Problems) > 0 {
+	if fres.Rejected > 0 {
 		status = "partial"
 	}
 	if err := w.LogImport(logEntry(status, "")); err != nil {
