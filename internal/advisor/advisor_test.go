@@ -356,3 +356,57 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestLibraryMatchesScan(t *testing.T) {
+	ctx := context.Background()
+	m, s := loadDemo(t, storetest.SQLite(t), 500, 20)
+	a := advisor.New(s, advisor.Options{})
+	var obs []catalog.Observation
+	type item struct {
+		it  catalog.Item
+		now catalog.Observation
+	}
+	var all []item
+	for i := 0; i < 500; i++ {
+		obs = m.History(i, obs)
+		all = append(all, item{m.Item(i), obs[len(obs)-1]})
+	}
+	// A 2-character word taken from a real title.
+	word := string([]rune(all[7].it.Title)[2:4])
+	for _, q := range []advisor.LibraryQuery{
+		{Text: word, Limit: 20},
+		{Text: word, MaxPrice: 20000, Sort: "price", Limit: 5, Offset: 1},
+		{MinRateBP: 1000, Platform: catalog.JD, Sort: "commission", Limit: 10},
+		{Category: all[0].it.CategoryPath[:strings.Index(all[0].it.CategoryPath, "/")], Sort: "-price", Limit: 7},
+	} {
+		rows, total, err := a.Library(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []item
+		for _, x := range all {
+			if (q.Text == "" || strings.Contains(x.it.Title, q.Text)) && (q.Platform == "" || x.it.Platform == q.Platform) &&
+				(q.Category == "" || strings.HasPrefix(x.it.CategoryPath, q.Category+"/")) &&
+				(q.MaxPrice == 0 || x.now.FinalPrice <= q.MaxPrice) && x.now.CommissionRate >= q.MinRateBP {
+				want = append(want, x)
+			}
+		}
+		if total != len(want) || total == 0 {
+			t.Fatalf("%+v: total %d, want %d", q, total, len(want))
+		}
+		for i := 1; i < len(rows); i++ {
+			a, b := rows[i-1].Now, rows[i].Now
+			bad := map[string]bool{"": a.Sales30 < b.Sales30, "price": a.FinalPrice > b.FinalPrice,
+				"-price": a.FinalPrice < b.FinalPrice, "commission": a.CommissionRate < b.CommissionRate}[q.Sort]
+			if bad {
+				t.Fatalf("%+v: rows out of order at %d", q, i)
+			}
+		}
+		if len(rows) != min(q.Limit, len(want)-q.Offset) {
+			t.Fatalf("%+v: %d rows", q, len(rows))
+		}
+	}
+	if _, _, err := a.Library(ctx, advisor.LibraryQuery{Sort: "random"}); err == nil {
+		t.Fatal("unknown sort accepted")
+	}
+}

@@ -33,8 +33,12 @@ func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
 	p.msgs = s.msgs
 	p.Title = p.T("check.title")
 	view := &checkView{}
+	text := r.URL.Query().Get("text") // a link from the library or a ranking
 	if r.Method == http.MethodPost {
-		view.Text = strings.TrimSpace(r.PostFormValue("text"))
+		text = r.PostFormValue("text")
+	}
+	if text = strings.TrimSpace(text); text != "" {
+		view.Text = text
 		rep, err := s.advisor.Check(r.Context(), view.Text)
 		if err != nil {
 			s.log.Error("check", "err", err)

@@ -47,6 +47,7 @@ var funcs = template.FuncMap{
 	"pct":  catalog.Percent,
 	"day":  func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006-01-02") },
 	"year": func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006") },
+	"when": func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
 	"low": func(l advisor.Low) string {
 		if !l.OK {
 			return "—"
@@ -61,7 +62,7 @@ type pages map[string]*template.Template
 func loadPages(names ...string) pages {
 	ps := pages{}
 	for _, n := range names {
-		ps[n] = template.Must(template.New(n).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+n+".html"))
+		ps[n] = template.Must(template.New(n).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/items.html", "templates/"+n+".html"))
 	}
 	return ps
 }

@@ -41,7 +41,7 @@ func New(db *store.DB, log *slog.Logger) *Server {
 		panic(err) // the catalogs are embedded: a test catches this
 	}
 	s := &Server{db: db, catalog: cs, advisor: advisor.New(cs, advisor.Options{}), log: log, mux: http.NewServeMux(),
-		msgs: msgs, pages: loadPages("check", "login", "setup"), auth: auth.New(db), limiter: auth.NewLoginLimiter()}
+		msgs: msgs, pages: loadPages("check", "login", "setup", "library", "rankings", "dashboard"), auth: auth.New(db), limiter: auth.NewLoginLimiter()}
 	s.routes()
 	return s
 }
@@ -55,9 +55,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /setup", s.setupPage)
 	s.mux.HandleFunc("POST /setup", s.setupPage)
 	s.mux.Handle("POST /logout", s.page(auth.ViewDashboard, s.logout))
-	s.mux.Handle("GET /{$}", s.page(auth.ViewDashboard, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/check", http.StatusSeeOther) // the dashboard comes next
-	}))
+	s.mux.Handle("GET /{$}", s.page(auth.ViewDashboard, s.dashboard))
+	s.mux.Handle("GET /library", s.page(auth.UseAdvisor, s.libraryPage))
+	s.mux.Handle("GET /rankings", s.page(auth.UseAdvisor, s.rankingsPage))
 	s.mux.Handle("GET /check", s.page(auth.UseAdvisor, s.checkPage))
 	s.mux.Handle("POST /check", s.page(auth.UseAdvisor, s.checkPage))
 	s.mux.Handle("POST /api/v1/check", s.api(auth.UseAdvisor, s.apiCheck))
