@@ -9,19 +9,19 @@ import (
 
 // ImportLog is the record kept of one imported file.
 type ImportLog struct {
-	ID           int64
-	Kind         string // "items"
-	FileName     string
-	Format       string
-	StartedAt    time.Time
-	FinishedAt   time.Time
-	RowsRead     int
-	RowsRejected int
-	ItemsNew     int
-	ItemsUpdated int
-	Observations int
-	Status       string // "imported", "partial" (--skip-bad), "rejected", "failed"
-	Error        string
+	ID           int64     `json:"id"`
+	Kind         string    `json:"kind"` // "items"
+	FileName     string    `json:"file_name"`
+	Format       string    `json:"format"`
+	StartedAt    time.Time `json:"started_at"`
+	FinishedAt   time.Time `json:"finished_at"`
+	RowsRead     int       `json:"rows_read"`
+	RowsRejected int       `json:"rows_rejected"`
+	ItemsNew     int       `json:"items_new"`
+	ItemsUpdated int       `json:"items_updated"`
+	Observations int       `json:"observations"`
+	Status       string    `json:"status"` // "imported", "partial" (--skip-bad), "rejected", "failed"
+	Error        string    `json:"error"`
 }
 
 const insertImport = `INSERT INTO imports (kind, file_name, format, started_at, finished_at, rows_read,

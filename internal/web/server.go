@@ -61,6 +61,12 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /check", s.page(auth.UseAdvisor, s.checkPage))
 	s.mux.Handle("POST /check", s.page(auth.UseAdvisor, s.checkPage))
 	s.mux.Handle("POST /api/v1/check", s.api(auth.UseAdvisor, s.apiCheck))
+	s.mux.Handle("GET /api/v1/items", s.api(auth.UseAdvisor, s.apiItems))
+	s.mux.Handle("GET /api/v1/items/{platform}/{id}", s.api(auth.UseAdvisor, s.apiCard))
+	s.mux.Handle("GET /api/v1/items/{platform}/{id}/history", s.api(auth.UseAdvisor, s.apiHistory))
+	s.mux.Handle("GET /api/v1/rankings/{kind}", s.api(auth.UseAdvisor, s.apiRanking))
+	s.mux.Handle("GET /api/v1/imports", s.api(auth.UseAdvisor, s.apiImports))
+	s.mux.Handle("GET /api/v1/openapi.json", s.page(auth.ViewDashboard, s.openapi))
 }
 
 // ServeHTTP implements http.Handler.
