@@ -19,7 +19,18 @@ import (
 
 type ctxKey int
 
-const sessionKey ctxKey = iota
+const (
+	sessionKey ctxKey = iota
+	uploadKey         // the route takes a file upload: a larger body limit
+)
+
+// upload marks a route as taking a file upload of up to MaxUploadBytes.
+func (s *Server) upload(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxUploadBytes+1<<20)
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), uploadKey, true)))
+	})
+}
 
 const (
 	sessionCookie = "qk_session"
@@ -74,7 +85,13 @@ func (s *Server) page(perm auth.Permission, h http.HandlerFunc) http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			if _, big := r.Context().Value(uploadKey).(bool); !big {
+				r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			}
+			if err := r.ParseMultipartForm(32 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+				http.Error(w, "表单太大或格式不对 (form too large or malformed)", http.StatusRequestEntityTooLarge)
+				return
+			}
 			if err := r.ParseForm(); err != nil {
 				http.Error(w, "表单太大或格式不对 (form too large or malformed)", http.StatusRequestEntityTooLarge)
 				return
