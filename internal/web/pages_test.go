@@ -44,26 +44,31 @@ func TestLibraryRankingsDashboard(t *testing.T) {
 	sel := newClient(t, srv)
 	signIn(t, s, sel, "sel", auth.Selector)
 	word := string([]rune(m.Item(5).Title)[2:4])
-	for path, wants := range map[string][]string{
-		"/":                                    {"最近导入", "热销", "高佣"},
-		"/library?q=" + url.QueryEscape(word):  {"共 ", word},
-		"/library?sort=price&max_price=30":     {"共 "},
-		"/rankings?kind=commission":            {"高佣", "<td>1</td>"},
-		"/rankings?kind=drop&min_commission=5": {"降价"},
-		"/library?lang=en":                     {"items", "Search titles"},
+	// In order: the last switches the language, which the browser remembers.
+	for _, tc := range []struct {
+		path  string
+		wants []string
+	}{
+		{"/", []string{"最近导入", "热销", "高佣"}},
+		{"/library?q=" + url.QueryEscape(word), []string{"共 ", word}},
+		{"/library?sort=price&max_price=30", []string{"共 "}},
+		{"/rankings?kind=commission", []string{"高佣", "<td>1</td>"}},
+		{"/rankings?kind=drop&min_commission=5", []string{"降价"}},
+		{"/library?lang=en", []string{"items", "Search titles"}},
 	} {
+		path, wants := tc.path, tc.wants
 		resp, body := sel.do("GET", path, nil)
 		if resp.StatusCode != 200 {
 			t.Fatalf("GET %s: %d\n%s", path, resp.StatusCode, body)
 		}
 		for _, w := range wants {
 			if !strings.Contains(body, w) {
-				t.Errorf("GET %s lacks %q", path, w)
+				t.Errorf("GET %s lacks %q in:\n%.600s", path, w, body[strings.Index(body, "<main>"):])
 			}
 		}
 	}
 	// Every title the 2-character search lists contains the word.
-	_, body := sel.do("GET", "/library?q="+url.QueryEscape(word), nil)
+	_, body := sel.do("GET", "/library?lang=zh&q="+url.QueryEscape(word), nil)
 	for _, chunk := range strings.Split(body, `<a href="/check?text=`)[1:] {
 		title := chunk[strings.Index(chunk, ">")+1 : strings.Index(chunk, "</a>")]
 		if !strings.Contains(title, word) {

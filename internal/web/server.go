@@ -42,7 +42,7 @@ func New(db *store.DB, log *slog.Logger) *Server {
 		panic(err) // the catalogs are embedded: a test catches this
 	}
 	s := &Server{db: db, catalog: cs, advisor: advisor.New(cs, advisor.Options{}), log: log, mux: http.NewServeMux(),
-		msgs: msgs, pages: loadPages("check", "login", "setup", "library", "rankings", "dashboard", "import"), auth: auth.New(db), limiter: auth.NewLoginLimiter()}
+		msgs: msgs, pages: loadPages("check", "login", "setup", "library", "rankings", "dashboard", "import", "users"), auth: auth.New(db), limiter: auth.NewLoginLimiter()}
 	s.routes()
 	return s
 }
@@ -59,6 +59,8 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /{$}", s.page(auth.ViewDashboard, s.dashboard))
 	s.mux.Handle("GET /library", s.page(auth.UseAdvisor, s.libraryPage))
 	s.mux.Handle("GET /rankings", s.page(auth.UseAdvisor, s.rankingsPage))
+	s.mux.Handle("GET /users", s.page(auth.ManageUsers, s.usersPage))
+	s.mux.Handle("POST /users", s.page(auth.ManageUsers, s.usersAction))
 	s.mux.Handle("GET /import", s.page(auth.ImportFeeds, s.importPage))
 	s.mux.Handle("POST /import", s.upload(s.page(auth.ImportFeeds, s.importUpload)))
 	s.mux.Handle("GET /import/{id}/rejected.csv", s.page(auth.ImportFeeds, s.importRejects))
