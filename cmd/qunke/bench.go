@@ -35,17 +35,11 @@ indexed table) in the same run. Databases are written under --dir, never to --db
 			}
 			out := cmd.OutOrStdout()
 			cfg.Log = cmd.ErrOrStderr()
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
+			stop, err := startProfile(cpuProfile)
+			if err != nil {
+				return err
 			}
+			defer stop()
 			host, _ := os.Hostname()
 			fmt.Fprintf(out, "machine: %s, %s/%s, %d CPUs, %s\n", host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
 			res, err := bench.Ingest(cmd.Context(), cfg)
@@ -79,7 +73,7 @@ indexed table) in the same run. Databases are written under --dir, never to --db
 	ingest.Flags().IntVar(&cfg.CompactEvery, "compact-every", 16, "feed 顺序下每几个快照整理一次 (compact every N snapshots, feed order)")
 	ingest.Flags().BoolVar(&cfg.Naive, "naive", true, "同时测量朴素设计 (also measure the naive design)")
 	ingest.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写 CPU 剖析文件 (write a CPU profile to this file)")
-	cmd.AddCommand(ingest, newBenchAdvisorCmd())
+	cmd.AddCommand(ingest, newBenchAdvisorCmd(), newBenchAPICmd())
 	return cmd
 }
 
@@ -131,5 +125,73 @@ the same card computed by plain SQL over a one-row-per-observation table of that
 	cmd.Flags().IntVar(&cfg.Cards, "cards", 2000, "计时的决策卡数 (cards to time)")
 	cmd.Flags().IntVar(&cfg.Rankings, "rankings", 400, "计时的榜单页数 (ranking pages to time)")
 	cmd.Flags().IntVar(&cfg.NaiveItems, "naive-items", 100000, "朴素表的商品数，0 不比较 (items in the naive table; 0 skips it)")
+	return cmd
+}
+
+// startProfile writes a CPU profile to path until the returned func is called
+// ("" profiles nothing).
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+func newBenchAPICmd() *cobra.Command {
+	var cfg bench.APIConfig
+	var cpuProfile string
+	cmd := &cobra.Command{
+		Use:   "api",
+		Short: "JSON API 基准：并发客户端经本机回环调用 (the JSON API under concurrent clients on loopback)",
+		Long: `用 --dir 里的演示市场（与 bench advisor 共用）启动真正的服务，在 127.0.0.1 上用并发客户端调用
+POST /api/v1/check 和 GET /api/v1/items?q=（两字搜索），报告 p50/p99 与吞吐。请求数有上限，只访问本机。
+
+Serve the demo market under --dir (shared with bench advisor) through the real server and call
+POST /api/v1/check and GET /api/v1/items?q= (2-character searches) from concurrent clients on
+127.0.0.1, reporting p50/p99 and throughput. The number of requests is bounded; only loopback.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			cfg.Log = cmd.ErrOrStderr()
+			stop, err := startProfile(cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			host, _ := os.Hostname()
+			fmt.Fprintf(out, "machine: %s, %s/%s, %d CPUs, %s\n", host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+			res, err := bench.API(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "\n%d items x %d snapshots, %d concurrent clients on loopback; warm-up %s\n", cfg.Items, cfg.Snapshots, cfg.Clients, res.Warm.Round(time.Millisecond))
+			for _, r := range []struct {
+				name string
+				l    bench.Latency
+				rate float64
+			}{{"POST /api/v1/check", res.Check, res.CheckRate}, {"GET /api/v1/items?q= (2 chars)", res.Search, res.SearchRate}} {
+				fmt.Fprintf(out, "%-32s n=%-6d p50 %-10s p99 %-10s max %-10s %.0f req/s\n", r.name, r.l.N,
+					r.l.P50.Round(time.Microsecond), r.l.P99.Round(time.Microsecond), r.l.Max.Round(time.Microsecond), r.rate)
+			}
+			fmt.Fprintf(out, "peak RSS %s\n", humanBytes(res.PeakRSS))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cfg.Dir, "dir", "bench-out", "写数据库的目录 (folder for the benchmark databases)")
+	cmd.Flags().IntVar(&cfg.Items, "items", 1000000, "商品数 (items)")
+	cmd.Flags().IntVar(&cfg.Snapshots, "snapshots", 100, "每个商品的快照数 (snapshots per item)")
+	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "随机种子 (seed)")
+	cmd.Flags().IntVar(&cfg.Clients, "clients", 50, "并发客户端 (concurrent clients)")
+	cmd.Flags().IntVar(&cfg.Checks, "checks", 20000, "check 请求数 (check requests)")
+	cmd.Flags().IntVar(&cfg.Searches, "searches", 2000, "搜索请求数 (search requests)")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写 CPU 剖析文件 (write a CPU profile to this file)")
 	return cmd
 }

@@ -174,6 +174,10 @@ func openOrBuild(ctx context.Context, path string, m *demo.Market, log io.Writer
 		}
 		s := catalog.NewStore(db)
 		if items, obs, err := s.Counts(ctx); err == nil && items == int64(cfg.Items) && obs == int64(cfg.Items)*int64(cfg.Snapshots) {
+			if _, err := db.Migrate(ctx); err != nil { // a store built by an older qunke
+				db.Close()
+				return nil, nil, 0, err
+			}
 			fmt.Fprintf(log, "reusing %s\n", path)
 			return db, s, 0, nil
 		}
