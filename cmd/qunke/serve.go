@@ -15,7 +15,7 @@ import (
 )
 
 func newServeCmd(g *globals) *cobra.Command {
-	var addr string
+	var addr, tz string
 	var withDemo bool
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -29,6 +29,9 @@ market first. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := web.SetZone(tz); err != nil {
+				return fmt.Errorf("--tz: %w", err)
+			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			db, err := g.openDB(ctx)
 			if err != nil {
@@ -54,10 +57,15 @@ market first. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 				return fmt.Errorf("listen on %s: %w", addr, err)
 			}
 			log.Info("serving", "addr", "http://"+ln.Addr().String(), "db", db.Source, "pid", os.Getpid())
+			if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+				log.Warn("服务不在本机回环地址上，且没有 TLS：请在前面放一个 HTTPS 反向代理（设置 X-Forwarded-Proto），否则登录 cookie 不能设为 Secure " +
+					"(serving plain HTTP beyond loopback: put an HTTPS reverse proxy in front, setting X-Forwarded-Proto, so session cookies can be Secure)")
+			}
 			return web.New(db, log).Serve(ctx, ln)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", envOr("QUNKE_ADDR", "127.0.0.1:8080"), "监听地址 (listen address) [QUNKE_ADDR]")
+	cmd.Flags().StringVar(&tz, "tz", envOr("QUNKE_TZ", "Asia/Shanghai"), "页面显示时间的时区 (time zone pages show times in) [QUNKE_TZ]")
 	cmd.Flags().BoolVar(&withDemo, "demo", false, "数据库为空时生成演示市场 (fill an empty database with the demo market)")
 	return cmd
 }

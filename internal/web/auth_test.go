@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -216,5 +217,32 @@ func TestAPICheckNeedsAToken(t *testing.T) {
 	results, _ := out["results"].([]any)
 	if len(results) != 1 || results[0].(map[string]any)["status"] != "needs_resolving" {
 		t.Fatalf("results: %v", out)
+	}
+}
+
+func TestSecureCookies(t *testing.T) {
+	for _, tc := range []struct {
+		host, proto string
+		tls, want   bool
+	}{
+		{"127.0.0.1:8080", "", false, true},
+		{"localhost:8080", "", false, true},
+		{"[::1]:8080", "", false, true},
+		{"192.168.1.5:8080", "", false, false},
+		{"qunke.example.com", "https", false, true},
+		{"192.168.1.5:8443", "", true, true},
+	} {
+		r := httptest.NewRequest("GET", "http://"+tc.host+"/login", nil)
+		r.Host = tc.host
+		if tc.proto != "" {
+			r.Header.Set("X-Forwarded-Proto", tc.proto)
+		}
+		r.TLS = nil
+		if tc.tls {
+			r.TLS = &tls.ConnectionState{}
+		}
+		if got := secureCookies(r); got != tc.want {
+			t.Errorf("%s proto=%q tls=%v: secure %v, want %v", tc.host, tc.proto, tc.tls, got, tc.want)
+		}
 	}
 }

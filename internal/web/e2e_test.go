@@ -88,7 +88,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if _, err := s.catalog.Ingest(context.Background(), recs); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewTLSServer(s)
+	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	t.Logf("seeded %d records in %v", len(recs), time.Since(start).Round(time.Millisecond))
 

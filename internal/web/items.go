@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -91,6 +92,8 @@ func (s *Server) badFilter(w http.ResponseWriter, p *page, err error) {
 type libraryView struct {
 	filterView
 	Q         advisor.LibraryQuery
+	MinSales  string
+	ShopTypes []catalog.ShopType
 	Platforms []catalog.Platform
 	Sorts     []string
 	Items     itemsView
@@ -100,6 +103,9 @@ type libraryView struct {
 }
 
 const pageSize = 50
+
+// shopTypes are the shop kinds the library filters by.
+var shopTypes = []catalog.ShopType{catalog.ShopTmall, catalog.ShopFlagship, catalog.ShopTaobao, catalog.ShopJDSelf, catalog.ShopPDD}
 
 func (s *Server) libraryPage(w http.ResponseWriter, r *http.Request) {
 	p := s.newPage(w, r, "/library", "nav.library")
@@ -117,6 +123,21 @@ func (s *Server) libraryPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if st := v.Get("shop_type"); st != "" {
+		if !slices.Contains(shopTypes, catalog.ShopType(st)) {
+			s.badFilter(w, p, fmt.Errorf("shop_type %q", st))
+			return
+		}
+		q.ShopType = catalog.ShopType(st)
+	}
+	if ms := strings.TrimSpace(v.Get("min_sales")); ms != "" {
+		n, err := strconv.ParseInt(ms, 10, 64)
+		if err != nil || n < 0 {
+			s.badFilter(w, p, fmt.Errorf("min_sales %q", ms))
+			return
+		}
+		q.MinSales = n
+	}
 	if o, err := strconv.Atoi(v.Get("offset")); err == nil {
 		q.Offset = o
 	}
@@ -125,7 +146,7 @@ func (s *Server) libraryPage(w http.ResponseWriter, r *http.Request) {
 		s.badFilter(w, p, err)
 		return
 	}
-	view := &libraryView{filterView: f.view, Q: q, Platforms: catalog.Platforms, Sorts: advisor.LibrarySorts,
+	view := &libraryView{filterView: f.view, Q: q, MinSales: v.Get("min_sales"), ShopTypes: shopTypes, Platforms: catalog.Platforms, Sorts: advisor.LibrarySorts,
 		Items: itemsView{Page: p, Entries: rows}, Total: total}
 	if q.Offset > 0 {
 		v.Set("offset", strconv.Itoa(max(0, q.Offset-pageSize)))

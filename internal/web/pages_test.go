@@ -52,6 +52,7 @@ func TestLibraryRankingsDashboard(t *testing.T) {
 		{"/", []string{"最近导入", "热销", "高佣"}},
 		{"/library?q=" + url.QueryEscape(word), []string{"共 ", word}},
 		{"/library?sort=price&max_price=30", []string{"共 "}},
+		{"/library?shop_type=tmall&min_sales=100", []string{"共 ", `value="tmall" selected`}},
 		{"/rankings?kind=commission", []string{"高佣", "<td>1</td>"}},
 		{"/rankings?kind=drop&min_commission=5", []string{"降价"}},
 		{"/library?lang=en", []string{"items", "Search titles"}},
@@ -75,7 +76,7 @@ func TestLibraryRankingsDashboard(t *testing.T) {
 			t.Errorf("search %q listed %q", word, title)
 		}
 	}
-	for _, bad := range []string{"/library?max_price=abc", "/library?min_commission=95", "/library?sort=random", "/rankings?kind=best", "/library?platform=amazon"} {
+	for _, bad := range []string{"/library?max_price=abc", "/library?min_commission=95", "/library?sort=random", "/rankings?kind=best", "/library?platform=amazon", "/library?shop_type=mall", "/library?min_sales=-3"} {
 		if resp, _ := sel.do("GET", bad, nil); resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("GET %s: %d, want 400", bad, resp.StatusCode)
 		}

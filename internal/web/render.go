@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -41,6 +42,17 @@ var zone = func() *time.Location {
 	}
 	return time.FixedZone("CST", 8*3600)
 }()
+
+// SetZone sets the time zone pages show times in (IANA name, e.g.
+// "Asia/Shanghai"). Call it before serving.
+func SetZone(name string) error {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return fmt.Errorf("时区 %q 无效 (unknown time zone): %w", name, err)
+	}
+	zone = loc
+	return nil
+}
 
 var funcs = template.FuncMap{
 	"yuan": catalog.Yuan,

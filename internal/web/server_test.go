@@ -80,3 +80,22 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("still serving after shutdown: %v", err)
 	}
 }
+
+func TestSetZone(t *testing.T) {
+	defer SetZone("Asia/Shanghai")
+	if err := SetZone("Nowhere/City"); err == nil {
+		t.Fatal("an unknown zone was accepted")
+	}
+	at := int64(1_700_000_000 - 1_700_000_000%86400 + 20*3600) // 20:00 UTC
+	day := funcs["day"].(func(int64) string)
+	if err := SetZone("UTC"); err != nil {
+		t.Fatal(err)
+	}
+	utc := day(at)
+	if err := SetZone("Asia/Shanghai"); err != nil {
+		t.Fatal(err)
+	}
+	if shanghai := day(at); shanghai == utc {
+		t.Fatalf("20:00 UTC shows as %s in both zones", utc)
+	}
+}

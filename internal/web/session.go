@@ -148,7 +148,7 @@ func preToken(w http.ResponseWriter, r *http.Request) string {
 	var b [24]byte
 	rand.Read(b[:])
 	tok := base64.RawURLEncoding.EncodeToString(b[:])
-	http.SetCookie(w, &http.Cookie{Name: preCookie, Value: tok, Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: preCookie, Value: tok, Path: "/", HttpOnly: true, Secure: secureCookies(r), SameSite: http.SameSiteStrictMode})
 	return tok
 }
 
@@ -157,13 +157,33 @@ func preTokenOK(r *http.Request) bool {
 	return err == nil && len(c.Value) >= 32 && subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) == 1
 }
 
+// secureCookies says whether cookies for r can be Secure: over HTTPS (here
+// or at a proxy that says so), and on loopback, which browsers treat as
+// secure. A console served over plain HTTP on a LAN address cannot use
+// Secure cookies (the browser would drop them and nobody could log in);
+// serve warns about that setup and recommends a TLS proxy.
+func secureCookies(r *http.Request) bool {
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		return true
+	}
+	host, _, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		host = r.Host
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // startSession signs u in: a new session and its cookie.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u auth.User) error {
 	tok, sess, err := s.auth.NewSession(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: true,
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: secureCookies(r),
 		SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
 	return nil
 }
@@ -276,6 +296,6 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		s.auth.DeleteSession(r.Context(), c.Value)
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode, Expires: time.Unix(0, 0)})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secureCookies(r), SameSite: http.SameSiteLaxMode, Expires: time.Unix(0, 0)})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
