@@ -246,3 +246,50 @@ func TestSecureCookies(t *testing.T) {
 		}
 	}
 }
+
+func TestSafeNext(t *testing.T) {
+	for next, want := range map[string]string{
+		"/check":               "/check",
+		"/library?q=保温":        "/library?q=保温",
+		"":                     "/",
+		"//evil.example/":      "/",
+		"/\\evil.example":      "/",
+		"/\t/evil.example/x":   "/",
+		"/\n/evil.example":     "/",
+		"https://evil.example": "/",
+		"javascript:alert(1)":  "/",
+		"check":                "/",
+	} {
+		if got := safeNext(next); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", next, got, want)
+		}
+	}
+}
+
+// Parallel wrong passwords cannot outrun the limit: each attempt is counted
+// before the slow password check.
+func TestLoginLimitHoldsUnderParallelRequests(t *testing.T) {
+	s, srv := newTestServer(t)
+	if _, err := s.auth.CreateUser(context.Background(), auth.NewUser{Name: "boss", Role: auth.Admin, Password: "right password"}); err != nil {
+		t.Fatal(err)
+	}
+	b := newClient(t, srv)
+	_, body := b.do("GET", "/login", nil)
+	tok := csrfIn(t, body)
+	codes := make(chan int, 12)
+	for i := 0; i < 12; i++ {
+		go func() {
+			resp, _ := b.do("POST", "/login", url.Values{"name": {"boss"}, "password": {"wrong password"}, "csrf": {tok}})
+			codes <- resp.StatusCode
+		}()
+	}
+	checked := 0
+	for i := 0; i < 12; i++ {
+		if c := <-codes; c == http.StatusUnauthorized {
+			checked++
+		}
+	}
+	if checked > 5 {
+		t.Fatalf("%d passwords were checked in parallel, the limit is 5", checked)
+	}
+}

@@ -77,6 +77,10 @@ type importsState struct {
 	jobs map[string]*importJob
 }
 
+// keepJobs is how many import jobs the page remembers; older finished
+// ones are forgotten with their rejected-rows files.
+const keepJobs = 50
+
 func (st *importsState) add(j *importJob) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -84,6 +88,26 @@ func (st *importsState) add(j *importJob) {
 		st.jobs = map[string]*importJob{}
 	}
 	st.jobs[j.ID] = j
+	for len(st.jobs) > keepJobs {
+		var oldest *importJob
+		for _, o := range st.jobs {
+			o.mu.Lock()
+			done := o.finished
+			o.mu.Unlock()
+			if done && (oldest == nil || o.Started.Before(oldest.Started)) {
+				oldest = o
+			}
+		}
+		if oldest == nil {
+			return // all running: keep them
+		}
+		oldest.mu.Lock()
+		if oldest.rejects != "" {
+			os.Remove(oldest.rejects)
+		}
+		oldest.mu.Unlock()
+		delete(st.jobs, oldest.ID)
+	}
 }
 
 func (st *importsState) get(id string) *importJob {

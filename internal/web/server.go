@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +31,7 @@ type Server struct {
 	pages   pages
 	auth    *auth.Service
 	limiter *auth.Limiter
+	hashing chan struct{} // slots for password hashing: bounds its memory
 	imports importsState
 	warm    atomic.Bool // the advisor has loaded every category
 }
@@ -42,7 +44,8 @@ func New(db *store.DB, log *slog.Logger) *Server {
 		panic(err) // the catalogs are embedded: a test catches this
 	}
 	s := &Server{db: db, catalog: cs, advisor: advisor.New(cs, advisor.Options{}), log: log, mux: http.NewServeMux(),
-		msgs: msgs, pages: loadPages("check", "login", "setup", "library", "rankings", "dashboard", "import", "users"), auth: auth.New(db), limiter: auth.NewLoginLimiter()}
+		msgs: msgs, pages: loadPages("check", "login", "setup", "library", "rankings", "dashboard", "import", "users"), auth: auth.New(db), limiter: auth.NewLoginLimiter(),
+		hashing: make(chan struct{}, 2*runtime.NumCPU())}
 	s.routes()
 	return s
 }

@@ -177,6 +177,17 @@ func secureCookies(r *http.Request) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// hashSlot takes one of the few slots for password hashing (each takes
+// 64 MiB for a moment), without waiting; ok is false when all are busy.
+func (s *Server) hashSlot() (release func(), ok bool) {
+	select {
+	case s.hashing <- struct{}{}:
+		return func() { <-s.hashing }, true
+	default:
+		return nil, false
+	}
+}
+
 // startSession signs u in: a new session and its cookie.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u auth.User) error {
 	tok, sess, err := s.auth.NewSession(r.Context(), u.ID)
@@ -228,13 +239,22 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusTooManyRequests, "login", p)
 		return
 	}
+	// Count the attempt before the (deliberately slow, 64 MiB) password
+	// check, so parallel requests cannot outrun the limit; success clears it.
+	s.limiter.Fail(ipKey)
+	s.limiter.Fail(userKey)
+	release, ok := s.hashSlot()
+	if !ok {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "登录请求太多，请稍后再试 (too many logins at once: try again in a moment)", http.StatusServiceUnavailable)
+		return
+	}
 	u, err := s.auth.Authenticate(r.Context(), view.Name, r.PostFormValue("password"))
+	release()
 	if err != nil {
 		if !errors.Is(err, auth.ErrBadCredentials) {
 			s.log.Error("login", "err", err)
 		}
-		s.limiter.Fail(ipKey)
-		s.limiter.Fail(userKey)
 		view.Error = p.T("login.bad")
 		s.render(w, http.StatusUnauthorized, "login", p)
 		return
@@ -249,9 +269,17 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, safeNext(view.Next), http.StatusSeeOther)
 }
 
-// safeNext keeps a post-login redirect on this site.
+// safeNext keeps a post-login redirect on this site: a plain path with no
+// scheme or host, no backslash and no control character (browsers drop tabs
+// and newlines, which would turn "/\t/evil" into "//evil").
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
 		return "/"
 	}
 	return next
@@ -278,7 +306,14 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view.Name = r.PostFormValue("name")
+	release, ok := s.hashSlot()
+	if !ok {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "请求太多，请稍后再试 (too many requests at once: try again in a moment)", http.StatusServiceUnavailable)
+		return
+	}
 	u, err := s.auth.CreateUser(r.Context(), auth.NewUser{Name: view.Name, Role: auth.Admin, Password: r.PostFormValue("password")})
+	release()
 	if err != nil {
 		view.Error = err.Error()
 		s.render(w, http.StatusBadRequest, "setup", p)
