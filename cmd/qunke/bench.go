@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -40,8 +41,7 @@ indexed table) in the same run. Databases are written under --dir, never to --db
 				return err
 			}
 			defer stop()
-			host, _ := os.Hostname()
-			fmt.Fprintf(out, "machine: %s, %s/%s, %d CPUs, %s\n", host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+			printMachine(out)
 			res, err := bench.Ingest(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -92,8 +92,7 @@ the same card computed by plain SQL over a one-row-per-observation table of that
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			cfg.Log = cmd.ErrOrStderr()
-			host, _ := os.Hostname()
-			fmt.Fprintf(out, "machine: %s, %s/%s, %d CPUs, %s\n", host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+			printMachine(out)
 			res, err := bench.Advisor(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -126,6 +125,12 @@ the same card computed by plain SQL over a one-row-per-observation table of that
 	cmd.Flags().IntVar(&cfg.Rankings, "rankings", 400, "计时的榜单页数 (ranking pages to time)")
 	cmd.Flags().IntVar(&cfg.NaiveItems, "naive-items", 100000, "朴素表的商品数，0 不比较 (items in the naive table; 0 skips it)")
 	return cmd
+}
+
+// printMachine names the machine a benchmark ran on.
+func printMachine(w io.Writer) {
+	host, _ := os.Hostname()
+	fmt.Fprintf(w, "machine: %s, %s/%s, %d CPUs, %s\n", host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
 }
 
 // startProfile writes a CPU profile to path until the returned func is called
@@ -166,8 +171,7 @@ POST /api/v1/check and GET /api/v1/items?q= (2-character searches) from concurre
 				return err
 			}
 			defer stop()
-			host, _ := os.Hostname()
-			fmt.Fprintf(out, "machine: %s, %s/%s, %d CPUs, %s\n", host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+			printMachine(out)
 			res, err := bench.API(cmd.Context(), cfg)
 			if err != nil {
 				return err

@@ -24,16 +24,7 @@ func loadDemo(t *testing.T, db *store.DB, items, days int) (*demo.Market, *catal
 	ctx := context.Background()
 	m := demo.New(demo.Config{Seed: 5, Items: items, Snapshots: days, Interval: 24 * time.Hour, End: demoEnd})
 	s := catalog.NewStore(db)
-	var recs []catalog.Record
-	var obs []catalog.Observation
-	for i := 0; i < items; i++ {
-		it := m.Item(i)
-		obs = m.History(i, obs)
-		for _, o := range obs {
-			recs = append(recs, catalog.Record{Item: it, Obs: o})
-		}
-	}
-	if _, err := s.Ingest(ctx, recs); err != nil {
+	if _, err := s.Ingest(ctx, m.AppendRecords(nil, 0, items)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Compact(ctx); err != nil {

@@ -644,3 +644,17 @@ func (m *Market) step(st *itemState, c *snapCtx, o *catalog.Observation) {
 		o.CouponRemain = catalog.Unknown
 	}
 }
+
+// AppendRecords appends the records of items [from, to) — every snapshot of
+// each, oldest first — to dst, for callers that write a market in one go.
+func (m *Market) AppendRecords(dst []catalog.Record, from, to int) []catalog.Record {
+	var obs []catalog.Observation
+	for i := from; i < to; i++ {
+		it := m.Item(i)
+		obs = m.History(i, obs)
+		for _, o := range obs {
+			dst = append(dst, catalog.Record{Item: it, Obs: o})
+		}
+	}
+	return dst
+}

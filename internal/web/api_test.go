@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/auth"
-	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/demo"
 )
 
@@ -18,15 +17,7 @@ func TestAPIEndpoints(t *testing.T) {
 	s, srv := newTestServer(t)
 	ctx := context.Background()
 	m := demo.New(demo.Config{Seed: 4, Items: 200, Snapshots: 30, Interval: 24 * time.Hour, End: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)})
-	var recs []catalog.Record
-	var obs []catalog.Observation
-	for i := 0; i < 200; i++ {
-		it := m.Item(i)
-		obs = m.History(i, obs)
-		for _, o := range obs {
-			recs = append(recs, catalog.Record{Item: it, Obs: o})
-		}
-	}
+	recs := m.AppendRecords(nil, 0, 200)
 	if _, err := s.catalog.Ingest(ctx, recs); err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -76,15 +75,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	db := storetest.SQLite(t)
 	s := New(db, slog.New(slog.DiscardHandler))
 	m := demo.New(demo.Config{Seed: 2, Items: 300, Snapshots: 60, Interval: 24 * time.Hour, End: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)})
-	var recs []catalog.Record
-	var obs []catalog.Observation
-	for i := 0; i < 300; i++ {
-		it := m.Item(i)
-		obs = m.History(i, obs)
-		for _, o := range obs {
-			recs = append(recs, catalog.Record{Item: it, Obs: o})
-		}
-	}
+	recs := m.AppendRecords(nil, 0, 300)
 	if _, err := s.catalog.Ingest(context.Background(), recs); err != nil {
 		t.Fatal(err)
 	}

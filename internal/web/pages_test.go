@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/auth"
-	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/demo"
 )
 
@@ -29,15 +28,7 @@ func signIn(t *testing.T, s *Server, c *client, name string, role auth.Role) {
 func TestLibraryRankingsDashboard(t *testing.T) {
 	s, srv := newTestServer(t)
 	m := demo.New(demo.Config{Seed: 2, Items: 300, Snapshots: 20, Interval: 24 * time.Hour, End: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)})
-	var recs []catalog.Record
-	var obs []catalog.Observation
-	for i := 0; i < 300; i++ {
-		it := m.Item(i)
-		obs = m.History(i, obs)
-		for _, o := range obs {
-			recs = append(recs, catalog.Record{Item: it, Obs: o})
-		}
-	}
+	recs := m.AppendRecords(nil, 0, 300)
 	if _, err := s.catalog.Ingest(context.Background(), recs); err != nil {
 		t.Fatal(err)
 	}
