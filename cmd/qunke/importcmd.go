@@ -17,7 +17,7 @@ import (
 func newImportCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import",
-		Short: "导入文件 (import files: product feeds)",
+		Short: "导入文件：选品库商品、阿里妈妈订单报表 (import files: product feeds, Alimama order reports)",
 	}
 	var at, platform string
 	var skipBad bool
@@ -56,7 +56,7 @@ The snapshot time comes from the file's time column or --at. See docs/import.md.
 	items.Flags().StringVar(&at, "at", "", `快照时间，文件没有时间列时使用 (snapshot time when the file has none): "2026-11-25 10:00", RFC 3339 or unix seconds; Asia/Shanghai unless a zone is given`)
 	items.Flags().StringVar(&platform, "platform", "", "文件未注明平台时使用 (platform when rows do not say): taobao, tmall, jd, pdd")
 	items.Flags().BoolVar(&skipBad, "skip-bad", false, "导入正确的行，错误行写入 FILE.rejected.csv (import good rows, write bad ones beside the file)")
-	cmd.AddCommand(items)
+	cmd.AddCommand(items, newImportOrdersCmd(g))
 	return cmd
 }
 

@@ -1,0 +1,421 @@
+package orders
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Problem is one bad cell (or row, or file) of a report.
+type Problem struct {
+	File   string
+	Row    int    // 1-based, the header is row 1; 0 for file-level problems
+	Column string // header name as in the file, "" for whole-row problems
+	Value  string // offending raw value, cut to about 60 characters
+	Reason string // Chinese first, then English in parentheses
+}
+
+// Error reads like
+//
+//	r.csv 第 3 行 列 付款金额 值 "abc": 不是有效的金额 (not a valid amount; r.csv row 3, column 付款金额)
+func (p Problem) Error() string {
+	var b strings.Builder
+	b.WriteString(p.File)
+	if p.Row > 0 {
+		fmt.Fprintf(&b, " 第 %d 行", p.Row)
+	}
+	if p.Column != "" {
+		fmt.Fprintf(&b, " 列 %s", p.Column)
+	}
+	if p.Value != "" {
+		fmt.Fprintf(&b, " 值 %q", p.Value)
+	}
+	zh, en := p.Reason, ""
+	if strings.HasSuffix(zh, ")") {
+		if i := strings.LastIndex(zh, " ("); i >= 0 {
+			zh, en = p.Reason[:i], p.Reason[i+2:len(p.Reason)-1]
+		}
+	}
+	b.WriteString(": ")
+	b.WriteString(zh)
+	where := p.File
+	if p.Row > 0 {
+		where += fmt.Sprintf(" row %d", p.Row)
+	}
+	if p.Column != "" {
+		where += ", column " + p.Column
+	}
+	b.WriteString(" (")
+	if en != "" {
+		b.WriteString(en + "; ")
+	}
+	b.WriteString(strings.TrimSpace(where) + ")")
+	return b.String()
+}
+
+// Parsed is what Parse made of a report.
+type Parsed struct {
+	Orders   []Order // the good rows, in file order
+	Rows     int     // data rows read (good + bad; blank rows are not counted)
+	Rejected int     // bad rows
+	Problems []Problem
+}
+
+// MaxProblems bounds Parsed.Problems; Rejected still counts every bad row.
+const MaxProblems = 1000
+
+// Reasons: Chinese first, then English in parentheses.
+const (
+	whyMoney          = "不是有效的金额 (not a valid amount)"
+	whyMoneyPrecision = "金额最多两位小数 (amount has more than 2 decimal places)"
+	whyMoneyNegative  = "金额不能为负 (amount is negative)"
+	whyRate           = "不是有效的比率，应如 1.35% (not a valid rate, expected like 1.35%)"
+	whyRatePrecision  = "比率最多两位小数 (rate has more than 2 decimal places)"
+	whyRateNegative   = "比率不能为负 (rate is negative)"
+	whyCount          = "不是有效的整数数量 (not a valid whole quantity)"
+	whyTime           = "不是有效的时间，应为 2006-01-02 15:04:05 (not a valid time, expected 2006-01-02 15:04:05)"
+	whyTimeRange      = "时间超出合理范围 2000-2199 年 (time out of range 2000-2199)"
+	whyStatus         = "未知的订单状态，应为 已付款、已失效、已收货、已结算 之一 (unknown order status)"
+	whyMissing        = "缺少必填值 (required value is missing)"
+	whyIDScientific   = "编号被 Excel 改成了科学计数法，请把该列设为文本后重新导出 (id was turned into scientific notation by Excel; format the column as text)"
+	whyIDSpace        = "编号含有空白或控制字符 (id contains spaces or control characters)"
+	whyIDLong         = "编号过长 (id too long)"
+	whyNoHeader       = "缺少必需的列，这不像阿里妈妈订单明细 (required column missing: not an Alimama order report)"
+	whyEmpty          = "文件是空的 (file is empty)"
+)
+
+// Column names of the Alimama report (推广者订单明细).
+const (
+	colClickAt        = "点击时间"
+	colCreatedAt      = "创建时间"
+	colPaidAt         = "付款时间"
+	colSettledAt      = "结算时间"
+	colItemID         = "商品ID"
+	colTitle          = "商品标题"
+	colShopName       = "店铺名称"
+	colQuantity       = "商品数量"
+	colUnitPrice      = "商品单价"
+	colParentID       = "淘宝订单编号"
+	colTradeID        = "淘宝子订单号"
+	colStatus         = "订单状态"
+	colOrderType      = "订单类型"
+	colPaidAmount     = "付款金额"
+	colSettledAmount  = "结算金额"
+	colCommissionRate = "佣金比率"
+	colEstIncome      = "付款预估收入"
+	colSettledIncome  = "结算预估收入"
+	colServiceFeeRate = "技术服务费率"
+	colMediaID        = "媒体ID"
+	colMediaName      = "媒体名称"
+	colAdzoneID       = "推广位ID"
+	colAdzoneName     = "推广位名称"
+	colDispute        = "维权标签"
+	colRelationID     = "渠道关系ID"
+	colSpecialID      = "会员运营ID"
+)
+
+// Parse turns a report's rows (rows[0] is the header) into Orders. Columns
+// are found by name, in any order; unknown columns are ignored. Empty cells
+// and "--" mean none. A missing 淘宝子订单号 or 订单状态 column is a
+// file-level problem (returned as the only Problem, Rows 0).
+func Parse(file string, rows [][]string) Parsed {
+	var res Parsed
+	if len(rows) == 0 {
+		res.Problems = []Problem{{File: file, Reason: whyEmpty}}
+		return res
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF"))
+		if _, dup := col[h]; !dup && h != "" {
+			col[h] = i
+		}
+	}
+	for _, need := range []string{colTradeID, colStatus} {
+		if _, ok := col[need]; !ok {
+			res.Problems = []Problem{{File: file, Row: 1, Column: need, Reason: whyNoHeader}}
+			return res
+		}
+	}
+	for i, cells := range rows[1:] {
+		if blank(cells) {
+			continue
+		}
+		res.Rows++
+		p := rowParser{file: file, row: i + 2, cells: cells, col: col}
+		o := p.order()
+		if len(p.problems) > 0 {
+			res.Rejected++
+			for _, pr := range p.problems {
+				if len(res.Problems) < MaxProblems {
+					res.Problems = append(res.Problems, pr)
+				}
+			}
+			continue
+		}
+		res.Orders = append(res.Orders, o)
+	}
+	return res
+}
+
+func blank(cells []string) bool {
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+type rowParser struct {
+	file     string
+	row      int
+	cells    []string
+	col      map[string]int
+	problems []Problem
+}
+
+// get returns the trimmed cell under name, "" when the column is missing
+// or the cell means none.
+func (p *rowParser) get(name string) string {
+	i, ok := p.col[name]
+	if !ok || i >= len(p.cells) {
+		return ""
+	}
+	s := strings.TrimSpace(p.cells[i])
+	if absent(s) {
+		return ""
+	}
+	return s
+}
+
+func (p *rowParser) fail(name, value, why string) {
+	p.problems = append(p.problems, Problem{File: p.file, Row: p.row, Column: name, Value: clip(value), Reason: why})
+}
+
+func (p *rowParser) text(name string) string {
+	s := p.get(name)
+	if !utf8.ValidString(s) {
+		p.fail(name, s, "不是有效的 UTF-8 文本 (invalid UTF-8 text)")
+		return ""
+	}
+	return s
+}
+
+func (p *rowParser) id(name string, required bool) string {
+	s := p.get(name)
+	if s == "" {
+		if required {
+			p.fail(name, "", whyMissing)
+		}
+		return ""
+	}
+	if why := checkID(s); why != "" {
+		p.fail(name, s, why)
+		return ""
+	}
+	return s
+}
+
+func (p *rowParser) money(name string) int64 {
+	s := p.get(name)
+	if s == "" {
+		return 0
+	}
+	v, e := fixed(stripCurrency(s), 2)
+	switch {
+	case e == numTooPrecise:
+		p.fail(name, s, whyMoneyPrecision)
+	case e != numOK:
+		p.fail(name, s, whyMoney)
+	case v < 0:
+		p.fail(name, s, whyMoneyNegative)
+	default:
+		return v
+	}
+	return 0
+}
+
+func (p *rowParser) rate(name string) int64 {
+	s := p.get(name)
+	if s == "" {
+		return 0
+	}
+	t := strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(s, "%"), "％"))
+	v, e := fixed(t, 2)
+	switch {
+	case e == numTooPrecise:
+		p.fail(name, s, whyRatePrecision)
+	case e != numOK:
+		p.fail(name, s, whyRate)
+	case v < 0:
+		p.fail(name, s, whyRateNegative)
+	default:
+		return v
+	}
+	return 0
+}
+
+func (p *rowParser) count(name string) int64 {
+	s := p.get(name)
+	if s == "" {
+		return 0
+	}
+	v, e := fixed(s, 0)
+	if e != numOK || v < 0 {
+		p.fail(name, s, whyCount)
+		return 0
+	}
+	return v
+}
+
+// shanghai: China has had no daylight saving time since 1991.
+var shanghai = time.FixedZone("CST", 8*3600)
+
+var (
+	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, shanghai).Unix()
+	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, shanghai).Unix()
+)
+
+var timeLayouts = []string{
+	"2006-01-02 15:04:05",
+	"2006-1-2 15:04:05",
+	"2006-1-2 15:04",
+	"2006/1/2 15:04:05",
+	"2006/1/2 15:04",
+}
+
+func (p *rowParser) time(name string) int64 {
+	s := p.get(name)
+	if s == "" {
+		return 0
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.ParseInLocation(l, s, shanghai); err == nil {
+			if u := t.Unix(); u < minTime || u >= maxTime {
+				p.fail(name, s, whyTimeRange)
+				return 0
+			}
+			return t.Unix()
+		}
+	}
+	p.fail(name, s, whyTime)
+	return 0
+}
+
+func (p *rowParser) order() Order {
+	o := Order{
+		Platform:       PlatformTaobao,
+		TradeID:        p.id(colTradeID, true),
+		ParentID:       p.id(colParentID, false),
+		OrderType:      p.text(colOrderType),
+		ItemID:         p.id(colItemID, false),
+		Title:          p.text(colTitle),
+		ShopName:       p.text(colShopName),
+		Quantity:       p.count(colQuantity),
+		UnitPrice:      p.money(colUnitPrice),
+		PaidAmount:     p.money(colPaidAmount),
+		SettledAmount:  p.money(colSettledAmount),
+		CommissionRate: p.rate(colCommissionRate),
+		EstIncome:      p.money(colEstIncome),
+		SettledIncome:  p.money(colSettledIncome),
+		ServiceFeeRate: p.rate(colServiceFeeRate),
+		ClickAt:        p.time(colClickAt),
+		CreatedAt:      p.time(colCreatedAt),
+		PaidAt:         p.time(colPaidAt),
+		SettledAt:      p.time(colSettledAt),
+		MediaID:        p.id(colMediaID, false),
+		MediaName:      p.text(colMediaName),
+		AdzoneID:       p.id(colAdzoneID, false),
+		AdzoneName:     p.text(colAdzoneName),
+		RelationID:     p.id(colRelationID, false),
+		SpecialID:      p.id(colSpecialID, false),
+		Dispute:        p.text(colDispute),
+	}
+	if s := p.get(colStatus); s == "" {
+		p.fail(colStatus, "", whyMissing)
+	} else if st, ok := parseStatus(s); !ok {
+		p.fail(colStatus, s, whyStatus)
+	} else {
+		o.Status = st
+	}
+	if isRefundTag(o.Dispute) {
+		o.Status = Refunded
+	}
+	return o
+}
+
+// isRefundTag reports whether a 维权标签 marks a refund dispute ("维权订单",
+// "维权创建", "1"); "", "--", "0", "无" and "非维权" do not.
+func isRefundTag(s string) bool {
+	switch s {
+	case "", "0", "无", "否", "非维权":
+		return false
+	}
+	return true
+}
+
+// absent reports whether a trimmed cell means "no value".
+func absent(s string) bool {
+	switch s {
+	case "", "-", "--", "—", "null", "NULL":
+		return true
+	}
+	return false
+}
+
+// checkID reports what is wrong with an id, "" if nothing.
+func checkID(s string) string {
+	if len(s) > 128 {
+		return whyIDLong
+	}
+	if isScientific(s) {
+		return whyIDScientific
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
+			return whyIDSpace
+		}
+	}
+	return ""
+}
+
+// isScientific matches "1.05472E+18": what Excel does to long numbers.
+func isScientific(s string) bool {
+	mant, exp, ok := strings.Cut(strings.ToLower(s), "e")
+	if !ok || mant == "" || exp == "" {
+		return false
+	}
+	exp = strings.TrimPrefix(strings.TrimPrefix(exp, "+"), "-")
+	if !allDigits(exp) {
+		return false
+	}
+	ip, fp, _ := strings.Cut(mant, ".")
+	return allDigits(ip) && (fp == "" || allDigits(fp))
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// clip truncates s to about 60 characters for messages.
+func clip(s string) string {
+	n := 0
+	for i := range s {
+		if n == 60 {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
