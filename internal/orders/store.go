@@ -71,9 +71,23 @@ func (o *Order) scanTargets(status *string) []any {
 // a trade id repeated in one batch is still one row.
 func (s *Store) Import(ctx context.Context, orders []Order) (Stats, error) {
 	var st Stats
-	now := s.now().Unix()
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		st = Stats{}
+		var err error
+		st, err = s.ImportTx(ctx, tx, orders)
+		return err
+	})
+	if err != nil {
+		return Stats{}, err
+	}
+	return st, nil
+}
+
+// ImportTx is Import inside the caller's transaction, so that what the
+// caller records with the orders (a sync cursor, say) commits with them.
+func (s *Store) ImportTx(ctx context.Context, tx *sql.Tx, orders []Order) (Stats, error) {
+	var st Stats
+	now := s.now().Unix()
+	err := func() error {
 		for i := range orders {
 			o := &orders[i]
 			if o.Platform == "" {
@@ -88,8 +102,8 @@ func (s *Store) Import(ctx context.Context, orders []Order) (Stats, error) {
 				args := append([]any{o.Platform, o.TradeID}, o.fields()...)
 				args = append(args, now)
 				_, err = tx.ExecContext(ctx, `INSERT INTO orders (platform, trade_id, `+orderCols+`, updated_at)
-					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-					$19, $20, $21, $22, $23, $24, $25, $26, $27, $28)`, args...)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+				$19, $20, $21, $22, $23, $24, $25, $26, $27, $28)`, args...)
 				st.New++
 			case !Forward(old.Status, o.Status):
 				st.Regressed++
@@ -98,19 +112,19 @@ func (s *Store) Import(ctx context.Context, orders []Order) (Stats, error) {
 				}
 				if !regressed {
 					_, err = tx.ExecContext(ctx, `UPDATE orders SET status_regressed = 1, updated_at = $1
-						WHERE platform = $2 AND trade_id = $3`, now, o.Platform, o.TradeID)
+					WHERE platform = $2 AND trade_id = $3`, now, o.Platform, o.TradeID)
 				}
 			case old == *o:
 				st.Unchanged++
 			default:
 				args := append(o.fields(), now, o.Platform, o.TradeID)
 				_, err = tx.ExecContext(ctx, `UPDATE orders SET parent_id = $1, order_type = $2, item_id = $3,
-					title = $4, shop_name = $5, quantity = $6, unit_price = $7, paid_amount = $8,
-					settled_amount = $9, commission_rate = $10, est_income = $11, settled_income = $12,
-					service_fee_rate = $13, status = $14, click_at = $15, created_at = $16, paid_at = $17,
-					settled_at = $18, media_id = $19, media_name = $20, adzone_id = $21, adzone_name = $22,
-					relation_id = $23, special_id = $24, dispute = $25, updated_at = $26
-					WHERE platform = $27 AND trade_id = $28`, args...)
+				title = $4, shop_name = $5, quantity = $6, unit_price = $7, paid_amount = $8,
+				settled_amount = $9, commission_rate = $10, est_income = $11, settled_income = $12,
+				service_fee_rate = $13, status = $14, click_at = $15, created_at = $16, paid_at = $17,
+				settled_at = $18, media_id = $19, media_name = $20, adzone_id = $21, adzone_name = $22,
+				relation_id = $23, special_id = $24, dispute = $25, updated_at = $26
+				WHERE platform = $27 AND trade_id = $28`, args...)
 				st.Updated++
 			}
 			if err != nil {
@@ -118,7 +132,7 @@ func (s *Store) Import(ctx context.Context, orders []Order) (Stats, error) {
 			}
 		}
 		return nil
-	})
+	}()
 	if err != nil {
 		return Stats{}, err
 	}

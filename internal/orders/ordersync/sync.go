@@ -10,10 +10,9 @@
 // window in progress, which the next run fetches again: orders already
 // stored from it come back as unchanged, never as duplicates.
 //
-// The cursor is written in its own statement right after the window's last
-// page commits, not in the same transaction: orders.Store.Import owns its
-// transaction. The cursor therefore never runs ahead of the stored orders;
-// a crash between the two only repeats that (idempotent) window.
+// The window's last page and the cursor commit in one transaction
+// (orders.Store.ImportTx), so the cursor never runs ahead of the stored
+// orders, and a crash repeats at most the (idempotent) window in progress.
 //
 // Orders are mapped through orders.Parse (the report parser), so API orders
 // and report rows get exactly the same validation and exact decimal
@@ -175,9 +174,6 @@ func (s *Syncer) Sync(ctx context.Context, from, to time.Time) (Result, error) {
 			return s.finish(ctx, res, fmt.Errorf("ordersync: window %s – %s: %w",
 				w.Start.In(shanghai).Format(TimeLayout), w.End.In(shanghai).Format(TimeLayout), err))
 		}
-		if err := s.advance(ctx, w); err != nil {
-			return s.finish(ctx, res, err)
-		}
 		res.Windows++
 	}
 	return s.finish(ctx, res, nil)
@@ -218,13 +214,13 @@ func (s *Syncer) Cursor(ctx context.Context) (time.Time, bool, error) {
 	return time.Unix(v, 0), true, nil
 }
 
-// advance moves the cursor to w.End if that keeps it contiguous.
-func (s *Syncer) advance(ctx context.Context, w Window) error {
+// advanceTx moves the cursor to w.End, in tx, if that keeps it contiguous.
+func (s *Syncer) advanceTx(ctx context.Context, tx *sql.Tx, w Window) error {
 	now := s.Now
 	if now == nil {
 		now = time.Now
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sync_cursors (name, value, updated_at) VALUES ($1, $2, $3)
+	_, err := tx.ExecContext(ctx, `INSERT INTO sync_cursors (name, value, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
 		WHERE sync_cursors.value >= $4 AND sync_cursors.value < excluded.value`,
 		s.CursorName(), w.End.Unix(), now().Unix(), w.Start.Unix())
@@ -274,6 +270,20 @@ func (s *Syncer) window(ctx context.Context, w Window, res *Result) error {
 			return fmt.Errorf("ordersync: %d bad orders: %w", parsed.Rejected, parsed.Problems[0])
 		}
 		res.Rejected += parsed.Rejected
+		hasNext := resp.Data.HasNext.bool()
+		if !hasNext {
+			// The window's last page: its orders and the cursor commit together.
+			return s.db.InTx(ctx, func(tx *sql.Tx) error {
+				if len(parsed.Orders) > 0 {
+					st, err := s.orders.ImportTx(ctx, tx, parsed.Orders)
+					if err != nil {
+						return err
+					}
+					res.Stats.Add(st)
+				}
+				return s.advanceTx(ctx, tx, w)
+			})
+		}
 		if len(parsed.Orders) > 0 {
 			st, err := s.orders.Import(ctx, parsed.Orders)
 			if err != nil {
@@ -281,11 +291,7 @@ func (s *Syncer) window(ctx context.Context, w Window, res *Result) error {
 			}
 			res.Stats.Add(st)
 		}
-		hasNext := resp.Data.HasNext.bool()
 		next := string(resp.Data.PositionIndex)
-		if !hasNext {
-			return nil
-		}
 		if len(list) == 0 || (next == pos && next != "") {
 			// A page that says "more" but moves nowhere would loop forever.
 			return fmt.Errorf("%w: %s: has_next without progress on page %d", errBadPaging, Method, page)
