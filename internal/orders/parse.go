@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/qunke/qunke/internal/cells"
 )
 
 // Problem is one bad cell (or row, or file) of a report.
@@ -185,14 +186,14 @@ func (p *rowParser) get(name string) string {
 		return ""
 	}
 	s := strings.TrimSpace(p.cells[i])
-	if absent(s) {
+	if cells.Absent(s) {
 		return ""
 	}
 	return s
 }
 
 func (p *rowParser) fail(name, value, why string) {
-	p.problems = append(p.problems, Problem{File: p.file, Row: p.row, Column: name, Value: clip(value), Reason: why})
+	p.problems = append(p.problems, Problem{File: p.file, Row: p.row, Column: name, Value: cells.Clip(value), Reason: why})
 }
 
 func (p *rowParser) text(name string) string {
@@ -224,11 +225,11 @@ func (p *rowParser) money(name string) int64 {
 	if s == "" {
 		return 0
 	}
-	v, e := fixed(stripCurrency(s), 2)
+	v, e := cells.Fixed(cells.StripCurrency(s), 2)
 	switch {
-	case e == numTooPrecise:
+	case e == cells.TooPrecise:
 		p.fail(name, s, whyMoneyPrecision)
-	case e != numOK:
+	case e != cells.OK:
 		p.fail(name, s, whyMoney)
 	case v < 0:
 		p.fail(name, s, whyMoneyNegative)
@@ -244,11 +245,11 @@ func (p *rowParser) rate(name string) int64 {
 		return 0
 	}
 	t := strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(s, "%"), "％"))
-	v, e := fixed(t, 2)
+	v, e := cells.Fixed(t, 2)
 	switch {
-	case e == numTooPrecise:
+	case e == cells.TooPrecise:
 		p.fail(name, s, whyRatePrecision)
-	case e != numOK:
+	case e != cells.OK:
 		p.fail(name, s, whyRate)
 	case v < 0:
 		p.fail(name, s, whyRateNegative)
@@ -263,8 +264,8 @@ func (p *rowParser) count(name string) int64 {
 	if s == "" {
 		return 0
 	}
-	v, e := fixed(s, 0)
-	if e != numOK || v < 0 {
+	v, e := cells.Fixed(s, 0)
+	if e != cells.OK || v < 0 {
 		p.fail(name, s, whyCount)
 		return 0
 	}
@@ -357,65 +358,15 @@ func isRefundTag(s string) bool {
 	return true
 }
 
-// absent reports whether a trimmed cell means "no value".
-func absent(s string) bool {
-	switch s {
-	case "", "-", "--", "—", "null", "NULL":
-		return true
-	}
-	return false
-}
-
 // checkID reports what is wrong with an id, "" if nothing.
 func checkID(s string) string {
-	if len(s) > 128 {
+	switch cells.CheckID(s) {
+	case cells.IDLong:
 		return whyIDLong
-	}
-	if isScientific(s) {
+	case cells.IDScientific:
 		return whyIDScientific
-	}
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
-			return whyIDSpace
-		}
+	case cells.IDSpace:
+		return whyIDSpace
 	}
 	return ""
-}
-
-// isScientific matches "1.05472E+18": what Excel does to long numbers.
-func isScientific(s string) bool {
-	mant, exp, ok := strings.Cut(strings.ToLower(s), "e")
-	if !ok || mant == "" || exp == "" {
-		return false
-	}
-	exp = strings.TrimPrefix(strings.TrimPrefix(exp, "+"), "-")
-	if !allDigits(exp) {
-		return false
-	}
-	ip, fp, _ := strings.Cut(mant, ".")
-	return allDigits(ip) && (fp == "" || allDigits(fp))
-}
-
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// clip truncates s to about 60 characters for messages.
-func clip(s string) string {
-	n := 0
-	for i := range s {
-		if n == 60 {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
 }

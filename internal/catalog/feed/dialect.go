@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/qunke/qunke/internal/cells"
+
 	"github.com/qunke/qunke/internal/catalog"
 )
 
@@ -353,7 +355,7 @@ func headerSummary(header []string) string {
 	var names []string
 	for _, h := range header {
 		if h = strings.TrimSpace(h); h != "" {
-			names = append(names, clip(h))
+			names = append(names, cells.Clip(h))
 		}
 		if len(names) == 40 {
 			names = append(names, "…")

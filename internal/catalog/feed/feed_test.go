@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunke/qunke/internal/cells"
+
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -219,7 +221,7 @@ func TestProblemError(t *testing.T) {
 	if got := p.Error(); got != "a.json 第 3 行: 未知平台 (a.json line 3)" {
 		t.Fatalf("got %s", got)
 	}
-	long := Problem{Value: clip(strings.Repeat("长", 100))}
+	long := Problem{Value: cells.Clip(strings.Repeat("长", 100))}
 	if n := len([]rune(long.Value)); n != 61 {
 		t.Fatalf("clipped to %d runes", n)
 	}

@@ -5,110 +5,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/qunke/qunke/internal/cells"
 )
 
 // China has not used daylight saving time since 1991, so a fixed zone is
 // exact for feed data and needs no tzdata on the host.
 var shanghai = time.FixedZone("CST", 8*3600)
-
-// numErr says why a decimal string did not parse.
-type numErr uint8
-
-const (
-	numOK         numErr = iota
-	numBad               // not a number
-	numTooPrecise        // non-zero digits beyond the allowed decimals
-)
-
-// maxIntDigits bounds the integer part so that value*10^4 fits in int64.
-const maxIntDigits = 14
-
-// fixed parses a decimal string exactly and returns value*10^scale. A leading
-// sign is allowed; the integer part may use correctly grouped thousands
-// separators ("1,299"). Digits beyond scale must be zeros. No floats involved.
-func fixed(s string, scale int) (int64, numErr) {
-	neg := false
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	intPart, frac, _ := strings.Cut(s, ".")
-	if intPart == "" && frac == "" {
-		return 0, numBad
-	}
-	var v int64
-	digits := 0
-	group := -1 // digits since the last comma; -1 = no comma seen yet
-	for i := 0; i < len(intPart); i++ {
-		c := intPart[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if digits > 0 || c != '0' {
-				digits++
-			}
-			if digits > maxIntDigits {
-				return 0, numBad
-			}
-			v = v*10 + int64(c-'0')
-			if group >= 0 {
-				group++
-			}
-		case c == ',':
-			// first group 1..3 digits, later groups exactly 3
-			if group == -1 {
-				if i == 0 || i > 3 {
-					return 0, numBad
-				}
-			} else if group != 3 {
-				return 0, numBad
-			}
-			group = 0
-		default:
-			return 0, numBad
-		}
-	}
-	if group >= 0 && group != 3 {
-		return 0, numBad
-	}
-	tooPrecise := false
-	for i := 0; i < len(frac); i++ {
-		c := frac[i]
-		if c < '0' || c > '9' {
-			return 0, numBad
-		}
-		if i < scale {
-			v = v*10 + int64(c-'0')
-		} else if c != '0' {
-			tooPrecise = true
-		}
-	}
-	for i := len(frac); i < scale; i++ {
-		v *= 10
-	}
-	if tooPrecise {
-		return 0, numTooPrecise
-	}
-	if neg {
-		v = -v
-	}
-	return v, numOK
-}
-
-// stripCurrency removes a yuan sign prefix and a 元 suffix.
-func stripCurrency(s string) string {
-	for _, p := range []string{"￥", "¥", "RMB", "CNY"} {
-		if strings.HasPrefix(s, p) {
-			s = strings.TrimSpace(s[len(p):])
-			break
-		}
-	}
-	if strings.HasSuffix(s, "元") {
-		s = strings.TrimSpace(s[:len(s)-len("元")])
-	}
-	return s
-}
 
 // Reasons are Chinese first, then English in parentheses (no nested parentheses).
 const (
@@ -134,11 +37,11 @@ const (
 
 // parseMoney parses yuan into fen: "19.9" -> 1990, "1,299.00" -> 129900, "¥19.9" -> 1990.
 func parseMoney(s string) (int64, string) {
-	v, e := fixed(stripCurrency(s), 2)
+	v, e := cells.Fixed(cells.StripCurrency(s), 2)
 	switch {
-	case e == numTooPrecise:
+	case e == cells.TooPrecise:
 		return 0, whyMoneyPrecision
-	case e != numOK:
+	case e != cells.OK:
 		return 0, whyMoney
 	case v < 0:
 		return 0, whyMoneyNegative
@@ -149,11 +52,11 @@ func parseMoney(s string) (int64, string) {
 // parsePercent parses a percentage into basis points: "15.5" or "15.5%" -> 1550.
 func parsePercent(s string) (int64, string) {
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(s, "%"), "％"))
-	v, e := fixed(s, 2)
+	v, e := cells.Fixed(s, 2)
 	switch {
-	case e == numTooPrecise:
+	case e == cells.TooPrecise:
 		return 0, whyRatePrecision
-	case e != numOK:
+	case e != cells.OK:
 		return 0, whyRate
 	case v < 0:
 		return 0, whyRateNegative
@@ -163,11 +66,11 @@ func parsePercent(s string) (int64, string) {
 
 // parseBasisPoints parses a rate already in basis points: "1550" -> 1550.
 func parseBasisPoints(s string) (int64, string) {
-	v, e := fixed(s, 0)
+	v, e := cells.Fixed(s, 0)
 	switch {
-	case e == numTooPrecise:
+	case e == cells.TooPrecise:
 		return 0, whyRateBP
-	case e != numOK:
+	case e != cells.OK:
 		return 0, whyRate
 	case v < 0:
 		return 0, whyRateNegative
@@ -179,16 +82,16 @@ func parseBasisPoints(s string) (int64, string) {
 func parseCount(s string) (int64, string) {
 	s = strings.TrimSuffix(s, "+")
 	var v int64
-	var e numErr
+	var e cells.Err
 	if strings.HasSuffix(s, "万") {
-		v, e = fixed(strings.TrimSpace(strings.TrimSuffix(s, "万")), 4)
+		v, e = cells.Fixed(strings.TrimSpace(strings.TrimSuffix(s, "万")), 4)
 	} else {
-		v, e = fixed(s, 0)
+		v, e = cells.Fixed(s, 0)
 	}
 	switch {
-	case e == numTooPrecise:
+	case e == cells.TooPrecise:
 		return 0, whyCountFraction
-	case e != numOK:
+	case e != cells.OK:
 		return 0, whyCount
 	case v < 0:
 		return 0, whyCountNegative
@@ -200,14 +103,14 @@ func parseCount(s string) (int64, string) {
 // not money: extra decimals are rounded half up ("4.8765" -> 488).
 func parseScore(s string) (int, string) {
 	if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i-1 > 3 {
-		if !allDigits(s[i+1:]) {
+		if !cells.AllDigits(s[i+1:]) {
 			return 0, whyScore
 		}
 		s = s[:i+4]
 	}
-	v, e := fixed(s, 3)
+	v, e := cells.Fixed(s, 3)
 	switch {
-	case e != numOK:
+	case e != cells.OK:
 		return 0, whyScore
 	case v < 0 || v > 5000:
 		return 0, whyScoreRange
@@ -262,7 +165,7 @@ func parseTimeValue(s string, endOfDay, excel bool) (int64, bool) {
 	if s == "" {
 		return 0, false
 	}
-	if allDigits(s) {
+	if cells.AllDigits(s) {
 		if len(s) > 15 {
 			return 0, false
 		}
@@ -287,7 +190,7 @@ func parseTimeValue(s string, endOfDay, excel bool) (int64, bool) {
 		}
 		return 0, false
 	}
-	if excel && looksDecimal(s) {
+	if excel && cells.LooksDecimal(s) {
 		f, err := strconv.ParseFloat(s, 64)
 		if err == nil && f > 0 && f < 1e6 {
 			return excelSerial(f), true
@@ -322,81 +225,17 @@ func excelSerial(days float64) int64 {
 	return excelEpoch + int64(math.Round(days*86400))
 }
 
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func looksDecimal(s string) bool {
-	dot := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-		case c == '.' && !dot:
-			dot = true
-		default:
-			return false
-		}
-	}
-	return s != "."
-}
-
 // checkID reports what is wrong with an item id, "" if nothing.
 func checkID(s string) string {
-	if len(s) > 128 {
+	switch cells.CheckID(s) {
+	case cells.IDLong:
 		return whyIDLong
-	}
-	if isScientific(s) {
+	case cells.IDScientific:
 		return whyIDScientific
-	}
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
-			return whyIDSpace
-		}
+	case cells.IDSpace:
+		return whyIDSpace
 	}
 	return ""
-}
-
-// isScientific matches "6.51234E+11", "6.5e11": what Excel does to long numbers.
-func isScientific(s string) bool {
-	mant, exp, ok := strings.Cut(strings.ToLower(s), "e")
-	if !ok || mant == "" || exp == "" {
-		return false
-	}
-	exp = strings.TrimPrefix(strings.TrimPrefix(exp, "+"), "-")
-	return allDigits(exp) && looksDecimal(mant)
-}
-
-// absent reports whether a trimmed cell means "no value".
-func absent(s string) bool {
-	switch s {
-	case "", "-", "--", "—", "null", "NULL", "Null", "None", "nil", "undefined":
-		return true
-	}
-	return false
-}
-
-// clip truncates s to about 60 characters for messages.
-func clip(s string) string {
-	const max = 60
-	if len(s) <= max {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == max {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
 }
 
 // normURL turns protocol-relative image links into https ones.

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/qunke/qunke/internal/cells"
+
 	"github.com/qunke/qunke/internal/catalog"
 )
 
@@ -34,7 +36,7 @@ func (c *conv) cell(f field) string {
 		return ""
 	}
 	v := strings.TrimSpace(c.cells[i])
-	if absent(v) {
+	if cells.Absent(v) {
 		return ""
 	}
 	return v
@@ -52,7 +54,7 @@ func (c *conv) colName(f field) string {
 }
 
 func (c *conv) fail(f field, value, reason string) {
-	c.probs = append(c.probs, Problem{File: c.file, Line: c.line, Column: c.colName(f), Value: clip(value), Reason: reason})
+	c.probs = append(c.probs, Problem{File: c.file, Line: c.line, Column: c.colName(f), Value: cells.Clip(value), Reason: reason})
 }
 
 // cellState says whether a numeric cell was absent, good or bad.
@@ -107,8 +109,8 @@ func (c *conv) score(f field) int {
 
 // convert reads the current row. It returns false when the row has problems
 // (left in c.probs).
-func (c *conv) convert(line int, cells []string) (catalog.Record, bool) {
-	c.line, c.cells, c.probs = line, cells, c.probs[:0]
+func (c *conv) convert(line int, row []string) (catalog.Record, bool) {
+	c.line, c.cells, c.probs = line, row, c.probs[:0]
 	var rec catalog.Record
 	it, o := &rec.Item, &rec.Obs
 	d := c.d
@@ -135,7 +137,7 @@ func (c *conv) convert(line int, cells []string) (catalog.Record, bool) {
 		if st, ok := d.shopType(v); ok {
 			it.ShopType = st
 		} else {
-			c.fail(fShopType, v, fmt.Sprintf("未知的店铺类型 %q (unknown shop type)", clip(v)))
+			c.fail(fShopType, v, fmt.Sprintf("未知的店铺类型 %q (unknown shop type)", cells.Clip(v)))
 		}
 	}
 
@@ -145,7 +147,7 @@ func (c *conv) convert(line int, cells []string) (catalog.Record, bool) {
 		if p, ok := parsePlatform(v); ok {
 			it.Platform = p
 		} else {
-			c.fail(fPlatform, v, fmt.Sprintf("未知平台 %q (unknown platform)", clip(v)))
+			c.fail(fPlatform, v, fmt.Sprintf("未知平台 %q (unknown platform)", cells.Clip(v)))
 		}
 	} else {
 		switch it.ShopType {
@@ -207,7 +209,7 @@ func (c *conv) convert(line int, cells []string) (catalog.Record, bool) {
 		if ct, ok := d.commissionType(v); ok {
 			o.CommissionType = ct
 		} else if d.strictCommission {
-			c.fail(fCommissionType, v, fmt.Sprintf("未知的佣金类型 %q，应为 通用/定向/营销/鹊桥 或 0-4 (unknown commission type)", clip(v)))
+			c.fail(fCommissionType, v, fmt.Sprintf("未知的佣金类型 %q，应为 通用/定向/营销/鹊桥 或 0-4 (unknown commission type)", cells.Clip(v)))
 		}
 	}
 
@@ -260,7 +262,7 @@ func (c *conv) convert(line int, cells []string) (catalog.Record, bool) {
 
 	if fe := rec.Check(); fe != nil {
 		f := c.checkField(fe.Field, &rec, hasFinal, hasList, listFrom)
-		c.probs = append(c.probs, Problem{File: c.file, Line: c.line, Column: c.colName(f), Value: clip(c.cell(f)), Reason: fe.Msg})
+		c.probs = append(c.probs, Problem{File: c.file, Line: c.line, Column: c.colName(f), Value: cells.Clip(c.cell(f)), Reason: fe.Msg})
 		return rec, false
 	}
 	return rec, true

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/qunke/qunke/internal/cells"
+
 	"github.com/xuri/excelize/v2"
 )
 
@@ -173,7 +175,7 @@ func (s *scan) xlsx(f *excelize.File) error {
 // stored and displayed values are the same, are left alone, so are whole
 // numbers (12-digit ids stay exact).
 func xlsxCell(raw, shown string) string {
-	if raw == shown || allDigits(raw) {
+	if raw == shown || cells.AllDigits(raw) {
 		return raw
 	}
 	f, err := strconv.ParseFloat(raw, 64)
