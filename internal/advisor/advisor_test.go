@@ -175,20 +175,28 @@ func TestNormalDayLowBeatsNormalDays(t *testing.T) {
 	}
 }
 
+// item is a demo item with its latest observation, for brute-force scans.
+type item struct {
+	it  catalog.Item
+	now catalog.Observation
+}
+
+// latest returns the first n demo items with their latest observations.
+func latest(m *demo.Market, n int) []item {
+	var all []item
+	var obs []catalog.Observation
+	for i := 0; i < n; i++ {
+		obs = m.History(i, obs)
+		all = append(all, item{m.Item(i), obs[len(obs)-1]})
+	}
+	return all
+}
+
 func TestRankMatchesScan(t *testing.T) {
 	ctx := context.Background()
 	m, s := loadDemo(t, storetest.SQLite(t), 400, 30)
 	a := advisor.New(s, advisor.Options{})
-	var obs []catalog.Observation
-	type item struct {
-		it  catalog.Item
-		now catalog.Observation
-	}
-	var all []item
-	for i := 0; i < 400; i++ {
-		obs = m.History(i, obs)
-		all = append(all, item{m.Item(i), obs[len(obs)-1]})
-	}
+	all := latest(m, 400)
 	top := all[0].it.CategoryPath[:strings.Index(all[0].it.CategoryPath, "/")]
 	rows, err := a.Rank(ctx, advisor.RankQuery{Kind: advisor.RankCommission, Category: top, MinRateBP: 500, MaxPrice: 50000, Limit: 15})
 	if err != nil {
@@ -352,16 +360,7 @@ func TestLibraryMatchesScan(t *testing.T) {
 	ctx := context.Background()
 	m, s := loadDemo(t, storetest.SQLite(t), 500, 20)
 	a := advisor.New(s, advisor.Options{})
-	var obs []catalog.Observation
-	type item struct {
-		it  catalog.Item
-		now catalog.Observation
-	}
-	var all []item
-	for i := 0; i < 500; i++ {
-		obs = m.History(i, obs)
-		all = append(all, item{m.Item(i), obs[len(obs)-1]})
-	}
+	all := latest(m, 500)
 	// A 2-character word taken from a real title.
 	word := string([]rune(all[7].it.Title)[2:4])
 	for _, q := range []advisor.LibraryQuery{
