@@ -1,18 +1,14 @@
 package orders
 
 import (
-	"bytes"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/orders/xls"
 )
 
@@ -59,25 +55,5 @@ func ReadRows(path string) (rows [][]string, encoding string, err error) {
 	return nil, "", fmt.Errorf("%s: 不支持的文件类型，应为 .xls、.xlsx 或 .csv (unsupported file type, expected .xls, .xlsx or .csv)", path)
 }
 
-// ReadCSV decodes a CSV report: valid UTF-8 (a BOM is dropped) is read as
-// UTF-8, anything else as GB18030 (a superset of GBK).
-func ReadCSV(b []byte) (rows [][]string, encoding string, err error) {
-	encoding = "utf-8"
-	if bytes.HasPrefix(b, []byte("\xEF\xBB\xBF")) {
-		b = b[3:]
-	} else if !utf8.Valid(b) {
-		b, err = simplifiedchinese.GB18030.NewDecoder().Bytes(b)
-		if err != nil {
-			return nil, "", errors.New("既不是 UTF-8 也不是 GBK 文本 (neither UTF-8 nor GBK text)")
-		}
-		encoding = "gb18030"
-	}
-	r := csv.NewReader(bytes.NewReader(b))
-	r.FieldsPerRecord = -1
-	r.LazyQuotes = true
-	rows, err = r.ReadAll()
-	if err != nil {
-		return nil, "", fmt.Errorf("CSV 格式错误 (malformed CSV): %w", err)
-	}
-	return rows, encoding, nil
-}
+// ReadCSV decodes a CSV report; see cells.ReadCSV.
+func ReadCSV(b []byte) (rows [][]string, encoding string, err error) { return cells.ReadCSV(b) }

@@ -1,0 +1,210 @@
+// Package community owns the registry of chat groups a team runs (社群): how
+// posts reach each group, the affiliate placement that tags its orders, who
+// runs it and how big it may grow. Members and group health come later.
+package community
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Channel is how posts reach a group.
+type Channel string
+
+const (
+	Telegram Channel = "telegram" // a Telegram bot posts into the chat
+	WeCom    Channel = "wecom"    // a WeCom (企业微信) group robot webhook
+	Webhook  Channel = "webhook"  // the team's own bot, driven by a signed webhook
+	Manual   Channel = "manual"   // an operator posts by hand from the manual page
+)
+
+// Channels lists every channel.
+var Channels = []Channel{Telegram, WeCom, Webhook, Manual}
+
+// Label is the channel's Chinese name.
+func (c Channel) Label() string {
+	switch c {
+	case Telegram:
+		return "Telegram"
+	case WeCom:
+		return "企业微信机器人"
+	case Webhook:
+		return "Webhook"
+	case Manual:
+		return "手动发送"
+	}
+	return string(c)
+}
+
+// Group is one chat group.
+type Group struct {
+	ID      int64
+	Name    string
+	Channel Channel
+	// Target is the channel's address of the group: a Telegram chat id
+	// (-100... or @name), a WeCom robot key, a webhook URL; empty for manual.
+	Target string
+	// Secret signs webhook posts. It is never shown or logged.
+	Secret string
+	// Placements (推广位) that tag the group's orders.
+	PIDTaobao string // Alimama mm_memberid_siteid_adzoneid
+	PIDJD     string
+	PIDPDD    string
+	Owner     string // the operator who runs it
+	Capacity  int64  // member limit, 0 = unknown
+	Members   int64  // members now, 0 = unknown
+	Tags      []string
+	TZ        string // IANA zone of its posting times
+	Active    bool
+	Created   time.Time
+	Updated   time.Time
+}
+
+// AdzoneID is the adzone part of the Alimama PID, "" if there is none.
+func (g *Group) AdzoneID() string {
+	if m := pidRe.FindStringSubmatch(g.PIDTaobao); m != nil {
+		return m[3]
+	}
+	return ""
+}
+
+// Location is the group's time zone (Asia/Shanghai when unset or unknown).
+func (g *Group) Location() *time.Location {
+	if loc, err := time.LoadLocation(g.TZ); err == nil && g.TZ != "" {
+		return loc
+	}
+	return shanghai
+}
+
+var shanghai = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}()
+
+// HasTag reports whether the group carries tag.
+func (g *Group) HasTag(tag string) bool { return slices.Contains(g.Tags, tag) }
+
+// FieldError is a problem with one field of a group, said in Chinese and
+// English.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+var (
+	pidRe        = regexp.MustCompile(`^mm_(\d+)_(\d+)_(\d+)$`)
+	telegramChat = regexp.MustCompile(`^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$`)
+	wecomKey     = regexp.MustCompile(`^[A-Za-z0-9-]{8,64}$`)
+)
+
+var errSecret = &FieldError{"secret", "Webhook 签名密钥至少 16 个字符 (the webhook signing secret needs at least 16 characters)"}
+
+// MaxTags bounds a group's tags.
+const MaxTags = 20
+
+// Normalize cleans g in place (trims, splits tags, pulls the robot key out of
+// a pasted WeCom webhook URL) and checks it. The error is a *FieldError.
+func (g *Group) Normalize() error {
+	g.Name = strings.TrimSpace(g.Name)
+	g.Target = strings.TrimSpace(g.Target)
+	g.PIDTaobao = strings.TrimSpace(g.PIDTaobao)
+	g.PIDJD = strings.TrimSpace(g.PIDJD)
+	g.PIDPDD = strings.TrimSpace(g.PIDPDD)
+	g.Owner = strings.TrimSpace(g.Owner)
+	g.TZ = strings.TrimSpace(g.TZ)
+	if g.TZ == "" {
+		g.TZ = "Asia/Shanghai"
+	}
+	g.Channel = Channel(strings.ToLower(strings.TrimSpace(string(g.Channel))))
+	g.Tags = cleanTags(g.Tags)
+
+	switch n := utf8.RuneCountInString(g.Name); {
+	case n == 0:
+		return &FieldError{"name", "群名不能为空 (name is required)"}
+	case n > 100:
+		return &FieldError{"name", "群名最多 100 个字 (name is at most 100 characters)"}
+	}
+	switch g.Channel {
+	case Telegram:
+		if !telegramChat.MatchString(g.Target) {
+			return &FieldError{"target", "Telegram 目标应为群 chat id（如 -1001234567890）或 @用户名 (a Telegram chat id like -1001234567890 or @name)"}
+		}
+	case WeCom:
+		if u, err := url.Parse(g.Target); err == nil && u.Query().Get("key") != "" {
+			g.Target = u.Query().Get("key")
+		}
+		if !wecomKey.MatchString(g.Target) {
+			return &FieldError{"target", "企业微信机器人需要 webhook 地址或其中的 key (the WeCom robot's webhook URL or its key)"}
+		}
+	case Webhook:
+		u, err := url.Parse(g.Target)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &FieldError{"target", "Webhook 目标应为 http(s) 地址 (the webhook target must be an http(s) URL)"}
+		}
+	case Manual:
+	default:
+		return &FieldError{"channel", fmt.Sprintf("未知渠道 %q，可用 telegram、wecom、webhook、manual (unknown channel; use telegram, wecom, webhook or manual)", g.Channel)}
+	}
+	if g.PIDTaobao != "" && !pidRe.MatchString(g.PIDTaobao) {
+		return &FieldError{"pid_taobao", "淘宝 PID 格式应为 mm_会员ID_站点ID_推广位ID (an Alimama PID looks like mm_123_456_789)"}
+	}
+	for _, p := range []struct{ field, v string }{{"pid_jd", g.PIDJD}, {"pid_pdd", g.PIDPDD}} {
+		if len(p.v) > 64 || strings.ContainsAny(p.v, " \t\r\n") {
+			return &FieldError{p.field, "推广位不能含空格，最多 64 个字符 (a placement has no spaces and at most 64 characters)"}
+		}
+	}
+	if utf8.RuneCountInString(g.Owner) > 64 {
+		return &FieldError{"owner", "负责人最多 64 个字 (owner is at most 64 characters)"}
+	}
+	if g.Capacity < 0 || g.Capacity > 1_000_000 {
+		return &FieldError{"capacity", "容量应在 0 到 1000000 之间 (capacity must be 0 to 1,000,000)"}
+	}
+	if g.Members < 0 || g.Members > 1_000_000 {
+		return &FieldError{"members", "人数应在 0 到 1000000 之间 (members must be 0 to 1,000,000)"}
+	}
+	if _, err := time.LoadLocation(g.TZ); err != nil || strings.EqualFold(g.TZ, "local") {
+		return &FieldError{"tz", fmt.Sprintf("未知时区 %q，例如 Asia/Shanghai (unknown time zone, e.g. Asia/Shanghai)", g.TZ)}
+	}
+	if len(g.Tags) > MaxTags {
+		return &FieldError{"tags", fmt.Sprintf("标签最多 %d 个 (at most %d tags)", MaxTags, MaxTags)}
+	}
+	for _, t := range g.Tags {
+		if utf8.RuneCountInString(t) > 32 {
+			return &FieldError{"tags", fmt.Sprintf("标签 %q 太长，最多 32 个字 (a tag is at most 32 characters)", t)}
+		}
+	}
+	// Checked last: an update may leave the secret empty to keep the stored one.
+	if g.Channel == Webhook && len(g.Secret) < 16 {
+		return errSecret
+	}
+	return nil
+}
+
+// SplitTags splits a tag list as typed: commas (also full-width), semicolons,
+// 、 or spaces separate tags.
+func SplitTags(s string) []string {
+	return cleanTags(strings.FieldsFunc(s, func(r rune) bool {
+		return r == ',' || r == '，' || r == ';' || r == '；' || r == '、' || r == ' ' || r == '\t' || r == '\u3000'
+	}))
+}
+
+// cleanTags trims, drops empties and duplicates, and sorts.
+func cleanTags(tags []string) []string {
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		if t = strings.TrimSpace(t); t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

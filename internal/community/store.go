@@ -1,0 +1,275 @@
+package community
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/qunke/qunke/internal/store"
+)
+
+// ErrNotFound is returned for a group that does not exist.
+var ErrNotFound = errors.New("群不存在 (no such group)")
+
+// ErrDuplicateName is returned when another group already has the name.
+var ErrDuplicateName = errors.New("已有同名的群 (a group with this name exists)")
+
+// Store keeps the group registry.
+type Store struct {
+	db  *store.DB
+	now func() time.Time
+}
+
+// NewStore returns a Store on a migrated database.
+func NewStore(db *store.DB) *Store { return &Store{db: db, now: time.Now} }
+
+const groupCols = `id, name, channel, target, secret, pid_taobao, pid_jd, pid_pdd, owner,
+	capacity, members, tz, active, created_at, updated_at`
+
+func scanGroup(row interface{ Scan(...any) error }) (*Group, error) {
+	var g Group
+	var ch string
+	var active int
+	var created, updated int64
+	if err := row.Scan(&g.ID, &g.Name, &ch, &g.Target, &g.Secret, &g.PIDTaobao, &g.PIDJD, &g.PIDPDD,
+		&g.Owner, &g.Capacity, &g.Members, &g.TZ, &active, &created, &updated); err != nil {
+		return nil, err
+	}
+	g.Channel = Channel(ch)
+	g.Active = active != 0
+	g.Created = time.Unix(created, 0).UTC()
+	g.Updated = time.Unix(updated, 0).UTC()
+	return &g, nil
+}
+
+// Filter selects groups for List.
+type Filter struct {
+	Tag        string // only groups with this tag
+	ActiveOnly bool
+	Channel    Channel
+}
+
+// List returns the groups matching f, by name, with their tags.
+func (s *Store) List(ctx context.Context, f Filter) ([]*Group, error) {
+	return s.list(ctx, s.db, f)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+}
+
+func (s *Store) list(ctx context.Context, q querier, f Filter) ([]*Group, error) {
+	where := []string{"1=1"}
+	var args []any
+	if f.Tag != "" {
+		args = append(args, f.Tag)
+		where = append(where, fmt.Sprintf("id IN (SELECT group_id FROM group_tags WHERE tag = $%d)", len(args)))
+	}
+	if f.ActiveOnly {
+		where = append(where, "active = 1")
+	}
+	if f.Channel != "" {
+		args = append(args, string(f.Channel))
+		where = append(where, fmt.Sprintf("channel = $%d", len(args)))
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+groupCols+` FROM chat_groups WHERE `+strings.Join(where, " AND ")+` ORDER BY name`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list groups: %w", err)
+	}
+	var out []*Group
+	byID := map[int64]*Group{}
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, g)
+		byID[g.ID] = g
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	trows, err := q.QueryContext(ctx, `SELECT group_id, tag FROM group_tags ORDER BY group_id, tag`)
+	if err != nil {
+		return nil, fmt.Errorf("list group tags: %w", err)
+	}
+	defer trows.Close()
+	for trows.Next() {
+		var id int64
+		var tag string
+		if err := trows.Scan(&id, &tag); err != nil {
+			return nil, err
+		}
+		if g := byID[id]; g != nil {
+			g.Tags = append(g.Tags, tag)
+		}
+	}
+	return out, trows.Err()
+}
+
+// Get returns one group.
+func (s *Store) Get(ctx context.Context, id int64) (*Group, error) {
+	g, err := scanGroup(s.db.QueryRowContext(ctx, `SELECT `+groupCols+` FROM chat_groups WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get group %d: %w", id, err)
+	}
+	if g.Tags, err = s.tags(ctx, s.db, id); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func (s *Store) tags(ctx context.Context, q querier, id int64) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT tag FROM group_tags WHERE group_id = $1 ORDER BY tag`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var tags []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		tags = append(tags, t)
+	}
+	return tags, rows.Err()
+}
+
+// Save normalises and stores g: a new group when g.ID is 0 (g.ID is set),
+// else an update of that group. An empty Secret on update keeps the stored
+// one, so forms never have to show it.
+func (s *Store) Save(ctx context.Context, g *Group) error {
+	if err := g.Normalize(); err != nil && !(g.ID != 0 && g.Secret == "" && isSecretErr(err)) {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error { return s.saveTx(ctx, tx, g) })
+}
+
+func isSecretErr(err error) bool { return err == errSecret }
+
+func (s *Store) saveTx(ctx context.Context, tx *sql.Tx, g *Group) error {
+	now := s.now().Unix()
+	var other int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM chat_groups WHERE name = $1`, g.Name).Scan(&other)
+	switch {
+	case err == nil && other != g.ID:
+		return ErrDuplicateName
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	active := 0
+	if g.Active {
+		active = 1
+	}
+	if g.ID == 0 {
+		err = tx.QueryRowContext(ctx, `INSERT INTO chat_groups (name, channel, target, secret, pid_taobao, adzone_id,
+			pid_jd, pid_pdd, owner, capacity, members, tz, active, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id`,
+			g.Name, string(g.Channel), g.Target, g.Secret, g.PIDTaobao, g.AdzoneID(), g.PIDJD, g.PIDPDD,
+			g.Owner, g.Capacity, g.Members, g.TZ, active, now).Scan(&g.ID)
+		if err != nil {
+			return fmt.Errorf("add group %q: %w", g.Name, err)
+		}
+		g.Created = time.Unix(now, 0).UTC()
+	} else {
+		res, err := tx.ExecContext(ctx, `UPDATE chat_groups SET name = $1, channel = $2, target = $3,
+			secret = CASE WHEN $4 = '' THEN secret ELSE $4 END, pid_taobao = $5, adzone_id = $6, pid_jd = $7,
+			pid_pdd = $8, owner = $9, capacity = $10, members = $11, tz = $12, active = $13, updated_at = $14
+			WHERE id = $15`,
+			g.Name, string(g.Channel), g.Target, g.Secret, g.PIDTaobao, g.AdzoneID(), g.PIDJD, g.PIDPDD,
+			g.Owner, g.Capacity, g.Members, g.TZ, active, now, g.ID)
+		if err != nil {
+			return fmt.Errorf("update group %q: %w", g.Name, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if g.Channel == Webhook {
+			var secret string
+			if err := tx.QueryRowContext(ctx, `SELECT secret FROM chat_groups WHERE id = $1`, g.ID).Scan(&secret); err != nil {
+				return err
+			}
+			if len(secret) < 16 {
+				return errSecret
+			}
+		}
+	}
+	g.Updated = time.Unix(now, 0).UTC()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM group_tags WHERE group_id = $1`, g.ID); err != nil {
+		return err
+	}
+	for _, t := range g.Tags {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO group_tags (group_id, tag) VALUES ($1, $2)`, g.ID, t); err != nil {
+			return fmt.Errorf("tag group %q: %w", g.Name, err)
+		}
+	}
+	return nil
+}
+
+// SetActive pauses or resumes a group.
+func (s *Store) SetActive(ctx context.Context, id int64, active bool) error {
+	v := 0
+	if active {
+		v = 1
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE chat_groups SET active = $1, updated_at = $2 WHERE id = $3`, v, s.now().Unix(), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Tags lists every tag in use with its group count.
+func (s *Store) Tags(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT tag, COUNT(*) FROM group_tags GROUP BY tag`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var t string
+		var n int
+		if err := rows.Scan(&t, &n); err != nil {
+			return nil, err
+		}
+		out[t] = n
+	}
+	return out, rows.Err()
+}
+
+// ByAdzone maps Alimama adzone ids to group ids, for order attribution.
+func (s *Store) ByAdzone(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT adzone_id, id FROM chat_groups WHERE adzone_id <> ''`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var a string
+		var id int64
+		if err := rows.Scan(&a, &id); err != nil {
+			return nil, err
+		}
+		out[a] = id
+	}
+	return out, rows.Err()
+}
