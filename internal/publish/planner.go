@@ -1,0 +1,285 @@
+package publish
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/community"
+)
+
+// Planner turns plans and their queues into deliveries.
+type Planner struct {
+	Store  *Store
+	Groups *community.Store
+	Items  Items
+	Links  Linker
+	Now    func() time.Time
+	// Late is how long after a slot's time it may still be planned (a slot
+	// further in the past is left out, not sent late). Default 15 minutes.
+	Late time.Duration
+}
+
+// Skip is an item the planner left out of a slot, and why.
+type Skip struct {
+	GroupID int64
+	Group   string
+	Item    catalog.Key
+	SlotAt  int64
+	Reason  string
+}
+
+// PlanStats says what a planning run did.
+type PlanStats struct {
+	Slots   int    // (group, slot) pairs planned
+	Planned int    // deliveries written
+	Skips   []Skip // the first MaxSkips items left out
+	Skipped int    // all items left out
+}
+
+// MaxSkips bounds PlanStats.Skips.
+const MaxSkips = 500
+
+func (st *PlanStats) skip(s Skip) {
+	st.Skipped++
+	if len(st.Skips) < MaxSkips {
+		st.Skips = append(st.Skips, s)
+	}
+}
+
+// Skip reasons.
+const (
+	ReasonRecent    = "近期已发过且未降价 (posted recently, price not lower)"
+	ReasonCoupon    = "优惠券已过期 (coupon expired)"
+	ReasonPriceRose = "价格高于选定价 (price above the chosen price)"
+	ReasonMissing   = "商品库中没有此商品 (not in the catalog)"
+	ReasonCap       = "已达每日上限 (daily cap reached)"
+)
+
+// PlanDay writes the deliveries of every active plan's slots on the
+// calendar day of day (taken in each group's own zone). It is idempotent: a
+// (plan, group, slot) that already has deliveries is left alone, so it can
+// run every few minutes and after every restart. Each plan is one
+// transaction.
+func (p *Planner) PlanDay(ctx context.Context, day time.Time) (PlanStats, error) {
+	var st PlanStats
+	plans, err := p.Store.Plans(ctx)
+	if err != nil {
+		return st, err
+	}
+	templates, err := p.Store.Templates(ctx)
+	if err != nil {
+		return st, err
+	}
+	items := map[catalog.Key]*ItemInfo{}
+	for _, plan := range plans {
+		if !plan.Active {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		if err := p.planOne(ctx, plan, day, templates, items, &st); err != nil {
+			return st, fmt.Errorf("plan %q: %w", plan.Name, err)
+		}
+	}
+	return st, nil
+}
+
+func (p *Planner) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Planner) planOne(ctx context.Context, plan *Plan, day time.Time, templates map[string]string,
+	items map[catalog.Key]*ItemInfo, st *PlanStats) error {
+	var groups []*community.Group
+	if plan.GroupID != 0 {
+		g, err := p.Groups.Get(ctx, plan.GroupID)
+		if errors.Is(err, community.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if g.Active {
+			groups = []*community.Group{g}
+		}
+	} else {
+		var err error
+		if groups, err = p.Groups.List(ctx, community.Filter{Tag: plan.Tag, ActiveOnly: true}); err != nil {
+			return err
+		}
+	}
+	queue, err := p.Store.Queue(ctx, plan.ID)
+	if err != nil || len(queue) == 0 || len(groups) == 0 {
+		return err
+	}
+	// Look the items up and render outside the transaction's lock.
+	for _, q := range queue {
+		if _, ok := items[q.Key]; ok {
+			continue
+		}
+		info, err := p.Items.Info(ctx, q.Key)
+		switch {
+		case errors.Is(err, catalog.ErrNotFound):
+			items[q.Key] = nil
+		case err != nil:
+			return fmt.Errorf("item %s: %w", q.Key, err)
+		default:
+			items[q.Key] = info
+		}
+	}
+	tmpls := map[string]*Template{}
+	late := p.Late
+	if late == 0 {
+		late = 15 * time.Minute
+	}
+	now := p.now()
+	y, m, d := day.Date()
+	return p.Store.db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, g := range groups {
+			tk := strings.Join(g.Tags, ",")
+			tmpl := tmpls[tk]
+			if tmpl == nil {
+				if tmpl, err = pickTemplate(templates, g.Tags); err != nil {
+					return err
+				}
+				tmpls[tk] = tmpl
+			}
+			loc := g.Location()
+			dayStart := time.Date(y, m, d, 0, 0, 0, 0, loc)
+			dayEnd := dayStart.AddDate(0, 0, 1)
+			for _, slot := range plan.Slots {
+				at := time.Date(y, m, d, slot/60, slot%60, 0, 0, loc)
+				if plan.Quiet(slot) || at.Before(now.Add(-late)) {
+					continue
+				}
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE plan_id = $1 AND group_id = $2 AND slot_at = $3`,
+					plan.ID, g.ID, at.Unix()).Scan(&n); err != nil {
+					return err
+				}
+				if n > 0 {
+					continue
+				}
+				var today int
+				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE group_id = $1 AND slot_at >= $2 AND slot_at < $3
+					AND status NOT IN ('skipped', 'failed')`, g.ID, dayStart.Unix(), dayEnd.Unix()).Scan(&today); err != nil {
+					return err
+				}
+				st.Slots++
+				picked := 0
+				for _, q := range queue {
+					if picked == plan.PerSlot {
+						break
+					}
+					skip := Skip{GroupID: g.ID, Group: g.Name, Item: q.Key, SlotAt: at.Unix()}
+					if today >= plan.DailyCap {
+						skip.Reason = ReasonCap
+						st.skip(skip)
+						break
+					}
+					info := items[q.Key]
+					reason, err := p.rules(ctx, tx, plan, g, q, info, at)
+					if err != nil {
+						return err
+					}
+					if reason != "" {
+						skip.Reason = reason
+						st.skip(skip)
+						continue
+					}
+					ok, err := p.insert(ctx, tx, plan, g, q, info, tmpl, at, int64(picked))
+					if err != nil {
+						return err
+					}
+					if ok {
+						picked++
+						today++
+						st.Planned++
+					}
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// rules says why q may not go to g at at ("" = it may).
+func (p *Planner) rules(ctx context.Context, tx *sql.Tx, plan *Plan, g *community.Group, q Queued, info *ItemInfo, at time.Time) (string, error) {
+	if info == nil {
+		return ReasonMissing, nil
+	}
+	if r := priceRule(q.ChosenPrice, &info.Now, at.Unix()); r != "" {
+		return r, nil
+	}
+	var lastAt, lastPrice int64
+	err := tx.QueryRowContext(ctx, `SELECT slot_at, final_price FROM deliveries WHERE group_id = $1 AND platform = $2 AND item_id = $3
+		AND status IN ('planned', 'held', 'sending', 'sent', 'unconfirmed') ORDER BY slot_at DESC LIMIT 1`,
+		g.ID, string(q.Key.Platform), q.Key.ItemID).Scan(&lastAt, &lastPrice)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	if lastAt == at.Unix() {
+		return ReasonRecent, nil
+	}
+	if lastAt > at.Add(-time.Duration(plan.RepeatDays)*24*time.Hour).Unix() && info.Now.FinalPrice >= lastPrice {
+		return ReasonRecent, nil
+	}
+	return "", nil
+}
+
+// priceRule checks the rules that depend on the item's price now: its
+// coupon must still run at t, and its final price must not exceed chosen.
+func priceRule(chosen int64, now *catalog.Observation, t int64) string {
+	if now.CouponAmount > 0 && now.CouponEnd > 0 && now.CouponEnd <= t {
+		return ReasonCoupon
+	}
+	if now.FinalPrice > chosen {
+		return ReasonPriceRose
+	}
+	return ""
+}
+
+func (p *Planner) insert(ctx context.Context, tx *sql.Tx, plan *Plan, g *community.Group, q Queued, info *ItemInfo,
+	tmpl *Template, at time.Time, seq int64) (bool, error) {
+	link, code, err := p.Links.Link(ctx, q.Key, g)
+	if err != nil {
+		return false, fmt.Errorf("link %s for %s: %w", q.Key, g.Name, err)
+	}
+	o := info.Now
+	short := info.Item.ShortTitle
+	if short == "" {
+		short = info.Item.Title
+	}
+	body, err := tmpl.Render(CopyData{Title: info.Item.Title, ShortTitle: short, Platform: platformLabel(q.Key.Platform),
+		ListPrice: Money(o.ListPrice), Coupon: Money(o.CouponAmount), FinalPrice: Money(o.FinalPrice),
+		Savings: Money(max(0, o.ListPrice-o.FinalPrice)), Commission: Money(info.EarnFen), Link: link, ShareCode: code,
+		Reason: q.Reason, Badges: info.Badges, Group: g.Name})
+	if err != nil {
+		return false, err
+	}
+	key := fmt.Sprintf("qk-%d-%d-%s-%s", g.ID, at.Unix(), q.Key.Platform, q.Key.ItemID)
+	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (dkey, group_id, plan_id, platform, item_id, slot_at, seq, status,
+		body, link, title, image_url, list_price, coupon, final_price, chosen_price, badges, next_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 'planned', $8, $9, $10, $11, $12, $13, $14, $15, $16, $6, $17)
+		ON CONFLICT DO NOTHING`,
+		key, g.ID, plan.ID, string(q.Key.Platform), q.Key.ItemID, at.Unix(), seq, body, link, info.Item.Title,
+		info.Item.ImageURL, o.ListPrice, o.CouponAmount, o.FinalPrice, q.ChosenPrice, strings.Join(info.Badges, "\n"),
+		p.now().Unix())
+	if err != nil {
+		return false, fmt.Errorf("plan delivery %s: %w", key, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}

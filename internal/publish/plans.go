@@ -1,0 +1,380 @@
+package publish
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/store"
+)
+
+// ErrNotFound is returned for a plan, queue entry or delivery that does not exist.
+var ErrNotFound = errors.New("不存在 (not found)")
+
+// Store keeps templates, plans, queues and deliveries.
+type Store struct {
+	db  *store.DB
+	now func() time.Time
+}
+
+// NewStore returns a Store on a migrated database.
+func NewStore(db *store.DB) *Store { return &Store{db: db, now: time.Now} }
+
+// Plan says when and how much to post into one group or every group with a tag.
+type Plan struct {
+	ID         int64
+	Name       string
+	GroupID    int64  // one group, or
+	Tag        string // every active group with this tag
+	Slots      []int  // minutes after local midnight, ascending
+	PerSlot    int    // items per slot
+	DailyCap   int    // posts per group per day, all plans together
+	RepeatDays int    // an item is not posted to a group again within this many days unless its price dropped
+	QuietFrom  int    // minutes after midnight; QuietFrom == QuietTo means no quiet hours
+	QuietTo    int
+	Active     bool
+}
+
+// Quiet reports whether minute m of the day is in the plan's quiet hours
+// (which may wrap midnight: 22:00-08:00).
+func (p *Plan) Quiet(m int) bool {
+	switch {
+	case p.QuietFrom == p.QuietTo:
+		return false
+	case p.QuietFrom < p.QuietTo:
+		return m >= p.QuietFrom && m < p.QuietTo
+	default:
+		return m >= p.QuietFrom || m < p.QuietTo
+	}
+}
+
+// ParseSlots reads "08:00, 12:00 20:30" into minutes after midnight.
+func ParseSlots(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '，' || r == ' ' || r == ';' || r == '、' }) {
+		m, err := ParseClock(f)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("至少需要一个时段，如 08:00,12:00,20:00 (at least one slot, e.g. 08:00,12:00,20:00)")
+	}
+	if len(out) > 48 {
+		return nil, errors.New("时段最多 48 个 (at most 48 slots)")
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// ParseClock reads "8:05" or "08:05" into minutes after midnight.
+func ParseClock(s string) (int, error) {
+	s = strings.TrimSpace(strings.ReplaceAll(s, "：", ":"))
+	h, m, ok := strings.Cut(s, ":")
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if !ok || err1 != nil || err2 != nil || hh < 0 || hh > 23 || mm < 0 || mm > 59 || len(m) != 2 {
+		return 0, fmt.Errorf("时间 %q 应为 时:分，如 08:00 (a time of day is HH:MM, e.g. 08:00)", s)
+	}
+	return hh*60 + mm, nil
+}
+
+// Clock prints minutes after midnight as "08:05".
+func Clock(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
+
+// SlotsText prints the plan's slots as "08:00,12:00".
+func (p *Plan) SlotsText() string {
+	parts := make([]string, len(p.Slots))
+	for i, m := range p.Slots {
+		parts[i] = Clock(m)
+	}
+	return strings.Join(parts, ",")
+}
+
+// Check validates a plan.
+func (p *Plan) Check() error {
+	p.Name = strings.TrimSpace(p.Name)
+	p.Tag = strings.TrimSpace(p.Tag)
+	switch {
+	case p.Name == "":
+		return errors.New("计划名不能为空 (a plan needs a name)")
+	case (p.GroupID == 0) == (p.Tag == ""):
+		return errors.New("计划要么指定一个群，要么指定一个标签 (a plan is for one group or for one tag)")
+	case len(p.Slots) == 0:
+		return errors.New("至少需要一个时段 (at least one slot)")
+	case p.PerSlot < 1 || p.PerSlot > 50:
+		return errors.New("每个时段 1 到 50 个商品 (1 to 50 items per slot)")
+	case p.DailyCap < 1 || p.DailyCap > 500:
+		return errors.New("每群每天上限 1 到 500 条 (a daily cap of 1 to 500 posts per group)")
+	case p.RepeatDays < 0 || p.RepeatDays > 365:
+		return errors.New("不重复天数 0 到 365 (repeat window of 0 to 365 days)")
+	case p.QuietFrom < 0 || p.QuietFrom >= 1440 || p.QuietTo < 0 || p.QuietTo >= 1440:
+		return errors.New("免打扰时间无效 (invalid quiet hours)")
+	}
+	return nil
+}
+
+const planCols = `id, name, group_id, tag, slots, per_slot, daily_cap, repeat_days, quiet_from, quiet_to, active`
+
+func scanPlan(row interface{ Scan(...any) error }) (*Plan, error) {
+	var p Plan
+	var slots string
+	var active int
+	if err := row.Scan(&p.ID, &p.Name, &p.GroupID, &p.Tag, &slots, &p.PerSlot, &p.DailyCap, &p.RepeatDays,
+		&p.QuietFrom, &p.QuietTo, &active); err != nil {
+		return nil, err
+	}
+	p.Active = active != 0
+	var err error
+	if p.Slots, err = ParseSlots(slots); err != nil {
+		return nil, fmt.Errorf("plan %d slots: %w", p.ID, err)
+	}
+	return &p, nil
+}
+
+// SavePlan adds (ID 0) or updates a plan.
+func (s *Store) SavePlan(ctx context.Context, p *Plan) error {
+	if err := p.Check(); err != nil {
+		return err
+	}
+	active := 0
+	if p.Active {
+		active = 1
+	}
+	if p.ID == 0 {
+		return s.db.QueryRowContext(ctx, `INSERT INTO plans (name, group_id, tag, slots, per_slot, daily_cap, repeat_days,
+			quiet_from, quiet_to, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			p.Name, p.GroupID, p.Tag, p.SlotsText(), p.PerSlot, p.DailyCap, p.RepeatDays, p.QuietFrom, p.QuietTo, active,
+			s.now().Unix()).Scan(&p.ID)
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE plans SET name = $1, group_id = $2, tag = $3, slots = $4, per_slot = $5,
+		daily_cap = $6, repeat_days = $7, quiet_from = $8, quiet_to = $9, active = $10 WHERE id = $11`,
+		p.Name, p.GroupID, p.Tag, p.SlotsText(), p.PerSlot, p.DailyCap, p.RepeatDays, p.QuietFrom, p.QuietTo, active, p.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Plans lists every plan by name.
+func (s *Store) Plans(ctx context.Context) ([]*Plan, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+planCols+` FROM plans ORDER BY name, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Plan
+	for rows.Next() {
+		p, err := scanPlan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Plan returns one plan.
+func (s *Store) Plan(ctx context.Context, id int64) (*Plan, error) {
+	p, err := scanPlan(s.db.QueryRowContext(ctx, `SELECT `+planCols+` FROM plans WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return p, err
+}
+
+// Queued is an item waiting in a plan's queue.
+type Queued struct {
+	ID          int64
+	PlanID      int64
+	Key         catalog.Key
+	ChosenPrice int64 // fen: skip the item if its final price rises above this
+	Reason      string
+	Pos         int64
+	AddedBy     string
+	AddedAt     time.Time
+}
+
+// Enqueue adds an item to the end of a plan's queue; an item already queued
+// keeps its place and gets the new chosen price and reason.
+func (s *Store) Enqueue(ctx context.Context, q Queued) error {
+	if q.ChosenPrice <= 0 || q.ChosenPrice > catalog.MaxPrice {
+		return errors.New("选定价格无效 (invalid chosen price)")
+	}
+	if len(q.Reason) > 500 {
+		return errors.New("推荐理由最多 500 字节 (a reason is at most 500 bytes)")
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM plans WHERE id = $1`, q.PlanID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE plan_queue SET chosen_price = $1, reason = $2
+			WHERE plan_id = $3 AND platform = $4 AND item_id = $5`,
+			q.ChosenPrice, q.Reason, q.PlanID, string(q.Key.Platform), q.Key.ItemID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO plan_queue (plan_id, platform, item_id, chosen_price, reason, pos, added_by, added_at)
+			VALUES ($1, $2, $3, $4, $5, (SELECT COALESCE(MAX(pos), 0) + 1 FROM plan_queue WHERE plan_id = $1), $6, $7)`,
+			q.PlanID, string(q.Key.Platform), q.Key.ItemID, q.ChosenPrice, q.Reason, q.AddedBy, s.now().Unix())
+		return err
+	})
+}
+
+// Queue lists a plan's queue in posting order.
+func (s *Store) Queue(ctx context.Context, planID int64) ([]Queued, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, plan_id, platform, item_id, chosen_price, reason, pos, added_by, added_at
+		FROM plan_queue WHERE plan_id = $1 ORDER BY pos, id`, planID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Queued
+	for rows.Next() {
+		var q Queued
+		var platform string
+		var added int64
+		if err := rows.Scan(&q.ID, &q.PlanID, &platform, &q.Key.ItemID, &q.ChosenPrice, &q.Reason, &q.Pos, &q.AddedBy, &added); err != nil {
+			return nil, err
+		}
+		q.Key.Platform = catalog.Platform(platform)
+		q.AddedAt = time.Unix(added, 0).UTC()
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+// Dequeue removes an entry from its plan's queue.
+func (s *Store) Dequeue(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM plan_queue WHERE id = $1`, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// MoveQueued moves an entry one place up (delta -1) or down (+1) in its queue.
+func (s *Store) MoveQueued(ctx context.Context, id int64, delta int) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var plan, pos int64
+		err := tx.QueryRowContext(ctx, `SELECT plan_id, pos FROM plan_queue WHERE id = $1`, id).Scan(&plan, &pos)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		q := `SELECT id, pos FROM plan_queue WHERE plan_id = $1 AND pos < $2 ORDER BY pos DESC LIMIT 1`
+		if delta > 0 {
+			q = `SELECT id, pos FROM plan_queue WHERE plan_id = $1 AND pos > $2 ORDER BY pos LIMIT 1`
+		}
+		var other, otherPos int64
+		err = tx.QueryRowContext(ctx, q, plan, pos).Scan(&other, &otherPos)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // already first or last
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE plan_queue SET pos = $1 WHERE id = $2`, otherPos, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE plan_queue SET pos = $1 WHERE id = $2`, pos, other)
+		return err
+	})
+}
+
+// TemplateFor returns the copy template for a group with these tags: the
+// first tag (in sorted order) that has a template, else the team default,
+// else DefaultBody.
+func (s *Store) TemplateFor(ctx context.Context, tags []string) (*Template, error) {
+	all, err := s.Templates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return pickTemplate(all, tags)
+}
+
+func pickTemplate(all map[string]string, tags []string) (*Template, error) {
+	for _, t := range tags {
+		if body, ok := all[t]; ok {
+			return ParseTemplate(body)
+		}
+	}
+	if body, ok := all[""]; ok {
+		return ParseTemplate(body)
+	}
+	return ParseTemplate(DefaultBody)
+}
+
+// Templates maps tag ("" = team default) to template body.
+func (s *Store) Templates(ctx context.Context) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT tag, body FROM copy_templates`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var tag, body string
+		if err := rows.Scan(&tag, &body); err != nil {
+			return nil, err
+		}
+		out[tag] = body
+	}
+	return out, rows.Err()
+}
+
+// SaveTemplate stores the template for a tag ("" = team default) after
+// checking that it parses and runs; a broken template is refused with its
+// line (*TemplateError) and the stored one is kept.
+func (s *Store) SaveTemplate(ctx context.Context, tag, body string) error {
+	if _, err := ParseTemplate(body); err != nil {
+		return err
+	}
+	tag = strings.TrimSpace(tag)
+	name := tag
+	if name == "" {
+		name = "默认"
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE copy_templates SET body = $1, updated_at = $2 WHERE tag = $3`, body, s.now().Unix(), tag)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO copy_templates (name, tag, body, updated_at) VALUES ($1, $2, $3, $4)`,
+			name, tag, body, s.now().Unix())
+		return err
+	})
+}
+
+// DeleteTemplate removes a tag's template (the default then applies).
+func (s *Store) DeleteTemplate(ctx context.Context, tag string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM copy_templates WHERE tag = $1`, tag)
+	return err
+}

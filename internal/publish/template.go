@@ -1,0 +1,173 @@
+// Package publish is the posting engine (发单): copy templates, posting
+// plans and their queues, the planner that turns them into deliveries, the
+// delivery outbox and the worker that sends it through the channels.
+//
+// The life of a post: a selector queues an item on a plan; the planner, for
+// each of today's slots and each group of the plan, picks the next items
+// that pass the group's rules, renders the copy with the group's link and
+// writes one delivery row per (group, item, slot) before anything is sent;
+// the worker claims due rows, sends them within every platform's rate limits
+// and records each attempt. See docs/posting.md.
+package publish
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template"
+)
+
+// Money is an amount in fen that prints as yuan: "¥39.90".
+type Money int64
+
+func (m Money) String() string { return "¥" + m.Yuan() }
+
+// Yuan prints the amount without the sign: "39.90".
+func (m Money) Yuan() string {
+	v := int64(m)
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)
+}
+
+// CopyData is what a copy template can show.
+type CopyData struct {
+	Title      string
+	ShortTitle string // the feed's short title, else the title
+	Platform   string // 淘宝, 天猫, 京东, 拼多多
+	ListPrice  Money  // 原价
+	Coupon     Money  // 券面额, 0 = none
+	FinalPrice Money  // 券后价
+	Savings    Money  // list - final
+	// Commission is what one order earns the team. The default template
+	// never shows it: members should not see it.
+	Commission Money
+	Link       string // the group's affiliate link
+	ShareCode  string // 淘口令, when there is one
+	Reason     string // 推荐理由
+	Badges     []string
+	Group      string
+}
+
+// DefaultBody is the copy format Taoke groups use.
+const DefaultBody = `【{{.Title}}】
+{{range .Badges}}🔥{{.}} {{end}}
+【原价】{{.ListPrice}}
+{{if .Coupon}}【券】{{.Coupon}}
+{{end}}【券后价】{{.FinalPrice}}
+{{if .ShareCode}}【淘口令】{{.ShareCode}}{{else}}【链接】{{.Link}}{{end}}
+{{if .Reason}}【推荐理由】{{.Reason}}{{end}}`
+
+// TemplateError is a copy template that does not parse or run, with the
+// line it is on (1-based; 0 if unknown).
+type TemplateError struct {
+	Line int
+	Msg  string
+}
+
+func (e *TemplateError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("模板第 %d 行 (template line %d): %s", e.Line, e.Line, e.Msg)
+	}
+	return "模板错误 (template error): " + e.Msg
+}
+
+// Template is a parsed copy template.
+type Template struct {
+	Body string
+	t    *template.Template
+}
+
+// MaxTemplateBytes bounds a template's source.
+const MaxTemplateBytes = 8 << 10
+
+var funcs = template.FuncMap{
+	"join": strings.Join,
+	"yuan": func(m Money) string { return m.Yuan() },
+}
+
+// ParseTemplate parses body and tries it on sample data (one full, one with
+// every optional field empty), so a template that parses but cannot run
+// (a misspelt field) is refused as well. The error is a *TemplateError.
+func ParseTemplate(body string) (*Template, error) {
+	if len(body) > MaxTemplateBytes {
+		return nil, &TemplateError{Msg: fmt.Sprintf("模板太长，最多 %d 字节 (template longer than %d bytes)", MaxTemplateBytes, MaxTemplateBytes)}
+	}
+	if strings.TrimSpace(body) == "" {
+		return nil, &TemplateError{Msg: "模板是空的 (the template is empty)"}
+	}
+	t, err := template.New("copy").Option("missingkey=error").Funcs(funcs).Parse(body)
+	if err != nil {
+		return nil, templateErr(err)
+	}
+	tp := &Template{Body: body, t: t}
+	for _, d := range []CopyData{SampleCopy(), {Title: "x", FinalPrice: 1}} {
+		if _, err := tp.Render(d); err != nil {
+			return nil, err
+		}
+	}
+	return tp, nil
+}
+
+// SampleCopy is the data of the template preview.
+func SampleCopy() CopyData {
+	return CopyData{Title: "【官方正品】云南白药牙膏 益生菌亮白 180g×3支", ShortTitle: "云南白药牙膏3支", Platform: "天猫",
+		ListPrice: 8990, Coupon: 3000, FinalPrice: 5990, Savings: 3000, Commission: 599,
+		Link: "https://s.click.taobao.com/t?e=qunke", ShareCode: "￥AbCd1234￥", Reason: "近 30 天最低价，囤货正当时",
+		Badges: []string{"历史最低", "天猫"}, Group: "宝妈1群"}
+}
+
+// Render runs the template. Blank lines left by empty fields are dropped
+// and trailing spaces trimmed.
+func (t *Template) Render(d CopyData) (string, error) {
+	var b bytes.Buffer
+	if err := t.t.Execute(&b, d); err != nil {
+		return "", templateErr(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if l = strings.TrimRight(l, " \t\r"); l != "" {
+			out = append(out, l)
+		}
+	}
+	if len(out) == 0 {
+		return "", &TemplateError{Msg: "模板输出为空 (the template renders nothing)"}
+	}
+	return strings.Join(out, "\n"), nil
+}
+
+// text/template errors look like "template: copy:3: msg" (parse) or
+// "template: copy:3:14: executing "copy" at <.X>: msg" (run).
+var tmplErrRe = regexp.MustCompile(`^template: copy:(\d+)(?::\d+)?: (.*)$`)
+
+var startedRe = regexp.MustCompile(`started at copy:(\d+)`)
+
+func templateErr(err error) error {
+	var te *TemplateError
+	if errors.As(err, &te) {
+		return te
+	}
+	s := err.Error()
+	m := tmplErrRe.FindStringSubmatch(s)
+	if m == nil {
+		return &TemplateError{Msg: s}
+	}
+	line, _ := strconv.Atoi(m[1])
+	msg := m[2]
+	if s := startedRe.FindStringSubmatch(msg); s != nil {
+		line, _ = strconv.Atoi(s[1]) // an unclosed action is reported where the text ends
+	}
+	if i := strings.Index(msg, `executing "copy" at `); i >= 0 {
+		msg = msg[i+len(`executing "copy" at `):]
+	}
+	if strings.Contains(msg, "can't evaluate field") {
+		msg += " — 可用字段 (fields): .Title .ShortTitle .Platform .ListPrice .Coupon .FinalPrice .Savings .Commission .Link .ShareCode .Reason .Badges .Group"
+	}
+	return &TemplateError{Line: line, Msg: msg}
+}
