@@ -117,7 +117,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 		now: time.Date(2026, 11, 25, 6, 0, 0, 0, cst)}
 	obsAt := f.now.Add(-time.Hour).Unix()
 	recs := []catalog.Record{
-		{Item: catalog.Item{Platform: catalog.Tmall, ItemID: "1001", Title: "云南白药牙膏 180g×3", CategoryPath: "个护/牙膏", ImageURL: "https://img.example/a.jpg"},
+		{Item: catalog.Item{Platform: catalog.Tmall, ItemID: "1001", Title: "云南白药牙膏 180g×3", CategoryPath: "个护/牙膏", ImageURL: ""},
 			Obs: catalog.Observation{At: obsAt, ListPrice: 8990, CouponAmount: 3000, CouponEnd: f.now.Add(48 * time.Hour).Unix(), FinalPrice: 5990, CommissionRate: 1000, Sales30: 5000, CouponRemain: catalog.Unknown, Sales2h: catalog.Unknown}},
 		{Item: catalog.Item{Platform: catalog.Taobao, ItemID: "2002", Title: "洗衣凝珠 52颗", CategoryPath: "家清/洗衣"},
 			Obs: catalog.Observation{At: obsAt, ListPrice: 3990, CouponAmount: 1000, CouponEnd: f.now.Add(time.Hour).Unix(), FinalPrice: 2990, CommissionRate: 2000, Sales30: 800, CouponRemain: catalog.Unknown, Sales2h: catalog.Unknown}},
@@ -229,7 +229,7 @@ func TestPlanner(t *testing.T) {
 		if st, err := f.planner.PlanDay(ctx, f.now); err != nil || st.Planned != 0 {
 			t.Fatalf("repeat rule %+v %v", st, err)
 		}
-		drop := catalog.Record{Item: catalog.Item{Platform: catalog.Tmall, ItemID: "1001", Title: "云南白药牙膏 180g×3", CategoryPath: "个护/牙膏", ImageURL: "https://img.example/a.jpg"},
+		drop := catalog.Record{Item: catalog.Item{Platform: catalog.Tmall, ItemID: "1001", Title: "云南白药牙膏 180g×3", CategoryPath: "个护/牙膏", ImageURL: ""},
 			Obs: catalog.Observation{At: f.now.Add(-time.Hour).Unix(), ListPrice: 8990, CouponAmount: 4000, CouponEnd: f.now.Add(48 * time.Hour).Unix(), FinalPrice: 4990, CommissionRate: 1000, Sales30: 5000, CouponRemain: catalog.Unknown, Sales2h: catalog.Unknown}}
 		if _, err := f.cat.Ingest(ctx, []catalog.Record{drop}); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,528 @@
+package publish
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/publish/channel"
+)
+
+// Posters renders the poster of a delivery.
+type Posters interface {
+	Poster(ctx context.Context, d *Delivery, g *community.Group) ([]byte, error)
+}
+
+// Worker sends due deliveries through the channels.
+//
+// Crash safety. A delivery is claimed (status sending, attempts+1, a lease,
+// an attempt row) in a committed transaction before its first byte leaves,
+// and its outcome is recorded in another. A worker killed in between leaves
+// the row in sending; once the lease has run out, any worker treats it as
+// an attempt whose outcome is unknown:
+//   - on a channel that de-duplicates by idempotency key (the webhook), it
+//     is simply sent again with the same key;
+//   - elsewhere (Telegram, WeCom) it is sent again at most once (resent = 1,
+//     shown on the log), and a second unknown outcome leaves it
+//     unconfirmed for an operator to check, never sent a third time.
+//
+// The same rule covers in-process unknown outcomes (timeouts, 5xx).
+// Multi-part posts resume after the parts the platform confirmed.
+type Worker struct {
+	Store   *Store
+	Groups  *community.Store
+	Senders map[community.Channel]channel.Sender
+	Posters Posters // nil: text only
+	// Items, when set, re-checks each post's price rules just before it is
+	// sent: an item whose coupon ended or whose price rose above the chosen
+	// price is skipped.
+	Items       Items
+	Now         func() time.Time
+	Log         *slog.Logger
+	Concurrency int           // sends in flight at once; default 16
+	Lease       time.Duration // how long a claimed delivery may stay in sending; default 2 minutes. Sends time out at half of it.
+	MaxAttempts int           // give up after this many attempts; default 10
+	Poll        time.Duration // how often to look for due deliveries when idle; default 1 s
+
+	once     sync.Once
+	mu       sync.Mutex
+	inflight map[int64]bool     // group ids with a send in flight: one at a time per group keeps the order
+	limits   map[string]*limits // per channel
+	wake     chan struct{}
+	items    map[catalog.Key]cachedInfo
+}
+
+type cachedInfo struct {
+	info *ItemInfo
+	at   time.Time
+}
+
+type limits struct {
+	target, short, global *channel.Limiter
+}
+
+func (w *Worker) init() {
+	w.once.Do(func() {
+		if w.Concurrency <= 0 {
+			w.Concurrency = 16
+		}
+		if w.Lease <= 0 {
+			w.Lease = 2 * time.Minute
+		}
+		if w.MaxAttempts <= 0 {
+			w.MaxAttempts = 10
+		}
+		if w.Poll <= 0 {
+			w.Poll = time.Second
+		}
+		if w.Now == nil {
+			w.Now = time.Now
+		}
+		if w.Log == nil {
+			w.Log = slog.New(slog.DiscardHandler)
+		}
+		w.inflight = map[int64]bool{}
+		w.wake = make(chan struct{}, 1)
+		w.items = map[catalog.Key]cachedInfo{}
+		w.limits = map[string]*limits{}
+		for ch, s := range w.Senders {
+			l := channel.LimitsOf(s)
+			w.limits[string(ch)] = &limits{target: channel.NewLimiter(l.PerTarget), short: channel.NewLimiter(l.PerTargetShort),
+				global: channel.NewLimiter(l.Global)}
+		}
+	})
+}
+
+// Run sends until ctx ends, then waits for the sends in flight.
+func (w *Worker) Run(ctx context.Context) error {
+	w.init()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, w.Concurrency)
+	defer wg.Wait()
+	for {
+		_, next, err := w.pass(ctx, &wg, sem)
+		if err != nil && ctx.Err() == nil {
+			w.Log.Error("posting worker", "err", err)
+			next = w.Poll
+		}
+		if next > w.Poll || next <= 0 {
+			next = w.Poll
+		}
+		t := time.NewTimer(next)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-w.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// Drain sends everything due now and waits for it (tests, the CLI): it
+// returns once a pass finds nothing it may send.
+func (w *Worker) Drain(ctx context.Context) error {
+	w.init()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, w.Concurrency)
+	for {
+		n, _, err := w.pass(ctx, &wg, sem)
+		wg.Wait()
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+// pass recovers expired leases and starts the sends that are due and
+// within every limit. It returns how many it started and how long until
+// something may be due.
+//
+// A group's posts go out in slot and queue order: while one waits for a
+// retry, the later ones of that group wait behind it.
+func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}) (int, time.Duration, error) {
+	now := w.Now()
+	if err := w.recover(ctx, now); err != nil {
+		return 0, 0, err
+	}
+	groups, err := w.Groups.List(ctx, community.Filter{})
+	if err != nil {
+		return 0, 0, err
+	}
+	byID := make(map[int64]*community.Group, len(groups))
+	for _, g := range groups {
+		byID[g.ID] = g
+	}
+	due, err := w.Store.deliveries(ctx, `WHERE status = 'planned' AND slot_at <= $1
+		AND group_id IN (SELECT id FROM chat_groups WHERE channel <> 'manual')
+		ORDER BY slot_at, group_id, seq LIMIT 5000`, now.Unix())
+	if err != nil {
+		return 0, 0, err
+	}
+	next := w.Poll
+	started := 0
+	blocked := map[int64]bool{} // groups whose earlier post waits: later ones wait too
+	for _, d := range due {
+		g := byID[d.GroupID]
+		if g == nil || blocked[g.ID] {
+			continue
+		}
+		if d.NextAt > now.Unix() { // waiting for a retry
+			blocked[g.ID] = true
+			next = min(next, time.Unix(d.NextAt, 0).Sub(now))
+			continue
+		}
+		if !g.Active {
+			w.finish(ctx, d, Skipped, "群已暂停 (group paused)", "skipped")
+			continue
+		}
+		s := w.Senders[g.Channel]
+		if s == nil {
+			blocked[g.ID] = true
+			continue
+		}
+		w.mu.Lock()
+		busy := w.inflight[g.ID]
+		w.mu.Unlock()
+		if busy {
+			blocked[g.ID] = true
+			continue
+		}
+		msg := channel.Message{Key: d.Key, Text: d.Body, SkipParts: int(d.PartsSent)}
+		if w.Posters != nil {
+			msg.Poster = []byte{0} // only its presence counts for PartsLeft
+		}
+		parts := max(channel.PartsLeft(s, msg), 1)
+		if wait, ok := w.take(string(g.Channel), g.Target, parts, now); !ok {
+			blocked[g.ID] = true
+			next = min(next, wait)
+			continue
+		}
+		w.mu.Lock()
+		w.inflight[g.ID] = true
+		w.mu.Unlock()
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			w.mu.Lock()
+			delete(w.inflight, g.ID)
+			w.mu.Unlock()
+			return started, 0, ctx.Err()
+		}
+		started++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				<-sem
+				w.mu.Lock()
+				delete(w.inflight, g.ID)
+				w.mu.Unlock()
+				select {
+				case w.wake <- struct{}{}:
+				default:
+				}
+			}()
+			w.send(ctx, d, g, s)
+		}()
+	}
+	return started, next, nil
+}
+
+// take reserves n messages for target on every limit of its channel, or
+// says how long to wait.
+func (w *Worker) take(ch, target string, n int, now time.Time) (time.Duration, bool) {
+	l := w.limits[ch]
+	if l == nil {
+		return 0, true
+	}
+	checks := []struct {
+		lim *channel.Limiter
+		key string
+	}{{l.target, target}, {l.short, target}, {l.global, ""}}
+	for _, c := range checks {
+		if c.lim.Rate().Unlimited() {
+			continue
+		}
+		if ok, at := c.lim.Check(c.key, n, now); !ok {
+			return max(at.Sub(now), time.Millisecond), false
+		}
+	}
+	for _, c := range checks {
+		if !c.lim.Rate().Unlimited() {
+			c.lim.TryTake(c.key, n, now)
+		}
+	}
+	return 0, true
+}
+
+func (w *Worker) info(ctx context.Context, key catalog.Key) (*ItemInfo, error) {
+	w.mu.Lock()
+	c, ok := w.items[key]
+	w.mu.Unlock()
+	if ok && w.Now().Sub(c.at) < time.Minute {
+		return c.info, nil
+	}
+	info, err := w.Items.Info(ctx, key)
+	if errors.Is(err, catalog.ErrNotFound) {
+		info, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	w.items[key] = cachedInfo{info, w.Now()}
+	w.mu.Unlock()
+	return info, nil
+}
+
+// send claims, sends and records one delivery.
+func (w *Worker) send(ctx context.Context, d *Delivery, g *community.Group, s channel.Sender) {
+	log := w.Log.With("delivery", d.ID, "group", g.ID, "item", d.Item.String())
+	if w.Items != nil {
+		info, err := w.info(ctx, d.Item)
+		if err != nil {
+			log.Warn("price check", "err", err)
+		} else if info != nil {
+			if r := priceRule(d.ChosenPrice, &info.Now, w.Now().Unix()); r != "" {
+				w.finish(ctx, d, Skipped, r, "skipped")
+				return
+			}
+		}
+	}
+	msg := channel.Message{Key: d.Key, Text: d.Body, SkipParts: int(d.PartsSent)}
+	if w.Posters != nil {
+		png, err := w.Posters.Poster(ctx, d, g)
+		if err != nil {
+			log.Warn("poster failed, sending the copy alone", "err", err)
+		}
+		msg.Poster = png
+	}
+	attempt, ok, err := w.claim(ctx, d)
+	if err != nil || !ok {
+		if err != nil {
+			log.Error("claim", "err", err)
+		}
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.Lease/2)
+	rc, err := s.Send(sctx, g.Target, msg)
+	cancel()
+	w.record(context.WithoutCancel(ctx), d, g, s, attempt, rc, err, log)
+}
+
+// claim moves d to sending with a lease and opens an attempt, in one
+// committed transaction, before anything is sent.
+func (w *Worker) claim(ctx context.Context, d *Delivery) (int64, bool, error) {
+	var attempt int64
+	claimed := false
+	now := w.Now()
+	err := w.Store.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = $1
+			WHERE id = $2 AND status = 'planned'`, now.Add(w.Lease).Unix(), d.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // held, or taken by another worker
+		}
+		claimed = true
+		d.Attempts++
+		return tx.QueryRowContext(ctx, `INSERT INTO delivery_attempts (delivery_id, started_at) VALUES ($1, $2) RETURNING id`,
+			d.ID, now.Unix()).Scan(&attempt)
+	})
+	return attempt, claimed, err
+}
+
+// record stores the outcome of one attempt.
+func (w *Worker) record(ctx context.Context, d *Delivery, g *community.Group, s channel.Sender, attempt int64,
+	rc channel.Receipt, err error, log *slog.Logger) {
+	now := w.Now()
+	ids := rc.IDs
+	parts := d.PartsSent
+	var partial *channel.Partial
+	if errors.As(err, &partial) {
+		parts = int64(partial.Sent)
+		ids = partial.IDs
+	}
+	msgIDs := d.MessageIDs
+	if len(ids) > 0 {
+		if msgIDs != "" {
+			msgIDs += ","
+		}
+		msgIDs += strings.Join(ids, ",")
+	}
+	u := update{id: d.ID, attempt: attempt, parts: parts, msgIDs: msgIDs, resent: d.Resent}
+	switch channel.Classify(err) {
+	case channel.Delivered:
+		u.status, u.outcome = Sent, "sent"
+		u.sentAt = now.Unix()
+	case channel.Rejected:
+		u.status, u.outcome, u.detail = Failed, "failed", err.Error()
+	case channel.RetryLater:
+		var ra *channel.RetryAfter
+		errors.As(err, &ra)
+		if l := w.limits[string(g.Channel)]; l != nil {
+			l.target.Penalize(g.Target, now.Add(ra.After))
+		}
+		u.status, u.outcome, u.detail = Planned, "retry", err.Error()
+		u.nextAt = now.Add(ra.After).Unix()
+		if d.Attempts >= int64(w.MaxAttempts) {
+			u.status, u.detail = Failed, fmt.Sprintf("%d 次尝试后放弃 (gave up after %d attempts): %v", d.Attempts, d.Attempts, err)
+		}
+	default:
+		u.outcome, u.detail = "unknown", err.Error()
+		w.unknown(&u, d, s, now)
+	}
+	if err := w.apply(ctx, u); err != nil {
+		log.Error("record outcome", "err", err)
+		return
+	}
+	log.Info("post", "outcome", u.outcome, "status", string(u.status), "attempt", d.Attempts)
+}
+
+// unknown decides what follows an attempt whose outcome is unknown.
+func (w *Worker) unknown(u *update, d *Delivery, s channel.Sender, now time.Time) {
+	switch {
+	case d.Attempts >= int64(w.MaxAttempts):
+		u.status = Unconfirmed
+		u.detail = fmt.Sprintf("%d 次尝试均未确认 (no confirmation after %d attempts): %s", d.Attempts, d.Attempts, u.detail)
+	case channel.IsIdempotent(s):
+		u.status = Planned
+		u.nextAt = now.Add(backoff(d.Attempts)).Unix()
+	case !d.Resent:
+		u.status, u.resent = Planned, true
+		u.nextAt = now.Add(backoff(d.Attempts)).Unix()
+		u.detail = "结果未知，将重发一次 (outcome unknown: resending once): " + u.detail
+	default:
+		u.status = Unconfirmed
+		u.detail = "重发后仍未确认，请到群里核对 (still unconfirmed after the one resend: check the group): " + u.detail
+	}
+}
+
+// backoff is the delay before retry n (1-based): 2^n s, jittered, at most 5 min.
+func backoff(n int64) time.Duration {
+	d := time.Duration(1<<min(n, 8)) * time.Second
+	d = min(d, 5*time.Minute)
+	return d/2 + rand.N(d/2+1)
+}
+
+type update struct {
+	id, attempt int64
+	status      Status
+	outcome     string
+	detail      string
+	parts       int64
+	msgIDs      string
+	resent      bool
+	nextAt      int64
+	sentAt      int64
+}
+
+func (w *Worker) apply(ctx context.Context, u update) error {
+	now := w.Now().Unix()
+	if u.nextAt == 0 {
+		u.nextAt = now
+	}
+	resent := 0
+	if u.resent {
+		resent = 1
+	}
+	return w.Store.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, parts_sent = $2, message_ids = $3, resent = $4,
+			next_at = $5, sent_at = CASE WHEN $6 > 0 THEN $6 ELSE sent_at END, last_error = $7, lease_until = 0
+			WHERE id = $8 AND status = 'sending'`,
+			string(u.status), u.parts, u.msgIDs, resent, u.nextAt, u.sentAt, clip(u.detail, 1000), u.id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			// The lease ran out and another worker took over: its record wins.
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE delivery_attempts SET finished_at = $1, outcome = $2, detail = $3 WHERE id = $4`,
+			now, u.outcome, clip(u.detail, 1000), u.attempt)
+		return err
+	})
+}
+
+// finish moves a planned delivery straight to a final status (skipped).
+func (w *Worker) finish(ctx context.Context, d *Delivery, st Status, reason, outcome string) {
+	now := w.Now().Unix()
+	err := w.Store.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, last_error = $2 WHERE id = $3 AND status = 'planned'`,
+			string(st), reason, d.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, started_at, finished_at, outcome, detail)
+			VALUES ($1, $2, $2, $3, $4)`, d.ID, now, outcome, reason)
+		return err
+	})
+	if err != nil {
+		w.Log.Error("finish delivery", "delivery", d.ID, "err", err)
+	}
+}
+
+// recover handles deliveries whose lease ran out in sending: their worker
+// died (or hung) mid-send, so the outcome is unknown.
+func (w *Worker) recover(ctx context.Context, now time.Time) error {
+	stale, err := w.Store.deliveries(ctx, `WHERE status = 'sending' AND lease_until < $1 ORDER BY id LIMIT 1000`, now.Unix())
+	if err != nil || len(stale) == 0 {
+		return err
+	}
+	groups, err := w.Groups.List(ctx, community.Filter{})
+	if err != nil {
+		return err
+	}
+	channels := map[int64]community.Channel{}
+	for _, g := range groups {
+		channels[g.ID] = g.Channel
+	}
+	for _, d := range stale {
+		var attempt int64
+		err := w.Store.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM delivery_attempts WHERE delivery_id = $1 AND outcome = ''`, d.ID).Scan(&attempt)
+		if err != nil {
+			return err
+		}
+		u := update{id: d.ID, attempt: attempt, parts: d.PartsSent, msgIDs: d.MessageIDs, resent: d.Resent, outcome: "crashed",
+			detail: "发送中断（进程退出或超时），结果未知 (interrupted mid-send: outcome unknown)"}
+		w.unknown(&u, d, senderOrNone{w.Senders[channels[d.GroupID]]}, now)
+		if err := w.apply(ctx, u); err != nil {
+			return err
+		}
+		w.Log.Warn("recovered an interrupted post", "delivery", d.ID, "group", d.GroupID, "status", string(u.status))
+	}
+	return nil
+}
+
+// senderOrNone lets a missing sender count as not idempotent.
+type senderOrNone struct{ s channel.Sender }
+
+func (s senderOrNone) Send(ctx context.Context, target string, m channel.Message) (channel.Receipt, error) {
+	return s.s.Send(ctx, target, m)
+}
+
+func (s senderOrNone) Idempotent() bool { return s.s != nil && channel.IsIdempotent(s.s) }
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
