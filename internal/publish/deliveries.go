@@ -116,7 +116,7 @@ func (s *Store) Board(ctx context.Context, from, to time.Time) ([]*Delivery, err
 // ManualDue lists the planned posts of manual groups due by t, oldest first.
 func (s *Store) ManualDue(ctx context.Context, t time.Time, limit int) ([]*Delivery, error) {
 	return s.deliveries(ctx, `WHERE status = 'planned' AND next_at <= $1
-		AND group_id IN (SELECT id FROM chat_groups WHERE channel = 'manual')
+		AND group_id IN (SELECT id FROM chat_groups WHERE channel = 'manual' AND active = 1)
 		ORDER BY slot_at, group_id, seq LIMIT $2`, t.Unix(), limit)
 }
 
@@ -139,7 +139,9 @@ func (s *Store) setStatus(ctx context.Context, id int64, from, to Status, by str
 		q := `UPDATE deliveries SET status = $1 WHERE id = $2 AND status = $3`
 		args := []any{string(to), id, string(from)}
 		if to == Sent {
-			q = `UPDATE deliveries SET status = $1, sent_at = $4, sent_by = $5, attempts = attempts + 1 WHERE id = $2 AND status = $3`
+			// Only manual groups' posts are sent by hand; the worker owns the rest.
+			q = `UPDATE deliveries SET status = $1, sent_at = $4, sent_by = $5, attempts = attempts + 1 WHERE id = $2 AND status = $3
+				AND group_id IN (SELECT id FROM chat_groups WHERE channel = 'manual')`
 			args = append(args, now, by)
 		}
 		res, err := tx.ExecContext(ctx, q, args...)
@@ -161,7 +163,8 @@ func (s *Store) setStatus(ctx context.Context, id int64, from, to Status, by str
 	})
 }
 
-// MarkSent records that an operator posted a manual delivery by hand.
+// MarkSent records that an operator posted a manual group's delivery by
+// hand; other groups' deliveries give ErrState.
 func (s *Store) MarkSent(ctx context.Context, id int64, by string) error {
 	return s.setStatus(ctx, id, Planned, Sent, by)
 }
@@ -208,6 +211,7 @@ type Attempt struct {
 	DeliveryID int64
 	GroupID    int64
 	Item       catalog.Key
+	Title      string
 	Started    int64
 	Finished   int64
 	Outcome    string
@@ -216,7 +220,7 @@ type Attempt struct {
 
 // Attempts lists the latest attempts, newest first; deliveryID 0 = all.
 func (s *Store) Attempts(ctx context.Context, deliveryID int64, limit int) ([]Attempt, error) {
-	q := `SELECT a.id, a.delivery_id, d.group_id, d.platform, d.item_id, a.started_at, a.finished_at, a.outcome, a.detail
+	q := `SELECT a.id, a.delivery_id, d.group_id, d.platform, d.item_id, d.title, a.started_at, a.finished_at, a.outcome, a.detail
 		FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id`
 	args := []any{limit}
 	if deliveryID != 0 {
@@ -232,7 +236,7 @@ func (s *Store) Attempts(ctx context.Context, deliveryID int64, limit int) ([]At
 	for rows.Next() {
 		var a Attempt
 		var platform string
-		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.GroupID, &platform, &a.Item.ItemID, &a.Started, &a.Finished, &a.Outcome, &a.Detail); err != nil {
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.GroupID, &platform, &a.Item.ItemID, &a.Title, &a.Started, &a.Finished, &a.Outcome, &a.Detail); err != nil {
 			return nil, err
 		}
 		a.Item.Platform = catalog.Platform(platform)

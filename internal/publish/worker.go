@@ -185,7 +185,7 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 			w.finish(ctx, d, Skipped, "群已暂停 (group paused)", "skipped")
 			continue
 		}
-		s := w.Senders[g.Channel]
+		s := w.senderFor(g)
 		if s == nil {
 			blocked[g.ID] = true
 			continue
@@ -236,6 +236,18 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 		}()
 	}
 	return started, next, nil
+}
+
+// senderFor is the sender of g's channel; a sender that signs with a
+// per-group secret (the webhook) gets the group's.
+func (w *Worker) senderFor(g *community.Group) channel.Sender {
+	s := w.Senders[g.Channel]
+	if sg, ok := s.(interface {
+		WithSecret(string) channel.Sender
+	}); ok && g.Secret != "" {
+		return sg.WithSecret(g.Secret)
+	}
+	return s
 }
 
 // take reserves n messages for target on every limit of its channel, or

@@ -16,6 +16,7 @@ type cardView struct {
 	Card  *advisor.Card
 	Chart chartData
 	Page  *page
+	Post  *postCtx // "add to posting"; nil: not offered
 }
 
 type checkView struct {
@@ -28,7 +29,7 @@ type checkView struct {
 func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
 	p := &page{Lang: lang(w, r), Path: "/check", CSRF: csrfFrom(r)}
 	if si := sessionFrom(r); si != nil {
-		p.User = si.User.DisplayName
+		p.User, p.role = si.User.DisplayName, si.User.Role
 	}
 	p.msgs = s.msgs
 	p.Title = p.T("check.title")
@@ -47,9 +48,14 @@ func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
 		}
 		view.Report = rep
 		view.Cards = make([]*cardView, len(rep.Results))
+		post, err := s.postCtx(r, p)
+		if err != nil {
+			s.serverError(w, "check", err)
+			return
+		}
 		for i, res := range rep.Results {
 			if res.Card != nil {
-				view.Cards[i] = &cardView{N: i, Card: res.Card, Chart: newChart(res.Card, p), Page: p}
+				view.Cards[i] = &cardView{N: i, Card: res.Card, Chart: newChart(res.Card, p), Page: p, Post: post}
 			}
 		}
 	}

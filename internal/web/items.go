@@ -10,6 +10,7 @@ import (
 
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/cells"
 )
 
 // itemsView is what the "items" template lists.
@@ -18,6 +19,7 @@ type itemsView struct {
 	Entries []*advisor.Entry
 	Ranked  bool
 	Ranks   []int
+	Post    *postCtx // "add to posting" on each row; nil: not offered
 }
 
 // filterView carries the shared filter inputs back into the form.
@@ -32,11 +34,22 @@ func parseYuan(field, s string) (int64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < 0 || f > float64(catalog.MaxPrice)/100 {
+	v, ok := parseFen(s)
+	if !ok {
 		return 0, fmt.Errorf("%s %q 不是有效的金额 (not a valid amount)", field, s)
 	}
-	return int64(f*100 + 0.5), nil
+	return v, nil
+}
+
+// parseFen reads an amount typed in yuan ("19.9", "¥1,299", "39.90元")
+// exactly, as fen: no float on the way, and more than two decimals, a
+// negative amount or one above catalog.MaxPrice is refused.
+func parseFen(s string) (int64, bool) {
+	v, e := cells.Fixed(cells.StripCurrency(strings.TrimSpace(s)), 2)
+	if e != cells.OK || v < 0 || v > catalog.MaxPrice {
+		return 0, false
+	}
+	return v, true
 }
 
 // parsePercent reads "20" or "20.5" as basis points.
@@ -79,7 +92,7 @@ func parseFilters(v url.Values) (filters, error) {
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, path, titleKey string) *page {
 	p := &page{Lang: lang(w, r), Path: path, CSRF: csrfFrom(r), msgs: s.msgs}
 	if si := sessionFrom(r); si != nil {
-		p.User = si.User.DisplayName
+		p.User, p.role = si.User.DisplayName, si.User.Role
 	}
 	p.Title = p.T(titleKey)
 	return p
@@ -195,6 +208,10 @@ func (s *Server) rankingsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := &rankingsView{filterView: f.view, Q: q, Kinds: advisor.RankKinds, Items: rankItems(p, rows)}
+	if view.Items.Post, err = s.postCtx(r, p); err != nil {
+		s.serverError(w, "rankings", err)
+		return
+	}
 	p.Data = view
 	s.render(w, http.StatusOK, "rankings", p)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/advisor"
+	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/web/i18n"
 )
@@ -57,9 +58,18 @@ func SetZone(name string) error {
 var funcs = template.FuncMap{
 	"yuan": catalog.Yuan,
 	"pct":  catalog.Percent,
+	"inc":  func(i int) int { return i + 1 },
 	"day":  func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006-01-02") },
 	"year": func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006") },
 	"when": func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
+	// clock and at show unix seconds as a time of day and a full time; 0 is "—".
+	"clock": func(t int64) string { return time.Unix(t, 0).In(zone).Format("15:04") },
+	"at": func(t int64) string {
+		if t == 0 {
+			return "—"
+		}
+		return time.Unix(t, 0).In(zone).Format("2006-01-02 15:04")
+	},
 	"low": func(l advisor.Low) string {
 		if !l.OK {
 			return "—"
@@ -88,7 +98,13 @@ type page struct {
 	User  string // the signed-in user's display name, "" on public pages
 	Data  any
 	msgs  *i18n.Catalog
+	role  auth.Role // the signed-in user's role, "" on public pages
 }
+
+// Can reports whether the signed-in user's role grants the permission
+// named perm (see auth.Permissions): the layout shows only the links and
+// forms the user can use.
+func (p *page) Can(perm string) bool { return p.role.Can(auth.Permission(perm)) }
 
 // T translates a message key into the page's language.
 func (p *page) T(key string, args ...any) string { return p.msgs.T(p.Lang, key, args...) }

@@ -16,6 +16,8 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/web/i18n"
 )
@@ -34,6 +36,14 @@ type Server struct {
 	hashing chan struct{} // slots for password hashing: bounds its memory
 	imports importsState
 	warm    atomic.Bool // the advisor has loaded every category
+
+	// Posting (发单): the group registry, the posting store, the planner
+	// behind "plan now", and the poster renderer (nil: no posters).
+	groups  *community.Store
+	publish *publish.Store
+	planner *publish.Planner
+	posters publish.Posters
+	now     func() time.Time // the clock of the posting pages (tests set it)
 }
 
 // New returns a server over an open, migrated database.
@@ -44,8 +54,12 @@ func New(db *store.DB, log *slog.Logger) *Server {
 		panic(err) // the catalogs are embedded: a test catches this
 	}
 	s := &Server{db: db, catalog: cs, advisor: advisor.New(cs, advisor.Options{}), log: log, mux: http.NewServeMux(),
-		msgs: msgs, pages: loadPages("check", "login", "setup", "library", "rankings", "dashboard", "import", "users"), auth: auth.New(db), limiter: auth.NewLoginLimiter(),
-		hashing: make(chan struct{}, 2*runtime.NumCPU())}
+		msgs: msgs, pages: loadPages("check", "login", "setup", "library", "rankings", "dashboard", "import", "users",
+			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog"), auth: auth.New(db), limiter: auth.NewLoginLimiter(),
+		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now}
+	s.groups = community.NewStore(db)
+	s.publish = publish.NewStore(db)
+	s.planner = &publish.Planner{Store: s.publish, Groups: s.groups, Items: publish.AdvisorItems{A: s.advisor}, Links: publish.PlacementLinker{}}
 	s.routes()
 	return s
 }
@@ -76,6 +90,19 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/v1/rankings/{kind}", s.api(auth.UseAdvisor, s.apiRanking))
 	s.mux.Handle("GET /api/v1/imports", s.api(auth.UseAdvisor, s.apiImports))
 	s.mux.Handle("GET /api/v1/openapi.json", s.page(auth.ViewDashboard, s.openapi))
+	s.postingRoutes()
+}
+
+// SetPosting replaces the planner behind "plan now" (nil keeps the default:
+// the advisor's items and placement-tagged links) and sets the renderer of
+// the posters offered on the manual page (nil: no posters). The serve
+// command calls it with the planner and posters the worker uses, before
+// serving.
+func (s *Server) SetPosting(pl *publish.Planner, posters publish.Posters) {
+	if pl != nil {
+		s.planner = pl
+	}
+	s.posters = posters
 }
 
 // ServeHTTP implements http.Handler.

@@ -26,8 +26,14 @@ const (
 
 // upload marks a route as taking a file upload of up to MaxUploadBytes.
 func (s *Server) upload(h http.Handler) http.Handler {
+	return s.uploadLimit(MaxUploadBytes+1<<20, h)
+}
+
+// uploadLimit marks a route as taking a file upload, the whole body at most
+// limit bytes (the form's other fields included).
+func (s *Server) uploadLimit(limit int64, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxUploadBytes+1<<20)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), uploadKey, true)))
 	})
 }

@@ -28,3 +28,32 @@
     window.addEventListener('resize', function () { chart.resize(); });
   });
 })();
+
+// "复制文案": copies the text of the element named by data-copy, with
+// navigator.clipboard where the page may use it and select + execCommand
+// elsewhere (plain-HTTP LAN consoles, older phone browsers).
+(function () {
+  function fallback(el) {
+    el.focus();
+    el.select();
+    if (el.setSelectionRange) el.setSelectionRange(0, el.value.length);
+    try { return document.execCommand('copy'); } catch (e) { return false; }
+  }
+  document.querySelectorAll('[data-copy]').forEach(function (btn) {
+    var label = btn.textContent;
+    function done(ok) {
+      btn.textContent = ok ? btn.dataset.done : btn.dataset.fail;
+      setTimeout(function () { btn.textContent = label; }, 2000);
+    }
+    btn.addEventListener('click', function () {
+      var el = document.getElementById(btn.dataset.copy);
+      if (!el) return;
+      var text = el.value !== undefined ? el.value : el.textContent;
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(fallback(el)); });
+      } else {
+        done(fallback(el));
+      }
+    });
+  });
+})();

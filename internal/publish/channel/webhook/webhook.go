@@ -80,6 +80,13 @@ func defaultClient() *http.Client {
 	}
 }
 
+// WithSecret returns a copy of s signing with secret: each group has its own.
+func (s *Sender) WithSecret(secret string) channel.Sender {
+	c := *s
+	c.Secret = secret
+	return &c
+}
+
 // Idempotent is true: receivers de-duplicate by Idempotency-Key, so an unknown outcome can be retried.
 func (s *Sender) Idempotent() bool { return true }
 

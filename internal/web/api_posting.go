@@ -1,0 +1,349 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/publish"
+)
+
+// maxAPIBody bounds the JSON body of the posting endpoints.
+const maxAPIBody = 64 << 10
+
+// decodeJSON reads a JSON body of at most maxAPIBody bytes into v; unknown
+// fields are refused so a misspelt one is not silently ignored.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "请求体应为 JSON 对象，不超过 64 KB (the body must be a JSON object of at most 64 KB): "+err.Error())
+		return false
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		writeJSONError(w, http.StatusBadRequest, "请求体只能有一个 JSON 对象 (the body must be a single JSON object)")
+		return false
+	}
+	return true
+}
+
+// apiGroup is a group as the API shows it: never its secret, and its
+// target only as far as the console shows it (see shownTarget).
+type apiGroup struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	Channel   string    `json:"channel"`
+	Target    string    `json:"target"`
+	SecretSet bool      `json:"secret_set"`
+	PIDTaobao string    `json:"pid_taobao"`
+	PIDJD     string    `json:"pid_jd"`
+	PIDPDD    string    `json:"pid_pdd"`
+	Owner     string    `json:"owner"`
+	Capacity  int64     `json:"capacity"`
+	Members   int64     `json:"members"`
+	Tags      []string  `json:"tags"`
+	TZ        string    `json:"tz"`
+	Active    bool      `json:"active"`
+	Created   time.Time `json:"created_at"`
+	Updated   time.Time `json:"updated_at"`
+}
+
+func toAPIGroup(g *community.Group) apiGroup {
+	tags := g.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	return apiGroup{ID: g.ID, Name: g.Name, Channel: string(g.Channel), Target: shownTarget(g), SecretSet: g.Secret != "",
+		PIDTaobao: g.PIDTaobao, PIDJD: g.PIDJD, PIDPDD: g.PIDPDD, Owner: g.Owner, Capacity: g.Capacity, Members: g.Members,
+		Tags: tags, TZ: g.TZ, Active: g.Active, Created: g.Created, Updated: g.Updated}
+}
+
+// apiGroups is GET /api/v1/groups.
+func (s *Server) apiGroups(w http.ResponseWriter, r *http.Request) {
+	groups, err := s.groups.List(r.Context(), community.Filter{Tag: r.URL.Query().Get("tag")})
+	if err != nil {
+		s.log.Error("api groups", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+		return
+	}
+	out := []apiGroup{}
+	for _, g := range groups {
+		out = append(out, toAPIGroup(g))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"groups": out})
+}
+
+// apiAddGroup is POST /api/v1/groups: a new group.
+func (s *Server) apiAddGroup(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name      string   `json:"name"`
+		Channel   string   `json:"channel"`
+		Target    string   `json:"target"`
+		Secret    string   `json:"secret"`
+		PIDTaobao string   `json:"pid_taobao"`
+		PIDJD     string   `json:"pid_jd"`
+		PIDPDD    string   `json:"pid_pdd"`
+		Owner     string   `json:"owner"`
+		Capacity  int64    `json:"capacity"`
+		Members   int64    `json:"members"`
+		Tags      []string `json:"tags"`
+		TZ        string   `json:"tz"`
+		Active    *bool    `json:"active"`
+	}
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	g := &community.Group{Name: req.Name, Channel: community.Channel(req.Channel), Target: req.Target, Secret: req.Secret,
+		PIDTaobao: req.PIDTaobao, PIDJD: req.PIDJD, PIDPDD: req.PIDPDD, Owner: req.Owner, Capacity: req.Capacity,
+		Members: req.Members, Tags: req.Tags, TZ: req.TZ, Active: req.Active == nil || *req.Active}
+	err := s.groups.Save(r.Context(), g)
+	var fe *community.FieldError
+	switch {
+	case errors.As(err, &fe):
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fe.Msg, "field": fe.Field})
+	case errors.Is(err, community.ErrDuplicateName):
+		writeJSONError(w, http.StatusConflict, err.Error())
+	case err != nil:
+		s.log.Error("api add group", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+	default:
+		writeJSON(w, http.StatusCreated, toAPIGroup(g))
+	}
+}
+
+type apiPlan struct {
+	ID         int64       `json:"id"`
+	Name       string      `json:"name"`
+	GroupID    int64       `json:"group_id,omitempty"`
+	Tag        string      `json:"tag,omitempty"`
+	Slots      []string    `json:"slots"`
+	PerSlot    int         `json:"per_slot"`
+	DailyCap   int         `json:"daily_cap"`
+	RepeatDays int         `json:"repeat_days"`
+	QuietFrom  string      `json:"quiet_from,omitempty"`
+	QuietTo    string      `json:"quiet_to,omitempty"`
+	Active     bool        `json:"active"`
+	Queue      []apiQueued `json:"queue"`
+}
+
+type apiQueued struct {
+	ID          int64     `json:"id"`
+	Platform    string    `json:"platform"`
+	ItemID      string    `json:"item_id"`
+	ChosenPrice int64     `json:"chosen_price_fen"`
+	Reason      string    `json:"reason"`
+	AddedBy     string    `json:"added_by"`
+	AddedAt     time.Time `json:"added_at"`
+}
+
+func toAPIQueue(q []publish.Queued) []apiQueued {
+	out := []apiQueued{}
+	for _, e := range q {
+		out = append(out, apiQueued{ID: e.ID, Platform: string(e.Key.Platform), ItemID: e.Key.ItemID, ChosenPrice: e.ChosenPrice,
+			Reason: e.Reason, AddedBy: e.AddedBy, AddedAt: e.AddedAt})
+	}
+	return out
+}
+
+// apiPlans is GET /api/v1/plans: every plan with its queue.
+func (s *Server) apiPlans(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	plans, err := s.publish.Plans(ctx)
+	if err != nil {
+		s.log.Error("api plans", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+		return
+	}
+	out := []apiPlan{}
+	for _, p := range plans {
+		q, err := s.publish.Queue(ctx, p.ID)
+		if err != nil {
+			s.log.Error("api plans", "err", err)
+			writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+			return
+		}
+		ap := apiPlan{ID: p.ID, Name: p.Name, GroupID: p.GroupID, Tag: p.Tag, Slots: []string{}, PerSlot: p.PerSlot,
+			DailyCap: p.DailyCap, RepeatDays: p.RepeatDays, Active: p.Active, Queue: toAPIQueue(q)}
+		for _, m := range p.Slots {
+			ap.Slots = append(ap.Slots, publish.Clock(m))
+		}
+		if p.QuietFrom != p.QuietTo {
+			ap.QuietFrom, ap.QuietTo = publish.Clock(p.QuietFrom), publish.Clock(p.QuietTo)
+		}
+		out = append(out, ap)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"plans": out})
+}
+
+// apiEnqueue is POST /api/v1/plans/{id}/queue: an item onto a plan's queue
+// (an item already queued keeps its place and takes the new price and
+// reason). It answers with the plan's queue.
+func (s *Server) apiEnqueue(w http.ResponseWriter, r *http.Request) {
+	id, ok := planID(r)
+	if !ok {
+		writeJSONError(w, http.StatusNotFound, "计划不存在 (no such plan)")
+		return
+	}
+	var req struct {
+		Platform    string `json:"platform"`
+		ItemID      string `json:"item_id"`
+		ChosenPrice int64  `json:"chosen_price_fen"`
+		Reason      string `json:"reason"`
+	}
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	if req.ChosenPrice <= 0 {
+		writeJSONError(w, http.StatusBadRequest, "chosen_price_fen: 应为正整数（分）(must be a positive whole number of fen)")
+		return
+	}
+	status, err := s.enqueue(r.Context(), id, req.Platform, req.ItemID, req.ChosenPrice, req.Reason, sessionFrom(r).User.Name)
+	if status == http.StatusInternalServerError {
+		s.log.Error("api enqueue", "err", err)
+		writeJSONError(w, status, "内部错误 (internal error)")
+		return
+	}
+	if err != nil {
+		writeJSONError(w, status, err.Error())
+		return
+	}
+	q, err := s.publish.Queue(r.Context(), id)
+	if err != nil {
+		s.log.Error("api enqueue", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"plan_id": id, "queue": toAPIQueue(q)})
+}
+
+type apiDelivery struct {
+	ID          int64      `json:"id"`
+	GroupID     int64      `json:"group_id"`
+	Group       string     `json:"group"`
+	PlanID      int64      `json:"plan_id"`
+	Platform    string     `json:"platform"`
+	ItemID      string     `json:"item_id"`
+	Title       string     `json:"title"`
+	SlotAt      time.Time  `json:"slot_at"`
+	Seq         int64      `json:"seq"`
+	Status      string     `json:"status"`
+	Body        string     `json:"body"`
+	Link        string     `json:"link"`
+	ListPrice   int64      `json:"list_price_fen"`
+	Coupon      int64      `json:"coupon_fen"`
+	FinalPrice  int64      `json:"final_price_fen"`
+	ChosenPrice int64      `json:"chosen_price_fen"`
+	Attempts    int64      `json:"attempts"`
+	LastError   string     `json:"last_error,omitempty"`
+	SentAt      *time.Time `json:"sent_at,omitempty"`
+	SentBy      string     `json:"sent_by,omitempty"`
+}
+
+func toAPIDelivery(d *publish.Delivery, group string) apiDelivery {
+	a := apiDelivery{ID: d.ID, GroupID: d.GroupID, Group: group, PlanID: d.PlanID, Platform: string(d.Item.Platform),
+		ItemID: d.Item.ItemID, Title: d.Title, SlotAt: time.Unix(d.SlotAt, 0).UTC(), Seq: d.Seq, Status: string(d.Status),
+		Body: d.Body, Link: d.Link, ListPrice: d.ListPrice, Coupon: d.Coupon, FinalPrice: d.FinalPrice,
+		ChosenPrice: d.ChosenPrice, Attempts: d.Attempts, LastError: d.LastError, SentBy: d.SentBy}
+	if d.SentAt != 0 {
+		t := time.Unix(d.SentAt, 0).UTC()
+		a.SentAt = &t
+	}
+	return a
+}
+
+// apiDeliveries is GET /api/v1/deliveries?day=YYYY-MM-DD: the day's board
+// (the day in the console's zone; default today).
+func (s *Server) apiDeliveries(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	day, err := s.parseDay(r.URL.Query().Get("day"))
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	from, to := day, day.AddDate(0, 0, 1)
+	ds, err := s.publish.Board(ctx, from, to)
+	if err == nil {
+		var counts map[publish.Status]int
+		if counts, err = s.publish.Counts(ctx, from, to); err == nil {
+			var groups map[int64]*community.Group
+			if groups, err = s.groupsByID(ctx); err == nil {
+				out := []apiDelivery{}
+				for _, d := range ds {
+					name := ""
+					if g := groups[d.GroupID]; g != nil {
+						name = g.Name
+					}
+					out = append(out, toAPIDelivery(d, name))
+				}
+				writeJSON(w, http.StatusOK, map[string]any{"day": day.Format("2006-01-02"), "counts": counts, "deliveries": out})
+				return
+			}
+		}
+	}
+	s.log.Error("api deliveries", "err", err)
+	writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+}
+
+// apiDeliveryAction is POST /api/v1/deliveries/{id}/hold, .../release and
+// .../sent (a manual group's post made by hand). It answers with the
+// delivery.
+func (s *Server) apiDeliveryAction(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		writeJSONError(w, http.StatusNotFound, "该条发送不存在 (no such delivery)")
+		return
+	}
+	switch r.PathValue("action") {
+	case "hold":
+		err = s.publish.Hold(ctx, id)
+	case "release":
+		err = s.publish.Release(ctx, id)
+	case "sent":
+		err = s.markSent(ctx, id, sessionFrom(r).User.Name)
+	default:
+		writeJSONError(w, http.StatusNotFound, "未知操作，可用 hold、release、sent (unknown action: use hold, release or sent)")
+		return
+	}
+	if status, msg := deliveryErr(err); status != 0 {
+		if status == http.StatusInternalServerError {
+			s.log.Error("api delivery action", "err", err)
+			msg = "内部错误 (internal error)"
+		}
+		writeJSONError(w, status, msg)
+		return
+	}
+	d, err := s.publish.Delivery(ctx, id)
+	if err != nil {
+		s.log.Error("api delivery action", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+		return
+	}
+	name := ""
+	if g, err := s.groups.Get(ctx, d.GroupID); err == nil {
+		name = g.Name
+	}
+	writeJSON(w, http.StatusOK, toAPIDelivery(d, name))
+}
+
+// apiTemplatePreview is POST /api/v1/templates/preview: {"body"} in, the
+// copy it renders for the sample item out, or 400 with the error and its
+// line (0 when unknown).
+func (s *Server) apiTemplatePreview(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Body string `json:"body"`
+	}
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	out, te := preview(req.Body)
+	if te != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": te.Error(), "line": te.Line})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"copy": out})
+}

@@ -1,0 +1,265 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/qunke/qunke/internal/community"
+)
+
+// MaxGroupCSVBytes bounds an uploaded groups CSV (with the rest of its form):
+// ten thousand groups fit in a tenth of it.
+const MaxGroupCSVBytes = 4 << 20
+
+// groupCSVSample is the header line the groups page shows.
+const groupCSVSample = "群名,渠道,目标,密钥,淘宝PID,京东PID,拼多多PID,负责人,容量,人数,标签,时区,状态"
+
+// groupRow is a group as the table shows it: never its secret, and only
+// the part of its target that is not a credential.
+type groupRow struct {
+	*community.Group
+	TargetShown string
+	SecretSet   bool
+}
+
+// shownTarget is what a page or the API may show of a group's target: the
+// host of a webhook URL (its path and query may carry a token), the first
+// characters of a WeCom robot key (the key alone lets anyone post into the
+// group), a Telegram chat id as is.
+func shownTarget(g *community.Group) string {
+	switch g.Channel {
+	case community.Webhook:
+		if u, err := url.Parse(g.Target); err == nil && u.Host != "" {
+			return u.Host
+		}
+		return "—"
+	case community.WeCom:
+		if len(g.Target) > 4 {
+			return g.Target[:4] + "…"
+		}
+		return "…"
+	case community.Manual:
+		return ""
+	}
+	return g.Target
+}
+
+// groupForm echoes the group form back: every field but the secret, which
+// is never rendered.
+type groupForm struct {
+	ID                          int64
+	Name, Channel, Target       string
+	PIDTaobao, PIDJD, PIDPDD    string
+	Owner, Capacity, Members    string
+	Tags, TZ                    string
+	Active, SecretSet, Editable bool
+}
+
+func formOf(g *community.Group) groupForm {
+	return groupForm{ID: g.ID, Name: g.Name, Channel: string(g.Channel), Target: g.Target, PIDTaobao: g.PIDTaobao,
+		PIDJD: g.PIDJD, PIDPDD: g.PIDPDD, Owner: g.Owner, Capacity: strconv.FormatInt(g.Capacity, 10),
+		Members: strconv.FormatInt(g.Members, 10), Tags: strings.Join(g.Tags, ","), TZ: g.TZ, Active: g.Active,
+		SecretSet: g.Secret != ""}
+}
+
+type groupsView struct {
+	Groups    []groupRow
+	Channels  []string
+	Form      groupForm // the add form, or the group being edited
+	Edit      bool
+	Sample    string
+	Message   string
+	Error     string
+	RowErrors []*community.RowError
+}
+
+func (s *Server) groupsPage(w http.ResponseWriter, r *http.Request) {
+	s.renderGroups(w, r, http.StatusOK, &groupsView{Form: groupForm{Active: true, TZ: "Asia/Shanghai", Channel: string(community.Manual)}})
+}
+
+func (s *Server) renderGroups(w http.ResponseWriter, r *http.Request, status int, view *groupsView) {
+	p := s.newPage(w, r, "/groups", "nav.groups")
+	if !view.Edit {
+		groups, err := s.groups.List(r.Context(), community.Filter{})
+		if err != nil {
+			s.serverError(w, "groups", err)
+			return
+		}
+		for _, g := range groups {
+			view.Groups = append(view.Groups, groupRow{g, shownTarget(g), g.Secret != ""})
+		}
+	}
+	for _, c := range community.Channels {
+		view.Channels = append(view.Channels, string(c))
+	}
+	view.Sample = groupCSVSample
+	p.Data = view
+	s.render(w, status, "groups", p)
+}
+
+// groupFromForm reads the add and edit forms. The error names the field.
+func groupFromForm(r *http.Request) (*community.Group, groupForm, error) {
+	f := groupForm{Name: r.PostFormValue("name"), Channel: r.PostFormValue("channel"), Target: r.PostFormValue("target"),
+		PIDTaobao: r.PostFormValue("pid_taobao"), PIDJD: r.PostFormValue("pid_jd"), PIDPDD: r.PostFormValue("pid_pdd"),
+		Owner: r.PostFormValue("owner"), Capacity: r.PostFormValue("capacity"), Members: r.PostFormValue("members"),
+		Tags: r.PostFormValue("tags"), TZ: r.PostFormValue("tz"), Active: r.PostFormValue("active") != ""}
+	g := &community.Group{Name: f.Name, Channel: community.Channel(f.Channel), Target: f.Target,
+		Secret: strings.TrimSpace(r.PostFormValue("secret")), PIDTaobao: f.PIDTaobao, PIDJD: f.PIDJD, PIDPDD: f.PIDPDD,
+		Owner: f.Owner, Tags: community.SplitTags(f.Tags), TZ: f.TZ, Active: f.Active}
+	for _, n := range []struct {
+		field, label, v string
+		dst             *int64
+	}{{"capacity", "容量 (capacity)", f.Capacity, &g.Capacity}, {"members", "人数 (members)", f.Members, &g.Members}} {
+		v := strings.TrimSpace(strings.ReplaceAll(n.v, ",", ""))
+		if v == "" {
+			continue
+		}
+		x, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, f, &community.FieldError{Field: n.field, Msg: n.label + " 应为整数 (must be a whole number)"}
+		}
+		*n.dst = x
+	}
+	return g, f, nil
+}
+
+// groupsAction handles the add form and the pause/resume buttons.
+func (s *Server) groupsAction(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	view := &groupsView{Form: groupForm{Active: true, TZ: "Asia/Shanghai", Channel: string(community.Manual)}}
+	p := s.newPage(w, r, "/groups", "nav.groups")
+	var err error
+	switch r.PostFormValue("action") {
+	case "add":
+		var g *community.Group
+		g, view.Form, err = groupFromForm(r)
+		if err == nil {
+			err = s.groups.Save(ctx, g)
+		}
+		if err == nil {
+			view.Form = groupForm{Active: true, TZ: "Asia/Shanghai", Channel: string(community.Manual)}
+			view.Message = p.T("groups.added", g.Name)
+		}
+	case "pause", "resume":
+		id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
+		err = s.groups.SetActive(ctx, id, r.PostFormValue("action") == "resume")
+	default:
+		http.Error(w, "未知操作 (unknown action)", http.StatusBadRequest)
+		return
+	}
+	if status, ok := s.groupErr(w, err, view); ok {
+		s.renderGroups(w, r, status, view)
+	}
+}
+
+// groupErr turns a registry error into the page's message and status; ok
+// is false when it already answered (an internal error).
+func (s *Server) groupErr(w http.ResponseWriter, err error, view *groupsView) (int, bool) {
+	var fe *community.FieldError
+	switch {
+	case err == nil:
+		return http.StatusOK, true
+	case errors.As(err, &fe):
+		view.Error = fe.Msg
+		return http.StatusBadRequest, true
+	case errors.Is(err, community.ErrDuplicateName):
+		view.Error = err.Error()
+		return http.StatusConflict, true
+	case errors.Is(err, community.ErrNotFound):
+		view.Error = err.Error()
+		return http.StatusNotFound, true
+	}
+	s.serverError(w, "groups", err)
+	return 0, false
+}
+
+// groupPage is the edit form of one group.
+func (s *Server) groupPage(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	g, err := s.groups.Get(r.Context(), id)
+	if errors.Is(err, community.ErrNotFound) {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.serverError(w, "group", err)
+		return
+	}
+	s.renderGroups(w, r, http.StatusOK, &groupsView{Form: formOf(g), Edit: true})
+}
+
+// groupSave stores the edit form; an empty secret keeps the stored one.
+func (s *Server) groupSave(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	old, err := s.groups.Get(r.Context(), id)
+	if errors.Is(err, community.ErrNotFound) {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.serverError(w, "group", err)
+		return
+	}
+	g, form, err := groupFromForm(r)
+	form.ID, form.SecretSet = id, old.Secret != ""
+	if err == nil {
+		g.ID = id
+		err = s.groups.Save(r.Context(), g)
+	}
+	if err == nil {
+		http.Redirect(w, r, "/groups", http.StatusSeeOther)
+		return
+	}
+	view := &groupsView{Form: form, Edit: true}
+	if status, ok := s.groupErr(w, err, view); ok {
+		s.renderGroups(w, r, status, view)
+	}
+}
+
+// groupsImport adds or updates groups from an uploaded CSV, all or nothing.
+func (s *Server) groupsImport(w http.ResponseWriter, r *http.Request) {
+	p := s.newPage(w, r, "/groups", "nav.groups")
+	view := &groupsView{Form: groupForm{Active: true, TZ: "Asia/Shanghai", Channel: string(community.Manual)}}
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		view.Error = p.T("import.no_file")
+		s.renderGroups(w, r, http.StatusBadRequest, view)
+		return
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, MaxGroupCSVBytes+1))
+	if err != nil || len(data) > MaxGroupCSVBytes {
+		view.Error = p.T("import.too_large", MaxGroupCSVBytes>>20)
+		s.renderGroups(w, r, http.StatusRequestEntityTooLarge, view)
+		return
+	}
+	st, err := s.groups.ImportCSV(r.Context(), data)
+	var ie *community.ImportError
+	switch {
+	case errors.As(err, &ie):
+		view.Error, view.RowErrors = p.T("groups.import_failed", len(ie.Rows)), ie.Rows
+		s.renderGroups(w, r, http.StatusBadRequest, view)
+		return
+	case err != nil:
+		// A file the store could not read (no header, a missing column, a
+		// bad encoding) says what to fix; a database failure is logged too.
+		s.log.Warn("groups import", "err", err)
+		view.Error = err.Error()
+		s.renderGroups(w, r, http.StatusBadRequest, view)
+		return
+	}
+	view.Message = p.T("groups.imported", st.Added, st.Updated)
+	s.renderGroups(w, r, http.StatusOK, view)
+}
