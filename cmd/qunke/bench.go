@@ -73,7 +73,7 @@ indexed table) in the same run. Databases are written under --dir, never to --db
 	ingest.Flags().IntVar(&cfg.CompactEvery, "compact-every", 16, "feed 顺序下每几个快照整理一次 (compact every N snapshots, feed order)")
 	ingest.Flags().BoolVar(&cfg.Naive, "naive", true, "同时测量朴素设计 (also measure the naive design)")
 	ingest.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写 CPU 剖析文件 (write a CPU profile to this file)")
-	cmd.AddCommand(ingest, newBenchAdvisorCmd(), newBenchAPICmd())
+	cmd.AddCommand(ingest, newBenchAdvisorCmd(), newBenchAPICmd(), newBenchPublishCmd())
 	return cmd
 }
 
@@ -197,5 +197,49 @@ POST /api/v1/check and GET /api/v1/items?q= (2-character searches) from concurre
 	cmd.Flags().IntVar(&cfg.Checks, "checks", 20000, "check 请求数 (check requests)")
 	cmd.Flags().IntVar(&cfg.Searches, "searches", 2000, "搜索请求数 (search requests)")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写 CPU 剖析文件 (write a CPU profile to this file)")
+	return cmd
+}
+
+func newBenchPublishCmd() *cobra.Command {
+	var cfg bench.PublishConfig
+	var cpuProfile string
+	cmd := &cobra.Command{
+		Use:   "publish",
+		Short: "发单基准：早间批次排期与海报，可选按平台限速发送 (posting: plan and render a morning batch, optionally send it)",
+		Long: `为 --groups 个企业微信群排 --products 个商品（规则、文案、每条一行记录），再按发送方式渲染每条的海报
+（商品部分每个商品一次，商品图来自本机 HTTP 服务）。--send 大于 0 时再运行发送进程，对本机的企业微信模拟服务
+（每个机器人每分钟 20 条）发送这么长时间，统计每个机器人收到的消息、是否超限（45009）与限速利用率。
+
+Plan --products items into --groups WeCom groups (rules, copy, one durable row per post), then render
+every post's poster as the worker does (product parts once per product; product images from a local
+HTTP server). With --send > 0, run the delivery worker that long against the local WeCom stand-in
+(20 messages a minute per robot) and report what each robot received, any 45009 refusals and how
+busy the limiters were kept.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			cfg.Log = cmd.ErrOrStderr()
+			if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+				return err
+			}
+			stop, err := startProfile(cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			printMachine(out)
+			res, err := bench.Publish(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "\n%d products x %d groups\n%s", cfg.Products, cfg.Groups, res)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cfg.Dir, "dir", "bench-out", "写数据库的目录 (folder for the benchmark databases)")
+	cmd.Flags().IntVar(&cfg.Products, "products", 30, "商品数 (products)")
+	cmd.Flags().IntVar(&cfg.Groups, "groups", 500, "群数 (groups)")
+	cmd.Flags().DurationVar(&cfg.Send, "send", 0, "发送时长，0 为不发送 (how long to send; 0 = plan and render only)")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "CPU profile 输出文件 (write a CPU profile)")
 	return cmd
 }

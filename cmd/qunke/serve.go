@@ -17,15 +17,19 @@ import (
 func newServeCmd(g *globals) *cobra.Command {
 	var addr, tz string
 	var withDemo bool
+	var pf postingFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "启动 Web 服务 (start the web server; the console and API are being built)",
+		Short: "启动 Web 服务与发单引擎 (start the web console, API and posting engine)",
 		Long: `启动 Web 服务（默认 127.0.0.1:8080）。/healthz 表示进程存活，/readyz 在数据库可用且商品库加载完成后返回 200。
---demo 在数据库为空时先生成演示市场。SIGINT/SIGTERM 时等待进行中的请求结束后退出。
+--demo 在数据库为空时先生成演示市场和演示群组，并用本机内置的 Telegram/企业微信模拟服务发单（不连外网）。
+发单：每隔 --plan-every 自动排期当天的时段，后台按各平台限速发送。SIGINT/SIGTERM 时等待进行中的请求结束后退出。
 
 Start the web server (default 127.0.0.1:8080). /healthz says the process is alive; /readyz answers 200
 once the database responds and the catalog is loaded. --demo fills an empty database with the demo
-market first. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
+market and demo groups first, and posts through built-in stand-ins for Telegram and WeCom (no internet).
+Posting: today's slots are planned every --plan-every and sent in the background within each platform's
+rate limits. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -61,11 +65,21 @@ market first. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 				log.Warn("服务不在本机回环地址上，且没有 TLS：请在前面放一个 HTTPS 反向代理（设置 X-Forwarded-Proto），否则登录 cookie 不能设为 Secure " +
 					"(serving plain HTTP beyond loopback: put an HTTPS reverse proxy in front, setting X-Forwarded-Proto, so session cookies can be Secure)")
 			}
-			return web.New(db, log).Serve(ctx, ln)
+			srv := web.New(db, log)
+			var fakes *demoChannels
+			if withDemo {
+				fakes = newDemoChannels()
+				defer fakes.Close()
+			}
+			if err := startPosting(ctx, db, srv, log, &pf, fakes); err != nil {
+				return err
+			}
+			return srv.Serve(ctx, ln)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", envOr("QUNKE_ADDR", "127.0.0.1:8080"), "监听地址 (listen address) [QUNKE_ADDR]")
 	cmd.Flags().StringVar(&tz, "tz", envOr("QUNKE_TZ", "Asia/Shanghai"), "页面显示时间的时区 (time zone pages show times in) [QUNKE_TZ]")
-	cmd.Flags().BoolVar(&withDemo, "demo", false, "数据库为空时生成演示市场 (fill an empty database with the demo market)")
+	cmd.Flags().BoolVar(&withDemo, "demo", false, "数据库为空时生成演示市场和群组，发往内置模拟服务 (fill an empty database with the demo market and groups; post to built-in stand-ins)")
+	pf.add(cmd)
 	return cmd
 }

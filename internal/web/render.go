@@ -44,6 +44,9 @@ var zone = func() *time.Location {
 	return time.FixedZone("CST", 8*3600)
 }()
 
+// Zone is the time zone pages show times in.
+func Zone() *time.Location { return zone }
+
 // SetZone sets the time zone pages show times in (IANA name, e.g.
 // "Asia/Shanghai"). Call it before serving.
 func SetZone(name string) error {

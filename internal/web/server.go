@@ -105,6 +105,24 @@ func (s *Server) SetPosting(pl *publish.Planner, posters publish.Posters) {
 	s.posters = posters
 }
 
+// Planner is the planner the console's "plan now" uses.
+func (s *Server) Planner() *publish.Planner { return s.planner }
+
+// Advisor is the server's advisor (its index is shared by every page).
+func (s *Server) Advisor() *advisor.Advisor { return s.advisor }
+
+// WaitWarm waits until the advisor has loaded the catalog (see Warm).
+func (s *Server) WaitWarm(ctx context.Context) error {
+	for !s.warm.Load() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/demo"
+	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/publish/channel"
+	"github.com/qunke/qunke/internal/publish/channel/telegram"
+	tgfake "github.com/qunke/qunke/internal/publish/channel/telegram/fake"
+	"github.com/qunke/qunke/internal/publish/channel/webhook"
+	"github.com/qunke/qunke/internal/publish/channel/wecom"
+	wcfake "github.com/qunke/qunke/internal/publish/channel/wecom/fake"
+	"github.com/qunke/qunke/internal/publish/poster"
+	"github.com/qunke/qunke/internal/store"
+	"github.com/qunke/qunke/internal/web"
+)
+
+// postingFlags configure the posting engine of `qunke serve`.
+type postingFlags struct {
+	telegramToken string
+	telegramAPI   string
+	wecomAPI      string
+	imageCache    string
+	noWorker      bool
+	planEvery     time.Duration
+}
+
+func (f *postingFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.telegramToken, "telegram-token", os.Getenv("QUNKE_TELEGRAM_TOKEN"), "Telegram 机器人 token，不会写入日志 (Telegram bot token; never logged) [QUNKE_TELEGRAM_TOKEN]")
+	fl.StringVar(&f.telegramAPI, "telegram-api", envOr("QUNKE_TELEGRAM_API", telegram.DefaultBaseURL), "Telegram Bot API 地址 (Bot API base URL) [QUNKE_TELEGRAM_API]")
+	fl.StringVar(&f.wecomAPI, "wecom-api", envOr("QUNKE_WECOM_API", wecom.DefaultBaseURL), "企业微信机器人接口地址 (WeCom robot API base URL) [QUNKE_WECOM_API]")
+	fl.StringVar(&f.imageCache, "image-cache", os.Getenv("QUNKE_IMAGE_CACHE"), "海报商品图缓存目录，默认在数据库旁 (poster image cache folder; default beside the database) [QUNKE_IMAGE_CACHE]")
+	fl.BoolVar(&f.noWorker, "no-worker", false, "不自动排期和发送（只提供页面）(do not plan or send; pages only)")
+	fl.DurationVar(&f.planEvery, "plan-every", 5*time.Minute, "自动排期间隔 (how often today's slots are planned)")
+}
+
+// demoChannels are in-process stand-ins for Telegram and WeCom (the
+// channel packages' fake servers) that `serve --demo` posts to, so the
+// demo shows posts going out without touching the internet.
+type demoChannels struct {
+	tg   *tgfake.Server
+	wc   *wcfake.Server
+	next atomic.Int64
+}
+
+func newDemoChannels() *demoChannels { return &demoChannels{tg: tgfake.New(), wc: wcfake.New()} }
+
+func (d *demoChannels) TelegramChat() string {
+	id := strconv.FormatInt(-1001000000000-d.next.Add(1), 10)
+	d.tg.AddChat(id)
+	return id
+}
+
+func (d *demoChannels) WeComRobot() string { return d.wc.AddRobot() }
+
+// adopt registers the stored demo groups' targets with the stand-ins (they
+// start empty at every run).
+func (d *demoChannels) adopt(ctx context.Context, gs *community.Store) error {
+	groups, err := gs.List(ctx, community.Filter{})
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		switch g.Channel {
+		case community.Telegram:
+			d.tg.AddChat(g.Target)
+		case community.WeCom:
+			d.wc.AddRobotKey(g.Target)
+		}
+	}
+	return nil
+}
+
+func (d *demoChannels) Close() { d.tg.Close(); d.wc.Close() }
+
+// startPosting wires posters, the planner loop and the delivery worker
+// into srv and runs them until ctx ends. With fakes (serve --demo) the
+// senders talk to them instead of the real platforms.
+func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.Logger, f *postingFlags, fakes *demoChannels) error {
+	if fakes != nil {
+		if err := fakes.adopt(ctx, community.NewStore(db)); err != nil {
+			return err
+		}
+	}
+	cache := f.imageCache
+	if cache == "" {
+		if p := db.Path(); p != "" {
+			cache = filepath.Join(filepath.Dir(p), "qunke-images")
+		} else if dir, err := os.UserCacheDir(); err == nil {
+			cache = filepath.Join(dir, "qunke", "images")
+		}
+	}
+	r, err := poster.NewRenderer(poster.Options{CacheDir: cache, Logger: log})
+	if err != nil {
+		return err
+	}
+	posters := &publish.PosterCache{R: r}
+	srv.SetPosting(nil, posters)
+	if f.noWorker {
+		return nil
+	}
+	tg := telegram.New(f.telegramToken)
+	tg.BaseURL = f.telegramAPI
+	wc := wecom.New()
+	wc.BaseURL = f.wecomAPI
+	if fakes != nil {
+		tg.Token, tg.BaseURL, wc.BaseURL = fakes.tg.Token, fakes.tg.URL, fakes.wc.URL
+	}
+	senders := map[community.Channel]channel.Sender{community.WeCom: wc, community.Webhook: webhook.New("")}
+	if tg.Token != "" {
+		senders[community.Telegram] = tg
+	} else {
+		log.Info("no Telegram bot token: Telegram groups' posts wait (set --telegram-token or QUNKE_TELEGRAM_TOKEN)")
+	}
+	pl := srv.Planner()
+	w := &publish.Worker{Store: pl.Store, Groups: pl.Groups, Senders: senders, Posters: posters, Items: pl.Items, Log: log}
+	go func() {
+		if err := w.Run(ctx); err != nil {
+			log.Error("posting worker stopped", "err", err)
+		}
+	}()
+	go func() {
+		if err := srv.WaitWarm(ctx); err != nil {
+			return
+		}
+		if fakes != nil {
+			seedDemoPosting(ctx, db, srv, fakes, log)
+		}
+		for {
+			st, err := pl.PlanDay(ctx, time.Now().In(web.Zone()))
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Error("planning", "err", err)
+			case st.Planned > 0:
+				log.Info("planned posts", "planned", st.Planned, "skipped", st.Skipped)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(f.planEvery):
+			}
+		}
+	}()
+	return nil
+}
+
+// seedDemoPosting adds the demo's groups and a week of posting history
+// (the advisor must be warm).
+func seedDemoPosting(ctx context.Context, db *store.DB, srv *web.Server, fakes *demoChannels, log *slog.Logger) {
+	n, err := demo.SeedPosting(ctx, db, srv.Advisor(), fakes, time.Now(), 7)
+	if err != nil {
+		log.Error("demo groups", "err", err)
+		return
+	}
+	if n > 0 {
+		log.Info("demo groups, plans and a week of posts added", "groups", n)
+	}
+}

@@ -1,0 +1,21 @@
+package bench
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestPublishSmall(t *testing.T) {
+	res, err := Publish(context.Background(), PublishConfig{Dir: t.TempDir(), Products: 3, Groups: 5, Send: 4 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Deliveries != 15 || res.PosterBytes < 10_000 {
+		t.Fatalf("planned %d, posters %d bytes", res.Deliveries, res.PosterBytes)
+	}
+	// 3 posts x 2 messages per robot fit in one minute's 20.
+	if res.Sent != 15 || res.Messages != 30 || res.Refused != 0 || res.MaxInWindow > 20 {
+		t.Fatalf("send: %+v", res)
+	}
+}
