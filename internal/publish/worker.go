@@ -53,6 +53,7 @@ type Worker struct {
 	Poll        time.Duration // how often to look for due deliveries when idle; default 1 s
 
 	once     sync.Once
+	limMu    sync.Mutex // check-and-take across limiters is one step
 	mu       sync.Mutex
 	inflight map[int64]bool     // group ids with a send in flight: one at a time per group keeps the order
 	limits   map[string]*limits // per channel
@@ -208,7 +209,7 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 			msg.Poster = []byte{0} // only its presence counts for PartsLeft
 		}
 		parts := max(channel.PartsLeft(s, msg), 1)
-		if wait, ok := w.take(string(g.Channel), g.Target, parts, now); !ok {
+		if wait, ok := w.take(string(g.Channel), g.Target, parts, now, false); !ok {
 			blocked[g.ID] = true
 			next = min(next, wait)
 			continue
@@ -238,7 +239,7 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 				default:
 				}
 			}()
-			w.send(ctx, d, g, s)
+			w.send(ctx, d, g, s, parts)
 		}()
 	}
 	return started, next, nil
@@ -267,13 +268,19 @@ func (w *Worker) senderFor(g *community.Group) channel.Sender {
 	return s
 }
 
-// take reserves n messages for target on every limit of its channel, or
-// says how long to wait.
-func (w *Worker) take(ch, target string, n int, now time.Time) (time.Duration, bool) {
+// take checks that n messages for target fit every limit of its channel,
+// or says how long to wait; with record it also reserves them. The
+// reservation is made just before the send, not when the pass picks the
+// post: a post that waits for a free sender would otherwise be counted
+// seconds before the platform sees it, and the next window would open
+// early on the platform's clock.
+func (w *Worker) take(ch, target string, n int, now time.Time, record bool) (time.Duration, bool) {
 	l := w.limits[ch]
 	if l == nil {
 		return 0, true
 	}
+	w.limMu.Lock()
+	defer w.limMu.Unlock()
 	checks := []struct {
 		lim *channel.Limiter
 		key string
@@ -285,6 +292,9 @@ func (w *Worker) take(ch, target string, n int, now time.Time) (time.Duration, b
 		if ok, at := c.lim.Check(c.key, n, now); !ok {
 			return max(at.Sub(now), time.Millisecond), false
 		}
+	}
+	if !record {
+		return 0, true
 	}
 	for _, c := range checks {
 		if !c.lim.Rate().Unlimited() {
@@ -315,7 +325,7 @@ func (w *Worker) info(ctx context.Context, key catalog.Key) (*ItemInfo, error) {
 }
 
 // send claims, sends and records one delivery.
-func (w *Worker) send(ctx context.Context, d *Delivery, g *community.Group, s channel.Sender) {
+func (w *Worker) send(ctx context.Context, d *Delivery, g *community.Group, s channel.Sender, parts int) {
 	log := w.Log.With("delivery", d.ID, "group", g.ID, "item", d.Item.String())
 	if w.Items != nil {
 		info, err := w.info(ctx, d.Item)
@@ -335,6 +345,9 @@ func (w *Worker) send(ctx context.Context, d *Delivery, g *community.Group, s ch
 			log.Warn("poster failed, sending the copy alone", "err", err)
 		}
 		msg.Poster = png
+	}
+	if _, ok := w.take(string(g.Channel), g.Target, parts, w.Now(), true); !ok {
+		return // another sender took the room meanwhile; a later pass retries
 	}
 	attempt, ok, err := w.claim(ctx, d)
 	if err != nil || !ok {
