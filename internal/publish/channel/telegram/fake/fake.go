@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/publish/channel"
+	"github.com/qunke/qunke/internal/publish/channel/fakehttp"
 )
 
 // Message is a message the fake accepted.
@@ -275,27 +276,16 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 
 // applyFault applies f and reports whether the request has been answered (or dropped).
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault, rec *Request) bool {
-	if f.Delay > 0 {
-		t := time.NewTimer(f.Delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			rec.Description = "client gone"
-			return true
-		}
+	if !fakehttp.Wait(r, f.Delay) {
+		rec.Description = "client gone"
+		return true
 	}
 	switch {
 	case f.Drop:
 		rec.Description = "dropped"
 		s.logRequest(rec)
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return true
-			}
-		}
-		panic(http.ErrAbortHandler)
+		fakehttp.Drop(w)
+		return true
 	case f.ErrorCode != 0:
 		status := f.Status
 		if status == 0 {
@@ -306,9 +296,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault, re
 	case f.Status != 0:
 		rec.Status, rec.Description = f.Status, http.StatusText(f.Status)
 		s.logRequest(rec)
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(f.Status)
-		fmt.Fprintf(w, "<html><body><h1>%d %s</h1></body></html>\n", f.Status, http.StatusText(f.Status))
+		fakehttp.ErrorPage(w, f.Status)
 		return true
 	}
 	return false

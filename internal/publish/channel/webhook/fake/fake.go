@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/publish/channel"
+	"github.com/qunke/qunke/internal/publish/channel/fakehttp"
 	"github.com/qunke/qunke/internal/publish/channel/webhook"
 )
 
@@ -262,27 +263,16 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault, rec *Request) bool {
-	if f.Delay > 0 {
-		t := time.NewTimer(f.Delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			rec.Error = "client gone"
-			return true
-		}
+	if !fakehttp.Wait(r, f.Delay) {
+		rec.Error = "client gone"
+		return true
 	}
 	switch {
 	case f.Drop:
 		rec.Error = "dropped"
 		s.logRequest(rec)
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return true
-			}
-		}
-		panic(http.ErrAbortHandler)
+		fakehttp.Drop(w)
+		return true
 	case f.Status != 0:
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)

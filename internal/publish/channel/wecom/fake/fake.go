@@ -31,6 +31,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/qunke/qunke/internal/publish/channel"
+	"github.com/qunke/qunke/internal/publish/channel/fakehttp"
 )
 
 // Message is a message the fake accepted.
@@ -235,27 +236,16 @@ func (s *Server) writeAnswer(w http.ResponseWriter, rec *Request, code int, msg 
 }
 
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault, rec *Request) bool {
-	if f.Delay > 0 {
-		t := time.NewTimer(f.Delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			rec.ErrMsg = "client gone"
-			return true
-		}
+	if !fakehttp.Wait(r, f.Delay) {
+		rec.ErrMsg = "client gone"
+		return true
 	}
 	switch {
 	case f.Drop:
 		rec.ErrMsg = "dropped"
 		s.logRequest(rec)
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return true
-			}
-		}
-		panic(http.ErrAbortHandler)
+		fakehttp.Drop(w)
+		return true
 	case f.ErrCode != 0:
 		msg := f.ErrMsg
 		if msg == "" {
@@ -266,9 +256,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault, re
 	case f.Status != 0:
 		rec.Status, rec.ErrMsg = f.Status, http.StatusText(f.Status)
 		s.logRequest(rec)
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(f.Status)
-		fmt.Fprintf(w, "<html><body>%d %s</body></html>\n", f.Status, http.StatusText(f.Status))
+		fakehttp.ErrorPage(w, f.Status)
 		return true
 	}
 	return false
