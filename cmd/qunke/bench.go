@@ -73,7 +73,7 @@ indexed table) in the same run. Databases are written under --dir, never to --db
 	ingest.Flags().IntVar(&cfg.CompactEvery, "compact-every", 16, "feed 顺序下每几个快照整理一次 (compact every N snapshots, feed order)")
 	ingest.Flags().BoolVar(&cfg.Naive, "naive", true, "同时测量朴素设计 (also measure the naive design)")
 	ingest.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写 CPU 剖析文件 (write a CPU profile to this file)")
-	cmd.AddCommand(ingest, newBenchAdvisorCmd(), newBenchAPICmd(), newBenchPublishCmd())
+	cmd.AddCommand(ingest, newBenchAdvisorCmd(), newBenchAPICmd(), newBenchPublishCmd(), newBenchOrdersCmd())
 	return cmd
 }
 
@@ -241,5 +241,73 @@ busy the limiters were kept.`,
 	cmd.Flags().IntVar(&cfg.Groups, "groups", 500, "群数 (groups)")
 	cmd.Flags().DurationVar(&cfg.Send, "send", 0, "发送时长，0 为不发送 (how long to send; 0 = plan and render only)")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "CPU profile 输出文件 (write a CPU profile)")
+	return cmd
+}
+
+func newBenchOrdersCmd() *cobra.Command {
+	var cfg bench.OrdersConfig
+	var cpuProfile string
+	var skipImport, skipIncome bool
+	cmd := &cobra.Command{
+		Use:   "orders",
+		Short: "订单基准：导入阿里妈妈报表（csv/xlsx）与收入页查询 (orders: report import and the income views)",
+		Long: `生成 --orders 行的阿里妈妈订单明细（52 列、真实中文表头，csv 与 xlsx），导入（含归属到群和发单）并再导入一次；
+然后在 --income-orders 笔订单上计时收入页的查询（每群月度、按日、结算预测、未归属）。报表和数据库保存在 --dir 以便复用。
+
+Write an Alimama order report of --orders rows (52 columns, the real Chinese headers, csv and xlsx),
+import it (attributing orders to groups and posts) and import it again; then time the income views
+(per-group month, by day, settlement forecast, unattributed) over --income-orders orders. Reports and
+databases are kept in --dir and reused.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			cfg.Log = cmd.ErrOrStderr()
+			stop, err := startProfile(cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			printMachine(out)
+			if !skipImport {
+				res, err := bench.OrdersImport(cmd.Context(), cfg)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "\nimport (%d sent posts to attribute to)\n", res.Posts)
+				for _, m := range res.Imports {
+					fmt.Fprintf(out, "%-5s %d rows, %s: %s, %.0f orders/s; again %s, %.0f orders/s; attributed %d (to a post %d); peak RSS %s\n",
+						m.Format, m.Rows, humanBytes(m.FileBytes), m.Elapsed.Round(time.Millisecond), m.OrdersPerSec,
+						m.Again.Round(time.Millisecond), m.AgainPerSec, m.Attributed, m.FromPosts, humanBytes(m.PeakRSS))
+				}
+			}
+			if !skipIncome {
+				res, err := bench.IncomePage(cmd.Context(), cfg)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "\nincome views over %d orders (database %s, built in %s)\n", res.Orders, humanBytes(res.DatabaseSize), res.Build.Round(time.Second))
+				for _, r := range []struct {
+					name string
+					l    bench.Latency
+				}{{"per-group month", res.Month}, {"one month by day", res.Days}, {"settlement forecast", res.Forecast}, {"unattributed", res.Unattributed}} {
+					fmt.Fprintf(out, "%-20s n=%-5d p50 %-10s p99 %-10s max %s\n", r.name, r.l.N, r.l.P50.Round(time.Microsecond),
+						r.l.P99.Round(time.Microsecond), r.l.Max.Round(time.Microsecond))
+				}
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&cfg.Dir, "dir", "bench-out", "报表与数据库目录 (folder for reports and databases)")
+	fl.IntVar(&cfg.Orders, "orders", 1_000_000, "导入报表的行数 (rows of the imported reports)")
+	fl.StringSliceVar(&cfg.Formats, "formats", []string{"csv", "xlsx"}, "报表格式 (report formats)")
+	fl.IntVar(&cfg.Groups, "groups", 200, "群数 (groups)")
+	fl.IntVar(&cfg.IncomeOrders, "income-orders", 10_000_000, "收入查询的订单数 (orders behind the income views)")
+	fl.IntVar(&cfg.Months, "months", 36, "订单跨越的月数 (months the orders span)")
+	fl.IntVar(&cfg.Queries, "queries", 200, "每种查询的次数 (timed queries of each kind)")
+	fl.StringVar(&cfg.Postgres, "postgres", "", "在此 PostgreSQL 上运行（默认 SQLite）(run on this PostgreSQL; default SQLite)")
+	fl.BoolVar(&skipImport, "skip-import", false, "跳过导入基准 (skip the import benchmark)")
+	fl.BoolVar(&skipIncome, "skip-income", false, "跳过收入查询基准 (skip the income views benchmark)")
+	fl.StringVar(&cpuProfile, "cpuprofile", "", "CPU profile 输出文件 (write a CPU profile)")
 	return cmd
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/demo"
 )
@@ -14,6 +15,7 @@ import (
 func newDemoCmd(g *globals) *cobra.Command {
 	var cfg demo.Config
 	var days int
+	var withGroups bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "生成演示市场数据 (fill the database with a realistic synthetic market)",
@@ -42,12 +44,25 @@ always gives the same market, so running it again changes nothing.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "演示市场已就绪 Demo market ready: %d 个商品 items (%d 新 new) · %d 条观测 observations · %d 个价格变化 price changes · 用时 %s · %s\n",
 				cfg.Items, st.ItemsNew, st.Records, cs.PriceChanges, time.Since(start).Round(time.Millisecond), db.Source)
+			if !withGroups {
+				return nil
+			}
+			adv := advisor.New(catalog.NewStore(db), advisor.Options{})
+			groups, orders, err := seedDemoCommunity(ctx, db, adv, &offlineChannels{})
+			if err != nil {
+				return err
+			}
+			if groups > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "演示社群已就绪 Demo community ready: %d 个群 groups · %d 天发单记录 days of posts · %d 笔订单 orders\n",
+					groups, demoPostingDays, orders)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().IntVar(&cfg.Items, "items", 20000, "商品数量 (number of items)")
 	cmd.Flags().IntVar(&days, "days", 400, "每日快照天数，默认覆盖 618、双11 和年货节 (days of daily snapshots; the default spans 618, Double 11 and the Spring Festival sale)")
 	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "随机种子 (seed)")
+	cmd.Flags().BoolVar(&withGroups, "groups", true, "没有群时加入演示群、发单计划、发单记录和随之而来的订单 (when there are no groups, add demo groups, plans, posting history and the orders that follow)")
 	return cmd
 }
 

@@ -71,6 +71,7 @@ postgres:// URL. Every flag can also be set in the environment as QUNKE_<FLAG> (
 		newImportCmd(g),
 		newMigrateCmd(g),
 		newBenchCmd(g),
+		newReportCmd(g),
 	)
 	return root
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/publish"
@@ -158,12 +160,43 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 // seedDemoPosting adds the demo's groups and a week of posting history
 // (the advisor must be warm).
 func seedDemoPosting(ctx context.Context, db *store.DB, srv *web.Server, fakes *demoChannels, log *slog.Logger) {
-	n, err := demo.SeedPosting(ctx, db, srv.Advisor(), fakes, time.Now(), 7)
+	n, k, err := seedDemoCommunity(ctx, db, srv.Advisor(), fakes)
 	if err != nil {
 		log.Error("demo groups", "err", err)
 		return
 	}
 	if n > 0 {
-		log.Info("demo groups, plans and a week of posts added", "groups", n)
+		log.Info("demo groups, plans, posts and orders added", "groups", n, "days", demoPostingDays, "orders", k)
 	}
+}
+
+// demoPostingDays is how much posting history the demo plays back: enough
+// for two settlement months.
+const demoPostingDays = 60
+
+// seedDemoCommunity adds the demo's groups, plans and posting history to a
+// registry that has no groups, then the orders that follow the posts. It
+// returns the groups and orders added.
+func seedDemoCommunity(ctx context.Context, db *store.DB, adv *advisor.Advisor, ch demo.Channels) (int, int, error) {
+	now := time.Now()
+	n, err := demo.SeedPosting(ctx, db, adv, ch, now, demoPostingDays)
+	if err != nil || n == 0 {
+		return n, 0, err
+	}
+	k, err := demo.Orders(ctx, db, 1, now)
+	return n, k, err
+}
+
+// offlineChannels names chats and robots for `qunke demo`; `serve --demo`
+// registers them with its stand-ins when it starts.
+type offlineChannels struct{ n int64 }
+
+func (c *offlineChannels) TelegramChat() string {
+	c.n++
+	return strconv.FormatInt(-1001000000000-c.n, 10)
+}
+
+func (c *offlineChannels) WeComRobot() string {
+	c.n++
+	return fmt.Sprintf("demo-robot-%04d", c.n)
 }

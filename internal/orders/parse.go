@@ -127,38 +127,62 @@ func Parse(file string, rows [][]string) Parsed {
 		res.Problems = []Problem{{File: file, Reason: whyEmpty}}
 		return res
 	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		h = strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF"))
-		if _, dup := col[h]; !dup && h != "" {
-			col[h] = i
+	h, pr := newHeader(file, rows[0])
+	if pr != nil {
+		res.Problems = []Problem{*pr}
+		return res
+	}
+	for i, cells := range rows[1:] {
+		if o, ok := res.row(h, i+2, cells); ok {
+			res.Orders = append(res.Orders, o)
+		}
+	}
+	return res
+}
+
+// header maps a report's column names to their positions.
+type header struct {
+	file string
+	col  map[string]int
+}
+
+// newHeader reads a report's header row; a missing required column is a
+// file-level problem.
+func newHeader(file string, names []string) (*header, *Problem) {
+	h := &header{file: file, col: map[string]int{}}
+	for i, n := range names {
+		n = strings.TrimSpace(strings.TrimPrefix(n, "\uFEFF"))
+		if _, dup := h.col[n]; !dup && n != "" {
+			h.col[n] = i
 		}
 	}
 	for _, need := range []string{colTradeID, colStatus} {
-		if _, ok := col[need]; !ok {
-			res.Problems = []Problem{{File: file, Row: 1, Column: need, Reason: whyNoHeader}}
-			return res
+		if _, ok := h.col[need]; !ok {
+			return nil, &Problem{File: file, Row: 1, Column: need, Reason: whyNoHeader}
 		}
 	}
-	for i, cells := range rows[1:] {
-		if blank(cells) {
-			continue
-		}
-		res.Rows++
-		p := rowParser{file: file, row: i + 2, cells: cells, col: col}
-		o := p.order()
-		if len(p.problems) > 0 {
-			res.Rejected++
-			for _, pr := range p.problems {
-				if len(res.Problems) < MaxProblems {
-					res.Problems = append(res.Problems, pr)
-				}
+	return h, nil
+}
+
+// row parses data row number n (1-based, the header is row 1) into res's
+// counts and problems; ok is false for a blank or bad row.
+func (res *Parsed) row(h *header, n int, cells []string) (Order, bool) {
+	if blank(cells) {
+		return Order{}, false
+	}
+	res.Rows++
+	p := rowParser{file: h.file, row: n, cells: cells, col: h.col}
+	o := p.order()
+	if len(p.problems) > 0 {
+		res.Rejected++
+		for _, pr := range p.problems {
+			if len(res.Problems) < MaxProblems {
+				res.Problems = append(res.Problems, pr)
 			}
-			continue
 		}
-		res.Orders = append(res.Orders, o)
+		return Order{}, false
 	}
-	return res
+	return o, true
 }
 
 func blank(cells []string) bool {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"io"
 	"time"
 
 	"github.com/qunke/qunke/internal/store"
@@ -13,6 +15,9 @@ import (
 type Store struct {
 	db  *store.DB
 	now func() time.Time
+	// Window is how long after a post an order may still be credited to it
+	// (attribution, see Attribute); 0 means DefaultWindow.
+	Window time.Duration
 }
 
 // NewStore returns a Store on a migrated database.
@@ -27,6 +32,11 @@ type Stats struct {
 	// report): they were not applied and are flagged status_regressed.
 	Regressed    int
 	RegressedIDs []string // their trade ids, the first 100
+	// Attributed of the applied orders (not regressed) came from a
+	// registered group's placement; FromPosts of those were credited to a
+	// post (see Attribute).
+	Attributed int
+	FromPosts  int
 }
 
 // Add accumulates b into s.
@@ -35,6 +45,8 @@ func (s *Stats) Add(b Stats) {
 	s.Updated += b.Updated
 	s.Unchanged += b.Unchanged
 	s.Regressed += b.Regressed
+	s.Attributed += b.Attributed
+	s.FromPosts += b.FromPosts
 	for _, id := range b.RegressedIDs {
 		if len(s.RegressedIDs) < 100 {
 			s.RegressedIDs = append(s.RegressedIDs, id)
@@ -47,12 +59,23 @@ const orderCols = `parent_id, order_type, item_id, title, shop_name, quantity, u
 	status, click_at, created_at, paid_at, settled_at, media_id, media_name, adzone_id,
 	adzone_name, relation_id, special_id, dispute`
 
+// nOrderCols is the number of orderCols.
+const nOrderCols = 25
+
 // fields returns o's values in orderCols order.
 func (o *Order) fields() []any {
 	return []any{o.ParentID, o.OrderType, o.ItemID, o.Title, o.ShopName, o.Quantity, o.UnitPrice,
 		o.PaidAmount, o.SettledAmount, o.CommissionRate, o.EstIncome, o.SettledIncome, o.ServiceFeeRate,
 		string(o.Status), o.ClickAt, o.CreatedAt, o.PaidAt, o.SettledAt, o.MediaID, o.MediaName, o.AdzoneID,
 		o.AdzoneName, o.RelationID, o.SpecialID, o.Dispute}
+}
+
+// appendFields appends o's values in orderCols order.
+func (o *Order) appendFields(dst []any) []any {
+	return append(dst, o.ParentID, o.OrderType, o.ItemID, o.Title, o.ShopName, o.Quantity, o.UnitPrice,
+		o.PaidAmount, o.SettledAmount, o.CommissionRate, o.EstIncome, o.SettledIncome, o.ServiceFeeRate,
+		string(o.Status), o.ClickAt, o.CreatedAt, o.PaidAt, o.SettledAt, o.MediaID, o.MediaName, o.AdzoneID,
+		o.AdzoneName, o.RelationID, o.SpecialID, o.Dispute)
 }
 
 // scanTargets returns pointers to o's fields in orderCols order.
@@ -68,7 +91,8 @@ func (o *Order) scanTargets(status *string) []any {
 // an overlapping report is idempotent. An order whose status would move
 // backwards (see Forward) is not applied: the stored row keeps its values
 // and gets status_regressed = 1. Orders are applied in the given order, so
-// a trade id repeated in one batch is still one row.
+// a trade id repeated in one batch is still one row. Every applied order is
+// attributed (see Attribute) in the same transaction.
 func (s *Store) Import(ctx context.Context, orders []Order) (Stats, error) {
 	var st Stats
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -85,58 +109,21 @@ func (s *Store) Import(ctx context.Context, orders []Order) (Stats, error) {
 // ImportTx is Import inside the caller's transaction, so that what the
 // caller records with the orders (a sync cursor, say) commits with them.
 func (s *Store) ImportTx(ctx context.Context, tx *sql.Tx, orders []Order) (Stats, error) {
-	var st Stats
-	now := s.now().Unix()
-	err := func() error {
-		for i := range orders {
-			o := &orders[i]
-			if o.Platform == "" {
-				o.Platform = PlatformTaobao
-			}
-			old, regressed, found, err := get(ctx, tx, o.Platform, o.TradeID)
-			if err != nil {
-				return err
-			}
-			switch {
-			case !found:
-				args := append([]any{o.Platform, o.TradeID}, o.fields()...)
-				args = append(args, now)
-				_, err = tx.ExecContext(ctx, `INSERT INTO orders (platform, trade_id, `+orderCols+`, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-				$19, $20, $21, $22, $23, $24, $25, $26, $27, $28)`, args...)
-				st.New++
-			case !Forward(old.Status, o.Status):
-				st.Regressed++
-				if len(st.RegressedIDs) < 100 {
-					st.RegressedIDs = append(st.RegressedIDs, o.TradeID)
-				}
-				if !regressed {
-					_, err = tx.ExecContext(ctx, `UPDATE orders SET status_regressed = 1, updated_at = $1
-					WHERE platform = $2 AND trade_id = $3`, now, o.Platform, o.TradeID)
-				}
-			case old == *o:
-				st.Unchanged++
-			default:
-				args := append(o.fields(), now, o.Platform, o.TradeID)
-				_, err = tx.ExecContext(ctx, `UPDATE orders SET parent_id = $1, order_type = $2, item_id = $3,
-				title = $4, shop_name = $5, quantity = $6, unit_price = $7, paid_amount = $8,
-				settled_amount = $9, commission_rate = $10, est_income = $11, settled_income = $12,
-				service_fee_rate = $13, status = $14, click_at = $15, created_at = $16, paid_at = $17,
-				settled_at = $18, media_id = $19, media_name = $20, adzone_id = $21, adzone_name = $22,
-				relation_id = $23, special_id = $24, dispute = $25, updated_at = $26
-				WHERE platform = $27 AND trade_id = $28`, args...)
-				st.Updated++
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	}()
+	im, err := s.newImporter(ctx, tx)
 	if err != nil {
 		return Stats{}, err
 	}
-	return st, nil
+	defer im.close()
+	if err := im.attr.need(ctx, tx, orders); err != nil {
+		return Stats{}, err
+	}
+	if err := im.add(orders); err != nil {
+		return Stats{}, err
+	}
+	if err := im.finish(); err != nil {
+		return Stats{}, err
+	}
+	return im.st, nil
 }
 
 func get(ctx context.Context, q interface {
@@ -171,29 +158,119 @@ var ErrBadRows = errors.New("订单文件有错误行，未导入 (the order fil
 // FileResult describes one imported file.
 type FileResult struct {
 	Encoding string // CSV: "utf-8" or "gb18030"; "" for spreadsheets
-	Parsed   Parsed
-	Stats    Stats
+	// Parsed counts the rows and keeps the problems; its Orders is empty:
+	// ImportFile streams the orders into the database as it reads them.
+	Parsed Parsed
+	Stats  Stats
 }
 
-// ImportFile reads, parses and imports one report. With bad rows it imports
-// nothing and returns ErrBadRows unless skipBad is set, in which case the
-// good rows are imported. A file-level problem (unreadable, no header) is
-// returned as an error.
+// ImportFile reads, parses and imports one report in one transaction,
+// streaming: a report of a million rows is never held in memory. With bad
+// rows it imports nothing and returns ErrBadRows unless skipBad is set, in
+// which case the good rows are imported. A file-level problem (unreadable,
+// no header) is returned as an error.
 func (s *Store) ImportFile(ctx context.Context, path string, skipBad bool) (FileResult, error) {
 	var res FileResult
-	rows, enc, err := ReadRows(path)
+	rr, enc, err := openRows(path)
 	if err != nil {
 		return res, err
 	}
+	defer rr.Close()
 	res.Encoding = enc
-	res.Parsed = Parse(path, rows)
-	p := res.Parsed
-	if p.Rows == 0 && len(p.Problems) > 0 {
-		return res, p.Problems[0]
+	first, err := rr.Next()
+	if errors.Is(err, io.EOF) {
+		pr := Problem{File: path, Reason: whyEmpty}
+		res.Parsed.Problems = []Problem{pr}
+		return res, pr
 	}
-	if p.Rejected > 0 && !skipBad {
-		return res, ErrBadRows
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", path, err)
 	}
-	res.Stats, err = s.Import(ctx, p.Orders)
-	return res, err
+	h, pr := newHeader(path, first)
+	if pr != nil {
+		res.Parsed.Problems = []Problem{*pr}
+		return res, *pr
+	}
+	p := &res.Parsed
+	// One goroutine reads and parses, a batch at a time, while this one
+	// stores the batch before: on two cores the file costs little beyond
+	// the database's own time. p belongs to the reader until it closes
+	// batches.
+	batches := make(chan []Order, 2)
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var readErr error
+	go func() {
+		defer close(batches)
+		batch := make([]Order, 0, fileBatch)
+		send := func() bool {
+			select {
+			case batches <- batch:
+				batch = make([]Order, 0, fileBatch)
+				return true
+			case <-rctx.Done():
+				return false
+			}
+		}
+		for n := 2; ; n++ {
+			cells, err := rr.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				readErr = fmt.Errorf("%s 第 %d 行 (row %d): %w", path, n, n, err)
+				return
+			}
+			// Once a row is bad and bad rows are not skipped, nothing will
+			// be imported: read on only to report every problem.
+			if o, ok := p.row(h, n, cells); ok && (skipBad || p.Rejected == 0) {
+				batch = append(batch, o)
+			}
+			if len(batch) == fileBatch && !send() {
+				return
+			}
+		}
+		if len(batch) > 0 {
+			send()
+		}
+	}()
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		im, err := s.newImporter(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer im.close()
+		for batch := range batches {
+			if err := im.attr.need(ctx, tx, batch); err != nil {
+				return err
+			}
+			if err := im.add(batch); err != nil {
+				return err
+			}
+		}
+		// The reader is done: p and readErr are ours.
+		if readErr != nil {
+			return readErr
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if p.Rejected > 0 && !skipBad {
+			return ErrBadRows
+		}
+		res.Stats = im.st
+		return im.finish()
+	})
+	// Stop the reader and wait for it before the file is closed.
+	stop()
+	for range batches {
+	}
+	if err != nil {
+		res.Stats = Stats{}
+		return res, err
+	}
+	return res, nil
 }
+
+// fileBatch is how many parsed orders ImportFile hands the importer at once.
+const fileBatch = 5000

@@ -57,3 +57,28 @@
     });
   });
 })();
+
+// The income page's daily chart: estimated against settled income (yuan)
+// per day, from the JSON beside the element named by data-income-chart.
+(function () {
+  if (!window.echarts) return;
+  document.querySelectorAll('[data-income-chart]').forEach(function (el) {
+    var src = document.getElementById(el.dataset.incomeChart);
+    if (!src) return;
+    var d = JSON.parse(src.textContent);
+    var chart = echarts.init(el);
+    chart.setOption({
+      animation: false,
+      tooltip: { trigger: 'axis', valueFormatter: function (v) { return '¥' + Number(v).toFixed(2); } },
+      legend: { bottom: 0, data: [d.labels.est, d.labels.settled] },
+      grid: { left: 56, right: 16, top: 24, bottom: 56 },
+      xAxis: { type: 'category', data: d.days },
+      yAxis: { type: 'value', name: '¥' },
+      series: [
+        { name: d.labels.est, type: 'bar', data: d.est },
+        { name: d.labels.settled, type: 'line', showSymbol: false, data: d.settled }
+      ]
+    });
+    window.addEventListener('resize', function () { chart.resize(); });
+  });
+})();

@@ -1,0 +1,264 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qunke/qunke/internal/auth"
+	"github.com/qunke/qunke/internal/orders"
+)
+
+// incomeRoutes are the money pages (收益) and their API: income per group
+// and period, the settlement forecast and the orders of no group. They need
+// ViewOrders (finance, admin).
+func (s *Server) incomeRoutes() {
+	s.mux.Handle("GET /income", s.page(auth.ViewOrders, s.incomePage))
+	s.mux.Handle("GET /api/v1/income", s.api(auth.ViewOrders, s.apiIncome))
+	s.mux.Handle("GET /api/v1/income/forecast", s.api(auth.ViewOrders, s.apiForecast))
+	s.mux.Handle("GET /api/v1/orders/unattributed", s.api(auth.ViewOrders, s.apiUnattributed))
+}
+
+// incomeParams are a money view's query parameters: by (day, week,
+// month), from and to (dates, both included; default this month up to
+// today) and group (a group id, 0 for the orders of no group; repeatable).
+type incomeParams struct {
+	Query    orders.IncomeQuery
+	By       string
+	From, To string // as shown in the form
+	Group    string // the form's choice: "", "0" or a group id
+}
+
+func (s *Server) incomeParams(r *http.Request) (*incomeParams, error) {
+	v := r.URL.Query()
+	now := s.now()
+	p := &incomeParams{Query: orders.IncomeQuery{Now: now}}
+	by, err := orders.ParsePeriod(v.Get("by"))
+	if err != nil {
+		return nil, errors.New("by: " + err.Error())
+	}
+	p.Query.By, p.By = by, string(by)
+	today := now.In(orders.Shanghai)
+	from := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, orders.Shanghai)
+	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, orders.Shanghai)
+	if s := strings.TrimSpace(v.Get("from")); s != "" {
+		if from, err = time.ParseInLocation("2006-01-02", s, orders.Shanghai); err != nil {
+			return nil, errors.New("from: 应为日期，如 2026-01-02 (a date like 2026-01-02)")
+		}
+	}
+	if s := strings.TrimSpace(v.Get("to")); s != "" {
+		if to, err = time.ParseInLocation("2006-01-02", s, orders.Shanghai); err != nil {
+			return nil, errors.New("to: 应为日期，如 2026-01-31 (a date like 2026-01-31)")
+		}
+	}
+	if to.Before(from) {
+		return nil, errors.New("to: 结束日期不能早于开始日期 (the end date is before the start date)")
+	}
+	p.From, p.To = from.Format("2006-01-02"), to.Format("2006-01-02")
+	p.Query.From, p.Query.To = from, to.AddDate(0, 0, 1) // to is included
+	for _, g := range v["group"] {
+		if g = strings.TrimSpace(g); g == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(g, 10, 64)
+		if err != nil || id < 0 {
+			return nil, errors.New("group: 应为群编号，0 为未归属 (a group id; 0 for the orders of no group)")
+		}
+		p.Query.Groups = append(p.Query.Groups, id)
+		p.Group = g
+	}
+	return p, nil
+}
+
+// incomeChart is the daily chart's data: estimated against settled
+// income, in yuan, one point a day.
+type incomeChart struct {
+	Labels  map[string]string `json:"labels"`
+	Days    []string          `json:"days"`
+	Est     []float64         `json:"est"`
+	Settled []float64         `json:"settled"`
+}
+
+type incomeGroupOption struct {
+	ID   string
+	Name string
+}
+
+type incomeView struct {
+	P            *incomeParams
+	Report       *orders.IncomeReport
+	Chart        incomeChart
+	Forecast     *orders.Forecast
+	Unattributed []orders.AdzoneOrders
+	Groups       []incomeGroupOption
+}
+
+// incomePage is /income: the period's income per group, the bucket totals,
+// a daily chart of estimated against settled income, the settlement
+// forecast and the placements of no group.
+func (s *Server) incomePage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	pg := s.newPage(w, r, "/income", "nav.income")
+	params, err := s.incomeParams(r)
+	if err != nil {
+		s.badFilter(w, pg, err)
+		return
+	}
+	st := orders.NewStore(s.db)
+	rep, err := st.Income(ctx, params.Query)
+	if err != nil {
+		s.badFilter(w, pg, err)
+		return
+	}
+	view := &incomeView{P: params, Report: rep}
+	daily := rep
+	if params.Query.By != orders.Day {
+		q := params.Query
+		q.By = orders.Day
+		if daily, err = st.Income(ctx, q); err != nil {
+			s.serverError(w, "income", err)
+			return
+		}
+	}
+	view.Chart = incomeChart{Labels: map[string]string{"est": pg.T("income.est"), "settled": pg.T("income.settled")},
+		Days: []string{}, Est: []float64{}, Settled: []float64{}}
+	for _, b := range daily.Buckets {
+		view.Chart.Days = append(view.Chart.Days, b.Label)
+		view.Chart.Est = append(view.Chart.Est, float64(b.Total.EstIncome)/100)
+		view.Chart.Settled = append(view.Chart.Settled, float64(b.Total.SettledIncome)/100)
+	}
+	if view.Forecast, err = st.Forecast(ctx, orders.ForecastOptions{Now: s.now()}); err != nil {
+		s.serverError(w, "income forecast", err)
+		return
+	}
+	if view.Unattributed, err = st.Unattributed(ctx, params.Query.From, params.Query.To); err != nil {
+		s.serverError(w, "income unattributed", err)
+		return
+	}
+	groups, err := st.Groups(ctx)
+	if err != nil {
+		s.serverError(w, "income groups", err)
+		return
+	}
+	for _, g := range groups {
+		view.Groups = append(view.Groups, incomeGroupOption{strconv.FormatInt(g.ID, 10), g.Name})
+	}
+	slices.SortFunc(view.Groups, func(a, b incomeGroupOption) int { return strings.Compare(a.Name, b.Name) })
+	pg.Data = view
+	s.render(w, http.StatusOK, "income", pg)
+}
+
+// apiIncome is GET /api/v1/income: the money view as orders.IncomeReport
+// (fen, basis points).
+func (s *Server) apiIncome(w http.ResponseWriter, r *http.Request) {
+	params, err := s.incomeParams(r)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	rep, err := orders.NewStore(s.db).Income(r.Context(), params.Query)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// apiForecast is GET /api/v1/income/forecast?pay_day=20&receipt_days=7.
+func (s *Server) apiForecast(w http.ResponseWriter, r *http.Request) {
+	opt := orders.ForecastOptions{Now: s.now()}
+	for _, f := range []struct {
+		name string
+		dst  *int
+		max  int64
+	}{{"pay_day", &opt.PayDay, 28}, {"receipt_days", &opt.ReceiptDays, 60}, {"months", &opt.Months, 24}, {"history", &opt.History, 36}} {
+		n, err := intParam(r.URL.Query().Get(f.name), f.name)
+		if err == nil && n > f.max {
+			err = errors.New(f.name + ": 最大 " + strconv.FormatInt(f.max, 10) + " (at most " + strconv.FormatInt(f.max, 10) + ")")
+		}
+		if err != nil {
+			writeJSONError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		*f.dst = int(n)
+	}
+	f, err := orders.NewStore(s.db).Forecast(r.Context(), opt)
+	if err != nil {
+		s.log.Error("api forecast", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+		return
+	}
+	writeJSON(w, http.StatusOK, f)
+}
+
+// apiOrder is an order as the API lists it.
+type apiOrder struct {
+	Platform   string    `json:"platform"`
+	TradeID    string    `json:"trade_id"`
+	ParentID   string    `json:"parent_id"`
+	ItemID     string    `json:"item_id"`
+	Title      string    `json:"title"`
+	Status     string    `json:"status"`
+	PaidAmount int64     `json:"paid_amount_fen"`
+	EstIncome  int64     `json:"est_income_fen"`
+	PaidAt     time.Time `json:"paid_at"`
+	AdzoneID   string    `json:"adzone_id"`
+	AdzoneName string    `json:"adzone_name"`
+	RelationID string    `json:"relation_id"`
+	SpecialID  string    `json:"special_id"`
+}
+
+// apiUnattributed is GET /api/v1/orders/unattributed: the orders paid in
+// [from, to] whose placement belongs to no group, by adzone, and the
+// latest of them (limit, default 50, at most 500).
+func (s *Server) apiUnattributed(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	var from, to time.Time
+	var err error
+	if d := v.Get("from"); d != "" {
+		if from, err = time.ParseInLocation("2006-01-02", d, orders.Shanghai); err != nil {
+			writeJSONError(w, http.StatusBadRequest, "from: 应为日期，如 2026-01-02 (a date like 2026-01-02)")
+			return
+		}
+	}
+	if d := v.Get("to"); d != "" {
+		if to, err = time.ParseInLocation("2006-01-02", d, orders.Shanghai); err != nil {
+			writeJSONError(w, http.StatusBadRequest, "to: 应为日期，如 2026-01-31 (a date like 2026-01-31)")
+			return
+		}
+		to = to.AddDate(0, 0, 1)
+	}
+	limit, err := intParam(v.Get("limit"), "limit")
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if limit == 0 {
+		limit = 50
+	}
+	limit = min(limit, 500)
+	st := orders.NewStore(s.db)
+	adzones, err := st.Unattributed(r.Context(), from, to)
+	if err == nil {
+		var list []orders.Order
+		if list, err = st.UnattributedOrders(r.Context(), from, to, int(limit)); err == nil {
+			out := struct {
+				Adzones []orders.AdzoneOrders `json:"adzones"`
+				Orders  []apiOrder            `json:"orders"`
+			}{adzones, []apiOrder{}}
+			for _, o := range list {
+				out.Orders = append(out.Orders, apiOrder{Platform: o.Platform, TradeID: o.TradeID, ParentID: o.ParentID,
+					ItemID: o.ItemID, Title: o.Title, Status: string(o.Status), PaidAmount: o.PaidAmount, EstIncome: o.EstIncome,
+					PaidAt: time.Unix(o.PaidAt, 0).UTC(), AdzoneID: o.AdzoneID, AdzoneName: o.AdzoneName,
+					RelationID: o.RelationID, SpecialID: o.SpecialID})
+			}
+			writeJSON(w, http.StatusOK, out)
+			return
+		}
+	}
+	s.log.Error("api unattributed", "err", err)
+	writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+}
