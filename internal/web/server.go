@@ -55,7 +55,7 @@ func New(db *store.DB, log *slog.Logger) *Server {
 	}
 	s := &Server{db: db, catalog: cs, advisor: advisor.New(cs, advisor.Options{}), log: log, mux: http.NewServeMux(),
 		msgs: msgs, pages: loadPages("check", "login", "setup", "library", "rankings", "dashboard", "import", "users",
-			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "income"), auth: auth.New(db), limiter: auth.NewLoginLimiter(),
+			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income"), auth: auth.New(db), limiter: auth.NewLoginLimiter(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now}
 	s.groups = community.NewStore(db)
 	s.publish = publish.NewStore(db)
@@ -92,6 +92,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/v1/openapi.json", s.page(auth.ViewDashboard, s.openapi))
 	s.postingRoutes()
 	s.incomeRoutes()
+	s.orderImportRoutes()
 }
 
 // SetPosting replaces the planner behind "plan now" (nil keeps the default:
