@@ -17,10 +17,11 @@ import (
 // Alimama placement brings members' clicks and orders, the way the
 // trade's numbers go.
 //
-//   - How many: each post sells about members × 0.4% orders (Poisson), more
-//     for cheap items (under ¥10: ×1.6, under ¥30: ×1.2; over ¥100: ×0.4)
-//     and for the advisor's badges (历史最低 ×1.8, 接近史低 ×1.3, 30天最低
-//     ×1.2, a promotion price ×1.2).
+//   - How many: each post sells about members × 0.3% orders (Poisson), more
+//     for cheap items (under ¥10: ×1.6, under ¥30: ×1.2), far fewer for
+//     dear ones (over ¥50: ×(50/price)^0.9, ¥500: ×0.13), more with the
+//     advisor's badges (历史最低 ×1.8, 接近史低 ×1.3, 30天最低 ×1.2, a
+//     promotion price ×1.2).
 //   - When: the click comes minutes to hours after the post (log-normal,
 //     median 25 minutes, at most 10 hours), the order 1-15 minutes after
 //     the click and the payment 10 s to 2 min after that. Orders whose
@@ -99,6 +100,7 @@ func Orders(ctx context.Context, db *store.DB, seed uint64, now time.Time) (int,
 		return r
 	}
 	var out []orders.Order
+	var from []int // the post of each order
 	for i := range posts {
 		p := &posts[i]
 		r := rng{s: mix64(seed ^ 0x0dde_0dde ^ uint64(p.id)*0x9e3779b97f4a7c15)}
@@ -106,14 +108,16 @@ func Orders(ctx context.Context, db *store.DB, seed uint64, now time.Time) (int,
 		for k := range n {
 			if o, ok := demoOrder(&r, p, rate(p), seed, k, now.Unix()); ok {
 				out = append(out, o)
+				from = append(from, i)
 			}
 		}
 	}
-	// Orders through placements no group has: 5% more, on the same items.
+	// Orders through placements no group has: 5% more, of the posts that
+	// sold (so with the same mix of items and prices).
 	stray := len(out) / 20
-	for k := 0; k < stray && len(posts) > 0; k++ {
+	for k := 0; k < stray; k++ {
 		r := rng{s: mix64(seed ^ 0x57a7 ^ uint64(k)*0xbf58476d1ce4e5b9)}
-		p := posts[r.intn(len(posts))]
+		p := posts[from[r.intn(len(from))]]
 		p.id, p.adzone = -1-int64(k), strconv.Itoa(109_990+r.intn(3)) // "-1-k": ids of their own
 		p.adzoneName, p.pid = "旧推广位"+p.adzone[len(p.adzone)-1:], "mm_120033_2841001_"+p.adzone
 		if o, ok := demoOrder(&r, &p, rate(&p), seed, 0, now.Unix()); ok {
@@ -137,16 +141,14 @@ func expectedOrders(p *demoPost) float64 {
 	if members <= 0 {
 		members = 200
 	}
-	f := members * 0.004
+	f := members * 0.003
 	switch yuan := float64(p.price) / 100; {
 	case yuan < 10:
 		f *= 1.6
 	case yuan < 30:
 		f *= 1.2
-	case yuan > 100:
-		f *= 0.4
-	case yuan > 50:
-		f *= 0.8
+	case yuan > 50: // dearer things sell much less in a deal group
+		f *= math.Pow(50/yuan, 0.9)
 	}
 	for _, b := range strings.Split(p.badges, "\n") {
 		switch {
