@@ -179,43 +179,43 @@ func (s *Server) groupErr(w http.ResponseWriter, err error, view *groupsView) (i
 
 // groupPage is the edit form of one group.
 func (s *Server) groupPage(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	g, err := s.groups.Get(r.Context(), id)
-	if errors.Is(err, community.ErrNotFound) {
-		http.Error(w, err.Error(), http.StatusNotFound)
-		return
-	}
-	if err != nil {
-		s.serverError(w, "group", err)
+	g, ok := s.pathGroup(w, r)
+	if !ok {
 		return
 	}
 	s.renderGroups(w, r, http.StatusOK, &groupsView{Form: formOf(g), Edit: true})
 }
 
-// groupSave stores the edit form; an empty secret keeps the stored one.
-func (s *Server) groupSave(w http.ResponseWriter, r *http.Request) {
+// pathGroup loads the group named by the path's {id}, answering 404 or
+// 500 itself when it cannot.
+func (s *Server) pathGroup(w http.ResponseWriter, r *http.Request) (*community.Group, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		http.NotFound(w, r)
-		return
+		return nil, false
 	}
-	old, err := s.groups.Get(r.Context(), id)
+	g, err := s.groups.Get(r.Context(), id)
 	if errors.Is(err, community.ErrNotFound) {
 		http.Error(w, err.Error(), http.StatusNotFound)
-		return
+		return nil, false
 	}
 	if err != nil {
 		s.serverError(w, "group", err)
+		return nil, false
+	}
+	return g, true
+}
+
+// groupSave stores the edit form; an empty secret keeps the stored one.
+func (s *Server) groupSave(w http.ResponseWriter, r *http.Request) {
+	old, ok := s.pathGroup(w, r)
+	if !ok {
 		return
 	}
 	g, form, err := groupFromForm(r)
-	form.ID, form.SecretSet = id, old.Secret != ""
+	form.ID, form.SecretSet = old.ID, old.Secret != ""
 	if err == nil {
-		g.ID = id
+		g.ID = old.ID
 		err = s.groups.Save(r.Context(), g)
 	}
 	if err == nil {
