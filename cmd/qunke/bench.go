@@ -166,11 +166,16 @@ POST /api/v1/check and GET /api/v1/items?q= (2-character searches) from concurre
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			cfg.Log = cmd.ErrOrStderr()
-			stop, err := startProfile(cpuProfile)
-			if err != nil {
-				return err
+			if cpuProfile != "" {
+				cfg.Profile = func(phase string) func() {
+					stop, err := startProfile(cpuProfile + "." + phase)
+					if err != nil {
+						fmt.Fprintln(cfg.Log, err)
+						return func() {}
+					}
+					return stop
+				}
 			}
-			defer stop()
 			printMachine(out)
 			res, err := bench.API(cmd.Context(), cfg)
 			if err != nil {
@@ -185,6 +190,15 @@ POST /api/v1/check and GET /api/v1/items?q= (2-character searches) from concurre
 				fmt.Fprintf(out, "%-32s n=%-6d p50 %-10s p99 %-10s max %-10s %.0f req/s\n", r.name, r.l.N,
 					r.l.P50.Round(time.Microsecond), r.l.P99.Round(time.Microsecond), r.l.Max.Round(time.Microsecond), r.rate)
 			}
+			for _, g := range []struct {
+				name string
+				s    bench.GCStats
+				n    int
+			}{{"check", res.CheckGC, res.Check.N}, {"search", res.SearchGC, res.Search.N}} {
+				fmt.Fprintf(out, "%-6s GC: %d cycles, %.0f%% of CPU, %s allocated (%s a request), live heap %s; CPU %.0f µs a request\n",
+					g.name, g.s.Cycles, 100*g.s.Share(), humanBytes(int64(g.s.Alloc)), humanBytes(int64(g.s.Alloc)/int64(max(1, g.n))),
+					humanBytes(int64(g.s.LiveHeap)), float64(g.s.Total.Microseconds())/float64(max(1, g.n)))
+			}
 			fmt.Fprintf(out, "peak RSS %s\n", humanBytes(res.PeakRSS))
 			return nil
 		},
@@ -196,7 +210,7 @@ POST /api/v1/check and GET /api/v1/items?q= (2-character searches) from concurre
 	cmd.Flags().IntVar(&cfg.Clients, "clients", 50, "并发客户端 (concurrent clients)")
 	cmd.Flags().IntVar(&cfg.Checks, "checks", 20000, "check 请求数 (check requests)")
 	cmd.Flags().IntVar(&cfg.Searches, "searches", 2000, "搜索请求数 (search requests)")
-	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写 CPU 剖析文件 (write a CPU profile to this file)")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写 CPU 剖析文件：<文件>.check 与 <文件>.search，不含预热 (write CPU profiles to FILE.check and FILE.search, warm-up excluded)")
 	return cmd
 }
 

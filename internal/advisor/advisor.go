@@ -43,7 +43,7 @@ func New(s *catalog.Store, opt Options) *Advisor {
 	if opt.Resolver == nil {
 		opt.Resolver = extract.NoResolver{}
 	}
-	return &Advisor{s: s, opt: opt, feeBP: fee, idx: &index{s: s, shards: map[string]*shard{}}}
+	return &Advisor{s: s, opt: opt, feeBP: fee, idx: newIndex(s)}
 }
 
 // ValidServiceFee reports whether fee (basis points) is a possible service fee.
@@ -66,7 +66,7 @@ func (a *Advisor) Warm(ctx context.Context) error {
 
 // Card returns the decision card of one item.
 func (a *Advisor) Card(ctx context.Context, key catalog.Key) (*Card, error) {
-	it, err := a.s.Find(ctx, key)
+	it, err := a.find(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -172,11 +172,29 @@ func (a *Advisor) Check(ctx context.Context, text string) (*Report, error) {
 
 // findRef looks up the catalog keys a reference may name.
 func (a *Advisor) findRef(ctx context.Context, ref extract.Ref) (catalog.StoredItem, error) {
-	for _, k := range ref.Keys() {
+	keys := ref.Keys()
+	// Memory first for every key a bare id may name: only when none is
+	// there (an item imported since the load, or none at all) ask the
+	// catalog.
+	for _, k := range keys {
+		if e, _ := a.idx.lookup(k); e != nil {
+			return catalog.StoredItem{ID: e.ID, Item: e.Item}, nil
+		}
+	}
+	for _, k := range keys {
 		it, err := a.s.Find(ctx, k)
 		if err == nil || !errors.Is(err, catalog.ErrNotFound) {
 			return it, err
 		}
 	}
 	return catalog.StoredItem{}, fmt.Errorf("%w: %s", catalog.ErrNotFound, ref.ItemID)
+}
+
+// find returns the item for key: from memory when every category is loaded
+// (as of that load, like the rankings), else from the catalog.
+func (a *Advisor) find(ctx context.Context, key catalog.Key) (catalog.StoredItem, error) {
+	if e, _ := a.idx.lookup(key); e != nil {
+		return catalog.StoredItem{ID: e.ID, Item: e.Item}, nil
+	}
+	return a.s.Find(ctx, key)
 }

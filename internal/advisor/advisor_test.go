@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/catalog"
@@ -398,5 +399,184 @@ func TestLibraryMatchesScan(t *testing.T) {
 	}
 	if _, _, err := a.Library(ctx, advisor.LibraryQuery{Sort: "random"}); err == nil {
 		t.Fatal("unknown sort accepted")
+	}
+}
+
+// TestCardsFromMemory: once every category is loaded, a card's item comes
+// from memory; it is the same card the catalog gives, for every item, and an
+// item imported since (another process's import) is still found.
+func TestCardsFromMemory(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	m, s := loadDemo(t, db, 60, 20)
+	cold := advisor.New(s, advisor.Options{})
+	warm := advisor.New(s, advisor.Options{})
+	if err := warm.Warm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 60 {
+		it := m.Item(i)
+		key := it.Key()
+		want, err := cold.Card(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cold.Refresh() // keep cold reading the catalog
+		got, err := warm.Card(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Item != want.Item || got.Score != want.Score || len(got.Substitutes) != len(want.Substitutes) {
+			t.Fatalf("%v: from memory %+v (score %d), from the catalog %+v (score %d)", key, got.Item, got.Score, want.Item, want.Score)
+		}
+		if got.Item.ShortTitle == "" || got.Item.ImageURL == "" {
+			t.Fatalf("%v: the card lost the short title or image: %+v", key, got.Item)
+		}
+	}
+	// The item comes from memory: a title changed behind the advisor's back
+	// shows after Refresh, as in the rankings.
+	first := m.Item(0)
+	if _, err := db.ExecContext(ctx, `UPDATE items SET title = '改过的标题' WHERE item_id = $1`, first.ItemID); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := warm.Card(ctx, first.Key()); err != nil || c.Item.Title != first.Title {
+		t.Fatalf("before Refresh: %v, %v", c.Item.Title, err)
+	}
+	warm.Refresh()
+	if err := warm.Warm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := warm.Card(ctx, first.Key()); err != nil || c.Item.Title != "改过的标题" {
+		t.Fatalf("after Refresh: %v, %v", c.Item.Title, err)
+	}
+	// A new item written after the warm-up: not in memory, found in the catalog.
+	rec := m.AppendRecords(nil, 0, 1)[0]
+	rec.Item.ItemID = "900000000001"
+	rec.Item.Title = "新上架的测试商品 保温杯"
+	if _, err := s.Ingest(ctx, []catalog.Record{rec}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := warm.Card(ctx, rec.Item.Key())
+	if err != nil || c.Item.Title != rec.Item.Title {
+		t.Fatalf("new item: %+v, %v", c, err)
+	}
+	if _, err := warm.Card(ctx, catalog.Key{Platform: catalog.Taobao, ItemID: "1"}); err == nil {
+		t.Fatal("an unknown item gave a card")
+	}
+}
+
+// TestLibraryQueriesMatchReference: random combinations of every filter and
+// sort give exactly the page and total a plain scan gives (ties by item id).
+func TestLibraryQueriesMatchReference(t *testing.T) {
+	ctx := context.Background()
+	const n = 400
+	m, s := loadDemo(t, storetest.SQLite(t), n, 20)
+	a := advisor.New(s, advisor.Options{})
+	type ref struct {
+		item
+		id, drop int64
+	}
+	var all []ref
+	var obs []catalog.Observation
+	for i := range n {
+		obs = m.History(i, obs)
+		now := obs[len(obs)-1]
+		it := m.Item(i)
+		st, err := s.Find(ctx, it.Key())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var drop int64
+		if hi, ok := catalog.MaxFinal(obs, now.At-7*86400, now.At); ok && hi.Price > now.FinalPrice {
+			drop = (hi.Price - now.FinalPrice) * 10000 / hi.Price
+		}
+		all = append(all, ref{item{it, now}, st.ID, drop})
+	}
+	key := map[string]func(r ref) int64{
+		"sales": func(r ref) int64 { return r.now.Sales30 }, "price": func(r ref) int64 { return -r.now.FinalPrice },
+		"-price": func(r ref) int64 { return r.now.FinalPrice }, "commission": func(r ref) int64 { return r.now.CommissionRate },
+		"drop": func(r ref) int64 { return r.drop },
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	pick := func() ref { return all[rng.IntN(n)] }
+	nonEmpty := 0
+	defer func() {
+		if nonEmpty < 100 {
+			t.Errorf("only %d of the queries matched anything", nonEmpty)
+		}
+	}()
+	for qi := range 300 {
+		var q advisor.LibraryQuery
+		for rng.IntN(2) == 0 && q.Text == "" { // two Chinese characters of a title
+			title := []rune(pick().it.Title)
+			at := rng.IntN(len(title) - 1)
+			if unicode.Is(unicode.Han, title[at]) && unicode.Is(unicode.Han, title[at+1]) {
+				q.Text = string(title[at : at+2])
+			}
+		}
+		if rng.IntN(3) == 0 {
+			q.Brand = pick().it.Brand
+		}
+		if rng.IntN(3) == 0 {
+			q.Platform = pick().it.Platform
+		}
+		if rng.IntN(4) == 0 {
+			q.ShopType = pick().it.ShopType
+		}
+		if rng.IntN(3) == 0 {
+			q.Category = strings.Split(pick().it.CategoryPath, "/")[0]
+		}
+		if rng.IntN(3) == 0 {
+			q.MinPrice = pick().now.FinalPrice
+		}
+		if rng.IntN(3) == 0 {
+			q.MaxPrice = pick().now.FinalPrice
+		}
+		if rng.IntN(3) == 0 {
+			q.MinRateBP = pick().now.CommissionRate
+		}
+		if rng.IntN(3) == 0 {
+			q.MinSales = pick().now.Sales30
+		}
+		q.Sort = advisor.LibrarySorts[rng.IntN(len(advisor.LibrarySorts))]
+		q.Offset, q.Limit = rng.IntN(5), 1+rng.IntN(30)
+
+		var want []ref
+		for _, r := range all {
+			x := r.it
+			if (q.Text == "" || strings.Contains(x.Title, q.Text)) && (q.Brand == "" || x.Brand == q.Brand) &&
+				(q.Platform == "" || x.Platform == q.Platform) && (q.ShopType == "" || x.ShopType == q.ShopType) &&
+				(q.Category == "" || strings.HasPrefix(x.CategoryPath, q.Category+"/")) &&
+				(q.MinPrice == 0 || r.now.FinalPrice >= q.MinPrice) && (q.MaxPrice == 0 || r.now.FinalPrice <= q.MaxPrice) &&
+				r.now.CommissionRate >= q.MinRateBP && r.now.Sales30 >= q.MinSales {
+				want = append(want, r)
+			}
+		}
+		k := key[q.Sort]
+		slices.SortFunc(want, func(a, b ref) int {
+			if ka, kb := k(a), k(b); ka != kb {
+				return int(min(max(kb-ka, -1), 1))
+			}
+			return int(a.id - b.id)
+		})
+		rows, total, err := a.Library(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != len(want) {
+			t.Fatalf("query %d %+v: total %d, want %d", qi, q, total, len(want))
+		}
+		if total > 0 {
+			nonEmpty++
+		}
+		page := want[min(q.Offset, len(want)):min(q.Offset+q.Limit, len(want))]
+		if len(rows) != len(page) {
+			t.Fatalf("query %d %+v: %d rows, want %d", qi, q, len(rows), len(page))
+		}
+		for i, e := range rows {
+			if e.ID != page[i].id {
+				t.Fatalf("query %d %+v: row %d is item %d, want %d", qi, q, i, e.ID, page[i].id)
+			}
+		}
 	}
 }

@@ -159,7 +159,7 @@ func (a *Advisor) substitutes(sh *shard, it catalog.StoredItem, now catalog.Obse
 	}
 	lo, hi := now.FinalPrice/2, now.FinalPrice*2
 	keep := func(i int32) bool {
-		p := sh.entries[i].Now.FinalPrice
+		p := sh.prices[i]
 		return p >= lo && p <= hi
 	}
 	var out []Substitute

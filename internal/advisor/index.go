@@ -2,8 +2,11 @@ package advisor
 
 import (
 	"context"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/qunke/qunke/internal/advisor/similar"
 	"github.com/qunke/qunke/internal/catalog"
@@ -33,9 +36,6 @@ type Entry struct {
 func newEntry(it *catalog.StoredItem, obs []catalog.Observation) Entry {
 	now := obs[len(obs)-1]
 	e := Entry{ID: it.ID, Item: it.Item, Now: now, FirstSeen: obs[0].At, DaySales: -1}
-	// Rankings and substitutes never show these; a million entries are
-	// lighter without them (a card reads its own item from the catalog).
-	e.ShortTitle, e.ImageURL, e.ShopID = "", "", ""
 	first := obs[0].At
 	e.Low = lowIn(obs, first, now.At)
 	e.NormalLow = lowOutside(obs, first, now.At, promoSpans(first, now.At))
@@ -51,7 +51,10 @@ func newEntry(it *catalog.StoredItem, obs []catalog.Observation) Entry {
 // shard holds one category's items.
 type shard struct {
 	category string
-	entries  []Entry // by item id
+	entries  []Entry  // by item id
+	rows     []libRow // by position, as entries
+	prices   []int64  // final prices by position: the substitutes' price band reads them densely
+	attrs    attrs
 	sim      *similar.Index
 	dsrAvg   [3]float64 // average DSR (description, service, shipping) of shops that report one
 	sales30  []int64    // sorted, for percentiles
@@ -71,8 +74,10 @@ func buildShard(category string, entries []Entry) *shard {
 			}
 		}
 		sh.sales30 = append(sh.sales30, e.Now.Sales30)
+		sh.prices = append(sh.prices, e.Now.FinalPrice)
 	}
 	sh.sim.Freeze()
+	sh.rows, sh.attrs = newRows(entries)
 	for k := range sum {
 		if n[k] > 0 {
 			sh.dsrAvg[k] = sum[k] / float64(n[k])
@@ -109,17 +114,38 @@ func (sh *shard) find(id int64) (*Entry, int) {
 }
 
 // index keeps the shards, loading each category when first asked for it.
+// Readers take the current snapshot without locking; loading and
+// invalidating take mu and publish a new snapshot.
 type index struct {
-	s      *catalog.Store
-	mu     sync.Mutex
+	s   *catalog.Store
+	mu  sync.Mutex
+	cur atomic.Pointer[snapshot]
+}
+
+// snapshot is what has been loaded; it is never changed once published.
+type snapshot struct {
 	shards map[string]*shard
-	all    bool // every category is loaded
+	// When every category is loaded: the shards by category, and where
+	// each item's entry is (shard<<32 | position).
+	all    []*shard
+	byKey  catalog.KeyMap[uint64]
+	loaded bool
+}
+
+func newIndex(s *catalog.Store) *index {
+	x := &index{s: s}
+	x.cur.Store(&snapshot{shards: map[string]*shard{}})
+	return x
 }
 
 func (x *index) shard(ctx context.Context, category string) (*shard, error) {
+	if sh, ok := x.cur.Load().shards[category]; ok {
+		return sh, nil
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if sh, ok := x.shards[category]; ok {
+	cur := x.cur.Load()
+	if sh, ok := cur.shards[category]; ok {
 		return sh, nil
 	}
 	var entries []Entry
@@ -131,49 +157,69 @@ func (x *index) shard(ctx context.Context, category string) (*shard, error) {
 		return nil, err
 	}
 	sh := buildShard(category, entries)
-	x.shards[category] = sh
+	next := &snapshot{shards: maps.Clone(cur.shards)}
+	next.shards[category] = sh
+	x.cur.Store(next)
 	return sh, nil
 }
 
-// loadAll loads every category in one pass over the catalog.
+// loadAll loads every category in one pass over the catalog and returns the
+// shards by category.
 func (x *index) loadAll(ctx context.Context) ([]*shard, error) {
+	if cur := x.cur.Load(); cur.loaded {
+		return cur.all, nil
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if !x.all {
-		byCat := map[string][]Entry{}
-		err := x.s.EachHistory(ctx, "", func(it *catalog.StoredItem, obs []catalog.Observation) error {
-			if _, done := x.shards[it.CategoryPath]; !done {
-				byCat[it.CategoryPath] = append(byCat[it.CategoryPath], newEntry(it, obs))
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		for c, es := range byCat {
-			x.shards[c] = buildShard(c, es)
-		}
-		x.all = true
+	cur := x.cur.Load()
+	if cur.loaded {
+		return cur.all, nil
 	}
-	out := make([]*shard, 0, len(x.shards))
-	for _, sh := range x.shards {
-		out = append(out, sh)
-	}
-	slices.SortFunc(out, func(a, b *shard) int {
-		if a.category < b.category {
-			return -1
+	byCat := map[string][]Entry{}
+	err := x.s.EachHistory(ctx, "", func(it *catalog.StoredItem, obs []catalog.Observation) error {
+		if _, done := cur.shards[it.CategoryPath]; !done {
+			byCat[it.CategoryPath] = append(byCat[it.CategoryPath], newEntry(it, obs))
 		}
-		if a.category > b.category {
-			return 1
-		}
-		return 0
+		return nil
 	})
-	return out, nil
+	if err != nil {
+		return nil, err
+	}
+	next := &snapshot{shards: maps.Clone(cur.shards), byKey: catalog.NewKeyMap[uint64](), loaded: true}
+	for c, es := range byCat {
+		next.shards[c] = buildShard(c, es)
+	}
+	for _, sh := range next.shards {
+		next.all = append(next.all, sh)
+	}
+	slices.SortFunc(next.all, func(a, b *shard) int { return strings.Compare(a.category, b.category) })
+	for i, sh := range next.all {
+		for j := range sh.entries {
+			next.byKey.Put(sh.entries[j].Key(), uint64(i)<<32|uint64(j))
+		}
+	}
+	x.cur.Store(next)
+	return next.all, nil
+}
+
+// lookup returns the entry for key and its shard when every category is
+// loaded and the item was in the catalog then.
+func (x *index) lookup(key catalog.Key) (*Entry, *shard) {
+	cur := x.cur.Load()
+	if !cur.loaded {
+		return nil, nil
+	}
+	at, ok := cur.byKey.Get(key)
+	if !ok {
+		return nil, nil
+	}
+	sh := cur.all[at>>32]
+	return &sh.entries[uint32(at)], sh
 }
 
 // invalidate forgets what was loaded (after an import).
 func (x *index) invalidate() {
 	x.mu.Lock()
-	x.shards, x.all = map[string]*shard{}, false
+	x.cur.Store(&snapshot{shards: map[string]*shard{}})
 	x.mu.Unlock()
 }

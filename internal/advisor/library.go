@@ -46,90 +46,186 @@ func (a *Advisor) Library(ctx context.Context, q LibraryQuery) ([]*Entry, int, e
 		return nil, 0, err
 	}
 	text := strings.TrimSpace(q.Text)
-	want := q.Offset + q.Limit
-	h := &entryHeap{key: key}
+	h := &matchHeap{want: q.Offset + q.Limit}
 	total := 0
-	consider := func(e *Entry) {
-		if (q.Platform != "" && e.Platform != q.Platform) || (q.Brand != "" && e.Brand != q.Brand) ||
-			(q.ShopType != "" && e.ShopType != q.ShopType) ||
-			(q.MinPrice > 0 && e.Now.FinalPrice < q.MinPrice) || (q.MaxPrice > 0 && e.Now.FinalPrice > q.MaxPrice) ||
-			e.Now.CommissionRate < q.MinRateBP || e.Now.Sales30 < q.MinSales {
-			return
-		}
-		total++
-		if h.Len() < want {
-			heap.Push(h, e)
-		} else if h.less(h.es[0], e) {
-			h.es[0] = e
-			heap.Fix(h, 0)
-		}
-	}
 	for _, sh := range shards {
 		if q.Category != "" && sh.category != q.Category && !strings.HasPrefix(sh.category, q.Category+"/") {
 			continue
 		}
+		f, ok := sh.filter(q)
+		if !ok {
+			continue // a platform, brand or shop type no item of the shard has
+		}
+		consider := func(i int32) {
+			r := &sh.rows[i]
+			if !f.match(r) {
+				return
+			}
+			total++
+			h.offer(matchRef{key: key(r), id: r.id, e: &sh.entries[i]})
+		}
 		if text == "" {
-			for i := range sh.entries {
-				consider(&sh.entries[i])
+			for i := range sh.rows {
+				consider(int32(i))
 			}
 			continue
 		}
-		ids, _ := sh.sim.Search(text, nil, 0, len(sh.entries))
-		for _, id := range ids {
-			consider(&sh.entries[id])
-		}
+		sh.sim.Each(text, consider)
 	}
-	out := make([]*Entry, h.Len())
-	for i := len(out) - 1; i >= 0; i-- {
-		out[i] = heap.Pop(h).(*Entry)
-	}
+	out := h.sorted()
 	if q.Offset >= len(out) {
 		return nil, total, nil
 	}
 	return out[q.Offset:], total, nil
 }
 
+// libRow is what the library filters and sorts an item by, kept apart from
+// the entries: a two-character search matches tens of thousands of items,
+// and reading a short row of each, in order, costs a fraction of reading
+// their scattered entries.
+type libRow struct {
+	id       int64
+	final    int64
+	rate     int64
+	sales    int64
+	drop     int64 // basis points below the highest price of the week before
+	brand    uint32
+	platform uint8
+	shop     uint8
+}
+
+// attrs interns a shard's brands, platforms and shop types.
+type attrs struct {
+	brands, platforms, shops map[string]uint32
+}
+
+func intern(m map[string]uint32, v string) uint32 {
+	id, ok := m[v]
+	if !ok {
+		id = uint32(len(m))
+		m[v] = id
+	}
+	return id
+}
+
+func newRows(entries []Entry) ([]libRow, attrs) {
+	at := attrs{brands: map[string]uint32{}, platforms: map[string]uint32{}, shops: map[string]uint32{}}
+	rows := make([]libRow, len(entries))
+	for i := range entries {
+		e := &entries[i]
+		var drop int64
+		if e.WeekHigh > e.Now.FinalPrice {
+			drop = (e.WeekHigh - e.Now.FinalPrice) * 10000 / e.WeekHigh
+		}
+		rows[i] = libRow{id: e.ID, final: e.Now.FinalPrice, rate: e.Now.CommissionRate, sales: e.Now.Sales30, drop: drop,
+			brand: intern(at.brands, e.Brand), platform: uint8(intern(at.platforms, string(e.Platform))),
+			shop: uint8(intern(at.shops, string(e.ShopType)))}
+	}
+	return rows, at
+}
+
+// rowFilter is a LibraryQuery in a shard's terms.
+type rowFilter struct {
+	q                           *LibraryQuery
+	brand                       uint32
+	platform, shop              uint8
+	byBrand, byPlatform, byShop bool
+}
+
+// filter returns q in the shard's terms, or false when no item of the shard
+// can match.
+func (sh *shard) filter(q LibraryQuery) (rowFilter, bool) {
+	f := rowFilter{q: &q}
+	if q.Brand != "" {
+		id, ok := sh.attrs.brands[q.Brand]
+		if !ok {
+			return f, false
+		}
+		f.brand, f.byBrand = id, true
+	}
+	if q.Platform != "" {
+		id, ok := sh.attrs.platforms[string(q.Platform)]
+		if !ok {
+			return f, false
+		}
+		f.platform, f.byPlatform = uint8(id), true
+	}
+	if q.ShopType != "" {
+		id, ok := sh.attrs.shops[string(q.ShopType)]
+		if !ok {
+			return f, false
+		}
+		f.shop, f.byShop = uint8(id), true
+	}
+	return f, true
+}
+
+func (f *rowFilter) match(r *libRow) bool {
+	q := f.q
+	return !(f.byPlatform && r.platform != f.platform || f.byBrand && r.brand != f.brand || f.byShop && r.shop != f.shop ||
+		q.MinPrice > 0 && r.final < q.MinPrice || q.MaxPrice > 0 && r.final > q.MaxPrice ||
+		r.rate < q.MinRateBP || r.sales < q.MinSales)
+}
+
 // librarySort returns a sort key: larger sorts first.
-func librarySort(s string) (func(*Entry) int64, error) {
+func librarySort(s string) (func(*libRow) int64, error) {
 	switch s {
 	case "", "sales":
-		return func(e *Entry) int64 { return e.Now.Sales30 }, nil
+		return func(r *libRow) int64 { return r.sales }, nil
 	case "price":
-		return func(e *Entry) int64 { return -e.Now.FinalPrice }, nil
+		return func(r *libRow) int64 { return -r.final }, nil
 	case "-price":
-		return func(e *Entry) int64 { return e.Now.FinalPrice }, nil
+		return func(r *libRow) int64 { return r.final }, nil
 	case "commission":
-		return func(e *Entry) int64 { return e.Now.CommissionRate }, nil
+		return func(r *libRow) int64 { return r.rate }, nil
 	case "drop":
-		return func(e *Entry) int64 {
-			if e.WeekHigh <= e.Now.FinalPrice {
-				return 0
-			}
-			return (e.WeekHigh - e.Now.FinalPrice) * 10000 / e.WeekHigh
-		}, nil
+		return func(r *libRow) int64 { return r.drop }, nil
 	}
 	return nil, fmt.Errorf("未知的排序 %q，可用 sales, price, -price, commission, drop (unknown sort)", s)
 }
 
-// entryHeap keeps the best entries, worst on top.
-type entryHeap struct {
-	es  []*Entry
-	key func(*Entry) int64
+// matchRef is a match with its sort key: the heap compares keys without
+// reading the entries.
+type matchRef struct {
+	key, id int64
+	e       *Entry
 }
 
-func (h *entryHeap) less(a, b *Entry) bool { // a is worse than b
-	ka, kb := h.key(a), h.key(b)
-	if ka != kb {
-		return ka < kb
-	}
-	return a.ID > b.ID
+// worse orders matches: a lower key, then a larger item id, is worse.
+func (a matchRef) worse(b matchRef) bool {
+	return a.key < b.key || a.key == b.key && a.id > b.id
 }
-func (h *entryHeap) Len() int           { return len(h.es) }
-func (h *entryHeap) Less(i, j int) bool { return h.less(h.es[i], h.es[j]) }
-func (h *entryHeap) Swap(i, j int)      { h.es[i], h.es[j] = h.es[j], h.es[i] }
-func (h *entryHeap) Push(x any)         { h.es = append(h.es, x.(*Entry)) }
-func (h *entryHeap) Pop() any {
-	x := h.es[len(h.es)-1]
-	h.es = h.es[:len(h.es)-1]
+
+// matchHeap keeps the want best matches, worst on top.
+type matchHeap struct {
+	want int
+	rs   []matchRef
+}
+
+func (h *matchHeap) Len() int           { return len(h.rs) }
+func (h *matchHeap) Less(i, j int) bool { return h.rs[i].worse(h.rs[j]) }
+func (h *matchHeap) Swap(i, j int)      { h.rs[i], h.rs[j] = h.rs[j], h.rs[i] }
+func (h *matchHeap) Push(x any)         { h.rs = append(h.rs, x.(matchRef)) }
+func (h *matchHeap) Pop() any {
+	x := h.rs[len(h.rs)-1]
+	h.rs = h.rs[:len(h.rs)-1]
 	return x
+}
+
+func (h *matchHeap) offer(r matchRef) {
+	if len(h.rs) < h.want {
+		heap.Push(h, r)
+	} else if h.rs[0].worse(r) {
+		h.rs[0] = r
+		heap.Fix(h, 0)
+	}
+}
+
+// sorted empties the heap, best first.
+func (h *matchHeap) sorted() []*Entry {
+	out := make([]*Entry, len(h.rs))
+	for i := len(out) - 1; i >= 0; i-- {
+		out[i] = heap.Pop(h).(matchRef).e
+	}
+	return out
 }

@@ -60,7 +60,9 @@ func (s *Service) IssueToken(ctx context.Context, userID int64, name string) (st
 
 // TokenUser resolves a bearer token (with or without a leading "Bearer ")
 // to its user and token. Unknown and revoked tokens, and tokens of disabled
-// users, give ErrBadToken.
+// users, give ErrBadToken. A resolved token is remembered for TokenCacheTTL
+// (see there for when a change takes effect); its LastUsedAt is written at
+// most about once a minute.
 func (s *Service) TokenUser(ctx context.Context, bearer string) (User, Token, error) {
 	bearer = strings.TrimSpace(bearer)
 	if len(bearer) > 7 && strings.EqualFold(bearer[:7], "Bearer ") {
@@ -69,11 +71,16 @@ func (s *Service) TokenUser(ctx context.Context, bearer string) (User, Token, er
 	if len(bearer) != tokenLen || !strings.HasPrefix(bearer, TokenPrefix) {
 		return User{}, Token{}, ErrBadToken
 	}
+	hash, now := hashSecret(bearer), s.now()
+	if e, ok := s.tokens.get(hash, now); ok {
+		return e.user, e.token, nil
+	}
+	gen := s.tokens.generation()
 	var t Token
 	var created, used, revoked int64
 	u, err := scanUser(s.DB.QueryRowContext(ctx, `SELECT u.id, u.name, u.display_name, u.role, u.disabled, u.created_at, u.last_login_at,
 			t.id, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at
-		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`, hashSecret(bearer)),
+		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`, hash),
 		&t.ID, &t.Name, &t.Prefix, &created, &used, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, Token{}, ErrBadToken
@@ -86,18 +93,20 @@ func (s *Service) TokenUser(ctx context.Context, bearer string) (User, Token, er
 	}
 	t.UserID, t.CreatedAt, t.LastUsedAt = u.ID, fromUnix(created), fromUnix(used)
 	// Record use, writing at most about once a minute per token.
-	if now := unix(s.now()); now-used >= 60 {
-		if _, err := s.DB.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, now, t.ID); err != nil {
+	if sec := unix(now); sec-used >= 60 {
+		if _, err := s.DB.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, sec, t.ID); err != nil {
 			return User{}, Token{}, fmt.Errorf("auth: 记录令牌使用失败 / record API token use: %w", err)
 		}
-		t.LastUsedAt = fromUnix(now)
+		t.LastUsedAt = fromUnix(sec)
 	}
+	s.tokens.put(hash, cachedToken{user: u, token: t, until: now.Add(TokenCacheTTL)}, gen)
 	return u, t, nil
 }
 
 // RevokeToken revokes the token with this id. Revoking a revoked token is
 // not an error; an unknown id is ErrTokenNotFound.
 func (s *Service) RevokeToken(ctx context.Context, id int64) error {
+	defer s.tokens.forget()
 	res, err := s.DB.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0`, unix(s.now()), id)
 	if err != nil {
 		return fmt.Errorf("auth: 撤销 API 令牌失败 / revoke API token %d: %w", id, err)

@@ -99,3 +99,88 @@ func TestTokens(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenCache: a resolved token is not looked up again for TokenCacheTTL;
+// changes made through the same Service count at once, changes made by
+// another process (another Service on the same database) within the TTL.
+func TestTokenCache(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, c := newService(t, db)
+		other := New(db) // the CLI, or a second server
+		other.Now = c.now
+		admin := mustCreate(t, s, "root", Admin, alicePW)
+		bob := mustCreate(t, s, "bob", Selector, "bob-password-1")
+		bearer, tok, err := s.IssueToken(ctx, bob.ID, "脚本")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.TokenUser(ctx, bearer); err != nil {
+			t.Fatal(err)
+		}
+
+		// Revoked elsewhere: still served from the cache until the TTL ends.
+		if err := other.RevokeToken(ctx, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.TokenUser(ctx, bearer); err != nil {
+			t.Fatalf("within the TTL the cached answer stands: %v", err)
+		}
+		c.add(TokenCacheTTL)
+		if _, _, err := s.TokenUser(ctx, bearer); !errors.Is(err, ErrBadToken) {
+			t.Fatalf("after the TTL a token revoked elsewhere must fail: %v", err)
+		}
+
+		// Changes through the same Service count at once.
+		bearer2, tok2, err := s.IssueToken(ctx, bob.ID, "脚本2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u, _, err := s.TokenUser(ctx, bearer2); err != nil || u.Role != Selector {
+			t.Fatalf("TokenUser = %+v, %v", u, err)
+		}
+		if err := s.SetRole(ctx, bob.ID, Viewer); err != nil {
+			t.Fatal(err)
+		}
+		if u, _, err := s.TokenUser(ctx, bearer2); err != nil || u.Role != Viewer {
+			t.Fatalf("after SetRole: %+v, %v", u, err)
+		}
+		if err := s.Disable(ctx, bob.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.TokenUser(ctx, bearer2); !errors.Is(err, ErrBadToken) {
+			t.Fatalf("after Disable: %v", err)
+		}
+		if err := s.Enable(ctx, bob.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.TokenUser(ctx, bearer2); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RevokeToken(ctx, tok2.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.TokenUser(ctx, bearer2); !errors.Is(err, ErrBadToken) {
+			t.Fatalf("after RevokeToken: %v", err)
+		}
+
+		// Last use is still recorded about once a minute.
+		bearer3, tok3, err := s.IssueToken(ctx, admin.ID, "备份")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 13 {
+			if _, _, err := s.TokenUser(ctx, bearer3); err != nil {
+				t.Fatal(err)
+			}
+			c.add(TokenCacheTTL / 2)
+		}
+		list, err := s.ListTokens(ctx, admin.ID)
+		if err != nil || len(list) != 1 || list[0].ID != tok3.ID {
+			t.Fatalf("ListTokens = %+v, %v", list, err)
+		}
+		if used := c.now().Sub(list[0].LastUsedAt); used > time.Minute+TokenCacheTTL {
+			t.Fatalf("last use recorded %s ago", used)
+		}
+	})
+}

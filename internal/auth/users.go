@@ -31,6 +31,7 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummy     string
+	tokens    tokenCache
 }
 
 // New returns a Service on db with the default parameters.
@@ -309,6 +310,7 @@ func (s *Service) SetRole(ctx context.Context, id int64, role Role) error {
 	if !role.Valid() {
 		return ErrBadRole
 	}
+	defer s.tokens.forget()
 	return s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		if role != Admin {
 			if err := keepAnAdmin(ctx, tx, id); err != nil {
@@ -326,6 +328,7 @@ func (s *Service) SetRole(ctx context.Context, id int64, role Role) error {
 // tokens stop working while they are disabled. The last enabled admin cannot
 // be disabled.
 func (s *Service) Disable(ctx context.Context, id int64) error {
+	defer s.tokens.forget()
 	return s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		if err := keepAnAdmin(ctx, tx, id); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -13,6 +14,8 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"sync"
 	"time"
 
@@ -31,12 +34,18 @@ type APIConfig struct {
 	Checks    int // POST /api/v1/check requests
 	Searches  int // GET /api/v1/items?q= requests
 	Log       io.Writer
+	// Profile, when set, is called before each measured phase ("check",
+	// "search") and the function it returns when the phase ends: the
+	// warm-up stays out of a CPU profile.
+	Profile func(phase string) (stop func())
 }
 
 // APIResult is what the API benchmark measured.
 type APIResult struct {
 	Warm          time.Duration
 	Check, Search Latency
+	CheckGC       GCStats // garbage collection during the checks
+	SearchGC      GCStats
 	CheckRate     float64 // requests per second
 	SearchRate    float64
 	PeakRSS       int64
@@ -76,7 +85,6 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 	defer stop()
 	go srv.Serve(sctx, ln)
 	base := "http://" + ln.Addr().String()
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Clients, MaxConnsPerHost: cfg.Clients}}
 
 	rng := rand.New(rand.NewPCG(cfg.Seed, 7))
 	checks := make([]*http.Request, cfg.Checks)
@@ -97,12 +105,24 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 		req.Header.Set("Authorization", "Bearer "+token)
 		searches[i] = req
 	}
-	fmt.Fprintf(cfg.Log, "%d checks from %d clients\n", cfg.Checks, cfg.Clients)
-	if res.Check, res.CheckRate, err = load(client, checks, cfg.Clients); err != nil {
+	phase := func(name string, reqs []*http.Request, lat *Latency, rate *float64, gc *GCStats) error {
+		fmt.Fprintf(cfg.Log, "%d %ss from %d clients\n", len(reqs), name, cfg.Clients)
+		runtime.GC()
+		stop := func() {}
+		if cfg.Profile != nil {
+			stop = cfg.Profile(name)
+		}
+		before := readGC()
+		var err error
+		*lat, *rate, err = load(ln.Addr().String(), reqs, cfg.Clients)
+		*gc = readGC().since(before)
+		stop()
+		return err
+	}
+	if err := phase("check", checks, &res.Check, &res.CheckRate, &res.CheckGC); err != nil {
 		return res, err
 	}
-	fmt.Fprintf(cfg.Log, "%d searches from %d clients\n", cfg.Searches, cfg.Clients)
-	if res.Search, res.SearchRate, err = load(client, searches, cfg.Clients); err != nil {
+	if err := phase("search", searches, &res.Search, &res.SearchRate, &res.SearchGC); err != nil {
 		return res, err
 	}
 	_, res.PeakRSS = rss()
@@ -126,39 +146,52 @@ func benchToken(ctx context.Context, a *auth.Service) (string, error) {
 }
 
 // load sends every request once from n concurrent clients and returns the
-// latencies and the rate achieved.
-func load(c *http.Client, reqs []*http.Request, n int) (Latency, float64, error) {
+// latencies and the rate achieved. Each client owns one keep-alive
+// connection and writes a request and reads its answer in its own goroutine,
+// as a load tool such as wrk does: net/http's client would add two goroutine
+// hand-offs a request, and on a 2-core machine shared with the server those
+// waits, not the server, made most of the tail.
+func load(addr string, reqs []*http.Request, n int) (Latency, float64, error) {
 	lat := make([]time.Duration, len(reqs))
+	wire := make([][]byte, len(reqs))
+	for i, r := range reqs {
+		var b bytes.Buffer
+		if err := r.Write(&b); err != nil {
+			return Latency{}, 0, err
+		}
+		wire[i] = b.Bytes()
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+	}
 	start := time.Now()
-	for w := 0; w < n; w++ {
+	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				fail(err)
+				for range next {
+				}
+				return
+			}
+			defer conn.Close()
+			br := bufio.NewReader(conn)
 			for i := range next {
-				req := reqs[i]
-				if req.GetBody == nil && req.Body != nil {
-					req.Body = io.NopCloser(req.Body)
-				}
 				t := time.Now()
-				resp, err := c.Do(req)
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						err = fmt.Errorf("%s %s: status %d", req.Method, req.URL.Path, resp.StatusCode)
-					}
-				}
+				err := roundTrip(conn, br, wire[i], reqs[i])
 				lat[i] = time.Since(t)
 				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
+					fail(err)
 				}
 			}
 		}()
@@ -170,4 +203,50 @@ func load(c *http.Client, reqs []*http.Request, n int) (Latency, float64, error)
 	wg.Wait()
 	elapsed := time.Since(start)
 	return latency(lat), float64(len(reqs)) / elapsed.Seconds(), firstErr
+}
+
+// roundTrip writes one serialised request and reads the whole answer.
+func roundTrip(conn net.Conn, br *bufio.Reader, wire []byte, req *http.Request) error {
+	if _, err := conn.Write(wire); err != nil {
+		return err
+	}
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s %s: status %d", req.Method, req.URL.Path, resp.StatusCode)
+	}
+	return err
+}
+
+// GCStats is what the garbage collector did during a phase.
+type GCStats struct {
+	Cycles   uint64
+	CPU      time.Duration // GC CPU time, all cores (runtime/metrics estimate, updated at each cycle)
+	Total    time.Duration // CPU the process used in the phase (user + system, server and clients)
+	Alloc    uint64        // bytes allocated
+	LiveHeap uint64        // heap in use at the end
+}
+
+// Share is the part of the process's CPU the collector took.
+func (g GCStats) Share() float64 {
+	if g.Total <= 0 {
+		return 0
+	}
+	return float64(g.CPU) / float64(g.Total)
+}
+
+func readGC() GCStats {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/cpu/classes/gc/total:cpu-seconds"},
+		{Name: "/gc/heap/allocs:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return GCStats{Cycles: s[0].Value.Uint64(), CPU: time.Duration(s[1].Value.Float64() * 1e9),
+		Total: processCPU(), Alloc: s[2].Value.Uint64(), LiveHeap: s[3].Value.Uint64()}
+}
+
+func (g GCStats) since(b GCStats) GCStats {
+	return GCStats{Cycles: g.Cycles - b.Cycles, CPU: g.CPU - b.CPU, Total: g.Total - b.Total, Alloc: g.Alloc - b.Alloc, LiveHeap: g.LiveHeap}
 }

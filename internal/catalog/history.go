@@ -47,7 +47,7 @@ func (s *Store) Observations(ctx context.Context, id, from, to int64) ([]Observa
 	var out []Observation
 	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		out, err = observations(ctx, tx, id, from, to)
+		out, err = s.observations(ctx, tx, id, from, to)
 		return err
 	})
 	if err != nil {
@@ -56,9 +56,23 @@ func (s *Store) Observations(ctx context.Context, id, from, to int64) ([]Observa
 	return out, nil
 }
 
-func observations(ctx context.Context, tx *sql.Tx, id, from, to int64) ([]Observation, error) {
+// The queries of observations, prepared once: a card reads one history.
+const (
+	historyQuery = `SELECT t1, data FROM item_history WHERE item = $1 AND t0 <= $2 ORDER BY t0 DESC`
+	pendingQuery = `SELECT data FROM pending_observations ORDER BY id`
+)
+
+func (s *Store) observations(ctx context.Context, tx *sql.Tx, id, from, to int64) ([]Observation, error) {
+	hq, err := s.db.Prepared(ctx, historyQuery)
+	if err != nil {
+		return nil, err
+	}
+	pq, err := s.db.Prepared(ctx, pendingQuery)
+	if err != nil {
+		return nil, err
+	}
 	// Chunks newest first, down to the first that ends before from.
-	rows, err := tx.QueryContext(ctx, `SELECT t1, data FROM item_history WHERE item = $1 AND t0 <= $2 ORDER BY t0 DESC`, id, to)
+	rows, err := tx.StmtContext(ctx, hq).QueryContext(ctx, id, to)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +101,7 @@ func observations(ctx context.Context, tx *sql.Tx, id, from, to int64) ([]Observ
 	}
 	// Pending observations (not yet compacted) override stored ones at the
 	// same time, later frames over earlier ones.
-	prows, err := tx.QueryContext(ctx, `SELECT data FROM pending_observations ORDER BY id`)
+	prows, err := tx.StmtContext(ctx, pq).QueryContext(ctx)
 	if err != nil {
 		return nil, err
 	}

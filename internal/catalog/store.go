@@ -28,7 +28,7 @@ const frameFlush = 65536
 type Store struct {
 	db   *store.DB
 	mu   sync.Mutex
-	refs refCache
+	refs KeyMap[itemRef]
 }
 
 type itemRef struct {
@@ -38,7 +38,7 @@ type itemRef struct {
 
 // NewStore returns a catalog store over an open, migrated database.
 func NewStore(db *store.DB) *Store {
-	return &Store{db: db, refs: newRefCache()}
+	return &Store{db: db, refs: NewKeyMap[itemRef]()}
 }
 
 // DB returns the underlying database.
@@ -59,7 +59,7 @@ type Writer struct {
 	tx      *sql.Tx
 	buf     []framed
 	stats   IngestStats
-	newRefs refCache // items added, changed or first looked up in this transaction
+	newRefs KeyMap[itemRef] // items added, changed or first looked up in this transaction
 	now     int64
 	hashBuf []byte
 	stmts   struct{ find, insert, update *sql.Stmt }
@@ -77,7 +77,7 @@ func (s *Store) Begin(ctx context.Context) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("catalog: begin: %w", err)
 	}
-	w := &Writer{s: s, ctx: ctx, tx: tx, newRefs: newRefCache(), now: time.Now().Unix()}
+	w := &Writer{s: s, ctx: ctx, tx: tx, newRefs: NewKeyMap[itemRef](), now: time.Now().Unix()}
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
 			return nil
@@ -126,15 +126,15 @@ func (w *Writer) itemID(it *Item) (int64, error) {
 	h := attrHash(&w.hashBuf, it)
 	var ref itemRef
 	ok := false
-	if w.newRefs.len() > 0 {
-		ref, ok = w.newRefs.get(key)
+	if w.newRefs.Len() > 0 {
+		ref, ok = w.newRefs.Get(key)
 	}
 	if !ok {
 		// Lock only the lookup: holding the lock across the database calls
 		// below could deadlock two writers on PostgreSQL (one waiting on a
 		// row the other inserted, the other on this mutex).
 		w.s.mu.Lock()
-		ref, ok = w.s.refs.get(key)
+		ref, ok = w.s.refs.Get(key)
 		w.s.mu.Unlock()
 	}
 	if !ok {
@@ -149,7 +149,7 @@ func (w *Writer) itemID(it *Item) (int64, error) {
 			}
 			ref.attrHash = h
 			w.stats.ItemsNew++
-			w.newRefs.put(key, ref)
+			w.newRefs.Put(key, ref)
 			return ref.id, nil
 		case err != nil:
 			return 0, fmt.Errorf("catalog: find item %s: %w", key, err)
@@ -163,9 +163,9 @@ func (w *Writer) itemID(it *Item) (int64, error) {
 		}
 		ref.attrHash = h
 		w.stats.ItemsUpdated++
-		w.newRefs.put(key, ref)
+		w.newRefs.Put(key, ref)
 	} else if !ok {
-		w.newRefs.put(key, ref) // found in the database: cached once committed
+		w.newRefs.Put(key, ref) // found in the database: cached once committed
 	}
 	return ref.id, nil
 }
@@ -211,7 +211,7 @@ func (w *Writer) Commit() (IngestStats, error) {
 		return w.stats, fmt.Errorf("catalog: commit: %w", err)
 	}
 	w.s.mu.Lock()
-	w.s.refs.merge(&w.newRefs)
+	w.s.refs.Merge(&w.newRefs)
 	w.s.mu.Unlock()
 	return w.stats, nil
 }

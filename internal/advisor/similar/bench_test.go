@@ -1,6 +1,7 @@
 package similar
 
 import (
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"strconv"
@@ -178,6 +179,27 @@ func BenchmarkSimilar(b *testing.B) {
 					b.Fatal("no match")
 				}
 			}
+			b.StopTimer()
+			// The share of top-10 slots an uncapped run agrees with.
+			same, all := 0, 0
+			for _, q := range qs[:min(len(qs), 100)] {
+				var gs []int32
+				if tc.group {
+					gs = []int32{q.group}
+				}
+				got := x.Similar(q.title, gs, nil, q.id, 10)
+				lim := x.lim
+				x.lim = limits{perTermCap: math.MaxInt, scanBudget: math.MaxInt, rerankPool: math.MaxInt32, extraCap: math.MaxInt32}
+				want := x.Similar(q.title, gs, nil, q.id, 10)
+				x.lim = lim
+				for i := range min(len(got), len(want)) {
+					all++
+					if got[i].ID == want[i].ID {
+						same++
+					}
+				}
+			}
+			b.ReportMetric(float64(same)/float64(max(all, 1)), "exact-share")
 			reportIndex(b)
 		})
 	}

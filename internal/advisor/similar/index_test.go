@@ -355,11 +355,17 @@ func TestSimilarReference(t *testing.T) {
 					gs = []int32{groups[id]}
 				}
 				const k = 10
-				got := x.Similar(titles[id], gs, nil, id, k)
+				// Every third query keeps only ordinals not divisible by 3,
+				// as a card keeps a price band.
+				var keep func(int32) bool
+				if qi%3 == 1 {
+					keep = func(d int32) bool { return d%3 != 0 }
+				}
+				got := x.Similar(titles[id], gs, keep, id, k)
 				q := ref.sets[id]
 				var want []float64
 				for d := range n {
-					if int32(d) == id || gs != nil && groups[d] != gs[0] {
+					if int32(d) == id || gs != nil && groups[d] != gs[0] || keep != nil && !keep(int32(d)) {
 						continue
 					}
 					if s := ref.score(q, d); s > 0 {
@@ -379,7 +385,7 @@ func TestSimilarReference(t *testing.T) {
 					if i > 0 && worse(hit{score: got[i-1].Score, ext: got[i-1].ID}, hit{score: m.Score, ext: m.ID}) {
 						t.Fatalf("query %d: results out of order: %+v", id, got)
 					}
-					if gs != nil && groups[m.ID] != gs[0] || m.ID == id {
+					if gs != nil && groups[m.ID] != gs[0] || m.ID == id || keep != nil && !keep(m.ID) {
 						t.Fatalf("query %d: item %d should be filtered", id, m.ID)
 					}
 					total++
@@ -561,6 +567,11 @@ func TestSearchReference(t *testing.T) {
 		if !slices.Equal(got, want) || total != len(want) {
 			t.Fatalf("Search(%q): %d results (total %d), reference %d\ngot  %v\nwant %v",
 				query, len(got), total, len(want), got[:min(10, len(got))], want[:min(10, len(want))])
+		}
+		var each []int32
+		x.Each(query, func(id int32) { each = append(each, id) })
+		if !slices.Equal(each, want) {
+			t.Fatalf("Each(%q): %d results, reference %d", query, len(each), len(want))
 		}
 	}
 }

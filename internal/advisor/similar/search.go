@@ -185,6 +185,15 @@ func (x *Index) Search(query string, keep func(int32) bool, offset, limit int) (
 	return ids, total
 }
 
+// Each calls fn for every item matching query, in ascending ordinal order,
+// as Search would return them, without collecting them.
+func (x *Index) Each(query string, fn func(id int32)) {
+	x.Search(query, func(id int32) bool {
+		fn(id)
+		return false
+	}, 0, 0)
+}
+
 // intersect appends to dst the values in both sorted lists a and b, walking
 // a (the shorter one) and galloping in b. dst may be a[:0].
 func intersect(dst, a, b []int32) []int32 {

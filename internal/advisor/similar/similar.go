@@ -12,28 +12,33 @@ type Match struct {
 	Shared int     // distinct terms shared with the query title
 }
 
-// Candidate caps of Similar. Terms are taken rarest (heaviest) first. A term
-// generates candidates (every title in its postings, inside the requested
-// groups, gets its weight added) unless candidates exist already and either
-// its postings in the requested groups exceed perTermCap or scanning them
-// would take the candidate scan past scanBudget (so the first term with
-// postings always generates candidates, however common). Such terms are
-// "lookup-only": they are added, by galloping search in their postings, to
-// the rerankPool best candidates by partial score and then to any other
-// candidate whose score could still reach the k-th best (at most extraCap of
-// them, best upper bound first). Titles that share only lookup-only terms
-// with the query are never candidates; they score at most
-// Σ w(lookup-only) / Σ w(query), which is small because those terms are the
-// commonest ones. When nothing is lookup-only the result is exact: always
-// when the query's postings inside the requested groups total at most
-// scanBudget, e.g. any title of up to 30 terms in a group of 5,000 items.
-// On the 1M-title benchmark corpus, unrestricted queries agree with an
-// uncapped run on 98% of the top-10 slots, at ~1 ms instead of ~3.3 ms.
+// How Similar bounds its work. Terms are taken rarest (heaviest) first and
+// every title in a term's postings, inside the requested groups, gets its
+// weight added. Before each costly term Similar checks whether k candidates
+// (that keep accepts) already score more, on the weight they share so far,
+// than any title sharing none of the terms taken could reach; once they do,
+// the remaining (common, light) terms are "lookup-only" and the result is
+// still exact. On the demo market's categories (about 15,000 titles with a
+// small vocabulary) this scans a seventh of the postings.
+//
+// Caps bound the rest. A term is also lookup-only, once candidates exist,
+// when its postings in the requested groups exceed perTermCap or scanning
+// them would take the scan past scanBudget. Lookup-only terms are added, by
+// galloping search in their postings, to the rerankPool best candidates by
+// partial score and then to any other candidate whose score could still
+// reach the k-th best (at most extraCap of them, best upper bound first).
+// Only when a cap made terms lookup-only can a title that shares nothing but
+// those terms be missed; it scores at most Σ w(lookup-only) / Σ w(query),
+// small because those terms are the commonest ones. On the 1M-title benchmark
+// corpus, unrestricted queries agree with an uncapped run on 98% of the
+// top-10 slots.
 const (
 	perTermCap = 50_000
 	scanBudget = 150_000
 	rerankPool = 256
 	extraCap   = 1024
+	// boundedPool is the rerank pool once the threshold bounded the scan.
+	boundedPool = 32
 )
 
 // limits holds the caps above; tests lower them to exercise the capped path.
@@ -131,14 +136,9 @@ func jaccard(shared, wq, wd float32) float32 {
 // candidate.
 //
 // The score is the IDF-weighted Jaccard similarity of the two term sets (see
-// the package comment for the weights). The work on very common terms is
-// capped: terms are taken rarest first and generate candidates until one has
-// more than 50,000 postings in the requested groups or the scan would pass
-// 150,000 postings; the remaining (common, light) terms are only looked up
-// for the 256 best candidates and for up to 1,024 others whose upper bound
-// could still reach the top k. Within those caps (for example any title of
-// up to 30 terms in a group of 5,000 items) the result is exact; beyond them
-// an item sharing only common terms with title can be missed.
+// the package comment for the weights). The result is exact unless a cap
+// on very common terms applied (see perTermCap and the constants beside it):
+// then an item sharing only such common terms with title can be missed.
 func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exclude int32, k int) []Match {
 	x.mustFrozen()
 	if k <= 0 || x.n == 0 || groups != nil && len(groups) == 0 {
@@ -239,16 +239,52 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 		s.cand = cand[:0]
 	}()
 
-	// Candidate generation, rarest terms first.
+	// Candidate generation, rarest terms first. rem is the weight of the
+	// terms not yet taken that occur in the requested groups: a title sharing
+	// none of the terms taken so far scores at most rem/wq (its shared weight
+	// is at most rem, and the union at least wq). Once the k-th best score
+	// among the candidates (a lower bound, the partial shared weight) beats
+	// that, no other title can enter the top k, and the remaining terms need
+	// only be looked up for the candidates: the result stays exact.
+	var rem float32
+	restPost, restTerms := 0, 0 // postings and terms not yet taken
+	for _, t := range q {
+		if t.rdf > 0 {
+			rem += t.w
+			restTerms++
+			if t.rdf <= x.lim.perTermCap {
+				restPost += t.rdf
+			}
+		}
+	}
 	var lookup []qterm // lookup-only terms; reuses the tail of q
 	var rest float32   // their total weight
 	scanned := 0
 	li := 0
+	bounded := false // the threshold proved the remaining terms lookup-only
+	var tau float32  // the score k candidates beat when bounded became true
+	// Checking costs a pass over the candidates: it is done again only when
+	// rem has fallen by a tenth of wq since the last time.
+	checkAt := 0.9 * wq
 	for _, t := range q {
 		if t.rdf == 0 {
 			continue
 		}
-		if len(cand) > 0 && (t.rdf > x.lim.perTermCap || scanned+t.rdf > x.lim.scanBudget) {
+		// Bounding pays when scanning the rest (~4 ns a posting, within the
+		// caps) would cost more than two passes over the candidates (~3 ns
+		// each) and the lookups (~100 candidates a term, ~20 ns each).
+		if !bounded && li == 0 && rem <= checkAt && len(cand) >= k &&
+			4*min(restPost, x.lim.scanBudget-scanned) > 6*len(cand)+2000*restTerms {
+			tau = rem / wq * (1 + 1e-5)
+			bounded = x.atLeastK(cand, acc, wq, tau, keep, k)
+			checkAt = rem - 0.1*wq
+		}
+		rem -= t.w
+		restTerms--
+		if t.rdf <= x.lim.perTermCap {
+			restPost -= t.rdf
+		}
+		if bounded || len(cand) > 0 && (t.rdf > x.lim.perTermCap || scanned+t.rdf > x.lim.scanBudget) {
 			q[li] = t // li ≤ current index: safe in place
 			li++
 			rest += t.w
@@ -283,9 +319,19 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 	}
 
 	// Rerank pool: the best candidates by partial score (a lower bound).
-	pool := selector{h: s.pool[:0], k: max(x.lim.rerankPool, k), keep: keep}
+	// When bounded, the partial scores miss only light terms and a small
+	// pool finds the k-th best well enough for the upper bounds below.
+	poolK := x.lim.rerankPool
+	if bounded {
+		poolK = min(poolK, boundedPool)
+	}
+	pool := selector{h: s.pool[:0], k: max(poolK, k), keep: keep}
 	for _, d := range cand {
-		pool.offer(hit{d, x.intExt[d], jaccard(acc[d], wq, x.norm[d])})
+		// When bounded, k candidates beat tau already: the others need not
+		// be in the pool (the upper bounds below still consider them).
+		if a := acc[d]; !bounded || a*(1+tau) > tau*(wq+x.norm[d]) {
+			pool.offer(hit{d, x.intExt[d], jaccard(a, wq, x.norm[d])})
+		}
 	}
 	ids := s.ids[:0]
 	for _, h := range pool.h {
@@ -297,13 +343,13 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 	for _, d := range ids {
 		fin.offer(hit{d, x.intExt[d], jaccard(acc[d], wq, x.norm[d])})
 	}
-	if pool.full() {
+	if pool.full() || bounded {
 		// Other candidates whose upper bound reaches the k-th best score.
 		theta := float32(-1)
 		if fin.full() {
 			theta = fin.h[0].score
 		}
-		extra := selector{h: pool.h[:0], k: x.lim.extraCap}
+		extra := selector{h: pool.h[:0], k: x.lim.extraCap, keep: keep}
 		for _, d := range cand {
 			if cnt[d]&poolFlag != 0 {
 				continue
@@ -314,23 +360,49 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 				extra.offer(hit{d, x.intExt[d], ub})
 			}
 		}
-		ids = ids[:0]
-		for _, h := range extra.h {
-			if keep == nil || keep(h.ext) {
+		// Best upper bound first, in batches: each batch's exact scores raise
+		// the k-th best, and the next batch is looked up only while its best
+		// upper bound still reaches it.
+		hs := extra.h
+		slices.SortFunc(hs, func(a, b hit) int { return cmp.Compare(b.score, a.score) })
+		fin.keep = nil
+		for i, n := 0, 32; i < len(hs); n *= 2 {
+			if fin.full() && hs[i].score < fin.h[0].score {
+				break
+			}
+			j := min(len(hs), i+n)
+			ids = ids[:0]
+			for _, h := range hs[i:j] {
 				ids = append(ids, h.d)
 			}
-		}
-		slices.Sort(ids)
-		x.addLookups(ids, lookup, acc, cnt)
-		fin.keep = nil
-		for _, d := range ids {
-			fin.offer(hit{d, x.intExt[d], jaccard(acc[d], wq, x.norm[d])})
+			slices.Sort(ids)
+			x.addLookups(ids, lookup, acc, cnt)
+			for _, d := range ids {
+				fin.offer(hit{d, x.intExt[d], jaccard(acc[d], wq, x.norm[d])})
+			}
+			i = j
 		}
 	}
 	s.ids = ids[:0]
 	s.pool = pool.h[:0]
 	s.hits = fin.h
 	return x.matches(fin.h, cnt)
+}
+
+// atLeastK reports whether k of the candidates that keep accepts score
+// above tau by the weight they share so far (a lower bound of their score).
+func (x *Index) atLeastK(cand []int32, acc []float32, wq, tau float32, keep func(int32) bool, k int) bool {
+	n := 0
+	for _, d := range cand {
+		// jaccard(a, wq, wd) > tau, without dividing.
+		if a := acc[d]; a*(1+tau) <= tau*(wq+x.norm[d]) || keep != nil && !keep(x.intExt[d]) {
+			continue
+		}
+		if n++; n == k {
+			return true
+		}
+	}
+	return false
 }
 
 // addLookups adds the lookup-only terms to the candidates ids (sorted).

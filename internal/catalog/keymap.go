@@ -2,19 +2,23 @@ package catalog
 
 import "strconv"
 
-// refCache maps platform ids to Qunke's item ids. Every observation written
-// looks its item up here, so the common case — a numeric id, as all four
-// platforms use today — is a map keyed by the number; other ids (Taobao's
-// newer encrypted ids, say) fall back to the string.
-type refCache struct {
-	num [4]map[uint64]itemRef // by platformIndex: small slots, kind to the CPU cache
-	str map[Key]itemRef
+// KeyMap maps item keys to values of type V. The common case — a numeric
+// id, as all four platforms use today — is a map keyed by the number, with no
+// pointers for the garbage collector to follow and small slots kind to the
+// CPU cache; other ids (Taobao's newer encrypted ids, say) fall back to the
+// string. The catalog keeps its item ids in one (every observation written
+// looks its item up), the advisor its in-memory entries. The zero value is
+// not usable: call NewKeyMap. It is not safe for concurrent writes.
+type KeyMap[V any] struct {
+	num [4]map[uint64]V // by platformIndex
+	str map[Key]V
 }
 
-func newRefCache() refCache {
-	c := refCache{str: map[Key]itemRef{}}
+// NewKeyMap returns an empty map.
+func NewKeyMap[V any]() KeyMap[V] {
+	c := KeyMap[V]{str: map[Key]V{}}
 	for i := range c.num {
-		c.num[i] = map[uint64]itemRef{}
+		c.num[i] = map[uint64]V{}
 	}
 	return c
 }
@@ -34,7 +38,7 @@ func platformIndex(p Platform) int {
 }
 
 // numericKey returns the numeric map and id for k, when it has one.
-func (c *refCache) numericKey(k Key) (map[uint64]itemRef, uint64, bool) {
+func (c *KeyMap[V]) numericKey(k Key) (map[uint64]V, uint64, bool) {
 	p := platformIndex(k.Platform)
 	if p < 0 {
 		return nil, 0, false
@@ -58,7 +62,8 @@ func numericID(id string) (uint64, bool) {
 	return n, err == nil
 }
 
-func (c *refCache) get(k Key) (itemRef, bool) {
+// Get returns the value for k.
+func (c *KeyMap[V]) Get(k Key) (V, bool) {
 	if m, n, ok := c.numericKey(k); ok {
 		r, ok := m[n]
 		return r, ok
@@ -67,7 +72,8 @@ func (c *refCache) get(k Key) (itemRef, bool) {
 	return r, ok
 }
 
-func (c *refCache) put(k Key, r itemRef) {
+// Put sets the value for k.
+func (c *KeyMap[V]) Put(k Key, r V) {
 	if m, n, ok := c.numericKey(k); ok {
 		m[n] = r
 		return
@@ -75,7 +81,8 @@ func (c *refCache) put(k Key, r itemRef) {
 	c.str[k] = r
 }
 
-func (c *refCache) len() int {
+// Len returns the number of keys.
+func (c *KeyMap[V]) Len() int {
 	n := len(c.str)
 	for _, m := range c.num {
 		n += len(m)
@@ -83,8 +90,8 @@ func (c *refCache) len() int {
 	return n
 }
 
-// merge copies every entry of o into c.
-func (c *refCache) merge(o *refCache) {
+// Merge copies every entry of o into c.
+func (c *KeyMap[V]) Merge(o *KeyMap[V]) {
 	for i, m := range o.num {
 		for k, r := range m {
 			c.num[i][k] = r
