@@ -73,7 +73,7 @@ indexed table) in the same run. Databases are written under --dir, never to --db
 	ingest.Flags().IntVar(&cfg.CompactEvery, "compact-every", 16, "feed 顺序下每几个快照整理一次 (compact every N snapshots, feed order)")
 	ingest.Flags().BoolVar(&cfg.Naive, "naive", true, "同时测量朴素设计 (also measure the naive design)")
 	ingest.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写 CPU 剖析文件 (write a CPU profile to this file)")
-	cmd.AddCommand(ingest, newBenchAdvisorCmd(), newBenchAPICmd(), newBenchPublishCmd(), newBenchOrdersCmd())
+	cmd.AddCommand(ingest, newBenchAdvisorCmd(), newBenchAPICmd(), newBenchAPIClientsCmd(), newBenchPublishCmd(), newBenchOrdersCmd())
 	return cmd
 }
 
@@ -153,6 +153,7 @@ func startProfile(path string) (func(), error) {
 func newBenchAPICmd() *cobra.Command {
 	var cfg bench.APIConfig
 	var cpuProfile string
+	var inProcess bool
 	cmd := &cobra.Command{
 		Use:   "api",
 		Short: "JSON API 基准：并发客户端经本机回环调用 (the JSON API under concurrent clients on loopback)",
@@ -176,28 +177,34 @@ POST /api/v1/check and GET /api/v1/items?q= (2-character searches) from concurre
 					return stop
 				}
 			}
+			if !inProcess {
+				exe, err := os.Executable()
+				if err != nil {
+					return err
+				}
+				cfg.ClientCommand = []string{exe, "bench", "api-clients"}
+			}
 			printMachine(out)
 			res, err := bench.API(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "\n%d items x %d snapshots, %d concurrent clients on loopback; warm-up %s\n", cfg.Items, cfg.Snapshots, cfg.Clients, res.Warm.Round(time.Millisecond))
-			for _, r := range []struct {
-				name string
-				l    bench.Latency
-				rate float64
-			}{{"POST /api/v1/check", res.Check, res.CheckRate}, {"GET /api/v1/items?q= (2 chars)", res.Search, res.SearchRate}} {
-				fmt.Fprintf(out, "%-32s n=%-6d p50 %-10s p99 %-10s max %-10s %.0f req/s\n", r.name, r.l.N,
-					r.l.P50.Round(time.Microsecond), r.l.P99.Round(time.Microsecond), r.l.Max.Round(time.Microsecond), r.rate)
-			}
-			for _, g := range []struct {
-				name string
-				s    bench.GCStats
-				n    int
-			}{{"check", res.CheckGC, res.Check.N}, {"search", res.SearchGC, res.Search.N}} {
-				fmt.Fprintf(out, "%-6s GC: %d cycles, %.0f%% of CPU, %s allocated (%s a request), live heap %s; CPU %.0f µs a request\n",
-					g.name, g.s.Cycles, 100*g.s.Share(), humanBytes(int64(g.s.Alloc)), humanBytes(int64(g.s.Alloc)/int64(max(1, g.n))),
-					humanBytes(int64(g.s.LiveHeap)), float64(g.s.Total.Microseconds())/float64(max(1, g.n)))
+			for _, p := range res.Phases {
+				name := map[string]string{"check": "POST /api/v1/check", "search": "GET /api/v1/items?q= (2 chars)"}[p.Name]
+				load := "closed loop"
+				if p.Offered > 0 {
+					load = fmt.Sprintf("%.0f/s offered", p.Offered)
+				}
+				fmt.Fprintf(out, "%-32s %-16s n=%-6d p50 %-10s p99 %-10s max %-10s %.0f req/s\n", name, load, p.Latency.N,
+					p.Latency.P50.Round(time.Microsecond), p.Latency.P99.Round(time.Microsecond), p.Latency.Max.Round(time.Microsecond), p.Rate)
+				g, n := p.GC, float64(max(1, p.Latency.N))
+				cpu := fmt.Sprintf("server %.0f µs, clients %.0f µs", float64(g.Total.Microseconds())/n, float64(p.ClientCPU.Microseconds())/n)
+				if inProcess {
+					cpu = fmt.Sprintf("%.0f µs, server and clients", float64(g.Total.Microseconds())/n)
+				}
+				fmt.Fprintf(out, "    CPU a request: %s; server GC %d cycles (%.0f%% of its CPU), %s allocated (%s a request), live heap %s\n",
+					cpu, g.Cycles, 100*g.Share(), humanBytes(int64(g.Alloc)), humanBytes(int64(g.Alloc)/int64(n)), humanBytes(int64(g.LiveHeap)))
 			}
 			fmt.Fprintf(out, "peak RSS %s\n", humanBytes(res.PeakRSS))
 			return nil
@@ -210,7 +217,10 @@ POST /api/v1/check and GET /api/v1/items?q= (2-character searches) from concurre
 	cmd.Flags().IntVar(&cfg.Clients, "clients", 50, "并发客户端 (concurrent clients)")
 	cmd.Flags().IntVar(&cfg.Checks, "checks", 20000, "check 请求数 (check requests)")
 	cmd.Flags().IntVar(&cfg.Searches, "searches", 2000, "搜索请求数 (search requests)")
-	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写 CPU 剖析文件：<文件>.check 与 <文件>.search，不含预热 (write CPU profiles to FILE.check and FILE.search, warm-up excluded)")
+	cmd.Flags().Float64SliceVar(&cfg.CheckRates, "rate", nil, "check 的负载，可多个：所有客户端合计每秒请求数（泊松到达，开环）；0 为闭环、不停顿 (check loads, one phase each: requests a second from all clients together, Poisson arrivals; 0: closed loop, no pause)")
+	cmd.Flags().Float64SliceVar(&cfg.SearchRates, "search-rate", nil, "搜索的负载，同上 (search loads, as --rate)")
+	cmd.Flags().BoolVar(&inProcess, "in-process", false, "客户端与服务同一进程（默认另起进程）(run the clients in the server's process; by default they run in their own)")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写服务端每个阶段的 CPU 剖析：<文件>.check-0 等，不含预热 (write the server's CPU profile of each phase to FILE.check-0 and so on, warm-up excluded)")
 	return cmd
 }
 
@@ -323,5 +333,31 @@ databases are kept in --dir and reused.`,
 	fl.BoolVar(&skipImport, "skip-import", false, "跳过导入基准 (skip the import benchmark)")
 	fl.BoolVar(&skipIncome, "skip-income", false, "跳过收入查询基准 (skip the income views benchmark)")
 	fl.StringVar(&cpuProfile, "cpuprofile", "", "CPU profile 输出文件 (write a CPU profile)")
+	return cmd
+}
+
+// newBenchAPIClientsCmd is the client process of bench api (hidden).
+func newBenchAPIClientsCmd() *cobra.Command {
+	var cfg bench.APIConfig
+	var addr string
+	cmd := &cobra.Command{
+		Use:    "api-clients",
+		Short:  "bench api 的客户端进程 (the client process of bench api)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Log = cmd.ErrOrStderr()
+			return bench.RunAPIClients(cmd.Context(), cfg, addr, os.Getenv(bench.ClientTokenEnv), cmd.OutOrStdout(), cmd.InOrStdin())
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "", "服务地址 (server address)")
+	cmd.Flags().IntVar(&cfg.Items, "items", 1000000, "商品数 (items)")
+	cmd.Flags().IntVar(&cfg.Snapshots, "snapshots", 100, "每个商品的快照数 (snapshots per item)")
+	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "随机种子 (seed)")
+	cmd.Flags().IntVar(&cfg.Clients, "clients", 50, "并发客户端 (concurrent clients)")
+	cmd.Flags().IntVar(&cfg.Checks, "checks", 20000, "check 请求数 (check requests)")
+	cmd.Flags().IntVar(&cfg.Searches, "searches", 2000, "搜索请求数 (search requests)")
+	cmd.Flags().Float64SliceVar(&cfg.CheckRates, "rate", nil, "check 的负载 (check loads)")
+	cmd.Flags().Float64SliceVar(&cfg.SearchRates, "search-rate", nil, "搜索的负载 (search loads)")
 	return cmd
 }

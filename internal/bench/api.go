@@ -13,10 +13,16 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/qunke/qunke/internal/auth"
@@ -33,22 +39,38 @@ type APIConfig struct {
 	Clients   int // concurrent clients on loopback
 	Checks    int // POST /api/v1/check requests
 	Searches  int // GET /api/v1/items?q= requests
-	Log       io.Writer
-	// Profile, when set, is called before each measured phase ("check",
-	// "search") and the function it returns when the phase ends: the
-	// warm-up stays out of a CPU profile.
+	// CheckRates and SearchRates list the load of each measured phase:
+	// 0 is a closed loop with no pause between requests, a positive rate
+	// the requests a second all clients send together, each on a Poisson
+	// schedule (open loop). Empty means one closed-loop phase.
+	CheckRates, SearchRates []float64
+	Log                     io.Writer
+	// Profile, when set, is called before each measured phase (named
+	// "check-0", "search-1"...) and the function it returns when the phase
+	// ends: the warm-up stays out of a CPU profile.
 	Profile func(phase string) (stop func())
+	// ClientCommand, when set, is the command line that runs the clients in
+	// their own process (RunAPIClients behind it); empty: in this process.
+	ClientCommand []string
 }
 
 // APIResult is what the API benchmark measured.
 type APIResult struct {
-	Warm          time.Duration
-	Check, Search Latency
-	CheckGC       GCStats // garbage collection during the checks
-	SearchGC      GCStats
-	CheckRate     float64 // requests per second
-	SearchRate    float64
-	PeakRSS       int64
+	Warm    time.Duration
+	Phases  []APIPhase
+	PeakRSS int64
+}
+
+// APIPhase is one measured load of one endpoint.
+type APIPhase struct {
+	Name    string  // "check" or "search"
+	Offered float64 // requests a second offered; 0: closed loop
+	Latency Latency
+	Rate    float64 // requests a second answered
+	// GC is the server's garbage collection and CPU in the phase; with the
+	// clients in this process, its CPU includes theirs.
+	GC        GCStats       `json:"-"`
+	ClientCPU time.Duration // CPU the clients used
 }
 
 // API serves the demo market through the real server on a loopback port and
@@ -84,10 +106,79 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go srv.Serve(sctx, ln)
-	base := "http://" + ln.Addr().String()
+	var gc []GCStats
+	stopProfile := func() {}
+	defer func() { stopProfile() }()
 
+	// Server-side figures per phase, taken when the clients mark a phase's
+	// start and end.
+	var before GCStats
+	mark := func(phase int, start bool) {
+		if start {
+			runtime.GC()
+			if cfg.Profile != nil {
+				stopProfile = cfg.Profile(phaseName(cfg, phase))
+			}
+			before = readGC()
+			return
+		}
+		gc = append(gc, readGC().since(before))
+		stopProfile()
+		stopProfile = func() {}
+	}
+	var phases []APIPhase
+	if len(cfg.ClientCommand) > 0 {
+		phases, err = spawnClients(ctx, cfg, ln.Addr().String(), token, mark)
+	} else {
+		phases, err = runClients(ctx, cfg, ln.Addr().String(), token, mark)
+	}
+	for i := range phases {
+		if i < len(gc) {
+			phases[i].GC = gc[i]
+		}
+	}
+	res.Phases = phases
+	if err != nil {
+		return res, err
+	}
+	_, res.PeakRSS = rss()
+	return res, nil
+}
+
+// phases lists the measured phases: each endpoint at each of its rates.
+func phases(cfg APIConfig) []APIPhase {
+	var out []APIPhase
+	for _, ph := range []struct {
+		name  string
+		rates []float64
+	}{{"check", cfg.CheckRates}, {"search", cfg.SearchRates}} {
+		if len(ph.rates) == 0 {
+			ph.rates = []float64{0}
+		}
+		for _, r := range ph.rates {
+			out = append(out, APIPhase{Name: ph.name, Offered: r})
+		}
+	}
+	return out
+}
+
+func phaseName(cfg APIConfig, i int) string {
+	if ps := phases(cfg); i < len(ps) {
+		return fmt.Sprintf("%s-%d", ps[i].Name, i)
+	}
+	return fmt.Sprint(i)
+}
+
+// apiRequests builds the benchmark's requests for the server at addr, the
+// same for the same configuration: a check is a message with one item id of
+// the demo market and a phone number; a search, a 2-character word of a
+// random demo title.
+func apiRequests(ctx context.Context, cfg APIConfig, addr, token string) (checks, searches []*http.Request) {
+	end := time.Date(2026, 11, 20, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	m := demo.New(demo.Config{Seed: cfg.Seed, Items: cfg.Items, Snapshots: cfg.Snapshots, Interval: 24 * time.Hour, End: end})
+	base := "http://" + addr
 	rng := rand.New(rand.NewPCG(cfg.Seed, 7))
-	checks := make([]*http.Request, cfg.Checks)
+	checks = make([]*http.Request, cfg.Checks)
 	for i := range checks {
 		it := m.Item(rng.IntN(cfg.Items))
 		body, _ := json.Marshal(map[string]string{"text": "【好价】" + it.ShortTitle + " 券后速抢\n商品ID：" + it.ItemID + "\n客服 13812345678"})
@@ -96,7 +187,7 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 		req.Header.Set("Content-Type", "application/json")
 		checks[i] = req
 	}
-	searches := make([]*http.Request, cfg.Searches)
+	searches = make([]*http.Request, cfg.Searches)
 	for i := range searches {
 		title := []rune(m.Item(rng.IntN(cfg.Items)).Title)
 		at := rng.IntN(max(1, len(title)-2))
@@ -105,28 +196,124 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 		req.Header.Set("Authorization", "Bearer "+token)
 		searches[i] = req
 	}
-	phase := func(name string, reqs []*http.Request, lat *Latency, rate *float64, gc *GCStats) error {
-		fmt.Fprintf(cfg.Log, "%d %ss from %d clients\n", len(reqs), name, cfg.Clients)
-		runtime.GC()
-		stop := func() {}
-		if cfg.Profile != nil {
-			stop = cfg.Profile(name)
+	return checks, searches
+}
+
+// runClients runs every phase's clients in this process, calling mark at
+// the start and end of each.
+func runClients(ctx context.Context, cfg APIConfig, addr, token string, mark func(phase int, start bool)) ([]APIPhase, error) {
+	checks, searches := apiRequests(ctx, cfg, addr, token)
+	out := phases(cfg)
+	for i := range out {
+		p := &out[i]
+		reqs := checks
+		if p.Name == "search" {
+			reqs = searches
 		}
-		before := readGC()
+		fmt.Fprintf(cfg.Log, "%d %s requests from %d clients\n", len(reqs), p.Name, cfg.Clients)
+		mark(i, true)
+		cpu := processCPU()
 		var err error
-		*lat, *rate, err = load(ln.Addr().String(), reqs, cfg.Clients)
-		*gc = readGC().since(before)
-		stop()
-		return err
+		p.Latency, p.Rate, err = load(addr, reqs, cfg.Clients, p.Offered, cfg.Seed)
+		p.ClientCPU = processCPU() - cpu
+		mark(i, false)
+		if err != nil {
+			return out[:i+1], err
+		}
 	}
-	if err := phase("check", checks, &res.Check, &res.CheckRate, &res.CheckGC); err != nil {
-		return res, err
+	return out, nil
+}
+
+// clientLine is one line the client process writes: a phase starts or
+// ends, or, last, the results.
+type clientLine struct {
+	Mark   int        `json:"mark"`
+	Start  bool       `json:"start,omitempty"`
+	Phases []APIPhase `json:"phases,omitempty"`
+	Err    string     `json:"error,omitempty"`
+}
+
+// RunAPIClients is the client process of the API benchmark: it runs every
+// phase against the server at addr and writes JSON lines to w. After each
+// mark it waits for a line on ack: the server takes its figures (and
+// collects its garbage) before a phase starts, not during it.
+func RunAPIClients(ctx context.Context, cfg APIConfig, addr, token string, w io.Writer, ack io.Reader) error {
+	enc := json.NewEncoder(w)
+	acks := bufio.NewReader(ack)
+	ps, err := runClients(ctx, cfg, addr, token, func(i int, start bool) {
+		enc.Encode(clientLine{Mark: i, Start: start})
+		acks.ReadString('\n')
+	})
+	last := clientLine{Mark: -1, Phases: ps}
+	if err != nil {
+		last.Err = err.Error()
 	}
-	if err := phase("search", searches, &res.Search, &res.SearchRate, &res.SearchGC); err != nil {
-		return res, err
+	return enc.Encode(last)
+}
+
+// ClientTokenEnv passes the API token to the client process (not on its
+// command line, where ps would show it).
+const ClientTokenEnv = "QUNKE_BENCH_TOKEN"
+
+// spawnClients runs the clients in another process (cfg.ClientCommand) so
+// that they share the machine's cores with the server but not its Go
+// scheduler, as real clients would.
+func spawnClients(ctx context.Context, cfg APIConfig, addr, token string, mark func(phase int, start bool)) ([]APIPhase, error) {
+	floats := func(fs []float64) string {
+		var parts []string
+		for _, f := range fs {
+			parts = append(parts, strconv.FormatFloat(f, 'f', -1, 64))
+		}
+		return strings.Join(parts, ",")
 	}
-	_, res.PeakRSS = rss()
-	return res, nil
+	args := append(slices.Clone(cfg.ClientCommand[1:]), "--addr", addr, "--items", strconv.Itoa(cfg.Items),
+		"--snapshots", strconv.Itoa(cfg.Snapshots), "--seed", strconv.FormatUint(cfg.Seed, 10),
+		"--clients", strconv.Itoa(cfg.Clients), "--checks", strconv.Itoa(cfg.Checks), "--searches", strconv.Itoa(cfg.Searches))
+	if len(cfg.CheckRates) > 0 {
+		args = append(args, "--rate", floats(cfg.CheckRates))
+	}
+	if len(cfg.SearchRates) > 0 {
+		args = append(args, "--search-rate", floats(cfg.SearchRates))
+	}
+	cmd := exec.CommandContext(ctx, cfg.ClientCommand[0], args...)
+	cmd.Env = append(os.Environ(), ClientTokenEnv+"="+token)
+	cmd.Stderr = cfg.Log
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	ack, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("bench: start the client process: %w", err)
+	}
+	var last clientLine
+	dec := json.NewDecoder(out)
+	for {
+		var l clientLine
+		if err := dec.Decode(&l); err != nil {
+			if err != io.EOF {
+				cmd.Wait()
+				return nil, fmt.Errorf("bench: read the client process: %w", err)
+			}
+			break
+		}
+		if l.Mark >= 0 {
+			mark(l.Mark, l.Start)
+			io.WriteString(ack, "\n")
+		} else {
+			last = l
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return last.Phases, fmt.Errorf("bench: the client process: %w", err)
+	}
+	if last.Err != "" {
+		return last.Phases, errors.New(last.Err)
+	}
+	return last.Phases, nil
 }
 
 func benchToken(ctx context.Context, a *auth.Service) (string, error) {
@@ -149,19 +336,32 @@ func benchToken(ctx context.Context, a *auth.Service) (string, error) {
 // latencies and the rate achieved. Each client owns one keep-alive
 // connection and writes a request and reads its answer in its own goroutine,
 // as a load tool such as wrk does: net/http's client would add two goroutine
-// hand-offs a request, and on a 2-core machine shared with the server those
-// waits, not the server, made most of the tail.
-func load(addr string, reqs []*http.Request, n int) (Latency, float64, error) {
+// hand-offs a request on the two cores the server uses too.
+//
+// With rate 0 the clients are a closed loop: each sends its next request as
+// soon as the last is answered, so the server is always saturated and the
+// latency is about n ÷ throughput. With a rate (requests a second, all
+// clients together) each client sends on its own Poisson schedule of rate/n
+// and a latency counts from when the request was due, not when it could be
+// sent, so a slow answer also delays the ones queued behind it (no
+// coordinated omission); when the client was idle, the clock starts when
+// it wakes.
+func load(addr string, reqs []*http.Request, n int, rate float64, seed uint64) (Latency, float64, error) {
 	lat := make([]time.Duration, len(reqs))
 	wire := make([][]byte, len(reqs))
 	for i, r := range reqs {
+		if r.GetBody != nil { // a fresh body for each phase
+			var err error
+			if r.Body, err = r.GetBody(); err != nil {
+				return Latency{}, 0, err
+			}
+		}
 		var b bytes.Buffer
 		if err := r.Write(&b); err != nil {
 			return Latency{}, 0, err
 		}
 		wire[i] = b.Bytes()
 	}
-	next := make(chan int)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
@@ -172,34 +372,50 @@ func load(addr string, reqs []*http.Request, n int) (Latency, float64, error) {
 		}
 		mu.Unlock()
 	}
+	var next atomic.Int64 // closed loop: the next request to send
 	start := time.Now()
-	for range n {
+	for c := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			conn, err := net.Dial("tcp", addr)
 			if err != nil {
 				fail(err)
-				for range next {
-				}
 				return
 			}
 			defer conn.Close()
 			br := bufio.NewReader(conn)
-			for i := range next {
-				t := time.Now()
+			rng := rand.New(rand.NewPCG(seed, uint64(c)))
+			due := start
+			for k := 0; ; k++ {
+				var i int
+				if rate > 0 {
+					// This client's share: requests c, c+n, c+2n...
+					if i = c + k*n; i >= len(reqs) {
+						return
+					}
+					due = due.Add(time.Duration(rng.ExpFloat64() * float64(n) / rate * float64(time.Second)))
+					if now := time.Now(); due.After(now) {
+						// Idle until due: the clock starts when the timer
+						// fires (it may fire up to a millisecond late, which
+						// is not the server's doing).
+						time.Sleep(due.Sub(now))
+						due = time.Now()
+					}
+				} else {
+					if i = int(next.Add(1) - 1); i >= len(reqs) {
+						return
+					}
+					due = time.Now()
+				}
 				err := roundTrip(conn, br, wire[i], reqs[i])
-				lat[i] = time.Since(t)
+				lat[i] = time.Since(due)
 				if err != nil {
 					fail(err)
 				}
 			}
 		}()
 	}
-	for i := range reqs {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 	elapsed := time.Since(start)
 	return latency(lat), float64(len(reqs)) / elapsed.Seconds(), firstErr

@@ -87,7 +87,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	q := url.Values{}
 	for _, p := range []string{
 		"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)",
-		"foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)", "mmap_size(2147418112)",
+		"foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)",
 	} {
 		q.Add("_pragma", p)
 	}
