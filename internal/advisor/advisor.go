@@ -173,9 +173,11 @@ func (a *Advisor) Check(ctx context.Context, text string) (*Report, error) {
 // findRef looks up the catalog keys a reference may name.
 func (a *Advisor) findRef(ctx context.Context, ref extract.Ref) (catalog.StoredItem, error) {
 	keys := ref.Keys()
-	// Memory first for every key a bare id may name: only when none is
-	// there (an item imported since the load, or none at all) ask the
-	// catalog.
+	// Memory first for every key the reference may name, then the catalog
+	// (an item imported since the load). Taobao and Tmall keys name one
+	// item; an unlabelled id that two platforms both have is ambiguous
+	// anyway, and the catalog order only breaks the tie differently for an
+	// item imported after the load under an earlier key.
 	for _, k := range keys {
 		if e, _ := a.idx.lookup(k); e != nil {
 			return catalog.StoredItem{ID: e.ID, Item: e.Item}, nil

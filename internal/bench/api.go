@@ -295,6 +295,8 @@ func spawnClients(ctx context.Context, cfg APIConfig, addr, token string, mark f
 		var l clientLine
 		if err := dec.Decode(&l); err != nil {
 			if err != io.EOF {
+				ack.Close()
+				cmd.Process.Kill()
 				cmd.Wait()
 				return nil, fmt.Errorf("bench: read the client process: %w", err)
 			}

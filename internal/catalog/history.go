@@ -44,10 +44,21 @@ func (s *Store) Find(ctx context.Context, key Key) (StoredItem, error) {
 // reads the stored history and any observations still pending compaction in
 // one consistent snapshot. Use Forever as to for "until now".
 func (s *Store) Observations(ctx context.Context, id, from, to int64) ([]Observation, error) {
+	// Prepared before the transaction: preparing needs a connection of its
+	// own, and waiting for one while holding another could exhaust a
+	// capped pool (PostgreSQL's) under many first requests at once.
+	hq, err := s.db.Prepared(ctx, historyQuery)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: history of item %d: %w", id, err)
+	}
+	pq, err := s.db.Prepared(ctx, pendingQuery)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: history of item %d: %w", id, err)
+	}
 	var out []Observation
-	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.ReadTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		out, err = s.observations(ctx, tx, id, from, to)
+		out, err = observations(ctx, tx, hq, pq, id, from, to)
 		return err
 	})
 	if err != nil {
@@ -62,15 +73,7 @@ const (
 	pendingQuery = `SELECT data FROM pending_observations ORDER BY id`
 )
 
-func (s *Store) observations(ctx context.Context, tx *sql.Tx, id, from, to int64) ([]Observation, error) {
-	hq, err := s.db.Prepared(ctx, historyQuery)
-	if err != nil {
-		return nil, err
-	}
-	pq, err := s.db.Prepared(ctx, pendingQuery)
-	if err != nil {
-		return nil, err
-	}
+func observations(ctx context.Context, tx *sql.Tx, hq, pq *sql.Stmt, id, from, to int64) ([]Observation, error) {
 	// Chunks newest first, down to the first that ends before from.
 	rows, err := tx.StmtContext(ctx, hq).QueryContext(ctx, id, to)
 	if err != nil {

@@ -41,7 +41,8 @@ type DB struct {
 // Prepared returns query prepared for the pool, preparing it the first time.
 // A hot query saves SQLite parsing it on every call (pgx caches prepared
 // statements per connection by itself). Use it in a transaction through
-// tx.StmtContext. The statements live as long as db.
+// tx.StmtContext, and call it before beginning the transaction: preparing
+// takes a connection of its own. The statements live as long as db.
 func (db *DB) Prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := db.stmts.Load(query); ok {
 		return st.(*sql.Stmt), nil

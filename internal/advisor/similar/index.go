@@ -424,6 +424,7 @@ type scratch struct {
 	hits []hit
 	pool []hit
 	ids  []int32
+	suf  []float64 // Similar: suffix sums of the query's weights
 
 	bits  []uint64 // Search: a bitmap of ids
 	buf   []int32

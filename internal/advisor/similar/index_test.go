@@ -342,6 +342,10 @@ func TestSimilarReference(t *testing.T) {
 		minShare float64 // of the reference top k found
 	}{
 		{"exact", defaultLimits, 1},
+		// Ending the scan at the bound, with small pools, changes nothing
+		// while no scan cap applies: every candidate that could still win
+		// gets its lookups.
+		{"bounded, small pools", limits{perTermCap: perTermCap, scanBudget: scanBudget, rerankPool: 2, extraCap: 3, boundAlways: true}, 1},
 		{"capped", limits{perTermCap: 150, scanBudget: 400, rerankPool: 16, extraCap: 64}, 0.6},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

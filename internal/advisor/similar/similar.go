@@ -44,9 +44,12 @@ const (
 // limits holds the caps above; tests lower them to exercise the capped path.
 type limits struct {
 	perTermCap, scanBudget, rerankPool, extraCap int
+	// boundAlways checks the bound that ends the scan whenever it can,
+	// not only when it looks cheaper than scanning on.
+	boundAlways bool
 }
 
-var defaultLimits = limits{perTermCap, scanBudget, rerankPool, extraCap}
+var defaultLimits = limits{perTermCap: perTermCap, scanBudget: scanBudget, rerankPool: rerankPool, extraCap: extraCap}
 
 // poolFlag marks a candidate in the rerank pool in scratch.cnt.
 const poolFlag = 1 << 15
@@ -131,9 +134,10 @@ func jaccard(shared, wq, wd float32) float32 {
 // those in groups (nil: all groups; empty non-nil: none) for which keep
 // returns true (nil: all), leaving out ordinal exclude (-1: none). Equal
 // scores are ordered by smaller ordinal. Only items sharing at least one term
-// with title are returned. keep is called only for items that would enter
-// the result (or the rerank pool, or the extra candidates), not for every
-// candidate.
+// with title are returned. keep is called only for candidates that could
+// matter (those that would enter the result, the rerank pool or the extra
+// candidates, and those already scoring above the bound that ends the
+// scan), not for every candidate.
 //
 // The score is the IDF-weighted Jaccard similarity of the two term sets (see
 // the package comment for the weights). The result is exact unless a cap
@@ -246,11 +250,23 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 	// among the candidates (a lower bound, the partial shared weight) beats
 	// that, no other title can enter the top k, and the remaining terms need
 	// only be looked up for the candidates: the result stays exact.
-	var rem float32
+	// rem(i), the weight of q[i:] that occurs in the requested groups, as
+	// suffix sums in float64 from the lightest term up: exact enough that
+	// the 1e-5 margin on tau covers the rounding.
+	if cap(s.suf) < len(q)+1 {
+		s.suf = make([]float64, len(q)+1)
+	}
+	suf := s.suf[:len(q)+1]
+	suf[len(q)] = 0
+	for i := len(q) - 1; i >= 0; i-- {
+		suf[i] = suf[i+1]
+		if q[i].rdf > 0 {
+			suf[i] += float64(q[i].w)
+		}
+	}
 	restPost, restTerms := 0, 0 // postings and terms not yet taken
 	for _, t := range q {
 		if t.rdf > 0 {
-			rem += t.w
 			restTerms++
 			if t.rdf <= x.lim.perTermCap {
 				restPost += t.rdf
@@ -265,21 +281,20 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 	var tau float32  // the score k candidates beat when bounded became true
 	// Checking costs a pass over the candidates: it is done again only when
 	// rem has fallen by a tenth of wq since the last time.
-	checkAt := 0.9 * wq
-	for _, t := range q {
+	checkAt := 0.9 * float64(wq)
+	for i, t := range q {
 		if t.rdf == 0 {
 			continue
 		}
 		// Bounding pays when scanning the rest (~4 ns a posting, within the
 		// caps) would cost more than two passes over the candidates (~3 ns
 		// each) and the lookups (~100 candidates a term, ~20 ns each).
-		if !bounded && li == 0 && rem <= checkAt && len(cand) >= k &&
-			4*min(restPost, x.lim.scanBudget-scanned) > 6*len(cand)+2000*restTerms {
-			tau = rem / wq * (1 + 1e-5)
+		if rem := suf[i]; !bounded && li == 0 && len(cand) >= k && (x.lim.boundAlways ||
+			rem <= checkAt && 4*min(restPost, x.lim.scanBudget-scanned) > 6*len(cand)+2000*restTerms) {
+			tau = float32(rem / float64(wq) * (1 + 1e-5))
 			bounded = x.atLeastK(cand, acc, wq, tau, keep, k)
-			checkAt = rem - 0.1*wq
+			checkAt = rem - 0.1*float64(wq)
 		}
-		rem -= t.w
 		restTerms--
 		if t.rdf <= x.lim.perTermCap {
 			restPost -= t.rdf
@@ -349,14 +364,23 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 		if fin.full() {
 			theta = fin.h[0].score
 		}
-		extra := selector{h: pool.h[:0], k: x.lim.extraCap, keep: keep}
+		// When bounded, every such candidate is taken (the batches below
+		// stop early): the result stays exact. Otherwise extraCap bounds
+		// them, best upper bound first. The bounds get a little slack for
+		// rounding in the sums: a tie at the k-th score may still win on
+		// its ordinal.
+		limit := x.lim.extraCap
+		if bounded {
+			limit = len(cand)
+		}
+		extra := selector{h: pool.h[:0], k: limit, keep: keep}
 		for _, d := range cand {
 			if cnt[d]&poolFlag != 0 {
 				continue
 			}
 			sh, wd := acc[d], x.norm[d]
 			ub := jaccard(sh+min(rest, wd-sh), wq, wd)
-			if ub >= theta {
+			if ub*(1+1e-5) >= theta {
 				extra.offer(hit{d, x.intExt[d], ub})
 			}
 		}
@@ -367,7 +391,7 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 		slices.SortFunc(hs, func(a, b hit) int { return cmp.Compare(b.score, a.score) })
 		fin.keep = nil
 		for i, n := 0, 32; i < len(hs); n *= 2 {
-			if fin.full() && hs[i].score < fin.h[0].score {
+			if fin.full() && hs[i].score*(1+1e-5) < fin.h[0].score {
 				break
 			}
 			j := min(len(hs), i+n)
