@@ -189,7 +189,8 @@ POST /api/v1/check and GET /api/v1/items?q= (2-character searches) from concurre
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "\n%d items x %d snapshots, %d concurrent clients on loopback; warm-up %s\n", cfg.Items, cfg.Snapshots, cfg.Clients, res.Warm.Round(time.Millisecond))
+			fmt.Fprintf(out, "\n%d items x %d snapshots, %d concurrent clients on loopback; warm-up %s; a full GC of the warm heap %s\n",
+				cfg.Items, cfg.Snapshots, cfg.Clients, res.Warm.Round(time.Millisecond), res.GCTime.Round(time.Millisecond))
 			for _, p := range res.Phases {
 				name := map[string]string{"check": "POST /api/v1/check", "search": "GET /api/v1/items?q= (2 chars)"}[p.Name]
 				load := "closed loop"

@@ -61,6 +61,7 @@ type shard struct {
 }
 
 func buildShard(category string, entries []Entry) *shard {
+	packStrings(entries)
 	sh := &shard{category: category, entries: entries, sim: similar.NewIndex()}
 	var sum [3]float64
 	var n [3]int

@@ -57,6 +57,7 @@ type APIConfig struct {
 // APIResult is what the API benchmark measured.
 type APIResult struct {
 	Warm    time.Duration
+	GCTime  time.Duration // one full garbage collection of the warm server, idle
 	Phases  []APIPhase
 	PeakRSS int64
 }
@@ -95,6 +96,12 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 		return res, err
 	}
 	res.Warm = time.Since(t)
+	// One full collection of the warm heap, timed: what every GC cycle
+	// marks while the server works.
+	runtime.GC()
+	t = time.Now()
+	runtime.GC()
+	res.GCTime = time.Since(t)
 	token, err := benchToken(ctx, auth.New(db))
 	if err != nil {
 		return res, err
