@@ -793,6 +793,12 @@ func TestBrowserPosting(t *testing.T) {
 	if width := get(t, b.ctx, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); width > 390 {
 		t.Errorf("the manual page is %d px wide on a 390 px phone", width)
 	}
+	// The top bar wraps on a phone: every page's link is on screen, none
+	// hidden behind a sideways scroll.
+	if off := get(t, b.ctx, "nav links off screen", chromedp.Evaluate[int](
+		`[...document.querySelectorAll('.qk-top nav a')].filter(a => a.getBoundingClientRect().right > window.innerWidth).length`)); off > 0 {
+		t.Errorf("%d links of the top bar are off a 390 px phone's screen", off)
+	}
 	b.shot("posting-3-manual-phone.png")
 	// A real click (a user gesture): the button says whether the copy
 	// worked; headless Chromium may refuse the clipboard, which the page
