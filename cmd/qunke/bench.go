@@ -212,14 +212,7 @@ POST /api/v1/check and GET /api/v1/items?q= (2-character searches) from concurre
 		},
 	}
 	cmd.Flags().StringVar(&cfg.Dir, "dir", "bench-out", "写数据库的目录 (folder for the benchmark databases)")
-	cmd.Flags().IntVar(&cfg.Items, "items", 1000000, "商品数 (items)")
-	cmd.Flags().IntVar(&cfg.Snapshots, "snapshots", 100, "每个商品的快照数 (snapshots per item)")
-	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "随机种子 (seed)")
-	cmd.Flags().IntVar(&cfg.Clients, "clients", 50, "并发客户端 (concurrent clients)")
-	cmd.Flags().IntVar(&cfg.Checks, "checks", 20000, "check 请求数 (check requests)")
-	cmd.Flags().IntVar(&cfg.Searches, "searches", 2000, "搜索请求数 (search requests)")
-	cmd.Flags().Float64SliceVar(&cfg.CheckRates, "rate", nil, "check 的负载，可多个：所有客户端合计每秒请求数（泊松到达，开环）；0 为闭环、不停顿 (check loads, one phase each: requests a second from all clients together, Poisson arrivals; 0: closed loop, no pause)")
-	cmd.Flags().Float64SliceVar(&cfg.SearchRates, "search-rate", nil, "搜索的负载，同上 (search loads, as --rate)")
+	apiLoadFlags(cmd, &cfg)
 	cmd.Flags().BoolVar(&inProcess, "in-process", false, "客户端与服务同一进程（默认另起进程）(run the clients in the server's process; by default they run in their own)")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写服务端每个阶段的 CPU 剖析：<文件>.check-0 等，不含预热 (write the server's CPU profile of each phase to FILE.check-0 and so on, warm-up excluded)")
 	return cmd
@@ -352,13 +345,18 @@ func newBenchAPIClientsCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "", "服务地址 (server address)")
+	apiLoadFlags(cmd, &cfg)
+	return cmd
+}
+
+// apiLoadFlags are the flags bench api passes on to its client process.
+func apiLoadFlags(cmd *cobra.Command, cfg *bench.APIConfig) {
 	cmd.Flags().IntVar(&cfg.Items, "items", 1000000, "商品数 (items)")
 	cmd.Flags().IntVar(&cfg.Snapshots, "snapshots", 100, "每个商品的快照数 (snapshots per item)")
 	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "随机种子 (seed)")
 	cmd.Flags().IntVar(&cfg.Clients, "clients", 50, "并发客户端 (concurrent clients)")
 	cmd.Flags().IntVar(&cfg.Checks, "checks", 20000, "check 请求数 (check requests)")
 	cmd.Flags().IntVar(&cfg.Searches, "searches", 2000, "搜索请求数 (search requests)")
-	cmd.Flags().Float64SliceVar(&cfg.CheckRates, "rate", nil, "check 的负载 (check loads)")
-	cmd.Flags().Float64SliceVar(&cfg.SearchRates, "search-rate", nil, "搜索的负载 (search loads)")
-	return cmd
+	cmd.Flags().Float64SliceVar(&cfg.CheckRates, "rate", nil, "check 的负载，可多个：所有客户端合计每秒请求数（泊松到达，开环）；0 为闭环、不停顿 (check loads, one phase each: requests a second from all clients together, Poisson arrivals; 0: closed loop, no pause)")
+	cmd.Flags().Float64SliceVar(&cfg.SearchRates, "search-rate", nil, "搜索的负载，同上 (search loads, as --rate)")
 }
