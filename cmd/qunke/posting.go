@@ -33,6 +33,8 @@ type postingFlags struct {
 	telegramAPI   string
 	wecomAPI      string
 	imageCache    string
+	imageHosts    []string
+	imageCacheMB  int64
 	noWorker      bool
 	planEvery     time.Duration
 }
@@ -43,6 +45,8 @@ func (f *postingFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.telegramAPI, "telegram-api", envOr("QUNKE_TELEGRAM_API", telegram.DefaultBaseURL), "Telegram Bot API 地址 (Bot API base URL) [QUNKE_TELEGRAM_API]")
 	fl.StringVar(&f.wecomAPI, "wecom-api", envOr("QUNKE_WECOM_API", wecom.DefaultBaseURL), "企业微信机器人接口地址 (WeCom robot API base URL) [QUNKE_WECOM_API]")
 	fl.StringVar(&f.imageCache, "image-cache", os.Getenv("QUNKE_IMAGE_CACHE"), "海报商品图缓存目录，默认在数据库旁 (poster image cache folder; default beside the database) [QUNKE_IMAGE_CACHE]")
+	fl.StringSliceVar(&f.imageHosts, "image-hosts", poster.DefaultImageHosts, "海报商品图只从这些域名（及其子域名）获取，* 为任意公网域名；内网地址总被拒绝 (hosts product images may come from, with their subdomains; * for any public host; inside addresses are always refused)")
+	fl.Int64Var(&f.imageCacheMB, "image-cache-mb", 2048, "商品图缓存上限，超出时删去最久未用的 (cap on the image cache in MB; the least recently used files go first)")
 	fl.BoolVar(&f.noWorker, "no-worker", false, "不自动排期和发送（只提供页面）(do not plan or send; pages only)")
 	fl.DurationVar(&f.planEvery, "plan-every", 5*time.Minute, "自动排期间隔 (how often today's slots are planned)")
 }
@@ -103,10 +107,11 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 			cache = filepath.Join(dir, "qunke", "images")
 		}
 	}
-	r, err := poster.NewRenderer(poster.Options{CacheDir: cache, Logger: log})
+	r, err := poster.NewRenderer(poster.Options{CacheDir: cache, Logger: log, ImageHosts: f.imageHosts, CacheMaxBytes: f.imageCacheMB << 20})
 	if err != nil {
 		return err
 	}
+	go pruneImages(ctx, r, log)
 	posters := &publish.PosterCache{R: r}
 	srv.SetPosting(nil, posters)
 	if f.noWorker {
@@ -155,6 +160,23 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 		}
 	}()
 	return nil
+}
+
+// pruneImages keeps the poster image cache within its cap: at start and
+// every six hours.
+func pruneImages(ctx context.Context, r *poster.Renderer, log *slog.Logger) {
+	for {
+		if files, freed, err := r.PruneCache(); err != nil {
+			log.Warn("image cache prune", "err", err)
+		} else if files > 0 {
+			log.Info("image cache pruned", "files", files, "bytes", freed)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(6 * time.Hour):
+		}
+	}
 }
 
 // seedDemoPosting adds the demo's groups and a week of posting history

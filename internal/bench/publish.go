@@ -128,7 +128,8 @@ func Publish(ctx context.Context, cfg PublishConfig) (PublishResult, error) {
 	res.Deliveries = st.Planned
 
 	// Render every post's poster the way the worker does.
-	r, err := poster.NewRenderer(poster.Options{CacheDir: filepath.Join(cfg.Dir, "images")})
+	r, err := poster.NewRenderer(poster.Options{CacheDir: filepath.Join(cfg.Dir, "images"),
+		ImageHosts: []string{"127.0.0.1"}, AllowPrivate: true}) // the images' local server
 	if err != nil {
 		return res, err
 	}

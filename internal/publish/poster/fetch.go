@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	xdraw "golang.org/x/image/draw"
 	_ "golang.org/x/image/webp" // product images: WebP (common on Alibaba CDNs)
@@ -152,7 +153,10 @@ func (r *Renderer) cachePath(u string) string {
 // imageBytes returns the image file's bytes from the disk cache or the network.
 func (r *Renderer) imageBytes(ctx context.Context, u string) (data []byte, fromDisk bool, err error) {
 	if r.opt.CacheDir != "" {
-		if data, err := readLimited(r.cachePath(u), r.opt.MaxImageBytes); err == nil {
+		path := r.cachePath(u)
+		if data, err := readLimited(path, r.opt.MaxImageBytes); err == nil {
+			now := time.Now()
+			os.Chtimes(path, now, now) // recently used: PruneCache keeps it
 			return data, true, nil
 		}
 	}
@@ -211,6 +215,9 @@ func (r *Renderer) fetch(ctx context.Context, u string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
+	}
+	if !hostAllowed(req.URL.Hostname(), r.opt.ImageHosts) {
+		return nil, fmt.Errorf("%w: %s", ErrImageHost, req.URL.Hostname())
 	}
 	req.Header.Set("Accept", "image/webp,image/jpeg,image/png,image/gif,image/*;q=0.8")
 	resp, err := r.client.Do(req)

@@ -29,8 +29,18 @@ type Options struct {
 	// CacheDir keeps fetched product images (the original bytes, named by
 	// the SHA-256 of the URL). "" disables the disk cache.
 	CacheDir string
-	// Client fetches product images; nil uses a private client.
+	// Client fetches product images; nil uses a private client that
+	// connects only to public addresses (AllowPrivate lifts that).
 	Client *http.Client
+	// ImageHosts are the hosts images may come from (and their subdomains);
+	// nil means DefaultImageHosts, "*" any host.
+	ImageHosts []string
+	// AllowPrivate lets the private client fetch from loopback and private
+	// addresses: tests and a local image mirror.
+	AllowPrivate bool
+	// CacheMaxBytes bounds the disk cache; PruneCache removes the least
+	// recently used files beyond it. 0 means 2 GiB.
+	CacheMaxBytes int64
 	// FetchTimeout bounds one image fetch; 0 means 5 s.
 	FetchTimeout time.Duration
 	// MaxImageBytes bounds an image file; 0 means 8 MiB.
@@ -62,13 +72,19 @@ func NewRenderer(o Options) (*Renderer, error) {
 	if o.MemoryImages == 0 {
 		o.MemoryImages = 32
 	}
+	if o.ImageHosts == nil {
+		o.ImageHosts = DefaultImageHosts
+	}
+	if o.CacheMaxBytes <= 0 {
+		o.CacheMaxBytes = 2 << 30
+	}
 	f, err := loadFonts()
 	if err != nil {
 		return nil, err
 	}
 	r := &Renderer{opt: o, client: o.Client, log: o.Logger, fonts: f, images: newImageCache(max(o.MemoryImages, 0))}
 	if r.client == nil {
-		r.client = &http.Client{}
+		r.client = guardedClient(o.ImageHosts, o.AllowPrivate)
 	}
 	if r.log == nil {
 		r.log = slog.Default()

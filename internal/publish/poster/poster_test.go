@@ -115,6 +115,9 @@ func newTestRenderer(t testing.TB, o Options) *Renderer {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.ImageHosts == nil { // the test server is on 127.0.0.1
+		o.ImageHosts, o.AllowPrivate = []string{"127.0.0.1"}, true
+	}
 	r, err := NewRenderer(o)
 	if err != nil {
 		t.Fatal(err)
