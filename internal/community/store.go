@@ -236,6 +236,19 @@ func (s *Store) SetActive(ctx context.Context, id int64, active bool) error {
 	return nil
 }
 
+// MoveTarget changes a group's target from old to target (a Telegram group
+// that became a supergroup). It reports false, changing nothing, when the
+// target is no longer old: someone edited the group meanwhile.
+func (s *Store) MoveTarget(ctx context.Context, id int64, old, target string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE chat_groups SET target = $1, updated_at = $2 WHERE id = $3 AND target = $4`,
+		target, s.now().Unix(), id, old)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
 // Tags lists every tag in use with its group count.
 func (s *Store) Tags(ctx context.Context) (map[string]int, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT tag, COUNT(*) FROM group_tags GROUP BY tag`)

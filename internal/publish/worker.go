@@ -404,6 +404,21 @@ func (w *Worker) record(ctx context.Context, d *Delivery, g *community.Group, s 
 		msgIDs += strings.Join(ids, ",")
 	}
 	u := update{id: d.ID, attempt: attempt, parts: parts, msgIDs: msgIDs, resent: d.Resent}
+	if moved := (*channel.Moved)(nil); errors.As(err, &moved) && w.Groups != nil && d.Attempts < int64(w.MaxAttempts) {
+		// The group has a new address: follow it and send again now.
+		ok, merr := w.Groups.MoveTarget(ctx, g.ID, g.Target, moved.NewTarget)
+		if merr == nil {
+			log.Info("group moved", "from", g.Target, "to", moved.NewTarget, "updated", ok)
+			u.status, u.outcome, u.nextAt = Planned, "retry", now.Unix()
+			u.detail = fmt.Sprintf("群已迁移到 %s，目标已更新，立即重发 (the group moved to %s: target updated, sending again): %v",
+				moved.NewTarget, moved.NewTarget, err)
+			if err := w.apply(ctx, u); err != nil {
+				log.Error("record outcome", "err", err)
+			}
+			return
+		}
+		log.Error("update the moved group's target", "err", merr)
+	}
 	switch channel.Classify(err) {
 	case channel.Delivered:
 		u.status, u.outcome = Sent, "sent"

@@ -194,3 +194,56 @@ func TestPosterCache(t *testing.T) {
 		t.Fatalf("cache holds %d, max 2", len(c.bases))
 	}
 }
+
+// TestWorkerFollowsMigratedGroup: a Telegram group upgraded to a supergroup
+// answers with its new chat id; the worker updates the group's target and
+// the posts go to the new chat, none lost, none twice.
+func TestWorkerFollowsMigratedGroup(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		tg := tgfake.New()
+		defer tg.Close()
+		tg.AddChat("-2001")
+		tg.Migrate("-2001", -1002001)
+		groups := f.addGroups(t, 1, community.Telegram, "mig", func(int) string { return "-2001" }, "")
+		slots, _ := ParseSlots("08:00")
+		f.plan(t, &Plan{Name: "mig", Tag: "mig", Slots: slots, PerSlot: 2, DailyCap: 10, RepeatDays: 7, Active: true},
+			Queued{Key: f.a, ChosenPrice: 6000}, Queued{Key: f.c, ChosenPrice: 8000})
+		if st, err := f.planner.PlanDay(ctx, f.now); err != nil || st.Planned != 2 {
+			t.Fatalf("plan %+v %v", st, err)
+		}
+		s := telegram.New(tg.Token)
+		s.BaseURL = tg.URL
+		w := &Worker{Store: f.store, Groups: f.groups, Now: func() time.Time { return f.now },
+			Senders: map[community.Channel]channel.Sender{community.Telegram: limited{s, channel.Limits{PerTarget: channel.Rate{N: 100, Per: time.Second}}}}}
+		f.now = time.Date(2026, 11, 25, 8, 0, 5, 0, cst)
+		for range 3 {
+			if err := w.Drain(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		g, err := f.groups.Get(ctx, groups[0].ID)
+		if err != nil || g.Target != "-1002001" {
+			t.Fatalf("group target %q, %v; want the supergroup's id", g.Target, err)
+		}
+		if n := len(tg.Messages("-1002001")); n != 2 {
+			t.Fatalf("the supergroup got %d posts, want 2", n)
+		}
+		day := time.Date(2026, 11, 25, 0, 0, 0, 0, cst)
+		board, _ := f.store.Board(ctx, day, day.AddDate(0, 0, 1))
+		for _, d := range board {
+			if d.Status != Sent || d.Resent {
+				t.Errorf("post %s: %s (resent %v) %q", d.Item, d.Status, d.Resent, d.LastError)
+			}
+		}
+		log, _ := f.store.Attempts(ctx, 0, 100)
+		outcomes := map[string]int{}
+		for _, a := range log {
+			outcomes[a.Outcome]++
+		}
+		if outcomes["retry"] != 1 || outcomes["sent"] != 2 || len(log) != 3 {
+			t.Errorf("attempt outcomes %v, want one retry (the move) and two sent", outcomes)
+		}
+	})
+}

@@ -150,6 +150,19 @@ func (e *Permanent) Error() string { return "rejected: " + e.Reason }
 
 func (e *Permanent) Unwrap() error { return e.Err }
 
+// Moved says nothing was delivered because the target has a new address:
+// a Telegram group upgraded to a supergroup gets a new chat id. It comes
+// wrapped in a Permanent (a caller that does not follow it gives up); one
+// that does updates the group's target to NewTarget and sends again.
+type Moved struct {
+	NewTarget string
+	Err       error // the platform's answer, if any
+}
+
+func (e *Moved) Error() string { return "the target moved to " + e.NewTarget }
+
+func (e *Moved) Unwrap() error { return e.Err }
+
 // Partial means a multi-part post where the first Sent parts (counted from the start of the post,
 // including parts skipped by Message.SkipParts) are confirmed delivered and the next part failed with Err
 // (a *RetryAfter, a *Permanent or an unknown-outcome error). Resend with Message.SkipParts = Sent.

@@ -257,8 +257,8 @@ func classify(what string, e *APIError) error {
 		}
 		return &channel.RetryAfter{After: d, Reason: what + ": " + e.Description, Err: e}
 	case e.MigrateToChatID != 0:
-		return &channel.Permanent{Reason: fmt.Sprintf("%s: %s; the group's new chat id is %d: update the group's target",
-			what, e.Description, e.MigrateToChatID), Err: e}
+		return &channel.Permanent{Reason: fmt.Sprintf("%s: %s; the group's new chat id is %d",
+			what, e.Description, e.MigrateToChatID), Err: &channel.Moved{NewTarget: strconv.FormatInt(e.MigrateToChatID, 10), Err: e}}
 	case e.Code == http.StatusUnauthorized || e.Code == http.StatusNotFound:
 		return &channel.Permanent{Reason: what + ": " + e.Description + " (the bot token is wrong or revoked)", Err: e}
 	case e.Code == http.StatusForbidden:
