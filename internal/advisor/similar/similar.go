@@ -415,15 +415,28 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 
 // atLeastK reports whether k of the candidates that keep accepts score
 // above tau by the weight they share so far (a lower bound of their score).
+// It counts without keep first: a check that fails (most do) then costs no
+// keep calls.
 func (x *Index) atLeastK(cand []int32, acc []float32, wq, tau float32, keep func(int32) bool, k int) bool {
+	above := func(d int32) bool { return acc[d]*(1+tau) > tau*(wq+x.norm[d]) } // jaccard > tau, without dividing
 	n := 0
 	for _, d := range cand {
-		// jaccard(a, wq, wd) > tau, without dividing.
-		if a := acc[d]; a*(1+tau) <= tau*(wq+x.norm[d]) || keep != nil && !keep(x.intExt[d]) {
-			continue
+		if above(d) {
+			n++
 		}
-		if n++; n == k {
-			return true
+	}
+	if n < k {
+		return false
+	}
+	if keep == nil {
+		return true
+	}
+	n = 0
+	for _, d := range cand {
+		if above(d) && keep(x.intExt[d]) {
+			if n++; n == k {
+				return true
+			}
 		}
 	}
 	return false
