@@ -14,6 +14,9 @@ import (
 // ErrNotFound is returned for a group that does not exist.
 var ErrNotFound = errors.New("群不存在 (no such group)")
 
+// ErrInUse is returned by Delete for a group with posts on record.
+var ErrInUse = errors.New("群组已有发单记录，不能删除，可以暂停 (the group has posts on record: pause it instead)")
+
 // ErrDuplicateName is returned when another group already has the name.
 var ErrDuplicateName = errors.New("已有同名的群 (a group with this name exists)")
 
@@ -227,6 +230,23 @@ func (s *Store) SetActive(ctx context.Context, id int64, active bool) error {
 		v = 1
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE chat_groups SET active = $1, updated_at = $2 WHERE id = $3`, v, s.now().Unix(), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Delete removes a group and its tags. A group that has posts on record
+// (the deliveries refer to it) is kept: ErrInUse. Callers check the other
+// history (orders) first.
+func (s *Store) Delete(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM chat_groups WHERE id = $1`, id)
+	if store.IsForeignKeyViolation(err) {
+		return ErrInUse
+	}
 	if err != nil {
 		return err
 	}

@@ -117,6 +117,14 @@ type GroupInfo struct {
 	Members int64
 }
 
+// GroupOrders returns how many orders are attributed to group id (from the
+// per-day rollup: cheap at any number of orders).
+func (s *Store) GroupOrders(ctx context.Context, id int64) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(orders), 0) FROM order_days WHERE group_id = $1`, id).Scan(&n)
+	return n, err
+}
+
 // Groups returns every group by id (name and members), read from the
 // group registry (community's chat_groups).
 func (s *Store) Groups(ctx context.Context) (map[int64]GroupInfo, error) {

@@ -168,6 +168,45 @@ func (s *Store) SavePlan(ctx context.Context, p *Plan) error {
 	return nil
 }
 
+// DeletePlan removes a plan and its queue. Its posts not yet sent are
+// skipped ("排期已删除"); those sent stay on record. It returns how many it
+// skipped.
+func (s *Store) DeletePlan(ctx context.Context, id int64) (int, error) {
+	var skipped int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM plans WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, last_error = $2 WHERE plan_id = $3 AND status = $4`,
+			string(Skipped), "排期已删除 (the plan was deleted)", id, string(Planned))
+		if err != nil {
+			return err
+		}
+		skipped, _ = res.RowsAffected()
+		return nil
+	})
+	return int(skipped), err
+}
+
+// PlansFor returns the plans made for one group (not those by tag).
+func (s *Store) PlansFor(ctx context.Context, groupID int64) ([]*Plan, error) {
+	all, err := s.Plans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Plan
+	for _, p := range all {
+		if p.GroupID == groupID {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
 // Plans lists every plan by name.
 func (s *Store) Plans(ctx context.Context) ([]*Plan, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+planCols+` FROM plans ORDER BY name, id`)

@@ -150,6 +150,47 @@ func toAPIQueue(q []publish.Queued) []apiQueued {
 }
 
 // apiPlans is GET /api/v1/plans: every plan with its queue.
+// apiDeleteGroup is DELETE /api/v1/groups/{id}: {"deleted": id}, or 409 for a group
+// with posts or orders on record (pause it instead).
+func (s *Server) apiDeleteGroup(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeJSONError(w, http.StatusNotFound, community.ErrNotFound.Error())
+		return
+	}
+	switch err := s.deleteGroup(r.Context(), id); {
+	case err == nil:
+		writeJSON(w, http.StatusOK, map[string]int64{"deleted": id})
+	case errors.Is(err, community.ErrNotFound):
+		writeJSONError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, community.ErrInUse) || errors.Is(err, errGroupHasOrders):
+		writeJSONError(w, http.StatusConflict, err.Error())
+	default:
+		s.log.Error("api delete group", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+	}
+}
+
+// apiDeletePlan is DELETE /api/v1/plans/{id}: the plan and its queue go,
+// its posts not yet sent are skipped; {"skipped": n}.
+func (s *Server) apiDeletePlan(w http.ResponseWriter, r *http.Request) {
+	id, ok := planID(r)
+	if !ok {
+		writeJSONError(w, http.StatusNotFound, publish.ErrNotFound.Error())
+		return
+	}
+	n, err := s.publish.DeletePlan(r.Context(), id)
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, map[string]int{"skipped": n})
+	case errors.Is(err, publish.ErrNotFound):
+		writeJSONError(w, http.StatusNotFound, err.Error())
+	default:
+		s.log.Error("api delete plan", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+	}
+}
+
 func (s *Server) apiPlans(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	plans, err := s.publish.Plans(ctx)

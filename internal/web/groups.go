@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/orders"
+	"github.com/qunke/qunke/internal/publish"
 )
 
 // MaxGroupCSVBytes bounds an uploaded groups CSV (with the rest of its form):
@@ -225,6 +228,54 @@ func (s *Server) groupSave(w http.ResponseWriter, r *http.Request) {
 	view := &groupsView{Form: form, Edit: true}
 	if status, ok := s.groupErr(w, err, view); ok {
 		s.renderGroups(w, r, status, view)
+	}
+}
+
+// errGroupHasOrders keeps a group whose orders are on record.
+var errGroupHasOrders = errors.New("群组已有订单记录，不能删除，可以暂停 (the group has orders on record: pause it instead)")
+
+// deleteGroup removes a group added by mistake: one with no posts
+// (community.ErrInUse) and no orders (errGroupHasOrders) on record, with
+// the plans made for it alone.
+func (s *Server) deleteGroup(ctx context.Context, id int64) error {
+	n, err := orders.NewStore(s.db).GroupOrders(ctx, id)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return errGroupHasOrders
+	}
+	plans, err := s.publish.PlansFor(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.groups.Delete(ctx, id); err != nil {
+		return err
+	}
+	for _, p := range plans {
+		if _, err := s.publish.DeletePlan(ctx, p.ID); err != nil && !errors.Is(err, publish.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// groupDelete is the edit page's delete button.
+func (s *Server) groupDelete(w http.ResponseWriter, r *http.Request) {
+	g, ok := s.pathGroup(w, r)
+	if !ok {
+		return
+	}
+	p := s.newPage(w, r, "/groups", "nav.groups")
+	err := s.deleteGroup(r.Context(), g.ID)
+	switch {
+	case err == nil:
+		s.renderGroups(w, r, http.StatusOK, &groupsView{Message: p.T("groups.deleted", g.Name),
+			Form: groupForm{Active: true, TZ: "Asia/Shanghai", Channel: string(community.Manual)}})
+	case errors.Is(err, community.ErrInUse) || errors.Is(err, errGroupHasOrders):
+		s.renderGroups(w, r, http.StatusConflict, &groupsView{Form: formOf(g), Edit: true, Error: err.Error()})
+	default:
+		s.serverError(w, "delete group", err)
 	}
 }
 

@@ -301,6 +301,10 @@ func (s *Server) planAction(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			err = s.publish.Dequeue(ctx, qid)
 		}
+	case "delete":
+		if _, err = s.publish.DeletePlan(ctx, id); err == nil {
+			back = "/plans"
+		}
 	default:
 		http.Error(w, "未知操作 (unknown action)", http.StatusBadRequest)
 		return

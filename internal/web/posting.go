@@ -21,6 +21,7 @@ func (s *Server) postingRoutes() {
 	s.mux.Handle("POST /groups/import", s.uploadLimit(MaxGroupCSVBytes+64<<10, s.page(post, s.groupsImport)))
 	s.mux.Handle("GET /groups/{id}", s.page(post, s.groupPage))
 	s.mux.Handle("POST /groups/{id}", s.page(post, s.groupSave))
+	s.mux.Handle("POST /groups/{id}/delete", s.page(post, s.groupDelete))
 	s.mux.Handle("GET /templates", s.page(post, s.templatesPage))
 	s.mux.Handle("POST /templates", s.page(post, s.templatesAction))
 	s.mux.Handle("GET /plans", s.page(read, s.plansPage))
@@ -37,7 +38,9 @@ func (s *Server) postingRoutes() {
 
 	s.mux.Handle("GET /api/v1/groups", s.api(post, s.apiGroups))
 	s.mux.Handle("POST /api/v1/groups", s.api(post, s.apiAddGroup))
+	s.mux.Handle("DELETE /api/v1/groups/{id}", s.api(post, s.apiDeleteGroup))
 	s.mux.Handle("GET /api/v1/plans", s.api(read, s.apiPlans))
+	s.mux.Handle("DELETE /api/v1/plans/{id}", s.api(post, s.apiDeletePlan))
 	s.mux.Handle("POST /api/v1/plans/{id}/queue", s.api(post, s.apiEnqueue))
 	s.mux.Handle("GET /api/v1/deliveries", s.api(read, s.apiDeliveries))
 	s.mux.Handle("POST /api/v1/deliveries/{id}/{action}", s.api(post, s.apiDeliveryAction))

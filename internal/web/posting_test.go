@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -129,7 +130,7 @@ func (c *client) csrfOf(path string) string {
 func TestPostingRoutesNeedTheRightRole(t *testing.T) {
 	s, anon, login := postingServer(t)
 	pages := []string{"/groups", "/groups/1", "/templates", "/plans", "/plans/1", "/board", "/manual", "/deliveries/log", "/deliveries/1/poster.png"}
-	forms := []string{"/groups", "/groups/1", "/groups/import", "/templates", "/plans", "/plans/1", "/plans/queue", "/board", "/manual"}
+	forms := []string{"/groups", "/groups/1", "/groups/1/delete", "/groups/import", "/templates", "/plans", "/plans/1", "/plans/queue", "/board", "/manual"}
 	for _, p := range pages {
 		if resp, _ := anon.do("GET", p, nil); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/") {
 			t.Errorf("anonymous GET %s: %d %s", p, resp.StatusCode, resp.Header.Get("Location"))
@@ -190,6 +191,7 @@ func TestPostingRoutesNeedTheRightRole(t *testing.T) {
 		{"GET", "/api/v1/groups"}, {"POST", "/api/v1/groups"}, {"GET", "/api/v1/plans"}, {"POST", "/api/v1/plans/1/queue"},
 		{"GET", "/api/v1/deliveries"}, {"POST", "/api/v1/deliveries/1/hold"}, {"POST", "/api/v1/deliveries/1/release"},
 		{"POST", "/api/v1/deliveries/1/sent"}, {"POST", "/api/v1/templates/preview"},
+		{"DELETE", "/api/v1/groups/1"}, {"DELETE", "/api/v1/plans/1"},
 	}
 	for _, a := range api {
 		if code, _ := callAPI(t, anon, "", a.method, a.path, "{}", nil); code != http.StatusUnauthorized {
@@ -754,6 +756,7 @@ func TestOpenAPIDocumentsPosting(t *testing.T) {
 		{"get", "/api/v1/groups"}, {"post", "/api/v1/groups"}, {"get", "/api/v1/plans"}, {"post", "/api/v1/plans/{id}/queue"},
 		{"get", "/api/v1/deliveries"}, {"post", "/api/v1/deliveries/{id}/hold"}, {"post", "/api/v1/deliveries/{id}/release"},
 		{"post", "/api/v1/deliveries/{id}/sent"}, {"post", "/api/v1/templates/preview"},
+		{"delete", "/api/v1/groups/{id}"}, {"delete", "/api/v1/plans/{id}"},
 	} {
 		if doc.Paths[r.path][r.method] == nil {
 			t.Errorf("openapi.json lacks %s %s", r.method, r.path)
@@ -782,4 +785,126 @@ func TestTemplatesNameRealPermissions(t *testing.T) {
 	if seen == 0 {
 		t.Fatal("no .Can in the templates")
 	}
+}
+
+// TestDeleteGroupsAndPlans: a group added by mistake is deleted with the
+// plans made for it; one with posts or orders on record is kept (pause
+// it); a deleted plan's posts not yet sent are skipped.
+func TestDeleteGroupsAndPlans(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s, anon, login := postingServerOn(t, db)
+		ctx := context.Background()
+		op := login(auth.Operator, "op")
+		tok := token(t, s, "opbot", auth.Operator)
+		mk := func(name string) *community.Group {
+			g := &community.Group{Name: name, Channel: community.Manual, Tags: []string{"删"}, Active: true}
+			if err := s.groups.Save(ctx, g); err != nil {
+				t.Fatal(err)
+			}
+			return g
+		}
+		slots, _ := publish.ParseSlots("10:00,20:00")
+		plan := func(name string, gid int64) *publish.Plan {
+			p := &publish.Plan{Name: name, GroupID: gid, Slots: slots, PerSlot: 1, DailyCap: 5, RepeatDays: 0, Active: true}
+			if err := s.publish.SavePlan(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.publish.Enqueue(ctx, publish.Queued{PlanID: p.ID, Key: catalog.Key{Platform: catalog.JD, ItemID: "100012345678"}, ChosenPrice: 9900}); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+
+		// Added by mistake: the page deletes it, and its own plan.
+		oops := mk("加错的群")
+		oopsPlan := plan("加错的排期", oops.ID)
+		csrf := op.csrfOf("/groups/" + strconv.FormatInt(oops.ID, 10))
+		resp, body := op.post("/groups/"+strconv.FormatInt(oops.ID, 10)+"/delete", csrf, url.Values{})
+		if resp.StatusCode != 200 || !strings.Contains(body, "已删除群「加错的群」") {
+			t.Fatalf("delete: %d\n%s", resp.StatusCode, body)
+		}
+		if _, err := s.groups.Get(ctx, oops.ID); !errors.Is(err, community.ErrNotFound) {
+			t.Fatalf("the group is still there: %v", err)
+		}
+		if _, err := s.publish.Plan(ctx, oopsPlan.ID); !errors.Is(err, publish.ErrNotFound) {
+			t.Fatalf("its plan is still there: %v", err)
+		}
+
+		// A group with posts on record stays.
+		busy := mk("有发单的群")
+		busyPlan := plan("有发单的排期", busy.ID)
+		if st, err := s.planner.PlanDay(ctx, postingNow); err != nil || st.Planned == 0 {
+			t.Fatalf("plan day: %+v %v", st, err)
+		}
+		code, body := callAPI(t, anon, tok, "DELETE", "/api/v1/groups/"+strconv.FormatInt(busy.ID, 10), "", nil)
+		if code != http.StatusConflict || !strings.Contains(body, "pause it instead") {
+			t.Fatalf("delete a group with posts: %d %s", code, body)
+		}
+		if _, err := s.groups.Get(ctx, busy.ID); err != nil {
+			t.Fatalf("a group with posts was deleted: %v", err)
+		}
+
+		// A group with orders on record stays too.
+		sold := mk("有订单的群")
+		if _, err := db.ExecContext(ctx, `INSERT INTO order_days (group_id, adzone_id, paid_day, status, orders, paid_amount, est_income, settled_income)
+			VALUES ($1, 'a', 20000, 'paid', 3, 100, 10, 0)`, sold.ID); err != nil {
+			t.Fatal(err)
+		}
+		if code, body := callAPI(t, anon, tok, "DELETE", "/api/v1/groups/"+strconv.FormatInt(sold.ID, 10), "", nil); code != http.StatusConflict || !strings.Contains(body, "orders on record") {
+			t.Fatalf("delete a group with orders: %d %s", code, body)
+		}
+		if code, _ := callAPI(t, anon, tok, "DELETE", "/api/v1/groups/99999", "", nil); code != http.StatusNotFound {
+			t.Fatalf("delete an unknown group: %d", code)
+		}
+		var gone struct{ Deleted int64 }
+		spare := mk("空群")
+		if code, body := callAPI(t, anon, tok, "DELETE", "/api/v1/groups/"+strconv.FormatInt(spare.ID, 10), "", &gone); code != 200 || gone.Deleted != spare.ID {
+			t.Fatalf("delete through the API: %d %s", code, body)
+		}
+
+		// Deleting the busy group's plan skips its posts not yet sent.
+		var out struct{ Skipped int }
+		if code, body := callAPI(t, anon, tok, "DELETE", "/api/v1/plans/"+strconv.FormatInt(busyPlan.ID, 10), "", &out); code != 200 || out.Skipped == 0 {
+			t.Fatalf("delete plan: %d %s", code, body)
+		}
+		day := time.Date(postingNow.Year(), postingNow.Month(), postingNow.Day(), 0, 0, 0, 0, postingNow.Location())
+		board, err := s.publish.Board(ctx, day, day.AddDate(0, 0, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		skipped := 0
+		for _, d := range board {
+			if d.GroupID == busy.ID {
+				if d.Status != publish.Skipped || !strings.Contains(d.LastError, "plan was deleted") {
+					t.Errorf("post of a deleted plan: %s %q", d.Status, d.LastError)
+				}
+				skipped++
+			}
+		}
+		if skipped != out.Skipped {
+			t.Errorf("%d posts skipped on the board, the API said %d", skipped, out.Skipped)
+		}
+		if q, _ := s.publish.Queue(ctx, busyPlan.ID); len(q) != 0 {
+			t.Errorf("the deleted plan's queue is still there: %d", len(q))
+		}
+		if code, _ := callAPI(t, anon, tok, "DELETE", "/api/v1/plans/"+strconv.FormatInt(busyPlan.ID, 10), "", nil); code != http.StatusNotFound {
+			t.Errorf("delete the plan again: %d", code)
+		}
+		// The plan page's button: a plan by tag.
+		byTag := &publish.Plan{Name: "按标签", Tag: "删", Slots: slots, PerSlot: 1, DailyCap: 5, Active: true}
+		if err := s.publish.SavePlan(ctx, byTag); err != nil {
+			t.Fatal(err)
+		}
+		planURL := "/plans/" + strconv.FormatInt(byTag.ID, 10)
+		if _, body := op.do("GET", planURL, nil); !strings.Contains(body, `value="delete"`) || !strings.Contains(body, `data-confirm=`) {
+			t.Fatal("the plan page has no delete button")
+		}
+		resp, _ = op.post(planURL, op.csrfOf(planURL), url.Values{"action": {"delete"}})
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/plans" {
+			t.Fatalf("delete from the plan page: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if _, err := s.publish.Plan(ctx, byTag.ID); !errors.Is(err, publish.ErrNotFound) {
+			t.Fatalf("the plan is still there: %v", err)
+		}
+	})
 }

@@ -82,3 +82,9 @@
     window.addEventListener('resize', function () { chart.resize(); });
   });
 })();
+
+// Forms with data-confirm ask before they go (deleting a group or a plan).
+document.addEventListener('submit', function (e) {
+  var msg = e.target.getAttribute && e.target.getAttribute('data-confirm');
+  if (msg && !window.confirm(msg)) e.preventDefault();
+});
