@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/qunke/qunke/internal/cells"
 )
 
 // trimRows drops trailing empty cells and rows, as spreadsheets do not
@@ -228,9 +230,9 @@ func TestXLSXBufferBoundaries(t *testing.T) {
 	if !reflect.DeepEqual(want[inline], [][]string{{"a&b", "", "<cd>尾"}, {"", "12.5"}}) {
 		t.Fatalf("inline rows %q", want[inline])
 	}
-	defer func(n int) { xmlBuffer = n }(xmlBuffer)
+	defer func(n int) { cells.XMLBufferSize = n }(cells.XMLBufferSize)
 	for size := 1; size <= 400; size += 1 + size/40 {
-		xmlBuffer = size
+		cells.XMLBufferSize = size
 		for _, p := range []string{shared, inline} {
 			rows, _, err := ReadRows(p)
 			if err != nil || !reflect.DeepEqual(rows, want[p]) {
