@@ -49,6 +49,7 @@ type XMLScanner struct {
 	pos, end int // unread data is buf[pos:end]
 	eof      bool
 	acc      []byte // text gathered across a comment or CDATA section
+	long     bool   // the text before the tag was cut: see Long
 	t        XMLTag // the tag next returns, reused
 }
 
@@ -76,6 +77,9 @@ func (s *XMLScanner) fill(keep int) (shift int, ok bool, err error) {
 	n := copy(s.buf, s.buf[keep:s.end])
 	shift, s.pos, s.end = keep, s.pos-keep, n
 	if s.end == len(s.buf) { // one token fills the buffer: grow it
+		if len(s.buf) >= maxXMLBuffer {
+			return 0, false, errTokenTooLong
+		}
 		s.buf = append(s.buf, make([]byte, len(s.buf))...)
 	}
 	for {
@@ -103,6 +107,9 @@ func (s *XMLScanner) index(c byte, i, keep int) (at, newI, newKeep int, err erro
 			return i + j, i, keep, nil
 		}
 		searched := s.end
+		if searched-keep > maxRawText { // text too long to keep: drop it
+			keep, s.long = searched, true
+		}
 		shift, ok, err := s.fill(keep)
 		if err != nil {
 			return -1, i, keep, err
@@ -114,10 +121,16 @@ func (s *XMLScanner) index(c byte, i, keep int) (at, newI, newKeep int, err erro
 	}
 }
 
+// Long reports whether the text before the tag Next last returned ran past
+// maxRawText bytes and was dropped: a cell too long to read.
+func (s *XMLScanner) Long() bool { return s.long }
+
+var errTokenTooLong = fmt.Errorf("XML 标签或注释超过 %d MiB (an XML tag or comment is over %d MiB)", maxXMLBuffer>>20, maxXMLBuffer>>20)
+
 // Next returns the text before the next tag (raw, entities not decoded)
 // and the tag, both valid until the next call.
 func (s *XMLScanner) Next() ([]byte, *XMLTag, error) {
-	s.acc = s.acc[:0]
+	s.acc, s.long = s.acc[:0], false
 	gathered := false
 	for {
 		start := s.pos
@@ -142,6 +155,9 @@ func (s *XMLScanner) Next() ([]byte, *XMLTag, error) {
 		if lt+1 < s.end && (s.buf[lt+1] == '!' || s.buf[lt+1] == '?') {
 			s.acc = append(s.acc, s.buf[start:lt]...)
 			gathered = true
+			if len(s.acc) > maxRawText {
+				s.acc, s.long = s.acc[:0], true
+			}
 			if err := s.skipSpecial(lt); err != nil {
 				return nil, nil, err
 			}

@@ -21,36 +21,43 @@ import (
 // stored as serial numbers, percents) could change how a value reads, so
 // such a workbook goes through excelize, which applies the formats.
 
+// maxUnzipped bounds a workbook that goes through excelize (a report of a
+// million rows is a 1.5 GB worksheet).
+const maxUnzipped = 4 << 30
+
+// maxRowBytes bounds the text of one row.
+const maxRowBytes = 16 << 20
+
 // openXLSX opens a workbook's first worksheet.
 func openXLSX(name string) (rowReader, error) {
 	zr, err := zip.OpenReader(name)
 	if err != nil {
 		return nil, fmt.Errorf("不是有效的 .xlsx 文件 (not a valid .xlsx file): %w", err)
 	}
-	files := map[string]*zip.File{}
-	for _, f := range zr.File {
-		files[strings.TrimPrefix(f.Name, "/")] = f
-	}
-	sheet, shared, styles, err := cells.WorkbookParts(files)
+	files := cells.ZipFiles(&zr.Reader)
+	p, err := cells.WorkbookParts(files)
 	if err != nil {
 		zr.Close()
 		return nil, err
 	}
-	if styles != "" {
-		plain, err := plainStyles(files[styles])
+	if p.Styles != "" {
+		plain, err := plainStyles(files[p.Styles])
 		if err != nil || !plain {
+			// excelize holds a cell whole: check the cells first.
+			err = cells.CheckXLSX(&zr.Reader, maxUnzipped)
 			zr.Close()
+			if err != nil {
+				return nil, err
+			}
 			return openExcelize(name)
 		}
 	}
-	var sst []string
-	if f := files[shared]; shared != "" && f != nil {
-		if sst, err = cells.ReadSharedStrings(f); err != nil {
-			zr.Close()
-			return nil, err
-		}
+	sst, err := cells.ReadSharedStrings(files[p.Shared], true)
+	if err != nil {
+		zr.Close()
+		return nil, err
 	}
-	f := files[sheet]
+	f := files[p.Sheet]
 	if f == nil {
 		zr.Close()
 		return nil, errors.New("工作簿没有工作表 (workbook has no sheets)")
@@ -60,7 +67,7 @@ func openXLSX(name string) (rowReader, error) {
 		zr.Close()
 		return nil, err
 	}
-	return &xlsxReader{zr: zr, rc: rc, sc: cells.NewXMLScanner(rc), sst: sst, next: 1}, nil
+	return &xlsxReader{zr: zr, rc: rc, sc: cells.NewXMLScanner(rc), sheet: p.SheetName, sst: sst, next: 1}, nil
 }
 
 // plainStyles reports whether every cell format of a workbook shows
@@ -87,10 +94,11 @@ func plainStyles(f *zip.File) (bool, error) {
 
 // xlsxReader streams the rows of one worksheet.
 type xlsxReader struct {
-	zr  *zip.ReadCloser
-	rc  io.ReadCloser
-	sc  *cells.XMLScanner
-	sst []string
+	zr    *zip.ReadCloser
+	rc    io.ReadCloser
+	sc    *cells.XMLScanner
+	sheet string // its name, for cell addresses
+	sst   *cells.SharedStrings
 
 	next   int // Excel number of the next row Next returns
 	held   []string
@@ -155,15 +163,20 @@ func (x *xlsxReader) readRow() (int, error) {
 				x.out = x.out[:0]
 				return num, nil
 			}
-			return num, x.readCells()
+			return num, x.readCells(num)
 		case "/sheetData":
 			return 0, io.EOF
 		}
 	}
 }
 
-// readCells reads the cells of a row up to </row>.
-func (x *xlsxReader) readCells() error {
+// at names the cell where err happened: "Sheet1!C7: …".
+func (x *xlsxReader) at(col, row int, err error) error {
+	return fmt.Errorf("%s: %w", cells.CellAddress(x.sheet, cells.CellRef(max(col, 0), row)), err)
+}
+
+// readCells reads the cells of row num up to </row>.
+func (x *xlsxReader) readCells(num int) error {
 	x.buf, x.ends, x.cols, x.refs = x.buf[:0], x.ends[:0], x.cols[:0], x.refs[:0]
 	col := -1
 	var typ string
@@ -176,7 +189,7 @@ func (x *xlsxReader) readCells() error {
 			if errors.Is(err, io.EOF) {
 				return io.ErrUnexpectedEOF
 			}
-			return err
+			return x.at(col, num, err)
 		}
 		switch tag.Name {
 		case "c":
@@ -196,7 +209,7 @@ func (x *xlsxReader) readCells() error {
 			// Most cells are <is><t>text</t></is></c> or <v>text</v></c>.
 			if text, ok := x.sc.SimpleCell(); ok {
 				if err := x.addCell(col, typ, cells.AppendXMLText(v, text)); err != nil {
-					return err
+					return x.at(col, num, err)
 				}
 			}
 		case "is":
@@ -207,18 +220,17 @@ func (x *xlsxReader) readCells() error {
 			inPh = !tag.SelfClosing
 		case "/rPh":
 			inPh = false
-		case "/t":
-			if inIS && !inPh {
+		case "/t", "/v":
+			if tag.Name == "/t" && inIS && !inPh || tag.Name == "/v" && !inIS {
 				v, has = cells.AppendXMLText(v, tx), true
-			}
-		case "/v":
-			if !inIS {
-				v, has = cells.AppendXMLText(v, tx), true
+				if x.sc.Long() || len(v) > cells.MaxCellBytes {
+					return x.at(col, num, cells.ErrCellTooLong)
+				}
 			}
 		case "/c":
 			if has {
 				if err := x.addCell(col, typ, v); err != nil {
-					return err
+					return x.at(col, num, err)
 				}
 			}
 		case "/row":
@@ -235,10 +247,12 @@ func (x *xlsxReader) addCell(col int, typ string, v []byte) error {
 	switch typ {
 	case "s":
 		i, err := strconv.Atoi(string(v))
-		if err != nil || i < 0 || i >= len(x.sst) {
+		if err != nil {
 			return fmt.Errorf("共享字符串 %q 不存在 (no such shared string)", v)
 		}
-		ref = x.sst[i]
+		if ref, err = x.sst.Get(i); err != nil {
+			return err
+		}
 		v = nil
 	case "inlineStr", "str", "e", "d":
 		if typ == "inlineStr" {
@@ -253,6 +267,12 @@ func (x *xlsxReader) addCell(col int, typ string, v []byte) error {
 		}
 	default: // a number, shown as excelize's General format shows it
 		v = generalNumber(v)
+	}
+	if len(v) > cells.MaxCellBytes {
+		return cells.ErrCellTooLong
+	}
+	if len(x.buf)+len(v) > maxRowBytes {
+		return fmt.Errorf("一行超过 %d MiB (a row longer than %d MiB)", maxRowBytes>>20, maxRowBytes>>20)
 	}
 	x.buf = append(x.buf, v...)
 	x.ends = append(x.ends, len(x.buf))
