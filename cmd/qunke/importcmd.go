@@ -147,7 +147,7 @@ func printFileError(w io.Writer, f string, err error) {
 	case errors.Is(err, fs.ErrPermission):
 		msg = "没有读取权限 (permission denied)"
 	default:
-		msg = strings.TrimPrefix(err.Error(), f+": ")
+		msg = strings.TrimPrefix(strings.TrimPrefix(err.Error(), f+": "), f+" ")
 	}
 	fmt.Fprintf(w, "✗ %s: %s\n", f, msg)
 }
