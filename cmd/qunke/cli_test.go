@@ -205,8 +205,33 @@ func TestHelpListsEveryCommand(t *testing.T) {
 func TestImportMissingFileAndBadFlags(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "q.db")
 	_, errOut, err := runCLI(t, "--db", dbPath, "import", "items", "/nonexistent/feed.csv")
-	if err == nil || !strings.Contains(errOut, "/nonexistent/feed.csv") {
+	if err == nil || !strings.Contains(errOut, "✗ /nonexistent/feed.csv: 找不到文件 (file not found)") || strings.Count(errOut, "/nonexistent/feed.csv") != 1 {
 		t.Fatalf("missing file: %v %s", err, errOut)
+	}
+	_, errOut, _ = runCLI(t, "--db", dbPath, "import", "orders", "/nonexistent/report.xlsx")
+	if !strings.Contains(errOut, "✗ /nonexistent/report.xlsx: 找不到文件") {
+		t.Fatalf("missing report: %s", errOut)
+	}
+	// A file-level error names the file once.
+	dir := t.TempDir()
+	unknown := filepath.Join(dir, "unknown.csv")
+	os.WriteFile(unknown, []byte("foo,bar\n1,2\n"), 0o644)
+	_, errOut, _ = runCLI(t, "--db", dbPath, "import", "items", "--at", "2026-11-25 10:00", unknown)
+	if line := errOut[strings.Index(errOut, "✗"):]; strings.Count(line, unknown) != 1 || !strings.Contains(line, "商品ID") {
+		t.Fatalf("unrecognised header: %s", errOut)
+	}
+	// --skip-bad is suggested only when it would import something.
+	allBad := filepath.Join(dir, "all-bad.csv")
+	os.WriteFile(allBad, []byte("goodsId,title,actualPrice\n1,a,abc\n2,b,x\n"), 0o644)
+	_, errOut, _ = runCLI(t, "--db", dbPath, "import", "items", "--at", "2026-11-25 10:00", "--platform", "tmall", allBad)
+	if strings.Contains(errOut, "--skip-bad") || !strings.Contains(errOut, "全部 2 行都有错误") {
+		t.Fatalf("all rows bad: %s", errOut)
+	}
+	someBad := filepath.Join(dir, "some-bad.csv")
+	os.WriteFile(someBad, []byte("goodsId,title,actualPrice\n1,a,abc\n2,b,9.9\n"), 0o644)
+	_, errOut, _ = runCLI(t, "--db", dbPath, "import", "items", "--at", "2026-11-25 10:00", "--platform", "tmall", someBad)
+	if !strings.Contains(errOut, "--skip-bad 只导入正确的 1 行") {
+		t.Fatalf("some rows bad: %s", errOut)
 	}
 	if _, _, err := runCLI(t, "--db", dbPath, "import", "items", "--at", "yesterday-ish", "x.csv"); err == nil || !strings.Contains(err.Error(), "--at") {
 		t.Fatalf("bad --at: %v", err)

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -86,11 +88,10 @@ func runImportItems(cmd *cobra.Command, g *globals, files []string, opt load.Opt
 		case errors.Is(err, load.ErrBadRows):
 			failed++
 			printProblems(errOut, res.Feed.Problems, res.Feed.Rejected)
-			fmt.Fprintf(errOut, "✗ %s: %d 行中 %d 行有错误，整个文件未导入；修正后重新导入，或用 --skip-bad 只导入正确的行。\n  (%d of %d rows are bad; nothing from this file was imported. Fix them, or use --skip-bad.)\n",
-				f, res.Feed.Rows, res.Feed.Rejected, res.Feed.Rejected, res.Feed.Rows)
+			printBadRows(errOut, f, res.Feed.Rows, res.Feed.Rejected)
 		case err != nil:
 			failed++
-			fmt.Fprintf(errOut, "✗ %s: %v\n", f, err)
+			printFileError(errOut, f, err)
 		default:
 			fmt.Fprintf(out, "✓ %s: %s, %s, %d 行 rows, 新商品 %d new items, 更新 %d updated\n",
 				f, res.Feed.Format, res.Feed.Encoding, res.Feed.Rows, res.Stats.ItemsNew, res.Stats.ItemsUpdated)
@@ -122,6 +123,33 @@ func runImportItems(cmd *cobra.Command, g *globals, files []string, opt load.Opt
 		return exitError{code: 2}
 	}
 	return nil
+}
+
+// printBadRows says that file f was not imported for its bad rows; it
+// suggests --skip-bad only when some rows are good.
+func printBadRows(w io.Writer, f string, rows, bad int) {
+	if bad >= rows {
+		fmt.Fprintf(w, "✗ %s: 全部 %d 行都有错误，没有导入；请修正后重新导入。\n  (all %d rows are bad; nothing was imported. Fix them and import again.)\n", f, rows, rows)
+		return
+	}
+	fmt.Fprintf(w, "✗ %s: %d 行中 %d 行有错误，整个文件未导入；修正后重新导入，或用 --skip-bad 只导入正确的 %d 行。\n  (%d of %d rows are bad; nothing from this file was imported. Fix them, or use --skip-bad to import the %d good rows.)\n",
+		f, rows, bad, rows-bad, bad, rows, rows-bad)
+}
+
+// printFileError says why file f could not be read, naming it once: a
+// missing or unreadable file plainly, other errors without the path they
+// may already start with.
+func printFileError(w io.Writer, f string, err error) {
+	var msg string
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		msg = "找不到文件 (file not found)"
+	case errors.Is(err, fs.ErrPermission):
+		msg = "没有读取权限 (permission denied)"
+	default:
+		msg = strings.TrimPrefix(strings.TrimPrefix(err.Error(), f+": "), f+" ")
+	}
+	fmt.Fprintf(w, "✗ %s: %s\n", f, msg)
 }
 
 // printProblems lists the first problems and how many more there are (total

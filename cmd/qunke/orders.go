@@ -49,11 +49,10 @@ backwards (settled → paid) is not applied: it is flagged and reported.`,
 				case errors.Is(err, orders.ErrBadRows):
 					failed++
 					printOrderProblems(errOut, p)
-					fmt.Fprintf(errOut, "✗ %s: %d 行中 %d 行有错误，整个文件未导入；修正后重新导入，或用 --skip-bad 只导入正确的行。\n  (%d of %d rows are bad; nothing from this file was imported. Fix them, or use --skip-bad.)\n",
-						f, p.Rows, p.Rejected, p.Rejected, p.Rows)
+					printBadRows(errOut, f, p.Rows, p.Rejected)
 				case err != nil:
 					failed++
-					fmt.Fprintf(errOut, "✗ %s: %v\n", f, err)
+					printFileError(errOut, f, err)
 				default:
 					st := res.Stats
 					total.Add(st)

@@ -2,6 +2,7 @@ package orders
 
 import (
 	"archive/zip"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,9 @@ import (
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/cells/xlsxtest"
 )
 
 // trimRows drops trailing empty cells and rows, as spreadsheets do not
@@ -228,13 +232,33 @@ func TestXLSXBufferBoundaries(t *testing.T) {
 	if !reflect.DeepEqual(want[inline], [][]string{{"a&b", "", "<cd>尾"}, {"", "12.5"}}) {
 		t.Fatalf("inline rows %q", want[inline])
 	}
-	defer func(n int) { xmlBuffer = n }(xmlBuffer)
+	defer func(n int) { cells.XMLBufferSize = n }(cells.XMLBufferSize)
 	for size := 1; size <= 400; size += 1 + size/40 {
-		xmlBuffer = size
+		cells.XMLBufferSize = size
 		for _, p := range []string{shared, inline} {
 			rows, _, err := ReadRows(p)
 			if err != nil || !reflect.DeepEqual(rows, want[p]) {
 				t.Fatalf("buffer %d, %s: %v\n got %q\nwant %q", size, filepath.Base(p), err, rows, want[p])
+			}
+		}
+	}
+}
+
+// A cell of 64 MiB that zips to 64 KiB is refused with its address, by the
+// streaming reader and before the excelize fallback alike, with memory
+// bounded.
+func TestXLSXHugeCell(t *testing.T) {
+	for _, styled := range []bool{false, true} {
+		for _, shared := range []bool{false, true} {
+			path := filepath.Join(t.TempDir(), "bomb.xlsx")
+			xlsxtest.Write(t, path, xlsxtest.Bomb{Header: []string{"订单状态", "商品信息", "付款金额"}, Row: []string{"已付款", "", "15.90"}, Col: 1, Bytes: 64 << 20, Shared: shared, Styled: styled})
+			var err error
+			alloc := xlsxtest.Allocated(func() { _, _, err = ReadRows(path) })
+			if !errors.Is(err, cells.ErrCellTooLong) || !strings.Contains(err.Error(), "Sheet1!B2: ") {
+				t.Errorf("styled %v, shared %v: %v", styled, shared, err)
+			}
+			if alloc > 24<<20 {
+				t.Errorf("styled %v, shared %v: allocated %d MiB", styled, shared, alloc>>20)
 			}
 		}
 	}

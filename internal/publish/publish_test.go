@@ -295,3 +295,54 @@ func TestDailyCapAndBoardActions(t *testing.T) {
 		}
 	})
 }
+
+// A template is bounded before it runs: its ranges (count, nesting, what
+// they go over) and sub-templates are checked on the parse tree, and the
+// error names the line; its output is capped while it runs, for the
+// preview and for posts alike.
+func TestTemplateBounds(t *testing.T) {
+	x := strings.Repeat("x", 100)
+	refused := []struct {
+		body string
+		line int
+		msg  string
+	}{
+		{"a\n{{range 10000}}{{range 1000}}" + x + "{{end}}{{end}}", 2, "range counts to at most 100"},
+		{"a\nb\n{{range 2}}{{range 2}}\n{{range 2}}x{{end}}{{end}}{{end}}", 4, "nest at most 2"},
+		{"{{range .ListPrice}}x{{end}}", 1, "range only over .Badges"},
+		{"{{$n := 100000}}\n{{range $n}}x{{end}}", 2, "range only over .Badges"},
+		{"{{range (len .Title)}}x{{end}}", 1, "range only over .Badges"},
+		{"{{define \"a\"}}{{template \"a\"}}{{end}}{{template \"a\"}}", 0, "not allowed"},
+		{"{{range 100}}{{range 100}}" + x + "{{end}}{{end}}", 0, "more than 64 KB"},
+		{strings.Repeat("x", MaxTemplateBytes+1), 0, "longer than"},
+	}
+	for _, c := range refused {
+		start := time.Now()
+		_, err := ParseTemplate(c.body)
+		var te *TemplateError
+		if !errors.As(err, &te) {
+			t.Fatalf("%.40q: want a TemplateError, got %v", c.body, err)
+		}
+		if te.Line != c.line || !strings.Contains(te.Msg, c.msg) || !strings.Contains(te.Error(), "(") {
+			t.Errorf("%.40q: got line %d %q, want line %d containing %q", c.body, te.Line, te.Msg, c.line, c.msg)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%.40q: took %v", c.body, d)
+		}
+	}
+	for _, body := range []string{"{{range 3}}★{{end}}{{.Title}}", "{{.Title}}{{range $i, $b := .Badges}}{{range 2}}{{$b}}{{end}}{{end}}", "{{.Title}}{{range $.Badges}}{{.}}{{end}}"} {
+		if _, err := ParseTemplate(body); err != nil {
+			t.Errorf("%q: %v", body, err)
+		}
+	}
+	// A post's data can make the output long where the sample did not.
+	tp, err := ParseTemplate("{{range 50}}{{$.Title}}{{end}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := SampleCopy()
+	d.Title = strings.Repeat("长", 1000)
+	if _, err := tp.Render(d); err == nil || !strings.Contains(err.Error(), "64 KB") {
+		t.Errorf("long output: %v", err)
+	}
+}

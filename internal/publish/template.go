@@ -15,9 +15,11 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
+	"text/template/parse"
 )
 
 // Money is an amount in fen that prints as yuan: "¥39.90".
@@ -83,8 +85,15 @@ type Template struct {
 	t    *template.Template
 }
 
-// MaxTemplateBytes bounds a template's source.
-const MaxTemplateBytes = 8 << 10
+// Limits that keep a template's run short: text/template cannot be
+// interrupted, so a template is bounded before it runs (its size, what its
+// ranges count to, how deep they nest) and its output while it runs.
+const (
+	MaxTemplateBytes = 8 << 10  // a template's source
+	MaxRangeCount    = 100      // {{range N}} over a number
+	MaxRangeDepth    = 2        // ranges inside ranges
+	MaxOutputBytes   = 64 << 10 // what one run may write
+)
 
 var funcs = template.FuncMap{
 	"join": strings.Join,
@@ -104,6 +113,9 @@ func ParseTemplate(body string) (*Template, error) {
 	t, err := template.New("copy").Option("missingkey=error").Funcs(funcs).Parse(body)
 	if err != nil {
 		return nil, templateErr(err)
+	}
+	if err := checkTree(body, t); err != nil {
+		return nil, err
 	}
 	tp := &Template{Body: body, t: t}
 	for _, d := range []CopyData{SampleCopy(), {Title: "x", FinalPrice: 1}} {
@@ -125,8 +137,11 @@ func SampleCopy() CopyData {
 // Render runs the template. Blank lines left by empty fields are dropped
 // and trailing spaces trimmed.
 func (t *Template) Render(d CopyData) (string, error) {
-	var b bytes.Buffer
+	b := cappedBuffer{max: MaxOutputBytes}
 	if err := t.t.Execute(&b, d); err != nil {
+		if errors.Is(err, errOutputTooLong) {
+			return "", &TemplateError{Msg: fmt.Sprintf("模板输出超过 %d KB (the template writes more than %d KB)", MaxOutputBytes>>10, MaxOutputBytes>>10)}
+		}
 		return "", templateErr(err)
 	}
 	lines := strings.Split(b.String(), "\n")
@@ -140,6 +155,100 @@ func (t *Template) Render(d CopyData) (string, error) {
 		return "", &TemplateError{Msg: "模板输出为空 (the template renders nothing)"}
 	}
 	return strings.Join(out, "\n"), nil
+}
+
+var errOutputTooLong = errors.New("template output too long")
+
+// cappedBuffer is a buffer that fails once more than max bytes are written,
+// which stops the run.
+type cappedBuffer struct {
+	bytes.Buffer
+	max int
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	if c.Len()+len(p) > c.max {
+		return 0, errOutputTooLong
+	}
+	return c.Buffer.Write(p)
+}
+
+// checkTree refuses what could make a run long: sub-templates (define,
+// block, template, which can recurse), a range over a number above
+// MaxRangeCount or over anything but a field or a number (a variable or a
+// function's result may be any number), and ranges nested deeper than
+// MaxRangeDepth. The error names the line.
+func checkTree(body string, t *template.Template) error {
+	if len(t.Templates()) > 1 {
+		return &TemplateError{Msg: "模板不能定义子模板 (define/block are not allowed)"}
+	}
+	return checkNode(body, t.Tree.Root, 0)
+}
+
+func checkNode(body string, n parse.Node, depth int) error {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return nil
+		}
+		for _, c := range n.Nodes {
+			if err := checkNode(body, c, depth); err != nil {
+				return err
+			}
+		}
+	case *parse.IfNode:
+		return checkBranch(body, &n.BranchNode, depth)
+	case *parse.WithNode:
+		return checkBranch(body, &n.BranchNode, depth)
+	case *parse.RangeNode:
+		if depth >= MaxRangeDepth {
+			return nodeErr(body, n, fmt.Sprintf("range 最多嵌套 %d 层 (ranges nest at most %d deep)", MaxRangeDepth, MaxRangeDepth))
+		}
+		if err := checkRangeOver(body, n); err != nil {
+			return err
+		}
+		return checkBranch(body, &n.BranchNode, depth+1)
+	case *parse.TemplateNode:
+		return nodeErr(body, n, "模板不能调用子模板 (template calls are not allowed)")
+	}
+	return nil
+}
+
+func checkBranch(body string, b *parse.BranchNode, depth int) error {
+	if err := checkNode(body, b.List, depth); err != nil {
+		return err
+	}
+	return checkNode(body, b.ElseList, depth)
+}
+
+// checkRangeOver allows a range over the one list a copy has (.Badges,
+// $.Badges) or over a number up to MaxRangeCount; any other value (an
+// amount in fen, a variable, a function's result) may be a large number.
+func checkRangeOver(body string, n *parse.RangeNode) error {
+	cmds := n.Pipe.Cmds
+	if len(cmds) == 1 && len(cmds[0].Args) == 1 {
+		switch a := cmds[0].Args[0].(type) {
+		case *parse.FieldNode:
+			if slices.Equal(a.Ident, []string{"Badges"}) {
+				return nil
+			}
+		case *parse.VariableNode:
+			if slices.Equal(a.Ident, []string{"$", "Badges"}) {
+				return nil
+			}
+		case *parse.NumberNode:
+			if a.IsInt && a.Int64 >= 0 && a.Int64 <= MaxRangeCount {
+				return nil
+			}
+			return nodeErr(body, n, fmt.Sprintf("range 的次数最多 %d (range counts to at most %d)", MaxRangeCount, MaxRangeCount))
+		}
+	}
+	return nodeErr(body, n, fmt.Sprintf("range 只能遍历 .Badges 或不超过 %d 的数字 (range only over .Badges or a number up to %d)", MaxRangeCount, MaxRangeCount))
+}
+
+func nodeErr(body string, n parse.Node, msg string) error {
+	pos := min(int(n.Position()), len(body))
+	return &TemplateError{Line: strings.Count(body[:pos], "\n") + 1, Msg: msg}
 }
 
 // text/template errors look like "template: copy:3: msg" (parse) or

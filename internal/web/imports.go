@@ -166,7 +166,8 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer file.Close()
-	opt := load.Options{SkipBad: r.FormValue("skip_bad") != ""}
+	// A file without a time column is a snapshot taken at the upload.
+	opt := load.Options{SkipBad: r.FormValue("skip_bad") != "", Feed: feed.Options{At: time.Now().Unix()}}
 	if at := strings.TrimSpace(r.FormValue("at")); at != "" {
 		t, err := time.ParseInLocation("2006-01-02T15:04", at, zone)
 		if err != nil {

@@ -98,3 +98,31 @@ func TestImportUpload(t *testing.T) {
 		t.Fatalf("operator GET /import: %d", resp.StatusCode)
 	}
 }
+
+// A file with no time column, uploaded with no snapshot time, is a
+// snapshot taken at the upload; Chinese headers as the exports write them
+// are read.
+func TestImportUploadDefaults(t *testing.T) {
+	s, srv := newTestServer(t)
+	sel := newClient(t, srv)
+	signIn(t, s, sel, "sel", auth.Selector)
+	feed := "商品ID,商品标题,原价,券后价,优惠券金额,佣金比例,月销量,店铺名称,店铺类型\n" +
+		"610000000021,保温杯大容量,89,59,30,30,12000,某某旗舰店,天猫\n"
+	_, body := sel.do("GET", "/import", nil)
+	before := time.Now().Unix()
+	if resp, _ := sel.upload("/import", csrfIn(t, body), "大淘客导出.csv", feed, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("upload: %d", resp.StatusCode)
+	}
+	body = waitImports(t, sel)
+	if !strings.Contains(body, "已导入") || strings.Contains(body, "--at") {
+		t.Fatalf("import without a snapshot time:\n%s", body)
+	}
+	it, err := s.catalog.Find(context.Background(), catalog.Key{Platform: catalog.Tmall, ItemID: "610000000021"})
+	if err != nil {
+		t.Fatalf("not imported: %v", err)
+	}
+	obs, err := s.catalog.Observations(context.Background(), it.ID, 0, time.Now().Unix()+1)
+	if err != nil || len(obs) != 1 || obs[0].At < before || obs[0].At > time.Now().Unix() {
+		t.Fatalf("snapshots %+v (%v), uploaded at %d", obs, err, before)
+	}
+}

@@ -381,6 +381,13 @@ func testTemplatesPage(t *testing.T, db *store.DB) {
 	if all, _ := s.publish.Templates(ctx); len(all) != 0 {
 		t.Fatalf("a broken template was saved: %v", all)
 	}
+	// A template that would run long is refused before it runs, with its line.
+	start := time.Now()
+	huge := "【{{.Title}}】\n{{range 10000}}{{range 1000}}" + strings.Repeat("x", 100) + "{{end}}{{end}}"
+	resp, body = op.post("/templates", csrf, url.Values{"action": {"preview"}, "tag": {"宝妈"}, "body": {huge}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "模板第 2 行有错误") || !strings.Contains(body, "100") || time.Since(start) > 2*time.Second {
+		t.Fatalf("preview of a template that runs long: %d in %v\n%s", resp.StatusCode, time.Since(start), body)
+	}
 	good := "🔥{{.ShortTitle}}\n到手价 {{yuan .FinalPrice}} 元\n{{.Link}}"
 	resp, body = op.post("/templates", csrf, url.Values{"action": {"preview"}, "tag": {"宝妈"}, "body": {good}})
 	if resp.StatusCode != 200 || !strings.Contains(body, "到手价 59.90 元") || !strings.Contains(body, "云南白药牙膏3支") {

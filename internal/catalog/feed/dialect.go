@@ -1,7 +1,6 @@
 package feed
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/qunke/qunke/internal/cells"
@@ -72,7 +71,7 @@ type dialect struct {
 
 // Columns every dialect understands.
 var commonCols = map[field][]string{
-	fAt:       {"at", "snapshot_time", "采集时间"},
+	fAt:       {"at", "snapshot_time", "采集时间", "快照时间"},
 	fPlatform: {"platform"},
 }
 
@@ -88,7 +87,7 @@ func newDialect(d dialect) *dialect {
 var dataoke = newDialect(dialect{
 	name: "dataoke",
 	cols: [nFields][]string{
-		fItemID:          {"goodsid"},
+		fItemID:          {"goodsId"},
 		fTitle:           {"title"},
 		fShortTitle:      {"dtitle"},
 		fCategory:        {"categoryname", "cname"},
@@ -101,13 +100,13 @@ var dataoke = newDialect(dialect{
 		fDSRService:      {"servicescore"},
 		fDSRShip:         {"shipscore"},
 		fImage:           {"mainpic"},
-		fListPrice:       {"originalprice"},
+		fListPrice:       {"originalPrice"},
 		fCouponAmount:    {"couponprice"},
 		fCouponThreshold: {"couponconditions"},
 		fCouponEnd:       {"couponendtime"},
 		fCouponTotal:     {"coupontotalnum"},
 		fCouponReceived:  {"couponreceivenum"},
-		fFinalPrice:      {"actualprice"},
+		fFinalPrice:      {"actualPrice"},
 		fCommissionRate:  {"commissionrate"},
 		fCommissionType:  {"commissiontype"},
 		fSales30:         {"monthsales"},
@@ -226,6 +225,53 @@ var alimama = newDialect(dialect{
 	commissionType: genericCommissionType,
 })
 
+// zh reads the Chinese headers of the spreadsheets dataoke, haodanku and
+// Alimama's product library export (商品ID, 券后价, 佣金比例, …), and what a
+// person would write by hand. Rates are percents; shop types are written
+// out (天猫/淘宝) or dataoke's 1/0, haodanku's B/C.
+var zh = newDialect(dialect{
+	name: "chinese",
+	cols: [nFields][]string{
+		fPlatform:        {"平台", "platform"},
+		fItemID:          {"商品ID", "宝贝ID", "淘宝商品ID", "商品编号"},
+		fTitle:           {"商品标题", "商品名称", "宝贝标题", "标题"},
+		fShortTitle:      {"短标题", "商品短标题"},
+		fCategory:        {"类目", "商品类目", "一级类目", "商品一级类目", "分类"},
+		fBrand:           {"品牌", "品牌名称"},
+		fShopID:          {"店铺ID", "卖家ID"},
+		fShopName:        {"店铺名称", "店铺名", "店铺"},
+		fShopType:        {"店铺类型", "平台类型"},
+		fDSRDesc:         {"描述评分", "宝贝描述评分"},
+		fDSRService:      {"服务评分", "卖家服务评分"},
+		fDSRShip:         {"物流评分", "物流服务评分"},
+		fImage:           {"主图", "商品主图", "主图链接", "图片"},
+		fListPrice:       {"原价", "商品原价", "在售价", "商品价格", "价格"},
+		fCouponAmount:    {"优惠券金额", "券金额", "券额", "券面额", "优惠券"},
+		fCouponThreshold: {"券门槛", "优惠券门槛", "使用门槛"},
+		fCouponText:      {"优惠券面额", "券使用条件", "优惠券使用条件", "优惠券信息"},
+		fCouponEnd:       {"优惠券结束时间", "券结束时间", "券截止时间", "优惠券到期时间"},
+		fCouponTotal:     {"优惠券总量", "券总量"},
+		fCouponReceived:  {"优惠券领取量", "已领券数", "领券量"},
+		fCouponRemain:    {"优惠券剩余量", "券剩余量", "剩余券数"},
+		fFinalPrice:      {"券后价", "到手价", "券后价格"},
+		fCommissionRate:  {"佣金比例", "佣金比率", "收入比率", "佣金率"},
+		fCommissionType:  {"佣金类型", "计划类型"},
+		fSales30:         {"月销量", "30天销量", "商品月销量", "销量"},
+		fSales2h:         {"2小时销量", "两小时销量"},
+	},
+	rate: ratePercent,
+	shopType: func(s string) (catalog.ShopType, bool) {
+		switch s {
+		case "1":
+			return catalog.ShopTmall, true
+		case "0":
+			return catalog.ShopTaobao, true
+		}
+		return genericShopType(s)
+	},
+	commissionType: genericCommissionType,
+})
+
 var qunke = newDialect(dialect{
 	name: "qunke",
 	cols: [nFields][]string{
@@ -258,7 +304,7 @@ var qunke = newDialect(dialect{
 	strictCommission: true,
 })
 
-var dialects = []*dialect{dataoke, haodanku, alimama, qunke}
+var dialects = []*dialect{zh, dataoke, haodanku, alimama, qunke}
 
 // genericShopType accepts Qunke's shop type names and common aliases.
 func genericShopType(s string) (catalog.ShopType, bool) {
@@ -307,7 +353,7 @@ type layout struct {
 func resolve(d *dialect, header []string) layout {
 	idx := make(map[string]int, len(header))
 	for i, h := range header {
-		k := strings.ToLower(strings.TrimSpace(h))
+		k := headerKey(h)
 		if _, dup := idx[k]; !dup {
 			idx[k] = i
 		}
@@ -316,7 +362,7 @@ func resolve(d *dialect, header []string) layout {
 	for f := range l.col {
 		l.col[f] = -1
 		for _, name := range d.cols[f] {
-			if i, ok := idx[name]; ok {
+			if i, ok := idx[strings.ToLower(name)]; ok {
 				l.col[f] = i
 				l.n++
 				break
@@ -324,6 +370,22 @@ func resolve(d *dialect, header []string) layout {
 		}
 	}
 	return l
+}
+
+// headerKey is how a header cell is compared: lower case, without a unit
+// in brackets ("原价(元)", "佣金比例（%）", "商品价格(单位：元)").
+func headerKey(h string) string {
+	k := strings.ToLower(strings.TrimSpace(h))
+	for _, open := range []string{"(", "（"} {
+		if i := strings.LastIndex(k, open); i > 0 {
+			unit := strings.TrimRight(k[i+len(open):], ")）")
+			unit = strings.TrimPrefix(strings.TrimPrefix(unit, "单位："), "单位:")
+			if unit == "元" || unit == "%" || unit == "件" {
+				k = strings.TrimSpace(k[:i])
+			}
+		}
+	}
+	return k
 }
 
 // usable says whether the header has the dialect's key columns: an item id
@@ -368,13 +430,21 @@ func headerSummary(header []string) string {
 	return strings.Join(names, ", ")
 }
 
-// expectedColumns describes each dialect's key columns for error messages.
+// dialectNames are how the messages name the dialects.
+var dialectNames = map[string]string{"chinese": "中文表头 Chinese", "dataoke": "大淘客 dataoke", "haodanku": "好单库 haodanku", "alimama": "阿里妈妈 alimama", "qunke": "Qunke"}
+
+// expectedColumns says, for the unrecognised-header error, which columns a
+// file needs, as people write them: the Chinese headers first.
 func expectedColumns() string {
 	var parts []string
 	for _, d := range dialects {
-		prices := append(append(append([]string{}, d.cols[fFinalPrice]...), d.cols[fListPrice]...), d.cols[fListPriceAlt]...)
-		sort.Strings(prices)
-		parts = append(parts, d.name+": "+strings.Join(d.cols[fItemID], "|")+" + "+strings.Join(prices, "|"))
+		var prices []string
+		for _, f := range []field{fFinalPrice, fListPrice, fListPriceAlt} {
+			if len(d.cols[f]) > 0 {
+				prices = append(prices, d.cols[f][0])
+			}
+		}
+		parts = append(parts, dialectNames[d.name]+": "+strings.Join(d.cols[fItemID][:min(2, len(d.cols[fItemID]))], " / ")+" + "+strings.Join(prices, " / "))
 	}
 	return strings.Join(parts, "; ")
 }

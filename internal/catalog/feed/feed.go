@@ -254,7 +254,7 @@ func (s *scan) setHeader(header []string) (ok bool, err error) {
 }
 
 func (s *scan) unrecognised(header []string) error {
-	return s.errf("无法识别的表头 (unrecognised header: expected dataoke, haodanku, alimama or qunke columns); 找到的列 (found): %s; 需要的列 (expected) %s",
+	return s.errf("无法识别的表头：需要商品ID列和价格列 (unrecognised header: an item id and a price column are needed); 找到的列 (found): %s; 可以用的列 (accepted) %s",
 		headerSummary(header), expectedColumns())
 }
 

@@ -500,7 +500,7 @@ func TestFileErrors(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"x.csv", []byte("foo,bar\n1,2\n"), "无法识别的表头 (unrecognised header: expected dataoke, haodanku, alimama or qunke columns); 找到的列 (found): foo, bar"},
+		{"x.csv", []byte("foo,bar\n1,2\n"), "无法识别的表头：需要商品ID列和价格列 (unrecognised header: an item id and a price column are needed); 找到的列 (found): foo, bar; 可以用的列 (accepted) 中文表头 Chinese: 商品ID / 宝贝ID + 券后价 / 原价; 大淘客 dataoke: goodsId + actualPrice / originalPrice"},
 		{"x.csv", nil, "文件为空"},
 		{"x.csv", []byte{0xFF, 0xFE, 'a', 0}, "UTF-16"},
 		{"x.xls", []byte("whatever"), "old Excel format"},
@@ -645,5 +645,71 @@ func TestWriteRejects(t *testing.T) {
 	}
 	if err := WriteRejects(filepath.Join(dir, "no", "such", "dir.csv"), res); err == nil {
 		t.Fatal("want error for missing directory")
+	}
+}
+
+// The Chinese headers of dataoke's and haodanku's spreadsheet exports (and
+// of Alimama's product library) are read, in CSV (GBK too) and XLSX, with
+// units in brackets ("原价(元)") allowed.
+func TestChineseHeaders(t *testing.T) {
+	dataokeZH := "商品ID,商品标题,主图,原价,券后价,优惠券金额,佣金比例,月销量,店铺名称,店铺类型,优惠券结束时间\n" +
+		"600000000001,维达抽纸 3层 24包,https://img.alicdn.com/a.jpg,39.90,29.90,10,30.5,1.2万,维达官方旗舰店,天猫,2024-06-30\n"
+	haodankuZH := "商品ID,商品标题,短标题,原价(元),券后价（元）,优惠券金额,佣金比例(%),月销量,店铺名称,店铺类型,优惠券剩余量\n" +
+		"600000000001,维达抽纸 3层 24包,维达抽纸,39.90,29.90,10,30.5%,12000,维达官方旗舰店,B,500\n"
+	want := catalog.Record{
+		Item: catalog.Item{Platform: catalog.Tmall, ItemID: "600000000001", Title: "维达抽纸 3层 24包",
+			ShopName: "维达官方旗舰店", ShopType: catalog.ShopTmall},
+		Obs: catalog.Observation{At: at0, ListPrice: 3990, FinalPrice: 2990, CouponAmount: 1000, CommissionRate: 3050,
+			CouponRemain: catalog.Unknown, Sales30: 12000, Sales2h: catalog.Unknown},
+	}
+	check := func(name string, rows []Row, res Result, edit func(*catalog.Record)) {
+		t.Helper()
+		if res.Format != "chinese/"+strings.TrimPrefix(filepath.Ext(name), ".") || len(rows) != 1 || len(res.Problems) != 0 {
+			t.Fatalf("%s: result %+v", name, res)
+		}
+		w := want
+		edit(&w)
+		got := rows[0].Record
+		got.Obs.CommissionType = w.Obs.CommissionType
+		if got != w {
+			t.Fatalf("%s:\n got %+v\nwant %+v", name, got, w)
+		}
+	}
+	dataokeEdit := func(r *catalog.Record) {
+		r.Item.ImageURL = "https://img.alicdn.com/a.jpg"
+		r.Obs.CouponEnd = 1719763199
+	}
+	haodankuEdit := func(r *catalog.Record) { r.Item.ShortTitle = "维达抽纸"; r.Obs.CouponRemain = 500 }
+	gb, err := simplifiedchinese.GB18030.NewEncoder().String(dataokeZH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, res := scanFile(t, writeFile(t, "dataoke.csv", []byte(gb)), Options{At: at0})
+	check("dataoke.csv", rows, res, dataokeEdit)
+	rows, res = scanFile(t, writeFile(t, "haodanku.csv", []byte(haodankuZH)), Options{At: at0})
+	check("haodanku.csv", rows, res, haodankuEdit)
+
+	for name, text := range map[string]string{"dataoke.xlsx": dataokeZH, "haodanku.xlsx": haodankuZH} {
+		f := excelize.NewFile()
+		recs, err := csv.NewReader(strings.NewReader(text)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range recs {
+			cell, _ := excelize.CoordinatesToCellName(1, i+1)
+			if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var buf bytes.Buffer
+		if err := f.Write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		rows, res := scanFile(t, writeFile(t, name, buf.Bytes()), Options{At: at0})
+		edit := dataokeEdit
+		if strings.HasPrefix(name, "haodanku") {
+			edit = haodankuEdit
+		}
+		check(name, rows, res, edit)
 	}
 }

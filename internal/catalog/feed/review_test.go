@@ -12,6 +12,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/qunke/qunke/internal/cells/xlsxtest"
 )
 
 // One invalid byte in an otherwise UTF-8 file must not make the whole file
@@ -249,6 +251,37 @@ func TestXLSXCell(t *testing.T) {
 	} {
 		if got := xlsxCell(tc.raw, tc.shown); got != tc.want {
 			t.Errorf("xlsxCell(%q, %q) = %q, want %q", tc.raw, tc.shown, got, tc.want)
+		}
+	}
+}
+
+// A cell of 64 MiB that zips to 64 KiB is refused with its address before
+// the spreadsheet library reads it (it would hold the cell many times
+// over), from a path and from an upload alike, with memory bounded.
+func TestXLSXHugeCell(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "bomb.xlsx")
+		xlsxtest.Write(t, path, xlsxtest.Bomb{Header: []string{"itemid", "itemtitle", "itemendprice"}, Row: []string{"651234567890", "", "9.9"}, Col: 1, Bytes: 64 << 20, Shared: shared})
+		for _, via := range []string{"Scan", "ScanReader"} {
+			var err error
+			alloc := xlsxtest.Allocated(func() {
+				if via == "Scan" {
+					_, err = Scan(path, Options{At: at0}, func(Row) error { return nil }, nil)
+					return
+				}
+				f, e := os.Open(path)
+				if e != nil {
+					t.Fatal(e)
+				}
+				defer f.Close()
+				_, err = ScanReader("bomb.xlsx", f, 0, Options{At: at0}, func(Row) error { return nil }, nil)
+			})
+			if err == nil || !strings.Contains(err.Error(), "Sheet1!B2: ") || !strings.Contains(err.Error(), "1 MiB") {
+				t.Errorf("shared %v, %s: %v", shared, via, err)
+			}
+			if alloc > 24<<20 {
+				t.Errorf("shared %v, %s: allocated %d MiB", shared, via, alloc>>20)
+			}
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package feed
 
 import (
+	"archive/zip"
+	"bytes"
 	"errors"
 	"io"
 	"math"
@@ -54,8 +56,27 @@ func (s *scan) xlsxOpenError(err error) error {
 	return s.errf("无法打开 Excel 文件 (cannot open xlsx): %w", err)
 }
 
+// checkXLSX refuses, before excelize reads the workbook, a cell longer
+// than cells.MaxCellBytes (excelize holds a cell whole, and a 600 MiB cell
+// zips to 600 KiB) and parts that unzip too large.
+func (s *scan) checkXLSX(zr *zip.Reader) error {
+	if err := cells.CheckXLSX(zr, maxXLSXBytes); err != nil {
+		return s.errf("%w", err)
+	}
+	return nil
+}
+
 func (s *scan) xlsxFile(path string) (err error) {
 	defer s.recoverXLSX(&err)
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return s.xlsxOpenError(err)
+	}
+	err = s.checkXLSX(&zr.Reader)
+	zr.Close()
+	if err != nil {
+		return err
+	}
 	f, err := excelize.OpenFile(path, xlsxOptions())
 	if err != nil {
 		return s.xlsxOpenError(err)
@@ -66,7 +87,18 @@ func (s *scan) xlsxFile(path string) (err error) {
 
 func (s *scan) xlsxReader(r io.Reader) (err error) {
 	defer s.recoverXLSX(&err)
-	f, err := excelize.OpenReader(&xlsxLimit{r: r}, xlsxOptions())
+	b, err := io.ReadAll(&xlsxLimit{r: r})
+	if err != nil {
+		return s.xlsxOpenError(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return s.xlsxOpenError(err)
+	}
+	if err := s.checkXLSX(zr); err != nil {
+		return err
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(b), xlsxOptions())
 	if err != nil {
 		return s.xlsxOpenError(err)
 	}

@@ -1,0 +1,363 @@
+package cells
+
+import (
+	"archive/zip"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// Limits every .xlsx reader applies, so that a small hostile file (a cell
+// of 600 MiB zips to 600 KiB) cannot take the memory of the machine.
+const (
+	MaxCellBytes          = 1 << 20   // one cell's text, as a CSV record
+	MaxSharedStringsBytes = 256 << 20 // the shared strings part, unzipped
+	MaxPartBytes          = 64 << 20  // any other part read whole (workbook, styles, …)
+	maxRawText            = 2 << 20   // XML text between two tags, before entities are decoded
+	maxXMLBuffer          = 32 << 20  // the scanner's buffer: the longest tag or comment
+)
+
+const (
+	relOfficeDoc = "/officeDocument"
+	relWorksheet = "/worksheet"
+	relShared    = "/sharedStrings"
+	relStyles    = "/styles"
+)
+
+// Parts names a workbook's parts: its first worksheet (and the sheet's
+// name), the shared strings and the styles ("" when absent).
+type Parts struct {
+	Sheet, SheetName, Shared, Styles string
+}
+
+// ZipFiles indexes a package's parts by name.
+func ZipFiles(zr *zip.Reader) map[string]*zip.File {
+	files := map[string]*zip.File{}
+	for _, f := range zr.File {
+		files[strings.TrimPrefix(f.Name, "/")] = f
+	}
+	return files
+}
+
+// WorkbookParts finds the first worksheet, the shared strings and the
+// styles through the package relationships.
+func WorkbookParts(files map[string]*zip.File) (p Parts, err error) {
+	book := "xl/workbook.xml"
+	if rels, err := readRels(files["_rels/.rels"], ""); err == nil {
+		for _, r := range rels {
+			if strings.HasSuffix(r.Type, relOfficeDoc) {
+				book = r.Target
+			}
+		}
+	}
+	bf := files[book]
+	if bf == nil {
+		return Parts{}, errors.New("不是有效的 .xlsx 文件：缺少 workbook.xml (not a valid .xlsx file: no workbook)")
+	}
+	var wb struct {
+		Sheets []struct {
+			ID   string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
+			Name string `xml:"name,attr"`
+		} `xml:"sheets>sheet"`
+	}
+	if err := DecodePart(bf, &wb); err != nil {
+		return Parts{}, err
+	}
+	if len(wb.Sheets) == 0 {
+		return Parts{}, errors.New("工作簿没有工作表 (workbook has no sheets)")
+	}
+	dir := path.Dir(book)
+	rels, err := readRels(files[path.Join(dir, "_rels", path.Base(book)+".rels")], dir)
+	if err != nil {
+		return Parts{}, err
+	}
+	for _, r := range rels {
+		switch {
+		case r.ID == wb.Sheets[0].ID && strings.HasSuffix(r.Type, relWorksheet):
+			p.Sheet = r.Target
+		case strings.HasSuffix(r.Type, relShared):
+			p.Shared = r.Target
+		case strings.HasSuffix(r.Type, relStyles):
+			p.Styles = r.Target
+		}
+	}
+	if p.Sheet == "" {
+		return Parts{}, errors.New("工作簿没有工作表 (workbook has no sheets)")
+	}
+	p.SheetName = wb.Sheets[0].Name
+	return p, nil
+}
+
+type rel struct{ ID, Type, Target string }
+
+// readRels reads a relationships part; targets are resolved against dir.
+func readRels(f *zip.File, dir string) ([]rel, error) {
+	if f == nil {
+		return nil, errors.New("不是有效的 .xlsx 文件：缺少关系部件 (not a valid .xlsx file: no relationships)")
+	}
+	var x struct {
+		Rels []struct {
+			ID     string `xml:"Id,attr"`
+			Type   string `xml:"Type,attr"`
+			Target string `xml:"Target,attr"`
+		} `xml:"Relationship"`
+	}
+	if err := DecodePart(f, &x); err != nil {
+		return nil, err
+	}
+	out := make([]rel, 0, len(x.Rels))
+	for _, r := range x.Rels {
+		t := r.Target
+		if strings.HasPrefix(t, "/") {
+			t = strings.TrimPrefix(t, "/")
+		} else {
+			t = path.Join(dir, t)
+		}
+		out = append(out, rel{r.ID, r.Type, t})
+	}
+	return out, nil
+}
+
+// DecodePart decodes a small part (up to MaxPartBytes unzipped) whole.
+func DecodePart(f *zip.File, v any) error {
+	if f.UncompressedSize64 > MaxPartBytes {
+		return partTooLarge(f, MaxPartBytes)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if err := xml.NewDecoder(rc).Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", f.Name, err)
+	}
+	return nil
+}
+
+// SharedStrings is a workbook's shared string table. A string longer than
+// MaxCellBytes is not kept: a cell that uses it is refused.
+type SharedStrings struct {
+	s    []string
+	n    int
+	long map[int]bool
+}
+
+// Get returns shared string i.
+func (t *SharedStrings) Get(i int) (string, error) {
+	switch {
+	case i < 0 || i >= t.n:
+		return "", fmt.Errorf("共享字符串 %d 不存在 (no such shared string)", i)
+	case t.long[i]:
+		return "", ErrCellTooLong
+	case i < len(t.s):
+		return t.s[i], nil
+	}
+	return "", nil
+}
+
+func (t *SharedStrings) add(text []byte, long, keep bool) {
+	if long {
+		if t.long == nil {
+			t.long = map[int]bool{}
+		}
+		t.long[t.n] = true
+	}
+	if keep {
+		s := ""
+		if !long {
+			s = cellString(text)
+		}
+		t.s = append(t.s, s)
+	}
+	t.n++
+}
+
+// ReadSharedStrings reads the shared string table (f may be nil), which
+// may be up to MaxSharedStringsBytes unzipped. Unless keep, only which
+// strings exist and which are too long is kept.
+func ReadSharedStrings(f *zip.File, keep bool) (*SharedStrings, error) {
+	t := &SharedStrings{}
+	if f == nil {
+		return t, nil
+	}
+	if f.UncompressedSize64 > MaxSharedStringsBytes {
+		return nil, partTooLarge(f, MaxSharedStringsBytes)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	sc := NewXMLScanner(rc)
+	var text []byte
+	long := false
+	depthPh := 0 // inside <rPh> (phonetic runs, not part of the text)
+	for {
+		tx, tag, err := sc.Next()
+		if errors.Is(err, io.EOF) {
+			return t, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sharedStrings: %w", err)
+		}
+		switch tag.Name {
+		case "si":
+			text, long = text[:0], false
+			if tag.SelfClosing {
+				t.add(nil, false, keep)
+			}
+		case "/si":
+			t.add(text, long, keep)
+		case "rPh":
+			if !tag.SelfClosing {
+				depthPh++
+			}
+		case "/rPh":
+			depthPh--
+		case "/t":
+			if depthPh == 0 && !long {
+				text = AppendXMLText(text, tx)
+				if long = sc.Long() || len(text) > MaxCellBytes; long {
+					text = text[:0]
+				}
+			}
+		}
+	}
+}
+
+// ErrCellTooLong is a cell longer than MaxCellBytes.
+var ErrCellTooLong = fmt.Errorf("单元格超过 %d MiB (cell longer than %d MiB)", MaxCellBytes>>20, MaxCellBytes>>20)
+
+// CellTooLong is the error for a cell past MaxCellBytes at ref ("C7") of
+// sheet.
+func CellTooLong(sheet, ref string) error {
+	return fmt.Errorf("%s: %w", CellAddress(sheet, ref), ErrCellTooLong)
+}
+
+// CellAddress is a cell's address as Excel writes it: "Sheet1!C7".
+func CellAddress(sheet, ref string) string {
+	if sheet == "" {
+		return ref
+	}
+	return sheet + "!" + ref
+}
+
+// CellRef is the reference of the cell at 0-based column col of row
+// (1-based): "C7".
+func CellRef(col, row int) string {
+	name := ""
+	for col++; col > 0; col = (col - 1) / 26 {
+		name = string(rune('A'+(col-1)%26)) + name
+	}
+	return name + strconv.Itoa(row)
+}
+
+func partTooLarge(f *zip.File, limit int64) error {
+	return fmt.Errorf("%s 解压后超过 %d MiB (%s is over %d MiB unzipped)", f.Name, limit>>20, f.Name, limit>>20)
+}
+
+// ColumnOf returns the 0-based column of a cell reference like "AB12".
+func ColumnOf(ref []byte) (int, bool) {
+	c := 0
+	i := 0
+	for ; i < len(ref) && ref[i] >= 'A' && ref[i] <= 'Z'; i++ {
+		c = c*26 + int(ref[i]-'A'+1)
+		if c > 16384 {
+			return 0, false
+		}
+	}
+	if i == 0 {
+		return 0, false
+	}
+	return c - 1, true
+}
+
+// CheckXLSX reads a workbook's first worksheet in bounded memory and
+// refuses what would make a reader that holds a cell or a part whole
+// (excelize) take unbounded memory: more than maxTotal bytes unzipped in
+// all, shared strings above MaxSharedStringsBytes, any other part but a
+// worksheet above MaxPartBytes, or a cell above MaxCellBytes, named by its
+// address ("Sheet1!C7"). Go's zip reader fails a part that unzips to more
+// than its header says, so the sizes are checked on the headers.
+func CheckXLSX(zr *zip.Reader, maxTotal int64) error {
+	var total uint64
+	for _, f := range zr.File {
+		total += f.UncompressedSize64
+		if total > uint64(maxTotal) {
+			return fmt.Errorf("Excel 文件解压后超过 %d MiB (xlsx is over %d MiB unzipped)", maxTotal>>20, maxTotal>>20)
+		}
+	}
+	files := ZipFiles(zr)
+	p, err := WorkbookParts(files)
+	if err != nil {
+		return err
+	}
+	for name, f := range files {
+		if name != p.Shared && !strings.Contains(name, "worksheets/") && f.UncompressedSize64 > MaxPartBytes {
+			return partTooLarge(f, MaxPartBytes)
+		}
+	}
+	sst, err := ReadSharedStrings(files[p.Shared], false)
+	if err != nil {
+		return err
+	}
+	f := files[p.Sheet]
+	if f == nil {
+		return errors.New("工作簿没有工作表 (workbook has no sheets)")
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return checkCells(NewXMLScanner(rc), p.SheetName, sst)
+}
+
+// checkCells reads a worksheet's cells and fails at the first one longer
+// than MaxCellBytes.
+func checkCells(sc *XMLScanner, sheet string, sst *SharedStrings) error {
+	row, col, n := 0, -1, 0
+	var shared bool
+	var v []byte
+	for {
+		tx, tag, err := sc.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			if row > 0 {
+				return fmt.Errorf("%s: %w", CellAddress(sheet, CellRef(max(col, 0), row)), err)
+			}
+			return err
+		}
+		switch tag.Name {
+		case "row":
+			row, col = row+1, -1
+			if r, err := strconv.Atoi(string(tag.Attr("r"))); err == nil && r > 0 {
+				row = r
+			}
+		case "c":
+			col, n = col+1, 0
+			if c, ok := ColumnOf(tag.Attr("r")); ok {
+				col = c
+			}
+			shared = string(tag.Attr("t")) == "s"
+		case "/t", "/v":
+			v = AppendXMLText(v[:0], tx)
+			n += len(v)
+			long := sc.Long() || n > MaxCellBytes
+			if !long && shared && tag.Name == "/v" {
+				i, err := strconv.Atoi(string(v))
+				_, err2 := sst.Get(i)
+				long = err == nil && errors.Is(err2, ErrCellTooLong)
+			}
+			if long {
+				return CellTooLong(sheet, CellRef(col, row))
+			}
+		}
+	}
+}
