@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,16 +30,18 @@ type Store struct {
 	db   *store.DB
 	mu   sync.Mutex
 	refs KeyMap[itemRef]
+	cats categories
 }
 
 type itemRef struct {
 	id       int64
-	attrHash int64
+	attrHash int64  // of the last record written to the item (see updateItem)
+	cat      uint32 // the item's category, interned in Store.cats
 }
 
 // NewStore returns a catalog store over an open, migrated database.
 func NewStore(db *store.DB) *Store {
-	return &Store{db: db, refs: NewKeyMap[itemRef]()}
+	return &Store{db: db, refs: NewKeyMap[itemRef](), cats: categories{ids: map[string]uint32{}}}
 }
 
 // DB returns the underlying database.
@@ -60,6 +63,7 @@ type Writer struct {
 	buf     []framed
 	stats   IngestStats
 	newRefs KeyMap[itemRef] // items added, changed or first looked up in this transaction
+	touched []bool          // by category id: categories whose items this transaction changed
 	now     int64
 	hashBuf []byte
 	stmts   struct{ find, insert, update *sql.Stmt }
@@ -69,6 +73,36 @@ type framed struct {
 	item int64
 	seq  int // arrival order: a later record for the same time wins
 	obs  Observation
+}
+
+// The item statements. An item is found by its identity, (family, item id).
+// An update merges: a value the record lacks (empty text, a DSR score of 0,
+// an unknown shop type, a default platform label) leaves the stored one; a
+// category is replaced unless the record's is empty or a parent of the
+// stored one (the stored path is then the more precise: "美妆" never
+// replaces "美妆/面部护肤/面霜", "服饰" does replace it).
+const (
+	findItem   = `SELECT id, attr_hash, category_path FROM items WHERE family = $1 AND item_id = $2`
+	insertItem = `INSERT INTO items (platform, item_id, title, short_title, category_path, brand,
+		shop_id, shop_name, shop_type, dsr_desc, dsr_service, dsr_ship, image_url, attr_hash, created_at, updated_at, family)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING id`
+)
+
+var updateItem = `UPDATE items SET ` + strings.Join([]string{
+	keepIfEmpty("platform", 2), keepIfEmpty("title", 3), keepIfEmpty("short_title", 4),
+	`category_path = CASE WHEN CAST($5 AS TEXT) = '' OR substr(category_path, 1, length(CAST($5 AS TEXT)) + 1) = CAST($5 AS TEXT) || '/'
+		THEN category_path ELSE CAST($5 AS TEXT) END`,
+	keepIfEmpty("brand", 6), keepIfEmpty("shop_id", 7), keepIfEmpty("shop_name", 8), keepIfEmpty("shop_type", 9),
+	keepIfZero("dsr_desc", 10), keepIfZero("dsr_service", 11), keepIfZero("dsr_ship", 12), keepIfEmpty("image_url", 13),
+	`attr_hash = $14`, `updated_at = $15`,
+}, ", ") + ` WHERE id = $1 RETURNING category_path`
+
+func keepIfEmpty(col string, n int) string {
+	return fmt.Sprintf(`%[1]s = CASE WHEN CAST($%[2]d AS TEXT) = '' THEN %[1]s ELSE CAST($%[2]d AS TEXT) END`, col, n)
+}
+
+func keepIfZero(col string, n int) string {
+	return fmt.Sprintf(`%[1]s = CASE WHEN CAST($%[2]d AS INTEGER) = 0 THEN %[1]s ELSE CAST($%[2]d AS INTEGER) END`, col, n)
 }
 
 // Begin starts a write transaction.
@@ -86,13 +120,9 @@ func (s *Store) Begin(ctx context.Context) (*Writer, error) {
 		st, err = tx.PrepareContext(ctx, q)
 		return st
 	}
-	w.stmts.find = prep(`SELECT id, attr_hash FROM items WHERE platform = $1 AND item_id = $2`)
-	w.stmts.insert = prep(`INSERT INTO items (platform, item_id, title, short_title, category_path, brand,
-		shop_id, shop_name, shop_type, dsr_desc, dsr_service, dsr_ship, image_url, attr_hash, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id`)
-	w.stmts.update = prep(`UPDATE items SET title = $2, short_title = $3, category_path = $4, brand = $5,
-		shop_id = $6, shop_name = $7, shop_type = $8, dsr_desc = $9, dsr_service = $10, dsr_ship = $11,
-		image_url = $12, attr_hash = $13, updated_at = $14 WHERE id = $1`)
+	w.stmts.find = prep(findItem)
+	w.stmts.insert = prep(insertItem)
+	w.stmts.update = prep(updateItem)
 	if err != nil {
 		tx.Rollback()
 		return nil, fmt.Errorf("catalog: prepare: %w", err)
@@ -100,13 +130,13 @@ func (s *Store) Begin(ctx context.Context) (*Writer, error) {
 	return w, nil
 }
 
-// Add writes records (each must have passed Check). Item attributes are kept
-// as the last record gives them; observations go to a pending frame that
-// Compact later folds into the history.
+// Add writes records (each must have passed Check). Item attributes are
+// merged into the stored ones (see updateItem); observations go to a
+// pending frame that Compact later folds into the history.
 func (w *Writer) Add(recs []Record) error {
 	for i := range recs {
 		r := &recs[i]
-		id, err := w.itemID(&r.Item)
+		id, err := w.itemID(r)
 		if err != nil {
 			return err
 		}
@@ -121,9 +151,14 @@ func (w *Writer) Add(recs []Record) error {
 	return nil
 }
 
-func (w *Writer) itemID(it *Item) (int64, error) {
+func (w *Writer) itemID(r *Record) (int64, error) {
+	it := &r.Item
 	key := it.Key()
-	h := attrHash(&w.hashBuf, it)
+	label := it.Platform
+	if r.PlatformDefault {
+		label = "" // keeps a stored item's label
+	}
+	h := attrHash(&w.hashBuf, it, label)
 	var ref itemRef
 	ok := false
 	if w.newRefs.Len() > 0 {
@@ -138,30 +173,26 @@ func (w *Writer) itemID(it *Item) (int64, error) {
 		w.s.mu.Unlock()
 	}
 	if !ok {
-		err := w.stmts.find.QueryRowContext(w.ctx, string(key.Platform), key.ItemID).Scan(&ref.id, &ref.attrHash)
+		var cat string
+		err := w.stmts.find.QueryRowContext(w.ctx, string(key.Platform.Family()), key.ItemID).Scan(&ref.id, &ref.attrHash, &cat)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			err = w.stmts.insert.QueryRowContext(w.ctx, string(it.Platform), it.ItemID, it.Title, it.ShortTitle,
-				it.CategoryPath, it.Brand, it.ShopID, it.ShopName, string(it.ShopType), it.DSRDesc, it.DSRService,
-				it.DSRShip, it.ImageURL, h, w.now).Scan(&ref.id)
-			if err != nil {
-				return 0, fmt.Errorf("catalog: add item %s: %w", key, err)
-			}
-			ref.attrHash = h
-			w.stats.ItemsNew++
-			w.newRefs.Put(key, ref)
-			return ref.id, nil
+			return w.insert(it, h)
 		case err != nil:
 			return 0, fmt.Errorf("catalog: find item %s: %w", key, err)
 		}
+		ref.cat = w.s.cats.id(cat)
 	}
+	w.touch(ref.cat)
 	if ref.attrHash != h {
-		_, err := w.stmts.update.ExecContext(w.ctx, ref.id, it.Title, it.ShortTitle, it.CategoryPath, it.Brand,
-			it.ShopID, it.ShopName, string(it.ShopType), it.DSRDesc, it.DSRService, it.DSRShip, it.ImageURL, h, w.now)
+		var cat string
+		err := w.stmts.update.QueryRowContext(w.ctx, ref.id, string(label), it.Title, it.ShortTitle, it.CategoryPath, it.Brand,
+			it.ShopID, it.ShopName, string(it.ShopType), it.DSRDesc, it.DSRService, it.DSRShip, it.ImageURL, h, w.now).Scan(&cat)
 		if err != nil {
 			return 0, fmt.Errorf("catalog: update item %s: %w", key, err)
 		}
-		ref.attrHash = h
+		ref.attrHash, ref.cat = h, w.s.cats.id(cat)
+		w.touch(ref.cat)
 		w.stats.ItemsUpdated++
 		w.newRefs.Put(key, ref)
 	} else if !ok {
@@ -170,14 +201,61 @@ func (w *Writer) itemID(it *Item) (int64, error) {
 	return ref.id, nil
 }
 
+func (w *Writer) insert(it *Item, h int64) (int64, error) {
+	ref := itemRef{attrHash: h, cat: w.s.cats.id(it.CategoryPath)}
+	err := w.stmts.insert.QueryRowContext(w.ctx, string(it.Platform), it.ItemID, it.Title, it.ShortTitle,
+		it.CategoryPath, it.Brand, it.ShopID, it.ShopName, string(it.ShopType), it.DSRDesc, it.DSRService,
+		it.DSRShip, it.ImageURL, h, w.now, string(it.Platform.Family())).Scan(&ref.id)
+	if err != nil {
+		return 0, fmt.Errorf("catalog: add item %s: %w", it.Key(), err)
+	}
+	w.stats.ItemsNew++
+	w.touch(ref.cat)
+	w.newRefs.Put(it.Key(), ref)
+	return ref.id, nil
+}
+
+func (w *Writer) touch(cat uint32) {
+	if int(cat) >= len(w.touched) {
+		w.touched = append(w.touched, make([]bool, int(cat)+1-len(w.touched))...)
+	}
+	w.touched[cat] = true
+}
+
+// categories interns category paths, so each cached item carries a small
+// number for its category.
+type categories struct {
+	mu    sync.Mutex
+	ids   map[string]uint32
+	names []string
+}
+
+func (c *categories) id(name string) uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id, ok := c.ids[name]
+	if !ok {
+		id = uint32(len(c.names))
+		c.ids[name] = id
+		c.names = append(c.names, name)
+	}
+	return id
+}
+
+func (c *categories) name(id uint32) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.names[id]
+}
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // attrHash fingerprints the descriptive attributes, so an unchanged item
 // costs no write: two hardware-accelerated CRCs of the attributes laid out
 // in buf make 64 bits.
-func attrHash(buf *[]byte, it *Item) int64 {
+func attrHash(buf *[]byte, it *Item, label Platform) int64 {
 	b := (*buf)[:0]
-	for _, s := range [...]string{it.Title, it.ShortTitle, it.CategoryPath, it.Brand, it.ShopID, it.ShopName, string(it.ShopType), it.ImageURL} {
+	for _, s := range [...]string{string(label), it.Title, it.ShortTitle, it.CategoryPath, it.Brand, it.ShopID, it.ShopName, string(it.ShopType), it.ImageURL} {
 		b = append(append(b, s...), 0)
 	}
 	b = binary.LittleEndian.AppendUint32(b, uint32(it.DSRDesc))
@@ -204,6 +282,10 @@ func (w *Writer) flush() error {
 // Commit writes what is buffered and commits.
 func (w *Writer) Commit() (IngestStats, error) {
 	if err := w.flush(); err != nil {
+		w.tx.Rollback()
+		return w.stats, err
+	}
+	if err := w.logChanges(); err != nil {
 		w.tx.Rollback()
 		return w.stats, err
 	}
