@@ -82,9 +82,9 @@ func TestMigration0008MergesDuplicates(t *testing.T) {
 		item := `INSERT INTO items (id, platform, item_id, title, category_path, shop_type, dsr_desc, dsr_service, dsr_ship,
 			created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8, $8)`
 		exec(t, db, item, 1, "tmall", "700", "保温杯", "家居/水杯", "tmall", 480, 100) // older, full attributes
-		exec(t, db, item, 2, "taobao", "700", "保温杯 新款", "", "", 0, 200)        // seen last, no category
+		exec(t, db, item, 2, "taobao", "700", "保温杯 新款", "", "", 0, 200)         // seen last, no category
 		exec(t, db, item, 3, "jd", "700", "京东杯", "家居", "", 0, 100)              // another family
-		exec(t, db, item, 4, "taobao", "900", "旧标签", "家居", "", 0, 300)           // updated last, seen first
+		exec(t, db, item, 4, "taobao", "900", "旧标签", "家居", "", 0, 300)          // updated last, seen first
 		exec(t, db, item, 5, "tmall", "900", "新标签", "家居", "tmall", 0, 100)
 		if db.Dialect == store.Postgres {
 			exec(t, db, `SELECT setval(pg_get_serial_sequence('items', 'id'), 5)`)
