@@ -66,6 +66,10 @@ func (a *Advisor) Refresh() { a.idx.invalidate() }
 // those, the others stay as they are.
 func (a *Advisor) CatchUp(ctx context.Context) ([]string, error) { return a.idx.catchUp(ctx) }
 
+// FollowEvery is how often `qunke serve` looks for imports by other
+// processes.
+const FollowEvery = 5 * time.Second
+
 // Follow calls CatchUp every interval until ctx ends; each poll of an
 // unchanged catalog is one small read.
 func (a *Advisor) Follow(ctx context.Context, every time.Duration, log *slog.Logger) {

@@ -95,7 +95,9 @@ func TestAbsentColumnsKeepStoredValues(t *testing.T) {
 			"item_id,title,category,dsr_desc,final_price\n1001,面霜 50g,,,179.00\n",
 			"item_id,title,category,final_price\n1001,面霜 50g,美妆,169.00\n",
 		} {
-			importCSV(t, s, csv, day0+int64(i+1)*86400, catalog.Taobao)
+			if res := importCSV(t, s, csv, day0+int64(i+1)*86400, catalog.Taobao); res.Stats.ItemsUpdated != 0 {
+				t.Errorf("import %d: %d items updated, want 0 (nothing changed)", i, res.Stats.ItemsUpdated)
+			}
 			for j, st := range []*catalog.Store{s, catalog.NewStore(db)} {
 				got, err := st.Find(ctx, key)
 				if err != nil {
@@ -107,7 +109,10 @@ func TestAbsentColumnsKeepStoredValues(t *testing.T) {
 			}
 		}
 		// Explicit values replace.
-		importCSV(t, s, "item_id,title,category,dsr_desc,shop_type,final_price\n1001,面霜 30g,美妆/护肤套装,4.5,tmall,159.00\n", day0+5*86400, "")
+		res := importCSV(t, s, "item_id,title,category,dsr_desc,shop_type,final_price\n1001,面霜 30g,美妆/护肤套装,4.5,tmall,159.00\n", day0+5*86400, "")
+		if res.Stats.ItemsUpdated != 1 {
+			t.Errorf("explicit values: %d items updated, want 1", res.Stats.ItemsUpdated)
+		}
 		got, err := s.Find(ctx, key)
 		if err != nil {
 			t.Fatal(err)

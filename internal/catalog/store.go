@@ -66,7 +66,7 @@ type Writer struct {
 	touched []bool          // by category id: categories whose items this transaction changed
 	now     int64
 	hashBuf []byte
-	stmts   struct{ find, insert, update *sql.Stmt }
+	stmts   struct{ find, insert, update, setHash *sql.Stmt }
 }
 
 type framed struct {
@@ -88,21 +88,40 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING id`
 )
 
-var updateItem = `UPDATE items SET ` + strings.Join([]string{
-	keepIfEmpty("platform", 2), keepIfEmpty("title", 3), keepIfEmpty("short_title", 4),
-	`category_path = CASE WHEN CAST($5 AS TEXT) = '' OR substr(category_path, 1, length(CAST($5 AS TEXT)) + 1) = CAST($5 AS TEXT) || '/'
-		THEN category_path ELSE CAST($5 AS TEXT) END`,
-	keepIfEmpty("brand", 6), keepIfEmpty("shop_id", 7), keepIfEmpty("shop_name", 8), keepIfEmpty("shop_type", 9),
-	keepIfZero("dsr_desc", 10), keepIfZero("dsr_service", 11), keepIfZero("dsr_ship", 12), keepIfEmpty("image_url", 13),
-	`attr_hash = $14`, `updated_at = $15`,
-}, ", ") + ` WHERE id = $1 RETURNING category_path`
+// merged says what each attribute becomes when a record ($2..$13 of
+// updateItem) meets the stored item.
+var merged = []struct{ col, expr string }{
+	{"platform", keepIfEmpty("platform", 2)}, {"title", keepIfEmpty("title", 3)}, {"short_title", keepIfEmpty("short_title", 4)},
+	{"category_path", `CASE WHEN CAST($5 AS TEXT) = '' OR substr(category_path, 1, length(CAST($5 AS TEXT)) + 1) = CAST($5 AS TEXT) || '/'
+		THEN category_path ELSE CAST($5 AS TEXT) END`},
+	{"brand", keepIfEmpty("brand", 6)}, {"shop_id", keepIfEmpty("shop_id", 7)}, {"shop_name", keepIfEmpty("shop_name", 8)},
+	{"shop_type", keepIfEmpty("shop_type", 9)}, {"dsr_desc", keepIfZero("dsr_desc", 10)},
+	{"dsr_service", keepIfZero("dsr_service", 11)}, {"dsr_ship", keepIfZero("dsr_ship", 12)}, {"image_url", keepIfEmpty("image_url", 13)},
+}
+
+// updateItem merges a record into an item when that changes anything
+// (no row comes back otherwise); setItemHash just notes the record.
+var (
+	updateItem  = mergeUpdate()
+	setItemHash = `UPDATE items SET attr_hash = $2 WHERE id = $1`
+)
+
+func mergeUpdate() string {
+	var set, differ []string
+	for _, m := range merged {
+		set = append(set, m.col+" = "+m.expr)
+		differ = append(differ, m.col+" <> "+m.expr)
+	}
+	return `UPDATE items SET ` + strings.Join(set, ", ") + `, attr_hash = $14, updated_at = $15
+		WHERE id = $1 AND (` + strings.Join(differ, " OR ") + `) RETURNING category_path`
+}
 
 func keepIfEmpty(col string, n int) string {
-	return fmt.Sprintf(`%[1]s = CASE WHEN CAST($%[2]d AS TEXT) = '' THEN %[1]s ELSE CAST($%[2]d AS TEXT) END`, col, n)
+	return fmt.Sprintf(`CASE WHEN CAST($%[2]d AS TEXT) = '' THEN %[1]s ELSE CAST($%[2]d AS TEXT) END`, col, n)
 }
 
 func keepIfZero(col string, n int) string {
-	return fmt.Sprintf(`%[1]s = CASE WHEN CAST($%[2]d AS INTEGER) = 0 THEN %[1]s ELSE CAST($%[2]d AS INTEGER) END`, col, n)
+	return fmt.Sprintf(`CASE WHEN CAST($%[2]d AS INTEGER) = 0 THEN %[1]s ELSE CAST($%[2]d AS INTEGER) END`, col, n)
 }
 
 // Begin starts a write transaction.
@@ -123,6 +142,7 @@ func (s *Store) Begin(ctx context.Context) (*Writer, error) {
 	w.stmts.find = prep(findItem)
 	w.stmts.insert = prep(insertItem)
 	w.stmts.update = prep(updateItem)
+	w.stmts.setHash = prep(setItemHash)
 	if err != nil {
 		tx.Rollback()
 		return nil, fmt.Errorf("catalog: prepare: %w", err)
@@ -188,12 +208,18 @@ func (w *Writer) itemID(r *Record) (int64, error) {
 		var cat string
 		err := w.stmts.update.QueryRowContext(w.ctx, ref.id, string(label), it.Title, it.ShortTitle, it.CategoryPath, it.Brand,
 			it.ShopID, it.ShopName, string(it.ShopType), it.DSRDesc, it.DSRService, it.DSRShip, it.ImageURL, h, w.now).Scan(&cat)
+		switch {
+		case errors.Is(err, sql.ErrNoRows): // the record adds nothing the item lacks
+			_, err = w.stmts.setHash.ExecContext(w.ctx, ref.id, h)
+		case err == nil:
+			ref.cat = w.s.cats.id(cat)
+			w.touch(ref.cat)
+			w.stats.ItemsUpdated++
+		}
 		if err != nil {
 			return 0, fmt.Errorf("catalog: update item %s: %w", key, err)
 		}
-		ref.attrHash, ref.cat = h, w.s.cats.id(cat)
-		w.touch(ref.cat)
-		w.stats.ItemsUpdated++
+		ref.attrHash = h
 		w.newRefs.Put(key, ref)
 	} else if !ok {
 		w.newRefs.Put(key, ref) // found in the database: cached once committed
