@@ -32,47 +32,48 @@ func libraryTotal(t *testing.T, a *advisor.Advisor, q advisor.LibraryQuery) ([]*
 	return es, total
 }
 
-// Issue 11 item 1: after an import of an item with no category, its card
-// loaded the "" category, which read every item; the library then added
-// every other category and listed each item twice.
-func TestItemWithoutCategoryListedOnce(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		m, s := loadDemo(t, db, 60, 30)
-		a := advisor.New(s, advisor.Options{})
-		rec := lastSeen(m, 0)
-		rec.Item.ItemID, rec.Item.CategoryPath = "990000000001", ""
-		if _, err := s.Ingest(ctx, []catalog.Record{rec}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := a.Card(ctx, rec.Item.Key()); err != nil {
-			t.Fatal(err)
-		}
-		if _, total := libraryTotal(t, a, advisor.LibraryQuery{}); total != 61 {
-			t.Fatalf("library lists %d items, want 61", total)
-		}
-	})
-}
-
-// A category loaded alone (by a card) before an item moved out of it must
-// not keep the item when the library loads every category.
-func TestMovedItemListedOnce(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		m, s := loadDemo(t, db, 60, 30)
-		a := advisor.New(s, advisor.Options{})
-		rec := lastSeen(m, 0)
-		if _, err := a.Card(ctx, rec.Item.Key()); err != nil {
-			t.Fatal(err)
-		}
-		rec.Item.CategoryPath = "测试/新类目"
-		if _, err := catalog.NewStore(db).Ingest(ctx, []catalog.Record{rec}); err != nil {
-			t.Fatal(err)
-		}
-		if _, total := libraryTotal(t, a, advisor.LibraryQuery{}); total != 60 {
-			t.Fatalf("library lists %d items, want 60", total)
-		}
-	})
+// Issue 11 item 1: the library must list each item once, however the
+// categories were loaded. An item imported with no category: its card
+// loaded the "" category, which read every item, and the library then added
+// every other category (each item twice). An item moved by another process
+// after its category was loaded alone: the library kept the old copy.
+func TestLibraryListsEachItemOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		cardFirst bool // the card is asked for before the import
+		change    func(r *catalog.Record)
+		want      int
+	}{
+		{"no category", false, func(r *catalog.Record) { r.Item.ItemID, r.Item.CategoryPath = "990000000001", "" }, 61},
+		{"moved", true, func(r *catalog.Record) { r.Item.CategoryPath = "测试/新类目" }, 60},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				m, s := loadDemo(t, db, 60, 30)
+				a := advisor.New(s, advisor.Options{})
+				rec := lastSeen(m, 0)
+				card := func() {
+					if _, err := a.Card(ctx, rec.Item.Key()); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if tc.cardFirst {
+					card()
+				}
+				tc.change(&rec)
+				if _, err := catalog.NewStore(db).Ingest(ctx, []catalog.Record{rec}); err != nil {
+					t.Fatal(err)
+				}
+				if !tc.cardFirst {
+					card()
+				}
+				if _, total := libraryTotal(t, a, advisor.LibraryQuery{}); total != tc.want {
+					t.Fatalf("library lists %d items, want %d", total, tc.want)
+				}
+			})
+		})
+	}
 }
 
 // Issue 11 item 6: a server's advisor sees imports made through another
