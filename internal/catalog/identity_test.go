@@ -124,3 +124,38 @@ func TestAbsentColumnsKeepStoredValues(t *testing.T) {
 		}
 	})
 }
+
+// Two servers on one PostgreSQL importing the same new item at once: the
+// second waits for the first and writes to its item, never a second one
+// (nor fails on the unique index).
+func TestConcurrentWritersAddOneItem(t *testing.T) {
+	db := storetest.Postgres(t)
+	rec := catalog.Record{Item: catalog.Item{Platform: catalog.Tmall, ItemID: "700", Title: "保温杯"},
+		Obs: catalog.Observation{At: day0, FinalPrice: 1000, Sales2h: catalog.Unknown, CouponRemain: catalog.Unknown}}
+	other := rec
+	other.Item.Platform, other.Obs.At = catalog.Taobao, day0+60
+	w1, err := catalog.NewStore(db).Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w1.Rollback()
+	if err := w1.Add([]catalog.Record{rec}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	s2 := catalog.NewStore(db)
+	go func() {
+		_, err := s2.Ingest(context.Background(), []catalog.Record{other})
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // let the second writer reach the first one's row
+	if _, err := w1.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("second writer: %v", err)
+	}
+	if n := itemCount(t, s2); n != 1 {
+		t.Fatalf("%d items, want 1", n)
+	}
+}

@@ -85,7 +85,8 @@ const (
 	findItem   = `SELECT id, attr_hash, category_path FROM items WHERE family = $1 AND item_id = $2`
 	insertItem = `INSERT INTO items (platform, item_id, title, short_title, category_path, brand,
 		shop_id, shop_name, shop_type, dsr_desc, dsr_service, dsr_ship, image_url, attr_hash, created_at, updated_at, family)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING id`
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)
+		ON CONFLICT DO NOTHING RETURNING id`
 )
 
 // merged says what each attribute becomes when a record ($2..$13 of
@@ -195,10 +196,15 @@ func (w *Writer) itemID(r *Record) (int64, error) {
 	if !ok {
 		var cat string
 		err := w.stmts.find.QueryRowContext(w.ctx, string(key.Platform.Family()), key.ItemID).Scan(&ref.id, &ref.attrHash, &cat)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return w.insert(it, h)
-		case err != nil:
+		if errors.Is(err, sql.ErrNoRows) {
+			var added bool
+			if ref, added, err = w.insert(it, h); added || err != nil {
+				return ref.id, err
+			}
+			// Another writer added it since (PostgreSQL): update that one.
+			err = w.stmts.find.QueryRowContext(w.ctx, string(key.Platform.Family()), key.ItemID).Scan(&ref.id, &ref.attrHash, &cat)
+		}
+		if err != nil {
 			return 0, fmt.Errorf("catalog: find item %s: %w", key, err)
 		}
 		ref.cat = w.s.cats.id(cat)
@@ -227,18 +233,23 @@ func (w *Writer) itemID(r *Record) (int64, error) {
 	return ref.id, nil
 }
 
-func (w *Writer) insert(it *Item, h int64) (int64, error) {
-	ref := itemRef{attrHash: h, cat: w.s.cats.id(it.CategoryPath)}
-	err := w.stmts.insert.QueryRowContext(w.ctx, string(it.Platform), it.ItemID, it.Title, it.ShortTitle,
+// insert adds a new item; added is false when another transaction added it
+// first (it waited for that one to commit).
+func (w *Writer) insert(it *Item, h int64) (ref itemRef, added bool, err error) {
+	ref = itemRef{attrHash: h, cat: w.s.cats.id(it.CategoryPath)}
+	err = w.stmts.insert.QueryRowContext(w.ctx, string(it.Platform), it.ItemID, it.Title, it.ShortTitle,
 		it.CategoryPath, it.Brand, it.ShopID, it.ShopName, string(it.ShopType), it.DSRDesc, it.DSRService,
 		it.DSRShip, it.ImageURL, h, w.now, string(it.Platform.Family())).Scan(&ref.id)
-	if err != nil {
-		return 0, fmt.Errorf("catalog: add item %s: %w", it.Key(), err)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return itemRef{}, false, nil
+	case err != nil:
+		return itemRef{}, false, fmt.Errorf("catalog: add item %s: %w", it.Key(), err)
 	}
 	w.stats.ItemsNew++
 	w.touch(ref.cat)
 	w.newRefs.Put(it.Key(), ref)
-	return ref.id, nil
+	return ref, true, nil
 }
 
 func (w *Writer) touch(cat uint32) {
