@@ -20,13 +20,15 @@ import (
 // further behind reloads everything.
 const KeepGenerations = 1000
 
-func (w *Writer) logChanges() error {
+// logChanges bumps the generation and lists the categories the writer
+// changed; it returns the new generation (0 when nothing changed).
+func (w *Writer) logChanges() (int64, error) {
 	if w.stats.Records == 0 && w.stats.ItemsNew == 0 && w.stats.ItemsUpdated == 0 {
-		return nil
+		return 0, nil
 	}
 	var gen int64
 	if err := w.tx.QueryRowContext(w.ctx, `UPDATE catalog_generation SET gen = gen + 1 WHERE id = 1 RETURNING gen`).Scan(&gen); err != nil {
-		return fmt.Errorf("catalog: bump generation: %w", err)
+		return 0, fmt.Errorf("catalog: bump generation: %w", err)
 	}
 	for cat, ok := range w.touched {
 		if !ok {
@@ -34,15 +36,15 @@ func (w *Writer) logChanges() error {
 		}
 		if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO catalog_changes (gen, category) VALUES ($1, $2)`,
 			gen, w.s.cats.name(uint32(cat))); err != nil {
-			return fmt.Errorf("catalog: log changes: %w", err)
+			return 0, fmt.Errorf("catalog: log changes: %w", err)
 		}
 	}
 	if gen%100 == 0 {
 		if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM catalog_changes WHERE gen <= $1`, gen-KeepGenerations); err != nil {
-			return fmt.Errorf("catalog: prune changes: %w", err)
+			return 0, fmt.Errorf("catalog: prune changes: %w", err)
 		}
 	}
-	return nil
+	return gen, nil
 }
 
 // Changes says what changed in the catalog after a generation.

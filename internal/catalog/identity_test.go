@@ -159,3 +159,23 @@ func TestConcurrentWritersAddOneItem(t *testing.T) {
 		t.Fatalf("%d items, want 1", n)
 	}
 }
+
+// A store's cache must not hide what another process wrote since: the
+// latest import wins, whichever process made it.
+func TestCacheSeesOtherWriters(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a, b := catalog.NewStore(db), catalog.NewStore(db)
+		feed := func(cat string) string { return "item_id,platform,title,category,final_price\n1001,taobao,面霜,美妆/" + cat + ",99.00\n" }
+		importCSV(t, a, feed("面霜"), day0, "")
+		importCSV(t, b, feed("乳液"), day0+86400, "")
+		importCSV(t, a, feed("面霜"), day0+2*86400, "")
+		it, err := b.Find(ctx, catalog.Key{Platform: catalog.Taobao, ItemID: "1001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.CategoryPath != "美妆/面霜" {
+			t.Fatalf("category %q after the latest import said 美妆/面霜", it.CategoryPath)
+		}
+	})
+}

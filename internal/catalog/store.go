@@ -30,6 +30,10 @@ type Store struct {
 	db   *store.DB
 	mu   sync.Mutex
 	refs KeyMap[itemRef]
+	// gen is the catalog generation refs is known to match: a writer that
+	// finds another (another process's commit, see changes.go) drops refs,
+	// whose fingerprints and categories may be stale. -1: unknown.
+	gen  int64
 	cats categories
 }
 
@@ -41,7 +45,7 @@ type itemRef struct {
 
 // NewStore returns a catalog store over an open, migrated database.
 func NewStore(db *store.DB) *Store {
-	return &Store{db: db, refs: NewKeyMap[itemRef](), cats: categories{ids: map[string]uint32{}}}
+	return &Store{db: db, refs: NewKeyMap[itemRef](), gen: -1, cats: categories{ids: map[string]uint32{}}}
 }
 
 // DB returns the underlying database.
@@ -64,6 +68,7 @@ type Writer struct {
 	stats   IngestStats
 	newRefs KeyMap[itemRef] // items added, changed or first looked up in this transaction
 	touched []bool          // by category id: categories whose items this transaction changed
+	gen     int64           // the catalog generation when the transaction began
 	now     int64
 	hashBuf []byte
 	stmts   struct{ find, insert, update, setHash *sql.Stmt }
@@ -144,10 +149,18 @@ func (s *Store) Begin(ctx context.Context) (*Writer, error) {
 	w.stmts.insert = prep(insertItem)
 	w.stmts.update = prep(updateItem)
 	w.stmts.setHash = prep(setItemHash)
+	if err == nil {
+		err = tx.QueryRowContext(ctx, `SELECT gen FROM catalog_generation WHERE id = 1`).Scan(&w.gen)
+	}
 	if err != nil {
 		tx.Rollback()
 		return nil, fmt.Errorf("catalog: prepare: %w", err)
 	}
+	s.mu.Lock()
+	if s.gen != w.gen {
+		s.refs, s.gen = NewKeyMap[itemRef](), w.gen
+	}
+	s.mu.Unlock()
 	return w, nil
 }
 
@@ -322,7 +335,8 @@ func (w *Writer) Commit() (IngestStats, error) {
 		w.tx.Rollback()
 		return w.stats, err
 	}
-	if err := w.logChanges(); err != nil {
+	gen, err := w.logChanges()
+	if err != nil {
 		w.tx.Rollback()
 		return w.stats, err
 	}
@@ -331,6 +345,12 @@ func (w *Writer) Commit() (IngestStats, error) {
 	}
 	w.s.mu.Lock()
 	w.s.refs.Merge(&w.newRefs)
+	switch {
+	case gen == w.gen+1 && w.s.gen == w.gen:
+		w.s.gen = gen // no other commit came between
+	case gen != 0:
+		w.s.gen = -1
+	}
 	w.s.mu.Unlock()
 	return w.stats, nil
 }
