@@ -166,7 +166,9 @@ func TestCacheSeesOtherWriters(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		a, b := catalog.NewStore(db), catalog.NewStore(db)
-		feed := func(cat string) string { return "item_id,platform,title,category,final_price\n1001,taobao,面霜,美妆/" + cat + ",99.00\n" }
+		feed := func(cat string) string {
+			return "item_id,platform,title,category,final_price\n1001,taobao,面霜,美妆/" + cat + ",99.00\n"
+		}
 		importCSV(t, a, feed("面霜"), day0, "")
 		importCSV(t, b, feed("乳液"), day0+86400, "")
 		importCSV(t, a, feed("面霜"), day0+2*86400, "")
