@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -97,5 +98,19 @@ func (g *globals) openDB(ctx context.Context) (*store.DB, error) {
 	for _, m := range applied {
 		slog.Debug("migration applied", "version", m.Version, "name", m.Name)
 	}
+	if err := afterMigrations(ctx, db, applied); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
+}
+
+// afterMigrations finishes in Go what migrations began in SQL: the history
+// of duplicate items merged by 0008 is folded by the catalog's compaction.
+func afterMigrations(ctx context.Context, db *store.DB, applied []store.Migration) error {
+	if len(applied) == 0 {
+		return nil
+	}
+	_, err := catalog.NewStore(db).Compact(ctx)
+	return err
 }

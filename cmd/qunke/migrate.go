@@ -26,6 +26,9 @@ lists them without changing anything.`,
 			for _, m := range applied {
 				fmt.Fprintf(cmd.OutOrStdout(), "已应用 applied %04d_%s\n", m.Version, m.Name)
 			}
+			if err == nil {
+				err = afterMigrations(cmd.Context(), db, applied)
+			}
 			if err == nil && len(applied) == 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), "数据库已是最新 (database is up to date):", db.Source)
 			}

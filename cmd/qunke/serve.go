@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/web"
@@ -74,6 +75,7 @@ rate limits. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 			if err := startPosting(ctx, db, srv, log, &pf, fakes); err != nil {
 				return err
 			}
+			go srv.Advisor().Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
 			return srv.Serve(ctx, ln)
 		},
 	}

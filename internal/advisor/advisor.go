@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/qunke/qunke/internal/advisor/extract"
 	"github.com/qunke/qunke/internal/catalog"
@@ -57,6 +59,38 @@ func ValidServiceFee(fee int64) error {
 // Refresh forgets what the advisor has loaded, so the next question sees
 // the latest imports.
 func (a *Advisor) Refresh() { a.idx.invalidate() }
+
+// CatchUp reloads what imports changed since the advisor loaded the
+// catalog, whichever process made them (a CLI import, another server on the
+// same PostgreSQL database), and returns the categories it reloaded: only
+// those, the others stay as they are.
+func (a *Advisor) CatchUp(ctx context.Context) ([]string, error) { return a.idx.catchUp(ctx) }
+
+// FollowEvery is how often `qunke serve` looks for imports by other
+// processes.
+const FollowEvery = 5 * time.Second
+
+// Follow calls CatchUp every interval until ctx ends; each poll of an
+// unchanged catalog is one small read.
+func (a *Advisor) Follow(ctx context.Context, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		start := time.Now()
+		cats, err := a.CatchUp(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("advisor: catch up with imports", "err", err)
+		case len(cats) > 0:
+			log.Info("advisor: caught up with imports", "categories", len(cats), "elapsed", time.Since(start).Round(time.Millisecond))
+		}
+	}
+}
 
 // Warm loads every category now rather than on first use.
 func (a *Advisor) Warm(ctx context.Context) error {

@@ -121,6 +121,9 @@ type index struct {
 	s   *catalog.Store
 	mu  sync.Mutex
 	cur atomic.Pointer[snapshot]
+	// gen is the catalog generation read before the oldest shard loaded
+	// was: every change after it may be missing (-1: nothing is loaded).
+	gen int64
 }
 
 // snapshot is what has been loaded; it is never changed once published.
@@ -134,7 +137,7 @@ type snapshot struct {
 }
 
 func newIndex(s *catalog.Store) *index {
-	x := &index{s: s}
+	x := &index{s: s, gen: -1}
 	x.cur.Store(&snapshot{shards: map[string]*shard{}})
 	return x
 }
@@ -149,19 +152,33 @@ func (x *index) shard(ctx context.Context, category string) (*shard, error) {
 	if sh, ok := cur.shards[category]; ok {
 		return sh, nil
 	}
-	var entries []Entry
-	err := x.s.EachHistory(ctx, category, func(it *catalog.StoredItem, obs []catalog.Observation) error {
-		entries = append(entries, newEntry(it, obs))
-		return nil
-	})
+	gen, err := x.s.Generation(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sh := buildShard(category, entries)
+	byCat, err := x.read(ctx, []string{category})
+	if err != nil {
+		return nil, err
+	}
+	sh := buildShard(category, byCat[category])
 	next := &snapshot{shards: maps.Clone(cur.shards)}
 	next.shards[category] = sh
 	x.cur.Store(next)
+	if x.gen < 0 {
+		x.gen = gen
+	}
 	return sh, nil
+}
+
+// read returns the entries of the items of categories (of every item when
+// there are none) by category, from one snapshot of the catalog.
+func (x *index) read(ctx context.Context, categories []string) (map[string][]Entry, error) {
+	byCat := map[string][]Entry{}
+	err := x.s.EachHistoryIn(ctx, categories, func(it *catalog.StoredItem, obs []catalog.Observation) error {
+		byCat[it.CategoryPath] = append(byCat[it.CategoryPath], newEntry(it, obs))
+		return nil
+	})
+	return byCat, err
 }
 
 // loadAll loads every category in one pass over the catalog and returns the
@@ -172,35 +189,97 @@ func (x *index) loadAll(ctx context.Context) ([]*shard, error) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	cur := x.cur.Load()
-	if cur.loaded {
+	if cur := x.cur.Load(); cur.loaded {
 		return cur.all, nil
 	}
-	byCat := map[string][]Entry{}
-	err := x.s.EachHistory(ctx, "", func(it *catalog.StoredItem, obs []catalog.Observation) error {
-		if _, done := cur.shards[it.CategoryPath]; !done {
-			byCat[it.CategoryPath] = append(byCat[it.CategoryPath], newEntry(it, obs))
-		}
-		return nil
-	})
+	return x.loadAllLocked(ctx)
+}
+
+// loadAllLocked builds every shard anew from one snapshot of the catalog,
+// those loaded one by one before included: one loaded earlier may still
+// hold an item that has since moved to another category, and keeping it
+// would list that item twice.
+func (x *index) loadAllLocked(ctx context.Context) ([]*shard, error) {
+	gen, err := x.s.Generation(ctx)
 	if err != nil {
 		return nil, err
 	}
-	next := &snapshot{shards: maps.Clone(cur.shards), byKey: catalog.NewKeyMap[uint64](), loaded: true}
+	byCat, err := x.read(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	next := &snapshot{shards: map[string]*shard{}, loaded: true}
 	for c, es := range byCat {
 		next.shards[c] = buildShard(c, es)
 	}
-	for _, sh := range next.shards {
-		next.all = append(next.all, sh)
-	}
-	slices.SortFunc(next.all, func(a, b *shard) int { return strings.Compare(a.category, b.category) })
-	for i, sh := range next.all {
-		for j := range sh.entries {
-			next.byKey.Put(sh.entries[j].Key(), uint64(i)<<32|uint64(j))
+	x.publish(next)
+	x.gen = gen
+	return next.all, nil
+}
+
+// publish indexes a snapshot of every category and makes it current.
+func (x *index) publish(next *snapshot) {
+	if next.loaded {
+		next.all, next.byKey = next.all[:0], catalog.NewKeyMap[uint64]()
+		for _, sh := range next.shards {
+			next.all = append(next.all, sh)
+		}
+		slices.SortFunc(next.all, func(a, b *shard) int { return strings.Compare(a.category, b.category) })
+		for i, sh := range next.all {
+			for j := range sh.entries {
+				next.byKey.Put(sh.entries[j].Key(), uint64(i)<<32|uint64(j))
+			}
 		}
 	}
 	x.cur.Store(next)
-	return next.all, nil
+}
+
+// catchUp reloads the categories the catalog changed since the shards were
+// loaded (by any process: see catalog.Changes), and returns them.
+func (x *index) catchUp(ctx context.Context) ([]string, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	cur := x.cur.Load()
+	if x.gen < 0 || len(cur.shards) == 0 {
+		return nil, nil // nothing loaded: the next question reads the catalog as it is
+	}
+	ch, err := x.s.ChangesSince(ctx, x.gen)
+	if err != nil || ch.Gen == x.gen {
+		return nil, err
+	}
+	if ch.All {
+		if !cur.loaded {
+			x.cur.Store(&snapshot{shards: map[string]*shard{}})
+			x.gen = -1
+			return nil, nil
+		}
+		_, err := x.loadAllLocked(ctx)
+		return nil, err
+	}
+	var cats []string
+	for _, c := range ch.Categories {
+		if _, ok := cur.shards[c]; ok || cur.loaded {
+			cats = append(cats, c) // a new category counts once every one is loaded
+		}
+	}
+	if len(cats) > 0 {
+		byCat, err := x.read(ctx, cats)
+		if err != nil {
+			return nil, err
+		}
+		next := &snapshot{shards: maps.Clone(cur.shards), loaded: cur.loaded}
+		for _, c := range cats {
+			if es := byCat[c]; len(es) > 0 {
+				next.shards[c] = buildShard(c, es)
+			} else {
+				delete(next.shards, c)
+			}
+		}
+		x.publish(next)
+	}
+	x.gen = ch.Gen
+	slices.Sort(cats)
+	return cats, nil
 }
 
 // lookup returns the entry for key and its shard when every category is
@@ -222,5 +301,6 @@ func (x *index) lookup(key catalog.Key) (*Entry, *shard) {
 func (x *index) invalidate() {
 	x.mu.Lock()
 	x.cur.Store(&snapshot{shards: map[string]*shard{}})
+	x.gen = -1
 	x.mu.Unlock()
 }

@@ -40,15 +40,24 @@ func (a *CompactStats) Add(b CompactStats) {
 // Compact folds pending observations into the item histories, in passes of a
 // bounded size, each one transaction. A crash loses nothing: a frame is
 // deleted in the same transaction that stores its observations.
+//
+// It also finishes merging duplicate items (migration 0008): their history
+// is folded into the surviving item's.
 func (s *Store) Compact(ctx context.Context) (CompactStats, error) {
 	var total CompactStats
 	for {
 		st, err := s.compactOnce(ctx)
 		total.Add(st)
-		if err != nil || st.Frames == 0 {
+		if err != nil {
 			return total, err
 		}
+		if st.Frames == 0 {
+			break
+		}
 	}
+	st, err := s.foldMerged(ctx)
+	total.Add(st)
+	return total, err
 }
 
 // PendingObservations returns how many observations wait for compaction.
@@ -62,6 +71,7 @@ func (s *Store) PendingObservations(ctx context.Context) (int64, error) {
 type frameCursor struct {
 	rest  []byte
 	item  int64
+	remap map[int64]int64 // merged items: loser -> survivor
 	chunk []byte
 	done  bool
 	err   error
@@ -87,6 +97,14 @@ func (c *frameCursor) next() {
 	c.rest = c.rest[k+k2+int(l):]
 }
 
+// id is the current item, as it is now: a merged item's survivor.
+func (c *frameCursor) id() int64 {
+	if to, ok := c.remap[c.item]; ok {
+		return to
+	}
+	return c.item
+}
+
 func (s *Store) compactOnce(ctx context.Context) (CompactStats, error) {
 	var st CompactStats
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -97,6 +115,10 @@ func (s *Store) compactOnce(ctx context.Context) (CompactStats, error) {
 			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7080)`); err != nil {
 				return err
 			}
+		}
+		remap, err := mergedItems(ctx, tx)
+		if err != nil {
+			return err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT id, n, data FROM pending_observations ORDER BY id`)
 		if err != nil {
@@ -114,7 +136,7 @@ func (s *Store) compactOnce(ctx context.Context) (CompactStats, error) {
 			if st.Observations > 0 && (st.Observations+int(n) > compactBatch || len(frames) == maxFramesPerPass) {
 				break
 			}
-			c := &frameCursor{rest: data}
+			c := &frameCursor{rest: data, remap: remap}
 			c.next()
 			frames = append(frames, c)
 			ids = append(ids, id)
@@ -143,8 +165,8 @@ func (s *Store) compactOnce(ctx context.Context) (CompactStats, error) {
 				if c.err != nil {
 					return fmt.Errorf("pending frame: %w", c.err)
 				}
-				if !c.done && (item < 0 || c.item < item) {
-					item = c.item
+				if !c.done && (item < 0 || c.id() < item) {
+					item = c.id()
 				}
 			}
 			if item < 0 {
@@ -152,7 +174,7 @@ func (s *Store) compactOnce(ctx context.Context) (CompactStats, error) {
 			}
 			acc = acc[:0]
 			for _, c := range frames {
-				for !c.done && c.item == item {
+				for !c.done && c.id() == item {
 					if dec, err = decodeChunk(dec[:0], c.chunk); err != nil {
 						return fmt.Errorf("pending frame: %w", err)
 					}

@@ -21,13 +21,14 @@ type StoredItem struct {
 	Item
 }
 
-// Find returns the stored item for key, or ErrNotFound.
+// Find returns the stored item key names, or ErrNotFound. The item may go
+// by the other label of the family (a Tmall item asked for as Taobao).
 func (s *Store) Find(ctx context.Context, key Key) (StoredItem, error) {
 	var it StoredItem
-	var shopType string
-	err := s.db.QueryRowContext(ctx, `SELECT id, title, short_title, category_path, brand, shop_id, shop_name,
-		shop_type, dsr_desc, dsr_service, dsr_ship, image_url FROM items WHERE platform = $1 AND item_id = $2`,
-		string(key.Platform), key.ItemID).Scan(&it.ID, &it.Title, &it.ShortTitle, &it.CategoryPath, &it.Brand,
+	var platform, shopType string
+	err := s.db.QueryRowContext(ctx, `SELECT id, platform, title, short_title, category_path, brand, shop_id, shop_name,
+		shop_type, dsr_desc, dsr_service, dsr_ship, image_url FROM items WHERE family = $1 AND item_id = $2`,
+		string(key.Platform.Family()), key.ItemID).Scan(&it.ID, &platform, &it.Title, &it.ShortTitle, &it.CategoryPath, &it.Brand,
 		&it.ShopID, &it.ShopName, &shopType, &it.DSRDesc, &it.DSRService, &it.DSRShip, &it.ImageURL)
 	if errors.Is(err, sql.ErrNoRows) {
 		return it, fmt.Errorf("%w: %s", ErrNotFound, key)
@@ -35,7 +36,7 @@ func (s *Store) Find(ctx context.Context, key Key) (StoredItem, error) {
 	if err != nil {
 		return it, fmt.Errorf("catalog: find %s: %w", key, err)
 	}
-	it.Platform, it.ItemID, it.ShopType = key.Platform, key.ItemID, ShopType(shopType)
+	it.Platform, it.ItemID, it.ShopType = Platform(platform), key.ItemID, ShopType(shopType)
 	return it, nil
 }
 

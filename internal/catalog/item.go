@@ -37,13 +37,30 @@ func ParsePlatform(s string) (Platform, bool) {
 	return "", false
 }
 
-// Key identifies an item: platform ids are strings (they exceed 2^53).
+// Family is the platform family an item's identity belongs to: Taobao and
+// Tmall sell through one item id space (a shop moving between them keeps its
+// ids), so a Tmall item is a Taobao-family item with a Tmall label.
+func (p Platform) Family() Platform {
+	if p == Tmall {
+		return Taobao
+	}
+	return p
+}
+
+// Key names an item: platform ids are strings (they exceed 2^53). Its
+// identity is (platform family, item id): taobao:1 and tmall:1 are one item,
+// and the catalog never stores both (Platform is the label it goes by).
 type Key struct {
 	Platform Platform
 	ItemID   string
 }
 
 func (k Key) String() string { return string(k.Platform) + ":" + k.ItemID }
+
+// Same reports whether k and o name the same item.
+func (k Key) Same(o Key) bool {
+	return k.ItemID == o.ItemID && k.Platform.Family() == o.Platform.Family()
+}
 
 // ShopType says what kind of shop sells an item.
 type ShopType string
@@ -134,6 +151,10 @@ func (o *Observation) Time() time.Time { return time.Unix(o.At, 0).UTC() }
 type Record struct {
 	Item Item
 	Obs  Observation
+	// PlatformDefault says Item.Platform is the importer's default (the
+	// row named no platform and no shop type): it decides the family of a
+	// new item but never relabels a stored one.
+	PlatformDefault bool
 }
 
 // MaxPrice bounds prices (¥100,000,000): larger is a broken feed, and it

@@ -2,7 +2,8 @@ package catalog
 
 import "strconv"
 
-// KeyMap maps item keys to values of type V. The common case — a numeric
+// KeyMap maps items to values of type V, by identity: taobao:1 and tmall:1
+// are one key (see Key). The common case — a numeric
 // id, as all four platforms use today — is a map keyed by the number, with no
 // pointers for the garbage collector to follow and small slots kind to the
 // CPU cache; other ids (Taobao's newer encrypted ids, say) fall back to the
@@ -10,8 +11,8 @@ import "strconv"
 // looks its item up), the advisor its in-memory entries. The zero value is
 // not usable: call NewKeyMap. It is not safe for concurrent writes.
 type KeyMap[V any] struct {
-	num [4]map[uint64]V // by platformIndex
-	str map[Key]V
+	num [3]map[uint64]V // by platformIndex
+	str map[Key]V       // by family key
 }
 
 // NewKeyMap returns an empty map.
@@ -24,15 +25,13 @@ func NewKeyMap[V any]() KeyMap[V] {
 }
 
 func platformIndex(p Platform) int {
-	switch p {
+	switch p.Family() {
 	case Taobao:
 		return 0
-	case Tmall:
-		return 1
 	case JD:
-		return 2
+		return 1
 	case PDD:
-		return 3
+		return 2
 	}
 	return -1
 }
@@ -68,7 +67,7 @@ func (c *KeyMap[V]) Get(k Key) (V, bool) {
 		r, ok := m[n]
 		return r, ok
 	}
-	r, ok := c.str[k]
+	r, ok := c.str[familyKey(k)]
 	return r, ok
 }
 
@@ -78,8 +77,10 @@ func (c *KeyMap[V]) Put(k Key, r V) {
 		m[n] = r
 		return
 	}
-	c.str[k] = r
+	c.str[familyKey(k)] = r
 }
+
+func familyKey(k Key) Key { return Key{k.Platform.Family(), k.ItemID} }
 
 // Len returns the number of keys.
 func (c *KeyMap[V]) Len() int {

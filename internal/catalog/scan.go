@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // EachHistory calls fn for every item in category (every item when category
@@ -11,6 +13,16 @@ import (
 // consistent snapshot, pending observations included. obs is reused between
 // calls.
 func (s *Store) EachHistory(ctx context.Context, category string, fn func(it *StoredItem, obs []Observation) error) error {
+	var cats []string
+	if category != "" {
+		cats = []string{category}
+	}
+	return s.EachHistoryIn(ctx, cats, fn)
+}
+
+// EachHistoryIn is EachHistory for the items of any of categories (every
+// item when there are none), in one snapshot.
+func (s *Store) EachHistoryIn(ctx context.Context, categories []string, fn func(it *StoredItem, obs []Observation) error) error {
 	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
 		pending, err := pendingByItem(ctx, tx)
 		if err != nil {
@@ -19,10 +31,14 @@ func (s *Store) EachHistory(ctx context.Context, category string, fn func(it *St
 		q := `SELECT i.id, i.platform, i.item_id, i.title, i.short_title, i.category_path, i.brand, i.shop_id,
 			i.shop_name, i.shop_type, i.dsr_desc, i.dsr_service, i.dsr_ship, i.image_url, h.data
 			FROM items i LEFT JOIN item_history h ON h.item = i.id`
-		args := []any{}
-		if category != "" {
-			q += ` WHERE i.category_path = $1`
-			args = append(args, category)
+		var args []any
+		if len(categories) > 0 {
+			marks := make([]string, len(categories))
+			for i, c := range categories {
+				marks[i] = "$" + strconv.Itoa(i+1)
+				args = append(args, c)
+			}
+			q += ` WHERE i.category_path IN (` + strings.Join(marks, ", ") + `)`
 		}
 		rows, err := tx.QueryContext(ctx, q+` ORDER BY i.id, h.t0`, args...)
 		if err != nil {

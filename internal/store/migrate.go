@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,13 +114,19 @@ func (db *DB) Status(ctx context.Context) ([]Migration, error) {
 // Migrate applies every pending migration, each in its own transaction, and
 // returns the ones it applied.
 func (db *DB) Migrate(ctx context.Context) ([]Migration, error) {
+	return db.MigrateTo(ctx, math.MaxInt)
+}
+
+// MigrateTo applies the pending migrations up to version (tests of a
+// migration build the schema before it).
+func (db *DB) MigrateTo(ctx context.Context, version int) ([]Migration, error) {
 	ms, err := db.Status(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var done []Migration
 	for _, m := range ms {
-		if !m.AppliedAt.IsZero() {
+		if !m.AppliedAt.IsZero() || m.Version > version {
 			continue
 		}
 		err := db.InTx(ctx, func(tx *sql.Tx) error {

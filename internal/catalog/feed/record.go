@@ -160,7 +160,7 @@ func (c *conv) convert(line int, row []string) (catalog.Record, bool) {
 		case catalog.ShopPDD:
 			it.Platform = catalog.PDD
 		default:
-			it.Platform = c.opt.Platform
+			it.Platform, rec.PlatformDefault = c.opt.Platform, true
 		}
 		platformKnown = it.Platform != ""
 	}

@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,12 +29,22 @@ const defaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 // SQLite returns a migrated SQLite database in a temporary folder.
 func SQLite(t testing.TB) *store.DB {
 	t.Helper()
-	return open(t, filepath.Join(t.TempDir(), "qunke.db"))
+	return sqliteAt(t, math.MaxInt)
+}
+
+func sqliteAt(t testing.TB, version int) *store.DB {
+	t.Helper()
+	return open(t, filepath.Join(t.TempDir(), "qunke.db"), version)
 }
 
 // Postgres returns a migrated PostgreSQL database in a schema of its own,
 // dropped when the test ends.
 func Postgres(t testing.TB) *store.DB {
+	t.Helper()
+	return postgresAt(t, math.MaxInt)
+}
+
+func postgresAt(t testing.TB, version int) *store.DB {
 	t.Helper()
 	base, required := os.LookupEnv(EnvPostgres)
 	if !required {
@@ -70,10 +81,10 @@ func Postgres(t testing.TB) *store.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return open(t, u.String())
+	return open(t, u.String(), version)
 }
 
-func open(t testing.TB, dsn string) *store.DB {
+func open(t testing.TB, dsn string, version int) *store.DB {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
@@ -81,7 +92,7 @@ func open(t testing.TB, dsn string) *store.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
+	if _, err := db.MigrateTo(ctx, version); err != nil {
 		t.Fatal(err)
 	}
 	return db
@@ -91,4 +102,11 @@ func open(t testing.TB, dsn string) *store.DB {
 func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+// EachAt is Each with the databases migrated only up to version: a test of
+// a later migration builds the data it changes, then calls Migrate.
+func EachAt(t *testing.T, version int, fn func(t *testing.T, db *store.DB)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, sqliteAt(t, version)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, postgresAt(t, version)) })
 }
