@@ -65,6 +65,9 @@ rate limits. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 				log.Warn("服务不在本机回环地址上，且没有 TLS：请在前面放一个 HTTPS 反向代理（设置 X-Forwarded-Proto），否则登录 cookie 不能设为 Secure " +
 					"(serving plain HTTP beyond loopback: put an HTTPS reverse proxy in front, setting X-Forwarded-Proto, so session cookies can be Secure)")
 			}
+			if n, err := web.SweepTemp(web.StaleTempAge); n > 0 || err != nil {
+				log.Info("swept temporary files of interrupted imports", "removed", n, "err", err)
+			}
 			srv := web.New(db, log)
 			var fakes *demoChannels
 			if withDemo {

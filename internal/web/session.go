@@ -94,6 +94,7 @@ func (s *Server) page(perm auth.Permission, h http.HandlerFunc) http.Handler {
 			if _, big := r.Context().Value(uploadKey).(bool); !big {
 				r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 			}
+			defer removeMultipart(r)
 			if err := r.ParseMultipartForm(32 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 				http.Error(w, "表单太大或格式不对 (form too large or malformed)", http.StatusRequestEntityTooLarge)
 				return
