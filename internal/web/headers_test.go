@@ -69,4 +69,3 @@ func next(src string, i int) int {
 	}
 	return i + 1 + j
 }
-
