@@ -1,6 +1,12 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -68,4 +74,68 @@ func next(src string, i int) int {
 		return -1
 	}
 	return i + 1 + j
+}
+
+// Static files are served gzip-compressed to browsers that take it, under
+// content-hashed URLs cached for a year; the 1.1 MB ECharts is not linked
+// by pages, app.js loads it where a chart is.
+func TestStaticFilesCompressedAndCached(t *testing.T) {
+	s, srv := newTestServer(t)
+	signIn(t, s, newClient(t, srv), "boss", auth.Admin) // a user exists: /login is the login page
+	anon := newClient(t, srv)
+	_, login := anon.do("GET", "/login", nil)
+	if strings.Contains(login, `<script src="/static/vendor/echarts`) || strings.Contains(login, `href="/static/app.css"`) {
+		t.Fatalf("the login page links ECharts or an unversioned stylesheet:\n%s", login)
+	}
+	m := regexp.MustCompile(`<script src="(/static/app\.[0-9a-f]{10}\.js)" data-echarts="(/static/vendor/echarts/echarts\.min\.[0-9a-f]{10}\.js)">`).FindStringSubmatch(login)
+	if m == nil {
+		t.Fatalf("no versioned app.js with the ECharts URL:\n%s", login)
+	}
+	for _, url := range m[1:] {
+		req := httptest.NewRequest("GET", url, nil)
+		req.Header.Set("Accept-Encoding", "br, gzip")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != 200 || rec.Header().Get("Content-Encoding") != "gzip" || !strings.Contains(rec.Header().Get("Cache-Control"), "max-age=31536000") {
+			t.Fatalf("%s: %d %v", url, rec.Code, rec.Header())
+		}
+		zr, err := gzip.NewReader(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(zr)
+		want, _ := staticFiles.ReadFile("static/" + regexp.MustCompile(`^/static/|\.[0-9a-f]{10}`).ReplaceAllString(url, ""))
+		if len(want) == 0 || !bytes.Equal(got, want) {
+			t.Fatalf("%s: gunzipped %d bytes, want the %d embedded", url, len(got), len(want))
+		}
+		// A client without gzip gets the plain bytes; a revalidation, 304.
+		rec = httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", url, nil))
+		if rec.Header().Get("Content-Encoding") != "" || !bytes.Equal(rec.Body.Bytes(), want) {
+			t.Fatalf("%s without gzip: %v, %d bytes", url, rec.Header(), rec.Body.Len())
+		}
+		req = httptest.NewRequest("GET", url, nil)
+		req.Header.Set("If-None-Match", rec.Header().Get("ETag"))
+		rec = httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != http.StatusNotModified {
+			t.Fatalf("%s revalidated: %d", url, rec.Code)
+		}
+	}
+	// A hash this binary does not have is not found (never cached as current).
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/static/app.0123456789.js", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("unknown hash: %d", rec.Code)
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for ae, want := range map[string]bool{"": false, "gzip": true, "br, gzip;q=0.5": true, "gzip;q=0": false, "identity": false, "*": true, "deflate, GZIP": true} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Accept-Encoding", ae)
+		if acceptsGzip(r) != want {
+			t.Errorf("Accept-Encoding %q: %v, want %v", ae, !want, want)
+		}
+	}
 }

@@ -57,6 +57,7 @@ func New(db *store.DB, log *slog.Logger) *Server {
 		msgs: msgs, pages: loadPages("check", "login", "setup", "library", "rankings", "dashboard", "import", "users",
 			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income"), auth: auth.New(db), limiter: auth.NewLoginLimiter(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now}
+	assets() // compress the static files now, not on the first page
 	s.groups = community.NewStore(db)
 	s.publish = publish.NewStore(db)
 	s.planner = &publish.Planner{Store: s.publish, Groups: s.groups, Items: publish.AdvisorItems{A: s.advisor}, Links: publish.PlacementLinker{}}
