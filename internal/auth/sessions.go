@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/qunke/qunke/internal/store"
 )
 
 // Session is a logged-in browser. The token itself is returned once by
@@ -61,24 +63,21 @@ func (s *Service) NewSession(ctx context.Context, userID int64) (token string, s
 	token = base64.RawURLEncoding.EncodeToString(raw)
 	now := fromUnix(unix(s.now()))
 	sess = Session{UserID: userID, CreatedAt: now, ExpiresAt: fromUnix(unix(s.expiry(now, now))), csrf: csrf}
-	err = s.DB.InTx(ctx, func(tx *sql.Tx) error {
-		var disabled int
-		err := tx.QueryRowContext(ctx, `SELECT disabled FROM users WHERE id = $1`, userID).Scan(&disabled)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrUserNotFound
-		} else if err != nil {
-			return err
-		} else if disabled != 0 {
-			return ErrUserDisabled
-		}
-		return tx.QueryRowContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf_secret, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+	// One statement, waiting at most SessionWait for the write lock: a
+	// login during a long import is answered "busy, try again" (IsBusy), not
+	// held for good.
+	err = s.DB.WithWait(ctx, s.SessionWait, func(c *sql.Conn) error {
+		return c.QueryRowContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf_secret, created_at, expires_at)
+			SELECT $1, id, $3, $4, $5 FROM users WHERE id = $2 AND disabled = 0 RETURNING id`,
 			hashSecret(token), userID, hex.EncodeToString(csrf), unix(sess.CreatedAt), unix(sess.ExpiresAt)).Scan(&sess.ID)
 	})
-	if err != nil {
-		if errors.Is(err, ErrUserNotFound) || errors.Is(err, ErrUserDisabled) {
-			return "", Session{}, err
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, gerr := s.GetUser(ctx, userID); gerr != nil {
+			return "", Session{}, gerr
 		}
+		return "", Session{}, ErrUserDisabled
+	}
+	if err != nil {
 		return "", Session{}, fmt.Errorf("auth: 创建会话失败 / create session for user %d: %w", userID, err)
 	}
 	return token, sess, nil
@@ -107,7 +106,8 @@ func (s *Service) SessionUser(ctx context.Context, token string) (User, Session,
 	}
 	now := s.now()
 	if u.Disabled || now.Unix() >= expires {
-		if _, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, sess.ID); err != nil {
+		// Refused either way; a busy database keeps the row for next time.
+		if _, err := s.DB.ExecQuick(ctx, bookkeepingWait, `DELETE FROM sessions WHERE id = $1`, sess.ID); err != nil && !store.IsBusy(err) {
 			return User{}, Session{}, fmt.Errorf("auth: 删除过期会话失败 / delete expired session: %w", err)
 		}
 		return User{}, Session{}, ErrNoSession
@@ -116,12 +116,17 @@ func (s *Service) SessionUser(ctx context.Context, token string) (User, Session,
 		return User{}, Session{}, fmt.Errorf("auth: 会话 %d 的 CSRF 密钥损坏 / session %d has a damaged CSRF secret", sess.ID, sess.ID)
 	}
 	sess.UserID, sess.CreatedAt, sess.ExpiresAt = u.ID, fromUnix(created), fromUnix(expires)
-	// Slide the expiry, writing at most about once a minute per session.
+	// Slide the expiry, writing at most about once a minute per session;
+	// while the database is busy (a long import) the session keeps its
+	// expiry and slides on a later request.
 	if next := unix(s.expiry(sess.CreatedAt, now)); next-expires >= 60 {
-		if _, err := s.DB.ExecContext(ctx, `UPDATE sessions SET expires_at = $1 WHERE id = $2`, next, sess.ID); err != nil {
+		_, err := s.DB.ExecQuick(ctx, bookkeepingWait, `UPDATE sessions SET expires_at = $1 WHERE id = $2`, next, sess.ID)
+		switch {
+		case err == nil:
+			sess.ExpiresAt = fromUnix(next)
+		case !store.IsBusy(err):
 			return User{}, Session{}, fmt.Errorf("auth: 延长会话失败 / extend session: %w", err)
 		}
-		sess.ExpiresAt = fromUnix(next)
 	}
 	return u, sess, nil
 }
