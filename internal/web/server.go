@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -32,8 +33,9 @@ type Server struct {
 	msgs    *i18n.Catalog
 	pages   pages
 	auth    *auth.Service
-	limiter *auth.Limiter
-	hashing chan struct{} // slots for password hashing: bounds its memory
+	logins  *auth.LoginGuard
+	proxies []netip.Prefix // trusted reverse proxies (see clientIP)
+	hashing chan struct{}  // slots for password hashing: bounds its memory
 	imports importsState
 	warm    atomic.Bool // the advisor has loaded every category
 
@@ -55,7 +57,7 @@ func New(db *store.DB, log *slog.Logger) *Server {
 	}
 	s := &Server{db: db, catalog: cs, advisor: advisor.New(cs, advisor.Options{}), log: log, mux: http.NewServeMux(),
 		msgs: msgs, pages: loadPages("check", "login", "setup", "library", "rankings", "dashboard", "import", "users",
-			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income"), auth: auth.New(db), limiter: auth.NewLoginLimiter(),
+			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income"), auth: auth.New(db), logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now}
 	assets() // compress the static files now, not on the first page
 	s.groups = community.NewStore(db)
