@@ -192,10 +192,13 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	return err
 }
 
-// BusyTimeout is how long a write on SQLite waits for the write lock (held
-// by another writer, say a long import) before it fails with "database is
-// locked" (IsBusy).
-const BusyTimeout = 10 * time.Second
+// BusyTimeout is how long a write on SQLite waits for the write lock before
+// it fails with "database is locked" (IsBusy). An import holds the lock for
+// its whole file (one transaction: all or nothing), about 90 s for a
+// million rows on 2 cores (docs/BENCHMARKS.md, bench lockwait), so a short
+// write (a post marked sent, a callback) waits the import out rather than
+// fail; a request that must not wait that long uses WithWait.
+const BusyTimeout = 3 * time.Minute
 
 // WithWait runs fn on a connection of its own whose writes wait at most
 // wait for a lock (SQLite: the write lock; PostgreSQL: lock_timeout)
