@@ -113,21 +113,35 @@ func TestDeviceTokens(t *testing.T) {
 }
 
 // While a long import holds SQLite's write lock, a login checks the
-// password at once (a read), puts off recording the login time, and
-// starting the session gives up after SessionWait with a busy error (the
-// console answers 503), never "wrong password".
+// password at once (a read) and puts off recording its time; the session,
+// which cannot be written, is kept in memory and works at once, and is
+// written once the lock is free. Past MaxPending kept sessions, starting
+// one gives up after SessionWait with a busy error (the console answers
+// 503), never "wrong password".
 func TestLoginWhileTheDatabaseIsLocked(t *testing.T) {
 	db := storetest.SQLite(t)
 	ctx := context.Background()
 	s, c := newService(t, db)
-	s.SessionWait = 300 * time.Millisecond
+	s.SessionWait = 200 * time.Millisecond
 	alice := mustCreate(t, s, "alice", Admin, alicePW)
+	old, _, err := s.NewSession(ctx, alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tx, err := db.BeginTx(ctx, nil) // _txlock=immediate: takes the write lock
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.add(time.Hour)
 	start := time.Now()
+	if err := s.DeleteSession(ctx, old); err != nil || time.Since(start) > 3*time.Second {
+		tx.Rollback()
+		t.Fatalf("logout while locked: %v after %v", err, time.Since(start))
+	}
+	if _, _, err := s.SessionUser(ctx, old); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("a session logged out while locked: %v, want ErrNoSession", err)
+	}
+	c.add(time.Hour)
+	start = time.Now()
 	u, err := s.Authenticate(ctx, "alice", alicePW)
 	if err != nil || u.ID != alice.ID || time.Since(start) > 3*time.Second {
 		t.Fatalf("Authenticate while locked = %v after %v, want the user at once", err, time.Since(start))
@@ -135,10 +149,26 @@ func TestLoginWhileTheDatabaseIsLocked(t *testing.T) {
 	if _, err := s.Authenticate(ctx, "alice", "wrong password!"); !errors.Is(err, ErrBadCredentials) {
 		t.Fatalf("wrong password while locked: %v", err)
 	}
+	tok, sess, err := s.NewSession(ctx, alice.ID)
+	if err != nil {
+		t.Fatalf("NewSession while locked: %v", err)
+	}
+	if u, got, err := s.SessionUser(ctx, tok); err != nil || u.ID != alice.ID || !CheckCSRF(got, CSRFToken(sess)) {
+		t.Fatalf("kept session while locked: %v, %v", u, err)
+	}
+	gone, _, err := s.NewSession(ctx, alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteSession(ctx, gone); err != nil {
+		tx.Rollback()
+		t.Fatal(err)
+	}
+	none := 0
+	s.MaxPending = &none
 	start = time.Now()
-	_, _, err = s.NewSession(ctx, alice.ID)
-	if !store.IsBusy(err) || time.Since(start) > 3*time.Second {
-		t.Fatalf("NewSession while locked = %v after %v, want a busy error after SessionWait", err, time.Since(start))
+	if _, _, err := s.NewSession(ctx, alice.ID); !store.IsBusy(err) || time.Since(start) > 3*time.Second {
+		t.Fatalf("NewSession with no room to keep it = %v after %v, want a busy error after SessionWait", err, time.Since(start))
 	}
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
@@ -148,7 +178,17 @@ func TestLoginWhileTheDatabaseIsLocked(t *testing.T) {
 	if err != nil || !got.LastLoginAt.Equal(c.now()) {
 		t.Fatalf("login time recorded once the lock was free: %v, %v; want %v", got.LastLoginAt, err, c.now())
 	}
-	if _, _, err := s.NewSession(ctx, alice.ID); err != nil {
-		t.Fatalf("NewSession after the lock: %v", err)
+	var rows int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE token_hash = $1`, hashSecret(tok)).Scan(&rows); err != nil || rows != 1 {
+		t.Fatalf("kept session written: %d rows, %v", rows, err)
+	}
+	if _, _, err := s.SessionUser(ctx, tok); err != nil {
+		t.Fatalf("the written session: %v", err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE token_hash IN ($1, $2)`, hashSecret(old), hashSecret(gone)).Scan(&rows); err != nil || rows != 0 {
+		t.Fatalf("sessions ended while locked: %d rows left, %v", rows, err)
+	}
+	if _, _, err := s.SessionUser(ctx, gone); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("a session ended before it was written: %v, want ErrNoSession", err)
 	}
 }

@@ -30,11 +30,14 @@ type Service struct {
 	// write lock (held by a long import on SQLite) before giving up with an
 	// error store.IsBusy recognises.
 	SessionWait time.Duration
+	// MaxPending overrides MaxPendingSessions (tests).
+	MaxPending *int
 	// Now is the clock (tests set it).
 	Now func() time.Time
 
 	dummyOnce sync.Once
 	later     sync.WaitGroup // bookkeeping writes waiting for the lock
+	pending   pendingSessions
 	dummy     string
 	tokens    tokenCache
 }

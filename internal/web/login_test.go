@@ -109,29 +109,41 @@ func hasCookie(c *client, u *url.URL, name string) bool {
 	return false
 }
 
-// While an import holds SQLite's write lock, a right password is answered
-// 503 with Retry-After, never "wrong password", and does not count toward
-// the lockout.
+// While an import holds SQLite's write lock, a right password signs in at
+// once (the session is kept in memory until it can be written) and the
+// console works; when even that is not possible (too many sessions
+// waiting), the answer is 503 with Retry-After, never "wrong password", and
+// is not counted toward the lockout.
 func TestLoginWhileImportHoldsTheLock(t *testing.T) {
 	s, srv := newTestServer(t)
 	s.auth.SessionWait = 200 * time.Millisecond
 	newBoss(t, s)
-	c := newClient(t, srv)
 	tx, err := s.db.BeginTx(context.Background(), nil) // what an import does
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer tx.Rollback()
+	c := newClient(t, srv)
+	start := time.Now()
+	if resp := c.login("", "boss", "right password"); resp.StatusCode != http.StatusSeeOther || time.Since(start) > 5*time.Second {
+		t.Fatalf("login while locked: %d after %v, want 303 at once", resp.StatusCode, time.Since(start))
+	}
+	if resp, _ := c.do("GET", "/users", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a page while locked: %d", resp.StatusCode)
+	}
+	none := 0
+	s.auth.MaxPending = &none
 	for range 6 {
-		resp := c.login("", "boss", "right password")
+		resp := newClient(t, srv).login("", "boss", "right password")
 		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
-			tx.Rollback()
-			t.Fatalf("login while locked: %d (Retry-After %q), want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+			t.Fatalf("login with no room: %d (Retry-After %q), want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 		}
 	}
 	tx.Rollback()
-	if resp := c.login("", "boss", "right password"); resp.StatusCode != http.StatusSeeOther {
+	if resp := newClient(t, srv).login("", "boss", "right password"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login once the lock is free: %d, want 303 (the busy answers were not counted)", resp.StatusCode)
 	}
+	s.auth.Wait()
 }
 
 func TestClientIP(t *testing.T) {
