@@ -49,7 +49,7 @@ func New(db *store.DB) *Service {
 		Params:      DefaultParams,
 		SessionIdle: 7 * 24 * time.Hour,
 		SessionMax:  30 * 24 * time.Hour,
-		SessionWait: 5 * time.Second,
+		SessionWait: 500 * time.Millisecond,
 		Now:         time.Now,
 	}
 }
