@@ -64,18 +64,10 @@ func (s *Service) maxPending() int {
 // store.BusyTimeout at a time, for up to 10 minutes), then forgets the
 // in-memory copy; a session ended meanwhile is deleted again.
 func (s *Service) writePending(ctx context.Context, hash string, ps *pendingSession) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-	defer cancel()
 	sess := ps.sess
-	var err error
-	for {
-		_, err = s.DB.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf_secret, created_at, expires_at)
-			SELECT $1, id, $3, $4, $5 FROM users WHERE id = $2 AND disabled = 0`,
-			hash, sess.UserID, hex.EncodeToString(sess.csrf), unix(sess.CreatedAt), unix(sess.ExpiresAt))
-		if err == nil || !store.IsBusy(err) || ctx.Err() != nil {
-			break
-		}
-	}
+	err := s.execWhenFree(ctx, `INSERT INTO sessions (token_hash, user_id, csrf_secret, created_at, expires_at)
+		SELECT $1, id, $3, $4, $5 FROM users WHERE id = $2 AND disabled = 0`,
+		hash, sess.UserID, hex.EncodeToString(sess.csrf), unix(sess.CreatedAt), unix(sess.ExpiresAt))
 	s.pending.mu.Lock()
 	delete(s.pending.m, hash)
 	deleted := ps.deleted
@@ -125,16 +117,22 @@ func (s *Service) deleteLater(ctx context.Context, hash string) {
 	s.later.Add(1)
 	go func() {
 		defer s.later.Done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
-		defer cancel()
-		for {
-			_, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash)
-			if err == nil || !store.IsBusy(err) || ctx.Err() != nil {
-				break
-			}
-		}
+		s.execWhenFree(context.WithoutCancel(ctx), `DELETE FROM sessions WHERE token_hash = $1`, hash)
 		s.pending.mu.Lock()
 		delete(s.pending.m, hash)
 		s.pending.mu.Unlock()
 	}()
+}
+
+// execWhenFree runs a write put off while the database was busy, waiting
+// for the lock (store.BusyTimeout at a time) for up to 10 minutes.
+func (s *Service) execWhenFree(ctx context.Context, query string, args ...any) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	for {
+		_, err := s.DB.ExecContext(ctx, query, args...)
+		if err == nil || !store.IsBusy(err) || ctx.Err() != nil {
+			return err
+		}
+	}
 }

@@ -263,13 +263,7 @@ func (s *Service) recordLogin(ctx context.Context, id, at int64, hash string) {
 	s.later.Add(1)
 	go func() {
 		defer s.later.Done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
-		defer cancel()
-		for ctx.Err() == nil {
-			if _, err := s.DB.ExecContext(ctx, q, at, hash, id); err == nil || !store.IsBusy(err) {
-				return
-			}
-		}
+		s.execWhenFree(context.WithoutCancel(ctx), q, at, hash, id)
 	}()
 }
 

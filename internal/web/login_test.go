@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -18,6 +19,12 @@ import (
 // says the client's address is xff ("" for none).
 func (c *client) login(xff, name, password string) *http.Response {
 	c.t.Helper()
+	resp, _ := c.loginBody(xff, name, password)
+	return resp
+}
+
+func (c *client) loginBody(xff, name, password string) (*http.Response, string) {
+	c.t.Helper()
 	_, body := c.do("GET", "/login", nil)
 	form := url.Values{"name": {name}, "password": {password}, "csrf": {csrfIn(c.t, body)}}
 	req, _ := http.NewRequest("POST", c.srv.URL+"/login", strings.NewReader(form.Encode()))
@@ -29,8 +36,9 @@ func (c *client) login(xff, name, password string) *http.Response {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
 }
 
 func newBoss(t *testing.T, s *Server) {
@@ -134,8 +142,8 @@ func TestLoginWhileImportHoldsTheLock(t *testing.T) {
 	none := 0
 	s.auth.MaxPending = &none
 	for range 6 {
-		resp := newClient(t, srv).login("", "boss", "right password")
-		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		resp, body := newClient(t, srv).loginBody("", "boss", "right password")
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "数据库正忙") {
 			t.Fatalf("login with no room: %d (Retry-After %q), want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 		}
 	}

@@ -298,11 +298,12 @@ func (s *Server) knownDevice(r *http.Request, name string) string {
 	return s.auth.KnownDevice(r.Context(), name, c.Value)
 }
 
-// busy answers 503 with Retry-After: the database could not take the write
-// a login needs in time (a long import holds SQLite's write lock).
-func (s *Server) busy(w http.ResponseWriter) {
+// busy answers the login or setup page with 503 and Retry-After: the
+// database could not take the write a login needs in time.
+func (s *Server) busy(w http.ResponseWriter, name string, p *page, view *loginView) {
 	w.Header().Set("Retry-After", "10")
-	http.Error(w, "数据库正忙（可能正在导入），请稍后再试 (the database is busy, perhaps with an import: try again in a moment)", http.StatusServiceUnavailable)
+	view.Error = p.T("login.busy")
+	s.render(w, http.StatusServiceUnavailable, name, p)
 }
 
 type loginView struct {
@@ -361,7 +362,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		att.Release()
 		if store.IsBusy(err) {
-			s.busy(w)
+			s.busy(w, "login", p, view)
 			return
 		}
 		s.log.Error("login", "err", err)
@@ -425,7 +426,7 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.startSession(w, r, u); err != nil {
 		if store.IsBusy(err) {
-			s.busy(w)
+			s.busy(w, "setup", p, view)
 			return
 		}
 		http.Error(w, "内部错误 (internal error)", http.StatusInternalServerError)
