@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -123,6 +124,7 @@ func staticHandler() http.Handler {
 			h.Set("Content-Encoding", "gzip")
 			body = a.gz
 		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
 		w.Write(body)
 	})
 }
