@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qunke/qunke/internal/bench"
+	"github.com/qunke/qunke/internal/store"
 )
 
 func newBenchCmd(_ *globals) *cobra.Command {
@@ -73,7 +74,7 @@ indexed table) in the same run. Databases are written under --dir, never to --db
 	ingest.Flags().IntVar(&cfg.CompactEvery, "compact-every", 16, "feed 顺序下每几个快照整理一次 (compact every N snapshots, feed order)")
 	ingest.Flags().BoolVar(&cfg.Naive, "naive", true, "同时测量朴素设计 (also measure the naive design)")
 	ingest.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写 CPU 剖析文件 (write a CPU profile to this file)")
-	cmd.AddCommand(ingest, newBenchAdvisorCmd(), newBenchAPICmd(), newBenchAPIClientsCmd(), newBenchPublishCmd(), newBenchOrdersCmd())
+	cmd.AddCommand(ingest, newBenchAdvisorCmd(), newBenchAPICmd(), newBenchAPIClientsCmd(), newBenchPublishCmd(), newBenchOrdersCmd(), newBenchLockWaitCmd())
 	return cmd
 }
 
@@ -359,4 +360,39 @@ func apiLoadFlags(cmd *cobra.Command, cfg *bench.APIConfig) {
 	cmd.Flags().IntVar(&cfg.Searches, "searches", 2000, "搜索请求数 (search requests)")
 	cmd.Flags().Float64SliceVar(&cfg.CheckRates, "rate", nil, "check 的负载，可多个：所有客户端合计每秒请求数（泊松到达，开环）；0 为闭环、不停顿 (check loads, one phase each: requests a second from all clients together, Poisson arrivals; 0: closed loop, no pause)")
 	cmd.Flags().Float64SliceVar(&cfg.SearchRates, "search-rate", nil, "搜索的负载，同上 (search loads, as --rate)")
+}
+
+func newBenchLockWaitCmd() *cobra.Command {
+	var cfg bench.LockWaitConfig
+	cmd := &cobra.Command{
+		Use:   "lockwait",
+		Short: "导入期间的短写入：SQLite 写锁被大文件导入占用时，标记已发送、登录等写入等多久 (short writes during a large import on SQLite)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			cfg.Log = cmd.ErrOrStderr()
+			printMachine(out)
+			res, err := bench.LockWait(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "import of %d rows (%.0f MB), load + compact: %v\n", res.ImportRows, float64(res.FileBytes)/1e6, res.Import.Round(100*time.Millisecond))
+			for _, w := range []struct {
+				name string
+				st   bench.WaitStats
+			}{{"short write (busy timeout " + store.BusyTimeout.String() + ")", res.Writes}, {"login session start", res.Sessions}} {
+				fmt.Fprintf(out, "%s: %d started, %d failed, wait p50 %v p99 %v max %v\n", w.name, w.st.N, w.st.Failed,
+					w.st.P50.Round(time.Millisecond), w.st.P99.Round(time.Millisecond), w.st.Max.Round(time.Millisecond))
+				if w.st.FirstError != "" {
+					fmt.Fprintf(out, "  first error: %s\n", w.st.FirstError)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cfg.Dir, "dir", "bench-out", "写文件和数据库的目录 (folder for the feed file and the database)")
+	cmd.Flags().IntVar(&cfg.Items, "items", 1000000, "导入文件的行数 (rows of the imported file)")
+	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "随机种子 (seed)")
+	cmd.Flags().DurationVar(&cfg.Every, "every", 250*time.Millisecond, "每隔多久开始一次短写入 (start a short write this often)")
+	return cmd
 }

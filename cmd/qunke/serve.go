@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,6 +19,7 @@ import (
 func newServeCmd(g *globals) *cobra.Command {
 	var addr, tz string
 	var withDemo bool
+	var proxies []string
 	var pf postingFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -36,6 +38,10 @@ rate limits. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 			ctx := cmd.Context()
 			if err := web.SetZone(tz); err != nil {
 				return fmt.Errorf("--tz: %w", err)
+			}
+			trusted, err := web.ParseProxies(proxies)
+			if err != nil {
+				return fmt.Errorf("--trusted-proxy: %w", err)
 			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			db, err := g.openDB(ctx)
@@ -66,7 +72,11 @@ rate limits. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 				log.Warn("服务不在本机回环地址上，且没有 TLS：请在前面放一个 HTTPS 反向代理（设置 X-Forwarded-Proto），否则登录 cookie 不能设为 Secure " +
 					"(serving plain HTTP beyond loopback: put an HTTPS reverse proxy in front, setting X-Forwarded-Proto, so session cookies can be Secure)")
 			}
+			if n, err := web.SweepTemp(web.StaleTempAge); n > 0 || err != nil {
+				log.Info("swept temporary files of interrupted imports", "removed", n, "err", err)
+			}
 			srv := web.New(db, log)
+			srv.SetTrustedProxies(trusted)
 			var fakes *demoChannels
 			if withDemo {
 				fakes = newDemoChannels()
@@ -82,6 +92,16 @@ rate limits. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 	cmd.Flags().StringVar(&addr, "addr", envOr("QUNKE_ADDR", "127.0.0.1:8080"), "监听地址 (listen address) [QUNKE_ADDR]")
 	cmd.Flags().StringVar(&tz, "tz", envOr("QUNKE_TZ", "Asia/Shanghai"), "页面显示时间的时区 (time zone pages show times in) [QUNKE_TZ]")
 	cmd.Flags().BoolVar(&withDemo, "demo", false, "数据库为空时生成演示市场和群组，发往内置模拟服务 (fill an empty database with the demo market and groups; post to built-in stand-ins)")
+	cmd.Flags().StringSliceVar(&proxies, "trusted-proxy", splitList(os.Getenv("QUNKE_TRUSTED_PROXY")),
+		"可信反向代理的地址或网段（逗号分隔），只采信它们的 X-Forwarded-For 作为客户端地址 (reverse proxies, CIDRs or IPs, whose X-Forwarded-For names the client; ignored from anyone else) [QUNKE_TRUSTED_PROXY]")
 	pf.add(cmd)
 	return cmd
+}
+
+// splitList splits a comma-separated environment value ("" is none).
+func splitList(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
 }

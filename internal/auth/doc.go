@@ -47,8 +47,19 @@
 // # Login rate limiting
 //
 // Limiter counts failures per key in a sliding window (by default 5 failures
-// per 15 minutes); once a key reaches the limit, Allow reports false until
-// the oldest counted failure leaves the window. Use one key per client IP
-// ("ip:" + address) and one per user name ("user:" + lower-cased name), and
-// refuse a login when either is locked.
+// per 15 minutes), with locks that back off (15 min, 30 min, ... a day) while
+// the failures go on; Try reserves an attempt before the password check and
+// Fail, Succeed or Release ends it. LoginGuard is the console's policy over
+// four limiters: a user name at one address, a user name everywhere (for
+// unknown browsers), an address for every name, and a known device (a
+// browser holding a DeviceToken of the user), which only its own failures
+// lock. Only wrong passwords count.
+//
+// # Logins while the database is busy
+//
+// Authenticate only reads; the login time is written when the write lock is
+// free. On SQLite, a session that cannot be written within SessionWait (a
+// long import holds the lock) is kept in memory and written in the
+// background; NewSession fails with a busy error (store.IsBusy) only when
+// MaxPendingSessions are already waiting.
 package auth

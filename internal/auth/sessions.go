@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/qunke/qunke/internal/store"
 )
 
 // Session is a logged-in browser. The token itself is returned once by
@@ -61,24 +63,32 @@ func (s *Service) NewSession(ctx context.Context, userID int64) (token string, s
 	token = base64.RawURLEncoding.EncodeToString(raw)
 	now := fromUnix(unix(s.now()))
 	sess = Session{UserID: userID, CreatedAt: now, ExpiresAt: fromUnix(unix(s.expiry(now, now))), csrf: csrf}
-	err = s.DB.InTx(ctx, func(tx *sql.Tx) error {
-		var disabled int
-		err := tx.QueryRowContext(ctx, `SELECT disabled FROM users WHERE id = $1`, userID).Scan(&disabled)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrUserNotFound
-		} else if err != nil {
-			return err
-		} else if disabled != 0 {
-			return ErrUserDisabled
-		}
-		return tx.QueryRowContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf_secret, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+	// One statement, waiting at most SessionWait for the write lock; on a
+	// SQLite database held by a long import the session is kept in memory
+	// and written once the lock is free (see keep).
+	err = s.DB.WithWait(ctx, s.SessionWait, func(c *sql.Conn) error {
+		return c.QueryRowContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf_secret, created_at, expires_at)
+			SELECT $1, id, $3, $4, $5 FROM users WHERE id = $2 AND disabled = 0 RETURNING id`,
 			hashSecret(token), userID, hex.EncodeToString(csrf), unix(sess.CreatedAt), unix(sess.ExpiresAt)).Scan(&sess.ID)
 	})
-	if err != nil {
-		if errors.Is(err, ErrUserNotFound) || errors.Is(err, ErrUserDisabled) {
-			return "", Session{}, err
+	if store.IsBusy(err) && s.DB.Dialect == store.SQLite {
+		u, gerr := s.GetUser(ctx, userID)
+		switch {
+		case gerr != nil:
+			return "", Session{}, gerr
+		case u.Disabled:
+			return "", Session{}, ErrUserDisabled
+		case s.keep(ctx, hashSecret(token), sess):
+			return token, sess, nil
 		}
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, gerr := s.GetUser(ctx, userID); gerr != nil {
+			return "", Session{}, gerr
+		}
+		return "", Session{}, ErrUserDisabled
+	}
+	if err != nil {
 		return "", Session{}, fmt.Errorf("auth: 创建会话失败 / create session for user %d: %w", userID, err)
 	}
 	return token, sess, nil
@@ -92,6 +102,11 @@ func (s *Service) SessionUser(ctx context.Context, token string) (User, Session,
 		return User{}, Session{}, ErrNoSession
 	}
 	h := hashSecret(token)
+	if ps, ok, ended := s.pendingSession(h); ok {
+		return s.pendingUser(ctx, ps)
+	} else if ended {
+		return User{}, Session{}, ErrNoSession
+	}
 	var sess Session
 	var csrfHex string
 	var created, expires int64
@@ -107,7 +122,8 @@ func (s *Service) SessionUser(ctx context.Context, token string) (User, Session,
 	}
 	now := s.now()
 	if u.Disabled || now.Unix() >= expires {
-		if _, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, sess.ID); err != nil {
+		// Refused either way; a busy database keeps the row for next time.
+		if _, err := s.DB.ExecQuick(ctx, bookkeepingWait, `DELETE FROM sessions WHERE id = $1`, sess.ID); err != nil && !store.IsBusy(err) {
 			return User{}, Session{}, fmt.Errorf("auth: 删除过期会话失败 / delete expired session: %w", err)
 		}
 		return User{}, Session{}, ErrNoSession
@@ -116,12 +132,29 @@ func (s *Service) SessionUser(ctx context.Context, token string) (User, Session,
 		return User{}, Session{}, fmt.Errorf("auth: 会话 %d 的 CSRF 密钥损坏 / session %d has a damaged CSRF secret", sess.ID, sess.ID)
 	}
 	sess.UserID, sess.CreatedAt, sess.ExpiresAt = u.ID, fromUnix(created), fromUnix(expires)
-	// Slide the expiry, writing at most about once a minute per session.
+	// Slide the expiry, writing at most about once a minute per session;
+	// while the database is busy (a long import) the session keeps its
+	// expiry and slides on a later request.
 	if next := unix(s.expiry(sess.CreatedAt, now)); next-expires >= 60 {
-		if _, err := s.DB.ExecContext(ctx, `UPDATE sessions SET expires_at = $1 WHERE id = $2`, next, sess.ID); err != nil {
+		_, err := s.DB.ExecQuick(ctx, bookkeepingWait, `UPDATE sessions SET expires_at = $1 WHERE id = $2`, next, sess.ID)
+		switch {
+		case err == nil:
+			sess.ExpiresAt = fromUnix(next)
+		case !store.IsBusy(err):
 			return User{}, Session{}, fmt.Errorf("auth: 延长会话失败 / extend session: %w", err)
 		}
-		sess.ExpiresAt = fromUnix(next)
+	}
+	return u, sess, nil
+}
+
+// pendingUser resolves a session kept in memory (not yet written).
+func (s *Service) pendingUser(ctx context.Context, sess Session) (User, Session, error) {
+	u, err := s.GetUser(ctx, sess.UserID)
+	if errors.Is(err, ErrUserNotFound) || (err == nil && (u.Disabled || !s.now().Before(sess.ExpiresAt))) {
+		return User{}, Session{}, ErrNoSession
+	}
+	if err != nil {
+		return User{}, Session{}, err
 	}
 	return u, sess, nil
 }
@@ -129,7 +162,16 @@ func (s *Service) SessionUser(ctx context.Context, token string) (User, Session,
 // DeleteSession ends the session with this token (logout). Unknown tokens
 // are not an error.
 func (s *Service) DeleteSession(ctx context.Context, token string) error {
-	if _, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hashSecret(token)); err != nil {
+	h := hashSecret(token)
+	if s.endPending(h, 0) {
+		return nil // never written; the writer deletes it if it gets there
+	}
+	_, err := s.DB.ExecQuick(ctx, s.SessionWait, `DELETE FROM sessions WHERE token_hash = $1`, h)
+	if store.IsBusy(err) && s.DB.Dialect == store.SQLite {
+		s.deleteLater(ctx, h)
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("auth: 删除会话失败 / delete session: %w", err)
 	}
 	return nil
@@ -137,6 +179,7 @@ func (s *Service) DeleteSession(ctx context.Context, token string) error {
 
 // DeleteUserSessions ends every session of a user and returns how many.
 func (s *Service) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
+	s.endPending("", userID)
 	res, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
 	if err != nil {
 		return 0, fmt.Errorf("auth: 删除用户会话失败 / delete sessions of user %d: %w", userID, err)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/qunke/qunke/internal/store"
 )
 
 // TokenPrefix starts every API token.
@@ -92,12 +94,16 @@ func (s *Service) TokenUser(ctx context.Context, bearer string) (User, Token, er
 		return User{}, Token{}, ErrBadToken
 	}
 	t.UserID, t.CreatedAt, t.LastUsedAt = u.ID, fromUnix(created), fromUnix(used)
-	// Record use, writing at most about once a minute per token.
+	// Record use, writing at most about once a minute per token (not while
+	// the database is busy: a later call records it).
 	if sec := unix(now); sec-used >= 60 {
-		if _, err := s.DB.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, sec, t.ID); err != nil {
+		_, err := s.DB.ExecQuick(ctx, bookkeepingWait, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, sec, t.ID)
+		switch {
+		case err == nil:
+			t.LastUsedAt = fromUnix(sec)
+		case !store.IsBusy(err):
 			return User{}, Token{}, fmt.Errorf("auth: 记录令牌使用失败 / record API token use: %w", err)
 		}
-		t.LastUsedAt = fromUnix(sec)
 	}
 	s.tokens.put(hash, cachedToken{user: u, token: t, until: now.Add(TokenCacheTTL)}, gen)
 	return u, t, nil

@@ -26,10 +26,18 @@ type Service struct {
 	// SessionIdle is how long a session lives past its last use;
 	// SessionMax is the most it lives after login.
 	SessionIdle, SessionMax time.Duration
+	// SessionWait is how long starting a session waits for the database's
+	// write lock (held by a long import on SQLite) before giving up with an
+	// error store.IsBusy recognises.
+	SessionWait time.Duration
+	// MaxPending overrides MaxPendingSessions (tests).
+	MaxPending *int
 	// Now is the clock (tests set it).
 	Now func() time.Time
 
 	dummyOnce sync.Once
+	later     sync.WaitGroup // bookkeeping writes waiting for the lock
+	pending   pendingSessions
 	dummy     string
 	tokens    tokenCache
 }
@@ -41,6 +49,7 @@ func New(db *store.DB) *Service {
 		Params:      DefaultParams,
 		SessionIdle: 7 * 24 * time.Hour,
 		SessionMax:  30 * 24 * time.Hour,
+		SessionWait: 500 * time.Millisecond,
 		Now:         time.Now,
 	}
 }
@@ -232,12 +241,35 @@ func (s *Service) Authenticate(ctx context.Context, name, password string) (User
 			hash = h
 		}
 	}
-	if _, err := s.DB.ExecContext(ctx, `UPDATE users SET last_login_at = $1, password_hash = $2 WHERE id = $3`, now, hash, u.ID); err != nil {
-		return User{}, fmt.Errorf("auth: 记录登录时间失败 / record login: %w", err)
-	}
+	s.recordLogin(ctx, u.ID, now, hash)
 	u.LastLoginAt = fromUnix(now)
 	return u, nil
 }
+
+// bookkeepingWait is how long a login or a page view waits for the write
+// lock to record what is only bookkeeping (a login time, a session's
+// sliding expiry, a token's last use). On SQLite a long import holds the
+// lock for its whole file; a login must not wait for it.
+const bookkeepingWait = 200 * time.Millisecond
+
+// recordLogin writes the login time (and an upgraded hash) if the database
+// can take it now, else once the lock is free, in the background; a login
+// never fails for it.
+func (s *Service) recordLogin(ctx context.Context, id, at int64, hash string) {
+	const q = `UPDATE users SET last_login_at = $1, password_hash = $2 WHERE id = $3`
+	if _, err := s.DB.ExecQuick(ctx, bookkeepingWait, q, at, hash, id); err == nil || !store.IsBusy(err) {
+		return
+	}
+	s.later.Add(1)
+	go func() {
+		defer s.later.Done()
+		s.execWhenFree(context.WithoutCancel(ctx), q, at, hash, id)
+	}()
+}
+
+// Wait waits for the bookkeeping writes put off while the database was
+// busy (tests, and a clean shutdown).
+func (s *Service) Wait() { s.later.Wait() }
 
 // GetUser returns the user with the given id.
 func (s *Service) GetUser(ctx context.Context, id int64) (User, error) {

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -87,7 +88,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// last transactions, never corrupt the file).
 	q := url.Values{}
 	for _, p := range []string{
-		"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)",
+		"journal_mode(WAL)", "synchronous(NORMAL)", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()),
 		"foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)",
 	} {
 		q.Add("_pragma", p)
@@ -189,6 +190,53 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	}
 	_, err := db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return err
+}
+
+// BusyTimeout is how long a write on SQLite waits for the write lock before
+// it fails with "database is locked" (IsBusy). An import holds the lock for
+// its whole file (one transaction: all or nothing), about 90 s for a
+// million rows on 2 cores (docs/BENCHMARKS.md, bench lockwait), so a short
+// write (a post marked sent, a callback) waits the import out rather than
+// fail; a request that must not wait that long uses WithWait.
+const BusyTimeout = 3 * time.Minute
+
+// WithWait runs fn on a connection of its own whose writes wait at most
+// wait for a lock (SQLite: the write lock; PostgreSQL: lock_timeout)
+// instead of BusyTimeout; a write that gave up is reported by IsBusy. Use it
+// for writes that must not hold up a request for long while an import
+// holds the lock. A transaction begun on the connection waits as long.
+func (db *DB) WithWait(ctx context.Context, wait time.Duration, fn func(*sql.Conn) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	set := fmt.Sprintf("PRAGMA busy_timeout = %d", wait.Milliseconds())
+	reset := fmt.Sprintf("PRAGMA busy_timeout = %d", BusyTimeout.Milliseconds())
+	if db.Dialect == Postgres {
+		set, reset = fmt.Sprintf("SET lock_timeout = %d", max(1, wait.Milliseconds())), "RESET lock_timeout"
+	}
+	if _, err := conn.ExecContext(ctx, set); err != nil {
+		return err
+	}
+	err = fn(conn)
+	// A connection whose wait cannot be restored is not returned to the pool.
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), reset); rerr != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	return err
+}
+
+// ExecQuick runs one write that is worth doing only if it can be done at
+// once (see WithWait): bookkeeping such as a login time or a session's
+// sliding expiry, which must not hold up a request while an import holds
+// the lock.
+func (db *DB) ExecQuick(ctx context.Context, wait time.Duration, query string, args ...any) (res sql.Result, err error) {
+	err = db.WithWait(ctx, wait, func(c *sql.Conn) error {
+		res, err = c.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
 }
 
 // InTx runs fn in one transaction, committing if it returns nil.

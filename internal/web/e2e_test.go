@@ -24,6 +24,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/qunke/qunke/internal/catalog"
@@ -132,12 +133,29 @@ func newBrowser(t *testing.T, chromium string, timeout time.Duration) *browser {
 		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
 			return err
 		}
+		if _, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: cspRecorder}); err != nil {
+			return err
+		}
 		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Language": "zh-CN,zh;q=0.9"}})
 		return err
 	})); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return &browser{t: t, ctx: bctx, out: out}
+}
+
+// cspRecorder keeps every Content-Security-Policy violation of a page in
+// window.__qkCSP (see cspClean).
+const cspRecorder = `window.__qkCSP = []; document.addEventListener('securitypolicyviolation',
+  e => window.__qkCSP.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber));`
+
+// cspClean fails the test if the page has broken a CSP rule (an inline
+// script or style, a resource from elsewhere).
+func (b *browser) cspClean(step string) {
+	b.t.Helper()
+	if v := get(b.t, b.ctx, step+": CSP violations", chromedp.Evaluate[[]string](`window.__qkCSP || []`)); len(v) > 0 {
+		b.t.Errorf("%s: the page broke its Content-Security-Policy: %q", step, v)
+	}
 }
 
 // run runs one step's actions, bounded by 20 s.
@@ -266,8 +284,13 @@ func TestBrowserEndToEnd(t *testing.T) {
 
 	b := newBrowser(t, chromium, 90*time.Second)
 
-	// 1. First-run setup, landing on /check.
+	// 1. First-run setup, landing on /check. A page without a chart does not
+	// load ECharts (1.1 MB).
 	b.firstRun(srv.URL)
+	if n := get(t, b.ctx, "ECharts requests", chromedp.Evaluate[int](`performance.getEntriesByType('resource').filter(e => e.name.includes('echarts')).length + (window.echarts ? 1 : 0)`)); n != 0 {
+		t.Errorf("a page without a chart loaded ECharts")
+	}
+	b.cspClean("check page")
 
 	// 2. Paste a deal message: a labelled demo item id and a Taobao share
 	// code. The item gets a card with a drawn price chart; the share code
@@ -298,6 +321,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 		t.Fatalf("chart canvas has %d drawn pixels, want > 1000 (%v)", pixels, err)
 	}
 	t.Logf("chart canvas: %d drawn pixels", pixels)
+	b.cspClean("check page with a chart")
 	b.shot("1-check.png")
 
 	// 3. The language switch turns the console English; the same deal

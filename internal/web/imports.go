@@ -183,7 +183,7 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	name := filepath.Base(hdr.Filename)
-	tmp, err := os.CreateTemp("", "qunke-upload-*"+filepath.Ext(name))
+	tmp, err := os.CreateTemp("", tempUpload+"*"+filepath.Ext(name))
 	if err != nil {
 		s.serverError(w, "upload", err)
 		return
@@ -220,7 +220,7 @@ func (s *Server) runImport(j *importJob, path string, size int64, opt load.Optio
 	}
 	var rejects string
 	if res.Feed.Rejected > 0 {
-		if out, cerr := os.CreateTemp("", "qunke-rejected-*.csv"); cerr == nil {
+		if out, cerr := os.CreateTemp("", tempRejected+"*.csv"); cerr == nil {
 			out.Close()
 			if feed.WriteRejects(out.Name(), res.Feed) == nil {
 				rejects = out.Name()

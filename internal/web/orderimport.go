@@ -60,7 +60,7 @@ func (s *Server) orderImportUpload(w http.ResponseWriter, r *http.Request) {
 		s.renderOrderImport(w, r, http.StatusBadRequest, v)
 		return
 	}
-	tmp, err := os.CreateTemp("", "qunke-orders-*"+ext)
+	tmp, err := os.CreateTemp("", tempOrders+"*"+ext)
 	if err != nil {
 		s.serverError(w, "order upload", err)
 		return

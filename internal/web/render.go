@@ -5,7 +5,6 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"strconv"
 	"time"
@@ -21,20 +20,6 @@ var templateFiles embed.FS
 
 //go:embed static
 var staticFiles embed.FS
-
-// staticHandler serves the embedded CSS, JS and vendored libraries: a page
-// never loads anything from elsewhere.
-func staticHandler() http.Handler {
-	sub, err := fs.Sub(staticFiles, "static")
-	if err != nil {
-		panic(err)
-	}
-	fsrv := http.StripPrefix("/static/", http.FileServerFS(sub))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=86400")
-		fsrv.ServeHTTP(w, r)
-	})
-}
 
 // zone is where times are shown (stored UTC); Asia/Shanghai by default.
 var zone = func() *time.Location {
@@ -59,12 +44,13 @@ func SetZone(name string) error {
 }
 
 var funcs = template.FuncMap{
-	"yuan": catalog.Yuan,
-	"pct":  catalog.Percent,
-	"inc":  func(i int) int { return i + 1 },
-	"day":  func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006-01-02") },
-	"year": func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006") },
-	"when": func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
+	"asset": assetURL,
+	"yuan":  catalog.Yuan,
+	"pct":   catalog.Percent,
+	"inc":   func(i int) int { return i + 1 },
+	"day":   func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006-01-02") },
+	"year":  func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006") },
+	"when":  func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
 	// clock and at show unix seconds as a time of day and a full time; 0 is "—".
 	"clock": func(t int64) string { return time.Unix(t, 0).In(zone).Format("15:04") },
 	"at": func(t int64) string {

@@ -7,14 +7,17 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/qunke/qunke/internal/auth"
+	"github.com/qunke/qunke/internal/store"
 )
 
 type ctxKey int
@@ -94,6 +97,7 @@ func (s *Server) page(perm auth.Permission, h http.HandlerFunc) http.Handler {
 			if _, big := r.Context().Value(uploadKey).(bool); !big {
 				r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 			}
+			defer removeMultipart(r)
 			if err := r.ParseMultipartForm(32 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 				http.Error(w, "表单太大或格式不对 (form too large or malformed)", http.StatusRequestEntityTooLarge)
 				return
@@ -205,12 +209,101 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u auth.Use
 	return nil
 }
 
-func clientIP(r *http.Request) string {
+// clientIP is the address of the client: the connection's, or, when the
+// connection comes from a trusted reverse proxy (serve --trusted-proxy), the
+// last address in X-Forwarded-For that is not itself a trusted proxy.
+// X-Forwarded-For from anyone else is ignored: a client could write any
+// address there.
+func (s *Server) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	addr, err := netip.ParseAddr(host)
+	if err != nil || !s.trusted(addr) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed hop: trust nothing before it
+		}
+		if !s.trusted(a) {
+			return a.Unmap().String()
+		}
+		addr = a
+	}
+	return addr.Unmap().String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseProxies parses the --trusted-proxy values: CIDRs (10.0.0.0/8) or
+// single addresses.
+func ParseProxies(vals []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range vals {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				return nil, fmt.Errorf("代理地址 %q 无效，应为 CIDR（如 10.0.0.0/8）或 IP (bad proxy address %q: want a CIDR such as 10.0.0.0/8, or an IP)", v, v)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// SetTrustedProxies sets the reverse proxies whose X-Forwarded-For names the
+// client (serve --trusted-proxy); call it before serving.
+func (s *Server) SetTrustedProxies(prefixes []netip.Prefix) { s.proxies = prefixes }
+
+// deviceCookie marks a browser where a user logged in (auth.DeviceToken):
+// with the right password it gets in even while strangers have locked the
+// user's name. It is sent only to /login.
+const deviceCookie = "qk_device"
+
+func (s *Server) setDeviceCookie(w http.ResponseWriter, r *http.Request, u auth.User) {
+	tok, err := s.auth.DeviceToken(r.Context(), u.ID)
+	if err != nil {
+		s.log.Warn("device cookie", "err", err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: tok, Path: "/login", HttpOnly: true, Secure: secureCookies(r),
+		SameSite: http.SameSiteStrictMode, MaxAge: int(auth.DeviceLife.Seconds())})
+}
+
+// knownDevice is the id of the browser's device cookie when it was issued
+// to the user named name, else "".
+func (s *Server) knownDevice(r *http.Request, name string) string {
+	c, err := r.Cookie(deviceCookie)
+	if err != nil {
+		return ""
+	}
+	return s.auth.KnownDevice(r.Context(), name, c.Value)
+}
+
+// busy answers the login or setup page with 503 and Retry-After: the
+// database could not take the write a login needs in time.
+func (s *Server) busy(w http.ResponseWriter, name string, p *page, view *loginView) {
+	w.Header().Set("Retry-After", "10")
+	view.Error = p.T("login.busy")
+	s.render(w, http.StatusServiceUnavailable, name, p)
 }
 
 type loginView struct {
@@ -237,41 +330,47 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view.Name, view.Next = r.PostFormValue("name"), r.PostFormValue("next")
-	ipKey, userKey := "ip:"+clientIP(r), "user:"+strings.ToLower(strings.TrimSpace(view.Name))
-	if !s.limiter.Allow(ipKey) || !s.limiter.Allow(userKey) {
-		wait := max(s.limiter.RetryAfter(ipKey), s.limiter.RetryAfter(userKey))
+	name := strings.ToLower(strings.TrimSpace(view.Name))
+	// The attempt is reserved before the (deliberately slow, 64 MiB)
+	// password check, so parallel requests cannot outrun the limit; only a
+	// wrong password counts against it.
+	att, wait, ok := s.logins.Begin(name, s.clientIP(r), s.knownDevice(r, view.Name))
+	if !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		view.Error = p.T("login.locked", int(wait.Minutes())+1)
 		s.render(w, http.StatusTooManyRequests, "login", p)
 		return
 	}
-	// Count the attempt before the (deliberately slow, 64 MiB) password
-	// check, so parallel requests cannot outrun the limit; success clears it.
-	s.limiter.Fail(ipKey)
-	s.limiter.Fail(userKey)
 	release, ok := s.hashSlot()
 	if !ok {
+		att.Release()
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "登录请求太多，请稍后再试 (too many logins at once: try again in a moment)", http.StatusServiceUnavailable)
 		return
 	}
 	u, err := s.auth.Authenticate(r.Context(), view.Name, r.PostFormValue("password"))
 	release()
-	if err != nil {
-		if !errors.Is(err, auth.ErrBadCredentials) {
-			s.log.Error("login", "err", err)
-		}
+	if errors.Is(err, auth.ErrBadCredentials) {
+		att.Fail()
 		view.Error = p.T("login.bad")
 		s.render(w, http.StatusUnauthorized, "login", p)
 		return
 	}
-	s.limiter.Succeed(ipKey)
-	s.limiter.Succeed(userKey)
-	if err := s.startSession(w, r, u); err != nil {
-		s.log.Error("new session", "err", err)
+	if err == nil {
+		err = s.startSession(w, r, u)
+	}
+	if err != nil {
+		att.Release()
+		if store.IsBusy(err) {
+			s.busy(w, "login", p, view)
+			return
+		}
+		s.log.Error("login", "err", err)
 		http.Error(w, "内部错误 (internal error)", http.StatusInternalServerError)
 		return
 	}
+	att.Succeed()
+	s.setDeviceCookie(w, r, u)
 	http.Redirect(w, r, safeNext(view.Next), http.StatusSeeOther)
 }
 
@@ -326,9 +425,14 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.startSession(w, r, u); err != nil {
+		if store.IsBusy(err) {
+			s.busy(w, "setup", p, view)
+			return
+		}
 		http.Error(w, "内部错误 (internal error)", http.StatusInternalServerError)
 		return
 	}
+	s.setDeviceCookie(w, r, u)
 	http.Redirect(w, r, "/check", http.StatusSeeOther)
 }
 

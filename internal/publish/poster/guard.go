@@ -40,14 +40,29 @@ func hostAllowed(host string, hosts []string) bool {
 
 // publicAddr reports whether a is an address on the public internet: not
 // loopback, private (RFC 1918, unique local), carrier-grade NAT, link-local
-// (cloud metadata services live there), multicast or unspecified.
+// (cloud metadata services live there), multicast or unspecified, and not
+// an IPv6 address that embeds an IPv4 one to be reached through a
+// translator or tunnel (NAT64, 6to4), which could be an inside address.
 func publicAddr(a netip.Addr) bool {
 	a = a.Unmap()
-	return a.IsValid() && !a.IsLoopback() && !a.IsPrivate() && !a.IsLinkLocalUnicast() && !a.IsLinkLocalMulticast() &&
-		!a.IsInterfaceLocalMulticast() && !a.IsMulticast() && !a.IsUnspecified() && !cgnat.Contains(a)
+	if !a.IsValid() || a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
+		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() {
+		return false
+	}
+	for _, p := range notPublic {
+		if p.Contains(a) {
+			return false
+		}
+	}
+	return true
 }
 
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+var notPublic = []netip.Prefix{
+	netip.MustParsePrefix("100.64.0.0/10"),  // carrier-grade NAT
+	netip.MustParsePrefix("64:ff9b::/96"),   // NAT64, well-known prefix (RFC 6052)
+	netip.MustParsePrefix("64:ff9b:1::/48"), // NAT64, local use (RFC 8215)
+	netip.MustParsePrefix("2002::/16"),      // 6to4 (RFC 3056)
+}
 
 // guardedClient is the renderer's own HTTP client: it connects only to
 // public addresses, checked on the address actually dialled (so a name that

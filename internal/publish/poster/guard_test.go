@@ -39,7 +39,8 @@ func TestHostAllowed(t *testing.T) {
 
 func TestPublicAddr(t *testing.T) {
 	for _, a := range []string{"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
-		"0.0.0.0", "::1", "::", "fc00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "224.0.0.1"} {
+		"0.0.0.0", "::1", "::", "fc00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "224.0.0.1",
+		"64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::808:808", "64:ff9b:1::a00:1", "2002:7f00:1::1", "2002:a9fe:a9fe::1"} {
 		if publicAddr(netip.MustParseAddr(a)) {
 			t.Errorf("%s counted as public", a)
 		}

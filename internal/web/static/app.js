@@ -1,7 +1,6 @@
 // Draws every price-history chart on the page with the vendored ECharts.
-(function () {
-  if (!window.echarts) return;
-  document.querySelectorAll('.qk-chart').forEach(function (el) {
+function qkPriceCharts() {
+  document.querySelectorAll('.qk-chart[data-chart]').forEach(function (el) {
     var src = document.getElementById(el.dataset.chart);
     if (!src) return;
     var d = JSON.parse(src.textContent);
@@ -27,7 +26,7 @@
     });
     window.addEventListener('resize', function () { chart.resize(); });
   });
-})();
+}
 
 // "复制文案": copies the text of the element named by data-copy, with
 // navigator.clipboard where the page may use it and select + execCommand
@@ -60,8 +59,7 @@
 
 // The income page's daily chart: estimated against settled income (yuan)
 // per day, from the JSON beside the element named by data-income-chart.
-(function () {
-  if (!window.echarts) return;
+function qkIncomeCharts() {
   document.querySelectorAll('[data-income-chart]').forEach(function (el) {
     var src = document.getElementById(el.dataset.incomeChart);
     if (!src) return;
@@ -81,6 +79,17 @@
     });
     window.addEventListener('resize', function () { chart.resize(); });
   });
+}
+
+// ECharts (1.1 MB) is loaded only by a page that has a chart (an element
+// of class qk-chart); this script's data-echarts attribute names its URL.
+(function () {
+  var src = document.currentScript && document.currentScript.dataset.echarts;
+  if (!src || !document.querySelector('.qk-chart')) return;
+  var s = document.createElement('script');
+  s.src = src;
+  s.onload = function () { qkPriceCharts(); qkIncomeCharts(); };
+  document.head.appendChild(s);
 })();
 
 // Forms with data-confirm ask before they go (deleting a group or a plan).
