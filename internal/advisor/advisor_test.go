@@ -402,6 +402,53 @@ func TestLibraryMatchesScan(t *testing.T) {
 	}
 }
 
+// TestLibraryPagesByCursor: pages read after the last row of the page
+// before reach every item, in order, past MaxRankRows of offset; the page
+// before a row is the page that led to it.
+func TestLibraryPagesByCursor(t *testing.T) {
+	ctx := context.Background()
+	_, s := loadDemo(t, storetest.SQLite(t), 500, 5)
+	a := advisor.New(s, advisor.Options{})
+	for _, sort := range []string{"", "price", "commission"} {
+		whole, total, err := a.Library(ctx, advisor.LibraryQuery{Sort: sort, Limit: 1000})
+		if err != nil || total != 500 || len(whole) != 500 {
+			t.Fatalf("sort %q: %d of %d rows, %v", sort, len(whole), total, err)
+		}
+		q := advisor.LibraryQuery{Sort: sort, Limit: 30}
+		var got, prevPage []*advisor.Entry
+		for page := 0; ; page++ {
+			rows, _, err := a.Library(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) == 0 {
+				break
+			}
+			if page > 0 {
+				c := advisor.LibraryCursor(q, rows[0])
+				back, _, err := a.Library(ctx, advisor.LibraryQuery{Sort: sort, Limit: 30, Before: &c})
+				if err != nil || len(back) != len(prevPage) || back[0].ID != prevPage[0].ID || back[len(back)-1].ID != prevPage[len(prevPage)-1].ID {
+					t.Fatalf("sort %q page %d: the page before has %d rows, want the %d of the page before (%v)", sort, page, len(back), len(prevPage), err)
+				}
+			}
+			got, prevPage = append(got, rows...), rows
+			c := advisor.LibraryCursor(q, rows[len(rows)-1])
+			q.After = &c
+		}
+		if len(got) != len(whole) {
+			t.Fatalf("sort %q: paging read %d rows, want %d", sort, len(got), len(whole))
+		}
+		for i := range got {
+			if got[i].ID != whole[i].ID {
+				t.Fatalf("sort %q: row %d is item %d, want %d", sort, i, got[i].ID, whole[i].ID)
+			}
+		}
+	}
+	if _, err := advisor.ParseCursor("12_x"); err == nil {
+		t.Error("a bad cursor parsed")
+	}
+}
+
 // TestCardsFromMemory: once every category is loaded, a card's item comes
 // from memory; it is the same card the catalog gives, for every item, and an
 // item imported since (another process's import) is still found.
