@@ -36,7 +36,9 @@ type LibraryQuery struct {
 // links, is "key_id".
 type Cursor struct{ Key, ID int64 }
 
-func (c Cursor) String() string { return strconv.FormatInt(c.Key, 10) + "_" + strconv.FormatInt(c.ID, 10) }
+func (c Cursor) String() string {
+	return strconv.FormatInt(c.Key, 10) + "_" + strconv.FormatInt(c.ID, 10)
+}
 
 // ParseCursor reads a cursor's text form.
 func ParseCursor(s string) (Cursor, error) {
@@ -264,8 +266,8 @@ func (h *matchHeap) Less(i, j int) bool {
 	}
 	return h.rs[i].worse(h.rs[j])
 }
-func (h *matchHeap) Swap(i, j int)      { h.rs[i], h.rs[j] = h.rs[j], h.rs[i] }
-func (h *matchHeap) Push(x any)         { h.rs = append(h.rs, x.(matchRef)) }
+func (h *matchHeap) Swap(i, j int) { h.rs[i], h.rs[j] = h.rs[j], h.rs[i] }
+func (h *matchHeap) Push(x any)    { h.rs = append(h.rs, x.(matchRef)) }
 func (h *matchHeap) Pop() any {
 	x := h.rs[len(h.rs)-1]
 	h.rs = h.rs[:len(h.rs)-1]

@@ -50,7 +50,7 @@ type Market struct {
 	ctx  []snapCtx
 
 	shops      []shop
-	sample     int // the item given SampleJDItem (-1: none)
+	sample     int   // the item given SampleJDItem (-1: none)
 	brandStart []int // first global brand index of each top category
 
 	// Per-step constants derived from the interval.
