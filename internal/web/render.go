@@ -112,6 +112,25 @@ func (p *page) Can(perm string) bool { return p.role.Can(auth.Permission(perm)) 
 // T translates a message key into the page's language.
 func (p *page) T(key string, args ...any) string { return p.msgs.T(p.Lang, key, args...) }
 
+// Bad is the message, in the page's language, for a filter field whose
+// value cannot be read ("" when it is fine or the page has no filters).
+func (p *page) Bad(field string) string {
+	var bad fieldErrors
+	switch v := p.Data.(type) {
+	case *libraryView:
+		bad = v.Bad
+	case *rankingsView:
+		bad = v.Bad
+	}
+	if key := bad[field]; key != "" {
+		return p.T(key)
+	}
+	return ""
+}
+
+// Platform names a platform in the page's language (淘宝, 天猫, 京东, 拼多多).
+func (p *page) Platform(pl catalog.Platform) string { return p.T("platform." + string(pl)) }
+
 // render executes a page into a buffer first, so a template error becomes a
 // clean 500 rather than half a page.
 func (s *Server) render(w http.ResponseWriter, status int, name string, p *page) {

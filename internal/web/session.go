@@ -329,7 +329,7 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "内部错误 (internal error)", http.StatusInternalServerError)
 		return
 	}
-	http.Redirect(w, r, "/check", http.StatusSeeOther)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
 // logout ends the session (a POST with the session's CSRF token).
