@@ -301,6 +301,11 @@ func TestCheckMessages(t *testing.T) {
 	if rep.Results[0].Card.Item.ItemID != known.ItemID {
 		t.Fatalf("card for %s", rep.Results[0].Card.Item.ItemID)
 	}
+	// The price a message states is reported beside the catalog's.
+	rep, err = a.Check(ctx, known.Title+" 券后29.9\nhttps://item.jd.com/"+known.ItemID+".html\n另一个 https://item.jd.com/100000000001.html 到手价9.9")
+	if err != nil || len(rep.Results) != 2 || rep.Results[0].MessagePrice != 2990 || rep.Results[1].MessagePrice != 990 {
+		t.Fatalf("stated prices: %+v, %v", rep, err)
+	}
 	for _, garbage := range []string{"", "😀😀😀🎉", string([]byte{0xff, 0xfe, 0, 1, 2, 0x80}), strings.Repeat("便宜好物 59.9元 ", 100000)} {
 		rep, err := a.Check(ctx, garbage)
 		if err != nil || len(rep.Results) != 0 || rep.Message == "" {
