@@ -514,6 +514,27 @@ func testPostingFlow(t *testing.T, db *store.DB) {
 	if len(q) != 2 || q[0].ChosenPrice != 7990 || q[0].AddedBy != "op" || q[1].ChosenPrice != 100 {
 		t.Fatalf("queue: %+v", q)
 	}
+	// Adding it again at another price changes nothing and says so, with
+	// the price kept and a button to use the new one.
+	again := url.Values{"plan": {planID}, "platform": {"jd"}, "item_id": {"100012345678"}, "price": {"89.9"}}
+	resp, _ = op.post("/plans/queue", csrf, again)
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "kept=") {
+		t.Fatalf("queue again: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, body = op.do("GET", resp.Header.Get("Location"), nil)
+	if !strings.Contains(body, "已在队列中，没有重复加入；选定价格仍为 ¥79.90") || !strings.Contains(body, `name="replace" value="1"`) || !strings.Contains(body, "改用 ¥89.90") {
+		t.Fatalf("the plan page after adding a queued item again:\n%s", body[strings.Index(body, "<main>"):])
+	}
+	if q, _ := s.publish.Queue(ctx, mustInt(t, planID)); len(q) != 2 || q[0].ChosenPrice != 7990 {
+		t.Fatalf("adding a queued item again changed the queue: %+v", q)
+	}
+	again.Set("replace", "1")
+	if resp, _ = op.post("/plans/queue", csrf, again); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("use the new price: %d", resp.StatusCode)
+	}
+	if q, _ = s.publish.Queue(ctx, mustInt(t, planID)); len(q) != 2 || q[0].ChosenPrice != 8990 || q[0].Reason != "史低" {
+		t.Fatalf("after using the new price: %+v", q)
+	}
 	// Reorder and put back.
 	qid := strconv.FormatInt(q[1].ID, 10)
 	if resp, _ := op.post(planURL, csrf, url.Values{"action": {"up"}, "qid": {qid}}); resp.StatusCode != http.StatusSeeOther {
@@ -676,7 +697,10 @@ func testPostingFlow(t *testing.T, db *store.DB) {
 	var queued struct {
 		Queue []apiQueued `json:"queue"`
 	}
-	if code, raw := callAPI(t, anon, tok, "POST", "/api/v1/plans/"+planID+"/queue", `{"platform":"jd","item_id":"100012345678","chosen_price_fen":7800,"reason":"再降"}`, &queued); code != 200 || len(queued.Queue) != 2 || queued.Queue[0].ChosenPrice != 7800 || queued.Queue[0].AddedBy != "op" {
+	if code, raw := callAPI(t, anon, tok, "POST", "/api/v1/plans/"+planID+"/queue", `{"platform":"jd","item_id":"100012345678","chosen_price_fen":7800,"reason":"再降"}`, nil); code != http.StatusConflict || !strings.Contains(raw, "89.90") {
+		t.Fatalf("API queue of a queued item: %d %s, want 409 naming the price kept", code, raw)
+	}
+	if code, raw := callAPI(t, anon, tok, "POST", "/api/v1/plans/"+planID+"/queue", `{"platform":"jd","item_id":"100012345678","chosen_price_fen":7800,"reason":"再降","replace":true}`, &queued); code != 200 || len(queued.Queue) != 2 || queued.Queue[0].ChosenPrice != 7800 || queued.Queue[0].AddedBy != "op" {
 		t.Fatalf("API queue: %d %s", code, raw)
 	}
 	for body, want := range map[string]int{
