@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 // ViewOrders (finance, admin).
 func (s *Server) incomeRoutes() {
 	s.mux.Handle("GET /income", s.page(auth.ViewOrders, s.incomePage))
+	s.mux.Handle("POST /income/attribute", s.page(auth.ManageOrders, s.incomeAttribute))
 	s.mux.Handle("GET /api/v1/income", s.api(auth.ViewOrders, s.apiIncome))
 	s.mux.Handle("GET /api/v1/income/forecast", s.api(auth.ViewOrders, s.apiForecast))
 	s.mux.Handle("GET /api/v1/orders/unattributed", s.api(auth.ViewOrders, s.apiUnattributed))
@@ -87,9 +89,20 @@ type incomeGroupOption struct {
 	Name string
 }
 
+// incomeRow is a group's income with its name in the reader's language
+// (the orders of no group are "未归属" or "No group").
+type incomeRow struct {
+	orders.IncomeRow
+	Name string
+}
+
 type incomeView struct {
 	P            *incomeParams
 	Report       *orders.IncomeReport
+	Rows         []incomeRow // the report's summary
+	ComingOrders bool        // a coming pay day has orders
+	PastOrders   bool        // a past month has orders
+	Message      string      // what re-attribution did
 	Chart        incomeChart
 	Forecast     *orders.Forecast
 	Unattributed []orders.AdzoneOrders
@@ -113,7 +126,14 @@ func (s *Server) incomePage(w http.ResponseWriter, r *http.Request) {
 		s.badFilter(w, pg, err)
 		return
 	}
-	view := &incomeView{P: params, Report: rep}
+	view := &incomeView{P: params, Report: rep, Message: s.attributed(pg, r.URL.Query())}
+	for _, row := range rep.Summary {
+		name := row.GroupName
+		if row.GroupID == orders.Unattributed {
+			name = pg.T("income.unattributed")
+		}
+		view.Rows = append(view.Rows, incomeRow{row, name})
+	}
 	daily := rep
 	if params.Query.By != orders.Day {
 		q := params.Query
@@ -134,6 +154,12 @@ func (s *Server) incomePage(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, "income forecast", err)
 		return
 	}
+	for _, c := range view.Forecast.Coming {
+		view.ComingOrders = view.ComingOrders || c.Orders > 0
+	}
+	for _, h := range view.Forecast.History {
+		view.PastOrders = view.PastOrders || h.Orders > 0
+	}
 	if view.Unattributed, err = st.Unattributed(ctx, params.Query.From, params.Query.To); err != nil {
 		s.serverError(w, "income unattributed", err)
 		return
@@ -149,6 +175,36 @@ func (s *Server) incomePage(w http.ResponseWriter, r *http.Request) {
 	slices.SortFunc(view.Groups, func(a, b incomeGroupOption) int { return strings.Compare(a.Name, b.Name) })
 	pg.Data = view
 	s.render(w, http.StatusOK, "income", pg)
+}
+
+// incomeAttribute is the income page's "重新归属": the orders paid since
+// the form's date are attributed to groups and posts as they are now
+// (after a group's placement was filled in), then the page says what
+// changed.
+func (s *Server) incomeAttribute(w http.ResponseWriter, r *http.Request) {
+	from, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(r.PostFormValue("from")), orders.Shanghai)
+	if err != nil {
+		http.Error(w, "from: 应为日期，如 2026-01-02 (a date like 2026-01-02)", http.StatusBadRequest)
+		return
+	}
+	st, err := orders.NewStore(s.db).Attribute(r.Context(), from)
+	if err != nil {
+		s.serverError(w, "attribute", err)
+		return
+	}
+	s.log.Info("re-attributed orders", "since", from.Format("2006-01-02"), "orders", st.Orders, "changed", st.Changed)
+	v := url.Values{"from": {from.Format("2006-01-02")}, "attributed": {strconv.Itoa(st.Orders)}, "changed": {strconv.Itoa(st.Changed)}}
+	http.Redirect(w, r, "/income?"+v.Encode(), http.StatusSeeOther)
+}
+
+// attributed is the message after a re-attribution (?attributed=N&changed=M).
+func (s *Server) attributed(pg *page, v url.Values) string {
+	n, err1 := strconv.Atoi(v.Get("attributed"))
+	c, err2 := strconv.Atoi(v.Get("changed"))
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	return pg.T("income.attributed", n, c)
 }
 
 // apiIncome is GET /api/v1/income: the money view as orders.IncomeReport
