@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/publish/poster"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
 
@@ -86,6 +88,12 @@ func layoutServer(t *testing.T) (*Server, *demo.Market) {
 	if _, err := s.planner.PlanDay(ctx, now); err != nil {
 		t.Fatal(err)
 	}
+	// Product images from a local stand-in for the CDNs.
+	r, err := poster.NewRenderer(poster.Options{Client: &http.Client{Transport: newLocalImages(t)}, MemoryImages: -1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetImages(r)
 	return s, m
 }
 

@@ -43,6 +43,7 @@ type Server struct {
 	publish *publish.Store
 	planner *publish.Planner
 	posters publish.Posters
+	thumbs  Thumbnailer      // the lists' product images (nil: placeholders)
 	now     func() time.Time // the clock of the posting pages (tests set it)
 }
 
@@ -93,6 +94,7 @@ func (s *Server) routes() {
 	s.postingRoutes()
 	s.incomeRoutes()
 	s.orderImportRoutes()
+	s.thumbRoutes()
 }
 
 // SetPosting replaces the planner behind "plan now" (nil keeps the default:
