@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/auth"
+	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/demo"
 )
 
@@ -144,5 +145,39 @@ func TestLibraryPagesToTheEnd(t *testing.T) {
 	m2 := prev.FindStringSubmatch(last)
 	if _, body := c.do("GET", html.UnescapeString(m2[1]), nil); strings.Count(body, `<a href="/check?text=`) != pageSize {
 		t.Fatalf("the page before the last lists %d items", strings.Count(body, `<a href="/check?text=`))
+	}
+}
+
+// TestDashboardForANewUser: an empty catalog says how to start (and where
+// to import, for those who may); import statuses are words, not codes.
+func TestDashboardForANewUser(t *testing.T) {
+	s, srv := newTestServer(t)
+	admin, viewer := newClient(t, srv), newClient(t, srv)
+	signIn(t, s, admin, "boss", auth.Admin)
+	signIn(t, s, viewer, "look", auth.Viewer)
+	_, body := admin.do("GET", "/", nil)
+	if !strings.Contains(body, "商品库还是空的") || !strings.Contains(body, `<a class="qk-button" href="/import">导入商品</a>`) {
+		t.Errorf("an empty dashboard gives no start:\n%s", body[strings.Index(body, "<main>"):])
+	}
+	if _, body := viewer.do("GET", "/", nil); !strings.Contains(body, "商品库还是空的") || strings.Contains(body, `href="/import"`) {
+		t.Errorf("a viewer's empty dashboard:\n%s", body[strings.Index(body, "<main>"):])
+	}
+	ctx := context.Background()
+	for i, st := range []string{"imported", "partial", "rejected", "failed"} {
+		at := time.Date(2026, 11, 20, 10, i, 0, 0, time.UTC)
+		if err := s.catalog.LogImport(ctx, catalog.ImportLog{Kind: "items", FileName: st + ".csv", StartedAt: at, FinishedAt: at, Status: st}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, body = admin.do("GET", "/", nil)
+	for _, want := range []string{">已导入<", ">部分导入<", ">未导入（有错误行）<", ">导入失败<"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the dashboard lacks the status %s", want)
+		}
+	}
+	for _, raw := range []string{">imported<", ">failed<", ">rejected<", ">partial<"} {
+		if strings.Contains(body, raw) {
+			t.Errorf("the dashboard shows the code %s", raw)
+		}
 	}
 }

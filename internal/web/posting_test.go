@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -931,4 +932,34 @@ func TestDeleteGroupsAndPlans(t *testing.T) {
 			t.Fatalf("the plan is still there: %v", err)
 		}
 	})
+}
+
+// TestPlanWithManySlots: a plan posting every half hour is summed up (the
+// first and last slot and the count) on the plans list and its own page,
+// not spelled out across the screen.
+func TestPlanWithManySlots(t *testing.T) {
+	s, _, login := postingServer(t)
+	var slots []string
+	for m := 0; m < 24*60; m += 30 {
+		slots = append(slots, fmt.Sprintf("%02d:%02d", m/60, m%60))
+	}
+	parsed, err := publish.ParseSlots(strings.Join(slots, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &publish.Plan{Name: "直播", Tag: "直播", Slots: parsed, PerSlot: 1, DailyCap: 48, Active: true}
+	if err := s.publish.SavePlan(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	op := login(auth.Operator, "op")
+	for _, path := range []string{"/plans", fmt.Sprintf("/plans/%d", p.ID)} {
+		_, body := op.do("GET", path, nil)
+		main := body[strings.Index(body, "<main>"):]
+		if !strings.Contains(main, "00:00 – 23:30，共 48 个时段") {
+			t.Errorf("%s does not sum up the slots", path)
+		}
+		if head := main[:strings.Index(main, "</h1>")]; strings.Contains(head, "00:30") || strings.Contains(main, "00:00,00:30,01:00</small></td>") {
+			t.Errorf("%s spells out 48 slots in a line:\n%.1500s", path, main)
+		}
+	}
 }
