@@ -34,6 +34,11 @@ const layoutProbe = `(() => {
   while ((m = re.exec(text)) !== null && out.raw.length < 5) {
     out.raw.push(text.slice(Math.max(0, m.index - 30), m.index + m[0].length + 30).replace(/\s+/g, ' '));
   }
+  // Both languages at once: an English phrase in brackets after Chinese.
+  const both = /[\u4e00-\u9fff][^\n(（]*[(（][a-z][a-z ,']{8,}[)）]/g;
+  while ((m = both.exec(text)) !== null && out.raw.length < 8) {
+    out.raw.push(m[0]);
+  }
   for (const t of document.querySelectorAll('main table')) {
     const r = t.getBoundingClientRect();
     if (r.width === 0) continue;
@@ -150,18 +155,32 @@ func TestBrowserLayout(t *testing.T) {
 		{"users", "/users"},
 	}
 
-	b := newBrowser(t, chromium, 4*time.Minute)
-	b.firstRun(srv.URL)
-	for _, vp := range []struct {
+	viewports := []struct {
 		name          string
 		width, height int64
 		phone         bool
-	}{{"1366", 1366, 900, false}, {"390", 390, 844, true}} {
+	}{{"1366", 1366, 900, false}, {"390", 390, 844, true}}
+	viewport := func(i int) chromedp.Action[chromedp.Void] {
+		vp := viewports[i]
 		opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
 		if vp.phone {
 			opts = append(opts, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
 		}
-		b.run("viewport "+vp.name, chromedp.EmulateViewport(vp.width, vp.height, opts...))
+		return chromedp.EmulateViewport(vp.width, vp.height, opts...)
+	}
+	b := newBrowser(t, chromium, 4*time.Minute)
+	// The first-run page, before anyone signs in.
+	for i, vp := range viewports {
+		b.run("setup at "+vp.name, viewport(i), chromedp.Navigate(srv.URL+"/setup"), chromedp.WaitReady(`main`))
+		if rep := get(t, b.ctx, "measure setup", chromedp.Evaluate[layoutReport](layoutProbe)); rep.Scroll > rep.Inner {
+			t.Errorf("%s px setup: the page scrolls sideways (%d px wide in %d)", vp.name, rep.Scroll, rep.Inner)
+		}
+		b.shot(vp.name + "-setup.png")
+	}
+	b.run("desktop", viewport(0))
+	b.firstRun(srv.URL)
+	for i, vp := range viewports {
+		b.run("viewport "+vp.name, viewport(i))
 		for _, pg := range pages {
 			b.run("open "+pg.name, chromedp.Navigate(srv.URL+pg.path), chromedp.WaitReady(`main`))
 			rep := get(t, b.ctx, "measure "+pg.name, chromedp.Evaluate[layoutReport](layoutProbe))
@@ -186,4 +205,20 @@ func TestBrowserLayout(t *testing.T) {
 			b.shot(vp.name + "-" + pg.name + ".png")
 		}
 	}
+	// The phone's menu: one tap shows every page's link, on the screen.
+	b.run("open the menu", chromedp.Navigate(srv.URL+"/income"), chromedp.WaitReady(`main`),
+		chromedp.Click(`label.qk-menu-button`), chromedp.WaitVisible(`.qk-top nav a[href="/users"]`))
+	links := get(t, b.ctx, "menu links", chromedp.Evaluate[[]string](`[...document.querySelectorAll('.qk-top nav a')].map(a => {
+  const r = a.getBoundingClientRect();
+  return (r.width > 0 && r.left >= 0 && r.right <= window.innerWidth ? 'on ' : 'off ') + a.textContent.trim();
+})`))
+	if len(links) < 9 {
+		t.Errorf("the menu shows %d links: %q", len(links), links)
+	}
+	for _, l := range links {
+		if !strings.HasPrefix(l, "on ") {
+			t.Errorf("menu link %q is not on the screen", l)
+		}
+	}
+	b.shot("390-menu.png")
 }

@@ -548,7 +548,7 @@ func testPostingFlow(t *testing.T, db *store.DB) {
 
 	// Plan now: the cup goes to both groups, the toothpaste is skipped.
 	resp, body = op.post("/board", csrf, url.Values{"action": {"plan"}, "day": {"2026-11-25"}})
-	if resp.StatusCode != 200 || !strings.Contains(body, "新排 4 条") || !strings.Contains(body, publish.ReasonPriceRose) {
+	if resp.StatusCode != 200 || !strings.Contains(body, "新排 4 条") || !strings.Contains(body, "<td>价格高于选定价</td>") || strings.Contains(body, publish.ReasonPriceRose) {
 		t.Fatalf("plan now: %d\n%s", resp.StatusCode, body[strings.Index(body, "<main>"):])
 	}
 	_, body = op.do("GET", "/board?day=2026-11-25", nil)

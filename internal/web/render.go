@@ -13,6 +13,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/web/i18n"
 )
 
@@ -126,6 +127,25 @@ func (p *page) Bad(field string) string {
 		return p.T(key)
 	}
 	return ""
+}
+
+// skipReasons are the message keys of the planner's skip reasons (which
+// it gives in both languages at once, for logs and the CLI).
+var skipReasons = map[string]string{
+	publish.ReasonRecent:    "board.reason.recent",
+	publish.ReasonCoupon:    "board.reason.coupon",
+	publish.ReasonPriceRose: "board.reason.price_rose",
+	publish.ReasonMissing:   "board.reason.missing",
+	publish.ReasonCap:       "board.reason.cap",
+}
+
+// Reason is a planner's skip reason in the page's language (as given when
+// it is not a known one).
+func (p *page) Reason(r string) string {
+	if key, ok := skipReasons[r]; ok {
+		return p.T(key)
+	}
+	return r
 }
 
 // Platform names a platform in the page's language (淘宝, 天猫, 京东, 拼多多).
