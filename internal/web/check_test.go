@@ -93,3 +93,24 @@ func TestStaticFilesAreEmbedded(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckPageSaysWhatItRead: a message with no product says so; one
+// past 1 MB says that only its start was read, and still judges what it
+// found there.
+func TestCheckPageSaysWhatItRead(t *testing.T) {
+	s := New(storetest.SQLite(t), slog.New(slog.DiscardHandler))
+	check := func(text string) string {
+		req := httptest.NewRequest("GET", "/check?text="+url.QueryEscape(text), nil)
+		req = req.WithContext(withSession(req.Context(), &sessionInfo{CSRF: "tok"}))
+		rec := httptest.NewRecorder()
+		s.checkPage(rec, req)
+		return rec.Body.String()
+	}
+	if body := check("今天天气不错"); !strings.Contains(body, "没有找到商品链接") {
+		t.Error("a message without products: no word")
+	}
+	body := check("https://item.jd.com/100012345678.html " + strings.Repeat("好", 1<<19))
+	if !strings.Contains(body, "只读取了前 1 MB") || strings.Contains(body, "没有找到商品链接") || !strings.Contains(body, "不在库中") {
+		t.Errorf("a long message:\n%.3000s", body[strings.Index(body, "<main>"):])
+	}
+}

@@ -112,11 +112,11 @@ func TestIncomePageShowsTheOrders(t *testing.T) {
 		// 1 post (¥12.34 a post), 300 members: 1234×100/(300×10) = 41 fen per 100 member-days.
 		"<td>2</td><td>¥109.00</td><td>¥12.34</td><td>¥0.00</td><td>50.00%</td><td>1</td><td>¥12.34</td><td>300</td><td>¥0.41</td>",
 		"<td>1</td><td>¥20.00</td><td>¥0.77</td><td>¥0.00</td><td>0.00%</td><td>0</td><td>—</td><td>—</td><td>—</td>",
-		"¥13.11",                     // the total estimate
-		"2026-04-20",                 // the pay day of March's orders
-		"<td>未归属</td>",               // the orders of no group, in Chinese only
-		`action="/income/attribute"`, // re-attribution from the console
-		"<td>999</td>",               // the placement of no group
+		"¥13.11",                       // the total estimate
+		"2026-04-20",                   // the pay day of March's orders
+		`<td class="qk-name">未归属</td>`, // the orders of no group, in Chinese only
+		`action="/income/attribute"`,   // re-attribution from the console
+		"<td>999</td>",                 // the placement of no group
 		"旧推广位",
 		`data-income-chart="income-chart"`,
 		`"days":["2026-03-01","2026-03-02"`,
