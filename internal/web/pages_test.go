@@ -88,6 +88,9 @@ func TestLibraryRankingsDashboard(t *testing.T) {
 			continue
 		}
 		field := regexp.MustCompile(`name="` + bad.field + `"[^>]*class="qk-invalid"[^>]*>(</select>)?(<option[^<]*</option>)*(</select>)?<span class="qk-field-error">([^<]*)</span>`)
+		if strings.Contains(body, "没有符合条件的商品") || strings.Contains(body, "No items match") {
+			t.Errorf("GET %s: says no items match, when the filter could not be read", bad.path)
+		}
 		if m := field.FindStringSubmatch(body); m == nil || !strings.Contains(m[4], bad.msg) {
 			t.Errorf("GET %s: the field %s is not marked with %q:\n%.1500s", bad.path, bad.field, bad.msg, body[strings.Index(body, "<main>"):])
 		}
