@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"image/jpeg"
-	"os"
 )
 
 // MaxThumbnail is the largest thumbnail side Thumbnail makes, in pixels.
@@ -21,19 +20,9 @@ func (r *Renderer) Thumbnail(ctx context.Context, rawURL string, size int) ([]by
 	if err != nil {
 		return nil, err
 	}
-	data, fromDisk, err := r.imageBytes(ctx, u)
+	src, err := r.decodeURL(ctx, u)
 	if err != nil {
 		return nil, err
-	}
-	src, err := decodeImage(data)
-	if err != nil {
-		if fromDisk {
-			os.Remove(r.cachePath(u)) // a damaged cache file: fetch again next time
-		}
-		return nil, err
-	}
-	if !fromDisk {
-		r.storeCache(u, data)
 	}
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, scaleToFit(src, size, size), &jpeg.Options{Quality: 82}); err != nil {
