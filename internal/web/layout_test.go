@@ -207,6 +207,21 @@ func TestBrowserLayout(t *testing.T) {
 			b.shot(vp.name + "-" + pg.name + ".png")
 		}
 	}
+	// In English (longer words), on the phone.
+	b.run("English", chromedp.Navigate(srv.URL+"/?lang=en"), chromedp.WaitReady(`html[lang=en]`))
+	for _, pg := range pages {
+		b.run("open "+pg.name+" in English", chromedp.Navigate(srv.URL+pg.path), chromedp.WaitReady(`main`))
+		rep := get(t, b.ctx, "measure "+pg.name, chromedp.Evaluate[layoutReport](layoutProbe))
+		if rep.Scroll > rep.Inner || rep.Inner != 390 {
+			t.Errorf("390 px %s in English: the page scrolls sideways (%d px wide, %d px laid out)", pg.name, rep.Scroll, rep.Inner)
+		}
+		if rep.Top > 60 {
+			t.Errorf("390 px %s in English: the top bar is %.0f px tall", pg.name, rep.Top)
+		}
+	}
+	b.shot("390-users-en.png")
+	b.run("Chinese", chromedp.Navigate(srv.URL+"/?lang=zh"), chromedp.WaitReady(`html[lang=zh-CN]`))
+
 	// The phone's menu: one tap shows every page's link, on the screen.
 	b.run("open the menu", chromedp.Navigate(srv.URL+"/income"), chromedp.WaitReady(`main`),
 		chromedp.Click(`label.qk-menu-button`), chromedp.WaitVisible(`.qk-top nav a[href="/users"]`))
