@@ -173,7 +173,11 @@ func (s *Server) libraryPage(w http.ResponseWriter, r *http.Request) {
 	view := &libraryView{filterView: f.view, Q: q, MinSales: v.Get("min_sales"), ShopTypes: shopTypes, Platforms: catalog.Platforms, Sorts: advisor.LibrarySorts,
 		Items: itemsView{Page: p}}
 	p.Data = view
-	if !s.libraryRows(r.Context(), v, &q, view, bad) {
+	if err := s.libraryRows(r.Context(), v, &q, view, bad); err != nil {
+		s.serverError(w, "library", err)
+		return
+	}
+	if len(bad) > 0 {
 		s.render(w, http.StatusBadRequest, "library", p)
 		return
 	}
@@ -182,8 +186,8 @@ func (s *Server) libraryPage(w http.ResponseWriter, r *http.Request) {
 
 // libraryRows reads the page of rows the query asks for (?after= or
 // ?before= a row, then ?offset=) into view, with the links to the pages
-// on either side; false when a field is bad.
-func (s *Server) libraryRows(ctx context.Context, v url.Values, q *advisor.LibraryQuery, view *libraryView, bad fieldErrors) bool {
+// on either side. Nothing is read when a field is bad (see bad).
+func (s *Server) libraryRows(ctx context.Context, v url.Values, q *advisor.LibraryQuery, view *libraryView, bad fieldErrors) error {
 	for _, c := range []struct {
 		name string
 		dst  **advisor.Cursor
@@ -204,39 +208,43 @@ func (s *Server) libraryRows(ctx context.Context, v url.Values, q *advisor.Libra
 		q.Offset = n
 	}
 	if len(bad) > 0 {
-		return false
+		return nil
 	}
+	q.Limit = pageSize + 1 // one more says whether a page lies beyond
 	rows, total, err := s.advisor.Library(ctx, *q)
 	if err != nil {
-		bad["page"] = "filter.bad_page"
-		return false
+		return err // the query is checked: not the reader's doing
+	}
+	more := len(rows) > pageSize
+	switch {
+	case more && q.Before != nil:
+		rows = rows[1:] // the extra row is the furthest back
+	case more:
+		rows = rows[:pageSize]
 	}
 	view.Items.Entries, view.Total = rows, total
 	if len(rows) == 0 {
-		return true
+		return nil
 	}
-	first, last := advisor.LibraryCursor(*q, rows[0]), advisor.LibraryCursor(*q, rows[len(rows)-1])
-	link := func(name string, c advisor.Cursor) string {
+	link := func(name string, e *advisor.Entry) string {
 		u := url.Values{}
 		for k, vs := range v {
 			if k != "after" && k != "before" && k != "offset" {
 				u[k] = vs
 			}
 		}
-		u.Set(name, c.String())
+		u.Set(name, advisor.LibraryCursor(*q, e).String())
 		return "/library?" + u.Encode()
 	}
-	// A page reached from the start (no cursor) with an offset is not the
-	// first; one reached backwards is the first when it came up short.
-	atStart := q.After == nil && q.Before == nil && q.Offset == 0 || q.Before != nil && len(rows) < pageSize
-	atEnd := q.Before == nil && len(rows) < pageSize
-	if !atStart {
-		view.Prev = link("before", first)
+	// Going back, there is a page before when the extra row came, and the
+	// page we came from after; going forward, the other way round.
+	if q.Before != nil && more || q.Before == nil && (q.After != nil || q.Offset > 0) {
+		view.Prev = link("before", rows[0])
 	}
-	if !atEnd {
-		view.Next = link("after", last)
+	if q.Before != nil || more {
+		view.Next = link("after", rows[len(rows)-1])
 	}
-	return true
+	return nil
 }
 
 type rankingsView struct {

@@ -144,10 +144,27 @@ func TestLibraryPagesToTheEnd(t *testing.T) {
 	if len(seen) != n || pages != (n+pageSize-1)/pageSize {
 		t.Fatalf("the next links led through %d pages and %d items, want every one of %d", pages, len(seen), n)
 	}
-	// The way back from the last page leads to the page before it.
-	m2 := prev.FindStringSubmatch(last)
-	if _, body := c.do("GET", html.UnescapeString(m2[1]), nil); strings.Count(body, `<a href="/check?text=`) != pageSize {
-		t.Fatalf("the page before the last lists %d items", strings.Count(body, `<a href="/check?text=`))
+	// The way back leads, page by page, to the first page, which has no
+	// way further back (and the last none further on).
+	if next.FindStringSubmatch(last) != nil {
+		t.Fatal("the last page links to a next one")
+	}
+	body, back := last, 1
+	for {
+		m := prev.FindStringSubmatch(body)
+		if m == nil {
+			break
+		}
+		_, body = c.do("GET", html.UnescapeString(m[1]), nil)
+		if n := strings.Count(body, `<a href="/check?text=`); n != pageSize {
+			t.Fatalf("going back, page %d lists %d items", pages-back, n)
+		}
+		back++
+	}
+	_, first := c.do("GET", "/library?sort=price", nil)
+	firstItem := func(b string) string { return b[strings.Index(b, `<a href="/check?text=`):][:80] }
+	if back != pages || firstItem(body) != firstItem(first) {
+		t.Fatalf("going back took %d pages (want %d) and ended on another page than the first", back, pages)
 	}
 }
 
