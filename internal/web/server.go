@@ -44,6 +44,7 @@ type Server struct {
 	planner *publish.Planner
 	posters publish.Posters
 	thumbs  Thumbnailer      // the lists' product images (nil: placeholders)
+	noImage failedImages     // images that could not be had, lately
 	now     func() time.Time // the clock of the posting pages (tests set it)
 }
 

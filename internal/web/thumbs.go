@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
@@ -19,6 +21,34 @@ type Thumbnailer interface {
 // SetImages sets where the lists' product thumbnails come from (nil: every
 // item shows the placeholder). Call it before serving.
 func (s *Server) SetImages(t Thumbnailer) { s.thumbs = t }
+
+// failedImages remembers, for a while, the images that could not be had,
+// so that a list of fifty does not ask an unreachable CDN fifty times on
+// every visit.
+type failedImages struct {
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+const (
+	imageRetry     = 10 * time.Minute // how long a failed image is not asked for
+	maxFailedNoted = 10000            // bound on the memory: then start afresh
+)
+
+func (f *failedImages) failed(url string, now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return now.Before(f.until[url])
+}
+
+func (f *failedImages) note(url string, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.until == nil || len(f.until) >= maxFailedNoted {
+		f.until = map[string]time.Time{}
+	}
+	f.until[url] = now.Add(imageRetry)
+}
 
 // thumbSize is a thumbnail's side in pixels: twice the 48 px it is shown
 // at, for sharp phone screens.
@@ -46,13 +76,16 @@ func (s *Server) itemThumb(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, "thumbnail", err)
 		return
 	}
-	if s.thumbs != nil && it.ImageURL != "" {
+	if now := time.Now(); s.thumbs != nil && it.ImageURL != "" && !s.noImage.failed(it.ImageURL, now) {
 		data, err := s.thumbs.Thumbnail(r.Context(), it.ImageURL, thumbSize)
 		if err == nil {
 			w.Header().Set("Content-Type", "image/jpeg")
 			w.Header().Set("Cache-Control", "private, max-age=86400")
 			w.Write(data)
 			return
+		}
+		if r.Context().Err() == nil {
+			s.noImage.note(it.ImageURL, now)
 		}
 		s.log.Debug("thumbnail", "item", it.Key(), "err", err)
 	}

@@ -69,6 +69,10 @@ func TestLibraryShowsImagesAndCoupons(t *testing.T) {
 	if len(thumbs.urls) != 2 || !strings.Contains(thumbs.urls[0], "360buyimg.com") {
 		t.Errorf("thumbnails asked for %q", thumbs.urls)
 	}
+	// An image that could not be had is not asked for again at once.
+	if resp, _ := c.do("GET", pdd, nil); resp.Header.Get("Content-Type") != "image/svg+xml" || len(thumbs.urls) != 2 {
+		t.Errorf("the unreachable image was asked for again: %q", thumbs.urls)
+	}
 	viewer := newClient(t, srv)
 	signIn(t, s, viewer, "viewer", auth.Viewer)
 	if resp, _ := viewer.do("GET", jd, nil); resp.StatusCode != http.StatusForbidden {
