@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -161,9 +162,17 @@ func TestIncomePageShowsTheOrders(t *testing.T) {
 	if !strings.Contains(body, "2026-03-02") || strings.Contains(body, "¥0.77</td><td>¥0.00</td>") {
 		t.Errorf("week view of one group:\n%.2000s", body[strings.Index(body, "<main>"):])
 	}
-	for _, bad := range []string{"/income?by=year", "/income?from=yesterday", "/income?group=abc", "/income?from=2026-03-05&to=2026-03-01"} {
-		if resp, _ := c.do("GET", bad, nil); resp.StatusCode != http.StatusBadRequest {
-			t.Errorf("GET %s: %d, want 400", bad, resp.StatusCode)
+	// A filter that cannot be read: the page, this month's, with the
+	// field marked and the reason beside it.
+	for bad, field := range map[string]string{"/income?by=year": "by", "/income?from=yesterday": "from", "/income?group=abc": "group",
+		"/income?from=2026-03-05&to=2026-03-01": "to", "/income?from=2001-01-01": "from"} {
+		resp, body := c.do("GET", bad, nil)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "筛选条件有误") || !strings.Contains(body, "各群收益") {
+			t.Errorf("GET %s: %d, want 400 and the page", bad, resp.StatusCode)
+			continue
+		}
+		if !regexp.MustCompile(`name="`+field+`"[^>]*class="qk-invalid"`).MatchString(body) || !strings.Contains(body, `<span class="qk-field-error">`) {
+			t.Errorf("GET %s: the field %s is not marked", bad, field)
 		}
 	}
 	// The English page.

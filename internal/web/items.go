@@ -31,12 +31,19 @@ type filterView struct {
 }
 
 // badField is a filter value that cannot be read: the page shows the
-// message (Key, in the reader's language) next to its field.
+// message (Key, in the reader's language) next to its field; Msg, when
+// set, is the error's text (both languages, for the API).
 type badField struct {
 	Field, Key, Value string
+	Msg               string
 }
 
-func (e *badField) Error() string { return e.Field + " " + strconv.Quote(e.Value) }
+func (e *badField) Error() string {
+	if e.Msg != "" {
+		return e.Msg
+	}
+	return e.Field + " " + strconv.Quote(e.Value)
+}
 
 // fieldErrors collects a form's bad fields: field name to the message key.
 type fieldErrors map[string]string
@@ -56,7 +63,7 @@ func parseYuan(field, s string) (int64, error) {
 	}
 	v, ok := parseFen(s)
 	if !ok {
-		return 0, &badField{field, "filter.bad_amount", s}
+		return 0, &badField{Field: field, Key: "filter.bad_amount", Value: s}
 	}
 	return v, nil
 }
@@ -80,7 +87,7 @@ func parsePercent(field, s string) (int64, error) {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || f < 0 || f > 90 {
-		return 0, &badField{field, "filter.bad_percent", s}
+		return 0, &badField{Field: field, Key: "filter.bad_percent", Value: s}
 	}
 	return int64(f*100 + 0.5), nil
 }
@@ -118,10 +125,6 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, path, titleKey 
 	}
 	p.Title = p.T(titleKey)
 	return p
-}
-
-func (s *Server) badFilter(w http.ResponseWriter, p *page, err error) {
-	http.Error(w, p.T("error.bad_filter", err.Error()), http.StatusBadRequest)
 }
 
 type libraryView struct {

@@ -122,6 +122,8 @@ func (p *page) Bad(field string) string {
 		bad = v.Bad
 	case *rankingsView:
 		bad = v.Bad
+	case *incomeView:
+		bad = v.Bad
 	}
 	if key := bad[field]; key != "" {
 		return p.T(key)
