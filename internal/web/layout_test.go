@@ -141,6 +141,7 @@ func TestBrowserLayout(t *testing.T) {
 		{"check", check},
 		{"rankings", "/rankings"},
 		{"library", "/library"},
+		{"library-bad", "/library?min_price=abc&min_commission=95"},
 		{"import", "/import"},
 		{"groups", "/groups"},
 		{"group", fmt.Sprintf("/groups/%d", groups[0].ID)},
@@ -151,6 +152,7 @@ func TestBrowserLayout(t *testing.T) {
 		{"manual", "/manual"},
 		{"log", "/deliveries/log"},
 		{"income", "/income?from=2026-09-01&to=2026-11-20"},
+		{"income-bad", "/income?from=yesterday"},
 		{"orders", "/orders/import"},
 		{"users", "/users"},
 	}
