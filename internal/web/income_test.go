@@ -77,8 +77,12 @@ func TestIncomeNeedsTheOrdersPermission(t *testing.T) {
 		if resp, _ := c.do("GET", "/income", nil); resp.StatusCode != http.StatusForbidden {
 			t.Errorf("%s /income: %d, want 403", role, resp.StatusCode)
 		}
-		if _, body := c.do("GET", "/", nil); strings.Contains(body, `href="/income"`) {
+		_, body := c.do("GET", "/", nil)
+		if strings.Contains(body, `href="/income"`) {
 			t.Errorf("%s sees the income link", role)
+		}
+		if resp, _ := c.post("/income/attribute", csrfIn(t, body), url.Values{"from": {"2026-03-01"}}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s POST /income/attribute: %d, want 403", role, resp.StatusCode)
 		}
 		tok := token(t, s, "bot-"+string(role), role)
 		for _, p := range apis {
