@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -105,5 +107,47 @@ func TestUserAddAndToken(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, "--db", dbPath, "user", "token", "nobody"); err == nil {
 		t.Fatal("token for an unknown user")
+	}
+}
+
+// TestReadmeCheckExample: the README tour's first check, after its demo
+// (smaller, same seed), gives a decision card: a newcomer's first try
+// finds the item.
+func TestReadmeCheckExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\./qunke check "([^"]+)"`).FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("the README has no ./qunke check \"...\" example")
+	}
+	msg := string(m[1])
+	dbPath := filepath.Join(t.TempDir(), "q.db")
+	if _, _, err := runCLI(t, "--db", dbPath, "demo", "--items", "400", "--days", "30"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCLI(t, "--db", dbPath, "check", "--json", msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Results []struct {
+			Status string          `json:"status"`
+			Card   json.RawMessage `json:"card"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("check --json: %v\n%s", err, out)
+	}
+	if len(rep.Results) != 1 || rep.Results[0].Status != "ok" || len(rep.Results[0].Card) == 0 {
+		t.Fatalf("the README's example %q on the demo: %s", msg, out)
+	}
+	// The message's 到手价 is set beside the catalog's price (one no item
+	// has, so that they differ whatever day the demo ends on).
+	cheap := strings.Replace(msg, "到手价59", "到手价0.01", 1)
+	text, _, err := runCLI(t, "--db", dbPath, "check", cheap)
+	if err != nil || cheap == msg || !strings.Contains(text, "消息里写的 ¥0.01，库中今天 ¥") {
+		t.Fatalf("check %q: %v\n%s", cheap, err, text)
 	}
 }

@@ -114,6 +114,7 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 	go pruneImages(ctx, r, log)
 	posters := &publish.PosterCache{R: r}
 	srv.SetPosting(nil, posters)
+	srv.SetImages(r) // the lists' thumbnails: the same allowed hosts and cache
 	if f.noWorker {
 		return nil
 	}

@@ -130,6 +130,9 @@ type Result struct {
 	Status  Status      `json:"status"`
 	Message string      `json:"message,omitempty"`
 	Card    *Card       `json:"card,omitempty"`
+	// MessagePrice is the price the message states for the item ("券后29.9"),
+	// in fen; 0 when it states none. The card's price is the catalog's.
+	MessagePrice int64 `json:"message_price_fen,omitempty"`
 }
 
 // Report is the advisor's answer to a pasted message.
@@ -154,11 +157,12 @@ func (a *Advisor) Check(ctx context.Context, text string) (*Report, error) {
 		return rep, nil
 	}
 	seen := map[int64]bool{}
-	for _, ref := range refs {
+	stated := extract.StatedPrices(text, refs)
+	for i, ref := range refs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		res := Result{Ref: ref}
+		res := Result{Ref: ref, MessagePrice: stated[i]}
 		if ref.NeedsResolve && ref.ItemID != "" {
 			// An id whose platform the text did not say: the catalog may
 			// know it under one of them.

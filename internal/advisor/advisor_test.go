@@ -301,6 +301,11 @@ func TestCheckMessages(t *testing.T) {
 	if rep.Results[0].Card.Item.ItemID != known.ItemID {
 		t.Fatalf("card for %s", rep.Results[0].Card.Item.ItemID)
 	}
+	// The price a message states is reported beside the catalog's.
+	rep, err = a.Check(ctx, known.Title+" 券后29.9\nhttps://item.jd.com/"+known.ItemID+".html\n另一个 https://item.jd.com/100000000001.html 到手价9.9")
+	if err != nil || len(rep.Results) != 2 || rep.Results[0].MessagePrice != 2990 || rep.Results[1].MessagePrice != 990 {
+		t.Fatalf("stated prices: %+v, %v", rep, err)
+	}
 	for _, garbage := range []string{"", "😀😀😀🎉", string([]byte{0xff, 0xfe, 0, 1, 2, 0x80}), strings.Repeat("便宜好物 59.9元 ", 100000)} {
 		rep, err := a.Check(ctx, garbage)
 		if err != nil || len(rep.Results) != 0 || rep.Message == "" {
@@ -399,6 +404,53 @@ func TestLibraryMatchesScan(t *testing.T) {
 	}
 	if _, _, err := a.Library(ctx, advisor.LibraryQuery{Sort: "random"}); err == nil {
 		t.Fatal("unknown sort accepted")
+	}
+}
+
+// TestLibraryPagesByCursor: pages read after the last row of the page
+// before reach every item, in order, past MaxRankRows of offset; the page
+// before a row is the page that led to it.
+func TestLibraryPagesByCursor(t *testing.T) {
+	ctx := context.Background()
+	_, s := loadDemo(t, storetest.SQLite(t), 500, 5)
+	a := advisor.New(s, advisor.Options{})
+	for _, sort := range []string{"", "price", "commission"} {
+		whole, total, err := a.Library(ctx, advisor.LibraryQuery{Sort: sort, Limit: 1000})
+		if err != nil || total != 500 || len(whole) != 500 {
+			t.Fatalf("sort %q: %d of %d rows, %v", sort, len(whole), total, err)
+		}
+		q := advisor.LibraryQuery{Sort: sort, Limit: 30}
+		var got, prevPage []*advisor.Entry
+		for page := 0; ; page++ {
+			rows, _, err := a.Library(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) == 0 {
+				break
+			}
+			if page > 0 {
+				c := advisor.LibraryCursor(q, rows[0])
+				back, _, err := a.Library(ctx, advisor.LibraryQuery{Sort: sort, Limit: 30, Before: &c})
+				if err != nil || len(back) != len(prevPage) || back[0].ID != prevPage[0].ID || back[len(back)-1].ID != prevPage[len(prevPage)-1].ID {
+					t.Fatalf("sort %q page %d: the page before has %d rows, want the %d of the page before (%v)", sort, page, len(back), len(prevPage), err)
+				}
+			}
+			got, prevPage = append(got, rows...), rows
+			c := advisor.LibraryCursor(q, rows[len(rows)-1])
+			q.After = &c
+		}
+		if len(got) != len(whole) {
+			t.Fatalf("sort %q: paging read %d rows, want %d", sort, len(got), len(whole))
+		}
+		for i := range got {
+			if got[i].ID != whole[i].ID {
+				t.Fatalf("sort %q: row %d is item %d, want %d", sort, i, got[i].ID, whole[i].ID)
+			}
+		}
+	}
+	if _, err := advisor.ParseCursor("12_x"); err == nil {
+		t.Error("a bad cursor parsed")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/qunke/qunke/internal/catalog"
@@ -23,6 +24,40 @@ type LibraryQuery struct {
 	Sort      string // "sales" (default), "price", "-price", "commission", "drop"
 	Offset    int
 	Limit     int // default 50, at most MaxRankRows
+	// After and Before page by the rows themselves rather than by offset,
+	// so that every page of any catalog can be reached at the cost of one
+	// page: the page after the row After names, or the page before the row
+	// Before names (see Cursor). Offset then counts from that row.
+	After, Before *Cursor
+}
+
+// Cursor names a row of a library listing in its sort order (see
+// LibraryQuery.After): its sort key and item id. Its text form, for
+// links, is "key_id".
+type Cursor struct{ Key, ID int64 }
+
+func (c Cursor) String() string {
+	return strconv.FormatInt(c.Key, 10) + "_" + strconv.FormatInt(c.ID, 10)
+}
+
+// ParseCursor reads a cursor's text form.
+func ParseCursor(s string) (Cursor, error) {
+	k, id, ok := strings.Cut(s, "_")
+	var c Cursor
+	var err1, err2 error
+	c.Key, err1 = strconv.ParseInt(k, 10, 64)
+	c.ID, err2 = strconv.ParseInt(id, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return Cursor{}, fmt.Errorf("翻页位置 %q 无效 (bad page cursor)", s)
+	}
+	return c, nil
+}
+
+// LibraryCursor is the cursor of e, one of the rows Library returned for q.
+func LibraryCursor(q LibraryQuery, e *Entry) Cursor {
+	key, _ := librarySort(q.Sort)
+	r := rowOf(e)
+	return Cursor{Key: key(&r), ID: e.ID}
 }
 
 // LibrarySorts lists the sort orders the library offers.
@@ -46,7 +81,14 @@ func (a *Advisor) Library(ctx context.Context, q LibraryQuery) ([]*Entry, int, e
 		return nil, 0, err
 	}
 	text := strings.TrimSpace(q.Text)
-	h := &matchHeap{want: q.Offset + q.Limit}
+	h := &matchHeap{want: q.Offset + q.Limit, rev: q.Before != nil}
+	var after, before matchRef
+	if q.After != nil {
+		after = matchRef{key: q.After.Key, id: q.After.ID}
+	}
+	if q.Before != nil {
+		before = matchRef{key: q.Before.Key, id: q.Before.ID}
+	}
 	total := 0
 	for _, sh := range shards {
 		if q.Category != "" && sh.category != q.Category && !strings.HasPrefix(sh.category, q.Category+"/") {
@@ -62,7 +104,11 @@ func (a *Advisor) Library(ctx context.Context, q LibraryQuery) ([]*Entry, int, e
 				return
 			}
 			total++
-			h.offer(matchRef{key: key(r), id: r.id, e: &sh.entries[i]})
+			m := matchRef{key: key(r), id: r.id, e: &sh.entries[i]}
+			if q.After != nil && !m.worse(after) || q.Before != nil && !before.worse(m) {
+				return // on a page in front of the cursor (or behind it)
+			}
+			h.offer(m)
 		}
 		if text == "" {
 			for i := range sh.rows {
@@ -75,6 +121,9 @@ func (a *Advisor) Library(ctx context.Context, q LibraryQuery) ([]*Entry, int, e
 	out := h.sorted()
 	if q.Offset >= len(out) {
 		return nil, total, nil
+	}
+	if h.rev {
+		return out[:len(out)-q.Offset], total, nil
 	}
 	return out[q.Offset:], total, nil
 }
@@ -113,15 +162,21 @@ func newRows(entries []Entry) ([]libRow, attrs) {
 	rows := make([]libRow, len(entries))
 	for i := range entries {
 		e := &entries[i]
-		var drop int64
-		if e.WeekHigh > e.Now.FinalPrice {
-			drop = (e.WeekHigh - e.Now.FinalPrice) * 10000 / e.WeekHigh
-		}
-		rows[i] = libRow{id: e.ID, final: e.Now.FinalPrice, rate: e.Now.CommissionRate, sales: e.Now.Sales30, drop: drop,
-			brand: intern(at.brands, e.Brand), platform: uint8(intern(at.platforms, string(e.Platform))),
-			shop: uint8(intern(at.shops, string(e.ShopType)))}
+		rows[i] = rowOf(e)
+		rows[i].brand = intern(at.brands, e.Brand)
+		rows[i].platform = uint8(intern(at.platforms, string(e.Platform)))
+		rows[i].shop = uint8(intern(at.shops, string(e.ShopType)))
 	}
 	return rows, at
+}
+
+// rowOf is e's row without its interned attributes.
+func rowOf(e *Entry) libRow {
+	var drop int64
+	if e.WeekHigh > e.Now.FinalPrice {
+		drop = (e.WeekHigh - e.Now.FinalPrice) * 10000 / e.WeekHigh
+	}
+	return libRow{id: e.ID, final: e.Now.FinalPrice, rate: e.Now.CommissionRate, sales: e.Now.Sales30, drop: drop}
 }
 
 // rowFilter is a LibraryQuery in a shard's terms.
@@ -196,16 +251,23 @@ func (a matchRef) worse(b matchRef) bool {
 	return a.key < b.key || a.key == b.key && a.id > b.id
 }
 
-// matchHeap keeps the want best matches, worst on top.
+// matchHeap keeps the want best matches, worst on top; with rev, the want
+// worst, best on top (the page before a cursor).
 type matchHeap struct {
 	want int
+	rev  bool
 	rs   []matchRef
 }
 
-func (h *matchHeap) Len() int           { return len(h.rs) }
-func (h *matchHeap) Less(i, j int) bool { return h.rs[i].worse(h.rs[j]) }
-func (h *matchHeap) Swap(i, j int)      { h.rs[i], h.rs[j] = h.rs[j], h.rs[i] }
-func (h *matchHeap) Push(x any)         { h.rs = append(h.rs, x.(matchRef)) }
+func (h *matchHeap) Len() int { return len(h.rs) }
+func (h *matchHeap) Less(i, j int) bool {
+	if h.rev {
+		return h.rs[j].worse(h.rs[i])
+	}
+	return h.rs[i].worse(h.rs[j])
+}
+func (h *matchHeap) Swap(i, j int) { h.rs[i], h.rs[j] = h.rs[j], h.rs[i] }
+func (h *matchHeap) Push(x any)    { h.rs = append(h.rs, x.(matchRef)) }
 func (h *matchHeap) Pop() any {
 	x := h.rs[len(h.rs)-1]
 	h.rs = h.rs[:len(h.rs)-1]
@@ -215,7 +277,7 @@ func (h *matchHeap) Pop() any {
 func (h *matchHeap) offer(r matchRef) {
 	if len(h.rs) < h.want {
 		heap.Push(h, r)
-	} else if h.rs[0].worse(r) {
+	} else if h.rev && r.worse(h.rs[0]) || !h.rev && h.rs[0].worse(r) {
 		h.rs[0] = r
 		heap.Fix(h, 0)
 	}
@@ -224,8 +286,12 @@ func (h *matchHeap) offer(r matchRef) {
 // sorted empties the heap, best first.
 func (h *matchHeap) sorted() []*Entry {
 	out := make([]*Entry, len(h.rs))
-	for i := len(out) - 1; i >= 0; i-- {
-		out[i] = heap.Pop(h).(matchRef).e
+	for i := range out {
+		k := len(out) - 1 - i // worst first, from the back
+		if h.rev {
+			k = i // best first, from the front
+		}
+		out[k] = heap.Pop(h).(matchRef).e
 	}
 	return out
 }

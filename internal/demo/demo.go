@@ -50,6 +50,7 @@ type Market struct {
 	ctx  []snapCtx
 
 	shops      []shop
+	sample     int   // the item given SampleJDItem (-1: none)
 	brandStart []int // first global brand index of each top category
 
 	// Per-step constants derived from the interval.
@@ -186,6 +187,7 @@ func New(cfg Config) *Market {
 		}
 	}
 	m.buildShops()
+	m.sample = m.sampleIndex()
 	return m
 }
 

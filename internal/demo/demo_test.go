@@ -584,3 +584,30 @@ func TestItemText(t *testing.T) {
 		}
 	}
 }
+
+// TestSampleJDItem: every market, whatever its seed, has the README's JD
+// item among its first items, and its ids stay unique.
+func TestSampleJDItem(t *testing.T) {
+	for seed := range uint64(30) {
+		m := New(Config{Seed: seed, Items: 3000, Snapshots: 2, End: testEnd})
+		found := -1
+		seen := map[catalog.Key]int{}
+		for i := range 3000 {
+			it := m.Item(i)
+			k := catalog.Key{Platform: it.Platform, ItemID: it.ItemID}
+			if it.Platform == catalog.Tmall {
+				k.Platform = catalog.Taobao
+			}
+			if j, dup := seen[k]; dup {
+				t.Fatalf("seed %d: items %d and %d are both %s", seed, j, i, k)
+			}
+			seen[k] = i
+			if it.Platform == catalog.JD && it.ItemID == SampleJDItem {
+				found = i
+			}
+		}
+		if found < 0 || found > 200 {
+			t.Errorf("seed %d: the sample JD item is item %d, want one of the first 200", seed, found)
+		}
+	}
+}

@@ -164,7 +164,7 @@ func (m *Market) buildItem(i int, buf []byte) (catalog.Item, []byte) {
 		case k < 4: // 14-digit 100xxxxxxxxxxx
 			buf = strconv.AppendUint(buf, 10000000000000+permute(i, m.seed^0x1d14, 1e11), 10)
 		case k < 8: // 12-digit 100xxxxxxxxx
-			buf = strconv.AppendUint(buf, 100000000000+permute(i, m.seed^0x1d12, 1e8), 10)
+			buf = strconv.AppendUint(buf, 100000000000+m.jd12(i), 10)
 		default: // older 8..10-digit SKUs
 			buf = strconv.AppendUint(buf, 10000000+permute(i, m.seed^0x1d08, 9e9), 10)
 		}
@@ -319,6 +319,44 @@ func (m *Market) buildItem(i int, buf []byte) (catalog.Item, []byte) {
 		ImageURL:     s[imgStart:],
 	}
 	return it, buf
+}
+
+// SampleJDItem is the JD item every market of more than a few dozen items
+// has, whatever its seed: the README's first example names it, so a
+// newcomer's first check finds it in the demo.
+const SampleJDItem = "100012345678"
+
+// sampleOffset is SampleJDItem less the 12-digit range's base.
+const sampleOffset = 12345678
+
+// sampleIndex returns the first item whose id is a 12-digit JD SKU (the
+// item that is given SampleJDItem), or -1 when none is among the first
+// 100,000 (it is found within a few dozen items in practice).
+func (m *Market) sampleIndex() int {
+	for i := range 100000 {
+		if m.shops[m.core(i).shop].plat != catalog.JD {
+			continue
+		}
+		r := rng{m.itemSeed(i, 2)}
+		if k := r.intn(10); k >= 4 && k < 8 {
+			return i
+		}
+	}
+	return -1
+}
+
+// jd12 is the offset of item i's 12-digit JD id: a permutation of the
+// indexes in which the sample item and the one that would have had its id
+// trade places, so ids stay unique.
+func (m *Market) jd12(i int) uint64 {
+	off := permute(i, m.seed^0x1d12, 1e8)
+	switch {
+	case i == m.sample:
+		return sampleOffset
+	case off == sampleOffset && m.sample >= 0:
+		return permute(m.sample, m.seed^0x1d12, 1e8)
+	}
+	return off
 }
 
 func appendHex(buf []byte, v uint64, n int) []byte {

@@ -246,9 +246,28 @@ type Queued struct {
 	AddedAt     time.Time
 }
 
-// Enqueue adds an item to the end of a plan's queue; an item already queued
-// keeps its place and gets the new chosen price and reason.
+// AlreadyQueued is Enqueue's error for an item already on the plan's
+// queue: nothing changed, it keeps its place, its chosen price and its
+// reason (Requeue changes them when asked to).
+type AlreadyQueued struct{ Queued Queued }
+
+func (e *AlreadyQueued) Error() string {
+	return fmt.Sprintf("%s 已在发单队列中，选定价格仍为 ¥%s (already queued at %s)", e.Queued.Key, catalog.Yuan(e.Queued.ChosenPrice), catalog.Yuan(e.Queued.ChosenPrice))
+}
+
+// Enqueue adds an item to the end of a plan's queue. An item already
+// queued is left as it is, and the error is an *AlreadyQueued saying so.
 func (s *Store) Enqueue(ctx context.Context, q Queued) error {
+	return s.enqueue(ctx, q, false)
+}
+
+// Requeue is Enqueue that, for an item already queued, keeps its place
+// and gives it the new chosen price and (when not empty) reason.
+func (s *Store) Requeue(ctx context.Context, q Queued) error {
+	return s.enqueue(ctx, q, true)
+}
+
+func (s *Store) enqueue(ctx context.Context, q Queued, replace bool) error {
 	if q.ChosenPrice <= 0 || q.ChosenPrice > catalog.MaxPrice {
 		return errors.New("选定价格无效 (invalid chosen price)")
 	}
@@ -263,14 +282,23 @@ func (s *Store) Enqueue(ctx context.Context, q Queued) error {
 		if n == 0 {
 			return ErrNotFound
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE plan_queue SET chosen_price = $1, reason = $2
-			WHERE plan_id = $3 AND platform = $4 AND item_id = $5`,
-			q.ChosenPrice, q.Reason, q.PlanID, string(q.Key.Platform), q.Key.ItemID)
-		if err != nil {
+		var old Queued
+		var addedAt int64
+		err := tx.QueryRowContext(ctx, `SELECT id, chosen_price, reason, pos, added_by, added_at FROM plan_queue
+			WHERE plan_id = $1 AND platform = $2 AND item_id = $3`, q.PlanID, string(q.Key.Platform), q.Key.ItemID).
+			Scan(&old.ID, &old.ChosenPrice, &old.Reason, &old.Pos, &old.AddedBy, &addedAt)
+		switch {
+		case err == nil && !replace:
+			old.PlanID, old.Key, old.AddedAt = q.PlanID, q.Key, time.Unix(addedAt, 0)
+			return &AlreadyQueued{old}
+		case err == nil:
+			if q.Reason == "" {
+				q.Reason = old.Reason
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE plan_queue SET chosen_price = $1, reason = $2 WHERE id = $3`, q.ChosenPrice, q.Reason, old.ID)
 			return err
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO plan_queue (plan_id, platform, item_id, chosen_price, reason, pos, added_by, added_at)
 			VALUES ($1, $2, $3, $4, $5, (SELECT COALESCE(MAX(pos), 0) + 1 FROM plan_queue WHERE plan_id = $1), $6, $7)`,

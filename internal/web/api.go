@@ -69,6 +69,14 @@ func (s *Server) apiItems(w http.ResponseWriter, r *http.Request) {
 			err = errors.New("platform: 可用 taobao, tmall, jd, pdd (use taobao, tmall, jd or pdd)")
 		}
 	}
+	if a := v.Get("after"); err == nil && a != "" {
+		var c advisor.Cursor
+		if c, err = advisor.ParseCursor(a); err == nil {
+			q.After = &c
+		} else {
+			err = errors.New("after: " + err.Error())
+		}
+	}
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
@@ -82,9 +90,18 @@ func (s *Server) apiItems(w http.ResponseWriter, r *http.Request) {
 	out := struct {
 		Total int       `json:"total"`
 		Items []apiItem `json:"items"`
+		Next  string    `json:"next,omitempty"`
 	}{Total: total, Items: []apiItem{}}
 	for _, e := range rows {
 		out.Items = append(out.Items, toAPIItem(e))
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50 // Library's default
+	}
+	if len(rows) > 0 && len(rows) == min(limit, advisor.MaxRankRows) {
+		// There may be more: the page after this one is ?after=next.
+		out.Next = advisor.LibraryCursor(q, rows[len(rows)-1]).String()
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -220,9 +220,10 @@ func (s *Server) apiPlans(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"plans": out})
 }
 
-// apiEnqueue is POST /api/v1/plans/{id}/queue: an item onto a plan's queue
-// (an item already queued keeps its place and takes the new price and
-// reason). It answers with the plan's queue.
+// apiEnqueue is POST /api/v1/plans/{id}/queue: an item onto a plan's queue.
+// An item already queued is left as it is (409) unless "replace" is true:
+// then it keeps its place and takes the new price and reason. It answers
+// with the plan's queue.
 func (s *Server) apiEnqueue(w http.ResponseWriter, r *http.Request) {
 	id, ok := planID(r)
 	if !ok {
@@ -234,6 +235,7 @@ func (s *Server) apiEnqueue(w http.ResponseWriter, r *http.Request) {
 		ItemID      string `json:"item_id"`
 		ChosenPrice int64  `json:"chosen_price_fen"`
 		Reason      string `json:"reason"`
+		Replace     bool   `json:"replace"`
 	}
 	if !decodeJSON(w, r, &req) {
 		return
@@ -242,7 +244,7 @@ func (s *Server) apiEnqueue(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, "chosen_price_fen: 应为正整数（分）(must be a positive whole number of fen)")
 		return
 	}
-	status, err := s.enqueue(r.Context(), id, req.Platform, req.ItemID, req.ChosenPrice, req.Reason, sessionFrom(r).User.Name)
+	status, err := s.enqueue(r.Context(), id, req.Platform, req.ItemID, req.ChosenPrice, req.Reason, sessionFrom(r).User.Name, req.Replace)
 	if status == http.StatusInternalServerError {
 		s.log.Error("api enqueue", "err", err)
 		writeJSONError(w, status, "内部错误 (internal error)")

@@ -57,6 +57,30 @@ func TestAPIEndpoints(t *testing.T) {
 			t.Fatalf("item %+v for %q", x, word)
 		}
 	}
+	// Paging by "next": every item once, in order, then no next.
+	seen, path := map[string]bool{}, "/api/v1/items?limit=30&sort=price"
+	for pages := 0; path != ""; pages++ {
+		var page struct {
+			Items []apiItem `json:"items"`
+			Next  string    `json:"next"`
+		}
+		if code := get(tok, path, &page); code != 200 || pages > 10 {
+			t.Fatalf("GET %s: %d after %d pages", path, code, pages)
+		}
+		for _, x := range page.Items {
+			seen[x.Platform+":"+x.ItemID] = true
+		}
+		path = ""
+		if page.Next != "" {
+			path = "/api/v1/items?limit=30&sort=price&after=" + url.QueryEscape(page.Next)
+		}
+	}
+	if len(seen) != 200 {
+		t.Fatalf("paging by next read %d items, want 200", len(seen))
+	}
+	if code := get(tok, "/api/v1/items?after=x_1", nil); code != http.StatusBadRequest {
+		t.Fatalf("a bad cursor: %d", code)
+	}
 	var card struct {
 		Item  struct{ ItemID string } `json:"item"`
 		Score int                     `json:"score"`

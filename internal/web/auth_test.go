@@ -94,8 +94,9 @@ func TestSetupLoginRolesAndCSRF(t *testing.T) {
 	if resp, _ := browser.do("POST", "/setup", url.Values{"name": {"boss"}, "password": {"long enough pw"}, "csrf": {"forged"}}); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("setup with a forged token: %d", resp.StatusCode)
 	}
+	// A new admin lands on the dashboard, which says where to start.
 	resp, _ = browser.do("POST", "/setup", url.Values{"name": {"boss"}, "password": {"long enough pw"}, "csrf": {tok}})
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/check" {
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 		t.Fatalf("setup: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	for _, c := range resp.Cookies() {

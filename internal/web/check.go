@@ -17,6 +17,9 @@ type cardView struct {
 	Chart chartData
 	Page  *page
 	Post  *postCtx // "add to posting"; nil: not offered
+	// Stated is the price the pasted message gives (fen, 0: none), shown
+	// beside the catalog's when they differ.
+	Stated int64
 }
 
 type checkView struct {
@@ -55,7 +58,7 @@ func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
 		}
 		for i, res := range rep.Results {
 			if res.Card != nil {
-				view.Cards[i] = &cardView{N: i, Card: res.Card, Chart: newChart(res.Card, p), Page: p, Post: post}
+				view.Cards[i] = &cardView{N: i, Card: res.Card, Chart: newChart(res.Card, p), Page: p, Post: post, Stated: res.MessagePrice}
 			}
 		}
 	}

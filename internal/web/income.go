@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 // ViewOrders (finance, admin).
 func (s *Server) incomeRoutes() {
 	s.mux.Handle("GET /income", s.page(auth.ViewOrders, s.incomePage))
+	s.mux.Handle("POST /income/attribute", s.page(auth.ManageOrders, s.incomeAttribute))
 	s.mux.Handle("GET /api/v1/income", s.api(auth.ViewOrders, s.apiIncome))
 	s.mux.Handle("GET /api/v1/income/forecast", s.api(auth.ViewOrders, s.apiForecast))
 	s.mux.Handle("GET /api/v1/orders/unattributed", s.api(auth.ViewOrders, s.apiUnattributed))
@@ -32,13 +34,16 @@ type incomeParams struct {
 	Group    string // the form's choice: "", "0" or a group id
 }
 
-func (s *Server) incomeParams(r *http.Request) (*incomeParams, error) {
-	v := r.URL.Query()
+// maxIncomeSpan is the longest period the money views cover (as
+// orders.IncomeQuery allows).
+const maxIncomeSpan = 3650 * 24 * time.Hour
+
+func (s *Server) incomeParams(v url.Values) (*incomeParams, error) {
 	now := s.now()
 	p := &incomeParams{Query: orders.IncomeQuery{Now: now}}
 	by, err := orders.ParsePeriod(v.Get("by"))
 	if err != nil {
-		return nil, errors.New("by: " + err.Error())
+		return nil, &badField{Field: "by", Key: "filter.bad_choice", Value: v.Get("by"), Msg: "by: " + err.Error()}
 	}
 	p.Query.By, p.By = by, string(by)
 	today := now.In(orders.Shanghai)
@@ -46,16 +51,19 @@ func (s *Server) incomeParams(r *http.Request) (*incomeParams, error) {
 	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, orders.Shanghai)
 	if s := strings.TrimSpace(v.Get("from")); s != "" {
 		if from, err = time.ParseInLocation("2006-01-02", s, orders.Shanghai); err != nil {
-			return nil, errors.New("from: 应为日期，如 2026-01-02 (a date like 2026-01-02)")
+			return nil, &badField{Field: "from", Key: "income.bad_date", Value: s, Msg: "from: 应为日期，如 2026-01-02 (a date like 2026-01-02)"}
 		}
 	}
 	if s := strings.TrimSpace(v.Get("to")); s != "" {
 		if to, err = time.ParseInLocation("2006-01-02", s, orders.Shanghai); err != nil {
-			return nil, errors.New("to: 应为日期，如 2026-01-31 (a date like 2026-01-31)")
+			return nil, &badField{Field: "to", Key: "income.bad_date", Value: s, Msg: "to: 应为日期，如 2026-01-31 (a date like 2026-01-31)"}
 		}
 	}
 	if to.Before(from) {
-		return nil, errors.New("to: 结束日期不能早于开始日期 (the end date is before the start date)")
+		return nil, &badField{Field: "to", Key: "income.bad_range", Value: v.Get("to"), Msg: "to: 结束日期不能早于开始日期 (the end date is before the start date)"}
+	}
+	if to.Sub(from) > maxIncomeSpan {
+		return nil, &badField{Field: "from", Key: "income.bad_span", Value: v.Get("from"), Msg: "from: 时间范围最多 10 年 (the range is at most 10 years)"}
 	}
 	p.From, p.To = from.Format("2006-01-02"), to.Format("2006-01-02")
 	p.Query.From, p.Query.To = from, to.AddDate(0, 0, 1) // to is included
@@ -65,7 +73,7 @@ func (s *Server) incomeParams(r *http.Request) (*incomeParams, error) {
 		}
 		id, err := strconv.ParseInt(g, 10, 64)
 		if err != nil || id < 0 {
-			return nil, errors.New("group: 应为群编号，0 为未归属 (a group id; 0 for the orders of no group)")
+			return nil, &badField{Field: "group", Key: "filter.bad_choice", Value: g, Msg: "group: 应为群编号，0 为未归属 (a group id; 0 for the orders of no group)"}
 		}
 		p.Query.Groups = append(p.Query.Groups, id)
 		p.Group = g
@@ -87,9 +95,21 @@ type incomeGroupOption struct {
 	Name string
 }
 
+// incomeRow is a group's income with its name in the reader's language
+// (the orders of no group are "未归属" or "No group").
+type incomeRow struct {
+	orders.IncomeRow
+	Name string
+}
+
 type incomeView struct {
 	P            *incomeParams
 	Report       *orders.IncomeReport
+	Rows         []incomeRow // the report's summary
+	ComingOrders bool        // a coming pay day has orders
+	PastOrders   bool        // a past month has orders
+	Message      string      // what re-attribution did
+	Bad          fieldErrors // the query's fields that cannot be read
 	Chart        incomeChart
 	Forecast     *orders.Forecast
 	Unattributed []orders.AdzoneOrders
@@ -102,18 +122,31 @@ type incomeView struct {
 func (s *Server) incomePage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	pg := s.newPage(w, r, "/income", "nav.income")
-	params, err := s.incomeParams(r)
+	status, bad := http.StatusOK, fieldErrors{}
+	params, err := s.incomeParams(r.URL.Query())
 	if err != nil {
-		s.badFilter(w, pg, err)
-		return
+		// The page as it is by default, the bad field marked.
+		bad.add(err)
+		status = http.StatusBadRequest
+		if params, err = s.incomeParams(url.Values{}); err != nil {
+			s.serverError(w, "income", err)
+			return
+		}
 	}
 	st := orders.NewStore(s.db)
 	rep, err := st.Income(ctx, params.Query)
 	if err != nil {
-		s.badFilter(w, pg, err)
+		s.serverError(w, "income", err) // the query is checked: not the reader's doing
 		return
 	}
-	view := &incomeView{P: params, Report: rep}
+	view := &incomeView{P: params, Report: rep, Message: s.attributed(pg, r.URL.Query()), Bad: bad}
+	for _, row := range rep.Summary {
+		name := row.GroupName
+		if row.GroupID == orders.Unattributed {
+			name = pg.T("income.unattributed")
+		}
+		view.Rows = append(view.Rows, incomeRow{row, name})
+	}
 	daily := rep
 	if params.Query.By != orders.Day {
 		q := params.Query
@@ -134,6 +167,12 @@ func (s *Server) incomePage(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, "income forecast", err)
 		return
 	}
+	for _, c := range view.Forecast.Coming {
+		view.ComingOrders = view.ComingOrders || c.Orders > 0
+	}
+	for _, h := range view.Forecast.History {
+		view.PastOrders = view.PastOrders || h.Orders > 0
+	}
 	if view.Unattributed, err = st.Unattributed(ctx, params.Query.From, params.Query.To); err != nil {
 		s.serverError(w, "income unattributed", err)
 		return
@@ -148,13 +187,43 @@ func (s *Server) incomePage(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.SortFunc(view.Groups, func(a, b incomeGroupOption) int { return strings.Compare(a.Name, b.Name) })
 	pg.Data = view
-	s.render(w, http.StatusOK, "income", pg)
+	s.render(w, status, "income", pg)
+}
+
+// incomeAttribute is the income page's "重新归属": the orders paid since
+// the form's date are attributed to groups and posts as they are now
+// (after a group's placement was filled in), then the page says what
+// changed.
+func (s *Server) incomeAttribute(w http.ResponseWriter, r *http.Request) {
+	from, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(r.PostFormValue("from")), orders.Shanghai)
+	if err != nil {
+		http.Error(w, "from: 应为日期，如 2026-01-02 (a date like 2026-01-02)", http.StatusBadRequest)
+		return
+	}
+	st, err := orders.NewStore(s.db).Attribute(r.Context(), from)
+	if err != nil {
+		s.serverError(w, "attribute", err)
+		return
+	}
+	s.log.Info("re-attributed orders", "since", from.Format("2006-01-02"), "orders", st.Orders, "changed", st.Changed)
+	v := url.Values{"from": {from.Format("2006-01-02")}, "attributed": {strconv.Itoa(st.Orders)}, "changed": {strconv.Itoa(st.Changed)}}
+	http.Redirect(w, r, "/income?"+v.Encode(), http.StatusSeeOther)
+}
+
+// attributed is the message after a re-attribution (?attributed=N&changed=M).
+func (s *Server) attributed(pg *page, v url.Values) string {
+	n, err1 := strconv.Atoi(v.Get("attributed"))
+	c, err2 := strconv.Atoi(v.Get("changed"))
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	return pg.T("income.attributed", n, c)
 }
 
 // apiIncome is GET /api/v1/income: the money view as orders.IncomeReport
 // (fen, basis points).
 func (s *Server) apiIncome(w http.ResponseWriter, r *http.Request) {
-	params, err := s.incomeParams(r)
+	params, err := s.incomeParams(r.URL.Query())
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return

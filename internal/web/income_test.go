@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -75,8 +77,12 @@ func TestIncomeNeedsTheOrdersPermission(t *testing.T) {
 		if resp, _ := c.do("GET", "/income", nil); resp.StatusCode != http.StatusForbidden {
 			t.Errorf("%s /income: %d, want 403", role, resp.StatusCode)
 		}
-		if _, body := c.do("GET", "/", nil); strings.Contains(body, `href="/income"`) {
+		_, body := c.do("GET", "/", nil)
+		if strings.Contains(body, `href="/income"`) {
 			t.Errorf("%s sees the income link", role)
+		}
+		if resp, _ := c.post("/income/attribute", csrfIn(t, body), url.Values{"from": {"2026-03-01"}}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s POST /income/attribute: %d, want 403", role, resp.StatusCode)
 		}
 		tok := token(t, s, "bot-"+string(role), role)
 		for _, p := range apis {
@@ -111,9 +117,11 @@ func TestIncomePageShowsTheOrders(t *testing.T) {
 		// 1 post (¥12.34 a post), 300 members: 1234×100/(300×10) = 41 fen per 100 member-days.
 		"<td>2</td><td>¥109.00</td><td>¥12.34</td><td>¥0.00</td><td>50.00%</td><td>1</td><td>¥12.34</td><td>300</td><td>¥0.41</td>",
 		"<td>1</td><td>¥20.00</td><td>¥0.77</td><td>¥0.00</td><td>0.00%</td><td>0</td><td>—</td><td>—</td><td>—</td>",
-		"¥13.11",       // the total estimate
-		"2026-03-20",   // the next pay day
-		"<td>999</td>", // the placement of no group
+		"¥13.11",                       // the total estimate
+		"2026-04-20",                   // the pay day of March's orders
+		`<td class="qk-name">未归属</td>`, // the orders of no group, in Chinese only
+		`action="/income/attribute"`,   // re-attribution from the console
+		"<td>999</td>",                 // the placement of no group
 		"旧推广位",
 		`data-income-chart="income-chart"`,
 		`"days":["2026-03-01","2026-03-02"`,
@@ -125,14 +133,50 @@ func TestIncomePageShowsTheOrders(t *testing.T) {
 	if strings.Contains(main, "<1>") {
 		t.Error("group name not escaped")
 	}
+	// No empty months: neither pay days nor past months without orders,
+	// and no command to run in a terminal.
+	for _, empty := range []string{"<td>2026-03-20</td><td>0</td>", "<td>2026-02</td><td>0</td>", "(unattributed)", "qunke report"} {
+		if strings.Contains(main, empty) {
+			t.Errorf("/income shows %q", empty)
+		}
+	}
+	// 重新归属: the group takes the old placement's PID; the orders follow.
+	reattribute := func(pid, want string) {
+		t.Helper()
+		g, err := s.groups.Get(context.Background(), groupID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.PIDTaobao = pid
+		if err := s.groups.Save(context.Background(), g); err != nil {
+			t.Fatal(err)
+		}
+		resp, _ := c.post("/income/attribute", c.csrfOf("/income"), url.Values{"from": {"2026-03-01"}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("re-attribute: %d", resp.StatusCode)
+		}
+		if _, body := c.do("GET", resp.Header.Get("Location"), nil); !strings.Contains(body, want) || strings.Contains(body, "<td>"+pid[len("mm_1_2_"):]+"</td>") {
+			t.Errorf("after re-attributing to %s:\n%s", pid, body[strings.Index(body, "<main>"):])
+		}
+	}
+	reattribute("mm_1_2_999", "已重新归属 3 个订单，其中 3 个有变化。")
+	reattribute("mm_1_2_111", "已重新归属 3 个订单，其中 3 个有变化。")
 	// A week view of one group, and the unattributed alone.
 	_, body = c.do("GET", "/income?by=week&from=2026-02-23&to=2026-03-08&group="+strconv.FormatInt(groupID, 10), nil)
 	if !strings.Contains(body, "2026-03-02") || strings.Contains(body, "¥0.77</td><td>¥0.00</td>") {
 		t.Errorf("week view of one group:\n%.2000s", body[strings.Index(body, "<main>"):])
 	}
-	for _, bad := range []string{"/income?by=year", "/income?from=yesterday", "/income?group=abc", "/income?from=2026-03-05&to=2026-03-01"} {
-		if resp, _ := c.do("GET", bad, nil); resp.StatusCode != http.StatusBadRequest {
-			t.Errorf("GET %s: %d, want 400", bad, resp.StatusCode)
+	// A filter that cannot be read: the page, this month's, with the
+	// field marked and the reason beside it.
+	for bad, field := range map[string]string{"/income?by=year": "by", "/income?from=yesterday": "from", "/income?group=abc": "group",
+		"/income?from=2026-03-05&to=2026-03-01": "to", "/income?from=2001-01-01": "from"} {
+		resp, body := c.do("GET", bad, nil)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "筛选条件有误") || !strings.Contains(body, "各群收益") {
+			t.Errorf("GET %s: %d, want 400 and the page", bad, resp.StatusCode)
+			continue
+		}
+		if !regexp.MustCompile(`name="`+field+`"[^>]*class="qk-invalid"`).MatchString(body) || !strings.Contains(body, `<span class="qk-field-error">`) {
+			t.Errorf("GET %s: the field %s is not marked", bad, field)
 		}
 	}
 	// The English page.

@@ -1,7 +1,8 @@
 package web
 
 import (
-	"fmt"
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -26,6 +27,32 @@ type itemsView struct {
 type filterView struct {
 	Q                           any
 	MinPrice, MaxPrice, MinRate string
+	Bad                         fieldErrors // the fields whose values cannot be read
+}
+
+// badField is a filter value that cannot be read: the page shows the
+// message (Key, in the reader's language) next to its field; Msg, when
+// set, is the error's text (both languages, for the API).
+type badField struct {
+	Field, Key, Value string
+	Msg               string
+}
+
+func (e *badField) Error() string {
+	if e.Msg != "" {
+		return e.Msg
+	}
+	return e.Field + " " + strconv.Quote(e.Value)
+}
+
+// fieldErrors collects a form's bad fields: field name to the message key.
+type fieldErrors map[string]string
+
+func (fe fieldErrors) add(err error) {
+	var bf *badField
+	if errors.As(err, &bf) {
+		fe[bf.Field] = bf.Key
+	}
 }
 
 // parseYuan reads an operator's price ("19.9") as fen; "" is 0.
@@ -36,7 +63,7 @@ func parseYuan(field, s string) (int64, error) {
 	}
 	v, ok := parseFen(s)
 	if !ok {
-		return 0, fmt.Errorf("%s %q 不是有效的金额 (not a valid amount)", field, s)
+		return 0, &badField{Field: field, Key: "filter.bad_amount", Value: s}
 	}
 	return v, nil
 }
@@ -60,7 +87,7 @@ func parsePercent(field, s string) (int64, error) {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || f < 0 || f > 90 {
-		return 0, fmt.Errorf("%s %q 应为 0 到 90 的百分比 (must be a percentage from 0 to 90)", field, s)
+		return 0, &badField{Field: field, Key: "filter.bad_percent", Value: s}
 	}
 	return int64(f*100 + 0.5), nil
 }
@@ -73,20 +100,22 @@ type filters struct {
 	view            filterView
 }
 
-func parseFilters(v url.Values) (filters, error) {
+// parseFilters reads the filters the library and the rankings share; the
+// bad ones are added to bad.
+func parseFilters(v url.Values, bad fieldErrors) filters {
 	f := filters{category: strings.TrimSpace(v.Get("category")), brand: strings.TrimSpace(v.Get("brand"))}
-	f.view = filterView{MinPrice: v.Get("min_price"), MaxPrice: v.Get("max_price"), MinRate: v.Get("min_commission")}
+	f.view = filterView{MinPrice: v.Get("min_price"), MaxPrice: v.Get("max_price"), MinRate: v.Get("min_commission"), Bad: bad}
 	var err error
 	if f.minPrice, err = parseYuan("min_price", v.Get("min_price")); err != nil {
-		return f, err
+		bad.add(err)
 	}
 	if f.maxPrice, err = parseYuan("max_price", v.Get("max_price")); err != nil {
-		return f, err
+		bad.add(err)
 	}
 	if f.minRate, err = parsePercent("min_commission", v.Get("min_commission")); err != nil {
-		return f, err
+		bad.add(err)
 	}
-	return f, nil
+	return f
 }
 
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, path, titleKey string) *page {
@@ -96,10 +125,6 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, path, titleKey 
 	}
 	p.Title = p.T(titleKey)
 	return p
-}
-
-func (s *Server) badFilter(w http.ResponseWriter, p *page, err error) {
-	http.Error(w, p.T("error.bad_filter", err.Error()), http.StatusBadRequest)
 }
 
 type libraryView struct {
@@ -123,54 +148,106 @@ var shopTypes = []catalog.ShopType{catalog.ShopTmall, catalog.ShopFlagship, cata
 func (s *Server) libraryPage(w http.ResponseWriter, r *http.Request) {
 	p := s.newPage(w, r, "/library", "nav.library")
 	v := r.URL.Query()
-	f, err := parseFilters(v)
-	if err != nil {
-		s.badFilter(w, p, err)
-		return
-	}
+	bad := fieldErrors{}
+	f := parseFilters(v, bad)
 	q := advisor.LibraryQuery{Text: v.Get("q"), Category: f.category, Brand: f.brand, MinPrice: f.minPrice,
 		MaxPrice: f.maxPrice, MinRateBP: f.minRate, Sort: v.Get("sort"), Limit: pageSize}
 	if pl := v.Get("platform"); pl != "" {
 		if q.Platform, _ = catalog.ParsePlatform(pl); q.Platform == "" {
-			s.badFilter(w, p, fmt.Errorf("platform %q", pl))
-			return
+			bad["platform"] = "filter.bad_choice"
 		}
 	}
 	if st := v.Get("shop_type"); st != "" {
 		if !slices.Contains(shopTypes, catalog.ShopType(st)) {
-			s.badFilter(w, p, fmt.Errorf("shop_type %q", st))
-			return
+			bad["shop_type"] = "filter.bad_choice"
 		}
 		q.ShopType = catalog.ShopType(st)
+	}
+	if !slices.Contains(advisor.LibrarySorts, q.Sort) && q.Sort != "" {
+		bad["sort"] = "filter.bad_choice"
 	}
 	if ms := strings.TrimSpace(v.Get("min_sales")); ms != "" {
 		n, err := strconv.ParseInt(ms, 10, 64)
 		if err != nil || n < 0 {
-			s.badFilter(w, p, fmt.Errorf("min_sales %q", ms))
-			return
+			bad["min_sales"] = "filter.bad_count"
 		}
 		q.MinSales = n
 	}
-	if o, err := strconv.Atoi(v.Get("offset")); err == nil {
-		q.Offset = o
-	}
-	rows, total, err := s.advisor.Library(r.Context(), q)
-	if err != nil {
-		s.badFilter(w, p, err)
+	view := &libraryView{filterView: f.view, Q: q, MinSales: v.Get("min_sales"), ShopTypes: shopTypes, Platforms: catalog.Platforms, Sorts: advisor.LibrarySorts,
+		Items: itemsView{Page: p}}
+	p.Data = view
+	if err := s.libraryRows(r.Context(), v, &q, view, bad); err != nil {
+		s.serverError(w, "library", err)
 		return
 	}
-	view := &libraryView{filterView: f.view, Q: q, MinSales: v.Get("min_sales"), ShopTypes: shopTypes, Platforms: catalog.Platforms, Sorts: advisor.LibrarySorts,
-		Items: itemsView{Page: p, Entries: rows}, Total: total}
-	if q.Offset > 0 {
-		v.Set("offset", strconv.Itoa(max(0, q.Offset-pageSize)))
-		view.Prev = "/library?" + v.Encode()
+	if len(bad) > 0 {
+		s.render(w, http.StatusBadRequest, "library", p)
+		return
 	}
-	if q.Offset+pageSize < total && q.Offset+pageSize <= advisor.MaxRankRows {
-		v.Set("offset", strconv.Itoa(q.Offset+pageSize))
-		view.Next = "/library?" + v.Encode()
-	}
-	p.Data = view
 	s.render(w, http.StatusOK, "library", p)
+}
+
+// libraryRows reads the page of rows the query asks for (?after= or
+// ?before= a row, then ?offset=) into view, with the links to the pages
+// on either side. Nothing is read when a field is bad (see bad).
+func (s *Server) libraryRows(ctx context.Context, v url.Values, q *advisor.LibraryQuery, view *libraryView, bad fieldErrors) error {
+	for _, c := range []struct {
+		name string
+		dst  **advisor.Cursor
+	}{{"after", &q.After}, {"before", &q.Before}} {
+		if t := v.Get(c.name); t != "" {
+			cur, err := advisor.ParseCursor(t)
+			if err != nil {
+				bad["page"] = "filter.bad_page"
+			}
+			*c.dst = &cur
+		}
+	}
+	if o := v.Get("offset"); o != "" {
+		n, err := strconv.Atoi(o)
+		if err != nil || n < 0 || n > advisor.MaxRankRows {
+			bad["page"] = "filter.bad_page"
+		}
+		q.Offset = n
+	}
+	if len(bad) > 0 {
+		return nil
+	}
+	q.Limit = pageSize + 1 // one more says whether a page lies beyond
+	rows, total, err := s.advisor.Library(ctx, *q)
+	if err != nil {
+		return err // the query is checked: not the reader's doing
+	}
+	more := len(rows) > pageSize
+	switch {
+	case more && q.Before != nil:
+		rows = rows[1:] // the extra row is the furthest back
+	case more:
+		rows = rows[:pageSize]
+	}
+	view.Items.Entries, view.Total = rows, total
+	if len(rows) == 0 {
+		return nil
+	}
+	link := func(name string, e *advisor.Entry) string {
+		u := url.Values{}
+		for k, vs := range v {
+			if k != "after" && k != "before" && k != "offset" {
+				u[k] = vs
+			}
+		}
+		u.Set(name, advisor.LibraryCursor(*q, e).String())
+		return "/library?" + u.Encode()
+	}
+	// Going back, there is a page before when the extra row came, and the
+	// page we came from after; going forward, the other way round.
+	if q.Before != nil && more || q.Before == nil && (q.After != nil || q.Offset > 0) {
+		view.Prev = link("before", rows[0])
+	}
+	if q.Before != nil || more {
+		view.Next = link("after", rows[len(rows)-1])
+	}
+	return nil
 }
 
 type rankingsView struct {
@@ -192,27 +269,32 @@ func rankItems(p *page, rows []advisor.RankRow) itemsView {
 func (s *Server) rankingsPage(w http.ResponseWriter, r *http.Request) {
 	p := s.newPage(w, r, "/rankings", "nav.rankings")
 	v := r.URL.Query()
-	f, err := parseFilters(v)
-	if err != nil {
-		s.badFilter(w, p, err)
-		return
-	}
+	bad := fieldErrors{}
+	f := parseFilters(v, bad)
 	q := advisor.RankQuery{Kind: advisor.RankKind(v.Get("kind")), Category: f.category, Brand: f.brand,
 		MinPrice: f.minPrice, MaxPrice: f.maxPrice, MinRateBP: f.minRate, Limit: pageSize}
 	if q.Kind == "" {
 		q.Kind = advisor.RankHot
 	}
-	rows, err := s.advisor.Rank(r.Context(), q)
-	if err != nil {
-		s.badFilter(w, p, err)
+	if !slices.Contains(advisor.RankKinds, q.Kind) {
+		bad["kind"] = "filter.bad_choice"
+	}
+	view := &rankingsView{filterView: f.view, Q: q, Kinds: advisor.RankKinds, Items: itemsView{Page: p}}
+	p.Data = view
+	if len(bad) > 0 {
+		s.render(w, http.StatusBadRequest, "rankings", p)
 		return
 	}
-	view := &rankingsView{filterView: f.view, Q: q, Kinds: advisor.RankKinds, Items: rankItems(p, rows)}
+	rows, err := s.advisor.Rank(r.Context(), q)
+	if err != nil {
+		s.serverError(w, "rankings", err)
+		return
+	}
+	view.Items = rankItems(p, rows)
 	if view.Items.Post, err = s.postCtx(r, p); err != nil {
 		s.serverError(w, "rankings", err)
 		return
 	}
-	p.Data = view
 	s.render(w, http.StatusOK, "rankings", p)
 }
 
@@ -224,6 +306,7 @@ type board struct {
 type dashboardView struct {
 	Boards  []board
 	Imports []catalog.ImportLog
+	Empty   bool // nothing to rank yet: the page says how to import
 }
 
 // dashboard shows today's lows, hot items and top commissions, and the
@@ -231,6 +314,7 @@ type dashboardView struct {
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	p := s.newPage(w, r, "/", "nav.dashboard")
 	view := &dashboardView{}
+	view.Empty = true
 	for _, k := range []advisor.RankKind{advisor.RankLows, advisor.RankHot, advisor.RankCommission} {
 		rows, err := s.advisor.Rank(r.Context(), advisor.RankQuery{Kind: k, Limit: 10})
 		if err != nil {
@@ -238,6 +322,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		view.Boards = append(view.Boards, board{Kind: k, Items: rankItems(p, rows)})
+		view.Empty = view.Empty && len(rows) == 0
 	}
 	imports, err := s.catalog.RecentImports(r.Context(), 10)
 	if err != nil {

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -22,6 +23,20 @@ type planRow struct {
 	Quiet  string // "22:00–08:00", "" for none
 	Queued int
 }
+
+// manySlots is how many slots a plan lists in full; more are summed up as
+// the first, the last and the count (with the list behind a click).
+const manySlots = 6
+
+// ManySlots reports whether the plan has more slots than fit in a line.
+func (p planRow) ManySlots() bool { return len(p.Slots) > manySlots }
+
+// FirstSlot and LastSlot are the plan's first and last slots of the day.
+func (p planRow) FirstSlot() string { return publish.Clock(p.Slots[0]) }
+func (p planRow) LastSlot() string  { return publish.Clock(p.Slots[len(p.Slots)-1]) }
+
+// SlotsList is the slots as "08:00 12:00 20:00", which wraps.
+func (p planRow) SlotsList() string { return strings.ReplaceAll(p.SlotsText(), ",", " ") }
 
 // planForm echoes the plan form.
 type planForm struct {
@@ -189,13 +204,20 @@ type planView struct {
 	Added   bool
 	Next    string // where "back" goes after adding an item
 	CanEdit bool
+	// Kept is the queued item that an "add" left as it was (?kept=
+	// platform:id), and Tried the price that add asked for (?tried=, fen):
+	// the page says so and offers to use the new price.
+	Kept  *queueRow
+	Tried int64
 }
 
 func (s *Server) planPage(w http.ResponseWriter, r *http.Request) {
-	view := &planView{Added: r.URL.Query().Get("added") != ""}
-	if next := r.URL.Query().Get("next"); next != "" && safeNext(next) == next {
+	v := r.URL.Query()
+	view := &planView{Added: v.Get("added") != ""}
+	if next := v.Get("next"); next != "" && safeNext(next) == next {
 		view.Next = next
 	}
+	view.Tried, _ = strconv.ParseInt(v.Get("tried"), 10, 64)
 	s.renderPlan(w, r, http.StatusOK, view)
 }
 
@@ -235,10 +257,14 @@ func (s *Server) renderPlan(w http.ResponseWriter, r *http.Request, status int, 
 		s.serverError(w, "plan", err)
 		return
 	}
+	kept := r.URL.Query().Get("kept")
 	for _, q := range queue {
 		row := queueRow{Queued: q}
 		row.Title, row.NowPrice, row.Missing = s.itemTitle(ctx, q.Key)
 		view.Queue = append(view.Queue, row)
+		if kept != "" && kept == string(q.Key.Platform)+":"+q.Key.ItemID {
+			view.Kept = &row
+		}
 	}
 	view.CanEdit = p.Can(string(auth.ManagePosting))
 	p.Title = p.T("nav.plans") + " · " + view.Plan.Name
@@ -332,9 +358,11 @@ func (s *Server) queueEntryOf(ctx context.Context, id, qid int64) error {
 	return nil
 }
 
-// enqueue checks an item to queue on a plan and queues it. The error says
-// what to fix; status is the HTTP status that goes with it.
-func (s *Server) enqueue(ctx context.Context, planID int64, platform, itemID string, price int64, reason, by string) (int, error) {
+// enqueue checks an item to queue on a plan and queues it; an item already
+// queued keeps its price (the error is a *publish.AlreadyQueued) unless
+// replace. The error says what to fix; status is the HTTP status that goes
+// with it.
+func (s *Server) enqueue(ctx context.Context, planID int64, platform, itemID string, price int64, reason, by string, replace bool) (int, error) {
 	p, ok := catalog.ParsePlatform(strings.TrimSpace(platform))
 	if !ok {
 		return http.StatusBadRequest, errors.New("platform: 可用 taobao, tmall, jd, pdd (use taobao, tmall, jd or pdd)")
@@ -349,8 +377,15 @@ func (s *Server) enqueue(ctx context.Context, planID int64, platform, itemID str
 		return http.StatusInternalServerError, err
 	}
 	reason = strings.TrimSpace(reason)
-	err := s.publish.Enqueue(ctx, publish.Queued{PlanID: planID, Key: key, ChosenPrice: price, Reason: reason, AddedBy: by})
+	add := s.publish.Enqueue
+	if replace {
+		add = s.publish.Requeue
+	}
+	err := add(ctx, publish.Queued{PlanID: planID, Key: key, ChosenPrice: price, Reason: reason, AddedBy: by})
+	var aq *publish.AlreadyQueued
 	switch {
+	case errors.As(err, &aq):
+		return http.StatusConflict, err
 	case errors.Is(err, publish.ErrNotFound):
 		return http.StatusNotFound, errors.New("计划不存在 (no such plan)")
 	case err != nil:
@@ -374,16 +409,20 @@ func (s *Server) planQueueAdd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status, err := s.enqueue(r.Context(), id, r.PostFormValue("platform"), r.PostFormValue("item_id"), price,
-		r.PostFormValue("reason"), sessionFrom(r).User.Name)
+		r.PostFormValue("reason"), sessionFrom(r).User.Name, r.PostFormValue("replace") != "")
 	if status == http.StatusInternalServerError {
 		s.serverError(w, "enqueue", err)
 		return
 	}
-	if err != nil {
+	to := "/plans/" + strconv.FormatInt(id, 10) + "?added=1"
+	var aq *publish.AlreadyQueued
+	if errors.As(err, &aq) {
+		// Nothing changed: the plan page says so, with the price kept.
+		to = fmt.Sprintf("/plans/%d?kept=%s&tried=%d", id, url.QueryEscape(string(aq.Queued.Key.Platform)+":"+aq.Queued.Key.ItemID), price)
+	} else if err != nil {
 		http.Error(w, err.Error(), status)
 		return
 	}
-	to := "/plans/" + strconv.FormatInt(id, 10) + "?added=1"
 	if next := r.PostFormValue("next"); next != "" && safeNext(next) == next {
 		to += "&next=" + url.QueryEscape(next)
 	}

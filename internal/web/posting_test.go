@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -521,6 +522,27 @@ func testPostingFlow(t *testing.T, db *store.DB) {
 	if len(q) != 2 || q[0].ChosenPrice != 7990 || q[0].AddedBy != "op" || q[1].ChosenPrice != 100 {
 		t.Fatalf("queue: %+v", q)
 	}
+	// Adding it again at another price changes nothing and says so, with
+	// the price kept and a button to use the new one.
+	again := url.Values{"plan": {planID}, "platform": {"jd"}, "item_id": {"100012345678"}, "price": {"89.9"}}
+	resp, _ = op.post("/plans/queue", csrf, again)
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "kept=") {
+		t.Fatalf("queue again: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, body = op.do("GET", resp.Header.Get("Location"), nil)
+	if !strings.Contains(body, "已在队列中，没有重复加入；选定价格仍为 ¥79.90") || !strings.Contains(body, `name="replace" value="1"`) || !strings.Contains(body, "改用 ¥89.90") {
+		t.Fatalf("the plan page after adding a queued item again:\n%s", body[strings.Index(body, "<main>"):])
+	}
+	if q, _ := s.publish.Queue(ctx, mustInt(t, planID)); len(q) != 2 || q[0].ChosenPrice != 7990 {
+		t.Fatalf("adding a queued item again changed the queue: %+v", q)
+	}
+	again.Set("replace", "1")
+	if resp, _ = op.post("/plans/queue", csrf, again); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("use the new price: %d", resp.StatusCode)
+	}
+	if q, _ = s.publish.Queue(ctx, mustInt(t, planID)); len(q) != 2 || q[0].ChosenPrice != 8990 || q[0].Reason != "史低" {
+		t.Fatalf("after using the new price: %+v", q)
+	}
 	// Reorder and put back.
 	qid := strconv.FormatInt(q[1].ID, 10)
 	if resp, _ := op.post(planURL, csrf, url.Values{"action": {"up"}, "qid": {qid}}); resp.StatusCode != http.StatusSeeOther {
@@ -533,7 +555,7 @@ func testPostingFlow(t *testing.T, db *store.DB) {
 
 	// Plan now: the cup goes to both groups, the toothpaste is skipped.
 	resp, body = op.post("/board", csrf, url.Values{"action": {"plan"}, "day": {"2026-11-25"}})
-	if resp.StatusCode != 200 || !strings.Contains(body, "新排 4 条") || !strings.Contains(body, publish.ReasonPriceRose) {
+	if resp.StatusCode != 200 || !strings.Contains(body, "新排 4 条") || !strings.Contains(body, "<td>价格高于选定价</td>") || strings.Contains(body, publish.ReasonPriceRose) {
 		t.Fatalf("plan now: %d\n%s", resp.StatusCode, body[strings.Index(body, "<main>"):])
 	}
 	_, body = op.do("GET", "/board?day=2026-11-25", nil)
@@ -683,7 +705,10 @@ func testPostingFlow(t *testing.T, db *store.DB) {
 	var queued struct {
 		Queue []apiQueued `json:"queue"`
 	}
-	if code, raw := callAPI(t, anon, tok, "POST", "/api/v1/plans/"+planID+"/queue", `{"platform":"jd","item_id":"100012345678","chosen_price_fen":7800,"reason":"再降"}`, &queued); code != 200 || len(queued.Queue) != 2 || queued.Queue[0].ChosenPrice != 7800 || queued.Queue[0].AddedBy != "op" {
+	if code, raw := callAPI(t, anon, tok, "POST", "/api/v1/plans/"+planID+"/queue", `{"platform":"jd","item_id":"100012345678","chosen_price_fen":7800,"reason":"再降"}`, nil); code != http.StatusConflict || !strings.Contains(raw, "89.90") {
+		t.Fatalf("API queue of a queued item: %d %s, want 409 naming the price kept", code, raw)
+	}
+	if code, raw := callAPI(t, anon, tok, "POST", "/api/v1/plans/"+planID+"/queue", `{"platform":"jd","item_id":"100012345678","chosen_price_fen":7800,"reason":"再降","replace":true}`, &queued); code != 200 || len(queued.Queue) != 2 || queued.Queue[0].ChosenPrice != 7800 || queued.Queue[0].AddedBy != "op" {
 		t.Fatalf("API queue: %d %s", code, raw)
 	}
 	for body, want := range map[string]int{
@@ -914,4 +939,34 @@ func TestDeleteGroupsAndPlans(t *testing.T) {
 			t.Fatalf("the plan is still there: %v", err)
 		}
 	})
+}
+
+// TestPlanWithManySlots: a plan posting every half hour is summed up (the
+// first and last slot and the count) on the plans list and its own page,
+// not spelled out across the screen.
+func TestPlanWithManySlots(t *testing.T) {
+	s, _, login := postingServer(t)
+	var slots []string
+	for m := 0; m < 24*60; m += 30 {
+		slots = append(slots, fmt.Sprintf("%02d:%02d", m/60, m%60))
+	}
+	parsed, err := publish.ParseSlots(strings.Join(slots, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &publish.Plan{Name: "直播", Tag: "直播", Slots: parsed, PerSlot: 1, DailyCap: 48, Active: true}
+	if err := s.publish.SavePlan(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	op := login(auth.Operator, "op")
+	for _, path := range []string{"/plans", fmt.Sprintf("/plans/%d", p.ID)} {
+		_, body := op.do("GET", path, nil)
+		main := body[strings.Index(body, "<main>"):]
+		if !strings.Contains(main, "00:00 – 23:30，共 48 个时段") {
+			t.Errorf("%s does not sum up the slots", path)
+		}
+		if head := main[:strings.Index(main, "</h1>")]; strings.Contains(head, "00:30") || strings.Contains(main, "00:00,00:30,01:00</small></td>") {
+			t.Errorf("%s spells out 48 slots in a line:\n%.1500s", path, main)
+		}
+	}
 }

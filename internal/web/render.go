@@ -12,6 +12,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/web/i18n"
 )
 
@@ -97,6 +98,46 @@ func (p *page) Can(perm string) bool { return p.role.Can(auth.Permission(perm)) 
 
 // T translates a message key into the page's language.
 func (p *page) T(key string, args ...any) string { return p.msgs.T(p.Lang, key, args...) }
+
+// Bad is the message, in the page's language, for a filter field whose
+// value cannot be read ("" when it is fine or the page has no filters).
+func (p *page) Bad(field string) string {
+	var bad fieldErrors
+	switch v := p.Data.(type) {
+	case *libraryView:
+		bad = v.Bad
+	case *rankingsView:
+		bad = v.Bad
+	case *incomeView:
+		bad = v.Bad
+	}
+	if key := bad[field]; key != "" {
+		return p.T(key)
+	}
+	return ""
+}
+
+// skipReasons are the message keys of the planner's skip reasons (which
+// it gives in both languages at once, for logs and the CLI).
+var skipReasons = map[string]string{
+	publish.ReasonRecent:    "board.reason.recent",
+	publish.ReasonCoupon:    "board.reason.coupon",
+	publish.ReasonPriceRose: "board.reason.price_rose",
+	publish.ReasonMissing:   "board.reason.missing",
+	publish.ReasonCap:       "board.reason.cap",
+}
+
+// Reason is a planner's skip reason in the page's language (as given when
+// it is not a known one).
+func (p *page) Reason(r string) string {
+	if key, ok := skipReasons[r]; ok {
+		return p.T(key)
+	}
+	return r
+}
+
+// Platform names a platform in the page's language (淘宝, 天猫, 京东, 拼多多).
+func (p *page) Platform(pl catalog.Platform) string { return p.T("platform." + string(pl)) }
 
 // render executes a page into a buffer first, so a template error becomes a
 // clean 500 rather than half a page.

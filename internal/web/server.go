@@ -45,6 +45,8 @@ type Server struct {
 	publish *publish.Store
 	planner *publish.Planner
 	posters publish.Posters
+	thumbs  Thumbnailer      // the lists' product images (nil: placeholders)
+	noImage failedImages     // images that could not be had, lately
 	now     func() time.Time // the clock of the posting pages (tests set it)
 }
 
@@ -96,6 +98,7 @@ func (s *Server) routes() {
 	s.postingRoutes()
 	s.incomeRoutes()
 	s.orderImportRoutes()
+	s.thumbRoutes()
 }
 
 // SetPosting replaces the planner behind "plan now" (nil keeps the default:

@@ -433,7 +433,7 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setDeviceCookie(w, r, u)
-	http.Redirect(w, r, "/check", http.StatusSeeOther)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
 // logout ends the session (a POST with the session's CSRF token).

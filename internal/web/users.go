@@ -21,7 +21,8 @@ type usersView struct {
 	Users    []userRow
 	Tokens   []tokenRow
 	Roles    []auth.Role
-	NewToken string // shown once, right after it is issued
+	NewRole  auth.Role // the add form's choice: the least privilege
+	NewToken string    // shown once, right after it is issued
 	Message  string
 	Error    string
 }
@@ -52,7 +53,7 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 	for _, t := range tokens {
 		view.Tokens = append(view.Tokens, tokenRow{t, names[t.UserID]})
 	}
-	view.Roles = auth.Roles
+	view.Roles, view.NewRole = auth.Roles, auth.Viewer
 	p.Data = view
 	s.render(w, status, "users", p)
 }

@@ -19,6 +19,12 @@ func TestUsersPage(t *testing.T) {
 	signIn(t, s, admin, "boss", auth.Admin)
 	_, body := admin.do("GET", "/users", nil)
 	csrf := csrfIn(t, body)
+	// The add form starts at the least privilege: a new user is a viewer
+	// unless the admin picks more.
+	addForm := body[strings.Index(body, `<input type="hidden" name="action" value="add">`):]
+	if m := regexp.MustCompile(`<option value="(\w+)" selected>`).FindStringSubmatch(addForm); m == nil || m[1] != "viewer" {
+		t.Errorf("the add form's role defaults to %v, want viewer", m)
+	}
 	post := func(form url.Values) (int, string) {
 		form.Set("csrf", csrf)
 		resp, body := admin.do("POST", "/users", form)

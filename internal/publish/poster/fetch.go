@@ -127,22 +127,32 @@ func (r *Renderer) productImage(ctx context.Context, rawURL string, w, h int) (*
 		return nil, err
 	}
 	return r.images.get(ctx, imageKey{u, w, h}, func() (*image.RGBA, error) {
-		data, fromDisk, err := r.imageBytes(ctx, u)
+		src, err := r.decodeURL(ctx, u)
 		if err != nil {
 			return nil, err
-		}
-		src, err := decodeImage(data)
-		if err != nil {
-			if fromDisk {
-				os.Remove(r.cachePath(u)) // a damaged cache file: fetch again next time
-			}
-			return nil, err
-		}
-		if !fromDisk {
-			r.storeCache(u, data)
 		}
 		return scaleToFit(src, w, h), nil
 	})
+}
+
+// decodeURL decodes the image at u (normalized) from the disk cache or the
+// network, keeping what it fetched on disk and forgetting a damaged file.
+func (r *Renderer) decodeURL(ctx context.Context, u string) (image.Image, error) {
+	data, fromDisk, err := r.imageBytes(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	src, err := decodeImage(data)
+	if err != nil {
+		if fromDisk {
+			os.Remove(r.cachePath(u)) // a damaged cache file: fetch again next time
+		}
+		return nil, err
+	}
+	if !fromDisk {
+		r.storeCache(u, data)
+	}
+	return src, nil
 }
 
 func (r *Renderer) cachePath(u string) string {
