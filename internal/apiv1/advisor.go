@@ -1,6 +1,7 @@
 package apiv1
 
 import (
+	"math"
 	"time"
 
 	"github.com/qunke/qunke/internal/advisor"
@@ -129,29 +130,29 @@ func NewReport(rep *advisor.Report) Report {
 
 // Card is the advisor's decision card (see docs/scoring.md).
 type Card struct {
-	Item      CardItem    `json:"item"`
-	Now       Observation `json:"now"`
-	LowAll    *Low        `json:"low_all_time"` // null: no history
-	Low30     *Low        `json:"low_30d"`
-	Low90     *Low        `json:"low_90d"`
-	Low180    *Low        `json:"low_180d"`
-	NormalLow *Low        `json:"low_outside_promotions"`
-	Promos    []PromoLow  `json:"promotions"`
-	Typical   int64       `json:"typical_price_fen"`
-	InPromo   string      `json:"in_promotion"` // "" outside promotions
-	Position  string      `json:"position"`
-	RateBP    int64       `json:"commission_rate_bp"`
-	EarnFen   int64       `json:"earn_per_order_fen"`
-	FeeBP     int64       `json:"service_fee_bp"`
-	DaySales  int64       `json:"day_sales"`
-	Sales7d   int64       `json:"sales30_7d_ago"` // -1: unknown
-	Trend     string      `json:"trend"`
-	SalesPct  float64     `json:"sales_percentile"`
-	Tmall     bool        `json:"tmall"`
-	DSRAvg    [3]float64  `json:"category_dsr_avg"`
-	Score     int         `json:"score"`
-	Reasons   []Reason    `json:"reasons"`
-	Subs      []Sub       `json:"substitutes"`
+	Item       CardItem    `json:"item"`
+	Now        Observation `json:"now"`
+	LowAll     *Low        `json:"low_all_time"` // null: no history
+	Low30      *Low        `json:"low_30d"`
+	Low90      *Low        `json:"low_90d"`
+	Low180     *Low        `json:"low_180d"`
+	NormalLow  *Low        `json:"low_outside_promotions"`
+	Promos     []PromoLow  `json:"promotions"`
+	Typical    int64       `json:"typical_price_fen"`
+	InPromo    string      `json:"in_promotion"` // "" outside promotions
+	Position   string      `json:"position"`
+	RateBP     int64       `json:"commission_rate_bp"`
+	EarnFen    int64       `json:"earn_per_order_fen"`
+	FeeBP      int64       `json:"service_fee_bp"`
+	DaySales   int64       `json:"day_sales"`
+	Sales7d    int64       `json:"sales30_7d_ago"` // -1: unknown
+	Trend      string      `json:"trend"`
+	SalesPctBP int64       `json:"sales_percentile_bp"` // share of the category selling less
+	Tmall      bool        `json:"tmall"`
+	DSRAvg     [3]int      `json:"category_dsr_avg"` // ×100, as dsr_desc
+	Score      int         `json:"score"`
+	Reasons    []Reason    `json:"reasons"`
+	Subs       []Sub       `json:"substitutes"`
 }
 
 // CardItem is the card's item: its descriptive attributes.
@@ -253,8 +254,11 @@ func NewCard(c *advisor.Card) Card {
 		Now: NewObservation(c.Now), LowAll: newLow(c.LowAll), Low30: newLow(c.Low30), Low90: newLow(c.Low90),
 		Low180: newLow(c.Low180), NormalLow: newLow(c.NormalLow), Promos: []PromoLow{}, Typical: c.Typical,
 		InPromo: c.InPromo, Position: string(c.Position), RateBP: c.RateBP, EarnFen: c.EarnFen, FeeBP: c.FeeBP,
-		DaySales: c.DaySales, Sales7d: c.Sales7d, Trend: c.Trend, SalesPct: c.SalesPct, Tmall: c.Tmall, DSRAvg: c.DSRAvg,
+		DaySales: c.DaySales, Sales7d: c.Sales7d, Trend: c.Trend, SalesPctBP: int64(math.Round(c.SalesPct * 10000)), Tmall: c.Tmall,
 		Score: c.Score, Reasons: []Reason{}, Subs: []Sub{},
+	}
+	for k, avg := range c.DSRAvg {
+		out.DSRAvg[k] = int(math.Round(avg))
 	}
 	for _, p := range c.Promos {
 		out.Promos = append(out.Promos, PromoLow{Name: p.Name, Label: p.Label, Start: Unix(p.Start), Low: newLow(p.Low)})
