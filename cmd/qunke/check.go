@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/affiliate/alimama"
+	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/catalog"
 )
 
@@ -68,9 +68,7 @@ redirects; otherwise such references are reported as needing resolving.`,
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				return apiv1.Encode(out, apiv1.NewReport(rep), true)
 			}
 			p := newPainter(out, noColor)
 			printReport(p, rep)

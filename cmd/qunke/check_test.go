@@ -18,15 +18,19 @@ func TestCheckAndRank(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rows []struct {
-		Rank     int    `json:"rank"`
-		Platform string `json:"platform"`
-		ItemID   string `json:"item_id"`
-		RateBP   int64  `json:"commission_rate_bp"`
+	var ranking struct {
+		Kind  string `json:"kind"`
+		Items []struct {
+			Rank     int    `json:"rank"`
+			Platform string `json:"platform"`
+			ItemID   string `json:"item_id"`
+			RateBP   int64  `json:"commission_rate_bp"`
+		} `json:"items"`
 	}
-	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 5 {
-		t.Fatalf("rank --json: %v, %d rows\n%s", err, len(rows), out)
+	if err := json.Unmarshal([]byte(out), &ranking); err != nil || len(ranking.Items) != 5 || ranking.Kind != "commission" {
+		t.Fatalf("rank --json: %v, %d rows\n%s", err, len(ranking.Items), out)
 	}
+	rows := ranking.Items
 	for i := 1; i < len(rows); i++ {
 		if rows[i].RateBP > rows[i-1].RateBP || rows[i].Rank != i+1 {
 			t.Fatalf("ranking out of order: %+v", rows)
@@ -44,7 +48,7 @@ func TestCheckAndRank(t *testing.T) {
 			Card   struct {
 				Score int `json:"score"`
 				Item  struct {
-					ItemID string
+					ItemID string `json:"item_id"`
 				} `json:"item"`
 				Substitutes []json.RawMessage `json:"substitutes"`
 			} `json:"card"`

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/qunke/qunke/internal/advisor"
+	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/catalog"
 )
 
@@ -44,25 +44,7 @@ func newRankCmd(g *globals) *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				type row struct {
-					Rank     int    `json:"rank"`
-					Platform string `json:"platform"`
-					ItemID   string `json:"item_id"`
-					Title    string `json:"title"`
-					Final    int64  `json:"final_price_fen"`
-					RateBP   int64  `json:"commission_rate_bp"`
-					Sales30  int64  `json:"sales30"`
-					Sales2h  int64  `json:"sales2h"`
-					Value    int64  `json:"value"`
-				}
-				var rs []row
-				for _, r := range rows {
-					e := r.Entry
-					rs = append(rs, row{r.Rank, string(e.Platform), e.ItemID, e.Title, e.Now.FinalPrice, e.Now.CommissionRate, e.Now.Sales30, e.Now.Sales2h, r.Value})
-				}
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rs)
+				return apiv1.Encode(out, apiv1.NewRanking(q.Kind, rows), true)
 			}
 			if len(rows) == 0 {
 				fmt.Fprintln(out, "没有符合条件的商品 (no items match)")

@@ -4,15 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/store"
@@ -84,7 +83,7 @@ fen and basis points. See docs/orders.md.`,
 					return err
 				}
 				if format == "json" {
-					return writeJSONOut(w, f)
+					return apiv1.Encode(w, apiv1.NewForecast(f), true)
 				}
 				return writeForecastCSV(w, f)
 			}
@@ -98,7 +97,7 @@ fen and basis points. See docs/orders.md.`,
 				return err
 			}
 			if format == "json" {
-				return writeJSONOut(w, rep)
+				return apiv1.Encode(w, apiv1.NewIncome(rep), true)
 			}
 			return writeIncomeCSV(w, rep)
 		},
@@ -144,14 +143,20 @@ placement on its group, then run qunke report attribute.`,
 				return err
 			}
 			defer db.Close()
-			list, err := orders.NewStore(db).Unattributed(cmd.Context(), f, t)
+			st := orders.NewStore(db)
+			list, err := st.Unattributed(cmd.Context(), f, t)
 			if err != nil {
 				return err
 			}
 			w := bufio.NewWriter(cmd.OutOrStdout())
 			defer w.Flush()
 			if format == "json" {
-				return writeJSONOut(w, map[string]any{"adzones": list})
+				// The body of GET /api/v1/orders/unattributed: with the latest orders.
+				latest, err := st.UnattributedOrders(cmd.Context(), f, t, apiv1.UnattributedOrders)
+				if err != nil {
+					return err
+				}
+				return apiv1.Encode(w, apiv1.NewUnattributed(list, latest), true)
 			}
 			w.WriteString("\uFEFF")
 			cw := csv.NewWriter(w)
@@ -255,12 +260,6 @@ func groupIDs(ctx context.Context, db *store.DB, names []string) ([]int64, error
 		}
 	}
 	return ids, nil
-}
-
-func writeJSONOut(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // yuanText shows fen as yuan with two decimals: -1234 → "-12.34".

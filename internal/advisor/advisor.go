@@ -126,19 +126,19 @@ const (
 
 // Result is the outcome for one product reference found in a message.
 type Result struct {
-	Ref     extract.Ref `json:"ref"`
-	Status  Status      `json:"status"`
-	Message string      `json:"message,omitempty"`
-	Card    *Card       `json:"card,omitempty"`
+	Ref     extract.Ref
+	Status  Status
+	Message string
+	Card    *Card
 	// MessagePrice is the price the message states for the item ("券后29.9"),
 	// in fen; 0 when it states none. The card's price is the catalog's.
-	MessagePrice int64 `json:"message_price_fen,omitempty"`
+	MessagePrice int64
 }
 
 // Report is the advisor's answer to a pasted message.
 type Report struct {
-	Results []Result `json:"results"`
-	Message string   `json:"message,omitempty"` // set when nothing was found
+	Results []Result
+	Message string // set when nothing was found
 }
 
 // MaxCheckBytes is the most text Check reads; the rest is ignored (and said).

@@ -19,56 +19,56 @@ const (
 
 // PromoLow is an item's lowest price during one run of a big promotion.
 type PromoLow struct {
-	Name  string `json:"name"`  // "618", "double11", "spring"
-	Label string `json:"label"` // "618", "双11", "年货节"
-	Start int64  `json:"start"`
-	Low   Low    `json:"low"`
+	Name  string // "618", "double11", "spring"
+	Label string // "618", "双11", "年货节"
+	Start int64
+	Low   Low
 }
 
 // Substitute is a similar item that may be the better pick.
 type Substitute struct {
-	Entry      *Entry   `json:"-"`
-	Platform   string   `json:"platform"`
-	ItemID     string   `json:"item_id"`
-	Title      string   `json:"title"`
-	FinalPrice int64    `json:"final_price_fen"`
-	RateBP     int64    `json:"commission_rate_bp"`
-	Sales30    int64    `json:"sales30"`
-	Similarity float32  `json:"similarity"`
-	Better     []string `json:"better"` // "cheaper_now", "higher_commission", "better_sales"
+	Entry      *Entry
+	Platform   string
+	ItemID     string
+	Title      string
+	FinalPrice int64
+	RateBP     int64
+	Sales30    int64
+	Similarity float32
+	Better     []string // "cheaper_now", "higher_commission", "better_sales"
 }
 
 // Card is the advisor's judgement of one item.
 type Card struct {
-	Item     catalog.StoredItem  `json:"item"`
-	Now      catalog.Observation `json:"now"`
-	Observed time.Time           `json:"observed"`
+	Item     catalog.StoredItem
+	Now      catalog.Observation
+	Observed time.Time
 
-	LowAll    Low        `json:"low_all_time"`
-	Low30     Low        `json:"low_30d"`
-	Low90     Low        `json:"low_90d"`
-	Low180    Low        `json:"low_180d"`
-	NormalLow Low        `json:"low_outside_promotions"` // the lowest on a normal day, all time
-	Promos    []PromoLow `json:"promotions"`
-	Typical   int64      `json:"typical_price_fen"` // time-weighted median outside promotions, last 90 days
-	InPromo   string     `json:"in_promotion"`      // the promotion running now, if any
-	Position  Position   `json:"position"`
+	LowAll    Low
+	Low30     Low
+	Low90     Low
+	Low180    Low
+	NormalLow Low // the lowest on a normal day, all time
+	Promos    []PromoLow
+	Typical   int64  // time-weighted median outside promotions, last 90 days
+	InPromo   string // the promotion running now, if any
+	Position  Position
 
-	RateBP   int64   `json:"commission_rate_bp"`
-	EarnFen  int64   `json:"earn_per_order_fen"` // final price x rate, less the platform's service fee
-	FeeBP    int64   `json:"service_fee_bp"`
-	DaySales int64   `json:"day_sales"`
-	Sales7d  int64   `json:"sales30_7d_ago"`   // 30-day sales a week ago, -1 unknown
-	Trend    string  `json:"trend"`            // "rising", "falling", "flat", "unknown"
-	SalesPct float64 `json:"sales_percentile"` // share of the category selling less
+	RateBP   int64
+	EarnFen  int64 // final price x rate, less the platform's service fee
+	FeeBP    int64
+	DaySales int64
+	Sales7d  int64   // 30-day sales a week ago, -1 unknown
+	Trend    string  // "rising", "falling", "flat", "unknown"
+	SalesPct float64 // share of the category selling less
 
-	Tmall  bool       `json:"tmall"`
-	DSRAvg [3]float64 `json:"category_dsr_avg"`
+	Tmall  bool
+	DSRAvg [3]float64
 
-	Score       int                   `json:"score"`
-	Reasons     []Reason              `json:"reasons"`
-	Substitutes []Substitute          `json:"substitutes"`
-	History     []catalog.Observation `json:"-"`
+	Score       int
+	Reasons     []Reason
+	Substitutes []Substitute
+	History     []catalog.Observation
 }
 
 // nearLowBP is how close to the low counts as "near" (5%).

@@ -13,9 +13,9 @@ import (
 // Low is a lowest final price in effect during some stretch of time and the
 // first moment of that stretch at which it was.
 type Low struct {
-	Price int64 `json:"price_fen"`
-	At    int64 `json:"at"`
-	OK    bool  `json:"ok"`
+	Price int64
+	At    int64
+	OK    bool
 }
 
 // span is the half-open interval [from, to) of unix seconds.

@@ -40,11 +40,11 @@ const MaxRankRows = 10000
 
 // RankRow is one ranked item.
 type RankRow struct {
-	Rank  int    `json:"rank"`
-	Entry *Entry `json:"-"`
+	Rank  int
+	Entry *Entry
 	// Value is what the ranking sorts by: 2-hour sales, day sales, 30-day
 	// sales (lows), commission rate in bp, or the drop in bp of the week's high.
-	Value int64 `json:"value"`
+	Value int64
 }
 
 // Rank returns a page of a ranking. Only items observed in the last day

@@ -9,10 +9,10 @@ import (
 // Reason is one part of a card's score, in plain words, traceable to a
 // number on the card. docs/scoring.md explains each.
 type Reason struct {
-	Code   string `json:"code"`
-	Points int    `json:"points"`
-	ZH     string `json:"zh"`
-	EN     string `json:"en"`
+	Code   string
+	Points int
+	ZH     string
+	EN     string
 }
 
 // score rates how worth recommending an item is, 0..100, from the card's

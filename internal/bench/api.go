@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/web"
@@ -206,10 +207,61 @@ func apiRequests(ctx context.Context, cfg APIConfig, addr, token string) (checks
 	return checks, searches
 }
 
+// probe sends the first check and the first search and reads their answers
+// as the API documents them (internal/apiv1): a benchmark of error pages or
+// of checks that find no card would measure nothing.
+func probe(checks, searches []*http.Request) error {
+	if len(checks) > 0 {
+		var rep apiv1.Report
+		if err := fetchJSON(checks[0], &rep); err != nil {
+			return err
+		}
+		if len(rep.Results) == 0 || rep.Results[0].Card == nil {
+			return fmt.Errorf("bench: the check of %s found no card: %+v", checks[0].URL.Path, rep.Results)
+		}
+	}
+	if len(searches) > 0 {
+		var lib apiv1.Library
+		if err := fetchJSON(searches[0], &lib); err != nil {
+			return err
+		}
+		if len(lib.Items) == 0 {
+			return fmt.Errorf("bench: the search %s found nothing", searches[0].URL.RawQuery)
+		}
+	}
+	return nil
+}
+
+// fetchJSON sends a copy of req and decodes its answer, which must be 200.
+func fetchJSON(req *http.Request, v any) error {
+	r := req.Clone(req.Context())
+	if req.GetBody != nil {
+		var err error
+		if r.Body, err = req.GetBody(); err != nil {
+			return err
+		}
+	}
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("bench: %s %s: status %d", req.Method, req.URL.Path, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("bench: %s %s: %w", req.Method, req.URL.Path, err)
+	}
+	return nil
+}
+
 // runClients runs every phase's clients in this process, calling mark at
 // the start and end of each.
 func runClients(ctx context.Context, cfg APIConfig, addr, token string, mark func(phase int, start bool)) ([]APIPhase, error) {
 	checks, searches := apiRequests(ctx, cfg, addr, token)
+	if err := probe(checks, searches); err != nil {
+		return nil, err
+	}
 	out := phases(cfg)
 	for i := range out {
 		p := &out[i]

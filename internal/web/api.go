@@ -8,39 +8,12 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/advisor"
+	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/catalog"
 )
 
 //go:embed openapi.json
 var openapiJSON []byte
-
-// apiItem is an item as the API lists it. Money is fen, rates basis points,
-// times RFC 3339.
-type apiItem struct {
-	Platform   string    `json:"platform"`
-	ItemID     string    `json:"item_id"`
-	Title      string    `json:"title"`
-	Category   string    `json:"category"`
-	Brand      string    `json:"brand"`
-	ShopName   string    `json:"shop_name"`
-	ShopType   string    `json:"shop_type"`
-	FinalPrice int64     `json:"final_price_fen"`
-	ListPrice  int64     `json:"list_price_fen"`
-	Coupon     int64     `json:"coupon_fen"`
-	RateBP     int64     `json:"commission_rate_bp"`
-	Sales30    int64     `json:"sales30"`
-	Sales2h    int64     `json:"sales2h"` // -1: not reported
-	ObservedAt time.Time `json:"observed_at"`
-	Rank       int       `json:"rank,omitempty"`
-	Value      *int64    `json:"value,omitempty"` // what a ranking sorts by
-}
-
-func toAPIItem(e *advisor.Entry) apiItem {
-	return apiItem{Platform: string(e.Platform), ItemID: e.ItemID, Title: e.Title, Category: e.CategoryPath, Brand: e.Brand,
-		ShopName: e.ShopName, ShopType: string(e.ShopType), FinalPrice: e.Now.FinalPrice, ListPrice: e.Now.ListPrice,
-		Coupon: e.Now.CouponAmount, RateBP: e.Now.CommissionRate, Sales30: e.Now.Sales30, Sales2h: e.Now.Sales2h,
-		ObservedAt: e.Now.Time()}
-}
 
 // apiItems is GET /api/v1/items: the library's search, filters and paging.
 // Prices are fen and the minimum commission basis points here.
@@ -87,23 +60,15 @@ func (s *Server) apiItems(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	out := struct {
-		Total int       `json:"total"`
-		Items []apiItem `json:"items"`
-		Next  string    `json:"next,omitempty"`
-	}{Total: total, Items: []apiItem{}}
-	for _, e := range rows {
-		out.Items = append(out.Items, toAPIItem(e))
-	}
-	limit := q.Limit
+	limit, next := q.Limit, ""
 	if limit <= 0 {
 		limit = 50 // Library's default
 	}
 	if len(rows) > 0 && len(rows) == min(limit, advisor.MaxRankRows) {
 		// There may be more: the page after this one is ?after=next.
-		out.Next = advisor.LibraryCursor(q, rows[len(rows)-1]).String()
+		next = advisor.LibraryCursor(q, rows[len(rows)-1]).String()
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, apiv1.NewLibrary(rows, total, next))
 }
 
 func intParam(s, name string) (int64, error) {
@@ -140,7 +105,7 @@ func (s *Server) apiCard(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("api card", "err", err)
 		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
 	default:
-		writeJSON(w, http.StatusOK, c)
+		writeJSON(w, http.StatusOK, apiv1.NewCard(c))
 	}
 }
 
@@ -183,15 +148,7 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, "api history", err)
 		return
 	}
-	type point struct {
-		At time.Time `json:"at"`
-		catalog.Observation
-	}
-	out := []point{}
-	for _, o := range obs {
-		out = append(out, point{o.Time(), o})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"platform": key.Platform, "item_id": key.ItemID, "observations": out})
+	writeJSON(w, http.StatusOK, apiv1.NewHistory(key, obs))
 }
 
 // apiRanking is GET /api/v1/rankings/{kind}.
@@ -218,13 +175,7 @@ func (s *Server) apiRanking(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	out := []apiItem{}
-	for _, row := range rows {
-		it := toAPIItem(row.Entry)
-		it.Rank, it.Value = row.Rank, &row.Value
-		out = append(out, it)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"kind": q.Kind, "items": out})
+	writeJSON(w, http.StatusOK, apiv1.NewRanking(q.Kind, rows))
 }
 
 // apiImports is GET /api/v1/imports: the latest imports.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/publish"
 )
@@ -118,14 +119,14 @@ func (s *Server) apiAddGroup(w http.ResponseWriter, r *http.Request) {
 type apiPlan struct {
 	ID         int64       `json:"id"`
 	Name       string      `json:"name"`
-	GroupID    int64       `json:"group_id,omitempty"`
-	Tag        string      `json:"tag,omitempty"`
+	GroupID    *int64      `json:"group_id"` // null: a plan by tag
+	Tag        *string     `json:"tag"`      // null: a one-group plan
 	Slots      []string    `json:"slots"`
 	PerSlot    int         `json:"per_slot"`
 	DailyCap   int         `json:"daily_cap"`
 	RepeatDays int         `json:"repeat_days"`
-	QuietFrom  string      `json:"quiet_from,omitempty"`
-	QuietTo    string      `json:"quiet_to,omitempty"`
+	QuietFrom  *string     `json:"quiet_from"` // HH:MM; null: no quiet hours
+	QuietTo    *string     `json:"quiet_to"`
 	Active     bool        `json:"active"`
 	Queue      []apiQueued `json:"queue"`
 }
@@ -207,13 +208,19 @@ func (s *Server) apiPlans(w http.ResponseWriter, r *http.Request) {
 			writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
 			return
 		}
-		ap := apiPlan{ID: p.ID, Name: p.Name, GroupID: p.GroupID, Tag: p.Tag, Slots: []string{}, PerSlot: p.PerSlot,
+		ap := apiPlan{ID: p.ID, Name: p.Name, Slots: []string{}, PerSlot: p.PerSlot,
 			DailyCap: p.DailyCap, RepeatDays: p.RepeatDays, Active: p.Active, Queue: toAPIQueue(q)}
+		if p.GroupID != 0 {
+			ap.GroupID = &p.GroupID
+		} else {
+			ap.Tag = &p.Tag
+		}
 		for _, m := range p.Slots {
 			ap.Slots = append(ap.Slots, publish.Clock(m))
 		}
 		if p.QuietFrom != p.QuietTo {
-			ap.QuietFrom, ap.QuietTo = publish.Clock(p.QuietFrom), publish.Clock(p.QuietTo)
+			from, to := publish.Clock(p.QuietFrom), publish.Clock(p.QuietTo)
+			ap.QuietFrom, ap.QuietTo = &from, &to
 		}
 		out = append(out, ap)
 	}
@@ -281,21 +288,16 @@ type apiDelivery struct {
 	FinalPrice  int64      `json:"final_price_fen"`
 	ChosenPrice int64      `json:"chosen_price_fen"`
 	Attempts    int64      `json:"attempts"`
-	LastError   string     `json:"last_error,omitempty"`
-	SentAt      *time.Time `json:"sent_at,omitempty"`
-	SentBy      string     `json:"sent_by,omitempty"`
+	LastError   string     `json:"last_error"`
+	SentAt      *time.Time `json:"sent_at"` // null: not sent
+	SentBy      string     `json:"sent_by"`
 }
 
 func toAPIDelivery(d *publish.Delivery, group string) apiDelivery {
-	a := apiDelivery{ID: d.ID, GroupID: d.GroupID, Group: group, PlanID: d.PlanID, Platform: string(d.Item.Platform),
-		ItemID: d.Item.ItemID, Title: d.Title, SlotAt: time.Unix(d.SlotAt, 0).UTC(), Seq: d.Seq, Status: string(d.Status),
+	return apiDelivery{ID: d.ID, GroupID: d.GroupID, Group: group, PlanID: d.PlanID, Platform: string(d.Item.Platform),
+		ItemID: d.Item.ItemID, Title: d.Title, SlotAt: apiv1.Unix(d.SlotAt), Seq: d.Seq, Status: string(d.Status),
 		Body: d.Body, Link: d.Link, ListPrice: d.ListPrice, Coupon: d.Coupon, FinalPrice: d.FinalPrice,
-		ChosenPrice: d.ChosenPrice, Attempts: d.Attempts, LastError: d.LastError, SentBy: d.SentBy}
-	if d.SentAt != 0 {
-		t := time.Unix(d.SentAt, 0).UTC()
-		a.SentAt = &t
-	}
-	return a
+		ChosenPrice: d.ChosenPrice, Attempts: d.Attempts, LastError: d.LastError, SentAt: apiv1.UnixOrNil(d.SentAt), SentBy: d.SentBy}
 }
 
 // apiDeliveries is GET /api/v1/deliveries?day=YYYY-MM-DD: the day's board

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/demo"
 )
@@ -46,8 +47,8 @@ func TestAPIEndpoints(t *testing.T) {
 	it := m.Item(3)
 	word := string([]rune(it.Title)[2:4])
 	var items struct {
-		Total int       `json:"total"`
-		Items []apiItem `json:"items"`
+		Total int          `json:"total"`
+		Items []apiv1.Item `json:"items"`
 	}
 	if code := get(tok, "/api/v1/items?limit=5&q="+url.QueryEscape(word), &items); code != 200 || items.Total == 0 || len(items.Items) == 0 {
 		t.Fatalf("items: %d %+v", code, items)
@@ -61,8 +62,8 @@ func TestAPIEndpoints(t *testing.T) {
 	seen, path := map[string]bool{}, "/api/v1/items?limit=30&sort=price"
 	for pages := 0; path != ""; pages++ {
 		var page struct {
-			Items []apiItem `json:"items"`
-			Next  string    `json:"next"`
+			Items []apiv1.Item `json:"items"`
+			Next  string       `json:"next"`
 		}
 		if code := get(tok, path, &page); code != 200 || pages > 10 {
 			t.Fatalf("GET %s: %d after %d pages", path, code, pages)
@@ -82,8 +83,10 @@ func TestAPIEndpoints(t *testing.T) {
 		t.Fatalf("a bad cursor: %d", code)
 	}
 	var card struct {
-		Item  struct{ ItemID string } `json:"item"`
-		Score int                     `json:"score"`
+		Item struct {
+			ItemID string `json:"item_id"`
+		} `json:"item"`
+		Score int `json:"score"`
 	}
 	if code := get(tok, "/api/v1/items/"+string(it.Platform)+"/"+it.ItemID, &card); code != 200 || card.Item.ItemID != it.ItemID {
 		t.Fatalf("card: %d %+v", code, card)
@@ -97,9 +100,9 @@ func TestAPIEndpoints(t *testing.T) {
 		t.Fatalf("history: %d, %d observations, want 11 (10 days + the one in effect at the start)", code, len(hist.Observations))
 	}
 	var rank struct {
-		Items []apiItem `json:"items"`
+		Items []apiv1.Item `json:"items"`
 	}
-	if code := get(tok, "/api/v1/rankings/commission?limit=3", &rank); code != 200 || len(rank.Items) != 3 || rank.Items[0].Rank != 1 || *rank.Items[0].Value < *rank.Items[2].Value {
+	if code := get(tok, "/api/v1/rankings/commission?limit=3", &rank); code != 200 || len(rank.Items) != 3 || *rank.Items[0].Rank != 1 || *rank.Items[0].Value < *rank.Items[2].Value {
 		t.Fatalf("ranking: %d %+v", code, rank)
 	}
 	if code := get(tok, "/api/v1/imports", nil); code != 200 {

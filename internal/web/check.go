@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/qunke/qunke/internal/advisor"
+	"github.com/qunke/qunke/internal/apiv1"
 )
 
 // maxFormBytes bounds a posted form (a pasted message is far smaller).
@@ -82,5 +83,5 @@ func (s *Server) apiCheck(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
 		return
 	}
-	writeJSON(w, http.StatusOK, rep)
+	writeJSON(w, http.StatusOK, apiv1.NewReport(rep))
 }

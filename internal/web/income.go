@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/orders"
 )
@@ -233,7 +234,7 @@ func (s *Server) apiIncome(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, rep)
+	writeJSON(w, http.StatusOK, apiv1.NewIncome(rep))
 }
 
 // apiForecast is GET /api/v1/income/forecast?pay_day=20&receipt_days=7.
@@ -260,24 +261,7 @@ func (s *Server) apiForecast(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
 		return
 	}
-	writeJSON(w, http.StatusOK, f)
-}
-
-// apiOrder is an order as the API lists it.
-type apiOrder struct {
-	Platform   string    `json:"platform"`
-	TradeID    string    `json:"trade_id"`
-	ParentID   string    `json:"parent_id"`
-	ItemID     string    `json:"item_id"`
-	Title      string    `json:"title"`
-	Status     string    `json:"status"`
-	PaidAmount int64     `json:"paid_amount_fen"`
-	EstIncome  int64     `json:"est_income_fen"`
-	PaidAt     time.Time `json:"paid_at"`
-	AdzoneID   string    `json:"adzone_id"`
-	AdzoneName string    `json:"adzone_name"`
-	RelationID string    `json:"relation_id"`
-	SpecialID  string    `json:"special_id"`
+	writeJSON(w, http.StatusOK, apiv1.NewForecast(f))
 }
 
 // apiUnattributed is GET /api/v1/orders/unattributed: the orders paid in
@@ -306,7 +290,7 @@ func (s *Server) apiUnattributed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if limit == 0 {
-		limit = 50
+		limit = apiv1.UnattributedOrders
 	}
 	limit = min(limit, 500)
 	st := orders.NewStore(s.db)
@@ -314,17 +298,7 @@ func (s *Server) apiUnattributed(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var list []orders.Order
 		if list, err = st.UnattributedOrders(r.Context(), from, to, int(limit)); err == nil {
-			out := struct {
-				Adzones []orders.AdzoneOrders `json:"adzones"`
-				Orders  []apiOrder            `json:"orders"`
-			}{adzones, []apiOrder{}}
-			for _, o := range list {
-				out.Orders = append(out.Orders, apiOrder{Platform: o.Platform, TradeID: o.TradeID, ParentID: o.ParentID,
-					ItemID: o.ItemID, Title: o.Title, Status: string(o.Status), PaidAmount: o.PaidAmount, EstIncome: o.EstIncome,
-					PaidAt: time.Unix(o.PaidAt, 0).UTC(), AdzoneID: o.AdzoneID, AdzoneName: o.AdzoneName,
-					RelationID: o.RelationID, SpecialID: o.SpecialID})
-			}
-			writeJSON(w, http.StatusOK, out)
+			writeJSON(w, http.StatusOK, apiv1.NewUnattributed(adzones, list))
 			return
 		}
 	}

@@ -727,7 +727,7 @@ func testPostingFlow(t *testing.T, db *store.DB) {
 	var plans struct {
 		Plans []apiPlan `json:"plans"`
 	}
-	if code, raw := callAPI(t, anon, tok, "GET", "/api/v1/plans", "", &plans); code != 200 || len(plans.Plans) != 1 || plans.Plans[0].Tag != "宝妈" ||
+	if code, raw := callAPI(t, anon, tok, "GET", "/api/v1/plans", "", &plans); code != 200 || len(plans.Plans) != 1 || plans.Plans[0].Tag == nil || *plans.Plans[0].Tag != "宝妈" ||
 		strings.Join(plans.Plans[0].Slots, ",") != "10:00,20:00" || len(plans.Plans[0].Queue) != 2 {
 		t.Fatalf("API plans: %d %s", code, raw)
 	}
