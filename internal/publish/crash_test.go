@@ -49,7 +49,8 @@ func crashChild(path string) int {
 	}
 	tg := telegram.New(os.Getenv(envTGToken))
 	tg.BaseURL = os.Getenv(envTGURL)
-	w := &Worker{Store: NewStore(db), Groups: community.NewStore(db), Lease: crashLease, Poll: 50 * time.Millisecond,
+	// The posts are planned on the fixture's day, not today: none is late.
+	w := &Worker{Store: NewStore(db), Groups: community.NewStore(db), Lease: crashLease, Poll: 50 * time.Millisecond, MaxLate: 1 << 62,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Senders: map[community.Channel]channel.Sender{
 			community.Telegram: limited{tg, channel.Limits{PerTarget: channel.Rate{N: 50, Per: time.Second}}},

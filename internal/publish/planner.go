@@ -58,7 +58,23 @@ const (
 	ReasonPriceRose = "价格高于选定价 (price above the chosen price)"
 	ReasonMissing   = "商品库中没有此商品 (not in the catalog)"
 	ReasonCap       = "已达每日上限 (daily cap reached)"
+	// ReasonLateUnknown: a post whose earlier attempt may have arrived is
+	// not sent again once it is late.
+	ReasonLateUnknown = "结果未知且已过发送时间，不再重发，请到群里核对 (outcome unknown and now too late to resend: check the group)"
 )
+
+// DefaultLate is how long after its slot a post may still be planned and
+// sent (serve --max-late).
+const DefaultLate = 15 * time.Minute
+
+// LateReason says why a post was not sent: its slot was more than late ago.
+func LateReason(late time.Duration) string {
+	zh, en := late.String(), late.String()
+	if late%time.Minute == 0 {
+		zh, en = fmt.Sprintf("%d 分钟", late/time.Minute), fmt.Sprintf("%d min", late/time.Minute)
+	}
+	return fmt.Sprintf("已过发送时间 %s 以上，不再补发 (more than %s past its time: not sent late)", zh, en)
+}
 
 // PlanDay writes the deliveries of every active plan's slots on the
 // calendar day of day (taken in each group's own zone). It is idempotent: a
@@ -138,8 +154,8 @@ func (p *Planner) planOne(ctx context.Context, plan *Plan, day time.Time, templa
 	}
 	tmpls := map[string]*Template{}
 	late := p.Late
-	if late == 0 {
-		late = 15 * time.Minute
+	if late <= 0 {
+		late = DefaultLate
 	}
 	now := p.now()
 	y, m, d := day.Date()
