@@ -1,0 +1,193 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/publish/channel"
+	"github.com/qunke/qunke/internal/publish/channel/telegram"
+	tgfake "github.com/qunke/qunke/internal/publish/channel/telegram/fake"
+	"github.com/qunke/qunke/internal/store"
+	"github.com/qunke/qunke/internal/store/storetest"
+)
+
+// gatePosters hands out a small poster; with a gate, the first call waits
+// for it to open (a worker held up between reading a post and claiming it).
+type gatePosters struct {
+	once             sync.Once
+	entered, release chan struct{}
+}
+
+var tinyPNG = func() []byte {
+	var b bytes.Buffer
+	png.Encode(&b, image.NewGray(image.Rect(0, 0, 8, 8)))
+	return b.Bytes()
+}()
+
+func (p *gatePosters) Poster(context.Context, *Delivery, *community.Group) ([]byte, error) {
+	if p.entered != nil {
+		p.once.Do(func() {
+			p.entered <- struct{}{}
+			<-p.release
+		})
+	}
+	return tinyPNG, nil
+}
+
+// server is one worker with its own database handle, sender and memory:
+// another server on the same database.
+func (f *fixture) server(t *testing.T, db *store.DB, tg *tgfake.Server, clock *atomic.Int64, posters Posters) *Worker {
+	s := telegram.New(tg.Token)
+	s.BaseURL = tg.URL
+	return &Worker{Store: NewStore(db), Groups: community.NewStore(db), Posters: posters,
+		Now: func() time.Time { return time.Unix(0, clock.Load()) }, MaxLate: 1 << 62,
+		Senders: map[community.Channel]channel.Sender{community.Telegram: limited{s, channel.Limits{PerTarget: channel.Rate{N: 100, Per: time.Second}}}}}
+}
+
+// TestTwoWorkersResumeNotResend: worker B read a post, then worker A sent
+// its poster and was told to wait 120 s before the copy. B's older read
+// claims nothing, B honours the platform's wait for every post to that
+// chat, and the post is resumed after its poster, never sent twice.
+func TestTwoWorkersResumeNotResend(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		tg := tgfake.New()
+		defer tg.Close()
+		tg.AddChat("-3001")
+		// Two groups posting to one chat, at 08:00 and 08:01.
+		groups := f.addGroups(t, 2, community.Telegram, "two", func(int) string { return "-3001" }, "")
+		for i, at := range []string{"08:00", "08:01"} {
+			slots, _ := ParseSlots(at)
+			f.plan(t, &Plan{Name: at, GroupID: groups[i].ID, Slots: slots, PerSlot: 1, DailyCap: 10, RepeatDays: 7, Active: true},
+				Queued{Key: f.a, ChosenPrice: 6000})
+		}
+		if st, err := f.planner.PlanDay(ctx, f.now); err != nil || st.Planned != 2 {
+			t.Fatalf("plan %+v %v", st, err)
+		}
+		// A copy too long for a caption: poster (with its first part), then the rest.
+		long := strings.Repeat("好物推荐，今日特价，数量有限，先到先得。\n", 80)
+		if _, err := db.ExecContext(ctx, `UPDATE deliveries SET body = $1`, long); err != nil {
+			t.Fatal(err)
+		}
+		tg.InjectFault(tgfake.Fault{Method: "sendMessage", ErrorCode: 429, Description: "Too Many Requests: retry after 120", RetryAfter: 120})
+
+		var clock atomic.Int64
+		at := func(hh, mm, ss int) { clock.Store(time.Date(2026, 11, 25, hh, mm, ss, 0, cst).UnixNano()) }
+		at(8, 0, 5)
+		gate := &gatePosters{entered: make(chan struct{}), release: make(chan struct{})}
+		a := f.server(t, db, tg, &clock, &gatePosters{})
+		b := f.server(t, storetest.Reopen(t, db), tg, &clock, gate)
+
+		bDone := make(chan error, 1)
+		go func() { bDone <- b.Drain(ctx) }()
+		<-gate.entered // B has read the post and is about to claim it
+		if err := a.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		close(gate.release)
+		if err := <-bDone; err != nil {
+			t.Fatal(err)
+		}
+		if msgs := tg.Messages("-3001"); len(msgs) != 1 || msgs[0].Method != "sendPhoto" {
+			t.Fatalf("after the 429 the chat has %d messages, want the one poster", len(msgs))
+		}
+		board, _ := f.store.Board(ctx, f.now, f.now.Add(24*time.Hour))
+		if d := board[0]; d.Status != Planned || d.PartsSent != 1 || d.Attempts != 1 {
+			t.Fatalf("post after the 429: %s, %d parts, %d attempts", d.Status, d.PartsSent, d.Attempts)
+		}
+		// 08:01:30: the platform's 120 s hold on the chat is not over, for
+		// the second group's post either.
+		at(8, 1, 30)
+		if err := b.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(tg.Messages("-3001")); n != 1 {
+			t.Fatalf("worker B sent %d messages into the chat's retry_after", n-1)
+		}
+		at(8, 2, 10)
+		for _, w := range []*Worker{b, a} {
+			if err := w.Drain(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		photos := 0
+		msgs := tg.Messages("-3001")
+		for _, m := range msgs {
+			if m.Method == "sendPhoto" {
+				photos++
+			}
+		}
+		if len(msgs) != 4 || photos != 2 {
+			t.Fatalf("the chat got %d messages (%d posters), want 2 posts of 2 parts", len(msgs), photos)
+		}
+		board, _ = f.store.Board(ctx, f.now, f.now.Add(24*time.Hour))
+		for _, d := range board {
+			if d.Status != Sent || d.Resent {
+				t.Errorf("post %d: %s resent %v %q", d.ID, d.Status, d.Resent, d.LastError)
+			}
+		}
+	})
+}
+
+// TestTwoWorkersOnePostAtATimePerGroup: while worker A's post is in
+// flight, worker B does not send the group's next post (it would arrive
+// first): a group's posts go out one at a time, in order, across workers.
+func TestTwoWorkersOnePostAtATimePerGroup(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		tg := tgfake.New()
+		defer tg.Close()
+		tg.AddChat("-3002")
+		f.addGroups(t, 1, community.Telegram, "one", func(int) string { return "-3002" }, "")
+		slots, _ := ParseSlots("08:00")
+		f.plan(t, &Plan{Name: "one", Tag: "one", Slots: slots, PerSlot: 2, DailyCap: 10, RepeatDays: 7, Active: true},
+			Queued{Key: f.a, ChosenPrice: 6000}, Queued{Key: f.c, ChosenPrice: 8000})
+		if st, err := f.planner.PlanDay(ctx, f.now); err != nil || st.Planned != 2 {
+			t.Fatalf("plan %+v %v", st, err)
+		}
+		tg.InjectFault(tgfake.Fault{Delay: 500 * time.Millisecond}) // the first post is slow to answer
+		var clock atomic.Int64
+		clock.Store(time.Date(2026, 11, 25, 8, 0, 5, 0, cst).UnixNano())
+		a := f.server(t, db, tg, &clock, &gatePosters{})
+		b := f.server(t, storetest.Reopen(t, db), tg, &clock, &gatePosters{})
+		aDone := make(chan error, 1)
+		go func() { aDone <- a.Drain(ctx) }()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			var n int
+			db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE status = 'sending'`).Scan(&n)
+			if n == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("worker A never claimed the first post")
+			}
+		}
+		if err := b.Drain(ctx); err != nil { // while A's post is in flight
+			t.Fatal(err)
+		}
+		if err := <-aDone; err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		msgs := tg.Messages("-3002")
+		if len(msgs) != 2 || !strings.Contains(msgs[0].Text, "云南白药") || !strings.Contains(msgs[1].Text, "保温杯") {
+			var got []string
+			for _, m := range msgs {
+				got = append(got, strings.SplitN(m.Text, "\n", 2)[0])
+			}
+			t.Fatalf("the group got %q, want its two posts in queue order", got)
+		}
+	})
+}
