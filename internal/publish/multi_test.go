@@ -3,14 +3,17 @@ package publish
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/png"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/publish/channel"
 	"github.com/qunke/qunke/internal/publish/channel/telegram"
@@ -188,6 +191,63 @@ func TestTwoWorkersOnePostAtATimePerGroup(t *testing.T) {
 				got = append(got, strings.SplitN(m.Text, "\n", 2)[0])
 			}
 			t.Fatalf("the group got %q, want its two posts in queue order", got)
+		}
+	})
+}
+
+// slowLinker holds up the first link of a planning run: the planner has
+// counted the slot's posts and not yet written its own.
+type slowLinker struct {
+	once    sync.Once
+	entered chan struct{}
+}
+
+func (l *slowLinker) Link(ctx context.Context, key catalog.Key, g *community.Group) (string, string, error) {
+	l.once.Do(func() {
+		close(l.entered)
+		time.Sleep(300 * time.Millisecond)
+	})
+	return PlacementLinker{}.Link(ctx, key, g)
+}
+
+// TestTwoPlannersKeepTheCap: two planners on two handles of one database
+// plan the same slot at once; the slot gets per_slot posts, not twice that.
+func TestTwoPlannersKeepTheCap(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		queue := []Queued{{Key: f.a, ChosenPrice: 6000}, {Key: f.c, ChosenPrice: 8000}}
+		for i := range 3 {
+			r := catalog.Record{Item: catalog.Item{Platform: catalog.Taobao, ItemID: strconv.Itoa(6000 + i), Title: fmt.Sprintf("候补商品 %d", i), CategoryPath: "测试/商品"},
+				Obs: catalog.Observation{At: f.now.Add(-time.Hour).Unix(), ListPrice: 2000, FinalPrice: 1500, CommissionRate: 800, Sales30: 10, CouponRemain: catalog.Unknown, Sales2h: catalog.Unknown}}
+			if _, err := f.cat.Ingest(ctx, []catalog.Record{r}); err != nil {
+				t.Fatal(err)
+			}
+			queue = append(queue, Queued{Key: r.Item.Key(), ChosenPrice: 2000})
+		}
+		slots, _ := ParseSlots("08:00")
+		plan := f.plan(t, &Plan{Name: "cap", GroupID: f.g1.ID, Slots: slots, PerSlot: 2, DailyCap: 10, RepeatDays: 7, Active: true}, queue...)
+
+		slow := &slowLinker{entered: make(chan struct{})}
+		p1 := *f.planner
+		p1.Links = slow
+		db2 := storetest.Reopen(t, db)
+		p2 := Planner{Store: NewStore(db2), Groups: community.NewStore(db2), Items: f.planner.Items, Links: PlacementLinker{}, Now: f.planner.Now}
+		done := make(chan error, 1)
+		go func() { _, err := p1.PlanDay(ctx, f.now); done <- err }()
+		<-slow.entered
+		if _, err := p2.PlanDay(ctx, f.now); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE plan_id = $1`, plan.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 2 {
+			t.Fatalf("the slot got %d posts, per_slot is 2", n)
 		}
 	})
 }
