@@ -23,8 +23,11 @@ type Planner struct {
 	Links  Linker
 	Now    func() time.Time
 	// Late is how long after a slot's time it may still be planned (a slot
-	// further in the past is left out, not sent late). Default 15 minutes.
+	// further in the past is left out, not sent late). Default 15 minutes;
+	// serve --max-late sets it and the worker's MaxLate together.
 	Late time.Duration
+
+	history bool // PlanPast: write the posts as sent
 }
 
 // Skip is an item the planner left out of a slot, and why.
@@ -107,6 +110,17 @@ func (p *Planner) PlanDay(ctx context.Context, day time.Time) (PlanStats, error)
 		}
 	}
 	return st, nil
+}
+
+// PlanPast writes the posts a past day's plans would have made as already
+// sent (at their slot), for a demo's history: none of them is ever
+// planned, so no worker can send it.
+func (p *Planner) PlanPast(ctx context.Context, day time.Time) (PlanStats, error) {
+	h := *p
+	h.history = true
+	start := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, day.Location())
+	h.Now = func() time.Time { return start }
+	return h.PlanDay(ctx, start)
 }
 
 func (p *Planner) now() time.Time {
@@ -297,13 +311,17 @@ func (p *Planner) insert(ctx context.Context, tx *sql.Tx, plan *Plan, g *communi
 		return false, err
 	}
 	key := fmt.Sprintf("qk-%d-%d-%s-%s", g.ID, at.Unix(), q.Key.Platform, q.Key.ItemID)
+	status, sentAt, attempts := Planned, int64(0), 0
+	if p.history {
+		status, sentAt, attempts = Sent, at.Unix()+2, 1
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (dkey, group_id, plan_id, platform, item_id, slot_at, seq, status,
-		body, link, title, image_url, list_price, coupon, final_price, chosen_price, badges, next_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, 'planned', $8, $9, $10, $11, $12, $13, $14, $15, $16, $6, $17)
+		body, link, title, image_url, list_price, coupon, final_price, chosen_price, badges, next_at, created_at, sent_at, attempts)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $18, $8, $9, $10, $11, $12, $13, $14, $15, $16, $6, $17, $19, $20)
 		ON CONFLICT DO NOTHING`,
 		key, g.ID, plan.ID, string(q.Key.Platform), q.Key.ItemID, at.Unix(), seq, body, link, info.Item.Title,
 		info.Item.ImageURL, o.ListPrice, o.CouponAmount, o.FinalPrice, q.ChosenPrice, strings.Join(info.Badges, "\n"),
-		p.now().Unix())
+		p.now().Unix(), string(status), sentAt, attempts)
 	if err != nil {
 		return false, fmt.Errorf("plan delivery %s: %w", key, err)
 	}

@@ -312,7 +312,7 @@ func (w *Worker) late(ctx context.Context, d *Delivery, now time.Time) bool {
 		return false
 	}
 	if d.Resent {
-		w.finish(ctx, d, Unconfirmed, ReasonLateUnknown, "unconfirmed")
+		w.finish(ctx, d, Unconfirmed, ReasonLateUnknown, "skipped")
 	} else {
 		w.finish(ctx, d, Skipped, LateReason(w.MaxLate), "skipped")
 	}
