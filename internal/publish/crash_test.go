@@ -28,6 +28,7 @@ const (
 	envChild   = "QUNKE_CRASH_CHILD" // database path
 	envTGURL   = "QUNKE_CRASH_TG_URL"
 	envTGToken = "QUNKE_CRASH_TG_TOKEN"
+	envPosters = "QUNKE_CRASH_POSTERS" // "1": posts carry a poster
 	crashLease = time.Second
 )
 
@@ -55,6 +56,9 @@ func crashChild(path string) int {
 		Senders: map[community.Channel]channel.Sender{
 			community.Telegram: limited{tg, channel.Limits{PerTarget: channel.Rate{N: 50, Per: time.Second}}},
 			community.Webhook:  webhook.New("")}}
+	if os.Getenv(envPosters) == "1" {
+		w.Posters = &gatePosters{}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		for range time.Tick(100 * time.Millisecond) {

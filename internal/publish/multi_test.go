@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -249,5 +251,94 @@ func TestTwoPlannersKeepTheCap(t *testing.T) {
 		if n != 2 {
 			t.Fatalf("the slot got %d posts, per_slot is 2", n)
 		}
+	})
+}
+
+// TestTwoProcessesSendOnce runs two worker processes (this test binary,
+// re-executed, as in the crash test) on one database against a Telegram
+// stand-in that answers 429 to many parts, so that many posts stop half
+// sent and wait: every part of every post reaches its chat exactly once,
+// each post sent, none resent.
+func TestTwoProcessesSendOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		tg := tgfake.New()
+		defer tg.Close()
+		var queue []Queued
+		for i := range 4 {
+			r := catalog.Record{Item: catalog.Item{Platform: catalog.Taobao, ItemID: strconv.Itoa(7000 + i), Title: fmt.Sprintf("双进程商品 %d", i), CategoryPath: "测试/商品"},
+				Obs: catalog.Observation{At: f.now.Add(-time.Hour).Unix(), ListPrice: 2000, FinalPrice: 1500, CommissionRate: 800, Sales30: 10, CouponRemain: catalog.Unknown, Sales2h: catalog.Unknown}}
+			if _, err := f.cat.Ingest(ctx, []catalog.Record{r}); err != nil {
+				t.Fatal(err)
+			}
+			queue = append(queue, Queued{Key: r.Item.Key(), ChosenPrice: 2000})
+		}
+		groups := f.addGroups(t, 8, community.Telegram, "pp", func(i int) string { tg.AddChat(strconv.Itoa(-5000 - i)); return strconv.Itoa(-5000 - i) }, "")
+		slots, _ := ParseSlots("08:00")
+		f.plan(t, &Plan{Name: "pp", Tag: "pp", Slots: slots, PerSlot: 4, DailyCap: 10, RepeatDays: 7, Active: true}, queue...)
+		if st, err := f.planner.PlanDay(ctx, f.now); err != nil || st.Planned != 32 {
+			t.Fatalf("plan %+v %v", st, err)
+		}
+		// Posts of two messages: the poster with the copy's start, then the rest.
+		if _, err := db.ExecContext(ctx, `UPDATE deliveries SET body = dkey || $1 || dkey`, strings.Repeat("\n今日好物，数量有限，先到先得。", 150)); err != nil {
+			t.Fatal(err)
+		}
+		// The first 24 second parts are told to wait; every request is slow.
+		tg.InjectFault(tgfake.Fault{Method: "sendMessage", ErrorCode: 429, Description: "Too Many Requests: retry after 1", RetryAfter: 1, Times: 24})
+		tg.InjectFault(tgfake.Fault{Delay: 15 * time.Millisecond, Times: 1 << 30})
+		dsn := db.Path()
+		if dsn == "" {
+			dsn = db.Source
+		}
+		var cmds []*exec.Cmd
+		for range 2 {
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), envChild+"="+dsn, envTGURL+"="+tg.URL, envTGToken+"="+tg.Token, envPosters+"=1")
+			cmd.Stderr = os.Stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			cmds = append(cmds, cmd)
+		}
+		for _, cmd := range cmds {
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("a worker process: %v", err)
+				}
+			case <-time.After(60 * time.Second):
+				cmd.Process.Kill()
+				t.Fatal("a worker process did not finish in 60 s")
+			}
+		}
+		day := time.Date(2026, 11, 25, 0, 0, 0, 0, cst)
+		board, _ := f.store.Board(ctx, day, day.AddDate(0, 0, 1))
+		for _, d := range board {
+			if d.Status != Sent || d.Resent {
+				t.Errorf("post %s: %s resent %v %q", d.Key, d.Status, d.Resent, d.LastError)
+			}
+		}
+		for _, g := range groups {
+			seen := map[string]int{}
+			msgs := tg.Messages(g.Target)
+			for _, m := range msgs {
+				if seen[m.Method+m.Text]++; seen[m.Method+m.Text] == 2 {
+					t.Errorf("chat %s got a part twice: %s %.40q", g.Target, m.Method, m.Text)
+				}
+			}
+			if len(msgs) != 8 {
+				t.Errorf("chat %s got %d messages, want 4 posts of 2", g.Target, len(msgs))
+			}
+		}
+		var retries, partial int
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM delivery_attempts WHERE outcome = 'retry'`).Scan(&retries)
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM delivery_attempts WHERE outcome = 'retry' AND detail LIKE 'partly%'`).Scan(&partial)
+		if retries == 0 {
+			t.Error("no post waited for a 429: the test proved nothing")
+		}
+		t.Logf("%d posts, %d attempts told to wait, %d posts stopped half sent", len(board), retries, partial)
 	})
 }
