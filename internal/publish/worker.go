@@ -157,7 +157,8 @@ func (w *Worker) Drain(ctx context.Context) error {
 }
 
 // pass recovers expired leases and starts the sends that are due and
-// within every limit. It returns how many it started and how long until
+// within every limit. It returns how many posts it started or skipped (a
+// skip lets the group's next post be looked at at once) and how long until
 // something may be due.
 //
 // A group's posts go out in slot and queue order: while one waits for a
@@ -201,6 +202,8 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 			continue
 		}
 		if w.late(ctx, d, now) {
+			started++
+			w.poke()
 			continue
 		}
 		if d.NextAt > now.Unix() { // waiting for a retry
@@ -210,6 +213,8 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 		}
 		if !g.Active {
 			w.finish(ctx, d, Skipped, "群已暂停 (group paused)", "skipped")
+			started++
+			w.poke()
 			continue
 		}
 		s := w.senderFor(g)
@@ -256,15 +261,20 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 				w.mu.Lock()
 				delete(w.inflight, g.ID)
 				w.mu.Unlock()
-				select {
-				case w.wake <- struct{}{}:
-				default:
-				}
+				w.poke()
 			}()
 			w.send(ctx, d, g, s, keys, parts)
 		}()
 	}
 	return started, next, nil
+}
+
+// poke makes Run look again at once.
+func (w *Worker) poke() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
 }
 
 // margin widens a platform's window by 2%: the platform counts a message

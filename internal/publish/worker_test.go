@@ -263,15 +263,15 @@ func TestWorkerSkipsLatePosts(t *testing.T) {
 		}
 		groups := f.addGroups(t, 3, community.Telegram, "late", func(i int) string { return chats[i] }, "")
 		slots, _ := ParseSlots("08:00")
-		f.plan(t, &Plan{Name: "late", Tag: "late", Slots: slots, PerSlot: 1, DailyCap: 10, RepeatDays: 7, Active: true},
-			Queued{Key: f.a, ChosenPrice: 6000})
-		if st, err := f.planner.PlanDay(ctx, f.now); err != nil || st.Planned != 3 {
+		f.plan(t, &Plan{Name: "late", Tag: "late", Slots: slots, PerSlot: 2, DailyCap: 10, RepeatDays: 7, Active: true},
+			Queued{Key: f.a, ChosenPrice: 6000}, Queued{Key: f.c, ChosenPrice: 8000})
+		if st, err := f.planner.PlanDay(ctx, f.now); err != nil || st.Planned != 6 {
 			t.Fatalf("plan %+v %v", st, err)
 		}
-		// Group B's post had its poster sent; group C's first attempt may have arrived.
+		// Group B's first post had its poster sent; group C's first attempt may have arrived.
 		long := strings.Repeat("好物推荐，今日特价，数量有限，先到先得。\n", 80)
-		db.ExecContext(ctx, `UPDATE deliveries SET parts_sent = 1, body = $1, attempts = 1 WHERE group_id = $2`, long, groups[1].ID)
-		db.ExecContext(ctx, `UPDATE deliveries SET resent = 1, attempts = 1 WHERE group_id = $1`, groups[2].ID)
+		db.ExecContext(ctx, `UPDATE deliveries SET parts_sent = 1, body = $1, attempts = 1 WHERE group_id = $2 AND item_id = $3`, long, groups[1].ID, f.a.ItemID)
+		db.ExecContext(ctx, `UPDATE deliveries SET resent = 1, attempts = 1 WHERE group_id = $1 AND item_id = $2`, groups[2].ID, f.a.ItemID)
 		f.now = time.Date(2026, 11, 25, 8, 20, 0, 0, cst) // the worker starts 20 minutes late
 		s := telegram.New(tg.Token)
 		s.BaseURL = tg.URL
@@ -288,13 +288,36 @@ func TestWorkerSkipsLatePosts(t *testing.T) {
 		}
 		day := time.Date(2026, 11, 25, 0, 0, 0, 0, cst)
 		board, _ := f.store.Board(ctx, day, day.AddDate(0, 0, 1))
+		// Every group's second post is skipped too, in the same Drain.
 		want := map[int64]Status{groups[0].ID: Skipped, groups[1].ID: Sent, groups[2].ID: Unconfirmed}
 		for _, d := range board {
-			if d.Status != want[d.GroupID] {
-				t.Errorf("group %d: %s %q, want %s", d.GroupID, d.Status, d.LastError, want[d.GroupID])
+			st := want[d.GroupID]
+			if d.Item != f.a {
+				st = Skipped
 			}
-			if d.GroupID == groups[0].ID && d.LastError != LateReason(15*time.Minute) {
+			if d.Status != st {
+				t.Errorf("group %d item %s: %s %q, want %s", d.GroupID, d.Item, d.Status, d.LastError, st)
+			}
+			if st == Skipped && d.LastError != LateReason(15*time.Minute) {
 				t.Errorf("late post's reason %q", d.LastError)
+			}
+		}
+		// A group whose posts are all late: one Drain skips them all.
+		f.now = time.Date(2026, 11, 25, 6, 0, 0, 0, cst)
+		d := f.addGroups(t, 1, community.Telegram, "late2", func(int) string { return chats[0] }, "")[0]
+		f.plan(t, &Plan{Name: "late2", GroupID: d.ID, Slots: slots, PerSlot: 2, DailyCap: 10, RepeatDays: 7, Active: true},
+			Queued{Key: f.a, ChosenPrice: 6000}, Queued{Key: f.c, ChosenPrice: 8000})
+		if st, err := f.planner.PlanDay(ctx, f.now); err != nil || st.Planned != 2 {
+			t.Fatalf("plan %+v %v", st, err)
+		}
+		f.now = time.Date(2026, 11, 25, 8, 20, 0, 0, cst)
+		if err := w.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		board, _ = f.store.Board(ctx, day, day.AddDate(0, 0, 1))
+		for _, p := range board {
+			if p.GroupID == d.ID && p.Status != Skipped {
+				t.Errorf("late post %s of an idle group: %s", p.Item, p.Status)
 			}
 		}
 		if r := LateReason(15 * time.Minute); !strings.Contains(r, "15 分钟") || !strings.Contains(r, "15 min") {
