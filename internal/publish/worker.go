@@ -201,9 +201,11 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 		if g == nil || blocked[g.ID] {
 			continue
 		}
-		if w.late(ctx, d, now) {
-			started++
-			w.poke()
+		if w.late(d, now) {
+			if w.skipLate(ctx, d) {
+				started++
+				w.poke()
+			}
 			continue
 		}
 		if d.NextAt > now.Unix() { // waiting for a retry
@@ -212,9 +214,10 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 			continue
 		}
 		if !g.Active {
-			w.finish(ctx, d, Skipped, "群已暂停 (group paused)", "skipped")
-			started++
-			w.poke()
+			if w.finish(ctx, d, Skipped, "群已暂停 (group paused)", "skipped") {
+				started++
+				w.poke()
+			}
 			continue
 		}
 		s := w.senderFor(g)
@@ -313,20 +316,20 @@ func counted(wins map[string]*channel.Window, keys []limitKey, n int, now time.T
 	}
 }
 
-// late skips d when its slot is more than MaxLate past and nothing of it
-// was delivered yet (a post begun is finished: members saw its first
-// part). A post whose earlier attempt may have arrived is left
-// unconfirmed, not sent again late.
-func (w *Worker) late(ctx context.Context, d *Delivery, now time.Time) bool {
-	if d.PartsSent > 0 || now.Sub(time.Unix(d.SlotAt, 0)) <= w.MaxLate {
-		return false
-	}
+// late reports whether d may no longer go out: its slot is more than
+// MaxLate past and nothing of it was delivered yet (a post begun is
+// finished: members saw its first part).
+func (w *Worker) late(d *Delivery, now time.Time) bool {
+	return d.PartsSent == 0 && now.Sub(time.Unix(d.SlotAt, 0)) > w.MaxLate
+}
+
+// skipLate records a late post as skipped; one whose earlier attempt may
+// have arrived is left unconfirmed, not sent again late.
+func (w *Worker) skipLate(ctx context.Context, d *Delivery) bool {
 	if d.Resent {
-		w.finish(ctx, d, Unconfirmed, ReasonLateUnknown, "skipped")
-	} else {
-		w.finish(ctx, d, Skipped, LateReason(w.MaxLate), "skipped")
+		return w.finish(ctx, d, Unconfirmed, ReasonLateUnknown, "skipped")
 	}
-	return true
+	return w.finish(ctx, d, Skipped, LateReason(w.MaxLate), "skipped")
 }
 
 func (w *Worker) info(ctx context.Context, key catalog.Key) (*ItemInfo, error) {
@@ -564,8 +567,10 @@ func (w *Worker) apply(ctx context.Context, u update) error {
 	})
 }
 
-// finish moves a planned delivery straight to a final status (skipped).
-func (w *Worker) finish(ctx context.Context, d *Delivery, st Status, reason, outcome string) {
+// finish moves a planned delivery straight to a final status (skipped),
+// unless it changed since it was read. It reports false when the database
+// failed.
+func (w *Worker) finish(ctx context.Context, d *Delivery, st Status, reason, outcome string) bool {
 	now := w.Now().Unix()
 	err := w.Store.db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, last_error = $2, version = version + 1
@@ -583,6 +588,7 @@ func (w *Worker) finish(ctx context.Context, d *Delivery, st Status, reason, out
 	if err != nil {
 		w.Log.Error("finish delivery", "delivery", d.ID, "err", err)
 	}
+	return err == nil
 }
 
 // recover handles deliveries whose lease ran out in sending: their worker
