@@ -29,6 +29,7 @@ const (
 	envTGURL   = "QUNKE_CRASH_TG_URL"
 	envTGToken = "QUNKE_CRASH_TG_TOKEN"
 	envPosters = "QUNKE_CRASH_POSTERS" // "1": posts carry a poster
+	envLease   = "QUNKE_CRASH_LEASE"   // the worker's lease, default crashLease
 	crashLease = time.Second
 )
 
@@ -58,6 +59,9 @@ func crashChild(path string) int {
 			community.Webhook:  webhook.New("")}}
 	if os.Getenv(envPosters) == "1" {
 		w.Posters = &gatePosters{}
+	}
+	if l, err := time.ParseDuration(os.Getenv(envLease)); err == nil {
+		w.Lease = l
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {

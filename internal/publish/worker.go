@@ -390,8 +390,9 @@ func (w *Worker) send(ctx context.Context, d *Delivery, g *community.Group, s ch
 // claim moves d to sending with a lease, reserves its parts in the rate
 // windows and opens an attempt, in one committed transaction, before
 // anything is sent. It claims nothing when the row changed since d was
-// read, when another post of the group is in flight or due before it, or
-// when a limit has no room left (another worker took it).
+// read, when it became late meanwhile, when another post of the group is
+// in flight or due before it, or when a limit has no room left (another
+// worker took it).
 func (w *Worker) claim(ctx context.Context, d *Delivery, keys []limitKey, parts int) (int64, bool, error) {
 	var attempt int64
 	now := w.Now()
@@ -401,11 +402,11 @@ func (w *Worker) claim(ctx context.Context, d *Delivery, keys []limitKey, parts 
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = $1,
 				version = version + 1
-			WHERE id = $2 AND version = $3 AND status = 'planned' AND next_at <= $4
+			WHERE id = $2 AND version = $3 AND status = 'planned' AND next_at <= $4 AND (parts_sent > 0 OR slot_at >= $5)
 			AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.group_id = deliveries.group_id AND o.id <> deliveries.id
 				AND (o.status = 'sending' OR o.status = 'planned' AND (o.slot_at < deliveries.slot_at
 					OR o.slot_at = deliveries.slot_at AND (o.seq < deliveries.seq OR o.seq = deliveries.seq AND o.id < deliveries.id))))`,
-			now.Add(w.Lease).Unix(), d.ID, d.Version, now.Unix())
+			now.Add(w.Lease).Unix(), d.ID, d.Version, now.Unix(), now.Add(-w.MaxLate).Unix())
 		if err != nil {
 			return err
 		}
