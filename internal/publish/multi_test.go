@@ -3,7 +3,6 @@ package publish
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -218,15 +217,7 @@ func TestTwoPlannersKeepTheCap(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
-		queue := []Queued{{Key: f.a, ChosenPrice: 6000}, {Key: f.c, ChosenPrice: 8000}}
-		for i := range 3 {
-			r := catalog.Record{Item: catalog.Item{Platform: catalog.Taobao, ItemID: strconv.Itoa(6000 + i), Title: fmt.Sprintf("候补商品 %d", i), CategoryPath: "测试/商品"},
-				Obs: catalog.Observation{At: f.now.Add(-time.Hour).Unix(), ListPrice: 2000, FinalPrice: 1500, CommissionRate: 800, Sales30: 10, CouponRemain: catalog.Unknown, Sales2h: catalog.Unknown}}
-			if _, err := f.cat.Ingest(ctx, []catalog.Record{r}); err != nil {
-				t.Fatal(err)
-			}
-			queue = append(queue, Queued{Key: r.Item.Key(), ChosenPrice: 2000})
-		}
+		queue := append([]Queued{{Key: f.a, ChosenPrice: 6000}, {Key: f.c, ChosenPrice: 8000}}, f.moreItems(t, 3, 6000, "候补商品", 2000)...)
 		slots, _ := ParseSlots("08:00")
 		plan := f.plan(t, &Plan{Name: "cap", GroupID: f.g1.ID, Slots: slots, PerSlot: 2, DailyCap: 10, RepeatDays: 7, Active: true}, queue...)
 
@@ -265,15 +256,7 @@ func TestTwoProcessesSendOnce(t *testing.T) {
 		f := newFixture(t, db)
 		tg := tgfake.New()
 		defer tg.Close()
-		var queue []Queued
-		for i := range 4 {
-			r := catalog.Record{Item: catalog.Item{Platform: catalog.Taobao, ItemID: strconv.Itoa(7000 + i), Title: fmt.Sprintf("双进程商品 %d", i), CategoryPath: "测试/商品"},
-				Obs: catalog.Observation{At: f.now.Add(-time.Hour).Unix(), ListPrice: 2000, FinalPrice: 1500, CommissionRate: 800, Sales30: 10, CouponRemain: catalog.Unknown, Sales2h: catalog.Unknown}}
-			if _, err := f.cat.Ingest(ctx, []catalog.Record{r}); err != nil {
-				t.Fatal(err)
-			}
-			queue = append(queue, Queued{Key: r.Item.Key(), ChosenPrice: 2000})
-		}
+		queue := f.moreItems(t, 4, 7000, "双进程商品", 2000)
 		groups := f.addGroups(t, 8, community.Telegram, "pp", func(i int) string { tg.AddChat(strconv.Itoa(-5000 - i)); return strconv.Itoa(-5000 - i) }, "")
 		slots, _ := ParseSlots("08:00")
 		f.plan(t, &Plan{Name: "pp", Tag: "pp", Slots: slots, PerSlot: 4, DailyCap: 10, RepeatDays: 7, Active: true}, queue...)
@@ -303,17 +286,7 @@ func TestTwoProcessesSendOnce(t *testing.T) {
 			cmds = append(cmds, cmd)
 		}
 		for _, cmd := range cmds {
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatalf("a worker process: %v", err)
-				}
-			case <-time.After(60 * time.Second):
-				cmd.Process.Kill()
-				t.Fatal("a worker process did not finish in 60 s")
-			}
+			waitWorker(t, cmd, 60*time.Second)
 		}
 		day := time.Date(2026, 11, 25, 0, 0, 0, 0, cst)
 		board, _ := f.store.Board(ctx, day, day.AddDate(0, 0, 1))
