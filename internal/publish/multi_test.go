@@ -307,6 +307,20 @@ func TestTwoProcessesSendOnce(t *testing.T) {
 				t.Errorf("chat %s got %d messages, want 4 posts of 2", g.Target, len(msgs))
 			}
 		}
+		// No message reached a chat while the platform had told it to wait.
+		for _, rq := range tg.Requests() {
+			_, secs, ok := strings.Cut(rq.Description, "retry after ")
+			n, err := strconv.Atoi(secs)
+			if rq.Status != 429 || !ok || err != nil {
+				continue
+			}
+			until := rq.At.Add(time.Duration(n) * time.Second)
+			for _, m := range tg.Messages(rq.Chat) {
+				if m.At.After(rq.At) && m.At.Before(until) {
+					t.Errorf("chat %s got a message %s after a 429 asking for %d s", rq.Chat, m.At.Sub(rq.At), n)
+				}
+			}
+		}
 		var retries, partial int
 		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM delivery_attempts WHERE outcome = 'retry'`).Scan(&retries)
 		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM delivery_attempts WHERE outcome = 'retry' AND detail LIKE 'partly%'`).Scan(&partial)
