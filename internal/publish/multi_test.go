@@ -19,6 +19,8 @@ import (
 	"github.com/qunke/qunke/internal/publish/channel"
 	"github.com/qunke/qunke/internal/publish/channel/telegram"
 	tgfake "github.com/qunke/qunke/internal/publish/channel/telegram/fake"
+	"github.com/qunke/qunke/internal/publish/channel/wecom"
+	wcfake "github.com/qunke/qunke/internal/publish/channel/wecom/fake"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -328,5 +330,70 @@ func TestTwoProcessesSendOnce(t *testing.T) {
 			t.Error("no post waited for a 429: the test proved nothing")
 		}
 		t.Logf("%d posts, %d attempts told to wait, %d posts stopped half sent", len(board), retries, partial)
+	})
+}
+
+// TestTwoWorkersShareARobotsLimit: two workers running side by side on one
+// database send one WeCom robot's posts no faster than its limit allows
+// one sender: the robot never answers 45009.
+func TestTwoWorkersShareARobotsLimit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		wc := wcfake.New()
+		defer wc.Close()
+		rate := channel.Rate{N: 4, Per: time.Second}
+		wc.SetLimit(rate)
+		robot := wc.AddRobot()
+		f.addGroups(t, 1, community.WeCom, "wc", func(int) string { return robot }, "")
+		slots, _ := ParseSlots("08:00")
+		f.plan(t, &Plan{Name: "wc", Tag: "wc", Slots: slots, PerSlot: 12, DailyCap: 20, RepeatDays: 7, Active: true},
+			f.moreItems(t, 12, 8000, "企微商品", 2000)...)
+		if st, err := f.planner.PlanDay(ctx, f.now); err != nil || st.Planned != 12 {
+			t.Fatalf("plan %+v %v", st, err)
+		}
+		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		var wg sync.WaitGroup
+		for _, h := range []*store.DB{db, storetest.Reopen(t, db)} {
+			s := wecom.New()
+			s.BaseURL = wc.URL
+			w := &Worker{Store: NewStore(h), Groups: community.NewStore(h), MaxLate: 1 << 62, Poll: 20 * time.Millisecond,
+				Senders: map[community.Channel]channel.Sender{community.WeCom: limited{s, channel.Limits{PerTarget: rate}}}}
+			wg.Add(1)
+			go func() { defer wg.Done(); w.Run(rctx) }()
+		}
+		for {
+			var open int
+			db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE status IN ('planned', 'sending')`).Scan(&open)
+			if open == 0 || rctx.Err() != nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		wg.Wait()
+		refused := 0
+		for _, rq := range wc.Requests() {
+			if rq.ErrCode == 45009 {
+				refused++
+			}
+		}
+		var at []time.Time
+		for _, m := range wc.Messages(robot) {
+			at = append(at, m.At)
+		}
+		if refused > 0 || len(at) != 12 {
+			t.Fatalf("the robot got %d messages of 12 and refused %d (45009)", len(at), refused)
+		}
+		for i := range at {
+			j := i
+			for j < len(at) && at[j].Sub(at[i]) < rate.Per {
+				j++
+			}
+			if j-i > rate.N {
+				t.Fatalf("%d messages within %s, limit %d", j-i, rate.Per, rate.N)
+			}
+		}
 	})
 }
