@@ -1,13 +1,10 @@
 package publish
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -176,16 +173,16 @@ func (p *Planner) planOne(ctx context.Context, plan *Plan, day time.Time, templa
 	}
 	now := p.now()
 	y, m, d := day.Date()
-	// Groups are locked in id order (two plans of one group never deadlock).
-	slices.SortFunc(groups, func(a, b *community.Group) int { return cmp.Compare(a.ID, b.ID) })
 	return p.Store.db.InTx(ctx, func(tx *sql.Tx) error {
+		// Count-then-insert under one planning lock: planners on several
+		// servers (PostgreSQL's READ COMMITTED would let both count 0) cannot
+		// exceed a slot's cap or a group's daily cap between them. One lock,
+		// not one per group: a plan may cover thousands of groups, and
+		// planning is seldom.
+		if err := p.Store.db.LockTx(ctx, tx, "publish.plan"); err != nil {
+			return err
+		}
 		for _, g := range groups {
-			// Count-then-insert under a per-group lock: planners on several
-			// servers (PostgreSQL's READ COMMITTED would let both count 0)
-			// cannot exceed a slot's cap or the daily cap between them.
-			if err := p.Store.db.LockTx(ctx, tx, "publish.plan.group:"+strconv.FormatInt(g.ID, 10)); err != nil {
-				return err
-			}
 			tk := strings.Join(g.Tags, ",")
 			tmpl := tmpls[tk]
 			if tmpl == nil {
