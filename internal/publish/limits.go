@@ -121,11 +121,7 @@ func reserve(ctx context.Context, tx *sql.Tx, keys []limitKey, n int, now time.T
 				continue
 			}
 		} else {
-			if _, err = tx.ExecContext(ctx, `INSERT INTO send_windows (lkey) VALUES ($1) ON CONFLICT DO NOTHING`, k.key); err != nil {
-				return err
-			}
-			err = tx.QueryRowContext(ctx, `UPDATE send_windows SET version = version + 1 WHERE lkey = $1 RETURNING times, penalty_until`,
-				k.key).Scan(&times, &penalty)
+			times, penalty, err = lockWindow(ctx, tx, k.key)
 		}
 		if err != nil {
 			return err
@@ -146,6 +142,24 @@ func reserve(ctx context.Context, tx *sql.Tx, keys []limitKey, n int, now time.T
 		}
 	}
 	return nil
+}
+
+// lockWindow reads key's window, locked until tx ends by a first update
+// (version + 1); a key seen for the first time gets its row.
+func lockWindow(ctx context.Context, tx *sql.Tx, key string) (string, int64, error) {
+	var times string
+	var penalty int64
+	lock := func() error {
+		return tx.QueryRowContext(ctx, `UPDATE send_windows SET version = version + 1 WHERE lkey = $1 RETURNING times, penalty_until`,
+			key).Scan(&times, &penalty)
+	}
+	err := lock()
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err = tx.ExecContext(ctx, `INSERT INTO send_windows (lkey) VALUES ($1) ON CONFLICT DO NOTHING`, key); err == nil {
+			err = lock()
+		}
+	}
+	return times, penalty, err
 }
 
 // penalize blocks key until until (a platform's retry_after), for every
