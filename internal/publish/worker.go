@@ -395,11 +395,13 @@ func (w *Worker) send(ctx context.Context, d *Delivery, g *community.Group, s ch
 // worker took it).
 func (w *Worker) claim(ctx context.Context, d *Delivery, keys []limitKey, parts int) (int64, bool, error) {
 	var attempt int64
-	now := w.Now()
 	err := w.Store.db.InTx(ctx, func(tx *sql.Tx) error {
 		if err := w.Store.db.LockTx(ctx, tx, "publish.send.group:"+strconv.FormatInt(d.GroupID, 10)); err != nil {
 			return err
 		}
+		// The clock is read once the transaction has its locks: the time
+		// reserved is as close as it can be to the send.
+		now := w.Now()
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = $1,
 				version = version + 1
 			WHERE id = $2 AND version = $3 AND status = 'planned' AND next_at <= $4 AND (parts_sent > 0 OR slot_at >= $5)
