@@ -168,6 +168,8 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 			}
 			select {
 			case <-ctx.Done():
+				// Let another server (or this one, restarted) plan at once.
+				db.Release(context.WithoutCancel(ctx), plannerLease, holder)
 				return
 			case <-time.After(f.planEvery):
 			}
