@@ -94,14 +94,17 @@ func (d *demoChannels) Close() { d.tg.Close(); d.wc.Close() }
 
 // startPosting wires posters, the planner loop and the delivery worker
 // into srv and runs them until ctx ends. With fakes (serve --demo) the
-// senders talk to them instead of the real platforms.
-func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.Logger, f *postingFlags, fakes *demoChannels) error {
+// senders talk to them instead of the real platforms. Call stop before
+// closing db: it gives up the planning lease, so another server (or this
+// one, restarted) plans at once.
+func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.Logger, f *postingFlags, fakes *demoChannels) (stop func(), err error) {
+	stop = func() {}
 	if f.maxLate <= 0 {
-		return fmt.Errorf("--max-late %s: give a positive duration, e.g. 15m", f.maxLate)
+		return stop, fmt.Errorf("--max-late %s: give a positive duration, e.g. 15m", f.maxLate)
 	}
 	if fakes != nil {
 		if err := fakes.adopt(ctx, community.NewStore(db)); err != nil {
-			return err
+			return stop, err
 		}
 	}
 	cache := f.imageCache
@@ -114,13 +117,13 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 	}
 	r, err := poster.NewRenderer(poster.Options{CacheDir: cache, Logger: log, ImageHosts: f.imageHosts, CacheMaxBytes: f.imageCacheMB << 20})
 	if err != nil {
-		return err
+		return stop, err
 	}
 	go pruneImages(ctx, r, log)
 	posters := &publish.PosterCache{R: r}
 	srv.SetPosting(nil, posters)
 	if f.noWorker {
-		return nil
+		return stop, nil
 	}
 	tg := telegram.New(f.telegramToken)
 	tg.BaseURL = f.telegramAPI
@@ -144,6 +147,7 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 			log.Error("posting worker stopped", "err", err)
 		}
 	}()
+	holder := store.Holder()
 	go func() {
 		if err := srv.WaitWarm(ctx); err != nil {
 			return
@@ -153,7 +157,6 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 		}
 		// One server plans at a time (the lease); the others take over
 		// if it stops renewing.
-		holder := store.Holder()
 		for {
 			ok, err := db.Lease(ctx, plannerLease, holder, 2*f.planEvery+time.Minute)
 			if ok {
@@ -168,14 +171,12 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 			}
 			select {
 			case <-ctx.Done():
-				// Let another server (or this one, restarted) plan at once.
-				db.Release(context.WithoutCancel(ctx), plannerLease, holder)
 				return
 			case <-time.After(f.planEvery):
 			}
 		}
 	}()
-	return nil
+	return func() { db.Release(context.WithoutCancel(ctx), plannerLease, holder) }, nil
 }
 
 // plannerLease names the lease of the planning loop (docs/posting.md).

@@ -71,7 +71,9 @@ rate limits. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 				fakes = newDemoChannels()
 				defer fakes.Close()
 			}
-			if err := startPosting(ctx, db, srv, log, &pf, fakes); err != nil {
+			stop, err := startPosting(ctx, db, srv, log, &pf, fakes)
+			defer stop() // before db.Close
+			if err != nil {
 				return err
 			}
 			return srv.Serve(ctx, ln)
