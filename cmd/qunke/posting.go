@@ -37,6 +37,7 @@ type postingFlags struct {
 	imageCacheMB  int64
 	noWorker      bool
 	planEvery     time.Duration
+	maxLate       time.Duration
 }
 
 func (f *postingFlags) add(cmd *cobra.Command) {
@@ -49,6 +50,7 @@ func (f *postingFlags) add(cmd *cobra.Command) {
 	fl.Int64Var(&f.imageCacheMB, "image-cache-mb", 2048, "商品图缓存上限，超出时删去最久未用的 (cap on the image cache in MB; the least recently used files go first)")
 	fl.BoolVar(&f.noWorker, "no-worker", false, "不自动排期和发送（只提供页面）(do not plan or send; pages only)")
 	fl.DurationVar(&f.planEvery, "plan-every", 5*time.Minute, "自动排期间隔 (how often today's slots are planned)")
+	fl.DurationVar(&f.maxLate, "max-late", publish.DefaultLate, "时段过去多久后不再排期或发送，迟了的跳过 (how long after its slot a post may still be planned or sent; later ones are skipped)")
 }
 
 // demoChannels are in-process stand-ins for Telegram and WeCom (the
@@ -92,11 +94,17 @@ func (d *demoChannels) Close() { d.tg.Close(); d.wc.Close() }
 
 // startPosting wires posters, the planner loop and the delivery worker
 // into srv and runs them until ctx ends. With fakes (serve --demo) the
-// senders talk to them instead of the real platforms.
-func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.Logger, f *postingFlags, fakes *demoChannels) error {
+// senders talk to them instead of the real platforms. Call stop before
+// closing db: it gives up the planning lease, so another server (or this
+// one, restarted) plans at once.
+func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.Logger, f *postingFlags, fakes *demoChannels) (stop func(), err error) {
+	stop = func() {}
+	if f.maxLate <= 0 {
+		return stop, fmt.Errorf("--max-late %s: give a positive duration, e.g. 15m", f.maxLate)
+	}
 	if fakes != nil {
 		if err := fakes.adopt(ctx, community.NewStore(db)); err != nil {
-			return err
+			return stop, err
 		}
 	}
 	cache := f.imageCache
@@ -109,14 +117,14 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 	}
 	r, err := poster.NewRenderer(poster.Options{CacheDir: cache, Logger: log, ImageHosts: f.imageHosts, CacheMaxBytes: f.imageCacheMB << 20})
 	if err != nil {
-		return err
+		return stop, err
 	}
 	go pruneImages(ctx, r, log)
 	posters := &publish.PosterCache{R: r}
 	srv.SetPosting(nil, posters)
 	srv.SetImages(r) // the lists' thumbnails: the same allowed hosts and cache
 	if f.noWorker {
-		return nil
+		return stop, nil
 	}
 	tg := telegram.New(f.telegramToken)
 	tg.BaseURL = f.telegramAPI
@@ -132,12 +140,15 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 		log.Info("no Telegram bot token: Telegram groups' posts wait (set --telegram-token or QUNKE_TELEGRAM_TOKEN)")
 	}
 	pl := srv.Planner()
-	w := &publish.Worker{Store: pl.Store, Groups: pl.Groups, Senders: senders, Posters: posters, Items: pl.Items, Log: log}
+	pl.Late = f.maxLate
+	w := &publish.Worker{Store: pl.Store, Groups: pl.Groups, Senders: senders, Posters: posters, Items: pl.Items, Log: log,
+		MaxLate: f.maxLate}
 	go func() {
 		if err := w.Run(ctx); err != nil {
 			log.Error("posting worker stopped", "err", err)
 		}
 	}()
+	holder := store.Holder()
 	go func() {
 		if err := srv.WaitWarm(ctx); err != nil {
 			return
@@ -145,13 +156,19 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 		if fakes != nil {
 			seedDemoPosting(ctx, db, srv, fakes, log)
 		}
+		// One server plans at a time (the lease); the others take over
+		// if it stops renewing.
 		for {
-			st, err := pl.PlanDay(ctx, time.Now().In(web.Zone()))
-			switch {
-			case err != nil && ctx.Err() == nil:
+			ok, err := db.Lease(ctx, plannerLease, holder, 2*f.planEvery+time.Minute)
+			if ok {
+				var st publish.PlanStats
+				st, err = pl.PlanDay(ctx, time.Now().In(web.Zone()))
+				if st.Planned > 0 {
+					log.Info("planned posts", "planned", st.Planned, "skipped", st.Skipped)
+				}
+			}
+			if err != nil && ctx.Err() == nil {
 				log.Error("planning", "err", err)
-			case st.Planned > 0:
-				log.Info("planned posts", "planned", st.Planned, "skipped", st.Skipped)
 			}
 			select {
 			case <-ctx.Done():
@@ -160,8 +177,11 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 			}
 		}
 	}()
-	return nil
+	return func() { db.Release(context.WithoutCancel(ctx), plannerLease, holder) }, nil
 }
+
+// plannerLease names the lease of the planning loop (docs/posting.md).
+const plannerLease = "publish.planner"
 
 // pruneImages keeps the poster image cache within its cap: at start and
 // every six hours.

@@ -82,7 +82,9 @@ rate limits. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 				fakes = newDemoChannels()
 				defer fakes.Close()
 			}
-			if err := startPosting(ctx, db, srv, log, &pf, fakes); err != nil {
+			stop, err := startPosting(ctx, db, srv, log, &pf, fakes)
+			defer stop() // before db.Close
+			if err != nil {
 				return err
 			}
 			go srv.Advisor().Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers

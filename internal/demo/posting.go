@@ -63,8 +63,8 @@ func everyHalfHour() string {
 
 // SeedPosting fills an empty group registry with the demo's groups, plans
 // and queues (from the advisor's rankings), then plays the last days of
-// posting: it plans each day and records its posts as sent, so the board,
-// the log and orders have a history. It does nothing when groups exist.
+// posting: it records the posts each past day's plans would have made as
+// sent, so the board, the log and orders have a history. It does nothing when groups exist.
 // It returns the number of groups added.
 func SeedPosting(ctx context.Context, db *store.DB, adv *advisor.Advisor, ch Channels, now time.Time, days int) (int, error) {
 	gs := community.NewStore(db)
@@ -113,17 +113,12 @@ func SeedPosting(ctx context.Context, db *store.DB, adv *advisor.Advisor, ch Cha
 		}
 	}
 	pl := &publish.Planner{Store: ps, Groups: gs, Items: publish.AdvisorItems{A: adv}, Links: publish.PlacementLinker{}}
+	// The past days went out as planned: written as sent, never planned, so
+	// a worker already running cannot send them. Today is planned from now
+	// on by the server's planner.
 	loc := time.FixedZone("CST", 8*3600)
 	for d := days; d >= 1; d-- {
-		day := now.In(loc).AddDate(0, 0, -d)
-		start := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc)
-		pl.Now = func() time.Time { return start }
-		if _, err := pl.PlanDay(ctx, start); err != nil {
-			return 0, err
-		}
-		// The past went out as planned.
-		if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'sent', sent_at = slot_at + 2, attempts = 1
-			WHERE status = 'planned' AND slot_at < $1`, now.Unix()); err != nil {
+		if _, err := pl.PlanPast(ctx, now.In(loc).AddDate(0, 0, -d)); err != nil {
 			return 0, err
 		}
 	}

@@ -28,9 +28,31 @@ func TestSeedPosting(t *testing.T) {
 		t.Fatal(err)
 	}
 	adv := advisor.New(cs, advisor.Options{})
+	// A worker already running (serve --demo starts it first) must never
+	// find a past post planned: watch for one while the history is written.
+	stop := make(chan struct{})
+	seen := make(chan int)
+	go func() {
+		most := 0
+		for {
+			select {
+			case <-stop:
+				seen <- most
+				return
+			default:
+			}
+			var n int
+			db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE status = 'planned' AND slot_at < $1`, end.Unix()).Scan(&n)
+			most = max(most, n)
+		}
+	}()
 	n, err := demo.SeedPosting(ctx, db, adv, &channels{}, end, 5)
+	close(stop)
 	if err != nil || n == 0 {
 		t.Fatalf("seed: %d %v", n, err)
+	}
+	if most := <-seen; most > 0 {
+		t.Fatalf("%d past posts were planned while the history was written: a running worker would send them", most)
 	}
 	groups, _ := community.NewStore(db).List(ctx, community.Filter{})
 	if len(groups) != n {

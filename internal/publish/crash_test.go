@@ -28,6 +28,8 @@ const (
 	envChild   = "QUNKE_CRASH_CHILD" // database path
 	envTGURL   = "QUNKE_CRASH_TG_URL"
 	envTGToken = "QUNKE_CRASH_TG_TOKEN"
+	envPosters = "QUNKE_CRASH_POSTERS" // "1": posts carry a poster
+	envLease   = "QUNKE_CRASH_LEASE"   // the worker's lease, default crashLease
 	crashLease = time.Second
 )
 
@@ -49,11 +51,18 @@ func crashChild(path string) int {
 	}
 	tg := telegram.New(os.Getenv(envTGToken))
 	tg.BaseURL = os.Getenv(envTGURL)
-	w := &Worker{Store: NewStore(db), Groups: community.NewStore(db), Lease: crashLease, Poll: 50 * time.Millisecond,
+	// The posts are planned on the fixture's day, not today: none is late.
+	w := &Worker{Store: NewStore(db), Groups: community.NewStore(db), Lease: crashLease, Poll: 50 * time.Millisecond, MaxLate: 1 << 62,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Senders: map[community.Channel]channel.Sender{
 			community.Telegram: limited{tg, channel.Limits{PerTarget: channel.Rate{N: 50, Per: time.Second}}},
 			community.Webhook:  webhook.New("")}}
+	if os.Getenv(envPosters) == "1" {
+		w.Posters = &gatePosters{}
+	}
+	if l, err := time.ParseDuration(os.Getenv(envLease)); err == nil {
+		w.Lease = l
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		for range time.Tick(100 * time.Millisecond) {
@@ -80,14 +89,7 @@ func TestCrashNoLossNoDuplicate(t *testing.T) {
 	for _, k := range []catalog.Key{f.a, f.c} {
 		queue = append(queue, Queued{Key: k, ChosenPrice: 10000})
 	}
-	for i := range 8 {
-		r := catalog.Record{Item: catalog.Item{Platform: catalog.Taobao, ItemID: strconv.Itoa(5000 + i), Title: fmt.Sprintf("测试商品 %d 号", i), CategoryPath: "测试/商品"},
-			Obs: catalog.Observation{At: f.now.Add(-time.Hour).Unix(), ListPrice: 2000, FinalPrice: 1500 + int64(i), CommissionRate: 800, Sales30: 10, CouponRemain: catalog.Unknown, Sales2h: catalog.Unknown}}
-		if _, err := f.cat.Ingest(ctx, []catalog.Record{r}); err != nil {
-			t.Fatal(err)
-		}
-		queue = append(queue, Queued{Key: r.Item.Key(), ChosenPrice: 10000})
-	}
+	queue = append(queue, f.moreItems(t, 8, 5000, "测试商品", 10000)...)
 	tg := tgfake.New()
 	defer tg.Close()
 	const secret = "crash-test-secret-0123456789"
@@ -128,18 +130,7 @@ func TestCrashNoLossNoDuplicate(t *testing.T) {
 		cmd.Wait()
 		kills++
 	}
-	cmd := run()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("the last worker: %v", err)
-		}
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("the last worker did not finish in 60 s")
-	}
+	waitWorker(t, run(), 60*time.Second)
 
 	day := time.Date(2026, 11, 25, 0, 0, 0, 0, cst)
 	board, err := f.store.Board(ctx, day, day.AddDate(0, 0, 1))
@@ -206,5 +197,37 @@ func TestCrashNoLossNoDuplicate(t *testing.T) {
 		kills, crashed, wh.Duplicates(), resent, unconfirmed)
 	if strings.Contains(fmt.Sprint(board), secret) {
 		t.Error("a secret reached a delivery")
+	}
+}
+
+// moreItems adds n items to the catalog (ids from first on, final price
+// about ¥15) and returns them queued at chosen.
+func (f *fixture) moreItems(t *testing.T, n, first int, title string, chosen int64) []Queued {
+	t.Helper()
+	var queue []Queued
+	for i := range n {
+		r := catalog.Record{Item: catalog.Item{Platform: catalog.Taobao, ItemID: strconv.Itoa(first + i), Title: fmt.Sprintf("%s %d 号", title, i), CategoryPath: "测试/商品"},
+			Obs: catalog.Observation{At: f.now.Add(-time.Hour).Unix(), ListPrice: 2000, FinalPrice: 1500 + int64(i), CommissionRate: 800, Sales30: 10, CouponRemain: catalog.Unknown, Sales2h: catalog.Unknown}}
+		if _, err := f.cat.Ingest(context.Background(), []catalog.Record{r}); err != nil {
+			t.Fatal(err)
+		}
+		queue = append(queue, Queued{Key: r.Item.Key(), ChosenPrice: chosen})
+	}
+	return queue
+}
+
+// waitWorker waits for a worker process to finish its work and exit 0.
+func waitWorker(t *testing.T, cmd *exec.Cmd, limit time.Duration) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("a worker process: %v", err)
+		}
+	case <-time.After(limit):
+		cmd.Process.Kill()
+		t.Fatalf("a worker process did not finish in %s", limit)
 	}
 }

@@ -57,11 +57,12 @@ type Delivery struct {
 	LastError   string
 	SentAt      int64
 	SentBy      string
+	Version     int64 // bumped by every change of state: a worker changes the row only at the version it read
 }
 
 const deliveryCols = `id, dkey, group_id, plan_id, platform, item_id, slot_at, seq, status, body, link, title, image_url,
 	list_price, coupon, final_price, chosen_price, badges, attempts, next_at, parts_sent, resent, message_ids,
-	last_error, sent_at, sent_by`
+	last_error, sent_at, sent_by, version`
 
 func scanDelivery(row interface{ Scan(...any) error }) (*Delivery, error) {
 	var d Delivery
@@ -69,7 +70,7 @@ func scanDelivery(row interface{ Scan(...any) error }) (*Delivery, error) {
 	var resent int
 	if err := row.Scan(&d.ID, &d.Key, &d.GroupID, &d.PlanID, &platform, &d.Item.ItemID, &d.SlotAt, &d.Seq, &status,
 		&d.Body, &d.Link, &d.Title, &d.ImageURL, &d.ListPrice, &d.Coupon, &d.FinalPrice, &d.ChosenPrice, &badges,
-		&d.Attempts, &d.NextAt, &d.PartsSent, &resent, &d.MessageIDs, &d.LastError, &d.SentAt, &d.SentBy); err != nil {
+		&d.Attempts, &d.NextAt, &d.PartsSent, &resent, &d.MessageIDs, &d.LastError, &d.SentAt, &d.SentBy, &d.Version); err != nil {
 		return nil, err
 	}
 	d.Item.Platform = catalog.Platform(platform)
@@ -136,11 +137,12 @@ var ErrState = errors.New("该条发送的状态已变化，请刷新 (the deliv
 func (s *Store) setStatus(ctx context.Context, id int64, from, to Status, by string) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		now := s.now().Unix()
-		q := `UPDATE deliveries SET status = $1 WHERE id = $2 AND status = $3`
+		q := `UPDATE deliveries SET status = $1, version = version + 1 WHERE id = $2 AND status = $3`
 		args := []any{string(to), id, string(from)}
 		if to == Sent {
 			// Only manual groups' posts are sent by hand; the worker owns the rest.
-			q = `UPDATE deliveries SET status = $1, sent_at = $4, sent_by = $5, attempts = attempts + 1 WHERE id = $2 AND status = $3
+			q = `UPDATE deliveries SET status = $1, sent_at = $4, sent_by = $5, attempts = attempts + 1, version = version + 1
+				WHERE id = $2 AND status = $3
 				AND group_id IN (SELECT id FROM chat_groups WHERE channel = 'manual')`
 			args = append(args, now, by)
 		}
@@ -197,10 +199,10 @@ func (s *Store) Move(ctx context.Context, id int64, delta int) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET seq = $1 WHERE id = $2`, otherSeq, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET seq = $1, version = version + 1 WHERE id = $2`, otherSeq, id); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET seq = $1 WHERE id = $2`, seq, other)
+		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET seq = $1, version = version + 1 WHERE id = $2`, seq, other)
 		return err
 	})
 }

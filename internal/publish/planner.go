@@ -20,8 +20,11 @@ type Planner struct {
 	Links  Linker
 	Now    func() time.Time
 	// Late is how long after a slot's time it may still be planned (a slot
-	// further in the past is left out, not sent late). Default 15 minutes.
+	// further in the past is left out, not sent late). Default 15 minutes;
+	// serve --max-late sets it and the worker's MaxLate together.
 	Late time.Duration
+
+	history bool // PlanPast: write the posts as sent
 }
 
 // Skip is an item the planner left out of a slot, and why.
@@ -58,7 +61,23 @@ const (
 	ReasonPriceRose = "价格高于选定价 (price above the chosen price)"
 	ReasonMissing   = "商品库中没有此商品 (not in the catalog)"
 	ReasonCap       = "已达每日上限 (daily cap reached)"
+	// ReasonLateUnknown: a post whose earlier attempt may have arrived is
+	// not sent again once it is late.
+	ReasonLateUnknown = "结果未知且已过发送时间，不再重发，请到群里核对 (outcome unknown and now too late to resend: check the group)"
 )
+
+// DefaultLate is how long after its slot a post may still be planned and
+// sent (serve --max-late).
+const DefaultLate = 15 * time.Minute
+
+// LateReason says why a post was not sent: its slot was more than late ago.
+func LateReason(late time.Duration) string {
+	zh, en := late.String(), late.String()
+	if late%time.Minute == 0 {
+		zh, en = fmt.Sprintf("%d 分钟", late/time.Minute), fmt.Sprintf("%d min", late/time.Minute)
+	}
+	return fmt.Sprintf("已过发送时间 %s 以上，不再补发 (more than %s past its time: not sent late)", zh, en)
+}
 
 // PlanDay writes the deliveries of every active plan's slots on the
 // calendar day of day (taken in each group's own zone). It is idempotent: a
@@ -88,6 +107,17 @@ func (p *Planner) PlanDay(ctx context.Context, day time.Time) (PlanStats, error)
 		}
 	}
 	return st, nil
+}
+
+// PlanPast writes the posts a past day's plans would have made as already
+// sent (at their slot), for a demo's history: none of them is ever
+// planned, so no worker can send it.
+func (p *Planner) PlanPast(ctx context.Context, day time.Time) (PlanStats, error) {
+	h := *p
+	h.history = true
+	start := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, day.Location())
+	h.Now = func() time.Time { return start }
+	return h.PlanDay(ctx, start)
 }
 
 func (p *Planner) now() time.Time {
@@ -138,12 +168,20 @@ func (p *Planner) planOne(ctx context.Context, plan *Plan, day time.Time, templa
 	}
 	tmpls := map[string]*Template{}
 	late := p.Late
-	if late == 0 {
-		late = 15 * time.Minute
+	if late <= 0 {
+		late = DefaultLate
 	}
 	now := p.now()
 	y, m, d := day.Date()
 	return p.Store.db.InTx(ctx, func(tx *sql.Tx) error {
+		// Count-then-insert under one planning lock: planners on several
+		// servers (PostgreSQL's READ COMMITTED would let both count 0) cannot
+		// exceed a slot's cap or a group's daily cap between them. One lock,
+		// not one per group: a plan may cover thousands of groups, and
+		// planning is seldom.
+		if err := p.Store.db.LockTx(ctx, tx, "publish.plan"); err != nil {
+			return err
+		}
 		for _, g := range groups {
 			tk := strings.Join(g.Tags, ",")
 			tmpl := tmpls[tk]
@@ -270,13 +308,17 @@ func (p *Planner) insert(ctx context.Context, tx *sql.Tx, plan *Plan, g *communi
 		return false, err
 	}
 	key := fmt.Sprintf("qk-%d-%d-%s-%s", g.ID, at.Unix(), q.Key.Platform, q.Key.ItemID)
+	status, sentAt, attempts := Planned, int64(0), 0
+	if p.history {
+		status, sentAt, attempts = Sent, at.Unix()+2, 1
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (dkey, group_id, plan_id, platform, item_id, slot_at, seq, status,
-		body, link, title, image_url, list_price, coupon, final_price, chosen_price, badges, next_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, 'planned', $8, $9, $10, $11, $12, $13, $14, $15, $16, $6, $17)
+		body, link, title, image_url, list_price, coupon, final_price, chosen_price, badges, next_at, created_at, sent_at, attempts)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $18, $8, $9, $10, $11, $12, $13, $14, $15, $16, $6, $17, $19, $20)
 		ON CONFLICT DO NOTHING`,
 		key, g.ID, plan.ID, string(q.Key.Platform), q.Key.ItemID, at.Unix(), seq, body, link, info.Item.Title,
 		info.Item.ImageURL, o.ListPrice, o.CouponAmount, o.FinalPrice, q.ChosenPrice, strings.Join(info.Badges, "\n"),
-		p.now().Unix())
+		p.now().Unix(), string(status), sentAt, attempts)
 	if err != nil {
 		return false, fmt.Errorf("plan delivery %s: %w", key, err)
 	}

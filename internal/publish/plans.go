@@ -181,7 +181,7 @@ func (s *Store) DeletePlan(ctx context.Context, id int64) (int, error) {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		res, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, last_error = $2 WHERE plan_id = $3 AND status = $4`,
+		res, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, last_error = $2, version = version + 1 WHERE plan_id = $3 AND status = $4`,
 			string(Skipped), "排期已删除 (the plan was deleted)", id, string(Planned))
 		if err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,17 @@ type Posters interface {
 //
 // The same rule covers in-process unknown outcomes (timeouts, 5xx).
 // Multi-part posts resume after the parts the platform confirmed.
+//
+// Several workers (on several servers sharing one PostgreSQL database)
+// behave as one. The claim is a compare-and-set on the row's version: a
+// worker acting on an older read of a delivery (one another worker has
+// since sent in part and put back to wait for the platform's retry_after)
+// claims nothing. In the same transaction, under a per-group lock, it
+// checks that no other post of the group is in flight or due before it,
+// and reserves the post's messages in the rate windows kept in the
+// database (see limits.go). Every outcome is recorded at the version the
+// claim made, so a worker whose lease ran out cannot overwrite the one
+// that took over.
 type Worker struct {
 	Store   *Store
 	Groups  *community.Store
@@ -51,12 +63,15 @@ type Worker struct {
 	Lease       time.Duration // how long a claimed delivery may stay in sending; default 2 minutes. Sends time out at half of it.
 	MaxAttempts int           // give up after this many attempts; default 10
 	Poll        time.Duration // how often to look for due deliveries when idle; default 1 s
+	// MaxLate is how long after its slot a post may still go out (serve
+	// --max-late, the planner's Late too); a post later than that is
+	// skipped, not sent late. Default 15 minutes.
+	MaxLate time.Duration
 
 	once     sync.Once
-	limMu    sync.Mutex // check-and-take across limiters is one step
 	mu       sync.Mutex
-	inflight map[int64]bool     // group ids with a send in flight: one at a time per group keeps the order
-	limits   map[string]*limits // per channel
+	inflight map[int64]bool // group ids with a send in flight here (the claim checks across workers)
+	limits   map[community.Channel]channel.Limits
 	wake     chan struct{}
 	items    map[catalog.Key]cachedInfo
 }
@@ -64,10 +79,6 @@ type Worker struct {
 type cachedInfo struct {
 	info *ItemInfo
 	at   time.Time
-}
-
-type limits struct {
-	target, short, global *channel.Limiter
 }
 
 func (w *Worker) init() {
@@ -84,6 +95,9 @@ func (w *Worker) init() {
 		if w.Poll <= 0 {
 			w.Poll = time.Second
 		}
+		if w.MaxLate <= 0 {
+			w.MaxLate = DefaultLate
+		}
 		if w.Now == nil {
 			w.Now = time.Now
 		}
@@ -93,11 +107,9 @@ func (w *Worker) init() {
 		w.inflight = map[int64]bool{}
 		w.wake = make(chan struct{}, 1)
 		w.items = map[catalog.Key]cachedInfo{}
-		w.limits = map[string]*limits{}
+		w.limits = map[community.Channel]channel.Limits{}
 		for ch, s := range w.Senders {
-			l := channel.LimitsOf(s)
-			w.limits[string(ch)] = &limits{target: channel.NewLimiter(margin(l.PerTarget)), short: channel.NewLimiter(margin(l.PerTargetShort)),
-				global: channel.NewLimiter(margin(l.Global))}
+			w.limits[ch] = channel.LimitsOf(s)
 		}
 	})
 }
@@ -145,7 +157,8 @@ func (w *Worker) Drain(ctx context.Context) error {
 }
 
 // pass recovers expired leases and starts the sends that are due and
-// within every limit. It returns how many it started and how long until
+// within every limit. It returns how many posts it started or skipped (a
+// skip lets the group's next post be looked at at once) and how long until
 // something may be due.
 //
 // A group's posts go out in slot and queue order: while one waits for a
@@ -170,8 +183,13 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 				SELECT id, ROW_NUMBER() OVER (PARTITION BY group_id ORDER BY slot_at, seq, id) AS rn
 				FROM deliveries WHERE status = 'planned' AND slot_at <= $1
 			) AS firsts WHERE rn = 1)
+		AND group_id NOT IN (SELECT group_id FROM deliveries WHERE status = 'sending')
 		AND group_id IN (SELECT id FROM chat_groups WHERE channel <> 'manual')
 		ORDER BY slot_at, group_id LIMIT 10000`, now.Unix())
+	if err != nil {
+		return 0, 0, err
+	}
+	wins, err := w.Store.windows(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -183,13 +201,23 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 		if g == nil || blocked[g.ID] {
 			continue
 		}
+		if w.late(d, now) {
+			if w.skipLate(ctx, d) {
+				started++
+				w.poke()
+			}
+			continue
+		}
 		if d.NextAt > now.Unix() { // waiting for a retry
 			blocked[g.ID] = true
 			next = min(next, time.Unix(d.NextAt, 0).Sub(now))
 			continue
 		}
 		if !g.Active {
-			w.finish(ctx, d, Skipped, "群已暂停 (group paused)", "skipped")
+			if w.finish(ctx, d, Skipped, "群已暂停 (group paused)", "skipped") {
+				started++
+				w.poke()
+			}
 			continue
 		}
 		s := w.senderFor(g)
@@ -209,11 +237,13 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 			msg.Poster = []byte{0} // only its presence counts for PartsLeft
 		}
 		parts := max(channel.PartsLeft(s, msg), 1)
-		if wait, ok := w.take(string(g.Channel), g.Target, parts, now, false); !ok {
+		keys := limitKeys(w.limits[g.Channel], string(g.Channel), g.Target)
+		if wait, ok := allow(wins, keys, parts, now); !ok {
 			blocked[g.ID] = true
 			next = min(next, wait)
 			continue
 		}
+		counted(wins, keys, parts, now) // what this pass starts counts for the rest of it
 		w.mu.Lock()
 		w.inflight[g.ID] = true
 		w.mu.Unlock()
@@ -234,15 +264,20 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 				w.mu.Lock()
 				delete(w.inflight, g.ID)
 				w.mu.Unlock()
-				select {
-				case w.wake <- struct{}{}:
-				default:
-				}
+				w.poke()
 			}()
-			w.send(ctx, d, g, s, parts)
+			w.send(ctx, d, g, s, keys, parts)
 		}()
 	}
 	return started, next, nil
+}
+
+// poke makes Run look again at once.
+func (w *Worker) poke() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
 }
 
 // margin widens a platform's window by 2%: the platform counts a message
@@ -268,40 +303,33 @@ func (w *Worker) senderFor(g *community.Group) channel.Sender {
 	return s
 }
 
-// take checks that n messages for target fit every limit of its channel,
-// or says how long to wait; with record it also reserves them. The
-// reservation is made just before the send, not when the pass picks the
-// post: a post that waits for a free sender would otherwise be counted
-// seconds before the platform sees it, and the next window would open
-// early on the platform's clock.
-func (w *Worker) take(ch, target string, n int, now time.Time, record bool) (time.Duration, bool) {
-	l := w.limits[ch]
-	if l == nil {
-		return 0, true
-	}
-	w.limMu.Lock()
-	defer w.limMu.Unlock()
-	checks := []struct {
-		lim *channel.Limiter
-		key string
-	}{{l.target, target}, {l.short, target}, {l.global, ""}}
-	for _, c := range checks {
-		if c.lim.Rate().Unlimited() {
+// counted records n messages at now in the pass's copy of the windows.
+func counted(wins map[string]*channel.Window, keys []limitKey, n int, now time.Time) {
+	for _, k := range keys {
+		if len(k.rates) == 0 {
 			continue
 		}
-		if ok, at := c.lim.Check(c.key, n, now); !ok {
-			return max(at.Sub(now), time.Millisecond), false
+		if wins[k.key] == nil {
+			wins[k.key] = &channel.Window{}
 		}
+		wins[k.key].Record(n, now, k.keep())
 	}
-	if !record {
-		return 0, true
+}
+
+// late reports whether d may no longer go out: its slot is more than
+// MaxLate past and nothing of it was delivered yet (a post begun is
+// finished: members saw its first part).
+func (w *Worker) late(d *Delivery, now time.Time) bool {
+	return d.PartsSent == 0 && now.Sub(time.Unix(d.SlotAt, 0)) > w.MaxLate
+}
+
+// skipLate records a late post as skipped; one whose earlier attempt may
+// have arrived is left unconfirmed, not sent again late.
+func (w *Worker) skipLate(ctx context.Context, d *Delivery) bool {
+	if d.Resent {
+		return w.finish(ctx, d, Unconfirmed, ReasonLateUnknown, "skipped")
 	}
-	for _, c := range checks {
-		if !c.lim.Rate().Unlimited() {
-			c.lim.TryTake(c.key, n, now)
-		}
-	}
-	return 0, true
+	return w.finish(ctx, d, Skipped, LateReason(w.MaxLate), "skipped")
 }
 
 func (w *Worker) info(ctx context.Context, key catalog.Key) (*ItemInfo, error) {
@@ -325,7 +353,7 @@ func (w *Worker) info(ctx context.Context, key catalog.Key) (*ItemInfo, error) {
 }
 
 // send claims, sends and records one delivery.
-func (w *Worker) send(ctx context.Context, d *Delivery, g *community.Group, s channel.Sender, parts int) {
+func (w *Worker) send(ctx context.Context, d *Delivery, g *community.Group, s channel.Sender, keys []limitKey, parts int) {
 	log := w.Log.With("delivery", d.ID, "group", g.ID, "item", d.Item.String())
 	if w.Items != nil {
 		info, err := w.info(ctx, d.Item)
@@ -346,15 +374,12 @@ func (w *Worker) send(ctx context.Context, d *Delivery, g *community.Group, s ch
 		}
 		msg.Poster = png
 	}
-	if _, ok := w.take(string(g.Channel), g.Target, parts, w.Now(), true); !ok {
-		return // another sender took the room meanwhile; a later pass retries
-	}
-	attempt, ok, err := w.claim(ctx, d)
+	attempt, ok, err := w.claim(ctx, d, keys, parts)
 	if err != nil || !ok {
 		if err != nil {
 			log.Error("claim", "err", err)
 		}
-		return
+		return // changed, or no room left meanwhile: a later pass retries
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.Lease/2)
 	rc, err := s.Send(sctx, g.Target, msg)
@@ -362,28 +387,53 @@ func (w *Worker) send(ctx context.Context, d *Delivery, g *community.Group, s ch
 	w.record(context.WithoutCancel(ctx), d, g, s, attempt, rc, err, log)
 }
 
-// claim moves d to sending with a lease and opens an attempt, in one
-// committed transaction, before anything is sent.
-func (w *Worker) claim(ctx context.Context, d *Delivery) (int64, bool, error) {
+// claim moves d to sending with a lease, reserves its parts in the rate
+// windows and opens an attempt, in one committed transaction, before
+// anything is sent. It claims nothing when the row changed since d was
+// read, when it became late meanwhile, when another post of the group is
+// in flight or due before it, or when a limit has no room left (another
+// worker took it).
+func (w *Worker) claim(ctx context.Context, d *Delivery, keys []limitKey, parts int) (int64, bool, error) {
 	var attempt int64
-	claimed := false
-	now := w.Now()
 	err := w.Store.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = $1
-			WHERE id = $2 AND status = 'planned'`, now.Add(w.Lease).Unix(), d.ID)
+		if err := w.Store.db.LockTx(ctx, tx, "publish.send.group:"+strconv.FormatInt(d.GroupID, 10)); err != nil {
+			return err
+		}
+		// The clock is read once the transaction has its locks: the time
+		// reserved is as close as it can be to the send.
+		now := w.Now()
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = $1,
+				version = version + 1
+			WHERE id = $2 AND version = $3 AND status = 'planned' AND next_at <= $4 AND (parts_sent > 0 OR slot_at >= $5)
+			AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.group_id = deliveries.group_id AND o.id <> deliveries.id
+				AND (o.status = 'sending' OR o.status = 'planned' AND (o.slot_at < deliveries.slot_at
+					OR o.slot_at = deliveries.slot_at AND (o.seq < deliveries.seq OR o.seq = deliveries.seq AND o.id < deliveries.id))))`,
+			now.Add(w.Lease).Unix(), d.ID, d.Version, now.Unix(), now.Add(-w.MaxLate).Unix())
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // held, or taken by another worker
+			return errNotClaimed
 		}
-		claimed = true
-		d.Attempts++
+		if err := reserve(ctx, tx, keys, parts, now); err != nil {
+			return err
+		}
 		return tx.QueryRowContext(ctx, `INSERT INTO delivery_attempts (delivery_id, started_at) VALUES ($1, $2) RETURNING id`,
 			d.ID, now.Unix()).Scan(&attempt)
 	})
-	return attempt, claimed, err
+	var noRoom errNoRoom
+	if errors.Is(err, errNotClaimed) || errors.As(err, &noRoom) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	d.Attempts++
+	d.Version++
+	return attempt, true, nil
 }
+
+var errNotClaimed = errors.New("not claimed")
 
 // record stores the outcome of one attempt.
 func (w *Worker) record(ctx context.Context, d *Delivery, g *community.Group, s channel.Sender, attempt int64,
@@ -403,7 +453,7 @@ func (w *Worker) record(ctx context.Context, d *Delivery, g *community.Group, s 
 		}
 		msgIDs += strings.Join(ids, ",")
 	}
-	u := update{id: d.ID, attempt: attempt, parts: parts, msgIDs: msgIDs, resent: d.Resent}
+	u := update{id: d.ID, version: d.Version, attempt: attempt, parts: parts, msgIDs: msgIDs, resent: d.Resent}
 	if moved := (*channel.Moved)(nil); errors.As(err, &moved) && w.Groups != nil && d.Attempts < int64(w.MaxAttempts) {
 		// The group has a new address: follow it and send again now.
 		ok, merr := w.Groups.MoveTarget(ctx, g.ID, g.Target, moved.NewTarget)
@@ -428,9 +478,8 @@ func (w *Worker) record(ctx context.Context, d *Delivery, g *community.Group, s 
 	case channel.RetryLater:
 		var ra *channel.RetryAfter
 		errors.As(err, &ra)
-		if l := w.limits[string(g.Channel)]; l != nil {
-			l.target.Penalize(g.Target, now.Add(ra.After))
-		}
+		u.penalize = limitKeys(w.limits[g.Channel], string(g.Channel), g.Target)[0].key
+		u.until = now.Add(ra.After)
 		u.status, u.outcome, u.detail = Planned, "retry", err.Error()
 		u.nextAt = now.Add(ra.After).Unix()
 		if d.Attempts >= int64(w.MaxAttempts) {
@@ -475,6 +524,9 @@ func backoff(n int64) time.Duration {
 
 type update struct {
 	id, attempt int64
+	version     int64 // the row's version when claimed
+	penalize    string
+	until       time.Time // the penalty of penalize (retry_after)
 	status      Status
 	outcome     string
 	detail      string
@@ -495,10 +547,16 @@ func (w *Worker) apply(ctx context.Context, u update) error {
 		resent = 1
 	}
 	return w.Store.db.InTx(ctx, func(tx *sql.Tx) error {
+		if u.penalize != "" { // the platform's word holds for every worker
+			if err := penalize(ctx, tx, u.penalize, u.until); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, parts_sent = $2, message_ids = $3, resent = $4,
-			next_at = $5, sent_at = CASE WHEN $6 > 0 THEN $6 ELSE sent_at END, last_error = $7, lease_until = 0
-			WHERE id = $8 AND status = 'sending'`,
-			string(u.status), u.parts, u.msgIDs, resent, u.nextAt, u.sentAt, clip(u.detail, 1000), u.id)
+			next_at = $5, sent_at = CASE WHEN $6 > 0 THEN $6 ELSE sent_at END, last_error = $7, lease_until = 0,
+			version = version + 1
+			WHERE id = $8 AND status = 'sending' AND version = $9`,
+			string(u.status), u.parts, u.msgIDs, resent, u.nextAt, u.sentAt, clip(u.detail, 1000), u.id, u.version)
 		if err != nil {
 			return err
 		}
@@ -512,12 +570,14 @@ func (w *Worker) apply(ctx context.Context, u update) error {
 	})
 }
 
-// finish moves a planned delivery straight to a final status (skipped).
-func (w *Worker) finish(ctx context.Context, d *Delivery, st Status, reason, outcome string) {
+// finish moves a planned delivery straight to a final status (skipped),
+// unless it changed since it was read. It reports false when the database
+// failed.
+func (w *Worker) finish(ctx context.Context, d *Delivery, st Status, reason, outcome string) bool {
 	now := w.Now().Unix()
 	err := w.Store.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, last_error = $2 WHERE id = $3 AND status = 'planned'`,
-			string(st), reason, d.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, last_error = $2, version = version + 1
+			WHERE id = $3 AND status = 'planned' AND version = $4`, string(st), reason, d.ID, d.Version)
 		if err != nil {
 			return err
 		}
@@ -531,6 +591,7 @@ func (w *Worker) finish(ctx context.Context, d *Delivery, st Status, reason, out
 	if err != nil {
 		w.Log.Error("finish delivery", "delivery", d.ID, "err", err)
 	}
+	return err == nil
 }
 
 // recover handles deliveries whose lease ran out in sending: their worker
@@ -554,7 +615,7 @@ func (w *Worker) recover(ctx context.Context, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		u := update{id: d.ID, attempt: attempt, parts: d.PartsSent, msgIDs: d.MessageIDs, resent: d.Resent, outcome: "crashed",
+		u := update{id: d.ID, version: d.Version, attempt: attempt, parts: d.PartsSent, msgIDs: d.MessageIDs, resent: d.Resent, outcome: "crashed",
 			detail: "发送中断（进程退出或超时），结果未知 (interrupted mid-send: outcome unknown)"}
 		w.unknown(&u, d, senderOrNone{w.Senders[channels[d.GroupID]]}, now)
 		if err := w.apply(ctx, u); err != nil {

@@ -247,3 +247,81 @@ func TestWorkerFollowsMigratedGroup(t *testing.T) {
 		}
 	})
 }
+
+// TestWorkerSkipsLatePosts: a post whose slot is more than MaxLate past is
+// skipped with the reason, never sent; one begun (its poster is in the
+// group) is finished; one that may have arrived is left unconfirmed.
+func TestWorkerSkipsLatePosts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		tg := tgfake.New()
+		defer tg.Close()
+		chats := []string{"-4001", "-4002", "-4003"}
+		for _, c := range chats {
+			tg.AddChat(c)
+		}
+		groups := f.addGroups(t, 3, community.Telegram, "late", func(i int) string { return chats[i] }, "")
+		slots, _ := ParseSlots("08:00")
+		f.plan(t, &Plan{Name: "late", Tag: "late", Slots: slots, PerSlot: 2, DailyCap: 10, RepeatDays: 7, Active: true},
+			Queued{Key: f.a, ChosenPrice: 6000}, Queued{Key: f.c, ChosenPrice: 8000})
+		if st, err := f.planner.PlanDay(ctx, f.now); err != nil || st.Planned != 6 {
+			t.Fatalf("plan %+v %v", st, err)
+		}
+		// Group B's first post had its poster sent; group C's first attempt may have arrived.
+		long := strings.Repeat("好物推荐，今日特价，数量有限，先到先得。\n", 80)
+		db.ExecContext(ctx, `UPDATE deliveries SET parts_sent = 1, body = $1, attempts = 1 WHERE group_id = $2 AND item_id = $3`, long, groups[1].ID, f.a.ItemID)
+		db.ExecContext(ctx, `UPDATE deliveries SET resent = 1, attempts = 1 WHERE group_id = $1 AND item_id = $2`, groups[2].ID, f.a.ItemID)
+		f.now = time.Date(2026, 11, 25, 8, 20, 0, 0, cst) // the worker starts 20 minutes late
+		s := telegram.New(tg.Token)
+		s.BaseURL = tg.URL
+		w := &Worker{Store: f.store, Groups: f.groups, Posters: &gatePosters{}, Now: func() time.Time { return f.now },
+			Senders: map[community.Channel]channel.Sender{community.Telegram: limited{s, channel.Limits{PerTarget: channel.Rate{N: 100, Per: time.Second}}}}}
+		if err := w.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(tg.Messages(chats[0])) + len(tg.Messages(chats[2])); n != 0 {
+			t.Fatalf("%d late posts sent", n)
+		}
+		if msgs := tg.Messages(chats[1]); len(msgs) != 1 || msgs[0].Method != "sendMessage" {
+			t.Fatalf("the begun post: %d messages, want the rest of its copy", len(msgs))
+		}
+		day := time.Date(2026, 11, 25, 0, 0, 0, 0, cst)
+		board, _ := f.store.Board(ctx, day, day.AddDate(0, 0, 1))
+		// Every group's second post is skipped too, in the same Drain.
+		want := map[int64]Status{groups[0].ID: Skipped, groups[1].ID: Sent, groups[2].ID: Unconfirmed}
+		for _, d := range board {
+			st := want[d.GroupID]
+			if d.Item != f.a {
+				st = Skipped
+			}
+			if d.Status != st {
+				t.Errorf("group %d item %s: %s %q, want %s", d.GroupID, d.Item, d.Status, d.LastError, st)
+			}
+			if st == Skipped && d.LastError != LateReason(15*time.Minute) {
+				t.Errorf("late post's reason %q", d.LastError)
+			}
+		}
+		// A group whose posts are all late: one Drain skips them all.
+		f.now = time.Date(2026, 11, 25, 6, 0, 0, 0, cst)
+		d := f.addGroups(t, 1, community.Telegram, "late2", func(int) string { return chats[0] }, "")[0]
+		f.plan(t, &Plan{Name: "late2", GroupID: d.ID, Slots: slots, PerSlot: 2, DailyCap: 10, RepeatDays: 7, Active: true},
+			Queued{Key: f.a, ChosenPrice: 6000}, Queued{Key: f.c, ChosenPrice: 8000})
+		if st, err := f.planner.PlanDay(ctx, f.now); err != nil || st.Planned != 2 {
+			t.Fatalf("plan %+v %v", st, err)
+		}
+		f.now = time.Date(2026, 11, 25, 8, 20, 0, 0, cst)
+		if err := w.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		board, _ = f.store.Board(ctx, day, day.AddDate(0, 0, 1))
+		for _, p := range board {
+			if p.GroupID == d.ID && p.Status != Skipped {
+				t.Errorf("late post %s of an idle group: %s", p.Item, p.Status)
+			}
+		}
+		if r := LateReason(15 * time.Minute); !strings.Contains(r, "15 分钟") || !strings.Contains(r, "15 min") {
+			t.Errorf("reason %q", r)
+		}
+	})
+}

@@ -41,27 +41,78 @@ type Limits struct {
 // bucket with a burst of N would allow up to 2N-1 in some window of length Per, which a platform counting
 // "20 per minute" answers with 429).
 //
-// It remembers the last N admission times per key in a ring buffer, so memory is O(N) per key; Prune
-// forgets idle keys. Time is passed in by the caller (the worker's clock), which keeps it deterministic in
-// tests. A Limiter is safe for concurrent use.
+// It remembers the last N admission times per key (a Window), so memory is O(N) per key; Prune forgets
+// idle keys. Time is passed in by the caller (the worker's clock), which keeps it deterministic in tests.
+// A Limiter is safe for concurrent use.
 //
 // To honour several limits at once (per target and global), Check all of them, then TryTake all of them.
 type Limiter struct {
 	rate Rate
 	mu   sync.Mutex
-	keys map[string]*window
+	keys map[string]*Window
 }
 
-type window struct {
-	ring    []time.Time // the last N admission times; ring[head] is the oldest; zero = never
-	head    int
-	newest  time.Time
-	penalty time.Time // Penalize: nothing admitted before this
+// Window is one key's state under sliding-window limits: its last admission times and a penalty. A
+// Limiter keeps one per key in memory; the posting worker keeps them in its database, so that several
+// servers count against the same windows. One Window can serve several rates counting the same events
+// (a per-minute and a per-second limit of one chat): keep the times for the largest N.
+type Window struct {
+	Times   []time.Time // the last admission times, oldest first
+	Penalty time.Time   // Penalize: nothing admitted before this
+}
+
+// Allow reports whether n more events fit rate r at now, or else the earliest time at which they will
+// (assuming no other events and no new penalty). See Limiter.TryTake for n > r.N and clocks that go
+// backwards.
+func (w *Window) Allow(r Rate, n int, now time.Time) (bool, time.Time) {
+	if n < 1 {
+		return true, time.Time{}
+	}
+	if k := len(w.Times); k > 0 && now.Before(w.Times[k-1]) {
+		now = w.Times[k-1]
+	}
+	if now.Before(w.Penalty) {
+		return false, w.Penalty
+	}
+	if r.Unlimited() {
+		return true, time.Time{}
+	}
+	// The m-th oldest of the last N events must have left the window [now-Per, now]: then at most N-m
+	// events remain within it and m more fit. Fewer than N events recorded: the missing ones count as
+	// long gone.
+	m := min(n, r.N)
+	if i := len(w.Times) - r.N + m - 1; i >= 0 {
+		if free := w.Times[i].Add(r.Per); now.Before(free) {
+			return false, free
+		}
+	}
+	return true, time.Time{}
+}
+
+// Record adds n events at now (at the newest time recorded, if now is before it), keeping the last keep.
+func (w *Window) Record(n int, now time.Time, keep int) {
+	if k := len(w.Times); k > 0 && now.Before(w.Times[k-1]) {
+		now = w.Times[k-1]
+	}
+	for range min(n, keep) {
+		w.Times = append(w.Times, now)
+	}
+	if extra := len(w.Times) - keep; extra > 0 {
+		w.Times = append(w.Times[:0], w.Times[extra:]...)
+	}
+}
+
+// Penalize blocks the window until until; a later penalty extends an earlier one, an earlier one is
+// ignored.
+func (w *Window) Penalize(until time.Time) {
+	if until.After(w.Penalty) {
+		w.Penalty = until
+	}
 }
 
 // NewLimiter returns a limiter admitting r.N events per r.Per per key; an unlimited r admits everything.
 func NewLimiter(r Rate) *Limiter {
-	return &Limiter{rate: r, keys: make(map[string]*window)}
+	return &Limiter{rate: r, keys: make(map[string]*Window)}
 }
 
 // Rate returns the limiter's rate.
@@ -92,40 +143,15 @@ func (l *Limiter) take(key string, n int, now time.Time, record bool) (bool, tim
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w := l.keys[key]
-	if l.rate.Unlimited() {
-		if w != nil && now.Before(w.penalty) {
-			return false, w.penalty
-		}
-		return true, time.Time{}
-	}
 	if w == nil {
-		if !record {
-			return true, time.Time{}
-		}
-		w = &window{ring: make([]time.Time, l.rate.N)}
+		w = &Window{}
+	}
+	if ok, at := w.Allow(l.rate, n, now); !ok {
+		return false, at
+	}
+	if record && !l.rate.Unlimited() {
+		w.Record(n, now, l.rate.N)
 		l.keys[key] = w
-	}
-	if now.Before(w.newest) {
-		now = w.newest
-	}
-	if now.Before(w.penalty) {
-		return false, w.penalty
-	}
-	m := min(n, l.rate.N)
-	// The m-th oldest of the last N events must have left the window [now-Per, now]: then at most N-m
-	// events remain within it and m more fit.
-	t := w.ring[(w.head+m-1)%l.rate.N]
-	if !t.IsZero() {
-		if free := t.Add(l.rate.Per); now.Before(free) {
-			return false, free
-		}
-	}
-	if record {
-		for range m {
-			w.ring[w.head] = now
-			w.head = (w.head + 1) % l.rate.N
-		}
-		w.newest = now
 	}
 	return true, time.Time{}
 }
@@ -137,15 +163,10 @@ func (l *Limiter) Penalize(key string, until time.Time) {
 	defer l.mu.Unlock()
 	w := l.keys[key]
 	if w == nil {
-		w = &window{}
-		if !l.rate.Unlimited() {
-			w.ring = make([]time.Time, l.rate.N)
-		}
+		w = &Window{}
 		l.keys[key] = w
 	}
-	if until.After(w.penalty) {
-		w.penalty = until
-	}
+	w.Penalize(until)
 }
 
 // Prune forgets keys with no event in the window ending at now and no penalty after now. Call it now and
@@ -154,10 +175,10 @@ func (l *Limiter) Prune(now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for k, w := range l.keys {
-		if now.Before(w.penalty) {
+		if now.Before(w.Penalty) {
 			continue
 		}
-		if !w.newest.IsZero() && now.Before(w.newest.Add(l.rate.Per)) {
+		if n := len(w.Times); n > 0 && now.Before(w.Times[n-1].Add(l.rate.Per)) {
 			continue
 		}
 		delete(l.keys, k)

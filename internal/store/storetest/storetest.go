@@ -110,3 +110,20 @@ func EachAt(t *testing.T, version int, fn func(t *testing.T, db *store.DB)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, sqliteAt(t, version)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, postgresAt(t, version)) })
 }
+
+// Reopen opens a second handle on db's database (the same SQLite file, the
+// same PostgreSQL schema), sharing no connection with it: a stand-in for
+// another server on the same database.
+func Reopen(t testing.TB, db *store.DB) *store.DB {
+	t.Helper()
+	dsn := db.Path()
+	if dsn == "" {
+		dsn = db.Source // the test server needs no password, so nothing was redacted
+	}
+	other, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	return other
+}
