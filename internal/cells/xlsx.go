@@ -16,6 +16,7 @@ import (
 const (
 	MaxCellBytes          = 1 << 20   // one cell's text, as a CSV record
 	MaxSharedStringsBytes = 256 << 20 // the shared strings part, unzipped
+	MaxSharedStrings      = 4 << 20   // its strings: each costs a reader far more than its 5 bytes (<si/>)
 	MaxPartBytes          = 64 << 20  // any other part read whole (workbook, styles, …)
 	maxRawText            = 2 << 20   // XML text between two tags, before entities are decoded
 	maxXMLBuffer          = 32 << 20  // the scanner's buffer: the longest tag or comment
@@ -206,6 +207,9 @@ func ReadSharedStrings(f *zip.File, keep bool) (*SharedStrings, error) {
 		}
 		switch tag.Name {
 		case "si":
+			if t.n == MaxSharedStrings {
+				return nil, fmt.Errorf("%s: 共享字符串超过 %d 个 (more than %d shared strings)", f.Name, MaxSharedStrings, MaxSharedStrings)
+			}
 			text, long = text[:0], false
 			if tag.SelfClosing {
 				t.add(nil, false, keep)

@@ -51,3 +51,29 @@ func TestCheckXLSXTotal(t *testing.T) {
 		t.Fatalf("over the total: %v", err)
 	}
 }
+
+// A shared string table of millions of empty strings (5 bytes each, a
+// 366 KiB file for 50 million) is refused: each one costs a reader far more
+// memory than its 5 bytes (excelize 5 GiB, a Go string slice 3 GiB).
+func TestSharedStringsCount(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "strings.xlsx")
+	xlsxtest.Write(t, path, xlsxtest.Bomb{Header: []string{"a", "b"}, Row: []string{"1", "2"}, Col: 1, Bytes: 1, Shared: true,
+		EmptyStrings: cells.MaxSharedStrings})
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	if err := cells.CheckXLSX(&zr.Reader, 1<<30); err == nil || !strings.Contains(err.Error(), "xl/sharedStrings.xml") {
+		t.Errorf("check: %v", err)
+	}
+	var f *zip.File
+	for _, zf := range zr.File {
+		if zf.Name == "xl/sharedStrings.xml" {
+			f = zf
+		}
+	}
+	if _, err := cells.ReadSharedStrings(f, true); err == nil || !strings.Contains(err.Error(), "shared strings") {
+		t.Errorf("read: %v", err)
+	}
+}

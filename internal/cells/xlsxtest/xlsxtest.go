@@ -23,6 +23,9 @@ type Bomb struct {
 	Shared bool     // the huge text is a shared string the cell refers to
 	Styled bool     // a date format in the styles (readers that apply formats)
 	Sheet  string   // the sheet's name, "Sheet1" when empty
+	// EmptyStrings adds that many empty shared strings (<si/>, 5 bytes
+	// each) after the huge one (with Shared).
+	EmptyStrings int
 }
 
 // Write writes the workbook to path.
@@ -70,7 +73,8 @@ func (b Bomb) write(w io.Writer) error {
 	}
 	huge := io.LimitReader(repeat('x'), int64(b.Bytes))
 	if b.Shared {
-		sst := io.MultiReader(strings.NewReader(`<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>`), huge, strings.NewReader(`</t></si></sst>`))
+		sst := io.MultiReader(strings.NewReader(`<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>`), huge, strings.NewReader(`</t></si>`),
+			io.LimitReader(&pattern{text: "<si/>"}, 5*int64(b.EmptyStrings)), strings.NewReader(`</sst>`))
 		if err := writePart(zw, "xl/sharedStrings.xml", sst); err != nil {
 			return err
 		}
@@ -138,6 +142,20 @@ type repeat byte
 func (r repeat) Read(p []byte) (int, error) {
 	for i := range p {
 		p[i] = byte(r)
+	}
+	return len(p), nil
+}
+
+// pattern repeats a text for ever.
+type pattern struct {
+	text string
+	at   int
+}
+
+func (r *pattern) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = r.text[r.at]
+		r.at = (r.at + 1) % len(r.text)
 	}
 	return len(p), nil
 }
