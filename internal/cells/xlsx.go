@@ -18,6 +18,7 @@ const (
 	MaxSharedStringsBytes = 256 << 20 // the shared strings part, unzipped
 	MaxSharedStrings      = 4 << 20   // its strings: each costs a reader far more than its 5 bytes (<si/>)
 	MaxPartBytes          = 64 << 20  // any other part read whole (workbook, styles, …)
+	MaxPartElements       = 1 << 18   // the elements of a part read whole (Excel allows 64,000 cell formats)
 	maxRawText            = 2 << 20   // XML text between two tags, before entities are decoded
 	maxXMLBuffer          = 32 << 20  // the scanner's buffer: the longest tag or comment
 )
@@ -123,10 +124,11 @@ func readRels(f *zip.File, dir string) ([]rel, error) {
 	return out, nil
 }
 
-// DecodePart decodes a small part (up to MaxPartBytes unzipped) whole.
+// DecodePart decodes a small part (up to MaxPartBytes unzipped and
+// MaxPartElements elements) whole.
 func DecodePart(f *zip.File, v any) error {
-	if f.UncompressedSize64 > MaxPartBytes {
-		return partTooLarge(f, MaxPartBytes)
+	if err := checkPart(f); err != nil {
+		return err
 	}
 	rc, err := f.Open()
 	if err != nil {
@@ -260,6 +262,35 @@ func CellRef(col, row int) string {
 	return name + strconv.Itoa(row)
 }
 
+// checkPart refuses a part read whole that is too large to hold decoded:
+// over MaxPartBytes, or MaxPartElements elements (each costs a decoder
+// some hundred bytes, so 64 MiB of <xf/> would take gigabytes).
+func checkPart(f *zip.File) error {
+	if f.UncompressedSize64 > MaxPartBytes {
+		return partTooLarge(f, MaxPartBytes)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	sc := &XMLScanner{r: rc, buf: make([]byte, min(XMLBufferSize, 64<<10))} // grows for a long tag
+	for n := 0; ; {
+		_, tag, err := sc.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		if !strings.HasPrefix(tag.Name, "/") {
+			if n++; n > MaxPartElements {
+				return fmt.Errorf("%s 的元素超过 %d 个 (%s has more than %d elements)", f.Name, MaxPartElements, f.Name, MaxPartElements)
+			}
+		}
+	}
+}
+
 func partTooLarge(f *zip.File, limit int64) error {
 	return fmt.Errorf("%s 解压后超过 %d MiB (%s is over %d MiB unzipped)", f.Name, limit>>20, f.Name, limit>>20)
 }
@@ -303,6 +334,11 @@ func CheckXLSX(zr *zip.Reader, maxTotal int64) error {
 	for name, f := range files {
 		if name != p.Shared && !strings.Contains(name, "worksheets/") && f.UncompressedSize64 > MaxPartBytes {
 			return partTooLarge(f, MaxPartBytes)
+		}
+	}
+	if f := files[p.Styles]; f != nil {
+		if err := checkPart(f); err != nil {
+			return err
 		}
 	}
 	sst, err := ReadSharedStrings(files[p.Shared], false)

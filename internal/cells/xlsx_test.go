@@ -77,3 +77,23 @@ func TestSharedStringsCount(t *testing.T) {
 		t.Errorf("read: %v", err)
 	}
 }
+
+// Styles of millions of cell formats (Excel allows 64,000; 5 bytes each,
+// 97 KB zipped for 13 million) are refused before a reader decodes them
+// (excelize took 5 GB, encoding/xml 690 MB).
+func TestStylesElements(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "styles.xlsx")
+	xlsxtest.Write(t, path, xlsxtest.Bomb{Header: []string{"a"}, Row: []string{"1"}, Styled: true, Formats: cells.MaxPartElements})
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	if err := cells.CheckXLSX(&zr.Reader, 1<<30); err == nil || !strings.Contains(err.Error(), "xl/styles.xml") {
+		t.Errorf("check: %v", err)
+	}
+	var st struct{}
+	if err := cells.DecodePart(cells.ZipFiles(&zr.Reader)["xl/styles.xml"], &st); err == nil || !strings.Contains(err.Error(), "xl/styles.xml") {
+		t.Errorf("decode: %v", err)
+	}
+}

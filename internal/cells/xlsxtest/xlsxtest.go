@@ -23,6 +23,9 @@ type Bomb struct {
 	Shared bool     // the huge text is a shared string the cell refers to
 	Styled bool     // a date format in the styles (readers that apply formats)
 	Sheet  string   // the sheet's name, "Sheet1" when empty
+	// Formats adds that many cell formats (<xf/>) to the styles (with
+	// Styled).
+	Formats int
 	// EmptyStrings adds that many empty shared strings (<si/>, 5 bytes
 	// each) after the huge one (with Shared).
 	EmptyStrings int
@@ -63,11 +66,15 @@ func (b Bomb) write(w io.Writer) error {
 		{"xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="` + b.Sheet + `" sheetId="1" r:id="rId1"/></sheets></workbook>`},
 		{"xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` + rels + `</Relationships>`},
 	}
-	if b.Styled {
-		parts = append(parts, struct{ name, body string }{"xl/styles.xml", `<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>`})
-	}
 	for _, p := range parts {
 		if err := writePart(zw, p.name, strings.NewReader(p.body)); err != nil {
+			return err
+		}
+	}
+	if b.Styled {
+		styles := io.MultiReader(strings.NewReader(`<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/>`),
+			io.LimitReader(&pattern{text: "<xf/>"}, 5*int64(b.Formats)), strings.NewReader(`</cellXfs></styleSheet>`))
+		if err := writePart(zw, "xl/styles.xml", styles); err != nil {
 			return err
 		}
 	}
