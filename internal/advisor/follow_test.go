@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -145,34 +144,4 @@ func TestCatchUpWithOtherImports(t *testing.T) {
 			}
 		}
 	})
-}
-
-// An import touching more categories than one query may name (SQLite takes
-// 32,766 parameters): catching up reloads everything instead of failing on
-// every poll, for ever.
-func TestCatchUpWithManyCategories(t *testing.T) {
-	ctx := context.Background()
-	db := storetest.SQLite(t)
-	m, s := loadDemo(t, db, 60, 30)
-	a := advisor.New(s, advisor.Options{})
-	if err := a.Warm(ctx); err != nil {
-		t.Fatal(err)
-	}
-	const n = 33000
-	recs := make([]catalog.Record, n)
-	for i := range recs {
-		r := lastSeen(m, 0)
-		r.Item.ItemID = strconv.Itoa(980000000000 + i)
-		r.Item.CategoryPath = "测试/类目" + strconv.Itoa(i)
-		recs[i] = r
-	}
-	if _, err := catalog.NewStore(db).Ingest(ctx, recs); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.CatchUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, total := libraryTotal(t, a, advisor.LibraryQuery{}); total != 60+n {
-		t.Fatalf("after catching up: %d items, want %d", total, 60+n)
-	}
 }

@@ -234,10 +234,6 @@ func (x *index) publish(next *snapshot) {
 	x.cur.Store(next)
 }
 
-// maxCatchUpCategories bounds the categories catchUp reloads one by one
-// (each a parameter of one query): past it, it reloads everything.
-const maxCatchUpCategories = 1000
-
 // catchUp reloads the categories the catalog changed since the shards were
 // loaded (by any process: see catalog.Changes), and returns them.
 func (x *index) catchUp(ctx context.Context) ([]string, error) {
@@ -251,7 +247,7 @@ func (x *index) catchUp(ctx context.Context) ([]string, error) {
 	if err != nil || ch.Gen == x.gen {
 		return nil, err
 	}
-	if ch.All || len(ch.Categories) > maxCatchUpCategories {
+	if ch.All {
 		if !cur.loaded {
 			x.cur.Store(&snapshot{shards: map[string]*shard{}})
 			x.gen = -1
