@@ -19,6 +19,8 @@ const (
 	MaxSharedStrings      = 4 << 20   // its strings: each costs a reader far more than its 5 bytes (<si/>)
 	MaxPartBytes          = 64 << 20  // any other part read whole (workbook, styles, …)
 	MaxPartElements       = 1 << 18   // the elements of a part read whole (Excel allows 64,000 cell formats)
+	MaxHeldBytes          = 64 << 20  // the parts excelize holds in memory (up to heldPart each), in all
+	heldPart              = 16 << 20  // excelize's default UnzipXMLSizeLimit: larger parts go to temporary files
 	maxRawText            = 2 << 20   // XML text between two tags, before entities are decoded
 	maxXMLBuffer          = 32 << 20  // the scanner's buffer: the longest tag or comment
 )
@@ -314,16 +316,22 @@ func ColumnOf(ref []byte) (int, bool) {
 // CheckXLSX reads a workbook's first worksheet in bounded memory and
 // refuses what would make a reader that holds a cell or a part whole
 // (excelize) take unbounded memory: more than maxTotal bytes unzipped in
-// all, shared strings above MaxSharedStringsBytes, any other part but a
+// all, more than MaxHeldBytes in the parts it holds in memory, shared strings above MaxSharedStringsBytes, any other part but a
 // worksheet above MaxPartBytes, or a cell above MaxCellBytes, named by its
 // address ("Sheet1!C7"). Go's zip reader fails a part that unzips to more
 // than its header says, so the sizes are checked on the headers.
 func CheckXLSX(zr *zip.Reader, maxTotal int64) error {
-	var total uint64
+	var total, held uint64
 	for _, f := range zr.File {
 		total += f.UncompressedSize64
 		if total > uint64(maxTotal) {
 			return fmt.Errorf("Excel 文件解压后超过 %d MiB (xlsx is over %d MiB unzipped)", maxTotal>>20, maxTotal>>20)
+		}
+		if f.UncompressedSize64 <= heldPart {
+			if held += f.UncompressedSize64; held > MaxHeldBytes {
+				return fmt.Errorf("Excel 文件中 %d MiB 以下的部件解压后合计超过 %d MiB (the xlsx parts of up to %d MiB are over %d MiB unzipped in all)",
+					heldPart>>20, MaxHeldBytes>>20, heldPart>>20, MaxHeldBytes>>20)
+			}
 		}
 	}
 	files := ZipFiles(zr)

@@ -26,6 +26,8 @@ type Bomb struct {
 	// Formats adds that many cell formats (<xf/>) to the styles (with
 	// Styled).
 	Formats int
+	// Parts adds that many other parts of 15 MiB each (xl/extraN.xml).
+	Parts int
 	// EmptyStrings adds that many empty shared strings (<si/>, 5 bytes
 	// each) after the huge one (with Shared).
 	EmptyStrings int
@@ -68,6 +70,11 @@ func (b Bomb) write(w io.Writer) error {
 	}
 	for _, p := range parts {
 		if err := writePart(zw, p.name, strings.NewReader(p.body)); err != nil {
+			return err
+		}
+	}
+	for i := range b.Parts {
+		if err := writePart(zw, fmt.Sprintf("xl/extra%d.xml", i), io.LimitReader(&pattern{text: "<a/>"}, 15<<20)); err != nil {
 			return err
 		}
 	}
