@@ -98,7 +98,7 @@ func (g *globals) openDB(ctx context.Context) (*store.DB, error) {
 	for _, m := range applied {
 		slog.Debug("migration applied", "version", m.Version, "name", m.Name)
 	}
-	if err := afterMigrations(ctx, db, applied); err != nil {
+	if err := afterMigrations(ctx, db); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -106,11 +106,9 @@ func (g *globals) openDB(ctx context.Context) (*store.DB, error) {
 }
 
 // afterMigrations finishes in Go what migrations began in SQL: the history
-// of duplicate items merged by 0008 is folded by the catalog's compaction.
-func afterMigrations(ctx context.Context, db *store.DB, applied []store.Migration) error {
-	if len(applied) == 0 {
-		return nil
-	}
-	_, err := catalog.NewStore(db).Compact(ctx)
-	return err
+// of duplicate items merged by 0008 is folded by the catalog's compaction,
+// at the first start or, when a process stopped before it was done, at the
+// next (before anything else is written).
+func afterMigrations(ctx context.Context, db *store.DB) error {
+	return catalog.NewStore(db).FinishMerges(ctx)
 }

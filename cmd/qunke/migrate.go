@@ -27,7 +27,7 @@ lists them without changing anything.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "已应用 applied %04d_%s\n", m.Version, m.Name)
 			}
 			if err == nil {
-				err = afterMigrations(cmd.Context(), db, applied)
+				err = afterMigrations(cmd.Context(), db)
 			}
 			if err == nil && len(applied) == 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), "数据库已是最新 (database is up to date):", db.Source)

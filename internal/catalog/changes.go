@@ -30,12 +30,20 @@ func (w *Writer) logChanges() (int64, error) {
 	if err := w.tx.QueryRowContext(w.ctx, `UPDATE catalog_generation SET gen = gen + 1 WHERE id = 1 RETURNING gen`).Scan(&gen); err != nil {
 		return 0, fmt.Errorf("catalog: bump generation: %w", err)
 	}
+	var cats []string
 	for cat, ok := range w.touched {
-		if !ok {
-			continue
+		if ok {
+			cats = append(cats, w.s.cats.name(uint32(cat)))
 		}
-		if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO catalog_changes (gen, category) VALUES ($1, $2)`,
-			gen, w.s.cats.name(uint32(cat))); err != nil {
+	}
+	if gen != w.gen+1 {
+		// Another writer committed since this one began (PostgreSQL): the
+		// categories this one's cache gave for items it changed may be
+		// where they were before, so they do not say all it changed.
+		cats = []string{everything}
+	}
+	for _, cat := range cats {
+		if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO catalog_changes (gen, category) VALUES ($1, $2)`, gen, cat); err != nil {
 			return 0, fmt.Errorf("catalog: log changes: %w", err)
 		}
 	}
@@ -46,6 +54,11 @@ func (w *Writer) logChanges() (int64, error) {
 	}
 	return gen, nil
 }
+
+// everything, logged as a changed category, says that any may have
+// changed (no category is named so: one that were would just cost a full
+// reload).
+const everything = "\x01*"
 
 // Changes says what changed in the catalog after a generation.
 type Changes struct {
@@ -82,6 +95,9 @@ func (s *Store) ChangesSince(ctx context.Context, since int64) (Changes, error) 
 		if err := rows.Scan(&ch.Gen, &cat); err != nil {
 			return Changes{}, fmt.Errorf("catalog: changes: %w", err)
 		}
+		if cat.String == everything {
+			ch.All = true
+		}
 		if cat.Valid && !seen[cat.String] {
 			seen[cat.String] = true
 			ch.Categories = append(ch.Categories, cat.String)
@@ -90,7 +106,7 @@ func (s *Store) ChangesSince(ctx context.Context, since int64) (Changes, error) 
 	if err := rows.Err(); err != nil {
 		return Changes{}, fmt.Errorf("catalog: changes: %w", err)
 	}
-	if ch.Gen-since > KeepGenerations-100 || ch.Gen < since {
+	if ch.All || ch.Gen-since > KeepGenerations-100 || ch.Gen < since {
 		ch.All, ch.Categories = true, nil
 	}
 	return ch, nil

@@ -266,3 +266,31 @@ func TestRollbackLeavesNothing(t *testing.T) {
 		}
 	})
 }
+
+// Asked for more categories than one query may name (SQLite takes 32,766
+// parameters; an import that touched that many is reloaded by a following
+// server), the scan still returns just their items.
+func TestEachHistoryInManyCategories(t *testing.T) {
+	ctx := context.Background()
+	s := catalog.NewStore(storetest.SQLite(t))
+	var recs []catalog.Record
+	for i, cat := range []string{"a", "b", "c"} {
+		recs = append(recs, catalog.Record{Item: catalog.Item{Platform: catalog.JD, ItemID: strconv.Itoa(i + 1), Title: "x", CategoryPath: cat},
+			Obs: catalog.Observation{At: 86400, ListPrice: 100, FinalPrice: 100, Sales2h: catalog.Unknown, CouponRemain: catalog.Unknown}})
+	}
+	if _, err := s.Ingest(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	cats := []string{"a", "c"}
+	for i := range 33000 {
+		cats = append(cats, "无此类目"+strconv.Itoa(i))
+	}
+	var got []string
+	err := s.EachHistoryIn(ctx, cats, func(it *catalog.StoredItem, _ []catalog.Observation) error {
+		got = append(got, it.CategoryPath)
+		return nil
+	})
+	if err != nil || len(got) != 2 || got[0] != "a" || got[1] != "c" {
+		t.Fatalf("items of %v (%v), want those of a and c", got, err)
+	}
+}

@@ -22,6 +22,12 @@ func (s *Store) EachHistory(ctx context.Context, category string, fn func(it *St
 
 // EachHistoryIn is EachHistory for the items of any of categories (every
 // item when there are none), in one snapshot.
+//
+// More than maxQueryCategories are not named in the query (a query takes
+// at most 32,766 parameters on SQLite, 65,535 on PostgreSQL): every item is
+// read and those of other categories skipped.
+const maxQueryCategories = 500
+
 func (s *Store) EachHistoryIn(ctx context.Context, categories []string, fn func(it *StoredItem, obs []Observation) error) error {
 	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
 		pending, err := pendingByItem(ctx, tx)
@@ -32,7 +38,13 @@ func (s *Store) EachHistoryIn(ctx context.Context, categories []string, fn func(
 			i.shop_name, i.shop_type, i.dsr_desc, i.dsr_service, i.dsr_ship, i.image_url, h.data
 			FROM items i LEFT JOIN item_history h ON h.item = i.id`
 		var args []any
-		if len(categories) > 0 {
+		var only map[string]bool // many categories: filtered here, not in SQL
+		if len(categories) > maxQueryCategories {
+			only = make(map[string]bool, len(categories))
+			for _, c := range categories {
+				only[c] = true
+			}
+		} else if len(categories) > 0 {
 			marks := make([]string, len(categories))
 			for i, c := range categories {
 				marks[i] = "$" + strconv.Itoa(i+1)
@@ -66,6 +78,9 @@ func (s *Store) EachHistoryIn(ctx context.Context, categories []string, fn func(
 			if err := rows.Scan(&it.ID, &platform, &it.ItemID, &it.Title, &it.ShortTitle, &it.CategoryPath, &it.Brand,
 				&it.ShopID, &it.ShopName, &shopType, &it.DSRDesc, &it.DSRService, &it.DSRShip, &it.ImageURL, &data); err != nil {
 				return err
+			}
+			if only != nil && !only[it.CategoryPath] {
+				continue
 			}
 			if it.ID != cur.ID {
 				if err := flush(); err != nil {

@@ -16,7 +16,11 @@ import (
 const (
 	MaxCellBytes          = 1 << 20   // one cell's text, as a CSV record
 	MaxSharedStringsBytes = 256 << 20 // the shared strings part, unzipped
+	MaxSharedStrings      = 4 << 20   // its strings: each costs a reader far more than its 5 bytes (<si/>)
 	MaxPartBytes          = 64 << 20  // any other part read whole (workbook, styles, …)
+	MaxPartElements       = 1 << 18   // the elements of a part read whole (Excel allows 64,000 cell formats)
+	MaxHeldBytes          = 64 << 20  // the parts excelize holds in memory (up to heldPart each), in all
+	heldPart              = 16 << 20  // excelize's default UnzipXMLSizeLimit: larger parts go to temporary files
 	maxRawText            = 2 << 20   // XML text between two tags, before entities are decoded
 	maxXMLBuffer          = 32 << 20  // the scanner's buffer: the longest tag or comment
 )
@@ -122,10 +126,11 @@ func readRels(f *zip.File, dir string) ([]rel, error) {
 	return out, nil
 }
 
-// DecodePart decodes a small part (up to MaxPartBytes unzipped) whole.
+// DecodePart decodes a small part (up to MaxPartBytes unzipped and
+// MaxPartElements elements) whole.
 func DecodePart(f *zip.File, v any) error {
-	if f.UncompressedSize64 > MaxPartBytes {
-		return partTooLarge(f, MaxPartBytes)
+	if err := checkPart(f); err != nil {
+		return err
 	}
 	rc, err := f.Open()
 	if err != nil {
@@ -206,6 +211,9 @@ func ReadSharedStrings(f *zip.File, keep bool) (*SharedStrings, error) {
 		}
 		switch tag.Name {
 		case "si":
+			if t.n == MaxSharedStrings {
+				return nil, fmt.Errorf("%s: 共享字符串超过 %d 个 (more than %d shared strings)", f.Name, MaxSharedStrings, MaxSharedStrings)
+			}
 			text, long = text[:0], false
 			if tag.SelfClosing {
 				t.add(nil, false, keep)
@@ -256,6 +264,35 @@ func CellRef(col, row int) string {
 	return name + strconv.Itoa(row)
 }
 
+// checkPart refuses a part read whole that is too large to hold decoded:
+// over MaxPartBytes, or MaxPartElements elements (each costs a decoder
+// some hundred bytes, so 64 MiB of <xf/> would take gigabytes).
+func checkPart(f *zip.File) error {
+	if f.UncompressedSize64 > MaxPartBytes {
+		return partTooLarge(f, MaxPartBytes)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	sc := &XMLScanner{r: rc, buf: make([]byte, min(XMLBufferSize, 64<<10))} // grows for a long tag
+	for n := 0; ; {
+		_, tag, err := sc.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		if !strings.HasPrefix(tag.Name, "/") {
+			if n++; n > MaxPartElements {
+				return fmt.Errorf("%s 的元素超过 %d 个 (%s has more than %d elements)", f.Name, MaxPartElements, f.Name, MaxPartElements)
+			}
+		}
+	}
+}
+
 func partTooLarge(f *zip.File, limit int64) error {
 	return fmt.Errorf("%s 解压后超过 %d MiB (%s is over %d MiB unzipped)", f.Name, limit>>20, f.Name, limit>>20)
 }
@@ -279,16 +316,22 @@ func ColumnOf(ref []byte) (int, bool) {
 // CheckXLSX reads a workbook's first worksheet in bounded memory and
 // refuses what would make a reader that holds a cell or a part whole
 // (excelize) take unbounded memory: more than maxTotal bytes unzipped in
-// all, shared strings above MaxSharedStringsBytes, any other part but a
+// all, more than MaxHeldBytes in the parts it holds in memory, shared strings above MaxSharedStringsBytes, any other part but a
 // worksheet above MaxPartBytes, or a cell above MaxCellBytes, named by its
 // address ("Sheet1!C7"). Go's zip reader fails a part that unzips to more
 // than its header says, so the sizes are checked on the headers.
 func CheckXLSX(zr *zip.Reader, maxTotal int64) error {
-	var total uint64
+	var total, held uint64
 	for _, f := range zr.File {
 		total += f.UncompressedSize64
 		if total > uint64(maxTotal) {
 			return fmt.Errorf("Excel 文件解压后超过 %d MiB (xlsx is over %d MiB unzipped)", maxTotal>>20, maxTotal>>20)
+		}
+		if f.UncompressedSize64 <= heldPart {
+			if held += f.UncompressedSize64; held > MaxHeldBytes {
+				return fmt.Errorf("Excel 文件中 %d MiB 以下的部件解压后合计超过 %d MiB (the xlsx parts of up to %d MiB are over %d MiB unzipped in all)",
+					heldPart>>20, MaxHeldBytes>>20, heldPart>>20, MaxHeldBytes>>20)
+			}
 		}
 	}
 	files := ZipFiles(zr)
@@ -299,6 +342,11 @@ func CheckXLSX(zr *zip.Reader, maxTotal int64) error {
 	for name, f := range files {
 		if name != p.Shared && !strings.Contains(name, "worksheets/") && f.UncompressedSize64 > MaxPartBytes {
 			return partTooLarge(f, MaxPartBytes)
+		}
+	}
+	if f := files[p.Styles]; f != nil {
+		if err := checkPart(f); err != nil {
+			return err
 		}
 	}
 	sst, err := ReadSharedStrings(files[p.Shared], false)

@@ -315,6 +315,14 @@ func TestTemplateBounds(t *testing.T) {
 		{"{{define \"a\"}}{{template \"a\"}}{{end}}{{template \"a\"}}", 0, "not allowed"},
 		{"{{range 100}}{{range 100}}" + x + "{{end}}{{end}}", 0, "more than 64 KB"},
 		{strings.Repeat("x", MaxTemplateBytes+1), 0, "longer than"},
+		// Functions make text nothing writes: padded (a 640-byte template in
+		// two ranges took five minutes), fed their own result (gigabytes).
+		{"a\n{{range 100}}" + strings.Repeat(`{{$x := printf "%0999999d" 1}}`, 20) + "{{end}}", 2, "at most 3 digits"},
+		{`{{printf "%*d" 999999 1}}`, 1, "at most 3 digits"},
+		// Cheap actions, but 10,000 runs of 8 KB of them took 8 s.
+		{"{{range 100}}\n{{range 100}}" + strings.Repeat(`{{if eq 1 1}}{{end}}`, 400) + "{{end}}{{end}}{{.Title}}", 2, "too much inside its ranges"},
+		{`{{$x := "ab"}}{{range 100}}{{$x = print $x $x}}{{end}}`, 1, "make more than 64 KB"},
+		{`{{$x := "\\"}}{{range 100}}{{$x = js $x}}{{end}}{{.Title}}`, 1, "make more than 64 KB"},
 	}
 	for _, c := range refused {
 		start := time.Now()
@@ -330,7 +338,7 @@ func TestTemplateBounds(t *testing.T) {
 			t.Errorf("%.40q: took %v", c.body, d)
 		}
 	}
-	for _, body := range []string{"{{range 3}}★{{end}}{{.Title}}", "{{.Title}}{{range $i, $b := .Badges}}{{range 2}}{{$b}}{{end}}{{end}}", "{{.Title}}{{range $.Badges}}{{.}}{{end}}"} {
+	for _, body := range []string{"{{range 3}}★{{end}}{{.Title}}", `{{printf "%-20s|%5.1f%%" .Title 3.14}}`, "{{.Title}}{{range $i, $b := .Badges}}{{range 2}}{{$b}}{{end}}{{end}}", "{{.Title}}{{range $.Badges}}{{.}}{{end}}"} {
 		if _, err := ParseTemplate(body); err != nil {
 			t.Errorf("%q: %v", body, err)
 		}

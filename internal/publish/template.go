@@ -138,7 +138,12 @@ func SampleCopy() CopyData {
 // and trailing spaces trimmed.
 func (t *Template) Render(d CopyData) (string, error) {
 	b := cappedBuffer{max: MaxOutputBytes}
-	if err := t.t.Execute(&b, d); err != nil {
+	run, err := t.t.Clone()
+	if err != nil {
+		return "", templateErr(err)
+	}
+	made := madeText{left: MaxOutputBytes}
+	if err := run.Funcs(made.funcs()).Execute(&b, d); err != nil {
 		if errors.Is(err, errOutputTooLong) {
 			return "", &TemplateError{Msg: fmt.Sprintf("模板输出超过 %d KB (the template writes more than %d KB)", MaxOutputBytes>>10, MaxOutputBytes>>10)}
 		}
@@ -173,77 +178,162 @@ func (c *cappedBuffer) Write(p []byte) (int, error) {
 	return c.Buffer.Write(p)
 }
 
-// checkTree refuses what could make a run long: sub-templates (define,
-// block, template, which can recurse), a range over a number above
-// MaxRangeCount or over anything but a field or a number (a variable or a
-// function's result may be any number), and ranges nested deeper than
-// MaxRangeDepth. The error names the line.
-func checkTree(body string, t *template.Template) error {
-	if len(t.Templates()) > 1 {
-		return &TemplateError{Msg: "模板不能定义子模板 (define/block are not allowed)"}
+var (
+	errTooMuchText = fmt.Errorf("模板函数生成的文字超过 %d KB (the template's functions make more than %d KB of text)", MaxOutputBytes>>10, MaxOutputBytes>>10)
+	errWidth       = errors.New("printf 的宽度和精度最多 3 位数字 (printf widths and precisions have at most 3 digits)")
+)
+
+// madeText bounds the text one run's functions make (print, printf, html
+// …): in a range, or fed their own result ({{$x = print $x $x}}), they
+// could make gigabytes that nothing writes, so the output cap never stops
+// them. A function's text counts when it is made.
+type madeText struct{ left int }
+
+func (m *madeText) take(s string) (string, error) {
+	if m.left -= len(s); m.left < 0 {
+		return "", errTooMuchText
 	}
-	return checkNode(body, t.Tree.Root, 0)
+	return s, nil
 }
 
-func checkNode(body string, n parse.Node, depth int) error {
-	switch n := n.(type) {
-	case *parse.ListNode:
-		if n == nil {
-			return nil
-		}
-		for _, c := range n.Nodes {
-			if err := checkNode(body, c, depth); err != nil {
-				return err
+// funcs are the functions that make text, counted (they replace
+// text/template's builtins of the same names).
+func (m *madeText) funcs() template.FuncMap {
+	return template.FuncMap{
+		"print":   func(a ...any) (string, error) { return m.take(fmt.Sprint(a...)) },
+		"println": func(a ...any) (string, error) { return m.take(fmt.Sprintln(a...)) },
+		"printf": func(f string, a ...any) (string, error) {
+			if err := checkWidths(f); err != nil {
+				return "", err
 			}
+			return m.take(fmt.Sprintf(f, a...))
+		},
+		"html":     func(a ...any) (string, error) { return m.take(template.HTMLEscaper(a...)) },
+		"js":       func(a ...any) (string, error) { return m.take(template.JSEscaper(a...)) },
+		"urlquery": func(a ...any) (string, error) { return m.take(template.URLQueryEscaper(a...)) },
+		"join":     func(a []string, sep string) (string, error) { return m.take(strings.Join(a, sep)) },
+	}
+}
+
+// checkWidths refuses a printf width or precision of more than three
+// digits or taken from an argument (*): fmt pads to a million characters.
+func checkWidths(format string) error {
+	inVerb, digits := false, 0
+	for i := 0; i < len(format); i++ {
+		c := format[i]
+		switch {
+		case !inVerb:
+			inVerb, digits = c == '%', 0
+		case c >= '0' && c <= '9':
+			if digits++; digits > 3 {
+				return errWidth
+			}
+		case c == '*':
+			return errWidth
+		case strings.IndexByte("+-# .[]", c) >= 0:
+			digits = 0
+		default: // the verb
+			inVerb = false
 		}
-	case *parse.IfNode:
-		return checkBranch(body, &n.BranchNode, depth)
-	case *parse.WithNode:
-		return checkBranch(body, &n.BranchNode, depth)
-	case *parse.RangeNode:
-		if depth >= MaxRangeDepth {
-			return nodeErr(body, n, fmt.Sprintf("range 最多嵌套 %d 层 (ranges nest at most %d deep)", MaxRangeDepth, MaxRangeDepth))
-		}
-		if err := checkRangeOver(body, n); err != nil {
-			return err
-		}
-		return checkBranch(body, &n.BranchNode, depth+1)
-	case *parse.TemplateNode:
-		return nodeErr(body, n, "模板不能调用子模板 (template calls are not allowed)")
 	}
 	return nil
 }
 
-func checkBranch(body string, b *parse.BranchNode, depth int) error {
-	if err := checkNode(body, b.List, depth); err != nil {
+// checkTree refuses what could make a run long: sub-templates (define,
+// block, template, which can recurse), a range over a number above
+// MaxRangeCount or over anything but a field or a number (a variable or a
+// function's result may be any number), ranges nested deeper than
+// MaxRangeDepth, and more than MaxRunBytes of the template's source run in
+// all (what a range holds counts once for each time it runs). The error
+// names the line.
+func checkTree(body string, t *template.Template) error {
+	if len(t.Templates()) > 1 {
+		return &TemplateError{Msg: "模板不能定义子模板 (define/block are not allowed)"}
+	}
+	c := treeCheck{body: body}
+	return c.node(t.Tree.Root, 0, 1)
+}
+
+// MaxRunBytes bounds the template source one run goes through (an action
+// costs about a microsecond): 8 KB of cheap actions run 10,000 times by
+// two nested ranges took 8 seconds.
+const MaxRunBytes = 1 << 20
+
+// maxBadges is the most badges a copy has (see Badges).
+const maxBadges = 3
+
+type treeCheck struct {
+	body string
+	run  int // source bytes run so far
+}
+
+// node checks n, which runs runs times inside depth ranges.
+func (c *treeCheck) node(n parse.Node, depth, runs int) error {
+	if n == nil || n == (*parse.ListNode)(nil) {
+		return nil
+	}
+	if _, list := n.(*parse.ListNode); !list {
+		if c.run += runs * len(n.String()); c.run > MaxRunBytes {
+			return nodeErr(c.body, n, fmt.Sprintf("模板在循环里的内容太多，最多运行 %d KB (the template does too much inside its ranges: at most %d KB may run)", MaxRunBytes>>10, MaxRunBytes>>10))
+		}
+	}
+	switch n := n.(type) {
+	case *parse.ListNode:
+		for _, x := range n.Nodes {
+			if err := c.node(x, depth, runs); err != nil {
+				return err
+			}
+		}
+	case *parse.IfNode:
+		return c.branch(&n.BranchNode, depth, runs, runs)
+	case *parse.WithNode:
+		return c.branch(&n.BranchNode, depth, runs, runs)
+	case *parse.RangeNode:
+		if depth >= MaxRangeDepth {
+			return nodeErr(c.body, n, fmt.Sprintf("range 最多嵌套 %d 层 (ranges nest at most %d deep)", MaxRangeDepth, MaxRangeDepth))
+		}
+		times, err := checkRangeOver(c.body, n)
+		if err != nil {
+			return err
+		}
+		return c.branch(&n.BranchNode, depth+1, runs*times, runs)
+	case *parse.TemplateNode:
+		return nodeErr(c.body, n, "模板不能调用子模板 (template calls are not allowed)")
+	}
+	return nil
+}
+
+func (c *treeCheck) branch(b *parse.BranchNode, depth, runs, elseRuns int) error {
+	if err := c.node(b.List, depth, runs); err != nil {
 		return err
 	}
-	return checkNode(body, b.ElseList, depth)
+	return c.node(b.ElseList, depth, elseRuns)
 }
 
 // checkRangeOver allows a range over the one list a copy has (.Badges,
-// $.Badges) or over a number up to MaxRangeCount; any other value (an
-// amount in fen, a variable, a function's result) may be a large number.
-func checkRangeOver(body string, n *parse.RangeNode) error {
+// $.Badges) or over a number up to MaxRangeCount, and returns how many
+// times it runs at most; any other value (an amount in fen, a variable, a
+// function's result) may be a large number.
+func checkRangeOver(body string, n *parse.RangeNode) (int, error) {
 	cmds := n.Pipe.Cmds
 	if len(cmds) == 1 && len(cmds[0].Args) == 1 {
 		switch a := cmds[0].Args[0].(type) {
 		case *parse.FieldNode:
 			if slices.Equal(a.Ident, []string{"Badges"}) {
-				return nil
+				return maxBadges, nil
 			}
 		case *parse.VariableNode:
 			if slices.Equal(a.Ident, []string{"$", "Badges"}) {
-				return nil
+				return maxBadges, nil
 			}
 		case *parse.NumberNode:
 			if a.IsInt && a.Int64 >= 0 && a.Int64 <= MaxRangeCount {
-				return nil
+				return max(int(a.Int64), 1), nil
 			}
-			return nodeErr(body, n, fmt.Sprintf("range 的次数最多 %d (range counts to at most %d)", MaxRangeCount, MaxRangeCount))
+			return 0, nodeErr(body, n, fmt.Sprintf("range 的次数最多 %d (range counts to at most %d)", MaxRangeCount, MaxRangeCount))
 		}
 	}
-	return nodeErr(body, n, fmt.Sprintf("range 只能遍历 .Badges 或不超过 %d 的数字 (range only over .Badges or a number up to %d)", MaxRangeCount, MaxRangeCount))
+	return 0, nodeErr(body, n, fmt.Sprintf("range 只能遍历 .Badges 或不超过 %d 的数字 (range only over .Badges or a number up to %d)", MaxRangeCount, MaxRangeCount))
 }
 
 func nodeErr(body string, n parse.Node, msg string) error {

@@ -113,6 +113,8 @@ func TestMigration0008MergesDuplicates(t *testing.T) {
 		exec(t, db, post, "c", "tmall", 2000, "sent") // alone: relabelled
 		exec(t, db, post, "d", "tmall", 3000, "sent") // both sent in one slot: kept as sent
 		exec(t, db, post, "e", "taobao", 3000, "sent")
+		exec(t, db, post, "f", "tmall", 4000, "sent") // the loser's sent: the survivor's planned one goes, it is relabelled
+		exec(t, db, post, "g", "taobao", 4000, "planned")
 
 		if _, err := db.Migrate(ctx); err != nil {
 			t.Fatal(err)
@@ -144,7 +146,7 @@ func TestMigration0008MergesDuplicates(t *testing.T) {
 		if got := texts(t, db, `SELECT CAST(plan_id AS TEXT) || ':' || platform FROM plan_queue`); !slices.Equal(got, []string{"1:taobao", "2:taobao"}) {
 			t.Errorf("queues %v", got)
 		}
-		if got := texts(t, db, `SELECT dkey || ':' || platform FROM deliveries`); !slices.Equal(got, []string{"b:taobao", "c:taobao", "d:tmall", "e:taobao"}) {
+		if got := texts(t, db, `SELECT dkey || ':' || platform FROM deliveries`); !slices.Equal(got, []string{"b:taobao", "c:taobao", "d:tmall", "e:taobao", "f:taobao"}) {
 			t.Errorf("posts %v", got)
 		}
 		for _, table := range []string{"item_merges", "item_history_merged", "pending_observations"} {

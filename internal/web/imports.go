@@ -206,8 +206,8 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/import", http.StatusSeeOther)
 }
 
-// runImport imports an uploaded file, then folds the history and refreshes
-// the advisor so every page sees the new prices.
+// runImport imports an uploaded file, then folds the history and has the
+// advisor reload what it changed so every page sees the new prices.
 func (s *Server) runImport(j *importJob, path string, size int64, opt load.Options) {
 	defer os.Remove(path)
 	ctx := context.Background()
@@ -231,8 +231,13 @@ func (s *Server) runImport(j *importJob, path string, size int64, opt load.Optio
 		if _, cerr := s.catalog.Compact(ctx); cerr != nil {
 			err = cerr
 		}
-		s.advisor.Refresh()
-		go s.Warm(ctx)
+		if cats, cerr := s.advisor.CatchUp(ctx); cerr != nil { // reloads only the categories it changed
+			s.log.Warn("advisor: catch up with the import", "err", cerr)
+			s.advisor.Refresh()
+			go s.Warm(ctx)
+		} else {
+			s.log.Info("advisor: caught up with the import", "categories", len(cats))
+		}
 	}
 	j.mu.Lock()
 	j.res, j.finished, j.rejects = res, true, rejects

@@ -23,6 +23,14 @@ type Bomb struct {
 	Shared bool     // the huge text is a shared string the cell refers to
 	Styled bool     // a date format in the styles (readers that apply formats)
 	Sheet  string   // the sheet's name, "Sheet1" when empty
+	// Formats adds that many cell formats (<xf/>) to the styles (with
+	// Styled).
+	Formats int
+	// Parts adds that many other parts of 15 MiB each (xl/extraN.xml).
+	Parts int
+	// EmptyStrings adds that many empty shared strings (<si/>, 5 bytes
+	// each) after the huge one (with Shared).
+	EmptyStrings int
 }
 
 // Write writes the workbook to path.
@@ -60,17 +68,27 @@ func (b Bomb) write(w io.Writer) error {
 		{"xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="` + b.Sheet + `" sheetId="1" r:id="rId1"/></sheets></workbook>`},
 		{"xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` + rels + `</Relationships>`},
 	}
-	if b.Styled {
-		parts = append(parts, struct{ name, body string }{"xl/styles.xml", `<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>`})
-	}
 	for _, p := range parts {
 		if err := writePart(zw, p.name, strings.NewReader(p.body)); err != nil {
 			return err
 		}
 	}
+	for i := range b.Parts {
+		if err := writePart(zw, fmt.Sprintf("xl/extra%d.xml", i), io.LimitReader(&pattern{text: "<a/>"}, 15<<20)); err != nil {
+			return err
+		}
+	}
+	if b.Styled {
+		styles := io.MultiReader(strings.NewReader(`<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/>`),
+			io.LimitReader(&pattern{text: "<xf/>"}, 5*int64(b.Formats)), strings.NewReader(`</cellXfs></styleSheet>`))
+		if err := writePart(zw, "xl/styles.xml", styles); err != nil {
+			return err
+		}
+	}
 	huge := io.LimitReader(repeat('x'), int64(b.Bytes))
 	if b.Shared {
-		sst := io.MultiReader(strings.NewReader(`<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>`), huge, strings.NewReader(`</t></si></sst>`))
+		sst := io.MultiReader(strings.NewReader(`<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>`), huge, strings.NewReader(`</t></si>`),
+			io.LimitReader(&pattern{text: "<si/>"}, 5*int64(b.EmptyStrings)), strings.NewReader(`</sst>`))
 		if err := writePart(zw, "xl/sharedStrings.xml", sst); err != nil {
 			return err
 		}
@@ -138,6 +156,20 @@ type repeat byte
 func (r repeat) Read(p []byte) (int, error) {
 	for i := range p {
 		p[i] = byte(r)
+	}
+	return len(p), nil
+}
+
+// pattern repeats a text for ever.
+type pattern struct {
+	text string
+	at   int
+}
+
+func (r *pattern) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = r.text[r.at]
+		r.at = (r.at + 1) % len(r.text)
 	}
 	return len(p), nil
 }

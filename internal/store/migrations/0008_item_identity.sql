@@ -50,10 +50,11 @@ WHERE items.id = m.survivor;
 
 -- Plan queues and posts name items by (platform, item_id): they take the
 -- survivor's label. A queue that holds both keeps the survivor's entry; a
--- post planned for both in one slot keeps the survivor's while unsent. A
--- post already sent under the loser's label in the same slot as the
--- survivor's keeps that label: it is the record of what was sent (order
--- attribution matches posts by family). Orders need nothing: every Alimama
+-- post planned for both in one slot keeps the survivor's while unsent, and
+-- none is left planned when one of them already went out. A post already
+-- sent under the loser's label in the same slot as the survivor's keeps that
+-- label: it is the record of what was sent (order attribution matches posts
+-- by family). Orders need nothing: every Alimama
 -- order row is platform 'taobao', the family, with the same item id.
 CREATE TABLE merge_labels AS
     SELECT l.platform AS old_platform, l.item_id, s.platform AS new_platform
@@ -70,6 +71,10 @@ DELETE FROM deliveries WHERE status = 'planned' AND EXISTS (SELECT 1 FROM merge_
     ON d.platform = x.new_platform AND d.item_id = x.item_id
     WHERE x.old_platform = deliveries.platform AND x.item_id = deliveries.item_id
     AND d.group_id = deliveries.group_id AND d.slot_at = deliveries.slot_at);
+DELETE FROM deliveries WHERE status = 'planned' AND EXISTS (SELECT 1 FROM merge_labels x JOIN deliveries d
+    ON d.platform = x.old_platform AND d.item_id = x.item_id
+    WHERE x.new_platform = deliveries.platform AND x.item_id = deliveries.item_id
+    AND d.group_id = deliveries.group_id AND d.slot_at = deliveries.slot_at AND d.status <> 'planned');
 UPDATE deliveries SET platform = x.new_platform FROM merge_labels x
     WHERE x.old_platform = deliveries.platform AND x.item_id = deliveries.item_id
     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.platform = x.new_platform AND d.item_id = x.item_id
