@@ -1,4 +1,4 @@
-package cells
+package sheet
 
 import (
 	"archive/zip"
@@ -11,10 +11,10 @@ import (
 	"strings"
 )
 
-// Limits every .xlsx reader applies, so that a small hostile file (a cell
-// of 600 MiB zips to 600 KiB) cannot take the memory of the machine.
+// Limits of the .xlsx reader, so that a small hostile file (a cell of
+// 600 MiB zips to 600 KiB) cannot take the memory of the machine. The
+// worksheet itself is streamed; MaxBytes bounds the whole workbook.
 const (
-	MaxCellBytes          = 1 << 20   // one cell's text, as a CSV record
 	MaxSharedStringsBytes = 256 << 20 // the shared strings part, unzipped
 	MaxPartBytes          = 64 << 20  // any other part read whole (workbook, styles, …)
 	maxRawText            = 2 << 20   // XML text between two tags, before entities are decoded
@@ -274,90 +274,4 @@ func ColumnOf(ref []byte) (int, bool) {
 		return 0, false
 	}
 	return c - 1, true
-}
-
-// CheckXLSX reads a workbook's first worksheet in bounded memory and
-// refuses what would make a reader that holds a cell or a part whole
-// (excelize) take unbounded memory: more than maxTotal bytes unzipped in
-// all, shared strings above MaxSharedStringsBytes, any other part but a
-// worksheet above MaxPartBytes, or a cell above MaxCellBytes, named by its
-// address ("Sheet1!C7"). Go's zip reader fails a part that unzips to more
-// than its header says, so the sizes are checked on the headers.
-func CheckXLSX(zr *zip.Reader, maxTotal int64) error {
-	var total uint64
-	for _, f := range zr.File {
-		total += f.UncompressedSize64
-		if total > uint64(maxTotal) {
-			return fmt.Errorf("Excel 文件解压后超过 %d MiB (xlsx is over %d MiB unzipped)", maxTotal>>20, maxTotal>>20)
-		}
-	}
-	files := ZipFiles(zr)
-	p, err := WorkbookParts(files)
-	if err != nil {
-		return err
-	}
-	for name, f := range files {
-		if name != p.Shared && !strings.Contains(name, "worksheets/") && f.UncompressedSize64 > MaxPartBytes {
-			return partTooLarge(f, MaxPartBytes)
-		}
-	}
-	sst, err := ReadSharedStrings(files[p.Shared], false)
-	if err != nil {
-		return err
-	}
-	f := files[p.Sheet]
-	if f == nil {
-		return errors.New("工作簿没有工作表 (workbook has no sheets)")
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	return checkCells(NewXMLScanner(rc), p.SheetName, sst)
-}
-
-// checkCells reads a worksheet's cells and fails at the first one longer
-// than MaxCellBytes.
-func checkCells(sc *XMLScanner, sheet string, sst *SharedStrings) error {
-	row, col, n := 0, -1, 0
-	var shared bool
-	var v []byte
-	for {
-		tx, tag, err := sc.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			if row > 0 {
-				return fmt.Errorf("%s: %w", CellAddress(sheet, CellRef(max(col, 0), row)), err)
-			}
-			return err
-		}
-		switch tag.Name {
-		case "row":
-			row, col = row+1, -1
-			if r, err := strconv.Atoi(string(tag.Attr("r"))); err == nil && r > 0 {
-				row = r
-			}
-		case "c":
-			col, n = col+1, 0
-			if c, ok := ColumnOf(tag.Attr("r")); ok {
-				col = c
-			}
-			shared = string(tag.Attr("t")) == "s"
-		case "/t", "/v":
-			v = AppendXMLText(v[:0], tx)
-			n += len(v)
-			long := sc.Long() || n > MaxCellBytes
-			if !long && shared && tag.Name == "/v" {
-				i, err := strconv.Atoi(string(v))
-				_, err2 := sst.Get(i)
-				long = err == nil && errors.Is(err2, ErrCellTooLong)
-			}
-			if long {
-				return CellTooLong(sheet, CellRef(col, row))
-			}
-		}
-	}
 }

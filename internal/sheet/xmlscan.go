@@ -1,4 +1,4 @@
-package cells
+package sheet
 
 import (
 	"bytes"
