@@ -48,7 +48,7 @@ func KindOf(name string) (Kind, error) {
 	case ".xls":
 		return XLS, nil
 	default:
-		return "", fmt.Errorf("%s: 不支持的文件类型 %q，应为 .csv .txt .xlsx .xls (unsupported file type, expected .csv, .txt, .xlsx or .xls)", name, ext)
+		return "", fmt.Errorf("不支持的文件类型 %q，应为 .csv .txt .xlsx .xls (unsupported file type %q, expected .csv, .txt, .xlsx or .xls)", ext, ext)
 	}
 }
 
@@ -85,7 +85,8 @@ type Reader struct {
 	num   int
 }
 
-// Open opens the first sheet of the file at path.
+// Open opens the first sheet of the file at path. Errors do not name the
+// file: the caller does.
 func Open(path string, opt Options) (*Reader, error) {
 	k, err := KindOf(path)
 	if err != nil {
@@ -93,7 +94,11 @@ func Open(path string, opt Options) (*Reader, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("无法打开文件 (cannot open file): %w", err)
 	}
 	r, err := open(k, f, opt)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
-	"github.com/qunke/qunke/internal/cells/xlsxtest"
+	"github.com/qunke/qunke/internal/sheet/xlsxtest"
 )
 
 // One invalid byte in an otherwise UTF-8 file must not make the whole file
