@@ -14,8 +14,10 @@ import (
 	"github.com/qunke/qunke/internal/cells"
 
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/sheet/xlstest"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // cst returns unix seconds of a Shanghai wall-clock time.
@@ -125,6 +127,38 @@ func TestDataokeGB18030(t *testing.T) {
 	}
 	if rows[1].Record != want2 {
 		t.Fatalf("row 2:\n got %+v\nwant %+v", rows[1].Record, want2)
+	}
+}
+
+// A feed saved by Excel as "Unicode text" (UTF-16 with BOM, tabs) or as
+// an old .xls workbook reads like its CSV.
+func TestUTF16AndXLS(t *testing.T) {
+	recs, err := csv.NewReader(strings.NewReader(dataokeHeader + "\n" + dataokeRow1 + "\n")).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tsv strings.Builder
+	for _, r := range recs {
+		tsv.WriteString(strings.Join(r, "\t") + "\r\n")
+	}
+	for _, e := range []unicode.Endianness{unicode.LittleEndian, unicode.BigEndian} {
+		b, err := unicode.UTF16(e, unicode.UseBOM).NewEncoder().String(tsv.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, res := scanFile(t, writeFile(t, "dataoke.txt", []byte(b)), Options{At: at0})
+		if !strings.HasPrefix(res.Encoding, "utf-16") || res.Format != "dataoke/csv" || len(rows) != 1 || rows[0].Record != dataokeRec1 {
+			t.Fatalf("utf-16: rows %+v result %+v", rows, res)
+		}
+	}
+	xls := xlstest.Workbook("Sheet1", recs)
+	rows, res := scanFile(t, writeFile(t, "dataoke.xls", xls), Options{At: at0})
+	if res.Format != "dataoke/xls" || len(rows) != 1 || rows[0].Line != 2 || rows[0].Record != dataokeRec1 {
+		t.Fatalf("xls: rows %+v result %+v", rows, res)
+	}
+	var up []Row
+	if _, err := ScanReader("dataoke.xls", bytes.NewReader(xls), 0, Options{At: at0}, func(r Row) error { up = append(up, r); return nil }, nil); err != nil || len(up) != 1 || up[0].Record != dataokeRec1 {
+		t.Fatalf("xls upload: %+v, %v", up, err)
 	}
 }
 
@@ -502,8 +536,8 @@ func TestFileErrors(t *testing.T) {
 	}{
 		{"x.csv", []byte("foo,bar\n1,2\n"), "无法识别的表头：需要商品ID列和价格列 (unrecognised header: an item id and a price column are needed); 找到的列 (found): foo, bar; 可以用的列 (accepted) 中文表头 Chinese: 商品ID / 宝贝ID + 券后价 / 原价; 大淘客 dataoke: goodsId + actualPrice / originalPrice"},
 		{"x.csv", nil, "文件为空"},
-		{"x.csv", []byte{0xFF, 0xFE, 'a', 0}, "UTF-16"},
-		{"x.xls", []byte("whatever"), "old Excel format"},
+		{"x.csv", []byte{0xFF, 0xFE, 'a', 0}, "unrecognised header: an item id"},
+		{"x.xls", []byte("whatever"), "cannot open xls"},
 		{"x.pdf", []byte("whatever"), "unsupported file type"},
 		{"x.json", []byte(`{"foo": 1}`), "no array of rows"},
 		{"x.json", []byte(`[{"goodsId": 1, "actualPrice": 2, "shopType": 0}, {"goodsId": `), "invalid JSON"},
@@ -538,6 +572,10 @@ func TestCallbackErrorStops(t *testing.T) {
 		t.Fatalf("err %v calls %d rows %d", err, calls, res.Rows)
 	}
 }
+
+// sniffSize is how much of a CSV file internal/sheet reads to decide its
+// encoding.
+const sniffSize = 64 << 10
 
 // A file that is valid UTF-8 for the sniffed 64KB but not after it: the bad
 // row becomes a problem, the rest is read.
