@@ -1,9 +1,7 @@
 package orders
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/qunke/qunke/internal/sheet"
@@ -20,16 +18,10 @@ func ReadRows(path string) (rows [][]string, encoding string, err error) {
 		return nil, "", err
 	}
 	defer rr.Close()
-	for {
-		row, err := rr.Next()
-		if errors.Is(err, io.EOF) {
-			return rows, enc, nil
-		}
-		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w", path, err)
-		}
-		rows = append(rows, append([]string(nil), row.Cells...))
+	if rows, err = rr.All(); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}
+	return rows, enc, nil
 }
 
 // openRows opens a report for reading row by row. Reports as Alimama

@@ -200,6 +200,22 @@ func (r *Reader) Next() (Row, error) {
 	return Row{Num: num, Cells: cells}, err
 }
 
+// All reads the rest of the rows, each its own copy; a CSV record that
+// does not parse ends it with an error.
+func (r *Reader) All() ([][]string, error) {
+	var all [][]string
+	for {
+		row, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return all, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, append([]string(nil), row.Cells...))
+	}
+}
+
 // Kind is the sheet's format.
 func (r *Reader) Kind() Kind { return r.kind }
 

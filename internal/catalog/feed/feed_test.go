@@ -246,7 +246,7 @@ func TestBadRowsLineNumbers(t *testing.T) {
 }
 
 func TestProblemError(t *testing.T) {
-	p := Problem{File: "feed.csv", Line: 12, Column: "actualPrice", Value: "abc", Reason: whyMoney}
+	p := Problem{File: "feed.csv", Line: 12, Column: "actualPrice", Value: "abc", Reason: cells.WhyMoney}
 	want := `feed.csv 第 12 行 列 actualPrice 值 "abc": 不是有效的金额 (not a valid amount; feed.csv line 12, column actualPrice)`
 	if p.Error() != want {
 		t.Fatalf("got  %s\nwant %s", p.Error(), want)
