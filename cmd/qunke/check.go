@@ -14,6 +14,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/affiliate/alimama"
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/cells"
 )
 
 func newCheckCmd(g *globals) *cobra.Command {
@@ -121,7 +122,7 @@ func lowText(l advisor.Low) string {
 	if !l.OK {
 		return "—"
 	}
-	return fmt.Sprintf("¥%s (%s)", catalog.Yuan(l.Price), day(l.At))
+	return fmt.Sprintf("¥%s (%s)", cells.Yuan(l.Price), day(l.At))
 }
 
 var positionText = map[advisor.Position]string{
@@ -151,7 +152,7 @@ func printReport(p *painter, rep *advisor.Report) {
 // (fen, 0: none), set beside the catalog's when they differ.
 func printCard(p *painter, c *advisor.Card, stated int64) {
 	it, o := c.Item, c.Now
-	y := catalog.Yuan
+	y := cells.Yuan
 	p.printf("%s %s\n", p.paint("1", it.Title), p.paint("2", string(it.Platform)+":"+it.ItemID))
 	p.printf("  %s  %s  %s\n", p.paint("1;31", "券后 ¥"+y(o.FinalPrice)), "原价 ¥"+y(o.ListPrice), couponText(o))
 	if stated > 0 && stated != o.FinalPrice {
@@ -221,9 +222,9 @@ func couponText(o catalog.Observation) string {
 	if o.CouponAmount == 0 {
 		return "无券 no coupon"
 	}
-	s := "券 ¥" + catalog.Yuan(o.CouponAmount)
+	s := "券 ¥" + cells.Yuan(o.CouponAmount)
 	if o.CouponThreshold > 0 {
-		s += " (满 ¥" + catalog.Yuan(o.CouponThreshold) + ")"
+		s += " (满 ¥" + cells.Yuan(o.CouponThreshold) + ")"
 	}
 	if o.CouponEnd > 0 {
 		s += " 至 " + day(o.CouponEnd)

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/store"
 )
@@ -531,8 +532,7 @@ var reportHeader = []string{"点击时间", "创建时间", "付款时间", "结
 	"定金付款时间", "定金淘宝付款时间", "定金付款金额", "口碑父订单号", "口碑子订单号", "渠道专项服务费率", "预估渠道专项服务费",
 	"结算渠道专项服务费"}
 
-func yuan(fen int64) string { return fmt.Sprintf("%d.%02d", fen/100, fen%100) }
-func pct(bp int64) string   { return fmt.Sprintf("%d.%02d%%", bp/100, bp%100) }
+func pct(bp int64) string { return fmt.Sprintf("%d.%02d%%", bp/100, bp%100) }
 func reportTime(t int64) string {
 	if t == 0 {
 		return ""
@@ -550,15 +550,15 @@ func reportRow(o *orders.Order, row []string) []string {
 	}
 	settledAmount, settledIncome := "", "0.00"
 	if o.SettledAt > 0 {
-		settledAmount, settledIncome = yuan(o.SettledAmount), yuan(o.SettledIncome)
+		settledAmount, settledIncome = cells.Yuan(o.SettledAmount), cells.Yuan(o.SettledIncome)
 	}
 	commission := o.PaidAmount * o.CommissionRate / 10000
 	return append(row[:0], reportTime(o.ClickAt), reportTime(o.CreatedAt), reportTime(o.PaidAt), reportTime(o.SettledAt),
 		reportTime(o.PaidAt-10), o.ItemID, "//img.alicdn.com/bao/uploaded/i1/"+o.ItemID+".jpg", o.Title,
-		o.ShopName, o.ShopName, strconv.FormatInt(o.Quantity, 10), yuan(o.UnitPrice), "居家日用", o.ParentID, o.TradeID,
-		status, o.OrderType, yuan(o.PaidAmount), settledAmount, pct(o.CommissionRate), yuan(commission), "0.00%", "0.00", "--",
-		pct(o.CommissionRate), "100.00%", pct(o.CommissionRate), pct(o.ServiceFeeRate), yuan(commission-o.EstIncome),
-		yuan(o.EstIncome), settledIncome, "--", "二方", o.MediaID, o.MediaName, o.AdzoneID, o.AdzoneName, "无线", dispute,
+		o.ShopName, o.ShopName, strconv.FormatInt(o.Quantity, 10), cells.Yuan(o.UnitPrice), "居家日用", o.ParentID, o.TradeID,
+		status, o.OrderType, cells.Yuan(o.PaidAmount), settledAmount, pct(o.CommissionRate), cells.Yuan(commission), "0.00%", "0.00", "--",
+		pct(o.CommissionRate), "100.00%", pct(o.CommissionRate), pct(o.ServiceFeeRate), cells.Yuan(commission-o.EstIncome),
+		cells.Yuan(o.EstIncome), settledIncome, "--", "二方", o.MediaID, o.MediaName, o.AdzoneID, o.AdzoneName, "无线", dispute,
 		"0.00%", "0.00", "0.00", o.RelationID, o.SpecialID, "--", "--", "0.00", "", "", "", "", "")
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/web/i18n"
 )
@@ -46,7 +47,7 @@ func SetZone(name string) error {
 
 var funcs = template.FuncMap{
 	"asset": assetURL,
-	"yuan":  catalog.Yuan,
+	"yuan":  cells.Yuan,
 	"pct":   catalog.Percent,
 	"inc":   func(i int) int { return i + 1 },
 	"day":   func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006-01-02") },
@@ -64,7 +65,7 @@ var funcs = template.FuncMap{
 		if !l.OK {
 			return "—"
 		}
-		return "¥" + catalog.Yuan(l.Price) + " (" + time.Unix(l.At, 0).In(zone).Format("2006-01-02") + ")"
+		return "¥" + cells.Yuan(l.Price) + " (" + time.Unix(l.At, 0).In(zone).Format("2006-01-02") + ")"
 	},
 }
 
