@@ -15,6 +15,7 @@ import (
 	"github.com/qunke/qunke/internal/affiliate/alimama"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
 func newCheckCmd(g *globals) *cobra.Command {
@@ -108,15 +109,7 @@ func (p *painter) paint(code, s string) string {
 
 func (p *painter) printf(format string, args ...any) { fmt.Fprintf(p.w, format, args...) }
 
-var shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return loc
-}()
-
-func day(t int64) string { return time.Unix(t, 0).In(shanghai).Format("2006-01-02") }
+func day(t int64) string { return time.Unix(t, 0).In(shanghai.Zone).Format("2006-01-02") }
 
 func lowText(l advisor.Low) string {
 	if !l.OK {

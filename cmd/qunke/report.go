@@ -16,6 +16,7 @@ import (
 	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/orders"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -223,7 +224,7 @@ func reportDate(s string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	for _, layout := range []string{"2006-01-02", "2006/1/2", "2006-1-2", "20060102"} {
-		if t, err := time.ParseInLocation(layout, s, orders.Shanghai); err == nil {
+		if t, err := time.ParseInLocation(layout, s, shanghai.Zone); err == nil {
 			return t, nil
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
 var testEnd = time.Date(2025, 12, 1, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
@@ -525,7 +526,7 @@ func TestSample(t *testing.T) {
 		t.Logf("%s:%s %s | %s | %s | %s %s (%s) | list %s final %s, low %s on %s %s, 月销 %d, 佣金 %s",
 			it.Platform, it.ItemID, it.Title, it.ShortTitle, it.CategoryPath, it.ShopName, it.ShopType, it.Brand,
 			cells.Yuan(last.ListPrice), cells.Yuan(last.FinalPrice), cells.Yuan(low),
-			time.Unix(lowAt, 0).In(shanghai).Format(time.DateOnly), p.Label, last.Sales30, catalog.Percent(last.CommissionRate))
+			time.Unix(lowAt, 0).In(shanghai.Zone).Format(time.DateOnly), p.Label, last.Sales30, catalog.Percent(last.CommissionRate))
 	}
 }
 

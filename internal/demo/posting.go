@@ -9,6 +9,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -113,7 +114,7 @@ func SeedPosting(ctx context.Context, db *store.DB, adv *advisor.Advisor, ch Cha
 		}
 	}
 	pl := &publish.Planner{Store: ps, Groups: gs, Items: publish.AdvisorItems{A: adv}, Links: publish.PlacementLinker{}}
-	loc := time.FixedZone("CST", 8*3600)
+	loc := shanghai.Zone
 	for d := days; d >= 1; d-- {
 		day := now.In(loc).AddDate(0, 0, -d)
 		start := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc)

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
 // Problem is one bad cell (or row, or file) of a report.
@@ -252,12 +253,9 @@ func (p *rowParser) number(name string, parse func(string) (int64, string)) int6
 	return v
 }
 
-// shanghai: China has had no daylight saving time since 1991.
-var shanghai = time.FixedZone("CST", 8*3600)
-
 var (
-	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, shanghai).Unix()
-	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, shanghai).Unix()
+	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, shanghai.Zone).Unix()
+	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, shanghai.Zone).Unix()
 )
 
 var timeLayouts = []string{
@@ -274,7 +272,7 @@ func (p *rowParser) time(name string) int64 {
 		return 0
 	}
 	for _, l := range timeLayouts {
-		if t, err := time.ParseInLocation(l, s, shanghai); err == nil {
+		if t, err := time.ParseInLocation(l, s, shanghai.Zone); err == nil {
 			if u := t.Unix(); u < minTime || u >= maxTime {
 				p.fail(name, s, cells.WhyTimeRange)
 				return 0

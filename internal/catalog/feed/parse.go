@@ -7,11 +7,8 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/shanghai"
 )
-
-// China has not used daylight saving time since 1991, so a fixed zone is
-// exact for feed data and needs no tzdata on the host.
-var shanghai = time.FixedZone("CST", 8*3600)
 
 // Reasons are Chinese first, then English in parentheses (no nested parentheses).
 const (
@@ -58,10 +55,10 @@ var dateLayouts = []string{
 }
 
 var (
-	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, shanghai).Unix()
-	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, shanghai).Unix()
+	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, shanghai.Zone).Unix()
+	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, shanghai.Zone).Unix()
 	// Excel's day 0 in the 1900 date system (with its 1900 leap-year bug folded in).
-	excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, shanghai).Unix()
+	excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, shanghai.Zone).Unix()
 )
 
 // parseTime parses a time into unix seconds. Accepted: unix seconds, unix
@@ -128,12 +125,12 @@ func parseTimeValue(s string, endOfDay, excel bool) (int64, bool) {
 		}
 	}
 	for _, l := range timeLayouts {
-		if t, err := time.ParseInLocation(l, s, shanghai); err == nil {
+		if t, err := time.ParseInLocation(l, s, shanghai.Zone); err == nil {
 			return t.Unix(), true
 		}
 	}
 	for _, l := range dateLayouts {
-		if t, err := time.ParseInLocation(l, s, shanghai); err == nil {
+		if t, err := time.ParseInLocation(l, s, shanghai.Zone); err == nil {
 			if endOfDay {
 				return t.Unix() + 86399, true
 			}
