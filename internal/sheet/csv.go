@@ -122,7 +122,7 @@ func openCSV(r io.Reader, f io.Closer, opt Options) (rows, string, error) {
 	budget := &Budget{r: text}
 	cr := csv.NewReader(budget)
 	cr.Comma = comma
-	cr.TrimLeadingSpace = comma == ',' // allows `a, "b"`; with tabs it would swallow empty cells
+	cr.TrimLeadingSpace = opt.TrimSpace && comma == ','
 	cr.LazyQuotes = opt.LazyQuotes
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true

@@ -11,8 +11,9 @@ import (
 )
 
 // sheetOptions are how feed CSVs are written: the separator (comma or
-// tab) is sniffed from the header candidates; quotes are strict.
-var sheetOptions = sheet.Options{Comma: sniffComma}
+// tab) is sniffed from the header candidates, a comma may be followed by
+// spaces (`a, "b"`); quotes are strict.
+var sheetOptions = sheet.Options{Comma: sniffComma, TrimSpace: true}
 
 // openError is the file error for a file internal/sheet could not open.
 func (s *scan) openError(err error) error {
