@@ -7,15 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
-
-	"github.com/qunke/qunke/internal/sheet/xls"
 )
 
 // sniffSize is how much of a CSV file decides its encoding (the header's
@@ -192,21 +189,4 @@ func (b *Budget) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	b.n += int64(n)
 	return n, err
-}
-
-// openXLS reads an .xls workbook's first sheet whole: the format holds at
-// most 65,536 rows, and the reader bounds what it holds.
-func openXLS(f *os.File) (rows, string, error) {
-	st, err := f.Stat()
-	if err != nil {
-		return nil, "", err
-	}
-	sheets, err := xls.Read(f, st.Size())
-	if err != nil {
-		return nil, "", err
-	}
-	if len(sheets) == 0 {
-		return nil, "", errors.New("工作簿没有工作表 (workbook has no sheets)")
-	}
-	return &sliceRows{rows: sheets[0].Rows, f: f}, sheets[0].Name, nil
 }

@@ -2,7 +2,6 @@ package sheet_test
 
 import (
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,17 +30,7 @@ func readAll(t *testing.T, path string, upload bool) ([][]string, error) {
 		return nil, err
 	}
 	defer r.Close()
-	var rows [][]string
-	for {
-		row, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return rows, nil
-		}
-		if err != nil {
-			return rows, err
-		}
-		rows = append(rows, append([]string(nil), row.Cells...))
-	}
+	return r.All()
 }
 
 // A cell of 64 MiB (64 KiB zipped), inline or shared, styled or not, in a

@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/qunke/qunke/internal/sheet/xls"
 )
 
 // Limits shared by every format.
@@ -84,7 +86,7 @@ type Reader struct {
 	enc   string
 	name  string // the worksheet's name, for cell addresses
 	rows  rows
-	count *countReader // CSV: the bytes read
+	count *Counter // CSV: the bytes read
 	num   int
 }
 
@@ -175,7 +177,7 @@ func open(k Kind, f file, opt Options) (*Reader, error) {
 	var err error
 	switch k {
 	case CSV:
-		r.count = &countReader{r: f}
+		r.count = &Counter{R: f}
 		r.rows, r.enc, err = openCSV(r.count, f, opt)
 	case XLSX:
 		r.rows, r.name, err = openXLSX(f.(*os.File))
@@ -232,7 +234,7 @@ func (r *Reader) Offset() int64 {
 	if r.count == nil {
 		return 0
 	}
-	return r.count.n
+	return r.count.N
 }
 
 // Address names a cell for messages as Excel does: "Sheet1!C7" for
@@ -244,15 +246,15 @@ func (r *Reader) Address(row, col int) string {
 // Close closes the file.
 func (r *Reader) Close() error { return r.rows.close() }
 
-// countReader counts the bytes read.
-type countReader struct {
-	r io.Reader
-	n int64
+// Counter counts the bytes read from R (for progress reports).
+type Counter struct {
+	R io.Reader
+	N int64
 }
 
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
+func (c *Counter) Read(p []byte) (int, error) {
+	n, err := c.R.Read(p)
+	c.N += int64(n)
 	return n, err
 }
 
@@ -272,3 +274,20 @@ func (s *sliceRows) next() (int, []string, error) {
 }
 
 func (s *sliceRows) close() error { return s.f.Close() }
+
+// openXLS reads an .xls workbook's first sheet whole: the format holds at
+// most 65,536 rows, and the reader bounds what it holds.
+func openXLS(f *os.File) (rows, string, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, "", err
+	}
+	sheets, err := xls.Read(f, st.Size())
+	if err != nil {
+		return nil, "", err
+	}
+	if len(sheets) == 0 {
+		return nil, "", errors.New("工作簿没有工作表 (workbook has no sheets)")
+	}
+	return &sliceRows{rows: sheets[0].Rows, f: f}, sheets[0].Name, nil
+}

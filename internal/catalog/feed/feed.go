@@ -232,7 +232,7 @@ func newScan(name string, k kind, opt Options, fn func(Row) error, progress func
 }
 
 func (s *scan) read(r io.Reader, size int64) (Result, error) {
-	cr := &countReader{r: r}
+	cr := &sheet.Counter{R: r}
 	var err error
 	switch s.kind {
 	case kindJSON:
@@ -241,7 +241,7 @@ func (s *scan) read(r io.Reader, size int64) (Result, error) {
 		err = s.jsonl(cr, size)
 	}
 	if err == nil && s.progress != nil {
-		s.progress(cr.n, max(size, cr.n))
+		s.progress(cr.N, max(size, cr.N))
 	}
 	return s.finish(err)
 }
@@ -369,18 +369,6 @@ func (s *scan) badRow(line int, reason string, cells []string, raw []byte) {
 	s.res.Rows++
 	s.probs = append(s.probs[:0], Problem{File: s.file, Line: line, Reason: reason})
 	s.reject(cells, raw)
-}
-
-// countReader counts the bytes read for progress reports.
-type countReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // Limits that keep a hostile or broken file from taking unbounded memory.

@@ -27,7 +27,7 @@ type jsonState struct {
 }
 
 // jsonStart skips a UTF-8 BOM and refuses UTF-16.
-func (s *scan) jsonStart(cr *countReader) (*bufio.Reader, error) {
+func (s *scan) jsonStart(cr *sheet.Counter) (*bufio.Reader, error) {
 	br := bufio.NewReaderSize(cr, 64<<10)
 	head, _ := br.Peek(3)
 	s.res.Encoding = "utf-8"
@@ -41,7 +41,7 @@ func (s *scan) jsonStart(cr *countReader) (*bufio.Reader, error) {
 	return br, nil
 }
 
-func (s *scan) json(cr *countReader, size int64) error {
+func (s *scan) json(cr *sheet.Counter, size int64) error {
 	br, err := s.jsonStart(cr)
 	if err != nil {
 		return err
@@ -88,7 +88,7 @@ func (s *scan) json(cr *countReader, size int64) error {
 			return err
 		}
 		if s.progress != nil && i%progressRows == 0 {
-			s.progress(cr.n, size)
+			s.progress(cr.N, size)
 		}
 	}
 	budget.Allow(dec.InputOffset())
@@ -98,7 +98,7 @@ func (s *scan) json(cr *countReader, size int64) error {
 	return s.noObjects()
 }
 
-func (s *scan) jsonl(cr *countReader, size int64) error {
+func (s *scan) jsonl(cr *sheet.Counter, size int64) error {
 	br, err := s.jsonStart(cr)
 	if err != nil {
 		return err
@@ -122,7 +122,7 @@ func (s *scan) jsonl(cr *countReader, size int64) error {
 			return s.errf("无法读取文件 (cannot read file): %w", err)
 		}
 		if s.progress != nil && line%progressRows == 0 {
-			s.progress(cr.n, size)
+			s.progress(cr.N, size)
 		}
 	}
 	return s.noObjects()
