@@ -1,4 +1,4 @@
-// Package feed reads product feed files (CSV, JSON, JSON Lines, XLSX) from
+// Package feed reads product feed files (CSV, JSON, JSON Lines, XLSX, XLS) from
 // 大淘客 (dataoke), 好单库 (haodanku), 阿里妈妈 (alimama material search)
 // and Qunke's own format into catalog.Records.
 //
@@ -29,7 +29,7 @@ type Options struct {
 
 // Row is one good row of a feed.
 type Row struct {
-	Line   int // 1-based physical line (CSV/JSONL), row number (XLSX, header = 1), element index+1 for a JSON array
+	Line   int // 1-based physical line (CSV/JSONL), row number (XLSX/XLS, header = 1), element index+1 for a JSON array
 	Record catalog.Record
 }
 
@@ -102,7 +102,7 @@ func splitReason(r string) (zh, en string) {
 // Result describes what Scan read.
 type Result struct {
 	Format   string   // "<dialect>/<kind>": "dataoke/csv", "haodanku/xlsx", "alimama/jsonl", "qunke/json"
-	Encoding string   // "utf-8", "utf-8-bom", "gb18030" (CSV; JSON and XLSX are UTF-8)
+	Encoding string   // CSV: "utf-8", "utf-8-bom", "utf-16le", "utf-16be", "gb18030"; JSON: "utf-8", "utf-8-bom"; workbooks "utf-8"
 	Header   []string // as in the file (for JSON: the keys seen, in first-seen order)
 	Rows     int      // data rows read (good+bad)
 	Rejected int      // bad rows; len(Problems) stops at 10,000 but Rejected counts them all
