@@ -42,7 +42,7 @@ func readFormats(f *zip.File) ([]numFormat, error) {
 			NumFmtID int `xml:"numFmtId,attr"`
 		} `xml:"cellXfs>xf"`
 	}
-	if err := DecodePart(f, &st); err != nil {
+	if err := decodePart(f, &st); err != nil {
 		return nil, err
 	}
 	custom := map[int]numFormat{}

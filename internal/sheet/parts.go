@@ -28,14 +28,14 @@ const (
 	relStyles    = "/styles"
 )
 
-// Parts names a workbook's parts: its first worksheet (and the sheet's
+// workbook names a workbook's parts: its first worksheet (and the sheet's
 // name), the shared strings and the styles ("" when absent).
-type Parts struct {
+type workbook struct {
 	Sheet, SheetName, Shared, Styles string
 }
 
-// ZipFiles indexes a package's parts by name.
-func ZipFiles(zr *zip.Reader) map[string]*zip.File {
+// zipFiles indexes a package's parts by name.
+func zipFiles(zr *zip.Reader) map[string]*zip.File {
 	files := map[string]*zip.File{}
 	for _, f := range zr.File {
 		files[strings.TrimPrefix(f.Name, "/")] = f
@@ -43,9 +43,9 @@ func ZipFiles(zr *zip.Reader) map[string]*zip.File {
 	return files
 }
 
-// WorkbookParts finds the first worksheet, the shared strings and the
+// workbookParts finds the first worksheet, the shared strings and the
 // styles through the package relationships.
-func WorkbookParts(files map[string]*zip.File) (p Parts, err error) {
+func workbookParts(files map[string]*zip.File) (p workbook, err error) {
 	book := "xl/workbook.xml"
 	if rels, err := readRels(files["_rels/.rels"], ""); err == nil {
 		for _, r := range rels {
@@ -56,7 +56,7 @@ func WorkbookParts(files map[string]*zip.File) (p Parts, err error) {
 	}
 	bf := files[book]
 	if bf == nil {
-		return Parts{}, errors.New("不是有效的 .xlsx 文件：缺少 workbook.xml (not a valid .xlsx file: no workbook)")
+		return workbook{}, errors.New("不是有效的 .xlsx 文件：缺少 workbook.xml (not a valid .xlsx file: no workbook)")
 	}
 	var wb struct {
 		Sheets []struct {
@@ -64,16 +64,16 @@ func WorkbookParts(files map[string]*zip.File) (p Parts, err error) {
 			Name string `xml:"name,attr"`
 		} `xml:"sheets>sheet"`
 	}
-	if err := DecodePart(bf, &wb); err != nil {
-		return Parts{}, err
+	if err := decodePart(bf, &wb); err != nil {
+		return workbook{}, err
 	}
 	if len(wb.Sheets) == 0 {
-		return Parts{}, errors.New("工作簿没有工作表 (workbook has no sheets)")
+		return workbook{}, errors.New("工作簿没有工作表 (workbook has no sheets)")
 	}
 	dir := path.Dir(book)
 	rels, err := readRels(files[path.Join(dir, "_rels", path.Base(book)+".rels")], dir)
 	if err != nil {
-		return Parts{}, err
+		return workbook{}, err
 	}
 	for _, r := range rels {
 		switch {
@@ -86,7 +86,7 @@ func WorkbookParts(files map[string]*zip.File) (p Parts, err error) {
 		}
 	}
 	if p.Sheet == "" {
-		return Parts{}, errors.New("工作簿没有工作表 (workbook has no sheets)")
+		return workbook{}, errors.New("工作簿没有工作表 (workbook has no sheets)")
 	}
 	p.SheetName = wb.Sheets[0].Name
 	return p, nil
@@ -106,7 +106,7 @@ func readRels(f *zip.File, dir string) ([]rel, error) {
 			Target string `xml:"Target,attr"`
 		} `xml:"Relationship"`
 	}
-	if err := DecodePart(f, &x); err != nil {
+	if err := decodePart(f, &x); err != nil {
 		return nil, err
 	}
 	out := make([]rel, 0, len(x.Rels))
@@ -122,8 +122,8 @@ func readRels(f *zip.File, dir string) ([]rel, error) {
 	return out, nil
 }
 
-// DecodePart decodes a small part (up to MaxPartBytes unzipped) whole.
-func DecodePart(f *zip.File, v any) error {
+// decodePart decodes a small part (up to MaxPartBytes unzipped) whole.
+func decodePart(f *zip.File, v any) error {
 	if f.UncompressedSize64 > MaxPartBytes {
 		return partTooLarge(f, MaxPartBytes)
 	}
@@ -138,16 +138,16 @@ func DecodePart(f *zip.File, v any) error {
 	return nil
 }
 
-// SharedStrings is a workbook's shared string table. A string longer than
+// sharedStrings is a workbook's shared string table. A string longer than
 // MaxCellBytes is not kept: a cell that uses it is refused.
-type SharedStrings struct {
+type sharedStrings struct {
 	s    []string
 	n    int
 	long map[int]bool
 }
 
 // Get returns shared string i.
-func (t *SharedStrings) Get(i int) (string, error) {
+func (t *sharedStrings) Get(i int) (string, error) {
 	switch {
 	case i < 0 || i >= t.n:
 		return "", fmt.Errorf("共享字符串 %d 不存在 (no such shared string)", i)
@@ -159,7 +159,7 @@ func (t *SharedStrings) Get(i int) (string, error) {
 	return "", nil
 }
 
-func (t *SharedStrings) add(text []byte, long, keep bool) {
+func (t *sharedStrings) add(text []byte, long, keep bool) {
 	if long {
 		if t.long == nil {
 			t.long = map[int]bool{}
@@ -176,11 +176,11 @@ func (t *SharedStrings) add(text []byte, long, keep bool) {
 	t.n++
 }
 
-// ReadSharedStrings reads the shared string table (f may be nil), which
+// readSharedStrings reads the shared string table (f may be nil), which
 // may be up to MaxSharedStringsBytes unzipped. Unless keep, only which
 // strings exist and which are too long is kept.
-func ReadSharedStrings(f *zip.File, keep bool) (*SharedStrings, error) {
-	t := &SharedStrings{}
+func readSharedStrings(f *zip.File, keep bool) (*sharedStrings, error) {
+	t := &sharedStrings{}
 	if f == nil {
 		return t, nil
 	}
@@ -192,7 +192,7 @@ func ReadSharedStrings(f *zip.File, keep bool) (*SharedStrings, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	sc := NewXMLScanner(rc)
+	sc := newXMLScanner(rc)
 	var text []byte
 	long := false
 	depthPh := 0 // inside <rPh> (phonetic runs, not part of the text)
@@ -220,7 +220,7 @@ func ReadSharedStrings(f *zip.File, keep bool) (*SharedStrings, error) {
 			depthPh--
 		case "/t":
 			if depthPh == 0 && !long {
-				text = AppendXMLText(text, tx)
+				text = appendXMLText(text, tx)
 				if long = sc.Long() || len(text) > MaxCellBytes; long {
 					text = text[:0]
 				}
@@ -232,23 +232,17 @@ func ReadSharedStrings(f *zip.File, keep bool) (*SharedStrings, error) {
 // ErrCellTooLong is a cell longer than MaxCellBytes.
 var ErrCellTooLong = fmt.Errorf("单元格超过 %d MiB (cell longer than %d MiB)", MaxCellBytes>>20, MaxCellBytes>>20)
 
-// CellTooLong is the error for a cell past MaxCellBytes at ref ("C7") of
-// sheet.
-func CellTooLong(sheet, ref string) error {
-	return fmt.Errorf("%s: %w", CellAddress(sheet, ref), ErrCellTooLong)
-}
-
-// CellAddress is a cell's address as Excel writes it: "Sheet1!C7".
-func CellAddress(sheet, ref string) string {
+// cellAddress is a cell's address as Excel writes it: "Sheet1!C7".
+func cellAddress(sheet, ref string) string {
 	if sheet == "" {
 		return ref
 	}
 	return sheet + "!" + ref
 }
 
-// CellRef is the reference of the cell at 0-based column col of row
+// cellRef is the reference of the cell at 0-based column col of row
 // (1-based): "C7".
-func CellRef(col, row int) string {
+func cellRef(col, row int) string {
 	name := ""
 	for col++; col > 0; col = (col - 1) / 26 {
 		name = string(rune('A'+(col-1)%26)) + name
@@ -260,8 +254,8 @@ func partTooLarge(f *zip.File, limit int64) error {
 	return fmt.Errorf("%s 解压后超过 %d MiB (%s is over %d MiB unzipped)", f.Name, limit>>20, f.Name, limit>>20)
 }
 
-// ColumnOf returns the 0-based column of a cell reference like "AB12".
-func ColumnOf(ref []byte) (int, bool) {
+// columnOf returns the 0-based column of a cell reference like "AB12".
+func columnOf(ref []byte) (int, bool) {
 	c := 0
 	i := 0
 	for ; i < len(ref) && ref[i] >= 'A' && ref[i] <= 'Z'; i++ {

@@ -240,7 +240,7 @@ func (r *Reader) Offset() int64 {
 // Address names a cell for messages as Excel does: "Sheet1!C7" for
 // spreadsheets, "C7" for CSV; col is 0-based.
 func (r *Reader) Address(row, col int) string {
-	return CellAddress(r.name, CellRef(col, row))
+	return cellAddress(r.name, cellRef(col, row))
 }
 
 // Close closes the file.

@@ -35,8 +35,8 @@ func openXLSX(f *os.File) (rows, string, error) {
 			return nil, "", tooLarge()
 		}
 	}
-	files := ZipFiles(zr)
-	p, err := WorkbookParts(files)
+	files := zipFiles(zr)
+	p, err := workbookParts(files)
 	if err != nil {
 		return nil, "", err
 	}
@@ -44,7 +44,7 @@ func openXLSX(f *os.File) (rows, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	sst, err := ReadSharedStrings(files[p.Shared], true)
+	sst, err := readSharedStrings(files[p.Shared], true)
 	if err != nil {
 		return nil, "", err
 	}
@@ -56,16 +56,16 @@ func openXLSX(f *os.File) (rows, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return &xlsxReader{f: f, rc: rc, sc: NewXMLScanner(rc), sheet: p.SheetName, sst: sst, formats: formats, nextNum: 1}, p.SheetName, nil
+	return &xlsxReader{f: f, rc: rc, sc: newXMLScanner(rc), sheet: p.SheetName, sst: sst, formats: formats, nextNum: 1}, p.SheetName, nil
 }
 
 // xlsxReader streams the rows of one worksheet.
 type xlsxReader struct {
 	f       io.Closer
 	rc      io.ReadCloser
-	sc      *XMLScanner
+	sc      *xmlScanner
 	sheet   string // its name, for cell addresses
-	sst     *SharedStrings
+	sst     *sharedStrings
 	formats []numFormat // by cell style index
 
 	nextNum int // Excel number of the next row Next returns
@@ -140,7 +140,7 @@ func (x *xlsxReader) readRow() (int, error) {
 
 // at names the cell where err happened: "Sheet1!C7: …".
 func (x *xlsxReader) at(col, row int, err error) error {
-	return fmt.Errorf("%s: %w", CellAddress(x.sheet, CellRef(max(col, 0), row)), err)
+	return fmt.Errorf("%s: %w", cellAddress(x.sheet, cellRef(max(col, 0), row)), err)
 }
 
 // readCells reads the cells of row num up to </row>.
@@ -164,7 +164,7 @@ func (x *xlsxReader) readCells(num int) error {
 		case "c":
 			col++
 			if r := tag.Attr("r"); r != nil {
-				c, ok := ColumnOf(r)
+				c, ok := columnOf(r)
 				if !ok || c < col {
 					return fmt.Errorf("单元格 %q 无效 (bad cell reference)", r)
 				}
@@ -178,7 +178,7 @@ func (x *xlsxReader) readCells(num int) error {
 			}
 			// Most cells are <is><t>text</t></is></c> or <v>text</v></c>.
 			if text, ok := x.sc.SimpleCell(); ok {
-				if err := x.addCell(col, typ, nf, AppendXMLText(v, text)); err != nil {
+				if err := x.addCell(col, typ, nf, appendXMLText(v, text)); err != nil {
 					return x.at(col, num, err)
 				}
 			}
@@ -192,7 +192,7 @@ func (x *xlsxReader) readCells(num int) error {
 			inPh = false
 		case "/t", "/v":
 			if tag.Name == "/t" && inIS && !inPh || tag.Name == "/v" && !inIS {
-				v, has = AppendXMLText(v, tx), true
+				v, has = appendXMLText(v, tx), true
 				if x.sc.Long() || len(v) > MaxCellBytes {
 					return x.at(col, num, ErrCellTooLong)
 				}
@@ -226,7 +226,7 @@ func (x *xlsxReader) addCell(col int, typ string, nf numFormat, v []byte) error 
 		v = nil
 	case "inlineStr", "str", "e", "d":
 		if typ == "inlineStr" {
-			v = UnescapeBSTR(v)
+			v = unescapeBSTR(v)
 		}
 	case "b":
 		switch string(v) {
