@@ -146,7 +146,7 @@ func (c *csvRows) next() (int, []string, error) {
 		c.last, _ = c.r.FieldPos(0)
 		return c.last, rec, nil
 	case errors.Is(err, ErrRecordTooLong):
-		return 0, nil, fmt.Errorf("第 %d 行之后有一条记录超过 1 MiB，可能是引号没有闭合 (a record after line %d is longer than 1 MiB: unclosed quote?)", c.last, c.last)
+		return 0, nil, tooLong(c.last)
 	case errors.As(err, &pe):
 		c.last = pe.StartLine
 		return pe.StartLine, nil, fmt.Errorf("CSV 格式错误 (malformed CSV): %w", err)
@@ -159,6 +159,16 @@ func (c *csvRows) close() error { return c.f.Close() }
 // ErrRecordTooLong is returned by a Budget once a record runs past
 // MaxRecordBytes.
 var ErrRecordTooLong = errors.New("record longer than 1 MiB")
+
+// tooLong is the error for a CSV record past MaxRecordBytes that starts
+// after the line it holds; it wraps ErrRecordTooLong.
+type tooLong int
+
+func (t tooLong) Error() string {
+	return fmt.Sprintf("第 %d 行之后有一条记录超过 1 MiB，可能是引号没有闭合 (a record after line %d is longer than 1 MiB: unclosed quote?)", int(t), int(t))
+}
+
+func (tooLong) Unwrap() error { return ErrRecordTooLong }
 
 // Budget stops a parser that buffers a whole record (encoding/csv,
 // encoding/json) from reading more than about MaxRecordBytes past the

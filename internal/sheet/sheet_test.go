@@ -96,7 +96,7 @@ func TestCSVRecords(t *testing.T) {
 			break
 		}
 	}
-	if !reflect.DeepEqual(nums, []int{1, 2, 3, 4}) || !strings.Contains(last.Error(), "after line 3") {
+	if !reflect.DeepEqual(nums, []int{1, 2, 3, 4}) || !errors.Is(last, sheet.ErrRecordTooLong) || !strings.Contains(last.Error(), "after line 3") {
 		t.Fatalf("rows %v, err %v", nums, last)
 	}
 }

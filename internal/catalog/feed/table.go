@@ -85,8 +85,11 @@ func (s *scan) done(r *sheet.Reader, rows int) int64 {
 
 // rowError is the file error for a row the reader could not read.
 func (s *scan) rowError(num int, err error) error {
-	if s.kind == kindCSV {
+	switch {
+	case errors.Is(err, sheet.ErrRecordTooLong):
 		return s.errf("%w", err)
+	case s.kind == kindCSV:
+		return s.errf("无法读取文件 (cannot read file): %w", err)
 	}
 	return s.errf("第 %d 行无法读取 (row %d unreadable): %w", num, num, err)
 }
