@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/orders"
@@ -265,9 +266,6 @@ func writeJSONOut(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// pctText shows basis points as a percentage: 1234 → "12.34%".
-func pctText(bp int64) string { return cells.Yuan(bp) + "%" }
-
 func optYuan(p *int64) string {
 	if p == nil {
 		return ""
@@ -284,7 +282,7 @@ func incomeRecord(b orders.Bucket, r orders.IncomeRow) []string {
 	last := b.End.AddDate(0, 0, -1)
 	return []string{b.Label, b.Start.Format("2006-01-02"), last.Format("2006-01-02"), r.GroupName,
 		strconv.FormatInt(r.Orders, 10), strconv.FormatInt(r.Failed, 10), cells.Yuan(r.PaidAmount), cells.Yuan(r.EstIncome),
-		cells.Yuan(r.SettledIncome), pctText(r.InvalidRateBP), strconv.FormatInt(r.Posts, 10), optYuan(r.IncomePerPost),
+		cells.Yuan(r.SettledIncome), catalog.Percent(r.InvalidRateBP), strconv.FormatInt(r.Posts, 10), optYuan(r.IncomePerPost),
 		strconv.FormatInt(r.Members, 10), strconv.FormatInt(r.MemberDays, 10), optYuan(r.IncomePer100MemberDays)}
 }
 
@@ -309,7 +307,7 @@ func writeForecastCSV(w *bufio.Writer, f *orders.Forecast) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"到账月份 (pay month)", "到账日 (pay day)", "订单数 (orders)", "已确认 (confirmed, ¥)", "已确认订单 (confirmed orders)",
 		"待收货 (pending, ¥)", "待收货订单 (pending orders)", "合计预计 (expected, ¥)",
-		fmt.Sprintf("按近期失效率 %s 估计 (likely at the recent %s failure rate, ¥)", pctText(f.FailRateBP), pctText(f.FailRateBP))})
+		fmt.Sprintf("按近期失效率 %s 估计 (likely at the recent %s failure rate, ¥)", catalog.Percent(f.FailRateBP), catalog.Percent(f.FailRateBP))})
 	for _, p := range f.Coming {
 		cw.Write([]string{p.Month, p.PayDate.Format("2006-01-02"), strconv.FormatInt(p.Orders, 10), cells.Yuan(p.Confirmed),
 			strconv.FormatInt(p.ConfirmedOrders, 10), cells.Yuan(p.Pending), strconv.FormatInt(p.PendingOrders, 10),
@@ -324,7 +322,7 @@ func writeForecastCSV(w *bufio.Writer, f *orders.Forecast) error {
 			done = "是 yes"
 		}
 		cw.Write([]string{h.Month, strconv.FormatInt(h.Orders, 10), strconv.FormatInt(h.Failed, 10), strconv.FormatInt(h.Open, 10),
-			cells.Yuan(h.Estimated), cells.Yuan(h.Settled), cells.Yuan(h.Gap), pctText(h.GapBP), done})
+			cells.Yuan(h.Estimated), cells.Yuan(h.Settled), cells.Yuan(h.Gap), catalog.Percent(h.GapBP), done})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -196,7 +196,7 @@ func writeFeedCSV(path string, n int, seed uint64) (int64, error) {
 				it.ShortTitle, it.CategoryPath, it.Brand, it.ShopID, it.ShopName
 			row[8] = strconv.FormatInt(at, 10)
 			row[9], row[10] = cells.Yuan(int64(o.ListPrice)), cells.Yuan(int64(o.FinalPrice))
-			row[11] = fmt.Sprintf("%d.%02d", o.CommissionRate/100, o.CommissionRate%100)
+			row[11] = cells.Yuan(o.CommissionRate)
 			row[12] = strconv.Itoa(int(max(o.Sales30, 0)))
 			if err := w.Write(row); err != nil {
 				return err

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/shanghai"
@@ -533,7 +534,6 @@ var reportHeader = []string{"点击时间", "创建时间", "付款时间", "结
 	"定金付款时间", "定金淘宝付款时间", "定金付款金额", "口碑父订单号", "口碑子订单号", "渠道专项服务费率", "预估渠道专项服务费",
 	"结算渠道专项服务费"}
 
-func pct(bp int64) string { return cells.Yuan(bp) + "%" }
 func reportTime(t int64) string {
 	if t == 0 {
 		return ""
@@ -557,8 +557,8 @@ func reportRow(o *orders.Order, row []string) []string {
 	return append(row[:0], reportTime(o.ClickAt), reportTime(o.CreatedAt), reportTime(o.PaidAt), reportTime(o.SettledAt),
 		reportTime(o.PaidAt-10), o.ItemID, "//img.alicdn.com/bao/uploaded/i1/"+o.ItemID+".jpg", o.Title,
 		o.ShopName, o.ShopName, strconv.FormatInt(o.Quantity, 10), cells.Yuan(o.UnitPrice), "居家日用", o.ParentID, o.TradeID,
-		status, o.OrderType, cells.Yuan(o.PaidAmount), settledAmount, pct(o.CommissionRate), cells.Yuan(commission), "0.00%", "0.00", "--",
-		pct(o.CommissionRate), "100.00%", pct(o.CommissionRate), pct(o.ServiceFeeRate), cells.Yuan(commission-o.EstIncome),
+		status, o.OrderType, cells.Yuan(o.PaidAmount), settledAmount, catalog.Percent(o.CommissionRate), cells.Yuan(commission), "0.00%", "0.00", "--",
+		catalog.Percent(o.CommissionRate), "100.00%", catalog.Percent(o.CommissionRate), catalog.Percent(o.ServiceFeeRate), cells.Yuan(commission-o.EstIncome),
 		cells.Yuan(o.EstIncome), settledIncome, "--", "二方", o.MediaID, o.MediaName, o.AdzoneID, o.AdzoneName, "无线", dispute,
 		"0.00%", "0.00", "0.00", o.RelationID, o.SpecialID, "--", "--", "0.00", "", "", "", "", "")
 }

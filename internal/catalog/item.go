@@ -222,4 +222,4 @@ type FieldError struct {
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
 // Percent formats basis points as a percentage: 1550 -> "15.50%".
-func Percent(bp int64) string { return fmt.Sprintf("%d.%02d%%", bp/100, bp%100) }
+func Percent(bp int64) string { return cells.Yuan(bp) + "%" } // hundredths, as fen are

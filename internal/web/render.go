@@ -14,6 +14,7 @@ import (
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/web/i18n"
 )
 
@@ -24,12 +25,7 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // zone is where times are shown (stored UTC); Asia/Shanghai by default.
-var zone = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
+var zone = shanghai.Zone
 
 // Zone is the time zone pages show times in.
 func Zone() *time.Location { return zone }
