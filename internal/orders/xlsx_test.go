@@ -233,9 +233,8 @@ func TestXLSXBufferBoundaries(t *testing.T) {
 	}
 }
 
-// A cell of 64 MiB that zips to 64 KiB is refused with its address, by the
-// streaming reader and before the excelize fallback alike, with memory
-// bounded.
+// A cell of 64 MiB that zips to 64 KiB is refused with its address, in a
+// workbook with number formats or without, with memory bounded.
 func TestXLSXHugeCell(t *testing.T) {
 	for _, styled := range []bool{false, true} {
 		for _, shared := range []bool{false, true} {
