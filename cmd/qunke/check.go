@@ -14,6 +14,8 @@ import (
 	"github.com/qunke/qunke/internal/affiliate/alimama"
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
 func newCheckCmd(g *globals) *cobra.Command {
@@ -105,21 +107,13 @@ func (p *painter) paint(code, s string) string {
 
 func (p *painter) printf(format string, args ...any) { fmt.Fprintf(p.w, format, args...) }
 
-var shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return loc
-}()
-
-func day(t int64) string { return time.Unix(t, 0).In(shanghai).Format("2006-01-02") }
+func day(t int64) string { return time.Unix(t, 0).In(shanghai.Zone).Format("2006-01-02") }
 
 func lowText(l advisor.Low) string {
 	if !l.OK {
 		return "—"
 	}
-	return fmt.Sprintf("¥%s (%s)", catalog.Yuan(l.Price), day(l.At))
+	return fmt.Sprintf("¥%s (%s)", cells.Yuan(l.Price), day(l.At))
 }
 
 var positionText = map[advisor.Position]string{
@@ -149,7 +143,7 @@ func printReport(p *painter, rep *advisor.Report) {
 // (fen, 0: none), set beside the catalog's when they differ.
 func printCard(p *painter, c *advisor.Card, stated int64) {
 	it, o := c.Item, c.Now
-	y := catalog.Yuan
+	y := cells.Yuan
 	p.printf("%s %s\n", p.paint("1", it.Title), p.paint("2", string(it.Platform)+":"+it.ItemID))
 	p.printf("  %s  %s  %s\n", p.paint("1;31", "券后 ¥"+y(o.FinalPrice)), "原价 ¥"+y(o.ListPrice), couponText(o))
 	if stated > 0 && stated != o.FinalPrice {
@@ -219,9 +213,9 @@ func couponText(o catalog.Observation) string {
 	if o.CouponAmount == 0 {
 		return "无券 no coupon"
 	}
-	s := "券 ¥" + catalog.Yuan(o.CouponAmount)
+	s := "券 ¥" + cells.Yuan(o.CouponAmount)
 	if o.CouponThreshold > 0 {
-		s += " (满 ¥" + catalog.Yuan(o.CouponThreshold) + ")"
+		s += " (满 ¥" + cells.Yuan(o.CouponThreshold) + ")"
 	}
 	if o.CouponEnd > 0 {
 		s += " 至 " + day(o.CouponEnd)

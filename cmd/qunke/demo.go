@@ -10,6 +10,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/demo"
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
 func newDemoCmd(g *globals) *cobra.Command {
@@ -68,7 +69,7 @@ always gives the same market, so running it again changes nothing.`,
 
 // demoEnd is today's 10:00 in Asia/Shanghai: the demo's last snapshot.
 func demoEnd(now time.Time) time.Time {
-	loc, _ := time.LoadLocation("Asia/Shanghai")
+	loc := shanghai.Zone
 	n := now.In(loc)
 	return time.Date(n.Year(), n.Month(), n.Day(), 10, 0, 0, 0, loc)
 }

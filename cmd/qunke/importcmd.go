@@ -14,6 +14,7 @@ import (
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/catalog/feed"
 	"github.com/qunke/qunke/internal/catalog/load"
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
 func newImportCmd(g *globals) *cobra.Command {
@@ -167,10 +168,7 @@ func printProblems(w io.Writer, ps []feed.Problem, total int) {
 
 // parseTime reads a time as an operator writes it; zone-less times are Asia/Shanghai.
 func parseTime(s string) (time.Time, error) {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.Time{}, err
-	}
+	loc := shanghai.Zone
 	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02"} {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t, nil

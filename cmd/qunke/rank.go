@@ -8,6 +8,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/cells"
 )
 
 func newRankCmd(g *globals) *cobra.Command {
@@ -58,7 +59,7 @@ func newRankCmd(g *globals) *cobra.Command {
 				case advisor.RankCommission, advisor.RankDrop:
 					value = catalog.Percent(r.Value)
 				}
-				fmt.Fprintf(out, "%4d ¥%-9s %-7s %-8d %-7s %s  %s\n", r.Rank, catalog.Yuan(e.Now.FinalPrice), catalog.Percent(e.Now.CommissionRate),
+				fmt.Fprintf(out, "%4d ¥%-9s %-7s %-8d %-7s %s  %s\n", r.Rank, cells.Yuan(e.Now.FinalPrice), catalog.Percent(e.Now.CommissionRate),
 					e.Now.Sales30, value, truncate(e.Title, 30), string(e.Platform)+":"+e.ItemID)
 			}
 			return nil

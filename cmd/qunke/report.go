@@ -12,8 +12,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qunke/qunke/internal/apiv1"
+	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/orders"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -167,8 +170,8 @@ placement on its group, then run qunke report attribute.`,
 				if id == "" {
 					id = "(无 none)"
 				}
-				cw.Write([]string{id, a.AdzoneName, strconv.FormatInt(a.Orders, 10), yuanText(a.PaidAmount),
-					yuanText(a.EstIncome), a.FirstDay, a.LastDay})
+				cw.Write([]string{id, a.AdzoneName, strconv.FormatInt(a.Orders, 10), cells.Yuan(a.PaidAmount),
+					cells.Yuan(a.EstIncome), a.FirstDay, a.LastDay})
 			}
 			cw.Flush()
 			return cw.Error()
@@ -227,7 +230,7 @@ func reportDate(s string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	for _, layout := range []string{"2006-01-02", "2006/1/2", "2006-1-2", "20060102"} {
-		if t, err := time.ParseInLocation(layout, s, orders.Shanghai); err == nil {
+		if t, err := time.ParseInLocation(layout, s, shanghai.Zone); err == nil {
 			return t, nil
 		}
 	}
@@ -262,23 +265,11 @@ func groupIDs(ctx context.Context, db *store.DB, names []string) ([]int64, error
 	return ids, nil
 }
 
-// yuanText shows fen as yuan with two decimals: -1234 → "-12.34".
-func yuanText(fen int64) string {
-	sign := ""
-	if fen < 0 {
-		sign, fen = "-", -fen
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, fen/100, fen%100)
-}
-
-// pctText shows basis points as a percentage: 1234 → "12.34%".
-func pctText(bp int64) string { return yuanText(bp) + "%" }
-
 func optYuan(p *int64) string {
 	if p == nil {
 		return ""
 	}
-	return yuanText(*p)
+	return cells.Yuan(*p)
 }
 
 var incomeHeader = []string{"期间 (period)", "开始 (from)", "结束 (to)", "群 (group)", "订单数 (orders)", "失效/维权 (failed)",
@@ -289,8 +280,8 @@ var incomeHeader = []string{"期间 (period)", "开始 (from)", "结束 (to)", "
 func incomeRecord(b orders.Bucket, r orders.IncomeRow) []string {
 	last := b.End.AddDate(0, 0, -1)
 	return []string{b.Label, b.Start.Format("2006-01-02"), last.Format("2006-01-02"), r.GroupName,
-		strconv.FormatInt(r.Orders, 10), strconv.FormatInt(r.Failed, 10), yuanText(r.PaidAmount), yuanText(r.EstIncome),
-		yuanText(r.SettledIncome), pctText(r.InvalidRateBP), strconv.FormatInt(r.Posts, 10), optYuan(r.IncomePerPost),
+		strconv.FormatInt(r.Orders, 10), strconv.FormatInt(r.Failed, 10), cells.Yuan(r.PaidAmount), cells.Yuan(r.EstIncome),
+		cells.Yuan(r.SettledIncome), catalog.Percent(r.InvalidRateBP), strconv.FormatInt(r.Posts, 10), optYuan(r.IncomePerPost),
 		strconv.FormatInt(r.Members, 10), strconv.FormatInt(r.MemberDays, 10), optYuan(r.IncomePer100MemberDays)}
 }
 
@@ -315,11 +306,11 @@ func writeForecastCSV(w *bufio.Writer, f *orders.Forecast) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"到账月份 (pay month)", "到账日 (pay day)", "订单数 (orders)", "已确认 (confirmed, ¥)", "已确认订单 (confirmed orders)",
 		"待收货 (pending, ¥)", "待收货订单 (pending orders)", "合计预计 (expected, ¥)",
-		fmt.Sprintf("按近期失效率 %s 估计 (likely at the recent %s failure rate, ¥)", pctText(f.FailRateBP), pctText(f.FailRateBP))})
+		fmt.Sprintf("按近期失效率 %s 估计 (likely at the recent %s failure rate, ¥)", catalog.Percent(f.FailRateBP), catalog.Percent(f.FailRateBP))})
 	for _, p := range f.Coming {
-		cw.Write([]string{p.Month, p.PayDate.Format("2006-01-02"), strconv.FormatInt(p.Orders, 10), yuanText(p.Confirmed),
-			strconv.FormatInt(p.ConfirmedOrders, 10), yuanText(p.Pending), strconv.FormatInt(p.PendingOrders, 10),
-			yuanText(p.Expected), yuanText(p.Likely)})
+		cw.Write([]string{p.Month, p.PayDate.Format("2006-01-02"), strconv.FormatInt(p.Orders, 10), cells.Yuan(p.Confirmed),
+			strconv.FormatInt(p.ConfirmedOrders, 10), cells.Yuan(p.Pending), strconv.FormatInt(p.PendingOrders, 10),
+			cells.Yuan(p.Expected), cells.Yuan(p.Likely)})
 	}
 	cw.Write(nil)
 	cw.Write([]string{"付款月份 (paid month)", "订单数 (orders)", "失效/维权 (failed)", "未结清 (open)", "付款预估 (estimated, ¥)",
@@ -330,7 +321,7 @@ func writeForecastCSV(w *bufio.Writer, f *orders.Forecast) error {
 			done = "是 yes"
 		}
 		cw.Write([]string{h.Month, strconv.FormatInt(h.Orders, 10), strconv.FormatInt(h.Failed, 10), strconv.FormatInt(h.Open, 10),
-			yuanText(h.Estimated), yuanText(h.Settled), yuanText(h.Gap), pctText(h.GapBP), done})
+			cells.Yuan(h.Estimated), cells.Yuan(h.Settled), cells.Yuan(h.Gap), catalog.Percent(h.GapBP), done})
 	}
 	cw.Flush()
 	return cw.Error()

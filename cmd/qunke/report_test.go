@@ -12,6 +12,7 @@ import (
 
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/orders"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -28,7 +29,7 @@ func runReport(t *testing.T, path string, args ...string) (string, error) {
 }
 
 func cst(s string) int64 {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, orders.Shanghai)
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, shanghai.Zone)
 	if err != nil {
 		panic(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/cells"
 )
 
 // Reason is one part of a card's score, in plain words, traceable to a
@@ -23,7 +24,7 @@ func score(c *Card) (int, []Reason) {
 	add := func(code string, pts int, zh, en string) {
 		rs = append(rs, Reason{code, pts, zh, en})
 	}
-	y := catalog.Yuan
+	y := cells.Yuan
 	// Say which low the price is measured against: on a normal day the
 	// lowest outside promotions, during one the lowest ever.
 	lowZH, lowEN := "平日最低", "the lowest outside promotions"

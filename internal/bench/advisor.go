@@ -18,6 +18,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor/similar"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/demo"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -68,7 +69,7 @@ func Advisor(ctx context.Context, cfg AdvisorConfig) (AdvisorResult, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return res, err
 	}
-	end := time.Date(2026, 11, 20, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	end := time.Date(2026, 11, 20, 10, 0, 0, 0, shanghai.Zone)
 	m := demo.New(demo.Config{Seed: cfg.Seed, Items: cfg.Items, Snapshots: cfg.Snapshots, Interval: 24 * time.Hour, End: end})
 	res.Observations = int64(cfg.Items) * int64(cfg.Snapshots)
 	path := filepath.Join(cfg.Dir, fmt.Sprintf("advisor-%d-%d-%d.db", cfg.Items, cfg.Snapshots, cfg.Seed))

@@ -28,6 +28,7 @@ import (
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/demo"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/web"
 )
 
@@ -83,7 +84,7 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	end := time.Date(2026, 11, 20, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	end := time.Date(2026, 11, 20, 10, 0, 0, 0, shanghai.Zone)
 	m := demo.New(demo.Config{Seed: cfg.Seed, Items: cfg.Items, Snapshots: cfg.Snapshots, Interval: 24 * time.Hour, End: end})
 	path := filepath.Join(cfg.Dir, fmt.Sprintf("advisor-%d-%d-%d.db", cfg.Items, cfg.Snapshots, cfg.Seed))
 	db, _, _, err := openOrBuild(ctx, path, m, cfg.Log)
@@ -182,7 +183,7 @@ func phaseName(cfg APIConfig, i int) string {
 // the demo market and a phone number; a search, a 2-character word of a
 // random demo title.
 func apiRequests(ctx context.Context, cfg APIConfig, addr, token string) (checks, searches []*http.Request) {
-	end := time.Date(2026, 11, 20, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	end := time.Date(2026, 11, 20, 10, 0, 0, 0, shanghai.Zone)
 	m := demo.New(demo.Config{Seed: cfg.Seed, Items: cfg.Items, Snapshots: cfg.Snapshots, Interval: 24 * time.Hour, End: end})
 	base := "http://" + addr
 	rng := rand.New(rand.NewPCG(cfg.Seed, 7))

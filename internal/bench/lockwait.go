@@ -16,6 +16,7 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	feedload "github.com/qunke/qunke/internal/catalog/load"
+	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/store"
 )
@@ -194,8 +195,8 @@ func writeFeedCSV(path string, n int, seed uint64) (int64, error) {
 			row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7] = string(it.Platform), it.ItemID, it.Title,
 				it.ShortTitle, it.CategoryPath, it.Brand, it.ShopID, it.ShopName
 			row[8] = strconv.FormatInt(at, 10)
-			row[9], row[10] = catalog.Yuan(int64(o.ListPrice)), catalog.Yuan(int64(o.FinalPrice))
-			row[11] = fmt.Sprintf("%d.%02d", o.CommissionRate/100, o.CommissionRate%100)
+			row[9], row[10] = cells.Yuan(int64(o.ListPrice)), cells.Yuan(int64(o.FinalPrice))
+			row[11] = cells.Yuan(o.CommissionRate)
 			row[12] = strconv.Itoa(int(max(o.Sales30, 0)))
 			if err := w.Write(row); err != nil {
 				return err

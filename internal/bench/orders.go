@@ -19,7 +19,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/orders"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -250,7 +253,7 @@ func IncomePage(ctx context.Context, cfg OrdersConfig) (IncomeResult, error) {
 	now := time.Unix(end, 0)
 	month := func(i int) (time.Time, time.Time) {
 		m := benchEnd.AddDate(0, -1-int(gen.mix(uint64(i), 99)%uint64(months)), 0)
-		from := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, orders.Shanghai)
+		from := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, shanghai.Zone)
 		return from, from.AddDate(0, 1, 0)
 	}
 	time1 := func(f func(i int) error) (Latency, error) {
@@ -297,7 +300,7 @@ func IncomePage(ctx context.Context, cfg OrdersConfig) (IncomeResult, error) {
 }
 
 // benchEnd is the benchmarks' "now".
-var benchEnd = time.Date(2026, 11, 20, 10, 0, 0, 0, orders.Shanghai)
+var benchEnd = time.Date(2026, 11, 20, 10, 0, 0, 0, shanghai.Zone)
 
 // benchDB opens a migrated database: a SQLite file under cfg.Dir (removed
 // first when fresh), or a new schema on cfg.Postgres, dropped by done.
@@ -402,7 +405,7 @@ func (g *orderGen) order(i int) orders.Order {
 	t := g.start + int64(float64(span)*float64(i)/float64(g.n)) // time order
 	// Bigger groups sell more: a skewed pick.
 	group := int(math.Pow(float64(r(2)%1_000_000)/1e6, 1.6) * float64(g.groups))
-	day := (t + 8*3600) / 86400
+	day := shanghai.Day(t)
 	k := int(r(3)%uint64(g.perDay)) * (24 / g.perDay)
 	postT := postAt(day, k)
 	if postT > t {
@@ -495,7 +498,7 @@ func (g *orderGen) setup(ctx context.Context, db *store.DB) (int, error) {
 			args = args[:0]
 			return err
 		}
-		first, last := (g.start+8*3600)/86400-31, (g.end+8*3600)/86400
+		first, last := shanghai.Day(g.start)-31, shanghai.Day(g.end)
 		for gi, id := range ids {
 			for day := first; day <= last; day++ {
 				for k := 0; k < 24; k += 24 / g.perDay {
@@ -531,13 +534,11 @@ var reportHeader = []string{"点击时间", "创建时间", "付款时间", "结
 	"定金付款时间", "定金淘宝付款时间", "定金付款金额", "口碑父订单号", "口碑子订单号", "渠道专项服务费率", "预估渠道专项服务费",
 	"结算渠道专项服务费"}
 
-func yuan(fen int64) string { return fmt.Sprintf("%d.%02d", fen/100, fen%100) }
-func pct(bp int64) string   { return fmt.Sprintf("%d.%02d%%", bp/100, bp%100) }
 func reportTime(t int64) string {
 	if t == 0 {
 		return ""
 	}
-	return time.Unix(t, 0).In(orders.Shanghai).Format("2006-01-02 15:04:05")
+	return time.Unix(t, 0).In(shanghai.Zone).Format("2006-01-02 15:04:05")
 }
 
 // reportRow is order o as the report states it.
@@ -550,15 +551,15 @@ func reportRow(o *orders.Order, row []string) []string {
 	}
 	settledAmount, settledIncome := "", "0.00"
 	if o.SettledAt > 0 {
-		settledAmount, settledIncome = yuan(o.SettledAmount), yuan(o.SettledIncome)
+		settledAmount, settledIncome = cells.Yuan(o.SettledAmount), cells.Yuan(o.SettledIncome)
 	}
 	commission := o.PaidAmount * o.CommissionRate / 10000
 	return append(row[:0], reportTime(o.ClickAt), reportTime(o.CreatedAt), reportTime(o.PaidAt), reportTime(o.SettledAt),
 		reportTime(o.PaidAt-10), o.ItemID, "//img.alicdn.com/bao/uploaded/i1/"+o.ItemID+".jpg", o.Title,
-		o.ShopName, o.ShopName, strconv.FormatInt(o.Quantity, 10), yuan(o.UnitPrice), "居家日用", o.ParentID, o.TradeID,
-		status, o.OrderType, yuan(o.PaidAmount), settledAmount, pct(o.CommissionRate), yuan(commission), "0.00%", "0.00", "--",
-		pct(o.CommissionRate), "100.00%", pct(o.CommissionRate), pct(o.ServiceFeeRate), yuan(commission-o.EstIncome),
-		yuan(o.EstIncome), settledIncome, "--", "二方", o.MediaID, o.MediaName, o.AdzoneID, o.AdzoneName, "无线", dispute,
+		o.ShopName, o.ShopName, strconv.FormatInt(o.Quantity, 10), cells.Yuan(o.UnitPrice), "居家日用", o.ParentID, o.TradeID,
+		status, o.OrderType, cells.Yuan(o.PaidAmount), settledAmount, catalog.Percent(o.CommissionRate), cells.Yuan(commission), "0.00%", "0.00", "--",
+		catalog.Percent(o.CommissionRate), "100.00%", catalog.Percent(o.CommissionRate), catalog.Percent(o.ServiceFeeRate), cells.Yuan(commission-o.EstIncome),
+		cells.Yuan(o.EstIncome), settledIncome, "--", "二方", o.MediaID, o.MediaName, o.AdzoneID, o.AdzoneName, "无线", dispute,
 		"0.00%", "0.00", "0.00", o.RelationID, o.SpecialID, "--", "--", "0.00", "", "", "", "", "")
 }
 

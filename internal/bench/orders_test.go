@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/qunke/qunke/internal/orders"
@@ -79,5 +80,17 @@ func TestOrdersBenchPostgres(t *testing.T) {
 	}
 	if inc, err := IncomePage(context.Background(), cfg); err != nil || inc.Orders != 2000 {
 		t.Fatalf("income: %+v %v", inc, err)
+	}
+}
+
+// A negative amount in the generated report (the service fee when the
+// estimate is above the commission) reads -0.05, not 0.-5.
+func TestReportRowNegative(t *testing.T) {
+	row := reportRow(&orders.Order{PaidAmount: 1000, EstIncome: 5, ServiceFeeRate: -5}, nil)
+	if got := row[slices.Index(reportHeader, "技术服务费")]; got != "-0.05" {
+		t.Fatalf("技术服务费 %q, want -0.05", got)
+	}
+	if got := row[slices.Index(reportHeader, "技术服务费率")]; got != "-0.05%" {
+		t.Fatalf("技术服务费率 %q, want -0.05%%", got)
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/qunke/qunke/internal/publish/channel/wecom"
 	wcfake "github.com/qunke/qunke/internal/publish/channel/wecom/fake"
 	"github.com/qunke/qunke/internal/publish/poster"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -75,7 +76,7 @@ func Publish(ctx context.Context, cfg PublishConfig) (PublishResult, error) {
 	if _, err := db.Migrate(ctx); err != nil {
 		return res, err
 	}
-	end := time.Date(2026, 11, 20, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	end := time.Date(2026, 11, 20, 10, 0, 0, 0, shanghai.Zone)
 	m := demo.New(demo.Config{Seed: 1, Items: 3000, Snapshots: 60, Interval: 24 * time.Hour, End: end})
 	cs := catalog.NewStore(db)
 	if _, err := cs.Ingest(ctx, m.AppendRecords(nil, 0, 3000)); err != nil {

@@ -7,6 +7,8 @@ package catalog
 import (
 	"fmt"
 	"time"
+
+	"github.com/qunke/qunke/internal/cells"
 )
 
 // Platform is the affiliate platform an item belongs to.
@@ -186,9 +188,9 @@ func (r *Record) Check() *FieldError {
 	case o.FinalPrice == 0 && o.ListPrice == 0:
 		return &FieldError{"final_price", "缺少价格 (no price)"}
 	case o.ListPrice > 0 && o.FinalPrice > o.ListPrice:
-		return &FieldError{"final_price", fmt.Sprintf("券后价 %s 高于原价 %s (final price above list price)", Yuan(o.FinalPrice), Yuan(o.ListPrice))}
+		return &FieldError{"final_price", fmt.Sprintf("券后价 %s 高于原价 %s (final price above list price)", cells.Yuan(o.FinalPrice), cells.Yuan(o.ListPrice))}
 	case o.ListPrice > MaxPrice || o.FinalPrice > MaxPrice || o.CouponAmount > MaxPrice || o.CouponThreshold > MaxPrice:
-		return &FieldError{"list_price", fmt.Sprintf("价格超过 ¥%s，不合理 (price above ¥%s is not plausible)", Yuan(MaxPrice), Yuan(MaxPrice))}
+		return &FieldError{"list_price", fmt.Sprintf("价格超过 ¥%s，不合理 (price above ¥%s is not plausible)", cells.Yuan(MaxPrice), cells.Yuan(MaxPrice))}
 	case o.CouponAmount < 0:
 		return &FieldError{"coupon_amount", "券面额不能为负 (coupon amount is negative)"}
 	case o.CouponThreshold < 0:
@@ -219,14 +221,5 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
-// Yuan formats fen as yuan with two decimals: 1990 -> "19.90".
-func Yuan(fen int64) string {
-	sign := ""
-	if fen < 0 {
-		sign, fen = "-", -fen
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, fen/100, fen%100)
-}
-
 // Percent formats basis points as a percentage: 1550 -> "15.50%".
-func Percent(bp int64) string { return fmt.Sprintf("%d.%02d%%", bp/100, bp%100) }
+func Percent(bp int64) string { return cells.Yuan(bp) + "%" } // hundredths, as fen are

@@ -1,6 +1,10 @@
 package catalog
 
-import "time"
+import (
+	"time"
+
+	"github.com/qunke/qunke/internal/shanghai"
+)
 
 // The trade's big sales. Prices, coupons and sales all move around them, so
 // "the lowest price" means little without knowing whether it was a promotion
@@ -25,11 +29,6 @@ type Promotion struct {
 
 // Contains reports whether unix time t falls within the promotion.
 func (p Promotion) Contains(t int64) bool { return t >= p.Start.Unix() && t < p.End.Unix() }
-
-// promoZone is China Standard Time. China has kept UTC+8 without daylight
-// saving since 1991, so a fixed zone is exact for every year the calendar
-// covers and needs no tzdata on the host.
-var promoZone = time.FixedZone("CST", 8*3600)
 
 // Years covered by the 618 and Double 11 entries (Double 11 began in 2009,
 // 618 became a platform-wide sale soon after). Outside them, and outside the
@@ -92,7 +91,9 @@ func init() {
 	}
 }
 
-func promoDay(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, promoZone) }
+func promoDay(y int, m time.Month, d int) time.Time {
+	return time.Date(y, m, d, 0, 0, 0, 0, shanghai.Zone)
+}
 
 // PromotionAt returns the promotion running at unix time t (Asia/Shanghai
 // calendar), if any. It does not allocate.

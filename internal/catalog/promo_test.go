@@ -3,6 +3,8 @@ package catalog
 import (
 	"testing"
 	"time"
+
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
 func cst(y int, m time.Month, d, h, min, s int) int64 {
@@ -56,7 +58,7 @@ func TestPromotionAtBoundaries(t *testing.T) {
 	for _, c := range cases {
 		p, ok := PromotionAt(c.at)
 		if ok != (c.name != "") || p.Name != c.name {
-			t.Errorf("PromotionAt(%s) = %q, %v; want %q", time.Unix(c.at, 0).In(promoZone), p.Name, ok, c.name)
+			t.Errorf("PromotionAt(%s) = %q, %v; want %q", time.Unix(c.at, 0).In(shanghai.Zone), p.Name, ok, c.name)
 		}
 		if ok && !p.Contains(c.at) {
 			t.Errorf("PromotionAt(%d) returned %s which does not contain it", c.at, p.Name)
@@ -77,7 +79,7 @@ func TestPromotionFields(t *testing.T) {
 	// Every spring sale lasts three weeks, ends two days before New Year's
 	// day (last sale day New Year - 3) and peaks inside the sale.
 	for _, c := range promoCNY {
-		ny := time.Date(c.y, time.Month(c.m), c.d, 0, 0, 0, 0, promoZone)
+		ny := time.Date(c.y, time.Month(c.m), c.d, 0, 0, 0, 0, shanghai.Zone)
 		p, ok := PromotionAt(ny.AddDate(0, 0, -3).Unix())
 		if !ok || p.Name != PromoSpring || p.Label != "年货节" {
 			t.Errorf("%d: no spring sale three days before New Year", c.y)
@@ -91,7 +93,7 @@ func TestPromotionFields(t *testing.T) {
 		}
 	}
 	// Zone: the bounds are Shanghai midnights.
-	if h, m, _ := p.Start.In(promoZone).Clock(); h != 0 || m != 0 {
+	if h, m, _ := p.Start.In(shanghai.Zone).Clock(); h != 0 || m != 0 {
 		t.Errorf("start not at midnight: %v", p.Start)
 	}
 }

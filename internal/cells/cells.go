@@ -4,15 +4,9 @@
 package cells
 
 import (
-	"bytes"
-	"encoding/csv"
-	"errors"
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // Err says why a decimal string did not parse.
@@ -197,27 +191,4 @@ func CheckID(s string) IDProblem {
 		}
 	}
 	return IDOK
-}
-
-// ReadCSV decodes a whole CSV file as spreadsheets save it: valid UTF-8 (a BOM is dropped) is read as
-// UTF-8, anything else as GB18030 (a superset of GBK).
-func ReadCSV(b []byte) (rows [][]string, encoding string, err error) {
-	encoding = "utf-8"
-	if bytes.HasPrefix(b, []byte("\xEF\xBB\xBF")) {
-		b = b[3:]
-	} else if !utf8.Valid(b) {
-		b, err = simplifiedchinese.GB18030.NewDecoder().Bytes(b)
-		if err != nil {
-			return nil, "", errors.New("既不是 UTF-8 也不是 GBK 文本 (neither UTF-8 nor GBK text)")
-		}
-		encoding = "gb18030"
-	}
-	r := csv.NewReader(bytes.NewReader(b))
-	r.FieldsPerRecord = -1
-	r.LazyQuotes = true
-	rows, err = r.ReadAll()
-	if err != nil {
-		return nil, "", fmt.Errorf("CSV 格式错误 (malformed CSV): %w", err)
-	}
-	return rows, encoding, nil
 }

@@ -1,6 +1,9 @@
 package cells
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestFixed(t *testing.T) {
 	for _, tc := range []struct {
@@ -44,5 +47,16 @@ func TestCells(t *testing.T) {
 	}
 	if c := Clip(string(make([]rune, 100))); len([]rune(c)) != 61 {
 		t.Errorf("Clip kept %d runes", len([]rune(c)))
+	}
+}
+
+func TestYuan(t *testing.T) {
+	for fen, want := range map[int64]string{
+		0: "0.00", 5: "0.05", -5: "-0.05", 1990: "19.90", -1234: "-12.34", 100: "1.00",
+		math.MaxInt64: "92233720368547758.07", math.MinInt64: "-92233720368547758.08",
+	} {
+		if got := Yuan(fen); got != want {
+			t.Errorf("Yuan(%d) = %q, want %q", fen, got, want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package community
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -8,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/sheet"
 )
 
 // csvColumns maps the header names a team's spreadsheet may use (Chinese or
@@ -68,7 +69,12 @@ type ImportStats struct{ Added, Updated int }
 // written (the error is an *ImportError naming each row and column).
 // Update keeps a stored webhook secret when the row leaves it empty.
 func (s *Store) ImportCSV(ctx context.Context, data []byte) (ImportStats, error) {
-	rows, _, err := cells.ReadCSV(data)
+	sr, err := sheet.OpenReader("groups.csv", bytes.NewReader(data), sheet.Options{LazyQuotes: true})
+	if err != nil {
+		return ImportStats{}, err
+	}
+	defer sr.Close()
+	rows, err := sr.All()
 	if err != nil {
 		return ImportStats{}, err
 	}

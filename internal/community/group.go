@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
 // Channel is how posts reach a group.
@@ -78,15 +80,8 @@ func (g *Group) Location() *time.Location {
 	if loc, err := time.LoadLocation(g.TZ); err == nil && g.TZ != "" {
 		return loc
 	}
-	return shanghai
+	return shanghai.Zone
 }
-
-var shanghai = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
 
 // HasTag reports whether the group carries tag.
 func (g *Group) HasTag(tag string) bool { return slices.Contains(g.Tags, tag) }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
 // Config describes a market.
@@ -35,12 +36,9 @@ const (
 	DefaultInterval  = 24 * time.Hour
 )
 
-// shanghai is China Standard Time (UTC+8, no daylight saving).
-var shanghai = time.FixedZone("CST", 8*3600)
-
 // DefaultEnd is used when Config.End is zero: 10:00 on 1 December 2025,
 // Asia/Shanghai, so a default market has seen 618 and Double 11.
-var DefaultEnd = time.Date(2025, 12, 1, 10, 0, 0, 0, shanghai)
+var DefaultEnd = time.Date(2025, 12, 1, 10, 0, 0, 0, shanghai.Zone)
 
 // Market generates the synthetic market described by a Config.
 type Market struct {
@@ -148,19 +146,19 @@ func New(cfg Config) *Market {
 		at := first + int64(s)*iv
 		c := &m.ctx[s]
 		*c = snapCtx{at: at, promo: -1, next: -1, salesMul: 1, spill: 1}
-		day := shanghaiDay(at)
+		day := shanghai.Day(at)
 		// Seasonal goods: summer demand peaks mid-July, winter demand mid-January.
-		doy := float64(time.Unix(at, 0).In(shanghai).YearDay())
+		doy := float64(time.Unix(at, 0).In(shanghai.Zone).YearDay())
 		c.season = [4]float32{1,
 			float32(1 + 0.7*math.Cos(2*math.Pi*(doy-196)/365)),
 			float32(1 + 0.7*math.Cos(2*math.Pi*(doy-15)/365)),
 			1}
-		c.hourMul = float32(diurnal[(at+8*3600-day*86400)/3600] / mean)
+		c.hourMul = float32(diurnal[(at+shanghai.Offset-day*86400)/3600] / mean)
 		if pr, ok := catalog.PromotionAt(at); ok {
 			k := slices.IndexFunc(promos, func(q catalog.Promotion) bool { return q.Start.Equal(pr.Start) })
 			c.promo, c.promoEnd = int16(k), pr.End.Unix()
 			c.partP = chance(participation(pr.Name))
-			peak, first := shanghaiDay(pr.Peak.Unix()), shanghaiDay(pr.Start.Unix())
+			peak, first := shanghai.Day(pr.Peak.Unix()), shanghai.Day(pr.Start.Unix())
 			switch {
 			case day == peak:
 				c.phase, c.salesMul = 3, 6
@@ -199,16 +197,6 @@ func participation(name string) float64 {
 		return 0.7
 	}
 	return 0.55
-}
-
-// shanghaiDay numbers Asia/Shanghai calendar days.
-func shanghaiDay(t int64) int64 {
-	t += 8 * 3600
-	d := t / 86400
-	if t%86400 < 0 {
-		d--
-	}
-	return d
 }
 
 // Config returns the market's configuration with defaults filled in.
@@ -446,7 +434,7 @@ func (m *Market) newCoupon(st *itemState, at int64, list int32, promoEnd int64) 
 
 // couponEnd is the last second of a day 0..13 days after at.
 func (m *Market) couponEnd(st *itemState, at int64) int64 {
-	end := (shanghaiDay(at)+1+int64(st.r.intn(14)))*86400 - 8*3600 - 1
+	end := (shanghai.Day(at)+1+int64(st.r.intn(14)))*86400 - shanghai.Offset - 1
 	if end <= at {
 		end += 86400
 	}

@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
 var testEnd = time.Date(2025, 12, 1, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
@@ -457,7 +459,7 @@ func TestListPriceBand(t *testing.T) {
 		var st itemState
 		m.initState(i, &st)
 		if st.orig < 990 || st.orig > 399900 {
-			t.Fatalf("item %d launched at %s", i, catalog.Yuan(int64(st.orig)))
+			t.Fatalf("item %d launched at %s", i, cells.Yuan(int64(st.orig)))
 		}
 		if lp < 2000 {
 			lo++
@@ -523,8 +525,8 @@ func TestSample(t *testing.T) {
 		p, _ := catalog.PromotionAt(lowAt)
 		t.Logf("%s:%s %s | %s | %s | %s %s (%s) | list %s final %s, low %s on %s %s, 月销 %d, 佣金 %s",
 			it.Platform, it.ItemID, it.Title, it.ShortTitle, it.CategoryPath, it.ShopName, it.ShopType, it.Brand,
-			catalog.Yuan(last.ListPrice), catalog.Yuan(last.FinalPrice), catalog.Yuan(low),
-			time.Unix(lowAt, 0).In(shanghai).Format(time.DateOnly), p.Label, last.Sales30, catalog.Percent(last.CommissionRate))
+			cells.Yuan(last.ListPrice), cells.Yuan(last.FinalPrice), cells.Yuan(low),
+			time.Unix(lowAt, 0).In(shanghai.Zone).Format(time.DateOnly), p.Label, last.Sales30, catalog.Percent(last.CommissionRate))
 	}
 }
 

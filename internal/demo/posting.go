@@ -9,6 +9,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -116,7 +117,7 @@ func SeedPosting(ctx context.Context, db *store.DB, adv *advisor.Advisor, ch Cha
 	// The past days went out as planned: written as sent, never planned, so
 	// a worker already running cannot send them. Today is planned from now
 	// on by the server's planner.
-	loc := time.FixedZone("CST", 8*3600)
+	loc := shanghai.Zone
 	for d := days; d >= 1; d-- {
 		if _, err := pl.PlanPast(ctx, now.In(loc).AddDate(0, 0, -d)); err != nil {
 			return 0, err

@@ -29,6 +29,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
 // DefaultWindow is how long after a post an order may be credited to it.
@@ -402,7 +404,9 @@ func dayBounds(from, to time.Time) (int64, int64) {
 }
 
 // dayLabel shows a day number as 2006-01-02.
-func dayLabel(d int64) string { return time.Unix(dayStart(d), 0).In(Shanghai).Format("2006-01-02") }
+func dayLabel(d int64) string {
+	return time.Unix(dayStart(d), 0).In(shanghai.Zone).Format("2006-01-02")
+}
 
 // UnattributedOrders returns the latest orders paid in [from, to) that no
 // group is credited with, newest first, at most limit.

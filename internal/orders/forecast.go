@@ -33,6 +33,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
 // dayTotals adds every group's orders up per day of payment in [from, to)
@@ -161,7 +163,7 @@ func (s *Store) Forecast(ctx context.Context, opt ForecastOptions) (*Forecast, e
 		m := max(addMonths(monthStart(dayStart(confirmedDay)), 1), first)
 		p := coming[m]
 		if p == nil {
-			p = &PayoutMonth{Month: time.Unix(m, 0).In(Shanghai).Format("2006-01"), PayDate: time.Unix(payday(m), 0).In(Shanghai)}
+			p = &PayoutMonth{Month: time.Unix(m, 0).In(shanghai.Zone).Format("2006-01"), PayDate: time.Unix(payday(m), 0).In(shanghai.Zone)}
 			coming[m] = p
 		}
 		return p
@@ -229,7 +231,7 @@ func (s *Store) Forecast(ctx context.Context, opt ForecastOptions) (*Forecast, e
 	}
 	hist := map[int64]*SettledMonth{}
 	for m := hfrom; m < monthStart(now); m = addMonths(m, 1) {
-		hist[m] = &SettledMonth{Month: time.Unix(m, 0).In(Shanghai).Format("2006-01")}
+		hist[m] = &SettledMonth{Month: time.Unix(m, 0).In(shanghai.Zone).Format("2006-01")}
 	}
 	var estAll, estFailed int64
 	lastMonth := addMonths(monthStart(now), -1)

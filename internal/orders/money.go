@@ -17,15 +17,11 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
-// Shanghai is the zone money is bucketed in: China Standard Time.
-var Shanghai = time.FixedZone("CST", zoneOffset)
-
-const (
-	zoneOffset = 8 * 3600
-	daySeconds = 86400
-)
+const daySeconds = 86400
 
 // Period is the size of a money view's buckets.
 type Period string
@@ -148,29 +144,21 @@ func (s *Store) Groups(ctx context.Context) (map[int64]GroupInfo, error) {
 const UnattributedName = "未归属 (unattributed)"
 
 // dayOf is the Asia/Shanghai day number of unix time t.
-func dayOf(t int64) int64 { return floorDiv(t+zoneOffset, daySeconds) }
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
-}
+func dayOf(t int64) int64 { return shanghai.Day(t) }
 
 // dayStart is the unix time of day number d's midnight in Asia/Shanghai.
-func dayStart(d int64) int64 { return d*daySeconds - zoneOffset }
+func dayStart(d int64) int64 { return d*daySeconds - shanghai.Offset }
 
 // monthStart is the first instant of t's month in Asia/Shanghai.
 func monthStart(t int64) int64 {
-	y, m, _ := time.Unix(t, 0).In(Shanghai).Date()
-	return time.Date(y, m, 1, 0, 0, 0, 0, Shanghai).Unix()
+	y, m, _ := time.Unix(t, 0).In(shanghai.Zone).Date()
+	return time.Date(y, m, 1, 0, 0, 0, 0, shanghai.Zone).Unix()
 }
 
 // addMonths moves a month start by n months.
 func addMonths(t int64, n int) int64 {
-	y, m, _ := time.Unix(t, 0).In(Shanghai).Date()
-	return time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, Shanghai).Unix()
+	y, m, _ := time.Unix(t, 0).In(shanghai.Zone).Date()
+	return time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, shanghai.Zone).Unix()
 }
 
 // bucketStart is the start of the period containing day d.
@@ -219,7 +207,7 @@ func (q *IncomeQuery) normalize() error {
 	if (to-from)/daySeconds > 3700 {
 		return errors.New("时间范围最多 10 年 (the range is at most 10 years)")
 	}
-	q.From, q.To = time.Unix(from, 0).In(Shanghai), time.Unix(to, 0).In(Shanghai)
+	q.From, q.To = time.Unix(from, 0).In(shanghai.Zone), time.Unix(to, 0).In(shanghai.Zone)
 	return nil
 }
 
@@ -252,15 +240,15 @@ func (s *Store) Income(ctx context.Context, q IncomeQuery) (*IncomeReport, error
 	index := map[int64]int{} // bucket start → index
 	for b := bucketStart(q.By, dayOf(from)); b < to; b = nextBucket(q.By, b) {
 		start, end := max(b, from), min(nextBucket(q.By, b), to)
-		label := time.Unix(b, 0).In(Shanghai).Format("2006-01-02")
+		label := time.Unix(b, 0).In(shanghai.Zone).Format("2006-01-02")
 		if q.By == Month {
 			label = label[:7]
 		}
 		// Member-days count the days up to today.
 		n := (min(end, dayStart(today+1)) - start) / daySeconds
 		index[b] = len(rep.Buckets)
-		rep.Buckets = append(rep.Buckets, Bucket{Label: label, Start: time.Unix(start, 0).In(Shanghai),
-			End: time.Unix(end, 0).In(Shanghai), Days: max(n, 0), Rows: []IncomeRow{}})
+		rep.Buckets = append(rep.Buckets, Bucket{Label: label, Start: time.Unix(start, 0).In(shanghai.Zone),
+			End: time.Unix(end, 0).In(shanghai.Zone), Days: max(n, 0), Rows: []IncomeRow{}})
 	}
 	type cell struct {
 		bucket int
@@ -458,7 +446,7 @@ func (s *Store) orderDays(ctx context.Context, from, to int64, ids []int64) (map
 func (s *Store) postDays(ctx context.Context, from, to int64, ids []int64) (map[dayKey]int64, error) {
 	// (The status is not in the WHERE clause: SQLite would pick the
 	// (status, next_at) index over the sent_at range and read every post.)
-	rows, err := s.db.QueryContext(ctx, `SELECT group_id, (sent_at + 28800) / 86400 AS d,
+	rows, err := s.db.QueryContext(ctx, `SELECT group_id, `+shanghai.DaySQL("sent_at")+` AS d,
 		sum(CASE WHEN status = 'sent' THEN 1 ELSE 0 END) FROM deliveries
 		WHERE sent_at >= $1 AND sent_at < $2 GROUP BY group_id, d`, from, to)
 	if err != nil {

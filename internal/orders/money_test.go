@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -61,7 +62,7 @@ type postRec struct {
 
 // label is the bucket of t, computed with the calendar.
 func label(by Period, t int64) string {
-	d := time.Unix(t, 0).In(Shanghai)
+	d := time.Unix(t, 0).In(shanghai.Zone)
 	switch by {
 	case Month:
 		return d.Format("2006-01")
@@ -211,7 +212,7 @@ func TestPeriodBuckets(t *testing.T) {
 		{Month, "2024-02-29 12:00:00", "2024-02-01 00:00:00"},
 	} {
 		if got := bucketStart(c.by, dayOf(sh(c.t))); got != sh(c.want) {
-			t.Errorf("%s %s: %s, want %s", c.by, c.t, time.Unix(got, 0).In(Shanghai), c.want)
+			t.Errorf("%s %s: %s, want %s", c.by, c.t, time.Unix(got, 0).In(shanghai.Zone), c.want)
 		}
 	}
 	if _, err := ParsePeriod("year"); err == nil {

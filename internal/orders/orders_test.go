@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -229,7 +230,7 @@ func TestBadCSVRejected(t *testing.T) {
 		if !errors.Is(err, ErrBadRows) {
 			t.Fatalf("err = %v, want ErrBadRows", err)
 		}
-		want := []Problem{{File: path, Row: 3, Column: "付款金额", Value: "1x.00", Reason: whyMoney}}
+		want := []Problem{{File: path, Row: 3, Column: "付款金额", Value: "1x.00", Reason: cells.WhyMoney}}
 		if !reflect.DeepEqual(res.Parsed.Problems, want) || res.Parsed.Rejected != 1 || res.Parsed.Rows != 2 {
 			t.Fatalf("parsed %+v", res.Parsed)
 		}
@@ -279,13 +280,13 @@ func TestParseProblems(t *testing.T) {
 		got[key{pr.Row, pr.Column}] = pr.Reason
 	}
 	want := map[key]string{
-		{2, "付款金额"}:   whyMoneyPrecision,
-		{3, "佣金比率"}:   whyRate,
-		{3, "淘宝子订单号"}: whyIDScientific,
+		{2, "付款金额"}:   cells.WhyMoneyPrecision,
+		{3, "佣金比率"}:   cells.WhyRate,
+		{3, "淘宝子订单号"}: cells.WhyIDScientific,
 		{3, "订单状态"}:   whyStatus,
-		{3, "商品数量"}:   whyCount,
+		{3, "商品数量"}:   cells.WhyCount,
 		{3, "付款时间"}:   whyTime,
-		{3, "付款金额"}:   whyMoneyNegative,
+		{3, "付款金额"}:   cells.WhyMoneyNegative,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("problems\n got %v\nwant %v", got, want)

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
 // Problem is one bad cell (or row, or file) of a report.
@@ -69,22 +70,11 @@ const MaxProblems = 1000
 
 // Reasons: Chinese first, then English in parentheses.
 const (
-	whyMoney          = "不是有效的金额 (not a valid amount)"
-	whyMoneyPrecision = "金额最多两位小数 (amount has more than 2 decimal places)"
-	whyMoneyNegative  = "金额不能为负 (amount is negative)"
-	whyRate           = "不是有效的比率，应如 1.35% (not a valid rate, expected like 1.35%)"
-	whyRatePrecision  = "比率最多两位小数 (rate has more than 2 decimal places)"
-	whyRateNegative   = "比率不能为负 (rate is negative)"
-	whyCount          = "不是有效的整数数量 (not a valid whole quantity)"
-	whyTime           = "不是有效的时间，应为 2006-01-02 15:04:05 (not a valid time, expected 2006-01-02 15:04:05)"
-	whyTimeRange      = "时间超出合理范围 2000-2199 年 (time out of range 2000-2199)"
-	whyStatus         = "未知的订单状态，应为 已付款、已失效、已收货、已结算 之一 (unknown order status)"
-	whyMissing        = "缺少必填值 (required value is missing)"
-	whyIDScientific   = "编号被 Excel 改成了科学计数法，请把该列设为文本后重新导出 (id was turned into scientific notation by Excel; format the column as text)"
-	whyIDSpace        = "编号含有空白或控制字符 (id contains spaces or control characters)"
-	whyIDLong         = "编号过长 (id too long)"
-	whyNoHeader       = "缺少必需的列，这不像阿里妈妈订单明细 (required column missing: not an Alimama order report)"
-	whyEmpty          = "文件是空的 (file is empty)"
+	whyTime     = "不是有效的时间，应为 2006-01-02 15:04:05 (not a valid time, expected 2006-01-02 15:04:05)"
+	whyStatus   = "未知的订单状态，应为 已付款、已失效、已收货、已结算 之一 (unknown order status)"
+	whyMissing  = "缺少必填值 (required value is missing)"
+	whyNoHeader = "缺少必需的列，这不像阿里妈妈订单明细 (required column missing: not an Alimama order report)"
+	whyEmpty    = "文件是空的 (file is empty)"
 )
 
 // Column names of the Alimama report (推广者订单明细).
@@ -237,71 +227,35 @@ func (p *rowParser) id(name string, required bool) string {
 		}
 		return ""
 	}
-	if why := checkID(s); why != "" {
+	if why := cells.ID(s); why != "" {
 		p.fail(name, s, why)
 		return ""
 	}
 	return s
 }
 
-func (p *rowParser) money(name string) int64 {
-	s := p.get(name)
-	if s == "" {
-		return 0
-	}
-	v, e := cells.Fixed(cells.StripCurrency(s), 2)
-	switch {
-	case e == cells.TooPrecise:
-		p.fail(name, s, whyMoneyPrecision)
-	case e != cells.OK:
-		p.fail(name, s, whyMoney)
-	case v < 0:
-		p.fail(name, s, whyMoneyNegative)
-	default:
-		return v
-	}
-	return 0
-}
+func (p *rowParser) money(name string) int64 { return p.number(name, cells.Money) }
 
-func (p *rowParser) rate(name string) int64 {
-	s := p.get(name)
-	if s == "" {
-		return 0
-	}
-	t := strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(s, "%"), "％"))
-	v, e := cells.Fixed(t, 2)
-	switch {
-	case e == cells.TooPrecise:
-		p.fail(name, s, whyRatePrecision)
-	case e != cells.OK:
-		p.fail(name, s, whyRate)
-	case v < 0:
-		p.fail(name, s, whyRateNegative)
-	default:
-		return v
-	}
-	return 0
-}
+func (p *rowParser) rate(name string) int64 { return p.number(name, cells.Percent) }
 
-func (p *rowParser) count(name string) int64 {
+func (p *rowParser) count(name string) int64 { return p.number(name, cells.Count) }
+
+// number parses the cell under name with parse; an absent cell is 0.
+func (p *rowParser) number(name string, parse func(string) (int64, string)) int64 {
 	s := p.get(name)
 	if s == "" {
 		return 0
 	}
-	v, e := cells.Fixed(s, 0)
-	if e != cells.OK || v < 0 {
-		p.fail(name, s, whyCount)
-		return 0
+	v, why := parse(s)
+	if why != "" {
+		p.fail(name, s, why)
 	}
 	return v
 }
 
-// shanghai: China has had no daylight saving time since 1991.
-var shanghai = time.FixedZone("CST", 8*3600)
-
 var (
-	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, shanghai).Unix()
-	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, shanghai).Unix()
+	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, shanghai.Zone).Unix()
+	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, shanghai.Zone).Unix()
 )
 
 var timeLayouts = []string{
@@ -318,9 +272,9 @@ func (p *rowParser) time(name string) int64 {
 		return 0
 	}
 	for _, l := range timeLayouts {
-		if t, err := time.ParseInLocation(l, s, shanghai); err == nil {
+		if t, err := time.ParseInLocation(l, s, shanghai.Zone); err == nil {
 			if u := t.Unix(); u < minTime || u >= maxTime {
-				p.fail(name, s, whyTimeRange)
+				p.fail(name, s, cells.WhyTimeRange)
 				return 0
 			}
 			return t.Unix()
@@ -380,17 +334,4 @@ func isRefundTag(s string) bool {
 		return false
 	}
 	return true
-}
-
-// checkID reports what is wrong with an id, "" if nothing.
-func checkID(s string) string {
-	switch cells.CheckID(s) {
-	case cells.IDLong:
-		return whyIDLong
-	case cells.IDScientific:
-		return whyIDScientific
-	case cells.IDSpace:
-		return whyIDSpace
-	}
-	return ""
 }

@@ -21,6 +21,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
 // dayRow is an order_days key.
@@ -74,7 +76,7 @@ func (r *rollup) add(o *Order, group int64, sign int64) {
 	}
 }
 
-// paidDay is the day number SQL computes as (t + 28800) / 86400: the
+// paidDay is the day number SQL computes as shanghai.DaySQL: the
 // Asia/Shanghai day of a (non-negative) unix time.
 func paidDay(t int64) int64 { return dayOf(t) }
 
@@ -153,12 +155,12 @@ var rollupSQL = []string{
 	`DELETE FROM order_days`,
 	`DELETE FROM order_settle_days`,
 	`INSERT INTO order_days (group_id, adzone_id, paid_day, status, adzone_name, orders, paid_amount, est_income, settled_income)
-		SELECT group_id, adzone_id, (paid_at + 28800) / 86400, status, max(adzone_name), count(*), sum(paid_amount),
+		SELECT group_id, adzone_id, ` + shanghai.DaySQL("paid_at") + `, status, max(adzone_name), count(*), sum(paid_amount),
 		sum(est_income), sum(settled_income)
-		FROM orders GROUP BY group_id, adzone_id, (paid_at + 28800) / 86400, status`,
+		FROM orders GROUP BY group_id, adzone_id, ` + shanghai.DaySQL("paid_at") + `, status`,
 	`INSERT INTO order_settle_days (settled_day, orders, settled_income)
-		SELECT (settled_at + 28800) / 86400, count(*), sum(settled_income)
-		FROM orders WHERE status = 'settled' AND settled_at > 0 GROUP BY (settled_at + 28800) / 86400`,
+		SELECT ` + shanghai.DaySQL("settled_at") + `, count(*), sum(settled_income)
+		FROM orders WHERE status = 'settled' AND settled_at > 0 GROUP BY ` + shanghai.DaySQL("settled_at"),
 }
 
 // RebuildRollups recomputes the money views' tables from the orders, in

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -112,7 +113,7 @@ func TestRollupsMatchOrders(t *testing.T) {
 					if t == 0 {
 						return ""
 					}
-					return time.Unix(t, 0).In(Shanghai).Format("2006-01-02 15:04:05")
+					return time.Unix(t, 0).In(shanghai.Zone).Format("2006-01-02 15:04:05")
 				}
 				for _, o := range batch {
 					st := map[Status]string{Paid: "已付款", Received: "已收货", Settled: "已结算", Invalid: "已失效", Refunded: "已结算"}[o.Status]

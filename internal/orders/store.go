@@ -177,7 +177,7 @@ func (s *Store) ImportFile(ctx context.Context, path string, skipBad bool) (File
 	}
 	defer rr.Close()
 	res.Encoding = enc
-	first, err := rr.Next()
+	row, err := rr.Next()
 	if errors.Is(err, io.EOF) {
 		pr := Problem{File: path, Reason: whyEmpty}
 		res.Parsed.Problems = []Problem{pr}
@@ -186,7 +186,7 @@ func (s *Store) ImportFile(ctx context.Context, path string, skipBad bool) (File
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", path, err)
 	}
-	h, pr := newHeader(path, first)
+	h, pr := newHeader(path, row.Cells)
 	if pr != nil {
 		res.Parsed.Problems = []Problem{*pr}
 		return res, *pr
@@ -213,7 +213,7 @@ func (s *Store) ImportFile(ctx context.Context, path string, skipBad bool) (File
 			}
 		}
 		for n := 2; ; n++ {
-			cells, err := rr.Next()
+			row, err := rr.Next()
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -223,7 +223,7 @@ func (s *Store) ImportFile(ctx context.Context, path string, skipBad bool) (File
 			}
 			// Once a row is bad and bad rows are not skipped, nothing will
 			// be imported: read on only to report every problem.
-			if o, ok := p.row(h, n, cells); ok && (skipBad || p.Rejected == 0) {
+			if o, ok := p.row(h, n, row.Cells); ok && (skipBad || p.Rejected == 0) {
 				batch = append(batch, o)
 			}
 			if len(batch) == fileBatch && !send() {

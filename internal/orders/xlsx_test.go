@@ -12,8 +12,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/qunke/qunke/internal/cells"
-	"github.com/qunke/qunke/internal/cells/xlsxtest"
+	"github.com/qunke/qunke/internal/sheet"
+	"github.com/qunke/qunke/internal/sheet/xlsxtest"
 )
 
 // trimRows drops trailing empty cells and rows, as spreadsheets do not
@@ -84,46 +84,35 @@ func TestXLSXReaderMatchesExcelize(t *testing.T) {
 	if !reflect.DeepEqual(trimRows(got), want) {
 		t.Fatalf("rows\n got %q\nwant %q", trimRows(got), want)
 	}
-	// And it was the streaming reader that read it.
-	rr, _, err := openRows(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := rr.(*xlsxReader); !ok {
-		t.Fatalf("read by %T", rr)
-	}
-	rr.Close()
 }
 
-// A workbook whose cells carry number formats (a date, a percent) is read
-// through excelize, which shows them as Excel does.
-func TestXLSXWithFormatsFallsBack(t *testing.T) {
+// A workbook whose cells carry number formats reads as Excel shows them: a
+// percent as the percentage, a date-time (here Excel's own m/d/yy h:mm) as
+// 2006-01-02 15:04:05.
+func TestXLSXWithFormats(t *testing.T) {
 	f := excelize.NewFile()
-	f.SetSheetRow("Sheet1", "A1", &[]any{"淘宝子订单号", "订单状态", "佣金比率"})
-	f.SetSheetRow("Sheet1", "A2", &[]any{"1", "已付款", 0.0135})
+	f.SetSheetRow("Sheet1", "A1", &[]any{"淘宝子订单号", "订单状态", "佣金比率", "付款时间"})
+	f.SetSheetRow("Sheet1", "A2", &[]any{"1", "已付款", 0.0135, 43993.3875})
 	style, err := f.NewStyle(&excelize.Style{NumFmt: 10}) // 0.00%
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.SetCellStyle("Sheet1", "C2", "C2", style)
+	dateTime, err := f.NewStyle(&excelize.Style{NumFmt: 22}) // m/d/yy h:mm
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.SetCellStyle("Sheet1", "D2", "D2", dateTime)
 	path := filepath.Join(t.TempDir(), "f.xlsx")
 	if err := f.SaveAs(path); err != nil {
 		t.Fatal(err)
 	}
-	rr, _, err := openRows(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := rr.(*excelizeRows); !ok {
-		t.Fatalf("read by %T", rr)
-	}
-	rr.Close()
 	rows, _, err := ReadRows(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := Parse(path, rows)
-	if len(p.Orders) != 1 || p.Orders[0].CommissionRate != 135 {
+	if len(p.Orders) != 1 || p.Orders[0].CommissionRate != 135 || p.Orders[0].PaidAt != sh("2020-06-11 09:18:00") {
 		t.Fatalf("parsed %+v from %q", p, rows)
 	}
 }
@@ -232,9 +221,9 @@ func TestXLSXBufferBoundaries(t *testing.T) {
 	if !reflect.DeepEqual(want[inline], [][]string{{"a&b", "", "<cd>尾"}, {"", "12.5"}}) {
 		t.Fatalf("inline rows %q", want[inline])
 	}
-	defer func(n int) { cells.XMLBufferSize = n }(cells.XMLBufferSize)
+	defer func(n int) { sheet.XMLBufferSize = n }(sheet.XMLBufferSize)
 	for size := 1; size <= 400; size += 1 + size/40 {
-		cells.XMLBufferSize = size
+		sheet.XMLBufferSize = size
 		for _, p := range []string{shared, inline} {
 			rows, _, err := ReadRows(p)
 			if err != nil || !reflect.DeepEqual(rows, want[p]) {
@@ -244,9 +233,8 @@ func TestXLSXBufferBoundaries(t *testing.T) {
 	}
 }
 
-// A cell of 64 MiB that zips to 64 KiB is refused with its address, by the
-// streaming reader and before the excelize fallback alike, with memory
-// bounded.
+// A cell of 64 MiB that zips to 64 KiB is refused with its address, in a
+// workbook with number formats or without, with memory bounded.
 func TestXLSXHugeCell(t *testing.T) {
 	for _, styled := range []bool{false, true} {
 		for _, shared := range []bool{false, true} {
@@ -254,7 +242,7 @@ func TestXLSXHugeCell(t *testing.T) {
 			xlsxtest.Write(t, path, xlsxtest.Bomb{Header: []string{"订单状态", "商品信息", "付款金额"}, Row: []string{"已付款", "", "15.90"}, Col: 1, Bytes: 64 << 20, Shared: shared, Styled: styled})
 			var err error
 			alloc := xlsxtest.Allocated(func() { _, _, err = ReadRows(path) })
-			if !errors.Is(err, cells.ErrCellTooLong) || !strings.Contains(err.Error(), "Sheet1!B2: ") {
+			if !errors.Is(err, sheet.ErrCellTooLong) || !strings.Contains(err.Error(), "Sheet1!B2: ") {
 				t.Errorf("styled %v, shared %v: %v", styled, shared, err)
 			}
 			if alloc > 24<<20 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -252,7 +253,7 @@ type Queued struct {
 type AlreadyQueued struct{ Queued Queued }
 
 func (e *AlreadyQueued) Error() string {
-	return fmt.Sprintf("%s 已在发单队列中，选定价格仍为 ¥%s (already queued at %s)", e.Queued.Key, catalog.Yuan(e.Queued.ChosenPrice), catalog.Yuan(e.Queued.ChosenPrice))
+	return fmt.Sprintf("%s 已在发单队列中，选定价格仍为 ¥%s (already queued at %s)", e.Queued.Key, cells.Yuan(e.Queued.ChosenPrice), cells.Yuan(e.Queued.ChosenPrice))
 }
 
 // Enqueue adds an item to the end of a plan's queue. An item already

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"text/template"
 	"text/template/parse"
+
+	"github.com/qunke/qunke/internal/cells"
 )
 
 // Money is an amount in fen that prints as yuan: "¥39.90".
@@ -28,14 +30,7 @@ type Money int64
 func (m Money) String() string { return "¥" + m.Yuan() }
 
 // Yuan prints the amount without the sign: "39.90".
-func (m Money) Yuan() string {
-	v := int64(m)
-	sign := ""
-	if v < 0 {
-		sign, v = "-", -v
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)
-}
+func (m Money) Yuan() string { return cells.Yuan(int64(m)) }
 
 // CopyData is what a copy template can show.
 type CopyData struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/orders"
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
 // incomeRoutes are the money pages (收益) and their API: income per group
@@ -47,16 +48,16 @@ func (s *Server) incomeParams(v url.Values) (*incomeParams, error) {
 		return nil, &badField{Field: "by", Key: "filter.bad_choice", Value: v.Get("by"), Msg: "by: " + err.Error()}
 	}
 	p.Query.By, p.By = by, string(by)
-	today := now.In(orders.Shanghai)
-	from := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, orders.Shanghai)
-	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, orders.Shanghai)
+	today := now.In(shanghai.Zone)
+	from := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, shanghai.Zone)
+	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, shanghai.Zone)
 	if s := strings.TrimSpace(v.Get("from")); s != "" {
-		if from, err = time.ParseInLocation("2006-01-02", s, orders.Shanghai); err != nil {
+		if from, err = time.ParseInLocation("2006-01-02", s, shanghai.Zone); err != nil {
 			return nil, &badField{Field: "from", Key: "income.bad_date", Value: s, Msg: "from: 应为日期，如 2026-01-02 (a date like 2026-01-02)"}
 		}
 	}
 	if s := strings.TrimSpace(v.Get("to")); s != "" {
-		if to, err = time.ParseInLocation("2006-01-02", s, orders.Shanghai); err != nil {
+		if to, err = time.ParseInLocation("2006-01-02", s, shanghai.Zone); err != nil {
 			return nil, &badField{Field: "to", Key: "income.bad_date", Value: s, Msg: "to: 应为日期，如 2026-01-31 (a date like 2026-01-31)"}
 		}
 	}
@@ -196,7 +197,7 @@ func (s *Server) incomePage(w http.ResponseWriter, r *http.Request) {
 // (after a group's placement was filled in), then the page says what
 // changed.
 func (s *Server) incomeAttribute(w http.ResponseWriter, r *http.Request) {
-	from, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(r.PostFormValue("from")), orders.Shanghai)
+	from, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(r.PostFormValue("from")), shanghai.Zone)
 	if err != nil {
 		http.Error(w, "from: 应为日期，如 2026-01-02 (a date like 2026-01-02)", http.StatusBadRequest)
 		return
@@ -272,13 +273,13 @@ func (s *Server) apiUnattributed(w http.ResponseWriter, r *http.Request) {
 	var from, to time.Time
 	var err error
 	if d := v.Get("from"); d != "" {
-		if from, err = time.ParseInLocation("2006-01-02", d, orders.Shanghai); err != nil {
+		if from, err = time.ParseInLocation("2006-01-02", d, shanghai.Zone); err != nil {
 			writeJSONError(w, http.StatusBadRequest, "from: 应为日期，如 2026-01-02 (a date like 2026-01-02)")
 			return
 		}
 	}
 	if d := v.Get("to"); d != "" {
-		if to, err = time.ParseInLocation("2006-01-02", d, orders.Shanghai); err != nil {
+		if to, err = time.ParseInLocation("2006-01-02", d, shanghai.Zone); err != nil {
 			writeJSONError(w, http.StatusBadRequest, "to: 应为日期，如 2026-01-31 (a date like 2026-01-31)")
 			return
 		}

@@ -15,10 +15,11 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/orders"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
 
-var incomeNow = time.Date(2026, 3, 10, 12, 0, 0, 0, orders.Shanghai)
+var incomeNow = time.Date(2026, 3, 10, 12, 0, 0, 0, shanghai.Zone)
 
 // incomeServer has one group (placement 111, 300 members) with a post and
 // two March orders, and one order of a placement no group has.
@@ -35,7 +36,7 @@ func incomeServer(t *testing.T) (*Server, *httptest.Server, int64) {
 		t.Fatal(err)
 	}
 	at := func(s string) int64 {
-		v, err := time.ParseInLocation("2006-01-02 15:04", s, orders.Shanghai)
+		v, err := time.ParseInLocation("2006-01-02 15:04", s, shanghai.Zone)
 		if err != nil {
 			t.Fatal(err)
 		}

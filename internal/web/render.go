@@ -12,7 +12,9 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/web/i18n"
 )
 
@@ -23,12 +25,7 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // zone is where times are shown (stored UTC); Asia/Shanghai by default.
-var zone = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
+var zone = shanghai.Zone
 
 // Zone is the time zone pages show times in.
 func Zone() *time.Location { return zone }
@@ -46,7 +43,7 @@ func SetZone(name string) error {
 
 var funcs = template.FuncMap{
 	"asset": assetURL,
-	"yuan":  catalog.Yuan,
+	"yuan":  cells.Yuan,
 	"pct":   catalog.Percent,
 	"inc":   func(i int) int { return i + 1 },
 	"day":   func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006-01-02") },
@@ -64,7 +61,7 @@ var funcs = template.FuncMap{
 		if !l.OK {
 			return "—"
 		}
-		return "¥" + catalog.Yuan(l.Price) + " (" + time.Unix(l.At, 0).In(zone).Format("2006-01-02") + ")"
+		return "¥" + cells.Yuan(l.Price) + " (" + time.Unix(l.At, 0).In(zone).Format("2006-01-02") + ")"
 	},
 }
 

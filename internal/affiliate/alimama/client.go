@@ -29,6 +29,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/qunke/qunke/internal/shanghai"
 )
 
 // DefaultBaseURL is the TOP router used when Config.BaseURL is empty.
@@ -65,10 +67,6 @@ var (
 	// or secret.
 	ErrNoCredentials = errors.New("top: no app key / secret configured")
 )
-
-// shanghai is GMT+8; China has had no daylight saving time since 1991, so a
-// fixed zone matches Asia/Shanghai without depending on tzdata.
-var shanghai = time.FixedZone("CST", 8*60*60)
 
 // Config holds the credentials and endpoint. Its String and GoString
 // methods never print AppSecret (nor Session, which is a user's token).
@@ -232,7 +230,7 @@ func (c *Client) params(method string, biz map[string]string) (url.Values, error
 	}
 	p["method"] = method
 	p["app_key"] = c.cfg.AppKey
-	p["timestamp"] = c.now().In(shanghai).Format("2006-01-02 15:04:05")
+	p["timestamp"] = c.now().In(shanghai.Zone).Format("2006-01-02 15:04:05")
 	p["format"] = "json"
 	p["v"] = "2.0"
 	p["sign_method"] = c.cfg.SignMethod

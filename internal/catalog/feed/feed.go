@@ -1,4 +1,4 @@
-// Package feed reads product feed files (CSV, JSON, JSON Lines, XLSX) from
+// Package feed reads product feed files (CSV, JSON, JSON Lines, XLSX, XLS) from
 // 大淘客 (dataoke), 好单库 (haodanku), 阿里妈妈 (alimama material search)
 // and Qunke's own format into catalog.Records.
 //
@@ -9,7 +9,6 @@
 package feed
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/sheet"
 )
 
 // Options tell Scan what the file itself may not say.
@@ -29,7 +29,7 @@ type Options struct {
 
 // Row is one good row of a feed.
 type Row struct {
-	Line   int // 1-based physical line (CSV/JSONL), row number (XLSX, header = 1), element index+1 for a JSON array
+	Line   int // 1-based physical line (CSV/JSONL), row number (XLSX/XLS, header = 1), element index+1 for a JSON array
 	Record catalog.Record
 }
 
@@ -102,7 +102,7 @@ func splitReason(r string) (zh, en string) {
 // Result describes what Scan read.
 type Result struct {
 	Format   string   // "<dialect>/<kind>": "dataoke/csv", "haodanku/xlsx", "alimama/jsonl", "qunke/json"
-	Encoding string   // "utf-8", "utf-8-bom", "gb18030" (CSV; JSON and XLSX are UTF-8)
+	Encoding string   // CSV: "utf-8", "utf-8-bom", "utf-16le", "utf-16be", "gb18030"; JSON: "utf-8", "utf-8-bom"; workbooks "utf-8"
 	Header   []string // as in the file (for JSON: the keys seen, in first-seen order)
 	Rows     int      // data rows read (good+bad)
 	Rejected int      // bad rows; len(Problems) stops at 10,000 but Rejected counts them all
@@ -124,9 +124,13 @@ func Scan(path string, opt Options, fn func(Row) error, progress func(done, tota
 	if err != nil {
 		return Result{}, err
 	}
-	if k == kindXLSX {
-		err = s.xlsxFile(path)
-		return s.finish(err)
+	if k.table() {
+		r, err := sheet.Open(path, sheetOptions)
+		if err != nil {
+			return s.finish(s.openError(err))
+		}
+		defer r.Close()
+		return s.finish(s.table(r, fileSize(path)))
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -151,9 +155,13 @@ func ScanReader(name string, r io.Reader, size int64, opt Options, fn func(Row) 
 	if err != nil {
 		return Result{}, err
 	}
-	if k == kindXLSX {
-		err = s.xlsxReader(r)
-		return s.finish(err)
+	if k.table() {
+		r, err := sheet.OpenReader(name, r, sheetOptions)
+		if err != nil {
+			return s.finish(s.openError(err))
+		}
+		defer r.Close()
+		return s.finish(s.table(r, size))
 	}
 	return s.read(r, size)
 }
@@ -165,25 +173,40 @@ const (
 	kindJSON
 	kindJSONL
 	kindXLSX
+	kindXLS
 )
 
-var kindNames = [...]string{"csv", "json", "jsonl", "xlsx"}
+var kindNames = [...]string{"csv", "json", "jsonl", "xlsx", "xls"}
+
+// table says whether internal/sheet reads the kind.
+func (k kind) table() bool { return k == kindCSV || k == kindXLSX || k == kindXLS }
 
 func kindOf(name string) (kind, error) {
 	switch ext := strings.ToLower(filepath.Ext(name)); ext {
-	case ".csv", ".txt", ".tsv":
-		return kindCSV, nil
 	case ".json":
 		return kindJSON, nil
 	case ".jsonl", ".ndjson":
 		return kindJSONL, nil
-	case ".xlsx", ".xlsm":
-		return kindXLSX, nil
-	case ".xls", ".et":
-		return 0, fmt.Errorf("%s: 不支持旧版 Excel 格式 %s，请另存为 .xlsx 或 CSV (old Excel format %s is not supported: save as .xlsx or CSV)", name, ext, ext)
-	default:
-		return 0, fmt.Errorf("%s: 不支持的文件类型 %q，应为 .csv .txt .json .jsonl .ndjson .xlsx (unsupported file type)", name, ext)
 	}
+	switch k, err := sheet.KindOf(name); {
+	case err != nil:
+		ext := strings.ToLower(filepath.Ext(name))
+		return 0, fmt.Errorf("%s: 不支持的文件类型 %q，应为 .csv .txt .json .jsonl .ndjson .xlsx .xls (unsupported file type)", name, ext)
+	case k == sheet.XLSX:
+		return kindXLSX, nil
+	case k == sheet.XLS:
+		return kindXLS, nil
+	}
+	return kindCSV, nil
+}
+
+// fileSize is the size of the file at path, 0 if unknown (for progress).
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
 }
 
 // scan is the state shared by all formats.
@@ -204,23 +227,21 @@ func newScan(name string, k kind, opt Options, fn func(Row) error, progress func
 		return nil, fmt.Errorf("%s: 未知的默认平台 %q (unknown default platform)", name, opt.Platform)
 	}
 	s := &scan{kind: k, fn: fn, progress: progress}
-	s.file, s.opt, s.excel = name, opt, k == kindXLSX
+	s.file, s.opt, s.excel = name, opt, k == kindXLSX || k == kindXLS
 	return s, nil
 }
 
 func (s *scan) read(r io.Reader, size int64) (Result, error) {
-	cr := &countReader{r: r}
+	cr := &sheet.Counter{R: r}
 	var err error
 	switch s.kind {
-	case kindCSV:
-		err = s.csv(cr, size)
 	case kindJSON:
 		err = s.json(cr, size)
 	case kindJSONL:
 		err = s.jsonl(cr, size)
 	}
 	if err == nil && s.progress != nil {
-		s.progress(cr.n, max(size, cr.n))
+		s.progress(cr.N, max(size, cr.N))
 	}
 	return s.finish(err)
 }
@@ -350,57 +371,10 @@ func (s *scan) badRow(line int, reason string, cells []string, raw []byte) {
 	s.reject(cells, raw)
 }
 
-// countReader counts the bytes read for progress reports.
-type countReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // Limits that keep a hostile or broken file from taking unbounded memory.
 const (
-	maxProblems     = 10000   // Problems stored per file; Result.Rejected counts on
-	maxProblemCells = 64      // cells copied into a Problem
-	maxCellBytes    = 1 << 10 // bytes kept of each copied cell
-	maxRecordBytes  = 1 << 20 // one CSV record, JSON Lines line or JSON array element
+	maxProblems     = 10000                // Problems stored per file; Result.Rejected counts on
+	maxProblemCells = 64                   // cells copied into a Problem
+	maxCellBytes    = 1 << 10              // bytes kept of each copied cell
+	maxRecordBytes  = sheet.MaxRecordBytes // one CSV record, JSON Lines line or JSON array element
 )
-
-// maxXLSXBytes bounds an XLSX upload (read into memory) and its unzipped size.
-var maxXLSXBytes int64 = 1 << 30
-
-// errRecordTooLong is returned by recordBudget once a record runs past
-// maxRecordBytes.
-var errRecordTooLong = errors.New("record longer than 1 MiB")
-
-// recordBudget stops a parser that buffers a whole record (encoding/csv,
-// encoding/json) from reading more than about maxRecordBytes past the
-// offset allow was last given, so an unclosed quote or a giant line
-// becomes an error instead of unbounded memory.
-type recordBudget struct {
-	r      io.Reader
-	n, max int64
-}
-
-// allow lets the parser read one more record that starts at offset (in
-// bytes of this reader's output); slack covers the parser's read-ahead.
-func (b *recordBudget) allow(offset int64) {
-	const slack = 8 << 10 // encoding/csv reads 4 KB ahead, encoding/json 512 bytes
-	b.max = offset + maxRecordBytes + slack
-}
-
-func (b *recordBudget) Read(p []byte) (int, error) {
-	if b.n >= b.max {
-		return 0, errRecordTooLong
-	}
-	if int64(len(p)) > b.max-b.n {
-		p = p[:b.max-b.n]
-	}
-	n, err := b.r.Read(p)
-	b.n += int64(n)
-	return n, err
-}

@@ -14,8 +14,10 @@ import (
 	"github.com/qunke/qunke/internal/cells"
 
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/sheet/xlstest"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // cst returns unix seconds of a Shanghai wall-clock time.
@@ -128,6 +130,38 @@ func TestDataokeGB18030(t *testing.T) {
 	}
 }
 
+// A feed saved by Excel as "Unicode text" (UTF-16 with BOM, tabs) or as
+// an old .xls workbook reads like its CSV.
+func TestUTF16AndXLS(t *testing.T) {
+	recs, err := csv.NewReader(strings.NewReader(dataokeHeader + "\n" + dataokeRow1 + "\n")).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tsv strings.Builder
+	for _, r := range recs {
+		tsv.WriteString(strings.Join(r, "\t") + "\r\n")
+	}
+	for _, e := range []unicode.Endianness{unicode.LittleEndian, unicode.BigEndian} {
+		b, err := unicode.UTF16(e, unicode.UseBOM).NewEncoder().String(tsv.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, res := scanFile(t, writeFile(t, "dataoke.txt", []byte(b)), Options{At: at0})
+		if !strings.HasPrefix(res.Encoding, "utf-16") || res.Format != "dataoke/csv" || len(rows) != 1 || rows[0].Record != dataokeRec1 {
+			t.Fatalf("utf-16: rows %+v result %+v", rows, res)
+		}
+	}
+	xls := xlstest.Workbook("Sheet1", recs)
+	rows, res := scanFile(t, writeFile(t, "dataoke.xls", xls), Options{At: at0})
+	if res.Format != "dataoke/xls" || len(rows) != 1 || rows[0].Line != 2 || rows[0].Record != dataokeRec1 {
+		t.Fatalf("xls: rows %+v result %+v", rows, res)
+	}
+	var up []Row
+	if _, err := ScanReader("dataoke.xls", bytes.NewReader(xls), 0, Options{At: at0}, func(r Row) error { up = append(up, r); return nil }, nil); err != nil || len(up) != 1 || up[0].Record != dataokeRec1 {
+		t.Fatalf("xls upload: %+v, %v", up, err)
+	}
+}
+
 func TestUTF8BOMQunke(t *testing.T) {
 	text := "\ufeffplatform,item_id,title,short_title,category,brand,shop_id,shop_name,shop_type,dsr_desc,dsr_service,dsr_ship,image_url,at,list_price,coupon_amount,coupon_threshold,coupon_end,coupon_remain,final_price,commission_rate,commission_type,sales30,sales2h\n" +
 		"jd,100012043978,小米手环8,手环, 数码 / 智能设备 /手环 ,小米,1000004123,小米京东自营旗舰店,jd_self,4.9,4.8,4.95,https://img/x.jpg,2024-06-01T10:00:00+08:00,239,20,200,2024-06-30,150,219,15.5%,鹊桥,5000,12\n" +
@@ -212,7 +246,7 @@ func TestBadRowsLineNumbers(t *testing.T) {
 }
 
 func TestProblemError(t *testing.T) {
-	p := Problem{File: "feed.csv", Line: 12, Column: "actualPrice", Value: "abc", Reason: whyMoney}
+	p := Problem{File: "feed.csv", Line: 12, Column: "actualPrice", Value: "abc", Reason: cells.WhyMoney}
 	want := `feed.csv 第 12 行 列 actualPrice 值 "abc": 不是有效的金额 (not a valid amount; feed.csv line 12, column actualPrice)`
 	if p.Error() != want {
 		t.Fatalf("got  %s\nwant %s", p.Error(), want)
@@ -502,8 +536,8 @@ func TestFileErrors(t *testing.T) {
 	}{
 		{"x.csv", []byte("foo,bar\n1,2\n"), "无法识别的表头：需要商品ID列和价格列 (unrecognised header: an item id and a price column are needed); 找到的列 (found): foo, bar; 可以用的列 (accepted) 中文表头 Chinese: 商品ID / 宝贝ID + 券后价 / 原价; 大淘客 dataoke: goodsId + actualPrice / originalPrice"},
 		{"x.csv", nil, "文件为空"},
-		{"x.csv", []byte{0xFF, 0xFE, 'a', 0}, "UTF-16"},
-		{"x.xls", []byte("whatever"), "old Excel format"},
+		{"x.csv", []byte{0xFF, 0xFE, 'a', 0}, "unrecognised header: an item id"},
+		{"x.xls", []byte("whatever"), "cannot open xls"},
 		{"x.pdf", []byte("whatever"), "unsupported file type"},
 		{"x.json", []byte(`{"foo": 1}`), "no array of rows"},
 		{"x.json", []byte(`[{"goodsId": 1, "actualPrice": 2, "shopType": 0}, {"goodsId": `), "invalid JSON"},
@@ -538,6 +572,10 @@ func TestCallbackErrorStops(t *testing.T) {
 		t.Fatalf("err %v calls %d rows %d", err, calls, res.Rows)
 	}
 }
+
+// sniffSize is how much of a CSV file internal/sheet reads to decide its
+// encoding.
+const sniffSize = 64 << 10
 
 // A file that is valid UTF-8 for the sniffed 64KB but not after it: the bad
 // row becomes a problem, the rest is read.

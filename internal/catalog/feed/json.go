@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/qunke/qunke/internal/sheet"
 )
 
 // wrapperKeys name the members of a JSON object that may hold the rows,
@@ -25,8 +27,8 @@ type jsonState struct {
 }
 
 // jsonStart skips a UTF-8 BOM and refuses UTF-16.
-func (s *scan) jsonStart(cr *countReader) (*bufio.Reader, error) {
-	br := bufio.NewReaderSize(cr, sniffSize)
+func (s *scan) jsonStart(cr *sheet.Counter) (*bufio.Reader, error) {
+	br := bufio.NewReaderSize(cr, 64<<10)
 	head, _ := br.Peek(3)
 	s.res.Encoding = "utf-8"
 	switch {
@@ -39,13 +41,13 @@ func (s *scan) jsonStart(cr *countReader) (*bufio.Reader, error) {
 	return br, nil
 }
 
-func (s *scan) json(cr *countReader, size int64) error {
+func (s *scan) json(cr *sheet.Counter, size int64) error {
 	br, err := s.jsonStart(cr)
 	if err != nil {
 		return err
 	}
-	budget := &recordBudget{r: br}
-	budget.allow(0)
+	budget := sheet.NewBudget(br)
+	budget.Allow(0)
 	dec := json.NewDecoder(budget)
 	dec.UseNumber()
 	tok, err := dec.Token()
@@ -59,7 +61,7 @@ func (s *scan) json(cr *countReader, size int64) error {
 	case json.Delim('['):
 	case json.Delim('{'):
 		found, err := findArray(dec, budget, 0)
-		if errors.Is(err, errRecordTooLong) {
+		if errors.Is(err, sheet.ErrRecordTooLong) {
 			return s.errf("JSON 中有一个值超过 1 MiB (a JSON value is longer than 1 MiB)")
 		}
 		if err != nil {
@@ -74,9 +76,9 @@ func (s *scan) json(cr *countReader, size int64) error {
 	var js jsonState
 	for i := 1; dec.More(); i++ {
 		var raw json.RawMessage
-		budget.allow(dec.InputOffset())
+		budget.Allow(dec.InputOffset())
 		err := dec.Decode(&raw)
-		if errors.Is(err, errRecordTooLong) {
+		if errors.Is(err, sheet.ErrRecordTooLong) {
 			return s.errf("第 %d 个元素超过 1 MiB (element %d is longer than 1 MiB)", i, i)
 		}
 		if err != nil {
@@ -86,17 +88,17 @@ func (s *scan) json(cr *countReader, size int64) error {
 			return err
 		}
 		if s.progress != nil && i%progressRows == 0 {
-			s.progress(cr.n, size)
+			s.progress(cr.N, size)
 		}
 	}
-	budget.allow(dec.InputOffset())
+	budget.Allow(dec.InputOffset())
 	if _, err := dec.Token(); err != nil {
 		return s.errf("JSON 文件不完整 (truncated JSON): %v", err)
 	}
 	return s.noObjects()
 }
 
-func (s *scan) jsonl(cr *countReader, size int64) error {
+func (s *scan) jsonl(cr *sheet.Counter, size int64) error {
 	br, err := s.jsonStart(cr)
 	if err != nil {
 		return err
@@ -105,7 +107,7 @@ func (s *scan) jsonl(cr *countReader, size int64) error {
 	var b []byte
 	for line := 1; ; line++ {
 		b, err = readLine(br, b[:0])
-		if err == errRecordTooLong {
+		if err == sheet.ErrRecordTooLong {
 			return s.errf("第 %d 行超过 1 MiB (line %d is longer than 1 MiB)", line, line)
 		}
 		if t := bytes.TrimSpace(b); len(t) > 0 {
@@ -120,19 +122,19 @@ func (s *scan) jsonl(cr *countReader, size int64) error {
 			return s.errf("无法读取文件 (cannot read file): %w", err)
 		}
 		if s.progress != nil && line%progressRows == 0 {
-			s.progress(cr.n, size)
+			s.progress(cr.N, size)
 		}
 	}
 	return s.noObjects()
 }
 
 // readLine appends the next line of br, '\n' included, to buf; a line
-// longer than maxRecordBytes is errRecordTooLong.
+// longer than maxRecordBytes is sheet.ErrRecordTooLong.
 func readLine(br *bufio.Reader, buf []byte) ([]byte, error) {
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if len(buf)+len(chunk) > maxRecordBytes+2 { // +2: the line end
-			return buf, errRecordTooLong
+			return buf, sheet.ErrRecordTooLong
 		}
 		buf = append(buf, chunk...)
 		if err != bufio.ErrBufferFull {
@@ -244,9 +246,9 @@ func jsonCell(v json.RawMessage) string {
 // findArray looks, after an object's '{', for a wrapper member holding an
 // array and leaves dec inside that array. It consumes the object when no
 // array is found.
-func findArray(dec *json.Decoder, budget *recordBudget, depth int) (bool, error) {
+func findArray(dec *json.Decoder, budget *sheet.Budget, depth int) (bool, error) {
 	for dec.More() {
-		budget.allow(dec.InputOffset())
+		budget.Allow(dec.InputOffset())
 		t, err := dec.Token()
 		if err != nil {
 			return false, err

@@ -7,97 +7,16 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/shanghai"
 )
-
-// China has not used daylight saving time since 1991, so a fixed zone is
-// exact for feed data and needs no tzdata on the host.
-var shanghai = time.FixedZone("CST", 8*3600)
 
 // Reasons are Chinese first, then English in parentheses (no nested parentheses).
 const (
-	whyMoney          = "不是有效的金额 (not a valid amount)"
-	whyMoneyPrecision = "金额最多两位小数 (amount has more than 2 decimal places)"
-	whyMoneyNegative  = "金额不能为负 (amount is negative)"
-	whyRate           = "不是有效的佣金比率 (not a valid commission rate)"
-	whyRatePrecision  = "佣金比率最多两位小数 (commission rate has more than 2 decimal places)"
-	whyRateBP         = "佣金比率应为万分比整数，如 1550 表示 15.50% (commission rate must be whole basis points, 1550 = 15.50%)"
-	whyRateNegative   = "佣金比率不能为负 (commission rate is negative)"
-	whyCount          = "不是有效的数量 (not a valid count)"
-	whyCountFraction  = "数量应为整数 (count is not a whole number)"
-	whyCountNegative  = "数量不能为负 (count is negative)"
-	whyScore          = "不是有效的店铺评分 (not a valid shop score)"
-	whyScoreRange     = "店铺评分应在 0 到 5 之间 (shop scores must be between 0 and 5)"
-	whyTime           = "不是有效的时间，应为 2006-01-02 15:04:05、2006-01-02、RFC3339 或 Unix 秒 (not a valid time)"
-	whyTimeRange      = "时间超出合理范围 2000-2199 年 (time out of range 2000-2199)"
-	whyIDScientific   = "商品ID被 Excel 改成了科学计数法，请把该列设为文本后重新导出 (item id was turned into scientific notation by Excel; format the column as text)"
-	whyIDSpace        = "商品ID含有空白或控制字符 (item id contains spaces or control characters)"
-	whyIDLong         = "商品ID过长 (item id too long)"
-	whyUTF8           = "不是有效的 UTF-8 文本，文件可能混用了编码 (invalid UTF-8 text: mixed encodings?)"
+	whyScore      = "不是有效的店铺评分 (not a valid shop score)"
+	whyScoreRange = "店铺评分应在 0 到 5 之间 (shop scores must be between 0 and 5)"
+	whyTime       = "不是有效的时间，应为 2006-01-02 15:04:05、2006-01-02、RFC3339 或 Unix 秒 (not a valid time)"
+	whyUTF8       = "不是有效的 UTF-8 文本，文件可能混用了编码 (invalid UTF-8 text: mixed encodings?)"
 )
-
-// parseMoney parses yuan into fen: "19.9" -> 1990, "1,299.00" -> 129900, "¥19.9" -> 1990.
-func parseMoney(s string) (int64, string) {
-	v, e := cells.Fixed(cells.StripCurrency(s), 2)
-	switch {
-	case e == cells.TooPrecise:
-		return 0, whyMoneyPrecision
-	case e != cells.OK:
-		return 0, whyMoney
-	case v < 0:
-		return 0, whyMoneyNegative
-	}
-	return v, ""
-}
-
-// parsePercent parses a percentage into basis points: "15.5" or "15.5%" -> 1550.
-func parsePercent(s string) (int64, string) {
-	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(s, "%"), "％"))
-	v, e := cells.Fixed(s, 2)
-	switch {
-	case e == cells.TooPrecise:
-		return 0, whyRatePrecision
-	case e != cells.OK:
-		return 0, whyRate
-	case v < 0:
-		return 0, whyRateNegative
-	}
-	return v, ""
-}
-
-// parseBasisPoints parses a rate already in basis points: "1550" -> 1550.
-func parseBasisPoints(s string) (int64, string) {
-	v, e := cells.Fixed(s, 0)
-	switch {
-	case e == cells.TooPrecise:
-		return 0, whyRateBP
-	case e != cells.OK:
-		return 0, whyRate
-	case v < 0:
-		return 0, whyRateNegative
-	}
-	return v, ""
-}
-
-// parseCount parses a counter: "1234", "1,234", "1.2万", "100+".
-func parseCount(s string) (int64, string) {
-	s = strings.TrimSuffix(s, "+")
-	var v int64
-	var e cells.Err
-	if strings.HasSuffix(s, "万") {
-		v, e = cells.Fixed(strings.TrimSpace(strings.TrimSuffix(s, "万")), 4)
-	} else {
-		v, e = cells.Fixed(s, 0)
-	}
-	switch {
-	case e == cells.TooPrecise:
-		return 0, whyCountFraction
-	case e != cells.OK:
-		return 0, whyCount
-	case v < 0:
-		return 0, whyCountNegative
-	}
-	return v, ""
-}
 
 // parseScore parses a DSR score into hundredths: "4.8" -> 480. Scores are
 // not money: extra decimals are rounded half up ("4.8765" -> 488).
@@ -136,10 +55,10 @@ var dateLayouts = []string{
 }
 
 var (
-	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, shanghai).Unix()
-	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, shanghai).Unix()
+	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, shanghai.Zone).Unix()
+	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, shanghai.Zone).Unix()
 	// Excel's day 0 in the 1900 date system (with its 1900 leap-year bug folded in).
-	excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, shanghai).Unix()
+	excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, shanghai.Zone).Unix()
 )
 
 // parseTime parses a time into unix seconds. Accepted: unix seconds, unix
@@ -156,7 +75,7 @@ func parseTime(s string, endOfDay, excel bool) (int64, string) {
 		return 0, ""
 	}
 	if t < minTime || t >= maxTime {
-		return 0, whyTimeRange
+		return 0, cells.WhyTimeRange
 	}
 	return t, ""
 }
@@ -206,12 +125,12 @@ func parseTimeValue(s string, endOfDay, excel bool) (int64, bool) {
 		}
 	}
 	for _, l := range timeLayouts {
-		if t, err := time.ParseInLocation(l, s, shanghai); err == nil {
+		if t, err := time.ParseInLocation(l, s, shanghai.Zone); err == nil {
 			return t.Unix(), true
 		}
 	}
 	for _, l := range dateLayouts {
-		if t, err := time.ParseInLocation(l, s, shanghai); err == nil {
+		if t, err := time.ParseInLocation(l, s, shanghai.Zone); err == nil {
 			if endOfDay {
 				return t.Unix() + 86399, true
 			}
@@ -223,19 +142,6 @@ func parseTimeValue(s string, endOfDay, excel bool) (int64, bool) {
 
 func excelSerial(days float64) int64 {
 	return excelEpoch + int64(math.Round(days*86400))
-}
-
-// checkID reports what is wrong with an item id, "" if nothing.
-func checkID(s string) string {
-	switch cells.CheckID(s) {
-	case cells.IDLong:
-		return whyIDLong
-	case cells.IDScientific:
-		return whyIDScientific
-	case cells.IDSpace:
-		return whyIDSpace
-	}
-	return ""
 }
 
 // normURL turns protocol-relative image links into https ones.
@@ -292,6 +198,6 @@ func leadingYuan(s string) (int64, bool) {
 			return 0, false
 		}
 	}
-	v, why := parseMoney(s[:end])
+	v, why := cells.Money(s[:end])
 	return v, why == ""
 }

@@ -116,7 +116,7 @@ func (c *conv) convert(line int, row []string) (catalog.Record, bool) {
 	d := c.d
 
 	if v := c.cell(fItemID); v != "" {
-		if why := checkID(v); why != "" {
+		if why := cells.ID(v); why != "" {
 			c.fail(fItemID, v, why)
 		} else {
 			it.ItemID = v
@@ -175,17 +175,17 @@ func (c *conv) convert(line int, row []string) (catalog.Record, bool) {
 	}
 
 	// Prices.
-	list, listSt := c.num(fListPrice, parseMoney)
+	list, listSt := c.num(fListPrice, cells.Money)
 	listFrom := fListPrice
 	if listSt == cellAbsent {
-		list, listSt = c.num(fListPriceAlt, parseMoney)
+		list, listSt = c.num(fListPriceAlt, cells.Money)
 		if c.col[fListPrice] < 0 || listSt != cellAbsent {
 			listFrom = fListPriceAlt
 		}
 	}
-	final, finalSt := c.num(fFinalPrice, parseMoney)
-	coupon, couponSt := c.num(fCouponAmount, parseMoney)
-	threshold, thresholdSt := c.num(fCouponThreshold, parseMoney)
+	final, finalSt := c.num(fFinalPrice, cells.Money)
+	coupon, couponSt := c.num(fCouponAmount, cells.Money)
+	threshold, thresholdSt := c.num(fCouponThreshold, cells.Money)
 	if v := c.cell(fCouponText); v != "" && (thresholdSt == cellAbsent || couponSt == cellAbsent) {
 		t, hasT, a, hasA := couponText(v)
 		if thresholdSt == cellAbsent && hasT {
@@ -200,9 +200,9 @@ func (c *conv) convert(line int, row []string) (catalog.Record, bool) {
 	// Commission.
 	var rate int64
 	if d.rate == rateBP {
-		rate, _ = c.num(fCommissionRate, parseBasisPoints)
+		rate, _ = c.num(fCommissionRate, cells.BasisPoints)
 	} else {
-		rate, _ = c.num(fCommissionRate, parsePercent)
+		rate, _ = c.num(fCommissionRate, cells.Percent)
 	}
 	o.CommissionRate = rate
 	if v := c.cell(fCommissionType); v != "" {
@@ -214,18 +214,18 @@ func (c *conv) convert(line int, row []string) (catalog.Record, bool) {
 	}
 
 	// Counters.
-	o.Sales30, _ = c.num(fSales30, parseCount)
-	if n, st := c.num(fSales2h, parseCount); st == cellOK {
+	o.Sales30, _ = c.num(fSales30, cells.Count)
+	if n, st := c.num(fSales2h, cells.Count); st == cellOK {
 		o.Sales2h = n
 	} else {
 		o.Sales2h = catalog.Unknown
 	}
 	o.CouponRemain = catalog.Unknown
-	if n, st := c.num(fCouponRemain, parseCount); st == cellOK {
+	if n, st := c.num(fCouponRemain, cells.Count); st == cellOK {
 		o.CouponRemain = n
 	} else if st == cellAbsent {
-		total, st1 := c.num(fCouponTotal, parseCount)
-		got, st2 := c.num(fCouponReceived, parseCount)
+		total, st1 := c.num(fCouponTotal, cells.Count)
+		got, st2 := c.num(fCouponReceived, cells.Count)
 		if st1 == cellOK && st2 == cellOK {
 			o.CouponRemain = max(total-got, 0)
 		}

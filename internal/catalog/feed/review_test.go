@@ -13,7 +13,8 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
-	"github.com/qunke/qunke/internal/cells/xlsxtest"
+	"github.com/qunke/qunke/internal/sheet"
+	"github.com/qunke/qunke/internal/sheet/xlsxtest"
 )
 
 // One invalid byte in an otherwise UTF-8 file must not make the whole file
@@ -146,9 +147,9 @@ func TestRecordTooLong(t *testing.T) {
 
 // An XLSX upload larger than the limit is refused with a clear error.
 func TestXLSXReaderLimit(t *testing.T) {
-	old := maxXLSXBytes
-	maxXLSXBytes = 1000
-	defer func() { maxXLSXBytes = old }()
+	old := sheet.MaxBytes
+	sheet.MaxBytes = 1000
+	defer func() { sheet.MaxBytes = old }()
 	_, err := ScanReader("big.xlsx", io.MultiReader(strings.NewReader("PK"), bytes.NewReader(make([]byte, 5000))), 0, Options{At: at0}, func(Row) error { return nil }, nil)
 	if err == nil || !strings.Contains(err.Error(), "too large") {
 		t.Fatalf("err %v", err)
@@ -236,28 +237,8 @@ func TestTSVWithTitleLine(t *testing.T) {
 	}
 }
 
-func TestXLSXCell(t *testing.T) {
-	for _, tc := range []struct{ raw, shown, want string }{
-		{"19.899999999999999", "20", "19.9"},
-		{"0.155", "16%", "15.5%"},
-		{"0.15500000000000000", "15.50%", "15.5%"},
-		{"1.5", "150%", "150%"},
-		{"0.0005", "0%", "0.05%"},
-		{"651234567890", "6.51E+11", "651234567890"},
-		{"45473.999305555557", "2024-06-30 23:59", "45473.9993055556"},
-		{"15.5%", "15.5%", "15.5%"},
-		{"abc", "abc", "abc"},
-		{"1", "TRUE", "1"},
-	} {
-		if got := xlsxCell(tc.raw, tc.shown); got != tc.want {
-			t.Errorf("xlsxCell(%q, %q) = %q, want %q", tc.raw, tc.shown, got, tc.want)
-		}
-	}
-}
-
-// A cell of 64 MiB that zips to 64 KiB is refused with its address before
-// the spreadsheet library reads it (it would hold the cell many times
-// over), from a path and from an upload alike, with memory bounded.
+// A cell of 64 MiB that zips to 64 KiB is refused with its address, from
+// a path and from an upload alike, with memory bounded.
 func TestXLSXHugeCell(t *testing.T) {
 	for _, shared := range []bool{false, true} {
 		path := filepath.Join(t.TempDir(), "bomb.xlsx")

@@ -32,6 +32,7 @@ import (
 
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/orders"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -62,8 +63,6 @@ const (
 
 // TimeLayout is the API's time format, Asia/Shanghai wall time.
 const TimeLayout = "2006-01-02 15:04:05"
-
-var shanghai = time.FixedZone("CST", 8*3600)
 
 // Caller makes one TOP call; *alimama.Client implements it (signing,
 // throttling retries and keeping credentials out of logs are its job).
@@ -172,7 +171,7 @@ func (s *Syncer) Sync(ctx context.Context, from, to time.Time) (Result, error) {
 		}
 		if err := s.window(ctx, w, &res); err != nil {
 			return s.finish(ctx, res, fmt.Errorf("ordersync: window %s – %s: %w",
-				w.Start.In(shanghai).Format(TimeLayout), w.End.In(shanghai).Format(TimeLayout), err))
+				w.Start.In(shanghai.Zone).Format(TimeLayout), w.End.In(shanghai.Zone).Format(TimeLayout), err))
 		}
 		res.Windows++
 	}
@@ -239,8 +238,8 @@ func (s *Syncer) window(ctx context.Context, w Window, res *Result) error {
 		}
 		biz := map[string]string{
 			"query_type":  strconv.Itoa(s.queryType()),
-			"start_time":  w.Start.In(shanghai).Format(TimeLayout),
-			"end_time":    w.End.In(shanghai).Format(TimeLayout),
+			"start_time":  w.Start.In(shanghai.Zone).Format(TimeLayout),
+			"end_time":    w.End.In(shanghai.Zone).Format(TimeLayout),
 			"page_size":   strconv.Itoa(s.pageSize()),
 			"page_no":     strconv.Itoa(page),
 			"jump_type":   "1",

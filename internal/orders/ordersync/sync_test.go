@@ -16,6 +16,7 @@ import (
 	"github.com/qunke/qunke/internal/affiliate/alimama"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/orders"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -102,8 +103,8 @@ func (f *fakeTOP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		topError(w, 7, "App Call Limited", "accesscontrol.limited-by-app-access-count")
 		return
 	}
-	start, err1 := time.ParseInLocation(TimeLayout, form.Get("start_time"), shanghai)
-	end, err2 := time.ParseInLocation(TimeLayout, form.Get("end_time"), shanghai)
+	start, err1 := time.ParseInLocation(TimeLayout, form.Get("start_time"), shanghai.Zone)
+	end, err2 := time.ParseInLocation(TimeLayout, form.Get("end_time"), shanghai.Zone)
 	if err1 != nil || err2 != nil {
 		f.violation("bad times %q %q", form.Get("start_time"), form.Get("end_time"))
 		topError(w, 41, "Invalid arguments", "isv.invalid-parameter")
@@ -149,7 +150,7 @@ func (f *fakeTOP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var match []map[string]any
 	for _, o := range f.orders {
-		t, err := time.ParseInLocation(TimeLayout, o[field].(string), shanghai)
+		t, err := time.ParseInLocation(TimeLayout, o[field].(string), shanghai.Zone)
 		if err == nil && !t.Before(start) && t.Before(end) {
 			match = append(match, o)
 		}
@@ -172,9 +173,9 @@ func (f *fakeTOP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}})
 }
 
-var base = time.Date(2026, 3, 2, 0, 0, 0, 0, shanghai)
+var base = time.Date(2026, 3, 2, 0, 0, 0, 0, shanghai.Zone)
 
-func apiTime(t time.Time) string { return t.In(shanghai).Format(TimeLayout) }
+func apiTime(t time.Time) string { return t.In(shanghai.Zone).Format(TimeLayout) }
 
 // seed adds one paid order every 7 minutes over [from, from+span).
 func (f *fakeTOP) seed(from time.Time, span time.Duration) int {
@@ -322,7 +323,7 @@ func TestSyncTenHours(t *testing.T) {
 }
 
 func TestPromotionWindows(t *testing.T) {
-	d11 := time.Date(2026, 11, 11, 0, 0, 0, 0, shanghai)
+	d11 := time.Date(2026, 11, 11, 0, 0, 0, 0, shanghai.Zone)
 	ws := Windows(d11, d11.Add(2*time.Hour))
 	if len(ws) != 6 {
 		t.Fatalf("双11: %d windows, want 6: %v", len(ws), ws)
@@ -333,7 +334,7 @@ func TestPromotionWindows(t *testing.T) {
 		}
 	}
 	// A long window stops where the promotion begins (20 Oct, midnight).
-	eve := time.Date(2026, 10, 19, 22, 0, 0, 0, shanghai)
+	eve := time.Date(2026, 10, 19, 22, 0, 0, 0, shanghai.Zone)
 	ws = Windows(eve, eve.Add(3*time.Hour))
 	if len(ws) != 4 || ws[0].End.Sub(ws[0].Start) != 2*time.Hour || ws[1].End.Sub(ws[1].Start) != PromoWindow {
 		t.Errorf("eve of 双11: %v", ws)

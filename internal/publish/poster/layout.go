@@ -194,9 +194,7 @@ func drawPrices(fc *faceCache, dst *image.RGBA, p Product) {
 	if p.Coupon > 0 {
 		label = "券后价"
 	}
-	yuan, cents := splitFen(final)
-	sym := sign(final) + "¥"
-	frac := "." + cents
+	sym, yuan, frac := priceParts(final)
 
 	// Row 1: [券后价] ¥39.90 with a large integer part. Shrink if too wide.
 	maxW := priceRight - padX

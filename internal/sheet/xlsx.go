@@ -1,4 +1,4 @@
-package orders
+package sheet
 
 import (
 	"archive/zip"
@@ -6,104 +6,72 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
-
-	"github.com/qunke/qunke/internal/cells"
 )
 
-// A report of a million rows is a 1.5 GB worksheet XML: excelize's reader
-// (encoding/xml, a value per cell) takes about a minute and holds every row.
+// A report of a million rows is a 1.5 GB worksheet XML: a reader built on
+// encoding/xml (a value per cell) takes about a minute and holds every row.
 // xlsxReader scans the worksheet bytes itself, a row at a time, one string
-// allocation per row. It reads what Excel shows for workbooks whose cells
-// carry no number format other than General or Text (a report as Alimama
-// exports it; strings inline or shared); any other number format (dates
-// stored as serial numbers, percents) could change how a value reads, so
-// such a workbook goes through excelize, which applies the formats.
-
-// maxUnzipped bounds a workbook that goes through excelize (a report of a
-// million rows is a 1.5 GB worksheet).
-const maxUnzipped = 4 << 30
-
-// maxRowBytes bounds the text of one row.
-const maxRowBytes = 16 << 20
+// allocation per row. A number reads as stored (to Excel's 15 significant
+// digits), whatever format shows it, except that a percent format makes
+// it a percentage (0.155 -> "15.5%") and a date or time format a time
+// ("2024-01-31 08:30:00", or "2024-01-31" for a date alone).
 
 // openXLSX opens a workbook's first worksheet.
-func openXLSX(name string) (rowReader, error) {
-	zr, err := zip.OpenReader(name)
+func openXLSX(f *os.File) (rows, string, error) {
+	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("不是有效的 .xlsx 文件 (not a valid .xlsx file): %w", err)
+		return nil, "", err
 	}
-	files := cells.ZipFiles(&zr.Reader)
-	p, err := cells.WorkbookParts(files)
+	zr, err := zip.NewReader(f, st.Size())
 	if err != nil {
-		zr.Close()
-		return nil, err
+		return nil, "", fmt.Errorf("不是有效的 .xlsx 文件 (not a valid .xlsx file): %w", err)
 	}
-	if p.Styles != "" {
-		plain, err := plainStyles(files[p.Styles])
-		if err != nil || !plain {
-			// excelize holds a cell whole: check the cells first.
-			err = cells.CheckXLSX(&zr.Reader, maxUnzipped)
-			zr.Close()
-			if err != nil {
-				return nil, err
-			}
-			return openExcelize(name)
+	var total uint64
+	for _, zf := range zr.File {
+		if total += zf.UncompressedSize64; total > uint64(MaxBytes) {
+			return nil, "", tooLarge()
 		}
 	}
-	sst, err := cells.ReadSharedStrings(files[p.Shared], true)
+	files := zipFiles(zr)
+	p, err := workbookParts(files)
 	if err != nil {
-		zr.Close()
-		return nil, err
+		return nil, "", err
 	}
-	f := files[p.Sheet]
-	if f == nil {
-		zr.Close()
-		return nil, errors.New("工作簿没有工作表 (workbook has no sheets)")
-	}
-	rc, err := f.Open()
+	formats, err := readFormats(files[p.Styles])
 	if err != nil {
-		zr.Close()
-		return nil, err
+		return nil, "", err
 	}
-	return &xlsxReader{zr: zr, rc: rc, sc: cells.NewXMLScanner(rc), sheet: p.SheetName, sst: sst, next: 1}, nil
-}
-
-// plainStyles reports whether every cell format of a workbook shows
-// numbers as they are stored: General (0) or Text (49).
-func plainStyles(f *zip.File) (bool, error) {
-	if f == nil {
-		return true, nil
+	sst, err := readSharedStrings(files[p.Shared], true)
+	if err != nil {
+		return nil, "", err
 	}
-	var st struct {
-		Xfs []struct {
-			NumFmtID string `xml:"numFmtId,attr"`
-		} `xml:"cellXfs>xf"`
+	sf := files[p.Sheet]
+	if sf == nil {
+		return nil, "", errors.New("工作簿没有工作表 (workbook has no sheets)")
 	}
-	if err := cells.DecodePart(f, &st); err != nil {
-		return false, err
+	rc, err := sf.Open()
+	if err != nil {
+		return nil, "", err
 	}
-	for _, x := range st.Xfs {
-		if x.NumFmtID != "" && x.NumFmtID != "0" && x.NumFmtID != "49" {
-			return false, nil
-		}
-	}
-	return true, nil
+	return &xlsxReader{f: f, rc: rc, sc: newXMLScanner(rc), sheet: p.SheetName, sst: sst, formats: formats, nextNum: 1}, p.SheetName, nil
 }
 
 // xlsxReader streams the rows of one worksheet.
 type xlsxReader struct {
-	zr    *zip.ReadCloser
-	rc    io.ReadCloser
-	sc    *cells.XMLScanner
-	sheet string // its name, for cell addresses
-	sst   *cells.SharedStrings
+	f       io.Closer
+	rc      io.ReadCloser
+	sc      *xmlScanner
+	sheet   string // its name, for cell addresses
+	sst     *sharedStrings
+	formats []numFormat // by cell style index
 
-	next   int // Excel number of the next row Next returns
-	held   []string
-	heldAt int // Excel number of held, 0 when none
-	done   bool
+	nextNum int // Excel number of the next row Next returns
+	held    []string
+	heldAt  int // Excel number of held, 0 when none
+	done    bool
 
 	buf  []byte   // the row's cell texts, one after another
 	ends []int    // end of each cell's text in buf
@@ -112,33 +80,33 @@ type xlsxReader struct {
 	out  []string
 }
 
-func (x *xlsxReader) Close() error {
+func (x *xlsxReader) close() error {
 	x.rc.Close()
-	return x.zr.Close()
+	return x.f.Close()
 }
 
-// Next returns the next row; rows the sheet skips come back empty.
-func (x *xlsxReader) Next() ([]string, error) {
+// next returns the next row; rows the sheet skips come back empty.
+func (x *xlsxReader) next() (int, []string, error) {
 	if x.heldAt == 0 && !x.done {
 		num, err := x.readRow()
 		if errors.Is(err, io.EOF) {
 			x.done = true
 		} else if err != nil {
-			return nil, err
+			return 0, nil, err
 		} else {
 			x.heldAt = num
 		}
 	}
 	if x.heldAt == 0 {
-		return nil, io.EOF
+		return 0, nil, io.EOF
 	}
-	if x.next < x.heldAt {
-		x.next++
-		return nil, nil
+	if x.nextNum < x.heldAt {
+		x.nextNum++
+		return x.nextNum - 1, nil, nil
 	}
-	x.next = x.heldAt + 1
+	x.nextNum = x.heldAt + 1
 	x.heldAt = 0
-	return x.out, nil
+	return x.nextNum - 1, x.out, nil
 }
 
 // readRow reads the next <row> into x.out and returns its number.
@@ -151,10 +119,10 @@ func (x *xlsxReader) readRow() (int, error) {
 		}
 		switch tag.Name {
 		case "row":
-			num = x.next
+			num = x.nextNum
 			if r := tag.Attr("r"); r != nil {
 				n, err := strconv.Atoi(string(r))
-				if err != nil || n < x.next || n > 1<<24 {
+				if err != nil || n < x.nextNum || n > 1<<24 {
 					return 0, fmt.Errorf("行号 %q 无效 (bad row number)", r)
 				}
 				num = n
@@ -172,7 +140,7 @@ func (x *xlsxReader) readRow() (int, error) {
 
 // at names the cell where err happened: "Sheet1!C7: …".
 func (x *xlsxReader) at(col, row int, err error) error {
-	return fmt.Errorf("%s: %w", cells.CellAddress(x.sheet, cells.CellRef(max(col, 0), row)), err)
+	return fmt.Errorf("%s: %w", cellAddress(x.sheet, cellRef(max(col, 0), row)), err)
 }
 
 // readCells reads the cells of row num up to </row>.
@@ -180,6 +148,7 @@ func (x *xlsxReader) readCells(num int) error {
 	x.buf, x.ends, x.cols, x.refs = x.buf[:0], x.ends[:0], x.cols[:0], x.refs[:0]
 	col := -1
 	var typ string
+	var nf numFormat
 	inIS, inPh := false, false
 	var v []byte
 	has := false
@@ -195,20 +164,21 @@ func (x *xlsxReader) readCells(num int) error {
 		case "c":
 			col++
 			if r := tag.Attr("r"); r != nil {
-				c, ok := cells.ColumnOf(r)
+				c, ok := columnOf(r)
 				if !ok || c < col {
 					return fmt.Errorf("单元格 %q 无效 (bad cell reference)", r)
 				}
 				col = c
 			}
 			typ = cellType(tag.Attr("t"))
+			nf = x.format(tag.Attr("s"))
 			v, has = v[:0], false
 			if tag.SelfClosing {
 				continue
 			}
 			// Most cells are <is><t>text</t></is></c> or <v>text</v></c>.
 			if text, ok := x.sc.SimpleCell(); ok {
-				if err := x.addCell(col, typ, cells.AppendXMLText(v, text)); err != nil {
+				if err := x.addCell(col, typ, nf, appendXMLText(v, text)); err != nil {
 					return x.at(col, num, err)
 				}
 			}
@@ -222,14 +192,14 @@ func (x *xlsxReader) readCells(num int) error {
 			inPh = false
 		case "/t", "/v":
 			if tag.Name == "/t" && inIS && !inPh || tag.Name == "/v" && !inIS {
-				v, has = cells.AppendXMLText(v, tx), true
-				if x.sc.Long() || len(v) > cells.MaxCellBytes {
-					return x.at(col, num, cells.ErrCellTooLong)
+				v, has = appendXMLText(v, tx), true
+				if x.sc.Long() || len(v) > MaxCellBytes {
+					return x.at(col, num, ErrCellTooLong)
 				}
 			}
 		case "/c":
 			if has {
-				if err := x.addCell(col, typ, v); err != nil {
+				if err := x.addCell(col, typ, nf, v); err != nil {
 					return x.at(col, num, err)
 				}
 			}
@@ -239,7 +209,7 @@ func (x *xlsxReader) readCells(num int) error {
 	}
 }
 
-func (x *xlsxReader) addCell(col int, typ string, v []byte) error {
+func (x *xlsxReader) addCell(col int, typ string, nf numFormat, v []byte) error {
 	if col > 16383 {
 		return errors.New("列数超过 Excel 上限 (more columns than Excel allows)")
 	}
@@ -256,7 +226,7 @@ func (x *xlsxReader) addCell(col int, typ string, v []byte) error {
 		v = nil
 	case "inlineStr", "str", "e", "d":
 		if typ == "inlineStr" {
-			v = cells.UnescapeBSTR(v)
+			v = unescapeBSTR(v)
 		}
 	case "b":
 		switch string(v) {
@@ -265,11 +235,11 @@ func (x *xlsxReader) addCell(col int, typ string, v []byte) error {
 		case "0":
 			v = []byte("FALSE")
 		}
-	default: // a number, shown as excelize's General format shows it
-		v = generalNumber(v)
+	default: // a number
+		v = showNumber(v, nf)
 	}
-	if len(v) > cells.MaxCellBytes {
-		return cells.ErrCellTooLong
+	if len(v) > MaxCellBytes {
+		return ErrCellTooLong
 	}
 	if len(x.buf)+len(v) > maxRowBytes {
 		return fmt.Errorf("一行超过 %d MiB (a row longer than %d MiB)", maxRowBytes>>20, maxRowBytes>>20)

@@ -1,4 +1,4 @@
-package cells
+package sheet
 
 import (
 	"archive/zip"
@@ -11,16 +11,14 @@ import (
 	"strings"
 )
 
-// Limits every .xlsx reader applies, so that a small hostile file (a cell
-// of 600 MiB zips to 600 KiB) cannot take the memory of the machine.
+// Limits of the .xlsx reader, so that a small hostile file (a cell of
+// 600 MiB zips to 600 KiB) cannot take the memory of the machine. The
+// worksheet itself is streamed; MaxBytes bounds the whole workbook.
 const (
-	MaxCellBytes          = 1 << 20   // one cell's text, as a CSV record
 	MaxSharedStringsBytes = 256 << 20 // the shared strings part, unzipped
 	MaxSharedStrings      = 4 << 20   // its strings: each costs a reader far more than its 5 bytes (<si/>)
 	MaxPartBytes          = 64 << 20  // any other part read whole (workbook, styles, …)
 	MaxPartElements       = 1 << 18   // the elements of a part read whole (Excel allows 64,000 cell formats)
-	MaxHeldBytes          = 64 << 20  // the parts excelize holds in memory (up to heldPart each), in all
-	heldPart              = 16 << 20  // excelize's default UnzipXMLSizeLimit: larger parts go to temporary files
 	maxRawText            = 2 << 20   // XML text between two tags, before entities are decoded
 	maxXMLBuffer          = 32 << 20  // the scanner's buffer: the longest tag or comment
 )
@@ -32,14 +30,14 @@ const (
 	relStyles    = "/styles"
 )
 
-// Parts names a workbook's parts: its first worksheet (and the sheet's
+// workbook names a workbook's parts: its first worksheet (and the sheet's
 // name), the shared strings and the styles ("" when absent).
-type Parts struct {
+type workbook struct {
 	Sheet, SheetName, Shared, Styles string
 }
 
-// ZipFiles indexes a package's parts by name.
-func ZipFiles(zr *zip.Reader) map[string]*zip.File {
+// zipFiles indexes a package's parts by name.
+func zipFiles(zr *zip.Reader) map[string]*zip.File {
 	files := map[string]*zip.File{}
 	for _, f := range zr.File {
 		files[strings.TrimPrefix(f.Name, "/")] = f
@@ -47,9 +45,9 @@ func ZipFiles(zr *zip.Reader) map[string]*zip.File {
 	return files
 }
 
-// WorkbookParts finds the first worksheet, the shared strings and the
+// workbookParts finds the first worksheet, the shared strings and the
 // styles through the package relationships.
-func WorkbookParts(files map[string]*zip.File) (p Parts, err error) {
+func workbookParts(files map[string]*zip.File) (p workbook, err error) {
 	book := "xl/workbook.xml"
 	if rels, err := readRels(files["_rels/.rels"], ""); err == nil {
 		for _, r := range rels {
@@ -60,7 +58,7 @@ func WorkbookParts(files map[string]*zip.File) (p Parts, err error) {
 	}
 	bf := files[book]
 	if bf == nil {
-		return Parts{}, errors.New("不是有效的 .xlsx 文件：缺少 workbook.xml (not a valid .xlsx file: no workbook)")
+		return workbook{}, errors.New("不是有效的 .xlsx 文件：缺少 workbook.xml (not a valid .xlsx file: no workbook)")
 	}
 	var wb struct {
 		Sheets []struct {
@@ -68,16 +66,16 @@ func WorkbookParts(files map[string]*zip.File) (p Parts, err error) {
 			Name string `xml:"name,attr"`
 		} `xml:"sheets>sheet"`
 	}
-	if err := DecodePart(bf, &wb); err != nil {
-		return Parts{}, err
+	if err := decodePart(bf, &wb); err != nil {
+		return workbook{}, err
 	}
 	if len(wb.Sheets) == 0 {
-		return Parts{}, errors.New("工作簿没有工作表 (workbook has no sheets)")
+		return workbook{}, errors.New("工作簿没有工作表 (workbook has no sheets)")
 	}
 	dir := path.Dir(book)
 	rels, err := readRels(files[path.Join(dir, "_rels", path.Base(book)+".rels")], dir)
 	if err != nil {
-		return Parts{}, err
+		return workbook{}, err
 	}
 	for _, r := range rels {
 		switch {
@@ -90,7 +88,7 @@ func WorkbookParts(files map[string]*zip.File) (p Parts, err error) {
 		}
 	}
 	if p.Sheet == "" {
-		return Parts{}, errors.New("工作簿没有工作表 (workbook has no sheets)")
+		return workbook{}, errors.New("工作簿没有工作表 (workbook has no sheets)")
 	}
 	p.SheetName = wb.Sheets[0].Name
 	return p, nil
@@ -110,7 +108,7 @@ func readRels(f *zip.File, dir string) ([]rel, error) {
 			Target string `xml:"Target,attr"`
 		} `xml:"Relationship"`
 	}
-	if err := DecodePart(f, &x); err != nil {
+	if err := decodePart(f, &x); err != nil {
 		return nil, err
 	}
 	out := make([]rel, 0, len(x.Rels))
@@ -126,9 +124,9 @@ func readRels(f *zip.File, dir string) ([]rel, error) {
 	return out, nil
 }
 
-// DecodePart decodes a small part (up to MaxPartBytes unzipped and
+// decodePart decodes a small part (up to MaxPartBytes unzipped and
 // MaxPartElements elements) whole.
-func DecodePart(f *zip.File, v any) error {
+func decodePart(f *zip.File, v any) error {
 	if err := checkPart(f); err != nil {
 		return err
 	}
@@ -143,16 +141,16 @@ func DecodePart(f *zip.File, v any) error {
 	return nil
 }
 
-// SharedStrings is a workbook's shared string table. A string longer than
+// sharedStrings is a workbook's shared string table. A string longer than
 // MaxCellBytes is not kept: a cell that uses it is refused.
-type SharedStrings struct {
+type sharedStrings struct {
 	s    []string
 	n    int
 	long map[int]bool
 }
 
 // Get returns shared string i.
-func (t *SharedStrings) Get(i int) (string, error) {
+func (t *sharedStrings) Get(i int) (string, error) {
 	switch {
 	case i < 0 || i >= t.n:
 		return "", fmt.Errorf("共享字符串 %d 不存在 (no such shared string)", i)
@@ -164,7 +162,7 @@ func (t *SharedStrings) Get(i int) (string, error) {
 	return "", nil
 }
 
-func (t *SharedStrings) add(text []byte, long, keep bool) {
+func (t *sharedStrings) add(text []byte, long, keep bool) {
 	if long {
 		if t.long == nil {
 			t.long = map[int]bool{}
@@ -181,11 +179,11 @@ func (t *SharedStrings) add(text []byte, long, keep bool) {
 	t.n++
 }
 
-// ReadSharedStrings reads the shared string table (f may be nil), which
+// readSharedStrings reads the shared string table (f may be nil), which
 // may be up to MaxSharedStringsBytes unzipped. Unless keep, only which
 // strings exist and which are too long is kept.
-func ReadSharedStrings(f *zip.File, keep bool) (*SharedStrings, error) {
-	t := &SharedStrings{}
+func readSharedStrings(f *zip.File, keep bool) (*sharedStrings, error) {
+	t := &sharedStrings{}
 	if f == nil {
 		return t, nil
 	}
@@ -197,7 +195,7 @@ func ReadSharedStrings(f *zip.File, keep bool) (*SharedStrings, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	sc := NewXMLScanner(rc)
+	sc := newXMLScanner(rc)
 	var text []byte
 	long := false
 	depthPh := 0 // inside <rPh> (phonetic runs, not part of the text)
@@ -228,7 +226,7 @@ func ReadSharedStrings(f *zip.File, keep bool) (*SharedStrings, error) {
 			depthPh--
 		case "/t":
 			if depthPh == 0 && !long {
-				text = AppendXMLText(text, tx)
+				text = appendXMLText(text, tx)
 				if long = sc.Long() || len(text) > MaxCellBytes; long {
 					text = text[:0]
 				}
@@ -240,23 +238,17 @@ func ReadSharedStrings(f *zip.File, keep bool) (*SharedStrings, error) {
 // ErrCellTooLong is a cell longer than MaxCellBytes.
 var ErrCellTooLong = fmt.Errorf("单元格超过 %d MiB (cell longer than %d MiB)", MaxCellBytes>>20, MaxCellBytes>>20)
 
-// CellTooLong is the error for a cell past MaxCellBytes at ref ("C7") of
-// sheet.
-func CellTooLong(sheet, ref string) error {
-	return fmt.Errorf("%s: %w", CellAddress(sheet, ref), ErrCellTooLong)
-}
-
-// CellAddress is a cell's address as Excel writes it: "Sheet1!C7".
-func CellAddress(sheet, ref string) string {
+// cellAddress is a cell's address as Excel writes it: "Sheet1!C7".
+func cellAddress(sheet, ref string) string {
 	if sheet == "" {
 		return ref
 	}
 	return sheet + "!" + ref
 }
 
-// CellRef is the reference of the cell at 0-based column col of row
+// cellRef is the reference of the cell at 0-based column col of row
 // (1-based): "C7".
-func CellRef(col, row int) string {
+func cellRef(col, row int) string {
 	name := ""
 	for col++; col > 0; col = (col - 1) / 26 {
 		name = string(rune('A'+(col-1)%26)) + name
@@ -276,7 +268,7 @@ func checkPart(f *zip.File) error {
 		return err
 	}
 	defer rc.Close()
-	sc := &XMLScanner{r: rc, buf: make([]byte, min(XMLBufferSize, 64<<10))} // grows for a long tag
+	sc := &xmlScanner{r: rc, buf: make([]byte, min(XMLBufferSize, 64<<10))} // grows for a long tag
 	for n := 0; ; {
 		_, tag, err := sc.Next()
 		if errors.Is(err, io.EOF) {
@@ -297,8 +289,8 @@ func partTooLarge(f *zip.File, limit int64) error {
 	return fmt.Errorf("%s 解压后超过 %d MiB (%s is over %d MiB unzipped)", f.Name, limit>>20, f.Name, limit>>20)
 }
 
-// ColumnOf returns the 0-based column of a cell reference like "AB12".
-func ColumnOf(ref []byte) (int, bool) {
+// columnOf returns the 0-based column of a cell reference like "AB12".
+func columnOf(ref []byte) (int, bool) {
 	c := 0
 	i := 0
 	for ; i < len(ref) && ref[i] >= 'A' && ref[i] <= 'Z'; i++ {
@@ -311,101 +303,4 @@ func ColumnOf(ref []byte) (int, bool) {
 		return 0, false
 	}
 	return c - 1, true
-}
-
-// CheckXLSX reads a workbook's first worksheet in bounded memory and
-// refuses what would make a reader that holds a cell or a part whole
-// (excelize) take unbounded memory: more than maxTotal bytes unzipped in
-// all, more than MaxHeldBytes in the parts it holds in memory, shared strings above MaxSharedStringsBytes, any other part but a
-// worksheet above MaxPartBytes, or a cell above MaxCellBytes, named by its
-// address ("Sheet1!C7"). Go's zip reader fails a part that unzips to more
-// than its header says, so the sizes are checked on the headers.
-func CheckXLSX(zr *zip.Reader, maxTotal int64) error {
-	var total, held uint64
-	for _, f := range zr.File {
-		total += f.UncompressedSize64
-		if total > uint64(maxTotal) {
-			return fmt.Errorf("Excel 文件解压后超过 %d MiB (xlsx is over %d MiB unzipped)", maxTotal>>20, maxTotal>>20)
-		}
-		if f.UncompressedSize64 <= heldPart {
-			if held += f.UncompressedSize64; held > MaxHeldBytes {
-				return fmt.Errorf("Excel 文件中 %d MiB 以下的部件解压后合计超过 %d MiB (the xlsx parts of up to %d MiB are over %d MiB unzipped in all)",
-					heldPart>>20, MaxHeldBytes>>20, heldPart>>20, MaxHeldBytes>>20)
-			}
-		}
-	}
-	files := ZipFiles(zr)
-	p, err := WorkbookParts(files)
-	if err != nil {
-		return err
-	}
-	for name, f := range files {
-		if name != p.Shared && !strings.Contains(name, "worksheets/") && f.UncompressedSize64 > MaxPartBytes {
-			return partTooLarge(f, MaxPartBytes)
-		}
-	}
-	if f := files[p.Styles]; f != nil {
-		if err := checkPart(f); err != nil {
-			return err
-		}
-	}
-	sst, err := ReadSharedStrings(files[p.Shared], false)
-	if err != nil {
-		return err
-	}
-	f := files[p.Sheet]
-	if f == nil {
-		return errors.New("工作簿没有工作表 (workbook has no sheets)")
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	return checkCells(NewXMLScanner(rc), p.SheetName, sst)
-}
-
-// checkCells reads a worksheet's cells and fails at the first one longer
-// than MaxCellBytes.
-func checkCells(sc *XMLScanner, sheet string, sst *SharedStrings) error {
-	row, col, n := 0, -1, 0
-	var shared bool
-	var v []byte
-	for {
-		tx, tag, err := sc.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			if row > 0 {
-				return fmt.Errorf("%s: %w", CellAddress(sheet, CellRef(max(col, 0), row)), err)
-			}
-			return err
-		}
-		switch tag.Name {
-		case "row":
-			row, col = row+1, -1
-			if r, err := strconv.Atoi(string(tag.Attr("r"))); err == nil && r > 0 {
-				row = r
-			}
-		case "c":
-			col, n = col+1, 0
-			if c, ok := ColumnOf(tag.Attr("r")); ok {
-				col = c
-			}
-			shared = string(tag.Attr("t")) == "s"
-		case "/t", "/v":
-			v = AppendXMLText(v[:0], tx)
-			n += len(v)
-			long := sc.Long() || n > MaxCellBytes
-			if !long && shared && tag.Name == "/v" {
-				i, err := strconv.Atoi(string(v))
-				_, err2 := sst.Get(i)
-				long = err == nil && errors.Is(err2, ErrCellTooLong)
-			}
-			if long {
-				return CellTooLong(sheet, CellRef(col, row))
-			}
-		}
-	}
 }

@@ -10,7 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"unicode/utf16"
+
+	"github.com/qunke/qunke/internal/sheet/xlstest"
 )
 
 const fixture = "../../../../shared/fixtures/alimama/OrderDetail-2020-06-13.xls"
@@ -78,76 +79,20 @@ func TestAlimamaFixture(t *testing.T) {
 
 // ---- BIFF8 builder ----
 
-func rec(typ uint16, data ...[]byte) []byte {
-	d := bytes.Join(data, nil)
-	b := binary.LittleEndian.AppendUint16(nil, typ)
-	b = binary.LittleEndian.AppendUint16(b, uint16(len(d)))
-	return append(b, d...)
-}
-
-func u16(v ...uint16) []byte {
-	var b []byte
-	for _, x := range v {
-		b = binary.LittleEndian.AppendUint16(b, x)
-	}
-	return b
-}
-
-func u32(v uint32) []byte  { return binary.LittleEndian.AppendUint32(nil, v) }
-func f64(v float64) []byte { return binary.LittleEndian.AppendUint64(nil, math.Float64bits(v)) }
-
-// xlStr is an XLUnicodeString body without cch: flags + chars (UTF-16 if
-// any rune is non-Latin-1, else compressed).
-func xlChars(s string) []byte {
-	u := utf16.Encode([]rune(s))
-	wide := false
-	for _, c := range u {
-		if c > 0xFF {
-			wide = true
-		}
-	}
-	if !wide {
-		b := []byte{0}
-		for _, c := range u {
-			b = append(b, byte(c))
-		}
-		return b
-	}
-	return append([]byte{1}, u16(u...)...)
-}
-
-func xlString(s string) []byte {
-	return append(u16(uint16(len(utf16.Encode([]rune(s))))), xlChars(s)...)
-}
-
-func bof(dt uint16) []byte { return rec(rtBOF, u16(0x0600, dt, 0, 0), u32(0), u32(6)) }
+// The builder lives in xlstest, which the importers' tests use too.
+var (
+	rec         = xlstest.Rec
+	u16         = xlstest.U16
+	u32         = xlstest.U32
+	f64         = xlstest.F64
+	xlChars     = xlstest.Chars
+	xlString    = xlstest.String
+	bof         = xlstest.BOF
+	buildStream = xlstest.Stream
+	buildCFB    = xlstest.CFB
+)
 
 type cellFunc func() []byte
-
-// buildStream builds a Workbook stream: globals (CODEPAGE, SST, one
-// BOUNDSHEET8 per sheet) followed by the worksheet substreams.
-func buildStream(sst []string, names []string, sheets [][]byte) []byte {
-	var sstBody []byte
-	sstBody = append(sstBody, u32(uint32(len(sst)))...)
-	sstBody = append(sstBody, u32(uint32(len(sst)))...)
-	for _, s := range sst {
-		sstBody = append(sstBody, xlString(s)...)
-	}
-	bsLen := 0
-	for _, n := range names {
-		bsLen += len(rec(rtBoundSheet, u32(0), []byte{0, 0, byte(len([]rune(n)))}, xlChars(n)))
-	}
-	head := bytes.Join([][]byte{bof(0x0005), rec(rtCodePage, u16(1200)), rec(rtSST, sstBody)}, nil)
-	pos := len(head) + bsLen + 4 // + EOF
-	var bs, subs []byte
-	for i, n := range names {
-		bs = append(bs, rec(rtBoundSheet, u32(uint32(pos)), []byte{0, 0, byte(len(utf16.Encode([]rune(n))))}, xlChars(n))...)
-		sub := bytes.Join([][]byte{bof(0x0010), sheets[i], rec(rtEOF)}, nil)
-		subs = append(subs, sub...)
-		pos += len(sub)
-	}
-	return bytes.Join([][]byte{head, bs, rec(rtEOF), subs}, nil)
-}
 
 func cellHdr(r, c, xf uint16) []byte { return u16(r, c, xf) }
 
@@ -196,73 +141,6 @@ func TestParseStreamAllRecords(t *testing.T) {
 }
 
 // ---- minimal compound file (CFB v3) writer ----
-
-func buildCFB(name string, stream []byte) []byte {
-	const sec = 512
-	for len(stream) < 4096 { // keep it out of the mini stream
-		stream = append(stream, 0)
-	}
-	n := (len(stream) + sec - 1) / sec
-	if n+2 > 128 {
-		panic("test stream too large")
-	}
-	hdr := make([]byte, sec)
-	copy(hdr, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1})
-	le := binary.LittleEndian
-	le.PutUint16(hdr[24:], 0x3E)
-	le.PutUint16(hdr[26:], 3)
-	le.PutUint16(hdr[28:], 0xFFFE)
-	le.PutUint16(hdr[30:], 9)
-	le.PutUint16(hdr[32:], 6)
-	le.PutUint32(hdr[44:], 1) // FAT sectors
-	le.PutUint32(hdr[48:], 1) // directory start
-	le.PutUint32(hdr[56:], 4096)
-	le.PutUint32(hdr[60:], 0xFFFFFFFE)
-	le.PutUint32(hdr[68:], 0xFFFFFFFE)
-	for i := 76; i < sec; i += 4 {
-		le.PutUint32(hdr[i:], 0xFFFFFFFF)
-	}
-	le.PutUint32(hdr[76:], 0) // FAT in sector 0
-	fat := make([]byte, sec)
-	for i := 0; i < 128; i++ {
-		v := uint32(0xFFFFFFFF)
-		switch {
-		case i == 0:
-			v = 0xFFFFFFFD
-		case i == 1 || i == n+1:
-			v = 0xFFFFFFFE
-		case i >= 2 && i < n+1:
-			v = uint32(i + 1)
-		}
-		le.PutUint32(fat[4*i:], v)
-	}
-	dir := make([]byte, sec)
-	entry := func(i int, name string, typ byte, child, start uint32, size int) {
-		e := dir[128*i : 128*(i+1)]
-		u := utf16.Encode([]rune(name))
-		for k, c := range u {
-			le.PutUint16(e[2*k:], c)
-		}
-		le.PutUint16(e[64:], uint16(2*len(u)+2))
-		e[66], e[67] = typ, 1
-		le.PutUint32(e[68:], 0xFFFFFFFF)
-		le.PutUint32(e[72:], 0xFFFFFFFF)
-		le.PutUint32(e[76:], child)
-		le.PutUint32(e[116:], start)
-		le.PutUint32(e[120:], uint32(size))
-	}
-	entry(0, "Root Entry", 5, 1, 0xFFFFFFFE, 0)
-	entry(1, name, 2, 0xFFFFFFFF, 2, len(stream))
-	for i := 2; i < 4; i++ {
-		e := dir[128*i:]
-		le.PutUint32(e[68:], 0xFFFFFFFF)
-		le.PutUint32(e[72:], 0xFFFFFFFF)
-		le.PutUint32(e[76:], 0xFFFFFFFF)
-	}
-	body := make([]byte, n*sec)
-	copy(body, stream)
-	return bytes.Join([][]byte{hdr, fat, dir, body}, nil)
-}
 
 func TestReadCompoundFile(t *testing.T) {
 	for _, name := range []string{"Workbook", "Book"} {

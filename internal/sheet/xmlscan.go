@@ -1,4 +1,4 @@
-package cells
+package sheet
 
 import (
 	"bytes"
@@ -11,11 +11,11 @@ import (
 )
 
 // cellString is a shared string's text.
-func cellString(b []byte) string { return string(UnescapeBSTR(b)) }
+func cellString(b []byte) string { return string(unescapeBSTR(b)) }
 
-// UnescapeBSTR decodes Excel's _xHHHH_ escapes of characters XML cannot
+// unescapeBSTR decodes Excel's _xHHHH_ escapes of characters XML cannot
 // carry (_x005F_ is a literal underscore).
-func UnescapeBSTR(b []byte) []byte {
+func unescapeBSTR(b []byte) []byte {
 	if !bytes.Contains(b, []byte("_x")) {
 		return b
 	}
@@ -38,23 +38,23 @@ func UnescapeBSTR(b []byte) []byte {
 	return out
 }
 
-// XMLScanner is a minimal XML tokenizer for spreadsheet parts: it returns
+// xmlScanner is a minimal XML tokenizer for spreadsheet parts: it returns
 // each tag with the text before it, both slices of its own buffer (no
 // copying: a worksheet of a million rows is some 3 GB of XML). It skips
 // the prolog, comments and processing instructions and reads CDATA
 // sections as text.
-type XMLScanner struct {
+type xmlScanner struct {
 	r        io.Reader
 	buf      []byte
 	pos, end int // unread data is buf[pos:end]
 	eof      bool
 	acc      []byte // text gathered across a comment or CDATA section
 	long     bool   // the text before the tag was cut: see Long
-	t        XMLTag // the tag next returns, reused
+	t        xmlTag // the tag next returns, reused
 }
 
-// XMLTag is one tag; its slices are valid until the next call of next.
-type XMLTag struct {
+// xmlTag is one tag; its slices are valid until the next call of next.
+type xmlTag struct {
 	Name        string // "c", "/c", ...; namespace prefixes dropped
 	SelfClosing bool
 	nattr       int
@@ -64,13 +64,13 @@ type XMLTag struct {
 // XMLBufferSize is the scanner's buffer size (tests make it tiny).
 var XMLBufferSize = 4 << 20
 
-func NewXMLScanner(r io.Reader) *XMLScanner {
-	return &XMLScanner{r: r, buf: make([]byte, XMLBufferSize)}
+func newXMLScanner(r io.Reader) *xmlScanner {
+	return &xmlScanner{r: r, buf: make([]byte, XMLBufferSize)}
 }
 
 // fill reads more data, keeping buf[keep:end] (moved to the start). It
 // reports false at the end of the input.
-func (s *XMLScanner) fill(keep int) (shift int, ok bool, err error) {
+func (s *xmlScanner) fill(keep int) (shift int, ok bool, err error) {
 	if s.eof {
 		return 0, false, nil
 	}
@@ -101,7 +101,7 @@ func (s *XMLScanner) fill(keep int) (shift int, ok bool, err error) {
 // index finds c in the unread data from i, reading more as needed; keep
 // is the start of what must stay in the buffer. It returns the positions
 // after any move, or -1 at the end of the input.
-func (s *XMLScanner) index(c byte, i, keep int) (at, newI, newKeep int, err error) {
+func (s *xmlScanner) index(c byte, i, keep int) (at, newI, newKeep int, err error) {
 	for {
 		if j := bytes.IndexByte(s.buf[i:s.end], c); j >= 0 {
 			return i + j, i, keep, nil
@@ -123,13 +123,13 @@ func (s *XMLScanner) index(c byte, i, keep int) (at, newI, newKeep int, err erro
 
 // Long reports whether the text before the tag Next last returned ran past
 // maxRawText bytes and was dropped: a cell too long to read.
-func (s *XMLScanner) Long() bool { return s.long }
+func (s *xmlScanner) Long() bool { return s.long }
 
 var errTokenTooLong = fmt.Errorf("XML 标签或注释超过 %d MiB (an XML tag or comment is over %d MiB)", maxXMLBuffer>>20, maxXMLBuffer>>20)
 
 // Next returns the text before the next tag (raw, entities not decoded)
 // and the tag, both valid until the next call.
-func (s *XMLScanner) Next() ([]byte, *XMLTag, error) {
+func (s *xmlScanner) Next() ([]byte, *xmlTag, error) {
 	s.acc, s.long = s.acc[:0], false
 	gathered := false
 	for {
@@ -190,7 +190,7 @@ var (
 // a value, through its </c>: the text and true; false (nothing read) for
 // any other shape, which the tag-by-tag path reads. Nine in ten cells of a
 // report take this path, some five tags for the price of one.
-func (s *XMLScanner) SimpleCell() ([]byte, bool) {
+func (s *xmlScanner) SimpleCell() ([]byte, bool) {
 	b := s.buf[s.pos:s.end]
 	if len(b) < simpleLookback {
 		return nil, false
@@ -221,7 +221,7 @@ func (s *XMLScanner) SimpleCell() ([]byte, bool) {
 // tag parses the tag opening at lt into s.t; text starts at start. It
 // returns where the text before the tag is and the position after the
 // tag, after any move of the buffer.
-func (s *XMLScanner) tag(lt, start int) (textStart, textEnd, end int, err error) {
+func (s *xmlScanner) tag(lt, start int) (textStart, textEnd, end int, err error) {
 	t := &s.t
 	t.nattr, t.SelfClosing = 0, false
 	i := lt + 1
@@ -324,7 +324,7 @@ func (s *XMLScanner) tag(lt, start int) (textStart, textEnd, end int, err error)
 
 // skipSpecial skips the comment, processing instruction, declaration or
 // CDATA section opening at lt; a CDATA section's text goes to acc.
-func (s *XMLScanner) skipSpecial(lt int) error {
+func (s *xmlScanner) skipSpecial(lt int) error {
 	closer, cdata := []byte(">"), false
 	switch rest := s.buf[lt+1 : s.end]; {
 	case bytes.HasPrefix(rest, []byte("!--")):
@@ -425,7 +425,7 @@ func internName(b []byte, closing bool) string {
 
 // Attr returns an attribute's raw value, nil when absent. Cell
 // attributes (r, t) never need entity decoding.
-func (t *XMLTag) Attr(name string) []byte {
+func (t *xmlTag) Attr(name string) []byte {
 	for i := range t.nattr {
 		if string(t.attrs[i].key) == name {
 			return t.attrs[i].val
@@ -434,8 +434,8 @@ func (t *XMLTag) Attr(name string) []byte {
 	return nil
 }
 
-// AppendXMLText appends text with its entities decoded.
-func AppendXMLText(dst, b []byte) []byte {
+// appendXMLText appends text with its entities decoded.
+func appendXMLText(dst, b []byte) []byte {
 	for {
 		i := bytes.IndexByte(b, '&')
 		if i < 0 {
