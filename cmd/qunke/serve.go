@@ -13,6 +13,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/demo"
+	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/web"
 )
 
@@ -36,7 +37,8 @@ rate limits. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			if err := web.SetZone(tz); err != nil {
+			display, err := web.LoadZone(tz)
+			if err != nil {
 				return fmt.Errorf("--tz: %w", err)
 			}
 			trusted, err := web.ParseProxies(proxies)
@@ -75,19 +77,34 @@ rate limits. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 			if n, err := web.SweepTemp(web.StaleTempAge); n > 0 || err != nil {
 				log.Info("swept temporary files of interrupted imports", "removed", n, "err", err)
 			}
-			srv := web.New(db, log)
+			// Every service is built once, here, and shared by the pages,
+			// the planning loop and the worker. Zones: --tz is display
+			// only; a group's slots follow the group's own zone.
+			if pf.maxLate <= 0 {
+				return fmt.Errorf("--max-late %s: give a positive duration, e.g. 15m", pf.maxLate)
+			}
+			deps := web.NewDeps(db, log)
+			deps.Zone = display
+			deps.Planner.Late = pf.maxLate
+			images, err := newPosterRenderer(ctx, db, log, &pf)
+			if err != nil {
+				return err
+			}
+			deps.Posters = &publish.PosterCache{R: images}
+			srv := web.NewServer(deps)
 			srv.SetTrustedProxies(trusted)
+			srv.SetImages(images) // the lists' thumbnails: the same allowed hosts and cache
 			var fakes *demoChannels
 			if withDemo {
 				fakes = newDemoChannels()
 				defer fakes.Close()
 			}
-			stop, err := startPosting(ctx, db, srv, log, &pf, fakes)
+			stop, err := startPosting(ctx, deps, srv, &pf, fakes)
 			defer stop() // before db.Close
 			if err != nil {
 				return err
 			}
-			go srv.Advisor().Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
+			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
 			return srv.Serve(ctx, ln)
 		},
 	}

@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/qunke/qunke/internal/store"
 )
 
 // Shanghai is the zone money is bucketed in: China Standard Time.
@@ -118,10 +120,11 @@ type GroupInfo struct {
 }
 
 // GroupOrders returns how many orders are attributed to group id (from the
-// per-day rollup: cheap at any number of orders).
-func (s *Store) GroupOrders(ctx context.Context, id int64) (int64, error) {
+// per-day rollup: cheap at any number of orders), in the caller's
+// transaction.
+func (s *Store) GroupOrders(ctx context.Context, tx *store.Tx, id int64) (int64, error) {
 	var n int64
-	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(orders), 0) FROM order_days WHERE group_id = $1`, id).Scan(&n)
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(orders), 0) FROM order_days WHERE group_id = $1`, id).Scan(&n)
 	return n, err
 }
 

@@ -371,11 +371,6 @@ func (s *Server) enqueue(ctx context.Context, planID int64, platform, itemID str
 	if key.ItemID == "" {
 		return http.StatusBadRequest, errors.New("item_id: 不能为空 (required)")
 	}
-	if _, err := s.catalog.Find(ctx, key); errors.Is(err, catalog.ErrNotFound) {
-		return http.StatusNotFound, errors.New("商品库中没有此商品 (the item is not in the catalog): " + key.String())
-	} else if err != nil {
-		return http.StatusInternalServerError, err
-	}
 	reason = strings.TrimSpace(reason)
 	add := s.publish.Enqueue
 	if replace {
@@ -386,6 +381,8 @@ func (s *Server) enqueue(ctx context.Context, planID int64, platform, itemID str
 	switch {
 	case errors.As(err, &aq):
 		return http.StatusConflict, err
+	case errors.Is(err, publish.ErrNotInCatalog):
+		return http.StatusNotFound, err
 	case errors.Is(err, publish.ErrNotFound):
 		return http.StatusNotFound, errors.New("计划不存在 (no such plan)")
 	case err != nil:
@@ -420,7 +417,7 @@ func (s *Server) planQueueAdd(w http.ResponseWriter, r *http.Request) {
 		// Nothing changed: the plan page says so, with the price kept.
 		to = fmt.Sprintf("/plans/%d?kept=%s&tried=%d", id, url.QueryEscape(string(aq.Queued.Key.Platform)+":"+aq.Queued.Key.ItemID), price)
 	} else if err != nil {
-		http.Error(w, err.Error(), status)
+		http.Error(w, p.Err(err), status)
 		return
 	}
 	if next := r.PostFormValue("next"); next != "" && safeNext(next) == next {
