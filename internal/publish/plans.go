@@ -378,9 +378,10 @@ func (s *Store) Queue(ctx context.Context, planID int64) ([]Queued, error) {
 	return out, rows.Err()
 }
 
-// Dequeue removes an entry from its plan's queue.
-func (s *Store) Dequeue(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM plan_queue WHERE id = $1`, id)
+// Dequeue removes entry id from plan planID's queue: ErrNotFound when
+// that plan has no such entry (a form of one plan cannot trim another's).
+func (s *Store) Dequeue(ctx context.Context, planID, id int64) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM plan_queue WHERE id = $1 AND plan_id = $2`, id, planID)
 	if err != nil {
 		return err
 	}
@@ -390,11 +391,12 @@ func (s *Store) Dequeue(ctx context.Context, id int64) error {
 	return nil
 }
 
-// MoveQueued moves an entry one place up (delta -1) or down (+1) in its queue.
-func (s *Store) MoveQueued(ctx context.Context, id int64, delta int) error {
+// MoveQueued moves entry id of plan planID's queue one place up (delta -1)
+// or down (+1): ErrNotFound when that plan has no such entry.
+func (s *Store) MoveQueued(ctx context.Context, planID, id int64, delta int) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var plan, pos int64
-		err := tx.QueryRowContext(ctx, `SELECT plan_id, pos FROM plan_queue WHERE id = $1`, id).Scan(&plan, &pos)
+		err := tx.QueryRowContext(ctx, `SELECT plan_id, pos FROM plan_queue WHERE id = $1 AND plan_id = $2`, id, planID).Scan(&plan, &pos)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}

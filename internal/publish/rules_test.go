@@ -105,3 +105,36 @@ func TestPlanTodayFollowsEachGroupsZone(t *testing.T) {
 		}
 	})
 }
+
+// A queue entry is moved or removed only through its own plan.
+func TestQueueEntriesBelongToTheirPlan(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		mine := f.plan(t, &Plan{Name: "mine", Tag: "宝妈", Slots: []int{600}, PerSlot: 1, DailyCap: 5},
+			Queued{Key: f.a, ChosenPrice: 9900}, Queued{Key: f.b, ChosenPrice: 9900})
+		other := f.plan(t, &Plan{Name: "other", Tag: "数码", Slots: []int{600}, PerSlot: 1, DailyCap: 5})
+		q, err := f.store.Queue(ctx, mine.ID)
+		if err != nil || len(q) != 2 {
+			t.Fatalf("queue %v, %v", q, err)
+		}
+		if err := f.store.MoveQueued(ctx, other.ID, q[1].ID, -1); !errors.Is(err, ErrNotFound) {
+			t.Errorf("moved through another plan: %v", err)
+		}
+		if err := f.store.Dequeue(ctx, other.ID, q[0].ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("removed through another plan: %v", err)
+		}
+		if after, _ := f.store.Queue(ctx, mine.ID); len(after) != 2 || after[0].Key != f.a {
+			t.Fatalf("queue changed: %v", after)
+		}
+		if err := f.store.MoveQueued(ctx, mine.ID, q[1].ID, -1); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.store.Dequeue(ctx, mine.ID, q[1].ID); err != nil {
+			t.Fatal(err)
+		}
+		if after, _ := f.store.Queue(ctx, mine.ID); len(after) != 1 || after[0].Key != f.a {
+			t.Fatalf("queue after move and remove: %v", after)
+		}
+	})
+}

@@ -180,7 +180,7 @@ func (s *Server) plansSave(w http.ResponseWriter, r *http.Request) {
 		err = s.publish.SavePlan(r.Context(), plan)
 	}
 	if err != nil {
-		s.renderPlans(w, r, http.StatusBadRequest, &plansView{Form: form, Error: err.Error()})
+		s.renderPlans(w, r, http.StatusBadRequest, &plansView{Form: form, Error: s.textIn(w, r)(err)})
 		return
 	}
 	http.Redirect(w, r, "/plans/"+strconv.FormatInt(plan.ID, 10), http.StatusSeeOther)
@@ -309,24 +309,15 @@ func (s *Server) planAction(w http.ResponseWriter, r *http.Request) {
 			err = s.publish.SavePlan(ctx, plan)
 		}
 		if err != nil && !errors.Is(err, publish.ErrNotFound) {
-			s.renderPlan(w, r, http.StatusBadRequest, &planView{Form: form, Error: err.Error()})
+			s.renderPlan(w, r, http.StatusBadRequest, &planView{Form: form, Error: s.textIn(w, r)(err)})
 			return
 		}
 	case "up":
-		err = s.queueEntryOf(ctx, id, qid)
-		if err == nil {
-			err = s.publish.MoveQueued(ctx, qid, -1)
-		}
+		err = s.publish.MoveQueued(ctx, id, qid, -1)
 	case "down":
-		err = s.queueEntryOf(ctx, id, qid)
-		if err == nil {
-			err = s.publish.MoveQueued(ctx, qid, +1)
-		}
+		err = s.publish.MoveQueued(ctx, id, qid, +1)
 	case "remove":
-		err = s.queueEntryOf(ctx, id, qid)
-		if err == nil {
-			err = s.publish.Dequeue(ctx, qid)
-		}
+		err = s.publish.Dequeue(ctx, id, qid)
 	case "delete":
 		if _, err = s.publish.DeletePlan(ctx, id); err == nil {
 			back = "/plans"
@@ -343,19 +334,6 @@ func (s *Server) planAction(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Redirect(w, r, back, http.StatusSeeOther)
 	}
-}
-
-// queueEntryOf checks that queue entry qid belongs to plan id, so a form
-// of one plan cannot reorder another's queue.
-func (s *Server) queueEntryOf(ctx context.Context, id, qid int64) error {
-	queue, err := s.publish.Queue(ctx, id)
-	if err != nil {
-		return err
-	}
-	if !slices.ContainsFunc(queue, func(q publish.Queued) bool { return q.ID == qid }) {
-		return publish.ErrNotFound
-	}
-	return nil
 }
 
 // enqueue checks an item to queue on a plan and queues it; an item already
