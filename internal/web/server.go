@@ -67,6 +67,7 @@ type Deps struct {
 	Publish  *publish.Store
 	Orders   *orders.Store
 	GroupOps *ops.Groups
+	Auth     *auth.Service
 	// Planner plans posts: the serve loop plans each group's today with it,
 	// the board's "plan now" a chosen day. A group's slots follow the
 	// group's own zone, never Zone.
@@ -84,7 +85,7 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	cs := catalog.NewStore(db)
 	adv := advisor.New(cs, advisor.Options{})
 	d := Deps{DB: db, Log: log, Catalog: cs, Advisor: adv, Groups: community.NewStore(db), Publish: publish.NewStore(db),
-		Orders: orders.NewStore(db), Zone: shanghai}
+		Orders: orders.NewStore(db), Auth: auth.New(db), Zone: shanghai}
 	d.Planner = &publish.Planner{Store: d.Publish, Groups: d.Groups, Items: publish.AdvisorItems{A: adv}, Links: publish.PlacementLinker{}}
 	d.GroupOps = &ops.Groups{DB: db, Groups: d.Groups, Publish: d.Publish, Orders: d.Orders}
 	return d
@@ -105,7 +106,7 @@ func NewServer(d Deps) *Server {
 	}
 	s := &Server{db: d.DB, catalog: d.Catalog, advisor: d.Advisor, log: d.Log, mux: http.NewServeMux(), msgs: msgs, zone: zone,
 		pages: loadPages(zone, "check", "login", "setup", "library", "rankings", "dashboard", "import", "users",
-			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income"), auth: auth.New(d.DB), logins: auth.NewLoginGuard(),
+			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income"), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters}
 	assets() // compress the static files now, not on the first page
