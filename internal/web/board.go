@@ -380,7 +380,7 @@ func (s *Server) deliveryLog(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "deliverylog", p)
 }
 
-// posterPNG renders a delivery's poster with the renderer set by SetPosting.
+// posterPNG renders a delivery's poster with the renderer in Deps.Posters.
 func (s *Server) posterPNG(w http.ResponseWriter, r *http.Request) {
 	if s.posters == nil {
 		http.Error(w, "没有配置海报生成 (posters are not set up on this server)", http.StatusNotFound)

@@ -483,7 +483,7 @@ func TestBrowserPosting(t *testing.T) {
 		t.Fatal(err)
 	}
 	posters := &publish.PosterCache{R: r}
-	s.SetPosters(posters)
+	s.posters = posters
 
 	// The platforms: a Telegram chat and a WeCom robot on local fakes.
 	tg := tgfake.New()

@@ -637,7 +637,7 @@ func testPostingFlow(t *testing.T, db *store.DB) {
 	if resp, body := op.do("GET", "/deliveries/"+mid+"/poster.png", nil); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "海报") {
 		t.Fatalf("poster without posters: %d %s", resp.StatusCode, body)
 	}
-	s.SetPosters(fakePosters{})
+	s.posters = fakePosters{}
 	if _, body := op.do("GET", "/manual", nil); !strings.Contains(body, "/deliveries/"+mid+"/poster.png") {
 		t.Fatal("no poster link")
 	}

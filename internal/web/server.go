@@ -146,13 +146,6 @@ func (s *Server) routes() {
 	s.thumbRoutes()
 }
 
-// SetPosters sets the renderer of the posters offered on the manual page
-// (nil: no posters); serve passes them in Deps.
-func (s *Server) SetPosters(posters publish.Posters) { s.posters = posters }
-
-// Advisor is the server's advisor (its index is shared by every page).
-func (s *Server) Advisor() *advisor.Advisor { return s.advisor }
-
 // WaitWarm waits until the advisor has loaded the catalog (see Warm).
 func (s *Server) WaitWarm(ctx context.Context) error {
 	for !s.warm.Load() {
