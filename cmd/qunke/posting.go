@@ -92,21 +92,10 @@ func (d *demoChannels) adopt(ctx context.Context, gs *community.Store) error {
 
 func (d *demoChannels) Close() { d.tg.Close(); d.wc.Close() }
 
-// startPosting wires posters, the planner loop and the delivery worker
-// into srv and runs them until ctx ends. With fakes (serve --demo) the
-// senders talk to them instead of the real platforms. Call stop before
-// closing db: it gives up the planning lease, so another server (or this
-// one, restarted) plans at once.
-func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.Logger, f *postingFlags, fakes *demoChannels) (stop func(), err error) {
-	stop = func() {}
-	if f.maxLate <= 0 {
-		return stop, fmt.Errorf("--max-late %s: give a positive duration, e.g. 15m", f.maxLate)
-	}
-	if fakes != nil {
-		if err := fakes.adopt(ctx, community.NewStore(db)); err != nil {
-			return stop, err
-		}
-	}
+// newPosterRenderer builds the poster renderer (its image cache beside
+// the database unless --image-cache says where) and keeps its cache pruned
+// until ctx ends.
+func newPosterRenderer(ctx context.Context, db *store.DB, log *slog.Logger, f *postingFlags) (*poster.Renderer, error) {
 	cache := f.imageCache
 	if cache == "" {
 		if p := db.Path(); p != "" {
@@ -117,12 +106,25 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 	}
 	r, err := poster.NewRenderer(poster.Options{CacheDir: cache, Logger: log, ImageHosts: f.imageHosts, CacheMaxBytes: f.imageCacheMB << 20})
 	if err != nil {
-		return stop, err
+		return nil, err
 	}
 	go pruneImages(ctx, r, log)
-	posters := &publish.PosterCache{R: r}
-	srv.SetPosting(nil, posters)
-	srv.SetImages(r) // the lists' thumbnails: the same allowed hosts and cache
+	return r, nil
+}
+
+// startPosting runs the planning loop and the delivery worker over the
+// services in d (the ones srv works with) until ctx ends. With fakes
+// (serve --demo) the senders talk to them instead of the real platforms.
+// Call stop before closing the database: it gives up the planning lease,
+// so another server (or this one, restarted) plans at once.
+func startPosting(ctx context.Context, d web.Deps, srv *web.Server, f *postingFlags, fakes *demoChannels) (stop func(), err error) {
+	stop = func() {}
+	db, log := d.DB, d.Log
+	if fakes != nil {
+		if err := fakes.adopt(ctx, d.Groups); err != nil {
+			return stop, err
+		}
+	}
 	if f.noWorker {
 		return stop, nil
 	}
@@ -139,9 +141,8 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 	} else {
 		log.Info("no Telegram bot token: Telegram groups' posts wait (set --telegram-token or QUNKE_TELEGRAM_TOKEN)")
 	}
-	pl := srv.Planner()
-	pl.Late = f.maxLate
-	w := &publish.Worker{Store: pl.Store, Groups: pl.Groups, Senders: senders, Posters: posters, Items: pl.Items, Log: log,
+	pl := d.Planner
+	w := &publish.Worker{Store: d.Publish, Groups: d.Groups, Senders: senders, Posters: d.Posters, Items: pl.Items, Log: log,
 		MaxLate: f.maxLate}
 	go func() {
 		if err := w.Run(ctx); err != nil {
@@ -154,7 +155,7 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 			return
 		}
 		if fakes != nil {
-			seedDemoPosting(ctx, db, srv, fakes, log)
+			seedDemoPosting(ctx, db, d.Advisor, fakes, log)
 		}
 		// One server plans at a time (the lease); the others take over
 		// if it stops renewing.
@@ -162,7 +163,8 @@ func startPosting(ctx context.Context, db *store.DB, srv *web.Server, log *slog.
 			ok, err := db.Lease(ctx, plannerLease, holder, 2*f.planEvery+time.Minute)
 			if ok {
 				var st publish.PlanStats
-				st, err = pl.PlanDay(ctx, time.Now().In(web.Zone()))
+				// Each group's own today, in its own zone (docs/posting.md).
+				st, err = pl.PlanToday(ctx)
 				if st.Planned > 0 {
 					log.Info("planned posts", "planned", st.Planned, "skipped", st.Skipped)
 				}
@@ -202,8 +204,8 @@ func pruneImages(ctx context.Context, r *poster.Renderer, log *slog.Logger) {
 
 // seedDemoPosting adds the demo's groups and a week of posting history
 // (the advisor must be warm).
-func seedDemoPosting(ctx context.Context, db *store.DB, srv *web.Server, fakes *demoChannels, log *slog.Logger) {
-	n, k, err := seedDemoCommunity(ctx, db, srv.Advisor(), fakes)
+func seedDemoPosting(ctx context.Context, db *store.DB, adv *advisor.Advisor, fakes *demoChannels, log *slog.Logger) {
+	n, k, err := seedDemoCommunity(ctx, db, adv, fakes)
 	if err != nil {
 		log.Error("demo groups", "err", err)
 		return

@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qunke/qunke/internal/advisor"
-	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/demo"
+	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/web"
 )
 
@@ -36,7 +36,8 @@ rate limits. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			if err := web.SetZone(tz); err != nil {
+			display, err := web.LoadZone(tz)
+			if err != nil {
 				return fmt.Errorf("--tz: %w", err)
 			}
 			trusted, err := web.ParseProxies(proxies)
@@ -49,8 +50,18 @@ rate limits. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 				return err
 			}
 			defer db.Close()
+			// Every service is built once, here, and shared by the pages,
+			// the planning loop and the worker. Zones: --tz is display
+			// only; a group's slots follow the group's own zone; money and
+			// day rollups follow Asia/Shanghai (the platforms' day).
+			if pf.maxLate <= 0 {
+				return fmt.Errorf("--max-late %s: give a positive duration, e.g. 15m", pf.maxLate)
+			}
+			deps := web.NewDeps(db, log)
+			deps.Zone = display
+			deps.Planner.Late = pf.maxLate
 			if withDemo {
-				cs := catalog.NewStore(db)
+				cs := deps.Catalog
 				items, _, err := cs.Counts(ctx)
 				if err != nil {
 					return err
@@ -75,24 +86,30 @@ rate limits. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 			if n, err := web.SweepTemp(web.StaleTempAge); n > 0 || err != nil {
 				log.Info("swept temporary files of interrupted imports", "removed", n, "err", err)
 			}
-			srv := web.New(db, log)
+			images, err := newPosterRenderer(ctx, db, log, &pf)
+			if err != nil {
+				return err
+			}
+			deps.Posters = &publish.PosterCache{R: images}
+			srv := web.NewServer(deps)
 			srv.SetTrustedProxies(trusted)
+			srv.SetImages(images) // the lists' thumbnails: the same allowed hosts and cache
 			var fakes *demoChannels
 			if withDemo {
 				fakes = newDemoChannels()
 				defer fakes.Close()
 			}
-			stop, err := startPosting(ctx, db, srv, log, &pf, fakes)
+			stop, err := startPosting(ctx, deps, srv, &pf, fakes)
 			defer stop() // before db.Close
 			if err != nil {
 				return err
 			}
-			go srv.Advisor().Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
+			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
 			return srv.Serve(ctx, ln)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", envOr("QUNKE_ADDR", "127.0.0.1:8080"), "监听地址 (listen address) [QUNKE_ADDR]")
-	cmd.Flags().StringVar(&tz, "tz", envOr("QUNKE_TZ", "Asia/Shanghai"), "页面显示时间的时区 (time zone pages show times in) [QUNKE_TZ]")
+	cmd.Flags().StringVar(&tz, "tz", envOr("QUNKE_TZ", "Asia/Shanghai"), "页面显示时间的时区，不影响发单时段（按各群时区） (time zone pages show times in; posting slots follow each group's own zone) [QUNKE_TZ]")
 	cmd.Flags().BoolVar(&withDemo, "demo", false, "数据库为空时生成演示市场和群组，发往内置模拟服务 (fill an empty database with the demo market and groups; post to built-in stand-ins)")
 	cmd.Flags().StringSliceVar(&proxies, "trusted-proxy", splitList(os.Getenv("QUNKE_TRUSTED_PROXY")),
 		"可信反向代理的地址或网段（逗号分隔），只采信它们的 X-Forwarded-For 作为客户端地址 (reverse proxies, CIDRs or IPs, whose X-Forwarded-For names the client; ignored from anyone else) [QUNKE_TRUSTED_PROXY]")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -15,7 +16,7 @@ import (
 var ErrNotFound = errors.New("群不存在 (no such group)")
 
 // ErrInUse is returned by Delete for a group with posts on record.
-var ErrInUse = errors.New("群组已有发单记录，不能删除，可以暂停 (the group has posts on record: pause it instead)")
+var ErrInUse = msg.New("groups.in_use")
 
 // ErrDuplicateName is returned when another group already has the name.
 var ErrDuplicateName = errors.New("已有同名的群 (a group with this name exists)")
@@ -239,11 +240,12 @@ func (s *Store) SetActive(ctx context.Context, id int64, active bool) error {
 	return nil
 }
 
-// Delete removes a group and its tags. A group that has posts on record
-// (the deliveries refer to it) is kept: ErrInUse. Callers check the other
-// history (orders) first.
-func (s *Store) Delete(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM chat_groups WHERE id = $1`, id)
+// Delete removes a group and its tags, in the caller's transaction. A
+// group that has posts on record (the deliveries refer to it) is kept:
+// ErrInUse. The caller removes the group's plans and checks its other
+// history (orders) in the same transaction first (see internal/ops).
+func (s *Store) Delete(ctx context.Context, tx *store.Tx, id int64) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM chat_groups WHERE id = $1`, id)
 	if store.IsForeignKeyViolation(err) {
 		return ErrInUse
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/shanghai"
+	"github.com/qunke/qunke/internal/store"
 )
 
 const daySeconds = 86400
@@ -114,10 +115,11 @@ type GroupInfo struct {
 }
 
 // GroupOrders returns how many orders are attributed to group id (from the
-// per-day rollup: cheap at any number of orders).
-func (s *Store) GroupOrders(ctx context.Context, id int64) (int64, error) {
+// per-day rollup: cheap at any number of orders), in the caller's
+// transaction.
+func (s *Store) GroupOrders(ctx context.Context, tx *store.Tx, id int64) (int64, error) {
 	var n int64
-	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(orders), 0) FROM order_days WHERE group_id = $1`, id).Scan(&n)
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(orders), 0) FROM order_days WHERE group_id = $1`, id).Scan(&n)
 	return n, err
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // Status is where a delivery is in its life.
@@ -134,6 +135,10 @@ func (s *Store) Release(ctx context.Context, id int64) error {
 // ErrState is returned when a delivery is not in a state the action needs.
 var ErrState = errors.New("该条发送的状态已变化，请刷新 (the delivery has moved on; reload)")
 
+// ErrNotManual is MarkSent's error for a post to a group the worker posts
+// to: only manual groups' posts are marked sent by hand.
+var ErrNotManual = msg.New("manual.not_manual")
+
 func (s *Store) setStatus(ctx context.Context, id int64, from, to Status, by string) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		now := s.now().Unix()
@@ -152,8 +157,12 @@ func (s *Store) setStatus(ctx context.Context, id int64, from, to Status, by str
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			var st string
-			if err := tx.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE id = $1`, id).Scan(&st); errors.Is(err, sql.ErrNoRows) {
+			err := tx.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE id = $1`, id).Scan(&st)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
 				return ErrNotFound
+			case err == nil && to == Sent && Status(st) == from:
+				return ErrNotManual // the group is not a manual one
 			}
 			return ErrState
 		}
@@ -166,7 +175,8 @@ func (s *Store) setStatus(ctx context.Context, id int64, from, to Status, by str
 }
 
 // MarkSent records that an operator posted a manual group's delivery by
-// hand; other groups' deliveries give ErrState.
+// hand; other groups' deliveries give ErrNotManual, a delivery no longer
+// planned ErrState.
 func (s *Store) MarkSent(ctx context.Context, id int64, by string) error {
 	return s.setStatus(ctx, id, Planned, Sent, by)
 }

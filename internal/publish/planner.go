@@ -85,6 +85,19 @@ func LateReason(late time.Duration) string {
 // run every few minutes and after every restart. Each plan is one
 // transaction.
 func (p *Planner) PlanDay(ctx context.Context, day time.Time) (PlanStats, error) {
+	return p.plan(ctx, func(*time.Location) time.Time { return day })
+}
+
+// PlanToday is PlanDay for each group's own today: the calendar day it is
+// now in the group's zone. The serve loop plans with it, so no display or
+// server zone moves a group's slots.
+func (p *Planner) PlanToday(ctx context.Context) (PlanStats, error) {
+	now := p.now()
+	return p.plan(ctx, func(loc *time.Location) time.Time { return now.In(loc) })
+}
+
+// plan plans every active plan on the day dayIn gives for a group's zone.
+func (p *Planner) plan(ctx context.Context, dayIn func(*time.Location) time.Time) (PlanStats, error) {
 	var st PlanStats
 	plans, err := p.Store.Plans(ctx)
 	if err != nil {
@@ -102,7 +115,7 @@ func (p *Planner) PlanDay(ctx context.Context, day time.Time) (PlanStats, error)
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		if err := p.planOne(ctx, plan, day, templates, items, &st); err != nil {
+		if err := p.planOne(ctx, plan, dayIn, templates, items, &st); err != nil {
 			return st, fmt.Errorf("plan %q: %w", plan.Name, err)
 		}
 	}
@@ -127,7 +140,7 @@ func (p *Planner) now() time.Time {
 	return time.Now()
 }
 
-func (p *Planner) planOne(ctx context.Context, plan *Plan, day time.Time, templates map[string]string,
+func (p *Planner) planOne(ctx context.Context, plan *Plan, dayIn func(*time.Location) time.Time, templates map[string]string,
 	items map[catalog.Key]*ItemInfo, st *PlanStats) error {
 	var groups []*community.Group
 	if plan.GroupID != 0 {
@@ -172,7 +185,6 @@ func (p *Planner) planOne(ctx context.Context, plan *Plan, day time.Time, templa
 		late = DefaultLate
 	}
 	now := p.now()
-	y, m, d := day.Date()
 	return p.Store.db.InTx(ctx, func(tx *sql.Tx) error {
 		// Count-then-insert under one planning lock: planners on several
 		// servers (PostgreSQL's READ COMMITTED would let both count 0) cannot
@@ -192,6 +204,7 @@ func (p *Planner) planOne(ctx context.Context, plan *Plan, day time.Time, templa
 				tmpls[tk] = tmpl
 			}
 			loc := g.Location()
+			y, m, d := dayIn(loc).Date()
 			dayStart := time.Date(y, m, d, 0, 0, 0, 0, loc)
 			dayEnd := dayStart.AddDate(0, 0, 1)
 			for _, slot := range plan.Slots {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -21,11 +22,12 @@ var ErrNotFound = errors.New("不存在 (not found)")
 // Store keeps templates, plans, queues and deliveries.
 type Store struct {
 	db  *store.DB
+	cat *catalog.Store // only catalog items are queued
 	now func() time.Time
 }
 
 // NewStore returns a Store on a migrated database.
-func NewStore(db *store.DB) *Store { return &Store{db: db, now: time.Now} }
+func NewStore(db *store.DB) *Store { return &Store{db: db, cat: catalog.NewStore(db), now: time.Now} }
 
 // Plan says when and how much to post into one group or every group with a tag.
 type Plan struct {
@@ -124,7 +126,9 @@ func (p *Plan) Check() error {
 	return nil
 }
 
-const planCols = `id, name, group_id, tag, slots, per_slot, daily_cap, repeat_days, quiet_from, quiet_to, active`
+// planCols reads a plan by tag's group as 0 (stored NULL: group_id refers
+// to chat_groups).
+const planCols = `id, name, COALESCE(group_id, 0), tag, slots, per_slot, daily_cap, repeat_days, quiet_from, quiet_to, active`
 
 func scanPlan(row interface{ Scan(...any) error }) (*Plan, error) {
 	var p Plan
@@ -151,17 +155,19 @@ func (s *Store) SavePlan(ctx context.Context, p *Plan) error {
 	if p.Active {
 		active = 1
 	}
+	group := sql.NullInt64{Int64: p.GroupID, Valid: p.GroupID != 0}
 	if p.ID == 0 {
-		return s.db.QueryRowContext(ctx, `INSERT INTO plans (name, group_id, tag, slots, per_slot, daily_cap, repeat_days,
+		err := s.db.QueryRowContext(ctx, `INSERT INTO plans (name, group_id, tag, slots, per_slot, daily_cap, repeat_days,
 			quiet_from, quiet_to, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-			p.Name, p.GroupID, p.Tag, p.SlotsText(), p.PerSlot, p.DailyCap, p.RepeatDays, p.QuietFrom, p.QuietTo, active,
+			p.Name, group, p.Tag, p.SlotsText(), p.PerSlot, p.DailyCap, p.RepeatDays, p.QuietFrom, p.QuietTo, active,
 			s.now().Unix()).Scan(&p.ID)
+		return groupErr(err)
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE plans SET name = $1, group_id = $2, tag = $3, slots = $4, per_slot = $5,
 		daily_cap = $6, repeat_days = $7, quiet_from = $8, quiet_to = $9, active = $10 WHERE id = $11`,
-		p.Name, p.GroupID, p.Tag, p.SlotsText(), p.PerSlot, p.DailyCap, p.RepeatDays, p.QuietFrom, p.QuietTo, active, p.ID)
+		p.Name, group, p.Tag, p.SlotsText(), p.PerSlot, p.DailyCap, p.RepeatDays, p.QuietFrom, p.QuietTo, active, p.ID)
 	if err != nil {
-		return err
+		return groupErr(err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
@@ -169,28 +175,56 @@ func (s *Store) SavePlan(ctx context.Context, p *Plan) error {
 	return nil
 }
 
+// ErrNoGroup is SavePlan's error for a plan whose group does not exist.
+var ErrNoGroup = msg.New("plans.no_group")
+
+// groupErr turns the foreign key of plans.group_id into ErrNoGroup.
+func groupErr(err error) error {
+	if store.IsForeignKeyViolation(err) {
+		return ErrNoGroup
+	}
+	return err
+}
+
 // DeletePlan removes a plan and its queue. Its posts not yet sent are
 // skipped ("排期已删除"); those sent stay on record. It returns how many it
 // skipped.
 func (s *Store) DeletePlan(ctx context.Context, id int64) (int, error) {
-	var skipped int64
+	var skipped int
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM plans WHERE id = $1`, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		n, k, err := deletePlans(ctx, tx, `id = $1`, id)
+		if err == nil && n == 0 {
 			return ErrNotFound
 		}
-		res, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, last_error = $2, version = version + 1 WHERE plan_id = $3 AND status = $4`,
-			string(Skipped), "排期已删除 (the plan was deleted)", id, string(Planned))
-		if err != nil {
-			return err
-		}
-		skipped, _ = res.RowsAffected()
-		return nil
+		skipped = k
+		return err
 	})
-	return int(skipped), err
+	return skipped, err
+}
+
+// DeleteGroupPlans removes, in the caller's transaction, the plans made
+// for one group (not those by tag) as DeletePlan does, and returns how
+// many posts it skipped.
+func (s *Store) DeleteGroupPlans(ctx context.Context, tx *store.Tx, groupID int64) (int, error) {
+	_, skipped, err := deletePlans(ctx, tx.Tx, `group_id = $1`, groupID)
+	return skipped, err
+}
+
+// deletePlans removes the plans where cond ($1 is arg) holds, skipping
+// their planned posts, and returns how many plans and posts.
+func deletePlans(ctx context.Context, tx *sql.Tx, cond string, arg int64) (plans, skipped int, err error) {
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = $2, last_error = $3, version = version + 1
+		WHERE status = $4 AND plan_id IN (SELECT id FROM plans WHERE `+cond+`)`,
+		arg, string(Skipped), "排期已删除 (the plan was deleted)", string(Planned))
+	if err != nil {
+		return 0, 0, err
+	}
+	k, _ := res.RowsAffected()
+	if res, err = tx.ExecContext(ctx, `DELETE FROM plans WHERE `+cond, arg); err != nil {
+		return 0, 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), int(k), nil
 }
 
 // PlansFor returns the plans made for one group (not those by tag).
@@ -256,16 +290,30 @@ func (e *AlreadyQueued) Error() string {
 	return fmt.Sprintf("%s 已在发单队列中，选定价格仍为 ¥%s (already queued at %s)", e.Queued.Key, cells.Yuan(e.Queued.ChosenPrice), cells.Yuan(e.Queued.ChosenPrice))
 }
 
-// Enqueue adds an item to the end of a plan's queue. An item already
-// queued is left as it is, and the error is an *AlreadyQueued saying so.
+// ErrNotInCatalog is Enqueue's error for an item the catalog does not
+// have (its argument is the item's key).
+var ErrNotInCatalog = msg.New("post.not_in_catalog")
+
+// Enqueue adds an item of the catalog (else ErrNotInCatalog) to the end of
+// a plan's queue. An item already queued is left as it is, and the error
+// is an *AlreadyQueued saying so.
 func (s *Store) Enqueue(ctx context.Context, q Queued) error {
-	return s.enqueue(ctx, q, false)
+	return s.checkedEnqueue(ctx, q, false)
 }
 
 // Requeue is Enqueue that, for an item already queued, keeps its place
 // and gives it the new chosen price and (when not empty) reason.
 func (s *Store) Requeue(ctx context.Context, q Queued) error {
-	return s.enqueue(ctx, q, true)
+	return s.checkedEnqueue(ctx, q, true)
+}
+
+func (s *Store) checkedEnqueue(ctx context.Context, q Queued, replace bool) error {
+	if _, err := s.cat.Find(ctx, q.Key); errors.Is(err, catalog.ErrNotFound) {
+		return ErrNotInCatalog.With(q.Key.String())
+	} else if err != nil {
+		return err
+	}
+	return s.enqueue(ctx, q, replace)
 }
 
 func (s *Store) enqueue(ctx context.Context, q Queued, replace bool) error {
@@ -331,9 +379,10 @@ func (s *Store) Queue(ctx context.Context, planID int64) ([]Queued, error) {
 	return out, rows.Err()
 }
 
-// Dequeue removes an entry from its plan's queue.
-func (s *Store) Dequeue(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM plan_queue WHERE id = $1`, id)
+// Dequeue removes entry id from plan planID's queue: ErrNotFound when
+// that plan has no such entry (a form of one plan cannot trim another's).
+func (s *Store) Dequeue(ctx context.Context, planID, id int64) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM plan_queue WHERE id = $1 AND plan_id = $2`, id, planID)
 	if err != nil {
 		return err
 	}
@@ -343,11 +392,12 @@ func (s *Store) Dequeue(ctx context.Context, id int64) error {
 	return nil
 }
 
-// MoveQueued moves an entry one place up (delta -1) or down (+1) in its queue.
-func (s *Store) MoveQueued(ctx context.Context, id int64, delta int) error {
+// MoveQueued moves entry id of plan planID's queue one place up (delta -1)
+// or down (+1): ErrNotFound when that plan has no such entry.
+func (s *Store) MoveQueued(ctx context.Context, planID, id int64, delta int) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var plan, pos int64
-		err := tx.QueryRowContext(ctx, `SELECT plan_id, pos FROM plan_queue WHERE id = $1`, id).Scan(&plan, &pos)
+		err := tx.QueryRowContext(ctx, `SELECT plan_id, pos FROM plan_queue WHERE id = $1 AND plan_id = $2`, id, planID).Scan(&plan, &pos)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}

@@ -18,12 +18,35 @@ var migrationFiles embed.FS
 
 // Migration is one versioned schema step. Files are named NNNN_name.sql and
 // written in portable SQL; the few words that differ between engines are
-// written as {{id}}, {{blob}} and {{bigint}} and filled in per dialect.
+// written as {{id}}, {{blob}} and {{bigint}} and filled in per dialect. A
+// step that cannot be portable (SQLite rebuilds a table to add a foreign
+// key, PostgreSQL alters it) is two files, NNNN_name.sqlite.sql and
+// NNNN_name.postgres.sql.
 type Migration struct {
 	Version   int
 	Name      string
 	SQL       string
-	AppliedAt time.Time // zero when not applied
+	Dialects  map[Dialect]string // the per-engine files, when SQL is ""
+	AppliedAt time.Time          // zero when not applied
+}
+
+// sqlFor is the migration's SQL for dialect d.
+func (m *Migration) sqlFor(d Dialect) string {
+	if m.SQL != "" {
+		return m.SQL
+	}
+	return m.Dialects[d]
+}
+
+// dialectOf splits "name.sqlite" into "name" and its engine ("" for a
+// portable file).
+func dialectOf(name string) (string, Dialect) {
+	for _, d := range []Dialect{SQLite, Postgres} {
+		if base, ok := strings.CutSuffix(name, "."+string(d)); ok {
+			return base, d
+		}
+	}
+	return name, ""
 }
 
 // Migrations lists the embedded migrations in order.
@@ -44,12 +67,24 @@ func Migrations() ([]Migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, Migration{Version: v, Name: rest, SQL: string(body)})
+		rest, d := dialectOf(rest)
+		if d == "" {
+			ms = append(ms, Migration{Version: v, Name: rest, SQL: string(body)})
+			continue
+		}
+		if n := len(ms); n > 0 && ms[n-1].Version == v && ms[n-1].Dialects != nil && ms[n-1].Name == rest {
+			ms[n-1].Dialects[d] = string(body)
+			continue
+		}
+		ms = append(ms, Migration{Version: v, Name: rest, Dialects: map[Dialect]string{d: string(body)}})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].Version == ms[i-1].Version {
+	for i := range ms {
+		if i > 0 && ms[i].Version == ms[i-1].Version {
 			return nil, fmt.Errorf("store: two migrations have version %d", ms[i].Version)
+		}
+		if ms[i].SQL == "" && (ms[i].Dialects[SQLite] == "" || ms[i].Dialects[Postgres] == "") {
+			return nil, fmt.Errorf("store: migration %04d_%s needs both a .sqlite.sql and a .postgres.sql file", ms[i].Version, ms[i].Name)
 		}
 	}
 	return ms, nil
@@ -140,7 +175,7 @@ func (db *DB) MigrateTo(ctx context.Context, version int) ([]Migration, error) {
 					return err
 				}
 			}
-			for _, stmt := range splitStatements(db.render(m.SQL)) {
+			for _, stmt := range splitStatements(db.render(m.sqlFor(db.Dialect))) {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("%w\nin: %s", err, stmt)
 				}

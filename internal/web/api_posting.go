@@ -10,6 +10,7 @@ import (
 
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/ops"
 	"github.com/qunke/qunke/internal/publish"
 )
 
@@ -159,12 +160,12 @@ func (s *Server) apiDeleteGroup(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, community.ErrNotFound.Error())
 		return
 	}
-	switch err := s.deleteGroup(r.Context(), id); {
+	switch err := s.groupOps.Delete(r.Context(), id); {
 	case err == nil:
 		writeJSON(w, http.StatusOK, map[string]int64{"deleted": id})
 	case errors.Is(err, community.ErrNotFound):
 		writeJSONError(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, community.ErrInUse) || errors.Is(err, errGroupHasOrders):
+	case errors.Is(err, community.ErrInUse) || errors.Is(err, ops.ErrGroupHasOrders):
 		writeJSONError(w, http.StatusConflict, err.Error())
 	default:
 		s.log.Error("api delete group", "err", err)
@@ -349,12 +350,12 @@ func (s *Server) apiDeliveryAction(w http.ResponseWriter, r *http.Request) {
 	case "release":
 		err = s.publish.Release(ctx, id)
 	case "sent":
-		err = s.markSent(ctx, id, sessionFrom(r).User.Name)
+		err = s.publish.MarkSent(ctx, id, sessionFrom(r).User.Name)
 	default:
 		writeJSONError(w, http.StatusNotFound, "未知操作，可用 hold、release、sent (unknown action: use hold, release or sent)")
 		return
 	}
-	if status, msg := deliveryErr(err); status != 0 {
+	if status, msg := deliveryErr(err, error.Error); status != 0 {
 		if status == http.StatusInternalServerError {
 			s.log.Error("api delivery action", "err", err)
 			msg = "内部错误 (internal error)"

@@ -24,10 +24,10 @@ var statuses = []publish.Status{publish.Planned, publish.Held, publish.Sending, 
 // returns the day's start.
 func (s *Server) parseDay(v string) (time.Time, error) {
 	if v = strings.TrimSpace(v); v == "" {
-		y, m, d := s.now().In(zone).Date()
-		return time.Date(y, m, d, 0, 0, 0, 0, zone), nil
+		y, m, d := s.now().In(s.zone).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, s.zone), nil
 	}
-	t, err := time.ParseInLocation("2006-01-02", v, zone)
+	t, err := time.ParseInLocation("2006-01-02", v, s.zone)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("日期 %q 应为 YYYY-MM-DD (the day must be YYYY-MM-DD)", v)
 	}
@@ -175,7 +175,7 @@ func (s *Server) boardAction(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "未知操作 (unknown action)", http.StatusBadRequest)
 		return
 	}
-	if status, msg := deliveryErr(err); status != 0 {
+	if status, msg := deliveryErr(err, s.textIn(w, r)); status != 0 {
 		if status == http.StatusInternalServerError {
 			s.serverError(w, "board action", err)
 			return
@@ -186,16 +186,16 @@ func (s *Server) boardAction(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/board?day=%s#d%d", day.Format("2006-01-02"), id), http.StatusSeeOther)
 }
 
-// deliveryErr maps a board action's error to a status and a message (0 for
-// no error).
-func deliveryErr(err error) (int, string) {
+// deliveryErr maps a board action's error to a status and a message in
+// the reader's language (text) (0 for no error).
+func deliveryErr(err error, text func(error) string) (int, string) {
 	switch {
 	case err == nil:
 		return 0, ""
 	case errors.Is(err, publish.ErrNotFound):
 		return http.StatusNotFound, "该条发送不存在 (no such delivery)"
-	case errors.Is(err, publish.ErrState):
-		return http.StatusConflict, err.Error()
+	case errors.Is(err, publish.ErrState), errors.Is(err, publish.ErrNotManual):
+		return http.StatusConflict, text(err)
 	}
 	return http.StatusInternalServerError, err.Error()
 }
@@ -205,7 +205,7 @@ func (s *Server) planNow(w http.ResponseWriter, r *http.Request, day time.Time) 
 	ctx := r.Context()
 	// PlanDay takes the calendar date of its argument; noon keeps it on the
 	// right day whatever the groups' zones.
-	st, err := s.planner.PlanDay(ctx, time.Date(day.Year(), day.Month(), day.Day(), 12, 0, 0, 0, zone))
+	st, err := s.planner.PlanDay(ctx, time.Date(day.Year(), day.Month(), day.Day(), 12, 0, 0, 0, s.zone))
 	view := &boardView{Stats: &st}
 	status := http.StatusOK
 	if err != nil {
@@ -227,7 +227,7 @@ func (s *Server) planNow(w http.ResponseWriter, r *http.Request, day time.Time) 
 				t, _, _ = s.itemTitle(ctx, sk.Item)
 				titles[sk.Item] = t
 			}
-			ex := sk.Group + " " + time.Unix(sk.SlotAt, 0).In(zone).Format("15:04") + " · " + clipRunes(t, 40)
+			ex := sk.Group + " " + time.Unix(sk.SlotAt, 0).In(s.zone).Format("15:04") + " · " + clipRunes(t, 40)
 			if !slices.Contains(g.Examples, ex) {
 				g.Examples = append(g.Examples, ex)
 			}
@@ -304,8 +304,8 @@ func (s *Server) manualAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
-	err := s.markSent(r.Context(), id, sessionFrom(r).User.Name)
-	if status, msg := deliveryErr(err); status != 0 {
+	err := s.publish.MarkSent(r.Context(), id, sessionFrom(r).User.Name)
+	if status, msg := deliveryErr(err, s.textIn(w, r)); status != 0 {
 		if status == http.StatusInternalServerError {
 			s.serverError(w, "manual sent", err)
 			return
@@ -314,28 +314,6 @@ func (s *Server) manualAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/manual?sent=1", http.StatusSeeOther)
-}
-
-// errNotManual refuses "sent by hand" for a group the worker posts to.
-var errNotManual = fmt.Errorf("只有手动发送的群可以标记为已发送 (only posts to manual groups are marked sent by hand): %w", publish.ErrState)
-
-// markSent marks a manual group's delivery as posted by hand.
-func (s *Server) markSent(ctx context.Context, id int64, by string) error {
-	d, err := s.publish.Delivery(ctx, id)
-	if err != nil {
-		return err
-	}
-	g, err := s.groups.Get(ctx, d.GroupID)
-	if errors.Is(err, community.ErrNotFound) {
-		return publish.ErrNotFound
-	}
-	if err != nil {
-		return err
-	}
-	if g.Channel != community.Manual {
-		return errNotManual
-	}
-	return s.publish.MarkSent(ctx, id, by)
 }
 
 type logRow struct {
@@ -402,7 +380,7 @@ func (s *Server) deliveryLog(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "deliverylog", p)
 }
 
-// posterPNG renders a delivery's poster with the renderer set by SetPosting.
+// posterPNG renders a delivery's poster with the renderer in Deps.Posters.
 func (s *Server) posterPNG(w http.ResponseWriter, r *http.Request) {
 	if s.posters == nil {
 		http.Error(w, "没有配置海报生成 (posters are not set up on this server)", http.StatusNotFound)

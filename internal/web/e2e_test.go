@@ -31,6 +31,7 @@ import (
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/publish/channel"
 	"github.com/qunke/qunke/internal/publish/channel/telegram"
 	tgfake "github.com/qunke/qunke/internal/publish/channel/telegram/fake"
@@ -470,8 +471,8 @@ func TestBrowserPosting(t *testing.T) {
 	m := demoMarket(t, s)
 	// The posting pages' clock: three minutes after the 18:00 slot of the
 	// market's last day, so the slot is due (and not too late to plan).
-	now := time.Date(2026, 11, 20, 18, 3, 0, 0, zone)
-	slot := time.Date(2026, 11, 20, 18, 0, 0, 0, zone)
+	now := time.Date(2026, 11, 20, 18, 3, 0, 0, shanghai.Zone)
+	slot := time.Date(2026, 11, 20, 18, 0, 0, 0, shanghai.Zone)
 	s.now = func() time.Time { return now }
 	s.planner.Now = s.now
 
@@ -483,7 +484,7 @@ func TestBrowserPosting(t *testing.T) {
 		t.Fatal(err)
 	}
 	posters := &publish.PosterCache{R: r}
-	s.SetPosting(nil, posters)
+	s.posters = posters
 
 	// The platforms: a Telegram chat and a WeCom robot on local fakes.
 	tg := tgfake.New()
@@ -719,7 +720,7 @@ func TestBrowserPosting(t *testing.T) {
 		Now:     func() time.Time { return now.Add(time.Since(t0)) },
 		Lease:   20 * time.Second,
 	}
-	day := time.Date(2026, 11, 20, 0, 0, 0, 0, zone)
+	day := time.Date(2026, 11, 20, 0, 0, 0, 0, shanghai.Zone)
 	for {
 		dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		err := w.Drain(dctx)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -10,8 +9,7 @@ import (
 	"strings"
 
 	"github.com/qunke/qunke/internal/community"
-	"github.com/qunke/qunke/internal/orders"
-	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/ops"
 )
 
 // MaxGroupCSVBytes bounds an uploaded groups CSV (with the rest of its form):
@@ -231,35 +229,6 @@ func (s *Server) groupSave(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// errGroupHasOrders keeps a group whose orders are on record.
-var errGroupHasOrders = errors.New("群组已有订单记录，不能删除，可以暂停 (the group has orders on record: pause it instead)")
-
-// deleteGroup removes a group added by mistake: one with no posts
-// (community.ErrInUse) and no orders (errGroupHasOrders) on record, with
-// the plans made for it alone.
-func (s *Server) deleteGroup(ctx context.Context, id int64) error {
-	n, err := orders.NewStore(s.db).GroupOrders(ctx, id)
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		return errGroupHasOrders
-	}
-	plans, err := s.publish.PlansFor(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := s.groups.Delete(ctx, id); err != nil {
-		return err
-	}
-	for _, p := range plans {
-		if _, err := s.publish.DeletePlan(ctx, p.ID); err != nil && !errors.Is(err, publish.ErrNotFound) {
-			return err
-		}
-	}
-	return nil
-}
-
 // groupDelete is the edit page's delete button.
 func (s *Server) groupDelete(w http.ResponseWriter, r *http.Request) {
 	g, ok := s.pathGroup(w, r)
@@ -267,13 +236,13 @@ func (s *Server) groupDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.newPage(w, r, "/groups", "nav.groups")
-	err := s.deleteGroup(r.Context(), g.ID)
+	err := s.groupOps.Delete(r.Context(), g.ID)
 	switch {
 	case err == nil:
 		s.renderGroups(w, r, http.StatusOK, &groupsView{Message: p.T("groups.deleted", g.Name),
 			Form: groupForm{Active: true, TZ: "Asia/Shanghai", Channel: string(community.Manual)}})
-	case errors.Is(err, community.ErrInUse) || errors.Is(err, errGroupHasOrders):
-		s.renderGroups(w, r, http.StatusConflict, &groupsView{Form: formOf(g), Edit: true, Error: err.Error()})
+	case errors.Is(err, community.ErrInUse) || errors.Is(err, ops.ErrGroupHasOrders):
+		s.renderGroups(w, r, http.StatusConflict, &groupsView{Form: formOf(g), Edit: true, Error: p.Err(err)})
 	default:
 		s.serverError(w, "delete group", err)
 	}

@@ -169,7 +169,7 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request) {
 	// A file without a time column is a snapshot taken at the upload.
 	opt := load.Options{SkipBad: r.FormValue("skip_bad") != "", Feed: feed.Options{At: time.Now().Unix()}}
 	if at := strings.TrimSpace(r.FormValue("at")); at != "" {
-		t, err := time.ParseInLocation("2006-01-02T15:04", at, zone)
+		t, err := time.ParseInLocation("2006-01-02T15:04", at, s.zone)
 		if err != nil {
 			fail(http.StatusBadRequest, p.T("import.bad_at"))
 			return

@@ -135,7 +135,7 @@ func (s *Server) incomePage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	st := orders.NewStore(s.db)
+	st := s.orders
 	rep, err := st.Income(ctx, params.Query)
 	if err != nil {
 		s.serverError(w, "income", err) // the query is checked: not the reader's doing
@@ -202,7 +202,7 @@ func (s *Server) incomeAttribute(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "from: 应为日期，如 2026-01-02 (a date like 2026-01-02)", http.StatusBadRequest)
 		return
 	}
-	st, err := orders.NewStore(s.db).Attribute(r.Context(), from)
+	st, err := s.orders.Attribute(r.Context(), from)
 	if err != nil {
 		s.serverError(w, "attribute", err)
 		return
@@ -230,7 +230,7 @@ func (s *Server) apiIncome(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	rep, err := orders.NewStore(s.db).Income(r.Context(), params.Query)
+	rep, err := s.orders.Income(r.Context(), params.Query)
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
@@ -256,7 +256,7 @@ func (s *Server) apiForecast(w http.ResponseWriter, r *http.Request) {
 		}
 		*f.dst = int(n)
 	}
-	f, err := orders.NewStore(s.db).Forecast(r.Context(), opt)
+	f, err := s.orders.Forecast(r.Context(), opt)
 	if err != nil {
 		s.log.Error("api forecast", "err", err)
 		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
@@ -294,7 +294,7 @@ func (s *Server) apiUnattributed(w http.ResponseWriter, r *http.Request) {
 		limit = apiv1.UnattributedOrders
 	}
 	limit = min(limit, 500)
-	st := orders.NewStore(s.db)
+	st := s.orders
 	adzones, err := st.Unattributed(r.Context(), from, to)
 	if err == nil {
 		var list []orders.Order

@@ -16,6 +16,7 @@ import (
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/publish/poster"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -81,7 +82,7 @@ func layoutServer(t *testing.T) (*Server, *demo.Market) {
 	db := storetest.SQLite(t)
 	s := New(db, slog.New(slog.DiscardHandler))
 	m := demoMarket(t, s)
-	now := time.Date(2026, 11, 20, 18, 3, 0, 0, zone)
+	now := time.Date(2026, 11, 20, 18, 3, 0, 0, shanghai.Zone)
 	s.now = func() time.Time { return now }
 	s.planner.Now = s.now
 	if _, err := demo.SeedPosting(ctx, db, s.advisor, &layoutChannels{}, now, 20); err != nil {

@@ -75,7 +75,7 @@ func (s *Server) orderImportUpload(w http.ResponseWriter, r *http.Request) {
 		s.renderOrderImport(w, r, http.StatusBadRequest, v)
 		return
 	}
-	res, err := orders.NewStore(s.db).ImportFile(r.Context(), tmp.Name(), false)
+	res, err := s.orders.ImportFile(r.Context(), tmp.Name(), false)
 	v.Rows, v.Rejected, v.Problems = res.Parsed.Rows, res.Parsed.Rejected, res.Parsed.Problems
 	for i := range v.Problems {
 		v.Problems[i].File = v.File

@@ -180,7 +180,7 @@ func (s *Server) plansSave(w http.ResponseWriter, r *http.Request) {
 		err = s.publish.SavePlan(r.Context(), plan)
 	}
 	if err != nil {
-		s.renderPlans(w, r, http.StatusBadRequest, &plansView{Form: form, Error: err.Error()})
+		s.renderPlans(w, r, http.StatusBadRequest, &plansView{Form: form, Error: s.textIn(w, r)(err)})
 		return
 	}
 	http.Redirect(w, r, "/plans/"+strconv.FormatInt(plan.ID, 10), http.StatusSeeOther)
@@ -309,24 +309,15 @@ func (s *Server) planAction(w http.ResponseWriter, r *http.Request) {
 			err = s.publish.SavePlan(ctx, plan)
 		}
 		if err != nil && !errors.Is(err, publish.ErrNotFound) {
-			s.renderPlan(w, r, http.StatusBadRequest, &planView{Form: form, Error: err.Error()})
+			s.renderPlan(w, r, http.StatusBadRequest, &planView{Form: form, Error: s.textIn(w, r)(err)})
 			return
 		}
 	case "up":
-		err = s.queueEntryOf(ctx, id, qid)
-		if err == nil {
-			err = s.publish.MoveQueued(ctx, qid, -1)
-		}
+		err = s.publish.MoveQueued(ctx, id, qid, -1)
 	case "down":
-		err = s.queueEntryOf(ctx, id, qid)
-		if err == nil {
-			err = s.publish.MoveQueued(ctx, qid, +1)
-		}
+		err = s.publish.MoveQueued(ctx, id, qid, +1)
 	case "remove":
-		err = s.queueEntryOf(ctx, id, qid)
-		if err == nil {
-			err = s.publish.Dequeue(ctx, qid)
-		}
+		err = s.publish.Dequeue(ctx, id, qid)
 	case "delete":
 		if _, err = s.publish.DeletePlan(ctx, id); err == nil {
 			back = "/plans"
@@ -345,19 +336,6 @@ func (s *Server) planAction(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// queueEntryOf checks that queue entry qid belongs to plan id, so a form
-// of one plan cannot reorder another's queue.
-func (s *Server) queueEntryOf(ctx context.Context, id, qid int64) error {
-	queue, err := s.publish.Queue(ctx, id)
-	if err != nil {
-		return err
-	}
-	if !slices.ContainsFunc(queue, func(q publish.Queued) bool { return q.ID == qid }) {
-		return publish.ErrNotFound
-	}
-	return nil
-}
-
 // enqueue checks an item to queue on a plan and queues it; an item already
 // queued keeps its price (the error is a *publish.AlreadyQueued) unless
 // replace. The error says what to fix; status is the HTTP status that goes
@@ -371,11 +349,6 @@ func (s *Server) enqueue(ctx context.Context, planID int64, platform, itemID str
 	if key.ItemID == "" {
 		return http.StatusBadRequest, errors.New("item_id: 不能为空 (required)")
 	}
-	if _, err := s.catalog.Find(ctx, key); errors.Is(err, catalog.ErrNotFound) {
-		return http.StatusNotFound, errors.New("商品库中没有此商品 (the item is not in the catalog): " + key.String())
-	} else if err != nil {
-		return http.StatusInternalServerError, err
-	}
 	reason = strings.TrimSpace(reason)
 	add := s.publish.Enqueue
 	if replace {
@@ -386,6 +359,8 @@ func (s *Server) enqueue(ctx context.Context, planID int64, platform, itemID str
 	switch {
 	case errors.As(err, &aq):
 		return http.StatusConflict, err
+	case errors.Is(err, publish.ErrNotInCatalog):
+		return http.StatusNotFound, err
 	case errors.Is(err, publish.ErrNotFound):
 		return http.StatusNotFound, errors.New("计划不存在 (no such plan)")
 	case err != nil:
@@ -420,7 +395,7 @@ func (s *Server) planQueueAdd(w http.ResponseWriter, r *http.Request) {
 		// Nothing changed: the plan page says so, with the price kept.
 		to = fmt.Sprintf("/plans/%d?kept=%s&tried=%d", id, url.QueryEscape(string(aq.Queued.Key.Platform)+":"+aq.Queued.Key.ItemID), price)
 	} else if err != nil {
-		http.Error(w, err.Error(), status)
+		http.Error(w, p.Err(err), status)
 		return
 	}
 	if next := r.PostFormValue("next"); next != "" && safeNext(next) == next {

@@ -637,7 +637,7 @@ func testPostingFlow(t *testing.T, db *store.DB) {
 	if resp, body := op.do("GET", "/deliveries/"+mid+"/poster.png", nil); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "海报") {
 		t.Fatalf("poster without posters: %d %s", resp.StatusCode, body)
 	}
-	s.SetPosting(nil, fakePosters{})
+	s.posters = fakePosters{}
 	if _, body := op.do("GET", "/manual", nil); !strings.Contains(body, "/deliveries/"+mid+"/poster.png") {
 		t.Fatal("no poster link")
 	}
@@ -874,6 +874,14 @@ func TestDeleteGroupsAndPlans(t *testing.T) {
 		}
 		if _, err := s.groups.Get(ctx, busy.ID); err != nil {
 			t.Fatalf("a group with posts was deleted: %v", err)
+		}
+		// The page says why in the reader's language (the domain error's key).
+		busyPath := "/groups/" + strconv.FormatInt(busy.ID, 10)
+		for lang, want := range map[string]string{"zh": "群组已有发单记录，不能删除，可以暂停", "en": "The group has posts on record: pause it instead"} {
+			resp, body := op.post(busyPath+"/delete?lang="+lang, op.csrfOf(busyPath), url.Values{})
+			if resp.StatusCode != http.StatusConflict || !strings.Contains(body, want) {
+				t.Fatalf("delete a group with posts, in %s: %d, want %q\n%s", lang, resp.StatusCode, want, body)
+			}
 		}
 
 		// A group with orders on record stays too.

@@ -13,8 +13,8 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/publish"
-	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/web/i18n"
 )
 
@@ -24,52 +24,49 @@ var templateFiles embed.FS
 //go:embed static
 var staticFiles embed.FS
 
-// zone is where times are shown (stored UTC); Asia/Shanghai by default.
-var zone = shanghai.Zone
-
-// Zone is the time zone pages show times in.
-func Zone() *time.Location { return zone }
-
-// SetZone sets the time zone pages show times in (IANA name, e.g.
-// "Asia/Shanghai"). Call it before serving.
-func SetZone(name string) error {
+// LoadZone reads a display zone's IANA name (serve --tz), e.g.
+// "Asia/Shanghai".
+func LoadZone(name string) (*time.Location, error) {
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return fmt.Errorf("时区 %q 无效 (unknown time zone): %w", name, err)
+		return nil, fmt.Errorf("时区 %q 无效 (unknown time zone): %w", name, err)
 	}
-	zone = loc
-	return nil
+	return loc, nil
 }
 
-var funcs = template.FuncMap{
-	"asset": assetURL,
-	"yuan":  cells.Yuan,
-	"pct":   catalog.Percent,
-	"inc":   func(i int) int { return i + 1 },
-	"day":   func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006-01-02") },
-	"year":  func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006") },
-	"when":  func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
-	// clock and at show unix seconds as a time of day and a full time; 0 is "—".
-	"clock": func(t int64) string { return time.Unix(t, 0).In(zone).Format("15:04") },
-	"at": func(t int64) string {
-		if t == 0 {
-			return "—"
-		}
-		return time.Unix(t, 0).In(zone).Format("2006-01-02 15:04")
-	},
-	"low": func(l advisor.Low) string {
-		if !l.OK {
-			return "—"
-		}
-		return "¥" + cells.Yuan(l.Price) + " (" + time.Unix(l.At, 0).In(zone).Format("2006-01-02") + ")"
-	},
+// funcsIn are the templates' functions, showing times in zone.
+func funcsIn(zone *time.Location) template.FuncMap {
+	return template.FuncMap{
+		"asset": assetURL,
+		"yuan":  cells.Yuan,
+		"pct":   catalog.Percent,
+		"inc":   func(i int) int { return i + 1 },
+		"day":   func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006-01-02") },
+		"year":  func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006") },
+		"when":  func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
+		// clock and at show unix seconds as a time of day and a full time; 0 is "—".
+		"clock": func(t int64) string { return time.Unix(t, 0).In(zone).Format("15:04") },
+		"at": func(t int64) string {
+			if t == 0 {
+				return "—"
+			}
+			return time.Unix(t, 0).In(zone).Format("2006-01-02 15:04")
+		},
+		"low": func(l advisor.Low) string {
+			if !l.OK {
+				return "—"
+			}
+			return "¥" + cells.Yuan(l.Price) + " (" + time.Unix(l.At, 0).In(zone).Format("2006-01-02") + ")"
+		},
+	}
 }
 
 // pages holds one template set per page, each with the layout.
 type pages map[string]*template.Template
 
-func loadPages(names ...string) pages {
+func loadPages(zone *time.Location, names ...string) pages {
 	ps := pages{}
+	funcs := funcsIn(zone)
 	for _, n := range names {
 		ps[n] = template.Must(template.New(n).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/items.html", "templates/"+n+".html"))
 	}
@@ -95,6 +92,17 @@ func (p *page) Can(perm string) bool { return p.role.Can(auth.Permission(perm)) 
 
 // T translates a message key into the page's language.
 func (p *page) T(key string, args ...any) string { return p.msgs.T(p.Lang, key, args...) }
+
+// Err is an error in the page's language: a domain error (msg.Error) from
+// its key, any other as it is.
+func (p *page) Err(err error) string { return msg.Text(p.msgs, p.Lang, err) }
+
+// textIn renders errors in the reader's language, for handlers that have no
+// page yet.
+func (s *Server) textIn(w http.ResponseWriter, r *http.Request) func(error) string {
+	l := lang(w, r)
+	return func(err error) string { return msg.Text(s.msgs, l, err) }
+}
 
 // Bad is the message, in the page's language, for a filter field whose
 // value cannot be read ("" when it is fine or the page has no filters).
@@ -206,7 +214,7 @@ func newChart(c *advisor.Card, p *page) chartData {
 	}
 	if len(c.History) > 0 {
 		for _, pr := range catalog.Promotions(c.History[0].At, c.History[len(c.History)-1].At+1) {
-			d.Promos = append(d.Promos, chartPromo{pr.Label + " " + strconv.Itoa(pr.Start.In(zone).Year()), pr.Start.UnixMilli(), pr.End.UnixMilli()})
+			d.Promos = append(d.Promos, chartPromo{pr.Label + " " + strconv.Itoa(pr.Start.Year()), pr.Start.UnixMilli(), pr.End.UnixMilli()})
 		}
 	}
 	return d

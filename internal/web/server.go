@@ -18,7 +18,10 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/ops"
+	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/web/i18n"
 )
@@ -32,6 +35,7 @@ type Server struct {
 	mux     *http.ServeMux
 	msgs    *i18n.Catalog
 	pages   pages
+	zone    *time.Location // where pages show times (serve --tz)
 	auth    *auth.Service
 	logins  *auth.LoginGuard
 	proxies []netip.Prefix // trusted reverse proxies (see clientIP)
@@ -41,30 +45,72 @@ type Server struct {
 
 	// Posting (发单): the group registry, the posting store, the planner
 	// behind "plan now", and the poster renderer (nil: no posters).
-	groups  *community.Store
-	publish *publish.Store
-	planner *publish.Planner
-	posters publish.Posters
-	thumbs  Thumbnailer      // the lists' product images (nil: placeholders)
-	noImage failedImages     // images that could not be had, lately
-	now     func() time.Time // the clock of the posting pages (tests set it)
+	groups   *community.Store
+	publish  *publish.Store
+	planner  *publish.Planner
+	groupOps *ops.Groups
+	orders   *orders.Store
+	posters  publish.Posters
+	thumbs   Thumbnailer      // the lists' product images (nil: placeholders)
+	noImage  failedImages     // images that could not be had, lately
+	now      func() time.Time // the clock of the posting pages (tests set it)
 }
 
-// New returns a server over an open, migrated database.
-func New(db *store.DB, log *slog.Logger) *Server {
+// Deps are the services a Server works with. cmd/qunke serve builds them
+// once (NewDeps) and shares them with the posting worker and the planning
+// loop; nothing in web builds its own.
+type Deps struct {
+	DB       *store.DB
+	Log      *slog.Logger
+	Catalog  *catalog.Store
+	Advisor  *advisor.Advisor
+	Groups   *community.Store
+	Publish  *publish.Store
+	Orders   *orders.Store
+	GroupOps *ops.Groups
+	Auth     *auth.Service
+	// Planner plans posts: the serve loop plans each group's today with it,
+	// the board's "plan now" a chosen day. A group's slots follow the
+	// group's own zone, never Zone.
+	Planner *publish.Planner
+	Posters publish.Posters // the manual page's posters (nil: none)
+	// Zone is where pages show times and read dates typed into forms: the
+	// viewer's display zone (serve --tz). It changes nothing but display.
+	Zone *time.Location
+}
+
+// NewDeps builds the services over an open, migrated database: pages in
+// Asia/Shanghai, the advisor's items and placement-tagged links for the
+// planner, no posters.
+func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	cs := catalog.NewStore(db)
+	adv := advisor.New(cs, advisor.Options{})
+	d := Deps{DB: db, Log: log, Catalog: cs, Advisor: adv, Groups: community.NewStore(db), Publish: publish.NewStore(db),
+		Orders: orders.NewStore(db), Auth: auth.New(db), Zone: shanghai.Zone}
+	d.Planner = &publish.Planner{Store: d.Publish, Groups: d.Groups, Items: publish.AdvisorItems{A: adv}, Links: publish.PlacementLinker{}}
+	d.GroupOps = &ops.Groups{DB: db, Groups: d.Groups, Publish: d.Publish, Orders: d.Orders}
+	return d
+}
+
+// New returns a server over an open, migrated database, with NewDeps.
+func New(db *store.DB, log *slog.Logger) *Server { return NewServer(NewDeps(db, log)) }
+
+// NewServer returns a server working with d's services.
+func NewServer(d Deps) *Server {
 	msgs, err := i18n.Load()
 	if err != nil {
 		panic(err) // the catalogs are embedded: a test catches this
 	}
-	s := &Server{db: db, catalog: cs, advisor: advisor.New(cs, advisor.Options{}), log: log, mux: http.NewServeMux(),
-		msgs: msgs, pages: loadPages("check", "login", "setup", "library", "rankings", "dashboard", "import", "users",
-			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income"), auth: auth.New(db), logins: auth.NewLoginGuard(),
-		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now}
+	zone := d.Zone
+	if zone == nil {
+		zone = shanghai.Zone
+	}
+	s := &Server{db: d.DB, catalog: d.Catalog, advisor: d.Advisor, log: d.Log, mux: http.NewServeMux(), msgs: msgs, zone: zone,
+		pages: loadPages(zone, "check", "login", "setup", "library", "rankings", "dashboard", "import", "users",
+			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income"), auth: d.Auth, logins: auth.NewLoginGuard(),
+		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
+		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters}
 	assets() // compress the static files now, not on the first page
-	s.groups = community.NewStore(db)
-	s.publish = publish.NewStore(db)
-	s.planner = &publish.Planner{Store: s.publish, Groups: s.groups, Items: publish.AdvisorItems{A: s.advisor}, Links: publish.PlacementLinker{}}
 	s.routes()
 	return s
 }
@@ -100,24 +146,6 @@ func (s *Server) routes() {
 	s.orderImportRoutes()
 	s.thumbRoutes()
 }
-
-// SetPosting replaces the planner behind "plan now" (nil keeps the default:
-// the advisor's items and placement-tagged links) and sets the renderer of
-// the posters offered on the manual page (nil: no posters). The serve
-// command calls it with the planner and posters the worker uses, before
-// serving.
-func (s *Server) SetPosting(pl *publish.Planner, posters publish.Posters) {
-	if pl != nil {
-		s.planner = pl
-	}
-	s.posters = posters
-}
-
-// Planner is the planner the console's "plan now" uses.
-func (s *Server) Planner() *publish.Planner { return s.planner }
-
-// Advisor is the server's advisor (its index is shared by every page).
-func (s *Server) Advisor() *advisor.Advisor { return s.advisor }
 
 // WaitWarm waits until the advisor has loaded the catalog (see Warm).
 func (s *Server) WaitWarm(ctx context.Context) error {

@@ -81,21 +81,19 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 }
 
-func TestSetZone(t *testing.T) {
-	defer SetZone("Asia/Shanghai")
-	if err := SetZone("Nowhere/City"); err == nil {
+func TestLoadZone(t *testing.T) {
+	if _, err := LoadZone("Nowhere/City"); err == nil {
 		t.Fatal("an unknown zone was accepted")
 	}
 	at := int64(1_700_000_000 - 1_700_000_000%86400 + 20*3600) // 20:00 UTC
-	day := funcs["day"].(func(int64) string)
-	if err := SetZone("UTC"); err != nil {
-		t.Fatal(err)
+	dayIn := func(name string) string {
+		loc, err := LoadZone(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return funcsIn(loc)["day"].(func(int64) string)(at)
 	}
-	utc := day(at)
-	if err := SetZone("Asia/Shanghai"); err != nil {
-		t.Fatal(err)
-	}
-	if shanghai := day(at); shanghai == utc {
+	if utc, shanghai := dayIn("UTC"), dayIn("Asia/Shanghai"); shanghai == utc {
 		t.Fatalf("20:00 UTC shows as %s in both zones", utc)
 	}
 }

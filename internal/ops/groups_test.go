@@ -1,0 +1,89 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/orders"
+	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/store"
+	"github.com/qunke/qunke/internal/store/storetest"
+)
+
+func newGroups(db *store.DB) *Groups {
+	return &Groups{DB: db, Groups: community.NewStore(db), Publish: publish.NewStore(db), Orders: orders.NewStore(db)}
+}
+
+func addGroup(t *testing.T, g *Groups, name string) (*community.Group, *publish.Plan) {
+	t.Helper()
+	ctx := context.Background()
+	grp := &community.Group{Name: name, Channel: community.Manual, Active: true}
+	if err := g.Groups.Save(ctx, grp); err != nil {
+		t.Fatal(err)
+	}
+	p := &publish.Plan{Name: name, GroupID: grp.ID, Slots: []int{600}, PerSlot: 1, DailyCap: 5, Active: true}
+	if err := g.Publish.SavePlan(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	return grp, p
+}
+
+// Deleting a group removes its plans in the same transaction; a failure
+// leaves both, never a plan of a deleted group.
+func TestDeleteGroupIsOneTransaction(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		g := newGroups(db)
+		grp, p := addGroup(t, g, "宝妈群")
+		if err := g.Delete(ctx, grp.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.Publish.Plan(ctx, p.ID); !errors.Is(err, publish.ErrNotFound) {
+			t.Fatalf("the group's plan outlived it: %v", err)
+		}
+		if _, err := g.Groups.Get(ctx, grp.ID); !errors.Is(err, community.ErrNotFound) {
+			t.Fatalf("group: %v", err)
+		}
+
+		// A group with a post on record is kept, and so is its plan.
+		kept, p2 := addGroup(t, g, "数码群")
+		if _, err := db.ExecContext(ctx, `INSERT INTO deliveries (dkey, group_id, plan_id, platform, item_id, slot_at, status, body, next_at, created_at)
+			VALUES ('k1', $1, $2, 'taobao', '1', 0, 'sent', 'x', 0, 0)`, kept.ID, p2.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := g.Delete(ctx, kept.ID); !errors.Is(err, community.ErrInUse) {
+			t.Fatalf("a group with posts was deleted: %v", err)
+		}
+		if _, err := g.Publish.Plan(ctx, p2.ID); err != nil {
+			t.Fatalf("the kept group lost its plan: %v", err)
+		}
+
+		// Nor can a plan name a group that does not exist.
+		err := g.Publish.SavePlan(ctx, &publish.Plan{Name: "孤儿", GroupID: kept.ID + 1000, Slots: []int{600}, PerSlot: 1, DailyCap: 5})
+		if !errors.Is(err, publish.ErrNoGroup) {
+			t.Fatalf("a plan for a deleted group was saved: %v", err)
+		}
+	})
+}
+
+// A group with orders on record is kept, with its plans.
+func TestDeleteGroupWithOrders(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		g := newGroups(db)
+		grp, p := addGroup(t, g, "宝妈群")
+		if _, err := db.ExecContext(ctx, `INSERT INTO order_days (group_id, adzone_id, paid_day, status, adzone_name, orders, paid_amount, est_income, settled_income)
+			VALUES ($1, '1', $2, 'paid', '', 3, 0, 0, 0)`, grp.ID, time.Now().Unix()/86400); err != nil {
+			t.Fatal(err)
+		}
+		if err := g.Delete(ctx, grp.ID); !errors.Is(err, ErrGroupHasOrders) {
+			t.Fatalf("a group with orders was deleted: %v", err)
+		}
+		if _, err := g.Publish.Plan(ctx, p.ID); err != nil {
+			t.Fatalf("plan: %v", err)
+		}
+	})
+}
