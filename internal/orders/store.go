@@ -8,20 +8,26 @@ import (
 	"io"
 	"time"
 
+	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/store"
 )
 
 // Store keeps orders in the database.
 type Store struct {
-	db  *store.DB
-	now func() time.Time
+	db     *store.DB
+	now    func() time.Time
+	groups *community.Store // the groups orders are attributed to (their adzones, names and members)
+	posts  *publish.Store   // the posts orders are attributed to
 	// Window is how long after a post an order may still be credited to it
 	// (attribution, see Attribute); 0 means DefaultWindow.
 	Window time.Duration
 }
 
 // NewStore returns a Store on a migrated database.
-func NewStore(db *store.DB) *Store { return &Store{db: db, now: time.Now} }
+func NewStore(db *store.DB) *Store {
+	return &Store{db: db, now: time.Now, groups: community.NewStore(db), posts: publish.NewStore(db)}
+}
 
 // Stats counts what Import did, one count per order given.
 type Stats struct {
@@ -114,7 +120,7 @@ func (s *Store) ImportTx(ctx context.Context, tx *sql.Tx, orders []Order) (Stats
 		return Stats{}, err
 	}
 	defer im.close()
-	if err := im.attr.need(ctx, tx, orders); err != nil {
+	if err := im.attr.need(ctx, orders); err != nil {
 		return Stats{}, err
 	}
 	if err := im.add(orders); err != nil {
@@ -241,7 +247,7 @@ func (s *Store) ImportFile(ctx context.Context, path string, skipBad bool) (File
 		}
 		defer im.close()
 		for batch := range batches {
-			if err := im.attr.need(ctx, tx, batch); err != nil {
+			if err := im.attr.need(ctx, batch); err != nil {
 				return err
 			}
 			if err := im.add(batch); err != nil {
