@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"fmt"
-
 )
 
 // compactBatch bounds how many pending observations one compaction pass

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-
 )
 
 // Migration 0008 merged the duplicate items earlier versions could create

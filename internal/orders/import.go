@@ -260,7 +260,6 @@ func sqlFor(d store.Dialect) *importSQL {
 	return importSQLs[store.Postgres]
 }
 
-
 // insert writes new rows, insertRows to a statement.
 func (im *importer) insert(rows []*stored) error {
 	for len(rows) > 0 {
@@ -348,4 +347,3 @@ func (im *importer) exec(q string, args ...any) error {
 	}
 	return nil
 }
-

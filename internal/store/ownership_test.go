@@ -29,7 +29,7 @@ var owners = map[string]string{
 	"deliveries": "internal/publish", "delivery_attempts": "internal/publish", "send_windows": "internal/publish",
 	"orders": "internal/orders", "order_days": "internal/orders", "order_settle_days": "internal/orders",
 	"sync_cursors": "internal/orders",
-	"users": "internal/auth", "sessions": "internal/auth", "api_tokens": "internal/auth",
+	"users":        "internal/auth", "sessions": "internal/auth", "api_tokens": "internal/auth",
 	"leases": "internal/store", "schema_migrations": "internal/store",
 }
 
