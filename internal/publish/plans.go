@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -19,12 +20,15 @@ var ErrNotFound = errors.New("不存在 (not found)")
 
 // Store keeps templates, plans, queues and deliveries.
 type Store struct {
-	db  *store.DB
-	now func() time.Time
+	db     *store.DB
+	now    func() time.Time
+	groups *community.Store // which groups are manual
 }
 
 // NewStore returns a Store on a migrated database.
-func NewStore(db *store.DB) *Store { return &Store{db: db, now: time.Now} }
+func NewStore(db *store.DB) *Store {
+	return &Store{db: db, now: time.Now, groups: community.NewStore(db)}
+}
 
 // Plan says when and how much to post into one group or every group with a tag.
 type Plan struct {
