@@ -92,6 +92,20 @@ func (o *Order) scanTargets(status *string) []any {
 		&o.AdzoneName, &o.RelationID, &o.SpecialID, &o.Dispute}
 }
 
+// Count returns how many orders are stored.
+func (s *Store) Count(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM orders`).Scan(&n)
+	return n, err
+}
+
+// Vacuum does after a bulk load what PostgreSQL's autovacuum does soon
+// after: the statistics the planner needs and the visibility map that
+// index-only scans need (nothing on SQLite).
+func (s *Store) Vacuum(ctx context.Context) error {
+	return s.db.VacuumAnalyze(ctx, "orders")
+}
+
 // Import upserts orders by (platform, trade id) in one transaction. An order
 // equal to the stored one is unchanged (nothing written), so re-importing
 // an overlapping report is idempotent. An order whose status would move

@@ -34,8 +34,10 @@ var owners = map[string]string{
 }
 
 // exempt are files that may name any table: the migration tests build a
-// database as an older release left it, below every owner's methods.
+// database as an older release left it, below every owner's methods
+// (internal/store/storetest names no table).
 var exempt = []string{
+	"cmd/qunke/merge_test.go",
 	"internal/store/merge_migration_test.go",
 	"internal/store/store_test.go",
 	"internal/store/ownership_test.go",
