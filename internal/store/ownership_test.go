@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -53,8 +54,13 @@ var sqlTable = regexp.MustCompile(`\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ANALY
 // in *_test.go files only writes count.
 var sqlWrite = regexp.MustCompile(`\b(?:INSERT INTO|UPDATE|DELETE FROM|ALTER TABLE|DROP TABLE)\s+([a-z_][a-z0-9_]*)`)
 
+// dialectSQL is SQL that differs between the engines and lives in store's
+// helpers (LockTx, Growth, VacuumAnalyze).
+var dialectSQL = regexp.MustCompile(`pg_advisory|\bANALYZE\b|reltuples`)
+
 // TestOwnership fails when a Go file outside a table's owner package has a
-// string literal with SQL naming that table.
+// string literal with SQL naming that table, and when dialect-specific SQL
+// is written outside store.
 func TestOwnership(t *testing.T) {
 	bad := ownershipViolations(t, "../..")
 	for _, v := range bad {
@@ -103,6 +109,10 @@ func ownershipViolations(t *testing.T, root string) []string {
 			if err != nil {
 				return true
 			}
+			if dialectSQL.MatchString(s) && dir != "internal/store" {
+				bad = append(bad, fmt.Sprintf("%s: dialect-specific SQL (%s) outside store: use its helpers",
+					fset.Position(lit.Pos()), dialectSQL.FindString(s)))
+			}
 			for _, m := range find.FindAllStringSubmatch(s, -1) {
 				owner, known := owners[m[1]]
 				if known && dir != owner && !strings.HasPrefix(dir, owner+"/") {
@@ -120,7 +130,8 @@ func ownershipViolations(t *testing.T, root string) []string {
 }
 
 // TestOwnershipCatches checks the check: a file outside publish naming
-// deliveries in SQL is reported, one naming it in prose is not.
+// deliveries in SQL is reported, one naming it in prose is not, and so is
+// an advisory lock taken outside store.
 func TestOwnershipCatches(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "internal", "orders")
@@ -128,12 +139,13 @@ func TestOwnershipCatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := "package orders\n\nconst q = `SELECT id FROM deliveries WHERE status = 'sent'`\n" +
-		"const own = `SELECT id FROM orders`\nconst prose = \"posts taken from deliveries\"\n"
+		"const own = `SELECT id FROM orders`\nconst prose = \"posts taken from deliveries\"\n" +
+		"const lock = `SELECT pg_advisory_xact_lock(7)`\n"
 	if err := os.WriteFile(filepath.Join(dir, "x.go"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	bad := ownershipViolations(t, root)
-	if len(bad) != 1 || !strings.Contains(bad[0], "deliveries, owned by internal/publish") {
-		t.Fatalf("violations %q, want one on deliveries", bad)
+	if len(bad) != 2 || !strings.Contains(bad[0], "deliveries, owned by internal/publish") || !strings.Contains(bad[1], "pg_advisory") {
+		t.Fatalf("violations %q, want one on deliveries and one on a lock", bad)
 	}
 }
