@@ -44,11 +44,6 @@ func (s *Store) window() int64 {
 	return int64(DefaultWindow / time.Second)
 }
 
-type querier interface {
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
-}
-
 // Family is the platform family whose posts an order of platform can come
 // from: Taobao and Tmall are both Alimama.
 func Family(platform string) string {

@@ -15,7 +15,6 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
-	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/orders/xls"
 )
 
@@ -40,9 +39,6 @@ func ReadRows(path string) (rows [][]string, encoding string, err error) {
 		rows = append(rows, append([]string(nil), row...))
 	}
 }
-
-// ReadCSV decodes a CSV report; see cells.ReadCSV.
-func ReadCSV(b []byte) (rows [][]string, encoding string, err error) { return cells.ReadCSV(b) }
 
 // rowReader yields a report's rows in order, Excel's numbering kept: a
 // missing row of a spreadsheet comes back as an empty row. The slice Next

@@ -68,14 +68,6 @@ const orderCols = `parent_id, order_type, item_id, title, shop_name, quantity, u
 // nOrderCols is the number of orderCols.
 const nOrderCols = 25
 
-// fields returns o's values in orderCols order.
-func (o *Order) fields() []any {
-	return []any{o.ParentID, o.OrderType, o.ItemID, o.Title, o.ShopName, o.Quantity, o.UnitPrice,
-		o.PaidAmount, o.SettledAmount, o.CommissionRate, o.EstIncome, o.SettledIncome, o.ServiceFeeRate,
-		string(o.Status), o.ClickAt, o.CreatedAt, o.PaidAt, o.SettledAt, o.MediaID, o.MediaName, o.AdzoneID,
-		o.AdzoneName, o.RelationID, o.SpecialID, o.Dispute}
-}
-
 // appendFields appends o's values in orderCols order.
 func (o *Order) appendFields(dst []any) []any {
 	return append(dst, o.ParentID, o.OrderType, o.ItemID, o.Title, o.ShopName, o.Quantity, o.UnitPrice,
