@@ -288,8 +288,9 @@ func (s *Store) enqueue(ctx context.Context, q Queued, replace bool) error {
 		}
 		var old Queued
 		var addedAt int64
+		same, args := sameItem(q.Key, 2) // tmall:1 is taobao:1 queued under another label
 		err := tx.QueryRowContext(ctx, `SELECT id, chosen_price, reason, pos, added_by, added_at FROM plan_queue
-			WHERE plan_id = $1 AND platform = $2 AND item_id = $3`, q.PlanID, string(q.Key.Platform), q.Key.ItemID).
+			WHERE plan_id = $1 AND `+same, append([]any{q.PlanID}, args...)...).
 			Scan(&old.ID, &old.ChosenPrice, &old.Reason, &old.Pos, &old.AddedBy, &addedAt)
 		switch {
 		case err == nil && !replace:
