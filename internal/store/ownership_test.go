@@ -24,7 +24,6 @@ var owners = map[string]string{
 	"items": "internal/catalog", "item_history": "internal/catalog", "pending_observations": "internal/catalog",
 	"imports": "internal/catalog", "item_merges": "internal/catalog", "item_history_merged": "internal/catalog",
 	"catalog_generation": "internal/catalog", "catalog_changes": "internal/catalog",
-	"merge_candidates": "internal/advisor", "merge_labels": "internal/advisor",
 	"chat_groups": "internal/community", "group_tags": "internal/community",
 	"copy_templates": "internal/publish", "plans": "internal/publish", "plan_queue": "internal/publish",
 	"deliveries": "internal/publish", "delivery_attempts": "internal/publish", "send_windows": "internal/publish",
