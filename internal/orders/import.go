@@ -39,15 +39,8 @@ const (
 func (s *Store) newImporter(ctx context.Context, tx *sql.Tx) (*importer, error) {
 	im := &importer{ctx: ctx, tx: tx, now: s.now().Unix(), stmts: map[string]*sql.Stmt{},
 		sqls: sqlFor(s.db.Dialect), roll: newRollup()}
-	if s.db.Dialect == store.Postgres {
-		// A prepared statement's plan is cached after a few runs; planned
-		// while the table was small, the lookup of trade ids would stay a
-		// scan as the import fills the table (15 s a lookup at a million
-		// rows). Plan each run, on statistics kept current by growth.
-		if _, err := tx.ExecContext(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
-			return nil, err
-		}
-	}
+	// The lookup of trade ids is planned each run, on statistics kept
+	// current as the import grows orders (see store.Growth).
 	var err error
 	if im.growth, err = s.db.Growth(ctx, tx, "orders"); err != nil {
 		return nil, err

@@ -88,7 +88,10 @@ func (d Dialect) BulkPlaceholders(cols, rows, first int) string {
 // ANALYZE sees the transaction's own rows and samples, so it costs about
 // 70 ms at a million rows and happens a handful of times as a table grows.
 // A failure (a role that may not analyze) is rolled back to a savepoint
-// and ignored. On SQLite it does nothing.
+// and ignored. It also has the transaction plan each statement's run anew:
+// a prepared statement's plan is cached after a few runs, and one planned
+// while the table was small would stay a scan as the table fills (15 s a
+// lookup of trade ids at a million orders). On SQLite it does nothing.
 type Growth struct {
 	tx           *sql.Tx
 	table        string
@@ -99,6 +102,9 @@ type Growth struct {
 func (db *DB) Growth(ctx context.Context, tx *sql.Tx, table string) (*Growth, error) {
 	if db.Dialect != Postgres {
 		return nil, nil
+	}
+	if _, err := tx.ExecContext(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+		return nil, fmt.Errorf("store: plan %s: %w", table, err)
 	}
 	g := &Growth{tx: tx, table: table}
 	err := tx.QueryRowContext(ctx, `SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = $1::regclass`, table).Scan(&g.known)

@@ -55,7 +55,7 @@ var sqlWrite = regexp.MustCompile(`\b(?:INSERT INTO|UPDATE|DELETE FROM|ALTER TAB
 
 // dialectSQL is SQL that differs between the engines and lives in store's
 // helpers (LockTx, Growth, VacuumAnalyze).
-var dialectSQL = regexp.MustCompile(`pg_advisory|\bANALYZE\b|reltuples`)
+var dialectSQL = regexp.MustCompile(`pg_advisory|\bANALYZE\b|reltuples|plan_cache_mode`)
 
 // TestOwnership fails when a Go file outside a table's owner package has a
 // string literal with SQL naming that table, and when dialect-specific SQL
