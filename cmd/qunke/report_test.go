@@ -12,6 +12,7 @@ import (
 
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/orders"
+	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
@@ -54,8 +55,9 @@ func reportDB(t *testing.T) string {
 	if err := community.NewStore(db).Save(ctx, g); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ExecContext(ctx, `INSERT INTO deliveries (dkey, group_id, platform, item_id, slot_at, status, body, next_at,
-		sent_at, created_at) VALUES ('k1', $1, 'tmall', '555', $2, 'sent', 'copy', $2, $2, 0)`, g.ID, cst("2026-01-05 08:00")); err != nil {
+	at0 := cst("2026-01-05 08:00")
+	if err := publish.NewStore(db).RecordPosts(ctx, []publish.Post{{GroupID: g.ID, Platform: "tmall", ItemID: "555",
+		Status: publish.Sent, SentAt: at0}}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = orders.NewStore(db).Import(ctx, []orders.Order{

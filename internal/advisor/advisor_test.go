@@ -488,7 +488,10 @@ func TestCardsFromMemory(t *testing.T) {
 	// The item comes from memory: a title changed behind the advisor's back
 	// shows after Refresh, as in the rankings.
 	first := m.Item(0)
-	if _, err := db.ExecContext(ctx, `UPDATE items SET title = '改过的标题' WHERE item_id = $1`, first.ItemID); err != nil {
+	recs := m.AppendRecords(nil, 0, 1)
+	renamed := recs[len(recs)-1] // its latest snapshot again, under a new title
+	renamed.Item.Title = "改过的标题"
+	if _, err := s.Ingest(ctx, []catalog.Record{renamed}); err != nil {
 		t.Fatal(err)
 	}
 	if c, err := warm.Card(ctx, first.Key()); err != nil || c.Item.Title != first.Title {

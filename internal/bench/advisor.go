@@ -140,7 +140,8 @@ func Advisor(ctx context.Context, cfg AdvisorConfig) (AdvisorResult, error) {
 	res.RSS, res.PeakRSS = rss()
 
 	if cfg.NaiveItems > 0 {
-		npath := filepath.Join(cfg.Dir, fmt.Sprintf("advisor-naive-%d-%d-%d.db", cfg.NaiveItems, cfg.Snapshots, cfg.Seed))
+		// (naive2: its table is naive_items, not the catalog's items.)
+		npath := filepath.Join(cfg.Dir, fmt.Sprintf("advisor-naive2-%d-%d-%d.db", cfg.NaiveItems, cfg.Snapshots, cfg.Seed))
 		ndb, err := openOrBuildNaive(ctx, npath, m, cfg)
 		if err != nil {
 			return res, err
@@ -229,7 +230,7 @@ func openOrBuildNaive(ctx context.Context, path string, m *demo.Market, cfg Advi
 func naiveCard(ctx context.Context, db *sql.DB, key catalog.Key) error {
 	var id int64
 	var title, category string
-	if err := db.QueryRowContext(ctx, `SELECT id, title, category_path FROM items WHERE platform = $1 AND item_id = $2`,
+	if err := db.QueryRowContext(ctx, `SELECT id, title, category_path FROM naive_items WHERE platform = $1 AND item_id = $2`,
 		string(key.Platform), key.ItemID).Scan(&id, &title, &category); err != nil {
 		return fmt.Errorf("naive card %s: %w", key, err)
 	}
@@ -272,11 +273,11 @@ func naiveCard(ctx context.Context, db *sql.DB, key catalog.Key) error {
 		}
 	}
 	var d1, d2, d3 sql.NullFloat64
-	if err := db.QueryRowContext(ctx, `SELECT avg(dsr_desc), avg(dsr_service), avg(dsr_ship) FROM items WHERE category_path = $1 AND dsr_desc > 0`, category).Scan(&d1, &d2, &d3); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT avg(dsr_desc), avg(dsr_service), avg(dsr_ship) FROM naive_items WHERE category_path = $1 AND dsr_desc > 0`, category).Scan(&d1, &d2, &d3); err != nil {
 		return err
 	}
 	// Candidates: the category's items with their latest price and sales.
-	rows, err := db.QueryContext(ctx, `SELECT i.id, i.title, o.final_price, o.sales30 FROM items i
+	rows, err := db.QueryContext(ctx, `SELECT i.id, i.title, o.final_price, o.sales30 FROM naive_items i
 		JOIN observations o ON o.item = i.id AND o.at = (SELECT max(at) FROM observations WHERE item = i.id)
 		WHERE i.category_path = $1`, category)
 	if err != nil {

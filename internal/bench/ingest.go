@@ -197,7 +197,7 @@ func naiveIngest(ctx context.Context, m *demo.Market, cfg IngestConfig, path str
 	}
 	defer db.Close()
 	for _, q := range []string{
-		`CREATE TABLE items (id INTEGER PRIMARY KEY, platform TEXT NOT NULL, item_id TEXT NOT NULL, title TEXT NOT NULL,
+		`CREATE TABLE naive_items (id INTEGER PRIMARY KEY, platform TEXT NOT NULL, item_id TEXT NOT NULL, title TEXT NOT NULL,
 			short_title TEXT NOT NULL, category_path TEXT NOT NULL, brand TEXT NOT NULL, shop_id TEXT NOT NULL,
 			shop_name TEXT NOT NULL, shop_type TEXT NOT NULL, dsr_desc INTEGER, dsr_service INTEGER, dsr_ship INTEGER,
 			image_url TEXT NOT NULL, UNIQUE (platform, item_id))`,
@@ -205,7 +205,7 @@ func naiveIngest(ctx context.Context, m *demo.Market, cfg IngestConfig, path str
 			list_price INTEGER, coupon_amount INTEGER, coupon_threshold INTEGER, coupon_end INTEGER,
 			final_price INTEGER, commission_rate INTEGER, commission_type INTEGER, coupon_remain INTEGER,
 			sales30 INTEGER, sales2h INTEGER)`,
-		`CREATE INDEX items_category ON items (category_path)`,
+		`CREATE INDEX naive_items_category ON naive_items (category_path)`,
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return res, err
@@ -220,7 +220,7 @@ func naiveIngest(ctx context.Context, m *demo.Market, cfg IngestConfig, path str
 	ids := map[catalog.Key]int64{}
 	write := func(recs []catalog.Record) error {
 		return db.InTx(ctx, func(tx *sql.Tx) error {
-			insItem, err := tx.PrepareContext(ctx, `INSERT INTO items (platform, item_id, title, short_title, category_path,
+			insItem, err := tx.PrepareContext(ctx, `INSERT INTO naive_items (platform, item_id, title, short_title, category_path,
 				brand, shop_id, shop_name, shop_type, dsr_desc, dsr_service, dsr_ship, image_url)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`)
 			if err != nil {

@@ -113,7 +113,7 @@ func LockWait(ctx context.Context, cfg LockWaitConfig) (LockWaitResult, error) {
 			go func() { // a post marked sent, a callback: one short UPDATE
 				defer wg.Done()
 				start := time.Now()
-				_, err := other.ExecContext(ctx, `UPDATE users SET last_login_at = $1 WHERE id = $2`, start.Unix(), u.ID)
+				err := users.SetDisplayName(ctx, u.ID, "bench "+strconv.FormatInt(start.UnixNano()%1000, 10))
 				mu.Lock()
 				writes = append(writes, sample{time.Since(start), err})
 				mu.Unlock()

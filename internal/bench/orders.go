@@ -6,7 +6,6 @@ import (
 	"compress/flate"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
@@ -21,7 +20,9 @@ import (
 
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/orders"
+	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
@@ -204,7 +205,7 @@ func IncomePage(ctx context.Context, cfg OrdersConfig) (IncomeResult, error) {
 	}
 	defer done()
 	s := orders.NewStore(db)
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM orders`).Scan(&res.Orders); err != nil {
+	if res.Orders, err = s.Count(ctx); err != nil {
 		return res, err
 	}
 	if res.Orders != int64(cfg.IncomeOrders) {
@@ -235,12 +236,9 @@ func IncomePage(ctx context.Context, cfg OrdersConfig) (IncomeResult, error) {
 		}
 		res.Build = time.Since(t)
 		res.Orders = int64(cfg.IncomeOrders)
-		if db.Dialect == store.Postgres {
-			// What autovacuum does soon after a load: the statistics the
-			// planner needs and the visibility map index-only scans need.
-			if _, err := db.ExecContext(ctx, `VACUUM ANALYZE orders`); err != nil {
-				return res, err
-			}
+		// What autovacuum does soon after a load on PostgreSQL.
+		if err := s.Vacuum(ctx); err != nil {
+			return res, err
 		}
 	}
 	if err := db.Checkpoint(ctx); err != nil {
@@ -458,71 +456,41 @@ func (g *orderGen) order(i int) orders.Order {
 // setup registers the groups and perDay posts a day for each over the
 // generator's time span (and the month before it) and returns the posts.
 func (g *orderGen) setup(ctx context.Context, db *store.DB) (int, error) {
+	gs := community.NewStore(db)
+	ids := make([]int64, g.groups)
+	for i := range g.groups {
+		grp := &community.Group{Name: fmt.Sprintf("福利群%03d", i+1), Channel: community.Manual,
+			PIDTaobao: "mm_120033_2841001_" + g.adzone(i), Members: 100 + int64(g.mix(uint64(i), 20)%400), Active: true}
+		if err := gs.Save(ctx, grp); err != nil {
+			return 0, err
+		}
+		ids[i] = grp.ID
+	}
+	ps := publish.NewStore(db)
 	n := 0
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
-		for i := range g.groups {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO chat_groups (name, channel, pid_taobao, adzone_id, members, created_at, updated_at)
-				VALUES ($1, 'manual', $2, $3, $4, 0, 0)`, fmt.Sprintf("福利群%03d", i+1), "mm_120033_2841001_"+g.adzone(i), g.adzone(i),
-				100+int64(g.mix(uint64(i), 20)%400)); err != nil {
-				return err
-			}
-		}
-		var ids []int64
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM chat_groups ORDER BY name`)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id int64
-			rows.Scan(&id)
-			ids = append(ids, id)
-		}
-		rows.Close()
-		const per = 40 // rows per INSERT: SQLite's driver is slow with many numbered parameters
-		var args []any
-		flush := func() error {
-			if len(args) == 0 {
-				return nil
-			}
-			rows := len(args) / 7
-			var b strings.Builder
-			b.WriteString(`INSERT INTO deliveries (dkey, group_id, platform, item_id, slot_at, sent_at, next_at, status, body, created_at) VALUES `)
-			for r := range rows {
-				if r > 0 {
-					b.WriteString(", ")
+	first, last := shanghai.Day(g.start)-31, shanghai.Day(g.end)
+	for gi, id := range ids {
+		var posts []publish.Post
+		for day := first; day <= last; day++ {
+			for k := 0; k < 24; k += 24 / g.perDay {
+				at := postAt(day, k)
+				if at > g.end {
+					continue
 				}
-				p := r*7 + 1
-				fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, 'sent', '', 0)", p, p+1, p+2, p+3, p+4, p+5, p+6)
-			}
-			_, err := tx.ExecContext(ctx, b.String(), args...)
-			args = args[:0]
-			return err
-		}
-		first, last := shanghai.Day(g.start)-31, shanghai.Day(g.end)
-		for gi, id := range ids {
-			for day := first; day <= last; day++ {
-				for k := 0; k < 24; k += 24 / g.perDay {
-					at := postAt(day, k)
-					if at > g.end {
-						continue
-					}
-					platform := "tmall"
-					if k%3 == 0 {
-						platform = "taobao"
-					}
-					args = append(args, fmt.Sprintf("b-%d-%d-%d", id, day, k), id, platform, g.postItem(gi, day, k), at, at+2, at)
-					n++
-					if len(args) == per*7 {
-						if err := flush(); err != nil {
-							return err
-						}
-					}
+				platform := "tmall"
+				if k%3 == 0 {
+					platform = "taobao"
 				}
+				posts = append(posts, publish.Post{GroupID: id, Platform: platform, ItemID: g.postItem(gi, day, k),
+					Status: publish.Sent, SlotAt: at, SentAt: at + 2})
 			}
 		}
-		return flush()
-	})
-	return n, err
+		if err := ps.RecordPosts(ctx, posts); err != nil {
+			return n, err
+		}
+		n += len(posts)
+	}
+	return n, nil
 }
 
 // The Alimama order report's 52 columns, in its order.

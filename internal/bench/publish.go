@@ -78,8 +78,15 @@ func Publish(ctx context.Context, cfg PublishConfig) (PublishResult, error) {
 	}
 	end := time.Date(2026, 11, 20, 10, 0, 0, 0, shanghai.Zone)
 	m := demo.New(demo.Config{Seed: 1, Items: 3000, Snapshots: 60, Interval: 24 * time.Hour, End: end})
+	// Product images come from a local server (a photo-like JPEG each).
+	imgs := httptest.NewServer(http.HandlerFunc(serveProductImage))
+	defer imgs.Close()
+	recs := m.AppendRecords(nil, 0, 3000)
+	for i := range recs {
+		recs[i].Item.ImageURL = imgs.URL + "/" + recs[i].Item.ItemID + ".jpg"
+	}
 	cs := catalog.NewStore(db)
-	if _, err := cs.Ingest(ctx, m.AppendRecords(nil, 0, 3000)); err != nil {
+	if _, err := cs.Ingest(ctx, recs); err != nil {
 		return res, err
 	}
 	adv := advisor.New(cs, advisor.Options{})
@@ -87,9 +94,6 @@ func Publish(ctx context.Context, cfg PublishConfig) (PublishResult, error) {
 	if err != nil {
 		return res, err
 	}
-	// Product images come from a local server (a photo-like JPEG each).
-	imgs := httptest.NewServer(http.HandlerFunc(serveProductImage))
-	defer imgs.Close()
 	gs := community.NewStore(db)
 	fake := wcfake.New()
 	defer fake.Close()
@@ -106,10 +110,6 @@ func Publish(ctx context.Context, cfg PublishConfig) (PublishResult, error) {
 		return res, err
 	}
 	for _, r := range rows {
-		if _, err := db.ExecContext(ctx, `UPDATE items SET image_url = $1 WHERE platform = $2 AND item_id = $3`,
-			imgs.URL+"/"+r.Entry.ItemID+".jpg", string(r.Entry.Platform), r.Entry.ItemID); err != nil {
-			return res, err
-		}
 		if err := ps.Enqueue(ctx, publish.Queued{PlanID: plan.ID, Key: r.Entry.Key(), ChosenPrice: r.Entry.Now.FinalPrice}); err != nil {
 			return res, err
 		}
@@ -192,24 +192,23 @@ func sendBatch(ctx context.Context, cfg PublishConfig, res PublishResult, db *st
 	cache *publish.PosterCache, fake *wcfake.Server, morning time.Time) (PublishResult, error) {
 	wc := wecom.New()
 	wc.BaseURL = fake.URL
-	// The batch is due: move it to now.
-	if _, err := db.ExecContext(ctx, `UPDATE deliveries SET slot_at = $1, next_at = $1`, time.Now().Unix()); err != nil {
-		return res, err
-	}
+	// The worker's clock starts at the batch's slot, so the batch is due.
+	slot, t0 := morning.Add(2*time.Hour), time.Now()
 	w := &publish.Worker{Store: ps, Groups: gs, Posters: cache, Concurrency: 64, Poll: 200 * time.Millisecond,
-		Senders: map[community.Channel]channel.Sender{community.WeCom: wc}}
+		Senders: map[community.Channel]channel.Sender{community.WeCom: wc},
+		Now:     func() time.Time { return slot.Add(time.Since(t0)) }}
 	fmt.Fprintf(cfg.Log, "sending for %s through %d WeCom robots (20 messages a minute each)\n", cfg.Send, cfg.Groups)
 	sctx, cancel := context.WithTimeout(ctx, cfg.Send)
 	defer cancel()
-	t0 := time.Now()
 	if err := w.Run(sctx); err != nil {
 		return res, err
 	}
 	res.SendSeconds = time.Since(t0).Seconds()
-	var sent int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE status = 'sent'`).Scan(&sent); err != nil {
+	counts, err := ps.Counts(ctx, morning, morning.AddDate(0, 0, 1))
+	if err != nil {
 		return res, err
 	}
+	sent := counts[publish.Sent]
 	res.Sent = sent
 	res.PostsPerRobot = float64(sent) / float64(cfg.Groups)
 	for _, rq := range fake.Requests() {

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"fmt"
-
-	"github.com/qunke/qunke/internal/store"
 )
 
 // compactBatch bounds how many pending observations one compaction pass
@@ -105,16 +103,16 @@ func (c *frameCursor) id() int64 {
 	return c.item
 }
 
+// compactLock serialises the transactions that rewrite history chunks.
+const compactLock = "catalog.compact"
+
 func (s *Store) compactOnce(ctx context.Context) (CompactStats, error) {
 	var st CompactStats
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if s.db.Dialect == store.Postgres {
-			// One compaction at a time: two would each rewrite a chunk from
-			// what they read, and the later would undo the earlier. (SQLite
-			// has one writer anyway.)
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7080)`); err != nil {
-				return err
-			}
+		// One compaction at a time: two would each rewrite a chunk from
+		// what they read, and the later would undo the earlier.
+		if err := s.db.LockTx(ctx, tx, compactLock); err != nil {
+			return err
 		}
 		remap, err := mergedItems(ctx, tx)
 		if err != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-
-	"github.com/qunke/qunke/internal/store"
 )
 
 // Migration 0008 merged the duplicate items earlier versions could create
@@ -66,10 +64,8 @@ func (s *Store) foldMerged(ctx context.Context) (CompactStats, error) {
 		var st CompactStats
 		n := 0
 		err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-			if s.db.Dialect == store.Postgres {
-				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7080)`); err != nil { // as compactOnce
-					return err
-				}
+			if err := s.db.LockTx(ctx, tx, compactLock); err != nil { // as compactOnce
+				return err
 			}
 			var err error
 			n, err = foldMergedOnce(ctx, tx, &st)

@@ -291,8 +291,9 @@ func (s *Store) Tags(ctx context.Context) (map[string]int, error) {
 }
 
 // ByAdzone maps Alimama adzone ids to group ids, for order attribution.
+// The lowest id wins when two groups share an adzone (Save allows it).
 func (s *Store) ByAdzone(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT adzone_id, id FROM chat_groups WHERE adzone_id <> ''`)
+	rows, err := s.db.QueryContext(ctx, `SELECT adzone_id, id FROM chat_groups WHERE adzone_id <> '' ORDER BY id DESC`)
 	if err != nil {
 		return nil, err
 	}

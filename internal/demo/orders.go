@@ -1,15 +1,19 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/orders"
+	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -60,27 +64,9 @@ type demoPost struct {
 // orders.Store.Import, which attributes them. It returns how many orders
 // it gave Import (new, updated or unchanged).
 func Orders(ctx context.Context, db *store.DB, seed uint64, now time.Time) (int, error) {
-	rows, err := db.QueryContext(ctx, `SELECT d.id, d.group_id, d.sent_at, d.final_price, d.platform, d.item_id, d.title,
-		d.badges, g.adzone_id, g.name, g.pid_taobao, g.members
-		FROM deliveries d JOIN chat_groups g ON g.id = d.group_id
-		WHERE d.status = 'sent' AND d.sent_at > 0 AND d.sent_at <= $1 AND d.platform IN ('taobao', 'tmall') AND g.adzone_id <> ''
-		ORDER BY d.id`, now.Unix())
+	posts, err := sentPosts(ctx, db, now)
 	if err != nil {
 		return 0, fmt.Errorf("demo orders: posts: %w", err)
-	}
-	var posts []demoPost
-	for rows.Next() {
-		var p demoPost
-		if err := rows.Scan(&p.id, &p.group, &p.sentAt, &p.price, &p.platform, &p.item, &p.title, &p.badges, &p.adzone,
-			&p.adzoneName, &p.pid, &p.members); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		posts = append(posts, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
 	}
 	cs := catalog.NewStore(db)
 	rates := map[string]int64{}
@@ -133,6 +119,36 @@ func Orders(ctx context.Context, db *store.DB, seed uint64, now time.Time) (int,
 		rest = rest[n:]
 	}
 	return len(out), nil
+}
+
+// sentPosts returns the Taobao and Tmall posts sent by now to groups with
+// an Alimama placement, by id.
+func sentPosts(ctx context.Context, db *store.DB, now time.Time) ([]demoPost, error) {
+	groups, err := community.NewStore(db).List(ctx, community.Filter{})
+	if err != nil {
+		return nil, err
+	}
+	byID := map[int64]*community.Group{}
+	for _, g := range groups {
+		byID[g.ID] = g
+	}
+	ds, err := publish.NewStore(db).Board(ctx, time.Unix(0, 0), now.Add(24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	var posts []demoPost
+	for _, d := range ds {
+		g := byID[d.GroupID]
+		if d.Status != publish.Sent || d.SentAt <= 0 || d.SentAt > now.Unix() || g == nil || g.AdzoneID() == "" ||
+			d.Item.Platform != catalog.Taobao && d.Item.Platform != catalog.Tmall {
+			continue
+		}
+		posts = append(posts, demoPost{id: d.ID, group: d.GroupID, sentAt: d.SentAt, price: d.FinalPrice,
+			platform: string(d.Item.Platform), item: d.Item.ItemID, title: d.Title, badges: strings.Join(d.Badges, "\n"),
+			adzone: g.AdzoneID(), adzoneName: g.Name, pid: g.PIDTaobao, members: g.Members})
+	}
+	slices.SortFunc(posts, func(a, b demoPost) int { return cmp.Compare(a.id, b.id) })
+	return posts, nil
 }
 
 // expectedOrders is the mean number of orders a post brings.

@@ -50,8 +50,8 @@ func TestDeleteGroupIsOneTransaction(t *testing.T) {
 
 		// A group with a post on record is kept, and so is its plan.
 		kept, p2 := addGroup(t, g, "数码群")
-		if _, err := db.ExecContext(ctx, `INSERT INTO deliveries (dkey, group_id, plan_id, platform, item_id, slot_at, status, body, next_at, created_at)
-			VALUES ('k1', $1, $2, 'taobao', '1', 0, 'sent', 'x', 0, 0)`, kept.ID, p2.ID); err != nil {
+		if err := g.Publish.RecordPosts(ctx, []publish.Post{{GroupID: kept.ID, Platform: "taobao", ItemID: "1",
+			Status: publish.Sent, SentAt: time.Now().Unix()}}); err != nil {
 			t.Fatal(err)
 		}
 		if err := g.Delete(ctx, kept.ID); !errors.Is(err, community.ErrInUse) {
@@ -75,8 +75,12 @@ func TestDeleteGroupWithOrders(t *testing.T) {
 		ctx := context.Background()
 		g := newGroups(db)
 		grp, p := addGroup(t, g, "宝妈群")
-		if _, err := db.ExecContext(ctx, `INSERT INTO order_days (group_id, adzone_id, paid_day, status, adzone_name, orders, paid_amount, est_income, settled_income)
-			VALUES ($1, '1', $2, 'paid', '', 3, 0, 0, 0)`, grp.ID, time.Now().Unix()/86400); err != nil {
+		grp.PIDTaobao = "mm_120033_2841001_9876543"
+		if err := g.Groups.Save(ctx, grp); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.Orders.Import(ctx, []orders.Order{{TradeID: "t1", AdzoneID: "9876543", ItemID: "42",
+			PaidAt: time.Now().Unix(), Status: orders.Paid, PaidAmount: 9900, EstIncome: 300}}); err != nil {
 			t.Fatal(err)
 		}
 		if err := g.Delete(ctx, grp.ID); !errors.Is(err, ErrGroupHasOrders) {

@@ -20,8 +20,9 @@ package orders
 // the order for it.
 //
 // Import attributes the orders it writes in its own transaction; Attribute
-// re-attributes stored orders after groups or posts change. Orders read the
-// community and publish tables (upstream); those packages never read orders.
+// re-attributes stored orders after groups or posts change. Orders read
+// groups and posts through the community and publish stores (upstream);
+// those packages never read orders.
 
 import (
 	"context"
@@ -30,6 +31,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/shanghai"
 )
 
@@ -41,11 +43,6 @@ func (s *Store) window() int64 {
 		return int64(s.Window / time.Second)
 	}
 	return int64(DefaultWindow / time.Second)
-}
-
-type querier interface {
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
 }
 
 // Family is the platform family whose posts an order of platform can come
@@ -81,34 +78,24 @@ type post struct{ at, id int64 }
 // orders need.
 type attributor struct {
 	window int64
+	posts  *publish.Store
 	groups map[string]int64
-	posts  map[postKey][]post
+	sent   map[postKey][]post
 	lo, hi int64 // sent_at range loaded, inclusive; lo > hi: nothing yet
 	dirty  map[postKey]bool
 }
 
-func newAttributor(ctx context.Context, q querier, window int64) (*attributor, error) {
-	a := &attributor{window: window, groups: map[string]int64{}, posts: map[postKey][]post{}, lo: 1, hi: 0,
-		dirty: map[postKey]bool{}}
-	// The lowest id wins when two groups share an adzone (community allows it).
-	rows, err := q.QueryContext(ctx, `SELECT adzone_id, id FROM chat_groups WHERE adzone_id <> '' ORDER BY id DESC`)
+func (s *Store) newAttributor(ctx context.Context) (*attributor, error) {
+	groups, err := s.groups.ByAdzone(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("attribution: groups: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var adzone string
-		var id int64
-		if err := rows.Scan(&adzone, &id); err != nil {
-			return nil, err
-		}
-		a.groups[adzone] = id
-	}
-	return a, rows.Err()
+	return &attributor{window: s.window(), posts: s.posts, groups: groups, sent: map[postKey][]post{}, lo: 1, hi: 0,
+		dirty: map[postKey]bool{}}, nil
 }
 
 // need loads the posts that orders may match.
-func (a *attributor) need(ctx context.Context, q querier, orders []Order) error {
+func (a *attributor) need(ctx context.Context, orders []Order) error {
 	lo, hi := int64(0), int64(-1)
 	for i := range orders {
 		o := &orders[i]
@@ -127,23 +114,23 @@ func (a *attributor) need(ctx context.Context, q querier, orders []Order) error 
 	if hi < lo {
 		return nil
 	}
-	return a.load(ctx, q, lo-a.window, hi)
+	return a.load(ctx, lo-a.window, hi)
 }
 
 // load makes sure the posts sent in [from, to] are loaded.
-func (a *attributor) load(ctx context.Context, q querier, from, to int64) error {
+func (a *attributor) load(ctx context.Context, from, to int64) error {
 	if a.hi < a.lo {
 		a.lo, a.hi = from, to
-		return a.read(ctx, q, from, to)
+		return a.read(ctx, from, to)
 	}
 	if from < a.lo {
-		if err := a.read(ctx, q, from, a.lo-1); err != nil {
+		if err := a.read(ctx, from, a.lo-1); err != nil {
 			return err
 		}
 		a.lo = from
 	}
 	if to > a.hi {
-		if err := a.read(ctx, q, a.hi+1, to); err != nil {
+		if err := a.read(ctx, a.hi+1, to); err != nil {
 			return err
 		}
 		a.hi = to
@@ -151,30 +138,17 @@ func (a *attributor) load(ctx context.Context, q querier, from, to int64) error 
 	return nil
 }
 
-func (a *attributor) read(ctx context.Context, q querier, from, to int64) error {
-	// The status is tested here, not in SQL: with "status = 'sent'" SQLite
-	// prefers the (status, next_at) index and reads every sent post.
-	rows, err := q.QueryContext(ctx, `SELECT id, group_id, platform, item_id, sent_at, status FROM deliveries
-		WHERE sent_at >= $1 AND sent_at <= $2`, from, to)
+func (a *attributor) read(ctx context.Context, from, to int64) error {
+	posts, err := a.posts.SentPosts(ctx, from, to)
 	if err != nil {
-		return fmt.Errorf("attribution: posts: %w", err)
+		return fmt.Errorf("attribution: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var p post
-		var k postKey
-		var status string
-		if err := rows.Scan(&p.id, &k.group, &k.family, &k.item, &p.at, &status); err != nil {
-			return err
-		}
-		if status != "sent" {
-			continue
-		}
-		k.family = Family(k.family)
-		a.posts[k] = append(a.posts[k], p)
+	for _, p := range posts {
+		k := postKey{p.GroupID, Family(p.Platform), p.ItemID}
+		a.sent[k] = append(a.sent[k], post{p.SentAt, p.ID})
 		a.dirty[k] = true
 	}
-	return rows.Err()
+	return nil
 }
 
 // match returns the group and the post o is credited to (0 for none).
@@ -188,7 +162,7 @@ func (a *attributor) match(o *Order) (group, delivery int64) {
 		return group, 0
 	}
 	k := postKey{group, Family(o.Platform), o.ItemID}
-	ps := a.posts[k]
+	ps := a.sent[k]
 	if a.dirty[k] {
 		slices.SortFunc(ps, func(x, y post) int {
 			if x.at != y.at {
@@ -260,7 +234,7 @@ func (s *Store) Attribute(ctx context.Context, since time.Time) (AttributeStats,
 
 func (s *Store) attributeRange(ctx context.Context, where string, from, to int64, st *AttributeStats) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		a, err := newAttributor(ctx, tx, s.window())
+		a, err := s.newAttributor(ctx)
 		if err != nil {
 			return err
 		}
@@ -294,7 +268,7 @@ func (s *Store) attributeRange(ctx context.Context, where string, from, to int64
 		for i := range all {
 			orders[i] = all[i].o
 		}
-		if err := a.need(ctx, tx, orders); err != nil {
+		if err := a.need(ctx, orders); err != nil {
 			return err
 		}
 		var upd *sql.Stmt

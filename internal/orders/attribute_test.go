@@ -7,34 +7,48 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
 
-// addGroup registers a group with an adzone (as community does) and returns its id.
+// addGroup registers a manual group with an Alimama placement and returns its id.
 func addGroup(t *testing.T, db *store.DB, name, adzone string, members int64) int64 {
 	t.Helper()
-	var id int64
-	err := db.QueryRowContext(context.Background(), `INSERT INTO chat_groups (name, channel, pid_taobao, adzone_id, members,
-		created_at, updated_at) VALUES ($1, 'manual', $2, $3, $4, 0, 0) RETURNING id`,
-		name, "mm_1_2_"+adzone, adzone, members).Scan(&id)
+	g := &community.Group{Name: name, Channel: community.Manual, PIDTaobao: "mm_1_2_" + adzone, Members: members, Active: true}
+	if err := community.NewStore(db).Save(context.Background(), g); err != nil {
+		t.Fatal(err)
+	}
+	return g.ID
+}
+
+// setAdzone moves group id to another placement ("": none).
+func setAdzone(t *testing.T, db *store.DB, id int64, adzone string) {
+	t.Helper()
+	ctx := context.Background()
+	gs := community.NewStore(db)
+	g, err := gs.Get(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return id
+	g.PIDTaobao = ""
+	if adzone != "" {
+		g.PIDTaobao = "mm_1_2_" + adzone
+	}
+	if err := gs.Save(ctx, g); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // addPost records a delivery of item to group with status and sent time.
 func addPost(t *testing.T, db *store.DB, group int64, platform, item, status string, sentAt int64) int64 {
 	t.Helper()
-	var id int64
-	err := db.QueryRowContext(context.Background(), `INSERT INTO deliveries (dkey, group_id, platform, item_id, slot_at,
-		status, body, next_at, sent_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'copy', $5, $7, 0) RETURNING id`,
-		fmt.Sprintf("k-%d-%s-%s-%d-%s", group, platform, item, sentAt, status), group, platform, item, sentAt-60, status, sentAt).Scan(&id)
-	if err != nil {
+	p := []publish.Post{{GroupID: group, Platform: platform, ItemID: item, Status: publish.Status(status), SlotAt: sentAt - 60, SentAt: sentAt}}
+	if err := publish.NewStore(db).RecordPosts(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
-	return id
+	return p[0].ID
 }
 
 func attributionOf(t *testing.T, s *Store, id string) Attribution {
@@ -122,9 +136,7 @@ func TestAttribution(t *testing.T) {
 		// changes until Attribute runs.
 		c := addGroup(t, db, "C 群", "999", 50)
 		dc := addPost(t, db, c, "taobao", "X", "sent", t0)
-		if _, err := db.ExecContext(ctx, `UPDATE chat_groups SET adzone_id = '333' WHERE id = $1`, b); err != nil {
-			t.Fatal(err)
-		}
+		setAdzone(t, db, b, "333")
 		check("before Attribute", map[string]Attribution{"7": {0, 0}, "5": {b, d4}})
 		ast, err := s.Attribute(ctx, time.Time{})
 		if err != nil {

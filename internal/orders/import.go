@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/qunke/qunke/internal/store"
 )
@@ -27,9 +26,9 @@ type importer struct {
 	stmts map[string]*sql.Stmt
 	args  []any
 
-	// PostgreSQL: rows the planner's statistics know of, and rows this
-	// import has added since they were taken (see analyze).
-	pgKnown, pgAdded float64
+	// PostgreSQL: keeps the planner's statistics of orders current as the
+	// import grows the table.
+	growth *store.Growth
 }
 
 const (
@@ -40,55 +39,16 @@ const (
 func (s *Store) newImporter(ctx context.Context, tx *sql.Tx) (*importer, error) {
 	im := &importer{ctx: ctx, tx: tx, now: s.now().Unix(), stmts: map[string]*sql.Stmt{},
 		sqls: sqlFor(s.db.Dialect), roll: newRollup()}
-	if s.db.Dialect == store.Postgres {
-		// A prepared statement's plan is cached after a few runs; planned
-		// while the table was small, the lookup of trade ids would stay a
-		// scan as the import fills the table (15 s a lookup at a million
-		// rows). Plan each run, on statistics kept current by analyze.
-		if _, err := tx.ExecContext(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
-			return nil, err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'orders'::regclass`).
-			Scan(&im.pgKnown); err != nil {
-			return nil, err
-		}
-	}
+	// The lookup of trade ids is planned each run, on statistics kept
+	// current as the import grows orders (see store.Growth).
 	var err error
-	if im.attr, err = newAttributor(ctx, tx, s.window()); err != nil {
+	if im.growth, err = s.db.Growth(ctx, tx, "orders"); err != nil {
+		return nil, err
+	}
+	if im.attr, err = s.newAttributor(ctx); err != nil {
 		return nil, err
 	}
 	return im, nil
-}
-
-// analyze refreshes PostgreSQL's statistics of the orders table once this
-// import has grown it by half (and at least 10,000 rows): without them the
-// planner takes a table it saw empty for tiny and reads all of it for each
-// lookup (130 ms a lookup at a million rows, against 1 ms). ANALYZE sees
-// the transaction's own rows; it samples, so it costs about 70 ms at a
-// million rows, and happens a handful of times as a table grows. A failure
-// (a role that may not analyze) is rolled back to a savepoint and ignored:
-// the import goes on.
-func (im *importer) analyze(n int) error {
-	if im.sqls.dialect != store.Postgres {
-		return nil
-	}
-	im.pgAdded += float64(n)
-	if im.pgAdded < max(10000, im.pgKnown/2) {
-		return nil
-	}
-	if _, err := im.tx.ExecContext(im.ctx, `SAVEPOINT qunke_analyze`); err != nil {
-		return err
-	}
-	if _, err := im.tx.ExecContext(im.ctx, `ANALYZE orders`); err != nil {
-		if _, err := im.tx.ExecContext(im.ctx, `ROLLBACK TO SAVEPOINT qunke_analyze`); err != nil {
-			return err
-		}
-	}
-	if _, err := im.tx.ExecContext(im.ctx, `RELEASE SAVEPOINT qunke_analyze`); err != nil {
-		return err
-	}
-	im.pgKnown, im.pgAdded = im.pgKnown+im.pgAdded, 0
-	return nil
 }
 
 // finish writes what the imported orders changed in the money views'
@@ -227,7 +187,7 @@ func (im *importer) batch(orders []Order) error {
 	if err := im.write(changed); err != nil {
 		return err
 	}
-	return im.analyze(len(inserts))
+	return im.growth.Added(im.ctx, len(inserts))
 }
 
 // lookup reads the stored rows among ids (at most batchSize) into rows.
@@ -280,8 +240,8 @@ func init() {
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		importSQLs[d] = &importSQL{dialect: d,
 			lookup: `SELECT trade_id, ` + orderCols + `, status_regressed, group_id, delivery_id FROM orders
-				WHERE platform = ` + manyPlaceholders(d, 1, 1, 1) + ` AND trade_id IN (` + manyPlaceholders(d, 1, batchSize, 2) + `)`,
-			insert: `INSERT INTO orders (` + insertCols + `) VALUES ` + manyPlaceholders(d, nInsertCols, insertRows, 1),
+				WHERE platform = ` + d.BulkPlaceholders(1, 1, 1) + ` AND trade_id IN (` + d.BulkPlaceholders(1, batchSize, 2) + `)`,
+			insert: `INSERT INTO orders (` + insertCols + `) VALUES ` + d.BulkPlaceholders(nInsertCols, insertRows, 1),
 		}
 	}
 }
@@ -293,29 +253,13 @@ func sqlFor(d store.Dialect) *importSQL {
 	return importSQLs[store.Postgres]
 }
 
-// manyPlaceholders is placeholders for statements with hundreds of values.
-// SQLite gets anonymous "?" placeholders there: the driver looks each
-// parameter's name up in a list of every name, so numbered ones ($1, ?1)
-// cost time quadratic in their number (a 3,100-value INSERT spent 95% of
-// an import looking names up). Everything else uses $n on both engines.
-func manyPlaceholders(d store.Dialect, cols, rows, first int) string {
-	if d != store.SQLite {
-		return placeholders(cols, rows, first)
-	}
-	one := "?"
-	if cols > 1 {
-		one = "(" + strings.Repeat("?, ", cols-1) + "?)"
-	}
-	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
-}
-
 // insert writes new rows, insertRows to a statement.
 func (im *importer) insert(rows []*stored) error {
 	for len(rows) > 0 {
 		n := min(len(rows), insertRows)
 		q := im.sqls.insert
 		if n < insertRows {
-			q = `INSERT INTO orders (` + insertCols + `) VALUES ` + manyPlaceholders(im.sqls.dialect, nInsertCols, n, 1)
+			q = `INSERT INTO orders (` + insertCols + `) VALUES ` + im.sqls.dialect.BulkPlaceholders(nInsertCols, n, 1)
 		}
 		args := im.args[:0]
 		for _, r := range rows[:n] {
@@ -395,30 +339,4 @@ func (im *importer) exec(q string, args ...any) error {
 		return fmt.Errorf("update orders: %w", err)
 	}
 	return nil
-}
-
-// placeholders returns rows groups of cols placeholders numbered from
-// first: "($1, $2), ($3, $4)"; a single column without the parentheses.
-func placeholders(cols, rows, first int) string {
-	var b strings.Builder
-	n := first
-	for r := range rows {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		if cols > 1 {
-			b.WriteByte('(')
-		}
-		for c := range cols {
-			if c > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "$%d", n)
-			n++
-		}
-		if cols > 1 {
-			b.WriteByte(')')
-		}
-	}
-	return b.String()
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
@@ -124,22 +125,17 @@ func (s *Store) GroupOrders(ctx context.Context, tx *store.Tx, id int64) (int64,
 }
 
 // Groups returns every group by id (name and members), read from the
-// group registry (community's chat_groups).
+// group registry (community).
 func (s *Store) Groups(ctx context.Context) (map[int64]GroupInfo, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, members FROM chat_groups`)
+	groups, err := s.groups.List(ctx, community.Filter{})
 	if err != nil {
 		return nil, fmt.Errorf("groups: %w", err)
 	}
-	defer rows.Close()
-	out := map[int64]GroupInfo{}
-	for rows.Next() {
-		var g GroupInfo
-		if err := rows.Scan(&g.ID, &g.Name, &g.Members); err != nil {
-			return nil, err
-		}
-		out[g.ID] = g
+	out := make(map[int64]GroupInfo, len(groups))
+	for _, g := range groups {
+		out[g.ID] = GroupInfo{ID: g.ID, Name: g.Name, Members: g.Members}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // UnattributedName labels the orders of no group.
@@ -408,7 +404,7 @@ func groupFilter(ids []int64, first int) (string, []any) {
 	for i, id := range ids {
 		args[i] = id
 	}
-	return "group_id IN (" + placeholders(1, len(ids), first) + ")", args
+	return "group_id IN (" + store.Placeholders(1, len(ids), first) + ")", args
 }
 
 // orderDays adds the orders paid in [from, to) (midnights) up per group
@@ -446,29 +442,19 @@ func (s *Store) orderDays(ctx context.Context, from, to int64, ids []int64) (map
 
 // postDays counts the posts sent in [from, to) per group and day.
 func (s *Store) postDays(ctx context.Context, from, to int64, ids []int64) (map[dayKey]int64, error) {
-	// (The status is not in the WHERE clause: SQLite would pick the
-	// (status, next_at) index over the sent_at range and read every post.)
-	rows, err := s.db.QueryContext(ctx, `SELECT group_id, `+shanghai.DaySQL("sent_at")+` AS d,
-		sum(CASE WHEN status = 'sent' THEN 1 ELSE 0 END) FROM deliveries
-		WHERE sent_at >= $1 AND sent_at < $2 GROUP BY group_id, d`, from, to)
+	days, err := s.posts.SentPerDay(ctx, from, to, shanghai.Offset)
 	if err != nil {
-		return nil, fmt.Errorf("income: posts: %w", err)
+		return nil, fmt.Errorf("income: %w", err)
 	}
-	defer rows.Close()
 	want := map[int64]bool{}
 	for _, id := range ids {
 		want[id] = true
 	}
 	out := map[dayKey]int64{}
-	for rows.Next() {
-		var k dayKey
-		var n int64
-		if err := rows.Scan(&k.group, &k.day, &n); err != nil {
-			return nil, err
-		}
-		if want[k.group] {
-			out[k] = n
+	for k, n := range days {
+		if want[k.GroupID] {
+			out[dayKey{group: k.GroupID, day: k.Day}] = n
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }

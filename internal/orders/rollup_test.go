@@ -137,10 +137,7 @@ func TestRollupsMatchOrders(t *testing.T) {
 			}
 			if round%3 == 1 {
 				// Placements move between groups; a third group appears.
-				if _, err := db.ExecContext(ctx, `UPDATE chat_groups SET adzone_id = $1 WHERE id = $2`,
-					[]string{"222", "333", "444"}[round%3], groups[1]); err != nil {
-					t.Fatal(err)
-				}
+				setAdzone(t, db, groups[1], []string{"222", "333", "444"}[round%3])
 				since := time.Time{}
 				if round > 6 {
 					since = time.Unix(t0+20*86400, 0)
@@ -151,9 +148,7 @@ func TestRollupsMatchOrders(t *testing.T) {
 			}
 			if round == 8 {
 				groups = append(groups, addGroup(t, db, fmt.Sprint("丙", round), "111"+fmt.Sprint(round), 10))
-				if _, err := db.ExecContext(ctx, `UPDATE chat_groups SET adzone_id = '' WHERE id = $1`, groups[0]); err != nil {
-					t.Fatal(err)
-				}
+				setAdzone(t, db, groups[0], "")
 				if _, err := s.Attribute(ctx, time.Time{}); err != nil {
 					t.Fatal(err)
 				}

@@ -8,20 +8,26 @@ import (
 	"io"
 	"time"
 
+	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/store"
 )
 
 // Store keeps orders in the database.
 type Store struct {
-	db  *store.DB
-	now func() time.Time
+	db     *store.DB
+	now    func() time.Time
+	groups *community.Store // the groups orders are attributed to (their adzones, names and members)
+	posts  *publish.Store   // the posts orders are attributed to
 	// Window is how long after a post an order may still be credited to it
 	// (attribution, see Attribute); 0 means DefaultWindow.
 	Window time.Duration
 }
 
 // NewStore returns a Store on a migrated database.
-func NewStore(db *store.DB) *Store { return &Store{db: db, now: time.Now} }
+func NewStore(db *store.DB) *Store {
+	return &Store{db: db, now: time.Now, groups: community.NewStore(db), posts: publish.NewStore(db)}
+}
 
 // Stats counts what Import did, one count per order given.
 type Stats struct {
@@ -62,14 +68,6 @@ const orderCols = `parent_id, order_type, item_id, title, shop_name, quantity, u
 // nOrderCols is the number of orderCols.
 const nOrderCols = 25
 
-// fields returns o's values in orderCols order.
-func (o *Order) fields() []any {
-	return []any{o.ParentID, o.OrderType, o.ItemID, o.Title, o.ShopName, o.Quantity, o.UnitPrice,
-		o.PaidAmount, o.SettledAmount, o.CommissionRate, o.EstIncome, o.SettledIncome, o.ServiceFeeRate,
-		string(o.Status), o.ClickAt, o.CreatedAt, o.PaidAt, o.SettledAt, o.MediaID, o.MediaName, o.AdzoneID,
-		o.AdzoneName, o.RelationID, o.SpecialID, o.Dispute}
-}
-
 // appendFields appends o's values in orderCols order.
 func (o *Order) appendFields(dst []any) []any {
 	return append(dst, o.ParentID, o.OrderType, o.ItemID, o.Title, o.ShopName, o.Quantity, o.UnitPrice,
@@ -84,6 +82,20 @@ func (o *Order) scanTargets(status *string) []any {
 		&o.PaidAmount, &o.SettledAmount, &o.CommissionRate, &o.EstIncome, &o.SettledIncome, &o.ServiceFeeRate,
 		status, &o.ClickAt, &o.CreatedAt, &o.PaidAt, &o.SettledAt, &o.MediaID, &o.MediaName, &o.AdzoneID,
 		&o.AdzoneName, &o.RelationID, &o.SpecialID, &o.Dispute}
+}
+
+// Count returns how many orders are stored.
+func (s *Store) Count(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM orders`).Scan(&n)
+	return n, err
+}
+
+// Vacuum does after a bulk load what PostgreSQL's autovacuum does soon
+// after: the statistics the planner needs and the visibility map that
+// index-only scans need (nothing on SQLite).
+func (s *Store) Vacuum(ctx context.Context) error {
+	return s.db.VacuumAnalyze(ctx, "orders")
 }
 
 // Import upserts orders by (platform, trade id) in one transaction. An order
@@ -114,7 +126,7 @@ func (s *Store) ImportTx(ctx context.Context, tx *sql.Tx, orders []Order) (Stats
 		return Stats{}, err
 	}
 	defer im.close()
-	if err := im.attr.need(ctx, tx, orders); err != nil {
+	if err := im.attr.need(ctx, orders); err != nil {
 		return Stats{}, err
 	}
 	if err := im.add(orders); err != nil {
@@ -241,7 +253,7 @@ func (s *Store) ImportFile(ctx context.Context, path string, skipBad bool) (File
 		}
 		defer im.close()
 		for batch := range batches {
-			if err := im.attr.need(ctx, tx, batch); err != nil {
+			if err := im.attr.need(ctx, batch); err != nil {
 				return err
 			}
 			if err := im.add(batch); err != nil {

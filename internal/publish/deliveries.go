@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/msg"
+	"github.com/qunke/qunke/internal/store"
 )
 
 // Status is where a delivery is in its life.
@@ -117,9 +119,17 @@ func (s *Store) Board(ctx context.Context, from, to time.Time) ([]*Delivery, err
 
 // ManualDue lists the planned posts of manual groups due by t, oldest first.
 func (s *Store) ManualDue(ctx context.Context, t time.Time, limit int) ([]*Delivery, error) {
+	groups, err := s.groups.List(ctx, community.Filter{Channel: community.Manual, ActiveOnly: true})
+	if err != nil || len(groups) == 0 {
+		return nil, err
+	}
+	args := []any{t.Unix(), limit}
+	for _, g := range groups {
+		args = append(args, g.ID)
+	}
 	return s.deliveries(ctx, `WHERE status = 'planned' AND next_at <= $1
-		AND group_id IN (SELECT id FROM chat_groups WHERE channel = 'manual' AND active = 1)
-		ORDER BY slot_at, group_id, seq LIMIT $2`, t.Unix(), limit)
+		AND group_id IN (`+store.Placeholders(1, len(groups), 3)+`)
+		ORDER BY slot_at, group_id, seq LIMIT $2`, args...)
 }
 
 // Hold stops a planned delivery until Release.
@@ -140,15 +150,19 @@ var ErrState = errors.New("该条发送的状态已变化，请刷新 (the deliv
 var ErrNotManual = msg.New("manual.not_manual")
 
 func (s *Store) setStatus(ctx context.Context, id int64, from, to Status, by string) error {
+	if to == Sent {
+		// Only manual groups' posts are sent by hand; the worker owns the rest.
+		if err := s.checkManual(ctx, id); err != nil {
+			return err
+		}
+	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		now := s.now().Unix()
 		q := `UPDATE deliveries SET status = $1, version = version + 1 WHERE id = $2 AND status = $3`
 		args := []any{string(to), id, string(from)}
 		if to == Sent {
-			// Only manual groups' posts are sent by hand; the worker owns the rest.
 			q = `UPDATE deliveries SET status = $1, sent_at = $4, sent_by = $5, attempts = attempts + 1, version = version + 1
-				WHERE id = $2 AND status = $3
-				AND group_id IN (SELECT id FROM chat_groups WHERE channel = 'manual')`
+				WHERE id = $2 AND status = $3`
 			args = append(args, now, by)
 		}
 		res, err := tx.ExecContext(ctx, q, args...)
@@ -158,11 +172,8 @@ func (s *Store) setStatus(ctx context.Context, id int64, from, to Status, by str
 		if n, _ := res.RowsAffected(); n == 0 {
 			var st string
 			err := tx.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE id = $1`, id).Scan(&st)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
+			if errors.Is(err, sql.ErrNoRows) {
 				return ErrNotFound
-			case err == nil && to == Sent && Status(st) == from:
-				return ErrNotManual // the group is not a manual one
 			}
 			return ErrState
 		}
@@ -172,6 +183,20 @@ func (s *Store) setStatus(ctx context.Context, id int64, from, to Status, by str
 		}
 		return err
 	})
+}
+
+// checkManual returns ErrNotManual unless delivery id is to a manual group
+// (ErrNotFound when there is no such delivery).
+func (s *Store) checkManual(ctx context.Context, id int64) error {
+	d, err := s.Delivery(ctx, id)
+	if err != nil {
+		return err
+	}
+	g, err := s.groups.Get(ctx, d.GroupID)
+	if err != nil || g.Channel != community.Manual {
+		return ErrNotManual
+	}
+	return nil
 }
 
 // MarkSent records that an operator posted a manual group's delivery by

@@ -2,11 +2,13 @@ package publish
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/store"
 )
 
 // ItemInfo is what posting needs of an item: its attributes, its latest
@@ -107,4 +109,21 @@ func platformLabel(p catalog.Platform) string {
 		return "拼多多"
 	}
 	return string(p)
+}
+
+// sameItem is SQL that matches rows naming key's item under any label of
+// its platform family (taobao:1 and tmall:1 are one item), with its
+// arguments; the placeholders are numbered from first.
+func sameItem(key catalog.Key, first int) (string, []any) {
+	var labels []any
+	for _, p := range catalog.Platforms {
+		if p.Family() == key.Platform.Family() {
+			labels = append(labels, string(p))
+		}
+	}
+	if len(labels) == 0 { // a platform Qunke does not know: itself
+		labels = append(labels, string(key.Platform))
+	}
+	return fmt.Sprintf("platform IN (%s) AND item_id = $%d", store.Placeholders(1, len(labels), first), first+len(labels)),
+		append(labels, key.ItemID)
 }

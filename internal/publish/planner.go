@@ -271,10 +271,13 @@ func (p *Planner) rules(ctx context.Context, tx *sql.Tx, plan *Plan, g *communit
 	if r := priceRule(q.ChosenPrice, &info.Now, at.Unix()); r != "" {
 		return r, nil
 	}
+	// The item under either label of its family: a Tmall item once posted
+	// as Taobao is the same item.
 	var lastAt, lastPrice int64
-	err := tx.QueryRowContext(ctx, `SELECT slot_at, final_price FROM deliveries WHERE group_id = $1 AND platform = $2 AND item_id = $3
+	same, args := sameItem(q.Key, 2)
+	err := tx.QueryRowContext(ctx, `SELECT slot_at, final_price FROM deliveries WHERE group_id = $1 AND `+same+`
 		AND status IN ('planned', 'held', 'sending', 'sent', 'unconfirmed') ORDER BY slot_at DESC LIMIT 1`,
-		g.ID, string(q.Key.Platform), q.Key.ItemID).Scan(&lastAt, &lastPrice)
+		append([]any{g.ID}, args...)...).Scan(&lastAt, &lastPrice)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return "", nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/store"
 )
@@ -21,13 +22,16 @@ var ErrNotFound = errors.New("不存在 (not found)")
 
 // Store keeps templates, plans, queues and deliveries.
 type Store struct {
-	db  *store.DB
-	cat *catalog.Store // only catalog items are queued
-	now func() time.Time
+	db     *store.DB
+	cat    *catalog.Store   // only catalog items are queued
+	groups *community.Store // which groups are manual
+	now    func() time.Time
 }
 
 // NewStore returns a Store on a migrated database.
-func NewStore(db *store.DB) *Store { return &Store{db: db, cat: catalog.NewStore(db), now: time.Now} }
+func NewStore(db *store.DB) *Store {
+	return &Store{db: db, cat: catalog.NewStore(db), groups: community.NewStore(db), now: time.Now}
+}
 
 // Plan says when and how much to post into one group or every group with a tag.
 type Plan struct {
@@ -333,8 +337,9 @@ func (s *Store) enqueue(ctx context.Context, q Queued, replace bool) error {
 		}
 		var old Queued
 		var addedAt int64
+		same, args := sameItem(q.Key, 2) // tmall:1 is taobao:1 queued under another label
 		err := tx.QueryRowContext(ctx, `SELECT id, chosen_price, reason, pos, added_by, added_at FROM plan_queue
-			WHERE plan_id = $1 AND platform = $2 AND item_id = $3`, q.PlanID, string(q.Key.Platform), q.Key.ItemID).
+			WHERE plan_id = $1 AND `+same, append([]any{q.PlanID}, args...)...).
 			Scan(&old.ID, &old.ChosenPrice, &old.Reason, &old.Pos, &old.AddedBy, &addedAt)
 		switch {
 		case err == nil && !replace:

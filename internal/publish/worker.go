@@ -184,7 +184,6 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 				FROM deliveries WHERE status = 'planned' AND slot_at <= $1
 			) AS firsts WHERE rn = 1)
 		AND group_id NOT IN (SELECT group_id FROM deliveries WHERE status = 'sending')
-		AND group_id IN (SELECT id FROM chat_groups WHERE channel <> 'manual')
 		ORDER BY slot_at, group_id LIMIT 10000`, now.Unix())
 	if err != nil {
 		return 0, 0, err
@@ -198,7 +197,8 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 	blocked := map[int64]bool{} // groups whose earlier post waits: later ones wait too
 	for _, d := range due {
 		g := byID[d.GroupID]
-		if g == nil || blocked[g.ID] {
+		if g == nil || g.Channel == community.Manual || blocked[g.ID] { // people post to manual groups
+
 			continue
 		}
 		if w.late(d, now) {

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"os"
 	"time"
 )
@@ -138,23 +137,4 @@ func (db *DB) holdWhile(ctx context.Context, name, holder string, ttl, every tim
 			}
 		}
 	}
-}
-
-// LockTx serialises the transactions that call it with the same name until
-// they end: PostgreSQL takes a transaction-scoped advisory lock; SQLite
-// needs nothing, as its write transactions (InTx) already run one at a
-// time. Use it where a check and the write it allows must not interleave
-// across servers (count-then-insert, one post at a time per group). Lock
-// several names in one order everywhere, or two transactions may deadlock.
-func (db *DB) LockTx(ctx context.Context, tx *sql.Tx, name string) error {
-	if db.Dialect != Postgres {
-		return nil
-	}
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(h.Sum64()))
-	if err != nil {
-		return fmt.Errorf("store: lock %s: %w", name, err)
-	}
-	return nil
 }

@@ -167,7 +167,7 @@ func (db *DB) MigrateTo(ctx context.Context, version int) ([]Migration, error) {
 		err := db.InTx(ctx, func(tx *sql.Tx) error {
 			if db.Dialect == Postgres {
 				// Serialise concurrent migrators on PostgreSQL.
-				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7079)`); err != nil {
+				if err := db.LockTx(ctx, tx, "store.migrate"); err != nil {
 					return err
 				}
 				var n int

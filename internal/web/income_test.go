@@ -15,6 +15,7 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/orders"
+	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -42,8 +43,9 @@ func incomeServer(t *testing.T) (*Server, *httptest.Server, int64) {
 		}
 		return v.Unix()
 	}
-	if _, err := db.ExecContext(ctx, `INSERT INTO deliveries (dkey, group_id, platform, item_id, slot_at, status, body, next_at,
-		sent_at, created_at) VALUES ('k1', $1, 'taobao', '42', $2, 'sent', 'copy', $2, $2, 0)`, g.ID, at("2026-03-02 08:00")); err != nil {
+	at0 := at("2026-03-02 08:00")
+	if err := publish.NewStore(db).RecordPosts(ctx, []publish.Post{{GroupID: g.ID, Platform: "taobao", ItemID: "42",
+		Status: publish.Sent, SentAt: at0}}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := orders.NewStore(db).Import(ctx, []orders.Order{

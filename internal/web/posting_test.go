@@ -19,6 +19,7 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
@@ -886,8 +887,12 @@ func TestDeleteGroupsAndPlans(t *testing.T) {
 
 		// A group with orders on record stays too.
 		sold := mk("有订单的群")
-		if _, err := db.ExecContext(ctx, `INSERT INTO order_days (group_id, adzone_id, paid_day, status, orders, paid_amount, est_income, settled_income)
-			VALUES ($1, 'a', 20000, 'paid', 3, 100, 10, 0)`, sold.ID); err != nil {
+		sold.PIDTaobao = "mm_1_2_7001"
+		if err := s.groups.Save(ctx, sold); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := orders.NewStore(db).Import(ctx, []orders.Order{{TradeID: "1", AdzoneID: "7001", ItemID: "1",
+			PaidAt: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).Unix(), Status: orders.Paid, PaidAmount: 100, EstIncome: 10}}); err != nil {
 			t.Fatal(err)
 		}
 		if code, body := callAPI(t, anon, tok, "DELETE", "/api/v1/groups/"+strconv.FormatInt(sold.ID, 10), "", nil); code != http.StatusConflict || !strings.Contains(body, "orders on record") {

@@ -345,8 +345,6 @@ func (x *Index) mustFrozen() {
 	}
 }
 
-func (x *Index) numTerms() int { return len(x.off) - 1 }
-
 func (x *Index) postings(t uint32) []int32 { return x.post[x.off[t]:x.off[t+1]] }
 
 func (x *Index) df(t uint32) int { return int(x.off[t+1] - x.off[t]) }

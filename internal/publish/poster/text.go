@@ -90,11 +90,6 @@ func (c *faceCache) draw(dst draw.Image, x, y int, s string, bold bool, size flo
 	return dot.X.Ceil()
 }
 
-// ascent returns the font ascent at size, in whole pixels.
-func (c *faceCache) ascent(bold bool, size float64) int {
-	return c.face(bold, size).Metrics().Ascent.Ceil()
-}
-
 // invisible reports runes that are dropped from text rather than drawn as a
 // box when the font lacks them: emoji and their modifiers, variation
 // selectors, joiners, bidi controls, tags, private use, the replacement
@@ -254,12 +249,4 @@ func (c *faceCache) ellipsize(s string, bold bool, size float64, maxW int) strin
 		rs = rs[:len(rs)-1]
 	}
 	return string(rs) + ell
-}
-
-// truncate shortens s to at most maxW pixels, with an ellipsis if cut.
-func (c *faceCache) truncate(s string, bold bool, size float64, maxW int) string {
-	if c.measurePx(s, bold, size) <= maxW {
-		return s
-	}
-	return c.ellipsize(s, bold, size, maxW)
 }
