@@ -1,0 +1,91 @@
+package apicall
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qunke/qunke/internal/affiliate"
+)
+
+func TestDecimal(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		places int
+		want   int64
+	}{
+		{"12.34", 2, 1234}, {"12.345", 2, 1235}, {"12.344", 2, 1234}, {"0.1", 2, 10}, {"7", 2, 700},
+		{"5.5", 2, 550}, {"-1.005", 2, -101}, {".5", 2, 50}, {"19.99", 2, 1999}, {"0.29", 2, 29},
+	} {
+		got, err := Decimal(tc.in, tc.places)
+		if err != nil || got != tc.want {
+			t.Errorf("Decimal(%q,%d) = %d, %v; want %d", tc.in, tc.places, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "-", "1e3", "1.2.3", " 1", "abc", strings.Repeat("9", 31), "99999999999999999999"} {
+		if _, err := Decimal(bad, 2); err == nil {
+			t.Errorf("Decimal(%q) accepted", bad)
+		}
+	}
+}
+
+func TestRetryWaitsForThrottleAndStops(t *testing.T) {
+	calls := 0
+	start := time.Now()
+	err := Retry(context.Background(), 3, time.Millisecond, func() (bool, error) {
+		calls++
+		if calls == 1 {
+			return true, &affiliate.Throttled{Platform: "x", After: 50 * time.Millisecond}
+		}
+		return false, nil
+	})
+	if err != nil || calls != 2 || time.Since(start) < 50*time.Millisecond {
+		t.Fatalf("err %v calls %d after %v", err, calls, time.Since(start))
+	}
+	calls = 0
+	final := errors.New("final")
+	if err := Retry(context.Background(), 5, time.Millisecond, func() (bool, error) { calls++; return false, final }); err != final || calls != 1 {
+		t.Fatalf("final error retried: %v %d", err, calls)
+	}
+	calls = 0
+	if err := Retry(context.Background(), 3, time.Millisecond, func() (bool, error) { calls++; return true, final }); err != final || calls != 3 {
+		t.Fatalf("attempts not bounded: %v %d", err, calls)
+	}
+}
+
+func TestPostCapsAndHidesForm(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(strings.Repeat("x", 100)))
+	}))
+	defer srv.Close()
+	if _, _, err := Post(context.Background(), nil, srv.URL, url.Values{"k": {"v"}}, 50); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("oversized answer: %v", err)
+	}
+	body, status, err := Post(context.Background(), nil, srv.URL, nil, 100)
+	if err != nil || status != 200 || len(body) != 100 {
+		t.Fatalf("%d %v %d", len(body), err, status)
+	}
+	srv.Close()
+	_, _, err = Post(context.Background(), nil, srv.URL+"/r?token=SECRETTOKEN", url.Values{"sign": {"SIGNVALUE"}}, 10)
+	if !errors.Is(err, affiliate.ErrUnreachable) || strings.Contains(err.Error(), "SECRETTOKEN") || strings.Contains(err.Error(), "SIGNVALUE") {
+		t.Fatalf("unreachable error %v", err)
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	l := &Limiter{PerSecond: 3}
+	n := 0
+	for i := 0; i < 10; i++ {
+		if l.Allow() {
+			n++
+		}
+	}
+	if n < 3 || n > 6 { // at most two seconds can be touched
+		t.Fatalf("allowed %d of 10 at 3/s", n)
+	}
+}
