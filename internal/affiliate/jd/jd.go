@@ -159,7 +159,9 @@ func NewClient(cfg Config) *Client {
 }
 
 // HasCredentials reports whether calls can be signed.
-func (c *Client) HasCredentials() bool { return c != nil && c.cfg.AppKey != "" && c.cfg.AppSecret != "" }
+func (c *Client) HasCredentials() bool {
+	return c != nil && c.cfg.AppKey != "" && c.cfg.AppSecret != ""
+}
 
 // String prints the client without its secret.
 func (c Client) String() string { return "jd.Client{" + c.cfg.String() + "}" }
