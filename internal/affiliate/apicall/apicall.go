@@ -189,3 +189,8 @@ func (l *Limiter) Allow() bool {
 	l.n++
 	return l.n <= l.PerSecond
 }
+
+func md5Sum(s string) []byte {
+	d := md5.Sum([]byte(s))
+	return d[:]
+}

@@ -89,3 +89,11 @@ func TestLimiter(t *testing.T) {
 		t.Fatalf("allowed %d of 10 at 3/s", n)
 	}
 }
+
+func TestRefSignAgreesWithSignMD5(t *testing.T) {
+	form := url.Values{"b": {"2"}, "a": {"1"}, "sign": {"x"}, "empty": {""}, "c": {"中文"}}
+	p := map[string]string{"b": "2", "a": "1", "sign": "x", "empty": "", "c": "中文"}
+	if RefSign(form, "s") != SignMD5(p, "s") || RefSign(form, "s") == SignMD5(p, "t") {
+		t.Fatal("the fakes' signer and the clients' disagree")
+	}
+}

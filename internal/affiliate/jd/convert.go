@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/qunke/qunke/internal/affiliate"
+	"github.com/qunke/qunke/internal/affiliate/apicall"
 )
 
 // ChainType asked of JD: 3 gives both the long clickURL and the shortURL.
@@ -56,22 +57,10 @@ func (c *Client) MaxBatch() int { return 1 }
 // permission, other union codes, a bad PID) come back in the Result; a
 // throttled, refused or unreachable call as the error.
 func (c *Client) Convert(ctx context.Context, reqs []affiliate.Request) ([]affiliate.Result, error) {
-	if len(reqs) > c.MaxBatch() {
-		return nil, fmt.Errorf("jd: %d requests in one call, at most %d", len(reqs), c.MaxBatch())
-	}
-	if !c.HasCredentials() {
-		return nil, affiliate.ErrNoCredentials
-	}
-	out := make([]affiliate.Result, len(reqs))
-	for i, r := range reqs {
-		link, err := c.Promote(ctx, r)
+	return apicall.ConvertEach(ctx, reqs, c.MaxBatch(), c.HasCredentials(), c.Promote, func(err error) bool {
 		var ae *APIError
-		if err != nil && !(errors.As(err, &ae) && ae.Business && !errors.Is(err, affiliate.ErrAuth)) && !errors.Is(err, errRequest) {
-			return nil, err
-		}
-		out[i] = affiliate.Result{Link: link, Err: err}
-	}
-	return out, nil
+		return errors.Is(err, errRequest) || (errors.As(err, &ae) && ae.Business && !errors.Is(err, affiliate.ErrAuth))
+	})
 }
 
 var errRequest = errors.New("jd: bad request")

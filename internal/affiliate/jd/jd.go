@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -39,16 +38,9 @@ const (
 	MethodOrderRows = "jd.union.open.order.row.query"
 )
 
-// Defaults for the retry loop and the HTTP client.
-const (
-	DefaultMaxAttempts = 3
-	DefaultBackoff     = 500 * time.Millisecond
-	DefaultTimeout     = 10 * time.Second
-	maxResponseBytes   = 4 << 20
-	// TimestampLayout is the timestamp format of JD's signing example
-	// ("2021-05-07 09:20:39.683+0800"), in Beijing time.
-	TimestampLayout = "2006-01-02 15:04:05.000-0700"
-)
+// TimestampLayout is the timestamp format of JD's signing example
+// ("2021-05-07 09:20:39.683+0800"), in Beijing time.
+const TimestampLayout = "2006-01-02 15:04:05.000-0700"
 
 // Config holds the credentials and endpoint. String never prints the secret.
 type Config struct {
@@ -70,11 +62,7 @@ func FromEnv() (*Client, bool) {
 }
 
 func (c Config) String() string {
-	secret := `""`
-	if c.AppSecret != "" {
-		secret = "[redacted]"
-	}
-	return fmt.Sprintf("jd.Config{AppKey:%q AppSecret:%s BaseURL:%q}", c.AppKey, secret, c.BaseURL)
+	return fmt.Sprintf("jd.Config{AppKey:%q AppSecret:%s BaseURL:%q}", c.AppKey, apicall.Redacted(c.AppSecret), c.BaseURL)
 }
 
 // GoString keeps %#v from printing the secret.
@@ -140,22 +128,20 @@ func (e *APIError) throttled() error {
 // ErrBadResponse is wrapped when JD's answer is not the documented JSON.
 var ErrBadResponse = errors.New("jd: malformed answer")
 
-// Client calls the JD router. Use NewClient; safe for concurrent use.
+// Client calls the JD router. Use NewClient; safe for concurrent use once
+// configured. The embedded Policy (HTTP, MaxAttempts, Backoff, Now) may be
+// adjusted before use.
 type Client struct {
-	cfg         Config
-	HTTP        *http.Client
-	MaxAttempts int           // tries per call (throttling, 5xx, no answer); < 1 means 1
-	Backoff     time.Duration // wait before the second try, doubling
-	Now         func() time.Time
+	apicall.Policy
+	cfg Config
 }
 
-// NewClient returns a client for cfg with the default retry policy.
+// NewClient returns a client for cfg with apicall.DefaultPolicy.
 func NewClient(cfg Config) *Client {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	return &Client{cfg: cfg, HTTP: &http.Client{Timeout: DefaultTimeout},
-		MaxAttempts: DefaultMaxAttempts, Backoff: DefaultBackoff, Now: time.Now}
+	return &Client{Policy: apicall.DefaultPolicy(), cfg: cfg}
 }
 
 // HasCredentials reports whether calls can be signed.
@@ -176,7 +162,7 @@ func (c *Client) form(method string, paramJSON []byte) url.Values {
 	p := map[string]string{
 		"method":            method,
 		"app_key":           c.cfg.AppKey,
-		"timestamp":         c.Now().In(shanghai.Zone).Format(TimestampLayout),
+		"timestamp":         c.Clock().In(shanghai.Zone).Format(TimestampLayout),
 		"format":            "json",
 		"v":                 "1.0",
 		"sign_method":       "md5",
@@ -209,20 +195,14 @@ func (c *Client) call(ctx context.Context, method, resultKey string, req any) (*
 		return nil, err
 	}
 	var env *envelope
-	err = apicall.Retry(ctx, c.MaxAttempts, c.Backoff, func() (bool, error) {
-		body, status, err := apicall.Post(ctx, c.HTTP, c.cfg.BaseURL, c.form(method, pj), maxResponseBytes)
-		if err != nil {
-			return errors.Is(err, affiliate.ErrUnreachable), err
-		}
-		if status >= 500 {
-			return true, fmt.Errorf("%w: jd %s: HTTP %d", affiliate.ErrUnreachable, method, status)
-		}
+	err = c.Policy.Call(ctx, c.cfg.BaseURL, func() url.Values { return c.form(method, pj) }, func(body []byte) error {
+		var err error
 		env, err = decode(method, resultKey, body)
 		var ae *APIError
 		if errors.As(err, &ae) && ae.Throttled() {
-			return true, ae.throttled()
+			return ae.throttled()
 		}
-		return false, err
+		return err
 	})
 	return env, err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/qunke/qunke/internal/affiliate"
+	"github.com/qunke/qunke/internal/affiliate/apicall"
 )
 
 // MaxCustomParameters is the platform's limit on custom_parameters.
@@ -27,23 +28,10 @@ var errRequest = errors.New("pdd: bad request")
 // permission, other platform errors, a bad request) come back in the
 // Result; throttled, refused or unreachable calls as the error.
 func (c *Client) Convert(ctx context.Context, reqs []affiliate.Request) ([]affiliate.Result, error) {
-	if len(reqs) > c.MaxBatch() {
-		return nil, fmt.Errorf("pdd: %d requests in one call, at most %d", len(reqs), c.MaxBatch())
-	}
-	if !c.HasCredentials() {
-		return nil, affiliate.ErrNoCredentials
-	}
-	out := make([]affiliate.Result, len(reqs))
-	for i, r := range reqs {
-		link, err := c.Generate(ctx, r)
+	return apicall.ConvertEach(ctx, reqs, c.MaxBatch(), c.HasCredentials(), c.Generate, func(err error) bool {
 		var ae *APIError
-		perItem := errors.Is(err, errRequest) || (errors.As(err, &ae) && !errors.Is(err, affiliate.ErrAuth))
-		if err != nil && !perItem {
-			return nil, err
-		}
-		out[i] = affiliate.Result{Link: link, Err: err}
-	}
-	return out, nil
+		return errors.Is(err, errRequest) || (errors.As(err, &ae) && !errors.Is(err, affiliate.ErrAuth))
+	})
 }
 
 // Generate converts one item (its goods_sign) for the request's p_id, with

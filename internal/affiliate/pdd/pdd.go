@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -35,14 +34,6 @@ const DefaultBaseURL = "https://gw-api.pinduoduo.com/api/router"
 const (
 	MethodGenerate = "pdd.ddk.goods.promotion.url.generate"
 	MethodOrders   = "pdd.ddk.order.list.increment.get"
-)
-
-// Defaults for the retry loop and the HTTP client.
-const (
-	DefaultMaxAttempts = 3
-	DefaultBackoff     = 500 * time.Millisecond
-	DefaultTimeout     = 10 * time.Second
-	maxResponseBytes   = 4 << 20
 )
 
 // Config holds the credentials and endpoint. String never prints the secret.
@@ -65,11 +56,7 @@ func FromEnv() (*Client, bool) {
 }
 
 func (c Config) String() string {
-	secret := `""`
-	if c.ClientSecret != "" {
-		secret = "[redacted]"
-	}
-	return fmt.Sprintf("pdd.Config{ClientID:%q ClientSecret:%s BaseURL:%q}", c.ClientID, secret, c.BaseURL)
+	return fmt.Sprintf("pdd.Config{ClientID:%q ClientSecret:%s BaseURL:%q}", c.ClientID, apicall.Redacted(c.ClientSecret), c.BaseURL)
 }
 
 // GoString keeps %#v from printing the secret.
@@ -131,22 +118,20 @@ func (e *APIError) Unwrap() error {
 // ErrBadResponse is wrapped when the answer is not the documented JSON.
 var ErrBadResponse = errors.New("pdd: malformed answer")
 
-// Client calls the router. Use NewClient; safe for concurrent use.
+// Client calls the router. Use NewClient; safe for concurrent use once
+// configured. The embedded Policy (HTTP, MaxAttempts, Backoff, Now) may be
+// adjusted before use.
 type Client struct {
-	cfg         Config
-	HTTP        *http.Client
-	MaxAttempts int           // tries per call (throttling, 5xx, no answer); < 1 means 1
-	Backoff     time.Duration // wait before the second try, doubling
-	Now         func() time.Time
+	apicall.Policy
+	cfg Config
 }
 
-// NewClient returns a client for cfg with the default retry policy.
+// NewClient returns a client for cfg with apicall.DefaultPolicy.
 func NewClient(cfg Config) *Client {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	return &Client{cfg: cfg, HTTP: &http.Client{Timeout: DefaultTimeout},
-		MaxAttempts: DefaultMaxAttempts, Backoff: DefaultBackoff, Now: time.Now}
+	return &Client{Policy: apicall.DefaultPolicy(), cfg: cfg}
 }
 
 // HasCredentials reports whether calls can be signed.
@@ -168,7 +153,7 @@ func (c *Client) form(method string, biz map[string]string) url.Values {
 	p := map[string]string{
 		"type":      method,
 		"client_id": c.cfg.ClientID,
-		"timestamp": strconv.FormatInt(c.Now().Unix(), 10),
+		"timestamp": strconv.FormatInt(c.Clock().Unix(), 10),
 		"data_type": "JSON",
 		"version":   "V1",
 	}
@@ -191,20 +176,13 @@ func (c *Client) call(ctx context.Context, method, responseKey string, biz map[s
 	if !c.HasCredentials() {
 		return affiliate.ErrNoCredentials
 	}
-	return apicall.Retry(ctx, c.MaxAttempts, c.Backoff, func() (bool, error) {
-		body, status, err := apicall.Post(ctx, c.HTTP, c.cfg.BaseURL, c.form(method, biz), maxResponseBytes)
-		if err != nil {
-			return errors.Is(err, affiliate.ErrUnreachable), err
-		}
-		if status >= 500 {
-			return true, fmt.Errorf("%w: pdd %s: HTTP %d", affiliate.ErrUnreachable, method, status)
-		}
-		err = decode(method, responseKey, body, out)
+	return c.Policy.Call(ctx, c.cfg.BaseURL, func() url.Values { return c.form(method, biz) }, func(body []byte) error {
+		err := decode(method, responseKey, body, out)
 		var ae *APIError
 		if errors.As(err, &ae) && ae.Throttled() {
-			return true, &affiliate.Throttled{Platform: "pdd", After: time.Second, Detail: ae.Error()}
+			return &affiliate.Throttled{Platform: "pdd", After: time.Second, Detail: ae.Error()}
 		}
-		return false, err
+		return err
 	})
 }
 

@@ -15,7 +15,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -87,7 +86,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case f.Get("client_id") != s.clientID:
 		fail(w, 10016, "client_id不存在", "", "")
-	case f.Get("sign") != sign(f, s.secret):
+	case f.Get("sign") != apicall.RefSign(f, s.secret):
 		fail(w, 20004, "签名错误", "", "")
 	case f.Get("timestamp") == "" || f.Get("data_type") != "JSON":
 		fail(w, 10000, "参数错误", "", "缺少系统参数")
@@ -100,23 +99,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		fail(w, 10014, "type不合法", "", "")
 	}
-}
-
-// sign is the platform's rule, written apart from the client's.
-func sign(f map[string][]string, secret string) string {
-	var keys []string
-	for k, v := range f {
-		if k != "sign" && len(v) > 0 && v[0] != "" {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	s := secret
-	for _, k := range keys {
-		s += k + f[k][0]
-	}
-	d := md5.Sum([]byte(s + secret))
-	return strings.ToUpper(hex.EncodeToString(d[:]))
 }
 
 func fail(w http.ResponseWriter, code int, msg, subCode, subMsg string) {
