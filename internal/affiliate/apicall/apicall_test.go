@@ -97,3 +97,9 @@ func TestRefSignAgreesWithSignMD5(t *testing.T) {
 		t.Fatal("the fakes' signer and the clients' disagree")
 	}
 }
+
+func TestCarries(t *testing.T) {
+	if !Carries(url.Values{"a": {"x-S3CRET-y"}}, "S3CRET") || !Carries(url.Values{"S3CRET": {""}}, "S3CRET") || Carries(url.Values{"a": {"b"}}, "S3CRET") {
+		t.Fatal("Carries")
+	}
+}

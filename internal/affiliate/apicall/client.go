@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/qunke/qunke/internal/affiliate"
@@ -113,4 +114,21 @@ func RefSign(form url.Values, secret string) string {
 		s += k + form.Get(k)
 	}
 	return fmt.Sprintf("%X", md5Sum(s+secret))
+}
+
+// Carries reports whether any name or value of form contains secret: a
+// fake refuses such a request, since a secret must only ever shape the
+// signature.
+func Carries(form url.Values, secret string) bool {
+	for k, vs := range form {
+		if strings.Contains(k, secret) {
+			return true
+		}
+		for _, v := range vs {
+			if strings.Contains(v, secret) {
+				return true
+			}
+		}
+	}
+	return false
 }

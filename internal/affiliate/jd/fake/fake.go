@@ -90,6 +90,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	switch {
+	case apicall.Carries(f, s.secret):
+		gatewayError(w, 9, "请求中含有密钥", "secret sent in the request")
 	case f.Get("app_key") != s.appKey:
 		gatewayError(w, 19, "无效的app_key", "Invalid App Key")
 	case f.Get("sign") != apicall.RefSign(f, s.secret):

@@ -84,6 +84,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	switch {
+	case apicall.Carries(f, s.secret):
+		fail(w, 10000, "参数错误", "", "请求中含有密钥")
 	case f.Get("client_id") != s.clientID:
 		fail(w, 10016, "client_id不存在", "", "")
 	case f.Get("sign") != apicall.RefSign(f, s.secret):
