@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -101,5 +102,35 @@ func TestRefSignAgreesWithSignMD5(t *testing.T) {
 func TestCarries(t *testing.T) {
 	if !Carries(url.Values{"a": {"x-S3CRET-y"}}, "S3CRET") || !Carries(url.Values{"S3CRET": {""}}, "S3CRET") || Carries(url.Values{"a": {"b"}}, "S3CRET") {
 		t.Fatal("Carries")
+	}
+}
+
+func TestPolicyCallRetries5xxAndRebuildsForm(t *testing.T) {
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n++
+		if n == 1 {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		r.ParseForm()
+		w.Write([]byte(r.PostForm.Get("try")))
+	}))
+	defer srv.Close()
+	p := DefaultPolicy()
+	p.Backoff = time.Millisecond
+	tries := 0
+	var got string
+	err := p.Call(context.Background(), srv.URL, func() url.Values {
+		tries++
+		return url.Values{"try": {strconv.Itoa(tries)}}
+	}, func(b []byte) error { got = string(b); return nil })
+	if err != nil || n != 2 || got != "2" {
+		t.Fatalf("err %v, %d answers, body %q", err, n, got)
+	}
+	final := errors.New("bad answer")
+	n = 1
+	if err := p.Call(context.Background(), srv.URL, func() url.Values { return nil }, func([]byte) error { return final }); err != final || n != 2 {
+		t.Fatalf("a malformed answer was retried: %v after %d", err, n)
 	}
 }
