@@ -108,6 +108,21 @@ func digits(s string) bool {
 	return true
 }
 
+// itemID reports whether s is a Taobao item id: numeric, or the string id
+// (letters, digits, - and _) Taobao now issues; never a comma, which
+// separates item_id_list.
+func itemID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 // Convert implements affiliate.Converter. Requests for the same adzone and
 // person go in one call; a malformed PID or item id fails that request
 // only. A system error on a call fails the whole Convert, except "item
@@ -140,8 +155,8 @@ func (c *Converter) group(reqs []affiliate.Request, res []affiliate.Result) (map
 	var order []groupKey
 	for i, r := range reqs {
 		adzone, err := Adzone(r.PID)
-		if err == nil && !digits(r.ItemID) {
-			err = fmt.Errorf("淘宝商品编号 %q 不是数字 (Taobao item id %q is not numeric)", r.ItemID, r.ItemID)
+		if err == nil && !itemID(r.ItemID) {
+			err = fmt.Errorf("淘宝商品编号 %q 不对 (malformed Taobao item id %q)", r.ItemID, r.ItemID)
 		}
 		if err == nil && r.Platform != "taobao" && r.Platform != "tmall" {
 			err = fmt.Errorf("alimama: platform %q is not Taobao/Tmall", r.Platform)
@@ -198,11 +213,12 @@ func isItemErr(err error) bool {
 
 // linkEntry is one material_url_list / item_url_list entry.
 type linkEntry struct {
-	MaterialID flexString `json:"material_id"`
-	ItemID     flexString `json:"item_id"`
-	Code       flexString `json:"code"`
-	Msg        string     `json:"msg"`
-	LinkInfo   struct {
+	InputItemID flexString `json:"input_item_id"`
+	MaterialID  flexString `json:"material_id"`
+	ItemID      flexString `json:"item_id"`
+	Code        flexString `json:"code"`
+	Msg         string     `json:"msg"`
+	LinkInfo    struct {
 		CPSShortURL    string `json:"cps_short_url"`
 		CPSLongURL     string `json:"cps_long_url"`
 		CouponShortURL string `json:"coupon_short_url"`
@@ -283,11 +299,7 @@ func (c *Converter) linkConvert(ctx context.Context, key groupKey, idx []int, re
 	}
 	byID := map[string]linkEntry{}
 	for _, e := range append(out.Data.Material, out.Data.Item...) {
-		id := string(e.ItemID)
-		if id == "" {
-			id = string(e.MaterialID)
-		}
-		byID[id] = e
+		byID[first(string(e.InputItemID), string(e.ItemID), string(e.MaterialID))] = e
 	}
 	if len(byID) == 0 && len(ids) == 1 {
 		for _, e := range append(out.Data.Material, out.Data.Item...) {

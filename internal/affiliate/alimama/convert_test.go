@@ -190,6 +190,10 @@ func TestConvertMalformedPID(t *testing.T) {
 	if calls := f.Calls(); len(calls) != 1 || calls[0].Form.Get("item_id_list") != "602" {
 		t.Errorf("calls %v", calls)
 	}
+	res, err = conv.Convert(context.Background(), []affiliate.Request{req("601,602"), req("qYtxrMJOC8tmtM-Qq0Z65Sbbq5DqZ9")})
+	if err != nil || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), `"601,602"`) || res[1].Err != nil {
+		t.Errorf("item ids: %v %+v", err, res)
+	}
 	for _, pid := range []string{"", "mm_1_2_x", "xx_1_2_3", "mm_1_2_3_4", "mm__2_3"} {
 		if _, err := Adzone(pid); err == nil {
 			t.Errorf("Adzone(%q) accepted", pid)

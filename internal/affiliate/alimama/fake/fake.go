@@ -254,6 +254,7 @@ func badParam(msg string) ErrorBody {
 
 // entry is one item_url_list entry.
 type entry struct {
+	InputItemID   string         `json:"input_item_id"`
 	ItemID        string         `json:"item_id"`
 	Code          int            `json:"code,omitempty"`
 	Msg           string         `json:"msg,omitempty"`
@@ -280,7 +281,7 @@ func (s *Server) convert(form url.Values) any {
 			return ErrorBody{Code: 15, Msg: "Remote service error", SubCode: "isv.item-not-exist", SubMsg: "商品不存在"}
 		}
 		if s.denied[id] {
-			list = append(list, entry{ItemID: id, Code: 1001, Msg: "无权限"})
+			list = append(list, entry{InputItemID: id, ItemID: id, Code: 1001, Msg: "无权限"})
 			continue
 		}
 		list = append(list, s.entry(id, adzone, person))
@@ -302,6 +303,7 @@ func (s *Server) entry(id, adzone, person string) entry {
 		rate = "6.00"
 	}
 	return entry{
+		InputItemID:   id,
 		ItemID:        id,
 		LinkInfo:      li,
 		CouponInfo:    map[string]any{"coupon_amount": "5.00", "coupon_desc": "满30元减5元", "coupon_end_time": "2026-12-31 23:59:59"},
