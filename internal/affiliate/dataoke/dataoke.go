@@ -89,7 +89,7 @@ func SignRan(appKey, secret, timer, nonce string) string {
 }
 
 // Converter implements affiliate.Converter for taobao/tmall through
-// dataoke. Build it with New or FromEnv.
+// dataoke. Build it with New or FromEnv (its zero value is not usable).
 type Converter struct {
 	cfg  Config
 	HTTP *http.Client
@@ -212,14 +212,14 @@ func (c *Converter) privilegeLink(ctx context.Context, r affiliate.Request) (aff
 	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil || env.Code == "" {
-		return affiliate.Link{}, fmt.Errorf("dataoke: malformed answer %s", snippet(body))
+		return affiliate.Link{}, fmt.Errorf("dataoke: malformed answer %.120q", body)
 	}
 	if code, err := strconv.Atoi(env.Code.String()); err != nil || code != CodeOK {
 		return affiliate.Link{}, apiError(code, env.Msg)
 	}
 	var p privilege
 	if err := json.Unmarshal(env.Data, &p); err != nil {
-		return affiliate.Link{}, fmt.Errorf("dataoke: malformed data %s", snippet(env.Data))
+		return affiliate.Link{}, fmt.Errorf("dataoke: malformed data %.120q", env.Data)
 	}
 	link := affiliate.Link{URL: first(p.ShortURL, p.CouponClickURL, p.ItemURL), CouponURL: p.CouponClickURL}
 	if link.URL == "" {
@@ -281,15 +281,11 @@ func (c *Converter) get(ctx context.Context, q url.Values) ([]byte, error) {
 		return nil, fmt.Errorf("dataoke: bad base URL: %v", errors.Unwrap(err))
 	}
 	req.Header.Set("Accept", "application/json")
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
+	resp, err := c.HTTP.Do(req)
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
-	resp, err := hc.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
@@ -327,11 +323,4 @@ func first(ss ...string) string {
 		}
 	}
 	return ""
-}
-
-func snippet(b []byte) string {
-	if len(b) > 120 {
-		return strconv.Quote(string(b[:120])) + "…"
-	}
-	return strconv.Quote(string(b))
 }

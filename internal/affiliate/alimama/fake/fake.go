@@ -17,12 +17,13 @@ import (
 	"fmt"
 	"hash"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/qunke/qunke/internal/affiliate/afftest"
 )
 
 // Methods the fake answers by itself.
@@ -50,53 +51,35 @@ type Server struct {
 	AppKey, Secret string
 	// Session, when set, is the only session accepted (else code 27).
 	Session string
-	// PerSecond limits calls per second (0: no limit); over it the fake
-	// answers code 7 as TOP does.
-	PerSecond int
+	// Limiter's PerSecond limits calls per second (0: no limit); over it
+	// the fake answers code 7 as TOP does.
+	afftest.Limiter
 	// Tpwd puts cps_short_tpwd in the convert answer.
 	Tpwd bool
 	// CommissionRate is the promotion_info_dto.commission_rate given
 	// ("6.00" when empty).
 	CommissionRate string
 
+	gone, denied afftest.Items
+
 	mu       sync.Mutex
-	gone     map[string]bool
-	denied   map[string]bool
 	handlers map[string]Handler
 	calls    []Call
-	window   time.Time
-	inWindow int
-	now      func() time.Time
 }
 
 // New returns a fake for app key and secret.
 func New(appKey, secret string) *Server {
-	return &Server{AppKey: appKey, Secret: secret, now: time.Now}
+	return &Server{AppKey: appKey, Secret: secret}
 }
 
 // Start serves s on a local port until the test ends and returns its URL.
-func (s *Server) Start(t interface{ Cleanup(func()) }) string {
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
+func (s *Server) Start(t interface{ Cleanup(func()) }) string { return afftest.Serve(t, s) }
 
 // Gone makes the items answer code 15 isv.item-not-exist.
-func (s *Server) Gone(items ...string) { s.mark(&s.gone, items) }
+func (s *Server) Gone(items ...string) { s.gone.Add(items...) }
 
 // Deny makes the items' entries answer 1001 无权限.
-func (s *Server) Deny(items ...string) { s.mark(&s.denied, items) }
-
-func (s *Server) mark(m *map[string]bool, items []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if *m == nil {
-		*m = map[string]bool{}
-	}
-	for _, it := range items {
-		(*m)[it] = true
-	}
-}
+func (s *Server) Deny(items ...string) { s.denied.Add(items...) }
 
 // Handle answers method with h.
 func (s *Server) Handle(method string, h Handler) {
@@ -149,13 +132,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	form := r.PostForm
 	method := form.Get("method")
+	now := time.Now()
 	s.mu.Lock()
-	now := s.clock()
 	s.calls = append(s.calls, Call{Method: method, Form: form, At: now})
-	limited := s.limited(now)
 	h := s.handlers[method]
 	s.mu.Unlock()
-	answer := s.check(form, limited)
+	answer := s.check(form, s.Over(now))
 	if answer == nil {
 		answer = s.answer(method, form, h)
 	}
@@ -166,25 +148,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	key := strings.ReplaceAll(strings.TrimPrefix(method, "taobao."), ".", "_") + "_response"
 	json.NewEncoder(w).Encode(map[string]any{key: answer})
-}
-
-func (s *Server) clock() time.Time {
-	if s.now == nil {
-		return time.Now()
-	}
-	return s.now()
-}
-
-// limited counts the call in its one-second window; s.mu is held.
-func (s *Server) limited(now time.Time) bool {
-	if s.PerSecond <= 0 {
-		return false
-	}
-	if now.Sub(s.window) >= time.Second {
-		s.window, s.inWindow = now, 0
-	}
-	s.inWindow++
-	return s.inWindow > s.PerSecond
 }
 
 // check answers the system errors, or nil when the call may proceed.
@@ -273,14 +236,12 @@ func (s *Server) convert(form url.Values) any {
 		return badParam(fmt.Sprintf("item_id_list 应有 1 到 %d 个", MaxItems))
 	}
 	person := form.Get("relation_id") + form.Get("special_id")
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	list := make([]entry, 0, len(ids))
 	for _, id := range ids {
-		if s.gone[id] {
+		if s.gone.Has(id) {
 			return ErrorBody{Code: 15, Msg: "Remote service error", SubCode: "isv.item-not-exist", SubMsg: "商品不存在"}
 		}
-		if s.denied[id] {
+		if s.denied.Has(id) {
 			list = append(list, entry{InputItemID: id, ItemID: id, Code: 1001, Msg: "无权限"})
 			continue
 		}

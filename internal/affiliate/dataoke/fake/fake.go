@@ -10,12 +10,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/qunke/qunke/internal/affiliate/afftest"
 )
 
 // Path is the one endpoint the fake answers.
@@ -38,43 +39,27 @@ const MaxSkew = 10 * time.Minute
 // Server is the fake; configure it before the first call.
 type Server struct {
 	AppKey, Secret string
-	PerSecond      int // 0: no limit
+	// Limiter's PerSecond limits calls per second (0: no limit).
+	afftest.Limiter
 
-	mu       sync.Mutex
-	gone     map[string]bool
-	denied   map[string]bool
-	calls    []url.Values
-	window   time.Time
-	inWindow int
+	gone, denied afftest.Items
+
+	mu    sync.Mutex
+	calls []url.Values
 }
 
 // New returns a fake for the app key and secret.
 func New(appKey, secret string) *Server { return &Server{AppKey: appKey, Secret: secret} }
 
 // Start serves s until the test ends and returns its base URL.
-func (s *Server) Start(t interface{ Cleanup(func()) }) string {
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
+func (s *Server) Start(t interface{ Cleanup(func()) }) string { return afftest.Serve(t, s) }
 
 // Gone makes goodsIds answer "item gone"; Deny makes them answer "no
 // permission".
-func (s *Server) Gone(items ...string) { s.mark(&s.gone, items) }
+func (s *Server) Gone(items ...string) { s.gone.Add(items...) }
 
 // Deny: see Gone.
-func (s *Server) Deny(items ...string) { s.mark(&s.denied, items) }
-
-func (s *Server) mark(m *map[string]bool, items []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if *m == nil {
-		*m = map[string]bool{}
-	}
-	for _, it := range items {
-		(*m)[it] = true
-	}
-}
+func (s *Server) Deny(items ...string) { s.denied.Add(items...) }
 
 // Calls returns the queries received so far.
 func (s *Server) Calls() []url.Values {
@@ -110,10 +95,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
 	s.calls = append(s.calls, q)
-	limited := s.limited(time.Now())
-	gone, denied := s.gone[q.Get("goodsId")], s.denied[q.Get("goodsId")]
 	s.mu.Unlock()
-	code, msg := s.check(q, limited)
+	gone, denied := s.gone.Has(q.Get("goodsId")), s.denied.Has(q.Get("goodsId"))
+	code, msg := s.check(q, s.Over(time.Now()))
 	switch {
 	case code != codeOK:
 	case gone:
@@ -128,18 +112,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	json.NewEncoder(w).Encode(out)
-}
-
-// limited counts the call in its one-second window; s.mu is held.
-func (s *Server) limited(now time.Time) bool {
-	if s.PerSecond <= 0 {
-		return false
-	}
-	if now.Sub(s.window) >= time.Second {
-		s.window, s.inWindow = now, 0
-	}
-	s.inWindow++
-	return s.inWindow > s.PerSecond
 }
 
 // check validates the system and business parameters.
