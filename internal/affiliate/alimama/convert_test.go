@@ -3,6 +3,7 @@ package alimama
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -300,6 +301,11 @@ func TestConvertErrorsCarryNoCredentials(t *testing.T) {
 		failures++
 		if msg := err.Error(); strings.Contains(msg, testSecret) || strings.Contains(msg, convSession) {
 			t.Errorf("credential in error: %q", msg)
+		}
+	}
+	for _, s := range []string{fmt.Sprint(conv), fmt.Sprintf("%+v", *conv), fmt.Sprintf("%#v", conv), fmt.Sprintf("%v", []any{conv})} {
+		if strings.Contains(s, testSecret) || strings.Contains(s, convSession) {
+			t.Errorf("credential printed: %s", s)
 		}
 	}
 	if failures < 6 {

@@ -123,6 +123,13 @@ func fromEnv(getenv func(string) string) (*Converter, bool) {
 	return New(cfg), cfg.HasCredentials()
 }
 
+// String prints the converter without its secret; a value receiver, so
+// that printing a Converter value cannot reach the raw config either.
+func (c Converter) String() string { return "dataoke.Converter{" + c.cfg.String() + "}" }
+
+// GoString keeps %#v from printing the unexported config raw.
+func (c Converter) GoString() string { return c.String() }
+
 // Config returns the configuration (printing it is safe).
 func (c *Converter) Config() Config { return c.cfg }
 

@@ -188,7 +188,8 @@ func TestNoCredentialInErrors(t *testing.T) {
 			t.Error("secret sent")
 		}
 	}
-	for _, s := range []string{fmt.Sprint(c.Config()), fmt.Sprintf("%#v", c.Config()), fmt.Sprintf("%+v", c.Config())} {
+	for _, s := range []string{fmt.Sprint(c.Config()), fmt.Sprintf("%#v", c.Config()), fmt.Sprintf("%+v", c.Config()),
+		fmt.Sprint(c), fmt.Sprintf("%+v", *c), fmt.Sprintf("%#v", c), fmt.Sprintf("%v", []any{c})} {
 		if strings.Contains(s, testSecret) {
 			t.Errorf("secret printed: %s", s)
 		}
