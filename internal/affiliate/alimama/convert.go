@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/qunke/qunke/internal/affiliate"
 	"github.com/qunke/qunke/internal/cells"
@@ -126,8 +123,7 @@ func itemID(s string) bool {
 // Convert implements affiliate.Converter. Requests for the same adzone and
 // person go in one call; a malformed PID or item id fails that request
 // only. A system error on a call fails the whole Convert, except "item
-// gone", which is narrowed down to its item by converting the call's items
-// one by one.
+// gone", which is narrowed down to its item by halving the call.
 func (c *Converter) Convert(ctx context.Context, reqs []affiliate.Request) ([]affiliate.Result, error) {
 	if len(reqs) > MaxItems {
 		return nil, fmt.Errorf("alimama: %d requests in one call, at most %d", len(reqs), MaxItems)
@@ -183,12 +179,13 @@ func (c *Converter) convertGroup(ctx context.Context, key groupKey, idx []int, r
 			res[idx[0]].Err = err
 			return nil
 		}
-		for _, i := range idx {
-			if err := c.convertGroup(ctx, key, []int{i}, reqs, res); err != nil {
-				return err
-			}
+		// The answer does not say which item is gone: halve the call
+		// until it does (a few calls, not one per item).
+		half := len(idx) / 2
+		if err := c.convertGroup(ctx, key, idx[:half], reqs, res); err != nil {
+			return err
 		}
-		return nil
+		return c.convertGroup(ctx, key, idx[half:], reqs, res)
 	}
 	if err != nil {
 		return err
@@ -389,19 +386,12 @@ type topError struct {
 func (e *topError) Error() string   { return e.err.Error() }
 func (e *topError) Unwrap() []error { return []error{e.kind, e.err} }
 
-var banFor = regexp.MustCompile(`(\d+) more seconds?`)
-
 // mapError maps a client error onto the affiliate errors.
 func mapError(err error) error {
 	var ae *APIError
 	switch {
 	case errors.As(err, &ae) && ae.Throttled():
-		t := &affiliate.Throttled{Platform: "taobao", Detail: ae.Error()}
-		if m := banFor.FindStringSubmatch(ae.SubMsg); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			t.After = time.Duration(n) * time.Second
-		}
-		return &topError{t, err}
+		return &topError{&affiliate.Throttled{Platform: "taobao", After: ae.RetryAfter(), Detail: ae.Error()}, err}
 	case errors.As(err, &ae) && ae.Code == codeBadParam && ae.SubCode == subItemGone:
 		return &topError{affiliate.ErrItemGone, err}
 	case errors.As(err, &ae) && (ae.Code == codeSession || ae.Code == codeSignature || ae.Code == codeAppKey):

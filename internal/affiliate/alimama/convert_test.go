@@ -218,11 +218,16 @@ func TestConvertThrottled(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Code != 7 {
 		t.Errorf("platform code lost: %v", err)
 	}
-	// With the client's retries, the back-off outlasts the ban.
-	conv.API.MaxAttempts, conv.API.Backoff = 2, 1100*time.Millisecond
+	// With the client's retries, the wait lasts as long as the ban the
+	// platform announced, however short the configured back-off.
+	conv.API.MaxAttempts, conv.API.Backoff = 2, time.Millisecond
+	start := time.Now()
 	res, err := conv.Convert(ctx, []affiliate.Request{req("603")})
 	if err != nil || res[0].Err != nil {
 		t.Fatalf("after back-off: %v %+v", err, res)
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("retried after %v, inside the 1 s ban", d)
 	}
 }
 
