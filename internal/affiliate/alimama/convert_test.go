@@ -339,3 +339,19 @@ func TestFromEnv(t *testing.T) {
 		t.Errorf("platforms %v", got)
 	}
 }
+
+// TestConvertHMACSigning: the fake re-checks hmac and hmac-sha256 signs
+// too.
+func TestConvertHMACSigning(t *testing.T) {
+	for _, m := range []string{SignHMAC, SignHMACSHA256} {
+		conv, f := newConv(t)
+		conv.API.cfg.SignMethod = m
+		res, err := conv.Convert(context.Background(), []affiliate.Request{req("601")})
+		if err != nil || res[0].Err != nil {
+			t.Errorf("%s: %v %+v", m, err, res)
+		}
+		if got := f.Calls()[0].Form.Get("sign_method"); got != m {
+			t.Errorf("sign_method %q", got)
+		}
+	}
+}
