@@ -1,6 +1,7 @@
 // Package alimama talks to the Alimama / Taobao open platform (TOP) router
-// API and resolves Taobao share codes (淘口令) and short links into item
-// references for the advisor's extract package.
+// API: it converts item links for a placement (Converter, convert.go) and
+// resolves Taobao share codes (淘口令) and short links into item references
+// for the advisor's extract package.
 //
 // The TOP protocol: every call is a form POST to the router
 // (https://eco.taobao.com/router/rest) carrying the system parameters
