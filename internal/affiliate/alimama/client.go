@@ -1,6 +1,7 @@
 // Package alimama talks to the Alimama / Taobao open platform (TOP) router
-// API and resolves Taobao share codes (淘口令) and short links into item
-// references for the advisor's extract package.
+// API: it converts item links for a placement (Converter, convert.go) and
+// resolves Taobao share codes (淘口令) and short links into item references
+// for the advisor's extract package.
 //
 // The TOP protocol: every call is a form POST to the router
 // (https://eco.taobao.com/router/rest) carrying the system parameters
@@ -25,6 +26,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -128,6 +130,22 @@ func (e *APIError) Error() string {
 // (accesscontrol.limited-by-app-access-count, isv.access-limited, …).
 func (e *APIError) Throttled() bool {
 	return e.Code == 7 || strings.Contains(e.SubCode, "limited") || strings.Contains(e.SubCode, "isv.access-limited")
+}
+
+var banFor = regexp.MustCompile(`(\d{1,5}) more seconds?`)
+
+// RetryAfter is how long a throttling error says the ban lasts ("This ban
+// will last for 1 more seconds"); 0 when it does not say.
+func (e *APIError) RetryAfter() time.Duration {
+	if !e.Throttled() {
+		return 0
+	}
+	m := banFor.FindStringSubmatch(e.SubMsg)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return time.Duration(n) * time.Second
 }
 
 // Retryable reports whether repeating the call later may succeed.
@@ -266,7 +284,8 @@ func (c *Client) now() time.Time {
 // method's response object ("<method with _ for .>_response", or the whole
 // body with Simplify) into out (which may be nil). Throttling, HTTP 5xx and
 // connection failures are retried up to MaxAttempts times with doubling
-// backoff; the wait ends early when ctx is done. Error responses come back
+// backoff, waiting at least as long as a throttling answer says its ban
+// lasts; the wait ends early when ctx is done. Error responses come back
 // as *APIError.
 func (c *Client) Call(ctx context.Context, method string, biz map[string]string, out any) error {
 	if !c.HasCredentials() {
@@ -277,12 +296,9 @@ func (c *Client) Call(ctx context.Context, method string, biz map[string]string,
 	var err error
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
-			case <-t.C:
+			// Wait out a ban the platform announced, at least.
+			if serr := sleep(ctx, max(wait, banOf(err))); serr != nil {
+				return fmt.Errorf("%w (last error: %w)", serr, err)
 			}
 			wait *= 2
 		}
@@ -293,6 +309,27 @@ func (c *Client) Call(ctx context.Context, method string, biz map[string]string,
 		}
 	}
 	return err
+}
+
+// banOf is how long a throttling err says its ban lasts (0: not said).
+func banOf(err error) time.Duration {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.RetryAfter()
+	}
+	return 0
+}
+
+// sleep waits d, or returns ctx's error when ctx ends first.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // once makes one attempt and reports whether a failure is worth retrying.
