@@ -27,7 +27,7 @@ import (
 const layoutProbe = `(() => {
   const se = document.scrollingElement;
   const out = {scroll: se.scrollWidth, inner: window.innerWidth, height: se.scrollHeight,
-    top: document.querySelector('.qk-top').getBoundingClientRect().height, raw: [], wide: []};
+    top: document.querySelector('.qk-top').getBoundingClientRect().height, raw: [], wide: [], wrapped: []};
   const re = /\b(taobao|tmall|jd|pdd|failed|rejected|imported|partial|share_code|short_link|coupon_url|unattributed|needs_resolving|not_in_catalog|in_flight|unconfirmed)\b/g;
   const text = document.body.innerText;
   let m;
@@ -38,6 +38,13 @@ const layoutProbe = `(() => {
   const both = /[\u4e00-\u9fff][^\n(（]*[(（][a-z][a-z ,']{8,}[)）]/g;
   while ((m = both.exec(text)) !== null && out.raw.length < 8) {
     out.raw.push(m[0]);
+  }
+  // A badge is one short label: broken over two lines it reads as two.
+  for (const b of document.querySelectorAll('main .qk-badge')) {
+    const r = b.getBoundingClientRect();
+    if (r.width > 0 && r.height > 2.2 * parseFloat(getComputedStyle(b).fontSize) && out.wrapped.length < 5) {
+      out.wrapped.push(b.textContent.trim());
+    }
   }
   for (const t of document.querySelectorAll('main table')) {
     const r = t.getBoundingClientRect();
@@ -59,12 +66,13 @@ const layoutProbe = `(() => {
 })()`
 
 type layoutReport struct {
-	Scroll int     `json:"scroll"`
-	Inner  int     `json:"inner"`
-	Height int     `json:"height"`
-	Top    float64 `json:"top"`
-	Raw    []string
-	Wide   []struct {
+	Scroll  int     `json:"scroll"`
+	Inner   int     `json:"inner"`
+	Height  int     `json:"height"`
+	Top     float64 `json:"top"`
+	Raw     []string
+	Wrapped []string
+	Wide    []struct {
 		Table   string `json:"table"`
 		Width   int    `json:"width"`
 		Room    int    `json:"room"`
@@ -199,6 +207,9 @@ func TestBrowserLayout(t *testing.T) {
 			}
 			for _, r := range rep.Raw {
 				t.Errorf("%s: raw code shown: %q", where, r)
+			}
+			for _, w := range rep.Wrapped {
+				t.Errorf("%s: badge %q breaks over two lines", where, w)
 			}
 			if vp.phone && rep.Top > 60 {
 				t.Errorf("%s: the top bar is %.0f px tall, want one row", where, rep.Top)
