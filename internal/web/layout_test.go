@@ -214,6 +214,9 @@ func TestBrowserLayout(t *testing.T) {
 			if vp.phone && rep.Top > 60 {
 				t.Errorf("%s: the top bar is %.0f px tall, want one row", where, rep.Top)
 			}
+			if pg.name == "check" {
+				checkChartLabels(t, b, where, vp.phone)
+			}
 			if pg.name == "dashboard" && !vp.phone && rep.Height > 2000 {
 				t.Errorf("%s: the page is %d px tall", where, rep.Height)
 			}
@@ -251,4 +254,25 @@ func TestBrowserLayout(t *testing.T) {
 		}
 	}
 	b.shot("390-menu.png")
+}
+
+// checkChartLabels: the price chart's axis drops labels that would overlap,
+// and names the promotions only where there is room (not on a phone,
+// where 双11 2025 and 年货节 2026 ran into each other).
+func checkChartLabels(t *testing.T, b *browser, where string, phone bool) {
+	t.Helper()
+	b.run(where+": chart drawn", chromedp.WaitVisible(`.qk-chart canvas`))
+	got := get(t, b.ctx, where+": chart labels", chromedp.Evaluate[struct {
+		Promos      bool `json:"promos"`
+		HideOverlap bool `json:"hide"`
+	}](`(() => {
+  const o = echarts.getInstanceByDom(document.querySelector('.qk-chart')).getOption();
+  return {promos: o.series[0].markArea.label.show, hide: o.xAxis[0].axisLabel.hideOverlap};
+})()`))
+	if got.Promos == phone {
+		t.Errorf("%s: the chart names its promotions: %v", where, got.Promos)
+	}
+	if !got.HideOverlap {
+		t.Errorf("%s: the chart's time axis may overlap its labels", where)
+	}
 }
