@@ -157,6 +157,16 @@ func hasHan(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
 }
 
+// ShopKind names the kind of a shop the card marks as Tmall, flagship or
+// platform-run: 京东自营 for JD's own, 旗舰店, else 天猫.
+func (p *page) ShopKind(it catalog.StoredItem) string {
+	switch it.ShopType {
+	case catalog.ShopFlagship, catalog.ShopJDSelf:
+		return p.T("shop." + string(it.ShopType))
+	}
+	return p.T("shop.tmall")
+}
+
 // Platform names a platform in the page's language (淘宝, 天猫, 京东, 拼多多).
 func (p *page) Platform(pl catalog.Platform) string { return p.T("platform." + string(pl)) }
 
