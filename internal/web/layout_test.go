@@ -46,6 +46,15 @@ const layoutProbe = `(() => {
       out.wrapped.push(b.textContent.trim());
     }
   }
+  // Nor is a date or a time in a table (2026-12-\n20).
+  for (const c of document.querySelectorAll('main td, main td small')) {
+    const text = c.textContent.trim();
+    if (c.children.length === 0 && /^\d{4}-\d{2}(-\d{2})?( \d{2}:\d{2})?$/.test(text) && out.wrapped.length < 5) {
+      const lines = document.createRange();
+      lines.selectNodeContents(c);
+      if (lines.getClientRects().length > 1) out.wrapped.push(text);
+    }
+  }
   for (const t of document.querySelectorAll('main table')) {
     const r = t.getBoundingClientRect();
     if (r.width === 0) continue;
@@ -209,7 +218,7 @@ func TestBrowserLayout(t *testing.T) {
 				t.Errorf("%s: raw code shown: %q", where, r)
 			}
 			for _, w := range rep.Wrapped {
-				t.Errorf("%s: badge %q breaks over two lines", where, w)
+				t.Errorf("%s: %q breaks over two lines", where, w)
 			}
 			if vp.phone && rep.Top > 60 {
 				t.Errorf("%s: the top bar is %.0f px tall, want one row", where, rep.Top)
