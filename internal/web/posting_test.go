@@ -928,8 +928,13 @@ func TestDeleteGroupsAndPlans(t *testing.T) {
 			t.Fatal(err)
 		}
 		planURL := "/plans/" + strconv.FormatInt(byTag.ID, 10)
-		if _, body := op.do("GET", planURL, nil); !strings.Contains(body, `value="delete"`) || !strings.Contains(body, `data-confirm=`) {
+		_, body = op.do("GET", planURL, nil)
+		if !strings.Contains(body, `value="delete"`) || !strings.Contains(body, `data-confirm=`) {
 			t.Fatal("the plan page has no delete button")
+		}
+		// A plan is a 计划 on its own page as on the list (排期 is the day's board).
+		if !strings.Contains(body, "删除此计划") || !strings.Contains(body, "确定删除计划") || strings.Contains(body, "删除排期") {
+			t.Errorf("the plan page's delete button does not call it a plan:\n%s", body)
 		}
 		resp, _ = op.post(planURL, op.csrfOf(planURL), url.Values{"action": {"delete"}})
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/plans" {
