@@ -123,6 +123,25 @@ var positionText = map[advisor.Position]string{
 	advisor.AboveNormal: "高于常价 above normal",
 }
 
+var trendText = map[string]string{
+	"rising":  "上升 rising",
+	"falling": "下滑 falling",
+	"flat":    "平稳 flat",
+	"unknown": "未知 unknown",
+}
+
+// shopKindText names the kind of a shop a card marks as Tmall, flagship or
+// platform-run.
+func shopKindText(t catalog.ShopType) string {
+	switch t {
+	case catalog.ShopJDSelf:
+		return "京东自营 JD self-run"
+	case catalog.ShopFlagship:
+		return "旗舰店 flagship"
+	}
+	return "天猫 Tmall"
+}
+
 func printReport(p *painter, rep *advisor.Report) {
 	if rep.Message != "" {
 		p.printf("%s\n", rep.Message)
@@ -178,10 +197,10 @@ func printCard(p *painter, c *advisor.Card, stated int64) {
 	if o.Sales2h >= 0 {
 		sales2h = fmt.Sprint(o.Sales2h)
 	}
-	p.printf("  销量 sales: 2小时 %s · 月销 %d · 趋势 %s\n", sales2h, o.Sales30, c.Trend)
+	p.printf("  销量 sales: 2小时 %s · 月销 %d · 趋势 %s\n", sales2h, o.Sales30, trendText[c.Trend])
 	shop := it.ShopName
 	if c.Tmall {
-		shop += " [天猫/旗舰]"
+		shop += " [" + shopKindText(it.ShopType) + "]"
 	}
 	p.printf("  店铺 shop: %s  DSR %.2f/%.2f/%.2f (同类平均 %.2f/%.2f/%.2f)\n", shop,
 		float64(it.DSRDesc)/100, float64(it.DSRService)/100, float64(it.DSRShip)/100, c.DSRAvg[0]/100, c.DSRAvg[1]/100, c.DSRAvg[2]/100)

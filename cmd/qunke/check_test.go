@@ -147,10 +147,16 @@ func TestReadmeCheckExample(t *testing.T) {
 	if len(rep.Results) != 1 || rep.Results[0].Status != "ok" || len(rep.Results[0].Card) == 0 {
 		t.Fatalf("the README's example %q on the demo: %s", msg, out)
 	}
+	// The card in words, not codes: the trend, the kind of shop (the
+	// sample is sold by JD itself).
+	text, _, err := runCLI(t, "--db", dbPath, "check", msg)
+	if err != nil || regexp.MustCompile(`趋势 [a-z]`).MatchString(text) || !strings.Contains(text, "[京东自营 JD self-run]") {
+		t.Errorf("check %q: %v\n%s", msg, err, text)
+	}
 	// The message's 到手价 is set beside the catalog's price (one no item
 	// has, so that they differ whatever day the demo ends on).
 	cheap := strings.Replace(msg, "到手价59", "到手价0.01", 1)
-	text, _, err := runCLI(t, "--db", dbPath, "check", cheap)
+	text, _, err = runCLI(t, "--db", dbPath, "check", cheap)
 	if err != nil || cheap == msg || !strings.Contains(text, "消息里写的 ¥0.01，库中今天 ¥") {
 		t.Fatalf("check %q: %v\n%s", cheap, err, text)
 	}

@@ -114,7 +114,15 @@ func (db *DB) Status(ctx context.Context) ([]Migration, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.ExecContext(ctx, migrationsTable); err != nil {
+	if err := db.InTx(ctx, func(tx *sql.Tx) error {
+		// Servers starting together on an empty PostgreSQL database would
+		// race to create the table (a duplicate key in pg_type).
+		if err := lockMigrations(ctx, db, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, migrationsTable)
+		return err
+	}); err != nil {
 		return nil, fmt.Errorf("store: create schema_migrations: %w", err)
 	}
 	rows, err := db.QueryContext(ctx, `SELECT version, applied_at FROM schema_migrations`)
@@ -167,7 +175,7 @@ func (db *DB) MigrateTo(ctx context.Context, version int) ([]Migration, error) {
 		err := db.InTx(ctx, func(tx *sql.Tx) error {
 			if db.Dialect == Postgres {
 				// Serialise concurrent migrators on PostgreSQL.
-				if err := db.LockTx(ctx, tx, "store.migrate"); err != nil {
+				if err := lockMigrations(ctx, db, tx); err != nil {
 					return err
 				}
 				var n int
@@ -191,6 +199,15 @@ func (db *DB) MigrateTo(ctx context.Context, version int) ([]Migration, error) {
 		done = append(done, m)
 	}
 	return done, nil
+}
+
+// lockMigrations serialises concurrent migrators on PostgreSQL until tx
+// ends (SQLite's write lock already does).
+func lockMigrations(ctx context.Context, db *DB, tx *sql.Tx) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	return db.LockTx(ctx, tx, "store.migrate")
 }
 
 // splitStatements splits a migration on ";" at line ends. Migrations keep

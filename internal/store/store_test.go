@@ -56,3 +56,45 @@ func TestOpenSQLiteIsWAL(t *testing.T) {
 		t.Fatalf("journal_mode %q (%v), want wal", mode, err)
 	}
 }
+
+// TestMigrateConcurrently: servers started at the same moment on an empty
+// database all migrate it (on PostgreSQL the second one failed creating
+// schema_migrations: "duplicate key value violates unique constraint
+// pg_type_typname_nsp_index").
+func TestMigrateConcurrently(t *testing.T) {
+	storetest.EachAt(t, 0, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := db.ExecContext(ctx, `DROP TABLE schema_migrations`); err != nil {
+			t.Fatal(err)
+		}
+		const servers = 6
+		dbs := make([]*store.DB, servers)
+		for i := range dbs {
+			dbs[i] = storetest.Reopen(t, db)
+		}
+		errs := make(chan error, servers)
+		start := make(chan struct{})
+		for _, d := range dbs {
+			go func() {
+				<-start
+				_, err := d.Migrate(ctx)
+				errs <- err
+			}()
+		}
+		close(start)
+		for range servers {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		ms, err := db.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			if m.AppliedAt.IsZero() {
+				t.Errorf("migration %d not applied", m.Version)
+			}
+		}
+	})
+}

@@ -17,7 +17,7 @@ import (
 func TestCheckPageRendersCardsEscaped(t *testing.T) {
 	db := storetest.SQLite(t)
 	cs := catalog.NewStore(db)
-	item := catalog.Item{Platform: catalog.JD, ItemID: "100012345678", Title: `<script>alert(1)</script>保温杯`, CategoryPath: "居家日用/水具/保温杯", ShopName: "测试店"}
+	item := catalog.Item{Platform: catalog.JD, ItemID: "100012345678", Title: `<script>alert(1)</script>保温杯`, CategoryPath: "居家日用/水具/保温杯", ShopName: "测试京东自营店", ShopType: catalog.ShopJDSelf}
 	var recs []catalog.Record
 	for d := int64(0); d < 30; d++ {
 		recs = append(recs, catalog.Record{Item: item, Obs: catalog.Observation{At: 1_760_000_000 + d*86400, ListPrice: 9900,
@@ -56,6 +56,10 @@ func TestCheckPageRendersCardsEscaped(t *testing.T) {
 	body := post("")
 	if strings.Contains(body, "<script>alert(1)</script>") {
 		t.Fatal("an item title was rendered as HTML")
+	}
+	// A JD self-run shop is not called Tmall.
+	if !strings.Contains(body, `测试京东自营店 <span class="qk-badge">京东自营</span>`) || strings.Contains(body, "天猫/旗舰/自营</span>") {
+		t.Errorf("the shop's badge:\n%s", body[strings.Index(body, "测试京东自营店"):][:200])
 	}
 	for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;保温杯", "券后价", "史低", "¥77.00", `id="chart-0"`, `"final":[[`, "需要解析", `name="csrf" value="tok"`, `class="qk-chart"`, `data-echarts="/static/vendor/echarts/echarts.min.`,
 		// The message's price beside the catalog's; the share code named

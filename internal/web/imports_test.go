@@ -68,6 +68,9 @@ func TestImportUpload(t *testing.T) {
 	if !strings.Contains(body, "未导入") || !strings.Contains(body, "actualPrice") {
 		t.Fatalf("a file with a bad row should not import, and say why:\n%s", body)
 	}
+	if !strings.Contains(body, "<th>原因</th>") || !strings.Contains(body, "<td><code>abc</code></td><td>不是有效的金额</td>") || strings.Contains(body, "not a valid") || strings.Contains(body, "nothing was imported") {
+		t.Errorf("the bad rows, under headers, and why in Chinese only:\n%s", body)
+	}
 	if _, err := s.catalog.Find(context.Background(), catalog.Key{Platform: catalog.Tmall, ItemID: "610000000011"}); err == nil {
 		t.Fatal("a rejected file was partly imported")
 	}

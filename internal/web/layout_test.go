@@ -28,7 +28,7 @@ import (
 const layoutProbe = `(() => {
   const se = document.scrollingElement;
   const out = {scroll: se.scrollWidth, inner: window.innerWidth, height: se.scrollHeight,
-    top: document.querySelector('.qk-top').getBoundingClientRect().height, raw: [], wide: []};
+    top: document.querySelector('.qk-top').getBoundingClientRect().height, raw: [], wide: [], wrapped: []};
   const re = /\b(taobao|tmall|jd|pdd|failed|rejected|imported|partial|share_code|short_link|coupon_url|unattributed|needs_resolving|not_in_catalog|in_flight|unconfirmed)\b/g;
   const text = document.body.innerText;
   let m;
@@ -39,6 +39,31 @@ const layoutProbe = `(() => {
   const both = /[\u4e00-\u9fff][^\n(（]*[(（][a-z][a-z ,']{8,}[)）]/g;
   while ((m = both.exec(text)) !== null && out.raw.length < 8) {
     out.raw.push(m[0]);
+  }
+  // A badge is one short label: broken over two lines it reads as two.
+  for (const b of document.querySelectorAll('main .qk-badge')) {
+    const r = b.getBoundingClientRect();
+    if (r.width > 0 && r.height > 2.2 * parseFloat(getComputedStyle(b).fontSize) && out.wrapped.length < 5) {
+      out.wrapped.push(b.textContent.trim());
+    }
+  }
+  // Nor is a date or a time in a table (2026-12-\n20).
+  for (const c of document.querySelectorAll('main td, main td small')) {
+    const text = c.textContent.trim();
+    if (c.children.length === 0 && /^\d{4}-\d{2}(-\d{2})?( \d{2}:\d{2})?$/.test(text) && out.wrapped.length < 5) {
+      const lines = document.createRange();
+      lines.selectNodeContents(c);
+      if (lines.getClientRects().length > 1) out.wrapped.push(text);
+    }
+  }
+  // A row's name (a short first cell) keeps to two lines: squeezed to two
+  // characters a column, 学生午后晚间 read as a list of syllables.
+  for (const c of document.querySelectorAll('main tr > td:first-child')) {
+    const text = c.textContent.trim();
+    if (text.length === 0 || text.length > 12 || out.wrapped.length >= 5) continue;
+    const lines = document.createRange();
+    lines.selectNodeContents(c);
+    if (new Set([...lines.getClientRects()].map(r => Math.round(r.top))).size > 2) out.wrapped.push(text);
   }
   for (const t of document.querySelectorAll('main table')) {
     const r = t.getBoundingClientRect();
@@ -60,12 +85,13 @@ const layoutProbe = `(() => {
 })()`
 
 type layoutReport struct {
-	Scroll int     `json:"scroll"`
-	Inner  int     `json:"inner"`
-	Height int     `json:"height"`
-	Top    float64 `json:"top"`
-	Raw    []string
-	Wide   []struct {
+	Scroll  int     `json:"scroll"`
+	Inner   int     `json:"inner"`
+	Height  int     `json:"height"`
+	Top     float64 `json:"top"`
+	Raw     []string
+	Wrapped []string
+	Wide    []struct {
 		Table   string `json:"table"`
 		Width   int    `json:"width"`
 		Room    int    `json:"room"`
@@ -201,8 +227,14 @@ func TestBrowserLayout(t *testing.T) {
 			for _, r := range rep.Raw {
 				t.Errorf("%s: raw code shown: %q", where, r)
 			}
+			for _, w := range rep.Wrapped {
+				t.Errorf("%s: %q is broken over too many lines", where, w)
+			}
 			if vp.phone && rep.Top > 60 {
 				t.Errorf("%s: the top bar is %.0f px tall, want one row", where, rep.Top)
+			}
+			if pg.name == "check" {
+				checkChartLabels(t, b, where, vp.phone)
 			}
 			if pg.name == "dashboard" && !vp.phone && rep.Height > 2000 {
 				t.Errorf("%s: the page is %d px tall", where, rep.Height)
@@ -241,4 +273,25 @@ func TestBrowserLayout(t *testing.T) {
 		}
 	}
 	b.shot("390-menu.png")
+}
+
+// checkChartLabels: the price chart's axis drops labels that would overlap,
+// and names the promotions only where there is room (not on a phone,
+// where 双11 2025 and 年货节 2026 ran into each other).
+func checkChartLabels(t *testing.T, b *browser, where string, phone bool) {
+	t.Helper()
+	b.run(where+": chart drawn", chromedp.WaitVisible(`.qk-chart canvas`))
+	got := get(t, b.ctx, where+": chart labels", chromedp.Evaluate[struct {
+		Promos      bool `json:"promos"`
+		HideOverlap bool `json:"hide"`
+	}](`(() => {
+  const o = echarts.getInstanceByDom(document.querySelector('.qk-chart')).getOption();
+  return {promos: o.series[0].markArea.label.show, hide: o.xAxis[0].axisLabel.hideOverlap};
+})()`))
+	if got.Promos == phone {
+		t.Errorf("%s: the chart names its promotions: %v", where, got.Promos)
+	}
+	if !got.HideOverlap {
+		t.Errorf("%s: the chart's time axis may overlap its labels", where)
+	}
 }

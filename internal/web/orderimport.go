@@ -20,7 +20,8 @@ type orderImportView struct {
 	Rows     int
 	Rejected int
 	Problems []orders.Problem
-	Error    string
+	ErrorKey string // what went wrong, as a message key
+	Error    string // and the details, as the importer gave them
 }
 
 func (s *Server) orderImportRoutes() {
@@ -44,10 +45,10 @@ func (s *Server) orderImportUpload(w http.ResponseWriter, r *http.Request) {
 	v := &orderImportView{}
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
-		v.Error = "请选择订单报表文件 (choose an order report file)"
+		v.ErrorKey = "orders.import.choose"
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			v.Error = "文件太大 (the file is too large)"
+			v.ErrorKey = "orders.import.too_large"
 		}
 		s.renderOrderImport(w, r, http.StatusBadRequest, v)
 		return
@@ -56,7 +57,7 @@ func (s *Server) orderImportUpload(w http.ResponseWriter, r *http.Request) {
 	v.File = filepath.Base(hdr.Filename)
 	ext := strings.ToLower(filepath.Ext(v.File))
 	if ext != ".xls" && ext != ".xlsx" && ext != ".csv" {
-		v.Error = "订单报表应为 .xls、.xlsx 或 .csv (an order report is .xls, .xlsx or .csv)"
+		v.ErrorKey = "orders.import.bad_type"
 		s.renderOrderImport(w, r, http.StatusBadRequest, v)
 		return
 	}
@@ -71,7 +72,7 @@ func (s *Server) orderImportUpload(w http.ResponseWriter, r *http.Request) {
 		err = cerr
 	}
 	if err != nil {
-		v.Error = "上传中断 (the upload broke off): " + err.Error()
+		v.ErrorKey, v.Error = "orders.import.broken", err.Error()
 		s.renderOrderImport(w, r, http.StatusBadRequest, v)
 		return
 	}
@@ -86,7 +87,7 @@ func (s *Server) orderImportUpload(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	switch {
 	case err != nil && len(v.Problems) > 0:
-		v.Error, status = "有错误的行，未导入任何订单 (bad rows: nothing was imported)", http.StatusBadRequest
+		v.ErrorKey, status = "orders.import.bad_rows", http.StatusBadRequest
 	case err != nil:
 		v.Error, status = strings.ReplaceAll(err.Error(), tmp.Name(), v.File), http.StatusBadRequest
 	default:

@@ -24,6 +24,18 @@ func TestOrderReportUpload(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "付款金额") || !strings.Contains(body, "<td>3</td>") {
 		t.Fatalf("bad report: %d\n%s", resp.StatusCode, body)
 	}
+	// In the reader's language only: the importer's reasons come in both.
+	for _, both := range []string{"not a valid amount", "nothing was imported"} {
+		if strings.Contains(body, both) {
+			t.Errorf("the Chinese page shows %q:\n%s", both, body)
+		}
+	}
+	fin.do("GET", "/orders/import?lang=en", nil)
+	_, body = fin.upload("/orders/import", csrf, "OrderDetail.csv", bad, nil)
+	if !strings.Contains(body, "<td>not a valid amount</td>") || !strings.Contains(body, "Bad rows: nothing was imported") || strings.Contains(body, "不是有效的金额") {
+		t.Errorf("the English page:\n%s", body)
+	}
+	fin.do("GET", "/orders/import?lang=zh", nil)
 	var n int
 	s.db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM orders WHERE trade_id IN ('9001', '9002')`).Scan(&n)
 	if n != 0 {

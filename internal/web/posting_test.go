@@ -878,7 +878,10 @@ func TestDeleteGroupsAndPlans(t *testing.T) {
 		}
 		// The page says why in the reader's language (the domain error's key).
 		busyPath := "/groups/" + strconv.FormatInt(busy.ID, 10)
-		for lang, want := range map[string]string{"zh": "群组已有发单记录，不能删除，可以暂停", "en": "The group has posts on record: pause it instead"} {
+		// (English first: the language chosen sticks, and the rest of the
+		// test reads the Chinese pages.)
+		for _, c := range []struct{ lang, want string }{{"en", "The group has posts on record: pause it instead"}, {"zh", "群组已有发单记录，不能删除，可以暂停"}} {
+			lang, want := c.lang, c.want
 			resp, body := op.post(busyPath+"/delete?lang="+lang, op.csrfOf(busyPath), url.Values{})
 			if resp.StatusCode != http.StatusConflict || !strings.Contains(body, want) {
 				t.Fatalf("delete a group with posts, in %s: %d, want %q\n%s", lang, resp.StatusCode, want, body)
@@ -941,8 +944,13 @@ func TestDeleteGroupsAndPlans(t *testing.T) {
 			t.Fatal(err)
 		}
 		planURL := "/plans/" + strconv.FormatInt(byTag.ID, 10)
-		if _, body := op.do("GET", planURL, nil); !strings.Contains(body, `value="delete"`) || !strings.Contains(body, `data-confirm=`) {
+		_, body = op.do("GET", planURL, nil)
+		if !strings.Contains(body, `value="delete"`) || !strings.Contains(body, `data-confirm=`) {
 			t.Fatal("the plan page has no delete button")
+		}
+		// A plan is a 计划 on its own page as on the list (排期 is the day's board).
+		if !strings.Contains(body, "删除此计划") || !strings.Contains(body, "确定删除计划") || strings.Contains(body, "删除排期") {
+			t.Errorf("the plan page's delete button does not call it a plan:\n%s", body)
 		}
 		resp, _ = op.post(planURL, op.csrfOf(planURL), url.Values{"action": {"delete"}})
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/plans" {

@@ -7,7 +7,9 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/auth"
@@ -139,6 +141,35 @@ func (p *page) Reason(r string) string {
 		return p.T(key)
 	}
 	return r
+}
+
+// Say is a message that a domain package gives in both languages at once,
+// "中文 (english)" (an import's bad row, an order report's error), in the
+// page's language only. Any other text is shown as given.
+func (p *page) Say(msg string) string {
+	i := strings.LastIndex(msg, " (")
+	if i < 0 || !strings.HasSuffix(msg, ")") || !hasHan(msg[:i]) || hasHan(msg[i:]) {
+		return msg
+	}
+	if p.Lang == i18n.EN {
+		return msg[i+2 : len(msg)-1]
+	}
+	return msg[:i]
+}
+
+// hasHan reports whether s has a Chinese character.
+func hasHan(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
+}
+
+// ShopKind names the kind of a shop the card marks as Tmall, flagship or
+// platform-run: 京东自营 for JD's own, 旗舰店, else 天猫.
+func (p *page) ShopKind(it catalog.StoredItem) string {
+	switch it.ShopType {
+	case catalog.ShopFlagship, catalog.ShopJDSelf:
+		return p.T("shop." + string(it.ShopType))
+	}
+	return p.T("shop.tmall")
 }
 
 // Platform names a platform in the page's language (淘宝, 天猫, 京东, 拼多多).

@@ -5,6 +5,9 @@ function qkPriceCharts() {
     if (!src) return;
     var d = JSON.parse(src.textContent);
     var chart = echarts.init(el);
+    // On a phone the promotions' names would run into each other: the
+    // shaded spans stay, the tooltip names the day.
+    var roomy = el.clientWidth >= 600;
     var promoAreas = (d.promos || []).map(function (p) {
       return [{ name: p.label, xAxis: p.start }, { xAxis: p.end }];
     });
@@ -13,12 +16,12 @@ function qkPriceCharts() {
       tooltip: { trigger: 'axis' },
       legend: { bottom: 0, data: [d.labels.final, d.labels.list, d.labels.coupon, d.labels.rate] },
       grid: { left: 48, right: 48, top: 40, bottom: 64 },
-      xAxis: { type: 'time' },
+      xAxis: { type: 'time', axisLabel: { hideOverlap: true } },
       yAxis: [{ type: 'value', name: '¥', scale: true }, { type: 'value', name: '%', splitLine: { show: false } }],
       series: [
         { name: d.labels.final, type: 'line', step: 'end', showSymbol: false, data: d.final,
           markPoint: d.low ? { data: [{ name: d.labels.low, coord: d.low, value: d.low[1] }] } : undefined,
-          markArea: { itemStyle: { color: 'rgba(228,57,60,0.08)' }, data: promoAreas } },
+          markArea: { itemStyle: { color: 'rgba(228,57,60,0.08)' }, label: { show: roomy }, data: promoAreas } },
         { name: d.labels.list, type: 'line', step: 'end', showSymbol: false, lineStyle: { type: 'dashed' }, data: d.list },
         { name: d.labels.coupon, type: 'line', step: 'end', showSymbol: false, data: d.coupon },
         { name: d.labels.rate, type: 'line', step: 'end', showSymbol: false, yAxisIndex: 1, data: d.rate }
