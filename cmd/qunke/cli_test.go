@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -93,7 +94,22 @@ func TestDemoThenImportFeeds(t *testing.T) {
 	if err != nil {
 		t.Fatalf("import dataoke: %v\n%s\n%s", err, out, errOut)
 	}
+	// Without --at a file with no time column is a snapshot of the import's
+	// time, as in the console: the README tour's line imports a real export.
+	noTime := filepath.Join(dir, "dataoke-now.csv")
+	writeGBK(t, noTime, "goodsId,title,originalPrice,actualPrice,commissionRate,monthSales,shopName,shopType\n"+
+		"610000000009,加厚抽纸12包整箱家用纸巾,39.90,29.90,20.5,88000,清风旗舰店,1\n")
+	started := time.Now().Unix()
+	if out, errOut, err := runCLI(t, "--db", dbPath, "import", "items", noTime); err != nil {
+		t.Fatalf("import without --at: %v\n%s\n%s", err, out, errOut)
+	}
 	s := openCatalog(t, dbPath)
+	if _, ok, err := s.ValueAt(context.Background(), catalog.Key{Platform: catalog.Tmall, ItemID: "610000000009"}, started-1); err != nil || ok {
+		t.Fatalf("the snapshot without --at is older than the import: %v %v", ok, err)
+	}
+	if _, ok, err := s.ValueAt(context.Background(), catalog.Key{Platform: catalog.Tmall, ItemID: "610000000009"}, time.Now().Unix()+1); err != nil || !ok {
+		t.Fatalf("no snapshot of now without --at: %v %v", ok, err)
+	}
 	o, ok, err := s.ValueAt(context.Background(), catalog.Key{Platform: catalog.Tmall, ItemID: "610000000001"}, 1_800_000_000)
 	if err != nil || !ok {
 		t.Fatalf("dataoke item not stored: %v %v", ok, err)

@@ -35,10 +35,13 @@ Import product feed files (dataoke, haodanku, Alimama material search, Qunke's o
 CSV in UTF-8 or GBK, JSON, JSON Lines, XLSX). Each file is one transaction: by default a file
 with bad rows imports nothing and the command exits non-zero; --skip-bad imports the good rows
 and writes the bad ones, with reasons, to FILE.rejected.csv. Re-importing a file changes nothing.
-The snapshot time comes from the file's time column or --at. See docs/import.md.`,
+The snapshot time comes from the file's time column, else --at, else the time of the import
+(as the console's upload does). See docs/import.md.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			opt := load.Options{SkipBad: skipBad}
+			// A file with no time column is a snapshot of now, as an upload
+			// in the console is, unless --at says when it was taken.
+			opt := load.Options{SkipBad: skipBad, Feed: feed.Options{At: time.Now().Unix()}}
 			if at != "" {
 				t, err := parseTime(at)
 				if err != nil {
@@ -56,7 +59,7 @@ The snapshot time comes from the file's time column or --at. See docs/import.md.
 			return runImportItems(cmd, g, files, opt)
 		},
 	}
-	items.Flags().StringVar(&at, "at", "", `快照时间，文件没有时间列时使用 (snapshot time when the file has none): "2026-11-25 10:00", RFC 3339 or unix seconds; Asia/Shanghai unless a zone is given`)
+	items.Flags().StringVar(&at, "at", "", `快照时间，文件没有时间列时使用，默认为导入时刻 (snapshot time when the file has none; default: now): "2026-11-25 10:00", RFC 3339 or unix seconds; Asia/Shanghai unless a zone is given`)
 	items.Flags().StringVar(&platform, "platform", "", "文件未注明平台时使用 (platform when rows do not say): taobao, tmall, jd, pdd")
 	items.Flags().BoolVar(&skipBad, "skip-bad", false, "导入正确的行，错误行写入 FILE.rejected.csv (import good rows, write bad ones beside the file)")
 	cmd.AddCommand(items, newImportOrdersCmd(g))
