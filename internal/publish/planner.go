@@ -76,7 +76,7 @@ func LateReason(late time.Duration) string {
 	if late%time.Minute == 0 {
 		zh, en = fmt.Sprintf("%d 分钟", late/time.Minute), fmt.Sprintf("%d min", late/time.Minute)
 	}
-	return fmt.Sprintf("已过发送时间 %s 以上，不再补发 (more than %s past its time: not sent late)", zh, en)
+	return fmt.Sprintf("已过发送时间 %s以上，不再补发 (more than %s past its time: not sent late)", zh, en)
 }
 
 // PlanDay writes the deliveries of every active plan's slots on the

@@ -134,13 +134,14 @@ var skipReasons = map[string]string{
 	publish.ReasonCap:       "board.reason.cap",
 }
 
-// Reason is a planner's skip reason in the page's language (as given when
-// it is not a known one).
+// Reason is a planner's or worker's skip reason in the page's language:
+// a known one by its key, any other given in both languages (a post too
+// late to send, a channel's error) by its half in the page's language.
 func (p *page) Reason(r string) string {
 	if key, ok := skipReasons[r]; ok {
 		return p.T(key)
 	}
-	return r
+	return p.Say(r)
 }
 
 // Say is a message that a domain package gives in both languages at once,

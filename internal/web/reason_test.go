@@ -1,0 +1,35 @@
+package web
+
+import (
+	"testing"
+	"time"
+
+	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/web/i18n"
+)
+
+// The board shows every skip reason in the reader's language only: the
+// planner's known ones by key, the worker's lateness (given in both
+// languages at once) by its half.
+func TestSkipReasonsInOneLanguage(t *testing.T) {
+	msgs, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		lang   i18n.Lang
+		reason string
+		want   string
+	}{
+		{i18n.ZH, publish.ReasonCap, "已达每日上限"},
+		{i18n.EN, publish.ReasonCap, msgs.T(i18n.EN, "board.reason.cap")},
+		{i18n.ZH, publish.LateReason(15 * time.Minute), "已过发送时间 15 分钟以上，不再补发"},
+		{i18n.EN, publish.LateReason(15 * time.Minute), "more than 15 min past its time: not sent late"},
+		{i18n.ZH, "plain text", "plain text"},
+	} {
+		p := &page{Lang: c.lang, msgs: msgs}
+		if got := p.Reason(c.reason); got != c.want {
+			t.Errorf("%s %q: %q, want %q", c.lang, c.reason, got, c.want)
+		}
+	}
+}
