@@ -93,6 +93,9 @@ type Syncer struct {
 	Name string
 	// Now stamps sync_cursors.updated_at (tests).
 	Now func() time.Time
+	// Progress, when set, is told after each complete window how many of
+	// the sync's windows are done.
+	Progress func(done, total int)
 }
 
 // New returns a Syncer importing into db (migrated) through client.
@@ -165,7 +168,8 @@ func Windows(from, to time.Time) []Window {
 // result so far; the failing window's cursor is not advanced.
 func (s *Syncer) Sync(ctx context.Context, from, to time.Time) (Result, error) {
 	var res Result
-	for _, w := range Windows(from, to) {
+	ws := Windows(from, to)
+	for _, w := range ws {
 		if err := ctx.Err(); err != nil {
 			return s.finish(ctx, res, err)
 		}
@@ -174,6 +178,9 @@ func (s *Syncer) Sync(ctx context.Context, from, to time.Time) (Result, error) {
 				w.Start.In(shanghai.Zone).Format(TimeLayout), w.End.In(shanghai.Zone).Format(TimeLayout), err))
 		}
 		res.Windows++
+		if s.Progress != nil {
+			s.Progress(res.Windows, len(ws))
+		}
 	}
 	return s.finish(ctx, res, nil)
 }
