@@ -92,11 +92,13 @@ type Syncer struct {
 	// Name is the cursor's key in sync_cursors; CursorName() when empty.
 	Name string
 	// Now stamps sync_cursors.updated_at (tests).
-	Now func() time.Time
-	// Progress, when set, is told after each complete window how many of
-	// the sync's windows are done.
-	Progress func(done, total int)
+	Now      func() time.Time
+	progress func(done, total int)
 }
+
+// SetProgress has fn told, after each complete window, how many of the
+// sync's windows are done.
+func (s *Syncer) SetProgress(fn func(done, total int)) { s.progress = fn }
 
 // New returns a Syncer importing into db (migrated) through client.
 func New(client Caller, db *store.DB) *Syncer {
@@ -178,8 +180,8 @@ func (s *Syncer) Sync(ctx context.Context, from, to time.Time) (Result, error) {
 				w.Start.In(shanghai.Zone).Format(TimeLayout), w.End.In(shanghai.Zone).Format(TimeLayout), err))
 		}
 		res.Windows++
-		if s.Progress != nil {
-			s.Progress(res.Windows, len(ws))
+		if s.progress != nil {
+			s.progress(res.Windows, len(ws))
 		}
 	}
 	return s.finish(ctx, res, nil)
