@@ -111,7 +111,7 @@ On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 				return err
 			}
 			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
-			defer startOrderSync(ctx, db, &sf, syncEvery, log)() // stops the jobs before db.Close
+			defer startOrderSync(ctx, db, &sf, syncEvery, log)()  // stops the jobs before db.Close
 			return srv.Serve(ctx, ln)
 		},
 	}
