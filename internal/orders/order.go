@@ -19,6 +19,12 @@ const (
 // Tmall sub-orders share one id space (订单类型 keeps 天猫/淘宝 apart).
 const PlatformTaobao = "taobao"
 
+// The platforms of synced JD and Pinduoduo orders.
+const (
+	PlatformJD  = "jd"
+	PlatformPDD = "pdd"
+)
+
 // Order is one sub-order as the report states it.
 type Order struct {
 	Platform       string
