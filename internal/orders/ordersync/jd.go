@@ -139,15 +139,9 @@ func (s *RowSyncer) jdWindow(ctx context.Context, c JDOrders, w Window, res *Res
 		}
 		res.Pages++
 		res.Orders += len(rows)
-		list := make([]orders.Order, 0, len(rows))
-		for i := range rows {
-			o, keep, err := jdOrder(&rows[i])
-			if err != nil {
-				return fmt.Errorf("%s page %d line %d: %w", JDMethod, page, i+1, err)
-			}
-			if keep {
-				list = append(list, o)
-			}
+		list, err := pageOrders(JDMethod, page, rows, jdOrder)
+		if err != nil {
+			return err
 		}
 		if err := s.put(ctx, s.name, w, list, !more, res); err != nil || !more {
 			return err
@@ -157,6 +151,22 @@ func (s *RowSyncer) jdWindow(ctx context.Context, c JDOrders, w Window, res *Res
 		}
 	}
 	return fmt.Errorf("%w: %s: more than %d pages", errBadPaging, JDMethod, maxPages)
+}
+
+// pageOrders maps a page's rows to orders with conv, leaving out those it
+// does not keep; an error names the row.
+func pageOrders[R any](method string, page int, rows []R, conv func(*R) (orders.Order, bool, error)) ([]orders.Order, error) {
+	list := make([]orders.Order, 0, len(rows))
+	for i := range rows {
+		o, keep, err := conv(&rows[i])
+		if err != nil {
+			return nil, fmt.Errorf("%s page %d row %d: %w", method, page, i+1, err)
+		}
+		if keep {
+			list = append(list, o)
+		}
+	}
+	return list, nil
 }
 
 // jdOrder maps a JD line to an Order; keep is false for an unpaid line

@@ -56,6 +56,16 @@ func syncJob(db *store.DB, f *topfake.Server, holder string, until time.Time, lo
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// seeded starts a fake TOP with n orders over 10 hours and the cursor at
+// their start, to be synced until their end.
+func seeded(t *testing.T, db *store.DB) (f *topfake.Server, n int, until time.Time) {
+	f = topfake.New()
+	t.Cleanup(f.Close)
+	n = f.Seed(base, 10*time.Hour)
+	startAt(t, db, f, base)
+	return f, n, base.Add(10 * time.Hour)
+}
+
 // startAt stores the cursor at t (a sync of an empty hour before it).
 func startAt(t *testing.T, db *store.DB, f *topfake.Server, at time.Time) {
 	t.Helper()
@@ -124,11 +134,7 @@ func checkOnce(t *testing.T, db *store.DB, f *topfake.Server, n int, windows int
 // sync each window, once.
 func TestJobTwoServersSyncOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := topfake.New()
-		t.Cleanup(f.Close)
-		n := f.Seed(base, 10*time.Hour)
-		startAt(t, db, f, base)
-		until := base.Add(10 * time.Hour)
+		f, n, until := seeded(t, db)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{}, 2)
 		for i, d := range []*store.DB{db, storetest.Reopen(t, db)} {
@@ -149,11 +155,7 @@ func TestJobTwoServersSyncOnce(t *testing.T) {
 // server takes the lease once it runs out and syncs the rest.
 func TestJobKilledMidWindow(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f := topfake.New()
-		t.Cleanup(f.Close)
-		n := f.Seed(base, 10*time.Hour)
-		startAt(t, db, f, base)
-		until := base.Add(10 * time.Hour)
+		f, n, until := seeded(t, db)
 		f.Mu.Lock()
 		f.StallStart, f.StallPage = base.Add(3*time.Hour), 2
 		f.Mu.Unlock()

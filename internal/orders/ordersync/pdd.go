@@ -95,15 +95,9 @@ func (s *RowSyncer) pddWindow(ctx context.Context, c PDDOrders, w Window, res *R
 		}
 		res.Pages++
 		res.Orders += len(rows)
-		list := make([]orders.Order, 0, len(rows))
-		for i := range rows {
-			o, keep, err := pddOrder(&rows[i])
-			if err != nil {
-				return fmt.Errorf("%s page %d order %d: %w", PDDMethod, page, i+1, err)
-			}
-			if keep {
-				list = append(list, o)
-			}
+		list, err := pageOrders(PDDMethod, page, rows, pddOrder)
+		if err != nil {
+			return err
 		}
 		if err := s.put(ctx, s.name, w, list, page == 1, res); err != nil {
 			return err
