@@ -1,7 +1,9 @@
-// Package ordersync pulls orders incrementally from the Alimama open platform
-// (taobao.tbk.order.details.get) into the orders store.
+// Package ordersync pulls orders incrementally from the affiliate
+// platforms into the orders store: Alimama (taobao.tbk.order.details.get,
+// this file), JD Union (jd.go) and Pinduoduo (pdd.go), each with its cursor,
+// and runs them as jobs under the store's named lease (job.go).
 //
-// The API answers one time window at a time (at most three hours; this
+// For Alimama, the API answers one time window at a time (at most three hours; this
 // package uses 20-minute windows inside big promotions, when order volume
 // explodes) and pages each window with an opaque position_index. Sync walks
 // the windows in order, imports each page with orders.Store.Import (an
