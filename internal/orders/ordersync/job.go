@@ -32,8 +32,12 @@ var ErrBusy = errors.New("另一个进程正在同步这个平台的订单，请
 // and released after it. It returns ErrBusy, without running fn, when
 // another holder has the lease.
 func Exclusive(ctx context.Context, db *store.DB, platform, holder string, fn func(context.Context) error) error {
+	return exclusive(ctx, db, platform, holder, LeaseTTL, fn)
+}
+
+func exclusive(ctx context.Context, db *store.DB, platform, holder string, ttl time.Duration, fn func(context.Context) error) error {
 	name := LeaseName(platform)
-	ok, err := db.Lease(ctx, name, holder, LeaseTTL)
+	ok, err := db.Lease(ctx, name, holder, ttl)
 	if err != nil {
 		return err
 	}
@@ -44,7 +48,7 @@ func Exclusive(ctx context.Context, db *store.DB, platform, holder string, fn fu
 	defer cancel()
 	ran := false
 	err = nil
-	db.RunLeased(jctx, name, holder, LeaseTTL, func(c context.Context) {
+	db.RunLeased(jctx, name, holder, ttl, func(c context.Context) {
 		if !ran {
 			ran = true
 			err = fn(c)
@@ -71,24 +75,32 @@ type Job struct {
 	Now func() time.Time
 }
 
-// Run syncs every Every while this server holds the platform's lease,
-// until ctx ends. Of several servers on one database, the one holding the
-// lease syncs; the others wait to take over should it stop or die.
+// Run syncs every Every until ctx ends, each run under the platform's
+// lease: of several servers on one database (or a command) only one syncs
+// at a time, each from the cursor the last run left, and a run whose lease
+// another holds is skipped. The lease is held only while a run lasts, so
+// qunke sync orders gets in between runs.
 func (j *Job) Run(ctx context.Context) {
 	ttl := j.TTL
 	if ttl <= 0 {
 		ttl = LeaseTTL
 	}
-	j.DB.RunLeased(ctx, LeaseName(j.Platform), j.Holder, ttl, func(ctx context.Context) {
-		for {
-			j.Once(ctx)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(j.Every):
-			}
+	for {
+		ran := false
+		err := exclusive(ctx, j.DB, j.Platform, j.Holder, ttl, func(ctx context.Context) error {
+			ran = true
+			_, err := j.Once(ctx) // logs its own line
+			return err
+		})
+		if !ran && err != nil && !errors.Is(err, ErrBusy) && ctx.Err() == nil {
+			j.Log.Warn("order sync: cannot take the lease", "platform", j.Platform, "err", err)
 		}
-	})
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(j.Every):
+		}
+	}
 }
 
 // Once resumes the sync up to now and logs one line about it: counts,
