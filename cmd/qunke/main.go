@@ -73,6 +73,7 @@ postgres:// URL. Every flag can also be set in the environment as QUNKE_<FLAG> (
 		newMigrateCmd(g),
 		newBenchCmd(g),
 		newReportCmd(g),
+		newSyncCmd(g),
 	)
 	return root
 }

@@ -21,18 +21,24 @@ func newServeCmd(g *globals) *cobra.Command {
 	var withDemo bool
 	var proxies []string
 	var pf postingFlags
+	var sf syncFlags
+	var syncEvery time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "启动 Web 服务与发单引擎 (start the web console, API and posting engine)",
 		Long: `启动 Web 服务（默认 127.0.0.1:8080）。/healthz 表示进程存活，/readyz 在数据库可用且商品库加载完成后返回 200。
 --demo 在数据库为空时先生成演示市场和演示群组，并用本机内置的 Telegram/企业微信模拟服务发单（不连外网）。
-发单：每隔 --plan-every 自动排期当天的时段，后台按各平台限速发送。SIGINT/SIGTERM 时等待进行中的请求结束后退出。
+发单：每隔 --plan-every 自动排期当天的时段，后台按各平台限速发送。
+订单：每隔 --sync-every 从配置了凭证（只读环境变量，见 qunke sync orders --help）的联盟平台同步订单，共用数据库的多台服务器同时只有一台在同步。
+SIGINT/SIGTERM 时等待进行中的请求结束后退出。
 
 Start the web server (default 127.0.0.1:8080). /healthz says the process is alive; /readyz answers 200
 once the database responds and the catalog is loaded. --demo fills an empty database with the demo
 market and demo groups first, and posts through built-in stand-ins for Telegram and WeCom (no internet).
 Posting: today's slots are planned every --plan-every and sent in the background within each platform's
-rate limits. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
+rate limits. Orders are synced every --sync-every from each affiliate platform with credentials
+(environment only, see qunke sync orders --help), one server at a time on a shared database.
+On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -105,6 +111,7 @@ rate limits. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 				return err
 			}
 			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
+			defer startOrderSync(ctx, db, &sf, syncEvery, log)()  // stops the jobs before db.Close
 			return srv.Serve(ctx, ln)
 		},
 	}
@@ -114,6 +121,8 @@ rate limits. On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 	cmd.Flags().StringSliceVar(&proxies, "trusted-proxy", splitList(os.Getenv("QUNKE_TRUSTED_PROXY")),
 		"可信反向代理的地址或网段（逗号分隔），只采信它们的 X-Forwarded-For 作为客户端地址 (reverse proxies, CIDRs or IPs, whose X-Forwarded-For names the client; ignored from anyone else) [QUNKE_TRUSTED_PROXY]")
 	pf.add(cmd)
+	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, "每隔多久从联盟平台同步一次订单，0 为不同步 (how often to sync orders from the affiliate platforms; 0: never)")
+	sf.add(cmd.Flags())
 	return cmd
 }
 

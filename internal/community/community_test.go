@@ -62,11 +62,11 @@ func TestStore(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := NewStore(db)
-		a := &Group{Name: "宝妈1群", Channel: Webhook, Target: "https://bot.example/a", Secret: "0123456789abcdef", PIDTaobao: "mm_1_2_3", Tags: []string{"宝妈"}, Capacity: 500, Active: true}
+		a := &Group{Name: "宝妈1群", Channel: Webhook, Target: "https://bot.example/a", Secret: "0123456789abcdef", PIDTaobao: "mm_1_2_3", PIDJD: "1000_2000_3", PIDPDD: "9000_77", Tags: []string{"宝妈"}, Capacity: 500, Active: true}
 		if err := s.Save(ctx, a); err != nil {
 			t.Fatal(err)
 		}
-		b := &Group{Name: "学生群", Channel: Telegram, Target: "-100200", Tags: []string{"学生", "数码"}, Active: true}
+		b := &Group{Name: "学生群", Channel: Telegram, Target: "-100200", PIDJD: "5_6_7", Tags: []string{"学生", "数码"}, Active: true}
 		if err := s.Save(ctx, b); err != nil {
 			t.Fatal(err)
 		}
@@ -97,9 +97,14 @@ func TestStore(t *testing.T) {
 		if len(list) != 1 || list[0].ID != a.ID {
 			t.Fatalf("active only: %v", list)
 		}
-		zones, _ := s.ByAdzone(ctx)
-		if zones["3"] != a.ID {
-			t.Fatalf("by adzone: %v", zones)
+		// Each platform's placements apart: JD positionId 3 and adzone 3 are not one.
+		zones, _ := s.ByPlacement(ctx)
+		if zones["taobao"]["3"] != a.ID || zones["jd"]["3"] != a.ID || zones["jd"]["7"] != b.ID || zones["taobao"]["7"] != 0 ||
+			zones["pdd"]["9000_77"] != a.ID || len(zones["pdd"]) != 1 {
+			t.Fatalf("by placement: %v", zones)
+		}
+		if a.PositionID() != "3" || b.PositionID() != "7" || a.PDDPid() != "9000_77" || (&Group{PIDJD: "77"}).PositionID() != "" {
+			t.Fatalf("placements %q %q %q", a.PositionID(), b.PositionID(), a.PDDPid())
 		}
 		if _, err := s.Get(ctx, 9999); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("missing: %v", err)

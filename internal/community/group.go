@@ -75,6 +75,20 @@ func (g *Group) AdzoneID() string {
 	return ""
 }
 
+// PositionID is the positionId part of the JD PID (unionId_siteId_positionId),
+// "" if there is none.
+func (g *Group) PositionID() string { return positionID(g.PIDJD) }
+
+func positionID(pid string) string {
+	if parts := strings.Split(pid, "_"); len(parts) == 3 && parts[2] != "" {
+		return parts[2]
+	}
+	return ""
+}
+
+// PDDPid is the group's Pinduoduo placement: the p_id as given.
+func (g *Group) PDDPid() string { return g.PIDPDD }
+
 // Location is the group's time zone (Asia/Shanghai when unset or unknown).
 func (g *Group) Location() *time.Location {
 	if loc, err := time.LoadLocation(g.TZ); err == nil && g.TZ != "" {

@@ -290,22 +290,28 @@ func (s *Store) Tags(ctx context.Context) (map[string]int, error) {
 	return out, rows.Err()
 }
 
-// ByAdzone maps Alimama adzone ids to group ids, for order attribution.
-// The lowest id wins when two groups share an adzone (Save allows it).
-func (s *Store) ByAdzone(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT adzone_id, id FROM chat_groups WHERE adzone_id <> '' ORDER BY id DESC`)
+// ByPlacement maps each platform's placements to group ids, for order
+// attribution: "taobao" the Alimama adzone (third part of the PID), "jd" the
+// positionId (third part of the JD PID), "pdd" the p_id. Of two groups with
+// one placement, the older has it.
+func (s *Store) ByPlacement(ctx context.Context) (map[string]map[string]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, adzone_id, pid_jd, pid_pdd FROM chat_groups ORDER BY id DESC`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]int64{}
+	out := map[string]map[string]int64{"taobao": {}, "jd": {}, "pdd": {}}
 	for rows.Next() {
-		var a string
 		var id int64
-		if err := rows.Scan(&a, &id); err != nil {
+		var adzone, jd, pdd string
+		if err := rows.Scan(&id, &adzone, &jd, &pdd); err != nil {
 			return nil, err
 		}
-		out[a] = id
+		for platform, p := range map[string]string{"taobao": adzone, "jd": positionID(jd), "pdd": pdd} {
+			if p != "" {
+				out[platform][p] = id
+			}
+		}
 	}
 	return out, rows.Err()
 }

@@ -79,14 +79,14 @@ type post struct{ at, id int64 }
 type attributor struct {
 	window int64
 	posts  *publish.Store
-	groups map[string]int64
+	groups map[string]map[string]int64 // platform family → placement → group
 	sent   map[postKey][]post
 	lo, hi int64 // sent_at range loaded, inclusive; lo > hi: nothing yet
 	dirty  map[postKey]bool
 }
 
 func (s *Store) newAttributor(ctx context.Context) (*attributor, error) {
-	groups, err := s.groups.ByAdzone(ctx)
+	groups, err := s.groups.ByPlacement(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("attribution: groups: %w", err)
 	}
@@ -99,7 +99,7 @@ func (a *attributor) need(ctx context.Context, orders []Order) error {
 	lo, hi := int64(0), int64(-1)
 	for i := range orders {
 		o := &orders[i]
-		if o.AdzoneID == "" || a.groups[o.AdzoneID] == 0 {
+		if a.group(o) == 0 {
 			continue
 		}
 		t := attributionTime(o)
@@ -151,12 +151,23 @@ func (a *attributor) read(ctx context.Context, from, to int64) error {
 	return nil
 }
 
+// group is the group whose placement on o's platform is o's, 0 for none.
+func (a *attributor) group(o *Order) int64 {
+	if o.AdzoneID == "" {
+		return 0
+	}
+	p := Family(o.Platform)
+	if p == "" {
+		p = PlatformTaobao // as Import stores it
+	}
+	return a.groups[p][o.AdzoneID]
+}
+
 // match returns the group and the post o is credited to (0 for none).
 func (a *attributor) match(o *Order) (group, delivery int64) {
-	if o.AdzoneID == "" {
+	if group = a.group(o); group == 0 {
 		return 0, 0
 	}
-	group = a.groups[o.AdzoneID]
 	t := attributionTime(o)
 	if group == 0 || t <= 0 || o.ItemID == "" {
 		return group, 0

@@ -243,3 +243,50 @@ func TestImportBatches(t *testing.T) {
 		}
 	})
 }
+
+// Each platform's orders go to the group whose placement on that platform
+// they carry: JD's positionId (third part of the JD PID), PDD's p_id, the
+// Alimama adzone; the same number on another platform is not that group's.
+func TestAttributionPerPlatform(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		gs := community.NewStore(db)
+		a := &community.Group{Name: "A", Channel: community.Manual, PIDTaobao: "mm_1_2_300", PIDJD: "1001_2002_400", PIDPDD: "8888_500", Active: true}
+		b := &community.Group{Name: "B", Channel: community.Manual, PIDTaobao: "mm_1_2_400", Active: true}
+		for _, g := range []*community.Group{a, b} {
+			if err := gs.Save(ctx, g); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t0 := sh("2026-03-01 10:00:00")
+		jdPost := addPost(t, db, a.ID, "jd", "J1", "sent", t0)
+		s := NewStore(db)
+		o := func(platform, id, placement, item, sub string) Order {
+			return Order{Platform: platform, TradeID: id, AdzoneID: placement, ItemID: item, SubID: sub,
+				CreatedAt: t0 + 60, PaidAt: t0 + 60, Status: Paid}
+		}
+		list := []Order{
+			o(PlatformJD, "j1", "400", "J1", "member-7"), // A's JD position
+			o(PlatformJD, "j2", "300", "J1", ""),         // A's adzone, but a JD order
+			o(PlatformPDD, "p1", "8888_500", "P1", "agent-2"),
+			o(PlatformPDD, "p2", "400", "P1", ""),
+			o(PlatformTaobao, "t1", "400", "X", ""), // B's adzone
+		}
+		if _, err := s.Import(ctx, list); err != nil {
+			t.Fatal(err)
+		}
+		want := map[[2]string]Attribution{
+			{PlatformJD, "j1"}: {a.ID, jdPost}, {PlatformJD, "j2"}: {}, {PlatformPDD, "p1"}: {a.ID, 0},
+			{PlatformPDD, "p2"}: {}, {PlatformTaobao, "t1"}: {b.ID, 0},
+		}
+		for k, w := range want {
+			got, ok, err := s.AttributionOf(ctx, k[0], k[1])
+			if err != nil || !ok || got != w {
+				t.Errorf("%s order %s credited to %+v (%v %v), want %+v", k[0], k[1], got, ok, err, w)
+			}
+		}
+		if got, _, ok, err := s.Get(ctx, PlatformJD, "j1"); err != nil || !ok || got.SubID != "member-7" {
+			t.Errorf("JD order's subUnionId: %+v %v", got, err)
+		}
+	})
+}

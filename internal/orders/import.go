@@ -295,9 +295,9 @@ const (
 		settled_amount = $9, commission_rate = $10, est_income = $11, settled_income = $12,
 		service_fee_rate = $13, status = $14, click_at = $15, created_at = $16, paid_at = $17,
 		settled_at = $18, media_id = $19, media_name = $20, adzone_id = $21, adzone_name = $22,
-		relation_id = $23, special_id = $24, dispute = $25, group_id = $26, delivery_id = $27,
-		updated_at = $28
-		WHERE platform = $29 AND trade_id = $30`
+		relation_id = $23, special_id = $24, dispute = $25, sub_id = $26, group_id = $27, delivery_id = $28,
+		updated_at = $29
+		WHERE platform = $30 AND trade_id = $31`
 	attrSQL = `UPDATE orders SET group_id = $1, delivery_id = $2 WHERE platform = $3 AND trade_id = $4`
 	flagSQL = `UPDATE orders SET status_regressed = 1, updated_at = $1 WHERE platform = $2 AND trade_id = $3`
 )

@@ -19,6 +19,12 @@ const (
 // Tmall sub-orders share one id space (订单类型 keeps 天猫/淘宝 apart).
 const PlatformTaobao = "taobao"
 
+// The platforms of synced JD and Pinduoduo orders.
+const (
+	PlatformJD  = "jd"
+	PlatformPDD = "pdd"
+)
+
 // Order is one sub-order as the report states it.
 type Order struct {
 	Platform       string
@@ -43,11 +49,14 @@ type Order struct {
 	SettledAt      int64
 	MediaID        string
 	MediaName      string
-	AdzoneID       string
+	AdzoneID       string // the placement: Alimama adzone, JD positionId, PDD p_id
 	AdzoneName     string
 	RelationID     string // 渠道关系ID
 	SpecialID      string // 会员运营ID
 	Dispute        string // 维权标签, "" when none
+	// SubID is the person-level id of JD (subUnionId) and Pinduoduo
+	// (custom_parameters) orders; Alimama's are RelationID and SpecialID.
+	SubID string
 }
 
 // parseStatus maps the report's 订单状态 to a Status.

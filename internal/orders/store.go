@@ -63,17 +63,17 @@ func (s *Stats) Add(b Stats) {
 const orderCols = `parent_id, order_type, item_id, title, shop_name, quantity, unit_price,
 	paid_amount, settled_amount, commission_rate, est_income, settled_income, service_fee_rate,
 	status, click_at, created_at, paid_at, settled_at, media_id, media_name, adzone_id,
-	adzone_name, relation_id, special_id, dispute`
+	adzone_name, relation_id, special_id, dispute, sub_id`
 
 // nOrderCols is the number of orderCols.
-const nOrderCols = 25
+const nOrderCols = 26
 
 // appendFields appends o's values in orderCols order.
 func (o *Order) appendFields(dst []any) []any {
 	return append(dst, o.ParentID, o.OrderType, o.ItemID, o.Title, o.ShopName, o.Quantity, o.UnitPrice,
 		o.PaidAmount, o.SettledAmount, o.CommissionRate, o.EstIncome, o.SettledIncome, o.ServiceFeeRate,
 		string(o.Status), o.ClickAt, o.CreatedAt, o.PaidAt, o.SettledAt, o.MediaID, o.MediaName, o.AdzoneID,
-		o.AdzoneName, o.RelationID, o.SpecialID, o.Dispute)
+		o.AdzoneName, o.RelationID, o.SpecialID, o.Dispute, o.SubID)
 }
 
 // scanTargets returns pointers to o's fields in orderCols order.
@@ -81,7 +81,7 @@ func (o *Order) scanTargets(status *string) []any {
 	return []any{&o.ParentID, &o.OrderType, &o.ItemID, &o.Title, &o.ShopName, &o.Quantity, &o.UnitPrice,
 		&o.PaidAmount, &o.SettledAmount, &o.CommissionRate, &o.EstIncome, &o.SettledIncome, &o.ServiceFeeRate,
 		status, &o.ClickAt, &o.CreatedAt, &o.PaidAt, &o.SettledAt, &o.MediaID, &o.MediaName, &o.AdzoneID,
-		&o.AdzoneName, &o.RelationID, &o.SpecialID, &o.Dispute}
+		&o.AdzoneName, &o.RelationID, &o.SpecialID, &o.Dispute, &o.SubID}
 }
 
 // Count returns how many orders are stored.

@@ -1,7 +1,9 @@
-// Package ordersync pulls orders incrementally from the Alimama open platform
-// (taobao.tbk.order.details.get) into the orders store.
+// Package ordersync pulls orders incrementally from the affiliate
+// platforms into the orders store: Alimama (taobao.tbk.order.details.get,
+// this file), JD Union (jd.go) and Pinduoduo (pdd.go), each with its cursor,
+// and runs them as jobs under the store's named lease (job.go).
 //
-// The API answers one time window at a time (at most three hours; this
+// For Alimama, the API answers one time window at a time (at most three hours; this
 // package uses 20-minute windows inside big promotions, when order volume
 // explodes) and pages each window with an opaque position_index. Sync walks
 // the windows in order, imports each page with orders.Store.Import (an
@@ -22,7 +24,6 @@ package ordersync
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,9 +74,8 @@ type Caller interface {
 // Syncer pulls one query type / order scene. Set options before the first
 // call; a Syncer must not run two syncs at once.
 type Syncer struct {
+	windowed
 	client Caller
-	db     *store.DB
-	orders *orders.Store
 
 	// QueryType is ByUpdateTime unless set.
 	QueryType int
@@ -91,13 +91,11 @@ type Syncer struct {
 	SkipBad bool
 	// Name is the cursor's key in sync_cursors; CursorName() when empty.
 	Name string
-	// Now stamps sync_cursors.updated_at (tests).
-	Now func() time.Time
 }
 
 // New returns a Syncer importing into db (migrated) through client.
 func New(client Caller, db *store.DB) *Syncer {
-	return &Syncer{client: client, db: db, orders: orders.NewStore(db), Now: time.Now}
+	return &Syncer{windowed: newWindowed(db), client: client}
 }
 
 func (s *Syncer) queryType() int  { return cmp0(s.QueryType, ByUpdateTime) }
@@ -156,77 +154,28 @@ func Windows(from, to time.Time) []Window {
 	return ws
 }
 
-// Sync fetches and imports every order of [from, to) window by window. After
-// each complete window the cursor advances to the window's end, provided it
-// stays contiguous (no cursor yet, or the cursor is within the window): a
-// backfill of an older range never moves it back, and a sync that starts
-// after the cursor never skips the gap. On an error (ErrThrottled after the
-// client's retries, a hard API error, ctx done) Sync returns it with the
-// result so far; the failing window's cursor is not advanced.
+// Sync fetches and imports every order of [from, to) window by window,
+// advancing the cursor after each complete window (see walk). On an error
+// (ErrThrottled after the client's retries, a hard API error, ctx done) it
+// returns it with the result so far.
 func (s *Syncer) Sync(ctx context.Context, from, to time.Time) (Result, error) {
-	var res Result
-	for _, w := range Windows(from, to) {
-		if err := ctx.Err(); err != nil {
-			return s.finish(ctx, res, err)
-		}
-		if err := s.window(ctx, w, &res); err != nil {
-			return s.finish(ctx, res, fmt.Errorf("ordersync: window %s – %s: %w",
-				w.Start.In(shanghai.Zone).Format(TimeLayout), w.End.In(shanghai.Zone).Format(TimeLayout), err))
-		}
-		res.Windows++
-	}
-	return s.finish(ctx, res, nil)
+	return s.walk(ctx, s.CursorName(), Windows(from, to), s.window)
 }
 
 // Resume syncs from the stored cursor (or until-MaxWindow when there is
 // none) to until. With the default query type (update time) this picks up
 // new orders and status changes alike.
 func (s *Syncer) Resume(ctx context.Context, until time.Time) (Result, error) {
-	from, ok, err := s.Cursor(ctx)
+	from, err := s.resumeFrom(ctx, s.CursorName(), until, MaxWindow)
 	if err != nil {
 		return Result{}, err
-	}
-	if !ok {
-		from = until.Add(-MaxWindow)
 	}
 	return s.Sync(ctx, from, until)
 }
 
-func (s *Syncer) finish(ctx context.Context, res Result, err error) (Result, error) {
-	// Read the cursor even when ctx is done, so the result reports it.
-	if c, ok, cerr := s.Cursor(context.WithoutCancel(ctx)); cerr == nil && ok {
-		res.Cursor = c
-	}
-	return res, err
-}
-
 // Cursor returns the stored cursor and whether there is one.
 func (s *Syncer) Cursor(ctx context.Context) (time.Time, bool, error) {
-	var v int64
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM sync_cursors WHERE name = $1`, s.CursorName()).Scan(&v)
-	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return time.Time{}, false, nil
-		}
-		return time.Time{}, false, fmt.Errorf("ordersync: read cursor: %w", err)
-	}
-	return time.Unix(v, 0), true, nil
-}
-
-// advanceTx moves the cursor to w.End, in tx, if that keeps it contiguous.
-func (s *Syncer) advanceTx(ctx context.Context, tx *sql.Tx, w Window) error {
-	now := s.Now
-	if now == nil {
-		now = time.Now
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO sync_cursors (name, value, updated_at) VALUES ($1, $2, $3)
-		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-		WHERE sync_cursors.value >= $4 AND sync_cursors.value < excluded.value`,
-		s.CursorName(), w.End.Unix(), now().Unix(), w.Start.Unix())
-	if err != nil {
-		return fmt.Errorf("ordersync: store cursor: %w", err)
-	}
-	return nil
+	return s.cursor(ctx, s.CursorName())
 }
 
 // window fetches and imports all pages of w.
@@ -270,25 +219,8 @@ func (s *Syncer) window(ctx context.Context, w Window, res *Result) error {
 		}
 		res.Rejected += parsed.Rejected
 		hasNext := resp.Data.HasNext.bool()
-		if !hasNext {
-			// The window's last page: its orders and the cursor commit together.
-			return s.db.InTx(ctx, func(tx *sql.Tx) error {
-				if len(parsed.Orders) > 0 {
-					st, err := s.orders.ImportTx(ctx, tx, parsed.Orders)
-					if err != nil {
-						return err
-					}
-					res.Stats.Add(st)
-				}
-				return s.advanceTx(ctx, tx, w)
-			})
-		}
-		if len(parsed.Orders) > 0 {
-			st, err := s.orders.Import(ctx, parsed.Orders)
-			if err != nil {
-				return err
-			}
-			res.Stats.Add(st)
+		if err := s.put(ctx, s.CursorName(), w, parsed.Orders, !hasNext, res); err != nil || !hasNext {
+			return err
 		}
 		next := string(resp.Data.PositionIndex)
 		if len(list) == 0 || (next == pos && next != "") {

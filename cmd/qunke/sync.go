@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/qunke/qunke/internal/affiliate/alimama"
+	"github.com/qunke/qunke/internal/orders/ordersync"
+	"github.com/qunke/qunke/internal/shanghai"
+	"github.com/qunke/qunke/internal/store"
+)
+
+// syncFlags are the order sync's platform endpoints (credentials come
+// from the environment only: flags show in ps).
+type syncFlags struct {
+	alimamaAPI string
+}
+
+func (f *syncFlags) add(fl *pflag.FlagSet) {
+	fl.StringVar(&f.alimamaAPI, "alimama-api", envOr("QUNKE_ALIMAMA_API", alimama.DefaultBaseURL),
+		"阿里妈妈开放平台（TOP）接口地址 (Alimama TOP router URL, for proxies and test servers) [QUNKE_ALIMAMA_API]")
+}
+
+// syncPlatform is one platform's order sync as the command and the server
+// see it.
+type syncPlatform struct {
+	name    string // the --platform value and lease suffix
+	label   string // for people
+	needs   string // the environment variables it needs
+	ok      bool   // they are set
+	newSync func(db *store.DB) ordersync.Source
+}
+
+// syncPlatforms lists the platforms in their order, with their credentials
+// from the environment.
+func syncPlatforms(f *syncFlags) []syncPlatform {
+	top := alimama.Config{AppKey: os.Getenv("QUNKE_ALIMAMA_APP_KEY"), AppSecret: os.Getenv("QUNKE_ALIMAMA_APP_SECRET"),
+		Session: os.Getenv("QUNKE_ALIMAMA_SESSION"), BaseURL: f.alimamaAPI}
+	return []syncPlatform{{
+		name: "taobao", label: "淘宝/天猫 (Taobao/Tmall)", needs: "QUNKE_ALIMAMA_APP_KEY, QUNKE_ALIMAMA_APP_SECRET",
+		ok:      top.HasCredentials(),
+		newSync: func(db *store.DB) ordersync.Source { return ordersync.New(alimama.NewClient(top), db) },
+	}}
+}
+
+func newSyncCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sync",
+		Short: "从联盟平台同步数据 (sync data from the affiliate platforms)",
+	}
+	cmd.AddCommand(newSyncOrdersCmd(g))
+	return cmd
+}
+
+func newSyncOrdersCmd(g *globals) *cobra.Command {
+	var platform, since string
+	var f syncFlags
+	cmd := &cobra.Command{
+		Use:   "orders",
+		Short: "从联盟平台同步订单 (sync orders from the affiliate platforms' APIs)",
+		Long: `按订单更新时间分时间窗拉取订单，存入订单库并归属到群（与导入订单报表相同）。每个平台一个游标：
+不加 --since 时从上次完成的时间窗接着同步（第一次同步最近 3 小时）；--since 从指定时间起重新拉取（补数据，游标不后退）。
+凭证只从环境变量读取：淘宝/天猫用 QUNKE_ALIMAMA_APP_KEY、QUNKE_ALIMAMA_APP_SECRET（可选 QUNKE_ALIMAMA_SESSION）。
+不加 --platform 时同步所有配置了凭证的平台。同一数据库上同一平台同时只有一个同步在跑（服务器的后台同步也算）。
+
+Fetches orders by update time, window by window, into the order store, credited to groups as report
+imports are. One cursor per platform: without --since a sync resumes after the last complete window
+(a first sync fetches the last 3 hours); --since fetches again from that time (a backfill: the cursor
+never moves back). Credentials come from the environment only: Taobao/Tmall needs QUNKE_ALIMAMA_APP_KEY
+and QUNKE_ALIMAMA_APP_SECRET (QUNKE_ALIMAMA_SESSION optional). Without --platform every platform with
+credentials is synced. One sync per platform runs at a time on a database, the servers' included.`,
+		Example: `  qunke sync orders
+  qunke sync orders --platform taobao --since 2026-11-01`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			from, err := syncSince(since, time.Now())
+			if err != nil {
+				return fmt.Errorf("--since: %w", err)
+			}
+			todo, err := choosePlatforms(syncPlatforms(&f), platform, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			db, err := g.openDB(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			holder := store.Holder()
+			for _, p := range todo {
+				if err := syncOnce(ctx, db, holder, p, from, cmd.OutOrStdout(), cmd.ErrOrStderr()); err != nil {
+					return fmt.Errorf("%s: %w", p.label, err)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&platform, "platform", "", "只同步这个平台 (only this platform): taobao")
+	cmd.Flags().StringVar(&since, "since", "", "从此时间起重新同步 (fetch again from): 2026-11-01, \"2026-11-01 08:00\", RFC 3339, or a duration ago like 48h")
+	f.add(cmd.Flags())
+	return cmd
+}
+
+// choosePlatforms picks the platforms to sync: the one named (which must
+// have credentials), or every one with credentials.
+func choosePlatforms(all []syncPlatform, name string, warn io.Writer) ([]syncPlatform, error) {
+	var names []string
+	for _, p := range all {
+		names = append(names, p.name)
+		if name != "" && p.name == name {
+			if !p.ok {
+				return nil, fmt.Errorf("%s: 没有配置凭证，请设置环境变量 %s (no credentials: set %s)", p.label, p.needs, p.needs)
+			}
+			return []syncPlatform{p}, nil
+		}
+	}
+	if name != "" {
+		return nil, fmt.Errorf("--platform %q: 应为 %s 之一 (expected one of %s)", name, strings.Join(names, ", "), strings.Join(names, ", "))
+	}
+	var todo []syncPlatform
+	for _, p := range all {
+		if p.ok {
+			todo = append(todo, p)
+		} else {
+			fmt.Fprintf(warn, "跳过 %s：没有配置 %s (skipped: no credentials)\n", p.label, p.needs)
+		}
+	}
+	if len(todo) == 0 {
+		return nil, fmt.Errorf("没有配置任何平台的凭证 (no platform has credentials; see docs/orders.md)")
+	}
+	return todo, nil
+}
+
+// syncOnce syncs one platform under its lease, showing windows done.
+func syncOnce(ctx context.Context, db *store.DB, holder string, p syncPlatform, from time.Time, out, errOut io.Writer) error {
+	src := p.newSync(db)
+	bar := newProgress(errOut, "同步订单 "+p.label+" (windows)", false)
+	if s, ok := src.(interface{ SetProgress(func(done, total int)) }); ok {
+		s.SetProgress(func(done, total int) { bar.Update(int64(done), int64(total)) })
+	}
+	var res ordersync.Result
+	err := ordersync.Exclusive(ctx, db, p.name, holder, func(ctx context.Context) error {
+		var err error
+		if from.IsZero() {
+			res, err = src.Resume(ctx, time.Now())
+		} else {
+			res, err = src.Sync(ctx, from, time.Now())
+		}
+		return err
+	})
+	bar.Finish()
+	cur := "无 (none)"
+	if !res.Cursor.IsZero() {
+		cur = res.Cursor.In(shanghai.Zone).Format("2006-01-02 15:04:05")
+	}
+	fmt.Fprintf(out, "%s: %d 个时间窗 (windows), %d 单 (orders): 新增 %d (new), 更新 %d (updated), 未变 %d (unchanged), 状态倒退 %d (regressed); 游标 (cursor) %s\n",
+		p.label, res.Windows, res.Orders, res.Stats.New, res.Stats.Updated, res.Stats.Unchanged, res.Stats.Regressed, cur)
+	return err
+}
+
+// syncSince reads --since: a date or date-time in Asia/Shanghai, RFC 3339,
+// or a duration before now; "" is the zero time (resume).
+func syncSince(s string, now time.Time) (time.Time, error) {
+	if s = strings.TrimSpace(s); s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04"} {
+		if t, err := time.ParseInLocation(layout, s, shanghai.Zone); err == nil {
+			return t, nil
+		}
+	}
+	return reportDate(s)
+}
+
+// startOrderSync starts a sync job per platform with credentials, each
+// under its lease, every every (0: none); it logs which platforms it skips.
+// stop ends the jobs and returns once they have stopped.
+func startOrderSync(ctx context.Context, db *store.DB, f *syncFlags, every time.Duration, log *slog.Logger) (stop func()) {
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	stop = func() { cancel(); wg.Wait() }
+	if every <= 0 {
+		log.Info("order sync off: --sync-every 0")
+		return stop
+	}
+	holder := store.Holder()
+	for _, p := range syncPlatforms(f) {
+		if !p.ok {
+			log.Info("order sync off: no credentials", "platform", p.name, "needs", p.needs)
+			continue
+		}
+		j := &ordersync.Job{Platform: p.name, Source: p.newSync(db), DB: db, Holder: holder, Every: every, Log: log}
+		wg.Go(func() { j.Run(ctx) })
+	}
+	return stop
+}
