@@ -1,5 +1,5 @@
 // Package msg lets the domain packages say what went wrong in the reader's
-// language: an error carries a message key of the catalogs in web/i18n and
+// language: an error carries a message key of the catalogs in internal/i18n and
 // the key's arguments, and the web layer and the CLI render it there (see
 // Text). Error(), for logs and for callers that do not render, is the
 // Chinese text followed by the English one.
@@ -9,7 +9,7 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/qunke/qunke/internal/web/i18n"
+	"github.com/qunke/qunke/internal/i18n"
 )
 
 // Error is a domain error with its message key and arguments (fmt verbs).

@@ -15,7 +15,7 @@ import (
 	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/publish"
-	"github.com/qunke/qunke/internal/web/i18n"
+	"github.com/qunke/qunke/internal/i18n"
 )
 
 //go:embed templates/*.html

@@ -23,7 +23,7 @@ import (
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
-	"github.com/qunke/qunke/internal/web/i18n"
+	"github.com/qunke/qunke/internal/i18n"
 )
 
 // Server serves the console and the API.

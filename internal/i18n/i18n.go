@@ -1,5 +1,6 @@
-// Package i18n holds the console's message catalogs: Simplified Chinese by
-// default, English on request. Every visible string comes from here.
+// Package i18n holds Qunke's message catalogs: Simplified Chinese by
+// default, English on request. Every string a person reads (console pages,
+// domain errors through internal/msg, CLI output) comes from here.
 package i18n
 
 import (
