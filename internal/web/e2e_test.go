@@ -31,13 +31,13 @@ import (
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/publish"
-	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/publish/channel"
 	"github.com/qunke/qunke/internal/publish/channel/telegram"
 	tgfake "github.com/qunke/qunke/internal/publish/channel/telegram/fake"
 	"github.com/qunke/qunke/internal/publish/channel/wecom"
 	wcfake "github.com/qunke/qunke/internal/publish/channel/wecom/fake"
 	"github.com/qunke/qunke/internal/publish/poster"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
 

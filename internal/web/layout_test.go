@@ -16,8 +16,8 @@ import (
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/publish"
-	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/publish/poster"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
 

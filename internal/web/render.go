@@ -13,9 +13,9 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/publish"
-	"github.com/qunke/qunke/internal/i18n"
 )
 
 //go:embed templates/*.html

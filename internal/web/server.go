@@ -18,12 +18,12 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/ops"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
-	"github.com/qunke/qunke/internal/i18n"
 )
 
 // Server serves the console and the API.
