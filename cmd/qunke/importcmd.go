@@ -14,6 +14,7 @@ import (
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/catalog/feed"
 	"github.com/qunke/qunke/internal/catalog/load"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/shanghai"
 )
 
@@ -92,7 +93,7 @@ func runImportItems(cmd *cobra.Command, g *globals, files []string, opt load.Opt
 			printBadRows(errOut, f, res.Feed.Rows, res.Feed.Rejected)
 		case err != nil:
 			failed++
-			printFileError(errOut, f, err)
+			g.printFileError(errOut, f, err)
 		default:
 			fmt.Fprintf(out, "✓ %s: %s, %s, %d 行 rows, 新商品 %d new items, 更新 %d updated\n",
 				f, res.Feed.Format, res.Feed.Encoding, res.Feed.Rows, res.Stats.ItemsNew, res.Stats.ItemsUpdated)
@@ -140,17 +141,15 @@ func printBadRows(w io.Writer, f string, rows, bad int) {
 // printFileError says why file f could not be read, naming it once: a
 // missing or unreadable file plainly, other errors without the path they
 // may already start with.
-func printFileError(w io.Writer, f string, err error) {
-	var msg string
+func (g *globals) printFileError(w io.Writer, f string, err error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		msg = "找不到文件 (file not found)"
+		err = msg.New("file.not_found")
 	case errors.Is(err, fs.ErrPermission):
-		msg = "没有读取权限 (permission denied)"
-	default:
-		msg = strings.TrimPrefix(strings.TrimPrefix(err.Error(), f+": "), f+" ")
+		err = msg.New("file.permission_denied")
 	}
-	fmt.Fprintf(w, "✗ %s: %s\n", f, msg)
+	text := strings.TrimPrefix(strings.TrimPrefix(g.text(err), f+": "), f+" ")
+	fmt.Fprintf(w, "✗ %s: %s\n", f, text)
 }
 
 // printProblems lists the first problems and how many more there are (total

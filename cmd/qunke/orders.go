@@ -52,7 +52,7 @@ backwards (settled → paid) is not applied: it is flagged and reported.`,
 					printBadRows(errOut, f, p.Rows, p.Rejected)
 				case err != nil:
 					failed++
-					printFileError(errOut, f, err)
+					g.printFileError(errOut, f, err)
 				default:
 					st := res.Stats
 					total.Add(st)

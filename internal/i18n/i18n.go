@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync"
 )
 
 // Lang is a catalog's language.
@@ -56,6 +57,9 @@ func Load() (*Catalog, error) {
 	}
 	return c, nil
 }
+
+// Embedded is the embedded catalogs, loaded once.
+var Embedded = sync.OnceValues(Load)
 
 // Missing lists keys present in one catalog but not in another.
 func (c *Catalog) Missing() []string {
