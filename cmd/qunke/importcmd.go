@@ -14,6 +14,7 @@ import (
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/catalog/feed"
 	"github.com/qunke/qunke/internal/catalog/load"
+	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/shanghai"
 )
@@ -89,7 +90,7 @@ func runImportItems(cmd *cobra.Command, g *globals, files []string, opt load.Opt
 		switch {
 		case errors.Is(err, load.ErrBadRows):
 			failed++
-			printProblems(errOut, res.Feed.Problems, res.Feed.Rejected)
+			printProblems(errOut, g.reader(), res.Feed.Problems, res.Feed.Rejected)
 			printBadRows(errOut, f, res.Feed.Rows, res.Feed.Rejected)
 		case err != nil:
 			failed++
@@ -98,7 +99,7 @@ func runImportItems(cmd *cobra.Command, g *globals, files []string, opt load.Opt
 			fmt.Fprintf(out, "✓ %s: %s, %s, %d 行 rows, 新商品 %d new items, 更新 %d updated\n",
 				f, res.Feed.Format, res.Feed.Encoding, res.Feed.Rows, res.Stats.ItemsNew, res.Stats.ItemsUpdated)
 			if res.RejectFile != "" {
-				printProblems(errOut, res.Feed.Problems, res.Feed.Rejected)
+				printProblems(errOut, g.reader(), res.Feed.Problems, res.Feed.Rejected)
 				fmt.Fprintf(errOut, "  跳过 %d 个错误行，已写入 (skipped %d bad rows, written to) %s\n", res.Feed.Rejected, res.Feed.Rejected, res.RejectFile)
 				if n := len(res.Feed.Problems); n < res.Feed.Rejected {
 					fmt.Fprintf(errOut, "  该文件只含前 %d 个错误行 (that file holds the first %d of them)\n", n, n)
@@ -154,14 +155,14 @@ func (g *globals) printFileError(w io.Writer, f string, err error) {
 
 // printProblems lists the first problems and how many more there are (total
 // counts every bad row; ps holds the first of them).
-func printProblems(w io.Writer, ps []feed.Problem, total int) {
+func printProblems(w io.Writer, lang i18n.Lang, ps []feed.Problem, total int) {
 	const show = 20
 	for i, p := range ps {
 		if i == show {
 			fmt.Fprintf(w, "  …… 另有 %d 个错误 (and %d more)\n", total-show, total-show)
 			break
 		}
-		fmt.Fprintln(w, "  "+p.Error())
+		fmt.Fprintln(w, "  "+p.Text(lang))
 	}
 }
 
