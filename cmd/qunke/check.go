@@ -15,6 +15,8 @@ import (
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/shanghai"
 )
 
@@ -70,10 +72,10 @@ redirects; otherwise such references are reported as needing resolving.`,
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				return apiv1.Encode(out, apiv1.NewReport(rep), true)
+				return apiv1.Encode(out, apiv1.NewReport(rep, g.reader()), true)
 			}
 			p := newPainter(out, noColor)
-			printReport(p, rep)
+			printReport(p, g.reader(), rep)
 			return nil
 		},
 	}
@@ -123,16 +125,16 @@ var positionText = map[advisor.Position]string{
 	advisor.AboveNormal: "高于常价 above normal",
 }
 
-func printReport(p *painter, rep *advisor.Report) {
-	if rep.Message != "" {
-		p.printf("%s\n", rep.Message)
+func printReport(p *painter, lang i18n.Lang, rep *advisor.Report) {
+	if rep.Message != nil {
+		p.printf("%s\n", msg.In(lang, rep.Message))
 	}
 	for i, r := range rep.Results {
 		if i > 0 {
 			p.printf("\n")
 		}
 		if r.Card == nil {
-			p.printf("%s %s — %s\n", p.paint("33", "●"), r.Ref.Raw, r.Message)
+			p.printf("%s %s — %s\n", p.paint("33", "●"), r.Ref.Raw, msg.In(lang, r.Message))
 			continue
 		}
 		printCard(p, r.Card, r.MessagePrice)

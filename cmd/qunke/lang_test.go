@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -51,5 +52,22 @@ func TestErrorsInReadersLanguage(t *testing.T) {
 	g.lang = "zh"
 	if got := g.text(err); !strings.HasPrefix(got, "delete: 群组") || strings.Contains(got, "group") {
 		t.Fatalf("zh: %q", got)
+	}
+}
+
+// check says what it found (or did not) in the reader's language.
+func TestCheckInReadersLanguage(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "q.db")
+	en, _, err := runCLI(t, "--lang", "en", "--db", dbPath, "check", "--no-color", "hello")
+	if err != nil || strings.TrimSpace(en) != "no product links, ids or share codes found" {
+		t.Fatalf("en: %v %q", err, en)
+	}
+	zh, _, err := runCLI(t, "--db", dbPath, "check", "--no-color", "https://item.jd.com/100000000001.html")
+	if err != nil || !strings.Contains(zh, "商品 100000000001 不在库中") || strings.Contains(zh, "catalog") {
+		t.Fatalf("zh: %v %q", err, zh)
+	}
+	js, _, err := runCLI(t, "--lang", "en", "--db", dbPath, "check", "--json", "hello")
+	if err != nil || !strings.Contains(js, `"message": "no product links, ids or share codes found"`) {
+		t.Fatalf("json: %v %q", err, js)
 	}
 }

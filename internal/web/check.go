@@ -83,5 +83,5 @@ func (s *Server) apiCheck(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
 		return
 	}
-	writeJSON(w, http.StatusOK, apiv1.NewReport(rep))
+	writeJSON(w, http.StatusOK, apiv1.NewReport(rep, lang(w, r)))
 }

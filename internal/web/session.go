@@ -420,7 +420,7 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
 	u, err := s.auth.CreateUser(r.Context(), auth.NewUser{Name: view.Name, Role: auth.Admin, Password: r.PostFormValue("password")})
 	release()
 	if err != nil {
-		view.Error = err.Error()
+		view.Error = p.Err(err)
 		s.render(w, http.StatusBadRequest, "setup", p)
 		return
 	}

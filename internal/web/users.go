@@ -90,7 +90,7 @@ func (s *Server) usersAction(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusOK
 	if err != nil {
-		view.Error, status = err.Error(), http.StatusBadRequest
+		view.Error, status = s.textIn(w, r)(err), http.StatusBadRequest
 	}
 	s.renderUsers(w, r, status, view)
 }
