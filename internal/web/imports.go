@@ -186,7 +186,7 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request) {
 	name := filepath.Base(hdr.Filename)
 	tmp, err := os.CreateTemp("", tempUpload+"*"+filepath.Ext(name))
 	if err != nil {
-		s.serverError(w, "upload", err)
+		s.serverError(w, r, "upload", err)
 		return
 	}
 	size, err := io.Copy(tmp, file)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/qunke/qunke/internal/auth"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/orders"
 )
 
@@ -44,10 +45,10 @@ func (s *Server) orderImportUpload(w http.ResponseWriter, r *http.Request) {
 	v := &orderImportView{}
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
-		v.Error = "请选择订单报表文件 (choose an order report file)"
+		v.Error = s.textIn(w, r)(msg.New("orders.choose_file"))
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			v.Error = "文件太大 (the file is too large)"
+			v.Error = s.textIn(w, r)(msg.New("orders.file_too_large"))
 		}
 		s.renderOrderImport(w, r, http.StatusBadRequest, v)
 		return
@@ -56,13 +57,13 @@ func (s *Server) orderImportUpload(w http.ResponseWriter, r *http.Request) {
 	v.File = filepath.Base(hdr.Filename)
 	ext := strings.ToLower(filepath.Ext(v.File))
 	if ext != ".xls" && ext != ".xlsx" && ext != ".csv" {
-		v.Error = "订单报表应为 .xls、.xlsx 或 .csv (an order report is .xls, .xlsx or .csv)"
+		v.Error = s.textIn(w, r)(msg.New("orders.bad_type"))
 		s.renderOrderImport(w, r, http.StatusBadRequest, v)
 		return
 	}
 	tmp, err := os.CreateTemp("", tempOrders+"*"+ext)
 	if err != nil {
-		s.serverError(w, "order upload", err)
+		s.serverError(w, r, "order upload", err)
 		return
 	}
 	defer os.Remove(tmp.Name())
@@ -71,7 +72,7 @@ func (s *Server) orderImportUpload(w http.ResponseWriter, r *http.Request) {
 		err = cerr
 	}
 	if err != nil {
-		v.Error = "上传中断 (the upload broke off): " + err.Error()
+		v.Error = s.textIn(w, r)(msg.New("orders.upload_broke", err))
 		s.renderOrderImport(w, r, http.StatusBadRequest, v)
 		return
 	}
@@ -86,9 +87,9 @@ func (s *Server) orderImportUpload(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	switch {
 	case err != nil && len(v.Problems) > 0:
-		v.Error, status = "有错误的行，未导入任何订单 (bad rows: nothing was imported)", http.StatusBadRequest
+		v.Error, status = s.textIn(w, r)(msg.New("orders.bad_rows")), http.StatusBadRequest
 	case err != nil:
-		v.Error, status = strings.ReplaceAll(err.Error(), tmp.Name(), v.File), http.StatusBadRequest
+		v.Error, status = strings.ReplaceAll(s.textIn(w, r)(err), tmp.Name(), v.File), http.StatusBadRequest
 	default:
 		v.Done, v.Stats = true, res.Stats
 	}

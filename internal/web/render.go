@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"embed"
-	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -29,7 +28,7 @@ var staticFiles embed.FS
 func LoadZone(name string) (*time.Location, error) {
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("时区 %q 无效 (unknown time zone): %w", name, err)
+		return nil, msg.Wrap(err, "web.bad_zone", name, err)
 	}
 	return loc, nil
 }
@@ -151,7 +150,7 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, p *page)
 	var buf bytes.Buffer
 	if err := s.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		s.log.Error("render", "page", name, "err", err)
-		http.Error(w, "内部错误 (internal error)", http.StatusInternalServerError)
+		http.Error(w, p.T("web.internal"), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -218,4 +217,14 @@ func newChart(c *advisor.Card, p *page) chartData {
 		}
 	}
 	return d
+}
+
+// fail answers a plain-text error in the reader's language.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
+	http.Error(w, s.textIn(w, r)(err), status)
+}
+
+// apiFail answers a JSON error in the reader's language.
+func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, status int, err error) {
+	writeJSONError(w, status, s.textIn(w, r)(err))
 }
