@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,5 +70,26 @@ func TestCheckInReadersLanguage(t *testing.T) {
 	js, _, err := runCLI(t, "--lang", "en", "--db", dbPath, "check", "--json", "hello")
 	if err != nil || !strings.Contains(js, `"message": "no product links, ids or share codes found"`) {
 		t.Fatalf("json: %v %q", err, js)
+	}
+}
+
+// import items reports in the reader's language: the summary, the bad rows
+// and where they are.
+func TestImportInReadersLanguage(t *testing.T) {
+	dir := t.TempDir()
+	feed := filepath.Join(dir, "feed.csv")
+	if err := os.WriteFile(feed, []byte("goodsId,title,actualPrice,shopType\n610000000011,杯,59,1\n610000000012,纸,abc,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "q.db")
+	_, errOut, err := runCLI(t, "--lang", "en", "--db", db, "import", "items", "--at", "2026-11-25 10:00", feed)
+	if err == nil || !strings.Contains(errOut, feed+` line 3, column actualPrice, value "abc": not a valid amount`) ||
+		!strings.Contains(errOut, "Of 2 rows, 1 are bad") || strings.Contains(errOut, "金额") {
+		t.Fatalf("en: %v\n%s", err, errOut)
+	}
+	out, errOut, err := runCLI(t, "--db", db, "import", "items", "--at", "2026-11-25 10:00", "--skip-bad", feed)
+	if err != nil || !strings.Contains(out, "汇总：新商品 1 ·") || !strings.Contains(errOut, feed+` 第 3 行 列 actualPrice 值 "abc": 不是有效的金额`) ||
+		strings.Contains(out+errOut, "amount") {
+		t.Fatalf("zh: %v\n%s\n%s", err, out, errOut)
 	}
 }

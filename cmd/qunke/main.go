@@ -119,6 +119,9 @@ func (g *globals) reader() i18n.Lang {
 // reader's language, anything else as it is.
 func (g *globals) text(err error) string { return msg.In(g.reader(), err) }
 
+// t is the message key in the reader's language.
+func (g *globals) t(key string, args ...any) string { return g.text(msg.New(key, args...)) }
+
 // openDB opens and migrates the database named by --db.
 func (g *globals) openDB(ctx context.Context) (*store.DB, error) {
 	db, err := store.Open(ctx, g.db)
