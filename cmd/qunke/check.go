@@ -137,20 +137,19 @@ func printReport(p *painter, lang i18n.Lang, rep *advisor.Report) {
 			p.printf("%s %s — %s\n", p.paint("33", "●"), r.Ref.Raw, msg.In(lang, r.Message))
 			continue
 		}
-		printCard(p, r.Card, r.MessagePrice)
+		printCard(p, lang, r.Card, r.MessagePrice)
 	}
 }
 
 // printCard prints a decision card; stated is the price the message gave
 // (fen, 0: none), set beside the catalog's when they differ.
-func printCard(p *painter, c *advisor.Card, stated int64) {
+func printCard(p *painter, lang i18n.Lang, c *advisor.Card, stated int64) {
 	it, o := c.Item, c.Now
 	y := cells.Yuan
 	p.printf("%s %s\n", p.paint("1", it.Title), p.paint("2", string(it.Platform)+":"+it.ItemID))
 	p.printf("  %s  %s  %s\n", p.paint("1;31", "券后 ¥"+y(o.FinalPrice)), "原价 ¥"+y(o.ListPrice), couponText(o))
 	if stated > 0 && stated != o.FinalPrice {
-		p.printf("  %s\n", p.paint("33", fmt.Sprintf("消息里写的 ¥%s，库中今天 ¥%s (the message says ¥%s; the catalog has ¥%s today)",
-			y(stated), y(o.FinalPrice), y(stated), y(o.FinalPrice))))
+		p.printf("  %s\n", p.paint("33", msg.In(lang, msg.New("cli.stated_differs", y(stated), y(o.FinalPrice)))))
 	}
 	badge := positionText[c.Position]
 	switch c.Position {

@@ -82,7 +82,7 @@ func TestDemoThenImportFeeds(t *testing.T) {
 		t.Fatalf("demo output: %s", out)
 	}
 	again, _, err := runCLI(t, "--db", dbPath, "demo", "--items", "300", "--days", "60")
-	if err != nil || !strings.Contains(again, "0 新 new") {
+	if err != nil || !strings.Contains(again, "（新 0）") {
 		t.Fatalf("second demo run should add nothing: %v %s", err, again)
 	}
 
