@@ -15,6 +15,8 @@ import (
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/shanghai"
 )
 
@@ -70,10 +72,10 @@ redirects; otherwise such references are reported as needing resolving.`,
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				return apiv1.Encode(out, apiv1.NewReport(rep), true)
+				return apiv1.Encode(out, apiv1.NewReport(rep, g.reader()), true)
 			}
 			p := newPainter(out, noColor)
-			printReport(p, rep)
+			printReport(p, g.reader(), rep)
 			return nil
 		},
 	}
@@ -142,32 +144,31 @@ func shopKindText(t catalog.ShopType) string {
 	return "天猫 Tmall"
 }
 
-func printReport(p *painter, rep *advisor.Report) {
-	if rep.Message != "" {
-		p.printf("%s\n", rep.Message)
+func printReport(p *painter, lang i18n.Lang, rep *advisor.Report) {
+	if rep.Message != nil {
+		p.printf("%s\n", msg.In(lang, rep.Message))
 	}
 	for i, r := range rep.Results {
 		if i > 0 {
 			p.printf("\n")
 		}
 		if r.Card == nil {
-			p.printf("%s %s — %s\n", p.paint("33", "●"), r.Ref.Raw, r.Message)
+			p.printf("%s %s — %s\n", p.paint("33", "●"), r.Ref.Raw, msg.In(lang, r.Message))
 			continue
 		}
-		printCard(p, r.Card, r.MessagePrice)
+		printCard(p, lang, r.Card, r.MessagePrice)
 	}
 }
 
 // printCard prints a decision card; stated is the price the message gave
 // (fen, 0: none), set beside the catalog's when they differ.
-func printCard(p *painter, c *advisor.Card, stated int64) {
+func printCard(p *painter, lang i18n.Lang, c *advisor.Card, stated int64) {
 	it, o := c.Item, c.Now
 	y := cells.Yuan
 	p.printf("%s %s\n", p.paint("1", it.Title), p.paint("2", string(it.Platform)+":"+it.ItemID))
 	p.printf("  %s  %s  %s\n", p.paint("1;31", "券后 ¥"+y(o.FinalPrice)), "原价 ¥"+y(o.ListPrice), couponText(o))
 	if stated > 0 && stated != o.FinalPrice {
-		p.printf("  %s\n", p.paint("33", fmt.Sprintf("消息里写的 ¥%s，库中今天 ¥%s (the message says ¥%s; the catalog has ¥%s today)",
-			y(stated), y(o.FinalPrice), y(stated), y(o.FinalPrice))))
+		p.printf("  %s\n", p.paint("33", msg.In(lang, msg.New("cli.stated_differs", y(stated), y(o.FinalPrice)))))
 	}
 	badge := positionText[c.Position]
 	switch c.Position {

@@ -18,9 +18,11 @@ import (
 	"github.com/qunke/qunke/internal/store"
 )
 
-// runCLI runs qunke with args in-process and returns stdout, stderr and the error.
+// runCLI runs qunke with args in-process and returns stdout, stderr and the
+// error; it speaks Chinese unless args say --lang en.
 func runCLI(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
+	t.Setenv("QUNKE_LANG", "zh")
 	root := newRoot()
 	var out, errOut bytes.Buffer
 	root.SetOut(&out)
@@ -81,7 +83,7 @@ func TestDemoThenImportFeeds(t *testing.T) {
 		t.Fatalf("demo output: %s", out)
 	}
 	again, _, err := runCLI(t, "--db", dbPath, "demo", "--items", "300", "--days", "60")
-	if err != nil || !strings.Contains(again, "0 新 new") {
+	if err != nil || !strings.Contains(again, "（新 0）") {
 		t.Fatalf("second demo run should add nothing: %v %s", err, again)
 	}
 
@@ -221,8 +223,12 @@ func TestHelpListsEveryCommand(t *testing.T) {
 func TestImportMissingFileAndBadFlags(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "q.db")
 	_, errOut, err := runCLI(t, "--db", dbPath, "import", "items", "/nonexistent/feed.csv")
-	if err == nil || !strings.Contains(errOut, "✗ /nonexistent/feed.csv: 找不到文件 (file not found)") || strings.Count(errOut, "/nonexistent/feed.csv") != 1 {
+	if err == nil || !strings.Contains(errOut, "✗ /nonexistent/feed.csv: 找不到文件\n") || strings.Count(errOut, "/nonexistent/feed.csv") != 1 {
 		t.Fatalf("missing file: %v %s", err, errOut)
+	}
+	_, errOut, _ = runCLI(t, "--lang", "en", "--db", dbPath, "import", "items", "/nonexistent/feed.csv")
+	if !strings.Contains(errOut, "✗ /nonexistent/feed.csv: file not found\n") {
+		t.Fatalf("missing file, in English: %s", errOut)
 	}
 	_, errOut, _ = runCLI(t, "--db", dbPath, "import", "orders", "/nonexistent/report.xlsx")
 	if !strings.Contains(errOut, "✗ /nonexistent/report.xlsx: 找不到文件") {

@@ -39,12 +39,11 @@ always gives the same market, so running it again changes nothing.`,
 			cfg.Interval = 24 * time.Hour
 			cfg.End = demoEnd(time.Now())
 			start := time.Now()
-			st, cs, err := loadDemo(ctx, catalog.NewStore(db), demo.New(cfg), newProgress(cmd.ErrOrStderr(), "生成演示市场 (demo market)", false))
+			st, cs, err := loadDemo(ctx, catalog.NewStore(db), demo.New(cfg), newProgress(cmd.ErrOrStderr(), g.t("cli.demo_market"), false))
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "演示市场已就绪 Demo market ready: %d 个商品 items (%d 新 new) · %d 条观测 observations · %d 个价格变化 price changes · 用时 %s · %s\n",
-				cfg.Items, st.ItemsNew, st.Records, cs.PriceChanges, time.Since(start).Round(time.Millisecond), db.Source)
+			fmt.Fprintln(cmd.OutOrStdout(), g.t("cli.demo_ready", cfg.Items, st.ItemsNew, st.Records, cs.PriceChanges, time.Since(start).Round(time.Millisecond), db.Source))
 			if !withGroups {
 				return nil
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/catalog/feed"
 	"github.com/qunke/qunke/internal/catalog/load"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/shanghai"
 )
 
@@ -52,7 +53,7 @@ The snapshot time comes from the file's time column, else --at, else the time of
 			if platform != "" {
 				p, ok := catalog.ParsePlatform(platform)
 				if !ok {
-					return fmt.Errorf("--platform %q: 未知平台，可用 taobao, tmall, jd, pdd (unknown platform)", platform)
+					return msg.New("cli.bad_platform", platform)
 				}
 				opt.Feed.Platform = p
 			}
@@ -91,19 +92,18 @@ func runImportItems(cmd *cobra.Command, g *globals, files []string, opt load.Opt
 		switch {
 		case errors.Is(err, load.ErrBadRows):
 			failed++
-			printProblems(errOut, res.Feed.Problems, res.Feed.Rejected)
-			printBadRows(errOut, f, res.Feed.Rows, res.Feed.Rejected)
+			g.printProblems(errOut, res.Feed.Problems, res.Feed.Rejected)
+			g.printBadRows(errOut, f, res.Feed.Rows, res.Feed.Rejected)
 		case err != nil:
 			failed++
-			printFileError(errOut, f, err)
+			g.printFileError(errOut, f, err)
 		default:
-			fmt.Fprintf(out, "✓ %s: %s, %s, %d 行 rows, 新商品 %d new items, 更新 %d updated\n",
-				f, res.Feed.Format, res.Feed.Encoding, res.Feed.Rows, res.Stats.ItemsNew, res.Stats.ItemsUpdated)
+			fmt.Fprintln(out, g.t("cli.items_imported", f, res.Feed.Format, res.Feed.Encoding, res.Feed.Rows, res.Stats.ItemsNew, res.Stats.ItemsUpdated))
 			if res.RejectFile != "" {
-				printProblems(errOut, res.Feed.Problems, res.Feed.Rejected)
-				fmt.Fprintf(errOut, "  跳过 %d 个错误行，已写入 (skipped %d bad rows, written to) %s\n", res.Feed.Rejected, res.Feed.Rejected, res.RejectFile)
+				g.printProblems(errOut, res.Feed.Problems, res.Feed.Rejected)
+				fmt.Fprintln(errOut, "  "+g.t("cli.skipped_written", res.Feed.Rejected, res.RejectFile))
 				if n := len(res.Feed.Problems); n < res.Feed.Rejected {
-					fmt.Fprintf(errOut, "  该文件只含前 %d 个错误行 (that file holds the first %d of them)\n", n, n)
+					fmt.Fprintln(errOut, "  "+g.t("cli.rejects_first", n))
 				}
 			}
 		}
@@ -112,7 +112,7 @@ func runImportItems(cmd *cobra.Command, g *globals, files []string, opt load.Opt
 		}
 	}
 	pending, _ := s.PendingObservations(ctx)
-	bar := newProgress(errOut, "整理历史 (compacting history)", false)
+	bar := newProgress(errOut, g.t("cli.compacting"), false)
 	bar.Update(0, pending)
 	cs, err := s.Compact(ctx)
 	bar.Update(int64(cs.Observations), pending)
@@ -120,9 +120,8 @@ func runImportItems(cmd *cobra.Command, g *globals, files []string, opt load.Opt
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\n汇总 Summary: 新商品 %d new items · 更新 %d updated items · 读取观测 %d observations read · 存储变化 %d changes stored (%d 新时间点 new times, %d 价格变化 price changes) · 拒绝 %d rows rejected · 用时 %s elapsed\n",
-		total.Stats.ItemsNew, total.Stats.ItemsUpdated, total.Stats.Records, cs.NewTimes+cs.PriceChanges,
-		cs.NewTimes, cs.PriceChanges, total.Feed.Rejected, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintln(out, "\n"+g.t("cli.items_summary", total.Stats.ItemsNew, total.Stats.ItemsUpdated, total.Stats.Records,
+		cs.NewTimes+cs.PriceChanges, cs.NewTimes, cs.PriceChanges, total.Feed.Rejected, time.Since(start).Round(time.Millisecond)))
 	if failed > 0 {
 		return exitError{code: 2}
 	}
@@ -131,41 +130,38 @@ func runImportItems(cmd *cobra.Command, g *globals, files []string, opt load.Opt
 
 // printBadRows says that file f was not imported for its bad rows; it
 // suggests --skip-bad only when some rows are good.
-func printBadRows(w io.Writer, f string, rows, bad int) {
+func (g *globals) printBadRows(w io.Writer, f string, rows, bad int) {
 	if bad >= rows {
-		fmt.Fprintf(w, "✗ %s: 全部 %d 行都有错误，没有导入；请修正后重新导入。\n  (all %d rows are bad; nothing was imported. Fix them and import again.)\n", f, rows, rows)
+		fmt.Fprintf(w, "✗ %s: %s\n", f, g.t("cli.all_rows_bad", rows))
 		return
 	}
-	fmt.Fprintf(w, "✗ %s: %d 行中 %d 行有错误，整个文件未导入；修正后重新导入，或用 --skip-bad 只导入正确的 %d 行。\n  (%d of %d rows are bad; nothing from this file was imported. Fix them, or use --skip-bad to import the %d good rows.)\n",
-		f, rows, bad, rows-bad, bad, rows, rows-bad)
+	fmt.Fprintf(w, "✗ %s: %s\n", f, g.t("cli.some_rows_bad", rows, bad, rows-bad))
 }
 
 // printFileError says why file f could not be read, naming it once: a
 // missing or unreadable file plainly, other errors without the path they
 // may already start with.
-func printFileError(w io.Writer, f string, err error) {
-	var msg string
+func (g *globals) printFileError(w io.Writer, f string, err error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		msg = "找不到文件 (file not found)"
+		err = msg.New("file.not_found")
 	case errors.Is(err, fs.ErrPermission):
-		msg = "没有读取权限 (permission denied)"
-	default:
-		msg = strings.TrimPrefix(strings.TrimPrefix(err.Error(), f+": "), f+" ")
+		err = msg.New("file.permission_denied")
 	}
-	fmt.Fprintf(w, "✗ %s: %s\n", f, msg)
+	text := strings.TrimPrefix(strings.TrimPrefix(g.text(err), f+": "), f+" ")
+	fmt.Fprintf(w, "✗ %s: %s\n", f, text)
 }
 
 // printProblems lists the first problems and how many more there are (total
 // counts every bad row; ps holds the first of them).
-func printProblems(w io.Writer, ps []feed.Problem, total int) {
+func (g *globals) printProblems(w io.Writer, ps []feed.Problem, total int) {
 	const show = 20
 	for i, p := range ps {
 		if i == show {
-			fmt.Fprintf(w, "  …… 另有 %d 个错误 (and %d more)\n", total-show, total-show)
+			fmt.Fprintln(w, "  "+g.t("cli.more_problems", total-show))
 			break
 		}
-		fmt.Fprintln(w, "  "+p.Error())
+		fmt.Fprintln(w, "  "+p.Text(g.reader()))
 	}
 }
 
@@ -181,5 +177,5 @@ func parseTime(s string) (time.Time, error) {
 	if _, err := fmt.Sscanf(s, "%d", &sec); err == nil && fmt.Sprint(sec) == s && sec > 0 {
 		return time.Unix(sec, 0), nil
 	}
-	return time.Time{}, errors.New(`看不懂的时间，请用 "2026-11-25 10:00"、RFC 3339 或 unix 秒 (unreadable time)`)
+	return time.Time{}, msg.New("cli.bad_time")
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	_ "time/tzdata" // Asia/Shanghai works on machines without a zoneinfo database
@@ -16,6 +17,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -30,23 +33,30 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := newRoot().ExecuteContext(ctx)
+	root, g := rootCmd()
+	err := root.ExecuteContext(ctx)
 	var ee exitError
 	switch {
 	case err == nil:
 	case errors.As(err, &ee):
 		os.Exit(ee.code)
 	default:
-		fmt.Fprintln(os.Stderr, "qunke:", err)
+		fmt.Fprintln(os.Stderr, "qunke:", g.text(err))
 		os.Exit(1)
 	}
 }
 
 type globals struct {
-	db string
+	db   string
+	lang string // --lang; see lang()
 }
 
 func newRoot() *cobra.Command {
+	root, _ := rootCmd()
+	return root
+}
+
+func rootCmd() (*cobra.Command, *globals) {
 	g := &globals{}
 	root := &cobra.Command{
 		Use:   "qunke",
@@ -63,6 +73,8 @@ postgres:// URL. Every flag can also be set in the environment as QUNKE_<FLAG> (
 	}
 	root.PersistentFlags().StringVar(&g.db, "db", envOr("QUNKE_DB", "qunke.db"),
 		"数据库: SQLite 文件或 postgres:// URL (database: SQLite file or postgres:// URL) [QUNKE_DB]")
+	root.PersistentFlags().StringVar(&g.lang, "lang", "",
+		"输出语言 zh 或 en (output language zh or en) [QUNKE_LANG, else LC_ALL/LANG]")
 	root.AddCommand(
 		newServeCmd(g),
 		newUserCmd(g),
@@ -75,7 +87,7 @@ postgres:// URL. Every flag can also be set in the environment as QUNKE_<FLAG> (
 		newReportCmd(g),
 		newSyncCmd(g),
 	)
-	return root
+	return root, g
 }
 
 func envOr(name, def string) string {
@@ -84,6 +96,32 @@ func envOr(name, def string) string {
 	}
 	return def
 }
+
+// reader returns the language the reader asked for: --lang, else
+// QUNKE_LANG, else English when LC_ALL (or, unset, LANG) starts with "en",
+// else Chinese.
+func (g *globals) reader() i18n.Lang {
+	for _, v := range []string{g.lang, os.Getenv("QUNKE_LANG")} {
+		if v != "" {
+			return i18n.Parse(v)
+		}
+	}
+	loc := os.Getenv("LC_ALL")
+	if loc == "" {
+		loc = os.Getenv("LANG")
+	}
+	if strings.HasPrefix(loc, "en") {
+		return i18n.EN
+	}
+	return i18n.ZH
+}
+
+// text renders err for the reader: a domain error (msg.Error) in the
+// reader's language, anything else as it is.
+func (g *globals) text(err error) string { return msg.In(g.reader(), err) }
+
+// t is the message key in the reader's language.
+func (g *globals) t(key string, args ...any) string { return g.text(msg.New(key, args...)) }
 
 // openDB opens and migrates the database named by --db.
 func (g *globals) openDB(ctx context.Context) (*store.DB, error) {

@@ -30,7 +30,7 @@ lists them without changing anything.`,
 				err = afterMigrations(cmd.Context(), db)
 			}
 			if err == nil && len(applied) == 0 {
-				fmt.Fprintln(cmd.OutOrStdout(), "数据库已是最新 (database is up to date):", db.Source)
+				fmt.Fprintln(cmd.OutOrStdout(), g.t("cli.up_to_date", db.Source))
 			}
 			return err
 		},

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -48,11 +49,11 @@ backwards (settled → paid) is not applied: it is flagged and reported.`,
 				switch {
 				case errors.Is(err, orders.ErrBadRows):
 					failed++
-					printOrderProblems(errOut, p)
-					printBadRows(errOut, f, p.Rows, p.Rejected)
+					g.printOrderProblems(errOut, p)
+					g.printBadRows(errOut, f, p.Rows, p.Rejected)
 				case err != nil:
 					failed++
-					printFileError(errOut, f, err)
+					g.printFileError(errOut, f, err)
 				default:
 					st := res.Stats
 					total.Add(st)
@@ -60,23 +61,20 @@ backwards (settled → paid) is not applied: it is flagged and reported.`,
 					if res.Encoding != "" {
 						enc = res.Encoding + ", "
 					}
-					fmt.Fprintf(out, "✓ %s: %s%d 行 rows, 新订单 %d new, 更新 %d updated, 未变 %d unchanged, 状态倒退未应用 %d regressed\n",
-						f, enc, p.Rows, st.New, st.Updated, st.Unchanged, st.Regressed)
+					fmt.Fprintln(out, g.t("cli.orders_imported", f, enc, p.Rows, st.New, st.Updated, st.Unchanged, st.Regressed))
 					if p.Rejected > 0 {
-						printOrderProblems(errOut, p)
-						fmt.Fprintf(errOut, "  跳过 %d 个错误行 (skipped %d bad rows)\n", p.Rejected, p.Rejected)
+						g.printOrderProblems(errOut, p)
+						fmt.Fprintln(errOut, "  "+g.t("cli.skipped", p.Rejected))
 					}
 					if st.Regressed > 0 {
-						fmt.Fprintf(errOut, "  ! %d 个订单的状态会倒退，报表可能比已导入的旧，未应用并已标记 (%d orders would move backwards: the report looks older; not applied, flagged): %s\n",
-							st.Regressed, st.Regressed, strings.Join(st.RegressedIDs, ", "))
+						fmt.Fprintln(errOut, "  ! "+g.t("cli.regressed", st.Regressed, strings.Join(st.RegressedIDs, ", ")))
 					}
 				}
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
 			}
-			fmt.Fprintf(out, "\n汇总 Summary: 读取 %d rows read · 新订单 %d new · 更新 %d updated · 未变 %d unchanged · 状态倒退 %d regressed · 拒绝 %d rows rejected · 失败文件 %d files failed · 用时 %s elapsed\n",
-				rows, total.New, total.Updated, total.Unchanged, total.Regressed, rejected, failed, time.Since(start).Round(time.Millisecond))
+			fmt.Fprintln(out, "\n"+g.t("cli.orders_summary", rows, total.New, total.Updated, total.Unchanged, total.Regressed, rejected, failed, time.Since(start).Round(time.Millisecond)))
 			if failed > 0 {
 				return exitError{code: 2}
 			}
@@ -88,11 +86,11 @@ backwards (settled → paid) is not applied: it is flagged and reported.`,
 }
 
 // printOrderProblems lists the first problems of a report.
-func printOrderProblems(w interface{ Write([]byte) (int, error) }, p orders.Parsed) {
+func (g *globals) printOrderProblems(w io.Writer, p orders.Parsed) {
 	const show = 20
 	for i, pr := range p.Problems {
 		if i == show {
-			fmt.Fprintf(w, "  …… 另有 %d 个错误 (and %d more)\n", len(p.Problems)-show, len(p.Problems)-show)
+			fmt.Fprintln(w, "  "+g.t("cli.more_problems", len(p.Problems)-show))
 			break
 		}
 		fmt.Fprintln(w, "  "+pr.Error())

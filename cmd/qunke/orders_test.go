@@ -17,11 +17,11 @@ func TestImportOrdersFixture(t *testing.T) {
 	}
 	dbPath := filepath.Join(t.TempDir(), "q.db")
 	out, _, err := runCLI(t, "--db", dbPath, "import", "orders", fixture)
-	if err != nil || !strings.Contains(out, "新订单 3 new") {
+	if err != nil || !strings.Contains(out, "新订单 3,") {
 		t.Fatalf("first import: %v\n%s", err, out)
 	}
-	out, _, err = runCLI(t, "--db", dbPath, "import", "orders", fixture)
-	if err != nil || !strings.Contains(out, "未变 3 unchanged") {
+	out, _, err = runCLI(t, "--lang", "en", "--db", dbPath, "import", "orders", fixture)
+	if err != nil || !strings.Contains(out, "3 unchanged") || !strings.Contains(out, "Summary: 3 rows read") {
 		t.Fatalf("re-import: %v\n%s", err, out)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.csv")

@@ -48,7 +48,7 @@ func newRankCmd(g *globals) *cobra.Command {
 				return apiv1.Encode(out, apiv1.NewRanking(q.Kind, rows), true)
 			}
 			if len(rows) == 0 {
-				fmt.Fprintln(out, "没有符合条件的商品 (no items match)")
+				fmt.Fprintln(out, g.t("cli.no_items_match"))
 				return nil
 			}
 			fmt.Fprintf(out, "%4s %-10s %-7s %-8s %-7s %s\n", "#", "券后价", "佣金", "月销", "指标", "商品")

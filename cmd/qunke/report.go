@@ -15,6 +15,7 @@ import (
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
@@ -55,7 +56,7 @@ fen and basis points. See docs/orders.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "csv" && format != "json" {
-				return fmt.Errorf("--format %q: 可用 csv 或 json (use csv or json)", format)
+				return msg.New("cli.bad_format", format)
 			}
 			period, err := orders.ParsePeriod(by)
 			if err != nil {
@@ -128,7 +129,7 @@ placement on its group, then run qunke report attribute.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "csv" && format != "json" {
-				return fmt.Errorf("--format %q: 可用 csv 或 json (use csv or json)", format)
+				return msg.New("cli.bad_format", format)
 			}
 			f, err := reportDate(from)
 			if err != nil {
@@ -234,7 +235,7 @@ func reportDate(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q 不是日期，应如 2026-01-02 (not a date, expected like 2026-01-02)", s)
+	return time.Time{}, msg.New("cli.bad_date", s)
 }
 
 // groupIDs resolves group names ("未归属"/"unattributed" for no group).
@@ -259,7 +260,7 @@ func groupIDs(ctx context.Context, db *store.DB, names []string) ([]int64, error
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("--group %q: 没有这个群 (no such group); 未归属 selects the orders of no group", n)
+			return nil, msg.New("cli.no_such_group", n)
 		}
 	}
 	return ids, nil

@@ -75,7 +75,7 @@ On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 				if items == 0 {
 					log.Info("empty database: building the demo market")
 					m := demo.New(demo.Config{Seed: 1, Items: 20000, Snapshots: 400, Interval: 24 * time.Hour, End: demoEnd(time.Now())})
-					if _, _, err := loadDemo(ctx, cs, m, newProgress(cmd.ErrOrStderr(), "生成演示市场 (demo market)", false)); err != nil {
+					if _, _, err := loadDemo(ctx, cs, m, newProgress(cmd.ErrOrStderr(), g.t("cli.demo_market"), false)); err != nil {
 						return err
 					}
 				}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/qunke/qunke/internal/auth"
+	"github.com/qunke/qunke/internal/msg"
 )
 
 func newUserCmd(g *globals) *cobra.Command {
@@ -74,7 +75,7 @@ at least 10 characters.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.ErrOrStderr(), "令牌只显示这一次，请妥善保存 (the token is shown only now; keep it safe):")
+			fmt.Fprintln(cmd.ErrOrStderr(), g.t("cli.token_once"))
 			fmt.Fprintln(cmd.OutOrStdout(), tok)
 			return nil
 		},
@@ -104,7 +105,7 @@ func readPassword(cmd *cobra.Command) (string, error) {
 			return "", err
 		}
 		if string(a) != string(b) {
-			return "", errors.New("两次输入的密码不一致 (the passwords differ)")
+			return "", msg.New("cli.passwords_differ")
 		}
 		return string(a), nil
 	}
@@ -115,5 +116,5 @@ func readPassword(cmd *cobra.Command) (string, error) {
 	if pw := strings.TrimRight(line, "\r\n"); pw != "" {
 		return pw, nil
 	}
-	return "", errors.New("没有密码：设置 QUNKE_PASSWORD 或在标准输入给出 (no password: set QUNKE_PASSWORD or give it on standard input)")
+	return "", msg.New("cli.no_password")
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/qunke/qunke/internal/advisor/extract"
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // Options configure an Advisor.
@@ -51,7 +52,7 @@ func New(s *catalog.Store, opt Options) *Advisor {
 // ValidServiceFee reports whether fee (basis points) is a possible service fee.
 func ValidServiceFee(fee int64) error {
 	if fee < 0 || fee > 10000 {
-		return fmt.Errorf("服务费 %d 应在 0 到 10000 (0%%–100%%) 之间 (service fee must be 0..10000 basis points)", fee)
+		return msg.New("advisor.bad_fee", fee)
 	}
 	return nil
 }
@@ -128,7 +129,7 @@ const (
 type Result struct {
 	Ref     extract.Ref
 	Status  Status
-	Message string
+	Message error // why there is no card, rendered in the reader's language
 	Card    *Card
 	// MessagePrice is the price the message states for the item ("券后29.9"),
 	// in fen; 0 when it states none. The card's price is the catalog's.
@@ -138,7 +139,7 @@ type Result struct {
 // Report is the advisor's answer to a pasted message.
 type Report struct {
 	Results []Result
-	Message string // set when nothing was found
+	Message error // set when nothing (or not all) was read
 }
 
 // MaxCheckBytes is the most text Check reads; the rest is ignored (and said).
@@ -149,11 +150,11 @@ func (a *Advisor) Check(ctx context.Context, text string) (*Report, error) {
 	rep := &Report{}
 	if len(text) > MaxCheckBytes {
 		text = text[:MaxCheckBytes]
-		rep.Message = "只读取了前 1 MB (only the first 1 MB was read)"
+		rep.Message = msg.New("advisor.truncated")
 	}
 	refs := extract.Find(text)
 	if len(refs) == 0 {
-		rep.Message = "没有找到商品链接、商品ID或淘口令 (no product links, ids or share codes found)"
+		rep.Message = msg.New("advisor.nothing_found")
 		return rep, nil
 	}
 	seen := map[int64]bool{}
@@ -173,7 +174,7 @@ func (a *Advisor) Check(ctx context.Context, text string) (*Report, error) {
 		if ref.NeedsResolve {
 			r, err := a.opt.Resolver.Resolve(ctx, ref)
 			if err != nil {
-				res.Status, res.Message = StatusNeedsResolving, err.Error()
+				res.Status, res.Message = StatusNeedsResolving, err
 				rep.Results = append(rep.Results, res)
 				continue
 			}
@@ -183,9 +184,9 @@ func (a *Advisor) Check(ctx context.Context, text string) (*Report, error) {
 		switch {
 		case errors.Is(err, catalog.ErrNotFound):
 			res.Status = StatusNotInCatalog
-			res.Message = fmt.Sprintf("商品 %s 不在库中：导入选品库文件后再查 (item %s is not in the catalog: import a feed that has it)", ref.ItemID, ref.ItemID)
+			res.Message = msg.New("advisor.not_in_catalog", ref.ItemID)
 		case err != nil:
-			res.Status, res.Message = StatusError, err.Error()
+			res.Status, res.Message = StatusError, err
 		case seen[it.ID]:
 			continue // the same item twice in one message
 		default:
@@ -198,7 +199,7 @@ func (a *Advisor) Check(ctx context.Context, text string) (*Report, error) {
 				res.Card, err = a.card(ctx, it, obs)
 			}
 			if err != nil {
-				res.Status, res.Message = StatusError, err.Error()
+				res.Status, res.Message = StatusError, err
 			} else {
 				res.Status = StatusOK
 			}

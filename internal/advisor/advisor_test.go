@@ -2,6 +2,7 @@ package advisor_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/demo"
+	msgpkg "github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -308,7 +310,7 @@ func TestCheckMessages(t *testing.T) {
 	}
 	for _, garbage := range []string{"", "😀😀😀🎉", string([]byte{0xff, 0xfe, 0, 1, 2, 0x80}), strings.Repeat("便宜好物 59.9元 ", 100000)} {
 		rep, err := a.Check(ctx, garbage)
-		if err != nil || len(rep.Results) != 0 || rep.Message == "" {
+		if err != nil || len(rep.Results) != 0 || !errors.Is(rep.Message, msgpkg.New("advisor.nothing_found")) {
 			t.Fatalf("garbage %q: %v %+v", garbage[:min(20, len(garbage))], err, rep)
 		}
 	}

@@ -3,11 +3,11 @@ package advisor
 import (
 	"container/heap"
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // LibraryQuery searches and filters the catalog for the library page.
@@ -48,7 +48,7 @@ func ParseCursor(s string) (Cursor, error) {
 	c.Key, err1 = strconv.ParseInt(k, 10, 64)
 	c.ID, err2 = strconv.ParseInt(id, 10, 64)
 	if !ok || err1 != nil || err2 != nil {
-		return Cursor{}, fmt.Errorf("翻页位置 %q 无效 (bad page cursor)", s)
+		return Cursor{}, msg.New("advisor.bad_cursor", s)
 	}
 	return c, nil
 }
@@ -66,7 +66,7 @@ var LibrarySorts = []string{"sales", "price", "-price", "commission", "drop"}
 // Library returns a page of matching items and how many match in all.
 func (a *Advisor) Library(ctx context.Context, q LibraryQuery) ([]*Entry, int, error) {
 	if q.Offset < 0 || q.Offset > MaxRankRows {
-		return nil, 0, fmt.Errorf("offset %d: 应在 0 到 %d 之间 (must be between 0 and %d)", q.Offset, MaxRankRows, MaxRankRows)
+		return nil, 0, msg.New("advisor.bad_offset", q.Offset, MaxRankRows)
 	}
 	if q.Limit <= 0 {
 		q.Limit = 50
@@ -236,7 +236,7 @@ func librarySort(s string) (func(*libRow) int64, error) {
 	case "drop":
 		return func(r *libRow) int64 { return r.drop }, nil
 	}
-	return nil, fmt.Errorf("未知的排序 %q，可用 sales, price, -price, commission, drop (unknown sort)", s)
+	return nil, msg.New("advisor.bad_sort", s)
 }
 
 // matchRef is a match with its sort key: the heap compares keys without

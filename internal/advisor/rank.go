@@ -3,10 +3,10 @@ package advisor
 import (
 	"container/heap"
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // RankKind names a ranking.
@@ -55,7 +55,7 @@ func (a *Advisor) Rank(ctx context.Context, q RankQuery) ([]RankRow, error) {
 		return nil, err
 	}
 	if q.Offset < 0 || q.Offset > MaxRankRows {
-		return nil, fmt.Errorf("offset %d: 应在 0 到 %d 之间 (must be between 0 and %d)", q.Offset, MaxRankRows, MaxRankRows)
+		return nil, msg.New("advisor.bad_offset", q.Offset, MaxRankRows)
 	}
 	if q.Limit <= 0 {
 		q.Limit = 50
@@ -136,7 +136,7 @@ func rankValue(k RankKind) (func(*Entry) (int64, bool), error) {
 			return (e.WeekHigh - e.Now.FinalPrice) * 10000 / e.WeekHigh, true
 		}, nil
 	}
-	return nil, fmt.Errorf("未知的榜单 %q，可用 hot, today, lows, commission, drop (unknown ranking)", k)
+	return nil, msg.New("advisor.bad_ranking", k)
 }
 
 // rowLess orders rows worst first: lower value, then higher item id.

@@ -7,6 +7,8 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/advisor/extract"
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // Item is an item as the library and the rankings list it.
@@ -110,11 +112,11 @@ func newRef(r extract.Ref) Ref {
 		ItemID: r.ItemID, Code: r.Code, TaobaoFamily: r.TaobaoFamily, NeedsResolve: r.NeedsResolve, Wrapped: r.Wrapped}
 }
 
-// NewReport is rep as sent.
-func NewReport(rep *advisor.Report) Report {
-	out := Report{Results: []Result{}, Message: rep.Message}
+// NewReport is rep as sent, its messages in lang.
+func NewReport(rep *advisor.Report, lang i18n.Lang) Report {
+	out := Report{Results: []Result{}, Message: text(lang, rep.Message)}
 	for _, r := range rep.Results {
-		res := Result{Ref: newRef(r.Ref), Status: string(r.Status), Message: r.Message}
+		res := Result{Ref: newRef(r.Ref), Status: string(r.Status), Message: text(lang, r.Message)}
 		if r.MessagePrice != 0 {
 			p := r.MessagePrice
 			res.MessagePrice = &p
@@ -287,4 +289,12 @@ func NewHistory(key catalog.Key, obs []catalog.Observation) History {
 		out.Observations = append(out.Observations, NewObservation(o))
 	}
 	return out
+}
+
+// text is err in lang, "" for none.
+func text(lang i18n.Lang, err error) string {
+	if err == nil {
+		return ""
+	}
+	return msg.In(lang, err)
 }

@@ -5,10 +5,10 @@
 package catalog
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // Platform is the affiliate platform an item belongs to.
@@ -170,45 +170,45 @@ const MaxCounter = 1_000_000_000_000
 const MaxCommissionRate = 9000
 
 // Check reports the first thing wrong with a record, in words an operator
-// understands (Chinese first, then English). Field names are Qunke's own;
+// understands (a message). Field names are Qunke's own;
 // importers translate them to the column the file used.
 func (r *Record) Check() *FieldError {
 	it, o := &r.Item, &r.Obs
 	switch {
 	case it.ItemID == "":
-		return &FieldError{"item_id", "缺少商品ID (missing item id)"}
+		return &FieldError{"item_id", msg.New("record.missing_item_id")}
 	case it.Platform == "":
-		return &FieldError{"platform", "缺少平台 (missing platform)"}
+		return &FieldError{"platform", msg.New("record.missing_platform")}
 	case o.At <= 0:
-		return &FieldError{"at", "缺少快照时间 (missing snapshot time; use a time column or --at)"}
+		return &FieldError{"at", msg.New("record.missing_at")}
 	case o.ListPrice < 0:
-		return &FieldError{"list_price", "原价不能为负 (list price is negative)"}
+		return &FieldError{"list_price", msg.New("record.list_price_negative")}
 	case o.FinalPrice < 0:
-		return &FieldError{"final_price", "券后价不能为负 (final price is negative)"}
+		return &FieldError{"final_price", msg.New("record.final_price_negative")}
 	case o.FinalPrice == 0 && o.ListPrice == 0:
-		return &FieldError{"final_price", "缺少价格 (no price)"}
+		return &FieldError{"final_price", msg.New("record.no_price")}
 	case o.ListPrice > 0 && o.FinalPrice > o.ListPrice:
-		return &FieldError{"final_price", fmt.Sprintf("券后价 %s 高于原价 %s (final price above list price)", cells.Yuan(o.FinalPrice), cells.Yuan(o.ListPrice))}
+		return &FieldError{"final_price", msg.New("record.final_above_list", cells.Yuan(o.FinalPrice), cells.Yuan(o.ListPrice))}
 	case o.ListPrice > MaxPrice || o.FinalPrice > MaxPrice || o.CouponAmount > MaxPrice || o.CouponThreshold > MaxPrice:
-		return &FieldError{"list_price", fmt.Sprintf("价格超过 ¥%s，不合理 (price above ¥%s is not plausible)", cells.Yuan(MaxPrice), cells.Yuan(MaxPrice))}
+		return &FieldError{"list_price", msg.New("record.price_implausible", cells.Yuan(MaxPrice))}
 	case o.CouponAmount < 0:
-		return &FieldError{"coupon_amount", "券面额不能为负 (coupon amount is negative)"}
+		return &FieldError{"coupon_amount", msg.New("record.coupon_negative")}
 	case o.CouponThreshold < 0:
-		return &FieldError{"coupon_threshold", "用券门槛不能为负 (coupon threshold is negative)"}
+		return &FieldError{"coupon_threshold", msg.New("record.threshold_negative")}
 	case o.CommissionRate < 0:
-		return &FieldError{"commission_rate", "佣金比率不能为负 (commission rate is negative)"}
+		return &FieldError{"commission_rate", msg.New("record.commission_negative")}
 	case o.CommissionRate > MaxCommissionRate:
-		return &FieldError{"commission_rate", fmt.Sprintf("佣金比率 %s 超过 90%% (commission rate over 90%%)", Percent(o.CommissionRate))}
+		return &FieldError{"commission_rate", msg.New("record.commission_too_high", Percent(o.CommissionRate))}
 	case o.Sales30 < 0:
-		return &FieldError{"sales30", "月销量不能为负 (30-day sales is negative)"}
+		return &FieldError{"sales30", msg.New("record.sales30_negative")}
 	case o.Sales2h < Unknown:
-		return &FieldError{"sales2h", "两小时销量不能为负 (2-hour sales is negative)"}
+		return &FieldError{"sales2h", msg.New("record.sales2h_negative")}
 	case o.CouponRemain < Unknown:
-		return &FieldError{"coupon_remain", "剩余券数不能为负 (coupons left is negative)"}
+		return &FieldError{"coupon_remain", msg.New("record.coupon_remain_negative")}
 	case o.Sales30 > MaxCounter || o.Sales2h > MaxCounter || o.CouponRemain > MaxCounter:
-		return &FieldError{"sales30", "销量或券数大得不合理 (sales or coupon count implausibly large)"}
+		return &FieldError{"sales30", msg.New("record.counts_implausible")}
 	case it.DSRDesc < 0 || it.DSRDesc > 500 || it.DSRService < 0 || it.DSRService > 500 || it.DSRShip < 0 || it.DSRShip > 500:
-		return &FieldError{"dsr", "店铺评分应在 0 到 5 之间 (shop DSR scores must be between 0 and 5)"}
+		return &FieldError{"dsr", msg.New("record.dsr_range")}
 	}
 	return nil
 }
@@ -216,10 +216,13 @@ func (r *Record) Check() *FieldError {
 // FieldError names the field of a record that is wrong and why.
 type FieldError struct {
 	Field string
-	Msg   string
+	Msg   *msg.Error
 }
 
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg.Error() }
+
+// Unwrap returns the message, for msg.Text.
+func (e *FieldError) Unwrap() error { return e.Msg }
 
 // Percent formats basis points as a percentage: 1550 -> "15.50%".
 func Percent(bp int64) string { return cells.Yuan(bp) + "%" } // hundredths, as fen are

@@ -1,25 +1,47 @@
 package cells
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/qunke/qunke/internal/msg"
+)
 
 // Reasons a cell is refused, for the feed and order-report importers alike
-// (one table): Chinese first, then English in parentheses, no nested
-// parentheses. The problem that carries one names the file, row and column.
-const (
-	WhyMoney          = "不是有效的金额 (not a valid amount)"
-	WhyMoneyPrecision = "金额最多两位小数 (amount has more than 2 decimal places)"
-	WhyMoneyNegative  = "金额不能为负 (amount is negative)"
-	WhyRate           = "不是有效的比率，应如 1.35% (not a valid rate, expected like 1.35%)"
-	WhyRatePrecision  = "比率最多两位小数 (rate has more than 2 decimal places)"
-	WhyRateBP         = "佣金比率应为万分比整数，如 1550 表示 15.50% (commission rate must be whole basis points, 1550 = 15.50%)"
-	WhyRateNegative   = "比率不能为负 (rate is negative)"
-	WhyCount          = "不是有效的整数数量 (not a valid whole quantity)"
-	WhyCountNegative  = "数量不能为负 (count is negative)"
-	WhyIDScientific   = "编号被 Excel 改成了科学计数法，请把该列设为文本后重新导出 (id was turned into scientific notation by Excel; format the column as text)"
-	WhyIDSpace        = "编号含有空白或控制字符 (id contains spaces or control characters)"
-	WhyIDLong         = "编号过长 (id too long)"
-	WhyTimeRange      = "时间超出合理范围 2000-2199 年 (time out of range 2000-2199)"
+// (one table). Each is the text of a message key, Chinese then English in
+// parentheses, as the order-report importer still takes it; Reason gives
+// back the message, to render in the reader's language.
+var (
+	WhyMoney          = why("cells.money")
+	WhyMoneyPrecision = why("cells.money_precision")
+	WhyMoneyNegative  = why("cells.money_negative")
+	WhyRate           = why("cells.rate")
+	WhyRatePrecision  = why("cells.rate_precision")
+	WhyRateBP         = why("cells.rate_bp")
+	WhyRateNegative   = why("cells.rate_negative")
+	WhyCount          = why("cells.count")
+	WhyCountNegative  = why("cells.count_negative")
+	WhyIDScientific   = why("cells.id_scientific")
+	WhyIDSpace        = why("cells.id_space")
+	WhyIDLong         = why("cells.id_long")
+	WhyTimeRange      = why("cells.time_range")
 )
+
+// whyKeys maps each reason's text to its message key.
+var whyKeys = map[string]string{}
+
+func why(key string) string {
+	s := msg.New(key).Error()
+	whyKeys[s] = key
+	return s
+}
+
+// Reason is the message of a reason of this table (a Why value).
+func Reason(why string) *msg.Error {
+	if k, ok := whyKeys[why]; ok {
+		return msg.New(k)
+	}
+	return msg.New(why)
+}
 
 // Money parses yuan into fen: "19.9" -> 1990, "1,299.00" -> 129900,
 // "¥19.9" -> 1990. why is "" when the amount is good.

@@ -1,6 +1,11 @@
 package cells
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
+)
 
 // Moved from the feed importer with the parsers.
 func TestMoney(t *testing.T) {
@@ -91,5 +96,19 @@ func TestID(t *testing.T) {
 		if got := ID(in) != ""; got != bad {
 			t.Errorf("ID(%q) bad=%v, want %v", in, got, bad)
 		}
+	}
+}
+
+// A reason is a message: its text for the order importer keeps the
+// Chinese-then-English shape, and Reason renders it in one language.
+func TestReasonsAreMessages(t *testing.T) {
+	if WhyMoney != "不是有效的金额 (not a valid amount)" {
+		t.Fatalf("text: %q", WhyMoney)
+	}
+	if got := msg.In(i18n.EN, Reason(WhyRateBP)); got != "commission rate must be whole basis points, 1550 = 15.50%" {
+		t.Fatalf("en: %q", got)
+	}
+	if got := msg.In(i18n.ZH, Reason(WhyIDLong)); got != "编号过长" {
+		t.Fatalf("zh: %q", got)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"io"
 	"unicode/utf8"
 
@@ -13,6 +12,8 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
+
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // sniffSize is how much of a CSV file decides its encoding (the header's
@@ -149,7 +150,7 @@ func (c *csvRows) next() (int, []string, error) {
 		return 0, nil, tooLong(c.last)
 	case errors.As(err, &pe):
 		c.last = pe.StartLine
-		return pe.StartLine, nil, fmt.Errorf("CSV 格式错误 (malformed CSV): %w", err)
+		return pe.StartLine, nil, msg.Wrap(err, "sheet.malformed_csv", err)
 	}
 	return 0, nil, err
 }
@@ -161,14 +162,10 @@ func (c *csvRows) close() error { return c.f.Close() }
 var ErrRecordTooLong = errors.New("record longer than 1 MiB")
 
 // tooLong is the error for a CSV record past MaxRecordBytes that starts
-// after the line it holds; it wraps ErrRecordTooLong.
-type tooLong int
-
-func (t tooLong) Error() string {
-	return fmt.Sprintf("第 %d 行之后有一条记录超过 1 MiB，可能是引号没有闭合 (a record after line %d is longer than 1 MiB: unclosed quote?)", int(t), int(t))
+// after line; it wraps ErrRecordTooLong.
+func tooLong(line int) error {
+	return msg.Wrap(ErrRecordTooLong, "sheet.record_too_long_after", line)
 }
-
-func (tooLong) Unwrap() error { return ErrRecordTooLong }
 
 // Budget stops a parser that buffers a whole record (encoding/csv,
 // encoding/json) from reading more than about MaxRecordBytes past the

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/sheet"
 	"github.com/qunke/qunke/internal/sheet/xlsxtest"
 )
@@ -44,7 +46,7 @@ func TestHugeCell(t *testing.T) {
 			for _, upload := range []bool{false, true} {
 				var err error
 				alloc := xlsxtest.Allocated(func() { _, err = readAll(t, path, upload) })
-				if !errors.Is(err, sheet.ErrCellTooLong) || !strings.HasPrefix(err.Error(), "商品!C2: ") {
+				if !errors.Is(err, sheet.ErrCellTooLong) || !strings.HasPrefix(msg.In(i18n.EN, err), "商品!C2: cell longer than ") || !strings.HasPrefix(msg.In(i18n.ZH, err), "商品!C2: 单元格超过") {
 					t.Errorf("shared %v styled %v upload %v: %v", shared, styled, upload, err)
 				}
 				if alloc > 24<<20 {

@@ -9,6 +9,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // Limits of the .xlsx reader, so that a small hostile file (a cell of
@@ -58,7 +60,7 @@ func workbookParts(files map[string]*zip.File) (p workbook, err error) {
 	}
 	bf := files[book]
 	if bf == nil {
-		return workbook{}, errors.New("不是有效的 .xlsx 文件：缺少 workbook.xml (not a valid .xlsx file: no workbook)")
+		return workbook{}, msg.New("sheet.no_workbook")
 	}
 	var wb struct {
 		Sheets []struct {
@@ -70,7 +72,7 @@ func workbookParts(files map[string]*zip.File) (p workbook, err error) {
 		return workbook{}, err
 	}
 	if len(wb.Sheets) == 0 {
-		return workbook{}, errors.New("工作簿没有工作表 (workbook has no sheets)")
+		return workbook{}, msg.New("sheet.no_sheets")
 	}
 	dir := path.Dir(book)
 	rels, err := readRels(files[path.Join(dir, "_rels", path.Base(book)+".rels")], dir)
@@ -88,7 +90,7 @@ func workbookParts(files map[string]*zip.File) (p workbook, err error) {
 		}
 	}
 	if p.Sheet == "" {
-		return workbook{}, errors.New("工作簿没有工作表 (workbook has no sheets)")
+		return workbook{}, msg.New("sheet.no_sheets")
 	}
 	p.SheetName = wb.Sheets[0].Name
 	return p, nil
@@ -99,7 +101,7 @@ type rel struct{ ID, Type, Target string }
 // readRels reads a relationships part; targets are resolved against dir.
 func readRels(f *zip.File, dir string) ([]rel, error) {
 	if f == nil {
-		return nil, errors.New("不是有效的 .xlsx 文件：缺少关系部件 (not a valid .xlsx file: no relationships)")
+		return nil, msg.New("sheet.no_relationships")
 	}
 	var x struct {
 		Rels []struct {
@@ -153,7 +155,7 @@ type sharedStrings struct {
 func (t *sharedStrings) Get(i int) (string, error) {
 	switch {
 	case i < 0 || i >= t.n:
-		return "", fmt.Errorf("共享字符串 %d 不存在 (no such shared string)", i)
+		return "", msg.New("sheet.no_shared_string", i)
 	case t.long[i]:
 		return "", ErrCellTooLong
 	case i < len(t.s):
@@ -210,7 +212,7 @@ func readSharedStrings(f *zip.File, keep bool) (*sharedStrings, error) {
 		switch tag.Name {
 		case "si":
 			if t.n == MaxSharedStrings {
-				return nil, fmt.Errorf("%s: 共享字符串超过 %d 个 (more than %d shared strings)", f.Name, MaxSharedStrings, MaxSharedStrings)
+				return nil, msg.New("sheet.too_many_shared_strings", f.Name, MaxSharedStrings)
 			}
 			text, long = text[:0], false
 			if tag.SelfClosing {
@@ -236,7 +238,7 @@ func readSharedStrings(f *zip.File, keep bool) (*sharedStrings, error) {
 }
 
 // ErrCellTooLong is a cell longer than MaxCellBytes.
-var ErrCellTooLong = fmt.Errorf("单元格超过 %d MiB (cell longer than %d MiB)", MaxCellBytes>>20, MaxCellBytes>>20)
+var ErrCellTooLong = msg.New("sheet.cell_too_long", MaxCellBytes>>20)
 
 // cellAddress is a cell's address as Excel writes it: "Sheet1!C7".
 func cellAddress(sheet, ref string) string {
@@ -279,14 +281,14 @@ func checkPart(f *zip.File) error {
 		}
 		if !strings.HasPrefix(tag.Name, "/") {
 			if n++; n > MaxPartElements {
-				return fmt.Errorf("%s 的元素超过 %d 个 (%s has more than %d elements)", f.Name, MaxPartElements, f.Name, MaxPartElements)
+				return msg.New("sheet.too_many_elements", f.Name, MaxPartElements)
 			}
 		}
 	}
 }
 
 func partTooLarge(f *zip.File, limit int64) error {
-	return fmt.Errorf("%s 解压后超过 %d MiB (%s is over %d MiB unzipped)", f.Name, limit>>20, f.Name, limit>>20)
+	return msg.New("sheet.part_too_large", f.Name, limit>>20)
 }
 
 // columnOf returns the 0-based column of a cell reference like "AB12".

@@ -9,12 +9,12 @@ package sheet
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/sheet/xls"
 )
 
@@ -50,7 +50,7 @@ func KindOf(name string) (Kind, error) {
 	case ".xls":
 		return XLS, nil
 	default:
-		return "", fmt.Errorf("不支持的文件类型 %q，应为 .csv .txt .xlsx .xls (unsupported file type %q, expected .csv, .txt, .xlsx or .xls)", ext, ext)
+		return "", msg.New("sheet.unsupported_type", ext)
 	}
 }
 
@@ -103,7 +103,7 @@ func Open(path string, opt Options) (*Reader, error) {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, fmt.Errorf("无法打开文件 (cannot open file): %w", err)
+		return nil, msg.Wrap(err, "sheet.cannot_open", err)
 	}
 	r, err := open(k, f, opt)
 	if err != nil {
@@ -137,10 +137,10 @@ func OpenReader(name string, r io.Reader, opt Options) (*Reader, error) {
 }
 
 // ErrTooLarge is a workbook past MaxBytes.
-var ErrTooLarge = errors.New("Excel 文件过大 (workbook too large)")
+var ErrTooLarge = msg.New("sheet.too_large")
 
 func tooLarge() error {
-	return fmt.Errorf("%w：上限 %d MiB，解压后 (the limit is %d MiB, unzipped)", ErrTooLarge, MaxBytes>>20, MaxBytes>>20)
+	return msg.Wrap(ErrTooLarge, "sheet.too_large_limit", MaxBytes>>20)
 }
 
 // spool copies an upload to a temporary file, removed at once: the open
@@ -287,7 +287,7 @@ func openXLS(f *os.File) (rows, string, error) {
 		return nil, "", err
 	}
 	if len(sheets) == 0 {
-		return nil, "", errors.New("工作簿没有工作表 (workbook has no sheets)")
+		return nil, "", msg.New("sheet.no_sheets")
 	}
 	return &sliceRows{rows: sheets[0].Rows, f: f}, sheets[0].Name, nil
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // A report of a million rows is a 1.5 GB worksheet XML: a reader built on
@@ -27,7 +29,7 @@ func openXLSX(f *os.File) (rows, string, error) {
 	}
 	zr, err := zip.NewReader(f, st.Size())
 	if err != nil {
-		return nil, "", fmt.Errorf("不是有效的 .xlsx 文件 (not a valid .xlsx file): %w", err)
+		return nil, "", msg.Wrap(err, "sheet.bad_xlsx", err)
 	}
 	var total uint64
 	for _, zf := range zr.File {
@@ -50,7 +52,7 @@ func openXLSX(f *os.File) (rows, string, error) {
 	}
 	sf := files[p.Sheet]
 	if sf == nil {
-		return nil, "", errors.New("工作簿没有工作表 (workbook has no sheets)")
+		return nil, "", msg.New("sheet.no_sheets")
 	}
 	rc, err := sf.Open()
 	if err != nil {
@@ -123,7 +125,7 @@ func (x *xlsxReader) readRow() (int, error) {
 			if r := tag.Attr("r"); r != nil {
 				n, err := strconv.Atoi(string(r))
 				if err != nil || n < x.nextNum || n > 1<<24 {
-					return 0, fmt.Errorf("行号 %q 无效 (bad row number)", r)
+					return 0, msg.New("sheet.bad_row_number", r)
 				}
 				num = n
 			}
@@ -166,7 +168,7 @@ func (x *xlsxReader) readCells(num int) error {
 			if r := tag.Attr("r"); r != nil {
 				c, ok := columnOf(r)
 				if !ok || c < col {
-					return fmt.Errorf("单元格 %q 无效 (bad cell reference)", r)
+					return msg.New("sheet.bad_cell_ref", r)
 				}
 				col = c
 			}
@@ -211,14 +213,14 @@ func (x *xlsxReader) readCells(num int) error {
 
 func (x *xlsxReader) addCell(col int, typ string, nf numFormat, v []byte) error {
 	if col > 16383 {
-		return errors.New("列数超过 Excel 上限 (more columns than Excel allows)")
+		return msg.New("sheet.too_many_columns")
 	}
 	var ref string
 	switch typ {
 	case "s":
 		i, err := strconv.Atoi(string(v))
 		if err != nil {
-			return fmt.Errorf("共享字符串 %q 不存在 (no such shared string)", v)
+			return msg.New("sheet.no_shared_string", strconv.Quote(string(v)))
 		}
 		if ref, err = x.sst.Get(i); err != nil {
 			return err
@@ -242,7 +244,7 @@ func (x *xlsxReader) addCell(col int, typ string, nf numFormat, v []byte) error 
 		return ErrCellTooLong
 	}
 	if len(x.buf)+len(v) > maxRowBytes {
-		return fmt.Errorf("一行超过 %d MiB (a row longer than %d MiB)", maxRowBytes>>20, maxRowBytes>>20)
+		return msg.New("sheet.row_too_long", maxRowBytes>>20)
 	}
 	x.buf = append(x.buf, v...)
 	x.ends = append(x.ends, len(x.buf))

@@ -3,11 +3,12 @@ package sheet
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // cellString is a shared string's text.
@@ -125,7 +126,7 @@ func (s *xmlScanner) index(c byte, i, keep int) (at, newI, newKeep int, err erro
 // maxRawText bytes and was dropped: a cell too long to read.
 func (s *xmlScanner) Long() bool { return s.long }
 
-var errTokenTooLong = fmt.Errorf("XML 标签或注释超过 %d MiB (an XML tag or comment is over %d MiB)", maxXMLBuffer>>20, maxXMLBuffer>>20)
+var errTokenTooLong = msg.New("sheet.token_too_long", maxXMLBuffer>>20)
 
 // Next returns the text before the next tag (raw, entities not decoded)
 // and the tag, both valid until the next call.
@@ -275,7 +276,7 @@ func (s *xmlScanner) tag(lt, start int) (textStart, textEnd, end int, err error)
 				t.SelfClosing = true
 				return start, lt, k + 2, nil
 			case c == '/' && k+1 < s.end:
-				return 0, 0, 0, fmt.Errorf("标签格式错误 (malformed tag) near %q", clipBytes(s.buf[lt:k+2]))
+				return 0, 0, 0, msg.New("sheet.malformed_tag", clipBytes(s.buf[lt:k+2]))
 			case c == '/':
 				complete = false
 				continue
@@ -296,7 +297,7 @@ func (s *xmlScanner) tag(lt, start int) (textStart, textEnd, end int, err error)
 			}
 			q := s.buf[v]
 			if q != '"' && q != '\'' {
-				return 0, 0, 0, fmt.Errorf("属性值缺少引号 (attribute value without quotes) near %q", clipBytes(s.buf[lt:v+1]))
+				return 0, 0, 0, msg.New("sheet.unquoted_attribute", clipBytes(s.buf[lt:v+1]))
 			}
 			e := bytes.IndexByte(s.buf[v+1:s.end], q)
 			if e < 0 {

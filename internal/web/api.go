@@ -3,6 +3,7 @@ package web
 import (
 	_ "embed"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/msg"
 )
 
 //go:embed openapi.json
@@ -39,7 +41,7 @@ func (s *Server) apiItems(w http.ResponseWriter, r *http.Request) {
 	if p := v.Get("platform"); err == nil && p != "" {
 		var ok bool
 		if q.Platform, ok = catalog.ParsePlatform(p); !ok {
-			err = errors.New("platform: 可用 taobao, tmall, jd, pdd (use taobao, tmall, jd or pdd)")
+			err = errBadPlatform
 		}
 	}
 	if a := v.Get("after"); err == nil && a != "" {
@@ -47,17 +49,17 @@ func (s *Server) apiItems(w http.ResponseWriter, r *http.Request) {
 		if c, err = advisor.ParseCursor(a); err == nil {
 			q.After = &c
 		} else {
-			err = errors.New("after: " + err.Error())
+			err = fmt.Errorf("after: %w", err)
 		}
 	}
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
+		s.apiFail(w, r, http.StatusBadRequest, err)
 		return
 	}
 	q.Offset, q.Limit = int(off), int(lim)
 	rows, total, err := s.advisor.Library(r.Context(), q)
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
+		s.apiFail(w, r, http.StatusBadRequest, err)
 		return
 	}
 	limit, next := q.Limit, ""
@@ -77,7 +79,7 @@ func intParam(s, name string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
-		return 0, errors.New(name + ": 应为非负整数 (must be a whole number, not negative)")
+		return 0, msg.New("web.not_negative", name)
 	}
 	return n, nil
 }
@@ -85,7 +87,7 @@ func intParam(s, name string) (int64, error) {
 func pathKey(r *http.Request) (catalog.Key, error) {
 	p, ok := catalog.ParsePlatform(r.PathValue("platform"))
 	if !ok {
-		return catalog.Key{}, errors.New("platform: 可用 taobao, tmall, jd, pdd (use taobao, tmall, jd or pdd)")
+		return catalog.Key{}, errBadPlatform
 	}
 	return catalog.Key{Platform: p, ItemID: r.PathValue("id")}, nil
 }
@@ -94,16 +96,16 @@ func pathKey(r *http.Request) (catalog.Key, error) {
 func (s *Server) apiCard(w http.ResponseWriter, r *http.Request) {
 	key, err := pathKey(r)
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
+		s.apiFail(w, r, http.StatusBadRequest, err)
 		return
 	}
 	c, err := s.advisor.Card(r.Context(), key)
 	switch {
 	case errors.Is(err, catalog.ErrNotFound):
-		writeJSONError(w, http.StatusNotFound, err.Error())
+		s.apiFail(w, r, http.StatusNotFound, err)
 	case err != nil:
 		s.log.Error("api card", "err", err)
-		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+		s.apiFail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 	default:
 		writeJSON(w, http.StatusOK, apiv1.NewCard(c))
 	}
@@ -115,7 +117,7 @@ func (s *Server) apiCard(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 	key, err := pathKey(r)
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
+		s.apiFail(w, r, http.StatusBadRequest, err)
 		return
 	}
 	from, to := int64(0), int64(catalog.Forever)
@@ -123,29 +125,29 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 		name string
 		dst  *int64
 	}{{"from", &from}, {"to", &to}} {
-		if s := r.URL.Query().Get(p.name); s != "" {
-			if t, err := time.Parse(time.RFC3339, s); err == nil {
+		if v := r.URL.Query().Get(p.name); v != "" {
+			if t, err := time.Parse(time.RFC3339, v); err == nil {
 				*p.dst = t.Unix()
-			} else if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			} else if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 				*p.dst = n
 			} else {
-				writeJSONError(w, http.StatusBadRequest, p.name+": 应为 RFC 3339 时间或 unix 秒 (use an RFC 3339 time or unix seconds)")
+				s.apiFail(w, r, http.StatusBadRequest, msg.New("web.bad_time", p.name))
 				return
 			}
 		}
 	}
 	it, err := s.catalog.Find(r.Context(), key)
 	if errors.Is(err, catalog.ErrNotFound) {
-		writeJSONError(w, http.StatusNotFound, err.Error())
+		s.apiFail(w, r, http.StatusNotFound, err)
 		return
 	}
 	if err != nil {
-		s.serverError(w, "api history", err)
+		s.serverError(w, r, "api history", err)
 		return
 	}
 	obs, err := s.catalog.Observations(r.Context(), it.ID, from, to)
 	if err != nil {
-		s.serverError(w, "api history", err)
+		s.serverError(w, r, "api history", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, apiv1.NewHistory(key, obs))
@@ -166,13 +168,13 @@ func (s *Server) apiRanking(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
+		s.apiFail(w, r, http.StatusBadRequest, err)
 		return
 	}
 	q.Offset, q.Limit = int(off), int(lim)
 	rows, err := s.advisor.Rank(r.Context(), q)
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
+		s.apiFail(w, r, http.StatusBadRequest, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, apiv1.NewRanking(q.Kind, rows))
@@ -182,7 +184,7 @@ func (s *Server) apiRanking(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiImports(w http.ResponseWriter, r *http.Request) {
 	logs, err := s.catalog.RecentImports(r.Context(), 50)
 	if err != nil {
-		s.serverError(w, "api imports", err)
+		s.serverError(w, r, "api imports", err)
 		return
 	}
 	if logs == nil {
@@ -195,3 +197,6 @@ func (s *Server) openapi(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Write(openapiJSON)
 }
+
+// errBadPlatform is a platform the API does not know.
+var errBadPlatform = msg.New("web.bad_platform")

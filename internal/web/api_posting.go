@@ -10,6 +10,7 @@ import (
 
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/ops"
 	"github.com/qunke/qunke/internal/publish"
 )
@@ -19,15 +20,15 @@ const maxAPIBody = 64 << 10
 
 // decodeJSON reads a JSON body of at most maxAPIBody bytes into v; unknown
 // fields are refused so a misspelt one is not silently ignored.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAPIBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeJSONError(w, http.StatusBadRequest, "请求体应为 JSON 对象，不超过 64 KB (the body must be a JSON object of at most 64 KB): "+err.Error())
+		s.apiFail(w, r, http.StatusBadRequest, msg.Wrap(err, "web.body_json", err))
 		return false
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		writeJSONError(w, http.StatusBadRequest, "请求体只能有一个 JSON 对象 (the body must be a single JSON object)")
+		s.apiFail(w, r, http.StatusBadRequest, msg.New("web.body_single"))
 		return false
 	}
 	return true
@@ -69,7 +70,7 @@ func (s *Server) apiGroups(w http.ResponseWriter, r *http.Request) {
 	groups, err := s.groups.List(r.Context(), community.Filter{Tag: r.URL.Query().Get("tag")})
 	if err != nil {
 		s.log.Error("api groups", "err", err)
-		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+		s.apiFail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 		return
 	}
 	out := []apiGroup{}
@@ -96,7 +97,7 @@ func (s *Server) apiAddGroup(w http.ResponseWriter, r *http.Request) {
 		TZ        string   `json:"tz"`
 		Active    *bool    `json:"active"`
 	}
-	if !decodeJSON(w, r, &req) {
+	if !s.decodeJSON(w, r, &req) {
 		return
 	}
 	g := &community.Group{Name: req.Name, Channel: community.Channel(req.Channel), Target: req.Target, Secret: req.Secret,
@@ -108,10 +109,10 @@ func (s *Server) apiAddGroup(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &fe):
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fe.Msg, "field": fe.Field})
 	case errors.Is(err, community.ErrDuplicateName):
-		writeJSONError(w, http.StatusConflict, err.Error())
+		s.apiFail(w, r, http.StatusConflict, err)
 	case err != nil:
 		s.log.Error("api add group", "err", err)
-		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+		s.apiFail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 	default:
 		writeJSON(w, http.StatusCreated, toAPIGroup(g))
 	}
@@ -157,19 +158,19 @@ func toAPIQueue(q []publish.Queued) []apiQueued {
 func (s *Server) apiDeleteGroup(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		writeJSONError(w, http.StatusNotFound, community.ErrNotFound.Error())
+		s.apiFail(w, r, http.StatusNotFound, community.ErrNotFound)
 		return
 	}
 	switch err := s.groupOps.Delete(r.Context(), id); {
 	case err == nil:
 		writeJSON(w, http.StatusOK, map[string]int64{"deleted": id})
 	case errors.Is(err, community.ErrNotFound):
-		writeJSONError(w, http.StatusNotFound, err.Error())
+		s.apiFail(w, r, http.StatusNotFound, err)
 	case errors.Is(err, community.ErrInUse) || errors.Is(err, ops.ErrGroupHasOrders):
-		writeJSONError(w, http.StatusConflict, err.Error())
+		s.apiFail(w, r, http.StatusConflict, err)
 	default:
 		s.log.Error("api delete group", "err", err)
-		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+		s.apiFail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 	}
 }
 
@@ -178,7 +179,7 @@ func (s *Server) apiDeleteGroup(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiDeletePlan(w http.ResponseWriter, r *http.Request) {
 	id, ok := planID(r)
 	if !ok {
-		writeJSONError(w, http.StatusNotFound, publish.ErrNotFound.Error())
+		s.apiFail(w, r, http.StatusNotFound, publish.ErrNotFound)
 		return
 	}
 	n, err := s.publish.DeletePlan(r.Context(), id)
@@ -186,10 +187,10 @@ func (s *Server) apiDeletePlan(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		writeJSON(w, http.StatusOK, map[string]int{"skipped": n})
 	case errors.Is(err, publish.ErrNotFound):
-		writeJSONError(w, http.StatusNotFound, err.Error())
+		s.apiFail(w, r, http.StatusNotFound, err)
 	default:
 		s.log.Error("api delete plan", "err", err)
-		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+		s.apiFail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 	}
 }
 
@@ -198,7 +199,7 @@ func (s *Server) apiPlans(w http.ResponseWriter, r *http.Request) {
 	plans, err := s.publish.Plans(ctx)
 	if err != nil {
 		s.log.Error("api plans", "err", err)
-		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+		s.apiFail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 		return
 	}
 	out := []apiPlan{}
@@ -206,7 +207,7 @@ func (s *Server) apiPlans(w http.ResponseWriter, r *http.Request) {
 		q, err := s.publish.Queue(ctx, p.ID)
 		if err != nil {
 			s.log.Error("api plans", "err", err)
-			writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+			s.apiFail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 			return
 		}
 		ap := apiPlan{ID: p.ID, Name: p.Name, Slots: []string{}, PerSlot: p.PerSlot,
@@ -235,7 +236,7 @@ func (s *Server) apiPlans(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiEnqueue(w http.ResponseWriter, r *http.Request) {
 	id, ok := planID(r)
 	if !ok {
-		writeJSONError(w, http.StatusNotFound, "计划不存在 (no such plan)")
+		s.apiFail(w, r, http.StatusNotFound, msg.New("web.no_such_plan"))
 		return
 	}
 	var req struct {
@@ -245,27 +246,27 @@ func (s *Server) apiEnqueue(w http.ResponseWriter, r *http.Request) {
 		Reason      string `json:"reason"`
 		Replace     bool   `json:"replace"`
 	}
-	if !decodeJSON(w, r, &req) {
+	if !s.decodeJSON(w, r, &req) {
 		return
 	}
 	if req.ChosenPrice <= 0 {
-		writeJSONError(w, http.StatusBadRequest, "chosen_price_fen: 应为正整数（分）(must be a positive whole number of fen)")
+		s.apiFail(w, r, http.StatusBadRequest, msg.New("web.bad_chosen_price"))
 		return
 	}
 	status, err := s.enqueue(r.Context(), id, req.Platform, req.ItemID, req.ChosenPrice, req.Reason, sessionFrom(r).User.Name, req.Replace)
 	if status == http.StatusInternalServerError {
 		s.log.Error("api enqueue", "err", err)
-		writeJSONError(w, status, "内部错误 (internal error)")
+		s.apiFail(w, r, status, msg.New("web.internal"))
 		return
 	}
 	if err != nil {
-		writeJSONError(w, status, err.Error())
+		s.apiFail(w, r, status, err)
 		return
 	}
 	q, err := s.publish.Queue(r.Context(), id)
 	if err != nil {
 		s.log.Error("api enqueue", "err", err)
-		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+		s.apiFail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"plan_id": id, "queue": toAPIQueue(q)})
@@ -307,7 +308,7 @@ func (s *Server) apiDeliveries(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	day, err := s.parseDay(r.URL.Query().Get("day"))
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
+		s.apiFail(w, r, http.StatusBadRequest, err)
 		return
 	}
 	from, to := day, day.AddDate(0, 0, 1)
@@ -331,7 +332,7 @@ func (s *Server) apiDeliveries(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.log.Error("api deliveries", "err", err)
-	writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+	s.apiFail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 }
 
 // apiDeliveryAction is POST /api/v1/deliveries/{id}/hold, .../release and
@@ -341,7 +342,7 @@ func (s *Server) apiDeliveryAction(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		writeJSONError(w, http.StatusNotFound, "该条发送不存在 (no such delivery)")
+		s.apiFail(w, r, http.StatusNotFound, msg.New("web.no_such_delivery"))
 		return
 	}
 	switch r.PathValue("action") {
@@ -352,21 +353,20 @@ func (s *Server) apiDeliveryAction(w http.ResponseWriter, r *http.Request) {
 	case "sent":
 		err = s.publish.MarkSent(ctx, id, sessionFrom(r).User.Name)
 	default:
-		writeJSONError(w, http.StatusNotFound, "未知操作，可用 hold、release、sent (unknown action: use hold, release or sent)")
+		s.apiFail(w, r, http.StatusNotFound, msg.New("web.bad_delivery_action"))
 		return
 	}
-	if status, msg := deliveryErr(err, error.Error); status != 0 {
+	if status, text := deliveryErr(err, s.textIn(w, r)); status != 0 {
 		if status == http.StatusInternalServerError {
 			s.log.Error("api delivery action", "err", err)
-			msg = "内部错误 (internal error)"
 		}
-		writeJSONError(w, status, msg)
+		writeJSONError(w, status, text)
 		return
 	}
 	d, err := s.publish.Delivery(ctx, id)
 	if err != nil {
 		s.log.Error("api delivery action", "err", err)
-		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+		s.apiFail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 		return
 	}
 	name := ""
@@ -383,7 +383,7 @@ func (s *Server) apiTemplatePreview(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Body string `json:"body"`
 	}
-	if !decodeJSON(w, r, &req) {
+	if !s.decodeJSON(w, r, &req) {
 		return
 	}
 	out, te := preview(req.Body)

@@ -13,6 +13,7 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/publish"
 )
 
@@ -29,7 +30,7 @@ func (s *Server) parseDay(v string) (time.Time, error) {
 	}
 	t, err := time.ParseInLocation("2006-01-02", v, s.zone)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("日期 %q 应为 YYYY-MM-DD (the day must be YYYY-MM-DD)", v)
+		return time.Time{}, msg.New("web.bad_day", v)
 	}
 	return t, nil
 }
@@ -94,7 +95,7 @@ type boardView struct {
 func (s *Server) boardPage(w http.ResponseWriter, r *http.Request) {
 	day, err := s.parseDay(r.URL.Query().Get("day"))
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		s.fail(w, r, http.StatusBadRequest, err)
 		return
 	}
 	s.renderBoard(w, r, http.StatusOK, day, &boardView{})
@@ -110,7 +111,7 @@ func (s *Server) renderBoard(w http.ResponseWriter, r *http.Request, status int,
 	view.CanPost = p.Can(string(auth.ManagePosting))
 	counts, err := s.publish.Counts(ctx, from, to)
 	if err != nil {
-		s.serverError(w, "board", err)
+		s.serverError(w, r, "board", err)
 		return
 	}
 	for _, st := range statuses {
@@ -121,12 +122,12 @@ func (s *Server) renderBoard(w http.ResponseWriter, r *http.Request, status int,
 	}
 	ds, err := s.publish.Board(ctx, from, to)
 	if err != nil {
-		s.serverError(w, "board", err)
+		s.serverError(w, r, "board", err)
 		return
 	}
 	groups, err := s.groupsByID(ctx)
 	if err != nil {
-		s.serverError(w, "board", err)
+		s.serverError(w, r, "board", err)
 		return
 	}
 	var slot *boardSlot
@@ -155,7 +156,7 @@ func (s *Server) boardAction(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	day, err := s.parseDay(r.PostFormValue("day"))
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		s.fail(w, r, http.StatusBadRequest, err)
 		return
 	}
 	id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
@@ -172,12 +173,12 @@ func (s *Server) boardAction(w http.ResponseWriter, r *http.Request) {
 		s.planNow(w, r, day)
 		return
 	default:
-		http.Error(w, "未知操作 (unknown action)", http.StatusBadRequest)
+		s.fail(w, r, http.StatusBadRequest, msg.New("web.unknown_action"))
 		return
 	}
 	if status, msg := deliveryErr(err, s.textIn(w, r)); status != 0 {
 		if status == http.StatusInternalServerError {
-			s.serverError(w, "board action", err)
+			s.serverError(w, r, "board action", err)
 			return
 		}
 		s.renderBoard(w, r, status, day, &boardView{Error: msg})
@@ -193,11 +194,11 @@ func deliveryErr(err error, text func(error) string) (int, string) {
 	case err == nil:
 		return 0, ""
 	case errors.Is(err, publish.ErrNotFound):
-		return http.StatusNotFound, "该条发送不存在 (no such delivery)"
+		return http.StatusNotFound, text(msg.New("web.no_such_delivery"))
 	case errors.Is(err, publish.ErrState), errors.Is(err, publish.ErrNotManual):
 		return http.StatusConflict, text(err)
 	}
-	return http.StatusInternalServerError, err.Error()
+	return http.StatusInternalServerError, text(msg.New("web.internal"))
 }
 
 // planNow runs the planner for the day and shows what it did.
@@ -210,7 +211,7 @@ func (s *Server) planNow(w http.ResponseWriter, r *http.Request, day time.Time) 
 	status := http.StatusOK
 	if err != nil {
 		s.log.Error("plan now", "day", day.Format("2006-01-02"), "err", err)
-		view.Error, status = err.Error(), http.StatusInternalServerError
+		view.Error, status = s.textIn(w, r)(err), http.StatusInternalServerError
 	}
 	byReason := map[string]*skipGroup{}
 	titles := map[catalog.Key]string{}
@@ -277,12 +278,12 @@ func (s *Server) renderManual(w http.ResponseWriter, r *http.Request, status int
 	p := s.newPage(w, r, "/manual", "nav.manual")
 	ds, err := s.publish.ManualDue(ctx, s.now().Add(manualAhead), 100)
 	if err != nil {
-		s.serverError(w, "manual", err)
+		s.serverError(w, r, "manual", err)
 		return
 	}
 	groups, err := s.groupsByID(ctx)
 	if err != nil {
-		s.serverError(w, "manual", err)
+		s.serverError(w, r, "manual", err)
 		return
 	}
 	for _, d := range ds {
@@ -300,14 +301,14 @@ func (s *Server) renderManual(w http.ResponseWriter, r *http.Request, status int
 // manualAction records that a post was made by hand.
 func (s *Server) manualAction(w http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("action") != "sent" {
-		http.Error(w, "未知操作 (unknown action)", http.StatusBadRequest)
+		s.fail(w, r, http.StatusBadRequest, msg.New("web.unknown_action"))
 		return
 	}
 	id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
 	err := s.publish.MarkSent(r.Context(), id, sessionFrom(r).User.Name)
 	if status, msg := deliveryErr(err, s.textIn(w, r)); status != 0 {
 		if status == http.StatusInternalServerError {
-			s.serverError(w, "manual sent", err)
+			s.serverError(w, r, "manual sent", err)
 			return
 		}
 		s.renderManual(w, r, status, &manualView{Error: msg})
@@ -350,12 +351,12 @@ func (s *Server) deliveryLog(w http.ResponseWriter, r *http.Request) {
 	}
 	attempts, err := s.publish.Attempts(ctx, view.Delivery, 200)
 	if err != nil {
-		s.serverError(w, "delivery log", err)
+		s.serverError(w, r, "delivery log", err)
 		return
 	}
 	groups, err := s.groupsByID(ctx)
 	if err != nil {
-		s.serverError(w, "delivery log", err)
+		s.serverError(w, r, "delivery log", err)
 		return
 	}
 	titles := map[int64]string{} // by delivery: the title as it was posted
@@ -383,7 +384,7 @@ func (s *Server) deliveryLog(w http.ResponseWriter, r *http.Request) {
 // posterPNG renders a delivery's poster with the renderer in Deps.Posters.
 func (s *Server) posterPNG(w http.ResponseWriter, r *http.Request) {
 	if s.posters == nil {
-		http.Error(w, "没有配置海报生成 (posters are not set up on this server)", http.StatusNotFound)
+		s.fail(w, r, http.StatusNotFound, msg.New("web.no_posters"))
 		return
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -394,21 +395,21 @@ func (s *Server) posterPNG(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	d, err := s.publish.Delivery(ctx, id)
 	if errors.Is(err, publish.ErrNotFound) {
-		http.Error(w, "该条发送不存在 (no such delivery)", http.StatusNotFound)
+		s.fail(w, r, http.StatusNotFound, msg.New("web.no_such_delivery"))
 		return
 	}
 	if err != nil {
-		s.serverError(w, "poster", err)
+		s.serverError(w, r, "poster", err)
 		return
 	}
 	g, err := s.groups.Get(ctx, d.GroupID)
 	if err != nil {
-		s.serverError(w, "poster", err)
+		s.serverError(w, r, "poster", err)
 		return
 	}
 	png, err := s.posters.Poster(ctx, d, g)
 	if err != nil {
-		s.serverError(w, "poster", err)
+		s.serverError(w, r, "poster", err)
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")

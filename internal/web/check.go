@@ -7,6 +7,7 @@ import (
 
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/apiv1"
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // maxFormBytes bounds a posted form (a pasted message is far smaller).
@@ -47,14 +48,14 @@ func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
 		rep, err := s.advisor.Check(r.Context(), view.Text)
 		if err != nil {
 			s.log.Error("check", "err", err)
-			http.Error(w, "内部错误 (internal error)", http.StatusInternalServerError)
+			s.fail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 			return
 		}
 		view.Report = rep
 		view.Cards = make([]*cardView, len(rep.Results))
 		post, err := s.postCtx(r, p)
 		if err != nil {
-			s.serverError(w, "check", err)
+			s.serverError(w, r, "check", err)
 			return
 		}
 		for i, res := range rep.Results {
@@ -74,14 +75,14 @@ func (s *Server) apiCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBytes))
 	if err := dec.Decode(&req); err != nil {
-		writeJSONError(w, http.StatusBadRequest, "请求体应为 JSON {\"text\": \"...\"}，不超过 2 MB (the body must be JSON {\"text\": \"...\"}, at most 2 MB): "+err.Error())
+		s.apiFail(w, r, http.StatusBadRequest, msg.Wrap(err, "web.body_check", err))
 		return
 	}
 	rep, err := s.advisor.Check(r.Context(), req.Text)
 	if err != nil {
 		s.log.Error("api check", "err", err)
-		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+		s.apiFail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 		return
 	}
-	writeJSON(w, http.StatusOK, apiv1.NewReport(rep))
+	writeJSON(w, http.StatusOK, apiv1.NewReport(rep, lang(w, r)))
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/publish"
 )
 
@@ -38,7 +39,7 @@ func (s *Server) templatesPage(w http.ResponseWriter, r *http.Request) {
 	tag := strings.TrimSpace(r.URL.Query().Get("tag"))
 	all, err := s.publish.Templates(r.Context())
 	if err != nil {
-		s.serverError(w, "templates", err)
+		s.serverError(w, r, "templates", err)
 		return
 	}
 	view.Tag, view.Body = tag, all[tag]
@@ -55,7 +56,7 @@ func (s *Server) renderTemplates(w http.ResponseWriter, r *http.Request, status 
 	if all == nil {
 		var err error
 		if all, err = s.publish.Templates(r.Context()); err != nil {
-			s.serverError(w, "templates", err)
+			s.serverError(w, r, "templates", err)
 			return
 		}
 	}
@@ -66,7 +67,7 @@ func (s *Server) renderTemplates(w http.ResponseWriter, r *http.Request, status 
 	_, view.HasDefault = all[""]
 	tags, err := s.groups.Tags(r.Context())
 	if err != nil {
-		s.serverError(w, "templates", err)
+		s.serverError(w, r, "templates", err)
 		return
 	}
 	for t := range tags {
@@ -115,7 +116,7 @@ func (s *Server) templatesAction(w http.ResponseWriter, r *http.Request) {
 			if err := s.publish.SaveTemplate(r.Context(), view.Tag, view.Body); err != nil {
 				var te *publish.TemplateError
 				if !errors.As(err, &te) {
-					s.serverError(w, "save template", err)
+					s.serverError(w, r, "save template", err)
 					return
 				}
 				view.Error, view.ErrorLine, status = te.Msg, te.Line, http.StatusBadRequest
@@ -125,13 +126,13 @@ func (s *Server) templatesAction(w http.ResponseWriter, r *http.Request) {
 		}
 	case "delete":
 		if err := s.publish.DeleteTemplate(r.Context(), view.Tag); err != nil {
-			s.serverError(w, "delete template", err)
+			s.serverError(w, r, "delete template", err)
 			return
 		}
 		view.Message = p.T("tmpl.deleted")
 		all, err := s.publish.Templates(r.Context())
 		if err != nil {
-			s.serverError(w, "templates", err)
+			s.serverError(w, r, "templates", err)
 			return
 		}
 		view.Tag, view.Body = "", all[""]
@@ -141,7 +142,7 @@ func (s *Server) templatesAction(w http.ResponseWriter, r *http.Request) {
 		s.renderTemplates(w, r, status, view, all)
 		return
 	default:
-		http.Error(w, "未知操作 (unknown action)", http.StatusBadRequest)
+		s.fail(w, r, http.StatusBadRequest, msg.New("web.unknown_action"))
 		return
 	}
 	s.renderTemplates(w, r, status, view, nil)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/ops"
 )
 
@@ -87,7 +88,7 @@ func (s *Server) renderGroups(w http.ResponseWriter, r *http.Request, status int
 	if !view.Edit {
 		groups, err := s.groups.List(r.Context(), community.Filter{})
 		if err != nil {
-			s.serverError(w, "groups", err)
+			s.serverError(w, r, "groups", err)
 			return
 		}
 		for _, g := range groups {
@@ -114,14 +115,14 @@ func groupFromForm(r *http.Request) (*community.Group, groupForm, error) {
 	for _, n := range []struct {
 		field, label, v string
 		dst             *int64
-	}{{"capacity", "容量 (capacity)", f.Capacity, &g.Capacity}, {"members", "人数 (members)", f.Members, &g.Members}} {
+	}{{"capacity", "groups.capacity_label", f.Capacity, &g.Capacity}, {"members", "groups.members_label", f.Members, &g.Members}} {
 		v := strings.TrimSpace(strings.ReplaceAll(n.v, ",", ""))
 		if v == "" {
 			continue
 		}
 		x, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return nil, f, &community.FieldError{Field: n.field, Msg: n.label + " 应为整数 (must be a whole number)"}
+			return nil, f, formError{msg.New("web.whole_number", msg.New(n.label))}
 		}
 		*n.dst = x
 	}
@@ -149,32 +150,36 @@ func (s *Server) groupsAction(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
 		err = s.groups.SetActive(ctx, id, r.PostFormValue("action") == "resume")
 	default:
-		http.Error(w, "未知操作 (unknown action)", http.StatusBadRequest)
+		s.fail(w, r, http.StatusBadRequest, msg.New("web.unknown_action"))
 		return
 	}
-	if status, ok := s.groupErr(w, err, view); ok {
+	if status, ok := s.groupErr(w, r, err, view); ok {
 		s.renderGroups(w, r, status, view)
 	}
 }
 
 // groupErr turns a registry error into the page's message and status; ok
 // is false when it already answered (an internal error).
-func (s *Server) groupErr(w http.ResponseWriter, err error, view *groupsView) (int, bool) {
+func (s *Server) groupErr(w http.ResponseWriter, r *http.Request, err error, view *groupsView) (int, bool) {
 	var fe *community.FieldError
+	var form formError
 	switch {
 	case err == nil:
 		return http.StatusOK, true
+	case errors.As(err, &form):
+		view.Error = s.textIn(w, r)(err)
+		return http.StatusBadRequest, true
 	case errors.As(err, &fe):
 		view.Error = fe.Msg
 		return http.StatusBadRequest, true
 	case errors.Is(err, community.ErrDuplicateName):
-		view.Error = err.Error()
+		view.Error = s.textIn(w, r)(err)
 		return http.StatusConflict, true
 	case errors.Is(err, community.ErrNotFound):
-		view.Error = err.Error()
+		view.Error = s.textIn(w, r)(err)
 		return http.StatusNotFound, true
 	}
-	s.serverError(w, "groups", err)
+	s.serverError(w, r, "groups", err)
 	return 0, false
 }
 
@@ -197,11 +202,11 @@ func (s *Server) pathGroup(w http.ResponseWriter, r *http.Request) (*community.G
 	}
 	g, err := s.groups.Get(r.Context(), id)
 	if errors.Is(err, community.ErrNotFound) {
-		http.Error(w, err.Error(), http.StatusNotFound)
+		s.fail(w, r, http.StatusNotFound, err)
 		return nil, false
 	}
 	if err != nil {
-		s.serverError(w, "group", err)
+		s.serverError(w, r, "group", err)
 		return nil, false
 	}
 	return g, true
@@ -224,7 +229,7 @@ func (s *Server) groupSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := &groupsView{Form: form, Edit: true}
-	if status, ok := s.groupErr(w, err, view); ok {
+	if status, ok := s.groupErr(w, r, err, view); ok {
 		s.renderGroups(w, r, status, view)
 	}
 }
@@ -244,7 +249,7 @@ func (s *Server) groupDelete(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, community.ErrInUse) || errors.Is(err, ops.ErrGroupHasOrders):
 		s.renderGroups(w, r, http.StatusConflict, &groupsView{Form: formOf(g), Edit: true, Error: p.Err(err)})
 	default:
-		s.serverError(w, "delete group", err)
+		s.serverError(w, r, "delete group", err)
 	}
 }
 
@@ -276,10 +281,16 @@ func (s *Server) groupsImport(w http.ResponseWriter, r *http.Request) {
 		// A file the store could not read (no header, a missing column, a
 		// bad encoding) says what to fix; a database failure is logged too.
 		s.log.Warn("groups import", "err", err)
-		view.Error = err.Error()
+		view.Error = s.textIn(w, r)(err)
 		s.renderGroups(w, r, http.StatusBadRequest, view)
 		return
 	}
 	view.Message = p.T("groups.imported", st.Added, st.Updated)
 	s.renderGroups(w, r, http.StatusOK, view)
 }
+
+// formError is a form value the page could not read (not the registry's
+// FieldError: its message is rendered in the reader's language).
+type formError struct{ error }
+
+func (e formError) Unwrap() error { return e.error }

@@ -33,7 +33,7 @@ type importJob struct {
 	total    int64
 	finished bool
 	res      load.Result
-	err      string
+	err      error
 	rejects  string // path of the rejected-rows CSV, if any
 }
 
@@ -45,15 +45,16 @@ func (j *importJob) progress(done, total int64) {
 
 // jobView is a job as the page shows it.
 type jobView struct {
-	ID, File, User, Err string
-	Started             time.Time
-	Percent             int
-	Finished            bool
-	Imported            bool
-	Rows, Rejected      int
-	New, Updated        int
-	Problems            []feed.Problem
-	HasRejects          bool
+	ID, File, User string
+	Err            error // shown in the page's language
+	Started        time.Time
+	Percent        int
+	Finished       bool
+	Imported       bool
+	Rows, Rejected int
+	New, Updated   int
+	Problems       []feed.Problem
+	HasRejects     bool
 }
 
 func (j *importJob) view() jobView {
@@ -185,7 +186,7 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request) {
 	name := filepath.Base(hdr.Filename)
 	tmp, err := os.CreateTemp("", tempUpload+"*"+filepath.Ext(name))
 	if err != nil {
-		s.serverError(w, "upload", err)
+		s.serverError(w, r, "upload", err)
 		return
 	}
 	size, err := io.Copy(tmp, file)
@@ -241,9 +242,7 @@ func (s *Server) runImport(j *importJob, path string, size int64, opt load.Optio
 	}
 	j.mu.Lock()
 	j.res, j.finished, j.rejects = res, true, rejects
-	if err != nil {
-		j.err = err.Error()
-	}
+	j.err = err
 	j.mu.Unlock()
 	s.log.Info("import", "file", j.File, "rows", res.Feed.Rows, "rejected", res.Feed.Rejected, "imported", res.Imported, "err", j.err)
 }

@@ -71,6 +71,14 @@ func TestImportUpload(t *testing.T) {
 	if !strings.Contains(body, "<th>原因</th>") || !strings.Contains(body, "<td><code>abc</code></td><td>不是有效的金额</td>") || strings.Contains(body, "not a valid") || strings.Contains(body, "nothing was imported") {
 		t.Errorf("the bad rows, under headers, and why in Chinese only:\n%s", body)
 	}
+	if _, body := sel.do("GET", "/import?lang=en", nil); !strings.Contains(body, "not a valid amount") || strings.Contains(body, "不是有效的金额") {
+		t.Fatalf("the reason, in English only:\n%s", body)
+	}
+	sel.upload("/import", csrf, "empty.csv", "", nil)
+	if body := waitImports(t, sel); !strings.Contains(body, "empty.csv: empty file") || strings.Contains(body, "文件为空") {
+		t.Fatalf("a file error, in English only:\n%s", body)
+	}
+	sel.do("GET", "/import?lang=zh", nil)
 	if _, err := s.catalog.Find(context.Background(), catalog.Key{Platform: catalog.Tmall, ItemID: "610000000011"}); err == nil {
 		t.Fatal("a rejected file was partly imported")
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/auth"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/shanghai"
 )
@@ -45,7 +46,7 @@ func (s *Server) incomeParams(v url.Values) (*incomeParams, error) {
 	p := &incomeParams{Query: orders.IncomeQuery{Now: now}}
 	by, err := orders.ParsePeriod(v.Get("by"))
 	if err != nil {
-		return nil, &badField{Field: "by", Key: "filter.bad_choice", Value: v.Get("by"), Msg: "by: " + err.Error()}
+		return nil, &badField{Field: "by", Key: "filter.bad_choice", Value: v.Get("by"), Msg: err}
 	}
 	p.Query.By, p.By = by, string(by)
 	today := now.In(shanghai.Zone)
@@ -53,19 +54,19 @@ func (s *Server) incomeParams(v url.Values) (*incomeParams, error) {
 	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, shanghai.Zone)
 	if s := strings.TrimSpace(v.Get("from")); s != "" {
 		if from, err = time.ParseInLocation("2006-01-02", s, shanghai.Zone); err != nil {
-			return nil, &badField{Field: "from", Key: "income.bad_date", Value: s, Msg: "from: 应为日期，如 2026-01-02 (a date like 2026-01-02)"}
+			return nil, &badField{Field: "from", Key: "income.bad_date", Value: s, Msg: msg.New("web.want_date", "2026-01-02")}
 		}
 	}
 	if s := strings.TrimSpace(v.Get("to")); s != "" {
 		if to, err = time.ParseInLocation("2006-01-02", s, shanghai.Zone); err != nil {
-			return nil, &badField{Field: "to", Key: "income.bad_date", Value: s, Msg: "to: 应为日期，如 2026-01-31 (a date like 2026-01-31)"}
+			return nil, &badField{Field: "to", Key: "income.bad_date", Value: s, Msg: msg.New("web.want_date", "2026-01-31")}
 		}
 	}
 	if to.Before(from) {
-		return nil, &badField{Field: "to", Key: "income.bad_range", Value: v.Get("to"), Msg: "to: 结束日期不能早于开始日期 (the end date is before the start date)"}
+		return nil, &badField{Field: "to", Key: "income.bad_range", Value: v.Get("to"), Msg: msg.New("web.end_before_start")}
 	}
 	if to.Sub(from) > maxIncomeSpan {
-		return nil, &badField{Field: "from", Key: "income.bad_span", Value: v.Get("from"), Msg: "from: 时间范围最多 10 年 (the range is at most 10 years)"}
+		return nil, &badField{Field: "from", Key: "income.bad_span", Value: v.Get("from"), Msg: msg.New("web.span_too_long")}
 	}
 	p.From, p.To = from.Format("2006-01-02"), to.Format("2006-01-02")
 	p.Query.From, p.Query.To = from, to.AddDate(0, 0, 1) // to is included
@@ -75,7 +76,7 @@ func (s *Server) incomeParams(v url.Values) (*incomeParams, error) {
 		}
 		id, err := strconv.ParseInt(g, 10, 64)
 		if err != nil || id < 0 {
-			return nil, &badField{Field: "group", Key: "filter.bad_choice", Value: g, Msg: "group: 应为群编号，0 为未归属 (a group id; 0 for the orders of no group)"}
+			return nil, &badField{Field: "group", Key: "filter.bad_choice", Value: g, Msg: msg.New("web.want_group")}
 		}
 		p.Query.Groups = append(p.Query.Groups, id)
 		p.Group = g
@@ -131,14 +132,14 @@ func (s *Server) incomePage(w http.ResponseWriter, r *http.Request) {
 		bad.add(err)
 		status = http.StatusBadRequest
 		if params, err = s.incomeParams(url.Values{}); err != nil {
-			s.serverError(w, "income", err)
+			s.serverError(w, r, "income", err)
 			return
 		}
 	}
 	st := s.orders
 	rep, err := st.Income(ctx, params.Query)
 	if err != nil {
-		s.serverError(w, "income", err) // the query is checked: not the reader's doing
+		s.serverError(w, r, "income", err) // the query is checked: not the reader's doing
 		return
 	}
 	view := &incomeView{P: params, Report: rep, Message: s.attributed(pg, r.URL.Query()), Bad: bad}
@@ -154,7 +155,7 @@ func (s *Server) incomePage(w http.ResponseWriter, r *http.Request) {
 		q := params.Query
 		q.By = orders.Day
 		if daily, err = st.Income(ctx, q); err != nil {
-			s.serverError(w, "income", err)
+			s.serverError(w, r, "income", err)
 			return
 		}
 	}
@@ -166,7 +167,7 @@ func (s *Server) incomePage(w http.ResponseWriter, r *http.Request) {
 		view.Chart.Settled = append(view.Chart.Settled, float64(b.Total.SettledIncome)/100)
 	}
 	if view.Forecast, err = st.Forecast(ctx, orders.ForecastOptions{Now: s.now()}); err != nil {
-		s.serverError(w, "income forecast", err)
+		s.serverError(w, r, "income forecast", err)
 		return
 	}
 	for _, c := range view.Forecast.Coming {
@@ -176,12 +177,12 @@ func (s *Server) incomePage(w http.ResponseWriter, r *http.Request) {
 		view.PastOrders = view.PastOrders || h.Orders > 0
 	}
 	if view.Unattributed, err = st.Unattributed(ctx, params.Query.From, params.Query.To); err != nil {
-		s.serverError(w, "income unattributed", err)
+		s.serverError(w, r, "income unattributed", err)
 		return
 	}
 	groups, err := st.Groups(ctx)
 	if err != nil {
-		s.serverError(w, "income groups", err)
+		s.serverError(w, r, "income groups", err)
 		return
 	}
 	for _, g := range groups {
@@ -199,12 +200,12 @@ func (s *Server) incomePage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) incomeAttribute(w http.ResponseWriter, r *http.Request) {
 	from, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(r.PostFormValue("from")), shanghai.Zone)
 	if err != nil {
-		http.Error(w, "from: 应为日期，如 2026-01-02 (a date like 2026-01-02)", http.StatusBadRequest)
+		s.fail(w, r, http.StatusBadRequest, msg.New("web.bad_from"))
 		return
 	}
 	st, err := s.orders.Attribute(r.Context(), from)
 	if err != nil {
-		s.serverError(w, "attribute", err)
+		s.serverError(w, r, "attribute", err)
 		return
 	}
 	s.log.Info("re-attributed orders", "since", from.Format("2006-01-02"), "orders", st.Orders, "changed", st.Changed)
@@ -227,12 +228,12 @@ func (s *Server) attributed(pg *page, v url.Values) string {
 func (s *Server) apiIncome(w http.ResponseWriter, r *http.Request) {
 	params, err := s.incomeParams(r.URL.Query())
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
+		s.apiFail(w, r, http.StatusBadRequest, err)
 		return
 	}
 	rep, err := s.orders.Income(r.Context(), params.Query)
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
+		s.apiFail(w, r, http.StatusBadRequest, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, apiv1.NewIncome(rep))
@@ -251,7 +252,7 @@ func (s *Server) apiForecast(w http.ResponseWriter, r *http.Request) {
 			err = errors.New(f.name + ": 最大 " + strconv.FormatInt(f.max, 10) + " (at most " + strconv.FormatInt(f.max, 10) + ")")
 		}
 		if err != nil {
-			writeJSONError(w, http.StatusBadRequest, err.Error())
+			s.apiFail(w, r, http.StatusBadRequest, err)
 			return
 		}
 		*f.dst = int(n)
@@ -259,7 +260,7 @@ func (s *Server) apiForecast(w http.ResponseWriter, r *http.Request) {
 	f, err := s.orders.Forecast(r.Context(), opt)
 	if err != nil {
 		s.log.Error("api forecast", "err", err)
-		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+		s.apiFail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 		return
 	}
 	writeJSON(w, http.StatusOK, apiv1.NewForecast(f))
@@ -274,20 +275,20 @@ func (s *Server) apiUnattributed(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if d := v.Get("from"); d != "" {
 		if from, err = time.ParseInLocation("2006-01-02", d, shanghai.Zone); err != nil {
-			writeJSONError(w, http.StatusBadRequest, "from: 应为日期，如 2026-01-02 (a date like 2026-01-02)")
+			s.apiFail(w, r, http.StatusBadRequest, msg.New("web.bad_from"))
 			return
 		}
 	}
 	if d := v.Get("to"); d != "" {
 		if to, err = time.ParseInLocation("2006-01-02", d, shanghai.Zone); err != nil {
-			writeJSONError(w, http.StatusBadRequest, "to: 应为日期，如 2026-01-31 (a date like 2026-01-31)")
+			s.apiFail(w, r, http.StatusBadRequest, msg.New("web.bad_to"))
 			return
 		}
 		to = to.AddDate(0, 0, 1)
 	}
 	limit, err := intParam(v.Get("limit"), "limit")
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
+		s.apiFail(w, r, http.StatusBadRequest, err)
 		return
 	}
 	if limit == 0 {
@@ -304,5 +305,5 @@ func (s *Server) apiUnattributed(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.log.Error("api unattributed", "err", err)
-	writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
+	s.apiFail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // itemsView is what the "items" template lists.
@@ -35,15 +36,18 @@ type filterView struct {
 // set, is the error's text (both languages, for the API).
 type badField struct {
 	Field, Key, Value string
-	Msg               string
+	Msg               error // what is wrong, for the API (nil: the value is named)
 }
 
 func (e *badField) Error() string {
-	if e.Msg != "" {
-		return e.Msg
+	if e.Msg != nil {
+		return e.Field + ": " + e.Msg.Error()
 	}
 	return e.Field + " " + strconv.Quote(e.Value)
 }
+
+// Unwrap returns the message, which msg.Text renders after the field.
+func (e *badField) Unwrap() error { return e.Msg }
 
 // fieldErrors collects a form's bad fields: field name to the message key.
 type fieldErrors map[string]string
@@ -177,7 +181,7 @@ func (s *Server) libraryPage(w http.ResponseWriter, r *http.Request) {
 		Items: itemsView{Page: p}}
 	p.Data = view
 	if err := s.libraryRows(r.Context(), v, &q, view, bad); err != nil {
-		s.serverError(w, "library", err)
+		s.serverError(w, r, "library", err)
 		return
 	}
 	if len(bad) > 0 {
@@ -287,12 +291,12 @@ func (s *Server) rankingsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	rows, err := s.advisor.Rank(r.Context(), q)
 	if err != nil {
-		s.serverError(w, "rankings", err)
+		s.serverError(w, r, "rankings", err)
 		return
 	}
 	view.Items = rankItems(p, rows)
 	if view.Items.Post, err = s.postCtx(r, p); err != nil {
-		s.serverError(w, "rankings", err)
+		s.serverError(w, r, "rankings", err)
 		return
 	}
 	s.render(w, http.StatusOK, "rankings", p)
@@ -318,7 +322,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	for _, k := range []advisor.RankKind{advisor.RankLows, advisor.RankHot, advisor.RankCommission} {
 		rows, err := s.advisor.Rank(r.Context(), advisor.RankQuery{Kind: k, Limit: 10})
 		if err != nil {
-			s.serverError(w, "dashboard", err)
+			s.serverError(w, r, "dashboard", err)
 			return
 		}
 		view.Boards = append(view.Boards, board{Kind: k, Items: rankItems(p, rows)})
@@ -326,7 +330,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	imports, err := s.catalog.RecentImports(r.Context(), 10)
 	if err != nil {
-		s.serverError(w, "dashboard", err)
+		s.serverError(w, r, "dashboard", err)
 		return
 	}
 	view.Imports = imports
@@ -334,7 +338,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "dashboard", p)
 }
 
-func (s *Server) serverError(w http.ResponseWriter, where string, err error) {
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, where string, err error) {
 	s.log.Error(where, "err", err)
-	http.Error(w, "内部错误 (internal error)", http.StatusInternalServerError)
+	s.fail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/qunke/qunke/internal/auth"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/orders"
 )
 
@@ -20,8 +21,7 @@ type orderImportView struct {
 	Rows     int
 	Rejected int
 	Problems []orders.Problem
-	ErrorKey string // what went wrong, as a message key
-	Error    string // and the details, as the importer gave them
+	Error    string
 }
 
 func (s *Server) orderImportRoutes() {
@@ -45,10 +45,10 @@ func (s *Server) orderImportUpload(w http.ResponseWriter, r *http.Request) {
 	v := &orderImportView{}
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
-		v.ErrorKey = "orders.import.choose"
+		v.Error = s.textIn(w, r)(msg.New("orders.choose_file"))
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			v.ErrorKey = "orders.import.too_large"
+			v.Error = s.textIn(w, r)(msg.New("orders.file_too_large"))
 		}
 		s.renderOrderImport(w, r, http.StatusBadRequest, v)
 		return
@@ -57,13 +57,13 @@ func (s *Server) orderImportUpload(w http.ResponseWriter, r *http.Request) {
 	v.File = filepath.Base(hdr.Filename)
 	ext := strings.ToLower(filepath.Ext(v.File))
 	if ext != ".xls" && ext != ".xlsx" && ext != ".csv" {
-		v.ErrorKey = "orders.import.bad_type"
+		v.Error = s.textIn(w, r)(msg.New("orders.bad_type"))
 		s.renderOrderImport(w, r, http.StatusBadRequest, v)
 		return
 	}
 	tmp, err := os.CreateTemp("", tempOrders+"*"+ext)
 	if err != nil {
-		s.serverError(w, "order upload", err)
+		s.serverError(w, r, "order upload", err)
 		return
 	}
 	defer os.Remove(tmp.Name())
@@ -72,7 +72,7 @@ func (s *Server) orderImportUpload(w http.ResponseWriter, r *http.Request) {
 		err = cerr
 	}
 	if err != nil {
-		v.ErrorKey, v.Error = "orders.import.broken", err.Error()
+		v.Error = s.textIn(w, r)(msg.New("orders.upload_broke", err))
 		s.renderOrderImport(w, r, http.StatusBadRequest, v)
 		return
 	}
@@ -87,9 +87,9 @@ func (s *Server) orderImportUpload(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	switch {
 	case err != nil && len(v.Problems) > 0:
-		v.ErrorKey, status = "orders.import.bad_rows", http.StatusBadRequest
+		v.Error, status = s.textIn(w, r)(msg.New("orders.bad_rows")), http.StatusBadRequest
 	case err != nil:
-		v.Error, status = strings.ReplaceAll(err.Error(), tmp.Name(), v.File), http.StatusBadRequest
+		v.Error, status = strings.ReplaceAll(s.textIn(w, r)(err), tmp.Name(), v.File), http.StatusBadRequest
 	default:
 		v.Done, v.Stats = true, res.Stats
 	}

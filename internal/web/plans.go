@@ -13,6 +13,7 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/publish"
 )
 
@@ -72,7 +73,7 @@ func planFromForm(r *http.Request) (*publish.Plan, planForm, error) {
 	var err error
 	if g := strings.TrimSpace(f.GroupID); g != "" && g != "0" {
 		if p.GroupID, err = strconv.ParseInt(g, 10, 64); err != nil {
-			return nil, f, errors.New("群无效 (invalid group)")
+			return nil, f, msg.New("web.invalid_group")
 		}
 	}
 	if p.Slots, err = publish.ParseSlots(f.Slots); err != nil {
@@ -81,10 +82,10 @@ func planFromForm(r *http.Request) (*publish.Plan, planForm, error) {
 	for _, n := range []struct {
 		v, label string
 		dst      *int
-	}{{f.PerSlot, "每个时段条数 (items per slot)", &p.PerSlot}, {f.DailyCap, "每日上限 (daily cap)", &p.DailyCap},
-		{f.RepeatDays, "不重复天数 (repeat window)", &p.RepeatDays}} {
+	}{{f.PerSlot, "plans.per_slot_label", &p.PerSlot}, {f.DailyCap, "plans.daily_cap_label", &p.DailyCap},
+		{f.RepeatDays, "plans.repeat_days_label", &p.RepeatDays}} {
 		if *n.dst, err = strconv.Atoi(strings.TrimSpace(n.v)); err != nil {
-			return nil, f, errors.New(n.label + " 应为整数 (must be a whole number)")
+			return nil, f, msg.New("web.whole_number", msg.New(n.label))
 		}
 	}
 	from, to := strings.TrimSpace(f.QuietFrom), strings.TrimSpace(f.QuietTo)
@@ -161,11 +162,11 @@ func (s *Server) renderPlans(w http.ResponseWriter, r *http.Request, status int,
 	p := s.newPage(w, r, "/plans", "nav.plans")
 	var err error
 	if view.Plans, view.Groups, err = s.planRows(r.Context()); err != nil {
-		s.serverError(w, "plans", err)
+		s.serverError(w, r, "plans", err)
 		return
 	}
 	if view.Tags, err = s.tagList(r.Context()); err != nil {
-		s.serverError(w, "plans", err)
+		s.serverError(w, r, "plans", err)
 		return
 	}
 	view.CanEdit = p.Can(string(auth.ManagePosting))
@@ -236,12 +237,12 @@ func (s *Server) renderPlan(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	rows, groups, err := s.planRows(ctx)
 	if err != nil {
-		s.serverError(w, "plan", err)
+		s.serverError(w, r, "plan", err)
 		return
 	}
 	i := slices.IndexFunc(rows, func(p planRow) bool { return p.ID == id })
 	if i < 0 {
-		http.Error(w, "计划不存在 (no such plan)", http.StatusNotFound)
+		s.fail(w, r, http.StatusNotFound, msg.New("web.no_such_plan"))
 		return
 	}
 	view.Plan, view.Groups = rows[i], groups
@@ -249,12 +250,12 @@ func (s *Server) renderPlan(w http.ResponseWriter, r *http.Request, status int, 
 		view.Form = planFormOf(rows[i].Plan)
 	}
 	if view.Tags, err = s.tagList(ctx); err != nil {
-		s.serverError(w, "plan", err)
+		s.serverError(w, r, "plan", err)
 		return
 	}
 	queue, err := s.publish.Queue(ctx, id)
 	if err != nil {
-		s.serverError(w, "plan", err)
+		s.serverError(w, r, "plan", err)
 		return
 	}
 	kept := r.URL.Query().Get("kept")
@@ -323,14 +324,14 @@ func (s *Server) planAction(w http.ResponseWriter, r *http.Request) {
 			back = "/plans"
 		}
 	default:
-		http.Error(w, "未知操作 (unknown action)", http.StatusBadRequest)
+		s.fail(w, r, http.StatusBadRequest, msg.New("web.unknown_action"))
 		return
 	}
 	switch {
 	case errors.Is(err, publish.ErrNotFound):
-		http.Error(w, err.Error(), http.StatusNotFound)
+		s.fail(w, r, http.StatusNotFound, err)
 	case err != nil:
-		s.serverError(w, "plan action", err)
+		s.serverError(w, r, "plan action", err)
 	default:
 		http.Redirect(w, r, back, http.StatusSeeOther)
 	}
@@ -343,11 +344,11 @@ func (s *Server) planAction(w http.ResponseWriter, r *http.Request) {
 func (s *Server) enqueue(ctx context.Context, planID int64, platform, itemID string, price int64, reason, by string, replace bool) (int, error) {
 	p, ok := catalog.ParsePlatform(strings.TrimSpace(platform))
 	if !ok {
-		return http.StatusBadRequest, errors.New("platform: 可用 taobao, tmall, jd, pdd (use taobao, tmall, jd or pdd)")
+		return http.StatusBadRequest, errBadPlatform
 	}
 	key := catalog.Key{Platform: p, ItemID: strings.TrimSpace(itemID)}
 	if key.ItemID == "" {
-		return http.StatusBadRequest, errors.New("item_id: 不能为空 (required)")
+		return http.StatusBadRequest, msg.New("web.item_id_required")
 	}
 	reason = strings.TrimSpace(reason)
 	add := s.publish.Enqueue
@@ -362,7 +363,7 @@ func (s *Server) enqueue(ctx context.Context, planID int64, platform, itemID str
 	case errors.Is(err, publish.ErrNotInCatalog):
 		return http.StatusNotFound, err
 	case errors.Is(err, publish.ErrNotFound):
-		return http.StatusNotFound, errors.New("计划不存在 (no such plan)")
+		return http.StatusNotFound, msg.New("web.no_such_plan")
 	case err != nil:
 		// Enqueue's other errors are about the price or the reason.
 		return http.StatusBadRequest, err
@@ -386,7 +387,7 @@ func (s *Server) planQueueAdd(w http.ResponseWriter, r *http.Request) {
 	status, err := s.enqueue(r.Context(), id, r.PostFormValue("platform"), r.PostFormValue("item_id"), price,
 		r.PostFormValue("reason"), sessionFrom(r).User.Name, r.PostFormValue("replace") != "")
 	if status == http.StatusInternalServerError {
-		s.serverError(w, "enqueue", err)
+		s.serverError(w, r, "enqueue", err)
 		return
 	}
 	to := "/plans/" + strconv.FormatInt(id, 10) + "?added=1"

@@ -870,7 +870,7 @@ func TestDeleteGroupsAndPlans(t *testing.T) {
 			t.Fatalf("plan day: %+v %v", st, err)
 		}
 		code, body := callAPI(t, anon, tok, "DELETE", "/api/v1/groups/"+strconv.FormatInt(busy.ID, 10), "", nil)
-		if code != http.StatusConflict || !strings.Contains(body, "pause it instead") {
+		if code != http.StatusConflict || !strings.Contains(body, "不能删除，可以暂停") {
 			t.Fatalf("delete a group with posts: %d %s", code, body)
 		}
 		if _, err := s.groups.Get(ctx, busy.ID); err != nil {
@@ -898,7 +898,7 @@ func TestDeleteGroupsAndPlans(t *testing.T) {
 			PaidAt: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).Unix(), Status: orders.Paid, PaidAmount: 100, EstIncome: 10}}); err != nil {
 			t.Fatal(err)
 		}
-		if code, body := callAPI(t, anon, tok, "DELETE", "/api/v1/groups/"+strconv.FormatInt(sold.ID, 10), "", nil); code != http.StatusConflict || !strings.Contains(body, "orders on record") {
+		if code, body := callAPI(t, anon, tok, "DELETE", "/api/v1/groups/"+strconv.FormatInt(sold.ID, 10), "", nil); code != http.StatusConflict || !strings.Contains(body, "已有订单记录") {
 			t.Fatalf("delete a group with orders: %d %s", code, body)
 		}
 		if code, _ := callAPI(t, anon, tok, "DELETE", "/api/v1/groups/99999", "", nil); code != http.StatusNotFound {

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/publish"
-	"github.com/qunke/qunke/internal/web/i18n"
 )
 
 // The board shows every skip reason in the reader's language only: the

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"embed"
-	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -15,9 +14,9 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/publish"
-	"github.com/qunke/qunke/internal/web/i18n"
 )
 
 //go:embed templates/*.html
@@ -31,7 +30,7 @@ var staticFiles embed.FS
 func LoadZone(name string) (*time.Location, error) {
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("时区 %q 无效 (unknown time zone): %w", name, err)
+		return nil, msg.Wrap(err, "web.bad_zone", name, err)
 	}
 	return loc, nil
 }
@@ -183,7 +182,7 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, p *page)
 	var buf bytes.Buffer
 	if err := s.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		s.log.Error("render", "page", name, "err", err)
-		http.Error(w, "内部错误 (internal error)", http.StatusInternalServerError)
+		http.Error(w, p.T("web.internal"), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -250,4 +249,14 @@ func newChart(c *advisor.Card, p *page) chartData {
 		}
 	}
 	return d
+}
+
+// fail answers a plain-text error in the reader's language.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
+	http.Error(w, s.textIn(w, r)(err), status)
+}
+
+// apiFail answers a JSON error in the reader's language.
+func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, status int, err error) {
+	writeJSONError(w, status, s.textIn(w, r)(err))
 }

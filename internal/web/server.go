@@ -18,12 +18,13 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/ops"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
-	"github.com/qunke/qunke/internal/web/i18n"
 )
 
 // Server serves the console and the API.
@@ -197,12 +198,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if err := s.db.PingContext(ctx); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte("数据库不可用 (database unavailable)\n"))
+		w.Write([]byte(s.textIn(w, r)(msg.New("web.db_unavailable")) + "\n"))
 		return
 	}
 	if !s.warm.Load() {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte("正在加载商品库 (loading the catalog)\n"))
+		w.Write([]byte(s.textIn(w, r)(msg.New("web.loading")) + "\n"))
 		return
 	}
 	w.Write([]byte("ready\n"))

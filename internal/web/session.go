@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/auth"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -90,7 +90,7 @@ func (s *Server) page(perm auth.Permission, h http.HandlerFunc) http.Handler {
 			return
 		}
 		if !u.Role.Can(perm) {
-			http.Error(w, "没有权限 (your role may not do this)", http.StatusForbidden)
+			s.fail(w, r, http.StatusForbidden, msg.New("web.forbidden"))
 			return
 		}
 		if r.Method == http.MethodPost {
@@ -99,15 +99,15 @@ func (s *Server) page(perm auth.Permission, h http.HandlerFunc) http.Handler {
 			}
 			defer removeMultipart(r)
 			if err := r.ParseMultipartForm(32 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-				http.Error(w, "表单太大或格式不对 (form too large or malformed)", http.StatusRequestEntityTooLarge)
+				s.fail(w, r, http.StatusRequestEntityTooLarge, msg.New("web.form_malformed"))
 				return
 			}
 			if err := r.ParseForm(); err != nil {
-				http.Error(w, "表单太大或格式不对 (form too large or malformed)", http.StatusRequestEntityTooLarge)
+				s.fail(w, r, http.StatusRequestEntityTooLarge, msg.New("web.form_malformed"))
 				return
 			}
 			if !auth.CheckCSRF(sess, r.PostFormValue("csrf")) {
-				http.Error(w, "页面已过期，请刷新后重试 (the form has expired: reload the page and try again)", http.StatusForbidden)
+				s.fail(w, r, http.StatusForbidden, msg.New("web.form_expired"))
 				return
 			}
 		}
@@ -122,17 +122,17 @@ func (s *Server) api(perm auth.Permission, h http.HandlerFunc) http.Handler {
 		bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="qunke"`)
-			writeJSONError(w, http.StatusUnauthorized, "需要 API 令牌 (an API token is required: Authorization: Bearer qk_...)")
+			s.apiFail(w, r, http.StatusUnauthorized, msg.New("web.token_required"))
 			return
 		}
 		u, _, err := s.auth.TokenUser(r.Context(), bearer)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="qunke", error="invalid_token"`)
-			writeJSONError(w, http.StatusUnauthorized, auth.ErrBadToken.Error())
+			s.apiFail(w, r, http.StatusUnauthorized, auth.ErrBadToken)
 			return
 		}
 		if !u.Role.Can(perm) {
-			writeJSONError(w, http.StatusForbidden, "没有权限 (the token's role may not do this)")
+			s.apiFail(w, r, http.StatusForbidden, msg.New("web.token_forbidden"))
 			return
 		}
 		h(w, r.WithContext(withSession(r.Context(), &sessionInfo{User: u})))
@@ -260,7 +260,7 @@ func ParseProxies(vals []string) ([]netip.Prefix, error) {
 		if err != nil {
 			a, aerr := netip.ParseAddr(v)
 			if aerr != nil {
-				return nil, fmt.Errorf("代理地址 %q 无效，应为 CIDR（如 10.0.0.0/8）或 IP (bad proxy address %q: want a CIDR such as 10.0.0.0/8, or an IP)", v, v)
+				return nil, msg.New("web.bad_proxy", v)
 			}
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
@@ -326,7 +326,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil || !preTokenOK(r) {
-		http.Error(w, "页面已过期，请刷新后重试 (the form has expired: reload the page and try again)", http.StatusForbidden)
+		s.fail(w, r, http.StatusForbidden, msg.New("web.form_expired"))
 		return
 	}
 	view.Name, view.Next = r.PostFormValue("name"), r.PostFormValue("next")
@@ -345,7 +345,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		att.Release()
 		w.Header().Set("Retry-After", "1")
-		http.Error(w, "登录请求太多，请稍后再试 (too many logins at once: try again in a moment)", http.StatusServiceUnavailable)
+		s.fail(w, r, http.StatusServiceUnavailable, msg.New("web.too_many_logins"))
 		return
 	}
 	u, err := s.auth.Authenticate(r.Context(), view.Name, r.PostFormValue("password"))
@@ -366,7 +366,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.log.Error("login", "err", err)
-		http.Error(w, "内部错误 (internal error)", http.StatusInternalServerError)
+		s.fail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 		return
 	}
 	att.Succeed()
@@ -407,20 +407,20 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil || !preTokenOK(r) {
-		http.Error(w, "页面已过期，请刷新后重试 (the form has expired: reload the page and try again)", http.StatusForbidden)
+		s.fail(w, r, http.StatusForbidden, msg.New("web.form_expired"))
 		return
 	}
 	view.Name = r.PostFormValue("name")
 	release, ok := s.hashSlot()
 	if !ok {
 		w.Header().Set("Retry-After", "1")
-		http.Error(w, "请求太多，请稍后再试 (too many requests at once: try again in a moment)", http.StatusServiceUnavailable)
+		s.fail(w, r, http.StatusServiceUnavailable, msg.New("web.too_many_requests"))
 		return
 	}
 	u, err := s.auth.CreateUser(r.Context(), auth.NewUser{Name: view.Name, Role: auth.Admin, Password: r.PostFormValue("password")})
 	release()
 	if err != nil {
-		view.Error = err.Error()
+		view.Error = p.Err(err)
 		s.render(w, http.StatusBadRequest, "setup", p)
 		return
 	}
@@ -429,7 +429,7 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
 			s.busy(w, "setup", p, view)
 			return
 		}
-		http.Error(w, "内部错误 (internal error)", http.StatusInternalServerError)
+		s.fail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 		return
 	}
 	s.setDeviceCookie(w, r, u)

@@ -73,7 +73,7 @@ func (s *Server) itemThumb(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.serverError(w, "thumbnail", err)
+		s.serverError(w, r, "thumbnail", err)
 		return
 	}
 	if now := time.Now(); s.thumbs != nil && it.ImageURL != "" && !s.noImage.failed(it.ImageURL, now) {
@@ -91,7 +91,7 @@ func (s *Server) itemThumb(w http.ResponseWriter, r *http.Request) {
 	}
 	svg, err := staticFiles.ReadFile("static/noimage.svg")
 	if err != nil {
-		s.serverError(w, "thumbnail", err)
+		s.serverError(w, r, "thumbnail", err)
 		return
 	}
 	w.Header().Set("Content-Type", "image/svg+xml")

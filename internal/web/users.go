@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/qunke/qunke/internal/auth"
+	"github.com/qunke/qunke/internal/msg"
 )
 
 type userRow struct {
@@ -36,12 +37,12 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 	p := s.newPage(w, r, "/users", "nav.users")
 	users, err := s.auth.List(r.Context())
 	if err != nil {
-		s.serverError(w, "users", err)
+		s.serverError(w, r, "users", err)
 		return
 	}
 	tokens, err := s.auth.ListTokens(r.Context(), 0)
 	if err != nil {
-		s.serverError(w, "users", err)
+		s.serverError(w, r, "users", err)
 		return
 	}
 	me := sessionFrom(r).User.ID
@@ -85,12 +86,12 @@ func (s *Server) usersAction(w http.ResponseWriter, r *http.Request) {
 	case "revoke":
 		err = s.auth.RevokeToken(ctx, id)
 	default:
-		http.Error(w, "未知操作 (unknown action)", http.StatusBadRequest)
+		s.fail(w, r, http.StatusBadRequest, msg.New("web.unknown_action"))
 		return
 	}
 	status := http.StatusOK
 	if err != nil {
-		view.Error, status = err.Error(), http.StatusBadRequest
+		view.Error, status = s.textIn(w, r)(err), http.StatusBadRequest
 	}
 	s.renderUsers(w, r, status, view)
 }

@@ -2,8 +2,9 @@ package extract
 
 import (
 	"context"
-	"errors"
 	"fmt"
+
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // Resolver turns references that need resolving — share codes, short links,
@@ -17,7 +18,7 @@ type Resolver interface {
 
 // ErrNoResolver is the error NoResolver returns for a reference that needs
 // resolving.
-var ErrNoResolver = errors.New("需要解析 (needs resolving: no credentials configured)")
+var ErrNoResolver = msg.New("advisor.needs_resolving")
 
 // NoResolver is the Resolver used while no parse API is configured: it
 // passes resolved references through and refuses the rest with an error

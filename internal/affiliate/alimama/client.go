@@ -32,6 +32,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/shanghai"
 )
 
@@ -61,7 +62,7 @@ var (
 	ErrThrottled = errors.New("top: call limited (throttled)")
 	// ErrUnreachable is wrapped by errors from requests that never got an
 	// HTTP response (DNS, connect, TLS, timeouts).
-	ErrUnreachable = errors.New("无法连接解析服务 (cannot reach the resolving service)")
+	ErrUnreachable = msg.New("alimama.unreachable")
 	// ErrBadResponse is wrapped when the response is not the JSON the
 	// protocol promises.
 	ErrBadResponse = errors.New("top: malformed response")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/qunke/qunke/internal/msg"
 	"os"
 	"strings"
 
@@ -88,7 +89,7 @@ func (c *Converter) MaxBatch() int { return MaxItems }
 func Adzone(pid string) (string, error) {
 	parts := strings.Split(pid, "_")
 	if len(parts) != 4 || parts[0] != "mm" || !digits(parts[1]) || !digits(parts[2]) || !digits(parts[3]) {
-		return "", fmt.Errorf("阿里妈妈推广位 PID %q 格式不对，应如 mm_123_456_789 (malformed Alimama PID %q, expected mm_member_site_adzone)", pid, pid)
+		return "", msg.New("alimama.bad_pid", pid)
 	}
 	return parts[3], nil
 }
@@ -152,7 +153,7 @@ func (c *Converter) group(reqs []affiliate.Request, res []affiliate.Result) (map
 	for i, r := range reqs {
 		adzone, err := Adzone(r.PID)
 		if err == nil && !itemID(r.ItemID) {
-			err = fmt.Errorf("淘宝商品编号 %q 不对 (malformed Taobao item id %q)", r.ItemID, r.ItemID)
+			err = msg.New("alimama.bad_item_id", r.ItemID)
 		}
 		if err == nil && r.Platform != "taobao" && r.Platform != "tmall" {
 			err = fmt.Errorf("alimama: platform %q is not Taobao/Tmall", r.Platform)
@@ -358,7 +359,7 @@ func (c *Converter) ShareCode(ctx context.Context, link string) (string, error) 
 		link = "https://" + rest
 	}
 	if !strings.HasPrefix(link, "https://") {
-		return "", fmt.Errorf("alimama: 淘口令只能为 https 链接生成 (a share code needs an https link): %q", link)
+		return "", msg.New("alimama.share_code_https", link)
 	}
 	var out struct {
 		Data struct {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/advisor/extract"
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // MethodTPWDQuery is the TOP method the Resolver uses for share codes.
@@ -41,13 +42,13 @@ type TPWDQueryResult struct {
 // Errors of the Resolver.
 var (
 	// ErrNotResolved: the service answered but named no item.
-	ErrNotResolved = errors.New("未能解析出商品 (no item found for the reference)")
+	ErrNotResolved = msg.New("alimama.not_resolved")
 	// ErrHostNotAllowed: a short link outside the known platforms.
 	ErrHostNotAllowed = errors.New("short link host not allowed")
 	// ErrOffPlatform: a short link whose redirects leave the platforms'
 	// domains (another site, an IP address, an explicit non-default port).
 	// The refused hop is neither requested nor read for an item.
-	ErrOffPlatform = errors.New("链接指向淘宝/京东/拼多多以外的网站 (the link leads outside Taobao/JD/PDD)")
+	ErrOffPlatform = msg.New("alimama.off_platform")
 )
 
 // MaxRedirects bounds the redirects followed for a short link.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/qunke/qunke/internal/msg"
 )
 
 const (
@@ -81,12 +83,12 @@ func validRecord(rec []string) bool {
 	return true
 }
 
-func csvReason(err error) string {
+func csvReason(err error) *msg.Error {
 	switch {
 	case errors.Is(err, csv.ErrBareQuote):
-		return `CSV 格式错误：未加引号的字段中出现了引号 (malformed CSV: bare " in a non-quoted field)`
+		return msg.New("feed.csv_bare_quote")
 	case errors.Is(err, csv.ErrQuote):
-		return `CSV 格式错误：引号没有闭合 (malformed CSV: extraneous or missing " in a quoted field)`
+		return msg.New("feed.csv_quote")
 	}
-	return "CSV 格式错误 (malformed CSV: " + noParens(err.Error()) + ")"
+	return msg.New("sheet.malformed_csv", err)
 }

@@ -18,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/sheet"
 )
 
@@ -37,67 +39,71 @@ type Row struct {
 // Problem. Only the first 10,000 are kept: Result.Rejected, not
 // len(Result.Problems), is the number of rejected rows. When
 // several cells of a row are bad, Column and Value name the first and
-// Reason lists the others.
+// Also the others.
 type Problem struct {
 	File   string
 	Line   int
-	Column string   // the column/field name as the file names it, "" for whole-row problems
-	Value  string   // offending raw value, truncated to about 60 characters
-	Reason string   // Chinese first, then English in parentheses
-	Cells  []string // the raw row (first 64 cells, each cut to 1 KB); for JSON the raw object text as one cell
+	Column string     // the column/field name as the file names it, "" for whole-row problems
+	Value  string     // offending raw value, truncated to about 60 characters
+	Reason *msg.Error // what is wrong, rendered in the reader's language (Text, Why)
+	Also   []Problem  // the row's other bad cells (Column, Value, Reason)
+	Cells  []string   // the raw row (first 64 cells, each cut to 1 KB); for JSON the raw object text as one cell
 }
 
-// Error reads like
+// Text is the problem in lang, naming where it is:
 //
-//	feed.csv 第 12 行 列 actualPrice 值 "abc": 不是有效的金额 (not a valid amount; feed.csv line 12, column actualPrice)
-func (p Problem) Error() string {
+//	feed.csv 第 12 行 列 actualPrice 值 "abc": 不是有效的金额
+//	feed.csv line 12, column actualPrice, value "abc": not a valid amount
+func (p Problem) Text(lang i18n.Lang) string {
+	where, cell := p.File, p.cell(lang)
+	switch {
+	case p.Line > 0 && cell != "":
+		where = t(lang, "feed.at_line_cell", p.File, p.Line, cell)
+	case p.Line > 0:
+		where = t(lang, "feed.at_line", p.File, p.Line)
+	case cell != "":
+		where = strings.TrimSpace(where + " " + cell)
+	}
+	if where = strings.TrimSpace(where); where == "" {
+		return p.Why(lang)
+	}
+	return where + ": " + p.Why(lang)
+}
+
+// Why is the reason in lang, with the reasons of the row's other cells.
+func (p Problem) Why(lang i18n.Lang) string {
 	var b strings.Builder
-	zh, en := splitReason(p.Reason)
-	b.WriteString(p.File)
-	if p.Line > 0 {
-		fmt.Fprintf(&b, " 第 %d 行", p.Line)
+	if p.Reason != nil {
+		b.WriteString(msg.In(lang, p.Reason))
 	}
-	if p.Column != "" {
-		fmt.Fprintf(&b, " 列 %s", p.Column)
-	}
-	if p.Value != "" {
-		fmt.Fprintf(&b, " 值 %q", p.Value)
-	}
-	if b.Len() > 0 {
-		b.WriteString(": ")
-	}
-	b.WriteString(zh)
-	where := p.File
-	if p.Line > 0 {
-		where = strings.TrimSpace(fmt.Sprintf("%s line %d", where, p.Line))
-	}
-	if p.Column != "" {
-		if where != "" {
-			where += ", "
+	for _, q := range p.Also {
+		if cell := q.cell(lang); cell != "" {
+			b.WriteString(t(lang, "feed.also_cell", cell, q.Reason))
+		} else {
+			b.WriteString(t(lang, "feed.also", q.Reason))
 		}
-		where += "column " + p.Column
-	}
-	if en != "" || where != "" {
-		b.WriteString(" (")
-		b.WriteString(en)
-		if en != "" && where != "" {
-			b.WriteString("; ")
-		}
-		b.WriteString(where)
-		b.WriteString(")")
 	}
 	return b.String()
 }
 
-// splitReason splits "中文 (english)" into its two halves.
-func splitReason(r string) (zh, en string) {
-	if strings.HasSuffix(r, ")") {
-		if i := strings.LastIndex(r, " ("); i >= 0 {
-			return r[:i], r[i+2 : len(r)-1]
-		}
+// cell names the problem's column and value in lang, "" if none.
+func (p Problem) cell(lang i18n.Lang) string {
+	switch {
+	case p.Column == "":
+		return ""
+	case p.Value == "":
+		return t(lang, "feed.column", p.Column)
 	}
-	return r, ""
+	return t(lang, "feed.column_value", p.Column, p.Value)
 }
+
+// Error, for logs, is the problem in Chinese, then in English in brackets.
+func (p Problem) Error() string {
+	return p.Text(i18n.ZH) + " (" + p.Text(i18n.EN) + ")"
+}
+
+// t renders a message key in lang.
+func t(lang i18n.Lang, key string, args ...any) string { return msg.In(lang, msg.New(key, args...)) }
 
 // Result describes what Scan read.
 type Result struct {
@@ -134,7 +140,7 @@ func Scan(path string, opt Options, fn func(Row) error, progress func(done, tota
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return Result{}, fmt.Errorf("%s: 无法打开文件 (cannot open file): %w", path, err)
+		return Result{}, fmt.Errorf("%s: %w", path, msg.Wrap(err, "sheet.cannot_open", err))
 	}
 	defer f.Close()
 	var size int64
@@ -191,7 +197,7 @@ func kindOf(name string) (kind, error) {
 	switch k, err := sheet.KindOf(name); {
 	case err != nil:
 		ext := strings.ToLower(filepath.Ext(name))
-		return 0, fmt.Errorf("%s: 不支持的文件类型 %q，应为 .csv .txt .json .jsonl .ndjson .xlsx .xls (unsupported file type)", name, ext)
+		return 0, fmt.Errorf("%s: %w", name, msg.New("feed.unsupported_type", ext))
 	case k == sheet.XLSX:
 		return kindXLSX, nil
 	case k == sheet.XLS:
@@ -224,7 +230,7 @@ func newScan(name string, k kind, opt Options, fn func(Row) error, progress func
 		return nil, fmt.Errorf("%s: feed.Scan needs a row callback", name)
 	}
 	if opt.Platform != "" && !slices.Contains(catalog.Platforms, opt.Platform) {
-		return nil, fmt.Errorf("%s: 未知的默认平台 %q (unknown default platform)", name, opt.Platform)
+		return nil, fmt.Errorf("%s: %w", name, msg.New("feed.unknown_default_platform", opt.Platform))
 	}
 	s := &scan{kind: k, fn: fn, progress: progress}
 	s.file, s.opt, s.excel = name, opt, k == kindXLSX || k == kindXLS
@@ -251,9 +257,17 @@ func (s *scan) finish(err error) (Result, error) {
 }
 
 // errf makes a file-level error naming the file.
-func (s *scan) errf(format string, args ...any) error {
-	return fmt.Errorf("%s: "+format, append([]any{s.file}, args...)...)
+// A last argument that is an error is wrapped (for errors.Is).
+func (s *scan) errf(key string, args ...any) error {
+	var inner error
+	if n := len(args); n > 0 {
+		inner, _ = args[n-1].(error)
+	}
+	return s.at(msg.Wrap(inner, key, args...))
 }
+
+// at names the file before err.
+func (s *scan) at(err error) error { return fmt.Errorf("%s: %w", s.file, err) }
 
 // setHeader recognises the dialect from header. ok is false when no dialect
 // matches; err is set when two match equally well.
@@ -263,8 +277,7 @@ func (s *scan) setHeader(header []string) (ok bool, err error) {
 		return false, nil
 	}
 	if tie != nil {
-		return false, s.errf("表头有歧义，同样符合 %s 和 %s 两种格式，请删去不属于该格式的列 (ambiguous header: it fits %s and %s equally well; remove the columns of the other format); 找到的列 (found): %s",
-			l.d.name, tie.name, l.d.name, tie.name, headerSummary(header))
+		return false, s.errf("feed.ambiguous_header", l.d.name, tie.name, headerSummary(header))
 	}
 	s.layout = l
 	s.header = header
@@ -275,8 +288,7 @@ func (s *scan) setHeader(header []string) (ok bool, err error) {
 }
 
 func (s *scan) unrecognised(header []string) error {
-	return s.errf("无法识别的表头：需要商品ID列和价格列 (unrecognised header: an item id and a price column are needed); 找到的列 (found): %s; 可以用的列 (accepted) %s",
-		headerSummary(header), expectedColumns())
+	return s.errf("feed.unrecognised_header", headerSummary(header), expectedColumns())
 }
 
 // row converts one data row and hands it on. raw, when not nil, is kept as
@@ -289,7 +301,7 @@ func (s *scan) row(line int, cells []string, raw []byte) error {
 		return nil
 	}
 	if err := s.fn(Row{Line: line, Record: rec}); err != nil {
-		return fmt.Errorf("%s 第 %d 行 (line %d): %w", s.file, line, line, err)
+		return msg.Wrap(err, "feed.at_line_error", s.file, line, err)
 	}
 	return nil
 }
@@ -329,43 +341,18 @@ func capCell(c string) string {
 	return strings.Clone(c[:n]) + "…"
 }
 
-// mergeProblems folds the problems of one row into the first:
-//
-//	不是有效的金额；另外 列 couponPrice 值 "-5": 金额不能为负 (not a valid amount; also column couponPrice: amount is negative)
+// mergeProblems folds the problems of one row into the first (Also).
 func mergeProblems(ps []Problem) Problem {
 	p := ps[0]
-	if len(ps) == 1 {
-		return p
-	}
-	zh, en := splitReason(p.Reason)
-	var z, e strings.Builder
-	z.WriteString(zh)
-	e.WriteString(en)
-	for _, q := range ps[1:] {
-		qz, qe := splitReason(q.Reason)
-		z.WriteString("；另外 ")
-		if q.Column != "" {
-			fmt.Fprintf(&z, "列 %s 值 %q: ", q.Column, q.Value)
-		}
-		z.WriteString(qz)
-		if qe != "" {
-			e.WriteString("; also ")
-			if q.Column != "" {
-				e.WriteString("column " + q.Column + ": ")
-			}
-			e.WriteString(qe)
-		}
-	}
-	p.Reason = z.String()
-	if e.Len() > 0 {
-		p.Reason += " (" + strings.TrimPrefix(e.String(), "; ") + ")"
+	if len(ps) > 1 {
+		p.Also = append([]Problem(nil), ps[1:]...)
 	}
 	return p
 }
 
 // badRow records a whole-row problem found before conversion (malformed
 // CSV, wrong cell count, invalid JSON).
-func (s *scan) badRow(line int, reason string, cells []string, raw []byte) {
+func (s *scan) badRow(line int, reason *msg.Error, cells []string, raw []byte) {
 	s.res.Rows++
 	s.probs = append(s.probs[:0], Problem{File: s.file, Line: line, Reason: reason})
 	s.reject(cells, raw)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
 
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/sheet/xlstest"
@@ -224,16 +226,16 @@ func TestBadRowsLineNumbers(t *testing.T) {
 	}
 	reasons := map[int]string{}
 	for _, p := range res.Problems {
-		reasons[p.Line] += p.Reason + "|"
+		reasons[p.Line] += p.Why(i18n.EN) + "|"
 		if p.File != filepath.Join(filepath.Dir(p.File), "feed.csv") {
 			t.Fatalf("file %q", p.File)
 		}
 	}
 	for line, want := range map[int]string{
-		4:  "不是有效的金额 (not a valid amount)",
-		7:  "券后价 25.00 高于原价 20.00 (final price above list price)",
-		8:  "本行有 3 列，表头有 6 列",
-		9:  `未知的店铺类型 "9"；另外 列 originalPrice 值 "12.3.4": 不是有效的金额；另外 列 actualPrice 值 "1.999": 金额最多两位小数；另外 列 couponPrice 值 "-5": 金额不能为负 (unknown shop type; also column originalPrice: not a valid amount; also column actualPrice: amount has more than 2 decimal places; also column couponPrice: amount is negative)`,
+		4:  "not a valid amount",
+		7:  "final price 25.00 above list price 20.00",
+		8:  "row has 3 cells, header has 6",
+		9:  `unknown shop type "9"; also column originalPrice, value "12.3.4": not a valid amount; also column actualPrice, value "1.999": amount has more than 2 decimal places; also column couponPrice, value "-5": amount is negative`,
 		11: "malformed CSV",
 	} {
 		if !strings.Contains(reasons[line], want) {
@@ -246,13 +248,15 @@ func TestBadRowsLineNumbers(t *testing.T) {
 }
 
 func TestProblemError(t *testing.T) {
-	p := Problem{File: "feed.csv", Line: 12, Column: "actualPrice", Value: "abc", Reason: cells.WhyMoney}
-	want := `feed.csv 第 12 行 列 actualPrice 值 "abc": 不是有效的金额 (not a valid amount; feed.csv line 12, column actualPrice)`
-	if p.Error() != want {
-		t.Fatalf("got  %s\nwant %s", p.Error(), want)
+	p := Problem{File: "feed.csv", Line: 12, Column: "actualPrice", Value: "abc", Reason: cells.Reason(cells.WhyMoney)}
+	if got, want := p.Text(i18n.ZH), `feed.csv 第 12 行 列 actualPrice 值 "abc": 不是有效的金额`; got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
 	}
-	p = Problem{File: "a.json", Line: 3, Reason: "未知平台"}
-	if got := p.Error(); got != "a.json 第 3 行: 未知平台 (a.json line 3)" {
+	if got, want := p.Text(i18n.EN), `feed.csv line 12, column actualPrice, value "abc": not a valid amount`; got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	p = Problem{File: "a.json", Line: 3, Reason: msg.New("feed.no_platform")}
+	if got := p.Text(i18n.ZH); got != "a.json 第 3 行: 未知平台，请在文件中加 platform 列或指定默认平台（--platform）" {
 		t.Fatalf("got %s", got)
 	}
 	long := Problem{Value: cells.Clip(strings.Repeat("长", 100))}
@@ -290,7 +294,7 @@ func TestAlimama(t *testing.T) {
 		t.Fatalf("row 3 %+v", r)
 	}
 	eq(t, "problems", probKeys(res.Problems), []probKey{{5, "user_type", "2"}})
-	if r := res.Problems[0].Reason; !strings.Contains(r, `列 commission_rate 值 "15.5": 佣金比率应为万分比整数`) {
+	if r := res.Problems[0].Why(i18n.ZH); !strings.Contains(r, `列 commission_rate 值 "15.5": 佣金比率应为万分比整数`) {
 		t.Fatalf("reason %s", r)
 	}
 }
@@ -483,7 +487,7 @@ func TestSnapshotTimeAndPlatform(t *testing.T) {
 	}
 	// Without a time column the reason tells the operator about --at.
 	_, res := scanFile(t, writeFile(t, "q.csv", []byte("item_id,final_price,platform\n1,9.9,tb\n2,1,tb\n")), Options{})
-	if len(res.Problems) != 2 || !strings.Contains(res.Problems[1].Reason, "--at") || res.Problems[1].Line != 3 {
+	if len(res.Problems) != 2 || !strings.Contains(res.Problems[1].Why(i18n.EN), "--at") || res.Problems[1].Line != 3 {
 		t.Fatalf("problems %+v", res.Problems)
 	}
 }
@@ -534,8 +538,8 @@ func TestFileErrors(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"x.csv", []byte("foo,bar\n1,2\n"), "无法识别的表头：需要商品ID列和价格列 (unrecognised header: an item id and a price column are needed); 找到的列 (found): foo, bar; 可以用的列 (accepted) 中文表头 Chinese: 商品ID / 宝贝ID + 券后价 / 原价; 大淘客 dataoke: goodsId + actualPrice / originalPrice"},
-		{"x.csv", nil, "文件为空"},
+		{"x.csv", []byte("foo,bar\n1,2\n"), "unrecognised header: an item id and a price column are needed; found: foo, bar; accepted: 中文表头 Chinese: 商品ID / 宝贝ID + 券后价 / 原价; 大淘客 dataoke: goodsId + actualPrice / originalPrice"},
+		{"x.csv", nil, "empty file"},
 		{"x.csv", []byte{0xFF, 0xFE, 'a', 0}, "unrecognised header: an item id"},
 		{"x.xls", []byte("whatever"), "cannot open xls"},
 		{"x.pdf", []byte("whatever"), "unsupported file type"},
@@ -550,7 +554,7 @@ func TestFileErrors(t *testing.T) {
 		t.Run(tc.name+" "+tc.want, func(t *testing.T) {
 			path := writeFile(t, tc.name, tc.data)
 			_, err := Scan(path, Options{At: at0}, func(Row) error { return nil }, nil)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
+			if err == nil || !strings.Contains(msg.In(i18n.EN, err), tc.want) || !strings.HasPrefix(msg.In(i18n.EN, err), path+": ") {
 				t.Fatalf("err %v, want %q naming %s", err, tc.want, path)
 			}
 		})
@@ -596,7 +600,7 @@ func TestInvalidUTF8AfterSniff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Encoding != "utf-8" || res.Rows != n+2 || len(res.Problems) != 1 || res.Problems[0].Line != n+2 || !strings.Contains(res.Problems[0].Reason, "UTF-8") {
+	if res.Encoding != "utf-8" || res.Rows != n+2 || len(res.Problems) != 1 || res.Problems[0].Line != n+2 || !strings.Contains(res.Problems[0].Why(i18n.EN), "UTF-8") {
 		t.Fatalf("rows %d problems %+v", res.Rows, res.Problems)
 	}
 	if progressCalls == 0 || lastDone != int64(b.Len()) || lastTotal != int64(b.Len()) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/sheet"
 )
 
@@ -36,7 +37,7 @@ func (s *scan) jsonStart(cr *sheet.Counter) (*bufio.Reader, error) {
 		br.Discard(3)
 		s.res.Encoding = "utf-8-bom"
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
-		return nil, s.errf("不支持 UTF-16 编码，请保存为 UTF-8 (UTF-16 is not supported: save as UTF-8)")
+		return nil, s.errf("feed.utf16_json")
 	}
 	return br, nil
 }
@@ -52,26 +53,26 @@ func (s *scan) json(cr *sheet.Counter, size int64) error {
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err == io.EOF {
-		return s.errf("文件为空 (empty file)")
+		return s.errf("feed.empty")
 	}
 	if err != nil {
-		return s.errf("不是有效的 JSON (invalid JSON): %v", err)
+		return s.errf("feed.invalid_json", err)
 	}
 	switch tok {
 	case json.Delim('['):
 	case json.Delim('{'):
 		found, err := findArray(dec, budget, 0)
 		if errors.Is(err, sheet.ErrRecordTooLong) {
-			return s.errf("JSON 中有一个值超过 1 MiB (a JSON value is longer than 1 MiB)")
+			return s.errf("feed.json_value_too_long")
 		}
 		if err != nil {
-			return s.errf("不是有效的 JSON (invalid JSON): %v", err)
+			return s.errf("feed.invalid_json", err)
 		}
 		if !found {
-			return s.errf("JSON 中找不到数据数组 (no array of rows found: expected a top-level array or one under data, list, items, result_list or map_data)")
+			return s.errf("feed.no_array")
 		}
 	default:
-		return s.errf("JSON 顶层应为数组或对象 (the top level of the JSON must be an array or an object)")
+		return s.errf("feed.json_top_level")
 	}
 	var js jsonState
 	for i := 1; dec.More(); i++ {
@@ -79,10 +80,10 @@ func (s *scan) json(cr *sheet.Counter, size int64) error {
 		budget.Allow(dec.InputOffset())
 		err := dec.Decode(&raw)
 		if errors.Is(err, sheet.ErrRecordTooLong) {
-			return s.errf("第 %d 个元素超过 1 MiB (element %d is longer than 1 MiB)", i, i)
+			return s.errf("feed.element_too_long", i)
 		}
 		if err != nil {
-			return s.errf("第 %d 个元素不是有效的 JSON，无法继续 (element %d: invalid JSON, cannot go on): %v", i, i, err)
+			return s.errf("feed.element_invalid", i, err)
 		}
 		if err := s.object(&js, i, raw); err != nil {
 			return err
@@ -93,7 +94,7 @@ func (s *scan) json(cr *sheet.Counter, size int64) error {
 	}
 	budget.Allow(dec.InputOffset())
 	if _, err := dec.Token(); err != nil {
-		return s.errf("JSON 文件不完整 (truncated JSON): %v", err)
+		return s.errf("feed.truncated_json", err)
 	}
 	return s.noObjects()
 }
@@ -108,7 +109,7 @@ func (s *scan) jsonl(cr *sheet.Counter, size int64) error {
 	for line := 1; ; line++ {
 		b, err = readLine(br, b[:0])
 		if err == sheet.ErrRecordTooLong {
-			return s.errf("第 %d 行超过 1 MiB (line %d is longer than 1 MiB)", line, line)
+			return s.errf("feed.line_too_long", line)
 		}
 		if t := bytes.TrimSpace(b); len(t) > 0 {
 			if err := s.object(&js, line, t); err != nil {
@@ -119,7 +120,7 @@ func (s *scan) jsonl(cr *sheet.Counter, size int64) error {
 			break
 		}
 		if err != nil {
-			return s.errf("无法读取文件 (cannot read file): %w", err)
+			return s.errf("feed.cannot_read", err)
 		}
 		if s.progress != nil && line%progressRows == 0 {
 			s.progress(cr.N, size)
@@ -148,15 +149,15 @@ func (s *scan) noObjects() error {
 		return nil
 	}
 	if s.res.Rows == 0 {
-		return s.errf("文件中没有数据 (no rows in file)")
+		return s.errf("feed.no_rows")
 	}
-	return s.errf("文件中没有有效的 JSON 对象，无法识别格式 (no valid JSON object: cannot recognise the format)")
+	return s.errf("feed.no_json_object")
 }
 
 // object handles one JSON row.
 func (s *scan) object(js *jsonState, line int, raw []byte) error {
 	if err := js.read(raw); err != nil {
-		s.badRow(line, "不是有效的 JSON 对象 (invalid JSON object: "+noParens(err.Error())+")", nil, raw)
+		s.badRow(line, msg.New("feed.invalid_json_object", err), nil, raw)
 		return nil
 	}
 	if !s.detected {
@@ -277,9 +278,4 @@ func findArray(dec *json.Decoder, budget *sheet.Budget, depth int) (bool, error)
 	}
 	_, err := dec.Token()
 	return false, err
-}
-
-// noParens keeps English detail from breaking the "中文 (english)" shape.
-func noParens(s string) string {
-	return strings.NewReplacer("(", "[", ")", "]").Replace(s)
 }

@@ -10,12 +10,13 @@ import (
 	"github.com/qunke/qunke/internal/shanghai"
 )
 
-// Reasons are Chinese first, then English in parentheses (no nested parentheses).
+// Reasons of the feed's own, message keys; cells' reasons are the others
+// (cells.Reason renders both).
 const (
-	whyScore      = "不是有效的店铺评分 (not a valid shop score)"
-	whyScoreRange = "店铺评分应在 0 到 5 之间 (shop scores must be between 0 and 5)"
-	whyTime       = "不是有效的时间，应为 2006-01-02 15:04:05、2006-01-02、RFC3339 或 Unix 秒 (not a valid time)"
-	whyUTF8       = "不是有效的 UTF-8 文本，文件可能混用了编码 (invalid UTF-8 text: mixed encodings?)"
+	whyScore      = "feed.score"
+	whyScoreRange = "feed.score_range"
+	whyTime       = "feed.time"
+	whyUTF8       = "feed.utf8"
 )
 
 // parseScore parses a DSR score into hundredths: "4.8" -> 480. Scores are

@@ -1,11 +1,11 @@
 package feed
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/msg"
 
 	"github.com/qunke/qunke/internal/catalog"
 )
@@ -53,7 +53,7 @@ func (c *conv) colName(f field) string {
 	return ""
 }
 
-func (c *conv) fail(f field, value, reason string) {
+func (c *conv) fail(f field, value string, reason *msg.Error) {
 	c.probs = append(c.probs, Problem{File: c.file, Line: c.line, Column: c.colName(f), Value: cells.Clip(value), Reason: reason})
 }
 
@@ -73,7 +73,7 @@ func (c *conv) num(f field, parse func(string) (int64, string)) (int64, cellStat
 	}
 	n, why := parse(v)
 	if why != "" {
-		c.fail(f, v, why)
+		c.fail(f, v, cells.Reason(why))
 		return 0, cellBad
 	}
 	return n, cellOK
@@ -86,7 +86,7 @@ func (c *conv) time(f field, endOfDay bool) (int64, cellState) {
 	}
 	t, why := parseTime(v, endOfDay, c.excel)
 	if why != "" {
-		c.fail(f, v, why)
+		c.fail(f, v, cells.Reason(why))
 		return 0, cellBad
 	}
 	if t == 0 {
@@ -102,7 +102,7 @@ func (c *conv) score(f field) int {
 	}
 	n, why := parseScore(v)
 	if why != "" {
-		c.fail(f, v, why)
+		c.fail(f, v, cells.Reason(why))
 	}
 	return n
 }
@@ -117,7 +117,7 @@ func (c *conv) convert(line int, row []string) (catalog.Record, bool) {
 
 	if v := c.cell(fItemID); v != "" {
 		if why := cells.ID(v); why != "" {
-			c.fail(fItemID, v, why)
+			c.fail(fItemID, v, cells.Reason(why))
 		} else {
 			it.ItemID = v
 		}
@@ -137,7 +137,7 @@ func (c *conv) convert(line int, row []string) (catalog.Record, bool) {
 		if st, ok := d.shopType(v); ok {
 			it.ShopType = st
 		} else {
-			c.fail(fShopType, v, fmt.Sprintf("未知的店铺类型 %q (unknown shop type)", cells.Clip(v)))
+			c.fail(fShopType, v, msg.New("feed.unknown_shop_type", cells.Clip(v)))
 		}
 	}
 
@@ -147,7 +147,7 @@ func (c *conv) convert(line int, row []string) (catalog.Record, bool) {
 		if p, ok := parsePlatform(v); ok {
 			it.Platform = p
 		} else {
-			c.fail(fPlatform, v, fmt.Sprintf("未知平台 %q (unknown platform)", cells.Clip(v)))
+			c.fail(fPlatform, v, msg.New("feed.unknown_platform", cells.Clip(v)))
 		}
 	} else {
 		switch it.ShopType {
@@ -209,7 +209,7 @@ func (c *conv) convert(line int, row []string) (catalog.Record, bool) {
 		if ct, ok := d.commissionType(v); ok {
 			o.CommissionType = ct
 		} else if d.strictCommission {
-			c.fail(fCommissionType, v, fmt.Sprintf("未知的佣金类型 %q，应为 通用/定向/营销/鹊桥 或 0-4 (unknown commission type)", cells.Clip(v)))
+			c.fail(fCommissionType, v, msg.New("feed.unknown_commission_type", cells.Clip(v)))
 		}
 	}
 
@@ -235,7 +235,7 @@ func (c *conv) convert(line int, row []string) (catalog.Record, bool) {
 		return rec, false
 	}
 	if !platformKnown {
-		c.probs = append(c.probs, Problem{File: c.file, Line: c.line, Reason: "未知平台，请在文件中加 platform 列或指定默认平台（--platform）(unknown platform: add a platform column or choose a default platform, --platform)"})
+		c.probs = append(c.probs, Problem{File: c.file, Line: c.line, Reason: msg.New("feed.no_platform")})
 		return rec, false
 	}
 

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // WriteRejects writes the rejected rows to path as UTF-8 CSV with a BOM (so
@@ -24,7 +27,7 @@ func WriteRejects(path string, res Result) (err error) {
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("%s: 无法创建文件 (cannot create file): %w", path, err)
+		return fmt.Errorf("%s: %w", path, msg.Wrap(err, "file.cannot_create", err))
 	}
 	defer func() {
 		if err != nil {
@@ -58,11 +61,7 @@ func WriteRejects(path string, res Result) (err error) {
 		reasons := make([]string, 0, j-i)
 		var cells []string
 		for _, p := range ps[i:j] {
-			r := p.Reason
-			if p.Column != "" {
-				r = "列 " + p.Column + ": " + r
-			}
-			reasons = append(reasons, r)
+			reasons = append(reasons, rejectReason(p))
 			if cells == nil {
 				cells = p.Cells
 			}
@@ -83,22 +82,22 @@ func WriteRejects(path string, res Result) (err error) {
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
-		return fmt.Errorf("%s: 写入失败 (write failed): %w", path, err)
+		return fmt.Errorf("%s: %w", path, msg.Wrap(err, "file.write_failed", err))
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("%s: 写入失败 (write failed): %w", path, err)
+		return fmt.Errorf("%s: %w", path, msg.Wrap(err, "file.write_failed", err))
 	}
 	if err := tmp.Chmod(0o644); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("%s: 写入失败 (write failed): %w", path, err)
+		return fmt.Errorf("%s: %w", path, msg.Wrap(err, "file.write_failed", err))
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("%s: 写入失败 (write failed): %w", path, err)
+		return fmt.Errorf("%s: %w", path, msg.Wrap(err, "file.write_failed", err))
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("%s: 无法重命名 (cannot rename): %w", path, err)
+		return fmt.Errorf("%s: %w", path, msg.Wrap(err, "file.cannot_rename", err))
 	}
 	return nil
 }
@@ -119,4 +118,12 @@ func defuse(c string) string {
 		}
 	}
 	return c
+}
+
+// rejectReason is p's reason for the rejects file, in Chinese, then in
+// English in brackets, naming its column (the row holds the value).
+func rejectReason(p Problem) string {
+	q := p
+	q.File, q.Line, q.Value = "", 0, ""
+	return q.Text(i18n.ZH) + " (" + q.Text(i18n.EN) + ")"
 }

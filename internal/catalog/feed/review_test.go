@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/sheet"
 	"github.com/qunke/qunke/internal/sheet/xlsxtest"
 )
@@ -32,7 +33,7 @@ func TestSniffOneBadByteStaysUTF8(t *testing.T) {
 	if len(rows) != 1 || rows[0].Record.Item.Title != "维达抽纸" {
 		t.Fatalf("rows %+v", rows)
 	}
-	if len(res.Problems) != 1 || res.Problems[0].Line != 3 || res.Problems[0].Reason != whyUTF8 {
+	if len(res.Problems) != 1 || res.Problems[0].Line != 3 || res.Problems[0].Reason.Key != whyUTF8 {
 		t.Fatalf("problems %+v", res.Problems)
 	}
 	// A real GBK file is still detected, also one with a single Chinese cell.
@@ -51,7 +52,7 @@ func TestSniffOneBadByteStaysUTF8(t *testing.T) {
 // The header of the rejects file is defused like the cells.
 func TestWriteRejectsDefusesHeader(t *testing.T) {
 	res := Result{Format: "dataoke/csv", Header: []string{"goodsId", "=cmd|' /C calc'!A0", "@SUM(1)"},
-		Problems: []Problem{{File: "x.csv", Line: 2, Reason: "bad", Cells: []string{"1", "a", "b"}}}}
+		Problems: []Problem{{File: "x.csv", Line: 2, Reason: msg.New("feed.empty"), Cells: []string{"1", "a", "b"}}}}
 	out := filepath.Join(t.TempDir(), "r.csv")
 	if err := WriteRejects(out, res); err != nil {
 		t.Fatal(err)

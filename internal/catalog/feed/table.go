@@ -3,10 +3,10 @@ package feed
 import (
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/sheet"
 )
 
@@ -18,12 +18,12 @@ var sheetOptions = sheet.Options{Comma: sniffComma, TrimSpace: true}
 // openError is the file error for a file internal/sheet could not open.
 func (s *scan) openError(err error) error {
 	if s.kind == kindCSV {
-		return s.errf("无法读取文件 (cannot read file): %w", err)
+		return s.errf("feed.cannot_read", err)
 	}
 	if errors.Is(err, sheet.ErrTooLarge) {
-		return s.errf("%w", err)
+		return s.at(err)
 	}
-	return s.errf("无法打开 Excel 文件 (cannot open %s): %w", kindNames[s.kind], err)
+	return s.errf("feed.cannot_open_workbook", kindNames[s.kind], err)
 }
 
 // table reads a CSV file or the first sheet of a workbook. The header is
@@ -56,9 +56,9 @@ func (s *scan) table(r *sheet.Reader, size int64) error {
 		case blankRecord(row.Cells):
 			continue
 		case checkUTF8 && !validRecord(row.Cells):
-			s.badRow(row.Num, whyUTF8, row.Cells, nil)
+			s.badRow(row.Num, msg.New(whyUTF8), row.Cells, nil)
 		case s.kind == kindCSV && len(row.Cells) != len(s.header):
-			s.badRow(row.Num, fmt.Sprintf("本行有 %d 列，表头有 %d 列 (row has %d cells, header has %d)", len(row.Cells), len(s.header), len(row.Cells), len(s.header)), row.Cells, nil)
+			s.badRow(row.Num, msg.New("feed.cell_count", len(row.Cells), len(s.header)), row.Cells, nil)
 		default:
 			if err := s.row(row.Num, row.Cells, nil); err != nil {
 				return err
@@ -87,11 +87,11 @@ func (s *scan) done(r *sheet.Reader, rows int) int64 {
 func (s *scan) rowError(num int, err error) error {
 	switch {
 	case errors.Is(err, sheet.ErrRecordTooLong):
-		return s.errf("%w", err)
+		return s.at(err)
 	case s.kind == kindCSV:
-		return s.errf("无法读取文件 (cannot read file): %w", err)
+		return s.errf("feed.cannot_read", err)
 	}
-	return s.errf("第 %d 行无法读取 (row %d unreadable): %w", num, num, err)
+	return s.errf("feed.row_unreadable", num, err)
 }
 
 // findHeader reads up to the header row and sets the dialect.
@@ -134,11 +134,11 @@ func (s *scan) noHeader(r *sheet.Reader, first []string, lastErr error) error {
 	case first != nil:
 		return s.unrecognised(first)
 	case lastErr != nil:
-		return s.errf("无法把文件开头解析为 CSV (cannot parse the start of the file as CSV): %v", lastErr)
+		return s.errf("feed.csv_start", lastErr)
 	case r != nil && s.kind == kindCSV && r.Offset() == 0:
-		return s.errf("文件为空 (empty file)")
+		return s.errf("feed.empty")
 	case s.kind == kindCSV:
-		return s.errf("文件没有表头 (no header row)")
+		return s.errf("feed.no_header")
 	}
-	return s.errf("工作表是空的 (sheet is empty)")
+	return s.errf("feed.empty_sheet")
 }

@@ -5,7 +5,6 @@ package load
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,11 +14,12 @@ import (
 
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/catalog/feed"
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // ErrBadRows is returned when a file has bad rows and SkipBad is off: the
 // file was not imported.
-var ErrBadRows = errors.New("文件有错误行，未导入 (file has bad rows; nothing was imported)")
+var ErrBadRows = msg.New("load.bad_rows")
 
 // Options says how to import.
 type Options struct {
@@ -57,7 +57,7 @@ func File(ctx context.Context, s *catalog.Store, path string, opt Options) (Resu
 	if err == nil && opt.SkipBad && res.Feed.Rejected > 0 {
 		res.RejectFile = RejectPath(path)
 		if werr := feed.WriteRejects(res.RejectFile, res.Feed); werr != nil {
-			return res, fmt.Errorf("%s: 已导入，但无法写出错误行 (imported, but could not write the rejected rows): %w", path, werr)
+			return res, fmt.Errorf("%s: %w", path, msg.Wrap(werr, "load.rejects_not_written", werr))
 		}
 	}
 	return res, err

@@ -3,6 +3,7 @@ package ordersync
 import (
 	"context"
 	"errors"
+	"github.com/qunke/qunke/internal/msg"
 	"log/slog"
 	"time"
 
@@ -26,7 +27,7 @@ const LeaseTTL = time.Minute
 
 // ErrBusy is returned by Exclusive when another server or command holds the
 // platform's lease.
-var ErrBusy = errors.New("另一个进程正在同步这个平台的订单，请稍后再试 (another server or command is syncing this platform's orders; try again later)")
+var ErrBusy = msg.New("ordersync.busy")
 
 // Exclusive runs fn once under the platform's lease, renewed while fn runs
 // and released after it. It returns ErrBusy, without running fn, when

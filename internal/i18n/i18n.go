@@ -1,5 +1,6 @@
-// Package i18n holds the console's message catalogs: Simplified Chinese by
-// default, English on request. Every visible string comes from here.
+// Package i18n holds Qunke's message catalogs: Simplified Chinese by
+// default, English on request. Every string a person reads (console pages,
+// domain errors through internal/msg, CLI output) comes from here.
 package i18n
 
 import (
@@ -7,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync"
 )
 
 // Lang is a catalog's language.
@@ -55,6 +57,9 @@ func Load() (*Catalog, error) {
 	}
 	return c, nil
 }
+
+// Embedded is the embedded catalogs, loaded once.
+var Embedded = sync.OnceValues(Load)
 
 // Missing lists keys present in one catalog but not in another.
 func (c *Catalog) Missing() []string {

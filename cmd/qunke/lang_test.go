@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
+)
+
+func TestReaderLanguage(t *testing.T) {
+	cases := []struct {
+		flag, qunke, lcAll, lang string
+		want                     i18n.Lang
+	}{
+		{"", "", "", "", i18n.ZH},
+		{"en", "", "", "", i18n.EN},
+		{"zh", "en", "en_US.UTF-8", "en_US.UTF-8", i18n.ZH},
+		{"", "en", "", "", i18n.EN},
+		{"", "zh", "en_US.UTF-8", "", i18n.ZH},
+		{"", "", "", "en_GB.UTF-8", i18n.EN},
+		{"", "", "zh_CN.UTF-8", "en_US.UTF-8", i18n.ZH},
+		{"", "", "en_US.UTF-8", "zh_CN.UTF-8", i18n.EN},
+		{"", "", "", "C.UTF-8", i18n.ZH},
+	}
+	for _, c := range cases {
+		t.Setenv("QUNKE_LANG", c.qunke)
+		t.Setenv("LC_ALL", c.lcAll)
+		t.Setenv("LANG", c.lang)
+		g := &globals{lang: c.flag}
+		if got := g.reader(); got != c.want {
+			t.Errorf("%+v: got %s", c, got)
+		}
+	}
+}
+
+func TestErrorsInReadersLanguage(t *testing.T) {
+	t.Setenv("QUNKE_LANG", "")
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LANG", "")
+	root, g := rootCmd()
+	root.SetArgs([]string{"--lang", "en", "--db", t.TempDir() + "/q.db", "migrate"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	err := fmt.Errorf("delete: %w", msg.New("groups.in_use"))
+	if got, want := g.text(err), "delete: The group has posts on record"; !strings.HasPrefix(got, want) || strings.ContainsRune(got, '群') {
+		t.Fatalf("en: %q", got)
+	}
+	g.lang = "zh"
+	if got := g.text(err); !strings.HasPrefix(got, "delete: 群组") || strings.Contains(got, "group") {
+		t.Fatalf("zh: %q", got)
+	}
+}
+
+// check says what it found (or did not) in the reader's language.
+func TestCheckInReadersLanguage(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "q.db")
+	en, _, err := runCLI(t, "--lang", "en", "--db", dbPath, "check", "--no-color", "hello")
+	if err != nil || strings.TrimSpace(en) != "no product links, ids or share codes found" {
+		t.Fatalf("en: %v %q", err, en)
+	}
+	zh, _, err := runCLI(t, "--db", dbPath, "check", "--no-color", "https://item.jd.com/100000000001.html")
+	if err != nil || !strings.Contains(zh, "商品 100000000001 不在库中") || strings.Contains(zh, "catalog") {
+		t.Fatalf("zh: %v %q", err, zh)
+	}
+	js, _, err := runCLI(t, "--lang", "en", "--db", dbPath, "check", "--json", "hello")
+	if err != nil || !strings.Contains(js, `"message": "no product links, ids or share codes found"`) {
+		t.Fatalf("json: %v %q", err, js)
+	}
+}
+
+// import items reports in the reader's language: the summary, the bad rows
+// and where they are.
+func TestImportInReadersLanguage(t *testing.T) {
+	dir := t.TempDir()
+	feed := filepath.Join(dir, "feed.csv")
+	if err := os.WriteFile(feed, []byte("goodsId,title,actualPrice,shopType\n610000000011,杯,59,1\n610000000012,纸,abc,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "q.db")
+	_, errOut, err := runCLI(t, "--lang", "en", "--db", db, "import", "items", "--at", "2026-11-25 10:00", feed)
+	if err == nil || !strings.Contains(errOut, feed+` line 3, column actualPrice, value "abc": not a valid amount`) ||
+		!strings.Contains(errOut, "Of 2 rows, 1 are bad") || strings.Contains(errOut, "金额") {
+		t.Fatalf("en: %v\n%s", err, errOut)
+	}
+	out, errOut, err := runCLI(t, "--db", db, "import", "items", "--at", "2026-11-25 10:00", "--skip-bad", feed)
+	if err != nil || !strings.Contains(out, "汇总：新商品 1 ·") || !strings.Contains(errOut, feed+` 第 3 行 列 actualPrice 值 "abc": 不是有效的金额`) ||
+		strings.Contains(out+errOut, "amount") {
+		t.Fatalf("zh: %v\n%s\n%s", err, out, errOut)
+	}
+}
