@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -122,4 +123,35 @@ func TestSyncOrdersJDAndPDD(t *testing.T) {
 			})
 		})
 	}
+}
+
+// The server's sync job runs for JD and PDD when their credentials are
+// set, and logs no secret.
+func TestServeOrderSyncJDAndPDD(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Setenv("QUNKE_ALIMAMA_APP_KEY", "")
+		now := time.Now()
+		j := jdPlatform(t, now.Add(-50*time.Minute)) // the first run fetches the last window: an hour
+		p := pddPlatform(t, now.Add(-3*time.Hour))
+		var logs lockedBuffer
+		log := slog.New(slog.NewTextHandler(&logs, nil))
+		stop := startOrderSync(context.Background(), db, &syncFlags{jdAPI: j.flags[1], pddAPI: p.flags[1]}, 20*time.Millisecond, log)
+		time.Sleep(1500 * time.Millisecond)
+		stop()
+		if got := countRows(t, db, `SELECT COUNT(*) FROM orders WHERE platform = 'pdd'`); got != 120 {
+			t.Errorf("%d PDD orders stored, want 120", got)
+		}
+		if got := countRows(t, db, `SELECT COUNT(*) FROM orders WHERE platform = 'jd'`); got != 9 { // 0, 6, … 48 minutes in
+			t.Errorf("%d JD orders stored, want the 9 of the last hour", got)
+		}
+		l := logs.String()
+		for _, s := range []string{"platform=jd", "platform=pdd"} {
+			if !strings.Contains(l, s) {
+				t.Errorf("no %s in the logs:\n%s", s, l)
+			}
+		}
+		if strings.Contains(l, j.secret) || strings.Contains(l, p.secret) {
+			t.Errorf("a secret is logged:\n%s", l)
+		}
+	})
 }
