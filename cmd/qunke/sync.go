@@ -14,6 +14,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/qunke/qunke/internal/affiliate/alimama"
+	"github.com/qunke/qunke/internal/affiliate/jd"
+	"github.com/qunke/qunke/internal/affiliate/pdd"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/orders/ordersync"
 	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
@@ -22,12 +25,14 @@ import (
 // syncFlags are the order sync's platform endpoints (credentials come
 // from the environment only: flags show in ps).
 type syncFlags struct {
-	alimamaAPI string
+	alimamaAPI, jdAPI, pddAPI string
 }
 
 func (f *syncFlags) add(fl *pflag.FlagSet) {
 	fl.StringVar(&f.alimamaAPI, "alimama-api", envOr("QUNKE_ALIMAMA_API", alimama.DefaultBaseURL),
 		"阿里妈妈开放平台（TOP）接口地址 (Alimama TOP router URL, for proxies and test servers) [QUNKE_ALIMAMA_API]")
+	fl.StringVar(&f.jdAPI, "jd-api", envOr("QUNKE_JD_API", jd.DefaultBaseURL), msg.New("cli.flag_jd_api").Error())
+	fl.StringVar(&f.pddAPI, "pdd-api", envOr("QUNKE_PDD_API", pdd.DefaultBaseURL), msg.New("cli.flag_pdd_api").Error())
 }
 
 // syncPlatform is one platform's order sync as the command and the server
@@ -45,10 +50,21 @@ type syncPlatform struct {
 func syncPlatforms(f *syncFlags) []syncPlatform {
 	top := alimama.Config{AppKey: os.Getenv("QUNKE_ALIMAMA_APP_KEY"), AppSecret: os.Getenv("QUNKE_ALIMAMA_APP_SECRET"),
 		Session: os.Getenv("QUNKE_ALIMAMA_SESSION"), BaseURL: f.alimamaAPI}
+	jdc := jd.NewClient(jd.Config{AppKey: os.Getenv("QUNKE_JD_APP_KEY"), AppSecret: os.Getenv("QUNKE_JD_APP_SECRET"), BaseURL: f.jdAPI})
+	pddc := pdd.NewClient(pdd.Config{ClientID: os.Getenv("QUNKE_PDD_CLIENT_ID"), ClientSecret: os.Getenv("QUNKE_PDD_CLIENT_SECRET"),
+		BaseURL: f.pddAPI})
 	return []syncPlatform{{
 		name: "taobao", label: "淘宝/天猫 (Taobao/Tmall)", needs: "QUNKE_ALIMAMA_APP_KEY, QUNKE_ALIMAMA_APP_SECRET",
 		ok:      top.HasCredentials(),
 		newSync: func(db *store.DB) ordersync.Source { return ordersync.New(alimama.NewClient(top), db) },
+	}, {
+		name: "jd", label: msg.New("platform.jd").Error(), needs: "QUNKE_JD_APP_KEY, QUNKE_JD_APP_SECRET",
+		ok:      jdc.HasCredentials(),
+		newSync: func(db *store.DB) ordersync.Source { return ordersync.NewJD(jdc, db) },
+	}, {
+		name: "pdd", label: msg.New("platform.pdd").Error(), needs: "QUNKE_PDD_CLIENT_ID, QUNKE_PDD_CLIENT_SECRET",
+		ok:      pddc.HasCredentials(),
+		newSync: func(db *store.DB) ordersync.Source { return ordersync.NewPDD(pddc, db) },
 	}}
 }
 
@@ -69,17 +85,20 @@ func newSyncOrdersCmd(g *globals) *cobra.Command {
 		Short: "从联盟平台同步订单 (sync orders from the affiliate platforms' APIs)",
 		Long: `按订单更新时间分时间窗拉取订单，存入订单库并归属到群（与导入订单报表相同）。每个平台一个游标：
 不加 --since 时从上次完成的时间窗接着同步（第一次同步最近 3 小时）；--since 从指定时间起重新拉取（补数据，游标不后退）。
-凭证只从环境变量读取：淘宝/天猫用 QUNKE_ALIMAMA_APP_KEY、QUNKE_ALIMAMA_APP_SECRET（可选 QUNKE_ALIMAMA_SESSION）。
+凭证只从环境变量读取：淘宝/天猫用 QUNKE_ALIMAMA_APP_KEY、QUNKE_ALIMAMA_APP_SECRET（可选 QUNKE_ALIMAMA_SESSION），
+京东用 QUNKE_JD_APP_KEY、QUNKE_JD_APP_SECRET，拼多多用 QUNKE_PDD_CLIENT_ID、QUNKE_PDD_CLIENT_SECRET。
 不加 --platform 时同步所有配置了凭证的平台。同一数据库上同一平台同时只有一个同步在跑（服务器的后台同步也算）。
 
 Fetches orders by update time, window by window, into the order store, credited to groups as report
 imports are. One cursor per platform: without --since a sync resumes after the last complete window
 (a first sync fetches the last 3 hours); --since fetches again from that time (a backfill: the cursor
 never moves back). Credentials come from the environment only: Taobao/Tmall needs QUNKE_ALIMAMA_APP_KEY
-and QUNKE_ALIMAMA_APP_SECRET (QUNKE_ALIMAMA_SESSION optional). Without --platform every platform with
+and QUNKE_ALIMAMA_APP_SECRET (QUNKE_ALIMAMA_SESSION optional), JD QUNKE_JD_APP_KEY and QUNKE_JD_APP_SECRET,
+Pinduoduo QUNKE_PDD_CLIENT_ID and QUNKE_PDD_CLIENT_SECRET. Without --platform every platform with
 credentials is synced. One sync per platform runs at a time on a database, the servers' included.`,
 		Example: `  qunke sync orders
-  qunke sync orders --platform taobao --since 2026-11-01`,
+  qunke sync orders --platform taobao --since 2026-11-01
+  qunke sync orders --platform jd --since 48h`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -105,7 +124,7 @@ credentials is synced. One sync per platform runs at a time on a database, the s
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&platform, "platform", "", "只同步这个平台 (only this platform): taobao")
+	cmd.Flags().StringVar(&platform, "platform", "", "只同步这个平台 (only this platform): taobao, jd, pdd")
 	cmd.Flags().StringVar(&since, "since", "", "从此时间起重新同步 (fetch again from): 2026-11-01, \"2026-11-01 08:00\", RFC 3339, or a duration ago like 48h")
 	f.add(cmd.Flags())
 	return cmd

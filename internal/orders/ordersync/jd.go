@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/affiliate/jd"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/store"
 )
@@ -30,38 +30,13 @@ const (
 	JDDeposit   = 24 // 已付定金 (a presale's deposit: paid so far)
 )
 
-// JDRow is one order line as jd.union.open.order.row.query answers it,
-// in its documented fields. Money and rates are the decimal text JD sends
-// (yuan; percent), so no float rounds them; times are parsed from its
-// Asia/Shanghai "yyyy-MM-dd HH:mm:ss" (zero when absent).
-type JDRow struct {
-	ID               string // id: the line's unique id
-	OrderID          string // orderId
-	ParentID         string // parentId ("0" when the order was not split)
-	SkuID            string // skuId
-	SkuName          string // skuName
-	SkuNum           int64  // skuNum
-	Price            string // price: the item's unit price, yuan
-	EstimateCosPrice string // estimateCosPrice: 预估计佣金额, yuan
-	ActualCosPrice   string // actualCosPrice: 实际计佣金额, yuan
-	CommissionRate   string // commissionRate: 佣金比例, percent
-	EstimateFee      string // estimateFee: 推客的预估佣金, yuan
-	ActualFee        string // actualFee: 推客的实际佣金, yuan
-	ValidCode        int    // validCode
-	OrderTime        time.Time
-	FinishTime       time.Time
-	ModifyTime       time.Time
-	PositionID       string // positionId: the placement (third part of the JD PID)
-	SiteID           string // siteId
-	SubUnionID       string // subUnionId: the person-level id
-}
-
-// JDOrders is what the JD sync needs of a client: page (from 1) of the
-// order lines updated in [from, to] (orderReq type 3, startTime/endTime),
-// pageSize lines a page, and whether more pages follow (hasMore). Signing,
-// throttling retries and keeping credentials out of errors are its job.
+// JDOrders is what the JD sync needs of a client (*jd.Client has it):
+// page (from 1) of the order lines in the query's window (the sync asks by
+// update time, type 3), and whether more pages follow (hasMore). Signing,
+// throttling retries and keeping credentials out of errors are its job;
+// the lines come with money in fen and rates in basis points.
 type JDOrders interface {
-	JDOrderRows(ctx context.Context, from, to time.Time, page, pageSize int) (rows []JDRow, hasMore bool, err error)
+	OrderPage(ctx context.Context, q jd.OrderQuery, page int) (rows []jd.Order, hasMore bool, err error)
 }
 
 // RowSyncer syncs a platform whose order API pages plain rows: JD and
@@ -133,7 +108,8 @@ func (s *RowSyncer) jdWindow(ctx context.Context, c JDOrders, w Window, res *Res
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rows, more, err := c.JDOrderRows(ctx, w.Start, w.End, page, JDPageSize)
+		q := jd.OrderQuery{Type: jd.ByUpdateTime, Start: w.Start, End: w.End, PageSize: JDPageSize}
+		rows, more, err := c.OrderPage(ctx, q, page)
 		if err != nil {
 			return err
 		}
@@ -171,7 +147,7 @@ func pageOrders[R any](method string, page int, rows []R, conv func(*R) (orders.
 
 // jdOrder maps a JD line to an Order; keep is false for an unpaid line
 // (待付款), which comes back, updated, once paid or cancelled.
-func jdOrder(r *JDRow) (o orders.Order, keep bool, err error) {
+func jdOrder(r *jd.Order) (o orders.Order, keep bool, err error) {
 	if r.ValidCode == JDUnpaid {
 		return o, false, nil
 	}
@@ -180,7 +156,9 @@ func jdOrder(r *JDRow) (o orders.Order, keep bool, err error) {
 	}
 	o = orders.Order{Platform: orders.PlatformJD, TradeID: r.ID, ParentID: r.OrderID, OrderType: "京东",
 		ItemID: r.SkuID, Title: r.SkuName, Quantity: r.SkuNum, CreatedAt: unix(r.OrderTime), PaidAt: unix(r.OrderTime),
-		AdzoneID: r.PositionID, MediaID: r.SiteID, SubID: r.SubUnionID}
+		AdzoneID: r.PositionID, MediaID: r.SiteID, SubID: r.SubUnionID,
+		UnitPrice: r.PriceFen, PaidAmount: r.EstimateCosFen, SettledAmount: r.ActualCosFen,
+		CommissionRate: r.CommissionRateBP, EstIncome: r.EstimateFeeFen, SettledIncome: r.ActualFeeFen}
 	switch r.ValidCode {
 	case JDPaid, JDDeposit:
 		o.Status = orders.Paid
@@ -190,32 +168,6 @@ func jdOrder(r *JDRow) (o orders.Order, keep bool, err error) {
 		o.Status, o.SettledAt = orders.Settled, unix(r.FinishTime)
 	default:
 		o.Status = orders.Invalid
-	}
-	for _, f := range []struct {
-		dst  *int64
-		v    string
-		name string
-		rate bool
-	}{
-		{&o.UnitPrice, r.Price, "price", false},
-		{&o.PaidAmount, r.EstimateCosPrice, "estimateCosPrice", false},
-		{&o.SettledAmount, r.ActualCosPrice, "actualCosPrice", false},
-		{&o.CommissionRate, r.CommissionRate, "commissionRate", true},
-		{&o.EstIncome, r.EstimateFee, "estimateFee", false},
-		{&o.SettledIncome, r.ActualFee, "actualFee", false},
-	} {
-		if f.v == "" {
-			continue
-		}
-		parse := cells.Money
-		if f.rate {
-			parse = cells.Percent
-		}
-		v, why := parse(f.v)
-		if why != "" {
-			return o, false, fmt.Errorf("%w: %s %q: %s", errBadRow, f.name, f.v, why)
-		}
-		*f.dst = v
 	}
 	return o, true, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/qunke/qunke/internal/affiliate/pdd"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/store"
 )
@@ -32,35 +33,14 @@ const (
 	PDDPunished     = 10 // 已处罚
 )
 
-// PDDRow is one order as pdd.ddk.order.list.increment.get answers it, in
-// its documented fields: amounts in fen and the rate in per mille (千分比)
-// as PDD sends them, times from its unix seconds (zero when absent).
-type PDDRow struct {
-	OrderSN          string // order_sn
-	GoodsID          string // goods_id
-	GoodsName        string // goods_name
-	GoodsQuantity    int64  // goods_quantity
-	GoodsPrice       int64  // goods_price, fen
-	OrderAmount      int64  // order_amount, fen
-	PromotionRate    int64  // promotion_rate, per mille
-	PromotionAmount  int64  // promotion_amount, fen
-	OrderStatus      int    // order_status
-	CreateTime       time.Time
-	PayTime          time.Time
-	ReceiveTime      time.Time
-	SettleTime       time.Time
-	ModifyAt         time.Time
-	PID              string // p_id: the placement
-	CustomParameters string // custom_parameters: the person-level id
-}
-
-// PDDOrders is what the PDD sync needs of a client: page (from 1) of the
-// orders updated in [from, to] (start_update_time/end_update_time, unix
-// seconds), pageSize a page, with return_count so that total is
-// total_count. Signing, throttling retries and keeping credentials out of
-// errors are its job.
+// PDDOrders is what the PDD sync needs of a client (*pdd.Client has it):
+// page (from 1) of the orders updated in [start, end) (start_update_time/
+// end_update_time, unix seconds), size a page, with return_count so that
+// Total is total_count. Signing, throttling retries and keeping
+// credentials out of errors are its job; orders come with money in fen
+// and the rate in basis points.
 type PDDOrders interface {
-	PDDOrderPage(ctx context.Context, from, to time.Time, page, pageSize int) (rows []PDDRow, total int, err error)
+	Page(ctx context.Context, start, end time.Time, page, size int) (pdd.OrderPage, error)
 }
 
 // NewPDD returns the Pinduoduo order sync, importing into db through c.
@@ -73,10 +53,11 @@ func NewPDD(c PDDOrders, db *store.DB) *RowSyncer {
 
 func (s *RowSyncer) pddWindow(ctx context.Context, c PDDOrders, w Window, res *Result) error {
 	// The first page tells how many pages there are; then last to first.
-	_, total, err := c.PDDOrderPage(ctx, w.Start, w.End, 1, PDDPageSize)
+	first, err := c.Page(ctx, w.Start, w.End, 1, PDDPageSize)
 	if err != nil {
 		return err
 	}
+	total := first.Total
 	res.Pages++
 	pages := (total + PDDPageSize - 1) / PDDPageSize
 	if total < 0 || pages > maxPages {
@@ -89,10 +70,11 @@ func (s *RowSyncer) pddWindow(ctx context.Context, c PDDOrders, w Window, res *R
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rows, _, err := c.PDDOrderPage(ctx, w.Start, w.End, page, PDDPageSize)
+		p, err := c.Page(ctx, w.Start, w.End, page, PDDPageSize)
 		if err != nil {
 			return err
 		}
+		rows := p.Orders
 		res.Pages++
 		res.Orders += len(rows)
 		list, err := pageOrders(PDDMethod, page, rows, pddOrder)
@@ -108,29 +90,29 @@ func (s *RowSyncer) pddWindow(ctx context.Context, c PDDOrders, w Window, res *R
 
 // pddOrder maps a PDD order to an Order; keep is false for an unpaid one
 // (未支付), which comes back, updated, once paid.
-func pddOrder(r *PDDRow) (o orders.Order, keep bool, err error) {
-	if r.OrderStatus == PDDUnpaid {
+func pddOrder(r *pdd.Order) (o orders.Order, keep bool, err error) {
+	if r.Status == PDDUnpaid {
 		return o, false, nil
 	}
 	if r.OrderSN == "" {
 		return o, false, fmt.Errorf("%w: no order_sn", errBadRow)
 	}
 	o = orders.Order{Platform: orders.PlatformPDD, TradeID: r.OrderSN, ParentID: r.OrderSN, OrderType: "拼多多",
-		ItemID: r.GoodsID, Title: r.GoodsName, Quantity: r.GoodsQuantity, UnitPrice: r.GoodsPrice,
-		PaidAmount: r.OrderAmount, CommissionRate: r.PromotionRate * 10, EstIncome: r.PromotionAmount,
+		ItemID: r.GoodsID, Title: r.GoodsName, Quantity: r.GoodsQuantity, UnitPrice: r.GoodsPriceFen,
+		PaidAmount: r.OrderAmountFen, CommissionRate: r.PromotionRateBP, EstIncome: r.PromotionFen,
 		CreatedAt: unix(r.CreateTime), PaidAt: unix(r.PayTime), AdzoneID: r.PID, SubID: r.CustomParameters}
-	switch r.OrderStatus {
+	switch r.Status {
 	case PDDPaid, PDDGrouped:
 		o.Status = orders.Paid
 	case PDDReceived, PDDVerified:
 		o.Status = orders.Received
 	case PDDSettled:
 		o.Status, o.SettledAt = orders.Settled, unix(r.SettleTime)
-		o.SettledAmount, o.SettledIncome = r.OrderAmount, r.PromotionAmount
+		o.SettledAmount, o.SettledIncome = r.OrderAmountFen, r.PromotionFen
 	case PDDRejected, PDDNoCommission, PDDPunished:
 		o.Status = orders.Invalid
 	default:
-		return o, false, fmt.Errorf("%w: order_status %d", errBadRow, r.OrderStatus)
+		return o, false, fmt.Errorf("%w: order_status %d", errBadRow, r.Status)
 	}
 	return o, true, nil
 }

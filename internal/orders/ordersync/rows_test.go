@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunke/qunke/internal/affiliate/jd"
+	"github.com/qunke/qunke/internal/affiliate/pdd"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/store"
@@ -21,13 +23,14 @@ import (
 // updated in the window.
 type fakeJD struct {
 	mu    sync.Mutex
-	rows  []JDRow
+	rows  []jd.Order
 	bad   []string
 	calls int
 	fail  error // answered once, then cleared
 }
 
-func (f *fakeJD) JDOrderRows(ctx context.Context, from, to time.Time, page, size int) ([]JDRow, bool, error) {
+func (f *fakeJD) OrderPage(ctx context.Context, q jd.OrderQuery, page int) ([]jd.Order, bool, error) {
+	from, to, size := q.Start, q.End, q.PageSize
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
@@ -38,10 +41,10 @@ func (f *fakeJD) JDOrderRows(ctx context.Context, from, to time.Time, page, size
 	if d := to.Sub(from); d <= 0 || d > time.Hour {
 		f.bad = append(f.bad, fmt.Sprintf("window %v – %v", from, to))
 	}
-	if size < 1 || size > 200 || page < 1 {
+	if size < 1 || size > 200 || page < 1 || q.Type != jd.ByUpdateTime {
 		f.bad = append(f.bad, fmt.Sprintf("page %d size %d", page, size))
 	}
-	var match []JDRow
+	var match []jd.Order
 	for _, r := range f.rows {
 		if !r.ModifyTime.Before(from) && r.ModifyTime.Before(to) {
 			match = append(match, r)
@@ -52,10 +55,10 @@ func (f *fakeJD) JDOrderRows(ctx context.Context, from, to time.Time, page, size
 	return match[lo:hi], hi < len(match), nil
 }
 
-func jdRow(i int, at time.Time, code int) JDRow {
-	return JDRow{ID: strconv.Itoa(900000 + i), OrderID: strconv.Itoa(500000 + i/2), ParentID: "0", SkuID: "100012043978",
-		SkuName: "京东京造 抽纸", SkuNum: 2, Price: "19.90", EstimateCosPrice: "39.80", ActualCosPrice: "0",
-		CommissionRate: "10.5", EstimateFee: "3.76", ActualFee: "0", ValidCode: code, OrderTime: at.Add(-time.Minute),
+func jdRow(i int, at time.Time, code int) jd.Order {
+	return jd.Order{ID: strconv.Itoa(900000 + i), OrderID: strconv.Itoa(500000 + i/2), ParentID: "0", SkuID: "100012043978",
+		SkuName: "京东京造 抽纸", SkuNum: 2, PriceFen: 1990, EstimateCosFen: 3980, ActualCosFen: 0,
+		CommissionRateBP: 1050, EstimateFeeFen: 376, ActualFeeFen: 0, ValidCode: code, OrderTime: at.Add(-time.Minute),
 		ModifyTime: at, PositionID: "3003", SiteID: "2002", SubUnionID: "member-" + strconv.Itoa(i%3)}
 }
 
@@ -123,7 +126,7 @@ func TestJDSync(t *testing.T) {
 				f.rows[i].ValidCode, f.rows[i].ModifyTime = JDPaid, later
 			case 2:
 				f.rows[i].ValidCode, f.rows[i].ModifyTime, f.rows[i].FinishTime = JDSettled, later, later
-				f.rows[i].ActualCosPrice, f.rows[i].ActualFee = "39.80", "3.76"
+				f.rows[i].ActualCosFen, f.rows[i].ActualFeeFen = 3980, 376
 			}
 		}
 		f.fail = errors.New("jd: code 403 throttled")
@@ -150,13 +153,13 @@ func TestJDSync(t *testing.T) {
 // the window is being paged (as a real update does: it goes to the end).
 type fakePDD struct {
 	mu     sync.Mutex
-	rows   []PDDRow
+	rows   []pdd.Order
 	bad    []string
 	pages  map[time.Time][]int
 	moveAt time.Time // when set: the move's new update time
 }
 
-func (f *fakePDD) PDDOrderPage(ctx context.Context, from, to time.Time, page, size int) ([]PDDRow, int, error) {
+func (f *fakePDD) Page(ctx context.Context, from, to time.Time, page, size int) (pdd.OrderPage, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if d := to.Sub(from); d <= 0 || d > 24*time.Hour {
@@ -168,22 +171,22 @@ func (f *fakePDD) PDDOrderPage(ctx context.Context, from, to time.Time, page, si
 	f.pages[from] = append(f.pages[from], page)
 	var match []int
 	for i, r := range f.rows {
-		if !r.ModifyAt.Before(from) && !r.ModifyAt.After(to) {
+		if !r.ModifyTime.Before(from) && !r.ModifyTime.After(to) {
 			match = append(match, i)
 		}
 	}
-	sort.SliceStable(match, func(a, b int) bool { return f.rows[match[a]].ModifyAt.Before(f.rows[match[b]].ModifyAt) })
+	sort.SliceStable(match, func(a, b int) bool { return f.rows[match[a]].ModifyTime.Before(f.rows[match[b]].ModifyTime) })
 	lo := min((page-1)*size, len(match))
 	hi := min(lo+size, len(match))
-	out := make([]PDDRow, 0, hi-lo)
+	out := make([]pdd.Order, 0, hi-lo)
 	for _, i := range match[lo:hi] {
 		out = append(out, f.rows[i])
 	}
 	if len(f.pages[from]) == 2 && !f.moveAt.IsZero() && len(match) > 0 {
-		f.rows[match[0]].ModifyAt, f.rows[match[0]].OrderStatus = f.moveAt, PDDReceived
+		f.rows[match[0]].ModifyTime, f.rows[match[0]].Status = f.moveAt, PDDReceived
 		f.moveAt = time.Time{}
 	}
-	return out, len(match), nil
+	return pdd.OrderPage{Orders: out, Total: len(match)}, nil
 }
 
 func TestPDDSyncPagesBackwards(t *testing.T) {
@@ -197,9 +200,9 @@ func TestPDDSyncPagesBackwards(t *testing.T) {
 		statuses := []int{PDDPaid, PDDGrouped, PDDReceived, PDDVerified, PDDRejected, PDDSettled, PDDNoCommission, PDDPunished, PDDUnpaid}
 		for i := range 180 { // 180 orders in the first 24 h: four pages of 50
 			at := base.Add(time.Duration(i) * 7 * time.Minute)
-			f.rows = append(f.rows, PDDRow{OrderSN: fmt.Sprintf("201206-%06d", i), GoodsID: "123456789", GoodsName: "抽纸",
-				GoodsQuantity: 1, GoodsPrice: 990, OrderAmount: 990, PromotionRate: 155, PromotionAmount: 153,
-				OrderStatus: statuses[i%len(statuses)], CreateTime: at, PayTime: at, SettleTime: at, ModifyAt: at,
+			f.rows = append(f.rows, pdd.Order{OrderSN: fmt.Sprintf("201206-%06d", i), GoodsID: "123456789", GoodsName: "抽纸",
+				GoodsQuantity: 1, GoodsPriceFen: 990, OrderAmountFen: 990, PromotionRateBP: 1550, PromotionFen: 153,
+				Status: statuses[i%len(statuses)], CreateTime: at, PayTime: at, SettleTime: at, ModifyTime: at,
 				PID: "8888_500", CustomParameters: `{"uid":"m` + strconv.Itoa(i%4) + `"}`})
 		}
 		// While the first window is paged, its first order is received,
@@ -218,7 +221,7 @@ func TestPDDSyncPagesBackwards(t *testing.T) {
 		}
 		n := 0 // every order but the unpaid
 		for _, r := range f.rows {
-			if r.OrderStatus != PDDUnpaid {
+			if r.Status != PDDUnpaid {
 				n++
 			}
 		}
