@@ -93,6 +93,6 @@ func (g *globals) printOrderProblems(w io.Writer, p orders.Parsed) {
 			fmt.Fprintln(w, "  "+g.t("cli.more_problems", len(p.Problems)-show))
 			break
 		}
-		fmt.Fprintln(w, "  "+pr.Error())
+		fmt.Fprintln(w, "  "+pr.Text(g.reader()))
 	}
 }

@@ -7,41 +7,26 @@ import (
 )
 
 // Reasons a cell is refused, for the feed and order-report importers alike
-// (one table). Each is the text of a message key, Chinese then English in
-// parentheses, as the order-report importer still takes it; Reason gives
-// back the message, to render in the reader's language.
-var (
-	WhyMoney          = why("cells.money")
-	WhyMoneyPrecision = why("cells.money_precision")
-	WhyMoneyNegative  = why("cells.money_negative")
-	WhyRate           = why("cells.rate")
-	WhyRatePrecision  = why("cells.rate_precision")
-	WhyRateBP         = why("cells.rate_bp")
-	WhyRateNegative   = why("cells.rate_negative")
-	WhyCount          = why("cells.count")
-	WhyCountNegative  = why("cells.count_negative")
-	WhyIDScientific   = why("cells.id_scientific")
-	WhyIDSpace        = why("cells.id_space")
-	WhyIDLong         = why("cells.id_long")
-	WhyTimeRange      = why("cells.time_range")
+// (one table): message keys of the catalogs; Reason gives the message, to
+// render in the reader's language.
+const (
+	WhyMoney          = "cells.money"
+	WhyMoneyPrecision = "cells.money_precision"
+	WhyMoneyNegative  = "cells.money_negative"
+	WhyRate           = "cells.rate"
+	WhyRatePrecision  = "cells.rate_precision"
+	WhyRateBP         = "cells.rate_bp"
+	WhyRateNegative   = "cells.rate_negative"
+	WhyCount          = "cells.count"
+	WhyCountNegative  = "cells.count_negative"
+	WhyIDScientific   = "cells.id_scientific"
+	WhyIDSpace        = "cells.id_space"
+	WhyIDLong         = "cells.id_long"
+	WhyTimeRange      = "cells.time_range"
 )
 
-// whyKeys maps each reason's text to its message key.
-var whyKeys = map[string]string{}
-
-func why(key string) string {
-	s := msg.New(key).Error()
-	whyKeys[s] = key
-	return s
-}
-
 // Reason is the message of a reason of this table (a Why value).
-func Reason(why string) *msg.Error {
-	if k, ok := whyKeys[why]; ok {
-		return msg.New(k)
-	}
-	return msg.New(why)
-}
+func Reason(why string) *msg.Error { return msg.New(why) }
 
 // Money parses yuan into fen: "19.9" -> 1990, "1,299.00" -> 129900,
 // "¥19.9" -> 1990. why is "" when the amount is good.

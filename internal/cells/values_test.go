@@ -99,11 +99,10 @@ func TestID(t *testing.T) {
 	}
 }
 
-// A reason is a message: its text for the order importer keeps the
-// Chinese-then-English shape, and Reason renders it in one language.
+// A reason is a message key, and Reason renders it in one language.
 func TestReasonsAreMessages(t *testing.T) {
-	if WhyMoney != "不是有效的金额 (not a valid amount)" {
-		t.Fatalf("text: %q", WhyMoney)
+	if got := msg.In(i18n.ZH, Reason(WhyMoney)); got != "不是有效的金额" {
+		t.Fatalf("zh: %q", got)
 	}
 	if got := msg.In(i18n.EN, Reason(WhyRateBP)); got != "commission rate must be whole basis points, 1550 = 15.50%" {
 		t.Fatalf("en: %q", got)

@@ -9,6 +9,8 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -43,6 +45,11 @@ func TestNormalize(t *testing.T) {
 				t.Fatalf("want valid, got %v", err)
 			case c.field != "" && (!errors.As(err, &fe) || fe.Field != c.field):
 				t.Fatalf("want error on %s, got %v", c.field, err)
+			}
+			if c.name == "unknown channel" { // said in the reader's language
+				if got := msg.In(i18n.EN, err); got != `channel: unknown channel "qq"; use telegram, wecom, webhook or manual` {
+					t.Fatalf("in English: %q", got)
+				}
 			}
 		})
 	}
@@ -168,6 +175,13 @@ func TestImportCSV(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), "第 3 行「渠道」列") {
 			t.Fatalf("message: %v", err)
+		}
+		// The reader sees each problem in one language.
+		if got := ie.Rows[1].Text(i18n.EN); got != `row 4, column 容量: "很多" is not a whole number` {
+			t.Fatalf("in English: %q", got)
+		}
+		if got := msg.In(i18n.ZH, err); !strings.HasPrefix(got, "3 行有错误，未导入任何群\n第 3 行「渠道」列: 未知渠道 \"qq\"") || strings.Contains(got, "nothing imported") {
+			t.Fatalf("in Chinese: %q", got)
 		}
 		list, _ = s.List(ctx, Filter{})
 		if len(list) != 3 {

@@ -5,10 +5,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/sheet"
 )
 
@@ -34,31 +35,45 @@ var csvColumns = map[string]string{
 type RowError struct {
 	Row    int    // 1-based, the header is row 1
 	Column string // the header as written
-	Msg    string
+	Msg    *msg.Error
 }
 
-func (e *RowError) Error() string {
+// Text is the problem in lang, naming its row and column.
+func (e *RowError) Text(lang i18n.Lang) string {
 	if e.Column == "" {
-		return fmt.Sprintf("第 %d 行 (row %d): %s", e.Row, e.Row, e.Msg)
+		return t(lang, "groups.at_row", e.Row, e.Msg)
 	}
-	return fmt.Sprintf("第 %d 行「%s」列 (row %d, column %s): %s", e.Row, e.Column, e.Row, e.Column, e.Msg)
+	return t(lang, "groups.at_row_column", e.Row, e.Column, e.Msg)
 }
+
+// Why is the problem's message in lang.
+func (e *RowError) Why(lang i18n.Lang) string { return msg.In(lang, e.Msg) }
+
+// Error, for logs, is the problem in Chinese, then in English in brackets.
+func (e *RowError) Error() string { return e.Text(i18n.ZH) + " (" + e.Text(i18n.EN) + ")" }
 
 // ImportError lists every bad row of a file; nothing was imported.
 type ImportError struct{ Rows []*RowError }
 
-func (e *ImportError) Error() string {
+// Text is the error in lang, with the first 20 rows.
+func (e *ImportError) Text(lang i18n.Lang) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d 行有错误，未导入任何群 (%d bad rows, nothing imported)", len(e.Rows), len(e.Rows))
+	b.WriteString(t(lang, "groups.import_bad_rows", len(e.Rows)))
 	for i, r := range e.Rows {
 		if i == 20 {
-			fmt.Fprintf(&b, "\n…")
+			b.WriteString("\n…")
 			break
 		}
-		b.WriteString("\n" + r.Error())
+		b.WriteString("\n" + r.Text(lang))
 	}
 	return b.String()
 }
+
+// Error, for logs, is the error in Chinese, then in English.
+func (e *ImportError) Error() string { return e.Text(i18n.ZH) + " (" + e.Text(i18n.EN) + ")" }
+
+// t renders a message key in lang.
+func t(lang i18n.Lang, key string, args ...any) string { return msg.In(lang, msg.New(key, args...)) }
 
 // ImportStats says what ImportCSV did.
 type ImportStats struct{ Added, Updated int }
@@ -79,7 +94,7 @@ func (s *Store) ImportCSV(ctx context.Context, data []byte) (ImportStats, error)
 		return ImportStats{}, err
 	}
 	if len(rows) == 0 {
-		return ImportStats{}, errors.New("文件是空的 (the file is empty)")
+		return ImportStats{}, msg.New("groups.csv_empty")
 	}
 	cols := map[string]int{}
 	names := map[string]string{}
@@ -94,8 +109,7 @@ func (s *Store) ImportCSV(ctx context.Context, data []byte) (ImportStats, error)
 	}
 	for _, need := range []string{"name", "channel"} {
 		if _, ok := cols[need]; !ok {
-			return ImportStats{}, fmt.Errorf("缺少列「%s」(missing column %s); 可用列 (columns): 群名, 渠道, 目标, 密钥, 淘宝PID, 京东PID, 拼多多PID, 负责人, 容量, 人数, 标签, 时区, 状态",
-				map[string]string{"name": "群名", "channel": "渠道"}[need], need)
+			return ImportStats{}, msg.New("groups.csv_missing_column", map[string]string{"name": "群名", "channel": "渠道"}[need])
 		}
 	}
 	cell := func(row []string, f string) string {
@@ -125,7 +139,7 @@ func (s *Store) ImportCSV(ctx context.Context, data []byte) (ImportStats, error)
 			if v := cell(row, f.field); v != "" && rerr == nil {
 				x, err := strconv.ParseInt(strings.ReplaceAll(v, ",", ""), 10, 64)
 				if err != nil {
-					rerr = &RowError{n, names[f.field], fmt.Sprintf("%q 不是整数 (not a whole number)", v)}
+					rerr = &RowError{n, names[f.field], msg.New("groups.csv_not_whole", v)}
 				}
 				*f.dst = x
 			}
@@ -136,7 +150,7 @@ func (s *Store) ImportCSV(ctx context.Context, data []byte) (ImportStats, error)
 			case "0", "false", "no", "否", "暂停", "停用", "paused":
 				g.Active = false
 			default:
-				rerr = &RowError{n, names["active"], fmt.Sprintf("%q 应为 启用/暂停 (expected active or paused)", v)}
+				rerr = &RowError{n, names["active"], msg.New("groups.csv_bad_status", v)}
 			}
 		}
 		if rerr == nil {
@@ -152,7 +166,7 @@ func (s *Store) ImportCSV(ctx context.Context, data []byte) (ImportStats, error)
 		}
 		if rerr == nil {
 			if prev, dup := seen[g.Name]; dup {
-				rerr = &RowError{n, names["name"], fmt.Sprintf("群名 %q 与第 %d 行重复 (same name as row %d)", g.Name, prev, prev)}
+				rerr = &RowError{n, names["name"], msg.New("groups.csv_duplicate", g.Name, prev)}
 			}
 		}
 		if rerr != nil {
@@ -187,7 +201,7 @@ func (s *Store) ImportCSV(ctx context.Context, data []byte) (ImportStats, error)
 				if err == errSecret {
 					return &ImportError{[]*RowError{{seen[g.Name], names["secret"], errSecret.Msg}}}
 				}
-				return fmt.Errorf("第 %d 行 (row %d): %w", seen[g.Name], seen[g.Name], err)
+				return msg.Wrap(err, "groups.at_row", seen[g.Name], err)
 			}
 		}
 		return nil

@@ -4,7 +4,6 @@
 package community
 
 import (
-	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/shanghai"
 )
 
@@ -100,14 +100,17 @@ func (g *Group) Location() *time.Location {
 // HasTag reports whether the group carries tag.
 func (g *Group) HasTag(tag string) bool { return slices.Contains(g.Tags, tag) }
 
-// FieldError is a problem with one field of a group, said in Chinese and
-// English.
+// FieldError is a problem with one field of a group, with its message to
+// render in the reader's language.
 type FieldError struct {
 	Field string
-	Msg   string
+	Msg   *msg.Error
 }
 
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg.Error() }
+
+// Unwrap returns the message, so that msg.Text renders it.
+func (e *FieldError) Unwrap() error { return e.Msg }
 
 var (
 	pidRe        = regexp.MustCompile(`^mm_(\d+)_(\d+)_(\d+)$`)
@@ -115,7 +118,7 @@ var (
 	wecomKey     = regexp.MustCompile(`^[A-Za-z0-9-]{8,64}$`)
 )
 
-var errSecret = &FieldError{"secret", "Webhook 签名密钥至少 16 个字符 (the webhook signing secret needs at least 16 characters)"}
+var errSecret = &FieldError{"secret", msg.New("groups.err_secret_short")}
 
 // MaxTags bounds a group's tags.
 const MaxTags = 20
@@ -138,57 +141,57 @@ func (g *Group) Normalize() error {
 
 	switch n := utf8.RuneCountInString(g.Name); {
 	case n == 0:
-		return &FieldError{"name", "群名不能为空 (name is required)"}
+		return &FieldError{"name", msg.New("groups.err_name_required")}
 	case n > 100:
-		return &FieldError{"name", "群名最多 100 个字 (name is at most 100 characters)"}
+		return &FieldError{"name", msg.New("groups.err_name_long")}
 	}
 	switch g.Channel {
 	case Telegram:
 		if !telegramChat.MatchString(g.Target) {
-			return &FieldError{"target", "Telegram 目标应为群 chat id（如 -1001234567890）或 @用户名 (a Telegram chat id like -1001234567890 or @name)"}
+			return &FieldError{"target", msg.New("groups.err_telegram_target")}
 		}
 	case WeCom:
 		if u, err := url.Parse(g.Target); err == nil && u.Query().Get("key") != "" {
 			g.Target = u.Query().Get("key")
 		}
 		if !wecomKey.MatchString(g.Target) {
-			return &FieldError{"target", "企业微信机器人需要 webhook 地址或其中的 key (the WeCom robot's webhook URL or its key)"}
+			return &FieldError{"target", msg.New("groups.err_wecom_target")}
 		}
 	case Webhook:
 		u, err := url.Parse(g.Target)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return &FieldError{"target", "Webhook 目标应为 http(s) 地址 (the webhook target must be an http(s) URL)"}
+			return &FieldError{"target", msg.New("groups.err_webhook_target")}
 		}
 	case Manual:
 	default:
-		return &FieldError{"channel", fmt.Sprintf("未知渠道 %q，可用 telegram、wecom、webhook、manual (unknown channel; use telegram, wecom, webhook or manual)", g.Channel)}
+		return &FieldError{"channel", msg.New("groups.err_channel", string(g.Channel))}
 	}
 	if g.PIDTaobao != "" && !pidRe.MatchString(g.PIDTaobao) {
-		return &FieldError{"pid_taobao", "淘宝 PID 格式应为 mm_会员ID_站点ID_推广位ID (an Alimama PID looks like mm_123_456_789)"}
+		return &FieldError{"pid_taobao", msg.New("groups.err_pid_taobao")}
 	}
 	for _, p := range []struct{ field, v string }{{"pid_jd", g.PIDJD}, {"pid_pdd", g.PIDPDD}} {
 		if len(p.v) > 64 || strings.ContainsAny(p.v, " \t\r\n") {
-			return &FieldError{p.field, "推广位不能含空格，最多 64 个字符 (a placement has no spaces and at most 64 characters)"}
+			return &FieldError{p.field, msg.New("groups.err_placement")}
 		}
 	}
 	if utf8.RuneCountInString(g.Owner) > 64 {
-		return &FieldError{"owner", "负责人最多 64 个字 (owner is at most 64 characters)"}
+		return &FieldError{"owner", msg.New("groups.err_owner_long")}
 	}
 	if g.Capacity < 0 || g.Capacity > 1_000_000 {
-		return &FieldError{"capacity", "容量应在 0 到 1000000 之间 (capacity must be 0 to 1,000,000)"}
+		return &FieldError{"capacity", msg.New("groups.err_capacity")}
 	}
 	if g.Members < 0 || g.Members > 1_000_000 {
-		return &FieldError{"members", "人数应在 0 到 1000000 之间 (members must be 0 to 1,000,000)"}
+		return &FieldError{"members", msg.New("groups.err_members")}
 	}
 	if _, err := time.LoadLocation(g.TZ); err != nil || strings.EqualFold(g.TZ, "local") {
-		return &FieldError{"tz", fmt.Sprintf("未知时区 %q，例如 Asia/Shanghai (unknown time zone, e.g. Asia/Shanghai)", g.TZ)}
+		return &FieldError{"tz", msg.New("groups.err_tz", g.TZ)}
 	}
 	if len(g.Tags) > MaxTags {
-		return &FieldError{"tags", fmt.Sprintf("标签最多 %d 个 (at most %d tags)", MaxTags, MaxTags)}
+		return &FieldError{"tags", msg.New("groups.err_tags_many", MaxTags)}
 	}
 	for _, t := range g.Tags {
 		if utf8.RuneCountInString(t) > 32 {
-			return &FieldError{"tags", fmt.Sprintf("标签 %q 太长，最多 32 个字 (a tag is at most 32 characters)", t)}
+			return &FieldError{"tags", msg.New("groups.err_tag_long", t)}
 		}
 	}
 	// Checked last: an update may leave the secret empty to keep the stored one.

@@ -13,13 +13,13 @@ import (
 )
 
 // ErrNotFound is returned for a group that does not exist.
-var ErrNotFound = errors.New("群不存在 (no such group)")
+var ErrNotFound = msg.New("groups.err_not_found")
 
 // ErrInUse is returned by Delete for a group with posts on record.
 var ErrInUse = msg.New("groups.in_use")
 
 // ErrDuplicateName is returned when another group already has the name.
-var ErrDuplicateName = errors.New("已有同名的群 (a group with this name exists)")
+var ErrDuplicateName = msg.New("groups.err_duplicate_name")
 
 // Store keeps the group registry.
 type Store struct {

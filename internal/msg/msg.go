@@ -66,12 +66,24 @@ func (e *Error) in(c *i18n.Catalog, lang i18n.Lang) string {
 	return c.T(lang, e.Key, args...)
 }
 
-// Text renders err in lang: the first *Error in its chain is rendered in
-// lang, and the text that wrappers (fmt.Errorf("…: %w")) add around it is
-// kept. An error without one is err.Error().
+// Texter is an error that renders itself in a language, as a problem
+// naming a file, row and cell does.
+type Texter interface {
+	error
+	Text(lang i18n.Lang) string
+}
+
+// Text renders err in lang: the first *Error (or Texter) in its chain is
+// rendered in lang, and the text that wrappers (fmt.Errorf("…: %w")) add
+// around it is kept. An error without one is err.Error().
 func Text(c *i18n.Catalog, lang i18n.Lang, err error) string {
 	var e *Error
-	if !errors.As(err, &e) {
+	hasE := errors.As(err, &e)
+	var x Texter
+	if errors.As(err, &x) && (!hasE || !errors.As(error(e), new(Texter))) { // x comes first
+		return strings.Replace(err.Error(), x.Error(), x.Text(lang), 1)
+	}
+	if !hasE {
 		return err.Error()
 	}
 	return strings.Replace(err.Error(), e.Error(), e.in(c, lang), 1)

@@ -31,3 +31,22 @@ func TestTextKeepsWrappersAndRendersErrorArgs(t *testing.T) {
 		t.Fatalf("plain: %q", got)
 	}
 }
+
+// place is an error that renders itself, as orders.Problem does.
+type place struct{}
+
+func (place) Error() string { return "甲 (A)" }
+func (place) Text(lang i18n.Lang) string {
+	return map[i18n.Lang]string{i18n.ZH: "甲", i18n.EN: "A"}[lang]
+}
+
+// A Texter in the chain is rendered in the reader's language, also as
+// another message's argument.
+func TestTextRendersTexters(t *testing.T) {
+	if got := In(i18n.EN, fmt.Errorf("f: %w", place{})); got != "f: A" {
+		t.Fatalf("wrapped: %q", got)
+	}
+	if got := In(i18n.ZH, Wrap(place{}, "sheet.bad_xlsx", place{})); got != In(i18n.ZH, New("sheet.bad_xlsx", "甲")) {
+		t.Fatalf("as argument: %q", got)
+	}
+}

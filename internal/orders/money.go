@@ -12,13 +12,13 @@ package orders
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
@@ -44,7 +44,7 @@ func ParsePeriod(s string) (Period, error) {
 	case "day", "日", "天", "d":
 		return Day, nil
 	}
-	return "", fmt.Errorf("周期 %q 无效，可用 day、week、month (period must be day, week or month)", s)
+	return "", msg.New("orders.bad_period", s)
 }
 
 // Unattributed is the group id of orders whose adzone belongs to no group.
@@ -138,8 +138,12 @@ func (s *Store) Groups(ctx context.Context) (map[int64]GroupInfo, error) {
 	return out, nil
 }
 
-// UnattributedName labels the orders of no group.
-const UnattributedName = "未归属 (unattributed)"
+// UnattributedName labels the orders of no group, in Chinese then English
+// (the report's JSON and CSV carry both; pages render orders.unattributed).
+var UnattributedName = msg.New("orders.unattributed").Error()
+
+// totalName labels the total row, like UnattributedName.
+var totalName = msg.New("orders.total").Error()
 
 // dayOf is the Asia/Shanghai day number of unix time t.
 func dayOf(t int64) int64 { return shanghai.Day(t) }
@@ -200,10 +204,10 @@ func (q *IncomeQuery) normalize() error {
 	}
 	from, to := dayStart(dayOf(q.From.Unix())), dayStart(dayOf(q.To.Unix()-1)+1)
 	if to <= from {
-		return errors.New("结束日期应晚于开始日期 (the end date must be after the start date)")
+		return msg.New("orders.end_before_start")
 	}
 	if (to-from)/daySeconds > 3700 {
-		return errors.New("时间范围最多 10 年 (the range is at most 10 years)")
+		return msg.New("orders.range_too_long")
 	}
 	q.From, q.To = time.Unix(from, 0).In(shanghai.Zone), time.Unix(to, 0).In(shanghai.Zone)
 	return nil
@@ -344,7 +348,7 @@ func (r *IncomeRow) ratios() {
 // members are known.
 func total(rows []IncomeRow, days int64) IncomeRow {
 	var t IncomeRow
-	t.GroupName = "合计 (total)"
+	t.GroupName = totalName
 	var estKnown int64
 	for _, r := range rows {
 		t.add(r)

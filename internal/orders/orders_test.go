@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -230,15 +231,18 @@ func TestBadCSVRejected(t *testing.T) {
 		if !errors.Is(err, ErrBadRows) {
 			t.Fatalf("err = %v, want ErrBadRows", err)
 		}
-		want := []Problem{{File: path, Row: 3, Column: "付款金额", Value: "1x.00", Reason: cells.WhyMoney}}
+		want := []Problem{{File: path, Row: 3, Column: "付款金额", Value: "1x.00", Reason: cells.Reason(cells.WhyMoney)}}
 		if !reflect.DeepEqual(res.Parsed.Problems, want) || res.Parsed.Rejected != 1 || res.Parsed.Rows != 2 {
 			t.Fatalf("parsed %+v", res.Parsed)
 		}
-		msg := res.Parsed.Problems[0].Error()
-		for _, w := range []string{"第 3 行", "列 付款金额", "不是有效的金额", "not a valid amount", "row 3, column 付款金额"} {
+		msg := res.Parsed.Problems[0].Text(i18n.ZH)
+		for _, w := range []string{"第 3 行", "列 付款金额", "不是有效的金额"} {
 			if !strings.Contains(msg, w) {
 				t.Errorf("message %q lacks %q", msg, w)
 			}
+		}
+		if en := res.Parsed.Problems[0].Text(i18n.EN); en != path+` row 3, column 付款金额, value "1x.00": not a valid amount` {
+			t.Errorf("in English: %q", en)
 		}
 		var n int
 		db.QueryRowContext(ctx, `SELECT count(*) FROM orders`).Scan(&n)
@@ -277,7 +281,7 @@ func TestParseProblems(t *testing.T) {
 	}
 	got := map[key]string{}
 	for _, pr := range p.Problems {
-		got[key{pr.Row, pr.Column}] = pr.Reason
+		got[key{pr.Row, pr.Column}] = pr.Reason.Key
 	}
 	want := map[key]string{
 		{2, "付款金额"}:   cells.WhyMoneyPrecision,

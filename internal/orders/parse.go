@@ -1,61 +1,58 @@
 package orders
 
 import (
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/shanghai"
 )
 
 // Problem is one bad cell (or row, or file) of a report.
 type Problem struct {
 	File   string
-	Row    int    // 1-based, the header is row 1; 0 for file-level problems
-	Column string // header name as in the file, "" for whole-row problems
-	Value  string // offending raw value, cut to about 60 characters
-	Reason string // Chinese first, then English in parentheses
+	Row    int        // 1-based, the header is row 1; 0 for file-level problems
+	Column string     // header name as in the file, "" for whole-row problems
+	Value  string     // offending raw value, cut to about 60 characters
+	Reason *msg.Error // what is wrong, rendered in the reader's language (Text, Why)
 }
 
-// Error reads like
+// Text is the problem in lang, naming where it is:
 //
-//	r.csv 第 3 行 列 付款金额 值 "abc": 不是有效的金额 (not a valid amount; r.csv row 3, column 付款金额)
-func (p Problem) Error() string {
-	var b strings.Builder
-	b.WriteString(p.File)
-	if p.Row > 0 {
-		fmt.Fprintf(&b, " 第 %d 行", p.Row)
-	}
-	if p.Column != "" {
-		fmt.Fprintf(&b, " 列 %s", p.Column)
-	}
-	if p.Value != "" {
-		fmt.Fprintf(&b, " 值 %q", p.Value)
-	}
-	zh, en := p.Reason, ""
-	if strings.HasSuffix(zh, ")") {
-		if i := strings.LastIndex(zh, " ("); i >= 0 {
-			zh, en = p.Reason[:i], p.Reason[i+2:len(p.Reason)-1]
-		}
-	}
-	b.WriteString(": ")
-	b.WriteString(zh)
+//	r.csv 第 3 行 列 付款金额 值 "abc": 不是有效的金额
+//	r.csv row 3, column 付款金额, value "abc": not a valid amount
+func (p Problem) Text(lang i18n.Lang) string {
 	where := p.File
 	if p.Row > 0 {
-		where += fmt.Sprintf(" row %d", p.Row)
+		where = t(lang, "orders.at_row", p.File, p.Row)
 	}
-	if p.Column != "" {
-		where += ", column " + p.Column
+	switch {
+	case p.Column != "" && p.Value != "":
+		where = t(lang, "orders.at_column_value", where, p.Column, p.Value)
+	case p.Column != "":
+		where = t(lang, "orders.at_column", where, p.Column)
 	}
-	b.WriteString(" (")
-	if en != "" {
-		b.WriteString(en + "; ")
-	}
-	b.WriteString(strings.TrimSpace(where) + ")")
-	return b.String()
+	return strings.TrimSpace(where) + ": " + p.Why(lang)
 }
+
+// Why is the reason in lang.
+func (p Problem) Why(lang i18n.Lang) string {
+	if p.Reason == nil {
+		return ""
+	}
+	return msg.In(lang, p.Reason)
+}
+
+// Error, for logs, is the problem in Chinese, then in English in brackets.
+func (p Problem) Error() string {
+	return p.Text(i18n.ZH) + " (" + p.Text(i18n.EN) + ")"
+}
+
+// t renders a message key in lang.
+func t(lang i18n.Lang, key string, args ...any) string { return msg.In(lang, msg.New(key, args...)) }
 
 // Parsed is what Parse made of a report.
 type Parsed struct {
@@ -68,13 +65,14 @@ type Parsed struct {
 // MaxProblems bounds Parsed.Problems; Rejected still counts every bad row.
 const MaxProblems = 1000
 
-// Reasons: Chinese first, then English in parentheses.
+// Reasons, as message keys.
 const (
-	whyTime     = "不是有效的时间，应为 2006-01-02 15:04:05 (not a valid time, expected 2006-01-02 15:04:05)"
-	whyStatus   = "未知的订单状态，应为 已付款、已失效、已收货、已结算 之一 (unknown order status)"
-	whyMissing  = "缺少必填值 (required value is missing)"
-	whyNoHeader = "缺少必需的列，这不像阿里妈妈订单明细 (required column missing: not an Alimama order report)"
-	whyEmpty    = "文件是空的 (file is empty)"
+	whyTime     = "orders.why_time"
+	whyStatus   = "orders.why_status"
+	whyMissing  = "orders.why_missing"
+	whyNoHeader = "orders.why_no_header"
+	whyEmpty    = "orders.why_empty"
+	whyUTF8     = "orders.why_utf8"
 )
 
 // Column names of the Alimama report (推广者订单明细).
@@ -114,7 +112,7 @@ const (
 func Parse(file string, rows [][]string) Parsed {
 	var res Parsed
 	if len(rows) == 0 {
-		res.Problems = []Problem{{File: file, Reason: whyEmpty}}
+		res.Problems = []Problem{{File: file, Reason: msg.New(whyEmpty)}}
 		return res
 	}
 	h, pr := newHeader(file, rows[0])
@@ -148,7 +146,7 @@ func newHeader(file string, names []string) (*header, *Problem) {
 	}
 	for _, need := range []string{colTradeID, colStatus} {
 		if _, ok := h.col[need]; !ok {
-			return nil, &Problem{File: file, Row: 1, Column: need, Reason: whyNoHeader}
+			return nil, &Problem{File: file, Row: 1, Column: need, Reason: msg.New(whyNoHeader)}
 		}
 	}
 	return h, nil
@@ -207,13 +205,13 @@ func (p *rowParser) get(name string) string {
 }
 
 func (p *rowParser) fail(name, value, why string) {
-	p.problems = append(p.problems, Problem{File: p.file, Row: p.row, Column: name, Value: cells.Clip(value), Reason: why})
+	p.problems = append(p.problems, Problem{File: p.file, Row: p.row, Column: name, Value: cells.Clip(value), Reason: msg.New(why)})
 }
 
 func (p *rowParser) text(name string) string {
 	s := p.get(name)
 	if !utf8.ValidString(s) {
-		p.fail(name, s, "不是有效的 UTF-8 文本 (invalid UTF-8 text)")
+		p.fail(name, s, whyUTF8)
 		return ""
 	}
 	return s

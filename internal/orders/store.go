@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/store"
 )
@@ -165,7 +166,7 @@ func (s *Store) Get(ctx context.Context, platform, tradeID string) (o Order, reg
 
 // ErrBadRows means a file had bad rows and, without SkipBad, nothing from it
 // was imported.
-var ErrBadRows = errors.New("订单文件有错误行，未导入 (the order file has bad rows; nothing imported)")
+var ErrBadRows = msg.New("orders.err_bad_rows")
 
 // FileResult describes one imported file.
 type FileResult struct {
@@ -191,7 +192,7 @@ func (s *Store) ImportFile(ctx context.Context, path string, skipBad bool) (File
 	res.Encoding = enc
 	row, err := rr.Next()
 	if errors.Is(err, io.EOF) {
-		pr := Problem{File: path, Reason: whyEmpty}
+		pr := Problem{File: path, Reason: msg.New(whyEmpty)}
 		res.Parsed.Problems = []Problem{pr}
 		return res, pr
 	}
@@ -230,7 +231,7 @@ func (s *Store) ImportFile(ctx context.Context, path string, skipBad bool) (File
 				break
 			}
 			if err != nil {
-				readErr = fmt.Errorf("%s 第 %d 行 (row %d): %w", path, n, n, err)
+				readErr = msg.Wrap(err, "orders.at_row_error", path, n, err)
 				return
 			}
 			// Once a row is bad and bad rows are not skipped, nothing will

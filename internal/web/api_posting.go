@@ -107,7 +107,7 @@ func (s *Server) apiAddGroup(w http.ResponseWriter, r *http.Request) {
 	var fe *community.FieldError
 	switch {
 	case errors.As(err, &fe):
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fe.Msg, "field": fe.Field})
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": s.textIn(w, r)(fe.Msg), "field": fe.Field})
 	case errors.Is(err, community.ErrDuplicateName):
 		s.apiFail(w, r, http.StatusConflict, err)
 	case err != nil:

@@ -170,7 +170,7 @@ func (s *Server) groupErr(w http.ResponseWriter, r *http.Request, err error, vie
 		view.Error = s.textIn(w, r)(err)
 		return http.StatusBadRequest, true
 	case errors.As(err, &fe):
-		view.Error = fe.Msg
+		view.Error = s.textIn(w, r)(fe.Msg)
 		return http.StatusBadRequest, true
 	case errors.Is(err, community.ErrDuplicateName):
 		view.Error = s.textIn(w, r)(err)

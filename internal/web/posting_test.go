@@ -288,6 +288,15 @@ func testGroupsPageAndAPIKeepSecrets(t *testing.T, db *store.DB) {
 	if after, _ := s.groups.List(ctx, community.Filter{}); len(after) != len(before) {
 		t.Fatalf("a CSV with a bad row added %d groups", len(after)-len(before))
 	}
+	// Each bad row's reason is in the reader's language only.
+	if !strings.Contains(body, "Telegram 目标应为群 chat id") || strings.Contains(body, "a Telegram chat id like") {
+		t.Fatalf("the Chinese page's reason:\n%s", body)
+	}
+	op.do("GET", "/groups?lang=en", nil)
+	if _, body = op.upload("/groups/import", csrf, "groups.csv", csv, nil); !strings.Contains(body, "<td>a Telegram chat id like -1001234567890 or @name</td>") || strings.Contains(body, "Telegram 目标应为群") {
+		t.Fatalf("the English page's reason:\n%s", body)
+	}
+	op.do("GET", "/groups?lang=zh", nil)
 	resp, body = op.upload("/groups/import", csrf, "groups.csv", csv[:strings.Index(csv, "坏行群")], nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, "新增 1 个群") || !strings.Contains(body, "学生群") {
 		t.Fatalf("good CSV: %d", resp.StatusCode)

@@ -144,8 +144,7 @@ func (p *page) Reason(r string) string {
 }
 
 // Say is a message that a domain package gives in both languages at once,
-// "中文 (english)" (an import's bad row, an order report's error), in the
-// page's language only. Any other text is shown as given.
+// "中文 (english)" (a worker's skip reason), in the page's language only. Any other text is shown as given.
 func (p *page) Say(msg string) string {
 	i := strings.LastIndex(msg, " (")
 	if i < 0 || !strings.HasSuffix(msg, ")") || !hasHan(msg[:i]) || hasHan(msg[i:]) {
