@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/advisor"
+	"github.com/qunke/qunke/internal/affiliate/standin"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/demo"
@@ -117,7 +118,7 @@ func Publish(ctx context.Context, cfg PublishConfig) (PublishResult, error) {
 	adv = advisor.New(cs, advisor.Options{}) // sees the image URLs
 	// The morning of the market's last day: its coupons still run.
 	morning := time.Date(end.Year(), end.Month(), end.Day(), 6, 0, 0, 0, end.Location())
-	pl := &publish.Planner{Store: ps, Groups: gs, Items: publish.AdvisorItems{A: adv}, Links: publish.PlacementLinker{},
+	pl := &publish.Planner{Store: ps, Groups: gs, Items: publish.AdvisorItems{A: adv}, Links: &publish.Linker{Store: ps, Conv: publish.NewConverters(&standin.Converter{})},
 		Now: func() time.Time { return morning }}
 	fmt.Fprintf(cfg.Log, "planning %d products x %d groups\n", cfg.Products, cfg.Groups)
 	t0 := time.Now()

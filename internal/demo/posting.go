@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/advisor"
+	"github.com/qunke/qunke/internal/affiliate/standin"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/shanghai"
@@ -113,7 +114,7 @@ func SeedPosting(ctx context.Context, db *store.DB, adv *advisor.Advisor, ch Cha
 			}
 		}
 	}
-	pl := &publish.Planner{Store: ps, Groups: gs, Items: publish.AdvisorItems{A: adv}, Links: publish.PlacementLinker{}}
+	pl := &publish.Planner{Store: ps, Groups: gs, Items: publish.AdvisorItems{A: adv}, Links: &publish.Linker{Store: ps, Conv: publish.NewConverters(&standin.Converter{})}}
 	// The past days went out as planned: written as sent, never planned, so
 	// a worker already running cannot send them. Today is planned from now
 	// on by the server's planner.
