@@ -1,8 +1,128 @@
 package publish
 
-import "github.com/qunke/qunke/internal/affiliate/standin"
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	"github.com/qunke/qunke/internal/affiliate"
+	"github.com/qunke/qunke/internal/affiliate/standin"
+	"github.com/qunke/qunke/internal/store"
+	"github.com/qunke/qunke/internal/store/storetest"
+)
 
 // standinLinks converts every platform's links in process.
 func standinLinks(s *Store) *Linker {
 	return &Linker{Store: s, Conv: NewConverters(&standin.Converter{})}
+}
+
+// noWriteTx fails the test when a conversion runs while a write
+// transaction is open: before each call it writes from another handle,
+// which must not wait.
+type noWriteTx struct {
+	affiliate.Converter
+	t     *testing.T
+	other *store.DB
+}
+
+func (c *noWriteTx) Convert(ctx context.Context, reqs []affiliate.Request) ([]affiliate.Result, error) {
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	err := c.other.InTx(wctx, func(tx *sql.Tx) error {
+		if err := c.other.LockTx(wctx, tx, "publish.plan"); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(wctx, `UPDATE plans SET name = name WHERE id = 0`)
+		return err
+	})
+	if err != nil || time.Since(start) > time.Second {
+		c.t.Errorf("a write from another handle during a conversion: %v after %v (a write transaction is open)", err, time.Since(start))
+	}
+	return c.Converter.Convert(ctx, reqs)
+}
+
+// TestPlanConverts: plan → convert with a throttling platform that reports
+// one item gone and refuses another; the gone item is skipped with its
+// reason, the refused one held with its reason (or posted with the plain
+// link where the group allows it), the rest carry the links issued for
+// each group's placement; nothing converts inside the write transaction and
+// a re-plan converts nothing again.
+func TestPlanConverts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		f.g2.AllowUnconverted = true
+		if err := f.groups.Save(ctx, f.g2); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.store.SaveTemplate(ctx, "宝妈", "{{.Title}}\n{{.Link}}"); err != nil {
+			t.Fatal(err)
+		}
+		more := f.moreItems(t, 3, 6000, "转链商品", 2000)
+		sa := &standin.Converter{PerSecond: 5, Batch: 2,
+			Gone: map[string]bool{more[1].Key.ItemID: true}, NoPermission: map[string]bool{more[2].Key.ItemID: true}}
+		var waited time.Duration
+		f.planner.Links = &Linker{Store: f.store, Conv: NewConverters(&noWriteTx{Converter: sa, t: t, other: storetest.Reopen(t, db)}),
+			Sleep: func(ctx context.Context, d time.Duration) error { waited += d; time.Sleep(d); return nil }}
+		slots, _ := ParseSlots("08:00")
+		f.plan(t, &Plan{Name: "转链", Tag: "宝妈", Slots: slots, PerSlot: 3, DailyCap: 5, RepeatDays: 7, Active: true}, more...)
+		st, err := f.planner.PlanDay(ctx, f.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waited == 0 {
+			t.Error("the throttled platform was not waited for")
+		}
+		calls, items := sa.Calls()
+		if items != 6 { // three items × two groups, each converted once
+			t.Errorf("converted %d items in %d calls, want 6", items, calls)
+		}
+		gone := 0
+		for _, s := range st.Skips {
+			if s.Reason == ReasonGone && s.Item == more[1].Key {
+				gone++
+			}
+		}
+		if gone != 2 || st.Planned != 4 {
+			t.Fatalf("stats %+v, want the gone item skipped in both groups and 4 posts", st)
+		}
+		board, err := f.store.Board(ctx, f.now.AddDate(0, 0, -1), f.now.AddDate(0, 0, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range board {
+			g := f.g1
+			if d.GroupID == f.g2.ID {
+				g = f.g2
+			}
+			issued := standin.Link(affiliate.Request{Platform: string(d.Item.Platform), ItemID: d.Item.ItemID, PID: g.PIDTaobao}).URL
+			switch {
+			case d.Item == more[0].Key:
+				if d.Status != Planned || d.Link != issued || d.Body != "转链商品 1\n"+issued && d.Body[len(d.Body)-len(issued):] != issued {
+					t.Errorf("%s in %s: %s %q, want planned with %s", d.Item, g.Name, d.Status, d.Link, issued)
+				}
+			case d.Item == more[2].Key && g == f.g1:
+				if d.Status != Held || d.LastError != ReasonNoPermission {
+					t.Errorf("refused item in a strict group: %s %q, want held with the reason", d.Status, d.LastError)
+				}
+			case d.Item == more[2].Key:
+				if d.Status != Planned || d.Link != PlainLink(d.Item, g) {
+					t.Errorf("refused item in a group allowing unconverted links: %s %q", d.Status, d.Link)
+				}
+			default:
+				t.Errorf("unexpected post %s in %s", d.Item, g.Name)
+			}
+		}
+		// A re-plan (a restart) converts nothing it already has.
+		plan2, _ := ParseSlots("09:00")
+		f.plan(t, &Plan{Name: "再来", Tag: "宝妈", Slots: plan2, PerSlot: 3, DailyCap: 10, RepeatDays: 0, Active: true}, more[0])
+		if _, err := f.planner.PlanDay(ctx, f.now); err != nil {
+			t.Fatal(err)
+		}
+		if _, again := sa.Calls(); again != items {
+			t.Errorf("the re-plan converted %d items again", again-items)
+		}
+	})
 }

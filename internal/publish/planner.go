@@ -376,15 +376,35 @@ func openSlots(plan *Plan, g *community.Group, dayIn func(*time.Location) time.T
 	return out
 }
 
+// anySlotFree reports whether one of the slots at has no posts of plan in
+// group yet.
+func (s *Store) anySlotFree(ctx context.Context, plan, group int64, at []time.Time) (bool, error) {
+	for _, t := range at {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE plan_id = $1 AND group_id = $2 AND slot_at = $3`,
+			plan, group, t.Unix()).Scan(&n); err != nil {
+			return false, err
+		}
+		if n == 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // convert converts the links of the queue's known items for every group
-// with a slot still open, asking for a 淘口令 where the group's template
+// with a slot still open and not yet planned, asking for a 淘口令 where the group's template
 // shows one.
 func (p *Planner) convert(ctx context.Context, plan *Plan, groups []*community.Group, queue []Queued,
 	items map[catalog.Key]*ItemInfo, tmpls map[string]*Template, dayIn func(*time.Location) time.Time,
 	earliest time.Time) (Links, error) {
 	var reqs []LinkReq
 	for _, g := range groups {
-		if len(openSlots(plan, g, dayIn, earliest)) == 0 {
+		open, err := p.Store.anySlotFree(ctx, plan.ID, g.ID, openSlots(plan, g, dayIn, earliest))
+		if err != nil {
+			return nil, err
+		}
+		if !open {
 			continue
 		}
 		share := tmpls[strings.Join(g.Tags, ",")].UsesShareCode()
