@@ -58,12 +58,13 @@ type groupForm struct {
 	Owner, Capacity, Members    string
 	Tags, TZ                    string
 	Active, SecretSet, Editable bool
+	AllowUnconverted            bool
 }
 
 func formOf(g *community.Group) groupForm {
 	return groupForm{ID: g.ID, Name: g.Name, Channel: string(g.Channel), Target: g.Target, PIDTaobao: g.PIDTaobao,
 		PIDJD: g.PIDJD, PIDPDD: g.PIDPDD, Owner: g.Owner, Capacity: strconv.FormatInt(g.Capacity, 10),
-		Members: strconv.FormatInt(g.Members, 10), Tags: strings.Join(g.Tags, ","), TZ: g.TZ, Active: g.Active,
+		Members: strconv.FormatInt(g.Members, 10), Tags: strings.Join(g.Tags, ","), TZ: g.TZ, Active: g.Active, AllowUnconverted: g.AllowUnconverted,
 		SecretSet: g.Secret != ""}
 }
 
@@ -107,10 +108,12 @@ func groupFromForm(r *http.Request) (*community.Group, groupForm, error) {
 	f := groupForm{Name: r.PostFormValue("name"), Channel: r.PostFormValue("channel"), Target: r.PostFormValue("target"),
 		PIDTaobao: r.PostFormValue("pid_taobao"), PIDJD: r.PostFormValue("pid_jd"), PIDPDD: r.PostFormValue("pid_pdd"),
 		Owner: r.PostFormValue("owner"), Capacity: r.PostFormValue("capacity"), Members: r.PostFormValue("members"),
-		Tags: r.PostFormValue("tags"), TZ: r.PostFormValue("tz"), Active: r.PostFormValue("active") != ""}
+		Tags: r.PostFormValue("tags"), TZ: r.PostFormValue("tz"), Active: r.PostFormValue("active") != "",
+		AllowUnconverted: r.PostFormValue("allow_unconverted") != ""}
 	g := &community.Group{Name: f.Name, Channel: community.Channel(f.Channel), Target: f.Target,
 		Secret: strings.TrimSpace(r.PostFormValue("secret")), PIDTaobao: f.PIDTaobao, PIDJD: f.PIDJD, PIDPDD: f.PIDPDD,
-		Owner: f.Owner, Tags: community.SplitTags(f.Tags), TZ: f.TZ, Active: f.Active}
+		Owner: f.Owner, Tags: community.SplitTags(f.Tags), TZ: f.TZ, Active: f.Active,
+		AllowUnconverted: f.AllowUnconverted}
 	for _, n := range []struct {
 		field, label, v string
 		dst             *int64
