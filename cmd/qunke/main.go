@@ -73,6 +73,8 @@ postgres:// URL. Every flag can also be set in the environment as QUNKE_<FLAG> (
 		newMigrateCmd(g),
 		newBenchCmd(g),
 		newReportCmd(g),
+		newGroupsCmd(g),
+		newLinkCmd(g),
 	)
 	return root
 }

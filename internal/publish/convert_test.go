@@ -126,3 +126,35 @@ func TestPlanConverts(t *testing.T) {
 		}
 	})
 }
+
+// TestConvertMessage: every item reference of a hand-written message is
+// replaced by the link issued for the group's placement (the 淘口令 where its
+// template shows one); what names no item stays, with its reason.
+func TestConvertMessage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		if err := f.store.SaveTemplate(ctx, "学生", "{{.Title}}\n{{.Link}}"); err != nil {
+			t.Fatal(err)
+		}
+		l := standinLinks(f.store)
+		text := "今日好价 https://item.taobao.com/item.htm?id=623456789012 快冲\n京东 https://item.jd.com/100012345678.html\n短链 https://m.tb.cn/h.abc"
+		m, err := l.ConvertMessage(ctx, f.g1, text) // the default template: 淘口令
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := standin.Link(affiliate.Request{Platform: "taobao", ItemID: "623456789012", PID: f.g1.PIDTaobao, ShareCode: true}).ShareCode
+		jd := standin.Link(affiliate.Request{Platform: "jd", ItemID: "100012345678", PID: f.g1.PIDJD}).URL
+		want := "今日好价 " + code + " 快冲\n京东 " + jd + "\n短链 https://m.tb.cn/h.abc"
+		if m.Text != want || len(m.Links) != 3 || m.Links[2].Reason != ReasonUnresolved {
+			t.Fatalf("g1 got %q %+v, want %q", m.Text, m.Links, want)
+		}
+		m, err = l.ConvertMessage(ctx, f.g2, "https://item.taobao.com/item.htm?id=623456789012") // 学生: the short link
+		if err != nil {
+			t.Fatal(err)
+		}
+		if short := standin.Link(affiliate.Request{Platform: "taobao", ItemID: "623456789012", PID: f.g2.PIDTaobao}).URL; m.Text != short {
+			t.Fatalf("g2 got %q, want %q", m.Text, short)
+		}
+	})
+}

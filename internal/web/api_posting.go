@@ -33,39 +33,6 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-// apiGroup is a group as the API shows it: never its secret, and its
-// target only as far as the console shows it (see shownTarget).
-type apiGroup struct {
-	ID        int64    `json:"id"`
-	Name      string   `json:"name"`
-	Channel   string   `json:"channel"`
-	Target    string   `json:"target"`
-	SecretSet bool     `json:"secret_set"`
-	PIDTaobao string   `json:"pid_taobao"`
-	PIDJD     string   `json:"pid_jd"`
-	PIDPDD    string   `json:"pid_pdd"`
-	Owner     string   `json:"owner"`
-	Capacity  int64    `json:"capacity"`
-	Members   int64    `json:"members"`
-	Tags      []string `json:"tags"`
-	TZ        string   `json:"tz"`
-	Active    bool     `json:"active"`
-	// AllowUnconverted is 允许未转链.
-	AllowUnconverted bool      `json:"allow_unconverted"`
-	Created          time.Time `json:"created_at"`
-	Updated          time.Time `json:"updated_at"`
-}
-
-func toAPIGroup(g *community.Group) apiGroup {
-	tags := g.Tags
-	if tags == nil {
-		tags = []string{}
-	}
-	return apiGroup{ID: g.ID, Name: g.Name, Channel: string(g.Channel), Target: shownTarget(g), SecretSet: g.Secret != "",
-		PIDTaobao: g.PIDTaobao, PIDJD: g.PIDJD, PIDPDD: g.PIDPDD, Owner: g.Owner, Capacity: g.Capacity, Members: g.Members,
-		Tags: tags, TZ: g.TZ, Active: g.Active, AllowUnconverted: g.AllowUnconverted, Created: g.Created, Updated: g.Updated}
-}
-
 // apiGroups is GET /api/v1/groups.
 func (s *Server) apiGroups(w http.ResponseWriter, r *http.Request) {
 	groups, err := s.groups.List(r.Context(), community.Filter{Tag: r.URL.Query().Get("tag")})
@@ -74,9 +41,9 @@ func (s *Server) apiGroups(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
 		return
 	}
-	out := []apiGroup{}
+	out := []apiv1.Group{}
 	for _, g := range groups {
-		out = append(out, toAPIGroup(g))
+		out = append(out, apiv1.NewGroup(g))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"groups": out})
 }
@@ -118,7 +85,7 @@ func (s *Server) apiAddGroup(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("api add group", "err", err)
 		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
 	default:
-		writeJSON(w, http.StatusCreated, toAPIGroup(g))
+		writeJSON(w, http.StatusCreated, apiv1.NewGroup(g))
 	}
 }
 

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/ops"
 )
@@ -17,7 +17,7 @@ import (
 const MaxGroupCSVBytes = 4 << 20
 
 // groupCSVSample is the header line the groups page shows.
-const groupCSVSample = "群名,渠道,目标,密钥,淘宝PID,京东PID,拼多多PID,负责人,容量,人数,标签,时区,状态"
+const groupCSVSample = "群名,渠道,目标,密钥,淘宝PID,京东PID,拼多多PID,负责人,容量,人数,标签,时区,状态,允许未转链"
 
 // groupRow is a group as the table shows it: never its secret, and only
 // the part of its target that is not a credential.
@@ -25,28 +25,6 @@ type groupRow struct {
 	*community.Group
 	TargetShown string
 	SecretSet   bool
-}
-
-// shownTarget is what a page or the API may show of a group's target: the
-// host of a webhook URL (its path and query may carry a token), the first
-// characters of a WeCom robot key (the key alone lets anyone post into the
-// group), a Telegram chat id as is.
-func shownTarget(g *community.Group) string {
-	switch g.Channel {
-	case community.Webhook:
-		if u, err := url.Parse(g.Target); err == nil && u.Host != "" {
-			return u.Host
-		}
-		return "—"
-	case community.WeCom:
-		if len(g.Target) > 4 {
-			return g.Target[:4] + "…"
-		}
-		return "…"
-	case community.Manual:
-		return ""
-	}
-	return g.Target
 }
 
 // groupForm echoes the group form back: every field but the secret, which
@@ -92,7 +70,7 @@ func (s *Server) renderGroups(w http.ResponseWriter, r *http.Request, status int
 			return
 		}
 		for _, g := range groups {
-			view.Groups = append(view.Groups, groupRow{g, shownTarget(g), g.Secret != ""})
+			view.Groups = append(view.Groups, groupRow{g, apiv1.ShownTarget(g), g.Secret != ""})
 		}
 	}
 	for _, c := range community.Channels {
