@@ -34,23 +34,14 @@ const ReasonUnresolved = "未转链：短链或淘口令需先解析出商品 (n
 // and Tmall) or else by the short link; a reference that did not convert
 // stays as written, with its reason.
 func (l *Linker) ConvertMessage(ctx context.Context, g *community.Group, text string) (*ConvertedMessage, error) {
-	templates, err := l.Store.Templates(ctx)
-	if err != nil {
-		return nil, err
-	}
-	tmpl, err := pickTemplate(templates, g.Tags)
-	if err != nil {
-		return nil, err
-	}
-	share := tmpl.UsesShareCode()
 	refs := extract.Find(text)
-	var reqs []LinkReq
+	var keys []catalog.Key
 	for _, r := range refs {
 		if k, ok := refKey(r); ok {
-			reqs = append(reqs, LinkReq{Key: k, Group: g, ShareCode: share})
+			keys = append(keys, k)
 		}
 	}
-	links, err := l.Convert(ctx, reqs)
+	share, links, err := l.forGroup(ctx, g, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -87,4 +78,44 @@ func refKey(r extract.Ref) (catalog.Key, bool) {
 		return catalog.Key{}, false
 	}
 	return catalog.Key{Platform: r.Platform, ItemID: r.ItemID}, true
+}
+
+// forGroup converts keys for g, asking for a 淘口令 where g's copy template
+// shows one (share).
+func (l *Linker) forGroup(ctx context.Context, g *community.Group, keys []catalog.Key) (share bool, links Links, err error) {
+	templates, err := l.Store.Templates(ctx)
+	if err != nil {
+		return false, nil, err
+	}
+	tmpl, err := pickTemplate(templates, g.Tags)
+	if err != nil {
+		return false, nil, err
+	}
+	share = tmpl.UsesShareCode()
+	reqs := make([]LinkReq, len(keys))
+	for i, k := range keys {
+		reqs[i] = LinkReq{Key: k, Group: g, ShareCode: share}
+	}
+	links, err = l.Convert(ctx, reqs)
+	return share, links, err
+}
+
+// LinkItem converts one item's link for the group with id groupID (the
+// check page's 转链): its short link, and its 淘口令 where the group's
+// template shows one, or the reason there is none.
+func (p *Planner) LinkItem(ctx context.Context, groupID int64, key catalog.Key) (*community.Group, MessageLink, error) {
+	g, err := p.Groups.Get(ctx, groupID)
+	if err != nil {
+		return nil, MessageLink{}, err
+	}
+	l := p.Links
+	if l == nil {
+		l = &Linker{Store: p.Store}
+	}
+	_, links, err := l.forGroup(ctx, g, []catalog.Key{key})
+	if err != nil {
+		return nil, MessageLink{}, err
+	}
+	c := links.Get(key, g)
+	return g, MessageLink{Item: key, Link: c.Link, ShareCode: c.ShareCode, Reason: c.Reason}, nil
 }
