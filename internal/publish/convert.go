@@ -1,10 +1,12 @@
 package publish
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -117,6 +119,8 @@ const (
 	DefaultLinkTTL = 7 * 24 * time.Hour
 	LinkMargin     = 24 * time.Hour
 	maxThrottled   = 50 // throttled answers in a row before a batch gives up
+	saveEvery      = 100
+	saveAfter      = 2 * time.Second
 )
 
 // Convert returns the outcome of every request: stored conversions still
@@ -129,6 +133,8 @@ func (l *Linker) Convert(ctx context.Context, reqs []LinkReq) (Links, error) {
 	var items []linkKey
 	for _, r := range reqs {
 		k := keyOf(r.Key, r.Group)
+		// Only Taobao and Tmall have share codes (淘口令).
+		r.ShareCode = r.ShareCode && k.family == string(catalog.Taobao)
 		if prev, ok := want[k]; ok {
 			prev.ShareCode = prev.ShareCode || r.ShareCode
 			want[k] = prev
@@ -186,20 +192,27 @@ func (l *Linker) Convert(ctx context.Context, reqs []LinkReq) (Links, error) {
 	return out, nil
 }
 
-// convertAll converts keys through cv, batch by batch, storing each batch.
+// convertAll converts keys through cv, batch by batch, storing what
+// converted every saveEvery links or saveAfter (so a crash loses little) and
+// at the end.
 func (l *Linker) convertAll(ctx context.Context, cv affiliate.Converter, keys []linkKey,
 	want map[linkKey]affiliate.Request) (map[linkKey]Converted, error) {
 	out := map[linkKey]Converted{}
-	n := max(1, cv.MaxBatch())
-	for start := 0; start < len(keys); start += n {
-		batch := keys[start:min(start+n, len(keys))]
+	var ok []storedLink
+	saved := time.Now()
+	save := func() error {
+		err := l.Store.saveConversions(ctx, ok, l.now())
+		ok, saved = ok[:0], time.Now()
+		return err
+	}
+	for _, batch := range batches(keys, max(1, cv.MaxBatch())) {
 		reqs := make([]affiliate.Request, len(batch))
 		for i, k := range batch {
 			reqs[i] = want[k]
 		}
 		res, err := l.call(ctx, cv, reqs)
 		if ctx.Err() != nil {
-			return out, ctx.Err()
+			return out, cmp.Or(save(), ctx.Err())
 		}
 		if err != nil {
 			reason := callReason(err)
@@ -208,7 +221,6 @@ func (l *Linker) convertAll(ctx context.Context, cv affiliate.Converter, keys []
 			}
 			continue
 		}
-		var ok []storedLink
 		for i, k := range batch {
 			c := outcome(res[i])
 			out[k] = c
@@ -216,11 +228,31 @@ func (l *Linker) convertAll(ctx context.Context, cv affiliate.Converter, keys []
 				ok = append(ok, storedLink{k, res[i].Link})
 			}
 		}
-		if err := l.Store.saveConversions(ctx, ok, l.now()); err != nil {
-			return out, err
+		if len(ok) >= saveEvery || time.Since(saved) > saveAfter {
+			if err := save(); err != nil {
+				return out, err
+			}
 		}
 	}
-	return out, nil
+	return out, save()
+}
+
+// batches cuts keys into batches of at most n, each of one placement (a
+// platform's list method takes one placement per call: TOP's adzone_id).
+func batches(keys []linkKey, n int) [][]linkKey {
+	slices.SortFunc(keys, func(a, b linkKey) int {
+		return cmp.Or(cmp.Compare(a.placement, b.placement), cmp.Compare(a.person, b.person), cmp.Compare(a.item, b.item))
+	})
+	var out [][]linkKey
+	for start := 0; start < len(keys); {
+		end := start + 1
+		for end < len(keys) && end-start < n && keys[end].placement == keys[start].placement && keys[end].person == keys[start].person {
+			end++
+		}
+		out = append(out, keys[start:end])
+		start = end
+	}
+	return out
 }
 
 // call makes one Convert call, waiting out throttling.

@@ -158,3 +158,27 @@ func TestConvertMessage(t *testing.T) {
 		}
 	})
 }
+
+// TestBatchesOnePlacement: a batch holds at most n requests, all of one
+// placement, and every request lands in exactly one batch.
+func TestBatchesOnePlacement(t *testing.T) {
+	var keys []linkKey
+	for i := range 45 {
+		keys = append(keys, linkKey{family: "taobao", item: string(rune('a' + i%23)), placement: []string{"p1", "p2", "p3"}[i%3]})
+	}
+	seen := 0
+	for _, b := range batches(keys, 4) {
+		if len(b) == 0 || len(b) > 4 {
+			t.Fatalf("batch of %d", len(b))
+		}
+		for _, k := range b {
+			if k.placement != b[0].placement {
+				t.Fatalf("batch mixes placements: %v", b)
+			}
+		}
+		seen += len(b)
+	}
+	if seen != 45 {
+		t.Fatalf("%d of 45 requests batched", seen)
+	}
+}

@@ -21,6 +21,9 @@ import (
 type Converter struct {
 	// Batch is MaxBatch (default 20, TOP's list size).
 	Batch int
+	// Only restricts the platforms it converts (default: all of them), to
+	// stand in for one platform's client.
+	Only []string
 	// PerSecond limits calls: a call sooner than 1/PerSecond after the
 	// previous one answers *affiliate.Throttled with the wait (0: no limit).
 	PerSecond float64
@@ -37,8 +40,13 @@ type Converter struct {
 	items int
 }
 
-// Platforms implements affiliate.Converter: all of them.
-func (c *Converter) Platforms() []string { return []string{"taobao", "tmall", "jd", "pdd"} }
+// Platforms implements affiliate.Converter: Only, or all of them.
+func (c *Converter) Platforms() []string {
+	if len(c.Only) > 0 {
+		return c.Only
+	}
+	return []string{"taobao", "tmall", "jd", "pdd"}
+}
 
 // MaxBatch implements affiliate.Converter.
 func (c *Converter) MaxBatch() int {
