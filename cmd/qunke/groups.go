@@ -64,11 +64,7 @@ func newGroupsCmd(g *globals) *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				list := []apiv1.Group{}
-				for _, gr := range groups {
-					list = append(list, apiv1.NewGroup(gr))
-				}
-				return apiv1.Encode(out, list, true)
+				return apiv1.Encode(out, apiv1.NewGroups(groups), true)
 			}
 			for _, gr := range groups {
 				state := "启用"

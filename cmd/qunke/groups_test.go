@@ -32,8 +32,12 @@ func TestGroupsAndLink(t *testing.T) {
 		t.Fatalf("import: %q %v", out, err)
 	}
 	out, _, err := runCLI(t, "--db", db, "groups", "list", "--json")
-	var list []map[string]any
-	if err != nil || json.Unmarshal([]byte(out), &list) != nil || len(list) != 2 || list[0]["name"] != "乙群" ||
+	var resp struct{ Groups []map[string]any }
+	list := resp.Groups
+	if err == nil && json.Unmarshal([]byte(out), &resp) == nil {
+		list = resp.Groups
+	}
+	if err != nil || len(list) != 2 || list[0]["name"] != "乙群" ||
 		list[1]["allow_unconverted"] != true || list[0]["allow_unconverted"] != false {
 		t.Fatalf("list --json: %v\n%s", err, out)
 	}

@@ -41,6 +41,20 @@ func NewGroup(g *community.Group) Group {
 		Tags: tags, TZ: g.TZ, Active: g.Active, AllowUnconverted: g.AllowUnconverted, Created: g.Created, Updated: g.Updated}
 }
 
+// Groups is GET /api/v1/groups and `qunke groups list --json`.
+type Groups struct {
+	Groups []Group `json:"groups"`
+}
+
+// NewGroups lists gs.
+func NewGroups(gs []*community.Group) Groups {
+	out := Groups{Groups: []Group{}}
+	for _, g := range gs {
+		out.Groups = append(out.Groups, NewGroup(g))
+	}
+	return out
+}
+
 // ShownTarget is what a page or the API may show of a group's target: the
 // host of a webhook URL (its path and query may carry a token), the first
 // characters of a WeCom robot key (the key alone lets anyone post into the

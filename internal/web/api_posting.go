@@ -41,11 +41,7 @@ func (s *Server) apiGroups(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "内部错误 (internal error)")
 		return
 	}
-	out := []apiv1.Group{}
-	for _, g := range groups {
-		out = append(out, apiv1.NewGroup(g))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"groups": out})
+	writeJSON(w, http.StatusOK, apiv1.NewGroups(groups))
 }
 
 // apiAddGroup is POST /api/v1/groups: a new group.
