@@ -3,11 +3,16 @@ package publish
 import (
 	"context"
 	"database/sql"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/qunke/qunke/internal/affiliate"
 	"github.com/qunke/qunke/internal/affiliate/standin"
+	"github.com/qunke/qunke/internal/catalog"
+	"github.com/qunke/qunke/internal/community"
+	tgfake "github.com/qunke/qunke/internal/publish/channel/telegram/fake"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -181,4 +186,70 @@ func TestBatchesOnePlacement(t *testing.T) {
 	if seen != 45 {
 		t.Fatalf("%d of 45 requests batched", seen)
 	}
+}
+
+// TestPlanConvertSend: plan → convert (through a throttling stand-in) →
+// send to the Telegram fake: every message a group receives carries the
+// link issued for that group's own placement, and every planned post is
+// sent (throttling delays, loses nothing).
+func TestPlanConvertSend(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		if err := f.store.SaveTemplate(ctx, "send", "{{.Title}} {{.Link}}"); err != nil {
+			t.Fatal(err)
+		}
+		tg := tgfake.New()
+		defer tg.Close()
+		chats := []string{"-5001", "-5002", "-5003"}
+		for _, c := range chats {
+			tg.AddChat(c)
+		}
+		groups := f.addGroups(t, 3, community.Telegram, "send", func(i int) string { return chats[i] }, "")
+		for i, g := range groups {
+			g.PIDJD = "1_2_" + chats[i][1:] // each group its own JD placement too
+			if err := f.groups.Save(ctx, g); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sa := &standin.Converter{PerSecond: 50, Batch: 1}
+		throttled := 0
+		f.planner.Links = &Linker{Store: f.store, Conv: NewConverters(sa),
+			Sleep: func(ctx context.Context, d time.Duration) error { throttled++; time.Sleep(d); return nil }}
+		slots, _ := ParseSlots("08:00")
+		f.plan(t, &Plan{Name: "send", Tag: "send", Slots: slots, PerSlot: 2, DailyCap: 10, RepeatDays: 7, Active: true},
+			Queued{Key: f.a, ChosenPrice: 6000}, Queued{Key: f.c, ChosenPrice: 8000})
+		if st, err := f.planner.PlanDay(ctx, f.now); err != nil || st.Planned != 6 {
+			t.Fatalf("plan %+v %v", st, err)
+		}
+		if throttled == 0 {
+			t.Error("the stand-in never throttled")
+		}
+		w := f.server(t, db, tg, new(atomic.Int64), &gatePosters{})
+		w.Now = func() time.Time { return time.Date(2026, 11, 25, 8, 0, 5, 0, cst) }
+		if err := w.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for i, g := range groups {
+			var texts []string
+			for _, m := range tg.Messages(chats[i]) {
+				if m.Text != "" { // the copy: a photo's caption or a message of its own
+					texts = append(texts, m.Text)
+				}
+			}
+			if len(texts) != 2 {
+				t.Fatalf("%s got %d copies, want 2: %q", g.Name, len(texts), texts)
+			}
+			for j, k := range []catalog.Key{f.a, f.c} {
+				pid := g.PIDTaobao
+				if k.Platform == catalog.JD {
+					pid = g.PIDJD
+				}
+				want := standin.Link(affiliate.Request{Platform: string(k.Platform), ItemID: k.ItemID, PID: pid}).URL
+				if !strings.HasSuffix(texts[j], " "+want) {
+					t.Errorf("%s's post of %s: %q, want the link issued for %s (%s)", g.Name, k, texts[j], pid, want)
+				}
+			}
+		}
+	})
 }
