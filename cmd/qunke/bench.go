@@ -259,6 +259,7 @@ busy the limiters were kept.`,
 	cmd.Flags().IntVar(&cfg.Products, "products", 30, "商品数 (products)")
 	cmd.Flags().IntVar(&cfg.Groups, "groups", 500, "群数 (groups)")
 	cmd.Flags().DurationVar(&cfg.Send, "send", 0, "发送时长，0 为不发送 (how long to send; 0 = plan and render only)")
+	cmd.Flags().BoolVar(&cfg.Convert, "convert", false, "经按平台限速的模拟转链接口转链：淘宝 10 次/秒（每次 20 个商品）、京东和拼多多各 10 次/秒 (convert through stand-ins limited like the platforms: TOP 10 calls/s of 20 items, JD and PDD 10 calls/s)")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "CPU profile 输出文件 (write a CPU profile)")
 	return cmd
 }

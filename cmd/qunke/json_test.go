@@ -17,8 +17,8 @@ import (
 	"github.com/qunke/qunke/internal/web"
 )
 
-// TestCLIJSONIsTheAPIs: what check --json, rank --json and report
-// --format json print is the body the API sends for the same question
+// TestCLIJSONIsTheAPIs: what check --json, rank --json, report --format
+// json and groups list --json print is the body the API sends for the same question
 // (the shapes come from one package, internal/apiv1, which the API's
 // contract test checks against openapi.json).
 func TestCLIJSONIsTheAPIs(t *testing.T) {
@@ -82,6 +82,7 @@ func TestCLIJSONIsTheAPIs(t *testing.T) {
 		{[]string{"report", "income", "--by", "day", "--from", "2026-11-01", "--to", "2026-11-03", "--format", "json"}, "GET", "/api/v1/income?by=day&from=2026-11-01&to=2026-11-03", ""},
 		{[]string{"report", "income", "--forecast", "--format", "json"}, "GET", "/api/v1/income/forecast", ""},
 		{[]string{"report", "unattributed", "--format", "json"}, "GET", "/api/v1/orders/unattributed", ""},
+		{[]string{"groups", "list", "--json"}, "GET", "/api/v1/groups", ""},
 	} {
 		if got, want := cli(c.args...), api(c.method, c.path, c.body); !reflect.DeepEqual(got, want) {
 			t.Errorf("%v:\n%v\nthe API:\n%v", c.args, got, want)

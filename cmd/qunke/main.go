@@ -86,6 +86,8 @@ postgres:// URL. Every flag can also be set in the environment as QUNKE_<FLAG> (
 		newBenchCmd(g),
 		newReportCmd(g),
 		newSyncCmd(g),
+		newGroupsCmd(g),
+		newLinkCmd(g),
 	)
 	return root, g
 }

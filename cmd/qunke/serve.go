@@ -66,6 +66,7 @@ On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 			deps := web.NewDeps(db, log)
 			deps.Zone = display
 			deps.Planner.Late = pf.maxLate
+			deps.Planner.Links.Conv = converters(withDemo)
 			if withDemo {
 				cs := deps.Catalog
 				items, _, err := cs.Counts(ctx)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/advisor"
+	"github.com/qunke/qunke/internal/affiliate/standin"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/demo"
@@ -40,7 +41,11 @@ type PublishConfig struct {
 	// the local WeCom stand-in (20 messages a minute per robot) and counts
 	// what each robot received.
 	Send time.Duration
-	Log  io.Writer
+	// Convert converts the links through stand-ins limited as the
+	// platforms are: 10 calls/s for TOP (20 items a call), JD and PDD (one
+	// item a call); else through an unlimited stand-in.
+	Convert bool
+	Log     io.Writer
 }
 
 // PublishResult is what the posting benchmark measured.
@@ -50,6 +55,13 @@ type PublishResult struct {
 	Render      time.Duration // every post's poster, product parts once per product
 	PosterBytes int64         // average PNG size
 	Workers     int
+
+	// Conversion (with Convert).
+	Calls      map[string]int // calls per platform stand-in in the planning run
+	Least      time.Duration  // the least planning time those calls allow at 10 calls/s
+	Replan     time.Duration  // a re-plan of the same slots
+	Reslot     time.Duration  // the same queue planned again at another slot
+	Reconverts int            // items converted again by the re-plan and the other slot
 
 	// Sending (with Send > 0).
 	Sent          int     // posts confirmed
@@ -99,7 +111,8 @@ func Publish(ctx context.Context, cfg PublishConfig) (PublishResult, error) {
 	defer fake.Close()
 	for i := range cfg.Groups {
 		g := &community.Group{Name: fmt.Sprintf("群%04d", i), Channel: community.WeCom, Target: fake.AddRobot(),
-			PIDTaobao: fmt.Sprintf("mm_1_2_%d", 100000+i), Tags: []string{"bench"}, Active: true}
+			PIDTaobao: fmt.Sprintf("mm_1_2_%d", 100000+i), PIDJD: fmt.Sprintf("1_2_%d", 100000+i),
+			PIDPDD: fmt.Sprintf("1_%d", 100000+i), Tags: []string{"bench"}, Active: true}
 		if err := gs.Save(ctx, g); err != nil {
 			return res, err
 		}
@@ -117,7 +130,12 @@ func Publish(ctx context.Context, cfg PublishConfig) (PublishResult, error) {
 	adv = advisor.New(cs, advisor.Options{}) // sees the image URLs
 	// The morning of the market's last day: its coupons still run.
 	morning := time.Date(end.Year(), end.Month(), end.Day(), 6, 0, 0, 0, end.Location())
-	pl := &publish.Planner{Store: ps, Groups: gs, Items: publish.AdvisorItems{A: adv}, Links: publish.PlacementLinker{},
+	limited := limitedStandins()
+	conv := publish.NewConverters(&standin.Converter{})
+	if cfg.Convert {
+		conv = publish.NewConverters(limited[0], limited[1], limited[2])
+	}
+	pl := &publish.Planner{Store: ps, Groups: gs, Items: publish.AdvisorItems{A: adv}, Links: &publish.Linker{Store: ps, Conv: conv},
 		Now: func() time.Time { return morning }}
 	fmt.Fprintf(cfg.Log, "planning %d products x %d groups\n", cfg.Products, cfg.Groups)
 	t0 := time.Now()
@@ -127,6 +145,11 @@ func Publish(ctx context.Context, cfg PublishConfig) (PublishResult, error) {
 	}
 	res.Plan = time.Since(t0)
 	res.Deliveries = st.Planned
+	if cfg.Convert {
+		if err := replan(ctx, &res, pl, ps, plan, limited, morning); err != nil {
+			return res, err
+		}
+	}
 
 	// Render every post's poster the way the worker does.
 	r, err := poster.NewRenderer(poster.Options{CacheDir: filepath.Join(cfg.Dir, "images"),
@@ -185,6 +208,61 @@ func Publish(ctx context.Context, cfg PublishConfig) (PublishResult, error) {
 		return res, nil
 	}
 	return sendBatch(ctx, cfg, res, db, ps, gs, cache, fake, morning)
+}
+
+// limitedStandins stand in for TOP (20 items a call), JD and PDD (one item a
+// call), each allowing 10 calls a second.
+func limitedStandins() [3]*standin.Converter {
+	return [3]*standin.Converter{
+		{Only: []string{"taobao", "tmall"}, Batch: 20, PerSecond: 10},
+		{Only: []string{"jd"}, Batch: 1, PerSecond: 10},
+		{Only: []string{"pdd"}, Batch: 1, PerSecond: 10},
+	}
+}
+
+// replan records the planning run's calls and the least time they allow,
+// then plans the same slots again (a restart) and the same queue at another
+// slot, counting what converts again.
+func replan(ctx context.Context, res *PublishResult, pl *publish.Planner, ps *publish.Store, plan *publish.Plan,
+	limited [3]*standin.Converter, morning time.Time) error {
+	res.Calls = map[string]int{}
+	before := 0
+	for i, c := range limited {
+		calls, items := c.Calls()
+		res.Calls[[]string{"TOP", "JD", "PDD"}[i]] = calls
+		res.Least = max(res.Least, time.Duration(max(calls-1, 0))*time.Second/10)
+		before += items
+	}
+	t0 := time.Now()
+	if _, err := pl.PlanDay(ctx, morning); err != nil {
+		return err
+	}
+	res.Replan = time.Since(t0)
+	queue, err := ps.Queue(ctx, plan.ID)
+	if err != nil {
+		return err
+	}
+	noon := &publish.Plan{Name: "午间批次", Tag: plan.Tag, Slots: []int{12 * 60}, PerSlot: plan.PerSlot, DailyCap: 2 * plan.DailyCap, Active: true}
+	if err := ps.SavePlan(ctx, noon); err != nil {
+		return err
+	}
+	for _, q := range queue {
+		if err := ps.Enqueue(ctx, publish.Queued{PlanID: noon.ID, Key: q.Key, ChosenPrice: q.ChosenPrice}); err != nil {
+			return err
+		}
+	}
+	t0 = time.Now()
+	if _, err := pl.PlanDay(ctx, morning); err != nil {
+		return err
+	}
+	res.Reslot = time.Since(t0)
+	after := 0
+	for _, c := range limited {
+		_, items := c.Calls()
+		after += items
+	}
+	res.Reconverts = after - before
+	return nil
 }
 
 // sendBatch runs the worker against the WeCom stand-in for cfg.Send.
@@ -274,6 +352,11 @@ func (r PublishResult) String() string {
 		r.Deliveries, r.Plan.Round(time.Millisecond), r.Render.Round(time.Millisecond),
 		float64(r.Render.Microseconds())/1000/float64(max(r.Deliveries, 1)), r.Workers, r.PosterBytes/1024,
 		(r.Plan + r.Render).Round(time.Millisecond))
+	if r.Calls != nil {
+		fmt.Fprintf(&b, "conversion: calls TOP %d, JD %d, PDD %d at 10/s: least %s, planning %s (%.1f%% over); re-plan %s, same queue at another slot %s, items converted again %d\n",
+			r.Calls["TOP"], r.Calls["JD"], r.Calls["PDD"], r.Least.Round(time.Millisecond), r.Plan.Round(time.Millisecond),
+			100*(r.Plan.Seconds()/max(r.Least.Seconds(), 1e-9)-1), r.Replan.Round(time.Millisecond), r.Reslot.Round(time.Millisecond), r.Reconverts)
+	}
 	if r.SendSeconds > 0 {
 		fmt.Fprintf(&b, "send %.0f s: %d posts, %d messages, %.1f posts per robot, max %d messages in any 60 s per robot, %d refused (45009), limiter utilization %.1f%% over %d complete windows\n",
 			r.SendSeconds, r.Sent, r.Messages, r.PostsPerRobot, r.MaxInWindow, r.Refused, 100*r.Utilization, r.Windows)

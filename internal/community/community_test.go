@@ -196,3 +196,45 @@ func TestImportCSV(t *testing.T) {
 		}
 	})
 }
+
+// TestAllowUnconverted: the group field 允许未转链 is stored, defaults to no,
+// and comes from the CSV column; a bad cell names its row and column and
+// imports nothing.
+func TestAllowUnconverted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := NewStore(db)
+		bad := "群名,渠道,允许未转链\n甲群,manual,是\n乙群,manual,也许\n"
+		var ie *ImportError
+		if _, err := s.ImportCSV(ctx, []byte(bad)); !errors.As(err, &ie) || len(ie.Rows) != 1 || ie.Rows[0].Row != 3 ||
+			ie.Rows[0].Column != "允许未转链" {
+			t.Fatalf("bad cell: %v", err)
+		}
+		if gs, _ := s.List(ctx, Filter{}); len(gs) != 0 {
+			t.Fatalf("a bad file imported %d groups", len(gs))
+		}
+		good := "群名,渠道,allow_unconverted\n甲群,manual,是\n乙群,manual,\n丙群,manual,no\n"
+		if _, err := s.ImportCSV(ctx, []byte(good)); err != nil {
+			t.Fatal(err)
+		}
+		gs, err := s.List(ctx, Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, g := range gs {
+			got[g.Name] = g.AllowUnconverted
+		}
+		if !got["甲群"] || got["乙群"] || got["丙群"] || len(got) != 3 {
+			t.Fatalf("allow_unconverted %v", got)
+		}
+		g := gs[0]
+		g.AllowUnconverted = !g.AllowUnconverted
+		if err := s.Save(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		if back, _ := s.Get(ctx, g.ID); back.AllowUnconverted != g.AllowUnconverted {
+			t.Fatal("Save did not keep allow_unconverted")
+		}
+	})
+}

@@ -29,6 +29,7 @@ var csvColumns = map[string]string{
 	"标签": "tags", "tags": "tags",
 	"时区": "tz", "tz": "tz", "timezone": "tz",
 	"状态": "active", "active": "active", "status": "active",
+	"允许未转链": "allow_unconverted", "allow_unconverted": "allow_unconverted",
 }
 
 // RowError is a problem with one row of a groups CSV.
@@ -151,6 +152,15 @@ func (s *Store) ImportCSV(ctx context.Context, data []byte) (ImportStats, error)
 				g.Active = false
 			default:
 				rerr = &RowError{n, names["active"], msg.New("groups.csv_bad_status", v)}
+			}
+		}
+		if v := cell(row, "allow_unconverted"); v != "" && rerr == nil {
+			switch strings.ToLower(v) {
+			case "1", "true", "yes", "是", "允许":
+				g.AllowUnconverted = true
+			case "0", "false", "no", "否", "不允许":
+			default:
+				rerr = &RowError{n, names["allow_unconverted"], msg.New("groups.csv_bad_yes_no", v)}
 			}
 		}
 		if rerr == nil {

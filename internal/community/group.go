@@ -63,8 +63,12 @@ type Group struct {
 	Tags      []string
 	TZ        string // IANA zone of its posting times
 	Active    bool
-	Created   time.Time
-	Updated   time.Time
+	// AllowUnconverted (允许未转链) lets a post go with the item's plain
+	// placement-tagged link when its conversion (转链) failed; by default such
+	// a post is held.
+	AllowUnconverted bool
+	Created          time.Time
+	Updated          time.Time
 }
 
 // AdzoneID is the adzone part of the Alimama PID, "" if there is none.

@@ -31,19 +31,20 @@ type Store struct {
 func NewStore(db *store.DB) *Store { return &Store{db: db, now: time.Now} }
 
 const groupCols = `id, name, channel, target, secret, pid_taobao, pid_jd, pid_pdd, owner,
-	capacity, members, tz, active, created_at, updated_at`
+	capacity, members, tz, active, allow_unconverted, created_at, updated_at`
 
 func scanGroup(row interface{ Scan(...any) error }) (*Group, error) {
 	var g Group
 	var ch string
-	var active int
+	var active, unconverted int
 	var created, updated int64
 	if err := row.Scan(&g.ID, &g.Name, &ch, &g.Target, &g.Secret, &g.PIDTaobao, &g.PIDJD, &g.PIDPDD,
-		&g.Owner, &g.Capacity, &g.Members, &g.TZ, &active, &created, &updated); err != nil {
+		&g.Owner, &g.Capacity, &g.Members, &g.TZ, &active, &unconverted, &created, &updated); err != nil {
 		return nil, err
 	}
 	g.Channel = Channel(ch)
 	g.Active = active != 0
+	g.AllowUnconverted = unconverted != 0
 	g.Created = time.Unix(created, 0).UTC()
 	g.Updated = time.Unix(updated, 0).UTC()
 	return &g, nil
@@ -175,16 +176,19 @@ func (s *Store) saveTx(ctx context.Context, tx *sql.Tx, g *Group) error {
 	case err != nil && !errors.Is(err, sql.ErrNoRows):
 		return err
 	}
-	active := 0
+	active, unconverted := 0, 0
 	if g.Active {
 		active = 1
 	}
+	if g.AllowUnconverted {
+		unconverted = 1
+	}
 	if g.ID == 0 {
 		err = tx.QueryRowContext(ctx, `INSERT INTO chat_groups (name, channel, target, secret, pid_taobao, adzone_id,
-			pid_jd, pid_pdd, owner, capacity, members, tz, active, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id`,
+			pid_jd, pid_pdd, owner, capacity, members, tz, active, allow_unconverted, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15, $14, $14) RETURNING id`,
 			g.Name, string(g.Channel), g.Target, g.Secret, g.PIDTaobao, g.AdzoneID(), g.PIDJD, g.PIDPDD,
-			g.Owner, g.Capacity, g.Members, g.TZ, active, now).Scan(&g.ID)
+			g.Owner, g.Capacity, g.Members, g.TZ, active, now, unconverted).Scan(&g.ID)
 		if err != nil {
 			return fmt.Errorf("add group %q: %w", g.Name, err)
 		}
@@ -192,10 +196,10 @@ func (s *Store) saveTx(ctx context.Context, tx *sql.Tx, g *Group) error {
 	} else {
 		res, err := tx.ExecContext(ctx, `UPDATE chat_groups SET name = $1, channel = $2, target = $3,
 			secret = CASE WHEN $4 = '' THEN secret ELSE $4 END, pid_taobao = $5, adzone_id = $6, pid_jd = $7,
-			pid_pdd = $8, owner = $9, capacity = $10, members = $11, tz = $12, active = $13, updated_at = $14
-			WHERE id = $15`,
+			pid_pdd = $8, owner = $9, capacity = $10, members = $11, tz = $12, active = $13, updated_at = $14,
+			allow_unconverted = $16 WHERE id = $15`,
 			g.Name, string(g.Channel), g.Target, g.Secret, g.PIDTaobao, g.AdzoneID(), g.PIDJD, g.PIDPDD,
-			g.Owner, g.Capacity, g.Members, g.TZ, active, now, g.ID)
+			g.Owner, g.Capacity, g.Members, g.TZ, active, now, g.ID, unconverted)
 		if err != nil {
 			return fmt.Errorf("update group %q: %w", g.Name, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/advisor"
+	"github.com/qunke/qunke/internal/affiliate/standin"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/shanghai"
@@ -75,7 +76,8 @@ func SeedPosting(ctx context.Context, db *store.DB, adv *advisor.Advisor, ch Cha
 	}
 	for i, d := range demoGroups {
 		g := &community.Group{Name: d.name, Channel: d.ch, Tags: d.tags, Members: d.members, Capacity: 500,
-			PIDTaobao: fmt.Sprintf("mm_120033_2841001_%d", 109500+i), Owner: []string{"小王", "小李", "阿芳"}[i%3], Active: true}
+			PIDTaobao: fmt.Sprintf("mm_120033_2841001_%d", 109500+i), PIDJD: fmt.Sprintf("1002003_4005006_%d", 30700+i),
+			PIDPDD: fmt.Sprintf("8812345_2210%02d", i), Owner: []string{"小王", "小李", "阿芳"}[i%3], Active: true}
 		switch d.ch {
 		case community.Telegram:
 			g.Target = ch.TelegramChat()
@@ -113,7 +115,7 @@ func SeedPosting(ctx context.Context, db *store.DB, adv *advisor.Advisor, ch Cha
 			}
 		}
 	}
-	pl := &publish.Planner{Store: ps, Groups: gs, Items: publish.AdvisorItems{A: adv}, Links: publish.PlacementLinker{}}
+	pl := &publish.Planner{Store: ps, Groups: gs, Items: publish.AdvisorItems{A: adv}, Links: &publish.Linker{Store: ps, Conv: publish.NewConverters(&standin.Converter{})}}
 	// The past days went out as planned: written as sent, never planned, so
 	// a worker already running cannot send them. Today is planned from now
 	// on by the server's planner.

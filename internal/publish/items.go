@@ -55,31 +55,21 @@ func Badges(c *advisor.Card) []string {
 	return b
 }
 
-// Linker makes a group's affiliate link (and share password, when the
-// platform has one) for an item.
-type Linker interface {
-	Link(ctx context.Context, key catalog.Key, g *community.Group) (link, shareCode string, err error)
-}
-
-// PlacementLinker builds item links tagged with the group's placement
-// (pid), without calling a platform API. It is the offline default: the
-// link carries the placement so clicks and orders can be told apart by
-// group; teams with platform API keys can plug in a Linker that converts
-// links (转链) and creates share passwords.
-type PlacementLinker struct{}
-
-// Link implements Linker.
-func (PlacementLinker) Link(_ context.Context, key catalog.Key, g *community.Group) (string, string, error) {
+// PlainLink is the item's link tagged with the group's placement (pid),
+// made without a platform: what a post carries when its conversion (转链)
+// failed and the group allows unconverted links (允许未转链). No platform
+// credits a click on it.
+func PlainLink(key catalog.Key, g *community.Group) string {
 	id := url.QueryEscape(key.ItemID)
 	switch key.Platform {
 	case catalog.Tmall:
-		return withPID("https://detail.tmall.com/item.htm?id="+id, g.PIDTaobao), "", nil
+		return withPID("https://detail.tmall.com/item.htm?id="+id, g.PIDTaobao)
 	case catalog.JD:
-		return withPID("https://item.jd.com/"+id+".html", g.PIDJD), "", nil
+		return withPID("https://item.jd.com/"+id+".html", g.PIDJD)
 	case catalog.PDD:
-		return withPID("https://mobile.yangkeduo.com/goods.html?goods_id="+id, g.PIDPDD), "", nil
+		return withPID("https://mobile.yangkeduo.com/goods.html?goods_id="+id, g.PIDPDD)
 	default:
-		return withPID("https://item.taobao.com/item.htm?id="+id, g.PIDTaobao), "", nil
+		return withPID("https://item.taobao.com/item.htm?id="+id, g.PIDTaobao)
 	}
 }
 

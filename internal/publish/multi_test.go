@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/publish/channel"
 	"github.com/qunke/qunke/internal/publish/channel/telegram"
@@ -205,12 +204,11 @@ type slowLinker struct {
 	entered chan struct{}
 }
 
-func (l *slowLinker) Link(ctx context.Context, key catalog.Key, g *community.Group) (string, string, error) {
+func (l *slowLinker) hold() {
 	l.once.Do(func() {
 		close(l.entered)
 		time.Sleep(300 * time.Millisecond)
 	})
-	return PlacementLinker{}.Link(ctx, key, g)
 }
 
 // TestTwoPlannersKeepTheCap: two planners on two handles of one database
@@ -225,9 +223,9 @@ func TestTwoPlannersKeepTheCap(t *testing.T) {
 
 		slow := &slowLinker{entered: make(chan struct{})}
 		p1 := *f.planner
-		p1.Links = slow
+		p1.onInsert = slow.hold
 		db2 := storetest.Reopen(t, db)
-		p2 := Planner{Store: NewStore(db2), Groups: community.NewStore(db2), Items: f.planner.Items, Links: PlacementLinker{}, Now: f.planner.Now}
+		p2 := Planner{Store: NewStore(db2), Groups: community.NewStore(db2), Items: f.planner.Items, Links: standinLinks(NewStore(db2)), Now: f.planner.Now}
 		done := make(chan error, 1)
 		go func() { _, err := p1.PlanDay(ctx, f.now); done <- err }()
 		<-slow.entered

@@ -17,14 +17,17 @@ type Planner struct {
 	Store  *Store
 	Groups *community.Store
 	Items  Items
-	Links  Linker
-	Now    func() time.Time
+	// Links converts the posts' links (转链) before planning writes them;
+	// nil converts nothing (every post says why it has no link).
+	Links *Linker
+	Now   func() time.Time
 	// Late is how long after a slot's time it may still be planned (a slot
 	// further in the past is left out, not sent late). Default 15 minutes;
 	// serve --max-late sets it and the worker's MaxLate together.
 	Late time.Duration
 
-	history bool // PlanPast: write the posts as sent
+	history  bool   // PlanPast: write the posts as sent
+	onInsert func() // tests: runs before each post is written, in the transaction
 }
 
 // Skip is an item the planner left out of a slot, and why.
@@ -180,11 +183,25 @@ func (p *Planner) planOne(ctx context.Context, plan *Plan, dayIn func(*time.Loca
 		}
 	}
 	tmpls := map[string]*Template{}
+	for _, g := range groups {
+		tk := strings.Join(g.Tags, ",")
+		if tmpls[tk] == nil {
+			if tmpls[tk], err = pickTemplate(templates, g.Tags); err != nil {
+				return err
+			}
+		}
+	}
 	late := p.Late
 	if late <= 0 {
 		late = DefaultLate
 	}
 	now := p.now()
+	// Convert the links before the write transaction: thousands of calls
+	// to the platforms must not hold it.
+	links, err := p.convert(ctx, plan, groups, queue, items, tmpls, dayIn, now.Add(-late))
+	if err != nil {
+		return err
+	}
 	return p.Store.db.InTx(ctx, func(tx *sql.Tx) error {
 		// Count-then-insert under one planning lock: planners on several
 		// servers (PostgreSQL's READ COMMITTED would let both count 0) cannot
@@ -195,23 +212,12 @@ func (p *Planner) planOne(ctx context.Context, plan *Plan, dayIn func(*time.Loca
 			return err
 		}
 		for _, g := range groups {
-			tk := strings.Join(g.Tags, ",")
-			tmpl := tmpls[tk]
-			if tmpl == nil {
-				if tmpl, err = pickTemplate(templates, g.Tags); err != nil {
-					return err
-				}
-				tmpls[tk] = tmpl
-			}
+			tmpl := tmpls[strings.Join(g.Tags, ",")]
 			loc := g.Location()
 			y, m, d := dayIn(loc).Date()
 			dayStart := time.Date(y, m, d, 0, 0, 0, 0, loc)
 			dayEnd := dayStart.AddDate(0, 0, 1)
-			for _, slot := range plan.Slots {
-				at := time.Date(y, m, d, slot/60, slot%60, 0, 0, loc)
-				if plan.Quiet(slot) || at.Before(now.Add(-late)) {
-					continue
-				}
+			for _, at := range openSlots(plan, g, dayIn, now.Add(-late)) {
 				var n int
 				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE plan_id = $1 AND group_id = $2 AND slot_at = $3`,
 					plan.ID, g.ID, at.Unix()).Scan(&n); err != nil {
@@ -242,12 +248,16 @@ func (p *Planner) planOne(ctx context.Context, plan *Plan, dayIn func(*time.Loca
 					if err != nil {
 						return err
 					}
+					link := links.Get(q.Key, g)
+					if reason == "" && link.Gone {
+						reason = link.Reason
+					}
 					if reason != "" {
 						skip.Reason = reason
 						st.skip(skip)
 						continue
 					}
-					ok, err := p.insert(ctx, tx, plan, g, q, info, tmpl, at, int64(picked))
+					ok, err := p.insert(ctx, tx, plan, g, q, info, tmpl, link, at, int64(picked))
 					if err != nil {
 						return err
 					}
@@ -306,10 +316,22 @@ func priceRule(chosen int64, now *catalog.Observation, t int64) string {
 }
 
 func (p *Planner) insert(ctx context.Context, tx *sql.Tx, plan *Plan, g *community.Group, q Queued, info *ItemInfo,
-	tmpl *Template, at time.Time, seq int64) (bool, error) {
-	link, code, err := p.Links.Link(ctx, q.Key, g)
-	if err != nil {
-		return false, fmt.Errorf("link %s for %s: %w", q.Key, g.Name, err)
+	tmpl *Template, conv Converted, at time.Time, seq int64) (bool, error) {
+	if p.onInsert != nil {
+		p.onInsert()
+	}
+	status, sentAt, attempts := Planned, int64(0), 0
+	if p.history {
+		status, sentAt, attempts = Sent, at.Unix()+2, 1
+	}
+	link, code, lastErr := conv.Link, conv.ShareCode, ""
+	if conv.Reason != "" {
+		// Not converted: held with the reason unless the group allows
+		// the plain link.
+		link, lastErr = PlainLink(q.Key, g), conv.Reason
+		if !g.AllowUnconverted && !p.history {
+			status = Held
+		}
 	}
 	o := info.Now
 	short := info.Item.ShortTitle
@@ -324,20 +346,77 @@ func (p *Planner) insert(ctx context.Context, tx *sql.Tx, plan *Plan, g *communi
 		return false, err
 	}
 	key := fmt.Sprintf("qk-%d-%d-%s-%s", g.ID, at.Unix(), q.Key.Platform, q.Key.ItemID)
-	status, sentAt, attempts := Planned, int64(0), 0
-	if p.history {
-		status, sentAt, attempts = Sent, at.Unix()+2, 1
-	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (dkey, group_id, plan_id, platform, item_id, slot_at, seq, status,
-		body, link, title, image_url, list_price, coupon, final_price, chosen_price, badges, next_at, created_at, sent_at, attempts)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $18, $8, $9, $10, $11, $12, $13, $14, $15, $16, $6, $17, $19, $20)
+		body, link, title, image_url, list_price, coupon, final_price, chosen_price, badges, next_at, created_at, sent_at, attempts,
+		last_error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $18, $8, $9, $10, $11, $12, $13, $14, $15, $16, $6, $17, $19, $20, $21)
 		ON CONFLICT DO NOTHING`,
 		key, g.ID, plan.ID, string(q.Key.Platform), q.Key.ItemID, at.Unix(), seq, body, link, info.Item.Title,
 		info.Item.ImageURL, o.ListPrice, o.CouponAmount, o.FinalPrice, q.ChosenPrice, strings.Join(info.Badges, "\n"),
-		p.now().Unix(), string(status), sentAt, attempts)
+		p.now().Unix(), string(status), sentAt, attempts, lastErr)
 	if err != nil {
 		return false, fmt.Errorf("plan delivery %s: %w", key, err)
 	}
 	n, _ := res.RowsAffected()
 	return n == 1, nil
+}
+
+// openSlots are the times of plan's slots in g on its day that are not
+// quiet and not before earliest.
+func openSlots(plan *Plan, g *community.Group, dayIn func(*time.Location) time.Time, earliest time.Time) []time.Time {
+	loc := g.Location()
+	y, m, d := dayIn(loc).Date()
+	var out []time.Time
+	for _, slot := range plan.Slots {
+		at := time.Date(y, m, d, slot/60, slot%60, 0, 0, loc)
+		if !plan.Quiet(slot) && !at.Before(earliest) {
+			out = append(out, at)
+		}
+	}
+	return out
+}
+
+// anySlotFree reports whether one of the slots at has no posts of plan in
+// group yet.
+func (s *Store) anySlotFree(ctx context.Context, plan, group int64, at []time.Time) (bool, error) {
+	for _, t := range at {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE plan_id = $1 AND group_id = $2 AND slot_at = $3`,
+			plan, group, t.Unix()).Scan(&n); err != nil {
+			return false, err
+		}
+		if n == 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// convert converts the links of the queue's known items for every group
+// with a slot still open and not yet planned, asking for a 淘口令 where the group's template
+// shows one.
+func (p *Planner) convert(ctx context.Context, plan *Plan, groups []*community.Group, queue []Queued,
+	items map[catalog.Key]*ItemInfo, tmpls map[string]*Template, dayIn func(*time.Location) time.Time,
+	earliest time.Time) (Links, error) {
+	var reqs []LinkReq
+	for _, g := range groups {
+		open, err := p.Store.anySlotFree(ctx, plan.ID, g.ID, openSlots(plan, g, dayIn, earliest))
+		if err != nil {
+			return nil, err
+		}
+		if !open {
+			continue
+		}
+		share := tmpls[strings.Join(g.Tags, ",")].UsesShareCode()
+		for _, q := range queue {
+			if items[q.Key] != nil {
+				reqs = append(reqs, LinkReq{Key: q.Key, Group: g, ShareCode: share})
+			}
+		}
+	}
+	l := p.Links
+	if l == nil {
+		l = &Linker{Store: p.Store}
+	}
+	return l.Convert(ctx, reqs)
 }

@@ -3,6 +3,8 @@ package publish
 import (
 	"context"
 	"errors"
+	"github.com/qunke/qunke/internal/affiliate"
+	"github.com/qunke/qunke/internal/affiliate/standin"
 	"strings"
 	"testing"
 	"time"
@@ -129,7 +131,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	}
 	f.a, f.b, f.c = recs[0].Item.Key(), recs[1].Item.Key(), recs[2].Item.Key()
 	mk := func(name string, tags []string, active bool) *community.Group {
-		g := &community.Group{Name: name, Channel: community.Manual, PIDTaobao: "mm_1_2_" + name[len(name)-1:], Tags: tags, Active: active}
+		g := &community.Group{Name: name, Channel: community.Manual, PIDTaobao: "mm_1_2_" + name[len(name)-1:], PIDJD: "1_2_3", PIDPDD: "1_2", Tags: tags, Active: active}
 		if err := f.groups.Save(ctx, g); err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +143,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	f.other = mk("数码群4", []string{"数码"}, true)
 	f.store.now = func() time.Time { return f.now }
 	f.planner = &Planner{Store: f.store, Groups: f.groups, Items: AdvisorItems{advisor.New(f.cat, advisor.Options{})},
-		Links: PlacementLinker{}, Now: func() time.Time { return f.now }}
+		Links: standinLinks(f.store), Now: func() time.Time { return f.now }}
 	return f
 }
 
@@ -211,12 +213,13 @@ func TestPlanner(t *testing.T) {
 				t.Fatalf("delivery %+v", d)
 			}
 			switch d.GroupID {
-			case f.g1.ID: // the default template, the group's own pid
-				if !strings.Contains(d.Body, "【券后价】¥59.90") || !strings.Contains(d.Body, "pid=mm_1_2_1") || !strings.Contains(d.Body, "【推荐理由】史低") {
+			case f.g1.ID: // the default template (淘口令), converted for the group's own pid
+				code := standin.Link(affiliate.Request{Platform: "tmall", ItemID: "1001", PID: "mm_1_2_1", ShareCode: true}).ShareCode
+				if !strings.Contains(d.Body, "【券后价】¥59.90") || !strings.Contains(d.Body, "【淘口令】"+code) || !strings.Contains(d.Body, "【推荐理由】史低") {
 					t.Fatalf("g1 copy:\n%s", d.Body)
 				}
-			case f.g2.ID: // the 学生 template
-				if d.Body != "云南白药牙膏 180g×3 只要 ¥59.90\nhttps://detail.tmall.com/item.htm?id=1001&pid=mm_1_2_2" {
+			case f.g2.ID: // the 学生 template: the short link
+				if d.Body != "云南白药牙膏 180g×3 只要 ¥59.90\n"+standin.Link(affiliate.Request{Platform: "tmall", ItemID: "1001", PID: "mm_1_2_2"}).URL {
 					t.Fatalf("g2 copy:\n%s", d.Body)
 				}
 			default:

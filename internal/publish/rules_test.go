@@ -40,7 +40,7 @@ func TestMarkSentOnlyManualGroups(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
-		tg := &community.Group{Name: "电报群", Channel: community.Telegram, Target: "-100123", PIDTaobao: "mm_1_2_9", Tags: []string{"电报"}, Active: true}
+		tg := &community.Group{Name: "电报群", Channel: community.Telegram, Target: "-100123", PIDTaobao: "mm_1_2_9", PIDJD: "1_2_3", PIDPDD: "1_2", Tags: []string{"电报"}, Active: true}
 		if err := f.groups.Save(ctx, tg); err != nil {
 			t.Fatal(err)
 		}
@@ -72,8 +72,8 @@ func TestPlanTodayFollowsEachGroupsZone(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, db)
 		// 06:00 on Nov 25 in Shanghai is 14:00 on Nov 24 in Los Angeles.
-		la := &community.Group{Name: "洛杉矶群", Channel: community.Manual, TZ: "America/Los_Angeles", PIDTaobao: "mm_1_2_7", Tags: []string{"时区"}, Active: true}
-		sh := &community.Group{Name: "上海群", Channel: community.Manual, TZ: "Asia/Shanghai", PIDTaobao: "mm_1_2_8", Tags: []string{"时区"}, Active: true}
+		la := &community.Group{Name: "洛杉矶群", Channel: community.Manual, TZ: "America/Los_Angeles", PIDTaobao: "mm_1_2_7", PIDJD: "1_2_3", PIDPDD: "1_2", Tags: []string{"时区"}, Active: true}
+		sh := &community.Group{Name: "上海群", Channel: community.Manual, TZ: "Asia/Shanghai", PIDTaobao: "mm_1_2_8", PIDJD: "1_2_3", PIDPDD: "1_2", Tags: []string{"时区"}, Active: true}
 		for _, g := range []*community.Group{la, sh} {
 			if err := f.groups.Save(ctx, g); err != nil {
 				t.Fatal(err)

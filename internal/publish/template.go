@@ -80,6 +80,10 @@ type Template struct {
 	t    *template.Template
 }
 
+// UsesShareCode reports whether the template shows the share code (淘口令),
+// so its posts ask the platform for one.
+func (t *Template) UsesShareCode() bool { return strings.Contains(t.Body, ".ShareCode") }
+
 // Limits that keep a template's run short: text/template cannot be
 // interrupted, so a template is bounded before it runs (its size, what its
 // ranges count to, how deep they nest) and its output while it runs.

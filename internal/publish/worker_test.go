@@ -36,7 +36,7 @@ func (f *fixture) addGroups(t *testing.T, n int, ch community.Channel, tag strin
 	t.Helper()
 	var out []*community.Group
 	for i := range n {
-		g := &community.Group{Name: tag + "-" + string(rune('A'+i)), Channel: ch, Target: target(i), Secret: secret, PIDTaobao: "mm_1_2_" + strconv.Itoa(100+i), Tags: []string{tag}, Active: true}
+		g := &community.Group{Name: tag + "-" + string(rune('A'+i)), Channel: ch, Target: target(i), Secret: secret, PIDTaobao: "mm_1_2_" + strconv.Itoa(100+i), PIDJD: "1_2_3", PIDPDD: "1_2", Tags: []string{tag}, Active: true}
 		if err := f.groups.Save(context.Background(), g); err != nil {
 			t.Fatal(err)
 		}

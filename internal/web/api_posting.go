@@ -34,37 +34,6 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool 
 	return true
 }
 
-// apiGroup is a group as the API shows it: never its secret, and its
-// target only as far as the console shows it (see shownTarget).
-type apiGroup struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Channel   string    `json:"channel"`
-	Target    string    `json:"target"`
-	SecretSet bool      `json:"secret_set"`
-	PIDTaobao string    `json:"pid_taobao"`
-	PIDJD     string    `json:"pid_jd"`
-	PIDPDD    string    `json:"pid_pdd"`
-	Owner     string    `json:"owner"`
-	Capacity  int64     `json:"capacity"`
-	Members   int64     `json:"members"`
-	Tags      []string  `json:"tags"`
-	TZ        string    `json:"tz"`
-	Active    bool      `json:"active"`
-	Created   time.Time `json:"created_at"`
-	Updated   time.Time `json:"updated_at"`
-}
-
-func toAPIGroup(g *community.Group) apiGroup {
-	tags := g.Tags
-	if tags == nil {
-		tags = []string{}
-	}
-	return apiGroup{ID: g.ID, Name: g.Name, Channel: string(g.Channel), Target: shownTarget(g), SecretSet: g.Secret != "",
-		PIDTaobao: g.PIDTaobao, PIDJD: g.PIDJD, PIDPDD: g.PIDPDD, Owner: g.Owner, Capacity: g.Capacity, Members: g.Members,
-		Tags: tags, TZ: g.TZ, Active: g.Active, Created: g.Created, Updated: g.Updated}
-}
-
 // apiGroups is GET /api/v1/groups.
 func (s *Server) apiGroups(w http.ResponseWriter, r *http.Request) {
 	groups, err := s.groups.List(r.Context(), community.Filter{Tag: r.URL.Query().Get("tag")})
@@ -73,11 +42,7 @@ func (s *Server) apiGroups(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 		return
 	}
-	out := []apiGroup{}
-	for _, g := range groups {
-		out = append(out, toAPIGroup(g))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"groups": out})
+	writeJSON(w, http.StatusOK, apiv1.NewGroups(groups))
 }
 
 // apiAddGroup is POST /api/v1/groups: a new group.
@@ -96,13 +61,16 @@ func (s *Server) apiAddGroup(w http.ResponseWriter, r *http.Request) {
 		Tags      []string `json:"tags"`
 		TZ        string   `json:"tz"`
 		Active    *bool    `json:"active"`
+		// AllowUnconverted is 允许未转链 (default false).
+		AllowUnconverted bool `json:"allow_unconverted"`
 	}
 	if !s.decodeJSON(w, r, &req) {
 		return
 	}
 	g := &community.Group{Name: req.Name, Channel: community.Channel(req.Channel), Target: req.Target, Secret: req.Secret,
 		PIDTaobao: req.PIDTaobao, PIDJD: req.PIDJD, PIDPDD: req.PIDPDD, Owner: req.Owner, Capacity: req.Capacity,
-		Members: req.Members, Tags: req.Tags, TZ: req.TZ, Active: req.Active == nil || *req.Active}
+		Members: req.Members, Tags: req.Tags, TZ: req.TZ, Active: req.Active == nil || *req.Active,
+		AllowUnconverted: req.AllowUnconverted}
 	err := s.groups.Save(r.Context(), g)
 	var fe *community.FieldError
 	switch {
@@ -114,7 +82,7 @@ func (s *Server) apiAddGroup(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("api add group", "err", err)
 		s.apiFail(w, r, http.StatusInternalServerError, msg.New("web.internal"))
 	default:
-		writeJSON(w, http.StatusCreated, toAPIGroup(g))
+		writeJSON(w, http.StatusCreated, apiv1.NewGroup(g))
 	}
 }
 

@@ -278,7 +278,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	start := time.Now()
 
 	db := storetest.SQLite(t)
-	s := New(db, slog.New(slog.DiscardHandler))
+	s := newConverting(db, slog.New(slog.DiscardHandler))
 	m := demoMarket(t, s)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
@@ -467,7 +467,7 @@ func TestBrowserPosting(t *testing.T) {
 	ctx := context.Background()
 
 	db := storetest.SQLite(t)
-	s := New(db, slog.New(slog.DiscardHandler))
+	s := newConverting(db, slog.New(slog.DiscardHandler))
 	m := demoMarket(t, s)
 	// The posting pages' clock: three minutes after the 18:00 slot of the
 	// market's last day, so the slot is due (and not too late to plan).
@@ -546,6 +546,10 @@ func TestBrowserPosting(t *testing.T) {
 			chromedp.SetValue(`form.qk-form input[name=name]`, g.name),
 			chromedp.SetValue(`form.qk-form select[name=channel]`, g.channel),
 			chromedp.SetValue(`form.qk-form input[name=tags]`, "e2e"),
+			// Placements on each platform, so the posts' links convert.
+			chromedp.SetValue(`form.qk-form input[name=pid_taobao]`, "mm_1_2_3"),
+			chromedp.SetValue(`form.qk-form input[name=pid_jd]`, "1_2_3"),
+			chromedp.SetValue(`form.qk-form input[name=pid_pdd]`, "1_2"),
 		}
 		if g.target != "" {
 			fill = append(fill, chromedp.SetValue(`form.qk-form input[name=target]`, g.target))

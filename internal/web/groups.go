@@ -4,10 +4,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/ops"
@@ -18,7 +18,7 @@ import (
 const MaxGroupCSVBytes = 4 << 20
 
 // groupCSVSample is the header line the groups page shows.
-const groupCSVSample = "群名,渠道,目标,密钥,淘宝PID,京东PID,拼多多PID,负责人,容量,人数,标签,时区,状态"
+const groupCSVSample = "群名,渠道,目标,密钥,淘宝PID,京东PID,拼多多PID,负责人,容量,人数,标签,时区,状态,允许未转链"
 
 // groupRow is a group as the table shows it: never its secret, and only
 // the part of its target that is not a credential.
@@ -26,28 +26,6 @@ type groupRow struct {
 	*community.Group
 	TargetShown string
 	SecretSet   bool
-}
-
-// shownTarget is what a page or the API may show of a group's target: the
-// host of a webhook URL (its path and query may carry a token), the first
-// characters of a WeCom robot key (the key alone lets anyone post into the
-// group), a Telegram chat id as is.
-func shownTarget(g *community.Group) string {
-	switch g.Channel {
-	case community.Webhook:
-		if u, err := url.Parse(g.Target); err == nil && u.Host != "" {
-			return u.Host
-		}
-		return "—"
-	case community.WeCom:
-		if len(g.Target) > 4 {
-			return g.Target[:4] + "…"
-		}
-		return "…"
-	case community.Manual:
-		return ""
-	}
-	return g.Target
 }
 
 // groupForm echoes the group form back: every field but the secret, which
@@ -59,12 +37,13 @@ type groupForm struct {
 	Owner, Capacity, Members    string
 	Tags, TZ                    string
 	Active, SecretSet, Editable bool
+	AllowUnconverted            bool
 }
 
 func formOf(g *community.Group) groupForm {
 	return groupForm{ID: g.ID, Name: g.Name, Channel: string(g.Channel), Target: g.Target, PIDTaobao: g.PIDTaobao,
 		PIDJD: g.PIDJD, PIDPDD: g.PIDPDD, Owner: g.Owner, Capacity: strconv.FormatInt(g.Capacity, 10),
-		Members: strconv.FormatInt(g.Members, 10), Tags: strings.Join(g.Tags, ","), TZ: g.TZ, Active: g.Active,
+		Members: strconv.FormatInt(g.Members, 10), Tags: strings.Join(g.Tags, ","), TZ: g.TZ, Active: g.Active, AllowUnconverted: g.AllowUnconverted,
 		SecretSet: g.Secret != ""}
 }
 
@@ -92,7 +71,7 @@ func (s *Server) renderGroups(w http.ResponseWriter, r *http.Request, status int
 			return
 		}
 		for _, g := range groups {
-			view.Groups = append(view.Groups, groupRow{g, shownTarget(g), g.Secret != ""})
+			view.Groups = append(view.Groups, groupRow{g, apiv1.ShownTarget(g), g.Secret != ""})
 		}
 	}
 	for _, c := range community.Channels {
@@ -108,10 +87,12 @@ func groupFromForm(r *http.Request) (*community.Group, groupForm, error) {
 	f := groupForm{Name: r.PostFormValue("name"), Channel: r.PostFormValue("channel"), Target: r.PostFormValue("target"),
 		PIDTaobao: r.PostFormValue("pid_taobao"), PIDJD: r.PostFormValue("pid_jd"), PIDPDD: r.PostFormValue("pid_pdd"),
 		Owner: r.PostFormValue("owner"), Capacity: r.PostFormValue("capacity"), Members: r.PostFormValue("members"),
-		Tags: r.PostFormValue("tags"), TZ: r.PostFormValue("tz"), Active: r.PostFormValue("active") != ""}
+		Tags: r.PostFormValue("tags"), TZ: r.PostFormValue("tz"), Active: r.PostFormValue("active") != "",
+		AllowUnconverted: r.PostFormValue("allow_unconverted") != ""}
 	g := &community.Group{Name: f.Name, Channel: community.Channel(f.Channel), Target: f.Target,
 		Secret: strings.TrimSpace(r.PostFormValue("secret")), PIDTaobao: f.PIDTaobao, PIDJD: f.PIDJD, PIDPDD: f.PIDPDD,
-		Owner: f.Owner, Tags: community.SplitTags(f.Tags), TZ: f.TZ, Active: f.Active}
+		Owner: f.Owner, Tags: community.SplitTags(f.Tags), TZ: f.TZ, Active: f.Active,
+		AllowUnconverted: f.AllowUnconverted}
 	for _, n := range []struct {
 		field, label, v string
 		dst             *int64

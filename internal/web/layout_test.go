@@ -106,7 +106,7 @@ func layoutServer(t *testing.T) (*Server, *demo.Market) {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.SQLite(t)
-	s := New(db, slog.New(slog.DiscardHandler))
+	s := newConverting(db, slog.New(slog.DiscardHandler))
 	m := demoMarket(t, s)
 	now := time.Date(2026, 11, 20, 18, 3, 0, 0, shanghai.Zone)
 	s.now = func() time.Time { return now }

@@ -40,7 +40,7 @@ func postingServer(t *testing.T) (*Server, *client, func(role auth.Role, name st
 
 func postingServerOn(t *testing.T, db *store.DB) (*Server, *client, func(role auth.Role, name string) *client) {
 	t.Helper()
-	s := New(db, slog.New(slog.DiscardHandler))
+	s := newConverting(db, slog.New(slog.DiscardHandler))
 	srv := httptest.NewTLSServer(s)
 	t.Cleanup(srv.Close)
 	s.now = func() time.Time { return postingNow }
@@ -222,7 +222,7 @@ func testGroupsPageAndAPIKeepSecrets(t *testing.T, db *store.DB) {
 	csrf := op.csrfOf("/groups")
 	const secret = "S3cret-signing-key-0042"
 	resp, body := op.post("/groups", csrf, url.Values{"action": {"add"}, "name": {"宝妈1群"}, "channel": {"webhook"},
-		"target": {"https://bot.example.com/hook?token=abcdef"}, "secret": {secret}, "pid_taobao": {"mm_1_2_3"},
+		"target": {"https://bot.example.com/hook?token=abcdef"}, "secret": {secret}, "pid_taobao": {"mm_1_2_3"}, "pid_jd": {"1_2_3"}, "pid_pdd": {"1_2"},
 		"owner": {"小李"}, "capacity": {"500"}, "members": {"321"}, "tags": {"宝妈，学生"}, "tz": {"Asia/Shanghai"}, "active": {"1"}})
 	if resp.StatusCode != 200 || !strings.Contains(body, "宝妈1群") {
 		t.Fatalf("add group: %d\n%s", resp.StatusCode, body)
@@ -465,8 +465,8 @@ func testPostingFlow(t *testing.T, db *store.DB) {
 	op := login(auth.Operator, "op")
 	csrf := op.csrfOf("/groups")
 	for _, g := range []url.Values{
-		{"action": {"add"}, "name": {"手动群"}, "channel": {"manual"}, "tags": {"宝妈"}, "active": {"1"}},
-		{"action": {"add"}, "name": {"电报群"}, "channel": {"telegram"}, "target": {"-1001234567890"}, "tags": {"宝妈"}, "active": {"1"}},
+		{"action": {"add"}, "name": {"手动群"}, "pid_taobao": {"mm_1_2_3"}, "pid_jd": {"1_2_3"}, "pid_pdd": {"1_2"}, "channel": {"manual"}, "tags": {"宝妈"}, "active": {"1"}},
+		{"action": {"add"}, "name": {"电报群"}, "pid_taobao": {"mm_1_2_3"}, "pid_jd": {"1_2_3"}, "pid_pdd": {"1_2"}, "channel": {"telegram"}, "target": {"-1001234567890"}, "tags": {"宝妈"}, "active": {"1"}},
 	} {
 		if resp, body := op.post("/groups", csrf, g); resp.StatusCode != 200 {
 			t.Fatalf("add group: %d\n%s", resp.StatusCode, body)
@@ -839,7 +839,8 @@ func TestDeleteGroupsAndPlans(t *testing.T) {
 		op := login(auth.Operator, "op")
 		tok := token(t, s, "opbot", auth.Operator)
 		mk := func(name string) *community.Group {
-			g := &community.Group{Name: name, Channel: community.Manual, Tags: []string{"删"}, Active: true}
+			g := &community.Group{Name: name, Channel: community.Manual, Tags: []string{"删"}, PIDTaobao: "mm_1_2_3", PIDJD: "1_2_3",
+				PIDPDD: "1_2", Active: true}
 			if err := s.groups.Save(ctx, g); err != nil {
 				t.Fatal(err)
 			}

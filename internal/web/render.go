@@ -126,11 +126,17 @@ func (p *page) Bad(field string) string {
 // skipReasons are the message keys of the planner's skip reasons (which
 // it gives in both languages at once, for logs and the CLI).
 var skipReasons = map[string]string{
-	publish.ReasonRecent:    "board.reason.recent",
-	publish.ReasonCoupon:    "board.reason.coupon",
-	publish.ReasonPriceRose: "board.reason.price_rose",
-	publish.ReasonMissing:   "board.reason.missing",
-	publish.ReasonCap:       "board.reason.cap",
+	publish.ReasonRecent:       "board.reason.recent",
+	publish.ReasonCoupon:       "board.reason.coupon",
+	publish.ReasonPriceRose:    "board.reason.price_rose",
+	publish.ReasonMissing:      "board.reason.missing",
+	publish.ReasonCap:          "board.reason.cap",
+	publish.ReasonGone:         "board.reason.gone",
+	publish.ReasonNoPermission: "board.reason.no_permission",
+	publish.ReasonNoPlacement:  "board.reason.no_placement",
+	publish.ReasonAuth:         "board.reason.auth",
+	publish.ReasonThrottled:    "board.reason.throttled",
+	publish.ReasonConvert:      "board.reason.convert",
 }
 
 // Reason is a planner's or worker's skip reason in the page's language:
@@ -139,6 +145,11 @@ var skipReasons = map[string]string{
 func (p *page) Reason(r string) string {
 	if key, ok := skipReasons[r]; ok {
 		return p.T(key)
+	}
+	for _, pl := range []catalog.Platform{catalog.Taobao, catalog.JD, catalog.PDD} {
+		if r == publish.ReasonNoConverter(pl) {
+			return p.T("board.reason.no_converter", p.Platform(pl))
+		}
 	}
 	return p.Say(r)
 }

@@ -88,7 +88,7 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	adv := advisor.New(cs, advisor.Options{})
 	d := Deps{DB: db, Log: log, Catalog: cs, Advisor: adv, Groups: community.NewStore(db), Publish: publish.NewStore(db),
 		Orders: orders.NewStore(db), Auth: auth.New(db), Zone: shanghai.Zone}
-	d.Planner = &publish.Planner{Store: d.Publish, Groups: d.Groups, Items: publish.AdvisorItems{A: adv}, Links: publish.PlacementLinker{}}
+	d.Planner = &publish.Planner{Store: d.Publish, Groups: d.Groups, Items: publish.AdvisorItems{A: adv}, Links: &publish.Linker{Store: d.Publish}}
 	d.GroupOps = &ops.Groups{DB: db, Groups: d.Groups, Publish: d.Publish, Orders: d.Orders}
 	return d
 }
