@@ -125,6 +125,7 @@ func findGroup(ctx context.Context, gs *community.Store, s string) (*community.G
 func newLinkCmd(g *globals) *cobra.Command {
 	var group string
 	var asJSON, demo bool
+	var pf platformFlags
 	cmd := &cobra.Command{
 		Use:   `link --group <id 或群名> ["消息"]`,
 		Short: "把消息里的商品链接转成该群推广位的链接（淘口令或短链）(convert a message's item links for a group's placement)",
@@ -156,7 +157,7 @@ func newLinkCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			l := &publish.Linker{Store: publish.NewStore(db), Conv: converters(demo)}
+			l := &publish.Linker{Store: publish.NewStore(db), Conv: converters(demo, &pf)}
 			m, err := l.ConvertMessage(ctx, gr, text)
 			if err != nil {
 				return err
@@ -179,5 +180,6 @@ func newLinkCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&group, "group", "", "群 id 或群名 (group id or name)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "输出 JSON (print JSON)")
 	cmd.Flags().BoolVar(&demo, "demo", false, "用内置模拟转链（假链接，试用）(convert through the built-in stand-in: fake links, to try it)")
+	pf.add(cmd.Flags())
 	return cmd
 }

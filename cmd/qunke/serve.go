@@ -21,7 +21,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var withDemo bool
 	var proxies []string
 	var pf postingFlags
-	var sf syncFlags
+	var sf platformFlags
 	var syncEvery time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -66,7 +66,7 @@ On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 			deps := web.NewDeps(db, log)
 			deps.Zone = display
 			deps.Planner.Late = pf.maxLate
-			deps.Planner.Links.Conv = converters(withDemo)
+			deps.Planner.Links.Conv = converters(withDemo, &sf)
 			if withDemo {
 				cs := deps.Catalog
 				items, _, err := cs.Counts(ctx)

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/qunke/qunke/internal/affiliate/alimama"
+	"github.com/qunke/qunke/internal/affiliate/dataoke"
 	"github.com/qunke/qunke/internal/affiliate/jd"
 	"github.com/qunke/qunke/internal/affiliate/pdd"
 	"github.com/qunke/qunke/internal/msg"
@@ -22,17 +23,19 @@ import (
 	"github.com/qunke/qunke/internal/store"
 )
 
-// syncFlags are the order sync's platform endpoints (credentials come
-// from the environment only: flags show in ps).
-type syncFlags struct {
-	alimamaAPI, jdAPI, pddAPI string
+// platformFlags are the affiliate platforms' endpoints, for the order sync
+// and link conversion (credentials come from the environment only: flags
+// show in ps).
+type platformFlags struct {
+	alimamaAPI, jdAPI, pddAPI, dataokeAPI string
 }
 
-func (f *syncFlags) add(fl *pflag.FlagSet) {
+func (f *platformFlags) add(fl *pflag.FlagSet) {
 	fl.StringVar(&f.alimamaAPI, "alimama-api", envOr("QUNKE_ALIMAMA_API", alimama.DefaultBaseURL),
 		"阿里妈妈开放平台（TOP）接口地址 (Alimama TOP router URL, for proxies and test servers) [QUNKE_ALIMAMA_API]")
 	fl.StringVar(&f.jdAPI, "jd-api", envOr("QUNKE_JD_API", jd.DefaultBaseURL), msg.New("cli.flag_jd_api").Error())
 	fl.StringVar(&f.pddAPI, "pdd-api", envOr("QUNKE_PDD_API", pdd.DefaultBaseURL), msg.New("cli.flag_pdd_api").Error())
+	fl.StringVar(&f.dataokeAPI, "dataoke-api", envOr("QUNKE_DATAOKE_API", dataoke.DefaultBaseURL), msg.New("cli.flag_dataoke_api").Error())
 }
 
 // syncPlatform is one platform's order sync as the command and the server
@@ -47,7 +50,7 @@ type syncPlatform struct {
 
 // syncPlatforms lists the platforms in their order, with their credentials
 // from the environment.
-func syncPlatforms(f *syncFlags) []syncPlatform {
+func syncPlatforms(f *platformFlags) []syncPlatform {
 	top := alimama.Config{AppKey: os.Getenv("QUNKE_ALIMAMA_APP_KEY"), AppSecret: os.Getenv("QUNKE_ALIMAMA_APP_SECRET"),
 		Session: os.Getenv("QUNKE_ALIMAMA_SESSION"), BaseURL: f.alimamaAPI}
 	jdc := jd.NewClient(jd.Config{AppKey: os.Getenv("QUNKE_JD_APP_KEY"), AppSecret: os.Getenv("QUNKE_JD_APP_SECRET"), BaseURL: f.jdAPI})
@@ -79,7 +82,7 @@ func newSyncCmd(g *globals) *cobra.Command {
 
 func newSyncOrdersCmd(g *globals) *cobra.Command {
 	var platform, since string
-	var f syncFlags
+	var f platformFlags
 	cmd := &cobra.Command{
 		Use:   "orders",
 		Short: "从联盟平台同步订单 (sync orders from the affiliate platforms' APIs)",
@@ -210,7 +213,7 @@ func syncSince(s string, now time.Time) (time.Time, error) {
 // startOrderSync starts a sync job per platform with credentials, each
 // under its lease, every every (0: none); it logs which platforms it skips.
 // stop ends the jobs and returns once they have stopped.
-func startOrderSync(ctx context.Context, db *store.DB, f *syncFlags, every time.Duration, log *slog.Logger) (stop func()) {
+func startOrderSync(ctx context.Context, db *store.DB, f *platformFlags, every time.Duration, log *slog.Logger) (stop func()) {
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithCancel(ctx)
 	stop = func() { cancel(); wg.Wait() }

@@ -135,7 +135,7 @@ func TestServeOrderSyncJDAndPDD(t *testing.T) {
 		p := pddPlatform(t, now.Add(-3*time.Hour))
 		var logs lockedBuffer
 		log := slog.New(slog.NewTextHandler(&logs, nil))
-		stop := startOrderSync(context.Background(), db, &syncFlags{jdAPI: j.flags[1], pddAPI: p.flags[1]}, 20*time.Millisecond, log)
+		stop := startOrderSync(context.Background(), db, &platformFlags{jdAPI: j.flags[1], pddAPI: p.flags[1]}, 20*time.Millisecond, log)
 		time.Sleep(1500 * time.Millisecond)
 		stop()
 		if got := countRows(t, db, `SELECT COUNT(*) FROM orders WHERE platform = 'pdd'`); got != 120 {

@@ -137,7 +137,7 @@ func TestServeOrderSyncOnce(t *testing.T) {
 		n := f.Seed(time.Now().Add(-2*time.Hour), time.Hour)
 		var logs lockedBuffer
 		log := slog.New(slog.NewTextHandler(&logs, nil))
-		sf := &syncFlags{alimamaAPI: f.URL}
+		sf := &platformFlags{alimamaAPI: f.URL}
 		stop1 := startOrderSync(context.Background(), db, sf, 20*time.Millisecond, log)
 		stop2 := startOrderSync(context.Background(), storetest.Reopen(t, db), sf, 20*time.Millisecond, log)
 		time.Sleep(2500 * time.Millisecond) // windows are whole seconds: two syncs or more
