@@ -13,6 +13,8 @@ import (
 
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/web"
 )
@@ -119,7 +121,7 @@ func findGroup(ctx context.Context, gs *community.Store, s string) (*community.G
 			return g, nil
 		}
 	}
-	return nil, fmt.Errorf("--group %q: 没有这个群 (no such group)", s)
+	return nil, msg.New("cli.link_no_group", s)
 }
 
 func newLinkCmd(g *globals) *cobra.Command {
@@ -171,7 +173,7 @@ func newLinkCmd(g *globals) *cobra.Command {
 			}
 			for _, l := range m.Links {
 				if l.Reason != "" {
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", l.Raw, l.Reason)
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", l.Raw, i18n.Pick(g.reader(), l.Reason))
 				}
 			}
 			return nil
