@@ -45,7 +45,7 @@ func newGroupsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "新增 %d 个群，更新 %d 个 (%d added, %d updated)\n", st.Added, st.Updated, st.Added, st.Updated)
+			fmt.Fprintln(cmd.OutOrStdout(), g.t("groups.imported", st.Added, st.Updated))
 			return nil
 		},
 	})
