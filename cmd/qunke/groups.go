@@ -69,11 +69,11 @@ func newGroupsCmd(g *globals) *cobra.Command {
 				return apiv1.Encode(out, apiv1.NewGroups(groups), true)
 			}
 			for _, gr := range groups {
-				state := "启用"
+				state := g.t("groups.active")
 				if !gr.Active {
-					state = "暂停"
+					state = g.t("groups.paused")
 				}
-				fmt.Fprintf(out, "%d\t%s\t%s\t%s\t%s\n", gr.ID, gr.Name, gr.Channel, strings.Join(gr.Tags, ","), state)
+				fmt.Fprintf(out, "%d\t%s\t%s\t%s\t%s\n", gr.ID, gr.Name, g.t("channel."+string(gr.Channel)), strings.Join(gr.Tags, ","), state)
 			}
 			return nil
 		},
