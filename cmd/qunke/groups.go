@@ -13,6 +13,8 @@ import (
 
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/web"
 )
@@ -43,7 +45,7 @@ func newGroupsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "新增 %d 个群，更新 %d 个 (%d added, %d updated)\n", st.Added, st.Updated, st.Added, st.Updated)
+			fmt.Fprintln(cmd.OutOrStdout(), g.t("groups.imported", st.Added, st.Updated))
 			return nil
 		},
 	})
@@ -67,11 +69,11 @@ func newGroupsCmd(g *globals) *cobra.Command {
 				return apiv1.Encode(out, apiv1.NewGroups(groups), true)
 			}
 			for _, gr := range groups {
-				state := "启用"
+				state := g.t("groups.active")
 				if !gr.Active {
-					state = "暂停"
+					state = g.t("groups.paused")
 				}
-				fmt.Fprintf(out, "%d\t%s\t%s\t%s\t%s\n", gr.ID, gr.Name, gr.Channel, strings.Join(gr.Tags, ","), state)
+				fmt.Fprintf(out, "%d\t%s\t%s\t%s\t%s\n", gr.ID, gr.Name, g.t("channel."+string(gr.Channel)), strings.Join(gr.Tags, ","), state)
 			}
 			return nil
 		},
@@ -119,7 +121,7 @@ func findGroup(ctx context.Context, gs *community.Store, s string) (*community.G
 			return g, nil
 		}
 	}
-	return nil, fmt.Errorf("--group %q: 没有这个群 (no such group)", s)
+	return nil, msg.New("cli.link_no_group", s)
 }
 
 func newLinkCmd(g *globals) *cobra.Command {
@@ -171,7 +173,7 @@ func newLinkCmd(g *globals) *cobra.Command {
 			}
 			for _, l := range m.Links {
 				if l.Reason != "" {
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", l.Raw, l.Reason)
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", l.Raw, i18n.Pick(g.reader(), l.Reason))
 				}
 			}
 			return nil

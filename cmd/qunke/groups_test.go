@@ -28,8 +28,14 @@ func TestGroupsAndLink(t *testing.T) {
 	}
 	good := filepath.Join(dir, "good.csv")
 	os.WriteFile(good, []byte("群名,渠道,淘宝PID,京东PID,标签,允许未转链\n甲群,manual,mm_1_2_3,1_2_3,学生,是\n乙群,manual,mm_1_2_4,,,\n"), 0o644)
-	if out, _, err := runCLI(t, "--db", db, "groups", "import", good); err != nil || !strings.Contains(out, "2 added") {
+	if out, _, err := runCLI(t, "--lang", "en", "--db", db, "groups", "import", good); err != nil || out != "Imported: 2 groups added, 0 updated\n" {
 		t.Fatalf("import: %q %v", out, err)
+	}
+	if out, _, err := runCLI(t, "--lang", "en", "--db", db, "groups", "list"); err != nil || !strings.Contains(out, "乙群\tBy hand\t\tactive\n") {
+		t.Fatalf("list: the channel and state, in English: %q %v", out, err)
+	}
+	if out, _, err := runCLI(t, "--db", db, "groups", "list"); err != nil || !strings.Contains(out, "乙群\t手动发送\t\t启用\n") {
+		t.Fatalf("list: the channel and state, in Chinese: %q %v", out, err)
 	}
 	out, _, err := runCLI(t, "--db", db, "groups", "list", "--json")
 	var resp struct{ Groups []map[string]any }

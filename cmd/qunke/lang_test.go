@@ -93,3 +93,50 @@ func TestImportInReadersLanguage(t *testing.T) {
 		t.Fatalf("zh: %v\n%s\n%s", err, out, errOut)
 	}
 }
+
+// link and sync orders speak only the reader's language: the reason a link
+// stays unconverted, an unknown group, the platforms skipped for want of
+// credentials and what to set.
+func TestLinkAndSyncInReadersLanguage(t *testing.T) {
+	for _, v := range []string{"QUNKE_ALIMAMA_APP_KEY", "QUNKE_ALIMAMA_APP_SECRET", "QUNKE_JD_APP_KEY", "QUNKE_JD_APP_SECRET",
+		"QUNKE_PDD_CLIENT_ID", "QUNKE_PDD_CLIENT_SECRET"} {
+		t.Setenv(v, "")
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "q.db")
+	groups := filepath.Join(dir, "g.csv")
+	os.WriteFile(groups, []byte("群名,渠道,淘宝PID\n甲群,manual,mm_1_2_3\n"), 0o644)
+	if _, _, err := runCLI(t, "--db", db, "groups", "import", groups); err != nil {
+		t.Fatal(err)
+	}
+	hasHan := func(s string) bool {
+		return strings.ContainsFunc(s, func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff })
+	}
+	text := "https://item.taobao.com/item.htm?id=623456789012"
+	for _, c := range []struct {
+		lang i18n.Lang
+		want []string
+	}{
+		{i18n.EN, []string{"no link conversion configured for Taobao", "no such group", "skipped JD: QUNKE_JD_APP_KEY", "set the environment variables"}},
+		{i18n.ZH, []string{"没有配置淘宝的转链接口", "没有这个群", "跳过京东：没有设置环境变量 QUNKE_JD_APP_KEY", "请为至少一个平台设置"}},
+	} {
+		_, linkErr, err := runCLI(t, "--lang", string(c.lang), "--db", db, "link", "--group", "甲群", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, noGroup := runCLI(t, "--lang", string(c.lang), "--db", db, "link", "--group", "丙群", text)
+		_, skipped, none := runCLI(t, "--lang", string(c.lang), "--db", db, "sync", "orders")
+		if noGroup == nil || none == nil {
+			t.Fatalf("%s: no group: %v; no credentials: %v", c.lang, noGroup, none)
+		}
+		got := linkErr + msg.In(c.lang, noGroup) + "\n" + skipped + msg.In(c.lang, none)
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %q lacks %q", c.lang, got, w)
+			}
+		}
+		if c.lang == i18n.EN && hasHan(strings.NewReplacer("甲群", "", "丙群", "").Replace(got)) || c.lang == i18n.ZH && strings.Contains(got, "no ") {
+			t.Errorf("%s: two languages in %q", c.lang, got)
+		}
+	}
+}

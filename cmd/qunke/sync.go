@@ -17,6 +17,7 @@ import (
 	"github.com/qunke/qunke/internal/affiliate/dataoke"
 	"github.com/qunke/qunke/internal/affiliate/jd"
 	"github.com/qunke/qunke/internal/affiliate/pdd"
+	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/orders/ordersync"
 	"github.com/qunke/qunke/internal/shanghai"
@@ -109,7 +110,7 @@ credentials is synced. One sync per platform runs at a time on a database, the s
 			if err != nil {
 				return fmt.Errorf("--since: %w", err)
 			}
-			todo, err := choosePlatforms(syncPlatforms(&f), platform, cmd.ErrOrStderr())
+			todo, err := choosePlatforms(syncPlatforms(&f), platform, cmd.ErrOrStderr(), g.reader())
 			if err != nil {
 				return err
 			}
@@ -120,8 +121,8 @@ credentials is synced. One sync per platform runs at a time on a database, the s
 			defer db.Close()
 			holder := store.Holder()
 			for _, p := range todo {
-				if err := syncOnce(ctx, db, holder, p, from, cmd.OutOrStdout(), cmd.ErrOrStderr()); err != nil {
-					return fmt.Errorf("%s: %w", p.label, err)
+				if err := syncOnce(ctx, db, holder, p, from, cmd.OutOrStdout(), cmd.ErrOrStderr(), g.reader()); err != nil {
+					return fmt.Errorf("%s: %w", i18n.Pick(g.reader(), p.label), err)
 				}
 			}
 			return nil
@@ -134,39 +135,43 @@ credentials is synced. One sync per platform runs at a time on a database, the s
 }
 
 // choosePlatforms picks the platforms to sync: the one named (which must
-// have credentials), or every one with credentials.
-func choosePlatforms(all []syncPlatform, name string, warn io.Writer) ([]syncPlatform, error) {
+// have credentials), or every one with credentials; warn tells, in lang,
+// which are skipped.
+func choosePlatforms(all []syncPlatform, name string, warn io.Writer, lang i18n.Lang) ([]syncPlatform, error) {
 	var names []string
 	for _, p := range all {
 		names = append(names, p.name)
 		if name != "" && p.name == name {
 			if !p.ok {
-				return nil, fmt.Errorf("%s: 没有配置凭证，请设置环境变量 %s (no credentials: set %s)", p.label, p.needs, p.needs)
+				return nil, msg.New("cli.sync_no_credentials", i18n.Pick(lang, p.label), p.needs)
 			}
 			return []syncPlatform{p}, nil
 		}
 	}
 	if name != "" {
-		return nil, fmt.Errorf("--platform %q: 应为 %s 之一 (expected one of %s)", name, strings.Join(names, ", "), strings.Join(names, ", "))
+		return nil, msg.New("cli.sync_bad_platform", name, strings.Join(names, ", "))
 	}
 	var todo []syncPlatform
 	for _, p := range all {
 		if p.ok {
 			todo = append(todo, p)
 		} else {
-			fmt.Fprintf(warn, "跳过 %s：没有配置 %s (skipped: no credentials)\n", p.label, p.needs)
+			fmt.Fprintln(warn, msg.In(lang, msg.New("cli.sync_skipped", i18n.Pick(lang, p.label), p.needs)))
 		}
 	}
 	if len(todo) == 0 {
-		return nil, fmt.Errorf("没有配置任何平台的凭证 (no platform has credentials; see docs/orders.md)")
+		return nil, msg.New("cli.sync_none")
 	}
 	return todo, nil
 }
 
-// syncOnce syncs one platform under its lease, showing windows done.
-func syncOnce(ctx context.Context, db *store.DB, holder string, p syncPlatform, from time.Time, out, errOut io.Writer) error {
+// syncOnce syncs one platform under its lease, showing windows done, and
+// says what it did in lang.
+func syncOnce(ctx context.Context, db *store.DB, holder string, p syncPlatform, from time.Time, out, errOut io.Writer,
+	lang i18n.Lang) error {
 	src := p.newSync(db)
-	bar := newProgress(errOut, "同步订单 "+p.label+" (windows)", false)
+	label := i18n.Pick(lang, p.label)
+	bar := newProgress(errOut, msg.In(lang, msg.New("cli.sync_progress", label)), false)
 	if s, ok := src.(interface{ SetProgress(func(done, total int)) }); ok {
 		s.SetProgress(func(done, total int) { bar.Update(int64(done), int64(total)) })
 	}
@@ -181,12 +186,12 @@ func syncOnce(ctx context.Context, db *store.DB, holder string, p syncPlatform, 
 		return err
 	})
 	bar.Finish()
-	cur := "无 (none)"
+	cur := msg.In(lang, msg.New("cli.sync_no_cursor"))
 	if !res.Cursor.IsZero() {
 		cur = res.Cursor.In(shanghai.Zone).Format("2006-01-02 15:04:05")
 	}
-	fmt.Fprintf(out, "%s: %d 个时间窗 (windows), %d 单 (orders): 新增 %d (new), 更新 %d (updated), 未变 %d (unchanged), 状态倒退 %d (regressed); 游标 (cursor) %s\n",
-		p.label, res.Windows, res.Orders, res.Stats.New, res.Stats.Updated, res.Stats.Unchanged, res.Stats.Regressed, cur)
+	fmt.Fprintln(out, msg.In(lang, msg.New("cli.sync_done", label, res.Windows, res.Orders, res.Stats.New, res.Stats.Updated,
+		res.Stats.Unchanged, res.Stats.Regressed, cur)))
 	return err
 }
 

@@ -90,7 +90,7 @@ func TestSyncOrdersJDAndPDD(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%v\n%s", err, errOut)
 				}
-				if !strings.Contains(out, fmt.Sprintf("%d 单 (orders): 新增 %d (new)", n, n)) {
+				if !strings.Contains(out, fmt.Sprintf("%d 单：新增 %d", n, n)) {
 					t.Errorf("output %q, want %d new orders", out, n)
 				}
 				if got := countRows(t, db, `SELECT COUNT(*) FROM orders`); got != n {
@@ -109,7 +109,7 @@ func TestSyncOrdersJDAndPDD(t *testing.T) {
 				}
 				// Again from the same time: every order seen, none added.
 				out2, errOut2, err := runCLI(t, args...)
-				if err != nil || !strings.Contains(out2, fmt.Sprintf("%d 单 (orders): 新增 0 (new), 更新 0 (updated), 未变 %d", n, n)) {
+				if err != nil || !strings.Contains(out2, fmt.Sprintf("%d 单：新增 0，更新 0，未变 %d", n, n)) {
 					t.Errorf("second run: %q %v", out2, err)
 				}
 				if got := countRows(t, db, `SELECT COUNT(*) FROM orders`); got != n {

@@ -54,7 +54,7 @@ func TestSyncOrdersCommand(t *testing.T) {
 		for _, v := range f.Violations() {
 			t.Error("fake TOP:", v)
 		}
-		if !strings.Contains(out, fmt.Sprintf("%d 单 (orders): 新增 %d (new)", n, n)) || !strings.Contains(out, "4 个时间窗") {
+		if !strings.Contains(out, fmt.Sprintf("%d 单：新增 %d", n, n)) || !strings.Contains(out, "4 个时间窗") {
 			t.Errorf("output %q, want 4 windows and %d new orders", out, n)
 		}
 		if got := countRows(t, db, `SELECT COUNT(*) FROM orders`); got != n {
@@ -66,7 +66,7 @@ func TestSyncOrdersCommand(t *testing.T) {
 		// Without --since it resumes from the cursor: nothing new.
 		time.Sleep(time.Second) // the API's resolution: a window at least a second long
 		out2, errOut2, err := runCLI(t, "sync", "orders", "--db", dsn(db), "--platform", "taobao")
-		if err != nil || !strings.Contains(out2, "新增 0 (new)") || !strings.Contains(out2, "1 个时间窗") {
+		if err != nil || !strings.Contains(out2, "新增 0，") || !strings.Contains(out2, "1 个时间窗") {
 			t.Errorf("resume: %q %v", out2, err)
 		}
 		if f.Calls != 4+1 { // pages of 100: one per window
@@ -97,7 +97,7 @@ func TestSyncOrdersNeedsCredentials(t *testing.T) {
 		t.Errorf("no credentials: %v", err)
 	}
 	_, _, err = runCLI(t, "sync", "orders", "--db", path)
-	if err == nil || !strings.Contains(err.Error(), "no platform has credentials") {
+	if err == nil || !strings.Contains(err.Error(), "no affiliate platform has credentials") {
 		t.Errorf("no credentials at all: %v", err)
 	}
 	_, _, err = runCLI(t, "sync", "orders", "--db", path, "--platform", "amazon")

@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
+	"unicode"
 )
 
 // Lang is a catalog's language.
@@ -90,4 +92,23 @@ func (c *Catalog) T(lang Lang, key string, args ...any) string {
 		return fmt.Sprintf(s, args...)
 	}
 	return s
+}
+
+// Pick is lang's half of a text a domain package gives in both languages
+// at once, "中文 (english)" (a skip reason, a platform's label). Any other
+// text is returned as given.
+func Pick(lang Lang, s string) string {
+	i := strings.LastIndex(s, " (")
+	if i < 0 || !strings.HasSuffix(s, ")") || !hasHan(s[:i]) || hasHan(s[i:]) {
+		return s
+	}
+	if lang == EN {
+		return s[i+2 : len(s)-1]
+	}
+	return s[:i]
+}
+
+// hasHan reports whether s has a Chinese character.
+func hasHan(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
 }

@@ -155,3 +155,19 @@ func TestKindOf(t *testing.T) {
 		t.Errorf("pdf: %v", err)
 	}
 }
+
+// A file named .xlsx that is no workbook is said to be one in plain words,
+// in one language, without the unzipper's own message.
+func TestNotAWorkbook(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.xlsx")
+	os.WriteFile(path, []byte("garbage"), 0o644)
+	_, err := sheet.Open(path, sheet.Options{})
+	if err == nil {
+		t.Fatal("garbage read as .xlsx")
+	}
+	for _, l := range i18n.Langs {
+		if got := msg.In(l, err); strings.Contains(got, "zip:") || !strings.Contains(got, ".xlsx") {
+			t.Errorf("%s: %q", l, got)
+		}
+	}
+}

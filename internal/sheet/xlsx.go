@@ -29,7 +29,7 @@ func openXLSX(f *os.File) (rows, string, error) {
 	}
 	zr, err := zip.NewReader(f, st.Size())
 	if err != nil {
-		return nil, "", msg.Wrap(err, "sheet.bad_xlsx", err)
+		return nil, "", msg.Wrap(err, "sheet.not_zip")
 	}
 	var total uint64
 	for _, zf := range zr.File {

@@ -59,6 +59,9 @@ func TestImportUpload(t *testing.T) {
 		"610000000011,保温杯大容量,89,59,30,30,12000,1\n" +
 		"610000000012,抽纸12包,39.9,abc,10,20,88000,1\n"
 	_, body := sel.do("GET", "/import", nil)
+	if !strings.Contains(body, "XLS，") || !strings.Contains(body, "UTF-16") { // what the feed reader takes
+		t.Errorf("the page does not say that .xls and UTF-16 files are read:\n%s", body)
+	}
 	csrf := csrfIn(t, body)
 	resp, _ := sel.upload("/import", csrf, "dataoke.csv", feed, map[string]string{"at": "2026-11-25T10:00"})
 	if resp.StatusCode != http.StatusSeeOther {

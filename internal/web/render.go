@@ -6,9 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/auth"
@@ -156,21 +154,7 @@ func (p *page) Reason(r string) string {
 
 // Say is a message that a domain package gives in both languages at once,
 // "中文 (english)" (a worker's skip reason), in the page's language only. Any other text is shown as given.
-func (p *page) Say(msg string) string {
-	i := strings.LastIndex(msg, " (")
-	if i < 0 || !strings.HasSuffix(msg, ")") || !hasHan(msg[:i]) || hasHan(msg[i:]) {
-		return msg
-	}
-	if p.Lang == i18n.EN {
-		return msg[i+2 : len(msg)-1]
-	}
-	return msg[:i]
-}
-
-// hasHan reports whether s has a Chinese character.
-func hasHan(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
-}
+func (p *page) Say(msg string) string { return i18n.Pick(p.Lang, msg) }
 
 // ShopKind names the kind of a shop the card marks as Tmall, flagship or
 // platform-run: 京东自营 for JD's own, 旗舰店, else 天猫.
