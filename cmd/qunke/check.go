@@ -25,7 +25,7 @@ func newCheckCmd(g *globals) *cobra.Command {
 	var feeBP int64
 	cmd := &cobra.Command{
 		Use:   `check ["任意文案 any text"]`,
-		Short: "选品判断：粘贴任意文案，给出每个商品的决策卡 (paste any deal message, get a decision card per product)",
+		Short: msg.New("cli.check_short").Error(),
 		Long: `从文案中找出所有商品（链接、商品ID、淘口令、短链），逐个给出决策卡：现价与券、历史最低价（全部/30/90/180天，大促另列）、
 是否史低、佣金与每单预估收入、销量与趋势、店铺评分、0-100 推荐分及理由、10 个相似替代品。
 没有参数时从标准输入读取。淘口令用阿里妈妈开放平台解析（环境变量 QUNKE_ALIMAMA_APP_KEY 与 QUNKE_ALIMAMA_APP_SECRET），
@@ -79,10 +79,10 @@ redirects; otherwise such references are reported as needing resolving.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "输出 JSON (machine-readable output)")
-	cmd.Flags().BoolVar(&noColor, "no-color", false, "不用颜色 (no colour; also NO_COLOR)")
-	cmd.Flags().Int64Var(&feeBP, "service-fee", advisor.DefaultServiceFeeBP, "平台服务费，万分比 (platform service fee on commission, basis points)")
-	cmd.Flags().BoolVar(&resolveLinks, "resolve-links", false, "没有阿里妈妈密钥时也联网跟随短链 (follow short links over the network even without Alimama credentials)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, msg.New("cli.flag_check_json").Error())
+	cmd.Flags().BoolVar(&noColor, "no-color", false, msg.New("cli.flag_no_color").Error())
+	cmd.Flags().Int64Var(&feeBP, "service-fee", advisor.DefaultServiceFeeBP, msg.New("cli.flag_service_fee").Error())
+	cmd.Flags().BoolVar(&resolveLinks, "resolve-links", false, msg.New("cli.flag_resolve_links").Error())
 	return cmd
 }
 
@@ -118,31 +118,26 @@ func lowText(l advisor.Low) string {
 	return fmt.Sprintf("¥%s (%s)", cells.Yuan(l.Price), day(l.At))
 }
 
-var positionText = map[advisor.Position]string{
-	advisor.HistoricLow: "史低 historic low",
-	advisor.NearLow:     "接近史低 near the low",
-	advisor.Normal:      "常价 normal price",
-	advisor.AboveNormal: "高于常价 above normal",
+// positionText names where today's price stands.
+func positionText(lang i18n.Lang, pos advisor.Position) string {
+	return tr(lang, "card.position."+string(pos))
 }
 
-var trendText = map[string]string{
-	"rising":  "上升 rising",
-	"falling": "下滑 falling",
-	"flat":    "平稳 flat",
-	"unknown": "未知 unknown",
-}
+// trendText names a sales trend (rising, falling, flat, unknown).
+func trendText(lang i18n.Lang, trend string) string { return tr(lang, "card.trend."+trend) }
 
 // shopKindText names the kind of a shop a card marks as Tmall, flagship or
 // platform-run.
-func shopKindText(t catalog.ShopType) string {
+func shopKindText(lang i18n.Lang, t catalog.ShopType) string {
 	switch t {
-	case catalog.ShopJDSelf:
-		return "京东自营 JD self-run"
-	case catalog.ShopFlagship:
-		return "旗舰店 flagship"
+	case catalog.ShopJDSelf, catalog.ShopFlagship:
+		return tr(lang, "shop."+string(t))
 	}
-	return "天猫 Tmall"
+	return tr(lang, "shop.tmall")
 }
+
+// tr renders a message key of the catalogs in lang.
+func tr(lang i18n.Lang, key string, args ...any) string { return msg.In(lang, msg.New(key, args...)) }
 
 func printReport(p *painter, lang i18n.Lang, rep *advisor.Report) {
 	if rep.Message != nil {
@@ -160,17 +155,52 @@ func printReport(p *painter, lang i18n.Lang, rep *advisor.Report) {
 	}
 }
 
-// printCard prints a decision card; stated is the price the message gave
-// (fen, 0: none), set beside the catalog's when they differ.
+// printCard prints a decision card in lang; stated is the price the message
+// gave (fen, 0: none), set beside the catalog's when they differ.
 func printCard(p *painter, lang i18n.Lang, c *advisor.Card, stated int64) {
 	it, o := c.Item, c.Now
 	y := cells.Yuan
-	p.printf("%s %s\n", p.paint("1", it.Title), p.paint("2", string(it.Platform)+":"+it.ItemID))
-	p.printf("  %s  %s  %s\n", p.paint("1;31", "券后 ¥"+y(o.FinalPrice)), "原价 ¥"+y(o.ListPrice), couponText(o))
+	t := func(key string, args ...any) string { return tr(lang, key, args...) }
+	p.printf("%s %s\n", p.paint("1", it.Title), p.paint("2", t("platform."+string(it.Platform))+" "+it.ItemID))
+	p.printf("  %s  %s ¥%s  %s\n", p.paint("1;31", t("cli.card.final", y(o.FinalPrice))), t("card.list"), y(o.ListPrice), couponText(lang, o))
 	if stated > 0 && stated != o.FinalPrice {
-		p.printf("  %s\n", p.paint("33", msg.In(lang, msg.New("cli.stated_differs", y(stated), y(o.FinalPrice)))))
+		p.printf("  %s\n", p.paint("33", t("cli.stated_differs", y(stated), y(o.FinalPrice))))
 	}
-	badge := positionText[c.Position]
+	printPrice(p, lang, c)
+	printLows(p, lang, c)
+	p.printf("  %s: %s · %s\n", t("card.commission"), catalog.Percent(c.RateBP), t("card.earn", y(c.EarnFen), catalog.Percent(c.FeeBP)))
+	sales2h := "—"
+	if o.Sales2h >= 0 {
+		sales2h = fmt.Sprint(o.Sales2h)
+	}
+	p.printf("  %s: %s %s · %s %d · %s %s\n", t("card.sales"), t("card.sales2h"), sales2h, t("card.sales30"), o.Sales30, t("cli.card.trend"), trendText(lang, c.Trend))
+	shop := it.ShopName
+	if c.Tmall {
+		shop += " [" + shopKindText(lang, it.ShopType) + "]"
+	}
+	dsr := fmt.Sprintf("%.2f/%.2f/%.2f", float64(it.DSRDesc)/100, float64(it.DSRService)/100, float64(it.DSRShip)/100)
+	avg := fmt.Sprintf("%.2f/%.2f/%.2f", c.DSRAvg[0]/100, c.DSRAvg[1]/100, c.DSRAvg[2]/100)
+	p.printf("  %s: %s  %s\n", t("card.shop"), shop, t("card.dsr", dsr, avg))
+	scoreColor := "31"
+	if c.Score >= 70 {
+		scoreColor = "1;32"
+	} else if c.Score >= 50 {
+		scoreColor = "33"
+	}
+	p.printf("  %s: %s\n", t("card.score"), p.paint(scoreColor, fmt.Sprintf("%d/100", c.Score)))
+	for _, r := range c.Reasons {
+		reason := r.ZH
+		if lang == i18n.EN {
+			reason = r.EN
+		}
+		p.printf("    %+3d  %s\n", r.Points, reason)
+	}
+	printSubstitutes(p, lang, c.Substitutes)
+}
+
+// printPrice prints where today's price stands against the typical one.
+func printPrice(p *painter, lang i18n.Lang, c *advisor.Card) {
+	badge := positionText(lang, c.Position)
 	switch c.Position {
 	case advisor.HistoricLow:
 		badge = p.paint("1;32", badge)
@@ -180,68 +210,57 @@ func printCard(p *painter, lang i18n.Lang, c *advisor.Card, stated int64) {
 		badge = p.paint("33", badge)
 	}
 	promo := ""
-	if c.InPromo != "" {
-		promo = "  大促中 in promotion: " + c.InPromo
+	if pr, ok := catalog.PromotionAt(c.Now.At); ok {
+		promo = "  " + tr(lang, "card.in_promo", tr(lang, "cli.card.promo."+pr.Name))
 	}
-	p.printf("  价格 price: %s  常价 typical ¥%s%s\n", badge, y(c.Typical), promo)
-	p.printf("  最低 lows: 全部 all %s · 30天 %s · 90天 %s · 180天 %s\n", lowText(c.LowAll), lowText(c.Low30), lowText(c.Low90), lowText(c.Low180))
-	p.printf("  平日最低 lowest outside promotions: %s\n", lowText(c.NormalLow))
+	p.printf("  %s: %s  %s%s\n", tr(lang, "cli.card.price"), badge, tr(lang, "cli.card.typical", cells.Yuan(c.Typical)), promo)
+}
+
+// printLows prints the lowest prices: all time, 30/90/180 days, outside
+// promotions and in each promotion.
+func printLows(p *painter, lang i18n.Lang, c *advisor.Card) {
+	t := func(key string) string { return tr(lang, key) }
+	p.printf("  %s: %s %s · %s %s · %s %s · %s %s\n", t("card.lows"), t("card.low_all"), lowText(c.LowAll),
+		t("card.low_30"), lowText(c.Low30), t("card.low_90"), lowText(c.Low90), t("card.low_180"), lowText(c.Low180))
+	p.printf("  %s: %s\n", t("card.low_normal"), lowText(c.NormalLow))
 	if len(c.Promos) > 0 {
 		var parts []string
 		for _, pr := range c.Promos {
-			parts = append(parts, fmt.Sprintf("%s %s ¥%s", pr.Label, day(pr.Start)[:4], y(pr.Low.Price)))
+			parts = append(parts, fmt.Sprintf("%s %s ¥%s", t("cli.card.promo."+pr.Name), day(pr.Start)[:4], cells.Yuan(pr.Low.Price)))
 		}
-		p.printf("  大促价 promotion lows: %s\n", strings.Join(parts, " · "))
-	}
-	p.printf("  佣金 commission: %s · 每单约 ¥%s (扣服务费 %s) earning per order\n", catalog.Percent(c.RateBP), y(c.EarnFen), catalog.Percent(c.FeeBP))
-	sales2h := "—"
-	if o.Sales2h >= 0 {
-		sales2h = fmt.Sprint(o.Sales2h)
-	}
-	p.printf("  销量 sales: 2小时 %s · 月销 %d · 趋势 %s\n", sales2h, o.Sales30, trendText[c.Trend])
-	shop := it.ShopName
-	if c.Tmall {
-		shop += " [" + shopKindText(it.ShopType) + "]"
-	}
-	p.printf("  店铺 shop: %s  DSR %.2f/%.2f/%.2f (同类平均 %.2f/%.2f/%.2f)\n", shop,
-		float64(it.DSRDesc)/100, float64(it.DSRService)/100, float64(it.DSRShip)/100, c.DSRAvg[0]/100, c.DSRAvg[1]/100, c.DSRAvg[2]/100)
-	scoreColor := "31"
-	if c.Score >= 70 {
-		scoreColor = "1;32"
-	} else if c.Score >= 50 {
-		scoreColor = "33"
-	}
-	p.printf("  推荐分 score: %s\n", p.paint(scoreColor, fmt.Sprintf("%d/100", c.Score)))
-	for _, r := range c.Reasons {
-		p.printf("    %+3d  %s (%s)\n", r.Points, r.ZH, r.EN)
-	}
-	if len(c.Substitutes) > 0 {
-		p.printf("  替代品 substitutes:\n")
-		for _, s := range c.Substitutes {
-			var marks []string
-			for _, b := range s.Better {
-				marks = append(marks, betterText[b])
-			}
-			p.printf("    ¥%-8s %-6s 月销%-7d %s %s\n", y(s.FinalPrice), catalog.Percent(s.RateBP), s.Sales30, truncate(s.Title, 28), p.paint("32", strings.Join(marks, " ")))
-		}
+		p.printf("  %s: %s\n", t("card.promo_lows"), strings.Join(parts, " · "))
 	}
 }
 
-var betterText = map[string]string{"cheaper_now": "更便宜", "higher_commission": "佣金更高", "better_sales": "销量更好"}
-
-func couponText(o catalog.Observation) string {
-	if o.CouponAmount == 0 {
-		return "无券 no coupon"
+// printSubstitutes lists the substitutes with what each does better.
+func printSubstitutes(p *painter, lang i18n.Lang, subs []advisor.Substitute) {
+	if len(subs) == 0 {
+		return
 	}
-	s := "券 ¥" + cells.Yuan(o.CouponAmount)
+	p.printf("  %s:\n", tr(lang, "card.substitutes"))
+	for _, s := range subs {
+		var marks []string
+		for _, b := range s.Better {
+			marks = append(marks, tr(lang, "card.better."+b))
+		}
+		p.printf("    ¥%-8s %-6s %s %-7d %s %s\n", cells.Yuan(s.FinalPrice), catalog.Percent(s.RateBP), tr(lang, "card.sales30"), s.Sales30,
+			truncate(s.Title, 28), p.paint("32", strings.Join(marks, " ")))
+	}
+}
+
+func couponText(lang i18n.Lang, o catalog.Observation) string {
+	if o.CouponAmount == 0 {
+		return tr(lang, "card.nocoupon")
+	}
+	s := tr(lang, "card.coupon") + " ¥" + cells.Yuan(o.CouponAmount)
 	if o.CouponThreshold > 0 {
-		s += " (满 ¥" + cells.Yuan(o.CouponThreshold) + ")"
+		s += " (" + tr(lang, "card.threshold", cells.Yuan(o.CouponThreshold)) + ")"
 	}
 	if o.CouponEnd > 0 {
-		s += " 至 " + day(o.CouponEnd)
+		s += " " + tr(lang, "card.until", day(o.CouponEnd))
 	}
 	if o.CouponRemain >= 0 {
-		s += fmt.Sprintf(" 剩 %d", o.CouponRemain)
+		s += " " + tr(lang, "card.coupon_left", o.CouponRemain)
 	}
 	return s
 }
