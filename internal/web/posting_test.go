@@ -223,7 +223,8 @@ func testGroupsPageAndAPIKeepSecrets(t *testing.T, db *store.DB) {
 	const secret = "S3cret-signing-key-0042"
 	resp, body := op.post("/groups", csrf, url.Values{"action": {"add"}, "name": {"宝妈1群"}, "channel": {"webhook"},
 		"target": {"https://bot.example.com/hook?token=abcdef"}, "secret": {secret}, "pid_taobao": {"mm_1_2_3"}, "pid_jd": {"1_2_3"}, "pid_pdd": {"1_2"},
-		"owner": {"小李"}, "capacity": {"500"}, "members": {"321"}, "tags": {"宝妈，学生"}, "tz": {"Asia/Shanghai"}, "active": {"1"}})
+		"owner": {"小李"}, "capacity": {"500"}, "members": {"321"}, "tags": {"宝妈，学生"}, "tz": {"Asia/Shanghai"}, "active": {"1"},
+		"allow_unconverted": {"1"}})
 	if resp.StatusCode != 200 || !strings.Contains(body, "宝妈1群") {
 		t.Fatalf("add group: %d\n%s", resp.StatusCode, body)
 	}
@@ -242,10 +243,14 @@ func testGroupsPageAndAPIKeepSecrets(t *testing.T, db *store.DB) {
 		t.Fatalf("duplicate name: %d", resp.StatusCode)
 	}
 	_, body = op.do("GET", "/groups", nil)
-	for _, want := range []string{"bot.example.com", "mm_1_2_3", "321", "500", "学生", "693a…", "密钥已设置"} {
+	for _, want := range []string{"bot.example.com", "淘宝 mm_1_2_3", "321", "500", "学生", "693a…", "密钥已设置"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/groups lacks %q", want)
 		}
+	}
+	// The table says which group posts plain links when conversion fails.
+	if n := strings.Count(body, `<span class="qk-badge dim">允许未转链</span>`); n != 1 {
+		t.Errorf("/groups marks %d groups as allowing unconverted links, want 1", n)
 	}
 	for _, leak := range []string{secret, "token=abcdef", "693a91f6-7xxx"} {
 		if strings.Contains(body, leak) {
