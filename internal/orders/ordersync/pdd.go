@@ -20,19 +20,6 @@ const (
 	PDDPageSize = 50             // 10 to 100; the doc advises 40-50
 )
 
-// PDD order_status values.
-const (
-	PDDUnpaid       = -1 // 未支付
-	PDDPaid         = 0  // 已支付
-	PDDGrouped      = 1  // 已成团
-	PDDReceived     = 2  // 确认收货
-	PDDVerified     = 3  // 审核成功
-	PDDRejected     = 4  // 审核失败（不可提现）
-	PDDSettled      = 5  // 已经结算
-	PDDNoCommission = 8  // 非多多进宝商品（无佣金订单）
-	PDDPunished     = 10 // 已处罚
-)
-
 // PDDOrders is what the PDD sync needs of a client (*pdd.Client has it):
 // page (from 1) of the orders updated in [start, end) (start_update_time/
 // end_update_time, unix seconds), size a page, with return_count so that
@@ -91,7 +78,7 @@ func (s *RowSyncer) pddWindow(ctx context.Context, c PDDOrders, w Window, res *R
 // pddOrder maps a PDD order to an Order; keep is false for an unpaid one
 // (未支付), which comes back, updated, once paid.
 func pddOrder(r *pdd.Order) (o orders.Order, keep bool, err error) {
-	if r.Status == PDDUnpaid {
+	if r.Status == pdd.StatusUnpaid {
 		return o, false, nil
 	}
 	if r.OrderSN == "" {
@@ -102,14 +89,14 @@ func pddOrder(r *pdd.Order) (o orders.Order, keep bool, err error) {
 		PaidAmount: r.OrderAmountFen, CommissionRate: r.PromotionRateBP, EstIncome: r.PromotionFen,
 		CreatedAt: unix(r.CreateTime), PaidAt: unix(r.PayTime), AdzoneID: r.PID, SubID: r.CustomParameters}
 	switch r.Status {
-	case PDDPaid, PDDGrouped:
+	case pdd.StatusPaid, pdd.StatusGrouped:
 		o.Status = orders.Paid
-	case PDDReceived, PDDVerified:
+	case pdd.StatusReceived, pdd.StatusApproved:
 		o.Status = orders.Received
-	case PDDSettled:
+	case pdd.StatusSettled:
 		o.Status, o.SettledAt = orders.Settled, unix(r.SettleTime)
 		o.SettledAmount, o.SettledIncome = r.OrderAmountFen, r.PromotionFen
-	case PDDRejected, PDDNoCommission, PDDPunished:
+	case pdd.StatusRejected, pdd.StatusNoCommiss, pdd.StatusPenalised:
 		o.Status = orders.Invalid
 	default:
 		return o, false, fmt.Errorf("%w: order_status %d", errBadRow, r.Status)

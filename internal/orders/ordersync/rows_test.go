@@ -183,7 +183,7 @@ func (f *fakePDD) Page(ctx context.Context, from, to time.Time, page, size int) 
 		out = append(out, f.rows[i])
 	}
 	if len(f.pages[from]) == 2 && !f.moveAt.IsZero() && len(match) > 0 {
-		f.rows[match[0]].ModifyTime, f.rows[match[0]].Status = f.moveAt, PDDReceived
+		f.rows[match[0]].ModifyTime, f.rows[match[0]].Status = f.moveAt, pdd.StatusReceived
 		f.moveAt = time.Time{}
 	}
 	return pdd.OrderPage{Orders: out, Total: len(match)}, nil
@@ -197,7 +197,7 @@ func TestPDDSyncPagesBackwards(t *testing.T) {
 			t.Fatal(err)
 		}
 		f := &fakePDD{pages: map[time.Time][]int{}}
-		statuses := []int{PDDPaid, PDDGrouped, PDDReceived, PDDVerified, PDDRejected, PDDSettled, PDDNoCommission, PDDPunished, PDDUnpaid}
+		statuses := []int{pdd.StatusPaid, pdd.StatusGrouped, pdd.StatusReceived, pdd.StatusApproved, pdd.StatusRejected, pdd.StatusSettled, pdd.StatusNoCommiss, pdd.StatusPenalised, pdd.StatusUnpaid}
 		for i := range 180 { // 180 orders in the first 24 h: four pages of 50
 			at := base.Add(time.Duration(i) * 7 * time.Minute)
 			f.rows = append(f.rows, pdd.Order{OrderSN: fmt.Sprintf("201206-%06d", i), GoodsID: "123456789", GoodsName: "抽纸",
@@ -221,7 +221,7 @@ func TestPDDSyncPagesBackwards(t *testing.T) {
 		}
 		n := 0 // every order but the unpaid
 		for _, r := range f.rows {
-			if r.Status != PDDUnpaid {
+			if r.Status != pdd.StatusUnpaid {
 				n++
 			}
 		}
