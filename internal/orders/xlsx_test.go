@@ -13,7 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/qunke/qunke/internal/sheet"
-	"github.com/qunke/qunke/internal/sheet/xlsxtest"
+	"github.com/qunke/qunke/internal/sheet/xlsxfake"
 )
 
 // trimRows drops trailing empty cells and rows, as spreadsheets do not
@@ -239,9 +239,9 @@ func TestXLSXHugeCell(t *testing.T) {
 	for _, styled := range []bool{false, true} {
 		for _, shared := range []bool{false, true} {
 			path := filepath.Join(t.TempDir(), "bomb.xlsx")
-			xlsxtest.Write(t, path, xlsxtest.Bomb{Header: []string{"订单状态", "商品信息", "付款金额"}, Row: []string{"已付款", "", "15.90"}, Col: 1, Bytes: 64 << 20, Shared: shared, Styled: styled})
+			xlsxfake.Write(t, path, xlsxfake.Bomb{Header: []string{"订单状态", "商品信息", "付款金额"}, Row: []string{"已付款", "", "15.90"}, Col: 1, Bytes: 64 << 20, Shared: shared, Styled: styled})
 			var err error
-			alloc := xlsxtest.Allocated(func() { _, _, err = ReadRows(path) })
+			alloc := xlsxfake.Allocated(func() { _, _, err = ReadRows(path) })
 			if !errors.Is(err, sheet.ErrCellTooLong) || !strings.Contains(err.Error(), "Sheet1!B2: ") {
 				t.Errorf("styled %v, shared %v: %v", styled, shared, err)
 			}

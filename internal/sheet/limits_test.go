@@ -10,7 +10,7 @@ import (
 	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/sheet"
-	"github.com/qunke/qunke/internal/sheet/xlsxtest"
+	"github.com/qunke/qunke/internal/sheet/xlsxfake"
 )
 
 // readAll reads every row of a sheet, as a file or as an upload.
@@ -42,10 +42,10 @@ func TestHugeCell(t *testing.T) {
 	for _, shared := range []bool{false, true} {
 		for _, styled := range []bool{false, true} {
 			path := filepath.Join(t.TempDir(), "bomb.xlsx")
-			xlsxtest.Write(t, path, xlsxtest.Bomb{Header: []string{"a", "b", "c"}, Row: []string{"1", "2", "3"}, Col: 2, Bytes: 64 << 20, Shared: shared, Styled: styled, Sheet: "商品"})
+			xlsxfake.Write(t, path, xlsxfake.Bomb{Header: []string{"a", "b", "c"}, Row: []string{"1", "2", "3"}, Col: 2, Bytes: 64 << 20, Shared: shared, Styled: styled, Sheet: "商品"})
 			for _, upload := range []bool{false, true} {
 				var err error
-				alloc := xlsxtest.Allocated(func() { _, err = readAll(t, path, upload) })
+				alloc := xlsxfake.Allocated(func() { _, err = readAll(t, path, upload) })
 				if !errors.Is(err, sheet.ErrCellTooLong) || !strings.HasPrefix(msg.In(i18n.EN, err), "商品!C2: cell longer than ") || !strings.HasPrefix(msg.In(i18n.ZH, err), "商品!C2: 单元格超过") {
 					t.Errorf("shared %v styled %v upload %v: %v", shared, styled, upload, err)
 				}
@@ -60,7 +60,7 @@ func TestHugeCell(t *testing.T) {
 // What a workbook unzips to in all, and what an upload weighs, is bounded.
 func TestTotal(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "big.xlsx")
-	xlsxtest.Write(t, path, xlsxtest.Bomb{Header: []string{"a"}, Row: []string{"1"}, Bytes: 900 << 10})
+	xlsxfake.Write(t, path, xlsxfake.Bomb{Header: []string{"a"}, Row: []string{"1"}, Bytes: 900 << 10})
 	if _, err := readAll(t, path, false); err != nil {
 		t.Fatalf("within the limits: %v", err)
 	}
@@ -81,7 +81,7 @@ func TestTotal(t *testing.T) {
 // memory than its 5 bytes (a Go string slice took 3 GiB).
 func TestSharedStringsCount(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "strings.xlsx")
-	xlsxtest.Write(t, path, xlsxtest.Bomb{Header: []string{"a", "b"}, Row: []string{"1", "2"}, Col: 1, Bytes: 1, Shared: true,
+	xlsxfake.Write(t, path, xlsxfake.Bomb{Header: []string{"a", "b"}, Row: []string{"1", "2"}, Col: 1, Bytes: 1, Shared: true,
 		EmptyStrings: sheet.MaxSharedStrings})
 	if _, err := readAll(t, path, false); err == nil || !strings.Contains(err.Error(), "xl/sharedStrings.xml") || !strings.Contains(err.Error(), "shared strings") {
 		t.Errorf("read: %v", err)
@@ -93,9 +93,9 @@ func TestSharedStringsCount(t *testing.T) {
 // (encoding/xml took 690 MB).
 func TestStylesElements(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "styles.xlsx")
-	xlsxtest.Write(t, path, xlsxtest.Bomb{Header: []string{"a"}, Row: []string{"1"}, Styled: true, Formats: sheet.MaxPartElements})
+	xlsxfake.Write(t, path, xlsxfake.Bomb{Header: []string{"a"}, Row: []string{"1"}, Styled: true, Formats: sheet.MaxPartElements})
 	var err error
-	alloc := xlsxtest.Allocated(func() { _, err = readAll(t, path, false) })
+	alloc := xlsxfake.Allocated(func() { _, err = readAll(t, path, false) })
 	if err == nil || !strings.Contains(err.Error(), "xl/styles.xml") {
 		t.Errorf("read: %v", err)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/sheet"
-	"github.com/qunke/qunke/internal/sheet/xlstest"
+	"github.com/qunke/qunke/internal/sheet/xlsfake"
 )
 
 func write(t *testing.T, name string, data []byte) string {
@@ -106,7 +106,7 @@ func TestCSVRecords(t *testing.T) {
 // An .xls workbook reads like the others: rows numbered, cells addressed
 // on its sheet.
 func TestXLS(t *testing.T) {
-	path := write(t, "f.xls", xlstest.Workbook("商品", [][]string{{"商品ID", "券后价"}, {"1", "9.9"}}))
+	path := write(t, "f.xls", xlsfake.Workbook("商品", [][]string{{"商品ID", "券后价"}, {"1", "9.9"}}))
 	r, err := sheet.Open(path, sheet.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 	"github.com/qunke/qunke/internal/msg"
 
 	"github.com/qunke/qunke/internal/catalog"
-	"github.com/qunke/qunke/internal/sheet/xlstest"
+	"github.com/qunke/qunke/internal/sheet/xlsfake"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
@@ -153,7 +153,7 @@ func TestUTF16AndXLS(t *testing.T) {
 			t.Fatalf("utf-16: rows %+v result %+v", rows, res)
 		}
 	}
-	xls := xlstest.Workbook("Sheet1", recs)
+	xls := xlsfake.Workbook("Sheet1", recs)
 	rows, res := scanFile(t, writeFile(t, "dataoke.xls", xls), Options{At: at0})
 	if res.Format != "dataoke/xls" || len(rows) != 1 || rows[0].Line != 2 || rows[0].Record != dataokeRec1 {
 		t.Fatalf("xls: rows %+v result %+v", rows, res)

@@ -15,7 +15,7 @@ import (
 
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/sheet"
-	"github.com/qunke/qunke/internal/sheet/xlsxtest"
+	"github.com/qunke/qunke/internal/sheet/xlsxfake"
 )
 
 // One invalid byte in an otherwise UTF-8 file must not make the whole file
@@ -243,10 +243,10 @@ func TestTSVWithTitleLine(t *testing.T) {
 func TestXLSXHugeCell(t *testing.T) {
 	for _, shared := range []bool{false, true} {
 		path := filepath.Join(t.TempDir(), "bomb.xlsx")
-		xlsxtest.Write(t, path, xlsxtest.Bomb{Header: []string{"itemid", "itemtitle", "itemendprice"}, Row: []string{"651234567890", "", "9.9"}, Col: 1, Bytes: 64 << 20, Shared: shared})
+		xlsxfake.Write(t, path, xlsxfake.Bomb{Header: []string{"itemid", "itemtitle", "itemendprice"}, Row: []string{"651234567890", "", "9.9"}, Col: 1, Bytes: 64 << 20, Shared: shared})
 		for _, via := range []string{"Scan", "ScanReader"} {
 			var err error
-			alloc := xlsxtest.Allocated(func() {
+			alloc := xlsxfake.Allocated(func() {
 				if via == "Scan" {
 					_, err = Scan(path, Options{At: at0}, func(Row) error { return nil }, nil)
 					return

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qunke/qunke/internal/sheet/xlstest"
+	"github.com/qunke/qunke/internal/sheet/xlsfake"
 )
 
 const fixture = "../../../../shared/fixtures/alimama/OrderDetail-2020-06-13.xls"
@@ -79,17 +79,17 @@ func TestAlimamaFixture(t *testing.T) {
 
 // ---- BIFF8 builder ----
 
-// The builder lives in xlstest, which the importers' tests use too.
+// The builder lives in xlsfake, which the importers' tests use too.
 var (
-	rec         = xlstest.Rec
-	u16         = xlstest.U16
-	u32         = xlstest.U32
-	f64         = xlstest.F64
-	xlChars     = xlstest.Chars
-	xlString    = xlstest.String
-	bof         = xlstest.BOF
-	buildStream = xlstest.Stream
-	buildCFB    = xlstest.CFB
+	rec         = xlsfake.Rec
+	u16         = xlsfake.U16
+	u32         = xlsfake.U32
+	f64         = xlsfake.F64
+	xlChars     = xlsfake.Chars
+	xlString    = xlsfake.String
+	bof         = xlsfake.BOF
+	buildStream = xlsfake.Stream
+	buildCFB    = xlsfake.CFB
 )
 
 type cellFunc func() []byte

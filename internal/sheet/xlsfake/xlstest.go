@@ -1,6 +1,6 @@
-// Package xlstest builds .xls (BIFF8) workbooks for the tests of the
+// Package xlsfake builds .xls (BIFF8) workbooks for the tests of the
 // spreadsheet readers and importers.
-package xlstest
+package xlsfake
 
 import (
 	"bytes"

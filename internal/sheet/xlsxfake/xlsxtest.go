@@ -1,6 +1,6 @@
-// Package xlsxtest builds hostile .xlsx files for the tests of the
+// Package xlsxfake builds hostile .xlsx files for the tests of the
 // spreadsheet readers: small zipped, huge unzipped.
-package xlsxtest
+package xlsxfake
 
 import (
 	"archive/zip"
