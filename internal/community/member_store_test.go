@@ -27,7 +27,9 @@ func addGroup(t *testing.T, s *Store, name string) int64 {
 // day0 is a Shanghai midnight; at(d, h) is hour h of day d after it.
 var day0 = time.Date(2026, 3, 1, 0, 0, 0, 0, shanghai.Zone)
 
-func at(d, h int) time.Time { return day0.Add(time.Duration(d)*24*time.Hour + time.Duration(h)*time.Hour) }
+func at(d, h int) time.Time {
+	return day0.Add(time.Duration(d)*24*time.Hour + time.Duration(h)*time.Hour)
+}
 
 func apply(t *testing.T, s *Store, evs ...MemberEvent) int {
 	t.Helper()
