@@ -13,7 +13,6 @@ import (
 
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/community"
-	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/web"
@@ -165,7 +164,7 @@ func newLinkCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return apiv1.Encode(cmd.OutOrStdout(), apiv1.NewLinkedMessage(m), true)
+				return apiv1.Encode(cmd.OutOrStdout(), apiv1.NewLinkedMessage(m, g.reader()), true)
 			}
 			fmt.Fprint(cmd.OutOrStdout(), m.Text)
 			if !strings.HasSuffix(m.Text, "\n") {
@@ -173,7 +172,7 @@ func newLinkCmd(g *globals) *cobra.Command {
 			}
 			for _, l := range m.Links {
 				if l.Reason != "" {
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", l.Raw, i18n.Pick(g.reader(), l.Reason))
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", l.Raw, publish.ReasonText(g.reader(), l.Reason))
 				}
 			}
 			return nil

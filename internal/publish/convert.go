@@ -17,28 +17,17 @@ import (
 
 // Conversion reasons: why a post carries no converted link.
 const (
-	ReasonGone         = "未转链：平台说商品已下架或不再推广 (not converted: the platform says the item is gone)"
-	ReasonNoPermission = "未转链：此推广位无权推广该商品 (not converted: this placement may not promote the item)"
-	ReasonNoPlacement  = "未转链：群没有该平台的推广位 (not converted: the group has no placement on this platform)"
-	ReasonAuth         = "未转链：转链接口的密钥无效或未配置 (not converted: the platform refused the credentials)"
-	ReasonThrottled    = "未转链：平台一直限流 (not converted: the platform kept throttling)"
-	ReasonConvert      = "未转链：转链接口出错 (not converted: the conversion call failed)"
+	ReasonGone         = "board.reason.gone"
+	ReasonNoPermission = "board.reason.no_permission"
+	ReasonNoPlacement  = "board.reason.no_placement"
+	ReasonAuth         = "board.reason.auth"
+	ReasonThrottled    = "board.reason.throttled"
+	ReasonConvert      = "board.reason.convert"
 )
 
 // ReasonNoConverter says no conversion is configured for p's platform.
 func ReasonNoConverter(p catalog.Platform) string {
-	return fmt.Sprintf("未转链：没有配置%s的转链接口 (no link conversion configured for %s)", platformLabel(p.Family()),
-		platformName(p.Family()))
-}
-
-func platformName(p catalog.Platform) string {
-	switch p {
-	case catalog.JD:
-		return "JD"
-	case catalog.PDD:
-		return "Pinduoduo"
-	}
-	return "Taobao"
+	return reason("board.reason.no_converter", "platform."+string(p.Family()))
 }
 
 // Converters is a registry of link converters by platform.

@@ -143,7 +143,7 @@ func (s *Store) Release(ctx context.Context, id int64) error {
 }
 
 // ErrState is returned when a delivery is not in a state the action needs.
-var ErrState = errors.New("该条发送的状态已变化，请刷新 (the delivery has moved on; reload)")
+var ErrState = msg.New("publish.state_changed")
 
 // ErrNotManual is MarkSent's error for a post to a group the worker posts
 // to: only manual groups' posts are marked sent by hand.
@@ -179,7 +179,7 @@ func (s *Store) setStatus(ctx context.Context, id int64, from, to Status, by str
 		}
 		if to == Sent {
 			_, err = tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, started_at, finished_at, outcome, detail)
-				VALUES ($1, $2, $2, 'sent', $3)`, id, now, "手动发送 (sent by hand): "+by)
+				VALUES ($1, $2, $2, 'sent', $3)`, id, now, reason("publish.log.sent_by_hand", by))
 		}
 		return err
 	})

@@ -59,14 +59,21 @@ func (st *PlanStats) skip(s Skip) {
 
 // Skip reasons.
 const (
-	ReasonRecent    = "近期已发过且未降价 (posted recently, price not lower)"
-	ReasonCoupon    = "优惠券已过期 (coupon expired)"
-	ReasonPriceRose = "价格高于选定价 (price above the chosen price)"
-	ReasonMissing   = "商品库中没有此商品 (not in the catalog)"
-	ReasonCap       = "已达每日上限 (daily cap reached)"
+	ReasonRecent    = "board.reason.recent"
+	ReasonCoupon    = "board.reason.coupon"
+	ReasonPriceRose = "board.reason.price_rose"
+	ReasonMissing   = "board.reason.missing"
+	ReasonCap       = "board.reason.cap"
 	// ReasonLateUnknown: a post whose earlier attempt may have arrived is
 	// not sent again once it is late.
-	ReasonLateUnknown = "结果未知且已过发送时间，不再重发，请到群里核对 (outcome unknown and now too late to resend: check the group)"
+	ReasonLateUnknown = "publish.reason.late_unknown"
+	// ReasonPlanDeleted: a planned post of a deleted plan is skipped.
+	ReasonPlanDeleted = "publish.reason.plan_deleted"
+	// ReasonPaused: a planned post of a paused group is skipped.
+	ReasonPaused = "publish.reason.paused"
+	// ReasonInterrupted: the worker stopped mid-send (it exited, or its
+	// lease ran out).
+	ReasonInterrupted = "publish.reason.interrupted"
 )
 
 // DefaultLate is how long after its slot a post may still be planned and
@@ -75,11 +82,10 @@ const DefaultLate = 15 * time.Minute
 
 // LateReason says why a post was not sent: its slot was more than late ago.
 func LateReason(late time.Duration) string {
-	zh, en := late.String(), late.String()
 	if late%time.Minute == 0 {
-		zh, en = fmt.Sprintf("%d 分钟", late/time.Minute), fmt.Sprintf("%d min", late/time.Minute)
+		return reason("publish.reason.late_min", int64(late/time.Minute))
 	}
-	return fmt.Sprintf("已过发送时间 %s以上，不再补发 (more than %s past its time: not sent late)", zh, en)
+	return reason("publish.reason.late", late)
 }
 
 // PlanDay writes the deliveries of every active plan's slots on the

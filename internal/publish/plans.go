@@ -13,12 +13,13 @@ import (
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/store"
 )
 
 // ErrNotFound is returned for a plan, queue entry or delivery that does not exist.
-var ErrNotFound = errors.New("不存在 (not found)")
+var ErrNotFound = msg.New("publish.not_found")
 
 // Store keeps templates, plans, queues and deliveries.
 type Store struct {
@@ -74,10 +75,10 @@ func ParseSlots(s string) ([]int, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, errors.New("至少需要一个时段，如 08:00,12:00,20:00 (at least one slot, e.g. 08:00,12:00,20:00)")
+		return nil, msg.New("publish.slots_none")
 	}
 	if len(out) > 48 {
-		return nil, errors.New("时段最多 48 个 (at most 48 slots)")
+		return nil, msg.New("publish.slots_max", 48)
 	}
 	slices.Sort(out)
 	return out, nil
@@ -90,7 +91,7 @@ func ParseClock(s string) (int, error) {
 	hh, err1 := strconv.Atoi(h)
 	mm, err2 := strconv.Atoi(m)
 	if !ok || err1 != nil || err2 != nil || hh < 0 || hh > 23 || mm < 0 || mm > 59 || len(m) != 2 {
-		return 0, fmt.Errorf("时间 %q 应为 时:分，如 08:00 (a time of day is HH:MM, e.g. 08:00)", s)
+		return 0, msg.New("publish.bad_clock", s)
 	}
 	return hh*60 + mm, nil
 }
@@ -113,19 +114,19 @@ func (p *Plan) Check() error {
 	p.Tag = strings.TrimSpace(p.Tag)
 	switch {
 	case p.Name == "":
-		return errors.New("计划名不能为空 (a plan needs a name)")
+		return msg.New("publish.plan.no_name")
 	case (p.GroupID == 0) == (p.Tag == ""):
-		return errors.New("计划要么指定一个群，要么指定一个标签 (a plan is for one group or for one tag)")
+		return msg.New("publish.plan.group_or_tag")
 	case len(p.Slots) == 0:
-		return errors.New("至少需要一个时段 (at least one slot)")
+		return msg.New("publish.plan.no_slot")
 	case p.PerSlot < 1 || p.PerSlot > 50:
-		return errors.New("每个时段 1 到 50 个商品 (1 to 50 items per slot)")
+		return msg.New("publish.plan.per_slot")
 	case p.DailyCap < 1 || p.DailyCap > 500:
-		return errors.New("每群每天上限 1 到 500 条 (a daily cap of 1 to 500 posts per group)")
+		return msg.New("publish.plan.daily_cap")
 	case p.RepeatDays < 0 || p.RepeatDays > 365:
-		return errors.New("不重复天数 0 到 365 (repeat window of 0 to 365 days)")
+		return msg.New("publish.plan.repeat_days")
 	case p.QuietFrom < 0 || p.QuietFrom >= 1440 || p.QuietTo < 0 || p.QuietTo >= 1440:
-		return errors.New("免打扰时间无效 (invalid quiet hours)")
+		return msg.New("publish.plan.quiet")
 	}
 	return nil
 }
@@ -219,7 +220,7 @@ func (s *Store) DeleteGroupPlans(ctx context.Context, tx *store.Tx, groupID int6
 func deletePlans(ctx context.Context, tx *sql.Tx, cond string, arg int64) (plans, skipped int, err error) {
 	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = $2, last_error = $3, version = version + 1
 		WHERE status = $4 AND plan_id IN (SELECT id FROM plans WHERE `+cond+`)`,
-		arg, string(Skipped), "排期已删除 (the plan was deleted)", string(Planned))
+		arg, string(Skipped), ReasonPlanDeleted, string(Planned))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -290,9 +291,14 @@ type Queued struct {
 // reason (Requeue changes them when asked to).
 type AlreadyQueued struct{ Queued Queued }
 
-func (e *AlreadyQueued) Error() string {
-	return fmt.Sprintf("%s 已在发单队列中，选定价格仍为 ¥%s (already queued at %s)", e.Queued.Key, cells.Yuan(e.Queued.ChosenPrice), cells.Yuan(e.Queued.ChosenPrice))
+func (e *AlreadyQueued) msg() *msg.Error {
+	return msg.New("publish.already_queued", e.Queued.Key.String(), cells.Yuan(e.Queued.ChosenPrice))
 }
+
+func (e *AlreadyQueued) Error() string { return e.msg().Error() }
+
+// Text is the error in lang.
+func (e *AlreadyQueued) Text(lang i18n.Lang) string { return msg.In(lang, e.msg()) }
 
 // ErrNotInCatalog is Enqueue's error for an item the catalog does not
 // have (its argument is the item's key).
@@ -322,10 +328,10 @@ func (s *Store) checkedEnqueue(ctx context.Context, q Queued, replace bool) erro
 
 func (s *Store) enqueue(ctx context.Context, q Queued, replace bool) error {
 	if q.ChosenPrice <= 0 || q.ChosenPrice > catalog.MaxPrice {
-		return errors.New("选定价格无效 (invalid chosen price)")
+		return msg.New("publish.bad_chosen_price")
 	}
 	if len(q.Reason) > 500 {
-		return errors.New("推荐理由最多 500 字节 (a reason is at most 500 bytes)")
+		return msg.New("publish.reason_too_long")
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var n int

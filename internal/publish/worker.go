@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
@@ -214,7 +213,7 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 			continue
 		}
 		if !g.Active {
-			if w.finish(ctx, d, Skipped, "群已暂停 (group paused)", "skipped") {
+			if w.finish(ctx, d, Skipped, ReasonPaused, "skipped") {
 				started++
 				w.poke()
 			}
@@ -460,8 +459,7 @@ func (w *Worker) record(ctx context.Context, d *Delivery, g *community.Group, s 
 		if merr == nil {
 			log.Info("group moved", "from", g.Target, "to", moved.NewTarget, "updated", ok)
 			u.status, u.outcome, u.nextAt = Planned, "retry", now.Unix()
-			u.detail = fmt.Sprintf("群已迁移到 %s，目标已更新，立即重发 (the group moved to %s: target updated, sending again): %v",
-				moved.NewTarget, moved.NewTarget, err)
+			u.detail = reason("publish.reason.moved", moved.NewTarget, err)
 			if err := w.apply(ctx, u); err != nil {
 				log.Error("record outcome", "err", err)
 			}
@@ -483,7 +481,7 @@ func (w *Worker) record(ctx context.Context, d *Delivery, g *community.Group, s 
 		u.status, u.outcome, u.detail = Planned, "retry", err.Error()
 		u.nextAt = now.Add(ra.After).Unix()
 		if d.Attempts >= int64(w.MaxAttempts) {
-			u.status, u.detail = Failed, fmt.Sprintf("%d 次尝试后放弃 (gave up after %d attempts): %v", d.Attempts, d.Attempts, err)
+			u.status, u.detail = Failed, reason("publish.reason.gave_up", d.Attempts, err)
 		}
 	default:
 		u.outcome, u.detail = "unknown", err.Error()
@@ -501,17 +499,17 @@ func (w *Worker) unknown(u *update, d *Delivery, s channel.Sender, now time.Time
 	switch {
 	case d.Attempts >= int64(w.MaxAttempts):
 		u.status = Unconfirmed
-		u.detail = fmt.Sprintf("%d 次尝试均未确认 (no confirmation after %d attempts): %s", d.Attempts, d.Attempts, u.detail)
+		u.detail = reason("publish.reason.no_confirmation", d.Attempts, u.detail)
 	case channel.IsIdempotent(s):
 		u.status = Planned
 		u.nextAt = now.Add(backoff(d.Attempts)).Unix()
 	case !d.Resent:
 		u.status, u.resent = Planned, true
 		u.nextAt = now.Add(backoff(d.Attempts)).Unix()
-		u.detail = "结果未知，将重发一次 (outcome unknown: resending once): " + u.detail
+		u.detail = reason("publish.reason.resending", u.detail)
 	default:
 		u.status = Unconfirmed
-		u.detail = "重发后仍未确认，请到群里核对 (still unconfirmed after the one resend: check the group): " + u.detail
+		u.detail = reason("publish.reason.still_unconfirmed", u.detail)
 	}
 }
 
@@ -616,7 +614,7 @@ func (w *Worker) recover(ctx context.Context, now time.Time) error {
 			return err
 		}
 		u := update{id: d.ID, version: d.Version, attempt: attempt, parts: d.PartsSent, msgIDs: d.MessageIDs, resent: d.Resent, outcome: "crashed",
-			detail: "发送中断（进程退出或超时），结果未知 (interrupted mid-send: outcome unknown)"}
+			detail: ReasonInterrupted}
 		w.unknown(&u, d, senderOrNone{w.Senders[channels[d.GroupID]]}, now)
 		if err := w.apply(ctx, u); err != nil {
 			return err

@@ -19,6 +19,7 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/store"
@@ -678,10 +679,10 @@ func testPostingFlow(t *testing.T, db *store.DB) {
 		t.Fatal("a sent post stays on the manual page")
 	}
 	resp, body = op.do("GET", "/deliveries/log", nil)
-	if resp.StatusCode != 200 || !strings.Contains(body, "手动发送 (sent by hand): op") || !strings.Contains(body, "&lt;script&gt;") || strings.Contains(body, evilTitle) {
+	if resp.StatusCode != 200 || !strings.Contains(body, "手动发送：op") || !strings.Contains(body, "&lt;script&gt;") || strings.Contains(body, evilTitle) {
 		t.Fatalf("log: %d\n%s", resp.StatusCode, body)
 	}
-	if _, body := op.do("GET", "/deliveries/log?delivery="+did, nil); strings.Contains(body, "sent by hand") {
+	if _, body := op.do("GET", "/deliveries/log?delivery="+did, nil); strings.Contains(body, "手动发送：") {
 		t.Fatal("the log filter shows another delivery's attempts")
 	}
 
@@ -938,7 +939,7 @@ func TestDeleteGroupsAndPlans(t *testing.T) {
 		skipped := 0
 		for _, d := range board {
 			if d.GroupID == busy.ID {
-				if d.Status != publish.Skipped || !strings.Contains(d.LastError, "plan was deleted") {
+				if d.Status != publish.Skipped || !strings.Contains(publish.ReasonText(i18n.EN, d.LastError), "plan was deleted") {
 					t.Errorf("post of a deleted plan: %s %q", d.Status, d.LastError)
 				}
 				skipped++
