@@ -24,7 +24,7 @@ func newCheckCmd(g *globals) *cobra.Command {
 	var asJSON, noColor, resolveLinks bool
 	var feeBP int64
 	cmd := &cobra.Command{
-		Use:   `check ["任意文案 any text"]`,
+		Use:   "check " + g.h("cli.check.args"),
 		Short: g.h("cli.check_short"),
 		Long:  g.h("cli.check.long"),
 		Args:  cobra.MaximumNArgs(1),

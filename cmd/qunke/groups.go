@@ -128,7 +128,7 @@ func newLinkCmd(g *globals) *cobra.Command {
 	var asJSON, demo bool
 	var pf platformFlags
 	cmd := &cobra.Command{
-		Use:   `link --group <id 或群名> ["消息"]`,
+		Use:   "link " + g.h("cli.link.args"),
 		Short: g.h("cli.link.short"),
 		Long:  g.h("cli.link.long"),
 		Args:  cobra.MaximumNArgs(1),
