@@ -73,6 +73,9 @@ func rootCmd() (*cobra.Command, *globals) {
 		g.h("cli.root.flag.db"))
 	root.PersistentFlags().StringVar(&g.lang, "lang", "",
 		g.h("cli.root.flag.lang"))
+	root.SetUsageTemplate(g.usageTemplate(root.UsageTemplate()))
+	root.PersistentFlags().BoolP("help", "h", false, g.h("cli.usage.help"))
+	root.Flags().BoolP("version", "v", false, g.h("cli.usage.version"))
 	root.AddCommand(
 		newServeCmd(g),
 		newUserCmd(g),
@@ -87,6 +90,12 @@ func rootCmd() (*cobra.Command, *globals) {
 		newGroupsCmd(g),
 		newLinkCmd(g),
 	)
+	root.InitDefaultHelpCmd() // now, to describe it in the help language
+	for _, c := range root.Commands() {
+		if c.Name() == "help" {
+			c.Short, c.Long = g.h("cli.usage.help_cmd"), g.h("cli.usage.help_cmd_long")
+		}
+	}
 	return root, g
 }
 
@@ -137,6 +146,22 @@ func helpLang(args []string) i18n.Lang {
 // h is a help text (a command's description, a flag's usage) in the help
 // language.
 func (g *globals) h(key string, args ...any) string { return msg.In(g.help, msg.New(key, args...)) }
+
+// usageTemplate is cobra's usage template with its headings in the help
+// language.
+func (g *globals) usageTemplate(t string) string {
+	return strings.NewReplacer(
+		"Usage:", g.h("cli.usage.usage"),
+		"Aliases:", g.h("cli.usage.aliases"),
+		"Examples:", g.h("cli.usage.examples"),
+		"Available Commands:", g.h("cli.usage.commands"),
+		"Additional Commands:", g.h("cli.usage.more_commands"),
+		"Global Flags:", g.h("cli.usage.global_flags"),
+		"Flags:", g.h("cli.usage.flags"),
+		"Additional help topics:", g.h("cli.usage.topics"),
+		`Use "{{.CommandPath}} [command] --help" for more information about a command.`, g.h("cli.usage.more"),
+	).Replace(t)
+}
 
 // text renders err for the reader: a domain error (msg.Error) in the
 // reader's language, anything else as it is.
