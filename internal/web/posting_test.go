@@ -948,6 +948,28 @@ func TestDeleteGroupsAndPlans(t *testing.T) {
 		if skipped != out.Skipped {
 			t.Errorf("%d posts skipped on the board, the API said %d", skipped, out.Skipped)
 		}
+		// The API says why in the reader's language.
+		for lang, want := range map[string]string{"en": "The plan was deleted", "zh": "排期已删除"} {
+			var got struct {
+				Deliveries []struct {
+					GroupID   int64  `json:"group_id"`
+					LastError string `json:"last_error"`
+				} `json:"deliveries"`
+			}
+			code, body := callAPI(t, anon, tok, "GET", "/api/v1/deliveries?day="+day.Format("2006-01-02")+"&lang="+lang, "", &got)
+			n := 0
+			for _, d := range got.Deliveries {
+				if d.GroupID == busy.ID {
+					n++
+					if d.LastError != want {
+						t.Errorf("%s: last_error %q, want %q", lang, d.LastError, want)
+					}
+				}
+			}
+			if code != 200 || n != skipped {
+				t.Errorf("%s: %d, %d of the deleted plan's %d posts: %.300s", lang, code, n, skipped, body)
+			}
+		}
 		if q, _ := s.publish.Queue(ctx, busyPlan.ID); len(q) != 0 {
 			t.Errorf("the deleted plan's queue is still there: %d", len(q))
 		}
