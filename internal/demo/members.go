@@ -194,12 +194,12 @@ type buy struct {
 var groupTraits = map[string]traits{
 	"宝妈福利1群": {age: 320, tolerance: 9, picky: 1, acceptPoor: 0.4, invite: 0.003, organic: 1.2, talk: 1.2, purchases: []buy{{20, 60, 150}}},
 	"宝妈福利2群": {age: 200, tolerance: 9, picky: 1, acceptPoor: 0.4, invite: 0.0025, organic: 0.8, talk: 1.1, shareWith: "宝妈福利1群", shareFrac: 0.12},
-	"宝妈福利3群": {age: 200, bought: 0.85, boughtAge: [2]int{150, 220}, tolerance: 9, picky: 1, acceptPoor: 0.4, invite: 0.0004, organic: 0.1, talk: 0.7},
+	"宝妈福利3群": {age: 200, bought: 0.9, boughtAge: [2]int{80, 130}, tolerance: 9, picky: 1, acceptPoor: 0.4, invite: 0.0004, organic: 0.1, talk: 0.7},
 	"学生党省钱群": {age: 240, tolerance: 6, picky: 0.5, acceptPoor: 0.9, invite: 0.004, organic: 1.5, talk: 1.4, purchases: []buy{{12, 80, 90}}},
 	"大学城好物群": {age: 120, tolerance: 3, picky: 1.3, acceptPoor: 0.35, invite: 0.002, organic: 0.6, talk: 1.2, shareWith: "学生党省钱群", shareFrac: 0.15},
 	"数码发烧友":  {age: 400, tolerance: 4, picky: 1, acceptPoor: 0.5, invite: 0.002, organic: 0.5, talk: 1.5},
 	"数码内购群":  {age: 90, tolerance: 4, picky: 1, acceptPoor: 0.5, invite: 0.0008, organic: 0.1, talk: 0.8},
-	"白领下午茶":  {age: 180, tolerance: 4, picky: 2.2, acceptPoor: 0.1, invite: 0.0015, organic: 0.3, talk: 1},
+	"白领下午茶":  {age: 180, tolerance: 4, picky: 1.4, acceptPoor: 0.1, invite: 0.0015, organic: 0.3, talk: 1},
 	"演示直播群":  {age: 60, tolerance: 60, picky: 0.6, acceptPoor: 0.6, invite: 0.002, organic: 1, talk: 0.8},
 	"秒杀快抢群":  {age: 30, bought: 0.3, boughtAge: [2]int{10, 30}, tolerance: 5, picky: 0.8, acceptPoor: 0.5, invite: 0.001, organic: 0.5, talk: 1, purchases: []buy{{3, 260, 120}}},
 }
@@ -362,7 +362,7 @@ func simulateGroup(seed uint64, g memberGroup, first int64, loads []dayLoad) Gro
 		home, idx := g.name, i
 		if tr.shareWith != "" && r.float() < tr.shareFrac {
 			// Someone who is also in the sister group: the same person.
-			home, idx = tr.shareWith, r.intn(300)
+			home = tr.shareWith // its founder i
 		}
 		life.members = append(life.members, newMember(&r, m, src, home, idx))
 	}
@@ -452,7 +452,7 @@ func simulateGroup(seed uint64, g memberGroup, first int64, loads []dayLoad) Gro
 			sens, turn := 0.3, 1.0
 			switch m.kind {
 			case JoinBought:
-				sens, turn = 3.5, 1.6
+				sens, turn = 5, 1.6
 			case JoinInvited:
 				sens, turn = 0.25, 0.8
 			}
