@@ -88,7 +88,7 @@ type GroupLife struct {
 	Name    string
 	Source  string // "wecom", "telegram" or "sheet" (community's sources)
 	ChatID  string // the platform chat ("" for hand-kept groups)
-	Told    bool   // the channel tells who speaks (messages are counted)
+	Told    bool   // the channel tells who speaks: Telegram (WeCom's customer-group API and a hand sheet do not)
 	Days    []LifeDay
 	Peak    int // most members on a day's end
 	// DeathDay is the index in Days of the day the group died by the death
@@ -331,7 +331,7 @@ func simulateGroup(seed uint64, g memberGroup, first int64, loads []dayLoad) Gro
 	r := rng{s: mix64(seed ^ 0x3e3b_e2ab_0c1d ^ hashString(g.name))}
 	src := sourceOf(g.channel)
 	life := GroupLife{GroupID: g.id, Name: g.name, Source: src, DeathDay: -1, Leaves: map[LeaveCause]int{},
-		Told: src != srcSheet}
+		Told: src == srcTelegram}
 	switch src {
 	case srcWeCom:
 		life.ChatID = "wr" + token(hashString("chat:"+g.name), 28)
