@@ -192,8 +192,8 @@ type buy struct {
 // 学生党省钱群 gets the same posts as 大学城好物群 and lives: its members
 // hunt for anything and invite their classmates.
 var groupTraits = map[string]traits{
-	"宝妈福利1群": {age: 320, tolerance: 9, picky: 1, acceptPoor: 0.4, invite: 0.003, organic: 1.2, talk: 1.2, purchases: []buy{{20, 60, 150}}},
-	"宝妈福利2群": {age: 200, tolerance: 9, picky: 1, acceptPoor: 0.4, invite: 0.0025, organic: 0.8, talk: 1.1, shareWith: "宝妈福利1群", shareFrac: 0.12},
+	"宝妈福利1群": {age: 320, tolerance: 9, picky: 1, acceptPoor: 0.4, invite: 0.003, organic: 1.2, talk: 1.2},
+	"宝妈福利2群": {age: 200, tolerance: 9, picky: 1, acceptPoor: 0.4, invite: 0.0025, organic: 0.8, talk: 1.1, shareWith: "宝妈福利1群", shareFrac: 0.12, purchases: []buy{{20, 60, 150}}},
 	"宝妈福利3群": {age: 200, bought: 0.9, boughtAge: [2]int{80, 130}, tolerance: 9, picky: 1, acceptPoor: 0.4, invite: 0.0004, organic: 0.1, talk: 0.7},
 	"学生党省钱群": {age: 240, tolerance: 6, picky: 0.5, acceptPoor: 0.9, invite: 0.004, organic: 1.5, talk: 1.4, purchases: []buy{{12, 80, 90}}},
 	"大学城好物群": {age: 120, tolerance: 3, picky: 1.3, acceptPoor: 0.35, invite: 0.002, organic: 0.6, talk: 1.2, shareWith: "学生党省钱群", shareFrac: 0.15},
@@ -270,7 +270,7 @@ func MemberLives(ctx context.Context, db *store.DB, seed uint64, now time.Time) 
 	}
 	plan := &MemberPlan{Start: time.Unix(first*86400-shanghai.Offset, 0).In(shanghai.Zone), Days: days}
 	for _, g := range groups {
-		mg := memberGroup{id: g.ID, name: g.Name, channel: g.Channel, target: g.Target, members: int(g.Members), capacity: int(g.Capacity)}
+		mg := memberGroup{id: g.ID, name: g.Name, channel: g.Channel, target: g.Target, members: founders(g.Name), capacity: int(g.Capacity)}
 		if l := loads[g.ID]; l != nil {
 			plan.Groups = append(plan.Groups, simulateGroup(seed, mg, first, l))
 		} else {
@@ -278,6 +278,18 @@ func MemberLives(ctx context.Context, db *store.DB, seed uint64, now time.Time) 
 		}
 	}
 	return plan, nil
+}
+
+// founders is how many members a group had when the window began: the
+// demo's own count for its groups (not the group's member count, which
+// Members sets to the simulation's end), some 50 to 200 for any other.
+func founders(name string) int {
+	for _, d := range demoGroups {
+		if d.name == name {
+			return int(d.members)
+		}
+	}
+	return 50 + int(hashString(name)%150)
 }
 
 // poorDeal reports whether a post is a poor deal: its quality, from the
@@ -346,9 +358,6 @@ func simulateGroup(seed uint64, g memberGroup, first int64, loads []dayLoad) Gro
 
 	// Founders.
 	nf := g.members
-	if nf <= 0 {
-		nf = 50 + r.intn(150)
-	}
 	for i := range nf {
 		m := simMember{kind: JoinFounder, inviter: -1, batch: -1}
 		var age int

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -52,6 +53,10 @@ func TestMembersThroughTheRegistry(t *testing.T) {
 		t.Logf("members written in %v: %+v", time.Since(start), st)
 		if plan.Days != membersDays+1 || st.Members < 2000 || st.Events < st.Members || st.Messages == 0 {
 			t.Fatalf("plan of %d days, %+v", plan.Days, st)
+		}
+		// The ground truth does not move once written (orders read it after).
+		if again, err := demo.MemberLives(ctx, db, 1, ordersEnd); err != nil || !reflect.DeepEqual(again, plan) {
+			t.Fatalf("the plan changed once written (%v)", err)
 		}
 		reg := community.NewStore(db)
 		gs, err := reg.List(ctx, community.Filter{})
