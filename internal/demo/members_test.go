@@ -106,17 +106,47 @@ func TestMembersThroughTheRegistry(t *testing.T) {
 			t.Fatalf("sources %v", sources)
 		}
 		// People: an invited member carries its inviter; the sister groups share people.
-		var rows []community.MemberRow
-		for {
-			page, total, err := reg.Members(ctx, community.MemberFilter{Source: community.SourceTelegram, Limit: 500, Offset: len(rows)})
-			if err != nil || total == 0 {
-				t.Fatalf("members %d %v", total, err)
-			}
-			rows = append(rows, page...)
-			if len(page) == 0 || len(rows) >= total {
-				break
+		all := func(src community.Source) []community.MemberRow {
+			var rows []community.MemberRow
+			for {
+				page, total, err := reg.Members(ctx, community.MemberFilter{Source: src, Limit: 500, Offset: len(rows)})
+				if err != nil || total == 0 {
+					t.Fatalf("%s members %d %v", src, total, err)
+				}
+				rows = append(rows, page...)
+				if len(page) == 0 || len(rows) >= total {
+					return rows
+				}
 			}
 		}
+		// WeCom: join scenes as WeCom gives them; a member's invitation names
+		// the inviter, a purchase comes through its 活码 state.
+		hows := map[string]int{}
+		for _, r := range all(community.SourceWeCom) {
+			_, ms, err := reg.Member(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range ms {
+				switch {
+				case m.JoinHow == community.JoinInvite && m.Inviter != "":
+					hows["invite"]++
+				case m.JoinHow == community.JoinQR && m.InviteLink == "tf-1":
+					hows["bought"]++
+				case m.JoinHow == community.JoinQR && m.InviteLink == "" && m.Inviter == "":
+					hows["qr"]++
+				default:
+					t.Fatalf("wecom membership %+v", m)
+				}
+				if !m.In() && m.LeaveHow != community.LeaveSelf && m.LeaveHow != community.LeaveRemoved {
+					t.Fatalf("wecom leave %+v", m)
+				}
+			}
+		}
+		if hows["invite"] == 0 || hows["bought"] == 0 || hows["qr"] == 0 {
+			t.Fatalf("wecom joins %v", hows)
+		}
+		rows := all(community.SourceTelegram)
 		invited, links, twice := 0, 0, 0
 		for _, r := range rows {
 			if r.Groups > 1 {
