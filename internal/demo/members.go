@@ -513,6 +513,39 @@ func simulateGroup(seed uint64, g memberGroup, first int64, loads []dayLoad) Gro
 	return life
 }
 
+// specialIDAt is the 会员运营ID (Alimama special_id) of the k-th member
+// (modulo their number) in the group at t; "" when it had none.
+func (g *GroupLife) specialIDAt(t int64, k int) string {
+	var in []int
+	for i := range g.members {
+		if m := &g.members[i]; m.joined <= t && (m.left == 0 || m.left > t) {
+			in = append(in, i)
+		}
+	}
+	if len(in) == 0 {
+		return ""
+	}
+	return SpecialID(g.Source, g.members[in[k%len(in)]].ext)
+}
+
+// SpecialID is the Alimama 会员运营ID the demo gives a member (source and
+// external id): ten digits, the same in every group, so binding it to the
+// member (community's Bind, platform "taobao", kind "special_id") credits
+// the member's demo orders to them.
+func SpecialID(source, externalID string) string {
+	return strconv.FormatUint(2_000_000_000+hashString(source+":"+externalID)%7_000_000_000, 10)
+}
+
+// SpecialIDs lists the 会员运营ID of every member the group ever had, by
+// external id.
+func (g *GroupLife) SpecialIDs() map[string]string {
+	out := make(map[string]string, len(g.members))
+	for i := range g.members {
+		out[g.members[i].ext] = SpecialID(g.Source, g.members[i].ext)
+	}
+	return out
+}
+
 // newMember gives m its person: ids and a name from (home group, index),
 // so the same person has the same ids in every group; and its own
 // frailty and talkativeness.

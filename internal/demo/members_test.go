@@ -190,6 +190,34 @@ func TestOrdersFadeWithTheMembers(t *testing.T) {
 	if _, err := demo.Orders(ctx, db, 1, ordersEnd); err != nil {
 		t.Fatal(err)
 	}
+	// An order's 会员运营ID is a member's of its group.
+	ids := map[int64]map[string]bool{}
+	for _, g := range plan.Groups {
+		ids[g.GroupID] = map[string]bool{}
+		for _, id := range g.SpecialIDs() {
+			ids[g.GroupID][id] = true
+		}
+	}
+	rows, err := db.QueryContext(ctx, `SELECT group_id, special_id FROM orders WHERE special_id <> '' AND delivery_id <> 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	special, strangers := 0, 0
+	for rows.Next() {
+		var g int64
+		var id string
+		if err := rows.Scan(&g, &id); err != nil {
+			t.Fatal(err)
+		}
+		special++
+		if !ids[g][id] {
+			strangers++
+		}
+	}
+	rows.Close()
+	if special < 50 || strangers != 0 {
+		t.Fatalf("%d orders with a 会员运营ID, %d of no member of their group", special, strangers)
+	}
 	// 秒杀快抢群 posts Taobao items all day and sheds members to its flood.
 	var g *demo.GroupLife
 	for i := range plan.Groups {

@@ -63,6 +63,7 @@ type demoPost struct {
 	members                  int64
 	engagement               float64 // 0..1 (1 when unknown)
 	simulated                bool    // members come from the member simulation (0 is 0)
+	life                     *GroupLife
 }
 
 // Orders generates the orders of the sent posts (Taobao and Tmall items,
@@ -177,7 +178,7 @@ func (p *MemberPlan) setMembers(posts []demoPost) {
 		}
 		if k := int(shanghai.Day(posts[i].sentAt) - first); k >= 0 && k < len(g.Days) {
 			posts[i].members, posts[i].engagement = int64(g.Days[k].Members), g.Days[k].Engagement
-			posts[i].simulated = true
+			posts[i].simulated, posts[i].life = true, g
 		}
 	}
 }
@@ -246,7 +247,14 @@ func demoOrder(r *rng, p *demoPost, rateBP int64, seed uint64, k int, now int64)
 	refunded := r.float() < 0.02
 	special := ""
 	if r.intn(4) == 0 {
-		special = strconv.Itoa(5_000_000 + int(p.group)*1000 + r.intn(int(max(p.members, 1))))
+		// A quarter come through a member's 会员运营ID: a member in the
+		// group when the post went out.
+		k := r.intn(int(max(p.members, 1)))
+		if p.life != nil {
+			special = p.life.specialIDAt(p.sentAt, k)
+		} else {
+			special = strconv.Itoa(5_000_000 + int(p.group)*1000 + k)
+		}
 	}
 	if paid > now {
 		return orders.Order{}, false
