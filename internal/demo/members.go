@@ -161,22 +161,21 @@ type simTalk struct {
 	at             int64
 }
 
-// traits make a group's character. Zero values are read as the defaults
-// of defaultTraits.
+// traits make a group's character (defaultTraits for a group the demo did
+// not make).
 type traits struct {
-	age         int     // days the group ran before the window
-	bought      float64 // share of founders who were bought
-	boughtAge   [2]int  // founders bought this many days before the window (range)
-	tolerance   float64 // posts per day the members stand
-	picky       float64 // how much poor deals weigh
-	acceptPoor  float64 // share of poor deals members let pass
-	invite      float64 // invitations per member per day at full engagement
-	organic     float64 // organic joins per day at full engagement
-	talk        float64 // talkativeness multiplier
-	purchases   []buy
-	shareWith   string  // another group whose founders some of these are (same platform)
-	shareFrac   float64 // share of founders who are also in shareWith
-	ownerPrefix string
+	age        int     // days the group ran before the window
+	bought     float64 // share of founders who were bought
+	boughtAge  [2]int  // founders bought this many days before the window (range)
+	tolerance  float64 // posts per day the members stand
+	picky      float64 // how much poor deals weigh
+	acceptPoor float64 // share of poor deals members let pass
+	invite     float64 // invitations per member per day at full engagement
+	organic    float64 // organic joins per day at full engagement
+	talk       float64 // talkativeness multiplier
+	purchases  []buy
+	shareWith  string  // another group whose founders some of these are (same platform)
+	shareFrac  float64 // share of founders who are also in shareWith
 }
 
 type buy struct {
