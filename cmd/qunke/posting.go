@@ -205,15 +205,13 @@ func pruneImages(ctx context.Context, r *poster.Renderer, log *slog.Logger) {
 // seedDemoPosting adds the demo's groups and a week of posting history
 // (the advisor must be warm).
 func seedDemoPosting(ctx context.Context, db *store.DB, adv *advisor.Advisor, fakes *demoChannels, log *slog.Logger) {
-	c, err := seedDemoCommunity(ctx, db, adv, fakes)
+	n, k, err := seedDemoCommunity(ctx, db, adv, fakes)
 	if err != nil {
 		log.Error("demo groups", "err", err)
 		return
 	}
-	if c.groups > 0 {
-		log.Info("demo groups, plans, posts, members and orders added", "groups", c.groups, "days", demoPostingDays,
-			"orders", c.orders, "members", c.members.Members, "member_events", c.members.Events, "groups_died", c.members.Died,
-			"took", c.took.Round(time.Millisecond))
+	if n > 0 {
+		log.Info("demo groups, plans, posts, members and orders added", "groups", n, "days", demoPostingDays, "orders", k)
 	}
 }
 
@@ -221,31 +219,21 @@ func seedDemoPosting(ctx context.Context, db *store.DB, adv *advisor.Advisor, fa
 // for two settlement months.
 const demoPostingDays = 60
 
-// demoCommunity counts what seedDemoCommunity added.
-type demoCommunity struct {
-	groups, orders int
-	members        demo.MemberStats
-	took           time.Duration
-}
-
 // seedDemoCommunity adds the demo's groups, plans and posting history to a
 // registry that has no groups, then the members who lived through those
-// days and the orders that follow the posts and the members.
-func seedDemoCommunity(ctx context.Context, db *store.DB, adv *advisor.Advisor, ch demo.Channels) (demoCommunity, error) {
-	start := time.Now()
-	var c demoCommunity
-	var err error
+// days (docs/demo.md) and the orders that follow the posts and the members.
+// It returns the groups and orders added.
+func seedDemoCommunity(ctx context.Context, db *store.DB, adv *advisor.Advisor, ch demo.Channels) (int, int, error) {
 	now := time.Now()
-	c.groups, err = demo.SeedPosting(ctx, db, adv, ch, now, demoPostingDays)
-	if err != nil || c.groups == 0 {
-		return c, err
+	n, err := demo.SeedPosting(ctx, db, adv, ch, now, demoPostingDays)
+	if err != nil || n == 0 {
+		return n, 0, err
 	}
-	if _, c.members, err = demo.Members(ctx, db, 1, now); err != nil {
-		return c, err
+	if _, _, err := demo.Members(ctx, db, 1, now); err != nil {
+		return n, 0, err
 	}
-	c.orders, err = demo.Orders(ctx, db, 1, now)
-	c.took = time.Since(start)
-	return c, err
+	k, err := demo.Orders(ctx, db, 1, now)
+	return n, k, err
 }
 
 // offlineChannels names chats and robots for `qunke demo`; `serve --demo`
