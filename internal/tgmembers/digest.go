@@ -36,18 +36,6 @@ type BotChat struct {
 	At       time.Time
 }
 
-// Event kinds and ways, as the registry names them.
-const (
-	kindJoin  community.EventKind = "join"
-	kindLeave community.EventKind = "leave"
-
-	joinLink   community.JoinHow = "link"
-	joinInvite community.JoinHow = "invite"
-
-	leaveSelf    community.LeaveHow = "self"
-	leaveRemoved community.LeaveHow = "removed"
-)
-
 // memberChat reports whether members of a chat of this type are people in a group Qunke may track.
 func memberChat(typ string) bool { return typ == "group" || typ == "supergroup" || typ == "channel" }
 
@@ -141,23 +129,23 @@ func memberChange(c *ChatMemberUpdated, botID int64) (community.MemberEvent, boo
 	ev := community.MemberEvent{Source: community.SourceTelegram, ChatID: id(c.Chat.ID), At: time.Unix(c.Date, 0).UTC(),
 		ExternalID: id(user.ID), Name: user.Name()}
 	if isIn {
-		ev.Kind = kindJoin
+		ev.Kind = community.Join
 		switch {
 		case c.InviteLink != nil:
-			ev.JoinHow = joinLink
+			ev.JoinHow = community.JoinLink
 			ev.InviteLink, ev.InviteName = c.InviteLink.InviteLink, c.InviteLink.Name
 			if c.InviteLink.Creator.ID != 0 {
 				ev.Inviter = id(c.InviteLink.Creator.ID)
 			}
 		case c.From.ID != user.ID && !c.ViaJoinRequest:
 			// Added by someone (an approved join request's From is the approving admin: no invite).
-			ev.JoinHow, ev.Inviter = joinInvite, id(c.From.ID)
+			ev.JoinHow, ev.Inviter = community.JoinInvite, id(c.From.ID)
 		}
 	} else {
-		ev.Kind = kindLeave
-		ev.LeaveHow = leaveRemoved
+		ev.Kind = community.Leave
+		ev.LeaveHow = community.LeaveRemoved
 		if c.From.ID == user.ID {
-			ev.LeaveHow = leaveSelf
+			ev.LeaveHow = community.LeaveSelf
 		}
 	}
 	ev.Key = Key(c.Chat.ID, user.ID, c.Date, ev.Kind)
@@ -178,18 +166,18 @@ func serviceEvents(m *Message, botID int64) []community.MemberEvent {
 		if u.IsBot || u.ID == botID {
 			continue
 		}
-		ev := community.MemberEvent{Key: Key(m.Chat.ID, u.ID, m.Date, kindJoin), Source: community.SourceTelegram,
-			ChatID: id(m.Chat.ID), Kind: kindJoin, At: at, ExternalID: id(u.ID), Name: u.Name()}
+		ev := community.MemberEvent{Key: Key(m.Chat.ID, u.ID, m.Date, community.Join), Source: community.SourceTelegram,
+			ChatID: id(m.Chat.ID), Kind: community.Join, At: at, ExternalID: id(u.ID), Name: u.Name()}
 		if from != 0 && from != u.ID {
-			ev.JoinHow, ev.Inviter = joinInvite, id(from)
+			ev.JoinHow, ev.Inviter = community.JoinInvite, id(from)
 		}
 		evs = append(evs, ev)
 	}
 	if u := m.LeftChatMember; u != nil && !u.IsBot && u.ID != botID {
-		ev := community.MemberEvent{Key: Key(m.Chat.ID, u.ID, m.Date, kindLeave), Source: community.SourceTelegram,
-			ChatID: id(m.Chat.ID), Kind: kindLeave, At: at, ExternalID: id(u.ID), Name: u.Name(), LeaveHow: leaveRemoved}
+		ev := community.MemberEvent{Key: Key(m.Chat.ID, u.ID, m.Date, community.Leave), Source: community.SourceTelegram,
+			ChatID: id(m.Chat.ID), Kind: community.Leave, At: at, ExternalID: id(u.ID), Name: u.Name(), LeaveHow: community.LeaveRemoved}
 		if from == u.ID {
-			ev.LeaveHow = leaveSelf
+			ev.LeaveHow = community.LeaveSelf
 		}
 		evs = append(evs, ev)
 	}

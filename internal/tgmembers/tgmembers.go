@@ -41,6 +41,7 @@ type Registry interface {
 	CountMessagesTx(ctx context.Context, tx *store.Tx, source community.Source, chatID, externalID string, at time.Time, n int) error
 	GroupForChat(ctx context.Context, source community.Source, chatID string) (int64, error)
 	MapChat(ctx context.Context, source community.Source, chatID string, groupID int64) error
+	SetChatName(ctx context.Context, source community.Source, chatID, name string) error
 }
 
 // Groups lists the groups (community.Store), to map a chat to the group whose Target is its id.
@@ -57,9 +58,14 @@ type Applier struct {
 	BotID    string           // the bot's user id (BotID of its token)
 	Now      func() time.Time // nil: time.Now
 
-	mu     sync.Mutex
-	mapped map[string]bool // chats known to map to a group
+	mu      sync.Mutex
+	mapped  map[string]bool      // chats known to map to a group
+	pending map[string]time.Time // chats mapping to none, when last looked at
 }
+
+// recheckPending is how often a chat mapping to no group is looked at again (a group may have been given
+// its chat id since).
+const recheckPending = time.Minute
 
 // Result says what one Apply did.
 type Result struct {
@@ -165,11 +171,11 @@ func (a *Applier) mapChats(ctx context.Context, chats map[string]Chat) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.mapped == nil {
-		a.mapped = map[string]bool{}
+		a.mapped, a.pending = map[string]bool{}, map[string]time.Time{}
 	}
 	var todo []Chat
 	for cid, c := range chats {
-		if a.mapped[cid] {
+		if a.mapped[cid] || a.now().Sub(a.pending[cid]) < recheckPending {
 			continue
 		}
 		g, err := a.Registry.GroupForChat(ctx, community.SourceTelegram, cid)
@@ -199,7 +205,12 @@ func (a *Applier) mapChats(ctx context.Context, chats map[string]Chat) error {
 			g = byTarget["@"+strings.ToLower(c.Username)]
 		}
 		if g == 0 {
-			continue // pending: the registry lists it for a person to map
+			// Pending: the registry lists it, by its title, for a person to map.
+			if err := a.Registry.SetChatName(ctx, community.SourceTelegram, id(c.ID), chatName(c)); err != nil {
+				return err
+			}
+			a.pending[id(c.ID)] = a.now()
+			continue
 		}
 		if err := a.Registry.MapChat(ctx, community.SourceTelegram, id(c.ID), g); err != nil {
 			return err
@@ -207,6 +218,17 @@ func (a *Applier) mapChats(ctx context.Context, chats map[string]Chat) error {
 		a.mapped[id(c.ID)] = true
 	}
 	return nil
+}
+
+// chatName is how a person recognises a chat: its title, else @username, else its id.
+func chatName(c Chat) string {
+	switch {
+	case c.Title != "":
+		return c.Title
+	case c.Username != "":
+		return "@" + c.Username
+	}
+	return id(c.ID)
 }
 
 func saveBotChat(ctx context.Context, tx *store.Tx, b BotChat) error {
