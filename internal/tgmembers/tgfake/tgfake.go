@@ -82,6 +82,7 @@ type Server struct {
 	faults    []*fault
 	calls     map[string]int
 	delivered int
+	conflicts int
 	stop      chan struct{}
 }
 
@@ -152,6 +153,13 @@ func (s *Server) Delivered() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.delivered
+}
+
+// Conflicts is how many getUpdates calls were answered 409 (another poller, or a webhook set).
+func (s *Server) Conflicts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conflicts
 }
 
 // Calls is how many times method was called (with the right token).
@@ -301,6 +309,7 @@ func (s *Server) getUpdates(ctx context.Context, p params) (any, *apiErr) {
 	limit = min(max(limit, 1), 100)
 	s.mu.Lock()
 	if s.webhook.url != "" {
+		s.conflicts++
 		s.mu.Unlock()
 		return nil, &apiErr{code: 409, desc: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"}
 	}
@@ -326,6 +335,7 @@ func (s *Server) getUpdates(ctx context.Context, p params) (any, *apiErr) {
 		s.mu.Lock()
 		select {
 		case <-mine:
+			s.conflicts++
 			s.mu.Unlock()
 			return nil, &apiErr{code: 409, desc: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"}
 		default:
