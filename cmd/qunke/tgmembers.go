@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/msg"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/tgmembers"
 	"github.com/qunke/qunke/internal/web"
@@ -75,4 +79,85 @@ func (m *tgMembers) start(ctx context.Context) (stop func()) {
 	}
 	wg.Go(func() { tgmembers.WatchBot(ctx, m.client, m.db, m.groups, m.log) })
 	return func() { cancel(); wg.Wait() }
+}
+
+// newTelegramCmd is `qunke telegram check`: the bot's setup as Telegram sees it and what Qunke holds.
+func newTelegramCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "telegram", Short: msg.New("cli.telegram_short").Error()}
+	var api string
+	check := &cobra.Command{
+		Use:   "check",
+		Short: msg.New("cli.telegram_check_short").Error(),
+		Long:  msg.New("cli.telegram_check_long").Error(),
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			token := os.Getenv("QUNKE_TELEGRAM_TOKEN")
+			if token == "" {
+				return msg.New("tg.no_token")
+			}
+			db, err := g.openDB(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			c := tgmembers.NewClient(token, api)
+			me, err := c.GetMe(ctx)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintln(out, g.t("tg.bot", me.Username, me.ID))
+			if me.CanReadAllGroupMessages {
+				fmt.Fprintln(out, g.t("tg.privacy_off"))
+			} else {
+				fmt.Fprintln(out, g.t("tg.privacy_on"))
+			}
+			info, err := c.GetWebhookInfo(ctx)
+			if err != nil {
+				return err
+			}
+			groups := community.NewStore(db)
+			a := &tgmembers.Applier{DB: db, Registry: groups, Groups: groups, BotID: tgmembers.BotID(token)}
+			off, err := a.Offset(ctx)
+			if err != nil {
+				return err
+			}
+			if info.URL != "" {
+				fmt.Fprintln(out, g.t("tg.by_webhook", info.URL, info.PendingUpdateCount))
+				if info.LastErrorMessage != "" {
+					fmt.Fprintln(out, g.t("tg.webhook_error", time.Unix(info.LastErrorDate, 0).In(shanghai.Zone).Format("2006-01-02 15:04"), info.LastErrorMessage))
+				}
+			} else {
+				fmt.Fprintln(out, g.t("tg.by_polling", off))
+			}
+			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelError}))
+			if _, err := tgmembers.CheckBot(ctx, c, db, groups, log); err != nil {
+				return err
+			}
+			gs, err := groups.List(ctx, community.Filter{Channel: community.Telegram})
+			if err != nil {
+				return err
+			}
+			var targets []string
+			for _, gr := range gs {
+				targets = append(targets, gr.Target)
+			}
+			notAdmin, err := tgmembers.Standing{DB: db}.NotAdmin(ctx, targets)
+			if err != nil {
+				return err
+			}
+			for _, gr := range gs {
+				standing := g.t("tg.admin")
+				if notAdmin[gr.Target] {
+					standing = g.t("groups.bot_not_admin")
+				}
+				fmt.Fprintf(out, "%s\t%s\t%s\n", gr.Name, gr.Target, standing)
+			}
+			return nil
+		},
+	}
+	check.Flags().StringVar(&api, "telegram-api", envOr("QUNKE_TELEGRAM_API", tgmembers.DefaultBaseURL), msg.New("cli.flag_telegram_api").Error())
+	cmd.AddCommand(check)
+	return cmd
 }
