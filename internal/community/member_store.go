@@ -38,48 +38,87 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 			return 0, err
 		}
 	}
-	groups := map[chatKey]int64{}
-	members := map[memberKey]int64{}
-	pairs := pairSet{}
-	added := 0
+	// The chats, then the members, each in one order for every writer.
+	groups, err := s.chatGroups(ctx, tx, evs)
+	if err != nil {
+		return 0, err
+	}
+	latest := map[memberKey]*memberRow{}
 	for i := range evs {
 		e := &evs[i]
-		group := e.GroupID
-		if group == 0 {
-			var err error
-			if group, err = s.chatGroup(ctx, tx, groups, e.Source, e.ChatID); err != nil {
-				return 0, err
-			}
-		}
-		member := e.MemberID
-		if member == 0 {
-			k := memberKey{e.Source, e.ExternalID}
-			if member = members[k]; member == 0 {
-				var err error
-				if member, err = upsertMember(ctx, tx, e.Source, e.ExternalID, e.UnionID, e.Name, e.At.Unix()); err != nil {
-					return 0, err
-				}
-				members[k] = member
-			}
-		}
-		var groupArg any
-		if group != 0 {
-			groupArg = group
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO member_events (event_key, source, chat_id, group_id, member_id,
-			kind, at, name, join_how, inviter, invite_link, invite_name, leave_how)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (event_key) DO NOTHING`,
-			e.Key, string(e.Source), e.ChatID, groupArg, member, string(e.Kind), e.At.Unix(), e.Name,
-			string(e.JoinHow), e.Inviter, e.InviteLink, e.InviteName, string(e.LeaveHow))
-		if err != nil {
-			return 0, fmt.Errorf("store member event %s: %w", e.Key, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if e.MemberID != 0 {
 			continue
 		}
-		added++
-		if group != 0 {
-			pairs.add(group, member)
+		k := memberKey{e.Source, e.ExternalID}
+		r := latest[k]
+		if r == nil {
+			r = &memberRow{memberKey: k, firstSeen: e.At.Unix()}
+			latest[k] = r
+		}
+		r.firstSeen = min(r.firstSeen, e.At.Unix())
+		if e.At.Unix() >= r.seen {
+			r.seen = e.At.Unix()
+			r.union = cmp.Or(e.UnionID, r.union)
+			r.name = cmp.Or(e.Name, r.name)
+		}
+	}
+	ids, err := upsertMembers(ctx, tx, latest)
+	if err != nil {
+		return 0, err
+	}
+	// Store the events; only the new ones are applied.
+	type placed struct{ group, member int64 }
+	where := make(map[string]placed, len(evs))
+	var fresh []*MemberEvent
+	for i := range evs {
+		e := &evs[i]
+		if _, dup := where[e.Key]; dup {
+			continue
+		}
+		p := placed{e.GroupID, e.MemberID}
+		if p.group == 0 {
+			p.group = groups[chatKey{e.Source, e.ChatID}]
+		}
+		if p.member == 0 {
+			p.member = ids[memberKey{e.Source, e.ExternalID}]
+		}
+		where[e.Key] = p
+		fresh = append(fresh, e)
+	}
+	const cols = 13
+	pairs := pairSet{}
+	added := 0
+	for part := range slices.Chunk(fresh, 100) {
+		args := make([]any, 0, len(part)*cols)
+		for _, e := range part {
+			p := where[e.Key]
+			var group any
+			if p.group != 0 {
+				group = p.group
+			}
+			args = append(args, e.Key, string(e.Source), e.ChatID, group, p.member, string(e.Kind), e.At.Unix(), e.Name,
+				string(e.JoinHow), e.Inviter, e.InviteLink, e.InviteName, string(e.LeaveHow))
+		}
+		rows, err := tx.QueryContext(ctx, `INSERT INTO member_events (event_key, source, chat_id, group_id, member_id,
+			kind, at, name, join_how, inviter, invite_link, invite_name, leave_how)
+			VALUES `+tx.Dialect.BulkPlaceholders(cols, len(part), 1)+` ON CONFLICT (event_key) DO NOTHING RETURNING event_key`, args...)
+		if err != nil {
+			return 0, fmt.Errorf("store member events: %w", err)
+		}
+		for rows.Next() {
+			var key string
+			if err := rows.Scan(&key); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			added++
+			if p := where[key]; p.group != 0 {
+				pairs.add(p.group, p.member)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, fmt.Errorf("store member events: %w", err)
 		}
 	}
 	deltas := dayDeltas{}
@@ -87,6 +126,88 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 		return 0, err
 	}
 	return added, writeDeltas(ctx, tx, deltas)
+}
+
+// chatGroups returns the group each chat of evs maps to (0: none yet: the
+// chat is recorded as unmapped, so UnmappedChats lists it). It locks the
+// chats (in one order), so that MapChat cannot move a chat's pending events
+// while an event for it is being stored.
+func (s *Store) chatGroups(ctx context.Context, tx *store.Tx, evs []MemberEvent) (map[chatKey]int64, error) {
+	var chats []chatKey
+	seen := map[chatKey]bool{}
+	for _, e := range evs {
+		k := chatKey{e.Source, e.ChatID}
+		if e.GroupID == 0 && !seen[k] {
+			seen[k] = true
+			chats = append(chats, k)
+		}
+	}
+	slices.SortFunc(chats, func(a, b chatKey) int {
+		return cmp.Or(cmp.Compare(a.source, b.source), cmp.Compare(a.chat, b.chat))
+	})
+	out := make(map[chatKey]int64, len(chats))
+	for _, k := range chats {
+		g, err := s.chatGroup(ctx, tx, k.source, k.chat)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = g
+	}
+	return out, nil
+}
+
+// memberRow is a member as a batch tells it.
+type memberRow struct {
+	memberKey
+	union, name, note string
+	firstSeen, seen   int64
+}
+
+// upsertMembers finds or adds members by (source, external id), keeping the
+// latest name, union id and note given ("" keeps the stored one) and the
+// earliest time seen, in the order of their keys.
+func upsertMembers(ctx context.Context, tx *store.Tx, rows map[memberKey]*memberRow) (map[memberKey]int64, error) {
+	keys := make([]memberKey, 0, len(rows))
+	for k := range rows {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b memberKey) int {
+		return cmp.Or(cmp.Compare(a.source, b.source), cmp.Compare(a.ext, b.ext))
+	})
+	out := make(map[memberKey]int64, len(keys))
+	const cols = 6
+	for part := range slices.Chunk(keys, 200) {
+		args := make([]any, 0, len(part)*cols)
+		for _, k := range part {
+			r := rows[k]
+			args = append(args, string(k.source), k.ext, r.union, r.name, r.note, r.firstSeen)
+		}
+		q, err := tx.QueryContext(ctx, `INSERT INTO members (source, external_id, union_id, name, note, first_seen)
+			VALUES `+tx.Dialect.BulkPlaceholders(cols, len(part), 1)+`
+			ON CONFLICT (source, external_id) WHERE external_id <> '' DO UPDATE SET
+			union_id = CASE WHEN excluded.union_id <> '' THEN excluded.union_id ELSE members.union_id END,
+			name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE members.name END,
+			note = CASE WHEN excluded.note <> '' THEN excluded.note ELSE members.note END,
+			first_seen = CASE WHEN excluded.first_seen < members.first_seen THEN excluded.first_seen ELSE members.first_seen END
+			RETURNING id, source, external_id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("members: %w", err)
+		}
+		for q.Next() {
+			var id int64
+			var src, ext string
+			if err := q.Scan(&id, &src, &ext); err != nil {
+				q.Close()
+				return nil, err
+			}
+			out[memberKey{Source(src), ext}] = id
+		}
+		q.Close()
+		if err := q.Err(); err != nil {
+			return nil, fmt.Errorf("members: %w", err)
+		}
+	}
+	return out, nil
 }
 
 type chatKey struct {
@@ -110,11 +231,10 @@ func (p pairSet) add(group, member int64) {
 }
 
 // chatGroup returns the group a chat maps to (0: none yet, the chat is
-// recorded as unmapped so UnmappedChats lists it), caching in seen.
-func (s *Store) chatGroup(ctx context.Context, tx *store.Tx, seen map[chatKey]int64, source Source, chat string) (int64, error) {
-	k := chatKey{source, chat}
-	if g, ok := seen[k]; ok {
-		return g, nil
+// recorded as unmapped so UnmappedChats lists it), locking the chat.
+func (s *Store) chatGroup(ctx context.Context, tx *store.Tx, source Source, chat string) (int64, error) {
+	if err := s.db.LockTx(ctx, tx.Tx, "community.chat:"+string(source)+":"+chat); err != nil {
+		return 0, err
 	}
 	var g sql.NullInt64
 	err := tx.QueryRowContext(ctx, `SELECT group_id FROM group_chats WHERE source = $1 AND chat_id = $2`, string(source), chat).Scan(&g)
@@ -124,25 +244,7 @@ func (s *Store) chatGroup(ctx context.Context, tx *store.Tx, seen map[chatKey]in
 	if err != nil {
 		return 0, fmt.Errorf("chat %s %s: %w", source, chat, err)
 	}
-	seen[k] = g.Int64
 	return g.Int64, nil
-}
-
-// upsertMember finds or adds the member (source, ext), keeping the latest
-// name and union id seen and the earliest time.
-func upsertMember(ctx context.Context, tx *store.Tx, source Source, ext, union, name string, at int64) (int64, error) {
-	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO members (source, external_id, union_id, name, first_seen)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (source, external_id) WHERE external_id <> '' DO UPDATE SET
-		union_id = CASE WHEN excluded.union_id <> '' THEN excluded.union_id ELSE members.union_id END,
-		name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE members.name END,
-		first_seen = CASE WHEN excluded.first_seen < members.first_seen THEN excluded.first_seen ELSE members.first_seen END
-		RETURNING id`, string(source), ext, union, name, at).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("member %s %s: %w", source, ext, err)
-	}
-	return id, nil
 }
 
 // inList returns placeholders for a first argument and n more: "$1" and
@@ -157,10 +259,20 @@ const chunk = 500
 
 // recompute replays the events of each (group, member) pair into its
 // stays, rewriting the stays that changed and adding the change to deltas.
+// It locks each group (in order), so that two writers do not replay one
+// group's members from each other's half-written state.
 func (s *Store) recompute(ctx context.Context, tx *store.Tx, pairs pairSet, deltas dayDeltas) error {
-	for group, set := range pairs {
-		ids := make([]int64, 0, len(set))
-		for id := range set {
+	groups := make([]int64, 0, len(pairs))
+	for g := range pairs {
+		groups = append(groups, g)
+	}
+	slices.Sort(groups)
+	for _, group := range groups {
+		if err := s.db.LockTx(ctx, tx.Tx, fmt.Sprintf("community.members:%d", group)); err != nil {
+			return err
+		}
+		ids := make([]int64, 0, len(pairs[group]))
+		for id := range pairs[group] {
 			ids = append(ids, id)
 		}
 		slices.Sort(ids)
@@ -205,6 +317,12 @@ func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, group int64, i
 	if err != nil {
 		return err
 	}
+	var gone []any
+	type newStay struct {
+		member int64
+		stay
+	}
+	var made []newStay
 	for _, m := range ids {
 		now := replay(evs[m])
 		was := old[m]
@@ -213,18 +331,30 @@ func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, group int64, i
 		}
 		for _, st := range was {
 			deltas.add(group, st.stay, -1)
-			if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE id = $1`, st.id); err != nil {
-				return err
-			}
+			gone = append(gone, st.id)
 		}
 		for _, st := range now {
 			deltas.add(group, st, +1)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO memberships (group_id, member_id, joined_at, left_at, join_how,
-				inviter, invite_link, invite_name, leave_how) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-				group, m, st.JoinedAt, st.LeftAt, string(st.JoinHow), st.Inviter, st.InviteLink, st.InviteName,
-				string(st.LeaveHow)); err != nil {
-				return fmt.Errorf("membership of member %d in group %d: %w", m, group, err)
-			}
+			made = append(made, newStay{m, st})
+		}
+	}
+	for part := range slices.Chunk(gone, chunk) {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE id IN (`+tx.Dialect.BulkPlaceholders(1, len(part), 1)+`)`,
+			part...); err != nil {
+			return fmt.Errorf("memberships of group %d: %w", group, err)
+		}
+	}
+	const cols = 9
+	for part := range slices.Chunk(made, 100) {
+		args := make([]any, 0, len(part)*cols)
+		for _, st := range part {
+			args = append(args, group, st.member, st.JoinedAt, st.LeftAt, string(st.JoinHow), st.Inviter, st.InviteLink,
+				st.InviteName, string(st.LeaveHow))
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO memberships (group_id, member_id, joined_at, left_at, join_how,
+			inviter, invite_link, invite_name, leave_how) VALUES `+tx.Dialect.BulkPlaceholders(cols, len(part), 1),
+			args...); err != nil {
+			return fmt.Errorf("memberships of group %d: %w", group, err)
 		}
 	}
 	return nil
@@ -307,6 +437,9 @@ func (s *Store) MapChat(ctx context.Context, source Source, chatID string, group
 		return errEventWhere.With(string(source) + ":" + chatID)
 	}
 	return s.db.Atomic(ctx, func(tx *store.Tx) error {
+		if err := s.db.LockTx(ctx, tx.Tx, "community.chat:"+string(source)+":"+chatID); err != nil {
+			return err
+		}
 		if err := groupExists(ctx, tx, groupID); err != nil {
 			return err
 		}
@@ -449,14 +582,16 @@ func (s *Store) CountMessagesTx(ctx context.Context, tx *store.Tx, source Source
 	if !source.Valid() || chatID == "" || externalID == "" || n < 1 || at.Unix() <= 0 {
 		return errCount.With(chatID, externalID, n)
 	}
-	member, err := upsertMember(ctx, tx, source, externalID, "", "", at.Unix())
+	group, err := s.chatGroup(ctx, tx, source, chatID)
 	if err != nil {
 		return err
 	}
-	group, err := s.chatGroup(ctx, tx, map[chatKey]int64{}, source, chatID)
+	k := memberKey{source, externalID}
+	ids, err := upsertMembers(ctx, tx, map[memberKey]*memberRow{k: {memberKey: k, firstSeen: at.Unix()}})
 	if err != nil {
 		return err
 	}
+	member := ids[k]
 	var groupArg any
 	if group != 0 {
 		groupArg = group
@@ -507,15 +642,17 @@ func (s *Store) SnapshotTx(ctx context.Context, tx *store.Tx, groupID int64, sou
 	if err := groupExists(ctx, tx, groupID); err != nil {
 		return res, err
 	}
+	if err := s.db.LockTx(ctx, tx.Tx, fmt.Sprintf("community.members:%d", groupID)); err != nil {
+		return res, err
+	}
 	// Who the registry holds in the group, and when each last left it.
 	type held struct {
-		id       int64
-		ext      string
-		name     string
-		in       bool
-		lastLeft int64
+		id                     int64
+		ext, name, union, note string
+		in                     bool
+		lastLeft               int64
 	}
-	q, err := tx.QueryContext(ctx, `SELECT m.id, m.external_id, m.name, s.left_at FROM memberships s
+	q, err := tx.QueryContext(ctx, `SELECT m.id, m.external_id, m.name, m.union_id, m.note, s.left_at FROM memberships s
 		JOIN members m ON m.id = s.member_id WHERE s.group_id = $1 AND m.source = $2`, groupID, string(source))
 	if err != nil {
 		return res, fmt.Errorf("members of group %d: %w", groupID, err)
@@ -524,7 +661,7 @@ func (s *Store) SnapshotTx(ctx context.Context, tx *store.Tx, groupID int64, sou
 	for q.Next() {
 		var h held
 		var left int64
-		if err := q.Scan(&h.id, &h.ext, &h.name, &left); err != nil {
+		if err := q.Scan(&h.id, &h.ext, &h.name, &h.union, &h.note, &left); err != nil {
 			q.Close()
 			return res, err
 		}
@@ -533,9 +670,7 @@ func (s *Store) SnapshotTx(ctx context.Context, tx *store.Tx, groupID int64, sou
 			p = &h
 			byID[h.id] = p
 		}
-		if left == 0 {
-			p.in = true
-		}
+		p.in = p.in || left == 0
 		p.lastLeft = max(p.lastLeft, left)
 	}
 	q.Close()
@@ -561,6 +696,13 @@ func (s *Store) SnapshotTx(ctx context.Context, tx *store.Tx, groupID int64, sou
 	seen := map[int64]bool{}
 	seenExt := map[string]bool{}
 	var evs []MemberEvent
+	type update struct {
+		id                int64
+		name, union, note string
+	}
+	var updates []update
+	upserts := map[memberKey]*memberRow{} // joining members with an id
+	var noID []memberRow                  // joining members without one: new members
 	for i, r := range rows {
 		if r.ExternalID == "" && r.Name == "" {
 			return res, errRowWho.With(i + 1)
@@ -580,12 +722,12 @@ func (s *Store) SnapshotTx(ctx context.Context, tx *store.Tx, groupID int64, sou
 				h = c[0]
 			}
 		}
+		if h != nil && (r.Name != "" && r.Name != h.name || r.UnionID != "" && r.UnionID != h.union || r.Note != "" && r.Note != h.note) {
+			updates = append(updates, update{h.id, r.Name, r.UnionID, r.Note})
+		}
 		if h != nil && h.in {
 			seen[h.id] = true
 			res.Unchanged++
-			if err := updateMember(ctx, tx, h.id, r.Name, r.UnionID, r.Note); err != nil {
-				return res, err
-			}
 			continue
 		}
 		joined := ts
@@ -601,35 +743,44 @@ func (s *Store) SnapshotTx(ctx context.Context, tx *store.Tx, groupID int64, sou
 		switch {
 		case h != nil:
 			e.MemberID = h.id
-			if err := updateMember(ctx, tx, h.id, r.Name, r.UnionID, r.Note); err != nil {
-				return res, err
-			}
-		case r.ExternalID == "":
-			if err := tx.QueryRowContext(ctx, `INSERT INTO members (source, name, note, first_seen)
-				VALUES ($1, $2, $3, $4) RETURNING id`, string(source), r.Name, r.Note, joined).Scan(&e.MemberID); err != nil {
-				return res, fmt.Errorf("add member %q: %w", r.Name, err)
-			}
-		case r.Note != "":
-			id, err := upsertMember(ctx, tx, source, r.ExternalID, r.UnionID, r.Name, joined)
-			if err != nil {
-				return res, err
-			}
-			e.MemberID = id
-			if err := updateMember(ctx, tx, id, "", "", r.Note); err != nil {
-				return res, err
-			}
+		case r.ExternalID != "":
+			k := memberKey{source, r.ExternalID}
+			upserts[k] = &memberRow{memberKey: k, union: r.UnionID, name: r.Name, note: r.Note, firstSeen: joined}
+		default:
+			noID = append(noID, memberRow{memberKey: memberKey{source, ""}, name: r.Name, note: r.Note, firstSeen: joined})
 		}
-		who := r.ExternalID
-		if e.MemberID != 0 {
-			who = fmt.Sprintf("#%d", e.MemberID)
-		}
-		e.Key = fmt.Sprintf("snapshot:%s:%d:%s:%d:%d:join", source, groupID, who, ts, joined)
 		evs = append(evs, e)
 		res.Joined++
 	}
+	for _, u := range updates {
+		if _, err := tx.ExecContext(ctx, `UPDATE members SET name = CASE WHEN $1 <> '' THEN $1 ELSE name END,
+			union_id = CASE WHEN $2 <> '' THEN $2 ELSE union_id END, note = CASE WHEN $3 <> '' THEN $3 ELSE note END
+			WHERE id = $4`, u.name, u.union, u.note, u.id); err != nil {
+			return res, fmt.Errorf("member %d: %w", u.id, err)
+		}
+	}
+	ids, err := upsertMembers(ctx, tx, upserts)
+	if err != nil {
+		return res, err
+	}
+	byNameNew, err := addMembers(ctx, tx, noID)
+	if err != nil {
+		return res, err
+	}
+	for i := range evs {
+		e := &evs[i]
+		switch {
+		case e.MemberID != 0:
+		case e.ExternalID != "":
+			e.MemberID = ids[memberKey{source, e.ExternalID}]
+		default:
+			e.MemberID = byNameNew[e.Name]
+		}
+		e.Key = fmt.Sprintf("snapshot:%s:%d:%d:%d:%d:join", source, groupID, e.MemberID, ts, e.At.Unix())
+	}
 	for _, h := range byID {
 		if h.in && !seen[h.id] {
-			evs = append(evs, MemberEvent{Key: fmt.Sprintf("snapshot:%s:%d:#%d:%d:leave", source, groupID, h.id, ts),
+			evs = append(evs, MemberEvent{Key: fmt.Sprintf("snapshot:%s:%d:%d:%d:leave", source, groupID, h.id, ts),
 				Source: source, GroupID: groupID, Kind: Leave, At: at.UTC(), MemberID: h.id, ExternalID: h.ext})
 			res.Left++
 		}
@@ -640,16 +791,36 @@ func (s *Store) SnapshotTx(ctx context.Context, tx *store.Tx, groupID int64, sou
 	return res, nil
 }
 
-// updateMember sets what a list tells of a member: its latest name, union
-// id and note ("" keeps the stored one).
-func updateMember(ctx context.Context, tx *store.Tx, id int64, name, union, note string) error {
-	if name == "" && union == "" && note == "" {
-		return nil
+// addMembers adds members without an external id, whose names differ, and
+// returns their ids by name.
+func addMembers(ctx context.Context, tx *store.Tx, rows []memberRow) (map[string]int64, error) {
+	out := make(map[string]int64, len(rows))
+	const cols = 4
+	for part := range slices.Chunk(rows, 200) {
+		args := make([]any, 0, len(part)*cols)
+		for _, r := range part {
+			args = append(args, string(r.source), r.name, r.note, r.firstSeen)
+		}
+		q, err := tx.QueryContext(ctx, `INSERT INTO members (source, name, note, first_seen) VALUES `+
+			tx.Dialect.BulkPlaceholders(cols, len(part), 1)+` RETURNING id, name`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("add members: %w", err)
+		}
+		for q.Next() {
+			var id int64
+			var name string
+			if err := q.Scan(&id, &name); err != nil {
+				q.Close()
+				return nil, err
+			}
+			out[name] = id
+		}
+		q.Close()
+		if err := q.Err(); err != nil {
+			return nil, fmt.Errorf("add members: %w", err)
+		}
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE members SET name = CASE WHEN $1 <> '' THEN $1 ELSE name END,
-		union_id = CASE WHEN $2 <> '' THEN $2 ELSE union_id END, note = CASE WHEN $3 <> '' THEN $3 ELSE note END
-		WHERE id = $4`, name, union, note, id)
-	return err
+	return out, nil
 }
 
 const memberCols = `m.id, m.source, m.external_id, m.union_id, m.name, m.note, m.first_seen`
@@ -663,7 +834,7 @@ func scanMember(row interface{ Scan(...any) error }, extra ...any) (Member, erro
 	return m, err
 }
 
-// Members lists the members f selects, the latest seen first, with the
+// Members lists the members f selects, the latest added first, with the
 // total count.
 func (s *Store) Members(ctx context.Context, f MemberFilter) ([]MemberRow, int, error) {
 	where := []string{"1=1"}
@@ -680,7 +851,7 @@ func (s *Store) Members(ctx context.Context, f MemberFilter) ([]MemberRow, int, 
 	}
 	if f.GroupID != 0 {
 		args = append(args, f.GroupID)
-		where = append(where, fmt.Sprintf("EXISTS (SELECT 1 FROM memberships s WHERE s.member_id = m.id AND s.group_id = $%d)", len(args)))
+		where = append(where, fmt.Sprintf("m.id IN (SELECT member_id FROM memberships WHERE group_id = $%d)", len(args)))
 	}
 	w := strings.Join(where, " AND ")
 	var total int
@@ -695,7 +866,7 @@ func (s *Store) Members(ctx context.Context, f MemberFilter) ([]MemberRow, int, 
 	rows, err := s.db.QueryContext(ctx, `SELECT `+memberCols+`,
 		(SELECT COUNT(DISTINCT s.group_id) FROM memberships s WHERE s.member_id = m.id),
 		(SELECT COUNT(DISTINCT s.group_id) FROM memberships s WHERE s.member_id = m.id AND s.left_at = 0)
-		FROM members m WHERE `+w+fmt.Sprintf(` ORDER BY m.first_seen DESC, m.id DESC LIMIT $%d OFFSET $%d`, len(args)-1, len(args)),
+		FROM members m WHERE `+w+fmt.Sprintf(` ORDER BY m.id DESC LIMIT $%d OFFSET $%d`, len(args)-1, len(args)),
 		args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list members: %w", err)

@@ -19,7 +19,6 @@ CREATE TABLE members (
     first_seen {{bigint}} NOT NULL
 );
 CREATE UNIQUE INDEX members_external ON members (source, external_id) WHERE external_id <> '';
-CREATE INDEX members_name ON members (name);
 
 CREATE TABLE group_chats (
     source TEXT NOT NULL,
