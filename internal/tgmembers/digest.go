@@ -49,7 +49,9 @@ func Key(chatID, userID, date int64, kind community.EventKind) string {
 
 func id(n int64) string { return strconv.FormatInt(n, 10) }
 
-// DigestUpdates turns updates into what the registry stores. botID is the bot's own user id: its own
+// DigestUpdates turns updates into what the registry stores. Parts the registry would refuse (no date, no
+// user id) are left out rather than failing the batch: a batch that fails is retried, and one update
+// refused for ever would stop every later one. botID is the bot's own user id: its own
 // membership is the BotChats part, never a member. Other bots are not members either. Of the two sources of
 // a join or leave, chat_member updates win over service messages (new_chat_members, left_chat_member),
 // which are the fallback where the bot gets no chat_member updates (it is not an admin).
@@ -84,12 +86,12 @@ func DigestUpdates(ups []Update, botID int64) Digest {
 			}
 		case u.Message != nil:
 			m := u.Message
-			if !memberChat(m.Chat.Type) {
-				continue // private chats with the bot
+			if !memberChat(m.Chat.Type) || m.Date <= 0 {
+				continue // private chats with the bot; a message with no time cannot be counted on a day
 			}
 			d.Chats[id(m.Chat.ID)] = m.Chat
 			fallback = append(fallback, serviceEvents(m, botID)...)
-			if m.From == nil || m.From.IsBot || len(m.NewChatMembers) > 0 || m.LeftChatMember != nil {
+			if m.From == nil || m.From.IsBot || m.From.ID == 0 || len(m.NewChatMembers) > 0 || m.LeftChatMember != nil {
 				continue // a channel's or a bot's post, or a service message: nobody spoke
 			}
 			at := time.Unix(m.Date, 0).UTC()
@@ -119,7 +121,7 @@ func DigestUpdates(ups []Update, botID int64) Digest {
 // are out). A change within (member to administrator) is no event.
 func memberChange(c *ChatMemberUpdated, botID int64) (community.MemberEvent, bool) {
 	user := c.NewChatMember.User
-	if user.IsBot || user.ID == botID || !memberChat(c.Chat.Type) {
+	if user.IsBot || user.ID == botID || user.ID == 0 || c.Date <= 0 || !memberChat(c.Chat.Type) {
 		return community.MemberEvent{}, false
 	}
 	wasIn, isIn := c.OldChatMember.In(), c.NewChatMember.In()
@@ -163,7 +165,7 @@ func serviceEvents(m *Message, botID int64) []community.MemberEvent {
 		from = m.From.ID
 	}
 	for _, u := range m.NewChatMembers {
-		if u.IsBot || u.ID == botID {
+		if u.IsBot || u.ID == botID || u.ID == 0 {
 			continue
 		}
 		ev := community.MemberEvent{Key: Key(m.Chat.ID, u.ID, m.Date, community.Join), Source: community.SourceTelegram,
@@ -173,7 +175,7 @@ func serviceEvents(m *Message, botID int64) []community.MemberEvent {
 		}
 		evs = append(evs, ev)
 	}
-	if u := m.LeftChatMember; u != nil && !u.IsBot && u.ID != botID {
+	if u := m.LeftChatMember; u != nil && !u.IsBot && u.ID != botID && u.ID != 0 {
 		ev := community.MemberEvent{Key: Key(m.Chat.ID, u.ID, m.Date, community.Leave), Source: community.SourceTelegram,
 			ChatID: id(m.Chat.ID), Kind: community.Leave, At: at, ExternalID: id(u.ID), Name: u.Name(), LeaveHow: community.LeaveRemoved}
 		if from == u.ID {

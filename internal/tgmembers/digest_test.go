@@ -145,3 +145,18 @@ func TestDigestBotStanding(t *testing.T) {
 		t.Fatalf("%+v", b)
 	}
 }
+
+// An update the registry would refuse (no date, no user id) is left out, so it cannot block the updates
+// after it.
+func TestDigestLeavesOutMalformed(t *testing.T) {
+	alice := user(11, "Alice")
+	js := "[" + chatMember(1, alice, member("left", alice), member("member", alice), 0, "") + "," +
+		chatMember(2, user(0, ""), member("left", user(0, "")), member("member", user(0, "")), 5, "") + "," +
+		`{"update_id":3,"message":{"message_id":1,"from":` + alice + `,"date":0,"chat":` + chat + `,"new_chat_members":[` + alice + `]}},` +
+		`{"update_id":4,"message":{"message_id":2,"from":{"id":0,"is_bot":false,"first_name":""},"date":9,"chat":` + chat + `}},` +
+		`{"update_id":5}]`
+	d := DigestUpdates(updates(t, js), bot)
+	if len(d.Events) != 0 || len(d.Counts) != 0 || d.Last != 5 {
+		t.Fatalf("%+v", d)
+	}
+}
