@@ -26,9 +26,9 @@ type tgMemberFlags struct {
 	webhookURL string
 }
 
-func (f *tgMemberFlags) add(fl *pflag.FlagSet) {
-	fl.BoolVar(&f.off, "no-telegram-members", false, msg.New("cli.flag_no_telegram_members").Error())
-	fl.StringVar(&f.webhookURL, "telegram-webhook-url", os.Getenv("QUNKE_TELEGRAM_WEBHOOK_URL"), msg.New("cli.flag_telegram_webhook_url").Error())
+func (f *tgMemberFlags) add(g *globals, fl *pflag.FlagSet) {
+	fl.BoolVar(&f.off, "no-telegram-members", false, g.h("cli.serve.flag.no_telegram_members"))
+	fl.StringVar(&f.webhookURL, "telegram-webhook-url", os.Getenv("QUNKE_TELEGRAM_WEBHOOK_URL"), g.h("cli.serve.flag.telegram_webhook_url"))
 }
 
 // tgMembers follows the Telegram groups' members: by a webhook when its URL is set, else by getUpdates
@@ -83,12 +83,12 @@ func (m *tgMembers) start(ctx context.Context) (stop func()) {
 
 // newTelegramCmd is `qunke telegram check`: the bot's setup as Telegram sees it and what Qunke holds.
 func newTelegramCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "telegram", Short: msg.New("cli.telegram_short").Error()}
+	cmd := &cobra.Command{Use: "telegram", Short: g.h("cli.telegram.short")}
 	var api string
 	check := &cobra.Command{
 		Use:   "check",
-		Short: msg.New("cli.telegram_check_short").Error(),
-		Long:  msg.New("cli.telegram_check_long").Error(),
+		Short: g.h("cli.telegram.check.short"),
+		Long:  g.h("cli.telegram.check.long"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -157,7 +157,7 @@ func newTelegramCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	check.Flags().StringVar(&api, "telegram-api", envOr("QUNKE_TELEGRAM_API", tgmembers.DefaultBaseURL), msg.New("cli.flag_telegram_api").Error())
+	check.Flags().StringVar(&api, "telegram-api", envOr("QUNKE_TELEGRAM_API", tgmembers.DefaultBaseURL), g.h("cli.telegram.flag.api"))
 	cmd.AddCommand(check)
 	return cmd
 }
