@@ -1,0 +1,254 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/store"
+)
+
+// MembersConfig sets up the members benchmark (issue 14): a year of joins
+// and leaves in many groups, written through the registry, then the health
+// rollup filled by its job, then the board and a group's year timed
+// against the plain computation from the memberships; and a member list
+// import from a generated file.
+type MembersConfig struct {
+	Dir      string // SQLite database and generated lists
+	Postgres string // a postgres:// URL: run in a schema of its own, dropped at the end
+	Groups   int
+	Members  int
+	Events   int // joins and leaves in all (about Events/Members per member)
+	Days     int // the span of the events, ending at the bench's "now"
+	Seed     uint64
+	Batch    int // events per ApplyEvents call (whole members)
+
+	Boards      int // timed board calls
+	GroupPages  int // timed group pages (a year of days each)
+	PlainBoards int // timed plain boards (0: skip)
+	PlainPages  int // timed plain group pages (0: skip)
+	ImportRows  int // rows of the generated member list (0: skip the import)
+	Log         io.Writer
+}
+
+func (c *MembersConfig) defaults() {
+	if c.Dir == "" {
+		c.Dir = "bench-out"
+	}
+	if c.Groups <= 0 {
+		c.Groups = 1000
+	}
+	if c.Members <= 0 {
+		c.Members = 1_000_000
+	}
+	if c.Events <= 0 {
+		c.Events = 10 * c.Members
+	}
+	if c.Days <= 0 {
+		c.Days = 365
+	}
+	if c.Batch <= 0 {
+		c.Batch = 20_000
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+}
+
+// MembersResult is what the members benchmark measured.
+type MembersResult struct {
+	Groups, Members, Events, Stays int
+	Load                           time.Duration // writing the events through ApplyEvents
+	LoadPerSec                     float64       // events per second
+	DBBytes                        int64         // SQLite file after the load (0 on PostgreSQL)
+	Rollup                         time.Duration // the health job's first run (every group's year)
+	RollupDays                     int
+	Board, Group                   Latency // health board; one group's year of days
+	BoardRows, GroupDays           int
+	PlainBoard, PlainGroup         Latency // the same figures computed from the memberships
+	PlainBoardRows                 int
+	HeapAlloc                      uint64 // Go heap in use after the timed calls
+	RSS, PeakRSS                   int64
+	Imports                        []MemberImport
+}
+
+// MemberImport is one timed member list import.
+type MemberImport struct {
+	Format    string
+	Rows      int
+	FileBytes int64
+	Elapsed   time.Duration
+	PerSec    float64
+	CPU       time.Duration // process CPU time the import used
+	Joined    int
+}
+
+// memberGen makes the year's stays: each member stays in a few groups
+// (popular groups more likely), joining at a random time and leaving after
+// an exponential stay (mean 60 days) unless the year ends first.
+type memberGen struct {
+	groups    []int64
+	cum       []float64 // cumulative group weights
+	start     int64     // unix seconds
+	span      int64     // seconds
+	perMember float64   // events per member
+}
+
+func newMemberGen(groups []int64, end time.Time, days int, perMember float64) *memberGen {
+	g := &memberGen{groups: groups, start: end.Unix() - int64(days)*86400, span: int64(days) * 86400, perMember: perMember}
+	sum := 0.0
+	for i := range groups {
+		sum += 1 / math.Sqrt(float64(i+1))
+		g.cum = append(g.cum, sum)
+	}
+	return g
+}
+
+var (
+	joinHows  = []community.JoinHow{community.JoinInvite, community.JoinLink, community.JoinQR}
+	leaveHows = []community.LeaveHow{community.LeaveSelf, community.LeaveSelf, community.LeaveSelf, community.LeaveRemoved}
+)
+
+// member appends member m's events to evs (its own random stream, so a
+// member's events do not depend on the batch size).
+func (g *memberGen) member(evs []community.MemberEvent, seed uint64, m int) []community.MemberEvent {
+	r := rand.New(rand.NewPCG(seed, uint64(m)))
+	ext := strconv.Itoa(1_000_000_000 + m)
+	name := "成员" + strconv.Itoa(m)
+	// events per member vary around the mean: floor or ceil of it.
+	want := int(g.perMember)
+	if r.Float64() < g.perMember-float64(want) {
+		want++
+	}
+	var used []int
+	for n := 0; n < want && len(used) < len(g.groups); {
+		gi, _ := slices.BinarySearch(g.cum, r.Float64()*g.cum[len(g.cum)-1])
+		gi = min(gi, len(g.groups)-1)
+		if slices.Contains(used, gi) {
+			continue
+		}
+		used = append(used, gi)
+		joined := g.start + r.Int64N(g.span)
+		key := "bench:" + ext + ":" + strconv.FormatInt(g.groups[gi], 10)
+		evs = append(evs, community.MemberEvent{Key: key + ":join", Source: community.SourceTelegram, GroupID: g.groups[gi],
+			Kind: community.Join, At: time.Unix(joined, 0), ExternalID: ext, Name: name, JoinHow: joinHows[r.IntN(3)]})
+		n++
+		left := joined + int64(r.ExpFloat64()*60*86400)
+		if n < want && left < g.start+g.span {
+			evs = append(evs, community.MemberEvent{Key: key + ":leave", Source: community.SourceTelegram, GroupID: g.groups[gi],
+				Kind: community.Leave, At: time.Unix(left, 0), ExternalID: ext, LeaveHow: leaveHows[r.IntN(4)]})
+			n++
+		}
+	}
+	return evs
+}
+
+// loadMembers creates the groups and writes every member's events through
+// the registry's ApplyEvents, Batch events (whole members) per call.
+func loadMembers(ctx context.Context, db *store.DB, cfg MembersConfig, end time.Time, res *MembersResult) ([]int64, error) {
+	cs := community.NewStore(db)
+	ids := make([]int64, cfg.Groups)
+	for i := range cfg.Groups {
+		grp := &community.Group{Name: fmt.Sprintf("成员群%04d", i+1), Channel: community.Manual, Members: 100, Active: true}
+		if err := cs.Save(ctx, grp); err != nil {
+			return nil, err
+		}
+		ids[i] = grp.ID
+	}
+	gen := newMemberGen(ids, end, cfg.Days, float64(cfg.Events)/float64(cfg.Members))
+	evs := make([]community.MemberEvent, 0, cfg.Batch+64)
+	start := time.Now()
+	last := start
+	flush := func() error {
+		if len(evs) == 0 {
+			return nil
+		}
+		n, err := cs.ApplyEvents(ctx, evs)
+		if err != nil {
+			return err
+		}
+		res.Events += n
+		evs = evs[:0]
+		if time.Since(last) > 10*time.Second {
+			last = time.Now()
+			el := time.Since(start)
+			fmt.Fprintf(cfg.Log, "  %d events (%.0f/s), %s\n", res.Events, float64(res.Events)/el.Seconds(), el.Round(time.Second))
+		}
+		return nil
+	}
+	for m := range cfg.Members {
+		evs = gen.member(evs, cfg.Seed, m)
+		if len(evs) >= cfg.Batch {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	res.Load = time.Since(start)
+	res.LoadPerSec = float64(res.Events) / res.Load.Seconds()
+	res.Groups, res.Members = cfg.Groups, cfg.Members
+	return ids, nil
+}
+
+// timeCalls times n calls of fn.
+func timeCalls(n int, fn func(i int) error) (Latency, error) {
+	ds := make([]time.Duration, 0, n)
+	for i := range n {
+		t0 := time.Now()
+		if err := fn(i); err != nil {
+			return Latency{}, err
+		}
+		ds = append(ds, time.Since(t0))
+	}
+	return latency(ds), nil
+}
+
+func heapAlloc() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// Members runs the benchmark.
+func Members(ctx context.Context, cfg MembersConfig) (MembersResult, error) {
+	cfg.defaults()
+	var res MembersResult
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return res, err
+	}
+	db, done, err := benchDB(ctx, OrdersConfig{Dir: cfg.Dir, Postgres: cfg.Postgres}, "members.db", true)
+	if err != nil {
+		return res, err
+	}
+	defer done()
+	end := benchEnd
+	fmt.Fprintf(cfg.Log, "loading %d groups, %d members, ~%d events over %d days\n", cfg.Groups, cfg.Members, cfg.Events, cfg.Days)
+	if _, err := loadMembers(ctx, db, cfg, end, &res); err != nil {
+		return res, err
+	}
+	if cfg.Postgres == "" {
+		res.DBBytes = fileSize(db.Path())
+	}
+	res.HeapAlloc = heapAlloc()
+	res.RSS, res.PeakRSS = rss()
+	return res, nil
+}
