@@ -1,0 +1,382 @@
+package wecom
+
+// The API sync: customer groups' member lists into the member registry.
+// See docs/wecom.md, "API sync".
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/msg"
+	"github.com/qunke/qunke/internal/store"
+)
+
+// Registry is what the sync needs of the member registry and the group
+// registry (community.Store).
+type Registry interface {
+	GroupForChat(ctx context.Context, source community.Source, chatID string) (int64, error)
+	SnapshotTx(ctx context.Context, tx *store.Tx, groupID int64, source community.Source, rows []community.SnapshotRow,
+		at time.Time) (community.SnapshotResult, error)
+	SetChatName(ctx context.Context, source community.Source, chatID, name string) error
+	Chats(ctx context.Context, groupID int64) ([]community.Chat, error)
+	List(ctx context.Context, f community.Filter) ([]*community.Group, error)
+}
+
+// Syncer applies customer groups' member lists (groupchat/get) to the
+// member registry: a group mapped to a Qunke group becomes a snapshot of it
+// (join and leave events), one not mapped is recorded with the Qunke group
+// of the same name proposed, for a person to confirm.
+type Syncer struct {
+	API      *Client
+	Registry Registry
+	State    *SyncStore
+	DB       *store.DB
+	Log      *slog.Logger // nil: nothing logged
+	PageSize int          // groupchat/list page size; 0 means 1000
+	// Progress, if set, is told after each page: pages and groups done.
+	Progress func(pages, chats int)
+	Now      func() time.Time
+}
+
+// ChatResult is what syncing one customer group did.
+type ChatResult struct {
+	ChatID    string
+	Name      string
+	Group     int64 // the Qunke group it maps to; 0 none
+	Proposed  int64 // for an unmapped group: the Qunke group of the same name; 0 none
+	Unchanged bool  // member_version as applied before: nothing done
+	Gone      bool  // WeCom no longer has it (dismissed between list and get)
+	Snapshot  community.SnapshotResult
+}
+
+// Result counts a full run.
+type Result struct {
+	Run
+	Pages, Proposed, Gone, Joined, Left int
+}
+
+// Once lists every customer group, page by page, and syncs each; it logs a
+// line per page and records the run. It stops at the first error (what it
+// applied stays applied: the next run goes on from there).
+func (s *Syncer) Once(ctx context.Context) (Result, error) {
+	res := Result{Run: Run{Started: s.now()}}
+	if err := s.State.SaveRun(ctx, res.Run); err != nil { // a run killed midway leaves Finished zero
+		return res, err
+	}
+	props := &proposer{reg: s.Registry}
+	err := s.pages(ctx, &res, props)
+	res.Finished = s.now()
+	if err != nil {
+		res.Err = err.Error()
+	}
+	args := []any{"pages", res.Pages, "chats", res.Chats, "synced", res.Synced, "unchanged", res.Unchanged,
+		"unmapped", res.Unmapped, "proposed", res.Proposed, "joined", res.Joined, "left", res.Left,
+		"took", res.Finished.Sub(res.Started).Round(time.Millisecond)}
+	if err != nil {
+		s.log().Warn("wecom member sync failed", append(args, "err", err)...)
+	} else {
+		s.log().Info("wecom member sync", args...)
+	}
+	if serr := s.State.SaveRun(context.WithoutCancel(ctx), res.Run); err == nil {
+		err = serr
+	}
+	return res, err
+}
+
+func (s *Syncer) pages(ctx context.Context, res *Result, props *proposer) error {
+	cursor := ""
+	for {
+		p, err := s.API.ListChats(ctx, ListFilter{Cursor: cursor, Limit: s.PageSize})
+		if err != nil {
+			return err
+		}
+		res.Pages++
+		for _, ref := range p.Chats {
+			c, err := s.syncChat(ctx, ref.ChatID, props)
+			if err != nil {
+				return err
+			}
+			res.Chats++
+			switch {
+			case c.Gone:
+				res.Gone++
+			case c.Group == 0:
+				res.Unmapped++
+				if c.Proposed != 0 {
+					res.Proposed++
+				}
+			case c.Unchanged:
+				res.Unchanged++
+			default:
+				res.Synced++
+				res.Joined += c.Snapshot.Joined
+				res.Left += c.Snapshot.Left
+			}
+		}
+		s.log().Info("wecom member sync page", "page", res.Pages, "chats", len(p.Chats), "synced", res.Synced,
+			"unchanged", res.Unchanged, "unmapped", res.Unmapped, "more", p.NextCursor != "")
+		if s.Progress != nil {
+			s.Progress(res.Pages, res.Chats)
+		}
+		if p.NextCursor == "" {
+			return nil
+		}
+		if p.NextCursor == cursor {
+			return msg.New("wecom.cursor_loop", cursor)
+		}
+		cursor = p.NextCursor
+	}
+}
+
+// Reconcile syncs one customer group now: for the callback when an event's
+// LastMemVer is not the version held, and after a chat is mapped.
+func (s *Syncer) Reconcile(ctx context.Context, chatID string) (ChatResult, error) {
+	return s.syncChat(ctx, chatID, &proposer{reg: s.Registry})
+}
+
+func (s *Syncer) syncChat(ctx context.Context, chatID string, props *proposer) (ChatResult, error) {
+	out := ChatResult{ChatID: chatID}
+	ch, err := s.API.Chat(ctx, chatID)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Code == ErrNoChat {
+		out.Gone = true
+		return out, nil
+	}
+	if err != nil {
+		return out, err
+	}
+	out.Name = ch.Name
+	prev, _, err := s.State.Chat(ctx, chatID)
+	if err != nil {
+		return out, err
+	}
+	if out.Group, err = s.Registry.GroupForChat(ctx, community.SourceWeCom, chatID); err != nil {
+		return out, err
+	}
+	if out.Group == 0 {
+		if out.Proposed, err = props.propose(ctx, ch.Name); err != nil {
+			return out, err
+		}
+	}
+	if out.Group == 0 || prev.Name != ch.Name {
+		// The registry lists unmapped chats by name for a person to match.
+		if err := s.Registry.SetChatName(ctx, community.SourceWeCom, chatID, ch.Name); err != nil {
+			return out, err
+		}
+	}
+	now := s.now()
+	st := ChatState{ChatID: chatID, Name: ch.Name, Owner: ch.Owner, Members: len(ch.Members), ProposedGroup: out.Proposed, SeenAt: now}
+	if err := s.State.Seen(ctx, st); err != nil {
+		return out, err
+	}
+	if out.Group == 0 {
+		return out, nil
+	}
+	if ch.MemberVersion != "" && ch.MemberVersion == prev.MemberVersion {
+		out.Unchanged = true
+		return out, nil
+	}
+	rows := SnapshotRows(ch)
+	// The snapshot and the version it reached are one transaction: a sync
+	// killed before it commits redoes the snapshot (no event lost), one
+	// killed after skips the group (no event doubled; the registry also
+	// ignores an event key it holds).
+	err = s.DB.Atomic(ctx, func(tx *store.Tx) error {
+		var err error
+		if out.Snapshot, err = s.Registry.SnapshotTx(ctx, tx, out.Group, community.SourceWeCom, rows, now); err != nil {
+			return err
+		}
+		return s.State.SetVersionTx(ctx, tx, chatID, ch.MemberVersion, now)
+	})
+	return out, err
+}
+
+// SnapshotRows turns a group's member list into registry rows: the
+// member's id is its userid (external userid for an external contact), its
+// name the group nickname if set, else its name; join_scene 1, 2, 3 are
+// an invitation, an invite link and a QR code; the inviter is invitor.userid
+// and the invite link the join way's state.
+func SnapshotRows(ch *Chat) []community.SnapshotRow {
+	rows := make([]community.SnapshotRow, 0, len(ch.Members))
+	for _, m := range ch.Members {
+		name := m.GroupNickname
+		if name == "" {
+			name = m.Name
+		}
+		rows = append(rows, community.SnapshotRow{ExternalID: m.UserID, UnionID: m.UnionID, Name: name, JoinedAt: m.JoinTime,
+			JoinHow: JoinHow(m.JoinScene), Inviter: m.Invitor, InviteLink: m.State})
+	}
+	return rows
+}
+
+// JoinHow maps groupchat/get's join_scene to the registry's join kinds.
+func JoinHow(scene int) community.JoinHow {
+	switch scene {
+	case SceneInvite:
+		return community.JoinInvite
+	case SceneLink:
+		return community.JoinLink
+	case SceneQR:
+		return community.JoinQR
+	}
+	return ""
+}
+
+// proposer proposes, for an unmapped customer group, the Qunke group of the
+// same name: only when exactly one group has it and that group has no
+// WeCom chat yet. It reads the groups once per run.
+type proposer struct {
+	reg    Registry
+	byName map[string][]int64
+}
+
+func (p *proposer) propose(ctx context.Context, name string) (int64, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return 0, nil
+	}
+	if p.byName == nil {
+		gs, err := p.reg.List(ctx, community.Filter{})
+		if err != nil {
+			return 0, err
+		}
+		p.byName = map[string][]int64{}
+		for _, g := range gs {
+			n := strings.TrimSpace(g.Name)
+			p.byName[n] = append(p.byName[n], g.ID)
+		}
+	}
+	ids := p.byName[name]
+	if len(ids) != 1 {
+		return 0, nil
+	}
+	chats, err := p.reg.Chats(ctx, ids[0])
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range chats {
+		if c.Source == community.SourceWeCom {
+			return 0, nil
+		}
+	}
+	return ids[0], nil
+}
+
+func (s *Syncer) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Syncer) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return s.Log
+}
+
+// LeaseName is the store lease the sync runs under: of several servers on
+// one database (and `qunke sync members`) one syncs at a time.
+const LeaseName = "wecom.sync"
+
+// LeaseTTL is how long the lease lasts unless renewed: a server that dies
+// mid-sync lets another take over this long after.
+const LeaseTTL = time.Minute
+
+// ErrBusy says another server or command is syncing.
+var ErrBusy = msg.New("wecom.sync_busy")
+
+// Exclusive runs fn once under the sync's lease, renewed while fn runs and
+// released after; ErrBusy, without running fn, when another holds it.
+func Exclusive(ctx context.Context, db *store.DB, holder string, fn func(context.Context) error) error {
+	return exclusive(ctx, db, holder, LeaseTTL, fn)
+}
+
+func exclusive(ctx context.Context, db *store.DB, holder string, ttl time.Duration, fn func(context.Context) error) error {
+	ok, err := db.Lease(ctx, LeaseName, holder, ttl)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrBusy
+	}
+	jctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ran := false
+	db.RunLeased(jctx, LeaseName, holder, ttl, func(c context.Context) {
+		if !ran {
+			ran = true
+			err = fn(c)
+		}
+		cancel()
+	})
+	if !ran {
+		return ctx.Err()
+	}
+	return err
+}
+
+// Job runs the sync at start and every Every, once across servers: each
+// server wakes every Poll and, holding the lease, syncs when the last run
+// (whichever server made it) finished Every ago, or failed Retry ago, or
+// never finished.
+type Job struct {
+	Syncer *Syncer
+	DB     *store.DB
+	Holder string // store.Holder() of this server
+	Every  time.Duration
+	Retry  time.Duration // after a failed run; 0 means min(Every, 15 min)
+	Poll   time.Duration // 0 means min(Every/4, 5 min)
+	TTL    time.Duration // the lease's; 0 means LeaseTTL
+	Log    *slog.Logger
+}
+
+// Run syncs until ctx ends.
+func (j *Job) Run(ctx context.Context) {
+	poll := j.Poll
+	if poll <= 0 {
+		poll = min(j.Every/4, 5*time.Minute)
+	}
+	ttl := j.TTL
+	if ttl <= 0 {
+		ttl = LeaseTTL
+	}
+	for {
+		err := exclusive(ctx, j.DB, j.Holder, ttl, func(ctx context.Context) error {
+			last, err := j.Syncer.State.LastRun(ctx)
+			if err != nil || !j.due(last, j.Syncer.now()) {
+				return err
+			}
+			_, err = j.Syncer.Once(ctx) // logs its own line
+			return err
+		})
+		if err != nil && !errors.Is(err, ErrBusy) && ctx.Err() == nil && j.Log != nil {
+			j.Log.Debug("wecom member sync", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(poll):
+		}
+	}
+}
+
+func (j *Job) due(last Run, now time.Time) bool {
+	if last.Finished.IsZero() {
+		return true
+	}
+	wait := j.Every
+	if last.Err != "" {
+		wait = j.Retry
+		if wait <= 0 {
+			wait = min(j.Every, 15*time.Minute)
+		}
+	}
+	return !now.Before(last.Finished.Add(wait))
+}
