@@ -16,9 +16,9 @@ import (
 	"github.com/qunke/qunke/internal/store"
 )
 
-// Registry is what the sync needs of the member registry and the group
+// SyncRegistry is what the sync needs of the member registry and the group
 // registry (community.Store).
-type Registry interface {
+type SyncRegistry interface {
 	GroupForChat(ctx context.Context, source community.Source, chatID string) (int64, error)
 	SnapshotTx(ctx context.Context, tx *store.Tx, groupID int64, source community.Source, rows []community.SnapshotRow,
 		at time.Time) (community.SnapshotResult, error)
@@ -33,7 +33,7 @@ type Registry interface {
 // of the same name proposed, for a person to confirm.
 type Syncer struct {
 	API      *Client
-	Registry Registry
+	Registry SyncRegistry
 	State    *SyncStore
 	DB       *store.DB
 	Log      *slog.Logger // nil: nothing logged
@@ -54,18 +54,18 @@ type ChatResult struct {
 	Snapshot  community.SnapshotResult
 }
 
-// Result counts a full run.
-type Result struct {
-	Run
+// SyncResult counts a full run.
+type SyncResult struct {
+	SyncRun
 	Pages, Proposed, Gone, Joined, Left int
 }
 
 // Once lists every customer group, page by page, and syncs each; it logs a
 // line per page and records the run. It stops at the first error (what it
 // applied stays applied: the next run goes on from there).
-func (s *Syncer) Once(ctx context.Context) (Result, error) {
-	res := Result{Run: Run{Started: s.now()}}
-	if err := s.State.SaveRun(ctx, res.Run); err != nil { // a run killed midway leaves Finished zero
+func (s *Syncer) Once(ctx context.Context) (SyncResult, error) {
+	res := SyncResult{SyncRun: SyncRun{Started: s.now()}}
+	if err := s.State.SaveRun(ctx, res.SyncRun); err != nil { // a run killed midway leaves Finished zero
 		return res, err
 	}
 	props := &proposer{reg: s.Registry}
@@ -82,13 +82,13 @@ func (s *Syncer) Once(ctx context.Context) (Result, error) {
 	} else {
 		s.log().Info("wecom member sync", args...)
 	}
-	if serr := s.State.SaveRun(context.WithoutCancel(ctx), res.Run); err == nil {
+	if serr := s.State.SaveRun(context.WithoutCancel(ctx), res.SyncRun); err == nil {
 		err = serr
 	}
 	return res, err
 }
 
-func (s *Syncer) pages(ctx context.Context, res *Result, props *proposer) error {
+func (s *Syncer) pages(ctx context.Context, res *SyncResult, props *proposer) error {
 	cursor := ""
 	for {
 		p, err := s.API.ListChats(ctx, ListFilter{Cursor: cursor, Limit: s.PageSize})
@@ -133,9 +133,16 @@ func (s *Syncer) pages(ctx context.Context, res *Result, props *proposer) error 
 	}
 }
 
-// Reconcile syncs one customer group now: for the callback when an event's
-// LastMemVer is not the version held, and after a chat is mapped.
-func (s *Syncer) Reconcile(ctx context.Context, chatID string) (ChatResult, error) {
+// Reconcile syncs one customer group now (the callback's Reconciler: when
+// an event's LastMemVer is not the version held).
+func (s *Syncer) Reconcile(ctx context.Context, chatID string) error {
+	_, err := s.SyncChat(ctx, chatID)
+	return err
+}
+
+// SyncChat syncs one customer group now and says what it did (also after
+// a person maps it to a group).
+func (s *Syncer) SyncChat(ctx context.Context, chatID string) (ChatResult, error) {
 	return s.syncChat(ctx, chatID, &proposer{reg: s.Registry})
 }
 
@@ -231,7 +238,7 @@ func JoinHow(scene int) community.JoinHow {
 // same name: only when exactly one group has it and that group has no
 // WeCom chat yet. It reads the groups once per run.
 type proposer struct {
-	reg    Registry
+	reg    SyncRegistry
 	byName map[string][]int64
 }
 
@@ -281,35 +288,35 @@ func (s *Syncer) log() *slog.Logger {
 	return s.Log
 }
 
-// LeaseName is the store lease the sync runs under: of several servers on
+// SyncLease is the store lease the sync runs under: of several servers on
 // one database (and `qunke sync members`) one syncs at a time.
-const LeaseName = "wecom.sync"
+const SyncLease = "wecom.sync"
 
-// LeaseTTL is how long the lease lasts unless renewed: a server that dies
+// SyncLeaseTTL is how long the lease lasts unless renewed: a server that dies
 // mid-sync lets another take over this long after.
-const LeaseTTL = time.Minute
+const SyncLeaseTTL = time.Minute
 
-// ErrBusy says another server or command is syncing.
-var ErrBusy = msg.New("wecom.sync_busy")
+// ErrSyncBusy says another server or command is syncing.
+var ErrSyncBusy = msg.New("wecom.sync_busy")
 
-// Exclusive runs fn once under the sync's lease, renewed while fn runs and
-// released after; ErrBusy, without running fn, when another holds it.
-func Exclusive(ctx context.Context, db *store.DB, holder string, fn func(context.Context) error) error {
-	return exclusive(ctx, db, holder, LeaseTTL, fn)
+// ExclusiveSync runs fn once under the sync's lease, renewed while fn runs and
+// released after; ErrSyncBusy, without running fn, when another holds it.
+func ExclusiveSync(ctx context.Context, db *store.DB, holder string, fn func(context.Context) error) error {
+	return exclusiveSync(ctx, db, holder, SyncLeaseTTL, fn)
 }
 
-func exclusive(ctx context.Context, db *store.DB, holder string, ttl time.Duration, fn func(context.Context) error) error {
-	ok, err := db.Lease(ctx, LeaseName, holder, ttl)
+func exclusiveSync(ctx context.Context, db *store.DB, holder string, ttl time.Duration, fn func(context.Context) error) error {
+	ok, err := db.Lease(ctx, SyncLease, holder, ttl)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return ErrBusy
+		return ErrSyncBusy
 	}
 	jctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ran := false
-	db.RunLeased(jctx, LeaseName, holder, ttl, func(c context.Context) {
+	db.RunLeased(jctx, SyncLease, holder, ttl, func(c context.Context) {
 		if !ran {
 			ran = true
 			err = fn(c)
@@ -322,33 +329,33 @@ func exclusive(ctx context.Context, db *store.DB, holder string, ttl time.Durati
 	return err
 }
 
-// Job runs the sync at start and every Every, once across servers: each
+// SyncJob runs the sync at start and every Every, once across servers: each
 // server wakes every Poll and, holding the lease, syncs when the last run
 // (whichever server made it) finished Every ago, or failed Retry ago, or
 // never finished.
-type Job struct {
+type SyncJob struct {
 	Syncer *Syncer
 	DB     *store.DB
 	Holder string // store.Holder() of this server
 	Every  time.Duration
 	Retry  time.Duration // after a failed run; 0 means min(Every, 15 min)
 	Poll   time.Duration // 0 means min(Every/4, 5 min)
-	TTL    time.Duration // the lease's; 0 means LeaseTTL
+	TTL    time.Duration // the lease's; 0 means SyncLeaseTTL
 	Log    *slog.Logger
 }
 
 // Run syncs until ctx ends.
-func (j *Job) Run(ctx context.Context) {
+func (j *SyncJob) Run(ctx context.Context) {
 	poll := j.Poll
 	if poll <= 0 {
 		poll = min(j.Every/4, 5*time.Minute)
 	}
 	ttl := j.TTL
 	if ttl <= 0 {
-		ttl = LeaseTTL
+		ttl = SyncLeaseTTL
 	}
 	for {
-		err := exclusive(ctx, j.DB, j.Holder, ttl, func(ctx context.Context) error {
+		err := exclusiveSync(ctx, j.DB, j.Holder, ttl, func(ctx context.Context) error {
 			last, err := j.Syncer.State.LastRun(ctx)
 			if err != nil || !j.due(last, j.Syncer.now()) {
 				return err
@@ -356,7 +363,7 @@ func (j *Job) Run(ctx context.Context) {
 			_, err = j.Syncer.Once(ctx) // logs its own line
 			return err
 		})
-		if err != nil && !errors.Is(err, ErrBusy) && ctx.Err() == nil && j.Log != nil {
+		if err != nil && !errors.Is(err, ErrSyncBusy) && ctx.Err() == nil && j.Log != nil {
 			j.Log.Debug("wecom member sync", "err", err)
 		}
 		select {
@@ -367,7 +374,7 @@ func (j *Job) Run(ctx context.Context) {
 	}
 }
 
-func (j *Job) due(last Run, now time.Time) bool {
+func (j *SyncJob) due(last SyncRun, now time.Time) bool {
 	if last.Finished.IsZero() {
 		return true
 	}

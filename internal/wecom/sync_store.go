@@ -31,8 +31,8 @@ type ChatState struct {
 	SyncedAt      time.Time // when MemberVersion was applied
 }
 
-// Run is one full sync run.
-type Run struct {
+// SyncRun is one full sync run.
+type SyncRun struct {
 	Started, Finished time.Time // Finished zero: did not finish (killed, or running)
 	Chats             int       // customer groups listed
 	Synced            int       // member lists applied to the registry
@@ -41,33 +41,33 @@ type Run struct {
 	Err               string    // what stopped it, in Chinese and English; "" none
 }
 
-func ms(t time.Time) int64 {
+func syncMS(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
 	return t.UnixMilli()
 }
 
-func fromMS(v int64) time.Time {
+func syncTime(v int64) time.Time {
 	if v == 0 {
 		return time.Time{}
 	}
 	return time.UnixMilli(v).UTC()
 }
 
-const chatCols = `chat_id, name, owner, members, member_version, proposed_group_id, seen_at, synced_at`
+const syncChatCols = `chat_id, name, owner, members, member_version, proposed_group_id, seen_at, synced_at`
 
-func scanChat(row interface{ Scan(...any) error }) (ChatState, error) {
+func scanSyncChat(row interface{ Scan(...any) error }) (ChatState, error) {
 	var c ChatState
 	var seen, synced int64
 	err := row.Scan(&c.ChatID, &c.Name, &c.Owner, &c.Members, &c.MemberVersion, &c.ProposedGroup, &seen, &synced)
-	c.SeenAt, c.SyncedAt = fromMS(seen), fromMS(synced)
+	c.SeenAt, c.SyncedAt = syncTime(seen), syncTime(synced)
 	return c, err
 }
 
 // Chat returns the state of one customer group; false if never seen.
 func (s *SyncStore) Chat(ctx context.Context, chatID string) (ChatState, bool, error) {
-	c, err := scanChat(s.db.QueryRowContext(ctx, `SELECT `+chatCols+` FROM wecom_sync WHERE chat_id = $1`, chatID))
+	c, err := scanSyncChat(s.db.QueryRowContext(ctx, `SELECT `+syncChatCols+` FROM wecom_sync WHERE chat_id = $1`, chatID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ChatState{}, false, nil
 	}
@@ -79,14 +79,14 @@ func (s *SyncStore) Chat(ctx context.Context, chatID string) (ChatState, bool, e
 
 // Chats returns every customer group seen, by name.
 func (s *SyncStore) Chats(ctx context.Context) ([]ChatState, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+chatCols+` FROM wecom_sync ORDER BY name, chat_id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+syncChatCols+` FROM wecom_sync ORDER BY name, chat_id`)
 	if err != nil {
 		return nil, fmt.Errorf("wecom sync states: %w", err)
 	}
 	defer rows.Close()
 	out := []ChatState{}
 	for rows.Next() {
-		c, err := scanChat(rows)
+		c, err := scanSyncChat(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -109,7 +109,7 @@ func (s *SyncStore) Seen(ctx context.Context, c ChatState) error {
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (chat_id) DO UPDATE SET name = excluded.name, owner = excluded.owner, members = excluded.members,
 			proposed_group_id = excluded.proposed_group_id, seen_at = excluded.seen_at`,
-		c.ChatID, c.Name, c.Owner, c.Members, c.ProposedGroup, ms(c.SeenAt))
+		c.ChatID, c.Name, c.Owner, c.Members, c.ProposedGroup, syncMS(c.SeenAt))
 	if err != nil {
 		return fmt.Errorf("wecom sync state %s: %w", c.ChatID, err)
 	}
@@ -121,7 +121,7 @@ func (s *SyncStore) Seen(ctx context.Context, c ChatState) error {
 func (s *SyncStore) SetVersionTx(ctx context.Context, tx *store.Tx, chatID, version string, at time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO wecom_sync (chat_id, member_version, synced_at, seen_at) VALUES ($1, $2, $3, $3)
 		ON CONFLICT (chat_id) DO UPDATE SET member_version = excluded.member_version, synced_at = excluded.synced_at`,
-		chatID, version, ms(at))
+		chatID, version, syncMS(at))
 	if err != nil {
 		return fmt.Errorf("wecom member version %s: %w", chatID, err)
 	}
@@ -129,29 +129,29 @@ func (s *SyncStore) SetVersionTx(ctx context.Context, tx *store.Tx, chatID, vers
 }
 
 // LastRun returns the last full run (zero if none).
-func (s *SyncStore) LastRun(ctx context.Context) (Run, error) {
-	var r Run
+func (s *SyncStore) LastRun(ctx context.Context) (SyncRun, error) {
+	var r SyncRun
 	var started, finished int64
 	err := s.db.QueryRowContext(ctx, `SELECT started_at, finished_at, chats, synced, unchanged, unmapped, error
 		FROM wecom_sync_run WHERE id = 1`).Scan(&started, &finished, &r.Chats, &r.Synced, &r.Unchanged, &r.Unmapped, &r.Err)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Run{}, nil
+		return SyncRun{}, nil
 	}
 	if err != nil {
-		return Run{}, fmt.Errorf("wecom last sync run: %w", err)
+		return SyncRun{}, fmt.Errorf("wecom last sync run: %w", err)
 	}
-	r.Started, r.Finished = fromMS(started), fromMS(finished)
+	r.Started, r.Finished = syncTime(started), syncTime(finished)
 	return r, nil
 }
 
 // SaveRun records r as the last full run.
-func (s *SyncStore) SaveRun(ctx context.Context, r Run) error {
+func (s *SyncStore) SaveRun(ctx context.Context, r SyncRun) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO wecom_sync_run (id, started_at, finished_at, chats, synced, unchanged, unmapped, error)
 		VALUES (1, $1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at, finished_at = excluded.finished_at,
 			chats = excluded.chats, synced = excluded.synced, unchanged = excluded.unchanged,
 			unmapped = excluded.unmapped, error = excluded.error`,
-		ms(r.Started), ms(r.Finished), r.Chats, r.Synced, r.Unchanged, r.Unmapped, r.Err)
+		syncMS(r.Started), syncMS(r.Finished), r.Chats, r.Synced, r.Unchanged, r.Unmapped, r.Err)
 	if err != nil {
 		return fmt.Errorf("wecom sync run: %w", err)
 	}
