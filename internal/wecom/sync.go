@@ -357,7 +357,7 @@ func (j *SyncJob) Run(ctx context.Context) {
 	for {
 		err := exclusiveSync(ctx, j.DB, j.Holder, ttl, func(ctx context.Context) error {
 			last, err := j.Syncer.State.LastRun(ctx)
-			if err != nil || !j.due(last, j.Syncer.now()) {
+			if err != nil || !j.Due(last, j.Syncer.now()) {
 				return err
 			}
 			_, err = j.Syncer.Once(ctx) // logs its own line
@@ -374,7 +374,8 @@ func (j *SyncJob) Run(ctx context.Context) {
 	}
 }
 
-func (j *SyncJob) due(last SyncRun, now time.Time) bool {
+// Due reports whether a run is due at now after the last one.
+func (j *SyncJob) Due(last SyncRun, now time.Time) bool {
 	if last.Finished.IsZero() {
 		return true
 	}

@@ -79,6 +79,13 @@ type Server struct {
 	limiter *channel.Limiter
 	faults  []*Fault
 	calls   map[string]int
+	stalls  []*stall
+}
+
+type stall struct {
+	path string
+	left int
+	hit  chan struct{}
 }
 
 // New starts a fake for one corp and its customer-contact secret, with no groups and no rate limit.
@@ -221,6 +228,16 @@ func (s *Server) InjectFault(f Fault) {
 	s.faults = append(s.faults, &f)
 }
 
+// StallAt makes the n-th request to path from now on (1 = the next) hang without an answer until its
+// client leaves; the channel is closed when it arrives. A test kills a syncing process there.
+func (s *Server) StallAt(path string, n int) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := &stall{path: path, left: max(n, 1), hit: make(chan struct{})}
+	s.stalls = append(s.stalls, st)
+	return st.hit
+}
+
 // Calls returns how many requests path ("gettoken", "externalcontact/groupchat/get", ...) received.
 func (s *Server) Calls(path string) int {
 	s.mu.Lock()
@@ -255,7 +272,22 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls[path]++
 	f := s.takeFault(path)
+	var hang *stall
+	for i, st := range s.stalls {
+		if st.path == path {
+			if st.left--; st.left == 0 {
+				hang = st
+				s.stalls = append(s.stalls[:i], s.stalls[i+1:]...)
+			}
+			break
+		}
+	}
 	s.mu.Unlock()
+	if hang != nil {
+		close(hang.hit)
+		<-r.Context().Done()
+		return
+	}
 	if f != nil {
 		if f.Status != 0 {
 			w.Header().Set("Content-Type", "text/html")
