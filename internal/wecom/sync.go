@@ -23,6 +23,7 @@ type SyncRegistry interface {
 	SnapshotTx(ctx context.Context, tx *store.Tx, groupID int64, source community.Source, rows []community.SnapshotRow,
 		at time.Time) (community.SnapshotResult, error)
 	SetChatName(ctx context.Context, source community.Source, chatID, name string) error
+	MapChat(ctx context.Context, source community.Source, chatID string, groupID int64) error
 	Chats(ctx context.Context, groupID int64) ([]community.Chat, error)
 	List(ctx context.Context, f community.Filter) ([]*community.Group, error)
 }
@@ -201,6 +202,70 @@ func (s *Syncer) syncChat(ctx context.Context, chatID string, props *proposer) (
 		return s.State.SetVersionTx(ctx, tx, chatID, ch.MemberVersion, now)
 	})
 	return out, err
+}
+
+// Confirm maps a customer group to a Qunke group (a person confirming the
+// proposal, or choosing another) and, when the API is configured, syncs
+// its members at once; synced says whether it did.
+func (s *Syncer) Confirm(ctx context.Context, chatID string, groupID int64) (c ChatResult, synced bool, err error) {
+	if err := s.Registry.MapChat(ctx, community.SourceWeCom, chatID, groupID); err != nil {
+		return ChatResult{ChatID: chatID}, false, err
+	}
+	if !s.API.HasCredentials() {
+		return ChatResult{ChatID: chatID, Group: groupID}, false, nil
+	}
+	c, err = s.SyncChat(ctx, chatID)
+	return c, err == nil, err
+}
+
+// ChatRow is a customer group as the console lists it.
+type ChatRow struct {
+	ChatState
+	Group        int64 // the Qunke group it maps to; 0 none
+	GroupName    string
+	ProposedName string // the proposed group's name
+}
+
+// Overview is what the console shows of the sync: the last run, every
+// customer group seen with its group or proposal, and the groups one may
+// be mapped to.
+type Overview struct {
+	Configured bool // the corp id and secret are set
+	Last       SyncRun
+	Chats      []ChatRow
+	Groups     []*community.Group
+}
+
+// Overview reads the sync's state for the console.
+func (s *Syncer) Overview(ctx context.Context) (Overview, error) {
+	o := Overview{Configured: s.API != nil && s.API.HasCredentials()}
+	var err error
+	if o.Last, err = s.State.LastRun(ctx); err != nil {
+		return o, err
+	}
+	if o.Groups, err = s.Registry.List(ctx, community.Filter{}); err != nil {
+		return o, err
+	}
+	names := map[int64]string{}
+	for _, g := range o.Groups {
+		names[g.ID] = g.Name
+	}
+	chats, err := s.State.Chats(ctx)
+	if err != nil {
+		return o, err
+	}
+	for _, c := range chats {
+		r := ChatRow{ChatState: c}
+		if r.Group, err = s.Registry.GroupForChat(ctx, community.SourceWeCom, c.ChatID); err != nil {
+			return o, err
+		}
+		r.GroupName = names[r.Group]
+		if r.Group == 0 {
+			r.ProposedName = names[c.ProposedGroup]
+		}
+		o.Chats = append(o.Chats, r)
+	}
+	return o, nil
 }
 
 // SnapshotRows turns a group's member list into registry rows: the
