@@ -214,17 +214,17 @@ func confirmWeComChat(ctx context.Context, w io.Writer, lang i18n.Lang, s *wecom
 	if err != nil {
 		return err
 	}
-	if err := groups.MapChat(ctx, community.SourceWeCom, chatID, gid); err != nil {
+	c, synced, err := s.Confirm(ctx, chatID, gid)
+	if c.Group == 0 {
 		return err
 	}
 	fmt.Fprintln(w, msg.In(lang, msg.New("cli.wecom_confirmed", chatID, g.Name)))
-	if !s.API.HasCredentials() {
-		fmt.Fprintln(w, msg.In(lang, msg.New("cli.wecom_confirm_later")))
-		return nil
-	}
-	c, err := s.SyncChat(ctx, chatID)
 	if err != nil {
 		return err
+	}
+	if !synced {
+		fmt.Fprintln(w, msg.In(lang, msg.New("cli.wecom_confirm_later")))
+		return nil
 	}
 	fmt.Fprintln(w, msg.In(lang, msg.New("cli.wecom_confirm_synced", c.Snapshot.Joined, c.Snapshot.Left, c.Snapshot.Unchanged)))
 	return nil

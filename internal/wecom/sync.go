@@ -206,7 +206,8 @@ func (s *Syncer) syncChat(ctx context.Context, chatID string, props *proposer) (
 
 // Confirm maps a customer group to a Qunke group (a person confirming the
 // proposal, or choosing another) and, when the API is configured, syncs
-// its members at once; synced says whether it did.
+// its members at once; synced says whether it did. c.Group is 0 when the
+// mapping failed, groupID when only the sync did.
 func (s *Syncer) Confirm(ctx context.Context, chatID string, groupID int64) (c ChatResult, synced bool, err error) {
 	if err := s.Registry.MapChat(ctx, community.SourceWeCom, chatID, groupID); err != nil {
 		return ChatResult{ChatID: chatID}, false, err
@@ -215,6 +216,7 @@ func (s *Syncer) Confirm(ctx context.Context, chatID string, groupID int64) (c C
 		return ChatResult{ChatID: chatID, Group: groupID}, false, nil
 	}
 	c, err = s.SyncChat(ctx, chatID)
+	c.Group = groupID // mapped, whether the sync went through or not
 	return c, err == nil, err
 }
 
