@@ -184,14 +184,14 @@ func TestSyncPagesSnapshotsAndProposes(t *testing.T) {
 		if got := keys(in); got != "ownerB,wmB0,wmB1,wmB2" {
 			t.Fatalf("群B members %s", got)
 		}
-		if m := in["wmB0"]; m.JoinHow != community.JoinLink || !m.JoinedAt.Equal(joined) {
-			t.Errorf("wmB0 (join_scene 2): %+v", m)
+		if m := in["wmB0"]; m.JoinHow != community.JoinInvite || m.Inviter != "ownerB" || !m.JoinedAt.Equal(joined) {
+			t.Errorf("wmB0 (join_scene 1, invitor ownerB): %+v", m)
 		}
-		if m := in["wmB1"]; m.JoinHow != community.JoinQR || m.InviteLink != "qr-B" {
-			t.Errorf("wmB1 (join_scene 3, state qr-B): %+v", m)
+		if m := in["wmB1"]; m.JoinHow != community.JoinLink || m.Inviter != "" || m.InviteLink != "" {
+			t.Errorf("wmB1 (join_scene 2): %+v", m)
 		}
-		if m := in["wmB2"]; m.JoinHow != community.JoinInvite || m.Inviter != "ownerB" {
-			t.Errorf("wmB2 (join_scene 1, invitor ownerB): %+v", m)
+		if m := in["wmB2"]; m.JoinHow != community.JoinQR || m.InviteLink != "qr-B" || !m.JoinedAt.Equal(joined.Add(2*time.Hour)) {
+			t.Errorf("wmB2 (join_scene 3, state qr-B): %+v", m)
 		}
 		if res.Joined != 3+4+5 {
 			t.Errorf("joined %d, want 12", res.Joined)

@@ -284,6 +284,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if hang != nil {
+		// The body read first: the server notices the client leave only
+		// once it has.
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
 		close(hang.hit)
 		<-r.Context().Done()
 		return
