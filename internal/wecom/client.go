@@ -245,9 +245,9 @@ func (c *Client) call(ctx context.Context, path string, body any, out any) error
 	if err != nil {
 		return err
 	}
-	renewed := false
+	renewed, waits := false, 0
 	wait := c.backoff()
-	for try := 0; ; try++ {
+	for {
 		tok, err := c.accessToken(ctx)
 		if err != nil {
 			return err
@@ -266,12 +266,13 @@ func (c *Client) call(ctx context.Context, path string, body any, out any) error
 			renewed = true
 			continue
 		case ErrFreqLimit, ErrConcurrency:
-			if try >= c.rateRetries() {
-				return msg.Wrap(err, "wecom.rate_limited", path, ae.Code, try)
+			if waits >= c.rateRetries() {
+				return msg.Wrap(err, "wecom.rate_limited", path, ae.Code, waits)
 			}
 			if err := c.sleep(ctx, wait); err != nil {
 				return err
 			}
+			waits++
 			wait *= 2
 			continue
 		}
