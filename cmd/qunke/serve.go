@@ -12,6 +12,7 @@ import (
 
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/demo"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/web"
 )
@@ -23,6 +24,8 @@ func newServeCmd(g *globals) *cobra.Command {
 	var pf postingFlags
 	var sf platformFlags
 	var syncEvery time.Duration
+	var wf wecomAPIFlags
+	var wecomEvery time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "启动 Web 服务与发单引擎 (start the web console, API and posting engine)",
@@ -64,6 +67,8 @@ On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 				return fmt.Errorf("--max-late %s: give a positive duration, e.g. 15m", pf.maxLate)
 			}
 			deps := web.NewDeps(db, log)
+			wf.api = pf.wecomAPI
+			deps.WeComSync = newWeComSyncer(db, deps.Groups, wf.client(), log)
 			deps.Zone = display
 			deps.Planner.Late = pf.maxLate
 			deps.Planner.Links.Conv = converters(withDemo, &sf)
@@ -113,6 +118,7 @@ On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 			}
 			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
 			defer startOrderSync(ctx, db, &sf, syncEvery, log)()  // stops the jobs before db.Close
+			defer startWeComSync(ctx, deps.WeComSync, db, wecomEvery, log)()
 			return srv.Serve(ctx, ln)
 		},
 	}
@@ -124,6 +130,8 @@ On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 	pf.add(cmd)
 	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, "每隔多久从联盟平台同步一次订单，0 为不同步 (how often to sync orders from the affiliate platforms; 0: never)")
 	sf.add(cmd.Flags())
+	wf.addCorp(cmd.Flags())
+	cmd.Flags().DurationVar(&wecomEvery, "wecom-sync-every", 3*time.Hour, msg.New("cli.flag_wecom_sync_every").Error())
 	return cmd
 }
 

@@ -77,7 +77,7 @@ func newSyncCmd(g *globals) *cobra.Command {
 		Use:   "sync",
 		Short: "从联盟平台同步数据 (sync data from the affiliate platforms)",
 	}
-	cmd.AddCommand(newSyncOrdersCmd(g))
+	cmd.AddCommand(newSyncOrdersCmd(g), newSyncMembersCmd(g))
 	return cmd
 }
 

@@ -1,5 +1,3 @@
-//go:build wecapi_pending
-
 package main
 
 import (
@@ -89,15 +87,13 @@ func newSyncMembersCmd(g *globals) *cobra.Command {
 			defer db.Close()
 			lang := g.reader()
 			s := newWeComSyncer(db, community.NewStore(db), api, nil)
-			bar := newProgress(cmd.ErrOrStderr(), g.t("cli.wecom_sync_progress"), false)
-			s.Progress = func(_, chats int) { bar.Update(int64(chats), 0) }
+			s.Progress = func(pages, chats int) { fmt.Fprintln(cmd.ErrOrStderr(), g.t("cli.wecom_sync_page", pages, chats)) }
 			var res wecom.SyncResult
 			err = wecom.ExclusiveSync(ctx, db, store.Holder(), func(ctx context.Context) error {
 				var err error
 				res, err = s.Once(ctx)
 				return err
 			})
-			bar.Finish()
 			if res.Pages > 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), msg.In(lang, msg.New("cli.wecom_sync_done", res.Pages, res.Chats, res.Synced,
 					res.Joined, res.Left, res.Unchanged, res.Unmapped, res.Proposed)))
@@ -107,6 +103,13 @@ func newSyncMembersCmd(g *globals) *cobra.Command {
 	}
 	f.addCorp(cmd.Flags())
 	f.addAPI(cmd.Flags())
+	return cmd
+}
+
+// newMembersCmd is the member registry's commands.
+func newMembersCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "members", Short: msg.New("cli.members_short").Error()}
+	cmd.AddCommand(newMembersChatsCmd(g))
 	return cmd
 }
 

@@ -172,6 +172,7 @@ func TestBrowserLayout(t *testing.T) {
 		{"import", "/import"},
 		{"groups", "/groups"},
 		{"group", fmt.Sprintf("/groups/%d", groups[0].ID)},
+		{"wecom", "/groups/wecom"},
 		{"board", "/board"},
 		{"plans", "/plans"},
 		{"plan", fmt.Sprintf("/plans/%d", busy.ID)},

@@ -1,5 +1,3 @@
-//go:build wecapi_pending
-
 package wecom_test
 
 import (
