@@ -28,12 +28,12 @@ type wecomAPIFlags struct {
 	api    string // set by `serve` from --wecom-api, the robots' flag
 }
 
-func (f *wecomAPIFlags) addCorp(fl *pflag.FlagSet) {
-	fl.StringVar(&f.corpID, "wecom-corp-id", os.Getenv("QUNKE_WECOM_CORP_ID"), msg.New("cli.flag_wecom_corp_id").Error())
+func (f *wecomAPIFlags) addCorp(g *globals, fl *pflag.FlagSet) {
+	fl.StringVar(&f.corpID, "wecom-corp-id", os.Getenv("QUNKE_WECOM_CORP_ID"), g.h("cli.flag_wecom_corp_id"))
 }
 
-func (f *wecomAPIFlags) addAPI(fl *pflag.FlagSet) {
-	fl.StringVar(&f.api, "wecom-api", envOr("QUNKE_WECOM_API", wecom.DefaultBaseURL), msg.New("cli.flag_wecom_api").Error())
+func (f *wecomAPIFlags) addAPI(g *globals, fl *pflag.FlagSet) {
+	fl.StringVar(&f.api, "wecom-api", envOr("QUNKE_WECOM_API", wecom.DefaultBaseURL), g.h("cli.posting.flag.wecom_api"))
 }
 
 // client returns the customer-contact API client (without credentials when
@@ -71,8 +71,8 @@ func newSyncMembersCmd(g *globals) *cobra.Command {
 	var f wecomAPIFlags
 	cmd := &cobra.Command{
 		Use:   "members",
-		Short: msg.New("cli.sync_members_short").Error(),
-		Long:  msg.New("cli.sync_members_long").Error(),
+		Short: g.h("cli.sync_members_short"),
+		Long:  g.h("cli.sync_members_long"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -101,14 +101,14 @@ func newSyncMembersCmd(g *globals) *cobra.Command {
 			return err
 		},
 	}
-	f.addCorp(cmd.Flags())
-	f.addAPI(cmd.Flags())
+	f.addCorp(g, cmd.Flags())
+	f.addAPI(g, cmd.Flags())
 	return cmd
 }
 
 // newMembersCmd is the member registry's commands.
 func newMembersCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "members", Short: msg.New("cli.members_short").Error()}
+	cmd := &cobra.Command{Use: "members", Short: g.h("cli.members_short")}
 	cmd.AddCommand(newMembersChatsCmd(g))
 	return cmd
 }
@@ -118,8 +118,8 @@ func newMembersChatsCmd(g *globals) *cobra.Command {
 	var confirm, group string
 	cmd := &cobra.Command{
 		Use:   "chats",
-		Short: msg.New("cli.members_chats_short").Error(),
-		Long:  msg.New("cli.members_chats_long").Error(),
+		Short: g.h("cli.members_chats_short"),
+		Long:  g.h("cli.members_chats_long"),
 		Example: `  qunke members chats
   qunke members chats --confirm wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA
   qunke members chats --confirm wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA --group 福利群1`,
@@ -139,10 +139,10 @@ func newMembersChatsCmd(g *globals) *cobra.Command {
 			return confirmWeComChat(ctx, cmd.OutOrStdout(), g.reader(), s, groups, confirm, group)
 		},
 	}
-	cmd.Flags().StringVar(&confirm, "confirm", "", msg.New("cli.flag_members_confirm").Error())
-	cmd.Flags().StringVar(&group, "group", "", msg.New("cli.flag_members_group").Error())
-	f.addCorp(cmd.Flags())
-	f.addAPI(cmd.Flags())
+	cmd.Flags().StringVar(&confirm, "confirm", "", g.h("cli.flag_members_confirm"))
+	cmd.Flags().StringVar(&group, "group", "", g.h("cli.flag_members_group"))
+	f.addCorp(g, cmd.Flags())
+	f.addAPI(g, cmd.Flags())
 	return cmd
 }
 
