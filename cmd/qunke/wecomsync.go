@@ -33,7 +33,7 @@ func (f *wecomAPIFlags) addCorp(g *globals, fl *pflag.FlagSet) {
 }
 
 func (f *wecomAPIFlags) addAPI(g *globals, fl *pflag.FlagSet) {
-	fl.StringVar(&f.api, "wecom-api", envOr("QUNKE_WECOM_API", wecom.DefaultBaseURL), g.h("cli.posting.flag.wecom_api"))
+	fl.StringVar(&f.api, "wecom-api", envOr("QUNKE_WECOM_API", wecom.DefaultBaseURL), g.h("cli.flag_wecom_api"))
 }
 
 // client returns the customer-contact API client (without credentials when
