@@ -51,7 +51,7 @@ type ChatResult struct {
 	Group     int64 // the Qunke group it maps to; 0 none
 	Proposed  int64 // for an unmapped group: the Qunke group of the same name; 0 none
 	Unchanged bool  // member_version as applied before: nothing done
-	Gone      bool  // WeCom no longer has it (dismissed between list and get)
+	Gone      bool  // WeCom no longer has it (dismissed): a mapped group's members all left
 	Snapshot  community.SnapshotResult
 }
 
@@ -90,6 +90,56 @@ func (s *Syncer) Once(ctx context.Context) (SyncResult, error) {
 }
 
 func (s *Syncer) pages(ctx context.Context, res *SyncResult, props *proposer) error {
+	listed := map[string]bool{}
+	if err := s.listPages(ctx, res, props, listed); err != nil {
+		return err
+	}
+	// A group synced before and no longer listed was dismissed (or handed
+	// to an owner outside the app's range): asked for, WeCom says which.
+	known, err := s.State.Chats(ctx)
+	if err != nil {
+		return err
+	}
+	for _, st := range known {
+		if listed[st.ChatID] || st.MemberVersion == "" || st.MemberVersion == dismissedVersion {
+			continue
+		}
+		c, err := s.syncChat(ctx, st.ChatID, props)
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			// Out of the app's sight: kept as it was, tried next run.
+			s.log().Warn("wecom member sync: a group no longer listed", "chat", st.ChatID, "err", err)
+			continue
+		}
+		res.count(c)
+	}
+	return nil
+}
+
+// count adds one group's outcome to the run's counts.
+func (res *SyncResult) count(c ChatResult) {
+	res.Chats++
+	switch {
+	case c.Gone:
+		res.Gone++
+		res.Left += c.Snapshot.Left
+	case c.Group == 0:
+		res.Unmapped++
+		if c.Proposed != 0 {
+			res.Proposed++
+		}
+	case c.Unchanged:
+		res.Unchanged++
+	default:
+		res.Synced++
+		res.Joined += c.Snapshot.Joined
+		res.Left += c.Snapshot.Left
+	}
+}
+
+func (s *Syncer) listPages(ctx context.Context, res *SyncResult, props *proposer, listed map[string]bool) error {
 	cursor := ""
 	for {
 		p, err := s.API.ListChats(ctx, ListFilter{Cursor: cursor, Limit: s.PageSize})
@@ -98,26 +148,12 @@ func (s *Syncer) pages(ctx context.Context, res *SyncResult, props *proposer) er
 		}
 		res.Pages++
 		for _, ref := range p.Chats {
+			listed[ref.ChatID] = true
 			c, err := s.syncChat(ctx, ref.ChatID, props)
 			if err != nil {
 				return err
 			}
-			res.Chats++
-			switch {
-			case c.Gone:
-				res.Gone++
-			case c.Group == 0:
-				res.Unmapped++
-				if c.Proposed != 0 {
-					res.Proposed++
-				}
-			case c.Unchanged:
-				res.Unchanged++
-			default:
-				res.Synced++
-				res.Joined += c.Snapshot.Joined
-				res.Left += c.Snapshot.Left
-			}
+			res.count(c)
 		}
 		s.log().Info("wecom member sync page", "page", res.Pages, "chats", len(p.Chats), "synced", res.Synced,
 			"unchanged", res.Unchanged, "unmapped", res.Unmapped, "more", p.NextCursor != "")
@@ -152,8 +188,7 @@ func (s *Syncer) syncChat(ctx context.Context, chatID string, props *proposer) (
 	ch, err := s.API.Chat(ctx, chatID)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Code == ErrNoChat {
-		out.Gone = true
-		return out, nil
+		return s.gone(ctx, out)
 	}
 	if err != nil {
 		return out, err
@@ -268,6 +303,31 @@ func (s *Syncer) Overview(ctx context.Context) (Overview, error) {
 		o.Chats = append(o.Chats, r)
 	}
 	return o, nil
+}
+
+// dismissedVersion is the member version recorded for a dismissed group.
+const dismissedVersion = "dismissed"
+
+// gone records that WeCom has no such group any more (40050: dismissed):
+// when it is mapped, every member the registry holds in it leaves, once.
+func (s *Syncer) gone(ctx context.Context, out ChatResult) (ChatResult, error) {
+	out.Gone = true
+	prev, _, err := s.State.Chat(ctx, out.ChatID)
+	if err != nil || prev.MemberVersion == dismissedVersion {
+		return out, err
+	}
+	if out.Group, err = s.Registry.GroupForChat(ctx, community.SourceWeCom, out.ChatID); err != nil || out.Group == 0 {
+		return out, err
+	}
+	now := s.now()
+	err = s.DB.Atomic(ctx, func(tx *store.Tx) error {
+		var err error
+		if out.Snapshot, err = s.Registry.SnapshotTx(ctx, tx, out.Group, community.SourceWeCom, nil, now); err != nil {
+			return err
+		}
+		return s.State.SetVersionTx(ctx, tx, out.ChatID, dismissedVersion, now)
+	})
+	return out, err
 }
 
 // SnapshotRows turns a group's member list into registry rows: the

@@ -268,6 +268,35 @@ func TestSyncSkipsUnchangedAndDiffs(t *testing.T) {
 	})
 }
 
+// A mapped group WeCom dismissed (no longer listed, 40050 when asked for)
+// has every member leave, once.
+func TestSyncDismissedGroup(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := context.Background()
+		if _, err := w.s.Once(ctx); err != nil {
+			t.Fatal(err)
+		}
+		w.f.RemoveChat("wrB")
+		w.f.RemoveChat("wrE") // unmapped: nothing to do
+		res, err := w.s.Once(ctx)
+		if err != nil || res.Gone != 1 || res.Left != 4 || res.Unchanged != 2 || res.Chats != 4 {
+			t.Fatalf("after the dismissal %+v %v", res, err)
+		}
+		if n := len(w.members(t, w.groups["群B"])); n != 0 {
+			t.Fatalf("群B keeps %d members", n)
+		}
+		gets := w.f.Calls("externalcontact/groupchat/get")
+		res, err = w.s.Once(ctx)
+		if err != nil || res.Gone != 0 || res.Left != 0 || w.f.Calls("externalcontact/groupchat/get") != gets+3 {
+			t.Fatalf("the run after %+v %v", res, err)
+		}
+		if j, l := w.events(t, w.groups["群B"]); j != 4 || l != 4 {
+			t.Errorf("群B events: %d joins, %d leaves; want 4, 4", j, l)
+		}
+	})
+}
+
 // The API's rate limit is waited out in the middle of a run.
 func TestSyncRateLimited(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
