@@ -134,7 +134,7 @@ func newMembersChatsCmd(g *globals) *cobra.Command {
 			groups := community.NewStore(db)
 			s := newWeComSyncer(db, groups, f.client(), nil)
 			if confirm == "" {
-				return listWeComChats(ctx, cmd.OutOrStdout(), g.reader(), s, groups)
+				return listWeComChats(ctx, cmd.OutOrStdout(), g.reader(), s)
 			}
 			return confirmWeComChat(ctx, cmd.OutOrStdout(), g.reader(), s, groups, confirm, group)
 		},
@@ -146,32 +146,25 @@ func newMembersChatsCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// listWeComChats prints every customer group the sync has seen: the group
-// it maps to, or the one proposed, or how to map it.
-func listWeComChats(ctx context.Context, w io.Writer, lang i18n.Lang, s *wecom.Syncer, groups *community.Store) error {
-	chats, err := s.State.Chats(ctx)
+// listWeComChats prints every customer group the sync has seen (and those
+// only the callback told of): the group it maps to, or the one proposed,
+// or how to map it.
+func listWeComChats(ctx context.Context, w io.Writer, lang i18n.Lang, s *wecom.Syncer) error {
+	o, err := s.Overview(ctx)
 	if err != nil {
 		return err
 	}
-	if len(chats) == 0 {
+	if len(o.Chats) == 0 {
 		fmt.Fprintln(w, msg.In(lang, msg.New("cli.wecom_chats_none")))
 		return nil
 	}
-	names, err := groupNames(ctx, groups)
-	if err != nil {
-		return err
-	}
-	for _, c := range chats {
-		gid, err := groups.GroupForChat(ctx, community.SourceWeCom, c.ChatID)
-		if err != nil {
-			return err
-		}
+	for _, c := range o.Chats {
 		var m *msg.Error
 		switch {
-		case gid != 0:
-			m = msg.New("cli.wecom_chat_mapped", c.ChatID, c.Name, c.Members, names[gid])
+		case c.Group != 0:
+			m = msg.New("cli.wecom_chat_mapped", c.ChatID, c.Name, c.Members, c.GroupName)
 		case c.ProposedGroup != 0:
-			m = msg.New("cli.wecom_chat_proposed", c.ChatID, c.Name, c.Members, names[c.ProposedGroup], c.ChatID)
+			m = msg.New("cli.wecom_chat_proposed", c.ChatID, c.Name, c.Members, c.ProposedName, c.ChatID)
 		default:
 			m = msg.New("cli.wecom_chat_unmapped", c.ChatID, c.Name, c.Members, c.ChatID)
 		}
@@ -231,16 +224,4 @@ func confirmWeComChat(ctx context.Context, w io.Writer, lang i18n.Lang, s *wecom
 	}
 	fmt.Fprintln(w, msg.In(lang, msg.New("cli.wecom_confirm_synced", c.Snapshot.Joined, c.Snapshot.Left, c.Snapshot.Unchanged)))
 	return nil
-}
-
-func groupNames(ctx context.Context, groups *community.Store) (map[int64]string, error) {
-	all, err := groups.List(ctx, community.Filter{})
-	if err != nil {
-		return nil, err
-	}
-	names := make(map[int64]string, len(all))
-	for _, g := range all {
-		names[g.ID] = g.Name
-	}
-	return names, nil
 }

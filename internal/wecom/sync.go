@@ -24,6 +24,7 @@ type SyncRegistry interface {
 		at time.Time) (community.SnapshotResult, error)
 	SetChatName(ctx context.Context, source community.Source, chatID, name string) error
 	MapChat(ctx context.Context, source community.Source, chatID string, groupID int64) error
+	UnmappedChats(ctx context.Context, source community.Source) ([]community.Chat, error)
 	Chats(ctx context.Context, groupID int64) ([]community.Chat, error)
 	List(ctx context.Context, f community.Filter) ([]*community.Group, error)
 }
@@ -290,6 +291,21 @@ func (s *Syncer) Overview(ctx context.Context) (Overview, error) {
 	chats, err := s.State.Chats(ctx)
 	if err != nil {
 		return o, err
+	}
+	// Chats the callback told of and the sync has not seen yet (their
+	// events wait for the mapping).
+	seen := map[string]bool{}
+	for _, c := range chats {
+		seen[c.ChatID] = true
+	}
+	pending, err := s.Registry.UnmappedChats(ctx, community.SourceWeCom)
+	if err != nil {
+		return o, err
+	}
+	for _, p := range pending {
+		if !seen[p.ChatID] {
+			chats = append(chats, ChatState{ChatID: p.ChatID, Name: p.Name})
+		}
 	}
 	for _, c := range chats {
 		r := ChatRow{ChatState: c}

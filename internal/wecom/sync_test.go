@@ -225,6 +225,23 @@ func TestSyncPagesSnapshotsAndProposes(t *testing.T) {
 		if err != nil || last.Finished.IsZero() || last.Synced != 3 || last.Err != "" {
 			t.Fatalf("last run %+v %v", last, err)
 		}
+		// The console's overview: every chat seen, and one only the
+		// callback told of (its event waits for the mapping).
+		if _, err := w.reg.ApplyEvents(ctx, []community.MemberEvent{{Key: "wecom:wrCB:wmZ:1:join", Source: community.SourceWeCom,
+			ChatID: "wrCB", Kind: community.Join, At: joined, ExternalID: "wmZ"}}); err != nil {
+			t.Fatal(err)
+		}
+		o, err := w.s.Overview(ctx)
+		if err != nil || len(o.Chats) != 6 || len(o.Groups) != 4 {
+			t.Fatalf("overview %+v %v", o, err)
+		}
+		byID := map[string]wecom.ChatRow{}
+		for _, c := range o.Chats {
+			byID[c.ChatID] = c
+		}
+		if byID["wrA"].GroupName != "群A" || byID["wrE"].Group != 0 || byID["wrCB"].ChatID != "wrCB" || byID["wrD"].GroupName != "群D" {
+			t.Fatalf("overview rows %+v", byID)
+		}
 	})
 }
 
