@@ -25,6 +25,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var syncEvery time.Duration
 	var wf wecomAPIFlags
 	var wecomEvery time.Duration
+	var tf tgMemberFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: g.h("cli.serve.short"),
@@ -89,6 +90,10 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			deps.Posters = &publish.PosterCache{R: images}
+			tgm, err := newTelegramMembers(&deps, pf.telegramToken, pf.telegramAPI, &tf)
+			if err != nil {
+				return err
+			}
 			srv := web.NewServer(deps)
 			srv.SetTrustedProxies(trusted)
 			srv.SetImages(images) // the lists' thumbnails: the same allowed hosts and cache
@@ -105,6 +110,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
 			defer startOrderSync(ctx, db, &sf, syncEvery, log)()  // stops the jobs before db.Close
 			defer startWeComSync(ctx, deps.WeComSync, db, wecomEvery, log)()
+			defer tgm.start(ctx)() // Telegram joins, leaves, messages
 			return srv.Serve(ctx, ln)
 		},
 	}
@@ -118,6 +124,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	sf.add(g, cmd.Flags())
 	wf.addCorp(g, cmd.Flags())
 	cmd.Flags().DurationVar(&wecomEvery, "wecom-sync-every", 3*time.Hour, g.h("cli.flag_wecom_sync_every"))
+	tf.add(g, cmd.Flags())
 	return cmd
 }
 
