@@ -23,7 +23,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var pf postingFlags
 	var sf platformFlags
 	var syncEvery time.Duration
-	var wf wecomAPIFlags
+	var wsf wecomAPIFlags // the WeCom member sync's
 	var wecomEvery time.Duration
 	var tf tgMemberFlags
 	cmd := &cobra.Command{
@@ -55,8 +55,9 @@ func newServeCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("--max-late %s: give a positive duration, e.g. 15m", pf.maxLate)
 			}
 			deps := web.NewDeps(db, log)
-			wf.api = pf.wecomAPI
-			deps.WeComSync = newWeComSyncer(db, deps.Groups, wf.client(), log)
+			wsf.api = pf.wecomAPI
+			wsf.useCorp(cmd.Flags())
+			deps.WeComSync = newWeComSyncer(db, deps.Groups, wsf.client(), log)
 			deps.Zone = display
 			deps.Planner.Late = pf.maxLate
 			deps.Planner.Links.Conv = converters(withDemo, &sf)
@@ -122,7 +123,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	pf.add(g, cmd)
 	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, g.h("cli.serve.flag.sync_every"))
 	sf.add(g, cmd.Flags())
-	wf.addCorp(g, cmd.Flags())
+	wsf.addCorp(g, cmd.Flags()) // after the callback's flags, if they define it
 	cmd.Flags().DurationVar(&wecomEvery, "wecom-sync-every", 3*time.Hour, g.h("cli.flag_wecom_sync_every"))
 	tf.add(g, cmd.Flags())
 	return cmd

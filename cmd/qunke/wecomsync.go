@@ -28,8 +28,24 @@ type wecomAPIFlags struct {
 	api    string // set by `serve` from --wecom-api, the robots' flag
 }
 
+// addCorp defines --wecom-corp-id, unless the callback's flags defined it
+// already: it is one flag for both (see useCorp).
 func (f *wecomAPIFlags) addCorp(g *globals, fl *pflag.FlagSet) {
+	if fl.Lookup("wecom-corp-id") != nil {
+		return
+	}
 	fl.StringVar(&f.corpID, "wecom-corp-id", os.Getenv("QUNKE_WECOM_CORP_ID"), g.h("cli.flag_wecom_corp_id"))
+}
+
+// useCorp takes the corp id from --wecom-corp-id, whoever defined it, else
+// from QUNKE_WECOM_CORP_ID.
+func (f *wecomAPIFlags) useCorp(fl *pflag.FlagSet) {
+	if v := fl.Lookup("wecom-corp-id"); v != nil && v.Value.String() != "" {
+		f.corpID = v.Value.String()
+	}
+	if f.corpID == "" {
+		f.corpID = os.Getenv("QUNKE_WECOM_CORP_ID")
+	}
 }
 
 func (f *wecomAPIFlags) addAPI(g *globals, fl *pflag.FlagSet) {

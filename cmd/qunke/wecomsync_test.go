@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
@@ -123,5 +125,29 @@ func TestServeWeComSyncAtStart(t *testing.T) {
 	stop()
 	if l := logs.String(); !strings.Contains(l, "wecom member sync page") || strings.Contains(l, wecomTestSecret) {
 		t.Fatalf("logs: %s", l)
+	}
+}
+
+// --wecom-corp-id is one flag shared with the callback: the sync does not
+// define it twice and reads it whoever did.
+func TestWeComCorpFlagShared(t *testing.T) {
+	t.Setenv("QUNKE_WECOM_CORP_ID", "wwenv")
+	g := &globals{}
+	fl := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	var other string
+	fl.StringVar(&other, "wecom-corp-id", "", "the callback's")
+	var f wecomAPIFlags
+	f.addCorp(g, fl) // no panic: already defined
+	if err := fl.Parse([]string{"--wecom-corp-id", "wwflag"}); err != nil {
+		t.Fatal(err)
+	}
+	f.useCorp(fl)
+	if f.corpID != "wwflag" {
+		t.Fatalf("corp %q, want the flag's", f.corpID)
+	}
+	var e wecomAPIFlags
+	e.useCorp(pflag.NewFlagSet("x", pflag.ContinueOnError))
+	if e.corpID != "wwenv" {
+		t.Fatalf("corp %q, want the environment's", e.corpID)
 	}
 }
