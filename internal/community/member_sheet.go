@@ -15,8 +15,8 @@ import (
 	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/msg"
-	"github.com/qunke/qunke/internal/sheet"
 	"github.com/qunke/qunke/internal/shanghai"
+	"github.com/qunke/qunke/internal/sheet"
 )
 
 // A member list kept by hand for a personal-WeChat group (issue 14 item 4):
