@@ -87,6 +87,7 @@ postgres:// URL. Every flag can also be set in the environment as QUNKE_<FLAG> (
 		newReportCmd(g),
 		newSyncCmd(g),
 		newGroupsCmd(g),
+		newMembersCmd(g),
 		newLinkCmd(g),
 	)
 	return root, g

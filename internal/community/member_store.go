@@ -436,82 +436,84 @@ func (s *Store) MapChat(ctx context.Context, source Source, chatID string, group
 	if !source.Valid() || chatID == "" {
 		return errEventWhere.With(string(source) + ":" + chatID)
 	}
-	return s.db.Atomic(ctx, func(tx *store.Tx) error {
-		if err := s.db.LockTx(ctx, tx.Tx, "community.chat:"+string(source)+":"+chatID); err != nil {
+	return s.db.Atomic(ctx, func(tx *store.Tx) error { return s.mapChatTx(ctx, tx, source, chatID, groupID) })
+}
+
+func (s *Store) mapChatTx(ctx context.Context, tx *store.Tx, source Source, chatID string, groupID int64) error {
+	if err := s.db.LockTx(ctx, tx.Tx, "community.chat:"+string(source)+":"+chatID); err != nil {
+		return err
+	}
+	if err := groupExists(ctx, tx, groupID); err != nil {
+		return err
+	}
+	var cur sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT group_id FROM group_chats WHERE source = $1 AND chat_id = $2`,
+		string(source), chatID).Scan(&cur)
+	switch {
+	case err == nil && cur.Valid && cur.Int64 == groupID:
+		return nil
+	case err == nil && cur.Valid:
+		return errChatMapped.With(chatID)
+	case err == nil:
+		_, err = tx.ExecContext(ctx, `UPDATE group_chats SET group_id = $1 WHERE source = $2 AND chat_id = $3`,
+			groupID, string(source), chatID)
+	case errors.Is(err, sql.ErrNoRows):
+		_, err = tx.ExecContext(ctx, `INSERT INTO group_chats (source, chat_id, group_id) VALUES ($1, $2, $3)`,
+			string(source), chatID, groupID)
+	}
+	if err != nil {
+		return fmt.Errorf("map chat %s: %w", chatID, err)
+	}
+	pairs := pairSet{}
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT member_id FROM member_events
+		WHERE source = $1 AND chat_id = $2 AND group_id IS NULL`, string(source), chatID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var m int64
+		if err := rows.Scan(&m); err != nil {
+			rows.Close()
 			return err
 		}
-		if err := groupExists(ctx, tx, groupID); err != nil {
+		pairs.add(groupID, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE member_events SET group_id = $1
+		WHERE source = $2 AND chat_id = $3 AND group_id IS NULL`, groupID, string(source), chatID); err != nil {
+		return err
+	}
+	deltas := dayDeltas{}
+	if err := s.recompute(ctx, tx, pairs, deltas); err != nil {
+		return err
+	}
+	arows, err := tx.QueryContext(ctx, `SELECT day, COUNT(*), SUM(messages) FROM member_activity
+		WHERE source = $1 AND chat_id = $2 AND group_id IS NULL GROUP BY day`, string(source), chatID)
+	if err != nil {
+		return err
+	}
+	for arows.Next() {
+		var day, n, msgs int64
+		if err := arows.Scan(&day, &n, &msgs); err != nil {
+			arows.Close()
 			return err
 		}
-		var cur sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT group_id FROM group_chats WHERE source = $1 AND chat_id = $2`,
-			string(source), chatID).Scan(&cur)
-		switch {
-		case err == nil && cur.Valid && cur.Int64 == groupID:
-			return nil
-		case err == nil && cur.Valid:
-			return errChatMapped.With(chatID)
-		case err == nil:
-			_, err = tx.ExecContext(ctx, `UPDATE group_chats SET group_id = $1 WHERE source = $2 AND chat_id = $3`,
-				groupID, string(source), chatID)
-		case errors.Is(err, sql.ErrNoRows):
-			_, err = tx.ExecContext(ctx, `INSERT INTO group_chats (source, chat_id, group_id) VALUES ($1, $2, $3)`,
-				string(source), chatID, groupID)
-		}
-		if err != nil {
-			return fmt.Errorf("map chat %s: %w", chatID, err)
-		}
-		pairs := pairSet{}
-		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT member_id FROM member_events
-			WHERE source = $1 AND chat_id = $2 AND group_id IS NULL`, string(source), chatID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var m int64
-			if err := rows.Scan(&m); err != nil {
-				rows.Close()
-				return err
-			}
-			pairs.add(groupID, m)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE member_events SET group_id = $1
-			WHERE source = $2 AND chat_id = $3 AND group_id IS NULL`, groupID, string(source), chatID); err != nil {
-			return err
-		}
-		deltas := dayDeltas{}
-		if err := s.recompute(ctx, tx, pairs, deltas); err != nil {
-			return err
-		}
-		arows, err := tx.QueryContext(ctx, `SELECT day, COUNT(*), SUM(messages) FROM member_activity
-			WHERE source = $1 AND chat_id = $2 AND group_id IS NULL GROUP BY day`, string(source), chatID)
-		if err != nil {
-			return err
-		}
-		for arows.Next() {
-			var day, n, msgs int64
-			if err := arows.Scan(&day, &n, &msgs); err != nil {
-				arows.Close()
-				return err
-			}
-			d := deltas.at(groupID, day)
-			d.active += n
-			d.messages += msgs
-		}
-		arows.Close()
-		if err := arows.Err(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE member_activity SET group_id = $1
-			WHERE source = $2 AND chat_id = $3 AND group_id IS NULL`, groupID, string(source), chatID); err != nil {
-			return err
-		}
-		return writeDeltas(ctx, tx, deltas)
-	})
+		d := deltas.at(groupID, day)
+		d.active += n
+		d.messages += msgs
+	}
+	arows.Close()
+	if err := arows.Err(); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE member_activity SET group_id = $1
+		WHERE source = $2 AND chat_id = $3 AND group_id IS NULL`, groupID, string(source), chatID); err != nil {
+		return err
+	}
+	return writeDeltas(ctx, tx, deltas)
 }
 
 // SetChatName records a platform chat's name (shown when it is matched to
@@ -1045,4 +1047,68 @@ func fillDays(group, members int64, changes []dayRow, from, to time.Time) []Memb
 		out = append(out, md)
 	}
 	return out
+}
+
+// MemberDetail is a member with its stays, its events and the names of
+// the groups they name, for a member's page.
+type MemberDetail struct {
+	Member      Member
+	Memberships []Membership
+	Events      []MemberEvent
+	GroupNames  map[int64]string
+}
+
+// MemberInfo returns a member's detail (ErrMemberNotFound if there is none).
+func (s *Store) MemberInfo(ctx context.Context, id int64) (*MemberDetail, error) {
+	m, ms, err := s.Member(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := s.Events(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	names, err := s.groupNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &MemberDetail{Member: *m, Memberships: ms, Events: evs, GroupNames: names}, nil
+}
+
+// MemberList is a page of members with the groups to filter by.
+type MemberList struct {
+	Rows   []MemberRow
+	Total  int
+	Groups []*Group
+}
+
+// MemberPage returns the members f selects and every group (for the filter).
+func (s *Store) MemberPage(ctx context.Context, f MemberFilter) (*MemberList, error) {
+	rows, total, err := s.Members(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.List(ctx, Filter{})
+	if err != nil {
+		return nil, err
+	}
+	return &MemberList{Rows: rows, Total: total, Groups: groups}, nil
+}
+
+func (s *Store) groupNames(ctx context.Context) (map[int64]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name FROM chat_groups`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		out[id] = name
+	}
+	return out, rows.Err()
 }

@@ -134,6 +134,11 @@ func (s *Store) Get(ctx context.Context, id int64) (*Group, error) {
 	if g.Tags, err = s.tags(ctx, s.db, id); err != nil {
 		return nil, err
 	}
+	err = s.db.QueryRowContext(ctx, `SELECT chat_id FROM group_chats WHERE group_id = $1 AND source = $2
+		ORDER BY chat_id LIMIT 1`, id, string(SourceWeCom)).Scan(&g.WeComChatID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -217,6 +222,11 @@ func (s *Store) saveTx(ctx context.Context, tx *sql.Tx, g *Group) error {
 		}
 	}
 	g.Updated = time.Unix(now, 0).UTC()
+	if g.WeComChatID != "" {
+		if err := s.mapChatTx(ctx, &store.Tx{Tx: tx, Dialect: s.db.Dialect}, SourceWeCom, g.WeComChatID, g.ID); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM group_tags WHERE group_id = $1`, g.ID); err != nil {
 		return err
 	}

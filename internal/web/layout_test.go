@@ -126,6 +126,7 @@ func layoutServer(t *testing.T) (*Server, *demo.Market) {
 		t.Fatal(err)
 	}
 	s.SetImages(r)
+	seedMembers(t, s)
 	return s, m
 }
 
@@ -182,6 +183,8 @@ func TestBrowserLayout(t *testing.T) {
 		{"income-bad", "/income?from=yesterday"},
 		{"orders", "/orders/import"},
 		{"users", "/users"},
+		{"members", "/members"},
+		{"member", fmt.Sprintf("/members/%d", seededMember(t, s))},
 	}
 
 	viewports := []struct {
