@@ -43,6 +43,24 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 	if err != nil {
 		return 0, err
 	}
+	// Then the groups, before any member row: every writer locks chats,
+	// then groups, then rows, so none waits for another in a circle.
+	var touched []int64
+	for i := range evs {
+		g := evs[i].GroupID
+		if g == 0 {
+			g = groups[chatKey{evs[i].Source, evs[i].ChatID}]
+		}
+		if g != 0 && !slices.Contains(touched, g) {
+			touched = append(touched, g)
+		}
+	}
+	slices.Sort(touched)
+	for _, g := range touched {
+		if err := s.lockGroup(ctx, tx, g); err != nil {
+			return 0, err
+		}
+	}
 	latest := map[memberKey]*memberRow{}
 	for i := range evs {
 		e := &evs[i]
@@ -67,7 +85,10 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 		return 0, err
 	}
 	// Store the events; only the new ones are applied.
-	type placed struct{ group, member int64 }
+	type placed struct {
+		group, member int64
+		e             *MemberEvent
+	}
 	where := make(map[string]placed, len(evs))
 	var fresh []*MemberEvent
 	for i := range evs {
@@ -75,7 +96,7 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 		if _, dup := where[e.Key]; dup {
 			continue
 		}
-		p := placed{e.GroupID, e.MemberID}
+		p := placed{e.GroupID, e.MemberID, e}
 		if p.group == 0 {
 			p.group = groups[chatKey{e.Source, e.ChatID}]
 		}
@@ -113,7 +134,8 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 			}
 			added++
 			if p := where[key]; p.group != 0 {
-				pairs.add(p.group, p.member)
+				pairs.add(p.group, p.member, storedEvent{Key: key, Kind: p.e.Kind, At: p.e.At.Unix(), JoinHow: p.e.JoinHow,
+					Inviter: p.e.Inviter, InviteLink: p.e.InviteLink, InviteName: p.e.InviteName, LeaveHow: p.e.LeaveHow})
 			}
 		}
 		rows.Close()
@@ -220,14 +242,15 @@ type memberKey struct {
 	ext    string
 }
 
-// pairSet holds (group, member) pairs to recompute, by group.
-type pairSet map[int64]map[int64]bool
+// pairSet holds (group, member) pairs to recompute, by group, with the
+// events of the pair that the caller has just stored (nil: none known).
+type pairSet map[int64]map[int64][]storedEvent
 
-func (p pairSet) add(group, member int64) {
+func (p pairSet) add(group, member int64, stored ...storedEvent) {
 	if p[group] == nil {
-		p[group] = map[int64]bool{}
+		p[group] = map[int64][]storedEvent{}
 	}
-	p[group][member] = true
+	p[group][member] = append(p[group][member], stored...)
 }
 
 // chatGroup returns the group a chat maps to (0: none yet, the chat is
@@ -245,6 +268,13 @@ func (s *Store) chatGroup(ctx context.Context, tx *store.Tx, source Source, chat
 		return 0, fmt.Errorf("chat %s %s: %w", source, chat, err)
 	}
 	return g.Int64, nil
+}
+
+// lockGroup serialises the writers of one group's members until the
+// transaction ends (PostgreSQL; SQLite writers run one at a time). Lock
+// order: chats, then groups (ascending), then rows.
+func (s *Store) lockGroup(ctx context.Context, tx *store.Tx, group int64) error {
+	return s.db.LockTx(ctx, tx.Tx, fmt.Sprintf("community.members:%d", group))
 }
 
 // inList returns placeholders for a first argument and n more: "$1" and
@@ -268,7 +298,7 @@ func (s *Store) recompute(ctx context.Context, tx *store.Tx, pairs pairSet, delt
 	}
 	slices.Sort(groups)
 	for _, group := range groups {
-		if err := s.db.LockTx(ctx, tx.Tx, fmt.Sprintf("community.members:%d", group)); err != nil {
+		if err := s.lockGroup(ctx, tx, group); err != nil {
 			return err
 		}
 		ids := make([]int64, 0, len(pairs[group]))
@@ -277,7 +307,7 @@ func (s *Store) recompute(ctx context.Context, tx *store.Tx, pairs pairSet, delt
 		}
 		slices.Sort(ids)
 		for part := range slices.Chunk(ids, chunk) {
-			if err := s.recomputeChunk(ctx, tx, group, part, deltas); err != nil {
+			if err := s.recomputeChunk(ctx, tx, group, part, pairs[group], deltas); err != nil {
 				return err
 			}
 		}
@@ -285,37 +315,51 @@ func (s *Store) recompute(ctx context.Context, tx *store.Tx, pairs pairSet, delt
 	return nil
 }
 
-func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, group int64, ids []int64, deltas dayDeltas) error {
+func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, group int64, ids []int64, known map[int64][]storedEvent, deltas dayDeltas) error {
 	first, rest := inList(tx.Dialect, len(ids))
 	args := make([]any, 0, len(ids)+1)
 	args = append(args, group)
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	evs := map[int64][]storedEvent{}
-	rows, err := tx.QueryContext(ctx, `SELECT member_id, event_key, kind, at, join_how, inviter, invite_link, invite_name, leave_how
-		FROM member_events WHERE group_id = `+first+` AND member_id IN (`+rest+`)`, args...)
-	if err != nil {
-		return fmt.Errorf("member events of group %d: %w", group, err)
-	}
-	for rows.Next() {
-		var m int64
-		var e storedEvent
-		var kind, join, leave string
-		if err := rows.Scan(&m, &e.Key, &kind, &e.At, &join, &e.Inviter, &e.InviteLink, &e.InviteName, &leave); err != nil {
-			rows.Close()
-			return err
-		}
-		e.Kind, e.JoinHow, e.LeaveHow = EventKind(kind), JoinHow(join), LeaveHow(leave)
-		evs[m] = append(evs[m], e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
 	old, err := stays(ctx, tx, `WHERE group_id = `+first+` AND member_id IN (`+rest+`)`, args...)
 	if err != nil {
 		return err
+	}
+	// A member with no stay in the group has no event in it but those just
+	// stored (any event makes a stay, and the group is locked): only the
+	// others' events are read back.
+	evs := map[int64][]storedEvent{}
+	read := []any{group}
+	for _, m := range ids {
+		if len(old[m]) == 0 && len(known[m]) > 0 {
+			evs[m] = known[m]
+		} else {
+			read = append(read, m)
+		}
+	}
+	for part := range slices.Chunk(read[1:], chunk) {
+		first, rest := inList(tx.Dialect, len(part))
+		rows, err := tx.QueryContext(ctx, `SELECT member_id, event_key, kind, at, join_how, inviter, invite_link, invite_name, leave_how
+			FROM member_events WHERE group_id = `+first+` AND member_id IN (`+rest+`)`, append([]any{group}, part...)...)
+		if err != nil {
+			return fmt.Errorf("member events of group %d: %w", group, err)
+		}
+		for rows.Next() {
+			var m int64
+			var e storedEvent
+			var kind, join, leave string
+			if err := rows.Scan(&m, &e.Key, &kind, &e.At, &join, &e.Inviter, &e.InviteLink, &e.InviteName, &leave); err != nil {
+				rows.Close()
+				return err
+			}
+			e.Kind, e.JoinHow, e.LeaveHow = EventKind(kind), JoinHow(join), LeaveHow(leave)
+			evs[m] = append(evs[m], e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 	}
 	var gone []any
 	type newStay struct {
@@ -637,7 +681,7 @@ func (s *Store) SnapshotTx(ctx context.Context, tx *store.Tx, groupID int64, sou
 	if err := groupExists(ctx, tx, groupID); err != nil {
 		return res, err
 	}
-	if err := s.db.LockTx(ctx, tx.Tx, fmt.Sprintf("community.members:%d", groupID)); err != nil {
+	if err := s.lockGroup(ctx, tx, groupID); err != nil {
 		return res, err
 	}
 	// Who the registry holds in the group, and when each last left it.
