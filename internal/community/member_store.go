@@ -109,6 +109,8 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 	const cols = 13
 	pairs := pairSet{}
 	added := 0
+	sc := newStmtCache(tx)
+	defer sc.close()
 	for part := range slices.Chunk(fresh, 100) {
 		args := make([]any, 0, len(part)*cols)
 		for _, e := range part {
@@ -120,7 +122,7 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 			args = append(args, e.Key, string(e.Source), e.ChatID, group, p.member, string(e.Kind), e.At.Unix(), e.Name,
 				string(e.JoinHow), e.Inviter, e.InviteLink, e.InviteName, string(e.LeaveHow))
 		}
-		rows, err := tx.QueryContext(ctx, `INSERT INTO member_events (event_key, source, chat_id, group_id, member_id,
+		rows, err := sc.query(ctx, `INSERT INTO member_events (event_key, source, chat_id, group_id, member_id,
 			kind, at, name, join_how, inviter, invite_link, invite_name, leave_how)
 			VALUES `+tx.Dialect.BulkPlaceholders(cols, len(part), 1)+` ON CONFLICT (event_key) DO NOTHING RETURNING event_key`, args...)
 		if err != nil {
@@ -198,13 +200,15 @@ func upsertMembers(ctx context.Context, tx *store.Tx, rows map[memberKey]*member
 	})
 	out := make(map[memberKey]int64, len(keys))
 	const cols = 6
+	sc := newStmtCache(tx)
+	defer sc.close()
 	for part := range slices.Chunk(keys, 200) {
 		args := make([]any, 0, len(part)*cols)
 		for _, k := range part {
 			r := rows[k]
 			args = append(args, string(k.source), k.ext, r.union, r.name, r.note, r.firstSeen)
 		}
-		q, err := tx.QueryContext(ctx, `INSERT INTO members (source, external_id, union_id, name, note, first_seen)
+		q, err := sc.query(ctx, `INSERT INTO members (source, external_id, union_id, name, note, first_seen)
 			VALUES `+tx.Dialect.BulkPlaceholders(cols, len(part), 1)+`
 			ON CONFLICT (source, external_id) WHERE external_id <> '' DO UPDATE SET
 			union_id = CASE WHEN excluded.union_id <> '' THEN excluded.union_id ELSE members.union_id END,
@@ -270,6 +274,55 @@ func (s *Store) chatGroup(ctx context.Context, tx *store.Tx, source Source, chat
 	return g.Int64, nil
 }
 
+// stmtCache prepares each statement of a bulk write once in a
+// transaction: the full chunks of a large batch repeat one statement, and
+// parsing it anew each time cost a sixth of a list import on SQLite.
+type stmtCache struct {
+	tx *store.Tx
+	m  map[string]*sql.Stmt
+}
+
+func newStmtCache(tx *store.Tx) *stmtCache { return &stmtCache{tx: tx, m: map[string]*sql.Stmt{}} }
+
+func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st := c.m[q]; st != nil {
+		return st, nil
+	}
+	st, err := c.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.m[q] = st
+	return st, nil
+}
+
+func (c *stmtCache) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return c.query(ctx, q, args...)
+}
+
+func (c *stmtCache) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := c.get(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (c *stmtCache) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := c.get(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// close releases the statements (the transaction would at its end).
+func (c *stmtCache) close() {
+	for _, st := range c.m {
+		st.Close()
+	}
+}
+
 // lockGroup serialises the writers of one group's members until the
 // transaction ends (PostgreSQL; SQLite writers run one at a time). Lock
 // order: chats, then groups (ascending), then rows.
@@ -297,6 +350,17 @@ func (s *Store) recompute(ctx context.Context, tx *store.Tx, pairs pairSet, delt
 		groups = append(groups, g)
 	}
 	slices.Sort(groups)
+	// A large batch (a list import) grows memberships in the transaction:
+	// PostgreSQL must plan its lookups with the table's real size.
+	var growth *store.Growth
+	if len(groups) > 1 || len(groups) == 1 && len(pairs[groups[0]]) > chunk {
+		var err error
+		if growth, err = s.db.Growth(ctx, tx.Tx, "memberships"); err != nil {
+			return err
+		}
+	}
+	sc := newStmtCache(tx)
+	defer sc.close()
 	for _, group := range groups {
 		if err := s.lockGroup(ctx, tx, group); err != nil {
 			return err
@@ -307,7 +371,7 @@ func (s *Store) recompute(ctx context.Context, tx *store.Tx, pairs pairSet, delt
 		}
 		slices.Sort(ids)
 		for part := range slices.Chunk(ids, chunk) {
-			if err := s.recomputeChunk(ctx, tx, group, part, pairs[group], deltas); err != nil {
+			if err := s.recomputeChunk(ctx, tx, sc, growth, group, part, pairs[group], deltas); err != nil {
 				return err
 			}
 		}
@@ -315,14 +379,14 @@ func (s *Store) recompute(ctx context.Context, tx *store.Tx, pairs pairSet, delt
 	return nil
 }
 
-func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, group int64, ids []int64, known map[int64][]storedEvent, deltas dayDeltas) error {
+func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, sc *stmtCache, growth *store.Growth, group int64, ids []int64, known map[int64][]storedEvent, deltas dayDeltas) error {
 	first, rest := inList(tx.Dialect, len(ids))
 	args := make([]any, 0, len(ids)+1)
 	args = append(args, group)
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	old, err := stays(ctx, tx, `WHERE group_id = `+first+` AND member_id IN (`+rest+`)`, args...)
+	old, err := stays(ctx, sc, `WHERE group_id = `+first+` AND member_id IN (`+rest+`)`, args...)
 	if err != nil {
 		return err
 	}
@@ -340,7 +404,7 @@ func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, group int64, i
 	}
 	for part := range slices.Chunk(read[1:], chunk) {
 		first, rest := inList(tx.Dialect, len(part))
-		rows, err := tx.QueryContext(ctx, `SELECT member_id, event_key, kind, at, join_how, inviter, invite_link, invite_name, leave_how
+		rows, err := sc.query(ctx, `SELECT member_id, event_key, kind, at, join_how, inviter, invite_link, invite_name, leave_how
 			FROM member_events WHERE group_id = `+first+` AND member_id IN (`+rest+`)`, append([]any{group}, part...)...)
 		if err != nil {
 			return fmt.Errorf("member events of group %d: %w", group, err)
@@ -383,7 +447,7 @@ func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, group int64, i
 		}
 	}
 	for part := range slices.Chunk(gone, chunk) {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE id IN (`+tx.Dialect.BulkPlaceholders(1, len(part), 1)+`)`,
+		if _, err := sc.exec(ctx, `DELETE FROM memberships WHERE id IN (`+tx.Dialect.BulkPlaceholders(1, len(part), 1)+`)`,
 			part...); err != nil {
 			return fmt.Errorf("memberships of group %d: %w", group, err)
 		}
@@ -395,10 +459,13 @@ func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, group int64, i
 			args = append(args, group, st.member, st.JoinedAt, st.LeftAt, string(st.JoinHow), st.Inviter, st.InviteLink,
 				st.InviteName, string(st.LeaveHow))
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO memberships (group_id, member_id, joined_at, left_at, join_how,
+		if _, err := sc.exec(ctx, `INSERT INTO memberships (group_id, member_id, joined_at, left_at, join_how,
 			inviter, invite_link, invite_name, leave_how) VALUES `+tx.Dialect.BulkPlaceholders(cols, len(part), 1),
 			args...); err != nil {
 			return fmt.Errorf("memberships of group %d: %w", group, err)
+		}
+		if err := growth.Added(ctx, len(part)); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -835,12 +902,14 @@ func (s *Store) SnapshotTx(ctx context.Context, tx *store.Tx, groupID int64, sou
 func addMembers(ctx context.Context, tx *store.Tx, rows []memberRow) (map[string]int64, error) {
 	out := make(map[string]int64, len(rows))
 	const cols = 4
+	sc := newStmtCache(tx)
+	defer sc.close()
 	for part := range slices.Chunk(rows, 200) {
 		args := make([]any, 0, len(part)*cols)
 		for _, r := range part {
 			args = append(args, string(r.source), r.name, r.note, r.firstSeen)
 		}
-		q, err := tx.QueryContext(ctx, `INSERT INTO members (source, name, note, first_seen) VALUES `+
+		q, err := sc.query(ctx, `INSERT INTO members (source, name, note, first_seen) VALUES `+
 			tx.Dialect.BulkPlaceholders(cols, len(part), 1)+` RETURNING id, name`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("add members: %w", err)
