@@ -331,6 +331,11 @@ func TestSnapshotDiff(t *testing.T) {
 		if r := snap(at(7, 1)); r != (SnapshotResult{Left: 4}) {
 			t.Fatalf("empty list %+v", r)
 		}
+		// A group with members on record is kept.
+		err = db.Atomic(ctx, func(tx *store.Tx) error { return s.Delete(ctx, tx, g) })
+		if !errors.Is(err, ErrInUse) || !errors.As(err, &me) || me.Key != "groups.has_members" {
+			t.Fatalf("delete a group with members: %v", err)
+		}
 	})
 }
 

@@ -255,10 +255,21 @@ func (s *Store) SetActive(ctx context.Context, id int64, active bool) error {
 }
 
 // Delete removes a group and its tags, in the caller's transaction. A
-// group that has posts on record (the deliveries refer to it) is kept:
-// ErrInUse. The caller removes the group's plans and checks its other
+// group that has posts on record (the deliveries refer to it) or members
+// (see MapChat, Snapshot) is kept: ErrInUse. The caller removes the group's plans and checks its other
 // history (orders) in the same transaction first (see internal/ops).
 func (s *Store) Delete(ctx context.Context, tx *store.Tx, id int64) error {
+	// A group whose members are on record (or that a platform chat maps to)
+	// is kept too: its member history would lose its group.
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM memberships WHERE group_id = $1
+		UNION ALL SELECT 1 FROM group_chats WHERE group_id = $1 LIMIT 1`, id).Scan(&one)
+	if err == nil {
+		return msg.Wrap(ErrInUse, "groups.has_members")
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM chat_groups WHERE id = $1`, id)
 	if store.IsForeignKeyViolation(err) {
 		return ErrInUse
