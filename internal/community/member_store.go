@@ -1061,9 +1061,26 @@ func dayRange(from, to time.Time) (int64, int64) {
 	return shanghai.Day(from.Unix()), shanghai.Day(to.Unix()-1) + 1
 }
 
+// MaxMemberDays bounds the days MemberDays and AllMemberDays return at once.
+const MaxMemberDays = 4000
+
+func checkDayRange(from, to time.Time) error {
+	if from.IsZero() || to.IsZero() {
+		return errDayRange.With(MaxMemberDays)
+	}
+	if lo, hi := dayRange(from, to); hi-lo > MaxMemberDays {
+		return errDayRange.With(MaxMemberDays)
+	}
+	return nil
+}
+
 // MemberDays returns a group's days in [from, to) (whole Shanghai days),
-// one per day: a day without change carries the members forward.
+// one per day: a day without change carries the members forward. Both
+// times are needed, at most MaxMemberDays apart.
 func (s *Store) MemberDays(ctx context.Context, groupID int64, from, to time.Time) ([]MemberDay, error) {
+	if err := checkDayRange(from, to); err != nil {
+		return nil, err
+	}
 	all, err := s.memberDays(ctx, &groupID, from, to)
 	if err != nil {
 		return nil, err
@@ -1076,6 +1093,9 @@ func (s *Store) MemberDays(ctx context.Context, groupID int64, from, to time.Tim
 
 // AllMemberDays is MemberDays for every group the registry holds members of.
 func (s *Store) AllMemberDays(ctx context.Context, from, to time.Time) (map[int64][]MemberDay, error) {
+	if err := checkDayRange(from, to); err != nil {
+		return nil, err
+	}
 	return s.memberDays(ctx, nil, from, to)
 }
 

@@ -154,6 +154,12 @@ func TestMemberEventsDuplicateAndOrder(t *testing.T) {
 		if _, ms := memberByExt(t, s, SourceWeCom, "u3"); len(ms) != 1 || ms[0].In() {
 			t.Fatalf("same-second join and leave: %+v", ms)
 		}
+		if _, err := s.MemberDays(ctx, g, time.Time{}, at(3, 0)); err == nil {
+			t.Fatal("MemberDays from the zero time")
+		}
+		if _, err := s.AllMemberDays(ctx, day0, day0.AddDate(20, 0, 0)); err == nil {
+			t.Fatal("AllMemberDays over 20 years")
+		}
 		if ok, err := s.HasMembers(ctx, g); !ok || err != nil {
 			t.Fatal("HasMembers", ok, err)
 		}
