@@ -14,14 +14,14 @@ import (
 func newMembersCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "members",
-		Short: msg.New("members.cmd_short").Error(),
+		Short: g.h("members.cmd_short"),
 	}
 	var group string
 	var asJSON bool
 	imp := &cobra.Command{
 		Use:   "import <file>",
-		Short: msg.New("members.cmd_import_short").Error(),
-		Long:  msg.New("members.cmd_import_long").Error(),
+		Short: g.h("members.cmd_import_short"),
+		Long:  g.h("members.cmd_import_long"),
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -50,8 +50,8 @@ func newMembersCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	imp.Flags().StringVar(&group, "group", "", msg.New("members.flag_import_group").Error())
-	imp.Flags().BoolVar(&asJSON, "json", false, msg.New("members.flag_json").Error())
+	imp.Flags().StringVar(&group, "group", "", g.h("members.flag_import_group"))
+	imp.Flags().BoolVar(&asJSON, "json", false, g.h("members.flag_json"))
 	cmd.AddCommand(imp)
 
 	var lf struct {
@@ -61,7 +61,7 @@ func newMembersCmd(g *globals) *cobra.Command {
 	}
 	list := &cobra.Command{
 		Use:   "list",
-		Short: msg.New("members.cmd_list_short").Error(),
+		Short: g.h("members.cmd_list_short"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -102,12 +102,12 @@ func newMembersCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	list.Flags().StringVar(&lf.group, "group", "", msg.New("members.flag_list_group").Error())
-	list.Flags().StringVar(&lf.source, "source", "", msg.New("members.flag_source").Error())
-	list.Flags().StringVar(&lf.q, "q", "", msg.New("members.flag_q").Error())
-	list.Flags().IntVar(&lf.limit, "limit", 50, msg.New("members.flag_limit").Error())
-	list.Flags().IntVar(&lf.offset, "offset", 0, msg.New("members.flag_offset").Error())
-	list.Flags().BoolVar(&lf.json, "json", false, msg.New("members.flag_json").Error())
+	list.Flags().StringVar(&lf.group, "group", "", g.h("members.flag_list_group"))
+	list.Flags().StringVar(&lf.source, "source", "", g.h("members.flag_source"))
+	list.Flags().StringVar(&lf.q, "q", "", g.h("members.flag_q"))
+	list.Flags().IntVar(&lf.limit, "limit", 50, g.h("members.flag_limit"))
+	list.Flags().IntVar(&lf.offset, "offset", 0, g.h("members.flag_offset"))
+	list.Flags().BoolVar(&lf.json, "json", false, g.h("members.flag_json"))
 	cmd.AddCommand(list)
 	return cmd
 }

@@ -61,6 +61,22 @@ func seededMember(t *testing.T, s *Server) int64 {
 	return rs[0].ID
 }
 
+// someMember is a member of the demo's who left a group and is in one.
+func someMember(t *testing.T, s *Server) int64 {
+	t.Helper()
+	ctx := context.Background()
+	rows, _, err := s.groups.Members(ctx, community.MemberFilter{Limit: 1000})
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("the demo's members: %d, %v", len(rows), err)
+	}
+	for _, r := range rows {
+		if r.InGroups > 0 && r.Groups > 1 {
+			return r.ID
+		}
+	}
+	return rows[0].ID
+}
+
 // TestMembersPagesAndAPI: the members page lists and filters, a member's
 // page shows its groups and history, a member list upload imports all or
 // nothing (bad rows named), and the API answers the same.
