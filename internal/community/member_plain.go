@@ -16,8 +16,8 @@ import (
 // a group had a stay are returned (members 0 otherwise). Active and
 // Messages are not computed (they come from the activity counts).
 func (s *Store) DaysFromStays(ctx context.Context, groupID int64, from, to time.Time) (map[int64][]MemberDay, error) {
-	if !to.After(from) || to.Sub(from) > 4000*24*time.Hour {
-		return nil, fmt.Errorf("member days from stays: range %s..%s", from.Format(time.RFC3339), to.Format(time.RFC3339))
+	if err := checkDayRange(from, to); err != nil {
+		return nil, err
 	}
 	lo, hi := dayRange(from, to)
 	args := []any{lo, hi - 1, shanghai.Offset}
