@@ -1,18 +1,23 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -65,19 +70,19 @@ func (c *MembersConfig) defaults() {
 
 // MembersResult is what the members benchmark measured.
 type MembersResult struct {
-	Groups, Members, Events, Stays int
-	Load                           time.Duration // writing the events through ApplyEvents
-	LoadPerSec                     float64       // events per second
-	DBBytes                        int64         // SQLite file after the load (0 on PostgreSQL)
-	Rollup                         time.Duration // the health job's first run (every group's year)
-	RollupDays                     int
-	Board, Group                   Latency // health board; one group's year of days
-	BoardRows, GroupDays           int
-	PlainBoard, PlainGroup         Latency // the same figures computed from the memberships
-	PlainBoardRows                 int
-	HeapAlloc                      uint64 // Go heap in use after the timed calls
-	RSS, PeakRSS                   int64
-	Imports                        []MemberImport
+	Groups, Members, Events int
+	Load                    time.Duration // writing the events through ApplyEvents
+	LoadPerSec              float64       // events per second
+	DBBytes                 int64         // SQLite file after the load (0 on PostgreSQL)
+	Rollup                  time.Duration // the health job's first run (every group's year)
+	RollupDays              int
+	Board, Group            CallLatency // health board; one group's year of days
+	BoardRows, GroupDays    int
+	PlainBoard, PlainGroup  CallLatency // the same figures computed from the memberships
+	PlainBoardRows          int
+	HeapAlloc               uint64 // Go heap in use after the timed calls
+	RSS, PeakRSS            int64
+	Imports                 []MemberImport
 }
 
 // MemberImport is one timed member list import.
@@ -89,6 +94,7 @@ type MemberImport struct {
 	PerSec    float64
 	CPU       time.Duration // process CPU time the import used
 	Joined    int
+	Left      int // a re-import: the members no longer on the list
 }
 
 // memberGen makes the year's stays: each member stays in a few groups
@@ -201,17 +207,30 @@ func loadMembers(ctx context.Context, db *store.DB, cfg MembersConfig, end time.
 	return ids, nil
 }
 
+// CallLatency is timed calls with the process CPU time they used, on
+// average: on a shared machine the wall-clock tail shows the waits for a
+// core, the CPU time what a call costs.
+type CallLatency struct {
+	Latency
+	CPU time.Duration // per call
+}
+
 // timeCalls times n calls of fn.
-func timeCalls(n int, fn func(i int) error) (Latency, error) {
+func timeCalls(n int, fn func(i int) error) (CallLatency, error) {
 	ds := make([]time.Duration, 0, n)
+	c0 := processCPU()
 	for i := range n {
 		t0 := time.Now()
 		if err := fn(i); err != nil {
-			return Latency{}, err
+			return CallLatency{}, err
 		}
 		ds = append(ds, time.Since(t0))
 	}
-	return latency(ds), nil
+	l := CallLatency{Latency: latency(ds)}
+	if n > 0 {
+		l.CPU = (processCPU() - c0) / time.Duration(n)
+	}
+	return l, nil
 }
 
 func heapAlloc() uint64 {
@@ -242,13 +261,165 @@ func Members(ctx context.Context, cfg MembersConfig) (MembersResult, error) {
 	defer done()
 	end := benchEnd
 	fmt.Fprintf(cfg.Log, "loading %d groups, %d members, ~%d events over %d days\n", cfg.Groups, cfg.Members, cfg.Events, cfg.Days)
-	if _, err := loadMembers(ctx, db, cfg, end, &res); err != nil {
+	ids, err := loadMembers(ctx, db, cfg, end, &res)
+	if err != nil {
 		return res, err
 	}
+	fmt.Fprintf(cfg.Log, "loaded %d events in %s (%.0f/s)\n", res.Events, res.Load.Round(time.Millisecond), res.LoadPerSec)
 	if cfg.Postgres == "" {
 		res.DBBytes = fileSize(db.Path())
+	}
+	if err := timePlain(ctx, db, cfg, end, ids, &res); err != nil {
+		return res, err
+	}
+	if cfg.ImportRows > 0 {
+		if err := timeMemberImports(ctx, db, cfg, end, &res); err != nil {
+			return res, err
+		}
 	}
 	res.HeapAlloc = heapAlloc()
 	res.RSS, res.PeakRSS = rss()
 	return res, nil
+}
+
+// timePlain times the plain approach: the board's figures (members now,
+// joins and leaves of the last 30 days per group, riskiest = most leaves
+// per member first) and a group's year, computed from the memberships per
+// request (what the health rollup spares the board and the group page).
+func timePlain(ctx context.Context, db *store.DB, cfg MembersConfig, end time.Time, ids []int64, res *MembersResult) error {
+	var err error
+	r := rand.New(rand.NewPCG(cfg.Seed, 98))
+	cs := community.NewStore(db)
+	today := end.Truncate(time.Second)
+	dayEnd := func(back int) time.Time {
+		d := shanghai.Day(today.Unix()) - int64(back) + 1
+		return time.Unix(d*86400-shanghai.Offset, 0)
+	}
+	res.PlainBoard, err = timeCalls(cfg.PlainBoards, func(int) error {
+		all, err := cs.DaysFromStays(ctx, 0, dayEnd(30), dayEnd(0))
+		if err != nil {
+			return err
+		}
+		type row struct {
+			group        int64
+			members, out int
+		}
+		rows := make([]row, 0, len(all))
+		for g, ds := range all {
+			rw := row{group: g, members: ds[len(ds)-1].Members}
+			for _, d := range ds {
+				rw.out += d.LeavesSelf + d.LeavesRemoved + d.LeavesOther
+			}
+			rows = append(rows, rw)
+		}
+		slices.SortFunc(rows, func(a, b row) int { return b.out*(a.members+1) - a.out*(b.members+1) })
+		res.PlainBoardRows = len(rows)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("plain board: %w", err)
+	}
+	res.PlainGroup, err = timeCalls(cfg.PlainPages, func(int) error {
+		_, err := cs.DaysFromStays(ctx, ids[r.IntN(len(ids))], dayEnd(cfg.Days), dayEnd(0))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("plain group page: %w", err)
+	}
+	return nil
+}
+
+// timeMemberImports writes member lists of ImportRows members of new
+// groups and imports each through the registry's spreadsheet import (as
+// `qunke members import` does), into the loaded database: a CSV and an
+// XLSX, each a first import (every row a join), then the CSV's group again
+// a day later with a tenth of its members replaced (a snapshot diff).
+func timeMemberImports(ctx context.Context, db *store.DB, cfg MembersConfig, end time.Time, res *MembersResult) error {
+	cs := community.NewStore(db)
+	lists := []struct {
+		format, group, path string
+		shift               int
+		at                  time.Time
+	}{
+		{"csv", "导入测试群A", "members-a.csv", 0, end.Add(-24 * time.Hour)},
+		{"xlsx", "导入测试群B", "members-b.xlsx", 0, end.Add(-24 * time.Hour)},
+		{"csv", "导入测试群A", "members-a2.csv", cfg.ImportRows / 10, end},
+	}
+	for _, l := range lists {
+		path := filepath.Join(cfg.Dir, l.path)
+		write := writeMemberCSV
+		if l.format == "xlsx" {
+			write = writeMemberXLSX
+		}
+		if err := write(path, l.group, cfg.ImportRows, l.shift); err != nil {
+			return err
+		}
+		if l.shift == 0 {
+			if err := cs.Save(ctx, &community.Group{Name: l.group, Channel: community.Manual, Active: true}); err != nil {
+				return err
+			}
+		}
+		c0, t0 := processCPU(), time.Now()
+		r, err := cs.ImportMembersFile(ctx, path, "", l.at)
+		if err != nil {
+			return fmt.Errorf("import %s: %w", path, err)
+		}
+		m := MemberImport{Format: l.format, Rows: r.Rows, FileBytes: fileSize(path), Elapsed: time.Since(t0),
+			CPU: processCPU() - c0, Joined: r.Joined, Left: r.Left}
+		m.PerSec = float64(m.Rows) / m.Elapsed.Seconds()
+		res.Imports = append(res.Imports, m)
+		fmt.Fprintf(cfg.Log, "imported %s: %d rows in %s\n", path, m.Rows, m.Elapsed.Round(time.Millisecond))
+	}
+	return nil
+}
+
+// memberRow is row i of a generated list whose first shift members were
+// replaced by as many new ones.
+func memberRow(i, shift int) (name, wxid, joined string) {
+	n := i
+	if i < shift {
+		n = 10_000_000 + i
+	}
+	return "成员" + strconv.Itoa(n), fmt.Sprintf("wx_%08d", n), fmt.Sprintf("2026-03-%02d %02d:%02d", 1+n%28, n%24, n%60)
+}
+
+func writeMemberCSV(path, group string, rows, shift int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString("群名,昵称,微信号,入群时间,备注\n")
+	for i := range rows {
+		name, wxid, joined := memberRow(i, shift)
+		fmt.Fprintf(w, "%s,%s,%s,%s,\n", group, name, wxid, joined)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func writeMemberXLSX(path, group string, rows, shift int) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	sw, err := f.NewStreamWriter(f.GetSheetName(0))
+	if err != nil {
+		return err
+	}
+	if err := sw.SetRow("A1", []any{"群名", "昵称", "微信号", "入群时间", "备注"}); err != nil {
+		return err
+	}
+	for i := range rows {
+		name, wxid, joined := memberRow(i, shift)
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		if err := sw.SetRow(cell, []any{group, name, wxid, joined, ""}); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	return f.SaveAs(path)
 }
