@@ -117,11 +117,11 @@ type Verdict struct {
 
 // window sums a run of days.
 type window struct {
-	days                           int64
-	memberDays, leaves, joins      int64
-	active, orders, posts, income  int64
-	tracked, activeKnown           bool
-	firstMembers, lastMembers      int64
+	days                          int64
+	memberDays, leaves, joins     int64
+	active, orders, posts, income int64
+	tracked, activeKnown          bool
+	firstMembers, lastMembers     int64
 }
 
 func sum(ds []Day) window {
