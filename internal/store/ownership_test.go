@@ -32,6 +32,8 @@ var owners = map[string]string{
 	"sync_cursors": "internal/orders",
 	"users":        "internal/auth", "sessions": "internal/auth", "api_tokens": "internal/auth",
 	"leases": "internal/store", "schema_migrations": "internal/store",
+	"group_days": "internal/health", "group_health": "internal/health", "health_alerts": "internal/health",
+	"health_notify": "internal/health",
 }
 
 // exempt are files that may name any table: the migration tests build a
