@@ -28,7 +28,7 @@ func newReportCmd(g *globals) *cobra.Command {
 		Use:   "report",
 		Short: "收益报表：按群、按日/周/月，结算预测，订单归因 (income by group and period, settlement forecast, attribution)",
 	}
-	cmd.AddCommand(newReportIncomeCmd(g), newReportUnattributedCmd(g), newReportAttributeCmd(g))
+	cmd.AddCommand(newReportIncomeCmd(g), newReportUnattributedCmd(g), newReportAttributeCmd(g), newReportHealthCmd(g))
 	return cmd
 }
 

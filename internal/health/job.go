@@ -21,6 +21,7 @@ type (
 	// GroupLister is the group registry (community.Store).
 	GroupLister interface {
 		List(ctx context.Context, f community.Filter) ([]*community.Group, error)
+		Get(ctx context.Context, id int64) (*community.Group, error)
 	}
 	// PostCounter counts sent posts per group and day (publish.Store).
 	PostCounter interface {
@@ -214,6 +215,9 @@ func (s *Service) Judge(ctx context.Context, groups []*community.Group, today in
 // servers only one sends it, to the channel set for the group's owner (or
 // the installation's default). It returns how many went out.
 func (s *Service) SendAlerts(ctx context.Context, groups []*community.Group) (int, error) {
+	if s.Senders == nil {
+		return 0, nil // nothing to send with (the command line): left pending
+	}
 	pending, err := s.Store.Alerts(ctx, "pending", 0, 500)
 	if err != nil || len(pending) == 0 {
 		return 0, err
@@ -285,4 +289,109 @@ func (s *Service) Run(ctx context.Context, holder string, every time.Duration) {
 			}
 		}
 	})
+}
+
+// Refresh fills the days of the last back days (Backfill when 0) from the
+// owners and judges the groups, without sending: the command line's
+// reports use it (alerts recorded stay pending for a server to send).
+func (s *Service) Refresh(ctx context.Context, back int) error {
+	if back <= 0 {
+		back = s.Backfill
+	}
+	today := shanghai.Day(s.now().Unix())
+	groups, err := s.Groups.List(ctx, community.Filter{})
+	if err != nil {
+		return fmt.Errorf("health: groups: %w", err)
+	}
+	days, err := s.Collect(ctx, groups, today-int64(back)+1, today)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.SaveDays(ctx, days); err != nil {
+		return err
+	}
+	_, err = s.Judge(ctx, groups, today)
+	return err
+}
+
+// BoardRow is a group on the health board.
+type BoardRow struct {
+	Group *community.Group
+	GroupHealth
+}
+
+// Board returns the board: every judged group that still exists, riskiest
+// first (a read of group_health, one row per group).
+func (s *Service) Board(ctx context.Context) ([]BoardRow, error) {
+	hs, err := s.Store.Board(ctx)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.Groups.List(ctx, community.Filter{})
+	if err != nil {
+		return nil, fmt.Errorf("health: groups: %w", err)
+	}
+	byID := make(map[int64]*community.Group, len(groups))
+	for _, g := range groups {
+		byID[g.ID] = g
+	}
+	out := make([]BoardRow, 0, len(hs))
+	for _, h := range hs {
+		if g := byID[h.GroupID]; g != nil {
+			out = append(out, BoardRow{Group: g, GroupHealth: h})
+		}
+	}
+	return out, nil
+}
+
+// GroupView is one group's health and daily figures.
+type GroupView struct {
+	Group  *community.Group
+	Health *GroupHealth // nil before the first verdict
+	Days   []Day        // oldest first
+}
+
+// MaxDays bounds the days a group view returns.
+const MaxDays = 400
+
+// Group returns group id's health and its last days (at most MaxDays).
+func (s *Service) Group(ctx context.Context, id int64, days int) (*GroupView, error) {
+	g, err := s.Groups.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	days = min(max(days, 1), MaxDays)
+	today := shanghai.Day(s.now().Unix())
+	v := &GroupView{Group: g}
+	if v.Days, err = s.Store.Days(ctx, id, today-int64(days)+1, today); err != nil {
+		return nil, err
+	}
+	h, ok, err := s.Store.Health(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		v.Health = &h
+	}
+	return v, nil
+}
+
+// Backtest replays every group's stored days with the service's rules.
+func (s *Service) Backtest(ctx context.Context) (BacktestResult, error) {
+	today := shanghai.Day(s.now().Unix())
+	all, err := s.Store.AllDays(ctx, 0, today)
+	if err != nil {
+		return BacktestResult{}, err
+	}
+	groups, err := s.Groups.List(ctx, community.Filter{})
+	if err != nil {
+		return BacktestResult{}, fmt.Errorf("health: groups: %w", err)
+	}
+	var series []Series
+	for _, g := range groups {
+		if ds := all[g.ID]; len(ds) > 0 {
+			series = append(series, Series{GroupID: g.ID, Name: g.Name, Days: ds})
+		}
+	}
+	return s.Rules.Backtest(series), nil
 }

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"log/slog"
+	"text/tabwriter"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qunke/qunke/internal/apiv1"
+	"github.com/qunke/qunke/internal/health"
+	"github.com/qunke/qunke/internal/shanghai"
+)
+
+// newReportHealthCmd is `qunke report health`: every group's health score,
+// state and reasons, or the death warning's backtest.
+func newReportHealthCmd(g *globals) *cobra.Command {
+	var asJSON, backtest bool
+	var days int
+	cmd := &cobra.Command{
+		Use:   "health",
+		Short: "群健康：每个群的健康分、状态（正常/关注/预警/已死）和原因；--backtest 回测死亡预警 (group health: score, state, reasons; --backtest measures the death warning)",
+		Long: `先从成员、发单和订单重算每个群近 --days 天的每日数据（与服务的定时任务相同），再按风险从高到低列出每个群的健康分、状态和原因。
+--backtest 逐日重放每个群的历史（每一天只用当天及以前的数据），列出每个群的预警日、死亡日和提前天数，
+以及提前 7 天以上预警的死亡群占比和误报占比（规则见 docs/health.md）。
+
+Recompute each group's daily figures for the last --days days from members, posts and orders (as the
+server's job does), then list every group's health score, state and reasons, riskiest first.
+--backtest replays each group's history day by day (each day judged from the days up to it) and
+reports per group the warning day, the death day and the lead, with the share of dying groups warned
+7 days or more ahead and the share of false alarms (the rules: docs/health.md).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			db, err := g.openDB(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			svc := health.NewService(db, slog.New(slog.DiscardHandler))
+			if err := svc.Refresh(ctx, days); err != nil {
+				return err
+			}
+			bw := bufio.NewWriter(cmd.OutOrStdout())
+			defer bw.Flush()
+			tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
+			defer tw.Flush()
+			w := bufio.NewWriter(tw)
+			defer w.Flush()
+			if backtest {
+				res, err := svc.Backtest(ctx)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return apiv1.Encode(bw, res, true)
+				}
+				printBacktest(g, w, res)
+				return nil
+			}
+			rows, err := svc.Board(ctx)
+			if err != nil {
+				return err
+			}
+			board := apiv1.NewHealthBoard(rows, func(key string, args ...any) string { return g.t(key, args...) })
+			if asJSON {
+				return apiv1.Encode(bw, board, true)
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", g.t("health.col_group"), g.t("health.col_score"), g.t("health.col_state"), g.t("health.col_reasons"))
+			for _, r := range board.Groups {
+				var why []string
+				for _, re := range r.Reasons {
+					if re.Points != 0 {
+						why = append(why, re.Text)
+					}
+				}
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", r.GroupName, r.Score, r.StateLabel, strings.Join(why, "；"))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "输出 JSON，与 GET /api/v1/health 相同 (JSON, as GET /api/v1/health)")
+	cmd.Flags().BoolVar(&backtest, "backtest", false, "回测死亡预警 (backtest the death warning)")
+	cmd.Flags().IntVar(&days, "days", 400, "重算最近多少天的每日数据 (days of daily figures to recompute)")
+	return cmd
+}
+
+func printBacktest(g *globals, w *bufio.Writer, res health.BacktestResult) {
+	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", g.t("health.col_group"), g.t("health.col_days"), g.t("health.col_warn_day"),
+		g.t("health.col_death_day"), g.t("health.col_lead"), g.t("health.col_false_alarms"))
+	day := func(d int64) string {
+		if d == 0 {
+			return "-"
+		}
+		return health.DayTime(d, shanghai.Zone).Format("2006-01-02")
+	}
+	for _, r := range res.Groups {
+		lead := "-"
+		if r.DeathDay != 0 && r.WarnDay != 0 {
+			lead = fmt.Sprint(r.Lead)
+		}
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%d\n", r.Name, r.Days, day(r.WarnDay), day(r.DeathDay), lead, r.FalseAlarms)
+	}
+	fmt.Fprintln(w, g.t("health.backtest_summary", res.Dying, res.WarnedAhead, health.LeadTarget, pctBP(res.WarnedAheadBP),
+		res.MedianLead, res.Warnings, res.FalseAlarms, pctBP(res.FalseAlarmBP)))
+}
+
+func pctBP(bp int64) string { return fmt.Sprintf("%d.%d%%", bp/100, bp%100/10) }
