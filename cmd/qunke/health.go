@@ -4,8 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"log/slog"
-	"text/tabwriter"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
