@@ -141,6 +141,9 @@ func startPosting(ctx context.Context, d web.Deps, srv *web.Server, f *postingFl
 	} else {
 		log.Info("no Telegram bot token: Telegram groups' posts wait (set --telegram-token or QUNKE_TELEGRAM_TOKEN)")
 	}
+	// Health alerts go through the same senders (a Telegram chat, a WeCom
+	// robot), before the health job starts.
+	d.Health.Senders = senders
 	pl := d.Planner
 	w := &publish.Worker{Store: d.Publish, Groups: d.Groups, Senders: senders, Posters: d.Posters, Items: pl.Items, Log: log,
 		MaxLate: f.maxLate}

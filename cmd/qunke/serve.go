@@ -13,6 +13,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/web"
 )
 
@@ -22,7 +23,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var proxies []string
 	var pf postingFlags
 	var sf platformFlags
-	var syncEvery time.Duration
+	var syncEvery, healthEvery time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "启动 Web 服务与发单引擎 (start the web console, API and posting engine)",
@@ -112,6 +113,9 @@ On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 				return err
 			}
 			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
+			if healthEvery > 0 {
+				go deps.Health.Run(ctx, store.Holder(), healthEvery) // at start, then every --health-every, one server at a time
+			}
 			defer startOrderSync(ctx, db, &sf, syncEvery, log)()  // stops the jobs before db.Close
 			return srv.Serve(ctx, ln)
 		},
@@ -123,6 +127,7 @@ On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 		"可信反向代理的地址或网段（逗号分隔），只采信它们的 X-Forwarded-For 作为客户端地址 (reverse proxies, CIDRs or IPs, whose X-Forwarded-For names the client; ignored from anyone else) [QUNKE_TRUSTED_PROXY]")
 	pf.add(cmd)
 	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, "每隔多久从联盟平台同步一次订单，0 为不同步 (how often to sync orders from the affiliate platforms; 0: never)")
+	cmd.Flags().DurationVar(&healthEvery, "health-every", time.Hour, g.t("cli.health_every"))
 	sf.add(cmd.Flags())
 	return cmd
 }
