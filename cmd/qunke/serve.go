@@ -116,7 +116,7 @@ On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 			if healthEvery > 0 {
 				go deps.Health.Run(ctx, store.Holder(), healthEvery) // at start, then every --health-every, one server at a time
 			}
-			defer startOrderSync(ctx, db, &sf, syncEvery, log)()  // stops the jobs before db.Close
+			defer startOrderSync(ctx, db, &sf, syncEvery, log)() // stops the jobs before db.Close
 			return srv.Serve(ctx, ln)
 		},
 	}
