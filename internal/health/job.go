@@ -62,7 +62,8 @@ type Service struct {
 
 // NewService builds the service over db's owners.
 func NewService(db *store.DB, log *slog.Logger) *Service {
-	return &Service{DB: db, Store: NewStore(db), Groups: community.NewStore(db), Posts: publish.NewStore(db),
+	groups := community.NewStore(db)
+	return &Service{DB: db, Store: NewStore(db), Groups: groups, Registry: FromRegistry(groups), Posts: publish.NewStore(db),
 		Orders: orders.NewStore(db), Rules: DefaultRules(), Log: log, Now: time.Now, Window: 35, Backfill: 400}
 }
 
@@ -394,4 +395,34 @@ func (s *Service) Backtest(ctx context.Context) (BacktestResult, error) {
 		}
 	}
 	return s.Rules.Backtest(series), nil
+}
+
+// FromRegistry reads the member registry (community's AllMemberDays): the
+// groups a source tells the members of, each from its first member on.
+func FromRegistry(c interface {
+	AllMemberDays(ctx context.Context, from, to time.Time) (map[int64][]community.MemberDay, error)
+}) Registry {
+	return func(ctx context.Context, from, to int64) (map[int64][]Day, error) {
+		all, err := c.AllMemberDays(ctx, DayTime(from, shanghai.Zone), DayTime(to+1, shanghai.Zone))
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[int64][]Day, len(all))
+		for g, mds := range all {
+			ds := make([]Day, 0, len(mds))
+			for _, md := range mds {
+				d := Day{Day: shanghai.Day(md.Day.Unix()), Members: int64(md.Members), Tracked: true, Joins: int64(md.Joins),
+					LeavesSelf: int64(md.LeavesSelf), LeavesRemoved: int64(md.LeavesRemoved), LeavesOther: int64(md.LeavesOther),
+					Active: int64(md.Active), Messages: int64(md.Messages)}
+				if len(ds) == 0 && d.Members == 0 && d.Joins == 0 && d.Leaves() == 0 {
+					continue // before the group's first member
+				}
+				ds = append(ds, d)
+			}
+			if len(ds) > 0 {
+				out[g] = ds
+			}
+		}
+		return out, nil
+	}
 }

@@ -186,3 +186,66 @@ func TestNotifySettings(t *testing.T) {
 		}
 	})
 }
+
+// TestRegistryDays: a group whose members the registry holds (events from
+// a source, messages counted) gets its days from it: members at the end of
+// each day, joins, leaves by how, speakers; its member count field is not
+// used.
+func TestRegistryDays(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		cs := community.NewStore(db)
+		now := time.Now()
+		today := shanghai.Day(now.Unix())
+		g := addGroup(t, db, "电报群", "444", "", 999)
+		if err := cs.MapChat(ctx, community.SourceTelegram, "-1001", g.ID); err != nil {
+			t.Fatal(err)
+		}
+		at := func(back int) time.Time { return now.Add(-time.Duration(back) * 24 * time.Hour) }
+		var evs []community.MemberEvent
+		for i := range 5 {
+			evs = append(evs, community.MemberEvent{Key: "j" + itoa(int64(i)), Source: community.SourceTelegram, ChatID: "-1001",
+				Kind: community.Join, At: at(10), ExternalID: itoa(int64(100 + i))})
+		}
+		evs = append(evs,
+			community.MemberEvent{Key: "l1", Source: community.SourceTelegram, ChatID: "-1001", Kind: community.Leave, At: at(3),
+				ExternalID: "100", LeaveHow: community.LeaveSelf},
+			community.MemberEvent{Key: "l2", Source: community.SourceTelegram, ChatID: "-1001", Kind: community.Leave, At: at(3),
+				ExternalID: "101", LeaveHow: community.LeaveRemoved})
+		if _, err := cs.ApplyEvents(ctx, evs); err != nil {
+			t.Fatal(err)
+		}
+		if err := cs.CountMessages(ctx, community.SourceTelegram, "-1001", "102", at(1), 4); err != nil {
+			t.Fatal(err)
+		}
+		svc := NewService(db, nil)
+		svc.Backfill = 30
+		if _, err := svc.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		days, err := svc.Store.Days(ctx, g.ID, today-30, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byDay := map[int64]Day{}
+		for _, d := range days {
+			byDay[d.Day] = d
+			if !d.Tracked || d.Members == 999 {
+				t.Fatalf("day %d not from the registry: %+v", d.Day, d)
+			}
+		}
+		d10, d3, d1 := byDay[today-10], byDay[today-3], byDay[today-1]
+		if d10.Members != 5 || d10.Joins != 5 {
+			t.Errorf("10 days ago: %+v", d10)
+		}
+		if d3.Members != 3 || d3.LeavesSelf != 1 || d3.LeavesRemoved != 1 {
+			t.Errorf("3 days ago: %+v", d3)
+		}
+		if d1.Active != 1 || d1.Messages != 4 || d1.Members != 3 {
+			t.Errorf("yesterday: %+v", d1)
+		}
+		if _, ok := byDay[today-11]; ok || len(days) != 11 {
+			t.Errorf("days before the first member are kept: %d days", len(days))
+		}
+	})
+}

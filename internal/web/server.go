@@ -96,6 +96,7 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d.GroupOps = &ops.Groups{DB: db, Groups: d.Groups, Publish: d.Publish, Orders: d.Orders}
 	d.Health = health.NewService(db, log)
 	d.Health.Groups, d.Health.Posts, d.Health.Orders = d.Groups, d.Publish, d.Orders
+	d.Health.Registry = health.FromRegistry(d.Groups)
 	return d
 }
 
