@@ -292,3 +292,16 @@ func (s *Store) Health(ctx context.Context, groupID int64) (h GroupHealth, ok bo
 	}
 	return h, true, nil
 }
+
+// DeleteGroup removes a deleted group's days, verdict and alerts, in the
+// caller's transaction (ops.Groups.Delete): a later group given the same id
+// starts clean.
+func (s *Store) DeleteGroup(ctx context.Context, tx *store.Tx, id int64) error {
+	for _, q := range []string{`DELETE FROM group_days WHERE group_id = $1`, `DELETE FROM group_health WHERE group_id = $1`,
+		`DELETE FROM health_alerts WHERE group_id = $1`} {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return fmt.Errorf("health: delete group %d: %w", id, err)
+		}
+	}
+	return nil
+}

@@ -93,8 +93,8 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d := Deps{DB: db, Log: log, Catalog: cs, Advisor: adv, Groups: community.NewStore(db), Publish: publish.NewStore(db),
 		Orders: orders.NewStore(db), Auth: auth.New(db), Zone: shanghai.Zone}
 	d.Planner = &publish.Planner{Store: d.Publish, Groups: d.Groups, Items: publish.AdvisorItems{A: adv}, Links: &publish.Linker{Store: d.Publish}}
-	d.GroupOps = &ops.Groups{DB: db, Groups: d.Groups, Publish: d.Publish, Orders: d.Orders}
 	d.Health = health.NewService(db, log)
+	d.GroupOps = &ops.Groups{DB: db, Groups: d.Groups, Publish: d.Publish, Orders: d.Orders, Health: d.Health.Store}
 	d.Health.Groups, d.Health.Posts, d.Health.Orders = d.Groups, d.Publish, d.Orders
 	d.Health.Registry = health.FromRegistry(d.Groups)
 	return d
