@@ -87,7 +87,23 @@ reports per group the warning day, the death day and the lead, with the share of
 	return cmd
 }
 
-func printBacktest(g *globals, w *bufio.Writer, res health.BacktestResult) {
+func printBacktest(g *globals, w *bufio.Writer, bt health.Backtests) {
+	res := bt.Rules
+	defer func() {
+		fmt.Fprintln(w, g.t("health.backtest_rules"))
+		summary(g, w, bt.Rules)
+		if bt.Model != nil {
+			fmt.Fprintln(w, g.t("health.backtest_model", health.ModelFolds))
+			summary(g, w, *bt.Model)
+		} else {
+			fmt.Fprintln(w, g.t("health.backtest_no_model", health.MinDeaths))
+		}
+		if bt.InUse == "logistic" {
+			fmt.Fprintln(w, g.t("health.model_logistic", bt.ModelDeaths))
+		} else {
+			fmt.Fprintln(w, g.t("health.model_rules"))
+		}
+	}()
 	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", g.t("health.col_group"), g.t("health.col_days"), g.t("health.col_warn_day"),
 		g.t("health.col_death_day"), g.t("health.col_lead"), g.t("health.col_false_alarms"))
 	day := func(d int64) string {
@@ -103,6 +119,9 @@ func printBacktest(g *globals, w *bufio.Writer, res health.BacktestResult) {
 		}
 		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%d\n", r.Name, r.Days, day(r.WarnDay), day(r.DeathDay), lead, r.FalseAlarms)
 	}
+}
+
+func summary(g *globals, w *bufio.Writer, res health.BacktestResult) {
 	fmt.Fprintln(w, g.t("health.backtest_summary", res.Dying, res.WarnedAhead, health.LeadTarget, pctBP(res.WarnedAheadBP),
 		res.MedianLead, res.Warnings, res.FalseAlarms, pctBP(res.FalseAlarmBP)))
 }

@@ -145,6 +145,12 @@ func (r Rules) Backtest(groups []Series) BacktestResult {
 		res.FalseAlarms += gr.FalseAlarms
 		res.Groups = append(res.Groups, gr)
 	}
+	res.finish(leads)
+	return res
+}
+
+// finish computes the shares and the median lead.
+func (res *BacktestResult) finish(leads []int) {
 	if res.Dying > 0 {
 		res.WarnedAheadBP = int64(res.WarnedAhead) * 10000 / int64(res.Dying)
 	}
@@ -155,7 +161,6 @@ func (r Rules) Backtest(groups []Series) BacktestResult {
 		slices.Sort(leads)
 		res.MedianLead = leads[len(leads)/2]
 	}
-	return res
 }
 
 // minHistory is how many days the trends need before they judge.

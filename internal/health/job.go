@@ -58,6 +58,46 @@ type Service struct {
 	// Window is how many days back each run recomputes (late orders,
 	// events arriving out of order); Backfill how many the first run fills.
 	Window, Backfill int
+	// RulesOnly keeps the documented rule set even when the history would
+	// fit a model (docs/health.md).
+	RulesOnly bool
+
+	model    *Model // fitted on the history, nil: the rule set
+	fittedOn int64  // the day it was fitted
+}
+
+// Model returns the model in use, nil for the rule set.
+func (s *Service) Model() *Model { return s.model }
+
+// fit fits the model on the stored history once a day (when the history
+// holds MinDeaths dead groups; otherwise the rule set stays in use).
+func (s *Service) fit(ctx context.Context, groups []*community.Group, today int64) error {
+	if s.RulesOnly || s.fittedOn == today {
+		return nil
+	}
+	series, err := s.history(ctx, groups, today)
+	if err != nil {
+		return err
+	}
+	plain := s.Rules
+	plain.Model = nil
+	s.model, s.fittedOn = plain.Fit(series), today
+	return nil
+}
+
+// history is every group's stored days up to today.
+func (s *Service) history(ctx context.Context, groups []*community.Group, today int64) ([]Series, error) {
+	all, err := s.Store.AllDays(ctx, 0, today)
+	if err != nil {
+		return nil, err
+	}
+	var series []Series
+	for _, g := range groups {
+		if ds := all[g.ID]; len(ds) > 0 {
+			series = append(series, Series{GroupID: g.ID, Name: g.Name, Days: ds})
+		}
+	}
+	return series, nil
 }
 
 // NewService builds the service over db's owners.
@@ -190,7 +230,11 @@ func (s *Service) Collect(ctx context.Context, groups []*community.Group, from, 
 // saves the verdicts (recording an alert per change of state). It returns
 // the alerts recorded.
 func (s *Service) Judge(ctx context.Context, groups []*community.Group, today int64) (int, error) {
+	if err := s.fit(ctx, groups, today); err != nil {
+		return 0, err
+	}
 	r := s.Rules
+	r.Model = s.model
 	tail := int64(max(r.Recent+r.Baseline, r.QuietDays, 2*r.Recent+1))
 	all, err := s.Store.AllDays(ctx, today-tail+1, today)
 	if err != nil {
@@ -377,24 +421,44 @@ func (s *Service) Group(ctx context.Context, id int64, days int) (*GroupView, er
 	return v, nil
 }
 
-// Backtest replays every group's stored days with the service's rules.
-func (s *Service) Backtest(ctx context.Context) (BacktestResult, error) {
+// Backtests are the backtest of the rule set and, when the history holds
+// enough dead groups in each fold, of a model fitted on the other folds.
+type Backtests struct {
+	Rules BacktestResult  `json:"rules"`
+	Model *BacktestResult `json:"model"` // nil: too few dead groups to fit one
+	// InUse is the model the job judges with: "rules" or "logistic".
+	InUse       string `json:"in_use"`
+	ModelDeaths int    `json:"model_deaths"` // dead groups the model in use was fitted on
+}
+
+// ModelFolds is how many folds the model's backtest splits the groups into.
+const ModelFolds = 5
+
+// Backtest replays every group's stored days with the rule set and, when
+// possible, with models fitted on the other groups.
+func (s *Service) Backtest(ctx context.Context) (Backtests, error) {
 	today := shanghai.Day(s.now().Unix())
-	all, err := s.Store.AllDays(ctx, 0, today)
-	if err != nil {
-		return BacktestResult{}, err
-	}
 	groups, err := s.Groups.List(ctx, community.Filter{})
 	if err != nil {
-		return BacktestResult{}, fmt.Errorf("health: groups: %w", err)
+		return Backtests{}, fmt.Errorf("health: groups: %w", err)
 	}
-	var series []Series
-	for _, g := range groups {
-		if ds := all[g.ID]; len(ds) > 0 {
-			series = append(series, Series{GroupID: g.ID, Name: g.Name, Days: ds})
-		}
+	series, err := s.history(ctx, groups, today)
+	if err != nil {
+		return Backtests{}, err
 	}
-	return s.Rules.Backtest(series), nil
+	plain := s.Rules
+	plain.Model = nil
+	out := Backtests{Rules: plain.Backtest(series), InUse: "rules"}
+	if s.RulesOnly {
+		return out, nil
+	}
+	if res, ok := plain.BacktestModel(series, ModelFolds); ok {
+		out.Model = &res
+	}
+	if m := plain.Fit(series); m != nil {
+		out.InUse, out.ModelDeaths = "logistic", m.Deaths
+	}
+	return out, nil
 }
 
 // FromRegistry reads the member registry (community's AllMemberDays): the

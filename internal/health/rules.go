@@ -81,6 +81,9 @@ type Rules struct {
 	Recent, Baseline int
 	// Risk points at which a group is watched or warned.
 	WatchRisk, WarningRisk int
+	// Model, when fitted on the team's history (Fit), gives the risk and
+	// the state instead of the rules' points; nil: the rule set.
+	Model *Model
 }
 
 // DefaultRules is the documented rule set.
@@ -238,8 +241,13 @@ func (r Rules) Judge(series []Day, peak int64) Verdict {
 	default:
 		v.State = OK
 	}
+	if r.Model != nil {
+		if f, ok := r.features(series, peak); ok {
+			r.Model.judge(&v, f)
+		}
+	}
 	if !dead {
-		v.Score = min(100, max(0, 100-risk-penalty))
+		v.Score = min(100, max(0, 100-v.Risk-penalty))
 	}
 	return v
 }

@@ -215,3 +215,54 @@ func TestBacktestCounts(t *testing.T) {
 		t.Errorf("born quiet: %+v", res)
 	}
 }
+
+// synthPopulation is n groups of 150 days, every fourth declining from a
+// member-level cause, every third with a short wobble.
+func synthPopulation(n int, seed uint64) []Series {
+	var groups []Series
+	for i := range n {
+		decay := -1
+		if i%4 == 0 {
+			decay = 20 + i%60
+		}
+		groups = append(groups, Series{GroupID: int64(i + 1), Days: synth(seed+uint64(i), 150, 200+10*(i%30), decay, i%3 == 1)})
+	}
+	return groups
+}
+
+func TestModelFit(t *testing.T) {
+	r := DefaultRules()
+	if m := r.Fit(synthPopulation(20, 500)); m != nil {
+		t.Errorf("fitted on %d deaths, fewer than %d", m.Deaths, MinDeaths)
+	}
+	groups := synthPopulation(60, 900)
+	m := r.Fit(groups)
+	if m == nil {
+		t.Fatal("no model from 15 deaths")
+	}
+	// Members lost and leaves rising push the odds of death up; members
+	// near the peak push them down.
+	if m.W[0] <= 0 || m.W[1] <= 0 || m.W[5] >= 0 {
+		t.Errorf("weights %v", m.W)
+	}
+	res, ok := r.BacktestModel(groups, 3)
+	if !ok {
+		t.Fatal("a fold without enough deaths")
+	}
+	t.Logf("model: dying %d, warned ahead %d (%.0f%%), median lead %d, warnings %d, false %d (%.0f%%); deaths fitted %d, samples %d",
+		res.Dying, res.WarnedAhead, float64(res.WarnedAheadBP)/100, res.MedianLead, res.Warnings, res.FalseAlarms,
+		float64(res.FalseAlarmBP)/100, m.Deaths, m.Samples)
+	if res.Dying != 15 || res.WarnedAheadBP < 8000 || res.FalseAlarmBP > 2000 {
+		t.Errorf("model backtest: %+v", res)
+	}
+	// A model in use says so among the reasons.
+	r.Model = m
+	v := r.Replay(groups[0].Days)
+	found := false
+	for _, re := range v[len(v)-1].Reasons {
+		found = found || re.Key == "health.model"
+	}
+	if !found {
+		t.Errorf("no model reason: %+v", v[len(v)-1].Reasons)
+	}
+}

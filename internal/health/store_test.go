@@ -249,3 +249,45 @@ func TestRegistryDays(t *testing.T) {
 		}
 	})
 }
+
+// TestServiceFitsModel: with enough dead groups in the stored history the
+// job judges with a logistic model fitted on it, and says so; with the
+// rule set forced it does not.
+func TestServiceFitsModel(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		svc := NewService(db, nil)
+		pop := synthPopulation(60, 900)
+		today := pop[0].Days[len(pop[0].Days)-1].Day
+		var gds []GroupDays
+		var groups []*community.Group
+		for i, s := range pop {
+			g := addGroup(t, db, "群"+itoa(int64(i)), itoa(int64(1000+i)), "", 0)
+			groups = append(groups, g)
+			gds = append(gds, GroupDays{GroupID: g.ID, Days: s.Days})
+		}
+		if err := svc.Store.SaveDays(ctx, gds); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Judge(ctx, groups, today); err != nil {
+			t.Fatal(err)
+		}
+		m := svc.Model()
+		if m == nil || m.Deaths != 15 {
+			t.Fatalf("model: %+v", m)
+		}
+		h, ok, err := svc.Store.Health(ctx, groups[1].ID)
+		if err != nil || !ok || h.Verdict.Reasons[len(h.Verdict.Reasons)-1].Key != "health.model" {
+			t.Errorf("verdict: %+v %v %v", h, ok, err)
+		}
+		bt, err := svc.Backtest(ctx)
+		if err != nil || bt.InUse != "logistic" || bt.Rules.Dying != 15 || bt.Model == nil || bt.Model.Dying != 15 {
+			t.Errorf("backtest: %+v %v", bt, err)
+		}
+		only := NewService(db, nil)
+		only.RulesOnly = true
+		if _, err := only.Judge(ctx, groups, today); err != nil || only.Model() != nil {
+			t.Errorf("rules only: %v %v", only.Model(), err)
+		}
+	})
+}

@@ -31,6 +31,11 @@ func (s *Server) renderer(l i18n.Lang) apiv1.Renderer {
 	return func(key string, args ...any) string { return s.msgs.T(l, key, args...) }
 }
 
+type healthView struct {
+	apiv1.HealthBoard
+	Model string // which model judged: the rule set or a fitted one
+}
+
 // healthPage is /health: every group's score, state and reasons, riskiest
 // first (a read of one row per group).
 func (s *Server) healthPage(w http.ResponseWriter, r *http.Request) {
@@ -40,7 +45,15 @@ func (s *Server) healthPage(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "health", err)
 		return
 	}
-	pg.Data = apiv1.NewHealthBoard(rows, s.renderer(pg.Lang))
+	view := &healthView{HealthBoard: apiv1.NewHealthBoard(rows, s.renderer(pg.Lang)), Model: pg.T("health.model_rules")}
+	for _, r := range rows {
+		for _, re := range r.Verdict.Reasons {
+			if re.Key == "health.model" && len(re.Args) == 2 {
+				view.Model = pg.T("health.model_logistic_n", re.Args[1])
+			}
+		}
+	}
+	pg.Data = view
 	s.render(w, http.StatusOK, "health", pg)
 }
 
