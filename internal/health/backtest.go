@@ -18,13 +18,17 @@ func DayTime(day int64, loc *time.Location) time.Time {
 // would have on that day): the verdicts, one per day.
 func (r Rules) Replay(series []Day) []Verdict {
 	out := make([]Verdict, len(series))
-	var peak int64
+	var past Past
 	// The trends look back Recent+Baseline days and the quiet rule
 	// QuietDays: a bounded tail keeps the replay linear in the days.
-	tail := max(r.Recent+r.Baseline, r.QuietDays, 2*r.Recent+1)
+	tail := r.tail()
 	for i := range series {
-		peak = max(peak, series[i].Members)
-		out[i] = r.Judge(series[max(0, i+1-tail):i+1], peak)
+		past.Peak = max(past.Peak, series[i].Members)
+		start := max(0, i+1-tail)
+		if start > 0 {
+			past.Lively = past.Lively || series[start-1].lively()
+		}
+		out[i] = r.Judge(series[start:i+1], past)
 	}
 	return out
 }
@@ -73,6 +77,24 @@ type Series struct {
 	Days    []Day
 }
 
+// firstDeath is the index of the first dead day that follows at least
+// alive days judged not dead (a group dead before it could be judged alive,
+// as a group with members but no orders yet, has not died), -1 if none.
+func firstDeath(vs []Verdict, alive int) int {
+	streak := 0
+	for i, v := range vs {
+		if v.State != Dead {
+			streak++
+			continue
+		}
+		if streak >= alive {
+			return i
+		}
+		streak = 0
+	}
+	return -1
+}
+
 // Backtest replays each group's days and measures the warning against the
 // deaths found by the dead rule (docs/health.md). A group that starts dead
 // dead before the trends could be judged (minHistory days) counts as no
@@ -83,15 +105,7 @@ func (r Rules) Backtest(groups []Series) BacktestResult {
 	for _, g := range groups {
 		vs := r.Replay(g.Days)
 		gr := GroupResult{GroupID: g.GroupID, Name: g.Name, Days: len(vs)}
-		death := -1
-		for i, v := range vs {
-			if v.State == Dead {
-				if i >= r.minHistory() {
-					death = i
-				}
-				break
-			}
-		}
+		death := firstDeath(vs, r.minHistory())
 		if death >= 0 {
 			gr.DeathDay = vs[death].Day
 		}
@@ -162,6 +176,9 @@ func (res *BacktestResult) finish(leads []int) {
 		res.MedianLead = leads[len(leads)/2]
 	}
 }
+
+// tail is how many days a verdict looks at.
+func (r Rules) tail() int { return max(r.Recent+r.Baseline, r.QuietDays, 2*r.Recent+1) }
 
 // minHistory is how many days the trends need before they judge.
 func (r Rules) minHistory() int { return r.Recent + r.Baseline/3 }

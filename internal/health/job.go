@@ -123,12 +123,12 @@ type RunStats struct {
 func (s *Service) RunOnce(ctx context.Context) (RunStats, error) {
 	var st RunStats
 	today := shanghai.Day(s.now().Unix())
-	peaks, err := s.Store.Peaks(ctx)
+	pasts, err := s.Store.Pasts(ctx, 0)
 	if err != nil {
 		return st, err
 	}
 	back := s.Window
-	if len(peaks) == 0 {
+	if len(pasts) == 0 {
 		back = s.Backfill
 	}
 	groups, err := s.Groups.List(ctx, community.Filter{})
@@ -235,12 +235,12 @@ func (s *Service) Judge(ctx context.Context, groups []*community.Group, today in
 	}
 	r := s.Rules
 	r.Model = s.model
-	tail := int64(max(r.Recent+r.Baseline, r.QuietDays, 2*r.Recent+1))
+	tail := int64(r.tail())
 	all, err := s.Store.AllDays(ctx, today-tail+1, today)
 	if err != nil {
 		return 0, err
 	}
-	peaks, err := s.Store.Peaks(ctx)
+	pasts, err := s.Store.Pasts(ctx, today-tail+1)
 	if err != nil {
 		return 0, err
 	}
@@ -250,8 +250,9 @@ func (s *Service) Judge(ctx context.Context, groups []*community.Group, today in
 		if !g.Active || len(ds) == 0 || ds[len(ds)-1].Day != today {
 			continue
 		}
-		v := r.Judge(ds, peaks[g.ID])
-		vs = append(vs, Judged{GroupID: g.ID, Verdict: v, Members: ds[len(ds)-1].Members, Peak: max(peaks[g.ID], ds[len(ds)-1].Members)})
+		p := pasts[g.ID]
+		v := r.Judge(ds, p)
+		vs = append(vs, Judged{GroupID: g.ID, Verdict: v, Members: ds[len(ds)-1].Members, Peak: max(p.Peak, ds[len(ds)-1].Members)})
 	}
 	return s.Store.SaveVerdicts(ctx, vs)
 }

@@ -106,26 +106,18 @@ func (r Rules) samples(groups []Series) ([]sample, int) {
 	deaths := 0
 	for _, g := range groups {
 		vs := plain.Replay(g.Days)
-		death := -1
-		for i, v := range vs {
-			if v.State == Dead {
-				if i >= r.minHistory() {
-					death = i
-				}
-				break
-			}
-		}
+		death := firstDeath(vs, r.minHistory())
 		end := len(vs) - Horizon
 		if death >= 0 {
 			end = death
 			deaths++
 		}
 		var peak int64
-		tail := max(r.Recent+r.Baseline, r.QuietDays, 2*r.Recent+1)
+		tail := r.tail()
 		for i := range max(end, 0) {
 			peak = max(peak, g.Days[i].Members)
 			if vs[i].State == Dead {
-				break // dead from the start: nothing to learn
+				continue // not yet alive (or dead for a while): nothing to learn
 			}
 			f, ok := r.features(g.Days[max(0, i+1-tail):i+1], peak)
 			if !ok {

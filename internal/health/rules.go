@@ -159,14 +159,26 @@ func pct(num, den int64) string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+// Past is what a verdict needs of the days before the series it judges.
+type Past struct {
+	Peak int64 // the most members the group ever had
+	// Lively: the group had an order or a speaker on some day before: a
+	// group never seen alive (no placement, no member source) is not dead
+	// for being quiet.
+	Lively bool
+}
+
+// lively reports whether d had an order or a speaker.
+func (d Day) lively() bool { return d.Orders > 0 || d.Active > 0 }
+
 // Judge judges the last day of series, a run of consecutive days (oldest
-// first), from those days only. peak is the most members the group ever had
-// up to that day (0: the series' own peak).
-func (r Rules) Judge(series []Day, peak int64) Verdict {
+// first), from those days and past (the days before them) only.
+func (r Rules) Judge(series []Day, past Past) Verdict {
 	if len(series) == 0 {
 		return Verdict{State: OK, Score: 100, Reasons: []Reason{}}
 	}
 	today := series[len(series)-1]
+	peak := past.Peak
 	for _, d := range series {
 		peak = max(peak, d.Members)
 	}
@@ -183,7 +195,11 @@ func (r Rules) Judge(series []Day, peak int64) Verdict {
 	}
 	if q := r.QuietDays; q > 0 && len(series) >= q {
 		w := sum(series[len(series)-q:])
-		if w.orders == 0 && w.active == 0 {
+		lively := past.Lively
+		for _, d := range series[:len(series)-q] {
+			lively = lively || d.lively()
+		}
+		if lively && w.orders == 0 && w.active == 0 {
 			dead = true
 			add(-100, "health.dead_quiet", strconv.Itoa(q))
 		}

@@ -94,19 +94,19 @@ func TestDeadDefinition(t *testing.T) {
 	r := DefaultRules()
 	// Under 30% of the peak.
 	ds := []Day{{Day: 1, Members: 100, Orders: 1}, {Day: 2, Members: 29, Orders: 1}}
-	if v := r.Judge(ds, 0); v.State != Dead {
+	if v := r.Judge(ds, Past{}); v.State != Dead {
 		t.Errorf("29 of 100: %s", v.State)
 	}
 	ds[1].Members = 30
-	if v := r.Judge(ds, 0); v.State == Dead {
+	if v := r.Judge(ds, Past{}); v.State == Dead {
 		t.Errorf("30 of 100: dead %+v", v.Reasons)
 	}
 	// A peak under MinPeak is not judged by share.
-	if v := r.Judge([]Day{{Day: 1, Members: 10, Orders: 1}, {Day: 2, Members: 2, Orders: 1}}, 0); v.State == Dead {
+	if v := r.Judge([]Day{{Day: 1, Members: 10, Orders: 1}, {Day: 2, Members: 2, Orders: 1}}, Past{}); v.State == Dead {
 		t.Errorf("2 of 10: dead")
 	}
 	// The peak given counts (history before the series).
-	if v := r.Judge(ds, 200); v.State != Dead {
+	if v := r.Judge(ds, Past{Peak: 200}); v.State != Dead {
 		t.Errorf("30 of a peak of 200: %s", v.State)
 	}
 	// Quiet: QuietDays days without an order or a speaker.
@@ -114,14 +114,22 @@ func TestDeadDefinition(t *testing.T) {
 	for i := range q {
 		q[i] = Day{Day: int64(i), Members: 50}
 	}
-	if v := r.Judge(q, 0); v.State != Dead || v.Reasons[0].Key != "health.dead_quiet" {
+	if v := r.Judge(q, Past{Lively: true}); v.State != Dead || v.Reasons[0].Key != "health.dead_quiet" {
 		t.Errorf("14 quiet days: %+v", v)
 	}
+	// A group never seen alive (no order, no speaker ever) is not dead for
+	// being quiet; an order before the quiet days, in the series, counts.
+	if v := r.Judge(q, Past{}); v.State == Dead {
+		t.Errorf("14 quiet days of a group never alive: dead")
+	}
+	if v := r.Judge(append([]Day{{Day: -1, Members: 50, Orders: 1}}, q...), Past{}); v.State != Dead {
+		t.Errorf("14 quiet days after an order: %s", v.State)
+	}
 	q[3].Active = 1
-	if v := r.Judge(q, 0); v.State == Dead {
+	if v := r.Judge(q, Past{Lively: true}); v.State == Dead {
 		t.Errorf("a speaker 11 days ago: dead")
 	}
-	if v := r.Judge(q[:13], 0); v.State == Dead {
+	if v := r.Judge(q[:13], Past{Lively: true}); v.State == Dead {
 		t.Errorf("13 days only: dead")
 	}
 }
@@ -142,7 +150,7 @@ func TestLeaveBurstAfterPosts(t *testing.T) {
 	r := DefaultRules()
 	days := synth(4, 40, 500, -1, false)
 	days[38].Posts, days[38].LeavesSelf = 6, 30
-	v := r.Judge(days, 0)
+	v := r.Judge(days, Past{})
 	found := false
 	for _, re := range v.Reasons {
 		if re.Key == "health.leave_burst" {
@@ -156,7 +164,7 @@ func TestLeaveBurstAfterPosts(t *testing.T) {
 		t.Errorf("no burst reason: %+v", v.Reasons)
 	}
 	days[38].Posts = 0
-	for _, re := range r.Judge(days, 0).Reasons {
+	for _, re := range r.Judge(days, Past{}).Reasons {
 		if re.Key == "health.leave_burst" {
 			t.Errorf("a burst without posts is not after posts")
 		}

@@ -134,20 +134,23 @@ func (s *Store) AllDays(ctx context.Context, from, to int64) (map[int64][]Day, e
 	return m, nil
 }
 
-// Peaks returns each group's most members on any stored day.
-func (s *Store) Peaks(ctx context.Context) (map[int64]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT group_id, max(members) FROM group_days GROUP BY group_id`)
+// Pasts returns, per group, its most members on any stored day and whether
+// it had an order or a speaker on a day before before (a day number).
+func (s *Store) Pasts(ctx context.Context, before int64) (map[int64]Past, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT group_id, max(members),
+		max(CASE WHEN day < $1 AND (orders > 0 OR active > 0) THEN 1 ELSE 0 END) FROM group_days GROUP BY group_id`, before)
 	if err != nil {
 		return nil, fmt.Errorf("health: peaks: %w", err)
 	}
 	defer rows.Close()
-	out := map[int64]int64{}
+	out := map[int64]Past{}
 	for rows.Next() {
 		var g, n int64
-		if err := rows.Scan(&g, &n); err != nil {
+		var lively int
+		if err := rows.Scan(&g, &n, &lively); err != nil {
 			return nil, err
 		}
-		out[g] = n
+		out[g] = Past{Peak: n, Lively: lively != 0}
 	}
 	return out, rows.Err()
 }
