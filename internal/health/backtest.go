@@ -51,8 +51,9 @@ type GroupResult struct {
 	// groups), else the first warning at all; 0: never warned.
 	WarnDay int64 `json:"warn_day,omitempty"`
 	Lead    int   `json:"lead_days"` // DeathDay - WarnDay, dying groups warned
-	// Warnings counts the changes into warning; FalseAlarms those not
-	// followed by death within Horizon days; Open those too recent to tell.
+	// Warnings counts the runs of warning days; FalseAlarms those after
+	// which the group did not die within Horizon days (nor during them);
+	// Open those too recent to tell.
 	Warnings    int `json:"warnings"`
 	FalseAlarms int `json:"false_alarms"`
 	Open        int `json:"open"`
@@ -113,24 +114,28 @@ func (r Rules) Backtest(groups []Series) BacktestResult {
 		if death >= 0 {
 			end = death
 		}
-		prev := OK
+		// A warning is one run of warning days; it is right when the group
+		// dies during it or within Horizon days after it ends.
 		for i := 0; i < end; i++ {
-			s := vs[i].State
-			if s == Warning && prev != Warning {
-				switch {
-				case death >= 0 && death-i <= Horizon:
-					gr.Warnings++
-				case death < 0 && i+Horizon >= len(vs):
-					gr.Open++
-				default:
-					gr.Warnings++
-					gr.FalseAlarms++
-				}
-				if gr.WarnDay == 0 {
-					gr.WarnDay = vs[i].Day
-				}
+			if vs[i].State != Warning || i > 0 && vs[i-1].State == Warning {
+				continue
 			}
-			prev = s
+			last := i
+			for last+1 < end && vs[last+1].State == Warning {
+				last++
+			}
+			switch {
+			case death >= 0 && death-last <= Horizon:
+				gr.Warnings++
+			case death < 0 && last+Horizon >= len(vs):
+				gr.Open++
+			default:
+				gr.Warnings++
+				gr.FalseAlarms++
+			}
+			if gr.WarnDay == 0 {
+				gr.WarnDay = vs[i].Day
+			}
 		}
 		if death >= 0 {
 			res.Dying++

@@ -213,6 +213,7 @@ func (r Rules) Judge(series []Day, past Past) Verdict {
 		base := sum(series[max(0, len(series)-nr-nb) : len(series)-nr])
 		risk += r.leaveRate(rec, base, add)
 		risk += r.shrinking(series, add)
+		risk += r.headingForDeath(series, peak, add)
 		risk += r.activityFalling(rec, base, add)
 		risk += r.ordersFalling(rec, base, add)
 		risk += r.leaveBurst(series[len(series)-nr:], base, add)
@@ -308,6 +309,25 @@ func (r Rules) shrinking(series []Day, add func(int, string, ...string)) int {
 		return 10
 	}
 	return 0
+}
+
+// headingForDeath: at the pace members left over the last 2×Recent days,
+// the group falls under the dead line (DeadShareBP of its peak) within
+// Horizon days.
+func (r Rules) headingForDeath(series []Day, peak int64, add func(int, string, ...string)) int {
+	back := min(len(series)-1, 2*r.Recent)
+	then, now := series[len(series)-1-back].Members, series[len(series)-1].Members
+	line := peak * r.DeadShareBP / 10000
+	if peak < r.MinPeak || back == 0 || now >= then || now <= line {
+		return 0
+	}
+	perDay := float64(then-now) / float64(back)
+	days := int(math.Ceil(float64(now-line) / perDay))
+	if days > Horizon {
+		return 0
+	}
+	add(-25, "health.heading_for_death", strconv.Itoa(days), itoa(line), pct(r.DeadShareBP, 10000))
+	return 25
 }
 
 // activityFalling: speakers per member-day falling (where the channel tells).
