@@ -28,6 +28,9 @@ func (r Rules) Replay(series []Day) []Verdict {
 		if start > 0 {
 			past.Lively = past.Lively || series[start-1].lively()
 		}
+		if i > 0 {
+			past.Prev = out[i-1].State
+		}
 		out[i] = r.Judge(series[start:i+1], past)
 	}
 	return out

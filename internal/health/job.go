@@ -244,6 +244,23 @@ func (s *Service) Judge(ctx context.Context, groups []*community.Group, today in
 	if err != nil {
 		return 0, err
 	}
+	prev, err := s.Store.Board(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, h := range prev {
+		p, ok := pasts[h.GroupID]
+		if !ok {
+			continue
+		}
+		// The state of the day before: the stored one, or, when it was
+		// judged earlier today already, the one it had before today.
+		p.Prev = h.Verdict.State
+		if h.Verdict.Day >= today {
+			p.Prev = h.PrevState
+		}
+		pasts[h.GroupID] = p
+	}
 	var vs []Judged
 	for _, g := range groups {
 		ds := all[g.ID]

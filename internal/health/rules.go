@@ -166,6 +166,10 @@ type Past struct {
 	// group never seen alive (no placement, no member source) is not dead
 	// for being quiet.
 	Lively bool
+	// Prev is the state of the day before: a warning holds while the risk
+	// stays at watch level, so that a group on the edge does not flap
+	// between warning and watch (and alert at each flap).
+	Prev State
 }
 
 // lively reports whether d had an order or a speaker.
@@ -262,6 +266,9 @@ func (r Rules) Judge(series []Day, past Past) Verdict {
 		if f, ok := r.features(series, peak); ok {
 			r.Model.judge(&v, f)
 		}
+	}
+	if past.Prev == Warning && v.State == Watch {
+		v.State = Warning
 	}
 	if !dead {
 		v.Score = min(100, max(0, 100-v.Risk-penalty))

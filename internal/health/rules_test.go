@@ -274,3 +274,31 @@ func TestModelFit(t *testing.T) {
 		t.Errorf("no model reason: %+v", v[len(v)-1].Reasons)
 	}
 }
+
+// TestWarningHolds: a warned group stays warned while its risk stays at the
+// watch level; from ok the same risk is only watched.
+func TestWarningHolds(t *testing.T) {
+	r := DefaultRules()
+	for seed := uint64(1); seed < 50; seed++ {
+		days := synth(seed, 120, 400, 40, false)
+		plain := r
+		for i := r.tail(); i < len(days); i++ {
+			series := days[i+1-r.tail() : i+1]
+			past := Past{Peak: 400, Lively: true}
+			v := plain.Judge(series, past)
+			if v.State != Watch {
+				continue
+			}
+			past.Prev = Warning
+			if w := plain.Judge(series, past); w.State != Warning {
+				t.Fatalf("after a warning, risk %d: %s", w.Risk, w.State)
+			}
+			past.Prev = OK
+			if w := plain.Judge(series, past); w.State != Watch {
+				t.Fatalf("after ok, risk %d: %s", w.Risk, w.State)
+			}
+			return
+		}
+	}
+	t.Fatal("no watched day in the synthetic groups")
+}

@@ -160,6 +160,8 @@ type GroupHealth struct {
 	GroupID  int64
 	Verdict  Verdict
 	SinceDay int64 // the first day of the current state
+	// PrevState is the state of the last verdict of an earlier day.
+	PrevState State
 	Members  int64
 	Peak     int64
 	Updated  time.Time
@@ -181,25 +183,23 @@ func (s *Store) SaveVerdicts(ctx context.Context, vs []Judged) (int, error) {
 	now := s.now().Unix()
 	alerts := 0
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		prev := map[int64]struct {
-			state State
-			since int64
-		}{}
-		rows, err := tx.QueryContext(ctx, `SELECT group_id, state, since_day FROM group_health`)
+		type stored struct {
+			state, prevState State
+			day, since       int64
+		}
+		prev := map[int64]stored{}
+		rows, err := tx.QueryContext(ctx, `SELECT group_id, state, prev_state, day, since_day FROM group_health`)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
-			var g, since int64
-			var st string
-			if err := rows.Scan(&g, &st, &since); err != nil {
+			var g int64
+			var st stored
+			if err := rows.Scan(&g, &st.state, &st.prevState, &st.day, &st.since); err != nil {
 				rows.Close()
 				return err
 			}
-			prev[g] = struct {
-				state State
-				since int64
-			}{State(st), since}
+			prev[g] = st
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -215,12 +215,18 @@ func (s *Store) SaveVerdicts(ctx context.Context, vs []Judged) (int, error) {
 			if had && p.state == j.Verdict.State {
 				since = p.since
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO group_health (group_id, day, score, risk, state, since_day,
-				members, peak, reasons, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			before := OK // the state of the last verdict of an earlier day
+			if had && p.day < j.Verdict.Day {
+				before = p.state
+			} else if had {
+				before = p.prevState
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO group_health (group_id, day, score, risk, state, prev_state,
+				since_day, members, peak, reasons, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 				ON CONFLICT (group_id) DO UPDATE SET day = excluded.day, score = excluded.score, risk = excluded.risk,
-				state = excluded.state, since_day = excluded.since_day, members = excluded.members, peak = excluded.peak,
-				reasons = excluded.reasons, updated_at = excluded.updated_at`,
-				j.GroupID, j.Verdict.Day, j.Verdict.Score, j.Verdict.Risk, string(j.Verdict.State), since,
+				state = excluded.state, prev_state = excluded.prev_state, since_day = excluded.since_day,
+				members = excluded.members, peak = excluded.peak, reasons = excluded.reasons, updated_at = excluded.updated_at`,
+				j.GroupID, j.Verdict.Day, j.Verdict.Score, j.Verdict.Risk, string(j.Verdict.State), string(before), since,
 				j.Members, j.Peak, string(reasons), now); err != nil {
 				return fmt.Errorf("health: save verdict: %w", err)
 			}
@@ -246,17 +252,17 @@ func (s *Store) SaveVerdicts(ctx context.Context, vs []Judged) (int, error) {
 	return alerts, err
 }
 
-const healthCols = `group_id, day, score, risk, state, since_day, members, peak, reasons, updated_at`
+const healthCols = `group_id, day, score, risk, state, prev_state, since_day, members, peak, reasons, updated_at`
 
 func scanHealth(row interface{ Scan(...any) error }) (GroupHealth, error) {
 	var h GroupHealth
-	var st, reasons string
+	var st, prev, reasons string
 	var updated int64
-	if err := row.Scan(&h.GroupID, &h.Verdict.Day, &h.Verdict.Score, &h.Verdict.Risk, &st, &h.SinceDay,
+	if err := row.Scan(&h.GroupID, &h.Verdict.Day, &h.Verdict.Score, &h.Verdict.Risk, &st, &prev, &h.SinceDay,
 		&h.Members, &h.Peak, &reasons, &updated); err != nil {
 		return h, err
 	}
-	h.Verdict.State = State(st)
+	h.Verdict.State, h.PrevState = State(st), State(prev)
 	h.Updated = time.Unix(updated, 0).UTC()
 	if err := json.Unmarshal([]byte(reasons), &h.Verdict.Reasons); err != nil {
 		return h, fmt.Errorf("health: group %d reasons: %w", h.GroupID, err)

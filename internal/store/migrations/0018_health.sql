@@ -25,6 +25,7 @@ CREATE TABLE group_health (
     score INTEGER NOT NULL,
     risk INTEGER NOT NULL,
     state TEXT NOT NULL,
+    prev_state TEXT NOT NULL DEFAULT 'ok',
     since_day BIGINT NOT NULL,
     members BIGINT NOT NULL DEFAULT 0,
     peak BIGINT NOT NULL DEFAULT 0,
