@@ -162,9 +162,9 @@ type GroupHealth struct {
 	SinceDay int64 // the first day of the current state
 	// PrevState is the state of the last verdict of an earlier day.
 	PrevState State
-	Members  int64
-	Peak     int64
-	Updated  time.Time
+	Members   int64
+	Peak      int64
+	Updated   time.Time
 }
 
 // Judged is a verdict to save.
