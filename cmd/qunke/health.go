@@ -104,8 +104,8 @@ func printBacktest(g *globals, w *bufio.Writer, bt health.Backtests) {
 			fmt.Fprintln(w, g.t("health.model_rules"))
 		}
 	}()
-	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", g.t("health.col_group"), g.t("health.col_days"), g.t("health.col_warn_day"),
-		g.t("health.col_death_day"), g.t("health.col_lead"), g.t("health.col_false_alarms"))
+	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.t("health.col_group"), g.t("health.col_days"), g.t("health.col_warn_day"),
+		g.t("health.col_death_day"), g.t("health.col_lead"), g.t("health.col_false_alarms"), g.t("health.col_open"))
 	day := func(d int64) string {
 		if d == 0 {
 			return "-"
@@ -117,13 +117,13 @@ func printBacktest(g *globals, w *bufio.Writer, bt health.Backtests) {
 		if r.DeathDay != 0 && r.WarnDay != 0 {
 			lead = fmt.Sprint(r.Lead)
 		}
-		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%d\n", r.Name, r.Days, day(r.WarnDay), day(r.DeathDay), lead, r.FalseAlarms)
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%d\t%d\n", r.Name, r.Days, day(r.WarnDay), day(r.DeathDay), lead, r.FalseAlarms, r.Open)
 	}
 }
 
 func summary(g *globals, w *bufio.Writer, res health.BacktestResult) {
 	fmt.Fprintln(w, g.t("health.backtest_summary", res.Dying, res.WarnedAhead, health.LeadTarget, pctBP(res.WarnedAheadBP),
-		res.MedianLead, res.Warnings, res.FalseAlarms, pctBP(res.FalseAlarmBP)))
+		res.MedianLead, res.Warnings, res.FalseAlarms, pctBP(res.FalseAlarmBP), res.Open))
 }
 
 func pctBP(bp int64) string { return fmt.Sprintf("%d.%d%%", bp/100, bp%100/10) }

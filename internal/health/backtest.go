@@ -72,6 +72,7 @@ type BacktestResult struct {
 	Warnings      int           `json:"warnings"`     // judged warnings (not Open)
 	FalseAlarms   int           `json:"false_alarms"` // of them, not followed by death within Horizon
 	FalseAlarmBP  int64         `json:"false_alarm_bp"`
+	Open          int           `json:"open"` // warnings too recent to tell, left out of the shares
 }
 
 // Series is one group's days for the backtest.
@@ -165,6 +166,7 @@ func (r Rules) Backtest(groups []Series) BacktestResult {
 		}
 		res.Warnings += gr.Warnings
 		res.FalseAlarms += gr.FalseAlarms
+		res.Open += gr.Open
 		res.Groups = append(res.Groups, gr)
 	}
 	res.finish(leads)

@@ -240,6 +240,7 @@ func (r Rules) BacktestModel(groups []Series, folds int) (res BacktestResult, ok
 		agg.WarnedAhead += part.WarnedAhead
 		agg.Warnings += part.Warnings
 		agg.FalseAlarms += part.FalseAlarms
+		agg.Open += part.Open
 		for _, g := range part.Groups {
 			if g.DeathDay != 0 && g.WarnDay != 0 {
 				leads = append(leads, g.Lead)
