@@ -21,7 +21,7 @@ func newReportHealthCmd(g *globals) *cobra.Command {
 	var days int
 	cmd := &cobra.Command{
 		Use:   "health",
-		Short: g.t("cli.health_short"),
+		Short: g.h("cli.health_short"),
 		Long: `先从成员、发单和订单重算每个群近 --days 天的每日数据（与服务的定时任务相同），再按风险从高到低列出每个群的健康分、状态和原因。
 --backtest 逐日重放每个群的历史（每一天只用当天及以前的数据），列出每个群的预警日、死亡日和提前天数，
 以及提前 7 天以上预警的死亡群占比和误报占比（规则见 docs/health.md）。
@@ -81,9 +81,9 @@ reports per group the warning day, the death day and the lead, with the share of
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, g.t("cli.health_json"))
-	cmd.Flags().BoolVar(&backtest, "backtest", false, g.t("cli.health_backtest"))
-	cmd.Flags().IntVar(&days, "days", 400, g.t("cli.health_days"))
+	cmd.Flags().BoolVar(&asJSON, "json", false, g.h("cli.health_json"))
+	cmd.Flags().BoolVar(&backtest, "backtest", false, g.h("cli.health_backtest"))
+	cmd.Flags().IntVar(&days, "days", 400, g.h("cli.health_days"))
 	return cmd
 }
 
