@@ -22,16 +22,8 @@ func newReportHealthCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "health",
 		Short: g.h("cli.health_short"),
-		Long: `先从成员、发单和订单重算每个群近 --days 天的每日数据（与服务的定时任务相同），再按风险从高到低列出每个群的健康分、状态和原因。
---backtest 逐日重放每个群的历史（每一天只用当天及以前的数据），列出每个群的预警日、死亡日和提前天数，
-以及提前 7 天以上预警的死亡群占比和误报占比（规则见 docs/health.md）。
-
-Recompute each group's daily figures for the last --days days from members, posts and orders (as the
-server's job does), then list every group's health score, state and reasons, riskiest first.
---backtest replays each group's history day by day (each day judged from the days up to it) and
-reports per group the warning day, the death day and the lead, with the share of dying groups warned
-7 days or more ahead and the share of false alarms (the rules: docs/health.md).`,
-		Args: cobra.NoArgs,
+		Long:  g.h("cli.health_long"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			db, err := g.openDB(ctx)
