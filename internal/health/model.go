@@ -129,6 +129,44 @@ func (r Rules) samples(groups []Series) ([]sample, int) {
 	return out, deaths
 }
 
+// maxSamples bounds the group-days a fit reads: the living groups' days
+// are thinned evenly beyond it (every death's days are kept; the classes
+// are weighted alike anyway), so a year of 1,000 groups fits in seconds.
+const maxSamples = 40000
+
+// thin keeps every positive sample and an even selection of the negatives,
+// at most max in all (deterministic).
+func thin(ss []sample, max int) []sample {
+	if len(ss) <= max {
+		return ss
+	}
+	pos := 0
+	for _, x := range ss {
+		if x.label {
+			pos++
+		}
+	}
+	room := max - pos
+	neg := len(ss) - pos
+	if room <= 0 || neg <= room {
+		return ss
+	}
+	out := make([]sample, 0, max)
+	seen := 0
+	for _, x := range ss {
+		if x.label {
+			out = append(out, x)
+			continue
+		}
+		// keep the negative when it moves the kept count to a new step
+		if (seen+1)*room/neg > seen*room/neg {
+			out = append(out, x)
+		}
+		seen++
+	}
+	return out
+}
+
 // Fit fits a logistic model on the groups' history (L2-regularised, batch
 // gradient descent on standardized features, deterministic). It returns
 // nil when the history holds fewer than MinDeaths dead groups.
@@ -137,6 +175,7 @@ func (r Rules) Fit(groups []Series) *Model {
 	if deaths < MinDeaths || len(ss) == 0 {
 		return nil
 	}
+	ss = thin(ss, maxSamples)
 	m := &Model{Deaths: deaths, Samples: len(ss), Threshold: 0.5}
 	n := float64(len(ss))
 	for i := range nFeat {
