@@ -135,9 +135,9 @@ func (r Rules) samples(groups []Series) ([]sample, int) {
 const maxSamples = 40000
 
 // thin keeps every positive sample and an even selection of the negatives,
-// at most max in all (deterministic).
-func thin(ss []sample, max int) []sample {
-	if len(ss) <= max {
+// at most limit in all (deterministic).
+func thin(ss []sample, limit int) []sample {
+	if len(ss) <= limit {
 		return ss
 	}
 	pos := 0
@@ -146,12 +146,12 @@ func thin(ss []sample, max int) []sample {
 			pos++
 		}
 	}
-	room := max - pos
+	room := limit - pos
 	neg := len(ss) - pos
 	if room <= 0 || neg <= room {
 		return ss
 	}
-	out := make([]sample, 0, max)
+	out := make([]sample, 0, limit)
 	seen := 0
 	for _, x := range ss {
 		if x.label {

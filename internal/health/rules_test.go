@@ -302,3 +302,23 @@ func TestWarningHolds(t *testing.T) {
 	}
 	t.Fatal("no watched day in the synthetic groups")
 }
+
+func TestThin(t *testing.T) {
+	var ss []sample
+	for i := range 1000 {
+		ss = append(ss, sample{label: i%100 == 0})
+	}
+	out := thin(ss, 100)
+	pos := 0
+	for _, x := range out {
+		if x.label {
+			pos++
+		}
+	}
+	if len(out) != 100 || pos != 10 {
+		t.Errorf("thinned to %d with %d positives, want 100 with 10", len(out), pos)
+	}
+	if len(thin(ss[:50], 100)) != 50 {
+		t.Error("thinned under the limit")
+	}
+}
