@@ -24,6 +24,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var pf postingFlags
 	var sf platformFlags
 	var syncEvery, healthEvery time.Duration
+	var tf tgMemberFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: g.h("cli.serve.short"),
@@ -86,6 +87,10 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			deps.Posters = &publish.PosterCache{R: images}
+			tgm, err := newTelegramMembers(&deps, pf.telegramToken, pf.telegramAPI, &tf)
+			if err != nil {
+				return err
+			}
 			srv := web.NewServer(deps)
 			srv.SetTrustedProxies(trusted)
 			srv.SetImages(images) // the lists' thumbnails: the same allowed hosts and cache
@@ -104,6 +109,7 @@ func newServeCmd(g *globals) *cobra.Command {
 				go deps.Health.Run(ctx, store.Holder(), healthEvery) // at start, then every --health-every, one server at a time
 			}
 			defer startOrderSync(ctx, db, &sf, syncEvery, log)() // stops the jobs before db.Close
+			defer tgm.start(ctx)()                               // Telegram joins, leaves, messages
 			return srv.Serve(ctx, ln)
 		},
 	}
@@ -116,6 +122,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, g.h("cli.serve.flag.sync_every"))
 	cmd.Flags().DurationVar(&healthEvery, "health-every", time.Hour, g.h("cli.health_every"))
 	sf.add(g, cmd.Flags())
+	tf.add(g, cmd.Flags())
 	return cmd
 }
 
