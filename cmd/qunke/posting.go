@@ -159,6 +159,11 @@ func startPosting(ctx context.Context, d web.Deps, srv *web.Server, f *postingFl
 		}
 		if fakes != nil {
 			seedDemoPosting(ctx, db, d.Advisor, fakes, log)
+			// Judge the demo's groups at once: the board and the
+			// dashboard show them without waiting for the hourly job.
+			if err := d.Health.Refresh(ctx, 0); err != nil {
+				log.Error("demo group health", "err", err)
+			}
 		}
 		// One server plans at a time (the lease); the others take over
 		// if it stops renewing.
