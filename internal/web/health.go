@@ -124,8 +124,13 @@ func (s *Server) groupHealthPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "grouphealth", pg)
 }
 
+type notifyRow struct {
+	health.Notify
+	Shown string // the target as the console shows it: a WeCom robot key only begun
+}
+
 type alertSettingsView struct {
-	Settings []health.Notify
+	Settings []notifyRow
 	Owners   []string // the groups' owners, for the form
 	Form     health.Notify
 	Error    string
@@ -149,10 +154,13 @@ func (s *Server) alertSettingsPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderAlertSettings(w http.ResponseWriter, r *http.Request, status int, view *alertSettingsView) {
 	ctx := r.Context()
 	pg := s.newPage(w, r, "/settings/alerts", "health.alerts_title")
-	var err error
-	if view.Settings, err = s.health.Store.NotifySettings(ctx); err != nil {
+	settings, err := s.health.Store.NotifySettings(ctx)
+	if err != nil {
 		s.serverError(w, r, "alert settings", err)
 		return
+	}
+	for _, n := range settings {
+		view.Settings = append(view.Settings, notifyRow{n, apiv1.ShownTarget(&community.Group{Channel: n.Channel, Target: n.Target})})
 	}
 	groups, err := s.groups.List(ctx, community.Filter{})
 	if err != nil {
