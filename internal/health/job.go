@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/qunke/qunke/internal/community"
@@ -62,16 +63,23 @@ type Service struct {
 	// fit a model (docs/health.md).
 	RulesOnly bool
 
-	model    *Model // fitted on the history, nil: the rule set
-	fittedOn int64  // the day it was fitted
+	mu       sync.Mutex // guards model and fittedOn (the job and serve --demo's first judging)
+	model    *Model     // fitted on the history, nil: the rule set
+	fittedOn int64      // the day it was fitted
 }
 
 // Model returns the model in use, nil for the rule set.
-func (s *Service) Model() *Model { return s.model }
+func (s *Service) Model() *Model {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.model
+}
 
 // fit fits the model on the stored history once a day (when the history
 // holds MinDeaths dead groups; otherwise the rule set stays in use).
 func (s *Service) fit(ctx context.Context, groups []*community.Group, today int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.RulesOnly || s.fittedOn == today {
 		return nil
 	}
@@ -234,7 +242,7 @@ func (s *Service) Judge(ctx context.Context, groups []*community.Group, today in
 		return 0, err
 	}
 	r := s.Rules
-	r.Model = s.model
+	r.Model = s.Model()
 	tail := int64(r.tail())
 	all, err := s.Store.AllDays(ctx, today-tail+1, today)
 	if err != nil {
