@@ -26,6 +26,7 @@ import (
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
+	"github.com/qunke/qunke/internal/wecom"
 )
 
 // Server serves the console and the API.
@@ -58,6 +59,8 @@ type Server struct {
 	noImage  failedImages     // images that could not be had, lately
 	now      func() time.Time // the clock of the posting pages (tests set it)
 
+	// wecomSync maps WeCom customer groups to groups (/groups/wecom).
+	wecomSync *wecom.Syncer
 	tgWebhook http.Handler
 	tgBot     BotStanding
 }
@@ -85,6 +88,9 @@ type Deps struct {
 	// Zone is where pages show times and read dates typed into forms: the
 	// viewer's display zone (serve --tz). It changes nothing but display.
 	Zone *time.Location
+	// WeComSync is the WeCom customer groups' member sync: the page that
+	// maps customer groups to groups (serve gives it the API credentials).
+	WeComSync *wecom.Syncer
 	// TelegramWebhook answers Telegram's update deliveries at
 	// /callback/telegram (tgmembers.Webhook; nil: no such route, updates
 	// are polled).
@@ -113,6 +119,7 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d.GroupOps = &ops.Groups{DB: db, Groups: d.Groups, Publish: d.Publish, Orders: d.Orders, Health: d.Health.Store}
 	d.Health.Groups, d.Health.Posts, d.Health.Orders = d.Groups, d.Publish, d.Orders
 	d.Health.Registry = health.FromRegistry(d.Groups)
+	d.WeComSync = &wecom.Syncer{API: wecom.NewClient("", "", ""), Registry: d.Groups, State: wecom.NewSyncStore(db), DB: db, Log: log}
 	return d
 }
 
@@ -134,11 +141,11 @@ func NewServer(d Deps) *Server {
 	}
 	s := &Server{db: d.DB, catalog: d.Catalog, advisor: d.Advisor, log: d.Log, mux: http.NewServeMux(), msgs: msgs, zone: zone,
 		pages: loadPages(zone, "check", "login", "setup", "library", "rankings", "dashboard", "import", "users",
-			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income",
+			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income", "wecomchats",
 			"health", "grouphealth", "alertsettings"), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
-		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, health: d.Health}
+		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync, health: d.Health}
 	assets() // compress the static files now, not on the first page
 	s.routes()
 	return s
@@ -175,6 +182,7 @@ func (s *Server) routes() {
 	s.healthRoutes()
 	s.orderImportRoutes()
 	s.thumbRoutes()
+	s.wecomChatRoutes()
 	if s.tgWebhook != nil {
 		// Authenticated by its secret header, not by a session.
 		s.mux.Handle("POST /callback/telegram", s.tgWebhook)
