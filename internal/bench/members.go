@@ -269,6 +269,9 @@ func Members(ctx context.Context, cfg MembersConfig) (MembersResult, error) {
 	if cfg.Postgres == "" {
 		res.DBBytes = fileSize(db.Path())
 	}
+	if err := timeHealth(ctx, db, cfg, end, ids, &res); err != nil {
+		return res, err
+	}
 	if err := timePlain(ctx, db, cfg, end, ids, &res); err != nil {
 		return res, err
 	}

@@ -28,13 +28,19 @@ func membersSmall(t *testing.T, pg string) {
 	if res.Events < cfg.Events*9/10 || res.Events > cfg.Events {
 		t.Errorf("events written: %d, want about %d", res.Events, cfg.Events)
 	}
-	if res.LoadPerSec <= 0 {
-		t.Errorf("load %.0f/s", res.LoadPerSec)
+	if res.LoadPerSec <= 0 || res.Rollup <= 0 {
+		t.Errorf("load %.0f/s, rollup %s", res.LoadPerSec, res.Rollup)
+	}
+	if res.BoardRows != cfg.Groups {
+		t.Errorf("board lists %d groups, want every one of %d", res.BoardRows, cfg.Groups)
+	}
+	if res.GroupDays != cfg.Days {
+		t.Errorf("a group page has %d days, want %d", res.GroupDays, cfg.Days)
 	}
 	if res.PlainBoardRows != cfg.Groups {
 		t.Errorf("plain board: %d groups, want %d", res.PlainBoardRows, cfg.Groups)
 	}
-	for name, l := range map[string]CallLatency{"plain board": res.PlainBoard, "plain group": res.PlainGroup} {
+	for name, l := range map[string]CallLatency{"board": res.Board, "group": res.Group, "plain board": res.PlainBoard, "plain group": res.PlainGroup} {
 		if l.N == 0 || l.P99 <= 0 || l.P50 > l.P99 || l.CPU <= 0 {
 			t.Errorf("%s: %+v", name, l)
 		}
