@@ -1,0 +1,167 @@
+package wecom
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// envelope is the body WeCom posts to the callback URL: the encrypted
+// message and, unencrypted, who it is for.
+type envelope struct {
+	ToUserName string `xml:"ToUserName"`
+	AgentID    string `xml:"AgentID"`
+	Encrypt    string `xml:"Encrypt"`
+}
+
+// Message is a decrypted callback message: the fields Qunke reads of the
+// messages and events WeCom sends (one XML shape for all of them).
+type Message struct {
+	ToUserName   string `xml:"ToUserName"`
+	FromUserName string `xml:"FromUserName"`
+	CreateTime   int64  `xml:"CreateTime"`
+	MsgType      string `xml:"MsgType"`
+	Event        string `xml:"Event"`
+	AgentID      string `xml:"AgentID"`
+	MsgID        string `xml:"MsgId"`
+	Content      string `xml:"Content"` // text messages: parsed, never stored
+
+	// change_external_chat (客户群变更事件)
+	ChatID       string   `xml:"ChatId"`
+	ChangeType   string   `xml:"ChangeType"`   // create, update, dismiss
+	UpdateDetail string   `xml:"UpdateDetail"` // add_member, del_member, change_owner, change_name, change_notice
+	JoinScene    int      `xml:"JoinScene"`    // 0 invited (directly or by link), 3 by the group's QR code
+	QuitScene    int      `xml:"QuitScene"`    // 0 left by themselves, 1 removed by the owner or an admin
+	MemChangeCnt int      `xml:"MemChangeCnt"` // how many members changed
+	MemChange    []string `xml:"MemChangeList>Item"`
+	LastMemVer   string   `xml:"LastMemVer"` // the member version before the change
+	CurMemVer    string   `xml:"CurMemVer"`  // and after it
+}
+
+// EventChangeExternalChat is the event WeCom sends when a customer group
+// (客户群) is created, changed or dismissed.
+const EventChangeExternalChat = "change_external_chat"
+
+// The change types and details of change_external_chat.
+const (
+	ChangeCreate  = "create"
+	ChangeUpdate  = "update"
+	ChangeDismiss = "dismiss"
+
+	DetailAddMember = "add_member"
+	DetailDelMember = "del_member"
+)
+
+// Limits on a message: WeCom's are far smaller.
+const (
+	maxBody      = 64 << 10 // a posted callback body
+	maxMembers   = 2000     // MemChangeList items (a customer group holds at most 2,000)
+	maxFieldSize = 256      // an id or a version
+)
+
+var errNotXML = errors.New("wecom: the body is not WeCom's XML")
+
+// parseEnvelope reads the posted body's Encrypt.
+func parseEnvelope(body []byte) (envelope, error) {
+	var e envelope
+	if err := xml.Unmarshal(body, &e); err != nil {
+		return e, fmt.Errorf("%w: %v", errNotXML, err)
+	}
+	if e.Encrypt == "" {
+		return e, fmt.Errorf("%w: no Encrypt element", errNotXML)
+	}
+	return e, nil
+}
+
+// parseMessage reads a decrypted message.
+func parseMessage(plain []byte) (*Message, error) {
+	var m Message
+	d := xml.NewDecoder(bytes.NewReader(plain))
+	d.Strict = true
+	if err := d.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%w: %v", errNotXML, err)
+	}
+	return &m, nil
+}
+
+// isChatChange reports whether m is a customer-group change Qunke keeps.
+func (m *Message) isChatChange() bool {
+	if m.MsgType != "event" || m.Event != EventChangeExternalChat {
+		return false
+	}
+	switch m.ChangeType {
+	case ChangeCreate, ChangeUpdate, ChangeDismiss:
+		return true
+	}
+	return false
+}
+
+// check refuses a change_external_chat event Qunke cannot use.
+func (m *Message) check() error {
+	switch {
+	case m.ChatID == "":
+		return errors.New("wecom: change_external_chat without ChatId")
+	case m.CreateTime <= 0:
+		return errors.New("wecom: change_external_chat without CreateTime")
+	case len(m.MemChange) > maxMembers:
+		return fmt.Errorf("wecom: MemChangeList has %d items, a group holds at most %d", len(m.MemChange), maxMembers)
+	case m.MemChangeCnt < 0 || m.MemChangeCnt > maxMembers:
+		return fmt.Errorf("wecom: MemChangeCnt %d", m.MemChangeCnt)
+	}
+	for _, f := range append([]string{m.ChatID, m.ToUserName, m.LastMemVer, m.CurMemVer, m.UpdateDetail}, m.MemChange...) {
+		if len(f) > maxFieldSize {
+			return fmt.Errorf("wecom: a field of %d bytes", len(f))
+		}
+	}
+	return nil
+}
+
+// At is when WeCom says the change happened (UTC).
+func (m *Message) At() time.Time { return time.Unix(m.CreateTime, 0).UTC() }
+
+// DedupKey names one event whatever WeCom's retries change around it: a
+// retry re-encrypts the same message with a new nonce and timestamp, so
+// the key is a hash of the message's own fields, those that tell two
+// changes apart: the corp (ToUserName), the sender, CreateTime, the event
+// and change type, the chat, the detail, the scenes, the member list and
+// the member versions (two changes of one chat in the same second differ
+// in their members or versions).
+func (m *Message) DedupKey() string {
+	h := sha256.New()
+	for _, f := range []string{m.ToUserName, m.FromUserName, strconv.FormatInt(m.CreateTime, 10), m.MsgType, m.Event,
+		m.ChangeType, m.ChatID, m.UpdateDetail, strconv.Itoa(m.JoinScene), strconv.Itoa(m.QuitScene),
+		strconv.Itoa(m.MemChangeCnt), strings.Join(m.MemChange, "\x1f"), m.LastMemVer, m.CurMemVer} {
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// joinHow maps JoinScene (callback codes: 0 invited, 3 QR; not the codes of
+// groupchat/get) to the registry's words.
+func joinHow(scene int) string {
+	switch scene {
+	case 0:
+		return "invite"
+	case 3:
+		return "qr"
+	}
+	return ""
+}
+
+// leaveHow maps QuitScene (0 by themselves, 1 removed).
+func leaveHow(scene int) string {
+	switch scene {
+	case 0:
+		return "self"
+	case 1:
+		return "removed"
+	}
+	return ""
+}
