@@ -23,6 +23,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var pf postingFlags
 	var sf platformFlags
 	var syncEvery time.Duration
+	var wf wecomCallbackFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "启动 Web 服务与发单引擎 (start the web console, API and posting engine)",
@@ -98,6 +99,11 @@ On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 				return err
 			}
 			deps.Posters = &publish.PosterCache{R: images}
+			stopWeCom, err := startWeComCallback(ctx, db, &wf, &deps, log)
+			defer stopWeCom() // after the server, before db.Close
+			if err != nil {
+				return err
+			}
 			srv := web.NewServer(deps)
 			srv.SetTrustedProxies(trusted)
 			srv.SetImages(images) // the lists' thumbnails: the same allowed hosts and cache
@@ -124,6 +130,7 @@ On SIGINT/SIGTERM it lets in-flight requests finish, then exits.`,
 	pf.add(cmd)
 	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, "每隔多久从联盟平台同步一次订单，0 为不同步 (how often to sync orders from the affiliate platforms; 0: never)")
 	sf.add(cmd.Flags())
+	wf.add(cmd.Flags())
 	return cmd
 }
 

@@ -32,6 +32,7 @@ var owners = map[string]string{
 	"sync_cursors": "internal/orders",
 	"users":        "internal/auth", "sessions": "internal/auth", "api_tokens": "internal/auth",
 	"leases": "internal/store", "schema_migrations": "internal/store",
+	"wecom_inbox": "internal/wecom", "wecom_chat_versions": "internal/wecom",
 }
 
 // exempt are files that may name any table: the migration tests build a

@@ -78,6 +78,9 @@ type Deps struct {
 	// Zone is where pages show times and read dates typed into forms: the
 	// viewer's display zone (serve --tz). It changes nothing but display.
 	Zone *time.Location
+	// WeComCallback serves /callback/wecom (wecom.Callback), authenticated
+	// by WeCom's signature, not by a login; nil: not configured, 404.
+	WeComCallback http.Handler
 }
 
 // NewDeps builds the services over an open, migrated database: pages in
@@ -113,6 +116,9 @@ func NewServer(d Deps) *Server {
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters}
 	assets() // compress the static files now, not on the first page
 	s.routes()
+	if d.WeComCallback != nil {
+		s.mux.Handle("/callback/wecom", d.WeComCallback)
+	}
 	return s
 }
 

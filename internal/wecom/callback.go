@@ -78,7 +78,7 @@ func (h *Callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.event(w, r)
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		h.fail(w, http.StatusMethodNotAllowed, "wecom.method")
+		h.fail(w, http.StatusMethodNotAllowed, "wecom.callback_method")
 	}
 }
 
@@ -87,11 +87,11 @@ func (h *Callback) verify(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	sig, ts, nonce, echo := q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), q.Get("echostr")
 	if sig == "" || ts == "" || nonce == "" || echo == "" {
-		h.fail(w, http.StatusBadRequest, "wecom.missing_params")
+		h.fail(w, http.StatusBadRequest, "wecom.callback_params")
 		return
 	}
 	if !h.crypto.Verify(sig, ts, nonce, echo) {
-		h.fail(w, http.StatusForbidden, "wecom.bad_signature")
+		h.fail(w, http.StatusForbidden, "wecom.callback_signature")
 		return
 	}
 	plain, err := h.crypto.Decrypt(echo)
@@ -111,26 +111,26 @@ func (h *Callback) event(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	sig, ts, nonce := q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce")
 	if sig == "" || ts == "" || nonce == "" {
-		h.fail(w, http.StatusBadRequest, "wecom.missing_params")
+		h.fail(w, http.StatusBadRequest, "wecom.callback_params")
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			h.fail(w, http.StatusRequestEntityTooLarge, "wecom.too_large")
+			h.fail(w, http.StatusRequestEntityTooLarge, "wecom.callback_too_large")
 			return
 		}
-		h.fail(w, http.StatusBadRequest, "wecom.malformed")
+		h.fail(w, http.StatusBadRequest, "wecom.callback_malformed")
 		return
 	}
 	env, err := parseEnvelope(body)
 	if err != nil {
-		h.fail(w, http.StatusBadRequest, "wecom.malformed")
+		h.fail(w, http.StatusBadRequest, "wecom.callback_malformed")
 		return
 	}
 	if !h.crypto.Verify(sig, ts, nonce, env.Encrypt) {
-		h.fail(w, http.StatusForbidden, "wecom.bad_signature")
+		h.fail(w, http.StatusForbidden, "wecom.callback_signature")
 		return
 	}
 	plain, err := h.crypto.Decrypt(env.Encrypt)
@@ -140,7 +140,7 @@ func (h *Callback) event(w http.ResponseWriter, r *http.Request) {
 	}
 	m, err := parseMessage(plain)
 	if err != nil {
-		h.fail(w, http.StatusBadRequest, "wecom.malformed")
+		h.fail(w, http.StatusBadRequest, "wecom.callback_malformed")
 		return
 	}
 	if !m.isChatChange() {
@@ -149,14 +149,14 @@ func (h *Callback) event(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := m.check(); err != nil {
 		h.log.Warn("wecom callback: unusable change_external_chat", "err", err)
-		h.fail(w, http.StatusBadRequest, "wecom.malformed")
+		h.fail(w, http.StatusBadRequest, "wecom.callback_malformed")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), answerWithin)
 	defer cancel()
 	if _, err := h.inbox.Put(ctx, m, plain); err != nil {
 		h.log.Error("wecom callback: event not stored; WeCom will retry", "chat", m.ChatID, "err", err)
-		h.fail(w, http.StatusServiceUnavailable, "wecom.unavailable")
+		h.fail(w, http.StatusServiceUnavailable, "wecom.callback_unavailable")
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -164,10 +164,10 @@ func (h *Callback) event(w http.ResponseWriter, r *http.Request) {
 
 func (h *Callback) decryptFailed(w http.ResponseWriter, err error) {
 	if errors.Is(err, ErrReceiver) {
-		h.fail(w, http.StatusForbidden, "wecom.other_corp")
+		h.fail(w, http.StatusForbidden, "wecom.callback_other_corp")
 		return
 	}
-	h.fail(w, http.StatusBadRequest, "wecom.malformed")
+	h.fail(w, http.StatusBadRequest, "wecom.callback_malformed")
 }
 
 // fail answers code with the message key's text. The caller is WeCom's

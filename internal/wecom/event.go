@@ -142,26 +142,3 @@ func (m *Message) DedupKey() string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
-
-// joinHow maps JoinScene (callback codes: 0 invited, 3 QR; not the codes of
-// groupchat/get) to the registry's words.
-func joinHow(scene int) string {
-	switch scene {
-	case 0:
-		return "invite"
-	case 3:
-		return "qr"
-	}
-	return ""
-}
-
-// leaveHow maps QuitScene (0 by themselves, 1 removed).
-func leaveHow(scene int) string {
-	switch scene {
-	case 0:
-		return "self"
-	case 1:
-		return "removed"
-	}
-	return ""
-}
