@@ -74,7 +74,7 @@ indexed table) in the same run. Databases are written under --dir, never to --db
 	ingest.Flags().IntVar(&cfg.CompactEvery, "compact-every", 16, "feed 顺序下每几个快照整理一次 (compact every N snapshots, feed order)")
 	ingest.Flags().BoolVar(&cfg.Naive, "naive", true, "同时测量朴素设计 (also measure the naive design)")
 	ingest.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写 CPU 剖析文件 (write a CPU profile to this file)")
-	cmd.AddCommand(ingest, newBenchAdvisorCmd(), newBenchAPICmd(), newBenchAPIClientsCmd(), newBenchPublishCmd(), newBenchOrdersCmd(), newBenchLockWaitCmd())
+	cmd.AddCommand(ingest, newBenchAdvisorCmd(), newBenchAPICmd(), newBenchAPIClientsCmd(), newBenchPublishCmd(), newBenchOrdersCmd(), newBenchLockWaitCmd(), newBenchCallbackCmd())
 	return cmd
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/spf13/pflag"
 
@@ -30,7 +31,7 @@ func (f *wecomCallbackFlags) add(fl *pflag.FlagSet) {
 // and starts the inbox's worker, when the callback is configured. stop
 // stops the worker and the inbox's writer: call it after the server has
 // stopped and before the database closes.
-func startWeComCallback(_ context.Context, db *store.DB, f *wecomCallbackFlags, deps *web.Deps, log *slog.Logger) (stop func(), err error) {
+func startWeComCallback(ctx context.Context, db *store.DB, f *wecomCallbackFlags, deps *web.Deps, log *slog.Logger) (stop func(), err error) {
 	cfg := f.cfg.Env()
 	if !cfg.Enabled() {
 		log.Info("wecom callback off: no token or key", "needs", wecom.EnvToken+", "+wecom.EnvAESKey+", "+wecom.EnvCorpID)
@@ -43,6 +44,10 @@ func startWeComCallback(_ context.Context, db *store.DB, f *wecomCallbackFlags, 
 		return func() {}, fmt.Errorf("wecom callback: %w", err)
 	}
 	deps.WeComCallback = cb
+	w := &wecom.Worker{Inbox: inbox, Registry: deps.Groups, Log: log, Holder: store.Holder()}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { w.Run(ctx) })
 	log.Info("wecom callback on", "path", "/callback/wecom")
-	return inbox.Close, nil
+	return func() { cancel(); wg.Wait(); inbox.Close() }, nil
 }

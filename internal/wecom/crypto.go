@@ -19,6 +19,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // Crypto is WeCom's message encryption (WXBizMsgCrypt) for one app's
@@ -54,17 +56,14 @@ const maxEncrypted = 1 << 20
 // returns the scheme for receiveID.
 func NewCrypto(token, encodingAESKey, receiveID string) (*Crypto, error) {
 	if token == "" {
-		return nil, errors.New("wecom: empty callback token")
+		return nil, msg.New("wecom.callback_no_token")
 	}
 	if receiveID == "" {
-		return nil, errors.New("wecom: empty corp id")
-	}
-	if len(encodingAESKey) != 43 {
-		return nil, fmt.Errorf("wecom: the EncodingAESKey has %d characters, WeCom's have 43", len(encodingAESKey))
+		return nil, msg.New("wecom.callback_no_corp")
 	}
 	key, err := base64.StdEncoding.DecodeString(encodingAESKey + "=")
-	if err != nil || len(key) != 32 {
-		return nil, errors.New("wecom: the EncodingAESKey is not valid base64 of 32 bytes")
+	if len(encodingAESKey) != 43 || err != nil || len(key) != 32 {
+		return nil, msg.New("wecom.callback_bad_key", len(encodingAESKey))
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
@@ -121,17 +120,17 @@ func (c *Crypto) Decrypt(encrypted string) ([]byte, error) {
 	if uint64(n) > uint64(len(rest)) {
 		return nil, fmt.Errorf("%w: message length %d beyond the %d bytes there", ErrMalformed, n, len(rest))
 	}
-	msg, rid := rest[:n], rest[n:]
+	message, rid := rest[:n], rest[n:]
 	if subtle.ConstantTimeCompare(rid, []byte(c.receiveID)) != 1 {
 		return nil, ErrReceiver
 	}
-	return bytes.Clone(msg), nil
+	return bytes.Clone(message), nil
 }
 
-// Encrypt returns msg encrypted for this receive id (base64), with random
+// Encrypt returns message encrypted for this receive id (base64), with random
 // bytes from rnd (crypto/rand when nil). WeCom encrypts; Qunke uses it in
 // tests, the benchmark and the fake.
-func (c *Crypto) Encrypt(msg []byte, rnd io.Reader) (string, error) {
+func (c *Crypto) Encrypt(message []byte, rnd io.Reader) (string, error) {
 	if rnd == nil {
 		rnd = rand.Reader
 	}
@@ -140,9 +139,9 @@ func (c *Crypto) Encrypt(msg []byte, rnd io.Reader) (string, error) {
 	if _, err := io.ReadFull(rnd, head[:16]); err != nil {
 		return "", err
 	}
-	binary.BigEndian.PutUint32(head[16:], uint32(len(msg)))
+	binary.BigEndian.PutUint32(head[16:], uint32(len(message)))
 	buf.Write(head[:])
-	buf.Write(msg)
+	buf.Write(message)
 	buf.WriteString(c.receiveID)
 	pad := 32 - buf.Len()%32
 	buf.Write(bytes.Repeat([]byte{byte(pad)}, pad))

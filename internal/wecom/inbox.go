@@ -124,9 +124,14 @@ func (in *Inbox) write(batch []*putReq) {
 			return err
 		}
 		defer tx.Rollback()
+		st, err := tx.PrepareContext(ctx, insertInbox)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
 		now := in.now().UnixMilli()
 		for i, r := range batch {
-			res, err := tx.ExecContext(ctx, insertInbox, r.m.DedupKey(), r.m.Event, r.m.ChatID, r.m.CreateTime, now, string(r.body))
+			res, err := st.ExecContext(ctx, r.m.DedupKey(), r.m.Event, r.m.ChatID, r.m.CreateTime, now, string(r.body))
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qunke/qunke/internal/bench"
+	"github.com/qunke/qunke/internal/msg"
+)
+
+// newBenchCallbackCmd measures /callback/wecom: events answered a second
+// and their ack latency, with the inbox's worker applying them.
+func newBenchCallbackCmd() *cobra.Command {
+	var cfg bench.CallbackConfig
+	var cpuProfile string
+	cmd := &cobra.Command{
+		Use:   "callback",
+		Short: msg.New("cli.bench_callback_short").Error(),
+		Long:  msg.New("cli.bench_callback_long").Error(),
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			cfg.Log = cmd.ErrOrStderr()
+			printMachine(out)
+			stop, err := startProfile(cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			res, err := bench.Callback(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			engine := "sqlite"
+			if cfg.Postgres != "" {
+				engine = "postgres"
+			}
+			fmt.Fprintf(out, "%s: %d events at %d/s from %d clients over %d chats\n", engine, res.Sent, cfg.Rate, cfg.Clients, cfg.Chats)
+			fmt.Fprintf(out, "answered %.0f events/s (%d failed) in %v; ack p50 %v p99 %v max %v\n", res.PerSec, res.Failed,
+				res.Elapsed.Round(time.Millisecond), res.Ack.P50.Round(10*time.Microsecond), res.Ack.P99.Round(10*time.Microsecond),
+				res.Ack.Max.Round(10*time.Microsecond))
+			fmt.Fprintf(out, "stored %d; applied %d by the last answer, the rest %v later; %d members in the registry\n",
+				res.Stored, res.Applied, res.Drain.Round(time.Millisecond), res.Members)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&cfg.Dir, "dir", "bench-out", msg.New("cli.flag_bench_dir").Error())
+	fl.StringVar(&cfg.Postgres, "postgres", "", msg.New("cli.flag_bench_postgres").Error())
+	fl.IntVar(&cfg.Rate, "rate", 2000, msg.New("cli.flag_bench_callback_rate").Error())
+	fl.DurationVar(&cfg.Duration, "duration", 30*time.Second, msg.New("cli.flag_bench_callback_duration").Error())
+	fl.IntVar(&cfg.Clients, "clients", 64, msg.New("cli.flag_bench_callback_clients").Error())
+	fl.IntVar(&cfg.Chats, "chats", 200, msg.New("cli.flag_bench_callback_chats").Error())
+	fl.BoolVar(&cfg.NoApply, "no-apply", false, msg.New("cli.flag_bench_callback_no_apply").Error())
+	fl.StringVar(&cpuProfile, "cpuprofile", "", msg.New("cli.flag_cpuprofile").Error())
+	return cmd
+}
