@@ -170,3 +170,22 @@ func forge(t *testing.T, c *Crypto, edit func([]byte) []byte) string {
 	cipher.NewCBCEncrypter(c.block, c.key[:16]).CryptBlocks(out, p)
 	return base64.StdEncoding.EncodeToString(out)
 }
+
+func TestParseEnvelope(t *testing.T) {
+	for _, tc := range []struct {
+		body, want string
+		ok         bool
+	}{
+		{"<xml><ToUserName><![CDATA[wx1]]></ToUserName><Encrypt><![CDATA[abc+/=]]></Encrypt><AgentID><![CDATA[1]]></AgentID></xml>", "abc+/=", true},
+		{"\n<xml>\n<Encrypt>abc</Encrypt>\n</xml>\n", "abc", true},     // no CDATA: encoding/xml
+		{"<xml><Encrypt><![CDATA[a b]]></Encrypt></xml>", "a b", true}, // odd characters: encoding/xml
+		{"<xml><ToUserName>x</ToUserName></xml>", "", false},
+		{"{\"Encrypt\": \"abc\"}", "", false},
+		{"<xml><Encrypt><![CDATA[abc]]></Encrypt>", "", false},
+	} {
+		e, err := parseEnvelope([]byte(tc.body))
+		if tc.ok != (err == nil) || tc.ok && e.Encrypt != tc.want {
+			t.Errorf("%q: %q, %v", tc.body, e.Encrypt, err)
+		}
+	}
+}

@@ -67,8 +67,14 @@ const (
 
 var errNotXML = errors.New("wecom: the body is not WeCom's XML")
 
-// parseEnvelope reads the posted body's Encrypt.
+// parseEnvelope reads the posted body's Encrypt. WeCom's body is one small
+// element; the common shape (<Encrypt><![CDATA[base64]]></Encrypt>) is
+// read directly, anything else through encoding/xml. Either way only the
+// signature over Encrypt says whether the body is WeCom's.
 func parseEnvelope(body []byte) (envelope, error) {
+	if enc, ok := fastEncrypt(body); ok {
+		return envelope{Encrypt: enc}, nil
+	}
 	var e envelope
 	if err := xml.Unmarshal(body, &e); err != nil {
 		return e, fmt.Errorf("%w: %v", errNotXML, err)
@@ -77,6 +83,32 @@ func parseEnvelope(body []byte) (envelope, error) {
 		return e, fmt.Errorf("%w: no Encrypt element", errNotXML)
 	}
 	return e, nil
+}
+
+// fastEncrypt finds <Encrypt><![CDATA[...]]></Encrypt> in an <xml> body
+// holding one such element, with base64 characters only inside.
+func fastEncrypt(body []byte) (string, bool) {
+	b := bytes.TrimSpace(body)
+	if !bytes.HasPrefix(b, []byte("<xml>")) || !bytes.HasSuffix(b, []byte("</xml>")) {
+		return "", false
+	}
+	const head, tail = "<Encrypt><![CDATA[", "]]></Encrypt>"
+	i := bytes.Index(b, []byte(head))
+	if i < 0 || bytes.Count(b, []byte("<Encrypt>")) != 1 {
+		return "", false
+	}
+	rest := b[i+len(head):]
+	j := bytes.Index(rest, []byte(tail))
+	if j <= 0 {
+		return "", false
+	}
+	enc := rest[:j]
+	for _, c := range enc {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return "", false
+		}
+	}
+	return string(enc), true
 }
 
 // parseMessage reads a decrypted message.
