@@ -41,6 +41,8 @@ func newBenchCallbackCmd() *cobra.Command {
 			fmt.Fprintf(out, "answered %.0f events/s (%d failed) in %v; ack p50 %v p99 %v max %v\n", res.PerSec, res.Failed,
 				res.Elapsed.Round(time.Millisecond), res.Ack.P50.Round(10*time.Microsecond), res.Ack.P99.Round(10*time.Microsecond),
 				res.Ack.Max.Round(10*time.Microsecond))
+			fmt.Fprintf(out, "process CPU while sending %v: %.0f µs an event (server, worker and clients together)\n",
+				res.CPU.Round(time.Millisecond), float64(res.CPU.Microseconds())/float64(max(res.Sent, 1)))
 			fmt.Fprintf(out, "stored %d; applied %d by the last answer, the rest %v later; %d members in the registry\n",
 				res.Stored, res.Applied, res.Drain.Round(time.Millisecond), res.Members)
 			return nil

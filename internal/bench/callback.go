@@ -48,6 +48,7 @@ type CallbackResult struct {
 	Applied      int           // applied by the worker when the last answer came
 	Drain        time.Duration // from the last answer until the worker had applied every event
 	Members      int           // members the registry holds
+	CPU          time.Duration // CPU time of the whole process (server, worker and clients) while sending
 }
 
 // The official example's settings: the benchmark needs a valid key, not a
@@ -166,7 +167,7 @@ func Callback(ctx context.Context, cfg CallbackConfig) (CallbackResult, error) {
 	lat := make([]time.Duration, n)
 	failed := make([]bool, n)
 	next := make(chan int)
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	every := time.Second / time.Duration(cfg.Rate)
 	var cl sync.WaitGroup
 	for range cfg.Clients {
@@ -196,7 +197,7 @@ func Callback(ctx context.Context, cfg CallbackConfig) (CallbackResult, error) {
 	}
 	close(next)
 	cl.Wait()
-	res.Elapsed = time.Since(start)
+	res.Elapsed, res.CPU = time.Since(start), processCPU()-cpu0
 	counts, err := inbox.Counts(ctx)
 	if err != nil {
 		return res, err

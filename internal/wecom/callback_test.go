@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/qunke/qunke/internal/store"
@@ -242,6 +243,40 @@ func TestCallbackRetriesDeduplicated(t *testing.T) {
 		// A change_external_chat without a chat id is malformed.
 		if code, _ := signed(t, srv.URL, c, strings.Replace(ev, "wrChat1", "", 1), "8"); code != 400 {
 			t.Fatalf("change without chat: %d", code)
+		}
+	})
+}
+
+// TestInboxConcurrentRetries: the same event put by many requests at once
+// (written in one batch or several) is stored once and reported new once.
+func TestInboxConcurrentRetries(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		in := NewInbox(db)
+		defer in.Close()
+		ev := chatChange("wrSame", "add_member", 1733450000, "v0", "v1", "wmA")
+		m, err := parseMessage([]byte(ev))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		added := 0
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				ok, err := in.Put(context.Background(), m, []byte(ev))
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				if ok {
+					added++
+				}
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if added != 1 || inboxCount(t, db) != 1 {
+			t.Fatalf("%d puts reported new, %d rows", added, inboxCount(t, db))
 		}
 	})
 }
