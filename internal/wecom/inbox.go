@@ -19,13 +19,14 @@ import (
 // writer goroutine (group commit): on SQLite, requests that each took the
 // write lock would queue in its busy handler, whose sleeps grow to 100 ms.
 type Inbox struct {
-	db   *store.DB
-	wait time.Duration
-	reqs chan *putReq
-	wake chan struct{}
-	quit chan struct{}
-	done chan struct{}
-	now  func() time.Time
+	db    *store.DB
+	wait  time.Duration
+	spool *spool // SQLite: where events go while the write lock is held too long
+	reqs  chan *putReq
+	wake  chan struct{}
+	quit  chan struct{}
+	done  chan struct{}
+	now   func() time.Time
 }
 
 // PutWait is how long a Put waits for the database (SQLite's write lock
@@ -50,9 +51,14 @@ type putReq struct {
 }
 
 // NewInbox returns the inbox over db and starts its writer; Close stops it.
+// On SQLite the inbox keeps a spool file beside the database (see spool).
 func NewInbox(db *store.DB) *Inbox {
 	in := &Inbox{db: db, wait: PutWait, reqs: make(chan *putReq, maxPutBatch), wake: make(chan struct{}, 1),
 		quit: make(chan struct{}), done: make(chan struct{}), now: time.Now}
+	if db.Path() != "" {
+		in.spool = newSpool(db.Path() + SpoolSuffix)
+		in.wait = spoolWait
+	}
 	go in.writeLoop()
 	return in
 }
@@ -95,11 +101,16 @@ func (in *Inbox) Wake() <-chan struct{} { return in.wake }
 
 func (in *Inbox) writeLoop() {
 	defer close(in.done)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		var batch []*putReq
 		select {
 		case r := <-in.reqs:
 			batch = append(batch, r)
+		case <-tick.C:
+			in.drain()
+			continue
 		case <-in.quit:
 			return
 		}
@@ -118,23 +129,95 @@ func (in *Inbox) writeLoop() {
 	}
 }
 
-// write stores a batch in one statement (so one transaction) and answers
-// each request: an INSERT of every event, keeping those already stored,
-// returning the keys it added.
+// write stores a batch and answers each request: in the database, or,
+// on SQLite while another writer (an import) holds the lock past
+// spoolWait, in the spool file.
 func (in *Inbox) write(batch []*putReq) {
-	ctx, cancel := context.WithTimeout(context.Background(), in.wait+time.Second)
-	defer cancel()
 	now := in.now().UnixMilli()
-	keys := make([]string, len(batch))
-	args := make([]any, 0, 6*len(batch))
+	recs := make([]spooled, len(batch))
 	for i, r := range batch {
-		keys[i] = r.m.DedupKey()
-		args = append(args, keys[i], r.m.Event, r.m.ChatID, r.m.CreateTime, now, string(r.body))
+		recs[i] = spooled{Key: r.m.DedupKey(), Event: r.m.Event, Chat: r.m.ChatID, Created: r.m.CreateTime, Received: now, Body: string(r.body)}
+	}
+	var added map[string]bool
+	var err error
+	// While events wait in the spool, new ones join them there, in order.
+	toSpool := in.spool != nil && in.spool.pending() && !in.drain()
+	if !toSpool {
+		added, err = in.insert(recs, in.wait)
+		toSpool = err != nil && in.spool != nil && store.IsBusy(err)
+	}
+	if toSpool {
+		// SQLite's write lock is held (a large import): the events are
+		// kept on disk, durably, and moved in when the lock is free.
+		if serr := in.spool.append(recs); serr != nil {
+			err = errors.Join(err, serr)
+		} else {
+			added, err = map[string]bool{}, nil
+			for _, r := range recs {
+				added[r.Key] = true // new as far as this server can tell
+			}
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("wecom: store callback events: %w", err)
+	}
+	news := false
+	for i, r := range batch {
+		// Of two requests with one key in a batch, the first added it.
+		r.added, r.err = err == nil && added[recs[i].Key], err
+		delete(added, recs[i].Key)
+		news = news || r.added
+		close(r.done)
+	}
+	if news {
+		select {
+		case in.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// drain moves the spooled events into the database, if there are any and
+// the lock can be had at once; it reports whether the spool is empty.
+func (in *Inbox) drain() bool {
+	if in.spool == nil || !in.spool.pending() {
+		return true
+	}
+	recs, err := in.spool.read()
+	if err == nil {
+		for len(recs) > 0 && err == nil {
+			n := min(len(recs), maxPutBatch)
+			_, err = in.insert(recs[:n], drainWait)
+			recs = recs[n:]
+		}
+	}
+	if err == nil {
+		err = in.spool.clear()
+	}
+	if err != nil {
+		return false
+	}
+	select {
+	case in.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// insert stores recs in one statement (so one transaction), keeping
+// those already stored, waiting at most wait for the lock, and returns the
+// keys it added.
+func (in *Inbox) insert(recs []spooled, wait time.Duration) (map[string]bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), wait+time.Second)
+	defer cancel()
+	args := make([]any, 0, 6*len(recs))
+	for _, r := range recs {
+		args = append(args, r.Key, r.Event, r.Chat, r.Created, r.Received, r.Body)
 	}
 	q := `INSERT INTO wecom_inbox (dedup_key, event, chat_id, created_at, received_at, body) VALUES ` +
-		in.db.Dialect.BulkPlaceholders(6, len(batch), 1) + ` ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key`
+		in.db.Dialect.BulkPlaceholders(6, len(recs), 1) + ` ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key`
 	added := map[string]bool{}
-	err := in.db.WithWait(ctx, in.wait, func(c *sql.Conn) error {
+	err := in.db.WithWait(ctx, wait, func(c *sql.Conn) error {
 		rows, err := c.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
@@ -149,23 +232,7 @@ func (in *Inbox) write(batch []*putReq) {
 		}
 		return rows.Err()
 	})
-	if err != nil {
-		err = fmt.Errorf("wecom: store callback events: %w", err)
-	}
-	news := false
-	for i, r := range batch {
-		// Of two requests with one key in a batch, the first added it.
-		r.added, r.err = err == nil && added[keys[i]], err
-		delete(added, keys[i])
-		news = news || r.added
-		close(r.done)
-	}
-	if news {
-		select {
-		case in.wake <- struct{}{}:
-		default:
-		}
-	}
+	return added, err
 }
 
 // Counts are the inbox's events by state.
