@@ -7,18 +7,17 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qunke/qunke/internal/bench"
-	"github.com/qunke/qunke/internal/msg"
 )
 
 // newBenchCallbackCmd measures /callback/wecom: events answered a second
 // and their ack latency, with the inbox's worker applying them.
-func newBenchCallbackCmd() *cobra.Command {
+func newBenchCallbackCmd(g *globals) *cobra.Command {
 	var cfg bench.CallbackConfig
 	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "callback",
-		Short: msg.New("cli.bench_callback_short").Error(),
-		Long:  msg.New("cli.bench_callback_long").Error(),
+		Short: g.h("cli.bench.callback.short"),
+		Long:  g.h("cli.bench.callback.long"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -49,13 +48,13 @@ func newBenchCallbackCmd() *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&cfg.Dir, "dir", "bench-out", msg.New("cli.flag_bench_dir").Error())
-	fl.StringVar(&cfg.Postgres, "postgres", "", msg.New("cli.flag_bench_postgres").Error())
-	fl.IntVar(&cfg.Rate, "rate", 2000, msg.New("cli.flag_bench_callback_rate").Error())
-	fl.DurationVar(&cfg.Duration, "duration", 30*time.Second, msg.New("cli.flag_bench_callback_duration").Error())
-	fl.IntVar(&cfg.Clients, "clients", 64, msg.New("cli.flag_bench_callback_clients").Error())
-	fl.IntVar(&cfg.Chats, "chats", 200, msg.New("cli.flag_bench_callback_chats").Error())
-	fl.BoolVar(&cfg.NoApply, "no-apply", false, msg.New("cli.flag_bench_callback_no_apply").Error())
-	fl.StringVar(&cpuProfile, "cpuprofile", "", msg.New("cli.flag_cpuprofile").Error())
+	fl.StringVar(&cfg.Dir, "dir", "bench-out", g.h("cli.bench.flag.dir"))
+	fl.StringVar(&cfg.Postgres, "postgres", "", g.h("cli.bench.flag.postgres"))
+	fl.IntVar(&cfg.Rate, "rate", 2000, g.h("cli.bench.callback.flag.rate"))
+	fl.DurationVar(&cfg.Duration, "duration", 30*time.Second, g.h("cli.bench.callback.flag.duration"))
+	fl.IntVar(&cfg.Clients, "clients", 64, g.h("cli.bench.callback.flag.clients"))
+	fl.IntVar(&cfg.Chats, "chats", 200, g.h("cli.bench.callback.flag.chats"))
+	fl.BoolVar(&cfg.NoApply, "no-apply", false, g.h("cli.bench.callback.flag.no_apply"))
+	fl.StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.flag.cpuprofile"))
 	return cmd
 }
