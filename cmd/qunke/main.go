@@ -89,6 +89,7 @@ func rootCmd() (*cobra.Command, *globals) {
 		newSyncCmd(g),
 		newGroupsCmd(g),
 		newLinkCmd(g),
+		newWeComCmd(g),
 	)
 	root.InitDefaultHelpCmd() // now, to describe it in the help language
 	for _, c := range root.Commands() {

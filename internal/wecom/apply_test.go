@@ -392,10 +392,23 @@ func TestWorkerPoisonEvent(t *testing.T) {
 		if c.Applied != 1 || c.Failed != 1 {
 			t.Fatalf("counts %+v", c)
 		}
-		var errText string
-		db.QueryRow(`SELECT error FROM wecom_inbox WHERE state = 'failed'`).Scan(&errText)
-		if errText == "" {
-			t.Fatal("no error recorded")
+		failed, err := f.inbox.Failed(context.Background(), 10)
+		if err != nil || len(failed) != 1 || failed[0].ChatID != "wrC6" || failed[0].Error == "" || !failed[0].CreatedAt.Equal(time.Unix(t0+1, 0)) {
+			t.Fatalf("failed %+v %v", failed, err)
+		}
+		// Once the cause is fixed, the event is put back and applied.
+		if _, err := db.Exec(`UPDATE wecom_inbox SET body = $1 WHERE created_at = $2`,
+			chatChange("wrC6", "add_member", t0+1, "v1", "v2", "wmB"), t0+1); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := f.inbox.RetryFailed(context.Background()); err != nil || n != 1 {
+			t.Fatalf("retried %d, %v", n, err)
+		}
+		if n := f.apply(f.worker(nil)); n != 1 {
+			t.Fatalf("applied %d after the retry", n)
+		}
+		if s := f.stays("wmB"); len(s) != 1 || !s[0].In() {
+			t.Fatalf("wmB: %+v", s)
 		}
 	})
 }

@@ -320,3 +320,44 @@ func (in *Inbox) Versions(ctx context.Context) ([]ChatVersion, error) {
 	}
 	return out, rows.Err()
 }
+
+// FailedEvent is an event set aside after MaxAttempts, with its error.
+type FailedEvent struct {
+	ID        int64
+	ChatID    string
+	CreatedAt time.Time // the event's CreateTime
+	Attempts  int
+	Error     string
+}
+
+// Failed lists up to limit events set aside, newest first.
+func (in *Inbox) Failed(ctx context.Context, limit int) ([]FailedEvent, error) {
+	rows, err := in.db.QueryContext(ctx, `SELECT id, chat_id, created_at, attempts, error FROM wecom_inbox
+		WHERE state = 'failed' ORDER BY id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []FailedEvent
+	for rows.Next() {
+		var e FailedEvent
+		var at int64
+		if err := rows.Scan(&e.ID, &e.ChatID, &at, &e.Attempts, &e.Error); err != nil {
+			return nil, err
+		}
+		e.CreatedAt = time.Unix(at, 0).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// RetryFailed puts the events set aside back in line (after the cause was
+// fixed) and returns how many; the worker applies them on its next round.
+func (in *Inbox) RetryFailed(ctx context.Context) (int, error) {
+	res, err := in.db.ExecContext(ctx, `UPDATE wecom_inbox SET state = 'new', attempts = 0 WHERE state = 'failed'`)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
