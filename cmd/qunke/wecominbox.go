@@ -29,8 +29,7 @@ func newWeComCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			in := wecom.NewInbox(db)
-			defer in.Close()
+			in := wecom.NewInboxView(db)
 			out := cmd.OutOrStdout()
 			if retry {
 				n, err := in.RetryFailed(ctx)

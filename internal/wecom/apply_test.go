@@ -346,7 +346,7 @@ func TestWorkerCrashAppliesOnce(t *testing.T) {
 			}
 		}
 		db3 := storetest.Reopen(t, db)
-		w3 := &Worker{Inbox: &Inbox{db: db3, now: time.Now}, Registry: community.NewStore(db3), Log: slog.New(slog.DiscardHandler), Holder: "c"}
+		w3 := &Worker{Inbox: NewInboxView(db3), Registry: community.NewStore(db3), Log: slog.New(slog.DiscardHandler), Holder: "c"}
 		w2.Registry = reg2
 		var wg sync.WaitGroup
 		var n2, n3 int

@@ -63,8 +63,18 @@ func NewInbox(db *store.DB) *Inbox {
 	return in
 }
 
+// NewInboxView returns the inbox over db to read and to put failed events
+// back in line, as a command does beside a running server: it stores
+// nothing (Put fails) and leaves the server's spool alone.
+func NewInboxView(db *store.DB) *Inbox {
+	return &Inbox{db: db, wait: PutWait, now: time.Now}
+}
+
 // Close stops the writer once the batch it is writing is written.
 func (in *Inbox) Close() {
+	if in.done == nil {
+		return // a view
+	}
 	select {
 	case <-in.quit:
 	default:
@@ -80,6 +90,9 @@ var errClosed = errors.New("wecom: the inbox is closed")
 // its DedupKey is stored already, and reports whether it was new. When it
 // returns nil the event is committed.
 func (in *Inbox) Put(ctx context.Context, m *Message, body []byte) (bool, error) {
+	if in.reqs == nil {
+		return false, errClosed // a view
+	}
 	r := &putReq{m: m, body: body, done: make(chan struct{})}
 	select {
 	case in.reqs <- r:

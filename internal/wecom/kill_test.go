@@ -183,7 +183,7 @@ func TestCallbackKill9(t *testing.T) {
 				t.Fatalf("retry of event %d not answered", i)
 			}
 		}
-		in := &Inbox{db: db, now: time.Now}
+		in := NewInboxView(db)
 		deadline := time.Now().Add(60 * time.Second)
 		for {
 			cnt, err := in.Counts(ctx)

@@ -18,7 +18,10 @@ import (
 // wecom_inbox, in order, once the lock is free (tried every second). A
 // crash loses nothing: the spool is read again at the next start, and an
 // event moved twice is kept once (its dedup key). PostgreSQL has no such
-// lock and no spool.
+// lock and no spool. The spool belongs to the one server on the SQLite
+// file (SQLite is one server's database; several servers share
+// PostgreSQL): commands read the inbox through NewInboxView, which leaves
+// it alone.
 
 // SpoolSuffix names the spool file after the SQLite database's path.
 const SpoolSuffix = "-wecom-spool"
