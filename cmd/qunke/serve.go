@@ -24,6 +24,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var sf platformFlags
 	var syncEvery time.Duration
 	var cbf wecomCallbackFlags
+	var tf tgMemberFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: g.h("cli.serve.short"),
@@ -92,6 +93,10 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			tgm, err := newTelegramMembers(&deps, pf.telegramToken, pf.telegramAPI, &tf)
+			if err != nil {
+				return err
+			}
 			srv := web.NewServer(deps)
 			srv.SetTrustedProxies(trusted)
 			srv.SetImages(images) // the lists' thumbnails: the same allowed hosts and cache
@@ -107,6 +112,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
 			defer startOrderSync(ctx, db, &sf, syncEvery, log)()  // stops the jobs before db.Close
+			defer tgm.start(ctx)()                                // Telegram joins, leaves, messages
 			return srv.Serve(ctx, ln)
 		},
 	}
@@ -120,6 +126,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	sf.add(g, cmd.Flags())
 	cbf.add(g, cmd.Flags())
 	cbf.addCorp(g, cmd.Flags())
+	tf.add(g, cmd.Flags())
 	return cmd
 }
 

@@ -55,6 +55,9 @@ type Server struct {
 	thumbs   Thumbnailer      // the lists' product images (nil: placeholders)
 	noImage  failedImages     // images that could not be had, lately
 	now      func() time.Time // the clock of the posting pages (tests set it)
+
+	tgWebhook http.Handler
+	tgBot     BotStanding
 }
 
 // Deps are the services a Server works with. cmd/qunke serve builds them
@@ -81,6 +84,19 @@ type Deps struct {
 	// WeComCallback serves /callback/wecom (wecom.Callback), authenticated
 	// by WeCom's signature, not by a login; nil: not configured, 404.
 	WeComCallback http.Handler
+	// TelegramWebhook answers Telegram's update deliveries at
+	// /callback/telegram (tgmembers.Webhook; nil: no such route, updates
+	// are polled).
+	TelegramWebhook http.Handler
+	// TelegramBot tells where the Telegram bot is not an admin (nil: the
+	// pages say nothing of it).
+	TelegramBot BotStanding
+}
+
+// BotStanding tells, of Telegram groups' targets, those whose chat the bot
+// is known not to administer (tgmembers.Standing).
+type BotStanding interface {
+	NotAdmin(ctx context.Context, targets []string) (map[string]bool, error)
 }
 
 // NewDeps builds the services over an open, migrated database: pages in
@@ -113,7 +129,8 @@ func NewServer(d Deps) *Server {
 		pages: loadPages(zone, "check", "login", "setup", "library", "rankings", "dashboard", "import", "users",
 			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income"), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
-		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters}
+		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
+		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot}
 	assets() // compress the static files now, not on the first page
 	s.routes()
 	if d.WeComCallback != nil {
@@ -152,6 +169,10 @@ func (s *Server) routes() {
 	s.incomeRoutes()
 	s.orderImportRoutes()
 	s.thumbRoutes()
+	if s.tgWebhook != nil {
+		// Authenticated by its secret header, not by a session.
+		s.mux.Handle("POST /callback/telegram", s.tgWebhook)
+	}
 }
 
 // WaitWarm waits until the advisor has loaded the catalog (see Warm).
