@@ -61,6 +61,14 @@ const applyBatch = 100
 // burst, events gather and are applied in fewer, fuller transactions.
 const roundGap = 100 * time.Millisecond
 
+// KeepApplied is how long applied events stay in the inbox (for a look
+// back, and to know a late retry of WeCom's again): the worker deletes
+// older ones every pruneEvery. Failed and waiting events stay.
+const (
+	KeepApplied = 30 * 24 * time.Hour
+	pruneEvery  = time.Hour
+)
+
 // reconcileEvery is how long a chat whose reconcile failed waits before
 // it is tried again.
 const reconcileEvery = 5 * time.Minute
@@ -78,11 +86,18 @@ func (w *Worker) Run(ctx context.Context) {
 	w.Inbox.db.RunLeased(ctx, LeaseName, w.Holder, lease, func(ctx context.Context) {
 		t := time.NewTicker(poll)
 		defer t.Stop()
+		var pruned time.Time
 		for {
 			if _, err := w.ApplyPending(ctx); err != nil && ctx.Err() == nil {
 				w.Log.Error("wecom inbox: apply", "err", err)
 			}
 			w.reconcile(ctx)
+			if time.Since(pruned) > pruneEvery {
+				pruned = time.Now()
+				if _, err := w.Inbox.Prune(ctx, w.Inbox.now().Add(-KeepApplied)); err != nil && ctx.Err() == nil {
+					w.Log.Error("wecom inbox: prune", "err", err)
+				}
+			}
 			select {
 			case <-ctx.Done():
 				return

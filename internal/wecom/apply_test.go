@@ -166,6 +166,17 @@ func TestWorkerAppliesChanges(t *testing.T) {
 		if n := f.apply(w); n != 0 {
 			t.Fatalf("applied %d again", n)
 		}
+		// Pruning keeps what was applied since, and never a waiting event.
+		f.send(chatChange("wrC1", "add_member", t0+300, "v4", "v5", "wmD"))
+		if n, err := f.inbox.Prune(context.Background(), time.Now().Add(-time.Hour)); err != nil || n != 0 {
+			t.Fatalf("pruned %d recent events, %v", n, err)
+		}
+		if n, err := f.inbox.Prune(context.Background(), time.Now().Add(time.Second)); err != nil || n != 5 {
+			t.Fatalf("pruned %d, %v", n, err)
+		}
+		if c, _ := f.inbox.Counts(context.Background()); c.New != 1 || c.Applied != 0 {
+			t.Fatalf("after pruning %+v", c)
+		}
 	})
 }
 

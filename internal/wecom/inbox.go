@@ -374,3 +374,13 @@ func (in *Inbox) RetryFailed(ctx context.Context) (int, error) {
 	n, err := res.RowsAffected()
 	return int(n), err
 }
+
+// Prune deletes the events applied before before and returns how many.
+func (in *Inbox) Prune(ctx context.Context, before time.Time) (int, error) {
+	res, err := in.db.ExecContext(ctx, `DELETE FROM wecom_inbox WHERE state = 'applied' AND applied_at < $1`, before.UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

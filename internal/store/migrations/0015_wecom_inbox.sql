@@ -19,6 +19,8 @@ CREATE TABLE wecom_inbox (
     applied_at {{bigint}} NOT NULL DEFAULT 0
 );
 CREATE INDEX wecom_inbox_new ON wecom_inbox (created_at, id) WHERE state = 'new';
+-- Applied events are deleted after wecom.KeepApplied (the worker prunes).
+CREATE INDEX wecom_inbox_applied ON wecom_inbox (applied_at) WHERE state = 'applied';
 
 -- wecom: the member version (LastMemVer/CurMemVer) the callback last saw
 -- for each customer group, with the CreateTime of the event that set it.
@@ -32,3 +34,4 @@ CREATE TABLE wecom_chat_versions (
     reconcile TEXT NOT NULL DEFAULT '',
     reconcile_since {{bigint}} NOT NULL DEFAULT 0
 );
+CREATE INDEX wecom_chat_versions_reconcile ON wecom_chat_versions (reconcile_since) WHERE reconcile <> '';
