@@ -14,6 +14,7 @@ import (
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/web"
+	"github.com/qunke/qunke/internal/wecom"
 )
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -24,6 +25,8 @@ func newServeCmd(g *globals) *cobra.Command {
 	var sf platformFlags
 	var syncEvery time.Duration
 	var cbf wecomCallbackFlags
+	var wsf wecomAPIFlags // the WeCom member sync's
+	var wecomEvery time.Duration
 	var tf tgMemberFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -54,6 +57,9 @@ func newServeCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("--max-late %s: give a positive duration, e.g. 15m", pf.maxLate)
 			}
 			deps := web.NewDeps(db, log)
+			wsf.api = pf.wecomAPI
+			wsf.useCorp(cmd.Flags())
+			deps.WeComSync = newWeComSyncer(db, deps.Groups, wsf.client(), log)
 			deps.Zone = display
 			deps.Planner.Late = pf.maxLate
 			deps.Planner.Links.Conv = converters(withDemo, &sf)
@@ -87,8 +93,15 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			deps.Posters = &publish.PosterCache{R: images}
-			// nil Reconciler: no member sync to reconcile with yet.
-			stopWeCom, err := startWeComCallback(ctx, db, cbf.cfg, nil, &deps, log)
+			// The callback shares the corp id with the member sync, which
+			// reconciles the groups its events leave a gap in (when the API
+			// has credentials; else the need is recorded and logged).
+			cbf.cfg.CorpID = wsf.corpID
+			var rec wecom.Reconciler
+			if deps.WeComSync.API.HasCredentials() {
+				rec = deps.WeComSync
+			}
+			stopWeCom, err := startWeComCallback(ctx, db, cbf.cfg, rec, &deps, log)
 			defer stopWeCom() // after the server, before db.Close
 			if err != nil {
 				return err
@@ -112,7 +125,8 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
 			defer startOrderSync(ctx, db, &sf, syncEvery, log)()  // stops the jobs before db.Close
-			defer tgm.start(ctx)()                                // Telegram joins, leaves, messages
+			defer startWeComSync(ctx, deps.WeComSync, db, wecomEvery, log)()
+			defer tgm.start(ctx)() // Telegram joins, leaves, messages
 			return srv.Serve(ctx, ln)
 		},
 	}
@@ -126,6 +140,8 @@ func newServeCmd(g *globals) *cobra.Command {
 	sf.add(g, cmd.Flags())
 	cbf.add(g, cmd.Flags())
 	cbf.addCorp(g, cmd.Flags())
+	wsf.addCorp(g, cmd.Flags()) // after the callback's flags, if they define it
+	cmd.Flags().DurationVar(&wecomEvery, "wecom-sync-every", 3*time.Hour, g.h("cli.flag_wecom_sync_every"))
 	tf.add(g, cmd.Flags())
 	return cmd
 }

@@ -36,6 +36,7 @@ var owners = map[string]string{
 	"tg_updates_state": "internal/tgmembers", "tg_bot_chats": "internal/tgmembers",
 	"leases": "internal/store", "schema_migrations": "internal/store",
 	"wecom_inbox": "internal/wecom", "wecom_chat_versions": "internal/wecom",
+	"wecom_sync": "internal/wecom", "wecom_sync_run": "internal/wecom",
 }
 
 // exempt are files that may name any table: the migration tests build a

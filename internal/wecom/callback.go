@@ -114,7 +114,7 @@ func (h *Callback) event(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, http.StatusBadRequest, "wecom.callback_params")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

@@ -60,9 +60,9 @@ const (
 
 // Limits on a message: WeCom's are far smaller.
 const (
-	maxBody      = 64 << 10 // a posted callback body
-	maxMembers   = 2000     // MemChangeList items (a customer group holds at most 2,000)
-	maxFieldSize = 256      // an id or a version
+	maxCallbackBody = 64 << 10 // a posted callback body
+	maxMembers      = 2000     // MemChangeList items (a customer group holds at most 2,000)
+	maxFieldSize    = 256      // an id or a version
 )
 
 var errNotXML = errors.New("wecom: the body is not WeCom's XML")

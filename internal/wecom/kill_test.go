@@ -19,7 +19,6 @@ import (
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
-	"github.com/qunke/qunke/internal/web"
 )
 
 // The kill test runs the server (callback and worker) in a child process,
@@ -48,18 +47,18 @@ func TestCallbackServerChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := web.NewDeps(db, log)
-	d.WeComCallback = cb
+	mux := http.NewServeMux()
+	mux.Handle("/callback/wecom", cb)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &Worker{Inbox: inbox, Registry: d.Groups, Log: log, Holder: store.Holder(), Poll: 50 * time.Millisecond, Lease: time.Second}
+	w := &Worker{Inbox: inbox, Registry: community.NewStore(db), Log: log, Holder: store.Holder(), Poll: 50 * time.Millisecond, Lease: time.Second}
 	go w.Run(ctx)
 	if err := os.WriteFile(os.Getenv(envKillAddr), []byte(ln.Addr().String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	http.Serve(ln, web.NewServer(d))
+	http.Serve(ln, mux)
 }
 
 // startChild starts a server process on db and returns its address.

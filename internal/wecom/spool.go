@@ -108,7 +108,7 @@ func (s *spool) read() ([]spooled, error) {
 	defer f.Close()
 	var out []spooled
 	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 8*maxBody)
+	sc.Buffer(make([]byte, 0, 64<<10), 8*maxCallbackBody)
 	for sc.Scan() {
 		var r spooled
 		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Key != "" {
