@@ -13,6 +13,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/web"
 	"github.com/qunke/qunke/internal/wecom"
 )
@@ -23,7 +24,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var proxies []string
 	var pf postingFlags
 	var sf platformFlags
-	var syncEvery time.Duration
+	var syncEvery, healthEvery time.Duration
 	var cbf wecomCallbackFlags
 	var wsf wecomAPIFlags // the WeCom member sync's
 	var wecomEvery time.Duration
@@ -124,7 +125,10 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
-			defer startOrderSync(ctx, db, &sf, syncEvery, log)()  // stops the jobs before db.Close
+			if healthEvery > 0 {
+				go deps.Health.Run(ctx, store.Holder(), healthEvery) // at start, then every --health-every, one server at a time
+			}
+			defer startOrderSync(ctx, db, &sf, syncEvery, log)() // stops the jobs before db.Close
 			defer startWeComSync(ctx, deps.WeComSync, db, wecomEvery, log)()
 			defer tgm.start(ctx)() // Telegram joins, leaves, messages
 			return srv.Serve(ctx, ln)
@@ -137,6 +141,7 @@ func newServeCmd(g *globals) *cobra.Command {
 		g.h("cli.serve.flag.trusted_proxy"))
 	pf.add(g, cmd)
 	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, g.h("cli.serve.flag.sync_every"))
+	cmd.Flags().DurationVar(&healthEvery, "health-every", time.Hour, g.h("cli.health_every"))
 	sf.add(g, cmd.Flags())
 	cbf.add(g, cmd.Flags())
 	cbf.addCorp(g, cmd.Flags())

@@ -205,6 +205,7 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 		releaseDoc         = "/api/v1/deliveries/{id}/release"
 		sentDoc            = "/api/v1/deliveries/{id}/sent"
 		previewDoc         = "/api/v1/templates/preview"
+		groupHealthDoc     = "/api/v1/groups/{id}/health"
 	)
 	msg, _ := json.Marshal(map[string]string{"text": dealMessage(it) + " 券后29.9\n￥AbCdEfGh123￥ 商品ID：999999999999 客服 13812345678"})
 	cases := []apiCase{
@@ -303,6 +304,12 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 		{"GET", "/api/v1/orders/unattributed", "/api/v1/orders/unattributed?from=x", "", admin, 400},
 		{"GET", "/api/v1/orders/unattributed", "/api/v1/orders/unattributed", "", "", 401},
 		{"GET", "/api/v1/orders/unattributed", "/api/v1/orders/unattributed", "", sel, 403},
+		{"GET", "/api/v1/health", "/api/v1/health", "", viewer, 200},
+		{"GET", "/api/v1/health", "/api/v1/health", "", "", 401},
+		{"GET", groupHealthDoc, "/api/v1/groups/" + id(groups[0].ID, 10) + "/health?days=30", "", viewer, 200},
+		{"GET", groupHealthDoc, "/api/v1/groups/" + id(groups[0].ID, 10) + "/health?days=0", "", viewer, 400},
+		{"GET", groupHealthDoc, "/api/v1/groups/999999/health", "", viewer, 404},
+		{"GET", groupHealthDoc, "/api/v1/groups/1/health", "", "", 401},
 		// Last: it changes the plans.
 		{"DELETE", planDoc, "/api/v1/plans/" + id(plan.ID, 10), "", admin, 200},
 		{"DELETE", planDoc, "/api/v1/plans/" + id(plan.ID, 10), "", admin, 404},
