@@ -70,7 +70,8 @@ func newBenchCmd(g *globals) *cobra.Command {
 	ingest.Flags().IntVar(&cfg.CompactEvery, "compact-every", 16, g.h("cli.bench.flag.compact_every"))
 	ingest.Flags().BoolVar(&cfg.Naive, "naive", true, g.h("cli.bench.flag.naive"))
 	ingest.Flags().StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.flag.cpuprofile"))
-	cmd.AddCommand(ingest, newBenchAdvisorCmd(g), newBenchAPICmd(g), newBenchAPIClientsCmd(g), newBenchPublishCmd(g), newBenchOrdersCmd(g), newBenchLockWaitCmd(g), newBenchMembersCmd(g))
+	cmd.AddCommand(ingest, newBenchAdvisorCmd(g), newBenchAPICmd(g), newBenchAPIClientsCmd(g), newBenchPublishCmd(g), newBenchOrdersCmd(g),
+		newBenchLockWaitCmd(g), newBenchCallbackCmd(g), newBenchMembersCmd(g))
 	return cmd
 }
 

@@ -38,6 +38,7 @@ var owners = map[string]string{
 	"group_days": "internal/health", "group_health": "internal/health", "health_alerts": "internal/health",
 	"health_notify": "internal/health",
 	"wecom_sync":    "internal/wecom", "wecom_sync_run": "internal/wecom",
+	"wecom_inbox": "internal/wecom", "wecom_chat_versions": "internal/wecom",
 }
 
 // exempt are files that may name any table: the migration tests build a

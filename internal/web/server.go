@@ -88,6 +88,9 @@ type Deps struct {
 	// Zone is where pages show times and read dates typed into forms: the
 	// viewer's display zone (serve --tz). It changes nothing but display.
 	Zone *time.Location
+	// WeComCallback serves /callback/wecom (wecom.Callback), authenticated
+	// by WeCom's signature, not by a login; nil: not configured, 404.
+	WeComCallback http.Handler
 	// WeComSync is the WeCom customer groups' member sync: the page that
 	// maps customer groups to groups (serve gives it the API credentials).
 	WeComSync *wecom.Syncer
@@ -151,6 +154,9 @@ func NewServer(d Deps) *Server {
 		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync, health: d.Health}
 	assets() // compress the static files now, not on the first page
 	s.routes()
+	if d.WeComCallback != nil {
+		s.mux.Handle("/callback/wecom", d.WeComCallback)
+	}
 	return s
 }
 
