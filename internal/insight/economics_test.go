@@ -122,3 +122,25 @@ func TestMemberSurvivalAndIncomeByAge(t *testing.T) {
 		}
 	}
 }
+
+// TestKaplanMeierWeights: a lifetime counted w times (the bootstrap's
+// weights) gives the curve of the lifetimes repeated.
+func TestKaplanMeierWeights(t *testing.T) {
+	ls := []Lifetime{{3, true}, {5, false}, {5, true}, {8, true}, {9, false}}
+	w := []int{2, 0, 3, 1, 2}
+	var rep []Lifetime
+	for i, l := range ls {
+		for range w[i] {
+			rep = append(rep, l)
+		}
+	}
+	got, want := kmSorted(ls, w), KaplanMeier(rep)
+	if len(got) != len(want) {
+		t.Fatalf("weighted %+v, repeated %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("step %d weighted %+v, repeated %+v", i, got[i], want[i])
+		}
+	}
+}

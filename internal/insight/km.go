@@ -32,18 +32,37 @@ type Curve []Step
 func KaplanMeier(lifetimes []Lifetime) Curve {
 	ls := append([]Lifetime(nil), lifetimes...)
 	sort.Slice(ls, func(i, j int) bool { return ls[i].Days < ls[j].Days })
+	return kmSorted(ls, nil)
+}
+
+// kmSorted is KaplanMeier over lifetimes sorted by Days, each counted w[i]
+// times (once when w is nil): the bootstrap's resamples are weights over
+// the groups, sorted once.
+func kmSorted(ls []Lifetime, w []int) Curve {
+	weight := func(i int) int {
+		if w == nil {
+			return 1
+		}
+		return w[i]
+	}
+	n := 0
+	for i := range ls {
+		n += weight(i)
+	}
 	var c Curve
 	s := 1.0
-	n := len(ls)
 	for i := 0; i < len(ls); {
 		t := ls[i].Days
 		var d, cens int
 		for ; i < len(ls) && ls[i].Days == t; i++ {
 			if ls[i].Ended {
-				d++
+				d += weight(i)
 			} else {
-				cens++
+				cens += weight(i)
 			}
+		}
+		if d+cens == 0 {
+			continue
 		}
 		if d > 0 {
 			s *= 1 - float64(d)/float64(n)
