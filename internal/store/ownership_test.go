@@ -34,7 +34,8 @@ var owners = map[string]string{
 	"sync_cursors": "internal/orders",
 	"users":        "internal/auth", "sessions": "internal/auth", "api_tokens": "internal/auth",
 	"tg_updates_state": "internal/tgmembers", "tg_bot_chats": "internal/tgmembers",
-	"leases": "internal/store", "schema_migrations": "internal/store",
+	"acquisition_costs": "internal/insight",
+	"leases":            "internal/store", "schema_migrations": "internal/store",
 }
 
 // exempt are files that may name any table: the migration tests build a
