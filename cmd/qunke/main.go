@@ -90,6 +90,8 @@ func rootCmd() (*cobra.Command, *globals) {
 		newGroupsCmd(g),
 		newLinkCmd(g),
 		newTelegramCmd(g),
+		newCostsCmd(g),
+		newSimulateCmd(g),
 	)
 	root.InitDefaultHelpCmd() // now, to describe it in the help language
 	for _, c := range root.Commands() {
