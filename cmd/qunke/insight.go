@@ -248,14 +248,11 @@ func newSimulateCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			if months < 1 || months > 120 {
-				return fmt.Errorf("--months: %w", msg.New("cli.simulate.bad_months", months))
-			}
-			if reinvest < 0 || reinvest > 100 || budget < 0 || price <= 0 || math.IsNaN(budget+price+reinvest) {
-				return msg.New("cli.simulate.bad_plan")
-			}
 			plan := insight.Plan{BudgetFen: math.Round(budget * 100), ReinvestBP: int64(math.Round(reinvest * 100)),
 				FanPriceFen: math.Round(price * 100), Months: months}
+			if err := plan.Check(); err != nil {
+				return err
+			}
 			run, err := simulation(ctx, g, plan, window, resamples, defaults)
 			if err != nil {
 				return err
@@ -282,39 +279,24 @@ func newSimulateCmd(g *globals) *cobra.Command {
 // simulation runs plan over the team's measured curves when the database
 // has them (and useDefaults is false), else over insight.Defaults.
 func simulation(ctx context.Context, g *globals, plan insight.Plan, window, resamples int, useDefaults bool) (apiv1.Simulation, error) {
-	base := insight.Defaults
-	curves, source := base.Curves(plan.Months), "defaults"
-	var m insight.Measured
+	sim := &insight.Simulator{}
 	if !useDefaults {
 		db, err := g.openDB(ctx)
 		if err != nil {
 			return apiv1.Simulation{}, err
 		}
 		defer db.Close()
-		var ok bool
-		m, ok, err = insight.Measure(ctx, community.NewStore(db), orders.NewStore(db), time.Now(), window, plan.Months, base)
-		if err != nil {
-			return apiv1.Simulation{}, err
-		}
-		if ok {
-			curves, source = m.Curves, "measured"
-		}
+		sim.Members, sim.Income = community.NewStore(db), orders.NewStore(db)
 	}
-	res := insight.Simulate(curves, plan)
-	var band insight.Band
-	if source == "measured" && len(m.Samples) > 1 {
-		band = insight.Bootstrap(curves, plan, m.Samples, resamples, 1)
+	if resamples <= 0 {
+		resamples = -1
 	}
-	run := apiv1.NewSimulation(source, plan, res, band)
-	if source == "measured" {
-		run.IncomePerMemberDay, run.LeavePerDayBP, run.Groups = round2(m.IncomePerMemberDay), round2(m.LeavePerDay*10000), m.Groups
-	} else {
-		run.IncomePerMemberDay, run.LeavePerDayBP = base.IncomePerMemberDay, round2(base.LeavePerDay*10000)
+	run, err := sim.Run(ctx, plan, insight.RunOptions{WindowDays: window, Resamples: resamples, Defaults: useDefaults})
+	if err != nil {
+		return apiv1.Simulation{}, err
 	}
-	return run, nil
+	return apiv1.NewSimulation(plan, run), nil
 }
-
-func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
 func writeSimulation(out interface{ Write([]byte) (int, error) }, g *globals, s apiv1.Simulation) {
 	if s.Curves == "measured" {

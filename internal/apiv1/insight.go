@@ -100,10 +100,10 @@ type Simulation struct {
 	IRRP90               *float64   `json:"irr_p90"`
 }
 
-// NewSimulation is the JSON shape of a result and its band (band.Resamples 0:
-// none).
-func NewSimulation(curves string, p insight.Plan, r insight.Result, b insight.Band) Simulation {
-	s := Simulation{Curves: curves, BudgetFen: fen(p.BudgetFen), ReinvestBP: p.ReinvestBP, FanPriceFen: fen(p.FanPriceFen),
+// NewSimulation is the JSON shape of a run.
+func NewSimulation(p insight.Plan, run insight.Run) Simulation {
+	r, b := run.Result, run.Band
+	s := Simulation{Curves: run.Source, BudgetFen: fen(p.BudgetFen), ReinvestBP: p.ReinvestBP, FanPriceFen: fen(p.FanPriceFen),
 		Months: []SimMonth{}, Resamples: b.Resamples, IRR: finite(r.IRR)}
 	for i, m := range r.Months {
 		sm := SimMonth{Month: m.Month, CashOutFen: fen(m.CashOut), CashInFen: fen(m.CashIn), AccruedFen: fen(m.Accrued),
@@ -126,6 +126,12 @@ func NewSimulation(curves string, p insight.Plan, r insight.Result, b insight.Ba
 	if b.Resamples > 0 {
 		s.IRRP10, s.IRRP90 = finite(b.IRRP10), finite(b.IRRP90)
 	}
+	if run.Source == "measured" {
+		m := run.Measured
+		s.IncomePerMemberDay, s.LeavePerDayBP, s.Groups = round2(m.IncomePerMemberDay), round2(m.LeavePerDay*10000), m.Groups
+	} else {
+		s.IncomePerMemberDay, s.LeavePerDayBP = round2(run.Base.IncomePerMemberDay), round2(run.Base.LeavePerDay*10000)
+	}
 	return s
 }
 
@@ -139,3 +145,5 @@ func finite(v float64) *float64 {
 	r := math.Round(v*10000) / 10000
 	return &r
 }
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }

@@ -136,3 +136,66 @@ func Measure(ctx context.Context, md MemberDays, inc Income, now time.Time, wind
 	m.Curves = c
 	return m, true, nil
 }
+
+// Simulator runs plans over the team's measured curves, or the defaults
+// when there are none: built once (serve, the CLI) and passed in.
+type Simulator struct {
+	Members MemberDays
+	Income  Income
+	Base    DefaultAssumptions // zero: Defaults
+}
+
+// RunOptions tune a run: the days the curves are measured over (0: 180),
+// the band's resamples (0: 200; negative: no band), Defaults to skip the
+// database, Now (zero: time.Now()).
+type RunOptions struct {
+	WindowDays int
+	Resamples  int
+	Defaults   bool
+	Now        time.Time
+}
+
+// Run is a simulation with what it ran on: Source "measured" or
+// "defaults".
+type Run struct {
+	Source   string
+	Base     DefaultAssumptions
+	Measured Measured
+	Result   Result
+	Band     Band
+}
+
+// Run simulates plan (Months 1–120) over the measured curves when the
+// database has them, else the defaults; with measured curves of two groups
+// or more, the band too.
+func (s *Simulator) Run(ctx context.Context, plan Plan, o RunOptions) (Run, error) {
+	base := s.Base
+	if base == (DefaultAssumptions{}) {
+		base = Defaults
+	}
+	if o.WindowDays <= 0 {
+		o.WindowDays = 180
+	}
+	if o.Resamples == 0 {
+		o.Resamples = 200
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	run := Run{Source: "defaults", Base: base}
+	curves := base.Curves(plan.Months)
+	if !o.Defaults && s.Members != nil && s.Income != nil {
+		m, ok, err := Measure(ctx, s.Members, s.Income, o.Now, o.WindowDays, plan.Months, base)
+		if err != nil {
+			return run, err
+		}
+		if ok {
+			run.Source, run.Measured, curves = "measured", m, m.Curves
+		}
+	}
+	run.Result = Simulate(curves, plan)
+	if run.Source == "measured" && len(run.Measured.Samples) > 1 && o.Resamples > 0 {
+		run.Band = Bootstrap(curves, plan, run.Measured.Samples, o.Resamples, 1)
+	}
+	return run, nil
+}

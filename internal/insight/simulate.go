@@ -2,6 +2,7 @@ package insight
 
 import (
 	"cmp"
+	"github.com/qunke/qunke/internal/msg"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -44,6 +45,23 @@ type Plan struct {
 	ReinvestBP  int64   // share of each month's cash in spent on members the next month, basis points
 	FanPriceFen float64 // price of a bought member
 	Months      int
+}
+
+// MaxMonths bounds a plan's horizon.
+const MaxMonths = 120
+
+// Check refuses a plan the simulator cannot run: months outside 1–120, a
+// negative budget, a fan price of 0 or less, a reinvest share outside
+// 0–100%, amounts past 10^12 fen.
+func (p Plan) Check() error {
+	if p.Months < 1 || p.Months > MaxMonths {
+		return msg.New("insight.plan_bad_months", p.Months)
+	}
+	ok := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) && v <= 1e12 }
+	if !ok(p.BudgetFen) || !ok(p.FanPriceFen) || p.BudgetFen < 0 || p.FanPriceFen <= 0 || p.ReinvestBP < 0 || p.ReinvestBP > 10000 {
+		return msg.New("insight.plan_bad")
+	}
+	return nil
 }
 
 // Month is one month of a simulation. Money in fen.
