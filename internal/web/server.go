@@ -19,6 +19,7 @@ import (
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/insight"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/ops"
 	"github.com/qunke/qunke/internal/orders"
@@ -58,6 +59,10 @@ type Server struct {
 
 	tgWebhook http.Handler
 	tgBot     BotStanding
+
+	// Insight: the acquisition costs and the reinvestment simulator.
+	costs     *insight.Store
+	simulator *insight.Simulator
 }
 
 // Deps are the services a Server works with. cmd/qunke serve builds them
@@ -73,6 +78,10 @@ type Deps struct {
 	Orders   *orders.Store
 	GroupOps *ops.Groups
 	Auth     *auth.Service
+	// Costs are the acquisition costs; Simulator runs the reinvestment
+	// simulator over the members registry and the orders.
+	Costs     *insight.Store
+	Simulator *insight.Simulator
 	// Planner plans posts: the serve loop plans each group's today with it,
 	// the board's "plan now" a chosen day. A group's slots follow the
 	// group's own zone, never Zone.
@@ -106,6 +115,8 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 		Orders: orders.NewStore(db), Auth: auth.New(db), Zone: shanghai.Zone}
 	d.Planner = &publish.Planner{Store: d.Publish, Groups: d.Groups, Items: publish.AdvisorItems{A: adv}, Links: &publish.Linker{Store: d.Publish}}
 	d.GroupOps = &ops.Groups{DB: db, Groups: d.Groups, Publish: d.Publish, Orders: d.Orders}
+	d.Costs = insight.NewStore(db)
+	d.Simulator = &insight.Simulator{Members: d.Groups, Income: d.Orders}
 	return d
 }
 
@@ -127,7 +138,7 @@ func NewServer(d Deps) *Server {
 			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income"), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
-		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot}
+		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, costs: d.Costs, simulator: d.Simulator}
 	assets() // compress the static files now, not on the first page
 	s.routes()
 	return s
@@ -161,6 +172,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/v1/openapi.json", s.page(auth.ViewDashboard, s.openapi))
 	s.postingRoutes()
 	s.incomeRoutes()
+	s.insightRoutes()
 	s.orderImportRoutes()
 	s.thumbRoutes()
 	if s.tgWebhook != nil {
