@@ -32,6 +32,10 @@ func TestWorkedExample(t *testing.T) {
 	if d, ok := CashPaybackDay(cac, []float64{17}, nil, 2000, joined); !ok || d != 78 {
 		t.Fatalf("cash payback = %d (%v), want 78 days", d, ok)
 	}
+	// At 2 fen the 500th day is 2027-05-15, paid 2027-06-20: 535 days.
+	if d, ok := CashPaybackDay(cac, flat, nil, 2000, joined); !ok || d != 535 {
+		t.Fatalf("cash payback at 2 fen = %d (%v), want 535 days", d, ok)
+	}
 	// Churn: 0.3% of members leave each day. At 2 fen the lifetime value is
 	// 2/0.003 ≈ 667 fen < 1000: never pays back; at 17 fen it takes longer
 	// than 59 days.
