@@ -11,6 +11,7 @@ import (
 
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/auth"
+	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/insight"
 	"github.com/qunke/qunke/internal/msg"
 )
@@ -22,6 +23,7 @@ func (s *Server) insightRoutes() {
 	s.mux.Handle("GET /api/v1/costs", s.api(auth.ViewOrders, s.apiCosts))
 	s.mux.Handle("POST /api/v1/costs", s.api(auth.ManageOrders, s.apiAddCosts))
 	s.mux.Handle("GET /api/v1/simulate", s.api(auth.ViewOrders, s.apiSimulate))
+	s.mux.Handle("GET /simulate", s.page(auth.ViewOrders, s.simulatePage))
 }
 
 // apiCosts is GET /api/v1/costs?from=&to=&group_id=&campaign=: the costs of
@@ -186,4 +188,103 @@ func simulateParams(r *http.Request) (insight.Plan, bool, error) {
 		p.set(n)
 	}
 	return plan, q.Get("defaults") == "1", plan.Check()
+}
+
+// simulateView is the /simulate page: the plan as the sliders show it (in
+// yuan and percent), the run, and its chart's data.
+type simulateView struct {
+	Budget, Reinvest, Price, Months int64 // yuan, percent, yuan, months
+	Run                             apiv1.Simulation
+	Chart                           simulateChart
+	Summary                         []string // the curves used, payback, break-even price, IRR and its band
+	Bad                             fieldErrors
+}
+
+// simulateSummary says, in the page's language, what the run found.
+func simulateSummary(pg *page, r apiv1.Simulation) []string {
+	var out []string
+	if r.Curves == "measured" {
+		out = append(out, pg.T("simulate.measured", r.Groups, r.IncomePerMemberDay, r.LeavePerDayBP/100))
+	} else {
+		out = append(out, pg.T("simulate.defaults", r.IncomePerMemberDay, r.LeavePerDayBP/100))
+	}
+	if r.PaybackMonth != nil {
+		out = append(out, pg.T("simulate.payback", *r.PaybackMonth+1))
+	} else {
+		out = append(out, pg.T("simulate.no_payback", len(r.Months)))
+	}
+	if r.BreakEvenFanPriceFen != nil {
+		out = append(out, pg.T("simulate.break_even", cells.Yuan(*r.BreakEvenFanPriceFen)))
+	}
+	if r.IRR != nil {
+		out = append(out, pg.T("simulate.irr", *r.IRR*100))
+	} else {
+		out = append(out, pg.T("simulate.no_irr"))
+	}
+	if r.IRRP10 != nil && r.IRRP90 != nil {
+		out = append(out, pg.T("simulate.irr_band", r.Resamples, *r.IRRP10*100, *r.IRRP90*100))
+	}
+	return out
+}
+
+// simulateChart is the page's chart: per month, the cumulative cash (and
+// its band), cash in and cash out, in yuan.
+type simulateChart struct {
+	Labels  map[string]string `json:"labels"`
+	Months  []string          `json:"months"`
+	Cum     []float64         `json:"cum"`
+	P10     []float64         `json:"p10"`
+	P90     []float64         `json:"p90"`
+	CashIn  []float64         `json:"cash_in"`
+	CashOut []float64         `json:"cash_out"`
+}
+
+// simulatePage is GET /simulate: the reinvestment simulator with sliders
+// (a GET form: it works without script; the script submits on change).
+func (s *Server) simulatePage(w http.ResponseWriter, r *http.Request) {
+	pg := s.newPage(w, r, "/simulate", "nav.simulate")
+	status, bad := http.StatusOK, fieldErrors{}
+	v := &simulateView{Budget: 10000, Reinvest: 50, Price: 10, Months: 36}
+	q := r.URL.Query()
+	for _, f := range []struct {
+		name     string
+		dst      *int64
+		min, max int64
+	}{{"budget", &v.Budget, 0, 10_000_000}, {"reinvest", &v.Reinvest, 0, 100}, {"price", &v.Price, 1, 1000}, {"months", &v.Months, 1, insight.MaxMonths}} {
+		raw := strings.TrimSpace(q.Get(f.name))
+		if raw == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || n < f.min || n > f.max {
+			bad.add(&badField{Field: f.name, Key: "simulate.bad_value", Value: raw})
+			status = http.StatusBadRequest
+			continue
+		}
+		*f.dst = n
+	}
+	plan := insight.Plan{BudgetFen: float64(v.Budget * 100), ReinvestBP: v.Reinvest * 100, FanPriceFen: float64(v.Price * 100),
+		Months: int(v.Months)}
+	run, err := s.simulator.Run(r.Context(), plan, insight.RunOptions{Now: s.now()})
+	if err != nil {
+		s.serverError(w, r, "simulate", err)
+		return
+	}
+	v.Run, v.Bad = apiv1.NewSimulation(plan, run), bad
+	c := simulateChart{Labels: map[string]string{"cum": pg.T("simulate.cumulative"), "band": pg.T("simulate.band"),
+		"in": pg.T("simulate.cash_in"), "out": pg.T("simulate.cash_out")},
+		Months: []string{}, Cum: []float64{}, P10: []float64{}, P90: []float64{}, CashIn: []float64{}, CashOut: []float64{}}
+	for _, m := range v.Run.Months {
+		c.Months = append(c.Months, strconv.Itoa(m.Month+1))
+		c.Cum = append(c.Cum, float64(m.CumulativeFen)/100)
+		c.CashIn = append(c.CashIn, float64(m.CashInFen)/100)
+		c.CashOut = append(c.CashOut, float64(m.CashOutFen)/100)
+		if m.CumulativeP10Fen != nil {
+			c.P10 = append(c.P10, float64(*m.CumulativeP10Fen)/100)
+			c.P90 = append(c.P90, float64(*m.CumulativeP90Fen-*m.CumulativeP10Fen)/100)
+		}
+	}
+	v.Chart, v.Summary = c, simulateSummary(pg, v.Run)
+	pg.Data = v
+	s.render(w, status, "simulate", pg)
 }

@@ -114,6 +114,8 @@ func (p *page) Bad(field string) string {
 		bad = v.Bad
 	case *incomeView:
 		bad = v.Bad
+	case *simulateView:
+		bad = v.Bad
 	}
 	if key := bad[field]; key != "" {
 		return p.T(key)
