@@ -121,7 +121,8 @@ func Measure(ctx context.Context, md MemberDays, inc Income, now time.Time, wind
 		lives = append(lives, life)
 		r := float64(income[g]) / float64(mdays)
 		surv := dailySurvival(float64(left)/float64(mdays), months)
-		m.Samples = append(m.Samples, GroupSample{MemberIncome: MonthlyIncome([]float64{r}, surv, months), Life: life})
+		m.Samples = append(m.Samples, GroupSample{MemberIncome: MonthlyIncome([]float64{r}, surv, months), Life: life,
+			Weight: float64(mdays)})
 	}
 	if m.Groups == 0 {
 		return m, false, nil
@@ -130,7 +131,9 @@ func Measure(ctx context.Context, md MemberDays, inc Income, now time.Time, wind
 	m.LeavePerDay = float64(leaves) / float64(m.MemberDays)
 	surv := dailySurvival(m.LeavePerDay, months)
 	c := base.Curves(months)
-	c.MemberIncome = MonthlyIncome([]float64{m.IncomePerMemberDay}, surv, months)
+	// The point estimate's member income is the groups' mean weighted by
+	// member-days: the band's resamples are centred on it.
+	c.MemberIncome = MeanIncome(m.Samples, months)
 	c.MemberSurvival = MemberMonths(surv, months)
 	c.GroupSurvival = GroupMonths(KaplanMeier(lives), months)
 	m.Curves = c
@@ -198,4 +201,27 @@ func (s *Simulator) Run(ctx context.Context, plan Plan, o RunOptions) (Run, erro
 		run.Band = Bootstrap(curves, plan, run.Measured.Samples, o.Resamples, 1)
 	}
 	return run, nil
+}
+
+// MeanIncome is the groups' member income by month, their mean weighted by
+// Weight (0 counts as 1).
+func MeanIncome(groups []GroupSample, months int) []float64 {
+	out := make([]float64, months)
+	total := 0.0
+	for _, g := range groups {
+		w := g.Weight
+		if w <= 0 {
+			w = 1
+		}
+		total += w
+		for k := range out {
+			out[k] += w * at(g.MemberIncome, k)
+		}
+	}
+	if total > 0 {
+		for k := range out {
+			out[k] /= total
+		}
+	}
+	return out
 }

@@ -261,10 +261,13 @@ func GroupMonths(c Curve, months int) []float64 {
 }
 
 // GroupSample is one group's own curves, for the uncertainty band: its
-// member income by month (as Curves.MemberIncome) and its lifetime.
+// member income by month (as Curves.MemberIncome), its lifetime, and its
+// weight in a mean of member income (its member-days; 0 counts as 1), so
+// that a resample holding every group once gives the pooled curve.
 type GroupSample struct {
 	MemberIncome []float64
 	Life         Lifetime
+	Weight       float64
 }
 
 // Band is the 10th and 90th percentiles, month by month, of the cumulative
@@ -282,7 +285,7 @@ type Band struct {
 
 // Bootstrap resamples groups with replacement resamples times (seeded: the
 // same input gives the same band), rebuilds the member income (the mean of
-// the resampled groups') and the group survival (Kaplan–Meier over their
+// the resampled groups', weighted by their Weight) and the group survival (Kaplan–Meier over their
 // lifetimes), simulates each, and returns the 10th–90th percentile band.
 // base gives the rest of the curves (lag, fission, group size). A payback
 // never reached counts as the horizon.
@@ -309,17 +312,23 @@ func Bootstrap(base Curves, p Plan, groups []GroupSample, resamples int, seed ui
 			weights[rng.IntN(len(sorted))]++
 		}
 		clear(income)
+		total := 0.0
 		for i, w := range weights {
 			if w == 0 {
 				continue
 			}
+			gw := sorted[i].Weight
+			if gw <= 0 {
+				gw = 1
+			}
+			total += float64(w) * gw
 			gi := sorted[i].MemberIncome
 			for k := range income {
-				income[k] += float64(w) * at(gi, k)
+				income[k] += float64(w) * gw * at(gi, k)
 			}
 		}
 		for k := range income {
-			income[k] /= float64(len(sorted))
+			income[k] /= total
 		}
 		c := base
 		c.MemberIncome = income

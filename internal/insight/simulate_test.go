@@ -121,12 +121,18 @@ func TestBootstrap(t *testing.T) {
 	spread := make([]GroupSample, 50)
 	for i := range spread {
 		spread[i] = GroupSample{MemberIncome: MonthlyIncome([]float64{1 + 4*r.Float64()}, nil, 24),
-			Life: Lifetime{Days: 1000}}
+			Life: Lifetime{Days: 1000}, Weight: float64(100 + r.IntN(5000))}
 	}
 	band = Bootstrap(base, p, spread, 200, 1)
 	last := p.Months - 1
 	if !(band.P10[last] < band.P90[last]) || band.Resamples != 200 {
 		t.Fatalf("band %v..%v has no width", band.P10[last], band.P90[last])
+	}
+	// The point estimate over the weighted mean lies inside the band.
+	c.MemberIncome = MeanIncome(spread, 24)
+	mid := Simulate(c, p).Months[last].Cumulative
+	if !(band.P10[last] < mid && mid < band.P90[last]) {
+		t.Fatalf("point %v outside its band %v..%v", mid, band.P10[last], band.P90[last])
 	}
 	again := Bootstrap(base, p, spread, 200, 1)
 	if again.P10[last] != band.P10[last] {

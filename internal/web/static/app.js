@@ -97,8 +97,8 @@ function qkSimulateCharts() {
       { name: d.labels.cum, type: 'line', showSymbol: false, data: d.cum }
     ];
     if (d.p10.length) {
-      series.push({ name: d.labels.band, type: 'line', stack: 'band', symbol: 'none', lineStyle: { opacity: 0 }, data: d.p10 });
-      series.push({ name: d.labels.band, type: 'line', stack: 'band', symbol: 'none', lineStyle: { opacity: 0 },
+      series.push({ name: d.labels.band, type: 'line', stack: 'band', stackStrategy: 'all', symbol: 'none', lineStyle: { opacity: 0 }, data: d.p10 });
+      series.push({ name: d.labels.band, type: 'line', stack: 'band', stackStrategy: 'all', symbol: 'none', lineStyle: { opacity: 0 },
         areaStyle: { opacity: 0.25 }, data: d.p90 });
     }
     var chart = echarts.init(el);
