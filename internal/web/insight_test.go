@@ -46,3 +46,44 @@ func TestSimulatePage(t *testing.T) {
 		}
 	}
 }
+
+// TestCostsAPI: a batch with one bad cost stores nothing and names the cost
+// and its field, in the reader's language; a good batch is stored and read
+// back in the period asked for.
+func TestCostsAPI(t *testing.T) {
+	s := New(storetest.SQLite(t), slog.New(slog.DiscardHandler))
+	srv := httptest.NewTLSServer(s)
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv)
+	tok := token(t, s, "money", auth.Finance)
+	var fail struct {
+		Error string `json:"error"`
+		Field string `json:"field"`
+		Index int    `json:"index"`
+	}
+	bad := `{"costs":[{"campaign":"春节","day":"2026-11-03","kind":"ads","amount_fen":100},
+		{"campaign":"春节","day":"2026-11-03","kind":"bought_members","members":10,"unit_fen":1000,"amount_fen":9000}]}`
+	if code, body := callAPI(t, c, tok, "POST", "/api/v1/costs", bad, &fail); code != http.StatusBadRequest ||
+		fail.Field != "amount_fen" || fail.Index != 1 || !strings.Contains(fail.Error, "不符") {
+		t.Fatalf("bad batch: %d %s", code, body)
+	}
+	var got struct {
+		Costs []struct {
+			Kind      string `json:"kind"`
+			AmountFen int64  `json:"amount_fen"`
+		} `json:"costs"`
+		TotalFen int64 `json:"total_fen"`
+	}
+	if code, body := callAPI(t, c, tok, "GET", "/api/v1/costs", "", &got); code != http.StatusOK || len(got.Costs) != 0 {
+		t.Fatalf("after a bad batch: %d %s", code, body)
+	}
+	good := `{"costs":[{"campaign":"春节","day":"2026-11-03","kind":"广告投放","amount_fen":100},
+		{"campaign":"春节","day":"2026-11-04","kind":"bought_members","members":10,"unit_fen":1000}]}`
+	if code, body := callAPI(t, c, tok, "POST", "/api/v1/costs", good, nil); code != http.StatusCreated {
+		t.Fatalf("good batch: %d %s", code, body)
+	}
+	if code, body := callAPI(t, c, tok, "GET", "/api/v1/costs?from=2026-11-04&to=2026-11-30", "", &got); code != http.StatusOK ||
+		len(got.Costs) != 1 || got.Costs[0].Kind != "bought_members" || got.TotalFen != 10_000 {
+		t.Fatalf("November 4 on: %d %s", code, body)
+	}
+}
