@@ -38,6 +38,12 @@ func funcsIn(zone *time.Location) template.FuncMap {
 	return template.FuncMap{
 		"asset": assetURL,
 		"yuan":  cells.Yuan,
+		"money": func(fen int64) string { // ¥12.30, -¥12.30
+			if fen < 0 {
+				return "-¥" + cells.Yuan(-fen)
+			}
+			return "¥" + cells.Yuan(fen)
+		},
 		"pct":   catalog.Percent,
 		"inc":   func(i int) int { return i + 1 },
 		"day":   func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006-01-02") },
