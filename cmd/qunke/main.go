@@ -88,6 +88,7 @@ func rootCmd() (*cobra.Command, *globals) {
 		newReportCmd(g),
 		newSyncCmd(g),
 		newGroupsCmd(g),
+		newMembersCmd(g),
 		newLinkCmd(g),
 		newTelegramCmd(g),
 		newCostsCmd(g),

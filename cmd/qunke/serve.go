@@ -13,6 +13,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/web"
 )
 
@@ -22,7 +23,9 @@ func newServeCmd(g *globals) *cobra.Command {
 	var proxies []string
 	var pf postingFlags
 	var sf platformFlags
-	var syncEvery time.Duration
+	var syncEvery, healthEvery time.Duration
+	var wsf wecomAPIFlags // the WeCom member sync's
+	var wecomEvery time.Duration
 	var tf tgMemberFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -53,6 +56,9 @@ func newServeCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("--max-late %s: give a positive duration, e.g. 15m", pf.maxLate)
 			}
 			deps := web.NewDeps(db, log)
+			wsf.api = pf.wecomAPI
+			wsf.useCorp(cmd.Flags())
+			deps.WeComSync = newWeComSyncer(db, deps.Groups, wsf.client(), log)
 			deps.Zone = display
 			deps.Planner.Late = pf.maxLate
 			deps.Planner.Links.Conv = converters(withDemo, &sf)
@@ -104,8 +110,12 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
-			defer startOrderSync(ctx, db, &sf, syncEvery, log)()  // stops the jobs before db.Close
-			defer tgm.start(ctx)()                                // Telegram joins, leaves, messages
+			if healthEvery > 0 {
+				go deps.Health.Run(ctx, store.Holder(), healthEvery) // at start, then every --health-every, one server at a time
+			}
+			defer startOrderSync(ctx, db, &sf, syncEvery, log)() // stops the jobs before db.Close
+			defer startWeComSync(ctx, deps.WeComSync, db, wecomEvery, log)()
+			defer tgm.start(ctx)() // Telegram joins, leaves, messages
 			return srv.Serve(ctx, ln)
 		},
 	}
@@ -116,7 +126,10 @@ func newServeCmd(g *globals) *cobra.Command {
 		g.h("cli.serve.flag.trusted_proxy"))
 	pf.add(g, cmd)
 	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, g.h("cli.serve.flag.sync_every"))
+	cmd.Flags().DurationVar(&healthEvery, "health-every", time.Hour, g.h("cli.health_every"))
 	sf.add(g, cmd.Flags())
+	wsf.addCorp(g, cmd.Flags()) // after the callback's flags, if they define it
+	cmd.Flags().DurationVar(&wecomEvery, "wecom-sync-every", 3*time.Hour, g.h("cli.flag_wecom_sync_every"))
 	tf.add(g, cmd.Flags())
 	return cmd
 }

@@ -36,6 +36,9 @@ var owners = map[string]string{
 	"tg_updates_state": "internal/tgmembers", "tg_bot_chats": "internal/tgmembers",
 	"acquisition_costs": "internal/insight",
 	"leases":            "internal/store", "schema_migrations": "internal/store",
+	"group_days": "internal/health", "group_health": "internal/health", "health_alerts": "internal/health",
+	"health_notify": "internal/health",
+	"wecom_sync":    "internal/wecom", "wecom_sync_run": "internal/wecom",
 }
 
 // exempt are files that may name any table: the migration tests build a

@@ -198,12 +198,14 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 		historyDoc         = "/api/v1/items/{platform}/{id}/history"
 		rankDoc            = "/api/v1/rankings/{kind}"
 		groupDoc           = "/api/v1/groups/{id}"
+		memberDoc          = "/api/v1/members/{id}"
 		planDoc            = "/api/v1/plans/{id}"
 		queueDoc           = "/api/v1/plans/{id}/queue"
 		holdDoc            = "/api/v1/deliveries/{id}/hold"
 		releaseDoc         = "/api/v1/deliveries/{id}/release"
 		sentDoc            = "/api/v1/deliveries/{id}/sent"
 		previewDoc         = "/api/v1/templates/preview"
+		groupHealthDoc     = "/api/v1/groups/{id}/health"
 	)
 	msg, _ := json.Marshal(map[string]string{"text": dealMessage(it) + " 券后29.9\n￥AbCdEfGh123￥ 商品ID：999999999999 客服 13812345678"})
 	cases := []apiCase{
@@ -249,6 +251,14 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 		{"DELETE", groupDoc, "/api/v1/groups/999999", "", admin, 404},
 		{"DELETE", groupDoc, "/api/v1/groups/1", "", "", 401},
 		{"DELETE", groupDoc, "/api/v1/groups/1", "", sel, 403},
+		{"GET", "/api/v1/members", "/api/v1/members?q=%E7%BE%A4%E5%8F%8B&limit=5", "", admin, 200},
+		{"GET", "/api/v1/members", "/api/v1/members?source=qq", "", admin, 400},
+		{"GET", "/api/v1/members", "/api/v1/members", "", "", 401},
+		{"GET", "/api/v1/members", "/api/v1/members", "", sel, 403},
+		{"GET", memberDoc, "/api/v1/members/" + id(someMember(t, s), 10), "", admin, 200},
+		{"GET", memberDoc, "/api/v1/members/999999", "", admin, 404},
+		{"GET", memberDoc, "/api/v1/members/1", "", "", 401},
+		{"GET", memberDoc, "/api/v1/members/1", "", sel, 403},
 		{"GET", "/api/v1/plans", "/api/v1/plans", "", sel, 200},
 		{"GET", "/api/v1/plans", "/api/v1/plans", "", "", 401},
 		{"GET", "/api/v1/plans", "/api/v1/plans", "", viewer, 403},
@@ -294,6 +304,12 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 		{"GET", "/api/v1/orders/unattributed", "/api/v1/orders/unattributed?from=x", "", admin, 400},
 		{"GET", "/api/v1/orders/unattributed", "/api/v1/orders/unattributed", "", "", 401},
 		{"GET", "/api/v1/orders/unattributed", "/api/v1/orders/unattributed", "", sel, 403},
+		{"GET", "/api/v1/health", "/api/v1/health", "", viewer, 200},
+		{"GET", "/api/v1/health", "/api/v1/health", "", "", 401},
+		{"GET", groupHealthDoc, "/api/v1/groups/" + id(groups[0].ID, 10) + "/health?days=30", "", viewer, 200},
+		{"GET", groupHealthDoc, "/api/v1/groups/" + id(groups[0].ID, 10) + "/health?days=0", "", viewer, 400},
+		{"GET", groupHealthDoc, "/api/v1/groups/999999/health", "", viewer, 404},
+		{"GET", groupHealthDoc, "/api/v1/groups/1/health", "", "", 401},
 		{"POST", "/api/v1/costs", "/api/v1/costs", `{"group_id":` + id(groups[0].ID, 10) + `,"day":"2026-11-02","kind":"bought_members","members":100,"unit_fen":1000}`, admin, 201},
 		{"POST", "/api/v1/costs", "/api/v1/costs", `{"costs":[{"campaign":"春节","day":"2026-11-03","kind":"红包","amount_fen":888},{"campaign":"春节","day":"2026-11-03","kind":"ads","amount_fen":5000}]}`, admin, 201},
 		{"POST", "/api/v1/costs", "/api/v1/costs", `{"costs":[{"campaign":"春节","day":"2026-11-03","kind":"ads","amount_fen":1},{"campaign":"春节","day":"2026-11-03","kind":"ads","amount_fen":-1}]}`, admin, 400},

@@ -84,6 +84,37 @@ function qkIncomeCharts() {
   });
 }
 
+// A group's health chart: members (line) against joins, leaves and
+// speakers, posts and orders (bars) per day, from the JSON beside the
+// element named by data-health-chart.
+function qkHealthCharts() {
+  document.querySelectorAll('[data-health-chart]').forEach(function (el) {
+    var src = document.getElementById(el.dataset.healthChart);
+    if (!src) return;
+    var d = JSON.parse(src.textContent);
+    var chart = echarts.init(el);
+    var series = [{ name: d.labels.members, type: 'line', showSymbol: false, data: d.members }];
+    var names = [d.labels.members];
+    function bars(key, axis) {
+      series.push({ name: d.labels[key], type: 'bar', yAxisIndex: axis, data: d[key] });
+      names.push(d.labels[key]);
+    }
+    if (d.tracked) { bars('joins', 1); bars('leaves', 1); }
+    if (d.activity) bars('active', 1);
+    bars('posts', 1); bars('orders', 1);
+    chart.setOption({
+      animation: false,
+      tooltip: { trigger: 'axis' },
+      legend: { bottom: 0, data: names },
+      grid: { left: 48, right: 40, top: 24, bottom: 72 },
+      xAxis: { type: 'category', data: d.days },
+      yAxis: [{ type: 'value', scale: true }, { type: 'value', splitLine: { show: false } }],
+      series: series
+    });
+    window.addEventListener('resize', function () { chart.resize(); });
+  });
+}
+
 // The simulator's chart: cumulative cash with its p10–p90 band (stacked
 // areas: the band's base, then its width), cash in and cash out, in yuan.
 function qkSimulateCharts() {
@@ -134,7 +165,7 @@ document.querySelectorAll('form[data-autosubmit]').forEach(function (f) {
   if (!src || !document.querySelector('.qk-chart')) return;
   var s = document.createElement('script');
   s.src = src;
-  s.onload = function () { qkPriceCharts(); qkIncomeCharts(); qkSimulateCharts(); };
+  s.onload = function () { qkPriceCharts(); qkIncomeCharts(); qkHealthCharts(); qkSimulateCharts(); };
   document.head.appendChild(s);
 })();
 
