@@ -92,6 +92,8 @@ func rootCmd() (*cobra.Command, *globals) {
 		newLinkCmd(g),
 		newWeComCmd(g),
 		newTelegramCmd(g),
+		newCostsCmd(g),
+		newSimulateCmd(g),
 	)
 	root.InitDefaultHelpCmd() // now, to describe it in the help language
 	for _, c := range root.Commands() {

@@ -20,6 +20,7 @@ import (
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/health"
 	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/insight"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/ops"
 	"github.com/qunke/qunke/internal/orders"
@@ -63,6 +64,10 @@ type Server struct {
 	wecomSync *wecom.Syncer
 	tgWebhook http.Handler
 	tgBot     BotStanding
+
+	// Insight: the acquisition costs and the reinvestment simulator.
+	costs     *insight.Store
+	simulator *insight.Simulator
 }
 
 // Deps are the services a Server works with. cmd/qunke serve builds them
@@ -78,6 +83,10 @@ type Deps struct {
 	Orders   *orders.Store
 	GroupOps *ops.Groups
 	Auth     *auth.Service
+	// Costs are the acquisition costs; Simulator runs the reinvestment
+	// simulator over the members registry and the orders.
+	Costs     *insight.Store
+	Simulator *insight.Simulator
 	// Planner plans posts: the serve loop plans each group's today with it,
 	// the board's "plan now" a chosen day. A group's slots follow the
 	// group's own zone, never Zone.
@@ -123,6 +132,8 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d.Health.Groups, d.Health.Posts, d.Health.Orders = d.Groups, d.Publish, d.Orders
 	d.Health.Registry = health.FromRegistry(d.Groups)
 	d.WeComSync = &wecom.Syncer{API: wecom.NewClient("", "", ""), Registry: d.Groups, State: wecom.NewSyncStore(db), DB: db, Log: log}
+	d.Costs = insight.NewStore(db)
+	d.Simulator = &insight.Simulator{Members: d.Groups, Income: d.Orders}
 	return d
 }
 
@@ -148,10 +159,12 @@ func NewServer(d Deps) *Server {
 			"wecomchats",
 			"members", "member",
 			"health", "grouphealth", "alertsettings",
+			"simulate",
 		), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
-		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync, health: d.Health}
+		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync, health: d.Health,
+		costs: d.Costs, simulator: d.Simulator}
 	assets() // compress the static files now, not on the first page
 	s.routes()
 	if d.WeComCallback != nil {
@@ -189,6 +202,7 @@ func (s *Server) routes() {
 	s.postingRoutes()
 	s.incomeRoutes()
 	s.healthRoutes()
+	s.insightRoutes()
 	s.orderImportRoutes()
 	s.memberRoutes()
 	s.thumbRoutes()
