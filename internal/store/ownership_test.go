@@ -25,6 +25,7 @@ var owners = map[string]string{
 	"imports": "internal/catalog", "item_merges": "internal/catalog", "item_history_merged": "internal/catalog",
 	"catalog_generation": "internal/catalog", "catalog_changes": "internal/catalog",
 	"chat_groups": "internal/community", "group_tags": "internal/community",
+	"member_ids": "internal/community",
 	"copy_templates": "internal/publish", "plans": "internal/publish", "plan_queue": "internal/publish",
 	"deliveries": "internal/publish", "delivery_attempts": "internal/publish", "send_windows": "internal/publish",
 	"link_conversions": "internal/publish",
