@@ -190,13 +190,14 @@ func newReportAttributeCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "attribute",
 		Short: "重新归因：按现在的群推广位和发单记录，重新计算订单所属的群和发单 (re-attribute orders to groups and posts as they are now)",
-		Long: `导入订单时已自动归因。新增群、修改群的推广位或补记发单后运行本命令，重新计算 --since 之后付款的订单
-（默认全部）属于哪个群、由哪条发单带来；只改变有变化的订单，可随时中断后重跑。
+		Long: `导入订单时已自动归因。新增群、修改群的推广位、补记发单或绑定成员的会员运营ID/渠道关系ID/subUnionId/custom_parameters
+后运行本命令，重新计算 --since 之后付款的订单（默认全部）属于哪个群、由哪条发单带来、是哪个成员下的；
+只改变有变化的订单，可随时中断后重跑。
 
-Import attributes orders as it stores them. After adding groups, changing a group's placement
-or recording posts by hand, this recomputes which group and which post the orders paid since
---since (default: all) came from. Only orders whose attribution changes are written; it is safe
-to stop and run again.`,
+Import attributes orders as it stores them. After adding groups, changing a group's placement,
+recording posts by hand or binding members' person-level ids, this recomputes which group, which
+post and which member the orders paid since --since (default: all) came from. Only orders whose
+attribution changes are written; it is safe to stop and run again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := reportDate(since)
@@ -211,12 +212,22 @@ to stop and run again.`,
 			s := orders.NewStore(db)
 			s.Window = window
 			start := time.Now()
-			st, err := s.Attribute(cmd.Context(), t)
+			var total int64
+			if t.IsZero() {
+				if total, err = s.Count(cmd.Context()); err != nil {
+					return err
+				}
+			}
+			bar := newProgress(cmd.ErrOrStderr(), g.t("cli.attributing"), false)
+			st, err := s.AttributeProgress(cmd.Context(), t, func(st orders.AttributeStats, _ time.Time) {
+				bar.Update(int64(st.Orders), max(total, int64(st.Orders)))
+			})
+			bar.Finish()
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "订单 %d orders · 归属到群 %d attributed to a group · 来自发单 %d from a post · 有变化 %d changed · 用时 %s\n",
-				st.Orders, st.Attributed, st.FromPosts, st.Changed, time.Since(start).Round(time.Millisecond))
+			fmt.Fprintf(cmd.OutOrStdout(), "订单 %d orders · 归属到群 %d attributed to a group · 来自发单 %d from a post · 归属到成员 %d to a member · 有变化 %d changed · 用时 %s\n",
+				st.Orders, st.Attributed, st.FromPosts, st.ToMembers, st.Changed, time.Since(start).Round(time.Millisecond))
 			return nil
 		},
 	}

@@ -141,7 +141,9 @@ func NormalizeBinding(platform, kind, value string) (Binding, error) {
 	}
 	switch k {
 	case KindSpecialID, KindRelationID:
-		if len(v) > maxTaobaoID || strings.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
+		// The platform writes 0 for "none": never an id.
+		if len(v) > maxTaobaoID || strings.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' }) >= 0 ||
+			strings.Trim(v, "0") == "" {
 			return Binding{}, msg.New("members.bind_bad_number", KindLabel(k), v)
 		}
 	case KindSubUnionID:

@@ -29,6 +29,7 @@ func TestNormalizeBinding(t *testing.T) {
 		{"taobao", "", "1", "", `Taobao/Tmall has no id kind "": Taobao/Tmall have special_id and relation_id, JD subUnionId, Pinduoduo custom_parameters`},
 		{"taobao", "special_id", "12a", "", `the Alimama special ID (会员运营ID) must be a number, not "12a"`},
 		{"taobao", "relation_id", "123456789012345678901", "", ""},
+		{"taobao", "relation_id", "0", "", ""}, // the order API's "none"
 		{"jd", "sub_union_id", "has space", "", `subUnionId "has space" may hold letters, digits, _ and - only, at most 80 characters`},
 		{"jd", "sub_union_id", strings.Repeat("a", 81), "", ""},
 		{"pdd", "", strings.Repeat("a", 65), "", "custom_parameters is at most 64 bytes, without control characters"},
