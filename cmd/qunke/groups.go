@@ -126,6 +126,7 @@ func findGroup(ctx context.Context, gs *community.Store, s string) (*community.G
 
 func newLinkCmd(g *globals) *cobra.Command {
 	var group string
+	var member int64
 	var asJSON, demo bool
 	var pf platformFlags
 	cmd := &cobra.Command{
@@ -155,12 +156,19 @@ func newLinkCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			gr, err := findGroup(ctx, community.NewStore(db), group)
+			gs := community.NewStore(db)
+			gr, err := findGroup(ctx, gs, group)
 			if err != nil {
 				return err
 			}
+			var person publish.Person
+			if cmd.Flags().Changed("member") {
+				if person, err = memberPerson(ctx, gs, member); err != nil {
+					return err
+				}
+			}
 			l := &publish.Linker{Store: publish.NewStore(db), Conv: converters(demo, &pf)}
-			m, err := l.ConvertMessage(ctx, gr, text)
+			m, err := l.ConvertMessageFor(ctx, gr, person, text)
 			if err != nil {
 				return err
 			}
@@ -180,6 +188,7 @@ func newLinkCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&group, "group", "", "群 id 或群名 (group id or name)")
+	cmd.Flags().Int64Var(&member, "member", 0, msg.New("cli.flag_link_member").Error())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "输出 JSON (print JSON)")
 	cmd.Flags().BoolVar(&demo, "demo", false, "用内置模拟转链（假链接，试用）(convert through the built-in stand-in: fake links, to try it)")
 	pf.add(cmd.Flags())

@@ -88,6 +88,7 @@ postgres:// URL. Every flag can also be set in the environment as QUNKE_<FLAG> (
 		newSyncCmd(g),
 		newGroupsCmd(g),
 		newLinkCmd(g),
+		newMembersCmd(g),
 	)
 	return root, g
 }
