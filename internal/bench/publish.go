@@ -52,6 +52,7 @@ type PublishConfig struct {
 type PublishResult struct {
 	Deliveries  int
 	Plan        time.Duration // planning: rules, copy, one durable row per post
+	Posters     int           // posters rendered: every post on the day's board (with Convert, the noon re-slot's too)
 	Render      time.Duration // every post's poster, product parts once per product
 	PosterBytes int64         // average PNG size
 	Workers     int
@@ -171,6 +172,7 @@ func Publish(ctx context.Context, cfg PublishConfig) (PublishResult, error) {
 		byID[g.ID] = g
 	}
 	res.Workers = runtime.GOMAXPROCS(0)
+	res.Posters = len(board)
 	fmt.Fprintf(cfg.Log, "rendering %d posters on %d workers\n", len(board), res.Workers)
 	t0 = time.Now()
 	var total atomic.Int64
@@ -348,9 +350,9 @@ func serveProductImage(w http.ResponseWriter, r *http.Request) {
 // String prints the result as the docs record it.
 func (r PublishResult) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "deliveries %d: plan %s, posters %s (%.2f ms/poster wall, %d workers, avg %d KB), total %s\n",
-		r.Deliveries, r.Plan.Round(time.Millisecond), r.Render.Round(time.Millisecond),
-		float64(r.Render.Microseconds())/1000/float64(max(r.Deliveries, 1)), r.Workers, r.PosterBytes/1024,
+	fmt.Fprintf(&b, "deliveries %d: plan %s, %d posters %s (%.2f ms/poster wall, %d workers, avg %d KB), total %s\n",
+		r.Deliveries, r.Plan.Round(time.Millisecond), r.Posters, r.Render.Round(time.Millisecond),
+		float64(r.Render.Microseconds())/1000/float64(max(r.Posters, 1)), r.Workers, r.PosterBytes/1024,
 		(r.Plan + r.Render).Round(time.Millisecond))
 	if r.Calls != nil {
 		fmt.Fprintf(&b, "conversion: calls TOP %d, JD %d, PDD %d at 10/s: least %s, planning %s (%.1f%% over); re-plan %s, same queue at another slot %s, items converted again %d\n",

@@ -11,8 +11,8 @@ func TestPublishSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Deliveries != 15 || res.PosterBytes < 10_000 {
-		t.Fatalf("planned %d, posters %d bytes", res.Deliveries, res.PosterBytes)
+	if res.Deliveries != 15 || res.Posters != 15 || res.PosterBytes < 10_000 {
+		t.Fatalf("planned %d, %d posters of %d bytes", res.Deliveries, res.Posters, res.PosterBytes)
 	}
 	// 3 posts x 2 messages per robot fit in one minute's 20.
 	if res.Sent != 15 || res.Messages != 30 || res.Refused != 0 || res.MaxInWindow > 20 {
