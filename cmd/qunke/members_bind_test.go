@@ -4,8 +4,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qunke/qunke/internal/affiliate/alimama/fake"
 	jdfake "github.com/qunke/qunke/internal/affiliate/jd/fake"
@@ -27,13 +29,14 @@ func TestMembersBindLinkAndAttribute(t *testing.T) {
 	if _, _, err := runCLI(t, "--db", db, "groups", "import", groups); err != nil {
 		t.Fatal(err)
 	}
-	const member = 7
 	ctx := context.Background()
-	// An order paid before the member's ids were bound.
 	sdb, err := store.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
+	member, other := newMember(t, sdb, "m7"), newMember(t, sdb, "m8")
+	m7, m8 := strconv.FormatInt(member, 10), strconv.FormatInt(other, 10)
+	// An order paid before the member's ids were bound.
 	if _, err := orders.NewStore(sdb).Import(ctx, []orders.Order{{Platform: orders.PlatformTaobao, TradeID: "t1",
 		AdzoneID: "333", SpecialID: "889", Status: orders.Paid, PaidAt: cst("2026-02-03 10:00")}}); err != nil {
 		t.Fatal(err)
@@ -41,13 +44,13 @@ func TestMembersBindLinkAndAttribute(t *testing.T) {
 	sdb.Close()
 
 	bad := filepath.Join(dir, "bad.csv")
-	os.WriteFile(bad, []byte("成员ID,会员运营ID,渠道关系ID\n7,889,\n8,8a9,\n"), 0o644)
+	os.WriteFile(bad, []byte("成员ID,会员运营ID,渠道关系ID\n"+m7+",889,\n"+m8+",8a9,\n"), 0o644)
 	if _, _, err := runCLI(t, "--lang", "en", "--db", db, "members", "bind", bad); err == nil ||
 		!strings.Contains(err.Error(), `row 3, column 会员运营ID: the Alimama special ID (会员运营ID) must be a number, not "8a9"`) {
 		t.Fatalf("bad file: %v", err)
 	}
 	good := filepath.Join(dir, "bind.csv")
-	os.WriteFile(good, []byte("成员ID,平台,类型,值\n7,淘宝,会员运营ID,889\n7,淘宝,渠道关系ID,2700001\n7,京东,,m7\n7,拼多多,,m7\n"), 0o644)
+	os.WriteFile(good, []byte("外部ID,平台,类型,值\nm7,淘宝,会员运营ID,889\nm7,淘宝,渠道关系ID,2700001\nm7,京东,,m7\nm7,拼多多,,m7\n"), 0o644)
 	if out, _, err := runCLI(t, "--lang", "en", "--db", db, "members", "bind", good); err != nil || out != "bound 4 ids, 0 were already bound\n" {
 		t.Fatalf("bind: %q %v", out, err)
 	}
@@ -64,7 +67,7 @@ func TestMembersBindLinkAndAttribute(t *testing.T) {
 	}
 	flags := []string{"--db", db, "--alimama-api", top.Start(t), "--jd-api", jd.URL, "--pdd-api", pdd.URL}
 	msg := "好价 https://item.taobao.com/item.htm?id=623456789012 京东 https://item.jd.com/100012345678.html 拼多多 https://mobile.yangkeduo.com/goods.html?goods_id=445566"
-	out, errOut, err := runCLI(t, append(flags, "link", "--group", "甲群", "--member", "7", msg)...)
+	out, errOut, err := runCLI(t, append(flags, "link", "--group", "甲群", "--member", m7, msg)...)
 	if err != nil {
 		t.Fatal(err, errOut)
 	}
@@ -83,8 +86,8 @@ func TestMembersBindLinkAndAttribute(t *testing.T) {
 		t.Fatalf("link without --member: %q %v", out, err)
 	}
 	// A member with no ids is an error, not a plain link.
-	if _, _, err := runCLI(t, append(flags, "--lang", "en", "link", "--group", "甲群", "--member", "8", msg)...); err == nil ||
-		!strings.Contains(err.Error(), "member 8 has no bound ids") {
+	if _, _, err := runCLI(t, append(flags, "--lang", "en", "link", "--group", "甲群", "--member", m8, msg)...); err == nil ||
+		!strings.Contains(err.Error(), "member "+m8+" has no bound ids") {
 		t.Fatalf("member without ids: %v", err)
 	}
 
@@ -107,4 +110,25 @@ func TestMembersBindLinkAndAttribute(t *testing.T) {
 	if out, _, err := runCLI(t, "--db", db, "members", "unbind", "taobao", "special_id", "889"); err != nil || out != "已解除绑定\n" {
 		t.Fatalf("unbind: %q %v", out, err)
 	}
+}
+
+// newMember registers a member (a WeCom member with external id name,
+// joined to a group of its own) through the registry and returns its id.
+func newMember(t *testing.T, db *store.DB, name string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	gs := community.NewStore(db)
+	g := &community.Group{Name: "成员-" + name, Channel: community.Manual}
+	if err := gs.Save(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gs.ApplyEvents(ctx, []community.MemberEvent{{Key: "test:" + name, Source: community.SourceWeCom, GroupID: g.ID,
+		Kind: community.Join, At: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ExternalID: name}}); err != nil {
+		t.Fatal(err)
+	}
+	rows, _, err := gs.Members(ctx, community.MemberFilter{GroupID: g.ID})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("member %s: %v %v", name, rows, err)
+	}
+	return rows[0].ID
 }

@@ -11,6 +11,8 @@ package community
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -202,10 +204,12 @@ func (s *Store) BindTx(ctx context.Context, tx *store.Tx, memberID int64, platfo
 
 // memberExists is ErrNoMember unless the member is registered.
 func memberExists(ctx context.Context, tx *store.Tx, memberID int64) error {
-	if memberID <= 0 {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM members WHERE id = $1`, memberID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNoMember.With(memberID)
 	}
-	return nil
+	return err
 }
 
 // Unbind removes the binding of a person-level id (ErrBindNotBound when

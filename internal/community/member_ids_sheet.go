@@ -3,6 +3,7 @@ package community
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -67,7 +68,7 @@ type bindRow struct {
 	row, member int64
 	col         string // the column the value came from, for errors
 	b           Binding
-	source      string
+	source      Source
 	external    string
 }
 
@@ -147,7 +148,10 @@ func (s *Store) ImportBindings(ctx context.Context, name string, r io.Reader) (B
 			}
 			br.member = id
 		} else if br.external = cell(row.Cells, "external_id"); br.external != "" {
-			br.source = strings.ToLower(cell(row.Cells, "source"))
+			br.source = Source(strings.ToLower(cell(row.Cells, "source")))
+			if br.source != "" && !br.source.Valid() {
+				rerr = &RowError{int(n), names["source"], msg.New("members.bind_bad_source", cell(row.Cells, "source"))}
+			}
 		} else {
 			col := names["member_id"]
 			if col == "" {
@@ -253,6 +257,32 @@ func rowErr(row int, col string, err error) *RowError {
 
 // memberByExternal finds a member by its platform id: on source when given,
 // else on any source where the id is unique.
-func memberByExternal(ctx context.Context, tx *store.Tx, source, external string) (int64, error) {
-	return 0, msg.New("members.bind_unknown_external", external)
+func memberByExternal(ctx context.Context, tx *store.Tx, source Source, external string) (int64, error) {
+	q, args := `SELECT id FROM members WHERE external_id = $1 ORDER BY id LIMIT 2`, []any{external}
+	if source != "" {
+		q, args = `SELECT id FROM members WHERE external_id = $1 AND source = $2`, append(args, string(source))
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return 0, fmt.Errorf("member %s: %w", external, err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	switch len(ids) {
+	case 0:
+		return 0, msg.New("members.bind_unknown_external", external)
+	case 1:
+		return ids[0], nil
+	}
+	return 0, msg.New("members.bind_ambiguous_external", external)
 }

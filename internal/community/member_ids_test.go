@@ -79,7 +79,7 @@ func TestBindOneMemberPerValue(t *testing.T) {
 		}
 		// The same value of another kind or platform is another id.
 		must(s.Bind(ctx, b, "taobao", "relation_id", "2688001"))
-		if err := s.Bind(ctx, 0, "jd", "", "x"); !errors.Is(err, ErrNoMember) {
+		if err := s.Bind(ctx, b+100, "jd", "", "x"); !errors.Is(err, ErrNoMember) {
 			t.Fatalf("bind to no member: %v", err)
 		}
 		if err := s.Bind(ctx, a, "jd", "", "bad id"); err == nil {
@@ -151,9 +151,22 @@ func TestImportBindings(t *testing.T) {
 		if st != (BindStats{Bound: 2, Unchanged: 2}) {
 			t.Fatalf("stats: %+v", st)
 		}
+		// By the member's platform id, with or without its source.
+		ext := "外部ID,来源,custom_parameters\nc,wecom,c-1\nc,,c-2\n"
+		if st, err = s.ImportBindings(ctx, "bind.csv", strings.NewReader(ext)); err != nil || st.Bound != 2 {
+			t.Fatalf("by external id: %+v %v", st, err)
+		}
 		all, _ := s.ByPersonID(ctx)
-		if len(all) != 6 || all["taobao/relation_id/300"] != b || all["jd/sub_union_id/qk_a"] != a {
+		if len(all) != 8 || all["taobao/relation_id/300"] != b || all["jd/sub_union_id/qk_a"] != a || all["pdd/custom_parameters/c-2"] != c {
 			t.Fatalf("bound: %v", all)
+		}
+		_, err = s.ImportBindings(ctx, "bind.csv", strings.NewReader("外部ID,来源,subUnionId\nc,qq,z2\n"))
+		if err == nil || !strings.Contains(msg.In(i18n.EN, err), `row 2, column 来源: unknown source "qq"`) {
+			t.Fatalf("unknown source: %v", err)
+		}
+		_, err = s.ImportBindings(ctx, "bind.csv", strings.NewReader("外部ID,来源,subUnionId\nc,wecom,z2\nzz,wecom,z1\n"))
+		if err == nil || !strings.Contains(msg.In(i18n.EN, err), `row 3, column 外部ID: no member with external id "zz"`) {
+			t.Fatalf("unknown external id: %v", err)
 		}
 
 		// Bad rows: each named by row and column; nothing bound.
@@ -190,7 +203,7 @@ func TestImportBindings(t *testing.T) {
 		if !errors.As(err, &ie) || !strings.Contains(ie.Text(i18n.EN), `row 3, column 会员运营ID: Alimama special ID (会员运营ID) "900" is already bound to member `+itoa(c)) {
 			t.Fatalf("taken value: %v", err)
 		}
-		if after, _ := s.ByPersonID(ctx); len(after) != 6 {
+		if after, _ := s.ByPersonID(ctx); len(after) != 8 {
 			t.Fatalf("a failed file bound something: %v", after)
 		}
 		for _, f := range []struct{ data, en string }{
@@ -217,11 +230,12 @@ func bindingKeys(list []Binding) string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// testMember registers a member for the binding tests.
+// testMember registers a WeCom member with external id name, in a group
+// of its own, for the binding tests.
 func testMember(t *testing.T, s *Store, name string) int64 {
 	t.Helper()
-	testMembers++
-	return testMembers
+	g := addGroup(t, s, "绑定-"+name)
+	apply(t, s, join("bind:"+name, g, name, at(0, 9)))
+	m, _ := memberByExt(t, s, SourceWeCom, name)
+	return m.ID
 }
-
-var testMembers int64

@@ -7,7 +7,7 @@ CREATE TABLE member_ids (
     platform TEXT NOT NULL,
     kind TEXT NOT NULL,
     value TEXT NOT NULL,
-    member_id {{bigint}} NOT NULL,
+    member_id {{bigint}} NOT NULL REFERENCES members (id),
     created_at {{bigint}} NOT NULL,
     PRIMARY KEY (platform, kind, value)
 );
