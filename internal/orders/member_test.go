@@ -138,4 +138,3 @@ func newMember(t *testing.T, db *store.DB, name string) int64 {
 	}
 	return rows[0].ID
 }
-
