@@ -166,10 +166,30 @@ func NormalizeBinding(platform, kind, value string) (Binding, error) {
 // same member changes nothing; a value bound to another member is
 // ErrBindTaken (unbind it first).
 func (s *Store) Bind(ctx context.Context, memberID int64, platform, kind, value string) error {
-	return s.db.Atomic(ctx, func(tx *store.Tx) error {
-		_, err := s.BindTx(ctx, tx, memberID, platform, kind, value)
+	_, _, err := s.AddBinding(ctx, memberID, platform, kind, value)
+	return err
+}
+
+// AddBinding is Bind returning the binding as stored and whether it is new
+// (the API answers 201 or 200).
+func (s *Store) AddBinding(ctx context.Context, memberID int64, platform, kind, value string) (Binding, bool, error) {
+	var added bool
+	err := s.db.Atomic(ctx, func(tx *store.Tx) error {
+		var err error
+		added, err = s.BindTx(ctx, tx, memberID, platform, kind, value)
 		return err
 	})
+	if err != nil {
+		return Binding{}, false, err
+	}
+	b, _ := NormalizeBinding(platform, kind, value)
+	var at int64
+	if err := s.db.QueryRowContext(ctx, `SELECT created_at FROM member_ids WHERE platform = $1 AND kind = $2 AND value = $3`,
+		b.Platform, b.Kind, b.Value).Scan(&at); err != nil {
+		return Binding{}, false, fmt.Errorf("bind %s: %w", PersonKey(b.Platform, b.Kind, b.Value), err)
+	}
+	b.MemberID, b.Created = memberID, time.Unix(at, 0).UTC()
+	return b, added, nil
 }
 
 // BindTx is Bind inside the caller's transaction; added reports whether
@@ -216,12 +236,29 @@ func memberExists(ctx context.Context, tx *store.Tx, memberID int64) error {
 // the value is bound to no member). Orders already credited keep their
 // member until they are attributed again.
 func (s *Store) Unbind(ctx context.Context, platform, kind, value string) error {
+	return s.unbind(ctx, 0, platform, kind, value)
+}
+
+// UnbindMember is Unbind of a value bound to memberID: ErrBindNotBound when
+// it is bound to another member or none.
+func (s *Store) UnbindMember(ctx context.Context, memberID int64, platform, kind, value string) error {
+	if memberID <= 0 {
+		return ErrNoMember.With(memberID)
+	}
+	return s.unbind(ctx, memberID, platform, kind, value)
+}
+
+// unbind deletes a binding; of memberID only, when not 0.
+func (s *Store) unbind(ctx context.Context, memberID int64, platform, kind, value string) error {
 	b, err := NormalizeBinding(platform, kind, value)
 	if err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, `DELETE FROM member_ids WHERE platform = $1 AND kind = $2 AND value = $3`,
-		b.Platform, b.Kind, b.Value)
+	q, args := `DELETE FROM member_ids WHERE platform = $1 AND kind = $2 AND value = $3`, []any{b.Platform, b.Kind, b.Value}
+	if memberID != 0 {
+		q, args = q+` AND member_id = $4`, append(args, memberID)
+	}
+	res, err := s.db.ExecContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("unbind %s: %w", PersonKey(b.Platform, b.Kind, b.Value), err)
 	}
@@ -252,6 +289,20 @@ func (s *Store) Bindings(ctx context.Context, memberID int64) ([]Binding, error)
 		out = append(out, b)
 	}
 	return out, rows.Err()
+}
+
+// MemberBindings is Bindings of a registered member: ErrNoMember when
+// there is no such member.
+func (s *Store) MemberBindings(ctx context.Context, memberID int64) ([]Binding, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM members WHERE id = $1`, memberID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNoMember.With(memberID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("member %d: %w", memberID, err)
+	}
+	return s.Bindings(ctx, memberID)
 }
 
 // ByPersonID maps every bound id, PersonKey(platform, kind, value), to its

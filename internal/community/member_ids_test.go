@@ -107,6 +107,13 @@ func TestBindOneMemberPerValue(t *testing.T) {
 			}
 		}
 
+		// Only a's own value is unbound from a.
+		if err := s.UnbindMember(ctx, b, "taobao", "special_id", "2688001"); !errors.Is(err, ErrBindNotBound) {
+			t.Fatalf("unbind another member's value: %v", err)
+		}
+		if got, added, err := s.AddBinding(ctx, a, "taobao", "relation_id", "3001"); err != nil || added || got.MemberID != a || got.Created.IsZero() {
+			t.Fatalf("add an existing binding: %+v %v %v", got, added, err)
+		}
 		// Unbound, the value may go to b.
 		must(s.Unbind(ctx, "tmall", "special_id", "2688001"))
 		if err := s.Unbind(ctx, "taobao", "special_id", "2688001"); !errors.Is(err, ErrBindNotBound) {

@@ -146,6 +146,7 @@ func (s *Server) routes() {
 	s.incomeRoutes()
 	s.orderImportRoutes()
 	s.thumbRoutes()
+	s.bindingRoutes()
 }
 
 // WaitWarm waits until the advisor has loaded the catalog (see Warm).
