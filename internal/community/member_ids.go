@@ -73,28 +73,28 @@ var (
 func KindLabel(kind string) *msg.Error {
 	switch kind {
 	case KindSpecialID:
-		return msg.New("members.kind_special_id")
+		return msg.New("members.bind_kind_special_id")
 	case KindRelationID:
-		return msg.New("members.kind_relation_id")
+		return msg.New("members.bind_kind_relation_id")
 	case KindSubUnionID:
-		return msg.New("members.kind_sub_union_id")
+		return msg.New("members.bind_kind_sub_union_id")
 	case KindCustomParameters:
-		return msg.New("members.kind_custom_parameters")
+		return msg.New("members.bind_kind_custom_parameters")
 	}
-	return msg.New("members.kind_unknown", kind)
+	return msg.New("members.bind_kind_unknown", kind)
 }
 
 // PlatformLabel is the label of a platform of person-level ids (a message).
 func PlatformLabel(platform string) *msg.Error {
 	switch platform {
 	case PersonTaobao:
-		return msg.New("members.platform_taobao")
+		return msg.New("members.bind_platform_taobao")
 	case PersonJD:
-		return msg.New("members.platform_jd")
+		return msg.New("members.bind_platform_jd")
 	case PersonPDD:
-		return msg.New("members.platform_pdd")
+		return msg.New("members.bind_platform_pdd")
 	}
-	return msg.New("members.kind_unknown", platform)
+	return msg.New("members.bind_kind_unknown", platform)
 }
 
 // platformAliases maps what people write for a platform to its name.

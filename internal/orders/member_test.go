@@ -115,6 +115,15 @@ func TestMemberAttribution(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("after unbinding", map[[2]string]int64{{PlatformTaobao, "t1"}: mb, {"tmall", "t4"}: 0})
+
+		// The member page's orders: mb has t1, t2, t5 and p2.
+		tot, list, err := s.MemberOrders(ctx, mb, 2)
+		if err != nil || tot != (MemberTotals{Orders: 4, PaidAmount: 4000, EstIncome: 400}) || len(list) != 2 || list[0].TradeID != "t5" {
+			t.Fatalf("member orders: %+v %+v %v", tot, list, err)
+		}
+		if tot, list, err = s.MemberOrders(ctx, ma+mb+mc+md, 10); err != nil || tot.Orders != 0 || len(list) != 0 {
+			t.Fatalf("no member's orders: %+v %+v %v", tot, list, err)
+		}
 	})
 }
 
