@@ -15,7 +15,7 @@ import (
 // memberPerson is the person-level ids a member's links carry (qunke link
 // --member): a member with none bound is an error, not a plain link.
 func memberPerson(ctx context.Context, gs *community.Store, member int64) (publish.Person, error) {
-	bs, err := gs.Bindings(ctx, member)
+	bs, err := gs.MemberBindings(ctx, member)
 	if err != nil {
 		return publish.Person{}, err
 	}

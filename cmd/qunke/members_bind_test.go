@@ -91,6 +91,10 @@ func TestMembersBindLinkAndAttribute(t *testing.T) {
 		t.Fatalf("member without ids: %v", err)
 	}
 
+	if _, _, err := runCLI(t, append(flags, "--lang", "en", "link", "--group", "甲群", "--member", "999999", msg)...); err == nil ||
+		!strings.Contains(err.Error(), "no member with id 999999") {
+		t.Fatalf("no such member: %v", err)
+	}
 	// The stored order is the member's once attributed again.
 	out, err = runReport(t, db, "attribute")
 	if err != nil || !strings.Contains(out, "归属到成员 1 to a member · 有变化 1 changed") {
