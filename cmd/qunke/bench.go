@@ -14,23 +14,18 @@ import (
 	"github.com/qunke/qunke/internal/store"
 )
 
-func newBenchCmd(_ *globals) *cobra.Command {
+func newBenchCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "性能基准测试 (benchmarks; figures go to docs/BENCHMARKS.md)",
+		Short: g.h("cli.bench.short"),
 	}
 	var cfg bench.IngestConfig
 	var cpuProfile string
 	ingest := &cobra.Command{
 		Use:   "ingest",
-		Short: "商品历史写入基准：群客 vs 逐条存储 (ingest the demo market: Qunke vs one row per observation)",
-		Long: `把演示市场写入一个新的嵌入式数据库，报告每秒写入的观测数和每条观测占用的磁盘字节；
---naive 在同一次运行中用"每条观测一行、带索引"的朴素设计再写一遍作对比。数据库写在 --dir，不碰 --db。
-
-Ingest a demo market into a fresh embedded database and report observations/s and bytes on
-disk per observation; with --naive, also the naive design (one row per observation in an
-indexed table) in the same run. Databases are written under --dir, never to --db.`,
-		Args: cobra.NoArgs,
+		Short: g.h("cli.bench.ingest.short"),
+		Long:  g.h("cli.bench.ingest.long"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.Order != "feed" && cfg.Order != "backfill" {
 				return fmt.Errorf("--order %q: use feed or backfill", cfg.Order)
@@ -66,30 +61,25 @@ indexed table) in the same run. Databases are written under --dir, never to --db
 			return nil
 		},
 	}
-	ingest.Flags().StringVar(&cfg.Dir, "dir", "bench-out", "写数据库的目录 (folder for the benchmark databases)")
-	ingest.Flags().IntVar(&cfg.Items, "items", 200000, "商品数 (items)")
-	ingest.Flags().IntVar(&cfg.Snapshots, "snapshots", 150, "每个商品的快照数 (snapshots per item, daily)")
-	ingest.Flags().Uint64Var(&cfg.Seed, "seed", 1, "随机种子 (seed)")
-	ingest.Flags().StringVar(&cfg.Order, "order", "feed", "feed: 每个快照一个事务 (one transaction per snapshot); backfill: 按商品 (item by item)")
-	ingest.Flags().IntVar(&cfg.CompactEvery, "compact-every", 16, "feed 顺序下每几个快照整理一次 (compact every N snapshots, feed order)")
-	ingest.Flags().BoolVar(&cfg.Naive, "naive", true, "同时测量朴素设计 (also measure the naive design)")
-	ingest.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写 CPU 剖析文件 (write a CPU profile to this file)")
-	cmd.AddCommand(ingest, newBenchAdvisorCmd(), newBenchAPICmd(), newBenchAPIClientsCmd(), newBenchPublishCmd(), newBenchOrdersCmd(), newBenchLockWaitCmd())
+	ingest.Flags().StringVar(&cfg.Dir, "dir", "bench-out", g.h("cli.bench.flag.dir"))
+	ingest.Flags().IntVar(&cfg.Items, "items", 200000, g.h("cli.bench.flag.items"))
+	ingest.Flags().IntVar(&cfg.Snapshots, "snapshots", 150, g.h("cli.bench.flag.snapshots"))
+	ingest.Flags().Uint64Var(&cfg.Seed, "seed", 1, g.h("cli.bench.flag.seed"))
+	ingest.Flags().StringVar(&cfg.Order, "order", "feed", g.h("cli.bench.flag.order"))
+	ingest.Flags().IntVar(&cfg.CompactEvery, "compact-every", 16, g.h("cli.bench.flag.compact_every"))
+	ingest.Flags().BoolVar(&cfg.Naive, "naive", true, g.h("cli.bench.flag.naive"))
+	ingest.Flags().StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.flag.cpuprofile"))
+	cmd.AddCommand(ingest, newBenchAdvisorCmd(g), newBenchAPICmd(g), newBenchAPIClientsCmd(g), newBenchPublishCmd(g), newBenchOrdersCmd(g), newBenchLockWaitCmd(g))
 	return cmd
 }
 
-func newBenchAdvisorCmd() *cobra.Command {
+func newBenchAdvisorCmd(g *globals) *cobra.Command {
 	var cfg bench.AdvisorConfig
 	cmd := &cobra.Command{
 		Use:   "advisor",
-		Short: "决策卡与榜单基准 (decision cards and rankings on a large demo market, against plain SQL)",
-		Long: `在 --dir 里建一个演示市场（建好后重复使用），预热选品顾问，然后计时：完整决策卡（含 10 个替代品）和 50 条的榜单页，
-报告 p50/p99 与进程内存；--naive-items 用"每条观测一行"的朴素表和纯 SQL 算同样的卡作对比。
-
-Build (once; later runs reuse it) a demo market under --dir, warm the advisor, then time full decision cards
-(with 10 substitutes) and ranking pages of 50, reporting p50/p99 and process memory; with --naive-items, also
-the same card computed by plain SQL over a one-row-per-observation table of that many items.`,
-		Args: cobra.NoArgs,
+		Short: g.h("cli.bench.advisor.short"),
+		Long:  g.h("cli.bench.advisor.long"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			cfg.Log = cmd.ErrOrStderr()
@@ -118,13 +108,13 @@ the same card computed by plain SQL over a one-row-per-observation table of that
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&cfg.Dir, "dir", "bench-out", "写数据库的目录 (folder for the benchmark databases)")
-	cmd.Flags().IntVar(&cfg.Items, "items", 1000000, "商品数 (items)")
-	cmd.Flags().IntVar(&cfg.Snapshots, "snapshots", 100, "每个商品的快照数 (snapshots per item, daily)")
-	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "随机种子 (seed)")
-	cmd.Flags().IntVar(&cfg.Cards, "cards", 2000, "计时的决策卡数 (cards to time)")
-	cmd.Flags().IntVar(&cfg.Rankings, "rankings", 400, "计时的榜单页数 (ranking pages to time)")
-	cmd.Flags().IntVar(&cfg.NaiveItems, "naive-items", 100000, "朴素表的商品数，0 不比较 (items in the naive table; 0 skips it)")
+	cmd.Flags().StringVar(&cfg.Dir, "dir", "bench-out", g.h("cli.bench.flag.dir"))
+	cmd.Flags().IntVar(&cfg.Items, "items", 1000000, g.h("cli.bench.flag.items"))
+	cmd.Flags().IntVar(&cfg.Snapshots, "snapshots", 100, g.h("cli.bench.flag.snapshots"))
+	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, g.h("cli.bench.flag.seed"))
+	cmd.Flags().IntVar(&cfg.Cards, "cards", 2000, g.h("cli.bench.flag.cards"))
+	cmd.Flags().IntVar(&cfg.Rankings, "rankings", 400, g.h("cli.bench.flag.rankings"))
+	cmd.Flags().IntVar(&cfg.NaiveItems, "naive-items", 100000, g.h("cli.bench.flag.naive_items"))
 	return cmd
 }
 
@@ -151,20 +141,15 @@ func startProfile(path string) (func(), error) {
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
-func newBenchAPICmd() *cobra.Command {
+func newBenchAPICmd(g *globals) *cobra.Command {
 	var cfg bench.APIConfig
 	var cpuProfile string
 	var inProcess bool
 	cmd := &cobra.Command{
 		Use:   "api",
-		Short: "JSON API 基准：并发客户端经本机回环调用 (the JSON API under concurrent clients on loopback)",
-		Long: `用 --dir 里的演示市场（与 bench advisor 共用）启动真正的服务，在 127.0.0.1 上用并发客户端调用
-POST /api/v1/check 和 GET /api/v1/items?q=（两字搜索），报告 p50/p99 与吞吐。请求数有上限，只访问本机。
-
-Serve the demo market under --dir (shared with bench advisor) through the real server and call
-POST /api/v1/check and GET /api/v1/items?q= (2-character searches) from concurrent clients on
-127.0.0.1, reporting p50/p99 and throughput. The number of requests is bounded; only loopback.`,
-		Args: cobra.NoArgs,
+		Short: g.h("cli.bench.api.short"),
+		Long:  g.h("cli.bench.api.long"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			cfg.Log = cmd.ErrOrStderr()
@@ -212,29 +197,21 @@ POST /api/v1/check and GET /api/v1/items?q= (2-character searches) from concurre
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&cfg.Dir, "dir", "bench-out", "写数据库的目录 (folder for the benchmark databases)")
-	apiLoadFlags(cmd, &cfg)
-	cmd.Flags().BoolVar(&inProcess, "in-process", false, "客户端与服务同一进程（默认另起进程）(run the clients in the server's process; by default they run in their own)")
-	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "写服务端每个阶段的 CPU 剖析：<文件>.check-0 等，不含预热 (write the server's CPU profile of each phase to FILE.check-0 and so on, warm-up excluded)")
+	cmd.Flags().StringVar(&cfg.Dir, "dir", "bench-out", g.h("cli.bench.flag.dir"))
+	apiLoadFlags(g, cmd, &cfg)
+	cmd.Flags().BoolVar(&inProcess, "in-process", false, g.h("cli.bench.flag.in_process"))
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.api.flag.cpuprofile"))
 	return cmd
 }
 
-func newBenchPublishCmd() *cobra.Command {
+func newBenchPublishCmd(g *globals) *cobra.Command {
 	var cfg bench.PublishConfig
 	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "publish",
-		Short: "发单基准：早间批次排期与海报，可选按平台限速发送 (posting: plan and render a morning batch, optionally send it)",
-		Long: `为 --groups 个企业微信群排 --products 个商品（规则、文案、每条一行记录），再按发送方式渲染每条的海报
-（商品部分每个商品一次，商品图来自本机 HTTP 服务）。--send 大于 0 时再运行发送进程，对本机的企业微信模拟服务
-（每个机器人每分钟 20 条）发送这么长时间，统计每个机器人收到的消息、是否超限（45009）与限速利用率。
-
-Plan --products items into --groups WeCom groups (rules, copy, one durable row per post), then render
-every post's poster as the worker does (product parts once per product; product images from a local
-HTTP server). With --send > 0, run the delivery worker that long against the local WeCom stand-in
-(20 messages a minute per robot) and report what each robot received, any 45009 refusals and how
-busy the limiters were kept.`,
-		Args: cobra.NoArgs,
+		Short: g.h("cli.bench.publish.short"),
+		Long:  g.h("cli.bench.publish.long"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			cfg.Log = cmd.ErrOrStderr()
@@ -255,30 +232,24 @@ busy the limiters were kept.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&cfg.Dir, "dir", "bench-out", "写数据库的目录 (folder for the benchmark databases)")
-	cmd.Flags().IntVar(&cfg.Products, "products", 30, "商品数 (products)")
-	cmd.Flags().IntVar(&cfg.Groups, "groups", 500, "群数 (groups)")
-	cmd.Flags().DurationVar(&cfg.Send, "send", 0, "发送时长，0 为不发送 (how long to send; 0 = plan and render only)")
-	cmd.Flags().BoolVar(&cfg.Convert, "convert", false, "经按平台限速的模拟转链接口转链：淘宝 10 次/秒（每次 20 个商品）、京东和拼多多各 10 次/秒 (convert through stand-ins limited like the platforms: TOP 10 calls/s of 20 items, JD and PDD 10 calls/s)")
-	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "CPU profile 输出文件 (write a CPU profile)")
+	cmd.Flags().StringVar(&cfg.Dir, "dir", "bench-out", g.h("cli.bench.flag.dir"))
+	cmd.Flags().IntVar(&cfg.Products, "products", 30, g.h("cli.bench.flag.products"))
+	cmd.Flags().IntVar(&cfg.Groups, "groups", 500, g.h("cli.bench.flag.groups"))
+	cmd.Flags().DurationVar(&cfg.Send, "send", 0, g.h("cli.bench.flag.send"))
+	cmd.Flags().BoolVar(&cfg.Convert, "convert", false, g.h("cli.bench.flag.convert"))
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.publish.flag.cpuprofile"))
 	return cmd
 }
 
-func newBenchOrdersCmd() *cobra.Command {
+func newBenchOrdersCmd(g *globals) *cobra.Command {
 	var cfg bench.OrdersConfig
 	var cpuProfile string
 	var skipImport, skipIncome bool
 	cmd := &cobra.Command{
 		Use:   "orders",
-		Short: "订单基准：导入阿里妈妈报表（csv/xlsx）与收入页查询 (orders: report import and the income views)",
-		Long: `生成 --orders 行的阿里妈妈订单明细（52 列、真实中文表头，csv 与 xlsx），导入（含归属到群和发单）并再导入一次；
-然后在 --income-orders 笔订单上计时收入页的查询（每群月度、按日、结算预测、未归属）。报表和数据库保存在 --dir 以便复用。
-
-Write an Alimama order report of --orders rows (52 columns, the real Chinese headers, csv and xlsx),
-import it (attributing orders to groups and posts) and import it again; then time the income views
-(per-group month, by day, settlement forecast, unattributed) over --income-orders orders. Reports and
-databases are kept in --dir and reused.`,
-		Args: cobra.NoArgs,
+		Short: g.h("cli.bench.orders.short"),
+		Long:  g.h("cli.bench.orders.long"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			cfg.Log = cmd.ErrOrStderr()
@@ -318,27 +289,27 @@ databases are kept in --dir and reused.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&cfg.Dir, "dir", "bench-out", "报表与数据库目录 (folder for reports and databases)")
-	fl.IntVar(&cfg.Orders, "orders", 1_000_000, "导入报表的行数 (rows of the imported reports)")
-	fl.StringSliceVar(&cfg.Formats, "formats", []string{"csv", "xlsx"}, "报表格式 (report formats)")
-	fl.IntVar(&cfg.Groups, "groups", 200, "群数 (groups)")
-	fl.IntVar(&cfg.IncomeOrders, "income-orders", 10_000_000, "收入查询的订单数 (orders behind the income views)")
-	fl.IntVar(&cfg.Months, "months", 36, "订单跨越的月数 (months the orders span)")
-	fl.IntVar(&cfg.Queries, "queries", 200, "每种查询的次数 (timed queries of each kind)")
-	fl.StringVar(&cfg.Postgres, "postgres", "", "在此 PostgreSQL 上运行（默认 SQLite）(run on this PostgreSQL; default SQLite)")
-	fl.BoolVar(&skipImport, "skip-import", false, "跳过导入基准 (skip the import benchmark)")
-	fl.BoolVar(&skipIncome, "skip-income", false, "跳过收入查询基准 (skip the income views benchmark)")
-	fl.StringVar(&cpuProfile, "cpuprofile", "", "CPU profile 输出文件 (write a CPU profile)")
+	fl.StringVar(&cfg.Dir, "dir", "bench-out", g.h("cli.bench.orders.flag.dir"))
+	fl.IntVar(&cfg.Orders, "orders", 1_000_000, g.h("cli.bench.flag.orders"))
+	fl.StringSliceVar(&cfg.Formats, "formats", []string{"csv", "xlsx"}, g.h("cli.bench.flag.formats"))
+	fl.IntVar(&cfg.Groups, "groups", 200, g.h("cli.bench.flag.groups"))
+	fl.IntVar(&cfg.IncomeOrders, "income-orders", 10_000_000, g.h("cli.bench.flag.income_orders"))
+	fl.IntVar(&cfg.Months, "months", 36, g.h("cli.bench.flag.months"))
+	fl.IntVar(&cfg.Queries, "queries", 200, g.h("cli.bench.flag.queries"))
+	fl.StringVar(&cfg.Postgres, "postgres", "", g.h("cli.bench.flag.postgres"))
+	fl.BoolVar(&skipImport, "skip-import", false, g.h("cli.bench.flag.skip_import"))
+	fl.BoolVar(&skipIncome, "skip-income", false, g.h("cli.bench.flag.skip_income"))
+	fl.StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.orders.flag.cpuprofile"))
 	return cmd
 }
 
 // newBenchAPIClientsCmd is the client process of bench api (hidden).
-func newBenchAPIClientsCmd() *cobra.Command {
+func newBenchAPIClientsCmd(g *globals) *cobra.Command {
 	var cfg bench.APIConfig
 	var addr string
 	cmd := &cobra.Command{
 		Use:    "api-clients",
-		Short:  "bench api 的客户端进程 (the client process of bench api)",
+		Short:  g.h("cli.bench.api_clients.short"),
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -346,28 +317,28 @@ func newBenchAPIClientsCmd() *cobra.Command {
 			return bench.RunAPIClients(cmd.Context(), cfg, addr, os.Getenv(bench.ClientTokenEnv), cmd.OutOrStdout(), cmd.InOrStdin())
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", "", "服务地址 (server address)")
-	apiLoadFlags(cmd, &cfg)
+	cmd.Flags().StringVar(&addr, "addr", "", g.h("cli.bench.flag.addr"))
+	apiLoadFlags(g, cmd, &cfg)
 	return cmd
 }
 
 // apiLoadFlags are the flags bench api passes on to its client process.
-func apiLoadFlags(cmd *cobra.Command, cfg *bench.APIConfig) {
-	cmd.Flags().IntVar(&cfg.Items, "items", 1000000, "商品数 (items)")
-	cmd.Flags().IntVar(&cfg.Snapshots, "snapshots", 100, "每个商品的快照数 (snapshots per item)")
-	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "随机种子 (seed)")
-	cmd.Flags().IntVar(&cfg.Clients, "clients", 50, "并发客户端 (concurrent clients)")
-	cmd.Flags().IntVar(&cfg.Checks, "checks", 20000, "check 请求数 (check requests)")
-	cmd.Flags().IntVar(&cfg.Searches, "searches", 2000, "搜索请求数 (search requests)")
-	cmd.Flags().Float64SliceVar(&cfg.CheckRates, "rate", nil, "check 的负载，可多个：所有客户端合计每秒请求数（泊松到达，开环）；0 为闭环、不停顿 (check loads, one phase each: requests a second from all clients together, Poisson arrivals; 0: closed loop, no pause)")
-	cmd.Flags().Float64SliceVar(&cfg.SearchRates, "search-rate", nil, "搜索的负载，同上 (search loads, as --rate)")
+func apiLoadFlags(g *globals, cmd *cobra.Command, cfg *bench.APIConfig) {
+	cmd.Flags().IntVar(&cfg.Items, "items", 1000000, g.h("cli.bench.flag.items"))
+	cmd.Flags().IntVar(&cfg.Snapshots, "snapshots", 100, g.h("cli.bench.api.flag.snapshots"))
+	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, g.h("cli.bench.flag.seed"))
+	cmd.Flags().IntVar(&cfg.Clients, "clients", 50, g.h("cli.bench.flag.clients"))
+	cmd.Flags().IntVar(&cfg.Checks, "checks", 20000, g.h("cli.bench.flag.checks"))
+	cmd.Flags().IntVar(&cfg.Searches, "searches", 2000, g.h("cli.bench.flag.searches"))
+	cmd.Flags().Float64SliceVar(&cfg.CheckRates, "rate", nil, g.h("cli.bench.flag.rate"))
+	cmd.Flags().Float64SliceVar(&cfg.SearchRates, "search-rate", nil, g.h("cli.bench.flag.search_rate"))
 }
 
-func newBenchLockWaitCmd() *cobra.Command {
+func newBenchLockWaitCmd(g *globals) *cobra.Command {
 	var cfg bench.LockWaitConfig
 	cmd := &cobra.Command{
 		Use:   "lockwait",
-		Short: "导入期间的短写入：SQLite 写锁被大文件导入占用时，标记已发送、登录等写入等多久 (short writes during a large import on SQLite)",
+		Short: g.h("cli.bench.lockwait.short"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -391,9 +362,9 @@ func newBenchLockWaitCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&cfg.Dir, "dir", "bench-out", "写文件和数据库的目录 (folder for the feed file and the database)")
-	cmd.Flags().IntVar(&cfg.Items, "items", 1000000, "导入文件的行数 (rows of the imported file)")
-	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "随机种子 (seed)")
-	cmd.Flags().DurationVar(&cfg.Every, "every", 250*time.Millisecond, "每隔多久开始一次短写入 (start a short write this often)")
+	cmd.Flags().StringVar(&cfg.Dir, "dir", "bench-out", g.h("cli.bench.lockwait.flag.dir"))
+	cmd.Flags().IntVar(&cfg.Items, "items", 1000000, g.h("cli.bench.lockwait.flag.items"))
+	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, g.h("cli.bench.flag.seed"))
+	cmd.Flags().DurationVar(&cfg.Every, "every", 250*time.Millisecond, g.h("cli.bench.flag.every"))
 	return cmd
 }

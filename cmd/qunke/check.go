@@ -24,20 +24,10 @@ func newCheckCmd(g *globals) *cobra.Command {
 	var asJSON, noColor, resolveLinks bool
 	var feeBP int64
 	cmd := &cobra.Command{
-		Use:   `check ["任意文案 any text"]`,
-		Short: msg.New("cli.check_short").Error(),
-		Long: `从文案中找出所有商品（链接、商品ID、淘口令、短链），逐个给出决策卡：现价与券、历史最低价（全部/30/90/180天，大促另列）、
-是否史低、佣金与每单预估收入、销量与趋势、店铺评分、0-100 推荐分及理由、10 个相似替代品。
-没有参数时从标准输入读取。淘口令用阿里妈妈开放平台解析（环境变量 QUNKE_ALIMAMA_APP_KEY 与 QUNKE_ALIMAMA_APP_SECRET），
-短链联网跟随跳转；未配置时标为"需要解析"。
-
-Find every product in the text (links, ids, share codes, short links) and print a decision card for each:
-price and coupon, lowest prices (all time, 30/90/180 days, promotions apart), whether today is a low,
-commission and earning per order, sales and trend, shop scores, a 0-100 score with its reasons, and 10
-substitutes. Reads standard input when no text is given. Share codes are resolved through the Alimama open
-platform when QUNKE_ALIMAMA_APP_KEY and QUNKE_ALIMAMA_APP_SECRET are set, and short links by following their
-redirects; otherwise such references are reported as needing resolving.`,
-		Args: cobra.MaximumNArgs(1),
+		Use:   "check " + g.h("cli.check.args"),
+		Short: g.h("cli.check_short"),
+		Long:  g.h("cli.check.long"),
+		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var text string
 			if len(args) == 1 && args[0] != "-" {
@@ -79,10 +69,10 @@ redirects; otherwise such references are reported as needing resolving.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, msg.New("cli.flag_check_json").Error())
-	cmd.Flags().BoolVar(&noColor, "no-color", false, msg.New("cli.flag_no_color").Error())
-	cmd.Flags().Int64Var(&feeBP, "service-fee", advisor.DefaultServiceFeeBP, msg.New("cli.flag_service_fee").Error())
-	cmd.Flags().BoolVar(&resolveLinks, "resolve-links", false, msg.New("cli.flag_resolve_links").Error())
+	cmd.Flags().BoolVar(&asJSON, "json", false, g.h("cli.flag_check_json"))
+	cmd.Flags().BoolVar(&noColor, "no-color", false, g.h("cli.flag_no_color"))
+	cmd.Flags().Int64Var(&feeBP, "service-fee", advisor.DefaultServiceFeeBP, g.h("cli.flag_service_fee"))
+	cmd.Flags().BoolVar(&resolveLinks, "resolve-links", false, g.h("cli.flag_resolve_links"))
 	return cmd
 }
 

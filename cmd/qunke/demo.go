@@ -19,15 +19,9 @@ func newDemoCmd(g *globals) *cobra.Command {
 	var withGroups bool
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "生成演示市场数据 (fill the database with a realistic synthetic market)",
-		Long: `用固定种子生成一个逼真的演示市场：约 20 个类目的商品、品牌与店铺，每日价格、来去的优惠券、佣金变化，
-618、双11、年货节的大促，以及随价格变化的销量。同一种子总是生成相同的数据，重复运行不会改变数据库。
-
-Fill the database with a deterministic (seeded) synthetic market: items in ~20 categories with
-brands and shops, daily prices, coupons that come and go, commission changes, deep promotions
-around 618, Double 11 and the Spring Festival sale, and sales that react to price. The same seed
-always gives the same market, so running it again changes nothing.`,
-		Args: cobra.NoArgs,
+		Short: g.h("cli.demo.short"),
+		Long:  g.h("cli.demo.long"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			db, err := g.openDB(ctx)
@@ -53,16 +47,15 @@ always gives the same market, so running it again changes nothing.`,
 				return err
 			}
 			if groups > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "演示社群已就绪 Demo community ready: %d 个群 groups · %d 天发单记录 days of posts · %d 笔订单 orders\n",
-					groups, demoPostingDays, orders)
+				fmt.Fprintln(cmd.OutOrStdout(), g.t("cli.demo_community_ready", groups, demoPostingDays, orders))
 			}
 			return nil
 		},
 	}
-	cmd.Flags().IntVar(&cfg.Items, "items", 20000, "商品数量 (number of items)")
-	cmd.Flags().IntVar(&days, "days", 400, "每日快照天数，默认覆盖 618、双11 和年货节 (days of daily snapshots; the default spans 618, Double 11 and the Spring Festival sale)")
-	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "随机种子 (seed)")
-	cmd.Flags().BoolVar(&withGroups, "groups", true, "没有群时加入演示群、发单计划、发单记录和随之而来的订单 (when there are no groups, add demo groups, plans, posting history and the orders that follow)")
+	cmd.Flags().IntVar(&cfg.Items, "items", 20000, g.h("cli.demo.flag.items"))
+	cmd.Flags().IntVar(&days, "days", 400, g.h("cli.demo.flag.days"))
+	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, g.h("cli.demo.flag.seed"))
+	cmd.Flags().BoolVar(&withGroups, "groups", true, g.h("cli.demo.flag.groups"))
 	return cmd
 }
 

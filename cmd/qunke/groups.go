@@ -13,7 +13,6 @@ import (
 
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/community"
-	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/web"
@@ -25,11 +24,11 @@ const maxMessageBytes = 1 << 20
 func newGroupsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "groups",
-		Short: "群组：从 CSV 导入、列出 (groups: import from CSV, list)",
+		Short: g.h("cli.groups.short"),
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "import <file>",
-		Short: "从 CSV 导入群组，列与控制台相同；有一行出错则全部不导入 (import groups from a CSV, the console's columns; one bad row and nothing is imported)",
+		Short: g.h("cli.groups.import.short"),
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := readCapped(args[0], web.MaxGroupCSVBytes)
@@ -52,7 +51,7 @@ func newGroupsCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "列出群组 (list the groups)",
+		Short: g.h("cli.groups.list.short"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			db, err := g.openDB(cmd.Context())
@@ -78,7 +77,7 @@ func newGroupsCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	list.Flags().BoolVar(&asJSON, "json", false, "输出 JSON (print JSON)")
+	list.Flags().BoolVar(&asJSON, "json", false, g.h("cli.groups.flag.json"))
 	cmd.AddCommand(list)
 	return cmd
 }
@@ -99,7 +98,7 @@ func readAllCapped(r io.Reader, name string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: 超过 %d 字节 (larger than %d bytes)", name, limit, limit)
+		return nil, msg.New("cli.file_too_large", name, limit)
 	}
 	return data, nil
 }
@@ -130,15 +129,13 @@ func newLinkCmd(g *globals) *cobra.Command {
 	var asJSON, demo bool
 	var pf platformFlags
 	cmd := &cobra.Command{
-		Use:   `link --group <id 或群名> ["消息"]`,
-		Short: "把消息里的商品链接转成该群推广位的链接（淘口令或短链）(convert a message's item links for a group's placement)",
-		Long: `把消息（参数或标准输入）里的每个商品链接转成该群推广位的推广链接：群的文案模板用淘口令时换成淘口令，否则换成短链。
-没转成的保留原样，原因写到标准错误。
-(Prints the message, from the argument or stdin, with every item reference converted for the group's placement.)`,
-		Args: cobra.MaximumNArgs(1),
+		Use:   "link " + g.h("cli.link.args"),
+		Short: g.h("cli.link.short"),
+		Long:  g.h("cli.link.long"),
+		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if group == "" {
-				return errors.New("--group: 请给出群 id 或群名 (give a group id or name)")
+				return msg.New("cli.link_needs_group")
 			}
 			var text string
 			if len(args) == 1 {
@@ -173,7 +170,7 @@ func newLinkCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return apiv1.Encode(cmd.OutOrStdout(), apiv1.NewLinkedMessage(m), true)
+				return apiv1.Encode(cmd.OutOrStdout(), apiv1.NewLinkedMessage(m, g.reader()), true)
 			}
 			fmt.Fprint(cmd.OutOrStdout(), m.Text)
 			if !strings.HasSuffix(m.Text, "\n") {
@@ -181,16 +178,16 @@ func newLinkCmd(g *globals) *cobra.Command {
 			}
 			for _, l := range m.Links {
 				if l.Reason != "" {
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", l.Raw, i18n.Pick(g.reader(), l.Reason))
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", l.Raw, publish.ReasonText(g.reader(), l.Reason))
 				}
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&group, "group", "", "群 id 或群名 (group id or name)")
-	cmd.Flags().Int64Var(&member, "member", 0, msg.New("cli.flag_link_member").Error())
-	cmd.Flags().BoolVar(&asJSON, "json", false, "输出 JSON (print JSON)")
-	cmd.Flags().BoolVar(&demo, "demo", false, "用内置模拟转链（假链接，试用）(convert through the built-in stand-in: fake links, to try it)")
-	pf.add(cmd.Flags())
+	cmd.Flags().StringVar(&group, "group", "", g.h("cli.link.flag.group"))
+	cmd.Flags().Int64Var(&member, "member", 0, g.h("cli.flag_link_member"))
+	cmd.Flags().BoolVar(&asJSON, "json", false, g.h("cli.link.flag.json"))
+	cmd.Flags().BoolVar(&demo, "demo", false, g.h("cli.link.flag.demo"))
+	pf.add(g, cmd.Flags())
 	return cmd
 }

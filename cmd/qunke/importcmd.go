@@ -21,24 +21,15 @@ import (
 func newImportCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import",
-		Short: "导入文件：选品库商品、阿里妈妈订单报表 (import files: product feeds, Alimama order reports)",
+		Short: g.h("cli.import.short"),
 	}
 	var at, platform string
 	var skipBad bool
 	items := &cobra.Command{
 		Use:   "items FILE...",
-		Short: "导入商品选品库文件 (import product feeds: dataoke, haodanku, Alimama, Qunke CSV/JSON/JSONL/XLSX)",
-		Long: `导入选品库下载的商品文件：大淘客、好单库、阿里妈妈物料搜索、群客自有列；CSV（UTF-8 或 GBK）、JSON、JSON Lines、XLSX。
-每个文件一个事务：有错误行时默认整个文件不导入并以非零状态退出；--skip-bad 导入正确的行，错误行连同原因写到同目录的 *.rejected.csv。
-重复导入同一文件不会改变数据。
-
-Import product feed files (dataoke, haodanku, Alimama material search, Qunke's own columns;
-CSV in UTF-8 or GBK, JSON, JSON Lines, XLSX). Each file is one transaction: by default a file
-with bad rows imports nothing and the command exits non-zero; --skip-bad imports the good rows
-and writes the bad ones, with reasons, to FILE.rejected.csv. Re-importing a file changes nothing.
-The snapshot time comes from the file's time column, else --at, else the time of the import
-(as the console's upload does). See docs/import.md.`,
-		Args: cobra.MinimumNArgs(1),
+		Short: g.h("cli.import.items.short"),
+		Long:  g.h("cli.import.items.long"),
+		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			// A file with no time column is a snapshot of now, as an upload
 			// in the console is, unless --at says when it was taken.
@@ -60,9 +51,9 @@ The snapshot time comes from the file's time column, else --at, else the time of
 			return runImportItems(cmd, g, files, opt)
 		},
 	}
-	items.Flags().StringVar(&at, "at", "", `快照时间，文件没有时间列时使用，默认为导入时刻 (snapshot time when the file has none; default: now): "2026-11-25 10:00", RFC 3339 or unix seconds; Asia/Shanghai unless a zone is given`)
-	items.Flags().StringVar(&platform, "platform", "", "文件未注明平台时使用 (platform when rows do not say): taobao, tmall, jd, pdd")
-	items.Flags().BoolVar(&skipBad, "skip-bad", false, "导入正确的行，错误行写入 FILE.rejected.csv (import good rows, write bad ones beside the file)")
+	items.Flags().StringVar(&at, "at", "", g.h("cli.import.flag.at"))
+	items.Flags().StringVar(&platform, "platform", "", g.h("cli.import.flag.platform"))
+	items.Flags().BoolVar(&skipBad, "skip-bad", false, g.h("cli.import.flag.skip_bad"))
 	cmd.AddCommand(items, newImportOrdersCmd(g))
 	return cmd
 }

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/msg"
 )
@@ -138,5 +141,54 @@ func TestLinkAndSyncInReadersLanguage(t *testing.T) {
 		if c.lang == i18n.EN && hasHan(strings.NewReplacer("甲群", "", "丙群", "").Replace(got)) || c.lang == i18n.ZH && strings.Contains(got, "no ") {
 			t.Errorf("%s: two languages in %q", c.lang, got)
 		}
+	}
+}
+
+// The help texts (commands, flags) are in the reader's language, chosen
+// before the flags are parsed: --lang on the command line, else the
+// environment.
+func TestHelpInReadersLanguage(t *testing.T) {
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LANG", "")
+	for _, c := range []struct {
+		args []string
+		env  string
+		want i18n.Lang
+	}{
+		{[]string{"import", "items", "--lang", "en", "--help"}, "", i18n.EN},
+		{[]string{"--lang=en", "rank"}, "zh", i18n.EN},
+		{[]string{"rank", "--", "--lang", "en"}, "", i18n.ZH},
+		{[]string{"serve"}, "en", i18n.EN},
+	} {
+		t.Setenv("QUNKE_LANG", c.env)
+		if got := helpLang(c.args); got != c.want {
+			t.Errorf("%v with QUNKE_LANG=%q: %s, want %s", c.args, c.env, got, c.want)
+		}
+	}
+	han := func(s string) bool {
+		return strings.ContainsFunc(s, func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff })
+	}
+	for _, l := range i18n.Langs {
+		t.Setenv("QUNKE_LANG", string(l))
+		root, _ := rootCmd()
+		var walk func(*cobra.Command)
+		walk = func(cmd *cobra.Command) {
+			texts := map[string]string{cmd.CommandPath(): cmd.Short}
+			cmd.LocalFlags().VisitAll(func(f *pflag.Flag) { texts[cmd.CommandPath()+" --"+f.Name] = f.Usage })
+			for where, s := range texts {
+				switch {
+				case s == "" || strings.HasPrefix(s, "cli."):
+					t.Errorf("%s %s: no help text: %q", l, where, s)
+				case l == i18n.ZH && !han(s):
+					t.Errorf("zh %s: %q", where, s)
+				case l == i18n.EN && han(s) && !strings.Contains(s, "美妆") && !strings.Contains(s, `"未归属"`): // examples of values
+					t.Errorf("en %s: %q", where, s)
+				}
+			}
+			for _, sub := range cmd.Commands() {
+				walk(sub)
+			}
+		}
+		walk(root)
 	}
 }

@@ -49,6 +49,9 @@ func main() {
 type globals struct {
 	db   string
 	lang string // --lang; see lang()
+	// help is the language of the commands' help texts, chosen once
+	// before the flags are parsed (see helpLang).
+	help i18n.Lang
 }
 
 func newRoot() *cobra.Command {
@@ -57,24 +60,22 @@ func newRoot() *cobra.Command {
 }
 
 func rootCmd() (*cobra.Command, *globals) {
-	g := &globals{}
+	g := &globals{help: helpLang(os.Args[1:])}
 	root := &cobra.Command{
-		Use:   "qunke",
-		Short: "群客 Qunke: 社群淘客运营平台 (operations platform for affiliate deal communities)",
-		Long: `群客 Qunke — 社群淘客的一体化运营平台：商品库与历史价格、选品判断、社群与发单、订单与佣金。
-Qunke is one binary for social Taoke teams: a product library that keeps every price it
-ever saw, and (step by step) the advisor, groups, posting, orders and insight built on it.
-
-The database is an embedded SQLite file (./qunke.db) unless --db names another file or a
-postgres:// URL. Every flag can also be set in the environment as QUNKE_<FLAG> (QUNKE_DB).`,
+		Use:           "qunke",
+		Short:         g.h("cli.root.short"),
+		Long:          g.h("cli.root.long"),
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&g.db, "db", envOr("QUNKE_DB", "qunke.db"),
-		"数据库: SQLite 文件或 postgres:// URL (database: SQLite file or postgres:// URL) [QUNKE_DB]")
+		g.h("cli.root.flag.db"))
 	root.PersistentFlags().StringVar(&g.lang, "lang", "",
-		"输出语言 zh 或 en (output language zh or en) [QUNKE_LANG, else LC_ALL/LANG]")
+		g.h("cli.root.flag.lang"))
+	root.SetUsageTemplate(g.usageTemplate(root.UsageTemplate()))
+	root.PersistentFlags().BoolP("help", "h", false, g.h("cli.usage.help"))
+	root.Flags().BoolP("version", "v", false, g.h("cli.usage.version"))
 	root.AddCommand(
 		newServeCmd(g),
 		newUserCmd(g),
@@ -90,6 +91,12 @@ postgres:// URL. Every flag can also be set in the environment as QUNKE_<FLAG> (
 		newLinkCmd(g),
 		newMembersCmd(g),
 	)
+	root.InitDefaultHelpCmd() // now, to describe it in the help language
+	for _, c := range root.Commands() {
+		if c.Name() == "help" {
+			c.Short, c.Long = g.h("cli.usage.help_cmd"), g.h("cli.usage.help_cmd_long")
+		}
+	}
 	return root, g
 }
 
@@ -117,6 +124,44 @@ func (g *globals) reader() i18n.Lang {
 		return i18n.EN
 	}
 	return i18n.ZH
+}
+
+// helpLang is the reader's language (see reader) for the help texts,
+// which cobra needs before it parses the flags: --lang is looked for in
+// args.
+func helpLang(args []string) i18n.Lang {
+	g := &globals{}
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if v, ok := strings.CutPrefix(a, "--lang="); ok {
+			g.lang = v
+		} else if a == "--lang" && i+1 < len(args) {
+			g.lang = args[i+1]
+		}
+	}
+	return g.reader()
+}
+
+// h is a help text (a command's description, a flag's usage) in the help
+// language.
+func (g *globals) h(key string, args ...any) string { return msg.In(g.help, msg.New(key, args...)) }
+
+// usageTemplate is cobra's usage template with its headings in the help
+// language.
+func (g *globals) usageTemplate(t string) string {
+	return strings.NewReplacer(
+		"Usage:", g.h("cli.usage.usage"),
+		"Aliases:", g.h("cli.usage.aliases"),
+		"Examples:", g.h("cli.usage.examples"),
+		"Available Commands:", g.h("cli.usage.commands"),
+		"Additional Commands:", g.h("cli.usage.more_commands"),
+		"Global Flags:", g.h("cli.usage.global_flags"),
+		"Flags:", g.h("cli.usage.flags"),
+		"Additional help topics:", g.h("cli.usage.topics"),
+		`Use "{{.CommandPath}} [command] --help" for more information about a command.`, g.h("cli.usage.more"),
+	).Replace(t)
 }
 
 // text renders err for the reader: a domain error (msg.Error) in the

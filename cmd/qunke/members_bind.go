@@ -30,8 +30,8 @@ func memberPerson(ctx context.Context, gs *community.Store, member int64) (publi
 func newMembersBindCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "bind <file>",
-		Short: msg.New("cli.members_bind_short").Error(),
-		Long:  msg.New("cli.members_bind_long").Error(),
+		Short: g.h("cli.members_bind_short"),
+		Long:  g.h("cli.members_bind_long"),
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := os.Open(args[0])
@@ -61,7 +61,7 @@ func newMembersBindCmd(g *globals) *cobra.Command {
 func newMembersUnbindCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "unbind <platform> <kind> <value>",
-		Short: msg.New("cli.members_unbind_short").Error(),
+		Short: g.h("cli.members_unbind_short"),
 		Args:  cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := g.openDB(cmd.Context())
@@ -81,7 +81,7 @@ func newMembersUnbindCmd(g *globals) *cobra.Command {
 // newMembersCmd groups the member commands. TODO(bind): replaced by reg's
 // members command (import, list) on merge.
 func newMembersCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "members", Short: msg.New("cli.members_short").Error()}
+	cmd := &cobra.Command{Use: "members", Short: g.h("cli.members_short")}
 	cmd.AddCommand(newMembersBindCmd(g), newMembersUnbindCmd(g))
 	return cmd
 }

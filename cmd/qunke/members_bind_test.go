@@ -97,7 +97,7 @@ func TestMembersBindLinkAndAttribute(t *testing.T) {
 	}
 	// The stored order is the member's once attributed again.
 	out, err = runReport(t, db, "attribute")
-	if err != nil || !strings.Contains(out, "归属到成员 1 to a member · 有变化 1 changed") {
+	if err != nil || !strings.Contains(out, "归属到成员 1 · 有变化 1") {
 		t.Fatalf("attribute: %v %s", err, out)
 	}
 	sdb, err = store.Open(ctx, db)

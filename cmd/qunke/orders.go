@@ -17,18 +17,9 @@ func newImportOrdersCmd(g *globals) *cobra.Command {
 	var skipBad bool
 	cmd := &cobra.Command{
 		Use:   "orders FILE...",
-		Short: "导入阿里妈妈订单明细 (import Alimama order reports: .xls, .xlsx, .csv)",
-		Long: `导入阿里妈妈后台导出的订单明细（.xls、.xlsx，或 UTF-8 / GBK 的 .csv），每个子订单一行。
-每个文件一个事务：有错误行时默认整个文件不导入并以状态 2 退出；--skip-bad 只导入正确的行。
-重复导入或导入有重叠的报表不会重复计算订单，只更新状态和金额；会让订单状态倒退的行（如已结算 → 已付款）
-不会应用，只做标记并在汇总中报告。
-
-Import Alimama order reports (.xls, .xlsx, or .csv in UTF-8 or GBK), one row per sub-order.
-Each file is one transaction: by default a file with bad rows imports nothing and the command
-exits with status 2; --skip-bad imports the good rows. Re-importing or overlapping reports never
-count an order twice; statuses and amounts are updated. A row that would move an order's status
-backwards (settled → paid) is not applied: it is flagged and reported.`,
-		Args: cobra.MinimumNArgs(1),
+		Short: g.h("cli.orders.short"),
+		Long:  g.h("cli.orders.long"),
+		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			ctx := cmd.Context()
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -81,7 +72,7 @@ backwards (settled → paid) is not applied: it is flagged and reported.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&skipBad, "skip-bad", false, "导入正确的行，跳过错误行 (import the good rows, skip the bad ones)")
+	cmd.Flags().BoolVar(&skipBad, "skip-bad", false, g.h("cli.orders.flag.skip_bad"))
 	return cmd
 }
 

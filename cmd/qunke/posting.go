@@ -40,17 +40,17 @@ type postingFlags struct {
 	maxLate       time.Duration
 }
 
-func (f *postingFlags) add(cmd *cobra.Command) {
+func (f *postingFlags) add(g *globals, cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.telegramToken, "telegram-token", os.Getenv("QUNKE_TELEGRAM_TOKEN"), "Telegram 机器人 token，不会写入日志 (Telegram bot token; never logged) [QUNKE_TELEGRAM_TOKEN]")
-	fl.StringVar(&f.telegramAPI, "telegram-api", envOr("QUNKE_TELEGRAM_API", telegram.DefaultBaseURL), "Telegram Bot API 地址 (Bot API base URL) [QUNKE_TELEGRAM_API]")
-	fl.StringVar(&f.wecomAPI, "wecom-api", envOr("QUNKE_WECOM_API", wecom.DefaultBaseURL), "企业微信机器人接口地址 (WeCom robot API base URL) [QUNKE_WECOM_API]")
-	fl.StringVar(&f.imageCache, "image-cache", os.Getenv("QUNKE_IMAGE_CACHE"), "海报商品图缓存目录，默认在数据库旁 (poster image cache folder; default beside the database) [QUNKE_IMAGE_CACHE]")
-	fl.StringSliceVar(&f.imageHosts, "image-hosts", poster.DefaultImageHosts, "海报商品图只从这些域名（及其子域名）获取，* 为任意公网域名；内网地址总被拒绝 (hosts product images may come from, with their subdomains; * for any public host; inside addresses are always refused)")
-	fl.Int64Var(&f.imageCacheMB, "image-cache-mb", 2048, "商品图缓存上限，超出时删去最久未用的 (cap on the image cache in MB; the least recently used files go first)")
-	fl.BoolVar(&f.noWorker, "no-worker", false, "不自动排期和发送（只提供页面）(do not plan or send; pages only)")
-	fl.DurationVar(&f.planEvery, "plan-every", 5*time.Minute, "自动排期间隔 (how often today's slots are planned)")
-	fl.DurationVar(&f.maxLate, "max-late", publish.DefaultLate, "时段过去多久后不再排期或发送，迟了的跳过 (how long after its slot a post may still be planned or sent; later ones are skipped)")
+	fl.StringVar(&f.telegramToken, "telegram-token", os.Getenv("QUNKE_TELEGRAM_TOKEN"), g.h("cli.posting.flag.telegram_token"))
+	fl.StringVar(&f.telegramAPI, "telegram-api", envOr("QUNKE_TELEGRAM_API", telegram.DefaultBaseURL), g.h("cli.posting.flag.telegram_api"))
+	fl.StringVar(&f.wecomAPI, "wecom-api", envOr("QUNKE_WECOM_API", wecom.DefaultBaseURL), g.h("cli.posting.flag.wecom_api"))
+	fl.StringVar(&f.imageCache, "image-cache", os.Getenv("QUNKE_IMAGE_CACHE"), g.h("cli.posting.flag.image_cache"))
+	fl.StringSliceVar(&f.imageHosts, "image-hosts", poster.DefaultImageHosts, g.h("cli.posting.flag.image_hosts"))
+	fl.Int64Var(&f.imageCacheMB, "image-cache-mb", 2048, g.h("cli.posting.flag.image_cache_mb"))
+	fl.BoolVar(&f.noWorker, "no-worker", false, g.h("cli.posting.flag.no_worker"))
+	fl.DurationVar(&f.planEvery, "plan-every", 5*time.Minute, g.h("cli.posting.flag.plan_every"))
+	fl.DurationVar(&f.maxLate, "max-late", publish.DefaultLate, g.h("cli.posting.flag.max_late"))
 }
 
 // demoChannels are in-process stand-ins for Telegram and WeCom (the

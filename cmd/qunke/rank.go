@@ -17,15 +17,9 @@ func newRankCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "rank [hot|today|lows|commission|drop]",
-		Short: "选品榜单：热销、今日、史低、高佣、降价 (rankings: hot now, today, lows, commission, price drop)",
-		Long: `选品团队每小时看的榜单（默认 hot）：
-  hot         两小时销量 (2-hour sales: what sells right now)
-  today       近一天销量 (sales over the last day)
-  lows        今天是史低的商品 (items at their lowest price today; at least a week of history)
-  commission  佣金比率最高 (highest commission rate)
-  drop        比近 7 天最高价降得最多 (biggest drop against the last 7 days' high)
-可按类目、品牌、价格区间、最低佣金筛选。`,
-		Args: cobra.MaximumNArgs(1),
+		Short: g.h("cli.rank.short"),
+		Long:  g.h("cli.rank.long"),
+		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q.Kind = advisor.RankHot
 			if len(args) == 1 {
@@ -65,13 +59,13 @@ func newRankCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&q.Category, "category", "", "类目或其前缀 (category path or prefix), e.g. 美妆")
-	cmd.Flags().StringVar(&q.Brand, "brand", "", "品牌 (brand)")
-	cmd.Flags().Float64Var(&minPrice, "min-price", 0, "最低券后价，元 (lowest final price, yuan)")
-	cmd.Flags().Float64Var(&maxPrice, "max-price", 0, "最高券后价，元 (highest final price, yuan)")
-	cmd.Flags().Float64Var(&minRate, "min-commission", 0, "最低佣金比率，百分比 (minimum commission rate, percent)")
-	cmd.Flags().IntVar(&q.Limit, "limit", 50, "条数 (rows)")
-	cmd.Flags().IntVar(&q.Offset, "offset", 0, "跳过的条数 (rows to skip)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "输出 JSON (machine-readable output)")
+	cmd.Flags().StringVar(&q.Category, "category", "", g.h("cli.rank.flag.category"))
+	cmd.Flags().StringVar(&q.Brand, "brand", "", g.h("cli.rank.flag.brand"))
+	cmd.Flags().Float64Var(&minPrice, "min-price", 0, g.h("cli.rank.flag.min_price"))
+	cmd.Flags().Float64Var(&maxPrice, "max-price", 0, g.h("cli.rank.flag.max_price"))
+	cmd.Flags().Float64Var(&minRate, "min-commission", 0, g.h("cli.rank.flag.min_commission"))
+	cmd.Flags().IntVar(&q.Limit, "limit", 50, g.h("cli.rank.flag.limit"))
+	cmd.Flags().IntVar(&q.Offset, "offset", 0, g.h("cli.rank.flag.offset"))
+	cmd.Flags().BoolVar(&asJSON, "json", false, g.h("cli.rank.flag.json"))
 	return cmd
 }

@@ -26,7 +26,7 @@ import (
 func newReportCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report",
-		Short: "收益报表：按群、按日/周/月，结算预测，订单归因 (income by group and period, settlement forecast, attribution)",
+		Short: g.h("cli.report.short"),
 	}
 	cmd.AddCommand(newReportIncomeCmd(g), newReportUnattributedCmd(g), newReportAttributeCmd(g))
 	return cmd
@@ -39,21 +39,9 @@ func newReportIncomeCmd(g *globals) *cobra.Command {
 	var payDay, receiptDays int
 	cmd := &cobra.Command{
 		Use:   "income",
-		Short: "按群和日/周/月的收益，或结算预测；CSV（Excel 可直接打开）或 JSON (income per group and day/week/month, or the settlement forecast, as CSV or JSON)",
-		Long: `按付款时间（北京时间）统计每个群在每日/周（周一开始）/月的订单数、付款金额、付款预估收入（不含失效和维权订单）、
-结算收入、失效率、每条发单收入、每百人日收入；"未归属"是推广位不属于任何群的订单。--from/--to 是日期（含当天），
-默认本月 1 日到今天。--forecast 改为输出结算预测：今后每月 20 日（--pay-day）预计到账的金额和订单数，
-以及过去几个月付款预估与实际结算的差额。CSV 为带 BOM 的 UTF-8，Excel 打开不会乱码；金额单位为元。
-
-Income per group and day, week (Monday to Sunday) or month, by payment time in Asia/Shanghai:
-orders, paid amount, estimated income (orders neither invalid nor refunded), settled income,
-invalid rate, income per post and per 100 member-days. "未归属 (unattributed)" holds the orders
-whose placement (adzone) belongs to no group. --from and --to are dates, both included; the
-default is this month up to today. --forecast prints the settlement forecast instead: the money
-expected on each coming pay day (the 20th, --pay-day) and, for past months, estimates against
-what was settled. CSV is UTF-8 with a BOM so Excel shows Chinese; amounts are in yuan. JSON keeps
-fen and basis points. See docs/orders.md.`,
-		Args: cobra.NoArgs,
+		Short: g.h("cli.report.income.short"),
+		Long:  g.h("cli.report.income.long"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "csv" && format != "json" {
 				return msg.New("cli.bad_format", format)
@@ -89,7 +77,7 @@ fen and basis points. See docs/orders.md.`,
 				if format == "json" {
 					return apiv1.Encode(w, apiv1.NewForecast(f), true)
 				}
-				return writeForecastCSV(w, f)
+				return writeForecastCSV(w, f, g.t)
 			}
 			if len(groups) > 0 {
 				if q.Groups, err = groupIDs(ctx, db, groups); err != nil {
@@ -103,17 +91,17 @@ fen and basis points. See docs/orders.md.`,
 			if format == "json" {
 				return apiv1.Encode(w, apiv1.NewIncome(rep), true)
 			}
-			return writeIncomeCSV(w, rep)
+			return writeIncomeCSV(w, rep, g.t)
 		},
 	}
-	cmd.Flags().StringVar(&by, "by", "month", "周期 (period): day, week, month")
-	cmd.Flags().StringVar(&from, "from", "", "开始日期，含 (first day, included): 2026-01-01; 默认本月 1 日 (default: the 1st of this month)")
-	cmd.Flags().StringVar(&to, "to", "", "结束日期，含 (last day, included): 2026-01-31; 默认今天 (default: today)")
-	cmd.Flags().StringArrayVar(&groups, "group", nil, `只看这个群，可重复；"未归属" 为不属于任何群的订单 (only this group, repeatable; "未归属" or "unattributed" for orders of no group)`)
-	cmd.Flags().StringVar(&format, "format", "csv", "输出格式 (output format): csv, json")
-	cmd.Flags().BoolVar(&forecast, "forecast", false, "输出结算预测 (print the settlement forecast instead)")
-	cmd.Flags().IntVar(&payDay, "pay-day", orders.DefaultPayDay, "每月结算到账日 (day of the month the settlement arrives)")
-	cmd.Flags().IntVar(&receiptDays, "receipt-days", orders.DefaultReceiptDays, "付款后多少天确认收货，报表未给出时用于预测 (days from payment to confirmed receipt, when the report does not say)")
+	cmd.Flags().StringVar(&by, "by", "month", g.h("cli.report.flag.by"))
+	cmd.Flags().StringVar(&from, "from", "", g.h("cli.report.flag.from"))
+	cmd.Flags().StringVar(&to, "to", "", g.h("cli.report.flag.to"))
+	cmd.Flags().StringArrayVar(&groups, "group", nil, g.h("cli.report.flag.group"))
+	cmd.Flags().StringVar(&format, "format", "csv", g.h("cli.report.flag.format"))
+	cmd.Flags().BoolVar(&forecast, "forecast", false, g.h("cli.report.flag.forecast"))
+	cmd.Flags().IntVar(&payDay, "pay-day", orders.DefaultPayDay, g.h("cli.report.flag.pay_day"))
+	cmd.Flags().IntVar(&receiptDays, "receipt-days", orders.DefaultReceiptDays, g.h("cli.report.flag.receipt_days"))
 	return cmd
 }
 
@@ -121,12 +109,9 @@ func newReportUnattributedCmd(g *globals) *cobra.Command {
 	var from, to, format string
 	cmd := &cobra.Command{
 		Use:   "unattributed",
-		Short: "未归属订单：按推广位统计不属于任何群的订单 (orders of no group, by placement)",
-		Long: `按推广位（adzone）列出不属于任何群的订单数和金额：把这些推广位登记到对应的群后运行 qunke report attribute。
-
-List, by placement (adzone), the orders whose placement belongs to no group: register the
-placement on its group, then run qunke report attribute.`,
-		Args: cobra.NoArgs,
+		Short: g.h("cli.report.unattributed.short"),
+		Long:  g.h("cli.report.unattributed.long"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "csv" && format != "json" {
 				return msg.New("cli.bad_format", format)
@@ -164,12 +149,12 @@ placement on its group, then run qunke report attribute.`,
 			}
 			w.WriteString("\uFEFF")
 			cw := csv.NewWriter(w)
-			cw.Write([]string{"推广位ID (adzone)", "推广位名称 (adzone name)", "订单数 (orders)", "付款金额 (paid, ¥)",
-				"付款预估收入 (estimated income, ¥)", "最早付款日 (first day paid)", "最近付款日 (last day paid)"})
+			cw.Write(header(g.t, "cli.csv.adzone", "cli.csv.adzone_name", "cli.csv.orders", "cli.csv.paid",
+				"cli.csv.est_income", "cli.csv.first_day", "cli.csv.last_day"))
 			for _, a := range list {
 				id := a.AdzoneID
 				if id == "" {
-					id = "(无 none)"
+					id = g.t("cli.csv.no_adzone")
 				}
 				cw.Write([]string{id, a.AdzoneName, strconv.FormatInt(a.Orders, 10), cells.Yuan(a.PaidAmount),
 					cells.Yuan(a.EstIncome), a.FirstDay, a.LastDay})
@@ -178,9 +163,9 @@ placement on its group, then run qunke report attribute.`,
 			return cw.Error()
 		},
 	}
-	cmd.Flags().StringVar(&from, "from", "", "开始日期，含 (first day, included); 默认不限 (default: no limit)")
-	cmd.Flags().StringVar(&to, "to", "", "结束日期，含 (last day, included); 默认不限 (default: no limit)")
-	cmd.Flags().StringVar(&format, "format", "csv", "输出格式 (output format): csv, json")
+	cmd.Flags().StringVar(&from, "from", "", g.h("cli.report.unattributed.flag.from"))
+	cmd.Flags().StringVar(&to, "to", "", g.h("cli.report.unattributed.flag.to"))
+	cmd.Flags().StringVar(&format, "format", "csv", g.h("cli.report.flag.format"))
 	return cmd
 }
 
@@ -189,16 +174,9 @@ func newReportAttributeCmd(g *globals) *cobra.Command {
 	var window time.Duration
 	cmd := &cobra.Command{
 		Use:   "attribute",
-		Short: "重新归因：按现在的群推广位和发单记录，重新计算订单所属的群和发单 (re-attribute orders to groups and posts as they are now)",
-		Long: `导入订单时已自动归因。新增群、修改群的推广位、补记发单或绑定成员的会员运营ID/渠道关系ID/subUnionId/custom_parameters
-后运行本命令，重新计算 --since 之后付款的订单（默认全部）属于哪个群、由哪条发单带来、是哪个成员下的；
-只改变有变化的订单，可随时中断后重跑。
-
-Import attributes orders as it stores them. After adding groups, changing a group's placement,
-recording posts by hand or binding members' person-level ids, this recomputes which group, which
-post and which member the orders paid since --since (default: all) came from. Only orders whose
-attribution changes are written; it is safe to stop and run again.`,
-		Args: cobra.NoArgs,
+		Short: g.h("cli.report.attribute.short"),
+		Long:  g.h("cli.report.attribute.long"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := reportDate(since)
 			if err != nil {
@@ -226,13 +204,13 @@ attribution changes are written; it is safe to stop and run again.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "订单 %d orders · 归属到群 %d attributed to a group · 来自发单 %d from a post · 归属到成员 %d to a member · 有变化 %d changed · 用时 %s\n",
-				st.Orders, st.Attributed, st.FromPosts, st.ToMembers, st.Changed, time.Since(start).Round(time.Millisecond))
+			fmt.Fprintln(cmd.OutOrStdout(), g.t("cli.attribute_done", st.Orders, st.Attributed, st.FromPosts, st.ToMembers,
+				st.Changed, time.Since(start).Round(time.Millisecond)))
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&since, "since", "", "只处理此日期起付款的订单 (only orders paid since this date): 2026-01-01")
-	cmd.Flags().DurationVar(&window, "window", orders.DefaultWindow, "发单后多久内的订单算作该发单带来 (how long after a post an order still counts for it)")
+	cmd.Flags().StringVar(&since, "since", "", g.h("cli.report.flag.since"))
+	cmd.Flags().DurationVar(&window, "window", orders.DefaultWindow, g.h("cli.report.flag.window"))
 	return cmd
 }
 
@@ -284,10 +262,19 @@ func optYuan(p *int64) string {
 	return cells.Yuan(*p)
 }
 
-var incomeHeader = []string{"期间 (period)", "开始 (from)", "结束 (to)", "群 (group)", "订单数 (orders)", "失效/维权 (failed)",
-	"付款金额 (paid, ¥)", "付款预估收入 (estimated income, ¥)", "结算收入 (settled income, ¥)", "失效率 (invalid rate)",
-	"发单数 (posts)", "每条发单收入 (income per post, ¥)", "群人数 (members)", "人日 (member-days)",
-	"每百人日收入 (income per 100 member-days, ¥)"}
+// incomeHeader is the income CSV's header row (message keys).
+var incomeHeader = []string{"cli.csv.period", "cli.csv.from", "cli.csv.to", "cli.csv.group", "cli.csv.orders", "cli.csv.failed",
+	"cli.csv.paid", "cli.csv.est_income", "cli.csv.settled_income", "cli.csv.invalid_rate",
+	"cli.csv.posts", "cli.csv.income_per_post", "cli.csv.members", "cli.csv.member_days", "cli.csv.income_per_100"}
+
+// header is a CSV header row in the reader's language.
+func header(t func(string, ...any) string, keys ...string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = t(k)
+	}
+	return out
+}
 
 func incomeRecord(b orders.Bucket, r orders.IncomeRow) []string {
 	last := b.End.AddDate(0, 0, -1)
@@ -299,10 +286,10 @@ func incomeRecord(b orders.Bucket, r orders.IncomeRow) []string {
 
 // writeIncomeCSV writes one row per group and period and a total row per
 // period, UTF-8 with a BOM (Excel then reads the Chinese right).
-func writeIncomeCSV(w *bufio.Writer, rep *orders.IncomeReport) error {
+func writeIncomeCSV(w *bufio.Writer, rep *orders.IncomeReport, t func(string, ...any) string) error {
 	w.WriteString("\uFEFF")
 	cw := csv.NewWriter(w)
-	cw.Write(incomeHeader)
+	cw.Write(header(t, incomeHeader...))
 	for _, b := range rep.Buckets {
 		for _, r := range b.Rows {
 			cw.Write(incomeRecord(b, r))
@@ -313,24 +300,24 @@ func writeIncomeCSV(w *bufio.Writer, rep *orders.IncomeReport) error {
 	return cw.Error()
 }
 
-func writeForecastCSV(w *bufio.Writer, f *orders.Forecast) error {
+func writeForecastCSV(w *bufio.Writer, f *orders.Forecast, t func(string, ...any) string) error {
 	w.WriteString("\uFEFF")
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"到账月份 (pay month)", "到账日 (pay day)", "订单数 (orders)", "已确认 (confirmed, ¥)", "已确认订单 (confirmed orders)",
-		"待收货 (pending, ¥)", "待收货订单 (pending orders)", "合计预计 (expected, ¥)",
-		fmt.Sprintf("按近期失效率 %s 估计 (likely at the recent %s failure rate, ¥)", catalog.Percent(f.FailRateBP), catalog.Percent(f.FailRateBP))})
+	cw.Write(append(header(t, "cli.csv.pay_month", "cli.csv.pay_day", "cli.csv.orders", "cli.csv.confirmed",
+		"cli.csv.confirmed_orders", "cli.csv.pending", "cli.csv.pending_orders", "cli.csv.expected"),
+		t("cli.csv.likely", catalog.Percent(f.FailRateBP))))
 	for _, p := range f.Coming {
 		cw.Write([]string{p.Month, p.PayDate.Format("2006-01-02"), strconv.FormatInt(p.Orders, 10), cells.Yuan(p.Confirmed),
 			strconv.FormatInt(p.ConfirmedOrders, 10), cells.Yuan(p.Pending), strconv.FormatInt(p.PendingOrders, 10),
 			cells.Yuan(p.Expected), cells.Yuan(p.Likely)})
 	}
 	cw.Write(nil)
-	cw.Write([]string{"付款月份 (paid month)", "订单数 (orders)", "失效/维权 (failed)", "未结清 (open)", "付款预估 (estimated, ¥)",
-		"已结算 (settled, ¥)", "差额 (gap, ¥)", "差额比例 (gap)", "已结清 (complete)"})
+	cw.Write(header(t, "cli.csv.paid_month", "cli.csv.orders", "cli.csv.failed", "cli.csv.open", "cli.csv.estimated",
+		"cli.csv.settled", "cli.csv.gap", "cli.csv.gap_rate", "cli.csv.complete"))
 	for _, h := range f.History {
-		done := "否 no"
+		done := t("cli.csv.no")
 		if h.Complete {
-			done = "是 yes"
+			done = t("cli.csv.yes")
 		}
 		cw.Write([]string{h.Month, strconv.FormatInt(h.Orders, 10), strconv.FormatInt(h.Failed, 10), strconv.FormatInt(h.Open, 10),
 			cells.Yuan(h.Estimated), cells.Yuan(h.Settled), cells.Yuan(h.Gap), catalog.Percent(h.GapBP), done})

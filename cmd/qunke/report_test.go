@@ -93,7 +93,7 @@ func TestReportIncome(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := readCSV(t, out)
-	if rows[0][0] != "期间 (period)" || len(rows[0]) != len(incomeHeader) {
+	if rows[0][0] != "期间" || len(rows[0]) != len(incomeHeader) {
 		t.Fatalf("header %q", rows[0])
 	}
 	want := [][]string{
@@ -155,7 +155,7 @@ func TestReportForecastUnattributedAttribute(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := readCSV(t, out)
-	if rows[0][0] != "到账月份 (pay month)" || len(rows) < 4 || !strings.HasSuffix(rows[1][1], "-20") {
+	if rows[0][0] != "到账月份" || len(rows) < 4 || !strings.HasSuffix(rows[1][1], "-20") {
 		t.Fatalf("forecast:\n%s", out)
 	}
 	out, err = runReport(t, path, "income", "--forecast", "--format", "json", "--pay-day", "15")
@@ -187,7 +187,7 @@ func TestReportForecastUnattributedAttribute(t *testing.T) {
 	}
 	db.Close()
 	out, err = runReport(t, path, "attribute", "--since", "2026-01-01")
-	if err != nil || !strings.Contains(out, "有变化 1 changed") {
+	if err != nil || !strings.Contains(out, "有变化 1 ·") {
 		t.Fatalf("attribute: %v %s", err, out)
 	}
 	out, err = runReport(t, path, "unattributed", "--format", "json")

@@ -31,19 +31,19 @@ type platformFlags struct {
 	alimamaAPI, jdAPI, pddAPI, dataokeAPI string
 }
 
-func (f *platformFlags) add(fl *pflag.FlagSet) {
+func (f *platformFlags) add(g *globals, fl *pflag.FlagSet) {
 	fl.StringVar(&f.alimamaAPI, "alimama-api", envOr("QUNKE_ALIMAMA_API", alimama.DefaultBaseURL),
-		"阿里妈妈开放平台（TOP）接口地址 (Alimama TOP router URL, for proxies and test servers) [QUNKE_ALIMAMA_API]")
-	fl.StringVar(&f.jdAPI, "jd-api", envOr("QUNKE_JD_API", jd.DefaultBaseURL), msg.New("cli.flag_jd_api").Error())
-	fl.StringVar(&f.pddAPI, "pdd-api", envOr("QUNKE_PDD_API", pdd.DefaultBaseURL), msg.New("cli.flag_pdd_api").Error())
-	fl.StringVar(&f.dataokeAPI, "dataoke-api", envOr("QUNKE_DATAOKE_API", dataoke.DefaultBaseURL), msg.New("cli.flag_dataoke_api").Error())
+		g.h("cli.sync.flag.alimama_api"))
+	fl.StringVar(&f.jdAPI, "jd-api", envOr("QUNKE_JD_API", jd.DefaultBaseURL), g.h("cli.flag_jd_api"))
+	fl.StringVar(&f.pddAPI, "pdd-api", envOr("QUNKE_PDD_API", pdd.DefaultBaseURL), g.h("cli.flag_pdd_api"))
+	fl.StringVar(&f.dataokeAPI, "dataoke-api", envOr("QUNKE_DATAOKE_API", dataoke.DefaultBaseURL), g.h("cli.flag_dataoke_api"))
 }
 
 // syncPlatform is one platform's order sync as the command and the server
 // see it.
 type syncPlatform struct {
 	name    string // the --platform value and lease suffix
-	label   string // for people
+	label   string // for people: a message key
 	needs   string // the environment variables it needs
 	ok      bool   // they are set
 	newSync func(db *store.DB) ordersync.Source
@@ -58,15 +58,15 @@ func syncPlatforms(f *platformFlags) []syncPlatform {
 	pddc := pdd.NewClient(pdd.Config{ClientID: os.Getenv("QUNKE_PDD_CLIENT_ID"), ClientSecret: os.Getenv("QUNKE_PDD_CLIENT_SECRET"),
 		BaseURL: f.pddAPI})
 	return []syncPlatform{{
-		name: "taobao", label: "淘宝/天猫 (Taobao/Tmall)", needs: "QUNKE_ALIMAMA_APP_KEY, QUNKE_ALIMAMA_APP_SECRET",
+		name: "taobao", label: "cli.sync.taobao", needs: "QUNKE_ALIMAMA_APP_KEY, QUNKE_ALIMAMA_APP_SECRET",
 		ok:      top.HasCredentials(),
 		newSync: func(db *store.DB) ordersync.Source { return ordersync.New(alimama.NewClient(top), db) },
 	}, {
-		name: "jd", label: msg.New("platform.jd").Error(), needs: "QUNKE_JD_APP_KEY, QUNKE_JD_APP_SECRET",
+		name: "jd", label: "platform.jd", needs: "QUNKE_JD_APP_KEY, QUNKE_JD_APP_SECRET",
 		ok:      jdc.HasCredentials(),
 		newSync: func(db *store.DB) ordersync.Source { return ordersync.NewJD(jdc, db) },
 	}, {
-		name: "pdd", label: msg.New("platform.pdd").Error(), needs: "QUNKE_PDD_CLIENT_ID, QUNKE_PDD_CLIENT_SECRET",
+		name: "pdd", label: "platform.pdd", needs: "QUNKE_PDD_CLIENT_ID, QUNKE_PDD_CLIENT_SECRET",
 		ok:      pddc.HasCredentials(),
 		newSync: func(db *store.DB) ordersync.Source { return ordersync.NewPDD(pddc, db) },
 	}}
@@ -75,7 +75,7 @@ func syncPlatforms(f *platformFlags) []syncPlatform {
 func newSyncCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sync",
-		Short: "从联盟平台同步数据 (sync data from the affiliate platforms)",
+		Short: g.h("cli.sync.short"),
 	}
 	cmd.AddCommand(newSyncOrdersCmd(g))
 	return cmd
@@ -86,20 +86,8 @@ func newSyncOrdersCmd(g *globals) *cobra.Command {
 	var f platformFlags
 	cmd := &cobra.Command{
 		Use:   "orders",
-		Short: "从联盟平台同步订单 (sync orders from the affiliate platforms' APIs)",
-		Long: `按订单更新时间分时间窗拉取订单，存入订单库并归属到群（与导入订单报表相同）。每个平台一个游标：
-不加 --since 时从上次完成的时间窗接着同步（第一次同步最近 3 小时）；--since 从指定时间起重新拉取（补数据，游标不后退）。
-凭证只从环境变量读取：淘宝/天猫用 QUNKE_ALIMAMA_APP_KEY、QUNKE_ALIMAMA_APP_SECRET（可选 QUNKE_ALIMAMA_SESSION），
-京东用 QUNKE_JD_APP_KEY、QUNKE_JD_APP_SECRET，拼多多用 QUNKE_PDD_CLIENT_ID、QUNKE_PDD_CLIENT_SECRET。
-不加 --platform 时同步所有配置了凭证的平台。同一数据库上同一平台同时只有一个同步在跑（服务器的后台同步也算）。
-
-Fetches orders by update time, window by window, into the order store, credited to groups as report
-imports are. One cursor per platform: without --since a sync resumes after the last complete window
-(a first sync fetches the last 3 hours); --since fetches again from that time (a backfill: the cursor
-never moves back). Credentials come from the environment only: Taobao/Tmall needs QUNKE_ALIMAMA_APP_KEY
-and QUNKE_ALIMAMA_APP_SECRET (QUNKE_ALIMAMA_SESSION optional), JD QUNKE_JD_APP_KEY and QUNKE_JD_APP_SECRET,
-Pinduoduo QUNKE_PDD_CLIENT_ID and QUNKE_PDD_CLIENT_SECRET. Without --platform every platform with
-credentials is synced. One sync per platform runs at a time on a database, the servers' included.`,
+		Short: g.h("cli.sync.orders.short"),
+		Long:  g.h("cli.sync.orders.long"),
 		Example: `  qunke sync orders
   qunke sync orders --platform taobao --since 2026-11-01
   qunke sync orders --platform jd --since 48h`,
@@ -122,15 +110,15 @@ credentials is synced. One sync per platform runs at a time on a database, the s
 			holder := store.Holder()
 			for _, p := range todo {
 				if err := syncOnce(ctx, db, holder, p, from, cmd.OutOrStdout(), cmd.ErrOrStderr(), g.reader()); err != nil {
-					return fmt.Errorf("%s: %w", i18n.Pick(g.reader(), p.label), err)
+					return fmt.Errorf("%s: %w", g.t(p.label), err)
 				}
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&platform, "platform", "", "只同步这个平台 (only this platform): taobao, jd, pdd")
-	cmd.Flags().StringVar(&since, "since", "", "从此时间起重新同步 (fetch again from): 2026-11-01, \"2026-11-01 08:00\", RFC 3339, or a duration ago like 48h")
-	f.add(cmd.Flags())
+	cmd.Flags().StringVar(&platform, "platform", "", g.h("cli.sync.flag.platform"))
+	cmd.Flags().StringVar(&since, "since", "", g.h("cli.sync.flag.since"))
+	f.add(g, cmd.Flags())
 	return cmd
 }
 
@@ -143,7 +131,7 @@ func choosePlatforms(all []syncPlatform, name string, warn io.Writer, lang i18n.
 		names = append(names, p.name)
 		if name != "" && p.name == name {
 			if !p.ok {
-				return nil, msg.New("cli.sync_no_credentials", i18n.Pick(lang, p.label), p.needs)
+				return nil, msg.New("cli.sync_no_credentials", msg.In(lang, msg.New(p.label)), p.needs)
 			}
 			return []syncPlatform{p}, nil
 		}
@@ -156,7 +144,7 @@ func choosePlatforms(all []syncPlatform, name string, warn io.Writer, lang i18n.
 		if p.ok {
 			todo = append(todo, p)
 		} else {
-			fmt.Fprintln(warn, msg.In(lang, msg.New("cli.sync_skipped", i18n.Pick(lang, p.label), p.needs)))
+			fmt.Fprintln(warn, msg.In(lang, msg.New("cli.sync_skipped", msg.In(lang, msg.New(p.label)), p.needs)))
 		}
 	}
 	if len(todo) == 0 {
@@ -170,7 +158,7 @@ func choosePlatforms(all []syncPlatform, name string, warn io.Writer, lang i18n.
 func syncOnce(ctx context.Context, db *store.DB, holder string, p syncPlatform, from time.Time, out, errOut io.Writer,
 	lang i18n.Lang) error {
 	src := p.newSync(db)
-	label := i18n.Pick(lang, p.label)
+	label := msg.In(lang, msg.New(p.label))
 	bar := newProgress(errOut, msg.In(lang, msg.New("cli.sync_progress", label)), false)
 	if s, ok := src.(interface{ SetProgress(func(done, total int)) }); ok {
 		s.SetProgress(func(done, total int) { bar.Update(int64(done), int64(total)) })

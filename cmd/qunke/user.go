@@ -18,25 +18,20 @@ import (
 func newUserCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "user",
-		Short: "用户与 API 令牌 (users and API tokens)",
+		Short: g.h("cli.user.short"),
 	}
 	var role, display string
 	add := &cobra.Command{
 		Use:   "add NAME",
-		Short: "添加用户 (add a user; the password comes from QUNKE_PASSWORD, a prompt, or standard input)",
-		Long: `添加用户。角色：admin 管理员、selector 选品、operator 运营、finance 财务、viewer 只读。
-密码依次取自环境变量 QUNKE_PASSWORD、终端输入（不回显）、标准输入的第一行；至少 10 个字符。
-
-Add a user. Roles: admin, selector, operator, finance, viewer. The password comes from
-QUNKE_PASSWORD, else a hidden prompt on a terminal, else the first line of standard input;
-at least 10 characters.`,
-		Args: cobra.ExactArgs(1),
+		Short: g.h("cli.user.add.short"),
+		Long:  g.h("cli.user.add.long"),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := auth.ParseRole(role)
 			if err != nil {
 				return fmt.Errorf("--role %q: %w", role, err)
 			}
-			pw, err := readPassword(cmd)
+			pw, err := readPassword(cmd, g)
 			if err != nil {
 				return err
 			}
@@ -49,16 +44,16 @@ at least 10 characters.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "已添加用户 added user %s (%s, %s)\n", u.Name, u.Role, u.Role.Label())
+			fmt.Fprintln(cmd.OutOrStdout(), g.t("cli.user_added", u.Name, u.Role, g.t("role."+string(u.Role))))
 			return nil
 		},
 	}
-	add.Flags().StringVar(&role, "role", "viewer", "角色 (role): admin, selector, operator, finance, viewer")
-	add.Flags().StringVar(&display, "display-name", "", "显示名称 (display name)")
+	add.Flags().StringVar(&role, "role", "viewer", g.h("cli.user.flag.role"))
+	add.Flags().StringVar(&display, "display-name", "", g.h("cli.user.flag.display_name"))
 	var tokenName string
 	token := &cobra.Command{
 		Use:   "token NAME",
-		Short: "为用户签发 API 令牌，只显示一次 (issue an API token for a user; shown once)",
+		Short: g.h("cli.user.token.short"),
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := g.openDB(cmd.Context())
@@ -80,25 +75,25 @@ at least 10 characters.`,
 			return nil
 		},
 	}
-	token.Flags().StringVar(&tokenName, "name", "cli", "令牌名称 (token name)")
+	token.Flags().StringVar(&tokenName, "name", "cli", g.h("cli.user.flag.name"))
 	cmd.AddCommand(add, token)
 	return cmd
 }
 
 // readPassword takes the password from QUNKE_PASSWORD, a hidden prompt, or
 // the first line of standard input.
-func readPassword(cmd *cobra.Command) (string, error) {
+func readPassword(cmd *cobra.Command, g *globals) (string, error) {
 	if pw := os.Getenv("QUNKE_PASSWORD"); pw != "" {
 		return pw, nil
 	}
 	if f, ok := cmd.InOrStdin().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(cmd.ErrOrStderr(), "密码 password: ")
+		fmt.Fprint(cmd.ErrOrStderr(), g.t("cli.password_prompt"))
 		a, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(cmd.ErrOrStderr())
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprint(cmd.ErrOrStderr(), "再输一次 again: ")
+		fmt.Fprint(cmd.ErrOrStderr(), g.t("cli.password_again"))
 		b, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(cmd.ErrOrStderr())
 		if err != nil {

@@ -1,6 +1,9 @@
 package apiv1
 
-import "github.com/qunke/qunke/internal/publish"
+import (
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/publish"
+)
 
 // LinkedMessage is `qunke link --json`: the message with its item
 // references converted (转链) for a group, and each reference's outcome.
@@ -11,7 +14,7 @@ type LinkedMessage struct {
 }
 
 // LinkedItem is one reference: converted (link, share_code) or not (reason,
-// in Chinese and English).
+// in the reader's language).
 type LinkedItem struct {
 	Raw       string `json:"raw"`
 	Platform  string `json:"platform"`
@@ -21,12 +24,13 @@ type LinkedItem struct {
 	Reason    string `json:"reason"`
 }
 
-// NewLinkedMessage is m as `qunke link --json` prints it.
-func NewLinkedMessage(m *publish.ConvertedMessage) LinkedMessage {
+// NewLinkedMessage is m as `qunke link --json` prints it, its reasons in
+// lang.
+func NewLinkedMessage(m *publish.ConvertedMessage, lang i18n.Lang) LinkedMessage {
 	out := LinkedMessage{Group: m.Group, Text: m.Text, Links: []LinkedItem{}}
 	for _, l := range m.Links {
 		out.Links = append(out.Links, LinkedItem{Raw: l.Raw, Platform: string(l.Item.Platform), ItemID: l.Item.ItemID,
-			Link: l.Link, ShareCode: l.ShareCode, Reason: l.Reason})
+			Link: l.Link, ShareCode: l.ShareCode, Reason: publish.ReasonText(lang, l.Reason)})
 	}
 	return out
 }

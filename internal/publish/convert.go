@@ -3,7 +3,6 @@ package publish
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -17,28 +16,17 @@ import (
 
 // Conversion reasons: why a post carries no converted link.
 const (
-	ReasonGone         = "未转链：平台说商品已下架或不再推广 (not converted: the platform says the item is gone)"
-	ReasonNoPermission = "未转链：此推广位无权推广该商品 (not converted: this placement may not promote the item)"
-	ReasonNoPlacement  = "未转链：群没有该平台的推广位 (not converted: the group has no placement on this platform)"
-	ReasonAuth         = "未转链：转链接口的密钥无效或未配置 (not converted: the platform refused the credentials)"
-	ReasonThrottled    = "未转链：平台一直限流 (not converted: the platform kept throttling)"
-	ReasonConvert      = "未转链：转链接口出错 (not converted: the conversion call failed)"
+	ReasonGone         = "board.reason.gone"
+	ReasonNoPermission = "board.reason.no_permission"
+	ReasonNoPlacement  = "board.reason.no_placement"
+	ReasonAuth         = "board.reason.auth"
+	ReasonThrottled    = "board.reason.throttled"
+	ReasonConvert      = "board.reason.convert"
 )
 
 // ReasonNoConverter says no conversion is configured for p's platform.
 func ReasonNoConverter(p catalog.Platform) string {
-	return fmt.Sprintf("未转链：没有配置%s的转链接口 (no link conversion configured for %s)", platformLabel(p.Family()),
-		platformName(p.Family()))
-}
-
-func platformName(p catalog.Platform) string {
-	switch p {
-	case catalog.JD:
-		return "JD"
-	case catalog.PDD:
-		return "Pinduoduo"
-	}
-	return "Taobao"
+	return reason("board.reason.no_converter", "platform."+string(p.Family()))
 }
 
 // Converters is a registry of link converters by platform.
@@ -382,71 +370,4 @@ func (l *Linker) sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-type storedLink struct {
-	key  linkKey
-	link affiliate.Link
-}
-
-// conversions loads the stored, still valid conversions of keys.
-func (s *Store) conversions(ctx context.Context, keys []linkKey, now time.Time) (map[linkKey]Converted, error) {
-	items := map[[2]string]bool{}
-	wanted := map[linkKey]bool{}
-	for _, k := range keys {
-		items[[2]string{k.family, k.item}] = true
-		wanted[k] = true
-	}
-	out := map[linkKey]Converted{}
-	for it := range items {
-		rows, err := s.db.QueryContext(ctx, `SELECT placement, person, link, share_code, expires_at, converted_at
-			FROM link_conversions WHERE family = $1 AND item_id = $2`, it[0], it[1])
-		if err != nil {
-			return nil, fmt.Errorf("read conversions: %w", err)
-		}
-		for rows.Next() {
-			k := linkKey{family: it[0], item: it[1]}
-			var c Converted
-			var expires, at int64
-			if err := rows.Scan(&k.placement, &k.person, &c.Link, &c.ShareCode, &expires, &at); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			if expires == 0 {
-				expires = time.Unix(at, 0).Add(DefaultLinkTTL).Unix()
-			}
-			if wanted[k] && expires > now.Add(LinkMargin).Unix() {
-				out[k] = c
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// saveConversions stores one batch's links, in one short transaction.
-func (s *Store) saveConversions(ctx context.Context, links []storedLink, now time.Time) error {
-	if len(links) == 0 {
-		return nil
-	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		for _, l := range links {
-			var exp int64
-			if !l.link.Expires.IsZero() {
-				exp = l.link.Expires.Unix()
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO link_conversions (family, item_id, placement, person, link, share_code,
-				coupon_url, commission_bp, expires_at, converted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-				ON CONFLICT (family, item_id, placement, person) DO UPDATE SET link = excluded.link,
-				share_code = excluded.share_code, coupon_url = excluded.coupon_url, commission_bp = excluded.commission_bp,
-				expires_at = excluded.expires_at, converted_at = excluded.converted_at`,
-				l.key.family, l.key.item, l.key.placement, l.key.person, l.link.URL, l.link.ShareCode, l.link.CouponURL,
-				l.link.CommissionBP, exp, now.Unix()); err != nil {
-				return fmt.Errorf("store conversion: %w", err)
-			}
-		}
-		return nil
-	})
 }

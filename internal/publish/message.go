@@ -27,7 +27,7 @@ type ConvertedMessage struct {
 }
 
 // ReasonUnresolved: a short link or 淘口令 names no item by itself.
-const ReasonUnresolved = "未转链：短链或淘口令需先解析出商品 (not converted: a short link or share code must be resolved to an item first)"
+const ReasonUnresolved = "publish.reason.unresolved"
 
 // ConvertMessage converts every item reference in text for g's placements:
 // each is replaced by the 淘口令 where g's copy template shows one (Taobao

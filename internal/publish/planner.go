@@ -59,14 +59,21 @@ func (st *PlanStats) skip(s Skip) {
 
 // Skip reasons.
 const (
-	ReasonRecent    = "近期已发过且未降价 (posted recently, price not lower)"
-	ReasonCoupon    = "优惠券已过期 (coupon expired)"
-	ReasonPriceRose = "价格高于选定价 (price above the chosen price)"
-	ReasonMissing   = "商品库中没有此商品 (not in the catalog)"
-	ReasonCap       = "已达每日上限 (daily cap reached)"
+	ReasonRecent    = "board.reason.recent"
+	ReasonCoupon    = "board.reason.coupon"
+	ReasonPriceRose = "board.reason.price_rose"
+	ReasonMissing   = "board.reason.missing"
+	ReasonCap       = "board.reason.cap"
 	// ReasonLateUnknown: a post whose earlier attempt may have arrived is
 	// not sent again once it is late.
-	ReasonLateUnknown = "结果未知且已过发送时间，不再重发，请到群里核对 (outcome unknown and now too late to resend: check the group)"
+	ReasonLateUnknown = "publish.reason.late_unknown"
+	// ReasonPlanDeleted: a planned post of a deleted plan is skipped.
+	ReasonPlanDeleted = "publish.reason.plan_deleted"
+	// ReasonPaused: a planned post of a paused group is skipped.
+	ReasonPaused = "publish.reason.paused"
+	// ReasonInterrupted: the worker stopped mid-send (it exited, or its
+	// lease ran out).
+	ReasonInterrupted = "publish.reason.interrupted"
 )
 
 // DefaultLate is how long after its slot a post may still be planned and
@@ -75,11 +82,10 @@ const DefaultLate = 15 * time.Minute
 
 // LateReason says why a post was not sent: its slot was more than late ago.
 func LateReason(late time.Duration) string {
-	zh, en := late.String(), late.String()
 	if late%time.Minute == 0 {
-		zh, en = fmt.Sprintf("%d 分钟", late/time.Minute), fmt.Sprintf("%d min", late/time.Minute)
+		return reason("publish.reason.late_min", int64(late/time.Minute))
 	}
-	return fmt.Sprintf("已过发送时间 %s以上，不再补发 (more than %s past its time: not sent late)", zh, en)
+	return reason("publish.reason.late", late)
 }
 
 // PlanDay writes the deliveries of every active plan's slots on the
@@ -202,15 +208,7 @@ func (p *Planner) planOne(ctx context.Context, plan *Plan, dayIn func(*time.Loca
 	if err != nil {
 		return err
 	}
-	return p.Store.db.InTx(ctx, func(tx *sql.Tx) error {
-		// Count-then-insert under one planning lock: planners on several
-		// servers (PostgreSQL's READ COMMITTED would let both count 0) cannot
-		// exceed a slot's cap or a group's daily cap between them. One lock,
-		// not one per group: a plan may cover thousands of groups, and
-		// planning is seldom.
-		if err := p.Store.db.LockTx(ctx, tx, "publish.plan"); err != nil {
-			return err
-		}
+	return p.Store.planning(ctx, func(tx *sql.Tx) error {
 		for _, g := range groups {
 			tmpl := tmpls[strings.Join(g.Tags, ",")]
 			loc := g.Location()
@@ -218,17 +216,15 @@ func (p *Planner) planOne(ctx context.Context, plan *Plan, dayIn func(*time.Loca
 			dayStart := time.Date(y, m, d, 0, 0, 0, 0, loc)
 			dayEnd := dayStart.AddDate(0, 0, 1)
 			for _, at := range openSlots(plan, g, dayIn, now.Add(-late)) {
-				var n int
-				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE plan_id = $1 AND group_id = $2 AND slot_at = $3`,
-					plan.ID, g.ID, at.Unix()).Scan(&n); err != nil {
+				n, err := p.Store.slotPosts(ctx, tx, plan.ID, g.ID, at)
+				if err != nil {
 					return err
 				}
 				if n > 0 {
 					continue
 				}
-				var today int
-				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE group_id = $1 AND slot_at >= $2 AND slot_at < $3
-					AND status NOT IN ('skipped', 'failed')`, g.ID, dayStart.Unix(), dayEnd.Unix()).Scan(&today); err != nil {
+				today, err := p.Store.dayPosts(ctx, tx, g.ID, dayStart, dayEnd)
+				if err != nil {
 					return err
 				}
 				st.Slots++
@@ -281,17 +277,8 @@ func (p *Planner) rules(ctx context.Context, tx *sql.Tx, plan *Plan, g *communit
 	if r := priceRule(q.ChosenPrice, &info.Now, at.Unix()); r != "" {
 		return r, nil
 	}
-	// The item under either label of its family: a Tmall item once posted
-	// as Taobao is the same item.
-	var lastAt, lastPrice int64
-	same, args := sameItem(q.Key, 2)
-	err := tx.QueryRowContext(ctx, `SELECT slot_at, final_price FROM deliveries WHERE group_id = $1 AND `+same+`
-		AND status IN ('planned', 'held', 'sending', 'sent', 'unconfirmed') ORDER BY slot_at DESC LIMIT 1`,
-		append([]any{g.ID}, args...)...).Scan(&lastAt, &lastPrice)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return "", nil
-	case err != nil:
+	lastAt, lastPrice, err := p.Store.lastPost(ctx, tx, g.ID, q.Key)
+	if err != nil || lastAt == 0 {
 		return "", err
 	}
 	if lastAt == at.Unix() {
@@ -345,20 +332,12 @@ func (p *Planner) insert(ctx context.Context, tx *sql.Tx, plan *Plan, g *communi
 	if err != nil {
 		return false, err
 	}
-	key := fmt.Sprintf("qk-%d-%d-%s-%s", g.ID, at.Unix(), q.Key.Platform, q.Key.ItemID)
-	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (dkey, group_id, plan_id, platform, item_id, slot_at, seq, status,
-		body, link, title, image_url, list_price, coupon, final_price, chosen_price, badges, next_at, created_at, sent_at, attempts,
-		last_error)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $18, $8, $9, $10, $11, $12, $13, $14, $15, $16, $6, $17, $19, $20, $21)
-		ON CONFLICT DO NOTHING`,
-		key, g.ID, plan.ID, string(q.Key.Platform), q.Key.ItemID, at.Unix(), seq, body, link, info.Item.Title,
-		info.Item.ImageURL, o.ListPrice, o.CouponAmount, o.FinalPrice, q.ChosenPrice, strings.Join(info.Badges, "\n"),
-		p.now().Unix(), string(status), sentAt, attempts, lastErr)
-	if err != nil {
-		return false, fmt.Errorf("plan delivery %s: %w", key, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	d := &Delivery{Key: fmt.Sprintf("qk-%d-%d-%s-%s", g.ID, at.Unix(), q.Key.Platform, q.Key.ItemID), GroupID: g.ID,
+		PlanID: plan.ID, Item: q.Key, SlotAt: at.Unix(), Seq: seq, Status: status, Body: body, Link: link,
+		Title: info.Item.Title, ImageURL: info.Item.ImageURL, ListPrice: o.ListPrice, Coupon: o.CouponAmount,
+		FinalPrice: o.FinalPrice, ChosenPrice: q.ChosenPrice, Badges: info.Badges, NextAt: at.Unix(), SentAt: sentAt,
+		Attempts: int64(attempts), LastError: lastErr}
+	return p.Store.insertDelivery(ctx, tx, d, p.now())
 }
 
 // openSlots are the times of plan's slots in g on its day that are not
@@ -374,22 +353,6 @@ func openSlots(plan *Plan, g *community.Group, dayIn func(*time.Location) time.T
 		}
 	}
 	return out
-}
-
-// anySlotFree reports whether one of the slots at has no posts of plan in
-// group yet.
-func (s *Store) anySlotFree(ctx context.Context, plan, group int64, at []time.Time) (bool, error) {
-	for _, t := range at {
-		var n int
-		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE plan_id = $1 AND group_id = $2 AND slot_at = $3`,
-			plan, group, t.Unix()).Scan(&n); err != nil {
-			return false, err
-		}
-		if n == 0 {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // convert converts the links of the queue's known items for every group

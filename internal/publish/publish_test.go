@@ -12,6 +12,7 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -76,8 +77,8 @@ func TestTemplateErrorsHaveLines(t *testing.T) {
 		if !errors.As(err, &te) {
 			t.Fatalf("%q: want a TemplateError, got %v", c.body, err)
 		}
-		if c.line > 0 && te.Line != c.line || !strings.Contains(te.Msg, c.msg) {
-			t.Errorf("%q: got line %d %q, want line %d containing %q", c.body, te.Line, te.Msg, c.line, c.msg)
+		if c.line > 0 && te.Line != c.line || !strings.Contains(te.Message(i18n.EN), c.msg) {
+			t.Errorf("%q: got line %d %q, want line %d containing %q", c.body, te.Line, te.Message(i18n.EN), c.line, c.msg)
 		}
 	}
 }
@@ -340,8 +341,8 @@ func TestTemplateBounds(t *testing.T) {
 		if !errors.As(err, &te) {
 			t.Fatalf("%.40q: want a TemplateError, got %v", c.body, err)
 		}
-		if te.Line != c.line || !strings.Contains(te.Msg, c.msg) || !strings.Contains(te.Error(), "(") {
-			t.Errorf("%.40q: got line %d %q, want line %d containing %q", c.body, te.Line, te.Msg, c.line, c.msg)
+		if te.Line != c.line || !strings.Contains(te.Message(i18n.EN), c.msg) || !strings.Contains(te.Error(), "(") {
+			t.Errorf("%.40q: got line %d %q, want line %d containing %q", c.body, te.Line, te.Message(i18n.EN), c.line, c.msg)
 		}
 		if d := time.Since(start); d > time.Second {
 			t.Errorf("%.40q: took %v", c.body, d)

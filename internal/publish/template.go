@@ -22,6 +22,8 @@ import (
 	"text/template/parse"
 
 	"github.com/qunke/qunke/internal/cells"
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
 )
 
 // Money is an amount in fen that prints as yuan: "¥39.90".
@@ -61,18 +63,37 @@ const DefaultBody = `【{{.Title}}】
 {{if .Reason}}【推荐理由】{{.Reason}}{{end}}`
 
 // TemplateError is a copy template that does not parse or run, with the
-// line it is on (1-based; 0 if unknown).
+// line it is on (1-based; 0 if unknown): Why says what is wrong in the
+// reader's language, or else Msg (text/template's own words) does.
 type TemplateError struct {
 	Line int
 	Msg  string
+	Why  *msg.Error
 }
 
-func (e *TemplateError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("模板第 %d 行 (template line %d): %s", e.Line, e.Line, e.Msg)
+// Message is what is wrong, without the line, in lang.
+func (e *TemplateError) Message(lang i18n.Lang) string {
+	if e.Why != nil {
+		return msg.In(lang, e.Why)
 	}
-	return "模板错误 (template error): " + e.Msg
+	return e.Msg
 }
+
+func (e *TemplateError) msg() *msg.Error {
+	var why error = e.Why
+	if e.Why == nil {
+		why = errors.New(e.Msg)
+	}
+	if e.Line > 0 {
+		return msg.New("publish.tmpl.line", e.Line, why)
+	}
+	return msg.New("publish.tmpl.error", why)
+}
+
+func (e *TemplateError) Error() string { return e.msg().Error() }
+
+// Text is the error, with its line, in lang.
+func (e *TemplateError) Text(lang i18n.Lang) string { return msg.In(lang, e.msg()) }
 
 // Template is a parsed copy template.
 type Template struct {
@@ -104,10 +125,10 @@ var funcs = template.FuncMap{
 // (a misspelt field) is refused as well. The error is a *TemplateError.
 func ParseTemplate(body string) (*Template, error) {
 	if len(body) > MaxTemplateBytes {
-		return nil, &TemplateError{Msg: fmt.Sprintf("模板太长，最多 %d 字节 (template longer than %d bytes)", MaxTemplateBytes, MaxTemplateBytes)}
+		return nil, &TemplateError{Why: msg.New("publish.tmpl.too_long", MaxTemplateBytes)}
 	}
 	if strings.TrimSpace(body) == "" {
-		return nil, &TemplateError{Msg: "模板是空的 (the template is empty)"}
+		return nil, &TemplateError{Why: msg.New("publish.tmpl.empty")}
 	}
 	t, err := template.New("copy").Option("missingkey=error").Funcs(funcs).Parse(body)
 	if err != nil {
@@ -144,7 +165,7 @@ func (t *Template) Render(d CopyData) (string, error) {
 	made := madeText{left: MaxOutputBytes}
 	if err := run.Funcs(made.funcs()).Execute(&b, d); err != nil {
 		if errors.Is(err, errOutputTooLong) {
-			return "", &TemplateError{Msg: fmt.Sprintf("模板输出超过 %d KB (the template writes more than %d KB)", MaxOutputBytes>>10, MaxOutputBytes>>10)}
+			return "", &TemplateError{Why: msg.New("publish.tmpl.output_too_long", MaxOutputBytes>>10)}
 		}
 		return "", templateErr(err)
 	}
@@ -156,7 +177,7 @@ func (t *Template) Render(d CopyData) (string, error) {
 		}
 	}
 	if len(out) == 0 {
-		return "", &TemplateError{Msg: "模板输出为空 (the template renders nothing)"}
+		return "", &TemplateError{Why: msg.New("publish.tmpl.renders_nothing")}
 	}
 	return strings.Join(out, "\n"), nil
 }
@@ -178,8 +199,8 @@ func (c *cappedBuffer) Write(p []byte) (int, error) {
 }
 
 var (
-	errTooMuchText = fmt.Errorf("模板函数生成的文字超过 %d KB (the template's functions make more than %d KB of text)", MaxOutputBytes>>10, MaxOutputBytes>>10)
-	errWidth       = errors.New("printf 的宽度和精度最多 3 位数字 (printf widths and precisions have at most 3 digits)")
+	errTooMuchText = msg.New("publish.tmpl.funcs_too_much", MaxOutputBytes>>10)
+	errWidth       = msg.New("publish.tmpl.printf_width")
 )
 
 // madeText bounds the text one run's functions make (print, printf, html
@@ -247,7 +268,7 @@ func checkWidths(format string) error {
 // names the line.
 func checkTree(body string, t *template.Template) error {
 	if len(t.Templates()) > 1 {
-		return &TemplateError{Msg: "模板不能定义子模板 (define/block are not allowed)"}
+		return &TemplateError{Why: msg.New("publish.tmpl.no_define")}
 	}
 	c := treeCheck{body: body}
 	return c.node(t.Tree.Root, 0, 1)
@@ -273,7 +294,7 @@ func (c *treeCheck) node(n parse.Node, depth, runs int) error {
 	}
 	if _, list := n.(*parse.ListNode); !list {
 		if c.run += runs * len(n.String()); c.run > MaxRunBytes {
-			return nodeErr(c.body, n, fmt.Sprintf("模板在循环里的内容太多，最多运行 %d KB (the template does too much inside its ranges: at most %d KB may run)", MaxRunBytes>>10, MaxRunBytes>>10))
+			return nodeErr(c.body, n, msg.New("publish.tmpl.too_much_run", MaxRunBytes>>10))
 		}
 	}
 	switch n := n.(type) {
@@ -289,7 +310,7 @@ func (c *treeCheck) node(n parse.Node, depth, runs int) error {
 		return c.branch(&n.BranchNode, depth, runs, runs)
 	case *parse.RangeNode:
 		if depth >= MaxRangeDepth {
-			return nodeErr(c.body, n, fmt.Sprintf("range 最多嵌套 %d 层 (ranges nest at most %d deep)", MaxRangeDepth, MaxRangeDepth))
+			return nodeErr(c.body, n, msg.New("publish.tmpl.range_depth", MaxRangeDepth))
 		}
 		times, err := checkRangeOver(c.body, n)
 		if err != nil {
@@ -297,7 +318,7 @@ func (c *treeCheck) node(n parse.Node, depth, runs int) error {
 		}
 		return c.branch(&n.BranchNode, depth+1, runs*times, runs)
 	case *parse.TemplateNode:
-		return nodeErr(c.body, n, "模板不能调用子模板 (template calls are not allowed)")
+		return nodeErr(c.body, n, msg.New("publish.tmpl.no_call"))
 	}
 	return nil
 }
@@ -329,15 +350,15 @@ func checkRangeOver(body string, n *parse.RangeNode) (int, error) {
 			if a.IsInt && a.Int64 >= 0 && a.Int64 <= MaxRangeCount {
 				return max(int(a.Int64), 1), nil
 			}
-			return 0, nodeErr(body, n, fmt.Sprintf("range 的次数最多 %d (range counts to at most %d)", MaxRangeCount, MaxRangeCount))
+			return 0, nodeErr(body, n, msg.New("publish.tmpl.range_count", MaxRangeCount))
 		}
 	}
-	return 0, nodeErr(body, n, fmt.Sprintf("range 只能遍历 .Badges 或不超过 %d 的数字 (range only over .Badges or a number up to %d)", MaxRangeCount, MaxRangeCount))
+	return 0, nodeErr(body, n, msg.New("publish.tmpl.range_over", MaxRangeCount))
 }
 
-func nodeErr(body string, n parse.Node, msg string) error {
+func nodeErr(body string, n parse.Node, why *msg.Error) error {
 	pos := min(int(n.Position()), len(body))
-	return &TemplateError{Line: strings.Count(body[:pos], "\n") + 1, Msg: msg}
+	return &TemplateError{Line: strings.Count(body[:pos], "\n") + 1, Why: why}
 }
 
 // text/template errors look like "template: copy:3: msg" (parse) or
@@ -357,15 +378,20 @@ func templateErr(err error) error {
 		return &TemplateError{Msg: s}
 	}
 	line, _ := strconv.Atoi(m[1])
-	msg := m[2]
-	if s := startedRe.FindStringSubmatch(msg); s != nil {
+	var why *msg.Error
+	if errors.As(err, &why) { // a limit of our functions (printf widths, text made)
+		return &TemplateError{Line: line, Why: why}
+	}
+	text := m[2]
+	if s := startedRe.FindStringSubmatch(text); s != nil {
 		line, _ = strconv.Atoi(s[1]) // an unclosed action is reported where the text ends
 	}
-	if i := strings.Index(msg, `executing "copy" at `); i >= 0 {
-		msg = msg[i+len(`executing "copy" at `):]
+	if i := strings.Index(text, `executing "copy" at `); i >= 0 {
+		text = text[i+len(`executing "copy" at `):]
 	}
-	if strings.Contains(msg, "can't evaluate field") {
-		msg += " — 可用字段 (fields): .Title .ShortTitle .Platform .ListPrice .Coupon .FinalPrice .Savings .Commission .Link .ShareCode .Reason .Badges .Group"
+	if strings.Contains(text, "can't evaluate field") {
+		return &TemplateError{Line: line, Msg: text, Why: msg.New("publish.tmpl.unknown_field", text,
+			".Title .ShortTitle .Platform .ListPrice .Coupon .FinalPrice .Savings .Commission .Link .ShareCode .Reason .Badges .Group")}
 	}
-	return &TemplateError{Line: line, Msg: msg}
+	return &TemplateError{Line: line, Msg: text}
 }

@@ -2,12 +2,9 @@ package publish
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -176,15 +173,7 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 	for _, g := range groups {
 		byID[g.ID] = g
 	}
-	// Each group's next post only: groups go one post at a time, and a
-	// long batch for the first groups must not hide the others.
-	due, err := w.Store.deliveries(ctx, `WHERE id IN (
-			SELECT id FROM (
-				SELECT id, ROW_NUMBER() OVER (PARTITION BY group_id ORDER BY slot_at, seq, id) AS rn
-				FROM deliveries WHERE status = 'planned' AND slot_at <= $1
-			) AS firsts WHERE rn = 1)
-		AND group_id NOT IN (SELECT group_id FROM deliveries WHERE status = 'sending')
-		ORDER BY slot_at, group_id LIMIT 10000`, now.Unix())
+	due, err := w.Store.due(ctx, now)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -214,7 +203,7 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 			continue
 		}
 		if !g.Active {
-			if w.finish(ctx, d, Skipped, "群已暂停 (group paused)", "skipped") {
+			if w.finish(ctx, d, Skipped, ReasonPaused, "skipped") {
 				started++
 				w.poke()
 			}
@@ -394,33 +383,7 @@ func (w *Worker) send(ctx context.Context, d *Delivery, g *community.Group, s ch
 // in flight or due before it, or when a limit has no room left (another
 // worker took it).
 func (w *Worker) claim(ctx context.Context, d *Delivery, keys []limitKey, parts int) (int64, bool, error) {
-	var attempt int64
-	err := w.Store.db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := w.Store.db.LockTx(ctx, tx, "publish.send.group:"+strconv.FormatInt(d.GroupID, 10)); err != nil {
-			return err
-		}
-		// The clock is read once the transaction has its locks: the time
-		// reserved is as close as it can be to the send.
-		now := w.Now()
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = $1,
-				version = version + 1
-			WHERE id = $2 AND version = $3 AND status = 'planned' AND next_at <= $4 AND (parts_sent > 0 OR slot_at >= $5)
-			AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.group_id = deliveries.group_id AND o.id <> deliveries.id
-				AND (o.status = 'sending' OR o.status = 'planned' AND (o.slot_at < deliveries.slot_at
-					OR o.slot_at = deliveries.slot_at AND (o.seq < deliveries.seq OR o.seq = deliveries.seq AND o.id < deliveries.id))))`,
-			now.Add(w.Lease).Unix(), d.ID, d.Version, now.Unix(), now.Add(-w.MaxLate).Unix())
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errNotClaimed
-		}
-		if err := reserve(ctx, tx, keys, parts, now); err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, `INSERT INTO delivery_attempts (delivery_id, started_at) VALUES ($1, $2) RETURNING id`,
-			d.ID, now.Unix()).Scan(&attempt)
-	})
+	attempt, err := w.Store.claim(ctx, d, keys, parts, w.Lease, w.MaxLate, w.Now)
 	var noRoom errNoRoom
 	if errors.Is(err, errNotClaimed) || errors.As(err, &noRoom) {
 		return 0, false, nil
@@ -460,8 +423,7 @@ func (w *Worker) record(ctx context.Context, d *Delivery, g *community.Group, s 
 		if merr == nil {
 			log.Info("group moved", "from", g.Target, "to", moved.NewTarget, "updated", ok)
 			u.status, u.outcome, u.nextAt = Planned, "retry", now.Unix()
-			u.detail = fmt.Sprintf("群已迁移到 %s，目标已更新，立即重发 (the group moved to %s: target updated, sending again): %v",
-				moved.NewTarget, moved.NewTarget, err)
+			u.detail = reason("publish.reason.moved", moved.NewTarget, err)
 			if err := w.apply(ctx, u); err != nil {
 				log.Error("record outcome", "err", err)
 			}
@@ -483,7 +445,7 @@ func (w *Worker) record(ctx context.Context, d *Delivery, g *community.Group, s 
 		u.status, u.outcome, u.detail = Planned, "retry", err.Error()
 		u.nextAt = now.Add(ra.After).Unix()
 		if d.Attempts >= int64(w.MaxAttempts) {
-			u.status, u.detail = Failed, fmt.Sprintf("%d 次尝试后放弃 (gave up after %d attempts): %v", d.Attempts, d.Attempts, err)
+			u.status, u.detail = Failed, reason("publish.reason.gave_up", d.Attempts, err)
 		}
 	default:
 		u.outcome, u.detail = "unknown", err.Error()
@@ -501,17 +463,17 @@ func (w *Worker) unknown(u *update, d *Delivery, s channel.Sender, now time.Time
 	switch {
 	case d.Attempts >= int64(w.MaxAttempts):
 		u.status = Unconfirmed
-		u.detail = fmt.Sprintf("%d 次尝试均未确认 (no confirmation after %d attempts): %s", d.Attempts, d.Attempts, u.detail)
+		u.detail = reason("publish.reason.no_confirmation", d.Attempts, u.detail)
 	case channel.IsIdempotent(s):
 		u.status = Planned
 		u.nextAt = now.Add(backoff(d.Attempts)).Unix()
 	case !d.Resent:
 		u.status, u.resent = Planned, true
 		u.nextAt = now.Add(backoff(d.Attempts)).Unix()
-		u.detail = "结果未知，将重发一次 (outcome unknown: resending once): " + u.detail
+		u.detail = reason("publish.reason.resending", u.detail)
 	default:
 		u.status = Unconfirmed
-		u.detail = "重发后仍未确认，请到群里核对 (still unconfirmed after the one resend: check the group): " + u.detail
+		u.detail = reason("publish.reason.still_unconfirmed", u.detail)
 	}
 }
 
@@ -542,52 +504,14 @@ func (w *Worker) apply(ctx context.Context, u update) error {
 	if u.nextAt == 0 {
 		u.nextAt = now
 	}
-	resent := 0
-	if u.resent {
-		resent = 1
-	}
-	return w.Store.db.InTx(ctx, func(tx *sql.Tx) error {
-		if u.penalize != "" { // the platform's word holds for every worker
-			if err := penalize(ctx, tx, u.penalize, u.until); err != nil {
-				return err
-			}
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, parts_sent = $2, message_ids = $3, resent = $4,
-			next_at = $5, sent_at = CASE WHEN $6 > 0 THEN $6 ELSE sent_at END, last_error = $7, lease_until = 0,
-			version = version + 1
-			WHERE id = $8 AND status = 'sending' AND version = $9`,
-			string(u.status), u.parts, u.msgIDs, resent, u.nextAt, u.sentAt, clip(u.detail, 1000), u.id, u.version)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			// The lease ran out and another worker took over: its record wins.
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE delivery_attempts SET finished_at = $1, outcome = $2, detail = $3 WHERE id = $4`,
-			now, u.outcome, clip(u.detail, 1000), u.attempt)
-		return err
-	})
+	return w.Store.recordOutcome(ctx, u, now)
 }
 
 // finish moves a planned delivery straight to a final status (skipped),
 // unless it changed since it was read. It reports false when the database
 // failed.
 func (w *Worker) finish(ctx context.Context, d *Delivery, st Status, reason, outcome string) bool {
-	now := w.Now().Unix()
-	err := w.Store.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, last_error = $2, version = version + 1
-			WHERE id = $3 AND status = 'planned' AND version = $4`, string(st), reason, d.ID, d.Version)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, started_at, finished_at, outcome, detail)
-			VALUES ($1, $2, $2, $3, $4)`, d.ID, now, outcome, reason)
-		return err
-	})
+	err := w.Store.finish(ctx, d, st, reason, outcome, w.Now().Unix())
 	if err != nil {
 		w.Log.Error("finish delivery", "delivery", d.ID, "err", err)
 	}
@@ -597,7 +521,7 @@ func (w *Worker) finish(ctx context.Context, d *Delivery, st Status, reason, out
 // recover handles deliveries whose lease ran out in sending: their worker
 // died (or hung) mid-send, so the outcome is unknown.
 func (w *Worker) recover(ctx context.Context, now time.Time) error {
-	stale, err := w.Store.deliveries(ctx, `WHERE status = 'sending' AND lease_until < $1 ORDER BY id LIMIT 1000`, now.Unix())
+	stale, err := w.Store.stale(ctx, now)
 	if err != nil || len(stale) == 0 {
 		return err
 	}
@@ -610,13 +534,12 @@ func (w *Worker) recover(ctx context.Context, now time.Time) error {
 		channels[g.ID] = g.Channel
 	}
 	for _, d := range stale {
-		var attempt int64
-		err := w.Store.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM delivery_attempts WHERE delivery_id = $1 AND outcome = ''`, d.ID).Scan(&attempt)
+		attempt, err := w.Store.openAttempt(ctx, d.ID)
 		if err != nil {
 			return err
 		}
 		u := update{id: d.ID, version: d.Version, attempt: attempt, parts: d.PartsSent, msgIDs: d.MessageIDs, resent: d.Resent, outcome: "crashed",
-			detail: "发送中断（进程退出或超时），结果未知 (interrupted mid-send: outcome unknown)"}
+			detail: ReasonInterrupted}
 		w.unknown(&u, d, senderOrNone{w.Senders[channels[d.GroupID]]}, now)
 		if err := w.apply(ctx, u); err != nil {
 			return err

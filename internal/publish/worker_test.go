@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/publish/channel"
 	"github.com/qunke/qunke/internal/publish/channel/telegram"
 	tgfake "github.com/qunke/qunke/internal/publish/channel/telegram/fake"
@@ -320,7 +321,7 @@ func TestWorkerSkipsLatePosts(t *testing.T) {
 				t.Errorf("late post %s of an idle group: %s", p.Item, p.Status)
 			}
 		}
-		if r := LateReason(15 * time.Minute); !strings.Contains(r, "15 分钟") || !strings.Contains(r, "15 min") {
+		if r := LateReason(15 * time.Minute); !strings.Contains(ReasonText(i18n.ZH, r), "15 分钟") || !strings.Contains(ReasonText(i18n.EN, r), "15 min") {
 			t.Errorf("reason %q", r)
 		}
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/ops"
 	"github.com/qunke/qunke/internal/publish"
@@ -263,11 +264,11 @@ type apiDelivery struct {
 	SentBy      string     `json:"sent_by"`
 }
 
-func toAPIDelivery(d *publish.Delivery, group string) apiDelivery {
+func toAPIDelivery(d *publish.Delivery, group string, lang i18n.Lang) apiDelivery {
 	return apiDelivery{ID: d.ID, GroupID: d.GroupID, Group: group, PlanID: d.PlanID, Platform: string(d.Item.Platform),
 		ItemID: d.Item.ItemID, Title: d.Title, SlotAt: apiv1.Unix(d.SlotAt), Seq: d.Seq, Status: string(d.Status),
 		Body: d.Body, Link: d.Link, ListPrice: d.ListPrice, Coupon: d.Coupon, FinalPrice: d.FinalPrice,
-		ChosenPrice: d.ChosenPrice, Attempts: d.Attempts, LastError: d.LastError, SentAt: apiv1.UnixOrNil(d.SentAt), SentBy: d.SentBy}
+		ChosenPrice: d.ChosenPrice, Attempts: d.Attempts, LastError: publish.ReasonText(lang, d.LastError), SentAt: apiv1.UnixOrNil(d.SentAt), SentBy: d.SentBy}
 }
 
 // apiDeliveries is GET /api/v1/deliveries?day=YYYY-MM-DD: the day's board
@@ -292,7 +293,7 @@ func (s *Server) apiDeliveries(w http.ResponseWriter, r *http.Request) {
 					if g := groups[d.GroupID]; g != nil {
 						name = g.Name
 					}
-					out = append(out, toAPIDelivery(d, name))
+					out = append(out, toAPIDelivery(d, name, lang(w, r)))
 				}
 				writeJSON(w, http.StatusOK, map[string]any{"day": day.Format("2006-01-02"), "counts": counts, "deliveries": out})
 				return
@@ -341,7 +342,7 @@ func (s *Server) apiDeliveryAction(w http.ResponseWriter, r *http.Request) {
 	if g, err := s.groups.Get(ctx, d.GroupID); err == nil {
 		name = g.Name
 	}
-	writeJSON(w, http.StatusOK, toAPIDelivery(d, name))
+	writeJSON(w, http.StatusOK, toAPIDelivery(d, name, lang(w, r)))
 }
 
 // apiTemplatePreview is POST /api/v1/templates/preview: {"body"} in, the

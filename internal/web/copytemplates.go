@@ -108,7 +108,7 @@ func (s *Server) templatesAction(w http.ResponseWriter, r *http.Request) {
 	case "preview", "save":
 		out, te := preview(view.Body)
 		if te != nil {
-			view.Error, view.ErrorLine, status = te.Msg, te.Line, http.StatusBadRequest
+			view.Error, view.ErrorLine, status = te.Message(p.Lang), te.Line, http.StatusBadRequest
 			break
 		}
 		view.Preview = out
@@ -119,7 +119,7 @@ func (s *Server) templatesAction(w http.ResponseWriter, r *http.Request) {
 					s.serverError(w, r, "save template", err)
 					return
 				}
-				view.Error, view.ErrorLine, status = te.Msg, te.Line, http.StatusBadRequest
+				view.Error, view.ErrorLine, status = te.Message(p.Lang), te.Line, http.StatusBadRequest
 				break
 			}
 			view.Message = p.T("tmpl.saved")

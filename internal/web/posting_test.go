@@ -19,6 +19,7 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/store"
@@ -678,10 +679,10 @@ func testPostingFlow(t *testing.T, db *store.DB) {
 		t.Fatal("a sent post stays on the manual page")
 	}
 	resp, body = op.do("GET", "/deliveries/log", nil)
-	if resp.StatusCode != 200 || !strings.Contains(body, "手动发送 (sent by hand): op") || !strings.Contains(body, "&lt;script&gt;") || strings.Contains(body, evilTitle) {
+	if resp.StatusCode != 200 || !strings.Contains(body, "手动发送：op") || !strings.Contains(body, "&lt;script&gt;") || strings.Contains(body, evilTitle) {
 		t.Fatalf("log: %d\n%s", resp.StatusCode, body)
 	}
-	if _, body := op.do("GET", "/deliveries/log?delivery="+did, nil); strings.Contains(body, "sent by hand") {
+	if _, body := op.do("GET", "/deliveries/log?delivery="+did, nil); strings.Contains(body, "手动发送：") {
 		t.Fatal("the log filter shows another delivery's attempts")
 	}
 
@@ -938,7 +939,7 @@ func TestDeleteGroupsAndPlans(t *testing.T) {
 		skipped := 0
 		for _, d := range board {
 			if d.GroupID == busy.ID {
-				if d.Status != publish.Skipped || !strings.Contains(d.LastError, "plan was deleted") {
+				if d.Status != publish.Skipped || !strings.Contains(publish.ReasonText(i18n.EN, d.LastError), "plan was deleted") {
 					t.Errorf("post of a deleted plan: %s %q", d.Status, d.LastError)
 				}
 				skipped++
@@ -946,6 +947,28 @@ func TestDeleteGroupsAndPlans(t *testing.T) {
 		}
 		if skipped != out.Skipped {
 			t.Errorf("%d posts skipped on the board, the API said %d", skipped, out.Skipped)
+		}
+		// The API says why in the reader's language.
+		for lang, want := range map[string]string{"en": "The plan was deleted", "zh": "排期已删除"} {
+			var got struct {
+				Deliveries []struct {
+					GroupID   int64  `json:"group_id"`
+					LastError string `json:"last_error"`
+				} `json:"deliveries"`
+			}
+			code, body := callAPI(t, anon, tok, "GET", "/api/v1/deliveries?day="+day.Format("2006-01-02")+"&lang="+lang, "", &got)
+			n := 0
+			for _, d := range got.Deliveries {
+				if d.GroupID == busy.ID {
+					n++
+					if d.LastError != want {
+						t.Errorf("%s: last_error %q, want %q", lang, d.LastError, want)
+					}
+				}
+			}
+			if code != 200 || n != skipped {
+				t.Errorf("%s: %d, %d of the deleted plan's %d posts: %.300s", lang, code, n, skipped, body)
+			}
 		}
 		if q, _ := s.publish.Queue(ctx, busyPlan.ID); len(q) != 0 {
 			t.Errorf("the deleted plan's queue is still there: %d", len(q))

@@ -121,40 +121,10 @@ func (p *page) Bad(field string) string {
 	return ""
 }
 
-// skipReasons are the message keys of the planner's skip reasons (which
-// it gives in both languages at once, for logs and the CLI).
-var skipReasons = map[string]string{
-	publish.ReasonRecent:       "board.reason.recent",
-	publish.ReasonCoupon:       "board.reason.coupon",
-	publish.ReasonPriceRose:    "board.reason.price_rose",
-	publish.ReasonMissing:      "board.reason.missing",
-	publish.ReasonCap:          "board.reason.cap",
-	publish.ReasonGone:         "board.reason.gone",
-	publish.ReasonNoPermission: "board.reason.no_permission",
-	publish.ReasonNoPlacement:  "board.reason.no_placement",
-	publish.ReasonAuth:         "board.reason.auth",
-	publish.ReasonThrottled:    "board.reason.throttled",
-	publish.ReasonConvert:      "board.reason.convert",
-}
-
-// Reason is a planner's or worker's skip reason in the page's language:
-// a known one by its key, any other given in both languages (a post too
-// late to send, a channel's error) by its half in the page's language.
-func (p *page) Reason(r string) string {
-	if key, ok := skipReasons[r]; ok {
-		return p.T(key)
-	}
-	for _, pl := range []catalog.Platform{catalog.Taobao, catalog.JD, catalog.PDD} {
-		if r == publish.ReasonNoConverter(pl) {
-			return p.T("board.reason.no_converter", p.Platform(pl))
-		}
-	}
-	return p.Say(r)
-}
-
-// Say is a message that a domain package gives in both languages at once,
-// "中文 (english)" (a worker's skip reason), in the page's language only. Any other text is shown as given.
-func (p *page) Say(msg string) string { return i18n.Pick(p.Lang, msg) }
+// Reason is a planner's or worker's reason (a skip, a failure, an
+// attempt's detail) in the page's language; a platform's own error text is
+// shown as given.
+func (p *page) Reason(r string) string { return publish.ReasonText(p.Lang, r) }
 
 // ShopKind names the kind of a shop the card marks as Tmall, flagship or
 // platform-run: 京东自营 for JD's own, 旗舰店, else 天猫.
