@@ -211,7 +211,7 @@ func seedDemoPosting(ctx context.Context, db *store.DB, adv *advisor.Advisor, fa
 		return
 	}
 	if n > 0 {
-		log.Info("demo groups, plans, posts and orders added", "groups", n, "days", demoPostingDays, "orders", k)
+		log.Info("demo groups, plans, posts, members and orders added", "groups", n, "days", demoPostingDays, "orders", k)
 	}
 }
 
@@ -220,12 +220,16 @@ func seedDemoPosting(ctx context.Context, db *store.DB, adv *advisor.Advisor, fa
 const demoPostingDays = 60
 
 // seedDemoCommunity adds the demo's groups, plans and posting history to a
-// registry that has no groups, then the orders that follow the posts. It
-// returns the groups and orders added.
+// registry that has no groups, then the members who lived through those
+// days (docs/demo.md) and the orders that follow the posts and the members.
+// It returns the groups and orders added.
 func seedDemoCommunity(ctx context.Context, db *store.DB, adv *advisor.Advisor, ch demo.Channels) (int, int, error) {
 	now := time.Now()
 	n, err := demo.SeedPosting(ctx, db, adv, ch, now, demoPostingDays)
 	if err != nil || n == 0 {
+		return n, 0, err
+	}
+	if _, _, err := demo.Members(ctx, db, 1, now); err != nil {
 		return n, 0, err
 	}
 	k, err := demo.Orders(ctx, db, 1, now)

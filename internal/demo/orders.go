@@ -14,6 +14,7 @@ import (
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -21,7 +22,10 @@ import (
 // Alimama placement brings members' clicks and orders, the way the
 // trade's numbers go.
 //
-//   - How many: each post sells about members × 0.3% orders (Poisson), more
+//   - How many: each post sells about members × 0.3% orders (Poisson), the
+//     members the group has that day in the member simulation (MemberLives)
+//     times its engagement (1 in a lively group), so a dying group's orders
+//     fade out with it; more
 //     for cheap items (under ¥10: ×1.6, under ¥30: ×1.2), far fewer for
 //     dear ones (over ¥50: ×(50/price)^0.9, ¥500: ×0.13), more with the
 //     advisor's badges (历史最低 ×1.8, 接近史低 ×1.3, 30天最低 ×1.2, a
@@ -57,6 +61,9 @@ type demoPost struct {
 	badges                   string
 	adzone, adzoneName, pid  string
 	members                  int64
+	engagement               float64 // 0..1 (1 when unknown)
+	simulated                bool    // members come from the member simulation (0 is 0)
+	life                     *GroupLife
 }
 
 // Orders generates the orders of the sent posts (Taobao and Tmall items,
@@ -68,6 +75,11 @@ func Orders(ctx context.Context, db *store.DB, seed uint64, now time.Time) (int,
 	if err != nil {
 		return 0, fmt.Errorf("demo orders: posts: %w", err)
 	}
+	lives, err := MemberLives(ctx, db, seed, now)
+	if err != nil {
+		return 0, fmt.Errorf("demo orders: members: %w", err)
+	}
+	lives.setMembers(posts)
 	cs := catalog.NewStore(db)
 	rates := map[string]int64{}
 	rate := func(p *demoPost) int64 {
@@ -145,19 +157,39 @@ func sentPosts(ctx context.Context, db *store.DB, now time.Time) ([]demoPost, er
 		}
 		posts = append(posts, demoPost{id: d.ID, group: d.GroupID, sentAt: d.SentAt, price: d.FinalPrice,
 			platform: string(d.Item.Platform), item: d.Item.ItemID, title: d.Title, badges: strings.Join(d.Badges, "\n"),
-			adzone: g.AdzoneID(), adzoneName: g.Name, pid: g.PIDTaobao, members: g.Members})
+			adzone: g.AdzoneID(), adzoneName: g.Name, pid: g.PIDTaobao, members: g.Members, engagement: 1})
 	}
 	slices.SortFunc(posts, func(a, b demoPost) int { return cmp.Compare(a.id, b.id) })
 	return posts, nil
 }
 
+// setMembers gives each post its group's members and engagement on the
+// day it was sent.
+func (p *MemberPlan) setMembers(posts []demoPost) {
+	byGroup := map[int64]*GroupLife{}
+	for i := range p.Groups {
+		byGroup[p.Groups[i].GroupID] = &p.Groups[i]
+	}
+	first := shanghai.Day(p.Start.Unix())
+	for i := range posts {
+		g := byGroup[posts[i].group]
+		if g == nil {
+			continue
+		}
+		if k := int(shanghai.Day(posts[i].sentAt) - first); k >= 0 && k < len(g.Days) {
+			posts[i].members, posts[i].engagement = int64(g.Days[k].Members), g.Days[k].Engagement
+			posts[i].simulated, posts[i].life = true, g
+		}
+	}
+}
+
 // expectedOrders is the mean number of orders a post brings.
 func expectedOrders(p *demoPost) float64 {
 	members := float64(p.members)
-	if members <= 0 {
+	if members <= 0 && !p.simulated {
 		members = 200
 	}
-	f := members * 0.003
+	f := members * 0.003 * p.engagement
 	switch yuan := float64(p.price) / 100; {
 	case yuan < 10:
 		f *= 1.6
@@ -215,7 +247,14 @@ func demoOrder(r *rng, p *demoPost, rateBP int64, seed uint64, k int, now int64)
 	refunded := r.float() < 0.02
 	special := ""
 	if r.intn(4) == 0 {
-		special = strconv.Itoa(5_000_000 + int(p.group)*1000 + r.intn(int(max(p.members, 1))))
+		// A quarter come through a member's 会员运营ID: a member in the
+		// group when the post went out.
+		k := r.intn(int(max(p.members, 1)))
+		if p.life != nil {
+			special = p.life.specialIDAt(p.sentAt, k)
+		} else {
+			special = strconv.Itoa(5_000_000 + int(p.group)*1000 + k)
+		}
 	}
 	if paid > now {
 		return orders.Order{}, false

@@ -37,6 +37,9 @@ var demoGroups = []struct {
 	{"数码内购群", community.WeCom, []string{"数码"}, 96},
 	{"白领下午茶", community.Manual, []string{"白领"}, 240},
 	{"演示直播群", community.Telegram, []string{"直播"}, 120},
+	// A group flooded with flash deals every hour: its members leave over
+	// the weeks (see members.go).
+	{"秒杀快抢群", community.WeCom, []string{"秒杀"}, 150},
 }
 
 // demoPlans: tag, slots, per slot, the ranking its queue comes from.
@@ -50,6 +53,7 @@ var demoPlans = []struct {
 	{"学生 午后晚间", "学生", "12:30,21:00", 2, advisor.RankHot, ""},
 	{"数码 精选", "数码", "10:00,19:00", 1, advisor.RankDrop, ""},
 	{"白领 下午茶", "白领", "15:00", 2, advisor.RankCommission, ""},
+	{"秒杀 整点", "秒杀", "10:00,11:00,12:00,13:00,14:00,15:00,16:00,17:00,18:00,19:00,20:00,21:00", 1, advisor.RankToday, ""},
 	// One post every half hour, day and night, so the demo shows posts
 	// going out within minutes of starting.
 	{"演示直播（每半小时）", "直播", everyHalfHour(), 1, advisor.RankToday, ""},
@@ -96,8 +100,11 @@ func SeedPosting(ctx context.Context, db *store.DB, adv *advisor.Advisor, ch Cha
 		}
 		plan := &publish.Plan{Name: p.name, Tag: p.tag, Slots: slots, PerSlot: p.perSlot, DailyCap: 12, RepeatDays: 3,
 			QuietFrom: 23 * 60, QuietTo: 7 * 60, Active: true}
-		if p.tag == "直播" {
+		switch p.tag {
+		case "直播":
 			plan.DailyCap, plan.RepeatDays, plan.QuietFrom, plan.QuietTo = len(slots), 0, 0, 0
+		case "秒杀":
+			plan.RepeatDays = 1
 		}
 		if err := ps.SavePlan(ctx, plan); err != nil {
 			return 0, err

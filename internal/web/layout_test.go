@@ -114,6 +114,9 @@ func layoutServer(t *testing.T) (*Server, *demo.Market) {
 	if _, err := demo.SeedPosting(ctx, db, s.advisor, &layoutChannels{}, now, 20); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := demo.Members(ctx, db, 1, now); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := demo.Orders(ctx, db, 1, now); err != nil {
 		t.Fatal(err)
 	}
