@@ -222,6 +222,49 @@ func (s *Store) BindTx(ctx context.Context, tx *store.Tx, memberID int64, platfo
 	return false, nil
 }
 
+// ExternalBinding is a person-level id to bind to the member known on a
+// source by its platform id (BindExternal).
+type ExternalBinding struct {
+	ExternalID            string
+	Platform, Kind, Value string
+}
+
+// BindExternal binds ids to members of source by their platform ids, all
+// in one transaction: the whole batch or nothing (an unknown member, a bad
+// id or a value another member has fails it). It counts the new bindings
+// and those the members already had.
+func (s *Store) BindExternal(ctx context.Context, source Source, binds []ExternalBinding) (BindStats, error) {
+	var st BindStats
+	err := s.db.Atomic(ctx, func(tx *store.Tx) error {
+		st = BindStats{}
+		ids := map[string]int64{}
+		for _, b := range binds {
+			id, ok := ids[b.ExternalID]
+			if !ok {
+				var err error
+				if id, err = memberByExternal(ctx, tx, source, b.ExternalID); err != nil {
+					return err
+				}
+				ids[b.ExternalID] = id
+			}
+			added, err := s.BindTx(ctx, tx, id, b.Platform, b.Kind, b.Value)
+			switch {
+			case err != nil:
+				return err
+			case added:
+				st.Bound++
+			default:
+				st.Unchanged++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return BindStats{}, err
+	}
+	return st, nil
+}
+
 // memberExists is ErrNoMember unless the member is registered.
 func memberExists(ctx context.Context, tx *store.Tx, memberID int64) error {
 	var one int

@@ -107,7 +107,18 @@ func TestBindOneMemberPerValue(t *testing.T) {
 			}
 		}
 
-		// Only a's own value is unbound from a.
+		// By platform id, all or nothing.
+		st, err := s.BindExternal(ctx, SourceWeCom, []ExternalBinding{{"a", "pdd", "", "a-1"}, {"b", "pdd", "", "b-1"}, {"a", "pdd", "", "a-1"}})
+		if err != nil || st != (BindStats{Bound: 2, Unchanged: 1}) {
+			t.Fatalf("bind by platform id: %+v %v", st, err)
+		}
+		if _, err := s.BindExternal(ctx, SourceWeCom, []ExternalBinding{{"a", "pdd", "", "a-2"}, {"nobody", "pdd", "", "x-1"}}); err == nil {
+			t.Fatal("an unknown member was bound")
+		}
+		if got, _ := s.Bindings(ctx, a); strings.Contains(bindingKeys(got), "a-2") {
+			t.Fatalf("a failed batch bound a-2: %v", got)
+		}
+				// Only a's own value is unbound from a.
 		if err := s.UnbindMember(ctx, b, "taobao", "special_id", "2688001"); !errors.Is(err, ErrBindNotBound) {
 			t.Fatalf("unbind another member's value: %v", err)
 		}
@@ -122,7 +133,7 @@ func TestBindOneMemberPerValue(t *testing.T) {
 		must(s.Bind(ctx, b, "taobao", "special_id", "2688001"))
 		list, err = s.Bindings(ctx, b)
 		must(err)
-		if got := bindingKeys(list); got != `jd/sub_union_id/qk_b pdd/custom_parameters/{"uid":"b"} taobao/relation_id/2688001 taobao/special_id/2688001` {
+		if got := bindingKeys(list); got != `jd/sub_union_id/qk_b pdd/custom_parameters/b-1 pdd/custom_parameters/{"uid":"b"} taobao/relation_id/2688001 taobao/special_id/2688001` {
 			t.Fatalf("b's bindings: %s", got)
 		}
 	})
