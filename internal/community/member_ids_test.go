@@ -118,7 +118,7 @@ func TestBindOneMemberPerValue(t *testing.T) {
 		if got, _ := s.Bindings(ctx, a); strings.Contains(bindingKeys(got), "a-2") {
 			t.Fatalf("a failed batch bound a-2: %v", got)
 		}
-				// Only a's own value is unbound from a.
+		// Only a's own value is unbound from a.
 		if err := s.UnbindMember(ctx, b, "taobao", "special_id", "2688001"); !errors.Is(err, ErrBindNotBound) {
 			t.Fatalf("unbind another member's value: %v", err)
 		}

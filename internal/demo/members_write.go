@@ -69,7 +69,7 @@ func Members(ctx context.Context, db *store.DB, seed uint64, now time.Time) (*Me
 			return nil, st, fmt.Errorf("demo members %s: %w", g.Name, err)
 		}
 		st.Bound += bst.Bound
-				st.Members += len(g.members)
+		st.Members += len(g.members)
 		st.Events += len(evs)
 		if g.DeathDay >= 0 {
 			st.Died++
