@@ -23,6 +23,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var pf postingFlags
 	var sf platformFlags
 	var syncEvery time.Duration
+	var tf tgMemberFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: g.h("cli.serve.short"),
@@ -85,6 +86,10 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			deps.Posters = &publish.PosterCache{R: images}
+			tgm, err := newTelegramMembers(&deps, pf.telegramToken, pf.telegramAPI, &tf)
+			if err != nil {
+				return err
+			}
 			srv := web.NewServer(deps)
 			srv.SetTrustedProxies(trusted)
 			srv.SetImages(images) // the lists' thumbnails: the same allowed hosts and cache
@@ -100,6 +105,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
 			defer startOrderSync(ctx, db, &sf, syncEvery, log)()  // stops the jobs before db.Close
+			defer tgm.start(ctx)()                                // Telegram joins, leaves, messages
 			return srv.Serve(ctx, ln)
 		},
 	}
@@ -111,6 +117,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	pf.add(g, cmd)
 	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, g.h("cli.serve.flag.sync_every"))
 	sf.add(g, cmd.Flags())
+	tf.add(g, cmd.Flags())
 	return cmd
 }
 

@@ -570,41 +570,48 @@ func (s *Store) chats(ctx context.Context, where string, arg any) ([]Chat, error
 // activity counts (the text is never stored): a member's first message of
 // a Shanghai day in a group makes it active that day.
 func (s *Store) CountMessages(ctx context.Context, source Source, chatID, externalID string, at time.Time, n int) error {
+	return s.db.Atomic(ctx, func(tx *store.Tx) error {
+		return s.CountMessagesTx(ctx, tx, source, chatID, externalID, at, n)
+	})
+}
+
+// CountMessagesTx is CountMessages in the caller's transaction: a source
+// that keeps its own position (Telegram's update offset) moves it in the
+// same transaction, so a crash neither loses nor doubles a count.
+func (s *Store) CountMessagesTx(ctx context.Context, tx *store.Tx, source Source, chatID, externalID string, at time.Time, n int) error {
 	if !source.Valid() || chatID == "" || externalID == "" || n < 1 || at.Unix() <= 0 {
 		return errCount.With(chatID, externalID, n)
 	}
-	return s.db.Atomic(ctx, func(tx *store.Tx) error {
-		group, err := s.chatGroup(ctx, tx, source, chatID)
-		if err != nil {
-			return err
-		}
-		k := memberKey{source, externalID}
-		ids, err := upsertMembers(ctx, tx, map[memberKey]*memberRow{k: {memberKey: k, firstSeen: at.Unix()}})
-		if err != nil {
-			return err
-		}
-		member := ids[k]
-		var groupArg any
-		if group != 0 {
-			groupArg = group
-		}
-		day := shanghai.Day(at.Unix())
-		var total int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO member_activity (source, chat_id, member_id, day, group_id, messages)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source, chat_id, member_id, day)
-			DO UPDATE SET messages = member_activity.messages + excluded.messages RETURNING messages`,
-			string(source), chatID, member, day, groupArg, n).Scan(&total); err != nil {
-			return fmt.Errorf("count messages: %w", err)
-		}
-		if group == 0 {
-			return nil
-		}
-		d := &dayDelta{messages: int64(n)}
-		if total == int64(n) {
-			d.active = 1
-		}
-		return writeDeltas(ctx, tx, dayDeltas{{group, day}: d})
-	})
+	group, err := s.chatGroup(ctx, tx, source, chatID)
+	if err != nil {
+		return err
+	}
+	k := memberKey{source, externalID}
+	ids, err := upsertMembers(ctx, tx, map[memberKey]*memberRow{k: {memberKey: k, firstSeen: at.Unix()}})
+	if err != nil {
+		return err
+	}
+	member := ids[k]
+	var groupArg any
+	if group != 0 {
+		groupArg = group
+	}
+	day := shanghai.Day(at.Unix())
+	var total int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO member_activity (source, chat_id, member_id, day, group_id, messages)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source, chat_id, member_id, day)
+		DO UPDATE SET messages = member_activity.messages + excluded.messages RETURNING messages`,
+		string(source), chatID, member, day, groupArg, n).Scan(&total); err != nil {
+		return fmt.Errorf("count messages: %w", err)
+	}
+	if group == 0 {
+		return nil
+	}
+	d := &dayDelta{messages: int64(n)}
+	if total == int64(n) {
+		d.active = 1
+	}
+	return writeDeltas(ctx, tx, dayDeltas{{group, day}: d})
 }
 
 // Snapshot makes the difference between a full member list of one group

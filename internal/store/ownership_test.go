@@ -34,6 +34,7 @@ var owners = map[string]string{
 	"orders":           "internal/orders", "order_days": "internal/orders", "order_settle_days": "internal/orders",
 	"sync_cursors": "internal/orders",
 	"users":        "internal/auth", "sessions": "internal/auth", "api_tokens": "internal/auth",
+	"tg_updates_state": "internal/tgmembers", "tg_bot_chats": "internal/tgmembers",
 	"leases": "internal/store", "schema_migrations": "internal/store",
 }
 

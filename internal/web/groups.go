@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -26,6 +27,7 @@ type groupRow struct {
 	*community.Group
 	TargetShown string
 	SecretSet   bool
+	BotNotAdmin bool // a Telegram group whose chat the bot does not administer: no joins by link
 }
 
 // groupForm echoes the group form back: every field but the secret, which
@@ -70,8 +72,14 @@ func (s *Server) renderGroups(w http.ResponseWriter, r *http.Request, status int
 			s.serverError(w, r, "groups", err)
 			return
 		}
+		notAdmin, err := s.botNotAdmin(r.Context(), groups)
+		if err != nil {
+			s.serverError(w, r, "groups", err)
+			return
+		}
 		for _, g := range groups {
-			view.Groups = append(view.Groups, groupRow{g, apiv1.ShownTarget(g), g.Secret != ""})
+			view.Groups = append(view.Groups, groupRow{g, apiv1.ShownTarget(g), g.Secret != "",
+				g.Channel == community.Telegram && notAdmin[g.Target]})
 		}
 	}
 	for _, c := range community.Channels {
@@ -80,6 +88,24 @@ func (s *Server) renderGroups(w http.ResponseWriter, r *http.Request, status int
 	view.Sample = groupCSVSample
 	p.Data = view
 	s.render(w, status, "groups", p)
+}
+
+// botNotAdmin tells which of the Telegram groups' chats the bot is known not
+// to administer (none when the server follows no Telegram bot).
+func (s *Server) botNotAdmin(ctx context.Context, groups []*community.Group) (map[string]bool, error) {
+	if s.tgBot == nil {
+		return nil, nil
+	}
+	var targets []string
+	for _, g := range groups {
+		if g.Channel == community.Telegram {
+			targets = append(targets, g.Target)
+		}
+	}
+	if len(targets) == 0 {
+		return nil, nil
+	}
+	return s.tgBot.NotAdmin(ctx, targets)
 }
 
 // groupFromForm reads the add and edit forms. The error names the field.

@@ -55,6 +55,9 @@ type Server struct {
 	thumbs   Thumbnailer      // the lists' product images (nil: placeholders)
 	noImage  failedImages     // images that could not be had, lately
 	now      func() time.Time // the clock of the posting pages (tests set it)
+
+	tgWebhook http.Handler
+	tgBot     BotStanding
 }
 
 // Deps are the services a Server works with. cmd/qunke serve builds them
@@ -78,6 +81,19 @@ type Deps struct {
 	// Zone is where pages show times and read dates typed into forms: the
 	// viewer's display zone (serve --tz). It changes nothing but display.
 	Zone *time.Location
+	// TelegramWebhook answers Telegram's update deliveries at
+	// /callback/telegram (tgmembers.Webhook; nil: no such route, updates
+	// are polled).
+	TelegramWebhook http.Handler
+	// TelegramBot tells where the Telegram bot is not an admin (nil: the
+	// pages say nothing of it).
+	TelegramBot BotStanding
+}
+
+// BotStanding tells, of Telegram groups' targets, those whose chat the bot
+// is known not to administer (tgmembers.Standing).
+type BotStanding interface {
+	NotAdmin(ctx context.Context, targets []string) (map[string]bool, error)
 }
 
 // NewDeps builds the services over an open, migrated database: pages in
@@ -110,7 +126,8 @@ func NewServer(d Deps) *Server {
 		pages: loadPages(zone, "check", "login", "setup", "library", "rankings", "dashboard", "import", "users",
 			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income"), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
-		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters}
+		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
+		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot}
 	assets() // compress the static files now, not on the first page
 	s.routes()
 	return s
@@ -147,6 +164,10 @@ func (s *Server) routes() {
 	s.orderImportRoutes()
 	s.thumbRoutes()
 	s.bindingRoutes()
+	if s.tgWebhook != nil {
+		// Authenticated by its secret header, not by a session.
+		s.mux.Handle("POST /callback/telegram", s.tgWebhook)
+	}
 }
 
 // WaitWarm waits until the advisor has loaded the catalog (see Warm).
