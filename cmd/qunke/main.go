@@ -89,8 +89,8 @@ func rootCmd() (*cobra.Command, *globals) {
 		newSyncCmd(g),
 		newGroupsCmd(g),
 		newLinkCmd(g),
-		newMembersCmd(g),
 		newTelegramCmd(g),
+		newMembersCmd(g),
 	)
 	root.InitDefaultHelpCmd() // now, to describe it in the help language
 	for _, c := range root.Commands() {

@@ -77,11 +77,3 @@ func newMembersUnbindCmd(g *globals) *cobra.Command {
 		},
 	}
 }
-
-// newMembersCmd groups the member commands. TODO(bind): replaced by reg's
-// members command (import, list) on merge.
-func newMembersCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "members", Short: g.h("cli.members_short")}
-	cmd.AddCommand(newMembersBindCmd(g), newMembersUnbindCmd(g))
-	return cmd
-}

@@ -23,6 +23,8 @@ func newServeCmd(g *globals) *cobra.Command {
 	var pf postingFlags
 	var sf platformFlags
 	var syncEvery time.Duration
+	var wsf wecomAPIFlags // the WeCom member sync's
+	var wecomEvery time.Duration
 	var tf tgMemberFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -53,6 +55,9 @@ func newServeCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("--max-late %s: give a positive duration, e.g. 15m", pf.maxLate)
 			}
 			deps := web.NewDeps(db, log)
+			wsf.api = pf.wecomAPI
+			wsf.useCorp(cmd.Flags())
+			deps.WeComSync = newWeComSyncer(db, deps.Groups, wsf.client(), log)
 			deps.Zone = display
 			deps.Planner.Late = pf.maxLate
 			deps.Planner.Links.Conv = converters(withDemo, &sf)
@@ -105,7 +110,8 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
 			defer startOrderSync(ctx, db, &sf, syncEvery, log)()  // stops the jobs before db.Close
-			defer tgm.start(ctx)()                                // Telegram joins, leaves, messages
+			defer startWeComSync(ctx, deps.WeComSync, db, wecomEvery, log)()
+			defer tgm.start(ctx)() // Telegram joins, leaves, messages
 			return srv.Serve(ctx, ln)
 		},
 	}
@@ -117,6 +123,8 @@ func newServeCmd(g *globals) *cobra.Command {
 	pf.add(g, cmd)
 	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, g.h("cli.serve.flag.sync_every"))
 	sf.add(g, cmd.Flags())
+	wsf.addCorp(g, cmd.Flags()) // after the callback's flags, if they define it
+	cmd.Flags().DurationVar(&wecomEvery, "wecom-sync-every", 3*time.Hour, g.h("cli.flag_wecom_sync_every"))
 	tf.add(g, cmd.Flags())
 	return cmd
 }

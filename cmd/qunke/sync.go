@@ -77,7 +77,7 @@ func newSyncCmd(g *globals) *cobra.Command {
 		Use:   "sync",
 		Short: g.h("cli.sync.short"),
 	}
-	cmd.AddCommand(newSyncOrdersCmd(g))
+	cmd.AddCommand(newSyncOrdersCmd(g), newSyncMembersCmd(g))
 	return cmd
 }
 

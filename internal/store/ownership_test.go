@@ -36,6 +36,7 @@ var owners = map[string]string{
 	"users":        "internal/auth", "sessions": "internal/auth", "api_tokens": "internal/auth",
 	"tg_updates_state": "internal/tgmembers", "tg_bot_chats": "internal/tgmembers",
 	"leases": "internal/store", "schema_migrations": "internal/store",
+	"wecom_sync": "internal/wecom", "wecom_sync_run": "internal/wecom",
 }
 
 // exempt are files that may name any table: the migration tests build a

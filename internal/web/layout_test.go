@@ -19,6 +19,8 @@ import (
 	"github.com/qunke/qunke/internal/publish/poster"
 	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store/storetest"
+	"github.com/qunke/qunke/internal/wecom"
+	"github.com/qunke/qunke/internal/wecom/wecomfake"
 )
 
 // layoutProbe measures a console page as a reader sees it: whether the page
@@ -154,6 +156,7 @@ func TestBrowserLayout(t *testing.T) {
 	if err != nil || len(groups) == 0 {
 		t.Fatalf("demo groups: %d, %v", len(groups), err)
 	}
+	seedWeComChats(t, s, groups)
 	plans, err := s.publish.Plans(ctx)
 	if err != nil || len(plans) == 0 {
 		t.Fatalf("demo plans: %d, %v", len(plans), err)
@@ -175,6 +178,7 @@ func TestBrowserLayout(t *testing.T) {
 		{"import", "/import"},
 		{"groups", "/groups"},
 		{"group", fmt.Sprintf("/groups/%d", groups[0].ID)},
+		{"wecom", "/groups/wecom"},
 		{"board", "/board"},
 		{"plans", "/plans"},
 		{"plan", fmt.Sprintf("/plans/%d", busy.ID)},
@@ -296,5 +300,26 @@ func checkChartLabels(t *testing.T, b *browser, where string, phone bool) {
 	}
 	if !got.HideOverlap {
 		t.Errorf("%s: the chart's time axis may overlap its labels", where)
+	}
+}
+
+// seedWeComChats gives the customer groups page rows: a chat mapped to the
+// first demo group, one proposed for the second, one with no match.
+func seedWeComChats(t *testing.T, s *Server, groups []*community.Group) {
+	t.Helper()
+	ctx := context.Background()
+	f := wecomfake.New("wwlayout", "layout-secret-0123456789")
+	t.Cleanup(f.Close)
+	s.wecomSync.API = wecom.NewClient(f.URL, "wwlayout", "layout-secret-0123456789")
+	for i, name := range []string{groups[0].Name, groups[1].Name, "一个名字很长很长的企业微信客户群，没有同名的群"} {
+		id := fmt.Sprintf("wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA%02d", i)
+		f.AddChat(id, name, "zhangsan")
+		f.AddMember(id, wecomfake.Member{UserID: "wmLayout" + id, Type: 2, JoinScene: 3, Name: "小红"})
+	}
+	if err := s.groups.MapChat(ctx, community.SourceWeCom, "wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA00", groups[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.wecomSync.Once(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
+	"github.com/qunke/qunke/internal/wecom"
 )
 
 // Server serves the console and the API.
@@ -56,6 +57,8 @@ type Server struct {
 	noImage  failedImages     // images that could not be had, lately
 	now      func() time.Time // the clock of the posting pages (tests set it)
 
+	// wecomSync maps WeCom customer groups to groups (/groups/wecom).
+	wecomSync *wecom.Syncer
 	tgWebhook http.Handler
 	tgBot     BotStanding
 }
@@ -81,6 +84,9 @@ type Deps struct {
 	// Zone is where pages show times and read dates typed into forms: the
 	// viewer's display zone (serve --tz). It changes nothing but display.
 	Zone *time.Location
+	// WeComSync is the WeCom customer groups' member sync: the page that
+	// maps customer groups to groups (serve gives it the API credentials).
+	WeComSync *wecom.Syncer
 	// TelegramWebhook answers Telegram's update deliveries at
 	// /callback/telegram (tgmembers.Webhook; nil: no such route, updates
 	// are polled).
@@ -106,6 +112,7 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 		Orders: orders.NewStore(db), Auth: auth.New(db), Zone: shanghai.Zone}
 	d.Planner = &publish.Planner{Store: d.Publish, Groups: d.Groups, Items: publish.AdvisorItems{A: adv}, Links: &publish.Linker{Store: d.Publish}}
 	d.GroupOps = &ops.Groups{DB: db, Groups: d.Groups, Publish: d.Publish, Orders: d.Orders}
+	d.WeComSync = &wecom.Syncer{API: wecom.NewClient("", "", ""), Registry: d.Groups, State: wecom.NewSyncStore(db), DB: db, Log: log}
 	return d
 }
 
@@ -124,10 +131,10 @@ func NewServer(d Deps) *Server {
 	}
 	s := &Server{db: d.DB, catalog: d.Catalog, advisor: d.Advisor, log: d.Log, mux: http.NewServeMux(), msgs: msgs, zone: zone,
 		pages: loadPages(zone, "check", "login", "setup", "library", "rankings", "dashboard", "import", "users",
-			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income"), auth: d.Auth, logins: auth.NewLoginGuard(),
+			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income", "wecomchats"), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
-		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot}
+		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync}
 	assets() // compress the static files now, not on the first page
 	s.routes()
 	return s
@@ -164,6 +171,7 @@ func (s *Server) routes() {
 	s.orderImportRoutes()
 	s.thumbRoutes()
 	s.bindingRoutes()
+	s.wecomChatRoutes()
 	if s.tgWebhook != nil {
 		// Authenticated by its secret header, not by a session.
 		s.mux.Handle("POST /callback/telegram", s.tgWebhook)
