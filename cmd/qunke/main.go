@@ -88,9 +88,9 @@ func rootCmd() (*cobra.Command, *globals) {
 		newReportCmd(g),
 		newSyncCmd(g),
 		newGroupsCmd(g),
+		newMembersCmd(g),
 		newLinkCmd(g),
 		newTelegramCmd(g),
-		newMembersCmd(g),
 	)
 	root.InitDefaultHelpCmd() // now, to describe it in the help language
 	for _, c := range root.Commands() {

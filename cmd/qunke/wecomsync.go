@@ -122,13 +122,6 @@ func newSyncMembersCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// newMembersCmd is the member registry's commands.
-func newMembersCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "members", Short: g.h("cli.members_short")}
-	cmd.AddCommand(newMembersChatsCmd(g), newMembersBindCmd(g), newMembersUnbindCmd(g))
-	return cmd
-}
-
 func newMembersChatsCmd(g *globals) *cobra.Command {
 	var f wecomAPIFlags
 	var confirm, group string

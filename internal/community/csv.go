@@ -30,6 +30,7 @@ var csvColumns = map[string]string{
 	"时区": "tz", "tz": "tz", "timezone": "tz",
 	"状态": "active", "active": "active", "status": "active",
 	"允许未转链": "allow_unconverted", "allow_unconverted": "allow_unconverted",
+	"企业微信群id": "wecom_chat_id", "企微群id": "wecom_chat_id", "wecom_chat_id": "wecom_chat_id",
 }
 
 // RowError is a problem with one row of a groups CSV.
@@ -130,7 +131,7 @@ func (s *Store) ImportCSV(ctx context.Context, data []byte) (ImportStats, error)
 		g := &Group{Name: cell(row, "name"), Channel: Channel(cell(row, "channel")), Target: cell(row, "target"),
 			Secret: cell(row, "secret"), PIDTaobao: cell(row, "pid_taobao"), PIDJD: cell(row, "pid_jd"),
 			PIDPDD: cell(row, "pid_pdd"), Owner: cell(row, "owner"), Tags: SplitTags(cell(row, "tags")),
-			TZ: cell(row, "tz"), Active: true}
+			TZ: cell(row, "tz"), WeComChatID: cell(row, "wecom_chat_id"), Active: true}
 		g.Channel = Channel(channelAlias(string(g.Channel)))
 		var rerr *RowError
 		for _, f := range []struct {

@@ -67,8 +67,12 @@ type Group struct {
 	// placement-tagged link when its conversion (转链) failed; by default such
 	// a post is held.
 	AllowUnconverted bool
-	Created          time.Time
-	Updated          time.Time
+	// WeComChatID (企业微信群ID) is the chat_id of the group's WeCom
+	// customer group (客户群): its member events are the group's. Saving a
+	// group with one maps the chat to it (Store.MapChat); "" maps nothing.
+	WeComChatID string
+	Created     time.Time
+	Updated     time.Time
 }
 
 // AdzoneID is the adzone part of the Alimama PID, "" if there is none.
@@ -169,6 +173,10 @@ func (g *Group) Normalize() error {
 	case Manual:
 	default:
 		return &FieldError{"channel", msg.New("groups.err_channel", string(g.Channel))}
+	}
+	g.WeComChatID = strings.TrimSpace(g.WeComChatID)
+	if len(g.WeComChatID) > 128 || strings.ContainsAny(g.WeComChatID, " \t\r\n") {
+		return &FieldError{"wecom_chat_id", msg.New("groups.err_wecom_chat_id")}
 	}
 	if g.PIDTaobao != "" && !pidRe.MatchString(g.PIDTaobao) {
 		return &FieldError{"pid_taobao", msg.New("groups.err_pid_taobao")}

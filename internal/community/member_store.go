@@ -43,6 +43,24 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 	if err != nil {
 		return 0, err
 	}
+	// Then the groups, before any member row: every writer locks chats,
+	// then groups, then rows, so none waits for another in a circle.
+	var touched []int64
+	for i := range evs {
+		g := evs[i].GroupID
+		if g == 0 {
+			g = groups[chatKey{evs[i].Source, evs[i].ChatID}]
+		}
+		if g != 0 && !slices.Contains(touched, g) {
+			touched = append(touched, g)
+		}
+	}
+	slices.Sort(touched)
+	for _, g := range touched {
+		if err := s.lockGroup(ctx, tx, g); err != nil {
+			return 0, err
+		}
+	}
 	latest := map[memberKey]*memberRow{}
 	for i := range evs {
 		e := &evs[i]
@@ -67,7 +85,10 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 		return 0, err
 	}
 	// Store the events; only the new ones are applied.
-	type placed struct{ group, member int64 }
+	type placed struct {
+		group, member int64
+		e             *MemberEvent
+	}
 	where := make(map[string]placed, len(evs))
 	var fresh []*MemberEvent
 	for i := range evs {
@@ -75,7 +96,7 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 		if _, dup := where[e.Key]; dup {
 			continue
 		}
-		p := placed{e.GroupID, e.MemberID}
+		p := placed{e.GroupID, e.MemberID, e}
 		if p.group == 0 {
 			p.group = groups[chatKey{e.Source, e.ChatID}]
 		}
@@ -88,6 +109,8 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 	const cols = 13
 	pairs := pairSet{}
 	added := 0
+	sc := newStmtCache(tx)
+	defer sc.close()
 	for part := range slices.Chunk(fresh, 100) {
 		args := make([]any, 0, len(part)*cols)
 		for _, e := range part {
@@ -99,7 +122,7 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 			args = append(args, e.Key, string(e.Source), e.ChatID, group, p.member, string(e.Kind), e.At.Unix(), e.Name,
 				string(e.JoinHow), e.Inviter, e.InviteLink, e.InviteName, string(e.LeaveHow))
 		}
-		rows, err := tx.QueryContext(ctx, `INSERT INTO member_events (event_key, source, chat_id, group_id, member_id,
+		rows, err := sc.query(ctx, `INSERT INTO member_events (event_key, source, chat_id, group_id, member_id,
 			kind, at, name, join_how, inviter, invite_link, invite_name, leave_how)
 			VALUES `+tx.Dialect.BulkPlaceholders(cols, len(part), 1)+` ON CONFLICT (event_key) DO NOTHING RETURNING event_key`, args...)
 		if err != nil {
@@ -113,7 +136,8 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 			}
 			added++
 			if p := where[key]; p.group != 0 {
-				pairs.add(p.group, p.member)
+				pairs.add(p.group, p.member, storedEvent{Key: key, Kind: p.e.Kind, At: p.e.At.Unix(), JoinHow: p.e.JoinHow,
+					Inviter: p.e.Inviter, InviteLink: p.e.InviteLink, InviteName: p.e.InviteName, LeaveHow: p.e.LeaveHow})
 			}
 		}
 		rows.Close()
@@ -176,13 +200,15 @@ func upsertMembers(ctx context.Context, tx *store.Tx, rows map[memberKey]*member
 	})
 	out := make(map[memberKey]int64, len(keys))
 	const cols = 6
+	sc := newStmtCache(tx)
+	defer sc.close()
 	for part := range slices.Chunk(keys, 200) {
 		args := make([]any, 0, len(part)*cols)
 		for _, k := range part {
 			r := rows[k]
 			args = append(args, string(k.source), k.ext, r.union, r.name, r.note, r.firstSeen)
 		}
-		q, err := tx.QueryContext(ctx, `INSERT INTO members (source, external_id, union_id, name, note, first_seen)
+		q, err := sc.query(ctx, `INSERT INTO members (source, external_id, union_id, name, note, first_seen)
 			VALUES `+tx.Dialect.BulkPlaceholders(cols, len(part), 1)+`
 			ON CONFLICT (source, external_id) WHERE external_id <> '' DO UPDATE SET
 			union_id = CASE WHEN excluded.union_id <> '' THEN excluded.union_id ELSE members.union_id END,
@@ -220,14 +246,15 @@ type memberKey struct {
 	ext    string
 }
 
-// pairSet holds (group, member) pairs to recompute, by group.
-type pairSet map[int64]map[int64]bool
+// pairSet holds (group, member) pairs to recompute, by group, with the
+// events of the pair that the caller has just stored (nil: none known).
+type pairSet map[int64]map[int64][]storedEvent
 
-func (p pairSet) add(group, member int64) {
+func (p pairSet) add(group, member int64, stored ...storedEvent) {
 	if p[group] == nil {
-		p[group] = map[int64]bool{}
+		p[group] = map[int64][]storedEvent{}
 	}
-	p[group][member] = true
+	p[group][member] = append(p[group][member], stored...)
 }
 
 // chatGroup returns the group a chat maps to (0: none yet, the chat is
@@ -245,6 +272,62 @@ func (s *Store) chatGroup(ctx context.Context, tx *store.Tx, source Source, chat
 		return 0, fmt.Errorf("chat %s %s: %w", source, chat, err)
 	}
 	return g.Int64, nil
+}
+
+// stmtCache prepares each statement of a bulk write once in a
+// transaction: the full chunks of a large batch repeat one statement, and
+// parsing it anew each time cost a sixth of a list import on SQLite.
+type stmtCache struct {
+	tx *store.Tx
+	m  map[string]*sql.Stmt
+}
+
+func newStmtCache(tx *store.Tx) *stmtCache { return &stmtCache{tx: tx, m: map[string]*sql.Stmt{}} }
+
+func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st := c.m[q]; st != nil {
+		return st, nil
+	}
+	st, err := c.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.m[q] = st
+	return st, nil
+}
+
+func (c *stmtCache) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return c.query(ctx, q, args...)
+}
+
+func (c *stmtCache) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := c.get(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (c *stmtCache) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := c.get(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// close releases the statements (the transaction would at its end).
+func (c *stmtCache) close() {
+	for _, st := range c.m {
+		st.Close()
+	}
+}
+
+// lockGroup serialises the writers of one group's members until the
+// transaction ends (PostgreSQL; SQLite writers run one at a time). Lock
+// order: chats, then groups (ascending), then rows.
+func (s *Store) lockGroup(ctx context.Context, tx *store.Tx, group int64) error {
+	return s.db.LockTx(ctx, tx.Tx, fmt.Sprintf("community.members:%d", group))
 }
 
 // inList returns placeholders for a first argument and n more: "$1" and
@@ -267,8 +350,19 @@ func (s *Store) recompute(ctx context.Context, tx *store.Tx, pairs pairSet, delt
 		groups = append(groups, g)
 	}
 	slices.Sort(groups)
+	// A large batch (a list import) grows memberships in the transaction:
+	// PostgreSQL must plan its lookups with the table's real size.
+	var growth *store.Growth
+	if len(groups) > 1 || len(groups) == 1 && len(pairs[groups[0]]) > chunk {
+		var err error
+		if growth, err = s.db.Growth(ctx, tx.Tx, "memberships"); err != nil {
+			return err
+		}
+	}
+	sc := newStmtCache(tx)
+	defer sc.close()
 	for _, group := range groups {
-		if err := s.db.LockTx(ctx, tx.Tx, fmt.Sprintf("community.members:%d", group)); err != nil {
+		if err := s.lockGroup(ctx, tx, group); err != nil {
 			return err
 		}
 		ids := make([]int64, 0, len(pairs[group]))
@@ -277,7 +371,7 @@ func (s *Store) recompute(ctx context.Context, tx *store.Tx, pairs pairSet, delt
 		}
 		slices.Sort(ids)
 		for part := range slices.Chunk(ids, chunk) {
-			if err := s.recomputeChunk(ctx, tx, group, part, deltas); err != nil {
+			if err := s.recomputeChunk(ctx, tx, sc, growth, group, part, pairs[group], deltas); err != nil {
 				return err
 			}
 		}
@@ -285,37 +379,51 @@ func (s *Store) recompute(ctx context.Context, tx *store.Tx, pairs pairSet, delt
 	return nil
 }
 
-func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, group int64, ids []int64, deltas dayDeltas) error {
+func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, sc *stmtCache, growth *store.Growth, group int64, ids []int64, known map[int64][]storedEvent, deltas dayDeltas) error {
 	first, rest := inList(tx.Dialect, len(ids))
 	args := make([]any, 0, len(ids)+1)
 	args = append(args, group)
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	evs := map[int64][]storedEvent{}
-	rows, err := tx.QueryContext(ctx, `SELECT member_id, event_key, kind, at, join_how, inviter, invite_link, invite_name, leave_how
-		FROM member_events WHERE group_id = `+first+` AND member_id IN (`+rest+`)`, args...)
+	old, err := stays(ctx, sc, `WHERE group_id = `+first+` AND member_id IN (`+rest+`)`, args...)
 	if err != nil {
-		return fmt.Errorf("member events of group %d: %w", group, err)
+		return err
 	}
-	for rows.Next() {
-		var m int64
-		var e storedEvent
-		var kind, join, leave string
-		if err := rows.Scan(&m, &e.Key, &kind, &e.At, &join, &e.Inviter, &e.InviteLink, &e.InviteName, &leave); err != nil {
-			rows.Close()
+	// A member with no stay in the group has no event in it but those just
+	// stored (any event makes a stay, and the group is locked): only the
+	// others' events are read back.
+	evs := map[int64][]storedEvent{}
+	read := []any{group}
+	for _, m := range ids {
+		if len(old[m]) == 0 && len(known[m]) > 0 {
+			evs[m] = known[m]
+		} else {
+			read = append(read, m)
+		}
+	}
+	for part := range slices.Chunk(read[1:], chunk) {
+		first, rest := inList(tx.Dialect, len(part))
+		rows, err := sc.query(ctx, `SELECT member_id, event_key, kind, at, join_how, inviter, invite_link, invite_name, leave_how
+			FROM member_events WHERE group_id = `+first+` AND member_id IN (`+rest+`)`, append([]any{group}, part...)...)
+		if err != nil {
+			return fmt.Errorf("member events of group %d: %w", group, err)
+		}
+		for rows.Next() {
+			var m int64
+			var e storedEvent
+			var kind, join, leave string
+			if err := rows.Scan(&m, &e.Key, &kind, &e.At, &join, &e.Inviter, &e.InviteLink, &e.InviteName, &leave); err != nil {
+				rows.Close()
+				return err
+			}
+			e.Kind, e.JoinHow, e.LeaveHow = EventKind(kind), JoinHow(join), LeaveHow(leave)
+			evs[m] = append(evs[m], e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
-		e.Kind, e.JoinHow, e.LeaveHow = EventKind(kind), JoinHow(join), LeaveHow(leave)
-		evs[m] = append(evs[m], e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	old, err := stays(ctx, tx, `WHERE group_id = `+first+` AND member_id IN (`+rest+`)`, args...)
-	if err != nil {
-		return err
 	}
 	var gone []any
 	type newStay struct {
@@ -339,7 +447,7 @@ func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, group int64, i
 		}
 	}
 	for part := range slices.Chunk(gone, chunk) {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE id IN (`+tx.Dialect.BulkPlaceholders(1, len(part), 1)+`)`,
+		if _, err := sc.exec(ctx, `DELETE FROM memberships WHERE id IN (`+tx.Dialect.BulkPlaceholders(1, len(part), 1)+`)`,
 			part...); err != nil {
 			return fmt.Errorf("memberships of group %d: %w", group, err)
 		}
@@ -351,10 +459,13 @@ func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, group int64, i
 			args = append(args, group, st.member, st.JoinedAt, st.LeftAt, string(st.JoinHow), st.Inviter, st.InviteLink,
 				st.InviteName, string(st.LeaveHow))
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO memberships (group_id, member_id, joined_at, left_at, join_how,
+		if _, err := sc.exec(ctx, `INSERT INTO memberships (group_id, member_id, joined_at, left_at, join_how,
 			inviter, invite_link, invite_name, leave_how) VALUES `+tx.Dialect.BulkPlaceholders(cols, len(part), 1),
 			args...); err != nil {
 			return fmt.Errorf("memberships of group %d: %w", group, err)
+		}
+		if err := growth.Added(ctx, len(part)); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -436,82 +547,84 @@ func (s *Store) MapChat(ctx context.Context, source Source, chatID string, group
 	if !source.Valid() || chatID == "" {
 		return errEventWhere.With(string(source) + ":" + chatID)
 	}
-	return s.db.Atomic(ctx, func(tx *store.Tx) error {
-		if err := s.db.LockTx(ctx, tx.Tx, "community.chat:"+string(source)+":"+chatID); err != nil {
+	return s.db.Atomic(ctx, func(tx *store.Tx) error { return s.mapChatTx(ctx, tx, source, chatID, groupID) })
+}
+
+func (s *Store) mapChatTx(ctx context.Context, tx *store.Tx, source Source, chatID string, groupID int64) error {
+	if err := s.db.LockTx(ctx, tx.Tx, "community.chat:"+string(source)+":"+chatID); err != nil {
+		return err
+	}
+	if err := groupExists(ctx, tx, groupID); err != nil {
+		return err
+	}
+	var cur sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT group_id FROM group_chats WHERE source = $1 AND chat_id = $2`,
+		string(source), chatID).Scan(&cur)
+	switch {
+	case err == nil && cur.Valid && cur.Int64 == groupID:
+		return nil
+	case err == nil && cur.Valid:
+		return errChatMapped.With(chatID)
+	case err == nil:
+		_, err = tx.ExecContext(ctx, `UPDATE group_chats SET group_id = $1 WHERE source = $2 AND chat_id = $3`,
+			groupID, string(source), chatID)
+	case errors.Is(err, sql.ErrNoRows):
+		_, err = tx.ExecContext(ctx, `INSERT INTO group_chats (source, chat_id, group_id) VALUES ($1, $2, $3)`,
+			string(source), chatID, groupID)
+	}
+	if err != nil {
+		return fmt.Errorf("map chat %s: %w", chatID, err)
+	}
+	pairs := pairSet{}
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT member_id FROM member_events
+		WHERE source = $1 AND chat_id = $2 AND group_id IS NULL`, string(source), chatID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var m int64
+		if err := rows.Scan(&m); err != nil {
+			rows.Close()
 			return err
 		}
-		if err := groupExists(ctx, tx, groupID); err != nil {
+		pairs.add(groupID, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE member_events SET group_id = $1
+		WHERE source = $2 AND chat_id = $3 AND group_id IS NULL`, groupID, string(source), chatID); err != nil {
+		return err
+	}
+	deltas := dayDeltas{}
+	if err := s.recompute(ctx, tx, pairs, deltas); err != nil {
+		return err
+	}
+	arows, err := tx.QueryContext(ctx, `SELECT day, COUNT(*), SUM(messages) FROM member_activity
+		WHERE source = $1 AND chat_id = $2 AND group_id IS NULL GROUP BY day`, string(source), chatID)
+	if err != nil {
+		return err
+	}
+	for arows.Next() {
+		var day, n, msgs int64
+		if err := arows.Scan(&day, &n, &msgs); err != nil {
+			arows.Close()
 			return err
 		}
-		var cur sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT group_id FROM group_chats WHERE source = $1 AND chat_id = $2`,
-			string(source), chatID).Scan(&cur)
-		switch {
-		case err == nil && cur.Valid && cur.Int64 == groupID:
-			return nil
-		case err == nil && cur.Valid:
-			return errChatMapped.With(chatID)
-		case err == nil:
-			_, err = tx.ExecContext(ctx, `UPDATE group_chats SET group_id = $1 WHERE source = $2 AND chat_id = $3`,
-				groupID, string(source), chatID)
-		case errors.Is(err, sql.ErrNoRows):
-			_, err = tx.ExecContext(ctx, `INSERT INTO group_chats (source, chat_id, group_id) VALUES ($1, $2, $3)`,
-				string(source), chatID, groupID)
-		}
-		if err != nil {
-			return fmt.Errorf("map chat %s: %w", chatID, err)
-		}
-		pairs := pairSet{}
-		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT member_id FROM member_events
-			WHERE source = $1 AND chat_id = $2 AND group_id IS NULL`, string(source), chatID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var m int64
-			if err := rows.Scan(&m); err != nil {
-				rows.Close()
-				return err
-			}
-			pairs.add(groupID, m)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE member_events SET group_id = $1
-			WHERE source = $2 AND chat_id = $3 AND group_id IS NULL`, groupID, string(source), chatID); err != nil {
-			return err
-		}
-		deltas := dayDeltas{}
-		if err := s.recompute(ctx, tx, pairs, deltas); err != nil {
-			return err
-		}
-		arows, err := tx.QueryContext(ctx, `SELECT day, COUNT(*), SUM(messages) FROM member_activity
-			WHERE source = $1 AND chat_id = $2 AND group_id IS NULL GROUP BY day`, string(source), chatID)
-		if err != nil {
-			return err
-		}
-		for arows.Next() {
-			var day, n, msgs int64
-			if err := arows.Scan(&day, &n, &msgs); err != nil {
-				arows.Close()
-				return err
-			}
-			d := deltas.at(groupID, day)
-			d.active += n
-			d.messages += msgs
-		}
-		arows.Close()
-		if err := arows.Err(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE member_activity SET group_id = $1
-			WHERE source = $2 AND chat_id = $3 AND group_id IS NULL`, groupID, string(source), chatID); err != nil {
-			return err
-		}
-		return writeDeltas(ctx, tx, deltas)
-	})
+		d := deltas.at(groupID, day)
+		d.active += n
+		d.messages += msgs
+	}
+	arows.Close()
+	if err := arows.Err(); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE member_activity SET group_id = $1
+		WHERE source = $2 AND chat_id = $3 AND group_id IS NULL`, groupID, string(source), chatID); err != nil {
+		return err
+	}
+	return writeDeltas(ctx, tx, deltas)
 }
 
 // SetChatName records a platform chat's name (shown when it is matched to
@@ -642,7 +755,7 @@ func (s *Store) SnapshotTx(ctx context.Context, tx *store.Tx, groupID int64, sou
 	if err := groupExists(ctx, tx, groupID); err != nil {
 		return res, err
 	}
-	if err := s.db.LockTx(ctx, tx.Tx, fmt.Sprintf("community.members:%d", groupID)); err != nil {
+	if err := s.lockGroup(ctx, tx, groupID); err != nil {
 		return res, err
 	}
 	// Who the registry holds in the group, and when each last left it.
@@ -796,12 +909,14 @@ func (s *Store) SnapshotTx(ctx context.Context, tx *store.Tx, groupID int64, sou
 func addMembers(ctx context.Context, tx *store.Tx, rows []memberRow) (map[string]int64, error) {
 	out := make(map[string]int64, len(rows))
 	const cols = 4
+	sc := newStmtCache(tx)
+	defer sc.close()
 	for part := range slices.Chunk(rows, 200) {
 		args := make([]any, 0, len(part)*cols)
 		for _, r := range part {
 			args = append(args, string(r.source), r.name, r.note, r.firstSeen)
 		}
-		q, err := tx.QueryContext(ctx, `INSERT INTO members (source, name, note, first_seen) VALUES `+
+		q, err := sc.query(ctx, `INSERT INTO members (source, name, note, first_seen) VALUES `+
 			tx.Dialect.BulkPlaceholders(cols, len(part), 1)+` RETURNING id, name`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("add members: %w", err)
@@ -953,9 +1068,26 @@ func dayRange(from, to time.Time) (int64, int64) {
 	return shanghai.Day(from.Unix()), shanghai.Day(to.Unix()-1) + 1
 }
 
+// MaxMemberDays bounds the days MemberDays and AllMemberDays return at once.
+const MaxMemberDays = 4000
+
+func checkDayRange(from, to time.Time) error {
+	if from.IsZero() || to.IsZero() {
+		return errDayRange.With(MaxMemberDays)
+	}
+	if lo, hi := dayRange(from, to); hi-lo > MaxMemberDays {
+		return errDayRange.With(MaxMemberDays)
+	}
+	return nil
+}
+
 // MemberDays returns a group's days in [from, to) (whole Shanghai days),
-// one per day: a day without change carries the members forward.
+// one per day: a day without change carries the members forward. Both
+// times are needed, at most MaxMemberDays apart.
 func (s *Store) MemberDays(ctx context.Context, groupID int64, from, to time.Time) ([]MemberDay, error) {
+	if err := checkDayRange(from, to); err != nil {
+		return nil, err
+	}
 	all, err := s.memberDays(ctx, &groupID, from, to)
 	if err != nil {
 		return nil, err
@@ -968,6 +1100,9 @@ func (s *Store) MemberDays(ctx context.Context, groupID int64, from, to time.Tim
 
 // AllMemberDays is MemberDays for every group the registry holds members of.
 func (s *Store) AllMemberDays(ctx context.Context, from, to time.Time) (map[int64][]MemberDay, error) {
+	if err := checkDayRange(from, to); err != nil {
+		return nil, err
+	}
 	return s.memberDays(ctx, nil, from, to)
 }
 
@@ -1052,4 +1187,68 @@ func fillDays(group, members int64, changes []dayRow, from, to time.Time) []Memb
 		out = append(out, md)
 	}
 	return out
+}
+
+// MemberDetail is a member with its stays, its events and the names of
+// the groups they name, for a member's page.
+type MemberDetail struct {
+	Member      Member
+	Memberships []Membership
+	Events      []MemberEvent
+	GroupNames  map[int64]string
+}
+
+// MemberInfo returns a member's detail (ErrMemberNotFound if there is none).
+func (s *Store) MemberInfo(ctx context.Context, id int64) (*MemberDetail, error) {
+	m, ms, err := s.Member(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := s.Events(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	names, err := s.groupNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &MemberDetail{Member: *m, Memberships: ms, Events: evs, GroupNames: names}, nil
+}
+
+// MemberList is a page of members with the groups to filter by.
+type MemberList struct {
+	Rows   []MemberRow
+	Total  int
+	Groups []*Group
+}
+
+// MemberPage returns the members f selects and every group (for the filter).
+func (s *Store) MemberPage(ctx context.Context, f MemberFilter) (*MemberList, error) {
+	rows, total, err := s.Members(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.List(ctx, Filter{})
+	if err != nil {
+		return nil, err
+	}
+	return &MemberList{Rows: rows, Total: total, Groups: groups}, nil
+}
+
+func (s *Store) groupNames(ctx context.Context) (map[int64]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name FROM chat_groups`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		out[id] = name
+	}
+	return out, rows.Err()
 }

@@ -154,6 +154,12 @@ func TestMemberEventsDuplicateAndOrder(t *testing.T) {
 		if _, ms := memberByExt(t, s, SourceWeCom, "u3"); len(ms) != 1 || ms[0].In() {
 			t.Fatalf("same-second join and leave: %+v", ms)
 		}
+		if _, err := s.MemberDays(ctx, g, time.Time{}, at(3, 0)); err == nil {
+			t.Fatal("MemberDays from the zero time")
+		}
+		if _, err := s.AllMemberDays(ctx, day0, day0.AddDate(20, 0, 0)); err == nil {
+			t.Fatal("AllMemberDays over 20 years")
+		}
 		if ok, err := s.HasMembers(ctx, g); !ok || err != nil {
 			t.Fatal("HasMembers", ok, err)
 		}
@@ -331,6 +337,11 @@ func TestSnapshotDiff(t *testing.T) {
 		if r := snap(at(7, 1)); r != (SnapshotResult{Left: 4}) {
 			t.Fatalf("empty list %+v", r)
 		}
+		// A group with members on record is kept.
+		err = db.Atomic(ctx, func(tx *store.Tx) error { return s.Delete(ctx, tx, g) })
+		if !errors.Is(err, ErrInUse) || !errors.As(err, &me) || me.Key != "groups.has_members" {
+			t.Fatalf("delete a group with members: %v", err)
+		}
 	})
 }
 
@@ -502,4 +513,91 @@ func memberByExtOrNone(t *testing.T, s *Store, ext string) (*Member, []Membershi
 		}
 	}
 	return nil, nil
+}
+
+// TestConcurrentWriters: two servers (two handles on one database) apply
+// one group's events at once, in small shuffled batches, while one of them
+// maps the chat; the stays and the rollup come out as one writer applying
+// the events in order makes them in another group.
+func TestConcurrentWriters(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s1, s2 := NewStore(db), NewStore(storetest.Reopen(t, db))
+		g1, g2 := addGroup(t, s1, "并发群"), addGroup(t, s1, "对照群")
+		rng := rand.New(rand.NewPCG(7, 7))
+		type raw struct {
+			user string
+			kind EventKind
+			at   time.Time
+		}
+		var raws []raw
+		for i := range 300 {
+			k := Join
+			if rng.IntN(3) == 0 {
+				k = Leave
+			}
+			raws = append(raws, raw{fmt.Sprintf("u%d", i%40), k, at(rng.IntN(10), rng.IntN(24))})
+		}
+		// Half of g1's events come through its chat, half name the group
+		// (as a list import does): only the group's lock keeps them apart.
+		evs := func(chat string, group int64) []MemberEvent {
+			out := make([]MemberEvent, len(raws))
+			for i, r := range raws {
+				out[i] = MemberEvent{Key: fmt.Sprintf("%s:%d", chat, i), Source: SourceTelegram, Kind: r.kind, At: r.at,
+					ExternalID: r.user, LeaveHow: LeaveSelf}
+				if i%2 == 0 && chat == "c1" {
+					out[i].ChatID = chat
+				} else {
+					out[i].GroupID = group
+				}
+			}
+			return out
+		}
+		all := evs("c1", g1)
+		rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+		errs := make(chan error, 2)
+		for w, s := range []*Store{s1, s2} {
+			go func() {
+				mine := all[w*len(all)/2 : (w+1)*len(all)/2]
+				for i := 0; i < len(mine); i += 5 {
+					if _, err := s.ApplyEvents(ctx, mine[i:min(i+5, len(mine))]); err != nil {
+						errs <- err
+						return
+					}
+					if w == 1 && i == 10 {
+						if err := s.MapChat(ctx, SourceTelegram, "c1", g1); err != nil {
+							errs <- err
+							return
+						}
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		apply(t, s1, evs("c2", g2)...)
+		d1, d2 := days(t, s1, g1, 10), days(t, s1, g2, 10)
+		for i := range d1 {
+			d2[i].GroupID = d1[i].GroupID
+			if d1[i] != d2[i] {
+				t.Fatalf("day %d: concurrent %+v, in order %+v", i, d1[i], d2[i])
+			}
+		}
+		for u := range 40 {
+			_, ms := memberByExtOrNone(t, s1, fmt.Sprintf("u%d", u))
+			by := map[int64][]Membership{}
+			for _, m := range ms {
+				g := m.GroupID
+				m.GroupID = 0
+				by[g] = append(by[g], m)
+			}
+			if !slices.Equal(by[g1], by[g2]) {
+				t.Fatalf("u%d: concurrent %+v, in order %+v", u, by[g1], by[g2])
+			}
+		}
+	})
 }

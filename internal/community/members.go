@@ -163,6 +163,7 @@ var (
 	errChatMapped     = msg.New("members.err_chat_mapped")
 	errCount          = msg.New("members.err_count")
 	errRowWho         = msg.New("members.err_row_who")
+	errDayRange       = msg.New("members.err_day_range")
 	// ErrAmbiguousName is returned by Snapshot for a row without an id whose
 	// nickname several members share (args: the row's number from 1, the name).
 	ErrAmbiguousName = msg.New("members.err_ambiguous_name")

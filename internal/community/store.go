@@ -134,6 +134,11 @@ func (s *Store) Get(ctx context.Context, id int64) (*Group, error) {
 	if g.Tags, err = s.tags(ctx, s.db, id); err != nil {
 		return nil, err
 	}
+	err = s.db.QueryRowContext(ctx, `SELECT chat_id FROM group_chats WHERE group_id = $1 AND source = $2
+		ORDER BY chat_id LIMIT 1`, id, string(SourceWeCom)).Scan(&g.WeComChatID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -217,6 +222,11 @@ func (s *Store) saveTx(ctx context.Context, tx *sql.Tx, g *Group) error {
 		}
 	}
 	g.Updated = time.Unix(now, 0).UTC()
+	if g.WeComChatID != "" {
+		if err := s.mapChatTx(ctx, &store.Tx{Tx: tx, Dialect: s.db.Dialect}, SourceWeCom, g.WeComChatID, g.ID); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM group_tags WHERE group_id = $1`, g.ID); err != nil {
 		return err
 	}
@@ -245,10 +255,21 @@ func (s *Store) SetActive(ctx context.Context, id int64, active bool) error {
 }
 
 // Delete removes a group and its tags, in the caller's transaction. A
-// group that has posts on record (the deliveries refer to it) is kept:
-// ErrInUse. The caller removes the group's plans and checks its other
+// group that has posts on record (the deliveries refer to it) or members
+// (see MapChat, Snapshot) is kept: ErrInUse. The caller removes the group's plans and checks its other
 // history (orders) in the same transaction first (see internal/ops).
 func (s *Store) Delete(ctx context.Context, tx *store.Tx, id int64) error {
+	// A group whose members are on record (or that a platform chat maps to)
+	// is kept too: its member history would lose its group.
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM memberships WHERE group_id = $1
+		UNION ALL SELECT 1 FROM group_chats WHERE group_id = $1 LIMIT 1`, id).Scan(&one)
+	if err == nil {
+		return msg.Wrap(ErrInUse, "groups.has_members")
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM chat_groups WHERE id = $1`, id)
 	if store.IsForeignKeyViolation(err) {
 		return ErrInUse

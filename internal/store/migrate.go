@@ -172,16 +172,18 @@ func (db *DB) MigrateTo(ctx context.Context, version int) ([]Migration, error) {
 		if !m.AppliedAt.IsZero() || m.Version > version {
 			continue
 		}
+		skipped := false
 		err := db.InTx(ctx, func(tx *sql.Tx) error {
-			if db.Dialect == Postgres {
-				// Serialise concurrent migrators on PostgreSQL.
-				if err := lockMigrations(ctx, db, tx); err != nil {
-					return err
-				}
-				var n int
-				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.Version).Scan(&n); err != nil || n > 0 {
-					return err
-				}
+			// Serialise concurrent migrators (PostgreSQL: a lock; SQLite:
+			// the write lock the transaction takes at BEGIN), and skip a
+			// migration another one applied since Status looked.
+			if err := lockMigrations(ctx, db, tx); err != nil {
+				return err
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.Version).Scan(&n); err != nil || n > 0 {
+				skipped = n > 0
+				return err
 			}
 			for _, stmt := range splitStatements(db.render(m.sqlFor(db.Dialect))) {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
@@ -194,6 +196,9 @@ func (db *DB) MigrateTo(ctx context.Context, version int) ([]Migration, error) {
 		})
 		if err != nil {
 			return done, fmt.Errorf("store: migration %04d_%s: %w", m.Version, m.Name, err)
+		}
+		if skipped {
+			continue
 		}
 		m.AppliedAt = time.Now().UTC()
 		done = append(done, m)

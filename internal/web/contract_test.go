@@ -214,6 +214,7 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 		historyDoc         = "/api/v1/items/{platform}/{id}/history"
 		rankDoc            = "/api/v1/rankings/{kind}"
 		groupDoc           = "/api/v1/groups/{id}"
+		memberDoc          = "/api/v1/members/{id}"
 		planDoc            = "/api/v1/plans/{id}"
 		queueDoc           = "/api/v1/plans/{id}/queue"
 		holdDoc            = "/api/v1/deliveries/{id}/hold"
@@ -267,6 +268,14 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 		{"DELETE", groupDoc, "/api/v1/groups/999999", "", admin, 404},
 		{"DELETE", groupDoc, "/api/v1/groups/1", "", "", 401},
 		{"DELETE", groupDoc, "/api/v1/groups/1", "", sel, 403},
+		{"GET", "/api/v1/members", "/api/v1/members?q=%E7%BE%A4%E5%8F%8B&limit=5", "", admin, 200},
+		{"GET", "/api/v1/members", "/api/v1/members?source=qq", "", admin, 400},
+		{"GET", "/api/v1/members", "/api/v1/members", "", "", 401},
+		{"GET", "/api/v1/members", "/api/v1/members", "", sel, 403},
+		{"GET", memberDoc, "/api/v1/members/" + id(someMember(t, s), 10), "", admin, 200},
+		{"GET", memberDoc, "/api/v1/members/999999", "", admin, 404},
+		{"GET", memberDoc, "/api/v1/members/1", "", "", 401},
+		{"GET", memberDoc, "/api/v1/members/1", "", sel, 403},
 		{"GET", "/api/v1/plans", "/api/v1/plans", "", sel, 200},
 		{"GET", "/api/v1/plans", "/api/v1/plans", "", "", 401},
 		{"GET", "/api/v1/plans", "/api/v1/plans", "", viewer, 403},

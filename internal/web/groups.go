@@ -19,7 +19,7 @@ import (
 const MaxGroupCSVBytes = 4 << 20
 
 // groupCSVSample is the header line the groups page shows.
-const groupCSVSample = "群名,渠道,目标,密钥,淘宝PID,京东PID,拼多多PID,负责人,容量,人数,标签,时区,状态,允许未转链"
+const groupCSVSample = "群名,渠道,目标,密钥,淘宝PID,京东PID,拼多多PID,负责人,容量,人数,标签,时区,状态,允许未转链,企业微信群ID"
 
 // groupRow is a group as the table shows it: never its secret, and only
 // the part of its target that is not a credential.
@@ -40,13 +40,14 @@ type groupForm struct {
 	Tags, TZ                    string
 	Active, SecretSet, Editable bool
 	AllowUnconverted            bool
+	WeComChatID                 string
 }
 
 func formOf(g *community.Group) groupForm {
 	return groupForm{ID: g.ID, Name: g.Name, Channel: string(g.Channel), Target: g.Target, PIDTaobao: g.PIDTaobao,
 		PIDJD: g.PIDJD, PIDPDD: g.PIDPDD, Owner: g.Owner, Capacity: strconv.FormatInt(g.Capacity, 10),
 		Members: strconv.FormatInt(g.Members, 10), Tags: strings.Join(g.Tags, ","), TZ: g.TZ, Active: g.Active, AllowUnconverted: g.AllowUnconverted,
-		SecretSet: g.Secret != ""}
+		SecretSet: g.Secret != "", WeComChatID: g.WeComChatID}
 }
 
 type groupsView struct {
@@ -114,11 +115,11 @@ func groupFromForm(r *http.Request) (*community.Group, groupForm, error) {
 		PIDTaobao: r.PostFormValue("pid_taobao"), PIDJD: r.PostFormValue("pid_jd"), PIDPDD: r.PostFormValue("pid_pdd"),
 		Owner: r.PostFormValue("owner"), Capacity: r.PostFormValue("capacity"), Members: r.PostFormValue("members"),
 		Tags: r.PostFormValue("tags"), TZ: r.PostFormValue("tz"), Active: r.PostFormValue("active") != "",
-		AllowUnconverted: r.PostFormValue("allow_unconverted") != ""}
+		AllowUnconverted: r.PostFormValue("allow_unconverted") != "", WeComChatID: r.PostFormValue("wecom_chat_id")}
 	g := &community.Group{Name: f.Name, Channel: community.Channel(f.Channel), Target: f.Target,
 		Secret: strings.TrimSpace(r.PostFormValue("secret")), PIDTaobao: f.PIDTaobao, PIDJD: f.PIDJD, PIDPDD: f.PIDPDD,
 		Owner: f.Owner, Tags: community.SplitTags(f.Tags), TZ: f.TZ, Active: f.Active,
-		AllowUnconverted: f.AllowUnconverted}
+		AllowUnconverted: f.AllowUnconverted, WeComChatID: f.WeComChatID}
 	for _, n := range []struct {
 		field, label, v string
 		dst             *int64

@@ -189,6 +189,8 @@ func TestBrowserLayout(t *testing.T) {
 		{"income-bad", "/income?from=yesterday"},
 		{"orders", "/orders/import"},
 		{"users", "/users"},
+		{"members", "/members"},
+		{"member", fmt.Sprintf("/members/%d", someMember(t, s))},
 	}
 
 	viewports := []struct {

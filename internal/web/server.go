@@ -131,7 +131,10 @@ func NewServer(d Deps) *Server {
 	}
 	s := &Server{db: d.DB, catalog: d.Catalog, advisor: d.Advisor, log: d.Log, mux: http.NewServeMux(), msgs: msgs, zone: zone,
 		pages: loadPages(zone, "check", "login", "setup", "library", "rankings", "dashboard", "import", "users",
-			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income", "wecomchats"), auth: d.Auth, logins: auth.NewLoginGuard(),
+			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income",
+			"wecomchats",
+			"members", "member",
+		), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
 		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync}
@@ -169,6 +172,7 @@ func (s *Server) routes() {
 	s.postingRoutes()
 	s.incomeRoutes()
 	s.orderImportRoutes()
+	s.memberRoutes()
 	s.thumbRoutes()
 	s.bindingRoutes()
 	s.wecomChatRoutes()

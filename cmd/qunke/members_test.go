@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/store"
+)
+
+// TestMembersCommands: groups import maps a group's 企业微信群ID; members
+// import takes a list (all or nothing, bad rows named), the next list
+// makes joins and leaves; members list filters and prints text or JSON.
+func TestMembersCommands(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "q.db")
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	groups := write("groups.csv", "群名,渠道,企业微信群ID\n宝妈群,manual,wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA\n学生群,manual,\n")
+	if _, _, err := runCLI(t, "--db", db, "groups", "import", groups); err != nil {
+		t.Fatal(err)
+	}
+	sdb, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gid, err := community.NewStore(sdb).GroupForChat(context.Background(), community.SourceWeCom, "wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA")
+	sdb.Close()
+	if err != nil || gid == 0 {
+		t.Fatalf("the groups CSV's 企业微信群ID is not mapped: %d %v", gid, err)
+	}
+
+	bad := write("bad.csv", "群名,昵称,微信号,入群时间\n宝妈群,阿花,wx_hua,上周\n")
+	if _, _, err := runCLI(t, "--db", db, "members", "import", bad); err == nil || !strings.Contains(err.Error(), "第 2 行「入群时间」列") {
+		t.Fatalf("bad list: %v", err)
+	}
+	first := write("m1.csv", "群名,昵称,微信号,入群时间,备注\n宝妈群,阿花,wx_hua,2026-11-01,老客户\n宝妈群,小王,,,\n宝妈群,陈姐,wx_chen,,\n")
+	out, _, err := runCLI(t, "--lang", "en", "--db", db, "members", "import", first)
+	if err != nil || out != "group 宝妈群: 3 on the list, 3 joined, 0 left, 0 unchanged\n" {
+		t.Fatalf("import: %q %v", out, err)
+	}
+	second := write("m2.xlsx.csv", "昵称,微信号\n阿花,wx_hua\n小王,\n")
+	out, _, err = runCLI(t, "--db", db, "members", "import", "--group", "宝妈群", "--json", second)
+	var imp struct{ Joined, Left, Unchanged int }
+	if err != nil || json.Unmarshal([]byte(out), &imp) != nil || imp.Left != 1 || imp.Unchanged != 2 || imp.Joined != 0 {
+		t.Fatalf("second import: %q %v", out, err)
+	}
+	if _, _, err := runCLI(t, "--db", db, "members", "import", second); err == nil {
+		t.Fatal("a list without 群名 and without --group was accepted")
+	}
+
+	out, _, err = runCLI(t, "--db", db, "members", "list", "--q", "wx_hua")
+	if err != nil || !strings.Contains(out, "\t表格名单\twx_hua\t阿花\t在 1 个群（曾在 1 个）\n") {
+		t.Fatalf("list: %q %v", out, err)
+	}
+	out, _, err = runCLI(t, "--db", db, "members", "list", "--group", "宝妈群", "--source", "sheet", "--json")
+	var resp struct {
+		Members []struct {
+			Name     string `json:"name"`
+			InGroups int    `json:"in_groups"`
+		}
+		Total int
+	}
+	if err != nil || json.Unmarshal([]byte(out), &resp) != nil || resp.Total != 3 || len(resp.Members) != 3 {
+		t.Fatalf("list --json: %v\n%s", err, out)
+	}
+	for _, m := range resp.Members {
+		if (m.Name == "陈姐") != (m.InGroups == 0) {
+			t.Fatalf("%s in %d groups", m.Name, m.InGroups)
+		}
+	}
+	if _, _, err := runCLI(t, "--db", db, "members", "list", "--source", "qq"); err == nil {
+		t.Fatal("unknown source accepted")
+	}
+}
