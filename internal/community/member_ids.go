@@ -97,6 +97,19 @@ func PlatformLabel(platform string) *msg.Error {
 	return msg.New("members.bind_kind_unknown", platform)
 }
 
+// PlatformOfKind is the platform whose id kind is ("" for none): the
+// console's form asks for the kind only.
+func PlatformOfKind(kind string) string {
+	for p, kinds := range PersonKinds {
+		for _, k := range kinds {
+			if k == kind {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
 // platformAliases maps what people write for a platform to its name.
 var platformAliases = map[string]string{
 	"taobao": PersonTaobao, "tmall": PersonTaobao, "alimama": PersonTaobao, "淘宝": PersonTaobao, "天猫": PersonTaobao,

@@ -9,6 +9,7 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/msg"
+	"github.com/qunke/qunke/internal/orders"
 )
 
 // bindingRoutes are a member's person-level ids (会员运营ID, 渠道关系ID,
@@ -18,6 +19,7 @@ func (s *Server) bindingRoutes() {
 	s.mux.Handle("GET /api/v1/members/{id}/bindings", s.api(auth.ManagePosting, s.apiBindings))
 	s.mux.Handle("POST /api/v1/members/{id}/bindings", s.api(auth.ManagePosting, s.apiBind))
 	s.mux.Handle("DELETE /api/v1/members/{id}/bindings", s.api(auth.ManagePosting, s.apiUnbind))
+	s.mux.Handle("POST /members/{id}/bindings", s.page(auth.ManagePosting, s.bindAction))
 }
 
 // memberID is the {id} of the path, 0 when it is not one.
@@ -101,4 +103,61 @@ func (s *Server) apiUnbind(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"unbound": true})
+}
+
+// memberOrders is how many of a member's latest orders its page lists.
+const memberOrders = 20
+
+// memberIDs is the member page's ids and orders part: the bindings with
+// their form, the orders credited to the member.
+type memberIDs struct {
+	Bindings []community.Binding
+	Kinds    []string // the kinds the form offers
+	Error    string   // why the last bind or unbind failed
+	Value    string   // the value typed, kept after an error
+	Totals   orders.MemberTotals
+	Orders   []orders.Order
+}
+
+// fillMemberIDs loads a member's bindings and orders into v.
+func (s *Server) fillMemberIDs(r *http.Request, id int64, v *memberIDs) error {
+	var err error
+	if v.Bindings, err = s.groups.Bindings(r.Context(), id); err != nil {
+		return err
+	}
+	v.Kinds = []string{community.KindSpecialID, community.KindRelationID, community.KindSubUnionID, community.KindCustomParameters}
+	v.Totals, v.Orders, err = s.orders.MemberOrders(r.Context(), id, memberOrders)
+	return err
+}
+
+// bindAction is the member page's form: bind one id (the kind names its
+// platform) or, with unbind set, unbind it; then back to the page, which
+// says why when it failed.
+func (s *Server) bindAction(w http.ResponseWriter, r *http.Request) {
+	id := memberID(r)
+	kind, value := r.PostFormValue("kind"), r.PostFormValue("value")
+	platform := r.PostFormValue("platform")
+	if platform == "" {
+		platform = community.PlatformOfKind(kind)
+	}
+	var err error
+	if r.PostFormValue("unbind") != "" {
+		err = s.groups.UnbindMember(r.Context(), id, platform, kind, value)
+	} else {
+		err = s.groups.Bind(r.Context(), id, platform, kind, value)
+	}
+	status := http.StatusOK
+	if err != nil {
+		status = bindStatus(err)
+	}
+	switch {
+	case status == http.StatusInternalServerError:
+		s.serverError(w, r, "bind", err)
+	case errors.Is(err, community.ErrNoMember):
+		s.fail(w, r, http.StatusNotFound, err)
+	case err != nil:
+		s.renderMember(w, r, id, status, &memberIDs{Error: s.textIn(w, r)(err), Value: value})
+	default:
+		http.Redirect(w, r, "/members/"+strconv.FormatInt(id, 10)+"#ids", http.StatusSeeOther)
+	}
 }
