@@ -90,6 +90,7 @@ func rootCmd() (*cobra.Command, *globals) {
 		newGroupsCmd(g),
 		newMembersCmd(g),
 		newLinkCmd(g),
+		newWeComCmd(g),
 		newTelegramCmd(g),
 	)
 	root.InitDefaultHelpCmd() // now, to describe it in the help language

@@ -141,6 +141,9 @@ func startPosting(ctx context.Context, d web.Deps, srv *web.Server, f *postingFl
 	} else {
 		log.Info("no Telegram bot token: Telegram groups' posts wait (set --telegram-token or QUNKE_TELEGRAM_TOKEN)")
 	}
+	// Health alerts go through the same senders (a Telegram chat, a WeCom
+	// robot), before the health job starts.
+	d.Health.Senders = senders
 	pl := d.Planner
 	w := &publish.Worker{Store: d.Publish, Groups: d.Groups, Senders: senders, Posters: d.Posters, Items: pl.Items, Log: log,
 		MaxLate: f.maxLate}
@@ -156,6 +159,11 @@ func startPosting(ctx context.Context, d web.Deps, srv *web.Server, f *postingFl
 		}
 		if fakes != nil {
 			seedDemoPosting(ctx, db, d.Advisor, fakes, log)
+			// Judge the demo's groups at once: the board and the
+			// dashboard show them without waiting for the hourly job.
+			if err := d.Health.Refresh(ctx, 0); err != nil {
+				log.Error("demo group health", "err", err)
+			}
 		}
 		// One server plans at a time (the lease); the others take over
 		// if it stops renewing.

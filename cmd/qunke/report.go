@@ -28,7 +28,7 @@ func newReportCmd(g *globals) *cobra.Command {
 		Use:   "report",
 		Short: g.h("cli.report.short"),
 	}
-	cmd.AddCommand(newReportIncomeCmd(g), newReportUnattributedCmd(g), newReportAttributeCmd(g))
+	cmd.AddCommand(newReportIncomeCmd(g), newReportUnattributedCmd(g), newReportAttributeCmd(g), newReportHealthCmd(g))
 	return cmd
 }
 

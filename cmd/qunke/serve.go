@@ -13,7 +13,9 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/web"
+	"github.com/qunke/qunke/internal/wecom"
 )
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -22,7 +24,8 @@ func newServeCmd(g *globals) *cobra.Command {
 	var proxies []string
 	var pf postingFlags
 	var sf platformFlags
-	var syncEvery time.Duration
+	var syncEvery, healthEvery time.Duration
+	var cbf wecomCallbackFlags
 	var wsf wecomAPIFlags // the WeCom member sync's
 	var wecomEvery time.Duration
 	var tf tgMemberFlags
@@ -91,6 +94,19 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			deps.Posters = &publish.PosterCache{R: images}
+			// The callback shares the corp id with the member sync, which
+			// reconciles the groups its events leave a gap in (when the API
+			// has credentials; else the need is recorded and logged).
+			cbf.cfg.CorpID = wsf.corpID
+			var rec wecom.Reconciler
+			if deps.WeComSync.API.HasCredentials() {
+				rec = deps.WeComSync
+			}
+			stopWeCom, err := startWeComCallback(ctx, db, cbf.cfg, rec, &deps, log)
+			defer stopWeCom() // after the server, before db.Close
+			if err != nil {
+				return err
+			}
 			tgm, err := newTelegramMembers(&deps, pf.telegramToken, pf.telegramAPI, &tf)
 			if err != nil {
 				return err
@@ -109,7 +125,10 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
-			defer startOrderSync(ctx, db, &sf, syncEvery, log)()  // stops the jobs before db.Close
+			if healthEvery > 0 {
+				go deps.Health.Run(ctx, store.Holder(), healthEvery) // at start, then every --health-every, one server at a time
+			}
+			defer startOrderSync(ctx, db, &sf, syncEvery, log)() // stops the jobs before db.Close
 			defer startWeComSync(ctx, deps.WeComSync, db, wecomEvery, log)()
 			defer tgm.start(ctx)() // Telegram joins, leaves, messages
 			return srv.Serve(ctx, ln)
@@ -122,7 +141,10 @@ func newServeCmd(g *globals) *cobra.Command {
 		g.h("cli.serve.flag.trusted_proxy"))
 	pf.add(g, cmd)
 	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, g.h("cli.serve.flag.sync_every"))
+	cmd.Flags().DurationVar(&healthEvery, "health-every", time.Hour, g.h("cli.health_every"))
 	sf.add(g, cmd.Flags())
+	cbf.add(g, cmd.Flags())
+	cbf.addCorp(g, cmd.Flags())
 	wsf.addCorp(g, cmd.Flags()) // after the callback's flags, if they define it
 	cmd.Flags().DurationVar(&wecomEvery, "wecom-sync-every", 3*time.Hour, g.h("cli.flag_wecom_sync_every"))
 	tf.add(g, cmd.Flags())

@@ -7,6 +7,7 @@ import (
 	"context"
 
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/health"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/publish"
@@ -22,10 +23,11 @@ type Groups struct {
 	Groups  *community.Store
 	Publish *publish.Store
 	Orders  *orders.Store
+	Health  *health.Store // nil: no health figures to remove
 }
 
 // Delete removes a group added by mistake, with the plans made for it
-// alone, in one transaction. A group with orders (ErrGroupHasOrders) or
+// alone and its health figures, in one transaction. A group with orders (ErrGroupHasOrders) or
 // posts (community.ErrInUse) on record is kept, and so are its plans.
 func (g *Groups) Delete(ctx context.Context, id int64) error {
 	return g.DB.Atomic(ctx, func(tx *store.Tx) error {
@@ -39,6 +41,12 @@ func (g *Groups) Delete(ctx context.Context, id int64) error {
 		if _, err := g.Publish.DeleteGroupPlans(ctx, tx, id); err != nil {
 			return err
 		}
-		return g.Groups.Delete(ctx, tx, id)
+		if err := g.Groups.Delete(ctx, tx, id); err != nil {
+			return err
+		}
+		if g.Health != nil {
+			return g.Health.DeleteGroup(ctx, tx, id)
+		}
+		return nil
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/health"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/store"
@@ -14,7 +15,8 @@ import (
 )
 
 func newGroups(db *store.DB) *Groups {
-	return &Groups{DB: db, Groups: community.NewStore(db), Publish: publish.NewStore(db), Orders: orders.NewStore(db)}
+	return &Groups{DB: db, Groups: community.NewStore(db), Publish: publish.NewStore(db), Orders: orders.NewStore(db),
+		Health: health.NewStore(db)}
 }
 
 func addGroup(t *testing.T, g *Groups, name string) (*community.Group, *publish.Plan) {
@@ -38,8 +40,21 @@ func TestDeleteGroupIsOneTransaction(t *testing.T) {
 		ctx := context.Background()
 		g := newGroups(db)
 		grp, p := addGroup(t, g, "宝妈群")
+		svc := health.NewService(db, nil)
+		if _, err := svc.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := g.Health.Health(ctx, grp.ID); err != nil || !ok {
+			t.Fatalf("no health before the delete: %v %v", ok, err)
+		}
 		if err := g.Delete(ctx, grp.ID); err != nil {
 			t.Fatal(err)
+		}
+		if _, ok, err := g.Health.Health(ctx, grp.ID); err != nil || ok {
+			t.Fatalf("the group's health outlived it: %v %v", ok, err)
+		}
+		if days, err := g.Health.Days(ctx, grp.ID, 0, 1<<40); err != nil || len(days) != 0 {
+			t.Fatalf("the group's days outlived it: %d %v", len(days), err)
 		}
 		if _, err := g.Publish.Plan(ctx, p.ID); !errors.Is(err, publish.ErrNotFound) {
 			t.Fatalf("the group's plan outlived it: %v", err)

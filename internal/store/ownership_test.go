@@ -36,7 +36,10 @@ var owners = map[string]string{
 	"users":        "internal/auth", "sessions": "internal/auth", "api_tokens": "internal/auth",
 	"tg_updates_state": "internal/tgmembers", "tg_bot_chats": "internal/tgmembers",
 	"leases": "internal/store", "schema_migrations": "internal/store",
-	"wecom_sync": "internal/wecom", "wecom_sync_run": "internal/wecom",
+	"group_days": "internal/health", "group_health": "internal/health", "health_alerts": "internal/health",
+	"health_notify": "internal/health",
+	"wecom_sync":    "internal/wecom", "wecom_sync_run": "internal/wecom",
+	"wecom_inbox": "internal/wecom", "wecom_chat_versions": "internal/wecom",
 }
 
 // exempt are files that may name any table: the migration tests build a

@@ -222,6 +222,7 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 		sentDoc            = "/api/v1/deliveries/{id}/sent"
 		previewDoc         = "/api/v1/templates/preview"
 		bindDoc            = "/api/v1/members/{id}/bindings"
+		groupHealthDoc     = "/api/v1/groups/{id}/health"
 	)
 	binds := "/api/v1/members/" + id(mrows[0].ID, 10) + "/bindings"
 	msg, _ := json.Marshal(map[string]string{"text": dealMessage(it) + " 券后29.9\n￥AbCdEfGh123￥ 商品ID：999999999999 客服 13812345678"})
@@ -338,6 +339,12 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 		{"DELETE", bindDoc, binds, `{"platform":"vip","value":"1"}`, admin, 400},
 		{"DELETE", bindDoc, binds, `{}`, "", 401},
 		{"DELETE", bindDoc, binds, `{}`, sel, 403},
+		{"GET", "/api/v1/health", "/api/v1/health", "", viewer, 200},
+		{"GET", "/api/v1/health", "/api/v1/health", "", "", 401},
+		{"GET", groupHealthDoc, "/api/v1/groups/" + id(groups[0].ID, 10) + "/health?days=30", "", viewer, 200},
+		{"GET", groupHealthDoc, "/api/v1/groups/" + id(groups[0].ID, 10) + "/health?days=0", "", viewer, 400},
+		{"GET", groupHealthDoc, "/api/v1/groups/999999/health", "", viewer, 404},
+		{"GET", groupHealthDoc, "/api/v1/groups/1/health", "", "", 401},
 		// Last: it changes the plans.
 		{"DELETE", planDoc, "/api/v1/plans/" + id(plan.ID, 10), "", admin, 200},
 		{"DELETE", planDoc, "/api/v1/plans/" + id(plan.ID, 10), "", admin, 404},

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"github.com/qunke/qunke/internal/apiv1"
 	"net/http"
 	"net/url"
 	"slices"
@@ -311,6 +312,8 @@ type dashboardView struct {
 	Boards  []board
 	Imports []catalog.ImportLog
 	Empty   bool // nothing to rank yet: the page says how to import
+	// Warnings are the groups whose health is in warning or dead.
+	Warnings []apiv1.GroupHealth
 }
 
 // dashboard shows today's lows, hot items and top commissions, and the
@@ -334,6 +337,10 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view.Imports = imports
+	if view.Warnings, err = s.healthWarnings(r.Context(), p.Lang); err != nil {
+		s.serverError(w, r, "dashboard", err)
+		return
+	}
 	p.Data = view
 	s.render(w, http.StatusOK, "dashboard", p)
 }

@@ -125,6 +125,10 @@ func layoutServer(t *testing.T) (*Server, *demo.Market) {
 	if _, err := s.planner.PlanDay(ctx, now); err != nil {
 		t.Fatal(err)
 	}
+	s.health.Now = s.now // the health board and group pages: judged from the demo's days
+	if err := s.health.Refresh(ctx, 60); err != nil {
+		t.Fatal(err)
+	}
 	// Product images from a local stand-in for the CDNs.
 	r, err := poster.NewRenderer(poster.Options{Client: &http.Client{Transport: newLocalImages(t)}, MemoryImages: -1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -191,6 +195,9 @@ func TestBrowserLayout(t *testing.T) {
 		{"users", "/users"},
 		{"members", "/members"},
 		{"member", fmt.Sprintf("/members/%d", someMember(t, s))},
+		{"health", "/health"},
+		{"group-health", fmt.Sprintf("/groups/%d/health", groups[0].ID)},
+		{"alerts", "/settings/alerts"},
 	}
 
 	viewports := []struct {

@@ -18,6 +18,7 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/health"
 	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/ops"
@@ -52,6 +53,7 @@ type Server struct {
 	planner  *publish.Planner
 	groupOps *ops.Groups
 	orders   *orders.Store
+	health   *health.Service
 	posters  publish.Posters
 	thumbs   Thumbnailer      // the lists' product images (nil: placeholders)
 	noImage  failedImages     // images that could not be had, lately
@@ -81,9 +83,14 @@ type Deps struct {
 	// group's own zone, never Zone.
 	Planner *publish.Planner
 	Posters publish.Posters // the manual page's posters (nil: none)
+	// Health judges the groups (the board, alerts); serve runs its job.
+	Health *health.Service
 	// Zone is where pages show times and read dates typed into forms: the
 	// viewer's display zone (serve --tz). It changes nothing but display.
 	Zone *time.Location
+	// WeComCallback serves /callback/wecom (wecom.Callback), authenticated
+	// by WeCom's signature, not by a login; nil: not configured, 404.
+	WeComCallback http.Handler
 	// WeComSync is the WeCom customer groups' member sync: the page that
 	// maps customer groups to groups (serve gives it the API credentials).
 	WeComSync *wecom.Syncer
@@ -111,7 +118,10 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d := Deps{DB: db, Log: log, Catalog: cs, Advisor: adv, Groups: community.NewStore(db), Publish: publish.NewStore(db),
 		Orders: orders.NewStore(db), Auth: auth.New(db), Zone: shanghai.Zone}
 	d.Planner = &publish.Planner{Store: d.Publish, Groups: d.Groups, Items: publish.AdvisorItems{A: adv}, Links: &publish.Linker{Store: d.Publish}}
-	d.GroupOps = &ops.Groups{DB: db, Groups: d.Groups, Publish: d.Publish, Orders: d.Orders}
+	d.Health = health.NewService(db, log)
+	d.GroupOps = &ops.Groups{DB: db, Groups: d.Groups, Publish: d.Publish, Orders: d.Orders, Health: d.Health.Store}
+	d.Health.Groups, d.Health.Posts, d.Health.Orders = d.Groups, d.Publish, d.Orders
+	d.Health.Registry = health.FromRegistry(d.Groups)
 	d.WeComSync = &wecom.Syncer{API: wecom.NewClient("", "", ""), Registry: d.Groups, State: wecom.NewSyncStore(db), DB: db, Log: log}
 	return d
 }
@@ -125,6 +135,9 @@ func NewServer(d Deps) *Server {
 	if err != nil {
 		panic(err) // the catalogs are embedded: a test catches this
 	}
+	if d.Health == nil {
+		d.Health = health.NewService(d.DB, d.Log)
+	}
 	zone := d.Zone
 	if zone == nil {
 		zone = shanghai.Zone
@@ -134,12 +147,16 @@ func NewServer(d Deps) *Server {
 			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income",
 			"wecomchats",
 			"members", "member",
+			"health", "grouphealth", "alertsettings",
 		), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
-		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync}
+		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync, health: d.Health}
 	assets() // compress the static files now, not on the first page
 	s.routes()
+	if d.WeComCallback != nil {
+		s.mux.Handle("/callback/wecom", d.WeComCallback)
+	}
 	return s
 }
 
@@ -171,6 +188,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/v1/openapi.json", s.page(auth.ViewDashboard, s.openapi))
 	s.postingRoutes()
 	s.incomeRoutes()
+	s.healthRoutes()
 	s.orderImportRoutes()
 	s.memberRoutes()
 	s.thumbRoutes()

@@ -84,6 +84,37 @@ function qkIncomeCharts() {
   });
 }
 
+// A group's health chart: members (line) against joins, leaves and
+// speakers, posts and orders (bars) per day, from the JSON beside the
+// element named by data-health-chart.
+function qkHealthCharts() {
+  document.querySelectorAll('[data-health-chart]').forEach(function (el) {
+    var src = document.getElementById(el.dataset.healthChart);
+    if (!src) return;
+    var d = JSON.parse(src.textContent);
+    var chart = echarts.init(el);
+    var series = [{ name: d.labels.members, type: 'line', showSymbol: false, data: d.members }];
+    var names = [d.labels.members];
+    function bars(key, axis) {
+      series.push({ name: d.labels[key], type: 'bar', yAxisIndex: axis, data: d[key] });
+      names.push(d.labels[key]);
+    }
+    if (d.tracked) { bars('joins', 1); bars('leaves', 1); }
+    if (d.activity) bars('active', 1);
+    bars('posts', 1); bars('orders', 1);
+    chart.setOption({
+      animation: false,
+      tooltip: { trigger: 'axis' },
+      legend: { bottom: 0, data: names },
+      grid: { left: 48, right: 40, top: 24, bottom: 72 },
+      xAxis: { type: 'category', data: d.days },
+      yAxis: [{ type: 'value', scale: true }, { type: 'value', splitLine: { show: false } }],
+      series: series
+    });
+    window.addEventListener('resize', function () { chart.resize(); });
+  });
+}
+
 // ECharts (1.1 MB) is loaded only by a page that has a chart (an element
 // of class qk-chart); this script's data-echarts attribute names its URL.
 (function () {
@@ -91,7 +122,7 @@ function qkIncomeCharts() {
   if (!src || !document.querySelector('.qk-chart')) return;
   var s = document.createElement('script');
   s.src = src;
-  s.onload = function () { qkPriceCharts(); qkIncomeCharts(); };
+  s.onload = function () { qkPriceCharts(); qkIncomeCharts(); qkHealthCharts(); };
   document.head.appendChild(s);
 })();
 
