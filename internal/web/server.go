@@ -206,6 +206,7 @@ func (s *Server) routes() {
 	s.orderImportRoutes()
 	s.memberRoutes()
 	s.thumbRoutes()
+	s.bindingRoutes()
 	s.wecomChatRoutes()
 	if s.tgWebhook != nil {
 		// Authenticated by its secret header, not by a session.
