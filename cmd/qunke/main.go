@@ -90,6 +90,7 @@ func rootCmd() (*cobra.Command, *globals) {
 		newGroupsCmd(g),
 		newLinkCmd(g),
 		newTelegramCmd(g),
+		newMembersCmd(g),
 	)
 	root.InitDefaultHelpCmd() // now, to describe it in the help language
 	for _, c := range root.Commands() {

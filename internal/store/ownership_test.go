@@ -27,6 +27,7 @@ var owners = map[string]string{
 	"chat_groups": "internal/community", "group_tags": "internal/community",
 	"members": "internal/community", "member_events": "internal/community", "memberships": "internal/community",
 	"group_chats": "internal/community", "member_activity": "internal/community", "member_days": "internal/community",
+	"member_ids":     "internal/community",
 	"copy_templates": "internal/publish", "plans": "internal/publish", "plan_queue": "internal/publish",
 	"deliveries": "internal/publish", "delivery_attempts": "internal/publish", "send_windows": "internal/publish",
 	"link_conversions": "internal/publish",

@@ -163,6 +163,7 @@ func (s *Server) routes() {
 	s.incomeRoutes()
 	s.orderImportRoutes()
 	s.thumbRoutes()
+	s.bindingRoutes()
 	if s.tgWebhook != nil {
 		// Authenticated by its secret header, not by a session.
 		s.mux.Handle("POST /callback/telegram", s.tgWebhook)
