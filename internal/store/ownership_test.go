@@ -35,6 +35,10 @@ var owners = map[string]string{
 	"sync_cursors": "internal/orders",
 	"users":        "internal/auth", "sessions": "internal/auth", "api_tokens": "internal/auth",
 	"tg_updates_state": "internal/tgmembers", "tg_bot_chats": "internal/tgmembers",
+	"growth_agents": "internal/growth", "growth_rules": "internal/growth", "growth_order_shares": "internal/growth",
+	"ledger_accounts": "internal/growth/ledger", "ledger_postings": "internal/growth/ledger",
+	"ledger_lines": "internal/growth/ledger", "ledger_payouts": "internal/growth/ledger",
+	"ledger_payout_lines": "internal/growth/ledger",
 	"leases": "internal/store", "schema_migrations": "internal/store",
 }
 
