@@ -91,6 +91,8 @@ func rootCmd() (*cobra.Command, *globals) {
 		newLinkCmd(g),
 		newTelegramCmd(g),
 		newMembersCmd(g),
+		newAgentsCmd(g),
+		newLedgerCmd(g),
 	)
 	root.InitDefaultHelpCmd() // now, to describe it in the help language
 	for _, c := range root.Commands() {

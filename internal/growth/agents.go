@@ -166,6 +166,7 @@ func (s *Store) Tree(ctx context.Context) ([]*Node, error) {
 			roots = append(roots, n)
 		}
 	}
+	sortNodes(roots)
 	return roots, nil
 }
 
