@@ -39,7 +39,7 @@ var owners = map[string]string{
 	"ledger_accounts": "internal/growth/ledger", "ledger_postings": "internal/growth/ledger",
 	"ledger_lines": "internal/growth/ledger", "ledger_payouts": "internal/growth/ledger",
 	"ledger_payout_lines": "internal/growth/ledger",
-	"leases": "internal/store", "schema_migrations": "internal/store",
+	"leases":              "internal/store", "schema_migrations": "internal/store",
 }
 
 // exempt are files that may name any table: the migration tests build a
