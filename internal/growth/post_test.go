@@ -306,3 +306,5 @@ func payout(t *testing.T, ls *ledger.Store, at time.Time) {
 		t.Fatalf("paid twice: %v", err)
 	}
 }
+
+func communityStore(db *store.DB) *community.Store { return community.NewStore(db) }
