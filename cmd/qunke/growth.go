@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/cells"
@@ -18,6 +22,7 @@ import (
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/shanghai"
+	"github.com/qunke/qunke/internal/store"
 )
 
 // newAgentsCmd is `qunke agents add|list|tree|rules`.
@@ -206,6 +211,49 @@ func parseBps(s string) ([]int64, error) {
 // percent shows basis points as a percentage: 5000 -> "50.00%".
 func percent(bps int64) string { return fmt.Sprintf("%d.%02d%%", bps/100, bps%100) }
 
+// ledgerFlags are serve's flags for the posting job.
+type ledgerFlags struct {
+	every   time.Duration
+	payDays []string
+}
+
+func (f *ledgerFlags) add(g *globals, fs *pflag.FlagSet) {
+	fs.DurationVar(&f.every, "ledger-every", 10*time.Minute, g.h("cli.serve.flag.ledger_every"))
+	fs.StringArrayVar(&f.payDays, "pay-day", nil, g.h("cli.ledger.flag.pay_day"))
+}
+
+// start runs the posting job (growth.Job) until the returned stop is
+// called; --ledger-every 0 turns it off.
+func (f *ledgerFlags) start(ctx context.Context, db *store.DB, os *orders.Store, log *slog.Logger) (stop func(), err error) {
+	days, err := parsePayDays(f.payDays)
+	if err != nil {
+		return nil, fmt.Errorf("--pay-day: %w", err)
+	}
+	if f.every <= 0 {
+		log.Info("ledger posting off: --ledger-every 0")
+		return func() {}, nil
+	}
+	p := growth.NewPoster(db, os, ledger.NewStore(db))
+	p.PayDays = days
+	j := &growth.Job{Poster: p, DB: db, Holder: store.Holder(), Every: f.every, Log: log}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { j.Run(ctx) })
+	return func() { cancel(); wg.Wait() }, nil
+}
+
+func parsePayDays(specs []string) (map[string]growth.PayDay, error) {
+	days := map[string]growth.PayDay{}
+	for _, s := range specs {
+		p, d, err := growth.ParsePayDay(s)
+		if err != nil {
+			return nil, err
+		}
+		days[p] = d
+	}
+	return days, nil
+}
+
 // newLedgerCmd is `qunke ledger post|balance|statement|payout`.
 func newLedgerCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "ledger", Short: g.h("cli.ledger.short"), Long: g.h("cli.ledger.long")}
@@ -217,13 +265,9 @@ func newLedgerCmd(g *globals) *cobra.Command {
 		Long:  g.h("cli.ledger.post.long"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			days := map[string]growth.PayDay{}
-			for _, s := range payDays {
-				p, d, err := growth.ParsePayDay(s)
-				if err != nil {
-					return err
-				}
-				days[p] = d
+			days, err := parsePayDays(payDays)
+			if err != nil {
+				return err
 			}
 			db, err := g.openDB(cmd.Context())
 			if err != nil {

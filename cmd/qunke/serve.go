@@ -24,6 +24,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var sf platformFlags
 	var syncEvery time.Duration
 	var tf tgMemberFlags
+	var lf ledgerFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: g.h("cli.serve.short"),
@@ -103,9 +104,14 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
-			defer startOrderSync(ctx, db, &sf, syncEvery, log)()  // stops the jobs before db.Close
-			defer tgm.start(ctx)()                                // Telegram joins, leaves, messages
+			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log)  // imports by the CLI or other servers
+			defer startOrderSync(ctx, db, &sf, syncEvery, log)()   // stops the jobs before db.Close
+			defer tgm.start(ctx)()                                 // Telegram joins, leaves, messages
+			stopLedger, err := lf.start(ctx, db, deps.Orders, log) // members' and agents' shares
+			if err != nil {
+				return err
+			}
+			defer stopLedger()
 			return srv.Serve(ctx, ln)
 		},
 	}
@@ -118,6 +124,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, g.h("cli.serve.flag.sync_every"))
 	sf.add(g, cmd.Flags())
 	tf.add(g, cmd.Flags())
+	lf.add(g, cmd.Flags())
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package growth
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -262,4 +263,50 @@ func owedOf(bs []ledger.Balance, kind ledger.Kind) int64 {
 		}
 	}
 	return 0
+}
+
+// The serve job posts new orders within its period, one server at a time.
+func TestJob(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		ids := newMembers(t, db, 1)
+		if _, err := NewStore(db).AddAgent(ctx, ids[0], 0); err != nil {
+			t.Fatal(err)
+		}
+		os := orders.NewStore(db)
+		ls := ledger.NewStore(db)
+		other := storetest.Reopen(t, db)
+		done := make(chan struct{}, 2)
+		for i, d := range []*store.DB{db, other} {
+			j := &Job{Poster: NewPoster(d, orders.NewStore(d), ledger.NewStore(d)), DB: d, Holder: "server-" + string(rune('a'+i)),
+				Every: 20 * time.Millisecond, Log: slog.New(slog.DiscardHandler)}
+			go func() { j.Run(ctx); done <- struct{}{} }()
+		}
+		if _, err := os.Import(ctx, []orders.Order{{Platform: orders.PlatformTaobao, TradeID: "J", SpecialID: specialID(0),
+			Status: orders.Paid, EstIncome: 800, PaidAt: time.Now().Unix()}}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			bs, err := ls.Balances(ctx, ids[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if owedOf(bs, ledger.AgentHeld) == 400 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the job did not post: %+v", bs)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		<-done
+		var n int
+		if err := db.QueryRowContext(context.Background(), `SELECT count(*) FROM ledger_postings`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("%d postings (%v), want 1", n, err)
+		}
+	})
 }
