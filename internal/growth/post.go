@@ -99,62 +99,138 @@ func (p *Poster) Run(ctx context.Context) (PostStats, error) {
 	if p.Now != nil {
 		now = p.Now
 	}
-	afterP, afterT := "", ""
-	for {
-		var n int
-		err := p.db.Atomic(ctx, func(tx *store.Tx) error {
-			if err := p.ledger.Lock(ctx, tx); err != nil {
-				return err
+	// First every order credited to a member, then the orders shared
+	// before that are no longer credited to anyone (an id unbound since):
+	// their shares stay as decided and still follow the order's status.
+	for _, pass := range []func(ctx context.Context, tx *store.Tx, afterP, afterT string, page int) (pageRead, error){
+		func(ctx context.Context, tx *store.Tx, afterP, afterT string, page int) (pageRead, error) {
+			b, err := p.orders.CreditedAfterTx(ctx, tx, afterP, afterT, page)
+			r := pageRead{batch: b, read: len(b)}
+			if len(b) > 0 {
+				r.last = [2]string{b[len(b)-1].Platform, b[len(b)-1].TradeID}
 			}
-			batch, err := p.orders.CreditedAfterTx(ctx, tx, afterP, afterT, page)
-			if err != nil {
-				return err
-			}
-			n = len(batch)
-			if n == 0 {
-				return nil
-			}
-			parents, err := agentParents(ctx, tx)
-			if err != nil {
-				return err
-			}
-			agent, err := rulesOf(ctx, tx, AgentRules)
-			if err != nil {
-				return err
-			}
-			member, err := rulesOf(ctx, tx, MemberRules)
-			if err != nil {
-				return err
-			}
-			keys := make([]string, n)
-			for i := range batch {
-				keys[i] = OrderKey(batch[i].Platform, batch[i].TradeID)
-			}
-			moved, err := p.ledger.HeldMany(ctx, tx, keys)
-			if err != nil {
-				return err
-			}
-			decided, err := sharesOf(ctx, tx, batch)
-			if err != nil {
-				return err
-			}
-			var local PostStats
-			for i := range batch {
-				if err := p.post(ctx, tx, &batch[i], decided, moved[keys[i]], parents, agent, member, now(), &local); err != nil {
-					return fmt.Errorf("order %s %s: %w", batch[i].Platform, batch[i].TradeID, err)
+			return r, err
+		},
+		p.uncredited,
+	} {
+		afterP, afterT := "", ""
+		for {
+			var n int
+			err := p.db.Atomic(ctx, func(tx *store.Tx) error {
+				if err := p.ledger.Lock(ctx, tx); err != nil {
+					return err
 				}
+				r, err := pass(ctx, tx, afterP, afterT, page)
+				if err != nil {
+					return err
+				}
+				n = r.read
+				if len(r.batch) > 0 {
+					var local PostStats
+					if err := p.postBatch(ctx, tx, r.batch, now(), &local); err != nil {
+						return err
+					}
+					st.add(local)
+				}
+				if n > 0 {
+					afterP, afterT = r.last[0], r.last[1]
+				}
+				return nil
+			})
+			if err != nil {
+				return st, fmt.Errorf("ledger post: %w", err)
 			}
-			st.add(local)
-			afterP, afterT = batch[n-1].Platform, batch[n-1].TradeID
-			return nil
-		})
-		if err != nil {
-			return st, fmt.Errorf("ledger post: %w", err)
-		}
-		if n < page {
-			return st, nil
+			if n < page {
+				break
+			}
 		}
 	}
+	return st, nil
+}
+
+// pageRead is one page a pass read: the orders to post, how many keys it
+// read and the last of them.
+type pageRead struct {
+	batch []orders.Credited
+	read  int
+	last  [2]string
+}
+
+// uncredited reads a page of the orders the ledger has shared (after the
+// given key) and returns those no longer credited to a member.
+func (p *Poster) uncredited(ctx context.Context, tx *store.Tx, afterP, afterT string, page int) (pageRead, error) {
+	var r pageRead
+	rows, err := tx.QueryContext(ctx, `SELECT platform, trade_id FROM growth_order_shares
+		WHERE parts <> '' AND (platform > $1 OR (platform = $1 AND trade_id > $2)) ORDER BY platform, trade_id LIMIT $3`,
+		afterP, afterT, page)
+	if err != nil {
+		return r, err
+	}
+	ids := map[string][]string{}
+	var platforms []string
+	for rows.Next() {
+		var pl, id string
+		if err := rows.Scan(&pl, &id); err != nil {
+			rows.Close()
+			return r, err
+		}
+		if ids[pl] == nil {
+			platforms = append(platforms, pl)
+		}
+		ids[pl] = append(ids[pl], id)
+		r.last = [2]string{pl, id}
+		r.read++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return r, err
+	}
+	for _, pl := range platforms {
+		cs, err := p.orders.CreditedByIDsTx(ctx, tx, pl, ids[pl])
+		if err != nil {
+			return r, err
+		}
+		for _, c := range cs {
+			if c.MemberID == 0 {
+				r.batch = append(r.batch, c)
+			}
+		}
+	}
+	return r, nil
+}
+
+// postBatch posts a page of orders in tx.
+func (p *Poster) postBatch(ctx context.Context, tx *store.Tx, batch []orders.Credited, now time.Time, st *PostStats) error {
+	parents, err := agentParents(ctx, tx)
+	if err != nil {
+		return err
+	}
+	agent, err := rulesOf(ctx, tx, AgentRules)
+	if err != nil {
+		return err
+	}
+	member, err := rulesOf(ctx, tx, MemberRules)
+	if err != nil {
+		return err
+	}
+	keys := make([]string, len(batch))
+	for i := range batch {
+		keys[i] = OrderKey(batch[i].Platform, batch[i].TradeID)
+	}
+	moved, err := p.ledger.HeldMany(ctx, tx, keys)
+	if err != nil {
+		return err
+	}
+	decided, err := sharesOf(ctx, tx, batch)
+	if err != nil {
+		return err
+	}
+	for i := range batch {
+		if err := p.post(ctx, tx, &batch[i], decided, moved[keys[i]], parents, agent, member, now, st); err != nil {
+			return fmt.Errorf("order %s %s: %w", batch[i].Platform, batch[i].TradeID, err)
+		}
+	}
+	return nil
 }
 
 func (s *PostStats) add(b PostStats) {

@@ -172,6 +172,18 @@ func TestPostingRandomised(t *testing.T) {
 				batch = append(batch, *o)
 			}
 			clock = clock.Add(time.Duration(rng.IntN(20*24)) * time.Hour)
+			if step == steps/2 {
+				// An agent's and a member's ids are unbound: their orders are
+				// credited to nobody now, and keep the shares they were given.
+				for _, i := range []int{4, 11} {
+					if err := communityStore(db).Unbind(ctx, "taobao", "special_id", specialID(i)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if _, err := os.Attribute(ctx, time.Time{}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			// Import while both servers post; then post once more, alone.
 			var wg sync.WaitGroup
 			errs := make(chan error, 3)

@@ -51,3 +51,35 @@ func (s *Store) CreditedAfterTx(ctx context.Context, tx *store.Tx, platform, tra
 	}
 	return out, rows.Err()
 }
+
+// CreditedByIDsTx returns the stored orders of platform among ids, with
+// the member each is credited to now (0: none), in the caller's
+// transaction: the growth ledger re-reads the orders it has shared that
+// are no longer credited to a member (an id unbound later).
+func (s *Store) CreditedByIDsTx(ctx context.Context, tx *store.Tx, platform string, ids []string) ([]Credited, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, platform)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT platform, trade_id, `+orderCols+`, member_id FROM orders
+		WHERE platform = `+tx.Dialect.BulkPlaceholders(1, 1, 1)+` AND trade_id IN (`+tx.Dialect.BulkPlaceholders(1, len(ids), 2)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("orders of %s by id: %w", platform, err)
+	}
+	defer rows.Close()
+	var out []Credited
+	for rows.Next() {
+		var c Credited
+		var status string
+		if err := rows.Scan(append(append([]any{&c.Platform, &c.TradeID}, c.scanTargets(&status)...), &c.MemberID)...); err != nil {
+			return nil, err
+		}
+		c.Status = Status(status)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
