@@ -225,12 +225,13 @@ func (p *Poster) postBatch(ctx context.Context, tx *store.Tx, batch []orders.Cre
 	if err != nil {
 		return err
 	}
+	lb := p.ledger.NewBatch(tx)
 	for i := range batch {
-		if err := p.post(ctx, tx, &batch[i], decided, moved[keys[i]], parents, agent, member, now, st); err != nil {
+		if err := p.post(ctx, lb, &batch[i], decided, moved[keys[i]], parents, agent, member, now, st); err != nil {
 			return fmt.Errorf("order %s %s: %w", batch[i].Platform, batch[i].TradeID, err)
 		}
 	}
-	return nil
+	return lb.Flush(ctx)
 }
 
 func (s *PostStats) add(b PostStats) {
@@ -246,10 +247,10 @@ func (s *PostStats) add(b PostStats) {
 // OrderKey is the ledger's source key of an order's postings.
 func OrderKey(platform, tradeID string) string { return "order/" + platform + "/" + tradeID }
 
-func (p *Poster) post(ctx context.Context, tx *store.Tx, o *orders.Credited, decided map[[2]string]string, moved *ledger.Moved,
+func (p *Poster) post(ctx context.Context, lb *ledger.Batch, o *orders.Credited, decided map[[2]string]string, moved *ledger.Moved,
 	parents map[int64]int64, agent, member Rules, now time.Time, st *PostStats) error {
 	st.Orders++
-	parts, err := p.parts(ctx, tx, o, decided, parents, agent, member)
+	parts, err := p.parts(ctx, lb.Tx(), o, decided, parents, agent, member)
 	if err != nil || len(parts) == 0 {
 		return err
 	}
@@ -269,7 +270,7 @@ func (p *Poster) post(ctx context.Context, tx *store.Tx, o *orders.Credited, dec
 	case len(have) == 0:
 		reason = ledger.Hold
 	}
-	posted, err := p.ledger.MoveFrom(ctx, tx, key, have, seq, want, source, reason, now)
+	posted, err := lb.MoveFrom(ctx, key, have, seq, want, source, reason, now)
 	if err != nil || posted == nil {
 		return err
 	}

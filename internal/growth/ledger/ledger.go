@@ -123,33 +123,46 @@ func (s *Store) Lock(ctx context.Context, tx *store.Tx) error {
 	return s.db.LockTx(ctx, tx.Tx, "ledger.post")
 }
 
-// accountIDs returns the ids of accs, creating missing accounts.
-func (s *Store) accountIDs(ctx context.Context, tx *store.Tx, accs []Account) (map[Account]int64, error) {
-	ids := make(map[Account]int64, len(accs))
-	for _, a := range accs {
-		if _, ok := ids[a]; ok {
-			continue
-		}
-		if !a.Kind.valid() || a.Kind.Personal() != (a.Member != 0) {
-			return nil, fmt.Errorf("ledger: no account %s", a)
-		}
-		var id int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM ledger_accounts WHERE kind = $1 AND member_id = $2`, string(a.Kind), a.Member).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = tx.QueryRowContext(ctx, `INSERT INTO ledger_accounts (kind, member_id, balance) VALUES ($1, $2, 0) RETURNING id`,
-				string(a.Kind), a.Member).Scan(&id)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("ledger: account %s: %w", a, err)
-		}
-		ids[a] = id
-	}
-	return ids, nil
+// Batch posts many movements in one transaction: it keeps the accounts'
+// ids, writes each posting's lines in one statement, and moves the
+// balances once per account at Flush, which must follow before the
+// transaction commits.
+type Batch struct {
+	s     *Store
+	tx    *store.Tx
+	ids   map[Account]int64
+	delta map[int64]int64
 }
 
-// post writes p (its lines merged per account, zero lines dropped) in tx
-// and moves the balances. p.Seq must be the next of p.SourceKey.
-func (s *Store) post(ctx context.Context, tx *store.Tx, p *Posting) error {
+// NewBatch begins a batch in tx.
+func (s *Store) NewBatch(tx *store.Tx) *Batch {
+	return &Batch{s: s, tx: tx, ids: map[Account]int64{}, delta: map[int64]int64{}}
+}
+
+// accountID returns a's id, creating the account if missing.
+func (b *Batch) accountID(ctx context.Context, a Account) (int64, error) {
+	if id, ok := b.ids[a]; ok {
+		return id, nil
+	}
+	if !a.Kind.valid() || a.Kind.Personal() != (a.Member != 0) {
+		return 0, fmt.Errorf("ledger: no account %s", a)
+	}
+	var id int64
+	err := b.tx.QueryRowContext(ctx, `SELECT id FROM ledger_accounts WHERE kind = $1 AND member_id = $2`, string(a.Kind), a.Member).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = b.tx.QueryRowContext(ctx, `INSERT INTO ledger_accounts (kind, member_id, balance) VALUES ($1, $2, 0) RETURNING id`,
+			string(a.Kind), a.Member).Scan(&id)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("ledger: account %s: %w", a, err)
+	}
+	b.ids[a] = id
+	return id, nil
+}
+
+// post writes p (its lines merged per account, zero lines dropped); the
+// balances move at Flush. p.Seq must be the next of p.SourceKey.
+func (b *Batch) post(ctx context.Context, p *Posting) error {
 	sum := map[Account]int64{}
 	var total int64
 	for _, l := range p.Lines {
@@ -170,30 +183,52 @@ func (s *Store) post(ctx context.Context, tx *store.Tx, p *Posting) error {
 	}
 	sort.Slice(lines, func(i, j int) bool { return lines[i].Account.String() < lines[j].Account.String() })
 	p.Lines = lines
-	accs := make([]Account, len(lines))
-	for i, l := range lines {
-		accs[i] = l.Account
-	}
-	ids, err := s.accountIDs(ctx, tx, accs)
-	if err != nil {
-		return err
-	}
 	at := p.At.Unix()
-	if err := tx.QueryRowContext(ctx, `INSERT INTO ledger_postings (source, source_key, seq, reason, at, note)
+	if err := b.tx.QueryRowContext(ctx, `INSERT INTO ledger_postings (source, source_key, seq, reason, at, note)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, string(p.Source), p.SourceKey, p.Seq, string(p.Reason), at, p.Note).Scan(&p.ID); err != nil {
 		return fmt.Errorf("ledger: post %s: %w", p.SourceKey, err)
 	}
+	args := make([]any, 0, 4*len(lines))
 	for _, l := range lines {
-		id := ids[l.Account]
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_lines (posting_id, account_id, amount, at) VALUES ($1, $2, $3, $4)`,
-			p.ID, id, l.Amount, at); err != nil {
-			return fmt.Errorf("ledger: post %s: %w", p.SourceKey, err)
+		id, err := b.accountID(ctx, l.Account)
+		if err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2`, l.Amount, id); err != nil {
-			return fmt.Errorf("ledger: post %s: %w", p.SourceKey, err)
-		}
+		args = append(args, p.ID, id, l.Amount, at)
+		b.delta[id] += l.Amount
+	}
+	if _, err := b.tx.ExecContext(ctx, `INSERT INTO ledger_lines (posting_id, account_id, amount, at) VALUES `+
+		store.Placeholders(4, len(lines), 1), args...); err != nil {
+		return fmt.Errorf("ledger: post %s: %w", p.SourceKey, err)
 	}
 	return nil
+}
+
+// Flush moves the balances by what the batch posted.
+func (b *Batch) Flush(ctx context.Context) error {
+	ids := make([]int64, 0, len(b.delta))
+	for id, d := range b.delta {
+		if d != 0 {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		if _, err := b.tx.ExecContext(ctx, `UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2`, b.delta[id], id); err != nil {
+			return fmt.Errorf("ledger: balances: %w", err)
+		}
+	}
+	clear(b.delta)
+	return nil
+}
+
+// post writes one posting and moves the balances.
+func (s *Store) post(ctx context.Context, tx *store.Tx, p *Posting) error {
+	b := s.NewBatch(tx)
+	if err := b.post(ctx, p); err != nil {
+		return err
+	}
+	return b.Flush(ctx)
 }
 
 // Held returns what the postings of key have moved so far, per account
@@ -246,6 +281,17 @@ func (s *Store) Move(ctx context.Context, tx *store.Tx, key string, want map[Acc
 // Held or HeldMany in the same transaction).
 func (s *Store) MoveFrom(ctx context.Context, tx *store.Tx, key string, have map[Account]int64, seq int64, want map[Account]int64,
 	source Source, reason Reason, at time.Time) (*Posting, error) {
+	b := s.NewBatch(tx)
+	p, err := b.MoveFrom(ctx, key, have, seq, want, source, reason, at)
+	if err != nil {
+		return nil, err
+	}
+	return p, b.Flush(ctx)
+}
+
+// MoveFrom is Store.MoveFrom in the batch.
+func (b *Batch) MoveFrom(ctx context.Context, key string, have map[Account]int64, seq int64, want map[Account]int64,
+	source Source, reason Reason, at time.Time) (*Posting, error) {
 	p := &Posting{Source: source, SourceKey: key, Seq: seq + 1, Reason: reason, At: at.UTC()}
 	for a, v := range want {
 		if d := v - have[a]; d != 0 {
@@ -260,7 +306,7 @@ func (s *Store) MoveFrom(ctx context.Context, tx *store.Tx, key string, have map
 	if len(p.Lines) == 0 {
 		return nil, nil
 	}
-	if err := s.post(ctx, tx, p); err != nil {
+	if err := b.post(ctx, p); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -373,3 +419,6 @@ func ParseMonth(s string, zone *time.Location) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// Tx is the batch's transaction.
+func (b *Batch) Tx() *store.Tx { return b.tx }
