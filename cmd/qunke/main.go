@@ -94,6 +94,8 @@ func rootCmd() (*cobra.Command, *globals) {
 		newTelegramCmd(g),
 		newCostsCmd(g),
 		newSimulateCmd(g),
+		newAgentsCmd(g),
+		newLedgerCmd(g),
 	)
 	root.InitDefaultHelpCmd() // now, to describe it in the help language
 	for _, c := range root.Commands() {

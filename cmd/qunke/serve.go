@@ -29,6 +29,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var wsf wecomAPIFlags // the WeCom member sync's
 	var wecomEvery time.Duration
 	var tf tgMemberFlags
+	var lf ledgerFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: g.h("cli.serve.short"),
@@ -130,7 +131,12 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			defer startOrderSync(ctx, db, &sf, syncEvery, log)() // stops the jobs before db.Close
 			defer startWeComSync(ctx, deps.WeComSync, db, wecomEvery, log)()
-			defer tgm.start(ctx)() // Telegram joins, leaves, messages
+			defer tgm.start(ctx)()                                 // Telegram joins, leaves, messages
+			stopLedger, err := lf.start(ctx, db, deps.Orders, log) // members' and agents' shares
+			if err != nil {
+				return err
+			}
+			defer stopLedger()
 			return srv.Serve(ctx, ln)
 		},
 	}
@@ -148,6 +154,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	wsf.addCorp(g, cmd.Flags()) // after the callback's flags, if they define it
 	cmd.Flags().DurationVar(&wecomEvery, "wecom-sync-every", 3*time.Hour, g.h("cli.flag_wecom_sync_every"))
 	tf.add(g, cmd.Flags())
+	lf.add(g, cmd.Flags())
 	return cmd
 }
 

@@ -41,6 +41,10 @@ var owners = map[string]string{
 	"health_notify": "internal/health",
 	"wecom_sync":    "internal/wecom", "wecom_sync_run": "internal/wecom",
 	"wecom_inbox": "internal/wecom", "wecom_chat_versions": "internal/wecom",
+	"growth_agents": "internal/growth", "growth_rules": "internal/growth", "growth_order_shares": "internal/growth",
+	"ledger_accounts": "internal/growth/ledger", "ledger_postings": "internal/growth/ledger",
+	"ledger_lines": "internal/growth/ledger", "ledger_payouts": "internal/growth/ledger",
+	"ledger_payout_lines": "internal/growth/ledger",
 }
 
 // exempt are files that may name any table: the migration tests build a
