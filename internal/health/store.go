@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/qunke/qunke/internal/store"
@@ -16,7 +17,20 @@ import (
 type Store struct {
 	db  *store.DB
 	now func() time.Time
+
+	mu    sync.Mutex    // guards board and gen
+	board []GroupHealth // the last board read, decoded, riskiest first
+	gen   boardGen      // the generation it was read at
+	valid bool          // board holds a read
 }
+
+// boardGen identifies a state of group_health: its row count and its
+// latest updated_at. SaveVerdicts makes updated_at strictly increase from
+// one save to the next (on any server: it is in the database), and a
+// deleted verdict lowers the count, so an unchanged generation means an
+// unchanged table. Board compares it on every call (one aggregate query, no
+// reasons decoded) and reads the rows again only when it moved.
+type boardGen struct{ rows, updated int64 }
 
 // NewStore returns a Store on a migrated database.
 func NewStore(db *store.DB) *Store { return &Store{db: db, now: time.Now} }
@@ -188,23 +202,29 @@ func (s *Store) SaveVerdicts(ctx context.Context, vs []Judged) (int, error) {
 			day, since       int64
 		}
 		prev := map[int64]stored{}
-		rows, err := tx.QueryContext(ctx, `SELECT group_id, state, prev_state, day, since_day FROM group_health`)
+		var last int64 // the latest updated_at stored
+		rows, err := tx.QueryContext(ctx, `SELECT group_id, state, prev_state, day, since_day, updated_at FROM group_health`)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
-			var g int64
+			var g, at int64
 			var st stored
-			if err := rows.Scan(&g, &st.state, &st.prevState, &st.day, &st.since); err != nil {
+			if err := rows.Scan(&g, &st.state, &st.prevState, &st.day, &st.since, &at); err != nil {
 				rows.Close()
 				return err
 			}
 			prev[g] = st
+			last = max(last, at)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		// A save in the same second as the last one (or after a clock
+		// step back) stamps the next second: the board's generation moves
+		// on every save (boardGen).
+		now := max(now, last+1)
 		for _, j := range vs {
 			reasons, err := json.Marshal(j.Verdict.Reasons)
 			if err != nil {
@@ -271,8 +291,38 @@ func scanHealth(row interface{ Scan(...any) error }) (GroupHealth, error) {
 }
 
 // Board returns every group's latest verdict, riskiest first: dead, then
-// warning, watch, ok; within a state by score (lowest first).
+// warning, watch, ok; within a state by score (lowest first). The rows are
+// kept decoded in memory while group_health's generation (boardGen, read on
+// each call, so a save by another server counts too) stays the same. The
+// slice is the caller's; the reasons in it are shared and must not be
+// modified.
 func (s *Store) Board(ctx context.Context) ([]GroupHealth, error) {
+	var g boardGen
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM group_health`).
+		Scan(&g.rows, &g.updated); err != nil {
+		return nil, fmt.Errorf("health: board: %w", err)
+	}
+	s.mu.Lock()
+	if s.valid && s.gen == g {
+		out := append([]GroupHealth(nil), s.board...)
+		s.mu.Unlock()
+		return out, nil
+	}
+	s.mu.Unlock()
+	hs, err := s.readBoard(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Read after the generation: if a save came in between, the rows are
+	// newer than g and the next call's generation differs, so it reads again.
+	s.mu.Lock()
+	s.board, s.gen, s.valid = hs, g, true
+	s.mu.Unlock()
+	return append([]GroupHealth(nil), hs...), nil
+}
+
+// readBoard reads and decodes every verdict, riskiest first.
+func (s *Store) readBoard(ctx context.Context) ([]GroupHealth, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+healthCols+` FROM group_health
 		ORDER BY CASE state WHEN 'dead' THEN 0 WHEN 'warning' THEN 1 WHEN 'watch' THEN 2 ELSE 3 END, score, group_id`)
 	if err != nil {

@@ -291,3 +291,72 @@ func TestServiceFitsModel(t *testing.T) {
 		}
 	})
 }
+
+// TestBoardCache: the board is kept decoded between saves, and a save or a
+// delete by another server (another Store on the same database), even in
+// the same second as the board's read, shows on the next read.
+func TestBoardCache(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		at := time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)
+		clock := func() time.Time { return at } // both servers' saves in one second
+		a, b := NewStore(db), NewStore(db)
+		a.now, b.now = clock, clock
+		day := shanghai.Day(at.Unix())
+		verdict := func(g int64, st State, score int, key string) Judged {
+			return Judged{GroupID: g, Members: 100, Peak: 200, Verdict: Verdict{Day: day, Score: score, State: st,
+				Reasons: []Reason{{Key: key, Args: []string{itoa(g)}, Points: score - 100}}}}
+		}
+		if _, err := a.SaveVerdicts(ctx, []Judged{verdict(1, OK, 90, "health.r1"), verdict(2, Watch, 60, "health.r2")}); err != nil {
+			t.Fatal(err)
+		}
+		board := func(s *Store) string {
+			t.Helper()
+			hs, err := s.Board(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, h := range hs {
+				out = append(out, itoa(h.GroupID)+":"+string(h.Verdict.State)+":"+itoa(int64(h.Verdict.Score))+":"+
+					h.Verdict.Reasons[0].Key)
+			}
+			return strings.Join(out, " ")
+		}
+		if got, want := board(a), "2:watch:60:health.r2 1:ok:90:health.r1"; got != want {
+			t.Fatalf("board %q, want %q", got, want)
+		}
+		if got := board(a); got != "2:watch:60:health.r2 1:ok:90:health.r1" {
+			t.Fatalf("cached board %q", got)
+		}
+		// The caller's slice is its own: changing it leaves the cache alone.
+		hs, _ := a.Board(ctx)
+		hs[0].Verdict.Score = -1
+		if got := board(a); got != "2:watch:60:health.r2 1:ok:90:health.r1" {
+			t.Fatalf("board after the caller's change %q", got)
+		}
+
+		// Server b judges again in the same second: a sees it.
+		if _, err := b.SaveVerdicts(ctx, []Judged{verdict(1, Dead, 5, "health.r3"), verdict(2, Watch, 60, "health.r2")}); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := board(a), "1:dead:5:health.r3 2:watch:60:health.r2"; got != want {
+			t.Fatalf("board after b's save %q, want %q", got, want)
+		}
+		// Server b deletes a group: a sees it.
+		if err := db.Atomic(ctx, func(tx *store.Tx) error { return b.DeleteGroup(ctx, tx, 1) }); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := board(a), "2:watch:60:health.r2"; got != want {
+			t.Fatalf("board after b's delete %q, want %q", got, want)
+		}
+		// The saves' stamps moved on each time (same clock second).
+		h, ok, err := a.Health(ctx, 2)
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		if want := at.Add(time.Second); !h.Updated.Equal(want) {
+			t.Fatalf("updated %v, want %v", h.Updated, want)
+		}
+	})
+}
