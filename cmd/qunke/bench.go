@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -69,7 +70,8 @@ func newBenchCmd(g *globals) *cobra.Command {
 	ingest.Flags().IntVar(&cfg.CompactEvery, "compact-every", 16, g.h("cli.bench.flag.compact_every"))
 	ingest.Flags().BoolVar(&cfg.Naive, "naive", true, g.h("cli.bench.flag.naive"))
 	ingest.Flags().StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.flag.cpuprofile"))
-	cmd.AddCommand(ingest, newBenchAdvisorCmd(g), newBenchAPICmd(g), newBenchAPIClientsCmd(g), newBenchPublishCmd(g), newBenchOrdersCmd(g), newBenchLockWaitCmd(g))
+	cmd.AddCommand(ingest, newBenchAdvisorCmd(g), newBenchAPICmd(g), newBenchAPIClientsCmd(g), newBenchPublishCmd(g), newBenchOrdersCmd(g),
+		newBenchLockWaitCmd(g), newBenchCallbackCmd(g), newBenchMembersCmd(g))
 	return cmd
 }
 
@@ -366,5 +368,83 @@ func newBenchLockWaitCmd(g *globals) *cobra.Command {
 	cmd.Flags().IntVar(&cfg.Items, "items", 1000000, g.h("cli.bench.lockwait.flag.items"))
 	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, g.h("cli.bench.flag.seed"))
 	cmd.Flags().DurationVar(&cfg.Every, "every", 250*time.Millisecond, g.h("cli.bench.flag.every"))
+	return cmd
+}
+
+func newBenchMembersCmd(g *globals) *cobra.Command {
+	var cfg bench.MembersConfig
+	var cpuProfile string
+	cmd := &cobra.Command{
+		Use:   "members",
+		Short: g.h("cli.bench.members.short"),
+		Long:  g.h("cli.bench.members.long"),
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			cfg.Log = cmd.ErrOrStderr()
+			if cfg.Postgres == "" && (strings.HasPrefix(g.db, "postgres://") || strings.HasPrefix(g.db, "postgresql://")) {
+				cfg.Postgres = g.db // --db postgres://...: a schema of its own there, dropped at the end
+			}
+			stop, err := startProfile(cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			printMachine(out)
+			engine := "SQLite"
+			if cfg.Postgres != "" {
+				engine = "PostgreSQL"
+			}
+			res, err := bench.Members(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "\n%s: %d groups, %d members, %d join/leave events over %d days\n", engine, res.Groups, res.Members, res.Events, cfg.Days)
+			fmt.Fprintf(out, "load through ApplyEvents: %s, %.0f events/s", res.Load.Round(time.Millisecond), res.LoadPerSec)
+			if res.DBBytes > 0 {
+				fmt.Fprintf(out, ", database %s", humanBytes(res.DBBytes))
+			}
+			fmt.Fprintln(out)
+			if res.Rollup > 0 {
+				fmt.Fprintf(out, "health rollup (job's first run, every group's year): %s\n", res.Rollup.Round(time.Millisecond))
+			}
+			lat := func(name string, l bench.CallLatency) {
+				fmt.Fprintf(out, "%-44s n=%-5d p50 %-10s p99 %-10s max %-10s CPU/call %s\n", name, l.N, l.P50.Round(time.Microsecond),
+					l.P99.Round(time.Microsecond), l.Max.Round(time.Microsecond), l.CPU.Round(time.Microsecond))
+			}
+			if res.Board.N > 0 {
+				lat(fmt.Sprintf("health board (%d groups)", res.BoardRows), res.Board)
+				lat(fmt.Sprintf("group page (%d days)", res.GroupDays), res.Group)
+			}
+			if res.PlainBoard.N > 0 {
+				lat("plain board (30 days from memberships)", res.PlainBoard)
+			}
+			if res.PlainGroup.N > 0 {
+				lat("plain group page (year from memberships)", res.PlainGroup)
+			}
+			fmt.Fprintf(out, "Go heap %s; process RSS %s now, %s peak\n", humanBytes(int64(res.HeapAlloc)), humanBytes(res.RSS), humanBytes(res.PeakRSS))
+			for _, m := range res.Imports {
+				fmt.Fprintf(out, "member list import %-4s %d rows (%d joined, %d left), %s: %s, %.0f rows/s, %.0f rows per CPU-second\n",
+					m.Format, m.Rows, m.Joined, m.Left, humanBytes(m.FileBytes), m.Elapsed.Round(time.Millisecond), m.PerSec,
+					float64(m.Rows)/max(m.CPU.Seconds(), 1e-9))
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&cfg.Dir, "dir", "bench-out", g.h("cli.bench.flag.dir"))
+	fl.StringVar(&cfg.Postgres, "postgres", "", g.h("cli.bench.flag.postgres"))
+	fl.IntVar(&cfg.Groups, "groups", 1000, g.h("cli.bench.flag.groups"))
+	fl.IntVar(&cfg.Members, "members", 1_000_000, g.h("cli.bench.members.flag.members"))
+	fl.IntVar(&cfg.Events, "events", 10_000_000, g.h("cli.bench.members.flag.events"))
+	fl.IntVar(&cfg.Days, "days", 365, g.h("cli.bench.members.flag.days"))
+	fl.IntVar(&cfg.Batch, "batch", 20_000, g.h("cli.bench.members.flag.batch"))
+	fl.Uint64Var(&cfg.Seed, "seed", 1, g.h("cli.bench.flag.seed"))
+	fl.IntVar(&cfg.Boards, "boards", 200, g.h("cli.bench.members.flag.boards"))
+	fl.IntVar(&cfg.GroupPages, "group-pages", 500, g.h("cli.bench.members.flag.group_pages"))
+	fl.IntVar(&cfg.PlainBoards, "plain-boards", 3, g.h("cli.bench.members.flag.plain_boards"))
+	fl.IntVar(&cfg.PlainPages, "plain-pages", 50, g.h("cli.bench.members.flag.plain_pages"))
+	fl.IntVar(&cfg.ImportRows, "import-rows", 100_000, g.h("cli.bench.members.flag.import_rows"))
+	fl.StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.flag.cpuprofile"))
 	return cmd
 }

@@ -125,6 +125,7 @@ func findGroup(ctx context.Context, gs *community.Store, s string) (*community.G
 
 func newLinkCmd(g *globals) *cobra.Command {
 	var group string
+	var member int64
 	var asJSON, demo bool
 	var pf platformFlags
 	cmd := &cobra.Command{
@@ -152,12 +153,19 @@ func newLinkCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			gr, err := findGroup(ctx, community.NewStore(db), group)
+			gs := community.NewStore(db)
+			gr, err := findGroup(ctx, gs, group)
 			if err != nil {
 				return err
 			}
+			var person publish.Person
+			if cmd.Flags().Changed("member") {
+				if person, err = memberPerson(ctx, gs, member); err != nil {
+					return err
+				}
+			}
 			l := &publish.Linker{Store: publish.NewStore(db), Conv: converters(demo, &pf)}
-			m, err := l.ConvertMessage(ctx, gr, text)
+			m, err := l.ConvertMessageFor(ctx, gr, person, text)
 			if err != nil {
 				return err
 			}
@@ -177,6 +185,7 @@ func newLinkCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&group, "group", "", g.h("cli.link.flag.group"))
+	cmd.Flags().Int64Var(&member, "member", 0, g.h("cli.flag_link_member"))
 	cmd.Flags().BoolVar(&asJSON, "json", false, g.h("cli.link.flag.json"))
 	cmd.Flags().BoolVar(&demo, "demo", false, g.h("cli.link.flag.demo"))
 	pf.add(g, cmd.Flags())

@@ -90,7 +90,12 @@ func rootCmd() (*cobra.Command, *globals) {
 		newGroupsCmd(g),
 		newMembersCmd(g),
 		newLinkCmd(g),
+		newWeComCmd(g),
 		newTelegramCmd(g),
+		newCostsCmd(g),
+		newSimulateCmd(g),
+		newAgentsCmd(g),
+		newLedgerCmd(g),
 	)
 	root.InitDefaultHelpCmd() // now, to describe it in the help language
 	for _, c := range root.Commands() {

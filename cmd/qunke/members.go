@@ -52,7 +52,7 @@ func newMembersCmd(g *globals) *cobra.Command {
 	}
 	imp.Flags().StringVar(&group, "group", "", g.h("members.flag_import_group"))
 	imp.Flags().BoolVar(&asJSON, "json", false, g.h("members.flag_json"))
-	cmd.AddCommand(imp, newMembersChatsCmd(g))
+	cmd.AddCommand(imp, newMembersChatsCmd(g), newMembersBindCmd(g), newMembersUnbindCmd(g))
 
 	var lf struct {
 		group, source, q string

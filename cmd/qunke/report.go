@@ -190,12 +190,22 @@ func newReportAttributeCmd(g *globals) *cobra.Command {
 			s := orders.NewStore(db)
 			s.Window = window
 			start := time.Now()
-			st, err := s.Attribute(cmd.Context(), t)
+			var total int64
+			if t.IsZero() {
+				if total, err = s.Count(cmd.Context()); err != nil {
+					return err
+				}
+			}
+			bar := newProgress(cmd.ErrOrStderr(), g.t("cli.attributing"), false)
+			st, err := s.AttributeProgress(cmd.Context(), t, func(st orders.AttributeStats, _ time.Time) {
+				bar.Update(int64(st.Orders), max(total, int64(st.Orders)))
+			})
+			bar.Finish()
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), g.t("cli.attribute_done", st.Orders, st.Attributed, st.FromPosts, st.Changed,
-				time.Since(start).Round(time.Millisecond)))
+			fmt.Fprintln(cmd.OutOrStdout(), g.t("cli.attribute_done", st.Orders, st.Attributed, st.FromPosts, st.ToMembers,
+				st.Changed, time.Since(start).Round(time.Millisecond)))
 			return nil
 		},
 	}

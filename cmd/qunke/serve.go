@@ -15,6 +15,7 @@ import (
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/web"
+	"github.com/qunke/qunke/internal/wecom"
 )
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -24,9 +25,11 @@ func newServeCmd(g *globals) *cobra.Command {
 	var pf postingFlags
 	var sf platformFlags
 	var syncEvery, healthEvery time.Duration
+	var cbf wecomCallbackFlags
 	var wsf wecomAPIFlags // the WeCom member sync's
 	var wecomEvery time.Duration
 	var tf tgMemberFlags
+	var lf ledgerFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: g.h("cli.serve.short"),
@@ -92,6 +95,19 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			deps.Posters = &publish.PosterCache{R: images}
+			// The callback shares the corp id with the member sync, which
+			// reconciles the groups its events leave a gap in (when the API
+			// has credentials; else the need is recorded and logged).
+			cbf.cfg.CorpID = wsf.corpID
+			var rec wecom.Reconciler
+			if deps.WeComSync.API.HasCredentials() {
+				rec = deps.WeComSync
+			}
+			stopWeCom, err := startWeComCallback(ctx, db, cbf.cfg, rec, &deps, log)
+			defer stopWeCom() // after the server, before db.Close
+			if err != nil {
+				return err
+			}
 			tgm, err := newTelegramMembers(&deps, pf.telegramToken, pf.telegramAPI, &tf)
 			if err != nil {
 				return err
@@ -115,7 +131,12 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			defer startOrderSync(ctx, db, &sf, syncEvery, log)() // stops the jobs before db.Close
 			defer startWeComSync(ctx, deps.WeComSync, db, wecomEvery, log)()
-			defer tgm.start(ctx)() // Telegram joins, leaves, messages
+			defer tgm.start(ctx)()                                 // Telegram joins, leaves, messages
+			stopLedger, err := lf.start(ctx, db, deps.Orders, log) // members' and agents' shares
+			if err != nil {
+				return err
+			}
+			defer stopLedger()
 			return srv.Serve(ctx, ln)
 		},
 	}
@@ -128,9 +149,12 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, g.h("cli.serve.flag.sync_every"))
 	cmd.Flags().DurationVar(&healthEvery, "health-every", time.Hour, g.h("cli.health_every"))
 	sf.add(g, cmd.Flags())
+	cbf.add(g, cmd.Flags())
+	cbf.addCorp(g, cmd.Flags())
 	wsf.addCorp(g, cmd.Flags()) // after the callback's flags, if they define it
 	cmd.Flags().DurationVar(&wecomEvery, "wecom-sync-every", 3*time.Hour, g.h("cli.flag_wecom_sync_every"))
 	tf.add(g, cmd.Flags())
+	lf.add(g, cmd.Flags())
 	return cmd
 }
 

@@ -26,6 +26,9 @@ type Request struct {
 	// Person is a person-level id, optional: Alimama relation_id, JD
 	// subUnionId, PDD custom_parameters (≤ 64 bytes).
 	Person string
+	// SpecialID is Alimama's other person-level id, the 会员运营ID
+	// (special_id), optional; Taobao/Tmall only. With Person it sends both.
+	SpecialID string
 	// ShareCode asks for a 淘口令 as well (Taobao/Tmall only).
 	ShareCode bool
 }

@@ -170,6 +170,41 @@ func TestMembersThroughTheRegistry(t *testing.T) {
 			t.Fatalf("%d telegram memberships, %d invited with a named link, %d people in two groups", links, invited, twice)
 		}
 
+		// Each member's 会员运营ID is bound to them: the orders that carry
+		// one are credited to its member.
+		if st.Bound < 1000 {
+			t.Fatalf("%d ids bound", st.Bound)
+		}
+		if _, err := demo.Orders(ctx, db, 1, ordersEnd); err != nil {
+			t.Fatal(err)
+		}
+		people, err := reg.ByPersonID(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mrows, err := db.QueryContext(ctx, `SELECT special_id, member_id FROM orders WHERE special_id <> ''`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		credited := 0
+		for mrows.Next() {
+			var special string
+			var member int64
+			if err := mrows.Scan(&special, &member); err != nil {
+				t.Fatal(err)
+			}
+			if want := people[community.PersonKey("taobao", "special_id", special)]; member != want {
+				t.Fatalf("an order of 会员运营ID %s credited to member %d, want %d", special, member, want)
+			}
+			if member != 0 {
+				credited++
+			}
+		}
+		mrows.Close()
+		if credited < 50 {
+			t.Fatalf("%d orders credited to members", credited)
+		}
+
 		// Again: nothing changes.
 		before := daysDigest(t, reg, plan.Start)
 		if _, st2, err := demo.Members(ctx, db, 1, ordersEnd); err != nil || st2.Events != 0 || daysDigest(t, reg, plan.Start) != before {

@@ -16,6 +16,7 @@ type MemberStats struct {
 	Events   int // joins and leaves given to the registry
 	Messages int // message counts given (member-days)
 	Died     int // groups that died within the window
+	Bound    int // 会员运营IDs bound to their members
 }
 
 // Members writes the demo's simulated members (MemberLives) into the member
@@ -24,7 +25,9 @@ type MemberStats struct {
 // (WeCom join scenes and inviters, Telegram invite links, a hand-kept
 // sheet's rows), and the messages members sent where the channel tells them
 // (Telegram). Each group's member count is then set to the simulation's.
-// A group whose members the registry already knows is left alone, so
+// Each member's 会员运营ID (SpecialID) is bound to them, so that the demo's
+// orders are credited to members. A group whose members the registry
+// already knows is left alone, so
 // running it again changes nothing (and a team's own records are never
 // mixed with the demo's).
 func Members(ctx context.Context, db *store.DB, seed uint64, now time.Time) (*MemberPlan, MemberStats, error) {
@@ -52,6 +55,20 @@ func Members(ctx context.Context, db *store.DB, seed uint64, now time.Time) (*Me
 		if _, err := reg.ApplyEvents(ctx, evs); err != nil {
 			return nil, st, fmt.Errorf("demo members %s: %w", g.Name, err)
 		}
+		// Each member's 会员运营ID is bound to them, so the orders that
+		// carry it are credited to the member (orders come after).
+		var binds []community.ExternalBinding
+		for i := range g.members {
+			if m := &g.members[i]; m.joined <= now.Unix() {
+				binds = append(binds, community.ExternalBinding{ExternalID: m.ext, Platform: community.PersonTaobao,
+					Kind: community.KindSpecialID, Value: SpecialID(g.Source, m.ext)})
+			}
+		}
+		bst, err := reg.BindExternal(ctx, src, binds)
+		if err != nil {
+			return nil, st, fmt.Errorf("demo members %s: %w", g.Name, err)
+		}
+		st.Bound += bst.Bound
 		st.Members += len(g.members)
 		st.Events += len(evs)
 		if g.DeathDay >= 0 {

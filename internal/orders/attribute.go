@@ -15,9 +15,12 @@ package orders
 //     No such post: delivery_id 0 (the member came through the group's
 //     link but not from a post of this item, or the post is too old).
 //
-// Member-level attribution (渠道关系ID relation id, 会员运营ID special id)
-// needs the member registry, which does not exist yet: the ids are kept on
-// the order for it.
+//   - member: the person-level id the order carries, bound to a member in
+//     the registry (community.Store.Bind): Alimama's 会员运营ID (special_id),
+//     else its 渠道关系ID (relation_id); JD's subUnionId and Pinduoduo's
+//     custom_parameters (SubID). No bound id: member_id 0. The member does
+//     not depend on the group: a member's order through another team
+//     member's placement is still theirs.
 //
 // Import attributes the orders it writes in its own transaction; Attribute
 // re-attributes stored orders after groups or posts change. Orders read
@@ -31,6 +34,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/shanghai"
 )
@@ -80,6 +84,7 @@ type attributor struct {
 	window int64
 	posts  *publish.Store
 	groups map[string]map[string]int64 // platform family → placement → group
+	people map[string]int64            // community.PersonKey → member
 	sent   map[postKey][]post
 	lo, hi int64 // sent_at range loaded, inclusive; lo > hi: nothing yet
 	dirty  map[postKey]bool
@@ -90,8 +95,37 @@ func (s *Store) newAttributor(ctx context.Context) (*attributor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("attribution: groups: %w", err)
 	}
-	return &attributor{window: s.window(), posts: s.posts, groups: groups, sent: map[postKey][]post{}, lo: 1, hi: 0,
-		dirty: map[postKey]bool{}}, nil
+	people, err := s.groups.ByPersonID(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("attribution: members: %w", err)
+	}
+	return &attributor{window: s.window(), posts: s.posts, groups: groups, people: people, sent: map[postKey][]post{},
+		lo: 1, hi: 0, dirty: map[postKey]bool{}}, nil
+}
+
+// member is the member whose bound person-level id o carries, 0 for none.
+func (a *attributor) member(o *Order) int64 {
+	if len(a.people) == 0 {
+		return 0
+	}
+	find := func(platform, kind, value string) int64 {
+		if value == "" || value == "0" {
+			return 0
+		}
+		return a.people[community.PersonKey(platform, kind, value)]
+	}
+	switch Family(o.Platform) {
+	case PlatformTaobao, "":
+		if m := find(community.PersonTaobao, community.KindSpecialID, o.SpecialID); m != 0 {
+			return m
+		}
+		return find(community.PersonTaobao, community.KindRelationID, o.RelationID)
+	case PlatformJD:
+		return find(community.PersonJD, community.KindSubUnionID, o.SubID)
+	case PlatformPDD:
+		return find(community.PersonPDD, community.KindCustomParameters, o.SubID)
+	}
+	return 0
 }
 
 // need loads the posts that orders may match.
@@ -207,18 +241,27 @@ func cmpInt(a, b int64) int {
 // AttributeStats counts what Attribute did.
 type AttributeStats struct {
 	Orders     int // orders looked at
-	Changed    int // whose group or post changed
+	Changed    int // whose group, post or member changed
 	Attributed int // credited to a group
 	FromPosts  int // credited to a post
+	ToMembers  int // credited to a member
 }
 
 // Attribute re-attributes the orders paid at or after since (every order
 // when since is zero; orders without a payment time by their created time)
-// to groups and posts as they are now: run it after adding groups, changing
-// a group's placement, or marking posts sent by hand. Only rows whose
-// attribution changes are written. Each calendar month of orders is one
-// transaction, so it is safe to stop and run again.
+// to groups, posts and members as they are now: run it after adding groups,
+// changing a group's placement, marking posts sent by hand or binding
+// members' ids. Only rows whose attribution changes are written. Each
+// calendar month of orders is one transaction, so it is safe to stop and
+// run again; progress, when not nil, is told the running counts after each.
 func (s *Store) Attribute(ctx context.Context, since time.Time) (AttributeStats, error) {
+	return s.AttributeProgress(ctx, since, nil)
+}
+
+// AttributeProgress is Attribute telling progress the running counts after
+// each month, and the month's start (zero for the orders without a
+// payment time, which come last).
+func (s *Store) AttributeProgress(ctx context.Context, since time.Time, progress func(AttributeStats, time.Time)) (AttributeStats, error) {
 	var st AttributeStats
 	from := int64(0)
 	if !since.IsZero() {
@@ -235,11 +278,17 @@ func (s *Store) Attribute(ctx context.Context, since time.Time) (AttributeStats,
 			if err := s.attributeRange(ctx, `paid_at >= $1 AND paid_at < $2`, max(m, from), next, &st); err != nil {
 				return st, err
 			}
+			if progress != nil {
+				progress(st, time.Unix(m, 0).UTC())
+			}
 			m = next
 		}
 	}
 	// Orders the report gave no payment time (invalid before paying, ...).
 	err := s.attributeRange(ctx, `paid_at = 0 AND created_at >= $1 AND created_at < $2`, from, 1<<62, &st)
+	if err == nil && progress != nil {
+		progress(st, time.Time{})
+	}
 	return st, err
 }
 
@@ -250,21 +299,22 @@ func (s *Store) attributeRange(ctx context.Context, where string, from, to int64
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT platform, trade_id, item_id, adzone_id, click_at, created_at, paid_at,
-			settled_at, status, paid_amount, est_income, settled_income, group_id, delivery_id FROM orders WHERE `+where, from, to)
+			settled_at, status, paid_amount, est_income, settled_income, relation_id, special_id, sub_id, group_id,
+			delivery_id, member_id FROM orders WHERE `+where, from, to)
 		if err != nil {
 			return fmt.Errorf("attribution: orders: %w", err)
 		}
 		type current struct {
-			o               Order
-			group, delivery int64
+			o                       Order
+			group, delivery, member int64
 		}
 		var all []current
 		for rows.Next() {
 			var c current
 			var status string
 			if err := rows.Scan(&c.o.Platform, &c.o.TradeID, &c.o.ItemID, &c.o.AdzoneID, &c.o.ClickAt, &c.o.CreatedAt,
-				&c.o.PaidAt, &c.o.SettledAt, &status, &c.o.PaidAmount, &c.o.EstIncome, &c.o.SettledIncome, &c.group,
-				&c.delivery); err != nil {
+				&c.o.PaidAt, &c.o.SettledAt, &status, &c.o.PaidAmount, &c.o.EstIncome, &c.o.SettledIncome, &c.o.RelationID,
+				&c.o.SpecialID, &c.o.SubID, &c.group, &c.delivery, &c.member); err != nil {
 				rows.Close()
 				return err
 			}
@@ -292,6 +342,7 @@ func (s *Store) attributeRange(ctx context.Context, where string, from, to int64
 		for i := range all {
 			c := &all[i]
 			g, d := a.match(&c.o)
+			m := a.member(&c.o)
 			st.Orders++
 			if g != 0 {
 				st.Attributed++
@@ -299,7 +350,10 @@ func (s *Store) attributeRange(ctx context.Context, where string, from, to int64
 			if d != 0 {
 				st.FromPosts++
 			}
-			if g == c.group && d == c.delivery {
+			if m != 0 {
+				st.ToMembers++
+			}
+			if g == c.group && d == c.delivery && m == c.member {
 				continue
 			}
 			st.Changed++
@@ -308,7 +362,7 @@ func (s *Store) attributeRange(ctx context.Context, where string, from, to int64
 					return err
 				}
 			}
-			if _, err := upd.ExecContext(ctx, g, d, c.o.Platform, c.o.TradeID); err != nil {
+			if _, err := upd.ExecContext(ctx, g, d, m, c.o.Platform, c.o.TradeID); err != nil {
 				return fmt.Errorf("attribution: update %s: %w", c.o.TradeID, err)
 			}
 			if g != c.group {
@@ -324,13 +378,14 @@ func (s *Store) attributeRange(ctx context.Context, where string, from, to int64
 type Attribution struct {
 	GroupID    int64 // 0: its adzone belongs to no group
 	DeliveryID int64 // 0: no post of its item to the group within the window
+	MemberID   int64 // 0: it carries no person-level id bound to a member
 }
 
 // AttributionOf returns a stored order's attribution; ok is false when
 // there is no such order.
 func (s *Store) AttributionOf(ctx context.Context, platform, tradeID string) (a Attribution, ok bool, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT group_id, delivery_id FROM orders WHERE platform = $1 AND trade_id = $2`,
-		platform, tradeID).Scan(&a.GroupID, &a.DeliveryID)
+	err = s.db.QueryRowContext(ctx, `SELECT group_id, delivery_id, member_id FROM orders WHERE platform = $1 AND trade_id = $2`,
+		platform, tradeID).Scan(&a.GroupID, &a.DeliveryID, &a.MemberID)
 	if err == sql.ErrNoRows {
 		return a, false, nil
 	}

@@ -96,8 +96,8 @@ func TestAttribution(t *testing.T) {
 			o("12", "", "X", t0, 0),
 		}
 		want := map[string]Attribution{
-			"1": {a, d1}, "2": {a, d2}, "3": {a, d1}, "4": {a, d3}, "5": {b, d4}, "6": {a, 0}, "7": {0, 0},
-			"8": {a, d1}, "9": {a, 0}, "10": {a, edge}, "11": {a, 0}, "12": {0, 0},
+			"1": {a, d1, 0}, "2": {a, d2, 0}, "3": {a, d1, 0}, "4": {a, d3, 0}, "5": {b, d4, 0}, "6": {a, 0, 0}, "7": {0, 0, 0},
+			"8": {a, d1, 0}, "9": {a, 0, 0}, "10": {a, edge, 0}, "11": {a, 0, 0}, "12": {0, 0, 0},
 		}
 		st, err := s.Import(ctx, orders)
 		if err != nil {
@@ -137,7 +137,7 @@ func TestAttribution(t *testing.T) {
 		c := addGroup(t, db, "C 群", "999", 50)
 		dc := addPost(t, db, c, "taobao", "X", "sent", t0)
 		setAdzone(t, db, b, "333")
-		check("before Attribute", map[string]Attribution{"7": {0, 0}, "5": {b, d4}})
+		check("before Attribute", map[string]Attribution{"7": {0, 0, 0}, "5": {b, d4, 0}})
 		ast, err := s.Attribute(ctx, time.Time{})
 		if err != nil {
 			t.Fatal(err)
@@ -145,7 +145,7 @@ func TestAttribution(t *testing.T) {
 		if ast.Orders != 12 || ast.Changed != 2 || ast.Attributed != 10 {
 			t.Fatalf("attribute stats %+v", ast)
 		}
-		want["7"], want["5"] = Attribution{c, dc}, Attribution{}
+		want["7"], want["5"] = Attribution{c, dc, 0}, Attribution{}
 		check("after Attribute", want)
 		// Run again: nothing to change.
 		if ast, err := s.Attribute(ctx, time.Time{}); err != nil || ast.Changed != 0 {
@@ -175,7 +175,7 @@ func TestAttribution(t *testing.T) {
 		if ast, err := s.Attribute(ctx, time.Unix(t0-day, 0)); err != nil || ast.Changed != 1 {
 			t.Fatalf("Attribute since earlier: %+v %v", ast, err)
 		}
-		want["6"] = Attribution{a, d6}
+		want["6"] = Attribution{a, d6, 0}
 		check("late post", want)
 
 		// A shorter window.
@@ -183,7 +183,7 @@ func TestAttribution(t *testing.T) {
 		if _, err := s.Attribute(ctx, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
-		want["10"] = Attribution{a, 0}
+		want["10"] = Attribution{a, 0, 0}
 		check("window", want)
 	})
 }
@@ -276,8 +276,8 @@ func TestAttributionPerPlatform(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := map[[2]string]Attribution{
-			{PlatformJD, "j1"}: {a.ID, jdPost}, {PlatformJD, "j2"}: {}, {PlatformPDD, "p1"}: {a.ID, 0},
-			{PlatformPDD, "p2"}: {}, {PlatformTaobao, "t1"}: {b.ID, 0},
+			{PlatformJD, "j1"}: {a.ID, jdPost, 0}, {PlatformJD, "j2"}: {}, {PlatformPDD, "p1"}: {a.ID, 0, 0},
+			{PlatformPDD, "p2"}: {}, {PlatformTaobao, "t1"}: {b.ID, 0, 0},
 		}
 		for k, w := range want {
 			got, ok, err := s.AttributionOf(ctx, k[0], k[1])

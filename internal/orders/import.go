@@ -33,7 +33,7 @@ type importer struct {
 
 const (
 	batchSize  = 500 // trade ids looked up by one SELECT
-	insertRows = 100 // rows per multi-row INSERT (31 values each)
+	insertRows = 100 // rows per multi-row INSERT (33 values each)
 )
 
 func (s *Store) newImporter(ctx context.Context, tx *sql.Tx) (*importer, error) {
@@ -91,15 +91,15 @@ type orderKey struct{ platform, tradeID string }
 
 // stored is an order's row as the batch leaves it.
 type stored struct {
-	o               Order
-	orig            Order // as it was stored (found rows)
-	origGroup       int64
-	regressed       bool
-	group, delivery int64
-	insert          bool // a new row
-	update          bool // every field changes
-	attrOnly        bool // only the attribution changes
-	flag            bool // set status_regressed
+	o                       Order
+	orig                    Order // as it was stored (found rows)
+	origGroup               int64
+	regressed               bool
+	group, delivery, member int64
+	insert                  bool // a new row
+	update                  bool // every field changes
+	attrOnly                bool // only the attribution changes
+	flag                    bool // set status_regressed
 }
 
 func (im *importer) batch(orders []Order) error {
@@ -128,9 +128,10 @@ func (im *importer) batch(orders []Order) error {
 		k := orderKey{o.Platform, o.TradeID}
 		r := rows[k]
 		g, d := im.attr.match(o)
+		m := im.attr.member(o)
 		switch {
 		case r == nil:
-			r = &stored{o: *o, group: g, delivery: d, insert: true}
+			r = &stored{o: *o, group: g, delivery: d, member: m, insert: true}
 			rows[k] = r
 			inserts = append(inserts, r)
 			im.st.New++
@@ -149,8 +150,8 @@ func (im *importer) batch(orders []Order) error {
 			continue
 		case r.o == *o:
 			im.st.Unchanged++
-			if r.group != g || r.delivery != d {
-				r.group, r.delivery = g, d
+			if r.group != g || r.delivery != d || r.member != m {
+				r.group, r.delivery, r.member = g, d, m
 				if !r.insert && !r.update {
 					r.attrOnly = true
 					changed = append(changed, r)
@@ -158,7 +159,7 @@ func (im *importer) batch(orders []Order) error {
 			}
 		default:
 			im.st.Updated++
-			r.o, r.group, r.delivery = *o, g, d
+			r.o, r.group, r.delivery, r.member = *o, g, d, m
 			if !r.insert {
 				r.update = true
 				changed = append(changed, r)
@@ -169,6 +170,9 @@ func (im *importer) batch(orders []Order) error {
 		}
 		if d != 0 {
 			im.st.FromPosts++
+		}
+		if m != 0 {
+			im.st.ToMembers++
 		}
 	}
 	for _, r := range rows {
@@ -212,7 +216,7 @@ func (im *importer) lookup(platform string, ids []string, rows map[orderKey]*sto
 		var status string
 		var flag int
 		targets := append([]any{&r.o.TradeID}, r.o.scanTargets(&status)...)
-		targets = append(targets, &flag, &r.group, &r.delivery)
+		targets = append(targets, &flag, &r.group, &r.delivery, &r.member)
 		if err := res.Scan(targets...); err != nil {
 			return err
 		}
@@ -223,9 +227,9 @@ func (im *importer) lookup(platform string, ids []string, rows map[orderKey]*sto
 	return res.Err()
 }
 
-const insertCols = `platform, trade_id, ` + orderCols + `, status_regressed, group_id, delivery_id, updated_at`
+const insertCols = `platform, trade_id, ` + orderCols + `, status_regressed, group_id, delivery_id, member_id, updated_at`
 
-const nInsertCols = 2 + nOrderCols + 4
+const nInsertCols = 2 + nOrderCols + 5
 
 // importSQL holds the import's many-valued statements for one dialect.
 type importSQL struct {
@@ -239,7 +243,7 @@ var importSQLs = map[store.Dialect]*importSQL{}
 func init() {
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		importSQLs[d] = &importSQL{dialect: d,
-			lookup: `SELECT trade_id, ` + orderCols + `, status_regressed, group_id, delivery_id FROM orders
+			lookup: `SELECT trade_id, ` + orderCols + `, status_regressed, group_id, delivery_id, member_id FROM orders
 				WHERE platform = ` + d.BulkPlaceholders(1, 1, 1) + ` AND trade_id IN (` + d.BulkPlaceholders(1, batchSize, 2) + `)`,
 			insert: `INSERT INTO orders (` + insertCols + `) VALUES ` + d.BulkPlaceholders(nInsertCols, insertRows, 1),
 		}
@@ -269,7 +273,7 @@ func (im *importer) insert(rows []*stored) error {
 			}
 			args = append(args, r.o.Platform, r.o.TradeID)
 			args = r.o.appendFields(args)
-			args = append(args, flag, r.group, r.delivery, im.now)
+			args = append(args, flag, r.group, r.delivery, r.member, im.now)
 		}
 		im.args = args
 		var err error
@@ -296,9 +300,9 @@ const (
 		service_fee_rate = $13, status = $14, click_at = $15, created_at = $16, paid_at = $17,
 		settled_at = $18, media_id = $19, media_name = $20, adzone_id = $21, adzone_name = $22,
 		relation_id = $23, special_id = $24, dispute = $25, sub_id = $26, group_id = $27, delivery_id = $28,
-		updated_at = $29
-		WHERE platform = $30 AND trade_id = $31`
-	attrSQL = `UPDATE orders SET group_id = $1, delivery_id = $2 WHERE platform = $3 AND trade_id = $4`
+		member_id = $29, updated_at = $30
+		WHERE platform = $31 AND trade_id = $32`
+	attrSQL = `UPDATE orders SET group_id = $1, delivery_id = $2, member_id = $3 WHERE platform = $4 AND trade_id = $5`
 	flagSQL = `UPDATE orders SET status_regressed = 1, updated_at = $1 WHERE platform = $2 AND trade_id = $3`
 )
 
@@ -315,14 +319,14 @@ func (im *importer) write(rows []*stored) error {
 		case r.update:
 			r.update, r.attrOnly = false, false
 			args := r.o.appendFields(im.args[:0])
-			args = append(args, r.group, r.delivery, im.now, r.o.Platform, r.o.TradeID)
+			args = append(args, r.group, r.delivery, r.member, im.now, r.o.Platform, r.o.TradeID)
 			im.args = args
 			if err := im.exec(updateSQL, args...); err != nil {
 				return err
 			}
 		case r.attrOnly:
 			r.attrOnly = false
-			if err := im.exec(attrSQL, r.group, r.delivery, r.o.Platform, r.o.TradeID); err != nil {
+			if err := im.exec(attrSQL, r.group, r.delivery, r.member, r.o.Platform, r.o.TradeID); err != nil {
 				return err
 			}
 		}

@@ -44,6 +44,9 @@ type Stats struct {
 	// post (see Attribute).
 	Attributed int
 	FromPosts  int
+	// ToMembers of the applied orders carry a person-level id bound to a
+	// member (see Attribute).
+	ToMembers int
 }
 
 // Add accumulates b into s.
@@ -54,6 +57,7 @@ func (s *Stats) Add(b Stats) {
 	s.Regressed += b.Regressed
 	s.Attributed += b.Attributed
 	s.FromPosts += b.FromPosts
+	s.ToMembers += b.ToMembers
 	for _, id := range b.RegressedIDs {
 		if len(s.RegressedIDs) < 100 {
 			s.RegressedIDs = append(s.RegressedIDs, id)

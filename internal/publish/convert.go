@@ -57,10 +57,69 @@ type Linker struct {
 }
 
 // LinkReq asks for item's link for group; ShareCode asks for a 淘口令 too.
+// Person, when not zero, converts it for one member (qunke link --member).
 type LinkReq struct {
 	Key       catalog.Key
 	Group     *community.Group
 	ShareCode bool
+	Person    Person
+}
+
+// Person is a member's person-level ids (community.Binding), one per kind:
+// a link converted for the member carries them, so that its orders carry
+// them back and attribution credits the member.
+type Person struct {
+	RelationID, SpecialID string // Alimama 渠道关系ID, 会员运营ID
+	SubUnionID            string // JD subUnionId
+	CustomParameters      string // Pinduoduo custom_parameters
+}
+
+// PersonOf is the Person of a member's bindings: of several values of one
+// kind, the first bound.
+func PersonOf(bs []community.Binding) Person {
+	var p Person
+	first := map[string]time.Time{}
+	for _, b := range bs {
+		k := b.Platform + "/" + b.Kind
+		if at, seen := first[k]; seen && !b.Created.Before(at) {
+			continue
+		}
+		first[k] = b.Created
+		switch b.Kind {
+		case community.KindRelationID:
+			p.RelationID = b.Value
+		case community.KindSpecialID:
+			p.SpecialID = b.Value
+		case community.KindSubUnionID:
+			p.SubUnionID = b.Value
+		case community.KindCustomParameters:
+			p.CustomParameters = b.Value
+		}
+	}
+	return p
+}
+
+// request fills r's person-level ids for family: Person carries the
+// relation id, subUnionId or custom_parameters, SpecialID the special id.
+func (p Person) request(family catalog.Platform, r *affiliate.Request) {
+	switch family {
+	case catalog.JD:
+		r.Person = p.SubUnionID
+	case catalog.PDD:
+		r.Person = p.CustomParameters
+	default:
+		r.Person, r.SpecialID = p.RelationID, p.SpecialID
+	}
+}
+
+// key is the person's ids on family as one string: link_conversions.person.
+func (p Person) key(family catalog.Platform) string {
+	var r affiliate.Request
+	p.request(family, &r)
+	if r.SpecialID != "" {
+		return r.Person + "+" + r.SpecialID
+	}
+	return r.Person
 }
 
 // Converted is a conversion's outcome: a link (and share code), or the
@@ -76,14 +135,17 @@ type Links map[linkKey]Converted
 
 type linkKey struct{ family, item, placement, person string }
 
-func keyOf(k catalog.Key, g *community.Group) linkKey {
-	return linkKey{string(k.Platform.Family()), k.ItemID, placementOf(k.Platform, g), ""}
+func keyOf(k catalog.Key, g *community.Group, p Person) linkKey {
+	return linkKey{string(k.Platform.Family()), k.ItemID, placementOf(k.Platform, g), p.key(k.Platform.Family())}
 }
 
 // Get is the outcome for key in g (the zero Converted with a reason when it
 // was not asked for).
-func (ls Links) Get(key catalog.Key, g *community.Group) Converted {
-	if c, ok := ls[keyOf(key, g)]; ok {
+func (ls Links) Get(key catalog.Key, g *community.Group) Converted { return ls.For(key, g, Person{}) }
+
+// For is the outcome for key in g converted for person p.
+func (ls Links) For(key catalog.Key, g *community.Group, p Person) Converted {
+	if c, ok := ls[keyOf(key, g, p)]; ok {
 		return c
 	}
 	return Converted{Reason: ReasonConvert}
@@ -120,7 +182,7 @@ func (l *Linker) Convert(ctx context.Context, reqs []LinkReq) (Links, error) {
 	want := map[linkKey]affiliate.Request{}
 	var items []linkKey
 	for _, r := range reqs {
-		k := keyOf(r.Key, r.Group)
+		k := keyOf(r.Key, r.Group, r.Person)
 		// Only Taobao and Tmall have share codes (淘口令).
 		r.ShareCode = r.ShareCode && k.family == string(catalog.Taobao)
 		if prev, ok := want[k]; ok {
@@ -137,7 +199,9 @@ func (l *Linker) Convert(ctx context.Context, reqs []LinkReq) (Links, error) {
 		case k.placement == "":
 			out[k] = Converted{Reason: ReasonNoPlacement}
 		default:
-			want[k] = affiliate.Request{Platform: string(r.Key.Platform), ItemID: r.Key.ItemID, PID: k.placement, ShareCode: r.ShareCode}
+			req := affiliate.Request{Platform: string(r.Key.Platform), ItemID: r.Key.ItemID, PID: k.placement, ShareCode: r.ShareCode}
+			r.Person.request(r.Key.Platform.Family(), &req)
+			want[k] = req
 			items = append(items, k)
 		}
 	}

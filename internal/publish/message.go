@@ -34,6 +34,13 @@ const ReasonUnresolved = "publish.reason.unresolved"
 // and Tmall) or else by the short link; a reference that did not convert
 // stays as written, with its reason.
 func (l *Linker) ConvertMessage(ctx context.Context, g *community.Group, text string) (*ConvertedMessage, error) {
+	return l.ConvertMessageFor(ctx, g, Person{}, text)
+}
+
+// ConvertMessageFor is ConvertMessage for one member: each link carries the
+// member's person-level ids on its platform (none where the member has
+// none there).
+func (l *Linker) ConvertMessageFor(ctx context.Context, g *community.Group, p Person, text string) (*ConvertedMessage, error) {
 	refs := extract.Find(text)
 	var keys []catalog.Key
 	for _, r := range refs {
@@ -41,7 +48,7 @@ func (l *Linker) ConvertMessage(ctx context.Context, g *community.Group, text st
 			keys = append(keys, k)
 		}
 	}
-	share, links, err := l.forGroup(ctx, g, keys)
+	share, links, err := l.forGroup(ctx, g, p, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +58,7 @@ func (l *Linker) ConvertMessage(ctx context.Context, g *community.Group, text st
 	for _, r := range refs {
 		ml := MessageLink{Raw: r.Raw, Reason: ReasonUnresolved}
 		if k, ok := refKey(r); ok {
-			c := links.Get(k, g)
+			c := links.For(k, g, p)
 			ml = MessageLink{Raw: r.Raw, Item: k, Link: c.Link, ShareCode: c.ShareCode, Reason: c.Reason}
 		}
 		out.Links = append(out.Links, ml)
@@ -82,7 +89,7 @@ func refKey(r extract.Ref) (catalog.Key, bool) {
 
 // forGroup converts keys for g, asking for a 淘口令 where g's copy template
 // shows one (share).
-func (l *Linker) forGroup(ctx context.Context, g *community.Group, keys []catalog.Key) (share bool, links Links, err error) {
+func (l *Linker) forGroup(ctx context.Context, g *community.Group, p Person, keys []catalog.Key) (share bool, links Links, err error) {
 	templates, err := l.Store.Templates(ctx)
 	if err != nil {
 		return false, nil, err
@@ -94,7 +101,7 @@ func (l *Linker) forGroup(ctx context.Context, g *community.Group, keys []catalo
 	share = tmpl.UsesShareCode()
 	reqs := make([]LinkReq, len(keys))
 	for i, k := range keys {
-		reqs[i] = LinkReq{Key: k, Group: g, ShareCode: share}
+		reqs[i] = LinkReq{Key: k, Group: g, ShareCode: share, Person: p}
 	}
 	links, err = l.Convert(ctx, reqs)
 	return share, links, err
@@ -112,7 +119,7 @@ func (p *Planner) LinkItem(ctx context.Context, groupID int64, key catalog.Key) 
 	if l == nil {
 		l = &Linker{Store: p.Store}
 	}
-	_, links, err := l.forGroup(ctx, g, []catalog.Key{key})
+	_, links, err := l.forGroup(ctx, g, Person{}, []catalog.Key{key})
 	if err != nil {
 		return nil, MessageLink{}, err
 	}

@@ -27,6 +27,7 @@ var owners = map[string]string{
 	"chat_groups": "internal/community", "group_tags": "internal/community",
 	"members": "internal/community", "member_events": "internal/community", "memberships": "internal/community",
 	"group_chats": "internal/community", "member_activity": "internal/community", "member_days": "internal/community",
+	"member_ids":     "internal/community",
 	"copy_templates": "internal/publish", "plans": "internal/publish", "plan_queue": "internal/publish",
 	"deliveries": "internal/publish", "delivery_attempts": "internal/publish", "send_windows": "internal/publish",
 	"link_conversions": "internal/publish",
@@ -34,10 +35,16 @@ var owners = map[string]string{
 	"sync_cursors": "internal/orders",
 	"users":        "internal/auth", "sessions": "internal/auth", "api_tokens": "internal/auth",
 	"tg_updates_state": "internal/tgmembers", "tg_bot_chats": "internal/tgmembers",
-	"leases": "internal/store", "schema_migrations": "internal/store",
+	"acquisition_costs": "internal/insight",
+	"leases":            "internal/store", "schema_migrations": "internal/store",
 	"group_days": "internal/health", "group_health": "internal/health", "health_alerts": "internal/health",
 	"health_notify": "internal/health",
 	"wecom_sync":    "internal/wecom", "wecom_sync_run": "internal/wecom",
+	"wecom_inbox": "internal/wecom", "wecom_chat_versions": "internal/wecom",
+	"growth_agents": "internal/growth", "growth_rules": "internal/growth", "growth_order_shares": "internal/growth",
+	"ledger_accounts": "internal/growth/ledger", "ledger_postings": "internal/growth/ledger",
+	"ledger_lines": "internal/growth/ledger", "ledger_payouts": "internal/growth/ledger",
+	"ledger_payout_lines": "internal/growth/ledger",
 }
 
 // exempt are files that may name any table: the migration tests build a

@@ -185,6 +185,22 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 	if len(manual) < 2 || len(robot) < 1 {
 		t.Fatalf("the demo's board of %s has %d planned posts of manual groups and %d of others", day, len(manual), len(robot))
 	}
+	// Two members, the second with a Taobao 会员运营ID bound.
+	var mrows []community.MemberRow
+	for _, ext := range []string{"wm-contract-1", "wm-contract-2"} {
+		if _, err := s.groups.ApplyEvents(ctx, []community.MemberEvent{{Key: "contract:" + ext, Source: community.SourceWeCom,
+			GroupID: groups[0].ID, Kind: community.Join, At: now.Add(-time.Hour), ExternalID: ext}}); err != nil {
+			t.Fatal(err)
+		}
+		rows, _, err := s.groups.Members(ctx, community.MemberFilter{Query: ext})
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("member: %v %v", rows, err)
+		}
+		mrows = append(mrows, rows[0])
+	}
+	if err := s.groups.Bind(ctx, mrows[1].ID, "taobao", "special_id", "900001"); err != nil {
+		t.Fatal(err)
+	}
 	id := strconv.FormatInt
 	item := "/api/v1/items/" + string(it.Platform) + "/" + it.ItemID
 	queue := "/api/v1/plans/" + id(plan.ID, 10) + "/queue"
@@ -205,8 +221,10 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 		releaseDoc         = "/api/v1/deliveries/{id}/release"
 		sentDoc            = "/api/v1/deliveries/{id}/sent"
 		previewDoc         = "/api/v1/templates/preview"
+		bindDoc            = "/api/v1/members/{id}/bindings"
 		groupHealthDoc     = "/api/v1/groups/{id}/health"
 	)
+	binds := "/api/v1/members/" + id(mrows[0].ID, 10) + "/bindings"
 	msg, _ := json.Marshal(map[string]string{"text": dealMessage(it) + " 券后29.9\n￥AbCdEfGh123￥ 商品ID：999999999999 客服 13812345678"})
 	cases := []apiCase{
 		{"POST", checkDoc, checkDoc, string(msg), sel, 200},
@@ -304,12 +322,48 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 		{"GET", "/api/v1/orders/unattributed", "/api/v1/orders/unattributed?from=x", "", admin, 400},
 		{"GET", "/api/v1/orders/unattributed", "/api/v1/orders/unattributed", "", "", 401},
 		{"GET", "/api/v1/orders/unattributed", "/api/v1/orders/unattributed", "", sel, 403},
+		{"GET", bindDoc, binds, "", admin, 200},
+		{"GET", bindDoc, binds, "", sel, 403},
+		{"GET", bindDoc, "/api/v1/members/999999/bindings", "", admin, 404},
+		{"GET", bindDoc, binds, "", "", 401},
+		{"GET", bindDoc, binds, "", "bad", 401},
+		{"POST", bindDoc, binds, `{"platform":"京东","value":"m-1"}`, admin, 201},
+		{"POST", bindDoc, binds, `{"platform":"jd","kind":"sub_union_id","value":"m-1"}`, admin, 200},
+		{"POST", bindDoc, binds, `{"platform":"jd","value":"has space"}`, admin, 400},
+		{"POST", bindDoc, binds, `{"platform":"淘宝","kind":"会员运营ID","value":"900001"}`, admin, 409},
+		{"POST", bindDoc, "/api/v1/members/999999/bindings", `{"platform":"jd","value":"m-2"}`, admin, 404},
+		{"POST", bindDoc, binds, `{"platform":"jd","value":"m-2"}`, "", 401},
+		{"POST", bindDoc, binds, `{"platform":"jd","value":"m-2"}`, sel, 403},
+		{"DELETE", bindDoc, binds, `{"platform":"jd","value":"m-1"}`, admin, 200},
+		{"DELETE", bindDoc, binds, `{"platform":"jd","value":"m-1"}`, admin, 404},
+		{"DELETE", bindDoc, binds, `{"platform":"vip","value":"1"}`, admin, 400},
+		{"DELETE", bindDoc, binds, `{}`, "", 401},
+		{"DELETE", bindDoc, binds, `{}`, sel, 403},
 		{"GET", "/api/v1/health", "/api/v1/health", "", viewer, 200},
 		{"GET", "/api/v1/health", "/api/v1/health", "", "", 401},
 		{"GET", groupHealthDoc, "/api/v1/groups/" + id(groups[0].ID, 10) + "/health?days=30", "", viewer, 200},
 		{"GET", groupHealthDoc, "/api/v1/groups/" + id(groups[0].ID, 10) + "/health?days=0", "", viewer, 400},
 		{"GET", groupHealthDoc, "/api/v1/groups/999999/health", "", viewer, 404},
 		{"GET", groupHealthDoc, "/api/v1/groups/1/health", "", "", 401},
+		{"POST", "/api/v1/costs", "/api/v1/costs", `{"group_id":` + id(groups[0].ID, 10) + `,"day":"2026-11-02","kind":"bought_members","members":100,"unit_fen":1000}`, admin, 201},
+		{"POST", "/api/v1/costs", "/api/v1/costs", `{"costs":[{"campaign":"春节","day":"2026-11-03","kind":"红包","amount_fen":888},{"campaign":"春节","day":"2026-11-03","kind":"ads","amount_fen":5000}]}`, admin, 201},
+		{"POST", "/api/v1/costs", "/api/v1/costs", `{"costs":[{"campaign":"春节","day":"2026-11-03","kind":"ads","amount_fen":1},{"campaign":"春节","day":"2026-11-03","kind":"ads","amount_fen":-1}]}`, admin, 400},
+		{"POST", "/api/v1/costs", "/api/v1/costs", `{"day":"11/03","kind":"ads","amount_fen":1,"campaign":"x"}`, admin, 400},
+		{"POST", "/api/v1/costs", "/api/v1/costs", `{"day":"2026-11-03","kind":"ads","amount_fen":1}`, admin, 400},
+		{"POST", "/api/v1/costs", "/api/v1/costs", `not json`, admin, 400},
+		{"POST", "/api/v1/costs", "/api/v1/costs", `{}`, "", 401},
+		{"POST", "/api/v1/costs", "/api/v1/costs", `{}`, sel, 403},
+		{"GET", "/api/v1/costs", "/api/v1/costs", "", admin, 200},
+		{"GET", "/api/v1/costs", "/api/v1/costs?from=2026-11-03&to=2026-11-03&campaign=春节", "", admin, 200},
+		{"GET", "/api/v1/costs", "/api/v1/costs?from=yesterday", "", admin, 400},
+		{"GET", "/api/v1/costs", "/api/v1/costs", "", "", 401},
+		{"GET", "/api/v1/costs", "/api/v1/costs", "", sel, 403},
+		{"GET", "/api/v1/simulate", "/api/v1/simulate?months=12", "", admin, 200},
+		{"GET", "/api/v1/simulate", "/api/v1/simulate?defaults=1&budget_fen=500000&reinvest_bp=10000&fan_price_fen=800", "", admin, 200},
+		{"GET", "/api/v1/simulate", "/api/v1/simulate?months=500", "", admin, 400},
+		{"GET", "/api/v1/simulate", "/api/v1/simulate?fan_price_fen=x", "", admin, 400},
+		{"GET", "/api/v1/simulate", "/api/v1/simulate", "", "", 401},
+		{"GET", "/api/v1/simulate", "/api/v1/simulate", "", sel, 403},
 		// Last: it changes the plans.
 		{"DELETE", planDoc, "/api/v1/plans/" + id(plan.ID, 10), "", admin, 200},
 		{"DELETE", planDoc, "/api/v1/plans/" + id(plan.ID, 10), "", admin, 404},

@@ -191,6 +191,8 @@ func TestBrowserLayout(t *testing.T) {
 		{"log", "/deliveries/log"},
 		{"income", "/income?from=2026-09-01&to=2026-11-20"},
 		{"income-bad", "/income?from=yesterday"},
+		{"simulate", "/simulate?budget=20000&reinvest=80&price=8&months=48"},
+		{"simulate-bad", "/simulate?price=0"},
 		{"orders", "/orders/import"},
 		{"users", "/users"},
 		{"members", "/members"},

@@ -189,7 +189,7 @@ type memberView struct {
 	D          *community.MemberDetail
 	Rows       []memberStay
 	Events     []memberEventRow
-	Orders     bool // another part of Qunke tells this member's orders (not yet)
+	IDs        *memberIDs // the member's person-level ids and orders (bindings.go)
 	GroupCount int
 }
 
@@ -209,6 +209,12 @@ func (s *Server) memberPage(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	s.renderMember(w, r, id, http.StatusOK, &memberIDs{})
+}
+
+// renderMember shows member id's page, with ids' form state (a binding
+// error and the value typed).
+func (s *Server) renderMember(w http.ResponseWriter, r *http.Request, id int64, status int, ids *memberIDs) {
 	d, err := s.groups.MemberInfo(r.Context(), id)
 	if errors.Is(err, community.ErrMemberNotFound) {
 		s.fail(w, r, http.StatusNotFound, err)
@@ -230,8 +236,13 @@ func (s *Server) memberPage(w http.ResponseWriter, r *http.Request) {
 		e := d.Events[i]
 		v.Events = append(v.Events, memberEventRow{e, d.GroupNames[e.GroupID]})
 	}
+	if err := s.fillMemberIDs(r, id, ids); err != nil {
+		s.serverError(w, r, "member", err)
+		return
+	}
+	v.IDs = ids
 	p.Data = v
-	s.render(w, http.StatusOK, "member", p)
+	s.render(w, status, "member", p)
 }
 
 // apiMembers is GET /api/v1/members: q, group_id, source, limit, offset.

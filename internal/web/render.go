@@ -38,11 +38,17 @@ func funcsIn(zone *time.Location) template.FuncMap {
 	return template.FuncMap{
 		"asset": assetURL,
 		"yuan":  cells.Yuan,
-		"pct":   catalog.Percent,
-		"inc":   func(i int) int { return i + 1 },
-		"day":   func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006-01-02") },
-		"year":  func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006") },
-		"when":  func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
+		"money": func(fen int64) string { // ¥12.30, -¥12.30
+			if fen < 0 {
+				return "-¥" + cells.Yuan(-fen)
+			}
+			return "¥" + cells.Yuan(fen)
+		},
+		"pct":  catalog.Percent,
+		"inc":  func(i int) int { return i + 1 },
+		"day":  func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006-01-02") },
+		"year": func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006") },
+		"when": func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
 		// clock and at show unix seconds as a time of day and a full time; 0 is "—".
 		"clock": func(t int64) string { return time.Unix(t, 0).In(zone).Format("15:04") },
 		"at": func(t int64) string {
@@ -113,6 +119,8 @@ func (p *page) Bad(field string) string {
 	case *rankingsView:
 		bad = v.Bad
 	case *incomeView:
+		bad = v.Bad
+	case *simulateView:
 		bad = v.Bad
 	}
 	if key := bad[field]; key != "" {

@@ -20,6 +20,7 @@ import (
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/health"
 	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/insight"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/ops"
 	"github.com/qunke/qunke/internal/orders"
@@ -63,6 +64,10 @@ type Server struct {
 	wecomSync *wecom.Syncer
 	tgWebhook http.Handler
 	tgBot     BotStanding
+
+	// Insight: the acquisition costs and the reinvestment simulator.
+	costs     *insight.Store
+	simulator *insight.Simulator
 }
 
 // Deps are the services a Server works with. cmd/qunke serve builds them
@@ -78,6 +83,10 @@ type Deps struct {
 	Orders   *orders.Store
 	GroupOps *ops.Groups
 	Auth     *auth.Service
+	// Costs are the acquisition costs; Simulator runs the reinvestment
+	// simulator over the members registry and the orders.
+	Costs     *insight.Store
+	Simulator *insight.Simulator
 	// Planner plans posts: the serve loop plans each group's today with it,
 	// the board's "plan now" a chosen day. A group's slots follow the
 	// group's own zone, never Zone.
@@ -88,6 +97,9 @@ type Deps struct {
 	// Zone is where pages show times and read dates typed into forms: the
 	// viewer's display zone (serve --tz). It changes nothing but display.
 	Zone *time.Location
+	// WeComCallback serves /callback/wecom (wecom.Callback), authenticated
+	// by WeCom's signature, not by a login; nil: not configured, 404.
+	WeComCallback http.Handler
 	// WeComSync is the WeCom customer groups' member sync: the page that
 	// maps customer groups to groups (serve gives it the API credentials).
 	WeComSync *wecom.Syncer
@@ -120,6 +132,8 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d.Health.Groups, d.Health.Posts, d.Health.Orders = d.Groups, d.Publish, d.Orders
 	d.Health.Registry = health.FromRegistry(d.Groups)
 	d.WeComSync = &wecom.Syncer{API: wecom.NewClient("", "", ""), Registry: d.Groups, State: wecom.NewSyncStore(db), DB: db, Log: log}
+	d.Costs = insight.NewStore(db)
+	d.Simulator = &insight.Simulator{Members: d.Groups, Income: d.Orders}
 	return d
 }
 
@@ -145,12 +159,17 @@ func NewServer(d Deps) *Server {
 			"wecomchats",
 			"members", "member",
 			"health", "grouphealth", "alertsettings",
+			"simulate",
 		), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
-		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync, health: d.Health}
+		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync, health: d.Health,
+		costs: d.Costs, simulator: d.Simulator}
 	assets() // compress the static files now, not on the first page
 	s.routes()
+	if d.WeComCallback != nil {
+		s.mux.Handle("/callback/wecom", d.WeComCallback)
+	}
 	return s
 }
 
@@ -183,9 +202,11 @@ func (s *Server) routes() {
 	s.postingRoutes()
 	s.incomeRoutes()
 	s.healthRoutes()
+	s.insightRoutes()
 	s.orderImportRoutes()
 	s.memberRoutes()
 	s.thumbRoutes()
+	s.bindingRoutes()
 	s.wecomChatRoutes()
 	if s.tgWebhook != nil {
 		// Authenticated by its secret header, not by a session.

@@ -54,7 +54,8 @@ type Converter struct {
 	BizSceneID    string // biz_scene_id; DefaultBizSceneID when empty
 	PromotionType string // promotion_type; DefaultPromotionType when empty
 	// PersonParam names the parameter that carries Request.Person:
-	// PersonRelationID (default) or PersonSpecialID.
+	// PersonRelationID (default) or PersonSpecialID. Request.SpecialID
+	// always goes as special_id.
 	PersonParam string
 }
 
@@ -142,8 +143,8 @@ func (c *Converter) Convert(ctx context.Context, reqs []affiliate.Request) ([]af
 	return res, nil
 }
 
-// groupKey is what one call shares: the adzone and the person.
-type groupKey struct{ adzone, person string }
+// groupKey is what one call shares: the adzone and the person's ids.
+type groupKey struct{ adzone, person, special string }
 
 // group sorts the well-formed requests into calls, recording a per-request
 // error for the others.
@@ -158,11 +159,14 @@ func (c *Converter) group(reqs []affiliate.Request, res []affiliate.Result) (map
 		if err == nil && r.Platform != "taobao" && r.Platform != "tmall" {
 			err = fmt.Errorf("alimama: platform %q is not Taobao/Tmall", r.Platform)
 		}
+		if err == nil && r.SpecialID != "" && !digits(r.SpecialID) {
+			err = fmt.Errorf("alimama: special_id %q is not a number", r.SpecialID)
+		}
 		if err != nil {
 			res[i].Err = err
 			continue
 		}
-		k := groupKey{adzone, r.Person}
+		k := groupKey{adzone, r.Person, r.SpecialID}
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
@@ -285,6 +289,9 @@ func (c *Converter) linkConvert(ctx context.Context, key groupKey, idx []int, re
 	}
 	if key.person != "" {
 		biz[or(c.PersonParam, PersonRelationID)] = key.person
+	}
+	if key.special != "" {
+		biz[PersonSpecialID] = key.special
 	}
 	var out struct {
 		Data struct {

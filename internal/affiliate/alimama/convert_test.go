@@ -114,6 +114,44 @@ func TestConvertSpecialID(t *testing.T) {
 	}
 }
 
+// A member's relation_id and special_id go in one call; requests for
+// another person or none go in calls of their own; a special_id that is not
+// a number fails its request only.
+func TestConvertMemberIDs(t *testing.T) {
+	conv, f := newConv(t)
+	both, rel, none, bad := req("601"), req("602"), req("603"), req("604")
+	both.Person, both.SpecialID = "2700001", "889"
+	rel.Person = "2700001"
+	bad.SpecialID = "88a"
+	res, err := conv.Convert(context.Background(), []affiliate.Request{both, rel, none, bad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, person := range []string{fake.Person("2700001", "889"), "2700001", ""} {
+		if want := fake.Link(fmt.Sprint(601+i), "333", person); res[i].Err != nil || res[i].Link.URL != want {
+			t.Errorf("request %d: %+v, want %s", i, res[i], want)
+		}
+	}
+	if res[3].Err == nil || !strings.Contains(res[3].Err.Error(), "special_id") {
+		t.Errorf("bad special_id: %+v", res[3])
+	}
+	calls := f.Calls()
+	if len(calls) != 3 {
+		t.Fatalf("%d calls, want 3 (one per person)", len(calls))
+	}
+	if c := calls[0].Form; c.Get("relation_id") != "2700001" || c.Get("special_id") != "889" || c.Get("item_id_list") != "601" {
+		t.Errorf("first call %v", c)
+	}
+	// The fake refuses what the method documents as a number.
+	f2conv, _ := newConv(t)
+	f2conv.PersonParam = PersonSpecialID
+	r := req("605")
+	r.Person = "x1"
+	if _, err := f2conv.Convert(context.Background(), []affiliate.Request{r}); err == nil || !strings.Contains(err.Error(), "special_id") {
+		t.Errorf("a special_id that is no number: %v", err)
+	}
+}
+
 func TestConvertBatchOfTwenty(t *testing.T) {
 	conv, f := newConv(t)
 	if conv.MaxBatch() != 20 {

@@ -213,6 +213,9 @@ func (c *Converter) privilegeLink(ctx context.Context, r affiliate.Request) (aff
 	if r.Person != "" {
 		q.Set(or(c.PersonParam, PersonChannelID), r.Person)
 	}
+	if r.SpecialID != "" {
+		q.Set(PersonSpecialID, r.SpecialID)
+	}
 	body, err := c.get(ctx, q)
 	if err != nil {
 		return affiliate.Link{}, err

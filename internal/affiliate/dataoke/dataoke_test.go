@@ -95,6 +95,22 @@ func TestConvertSpecialID(t *testing.T) {
 	}
 }
 
+func TestConvertMemberIDs(t *testing.T) {
+	c, f := newConv(t)
+	r := req("601")
+	r.Person, r.SpecialID = "2700001", "889"
+	res, err := convertOne(t, c, r)
+	if err != nil || res.Err != nil {
+		t.Fatal(err, res.Err)
+	}
+	if q := f.Calls()[0]; q.Get("specialId") != "889" || q.Get("channelId") != "2700001" {
+		t.Errorf("query %v", q)
+	}
+	if want := fake.ShortURL("601", r.PID, fake.Person("2700001", "889")); res.Link.URL != want {
+		t.Errorf("link %s, want %s", res.Link.URL, want)
+	}
+}
+
 func TestConvertItemErrors(t *testing.T) {
 	c, f := newConv(t)
 	f.Gone("601")

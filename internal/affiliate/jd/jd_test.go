@@ -64,6 +64,16 @@ func TestConvertHappyPath(t *testing.T) {
 	}
 }
 
+// The fake refuses a subUnionId the method does not allow, as JD does.
+func TestConvertBadSubUnionID(t *testing.T) {
+	f := newFake(t, 0)
+	c := newClient(t, f, testSecret)
+	res, err := c.Convert(context.Background(), []affiliate.Request{{Platform: "jd", ItemID: "100012043978", PID: testPID, Person: "m 42"}})
+	if err == nil && (len(res) != 1 || res[0].Err == nil) {
+		t.Fatalf("a subUnionId with a space converted: %+v", res)
+	}
+}
+
 func TestConvertPerItemErrors(t *testing.T) {
 	f := newFake(t, 0)
 	f.Gone("https://item.jd.com/1.html")

@@ -126,7 +126,11 @@ func Link(r affiliate.Request) affiliate.Link {
 	if family == "tmall" { // one item id space with Taobao
 		family = "taobao"
 	}
-	sum := sha256.Sum256([]byte(family + "\x00" + r.ItemID + "\x00" + r.PID + "\x00" + r.Person))
+	key := family + "\x00" + r.ItemID + "\x00" + r.PID + "\x00" + r.Person
+	if r.SpecialID != "" {
+		key += "\x00" + r.SpecialID
+	}
+	sum := sha256.Sum256([]byte(key))
 	h := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:8]))
 	var l affiliate.Link
 	switch r.Platform {

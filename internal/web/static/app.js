@@ -115,6 +115,49 @@ function qkHealthCharts() {
   });
 }
 
+// The simulator's chart: cumulative cash with its p10–p90 band (stacked
+// areas: the band's base, then its width), cash in and cash out, in yuan.
+function qkSimulateCharts() {
+  document.querySelectorAll('[data-simulate-chart]').forEach(function (el) {
+    var src = document.getElementById(el.dataset.simulateChart);
+    if (!src) return;
+    var d = JSON.parse(src.textContent);
+    var series = [
+      { name: d.labels.out, type: 'bar', data: d.cash_out },
+      { name: d.labels['in'], type: 'bar', data: d.cash_in },
+      { name: d.labels.cum, type: 'line', showSymbol: false, data: d.cum }
+    ];
+    if (d.p10.length) {
+      series.push({ name: d.labels.band, type: 'line', stack: 'band', stackStrategy: 'all', symbol: 'none', lineStyle: { opacity: 0 }, data: d.p10 });
+      series.push({ name: d.labels.band, type: 'line', stack: 'band', stackStrategy: 'all', symbol: 'none', lineStyle: { opacity: 0 },
+        areaStyle: { opacity: 0.25 }, data: d.p90 });
+    }
+    var chart = echarts.init(el);
+    chart.setOption({
+      animation: false,
+      tooltip: { trigger: 'axis', valueFormatter: function (v) { return '¥' + Number(v).toFixed(0); } },
+      legend: { bottom: 0, data: [d.labels.out, d.labels['in'], d.labels.cum] },
+      grid: { left: 64, right: 16, top: 24, bottom: 56 },
+      xAxis: { type: 'category', data: d.months },
+      yAxis: { type: 'value', name: '¥' },
+      series: series
+    });
+    window.addEventListener('resize', function () { chart.resize(); });
+  });
+}
+
+// Forms with data-autosubmit show each slider's value beside it and go
+// when one is let go (the simulator).
+document.querySelectorAll('form[data-autosubmit]').forEach(function (f) {
+  f.addEventListener('input', function (e) {
+    var out = e.target.parentNode && e.target.parentNode.querySelector('output');
+    if (!out) return;
+    var t = out.textContent;
+    out.textContent = t.replace(/[0-9.]+/, e.target.value);
+  });
+  f.addEventListener('change', function () { f.submit(); });
+});
+
 // ECharts (1.1 MB) is loaded only by a page that has a chart (an element
 // of class qk-chart); this script's data-echarts attribute names its URL.
 (function () {
@@ -122,7 +165,7 @@ function qkHealthCharts() {
   if (!src || !document.querySelector('.qk-chart')) return;
   var s = document.createElement('script');
   s.src = src;
-  s.onload = function () { qkPriceCharts(); qkIncomeCharts(); qkHealthCharts(); };
+  s.onload = function () { qkPriceCharts(); qkIncomeCharts(); qkHealthCharts(); qkSimulateCharts(); };
   document.head.appendChild(s);
 })();
 

@@ -99,7 +99,8 @@ func (s *Server) Calls() []Call {
 }
 
 // Link is the cps_short_url the fake issues for item at adzone for person
-// (relation_id or special_id, "" for none): tests assert a post carries it.
+// (relation_id or special_id, Person of both, "" for none): tests assert a
+// post carries it.
 func Link(item, adzone, person string) string {
 	return "https://s.click.taobao.com/" + code(item, adzone, person)
 }
@@ -107,6 +108,15 @@ func Link(item, adzone, person string) string {
 // CouponLink is the coupon_short_url the fake issues.
 func CouponLink(item, adzone, person string) string {
 	return "https://s.click.taobao.com/c" + code(item, adzone, person)
+}
+
+// Person is the person a link is made for from the relation_id and
+// special_id a call carries.
+func Person(relationID, specialID string) string {
+	if relationID != "" && specialID != "" {
+		return relationID + "+" + specialID
+	}
+	return relationID + specialID
 }
 
 // ShareCode is the password_simple the fake makes for url.
@@ -235,7 +245,13 @@ func (s *Server) convert(form url.Values) any {
 	if form.Get("item_id_list") == "" || len(ids) > MaxItems {
 		return badParam(fmt.Sprintf("item_id_list 应有 1 到 %d 个", MaxItems))
 	}
-	person := form.Get("relation_id") + form.Get("special_id")
+	// Both are numbers (Number in the method's documentation).
+	for _, p := range []string{"relation_id", "special_id"} {
+		if v := form.Get(p); v != "" && strings.Trim(v, "0123456789") != "" {
+			return badParam(p + " 不合法")
+		}
+	}
+	person := Person(form.Get("relation_id"), form.Get("special_id"))
 	list := make([]entry, 0, len(ids))
 	for _, id := range ids {
 		if s.gone.Has(id) {

@@ -68,6 +68,15 @@ func (s *Server) Calls() []url.Values {
 	return append([]url.Values(nil), s.calls...)
 }
 
+// Person is the person a link is made for from the channelId and specialId
+// a call carries.
+func Person(channelID, specialID string) string {
+	if channelID != "" && specialID != "" {
+		return channelID + "+" + specialID
+	}
+	return channelID + specialID
+}
+
 // ShortURL is the shortUrl the fake issues for goodsId at pid for person
 // (channelId or specialId).
 func ShortURL(item, pid, person string) string {
@@ -145,7 +154,7 @@ func signRan(key, secret, timer, nonce string) string {
 
 func data(q url.Values) map[string]any {
 	item, pid := q.Get("goodsId"), q.Get("pid")
-	person := q.Get("channelId") + q.Get("specialId")
+	person := Person(q.Get("channelId"), q.Get("specialId"))
 	return map[string]any{
 		"couponClickUrl":    CouponURL(item, pid, person),
 		"shortUrl":          ShortURL(item, pid, person),

@@ -136,6 +136,11 @@ func (s *Server) promote(w http.ResponseWriter, pj string) {
 		answer(w, method, "getResult", map[string]any{"code": 400, "message": "参数错误：materialId不能为空"})
 		return
 	}
+	// subUnionId: letters, digits, '_' and '-', at most 80 characters.
+	if sub := req.P.SubUnionID; len(sub) > 80 || strings.Trim(sub, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "" {
+		answer(w, method, "getResult", map[string]any{"code": 400, "message": "参数错误：subUnionId格式不正确"})
+		return
+	}
 	s.mu.Lock()
 	gone, denied := s.gone[req.P.MaterialID], s.denied[req.P.MaterialID]
 	s.mu.Unlock()

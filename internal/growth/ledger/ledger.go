@@ -1,0 +1,424 @@
+// Package ledger is Qunke's double-entry ledger for agents' and members'
+// shares: accounts (the team's commission income, cash and reward expense;
+// each agent's and member's held and payable shares), immutable postings
+// whose lines sum to zero, balances kept with every posting, payout batches
+// and monthly statements. It owns the ledger_* tables; docs/growth.md tells
+// the accounts, holds and reversals.
+//
+// Amounts are int64 fen, debit positive: a payable the team owes has a
+// negative balance (Owed gives it the right way round).
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qunke/qunke/internal/msg"
+	"github.com/qunke/qunke/internal/store"
+)
+
+// Kind is an account's kind.
+type Kind string
+
+const (
+	CommissionIncome Kind = "commission_income" // the team's commission from the platforms, net of shares
+	Cash             Kind = "cash"              // what the platforms paid in, less what was paid out
+	RewardExpense    Kind = "reward_expense"    // fission rewards (later)
+	AgentHeld        Kind = "agent_held"        // an agent's shares of orders not yet settled and paid by the platform
+	AgentPayable     Kind = "agent_payable"     // an agent's shares ready to pay
+	MemberHeld       Kind = "member_held"       // a member's rebates on hold
+	MemberPayable    Kind = "member_payable"    // a member's rebates ready to pay
+)
+
+// Kinds lists every kind, the team's first.
+var Kinds = []Kind{CommissionIncome, Cash, RewardExpense, AgentHeld, AgentPayable, MemberHeld, MemberPayable}
+
+// Personal reports whether accounts of kind k belong to a member.
+func (k Kind) Personal() bool {
+	return k == AgentHeld || k == AgentPayable || k == MemberHeld || k == MemberPayable
+}
+
+// Payable reports whether k is a kind paid out by payout batches.
+func (k Kind) Payable() bool { return k == AgentPayable || k == MemberPayable }
+
+func (k Kind) valid() bool {
+	for _, x := range Kinds {
+		if k == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Account names an account: a kind and, for personal kinds, the member.
+type Account struct {
+	Kind   Kind
+	Member int64
+}
+
+func (a Account) String() string {
+	if a.Member == 0 {
+		return string(a.Kind)
+	}
+	return string(a.Kind) + ":" + strconv.FormatInt(a.Member, 10)
+}
+
+// Source is what a posting comes from.
+type Source string
+
+const (
+	FromOrder    Source = "order"
+	FromReward   Source = "reward"
+	FromPayout   Source = "payout"
+	FromReversal Source = "reversal"
+)
+
+// Reason says why a posting was made.
+type Reason string
+
+const (
+	Hold    Reason = "hold"    // shares of a new order, held
+	Release Reason = "release" // the platform paid: income in, shares payable
+	Adjust  Reason = "adjust"  // the order's amounts changed
+	Reverse Reason = "reverse" // the order turned invalid or refunded: everything it moved, undone
+	Paid    Reason = "paid"    // a payout batch was paid
+)
+
+// Line is one account's part of a posting.
+type Line struct {
+	Account Account
+	Amount  int64 // fen, debit positive
+}
+
+// Posting is one movement.
+type Posting struct {
+	ID        int64
+	Source    Source
+	SourceKey string
+	Seq       int64
+	Reason    Reason
+	At        time.Time
+	Note      string
+	Lines     []Line
+}
+
+// Store keeps the ledger.
+type Store struct{ db *store.DB }
+
+// NewStore returns a Store on a migrated database.
+func NewStore(db *store.DB) *Store { return &Store{db: db} }
+
+// ErrUnbalanced is a posting whose lines do not sum to zero.
+var ErrUnbalanced = errors.New("ledger: posting lines do not sum to zero")
+
+// Lock serialises posters across servers for the rest of tx (PostgreSQL;
+// SQLite's write transactions are serial already).
+func (s *Store) Lock(ctx context.Context, tx *store.Tx) error {
+	return s.db.LockTx(ctx, tx.Tx, "ledger.post")
+}
+
+// Batch posts many movements in one transaction: it keeps the accounts'
+// ids, writes each posting's lines in one statement, and moves the
+// balances once per account at Flush, which must follow before the
+// transaction commits.
+type Batch struct {
+	s     *Store
+	tx    *store.Tx
+	ids   map[Account]int64
+	delta map[int64]int64
+}
+
+// NewBatch begins a batch in tx.
+func (s *Store) NewBatch(tx *store.Tx) *Batch {
+	return &Batch{s: s, tx: tx, ids: map[Account]int64{}, delta: map[int64]int64{}}
+}
+
+// accountID returns a's id, creating the account if missing.
+func (b *Batch) accountID(ctx context.Context, a Account) (int64, error) {
+	if id, ok := b.ids[a]; ok {
+		return id, nil
+	}
+	if !a.Kind.valid() || a.Kind.Personal() != (a.Member != 0) {
+		return 0, fmt.Errorf("ledger: no account %s", a)
+	}
+	var id int64
+	err := b.tx.QueryRowContext(ctx, `SELECT id FROM ledger_accounts WHERE kind = $1 AND member_id = $2`, string(a.Kind), a.Member).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = b.tx.QueryRowContext(ctx, `INSERT INTO ledger_accounts (kind, member_id, balance) VALUES ($1, $2, 0) RETURNING id`,
+			string(a.Kind), a.Member).Scan(&id)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("ledger: account %s: %w", a, err)
+	}
+	b.ids[a] = id
+	return id, nil
+}
+
+// post writes p (its lines merged per account, zero lines dropped); the
+// balances move at Flush. p.Seq must be the next of p.SourceKey.
+func (b *Batch) post(ctx context.Context, p *Posting) error {
+	sum := map[Account]int64{}
+	var total int64
+	for _, l := range p.Lines {
+		sum[l.Account] += l.Amount
+		total += l.Amount
+	}
+	if total != 0 {
+		return fmt.Errorf("%w: %s %s", ErrUnbalanced, p.SourceKey, p.Reason)
+	}
+	lines := make([]Line, 0, len(sum))
+	for a, v := range sum {
+		if v != 0 {
+			lines = append(lines, Line{a, v})
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	sort.Slice(lines, func(i, j int) bool { return lines[i].Account.String() < lines[j].Account.String() })
+	p.Lines = lines
+	at := p.At.Unix()
+	if err := b.tx.QueryRowContext(ctx, `INSERT INTO ledger_postings (source, source_key, seq, reason, at, note)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, string(p.Source), p.SourceKey, p.Seq, string(p.Reason), at, p.Note).Scan(&p.ID); err != nil {
+		return fmt.Errorf("ledger: post %s: %w", p.SourceKey, err)
+	}
+	args := make([]any, 0, 4*len(lines))
+	for _, l := range lines {
+		id, err := b.accountID(ctx, l.Account)
+		if err != nil {
+			return err
+		}
+		args = append(args, p.ID, id, l.Amount, at)
+		b.delta[id] += l.Amount
+	}
+	if _, err := b.tx.ExecContext(ctx, `INSERT INTO ledger_lines (posting_id, account_id, amount, at) VALUES `+
+		store.Placeholders(4, len(lines), 1), args...); err != nil {
+		return fmt.Errorf("ledger: post %s: %w", p.SourceKey, err)
+	}
+	return nil
+}
+
+// Flush moves the balances by what the batch posted.
+func (b *Batch) Flush(ctx context.Context) error {
+	ids := make([]int64, 0, len(b.delta))
+	for id, d := range b.delta {
+		if d != 0 {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		if _, err := b.tx.ExecContext(ctx, `UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2`, b.delta[id], id); err != nil {
+			return fmt.Errorf("ledger: balances: %w", err)
+		}
+	}
+	clear(b.delta)
+	return nil
+}
+
+// post writes one posting and moves the balances.
+func (s *Store) post(ctx context.Context, tx *store.Tx, p *Posting) error {
+	b := s.NewBatch(tx)
+	if err := b.post(ctx, p); err != nil {
+		return err
+	}
+	return b.Flush(ctx)
+}
+
+// Held returns what the postings of key have moved so far, per account
+// (accounts at zero left out), and how many postings key has.
+func (s *Store) Held(ctx context.Context, tx *store.Tx, key string) (map[Account]int64, int64, error) {
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM ledger_postings WHERE source_key = $1`, key).Scan(&seq); err != nil {
+		return nil, 0, fmt.Errorf("ledger: %s: %w", key, err)
+	}
+	out := map[Account]int64{}
+	if seq == 0 {
+		return out, 0, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT a.kind, a.member_id, sum(l.amount) FROM ledger_postings p
+		JOIN ledger_lines l ON l.posting_id = p.id JOIN ledger_accounts a ON a.id = l.account_id
+		WHERE p.source_key = $1 GROUP BY a.kind, a.member_id`, key)
+	if err != nil {
+		return nil, 0, fmt.Errorf("ledger: %s: %w", key, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a Account
+		var kind string
+		var v int64
+		if err := rows.Scan(&kind, &a.Member, &v); err != nil {
+			return nil, 0, err
+		}
+		a.Kind = Kind(kind)
+		if v != 0 {
+			out[a] = v
+		}
+	}
+	return out, seq, rows.Err()
+}
+
+// Move brings what the postings of key have moved to want (per account;
+// want must sum to zero): it posts the difference, if any, as the next
+// posting of key, with source and reason; want nil or empty undoes
+// everything key moved. Posting the same want again posts nothing, so a
+// re-import never posts twice. The caller holds Lock.
+func (s *Store) Move(ctx context.Context, tx *store.Tx, key string, want map[Account]int64, source Source, reason Reason, at time.Time) (*Posting, error) {
+	have, seq, err := s.Held(ctx, tx, key)
+	if err != nil {
+		return nil, err
+	}
+	return s.MoveFrom(ctx, tx, key, have, seq, want, source, reason, at)
+}
+
+// MoveFrom is Move given what key has moved and its postings' count (from
+// Held or HeldMany in the same transaction).
+func (s *Store) MoveFrom(ctx context.Context, tx *store.Tx, key string, have map[Account]int64, seq int64, want map[Account]int64,
+	source Source, reason Reason, at time.Time) (*Posting, error) {
+	b := s.NewBatch(tx)
+	p, err := b.MoveFrom(ctx, key, have, seq, want, source, reason, at)
+	if err != nil {
+		return nil, err
+	}
+	return p, b.Flush(ctx)
+}
+
+// MoveFrom is Store.MoveFrom in the batch.
+func (b *Batch) MoveFrom(ctx context.Context, key string, have map[Account]int64, seq int64, want map[Account]int64,
+	source Source, reason Reason, at time.Time) (*Posting, error) {
+	p := &Posting{Source: source, SourceKey: key, Seq: seq + 1, Reason: reason, At: at.UTC()}
+	for a, v := range want {
+		if d := v - have[a]; d != 0 {
+			p.Lines = append(p.Lines, Line{a, d})
+		}
+	}
+	for a, v := range have {
+		if _, ok := want[a]; !ok {
+			p.Lines = append(p.Lines, Line{a, -v})
+		}
+	}
+	if len(p.Lines) == 0 {
+		return nil, nil
+	}
+	if err := b.post(ctx, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Moved is what one source key has moved, per account, and its postings'
+// count.
+type Moved struct {
+	Accounts map[Account]int64
+	Seq      int64
+}
+
+// HeldMany is Held for many keys in two queries; a key with no postings is
+// absent.
+func (s *Store) HeldMany(ctx context.Context, tx *store.Tx, keys []string) (map[string]*Moved, error) {
+	out := map[string]*Moved{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	in := tx.Dialect.BulkPlaceholders(1, len(keys), 1)
+	rows, err := tx.QueryContext(ctx, `SELECT source_key, max(seq) FROM ledger_postings WHERE source_key IN (`+in+`) GROUP BY source_key`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: postings: %w", err)
+	}
+	for rows.Next() {
+		m := &Moved{Accounts: map[Account]int64{}}
+		var key string
+		if err := rows.Scan(&key, &m.Seq); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out[key] = m
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT p.source_key, a.kind, a.member_id, sum(l.amount) FROM ledger_postings p
+		JOIN ledger_lines l ON l.posting_id = p.id JOIN ledger_accounts a ON a.id = l.account_id
+		WHERE p.source_key IN (`+in+`) GROUP BY p.source_key, a.kind, a.member_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: postings: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, kind string
+		var a Account
+		var v int64
+		if err := rows.Scan(&key, &kind, &a.Member, &v); err != nil {
+			return nil, err
+		}
+		a.Kind = Kind(kind)
+		if m := out[key]; m != nil && v != 0 {
+			m.Accounts[a] = v
+		}
+	}
+	return out, rows.Err()
+}
+
+// Balance is one account's balance.
+type Balance struct {
+	Account Account
+	Balance int64 // fen, debit positive
+}
+
+// Owed is what the team owes on a personal account (its negated balance):
+// negative when the person owes the team (a share reversed after it was
+// paid), which the next payout deducts.
+func (b Balance) Owed() int64 { return -b.Balance }
+
+// Balances returns the accounts' balances, the team's first, then by
+// member and kind; member > 0 keeps that member's accounts only.
+func (s *Store) Balances(ctx context.Context, member int64) ([]Balance, error) {
+	q := `SELECT kind, member_id, balance FROM ledger_accounts`
+	var args []any
+	if member > 0 {
+		q += ` WHERE member_id = $1`
+		args = append(args, member)
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY member_id, kind`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: balances: %w", err)
+	}
+	defer rows.Close()
+	var out []Balance
+	for rows.Next() {
+		var b Balance
+		var kind string
+		if err := rows.Scan(&kind, &b.Account.Member, &b.Balance); err != nil {
+			return nil, err
+		}
+		b.Account.Kind = Kind(kind)
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// ErrNoMonth is a statement month that is not YYYY-MM.
+var ErrNoMonth = msg.New("ledger.bad_month")
+
+// ParseMonth reads "2026-11" as the first instant of that month in zone.
+func ParseMonth(s string, zone *time.Location) (time.Time, error) {
+	t, err := time.ParseInLocation("2006-01", strings.TrimSpace(s), zone)
+	if err != nil {
+		return time.Time{}, ErrNoMonth.With(s)
+	}
+	return t, nil
+}
+
+// Tx is the batch's transaction.
+func (b *Batch) Tx() *store.Tx { return b.tx }

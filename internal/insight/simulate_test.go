@@ -1,0 +1,177 @@
+package insight
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestSimulateClosedForm: no churn, no group death, constant income r fen a
+// member-day, budget B a month at fan price P, nothing reinvested, lag L.
+// Every month buys B/P members, so month m earns (m+1)·(B/P)·30r, paid L
+// months later, and the cumulative cash at month M is
+//
+//	(B/P)·30r·(M−L+1)(M−L+2)/2 − B·(M+1)
+//
+// the payback month is the first M where that is ≥ 0, and the break-even
+// fan price over a horizon of H months is 30r·(H−L)(H−L+1)/(2H).
+func TestSimulateClosedForm(t *testing.T) {
+	for _, tc := range []struct {
+		r, budget, price float64
+		lag, months      int
+	}{
+		{2, 1_000_000, 1000, 0, 36},
+		{2, 1_000_000, 1000, 1, 36},
+		{17, 500_000, 1000, 1, 12},
+		{5, 300_000, 800, 2, 24},
+	} {
+		c := Curves{MemberIncome: MonthlyIncome([]float64{tc.r}, nil, 1), LagMonths: tc.lag, GroupSize: 200}
+		p := Plan{BudgetFen: tc.budget, FanPriceFen: tc.price, Months: tc.months}
+		res := Simulate(c, p)
+		n := tc.budget / tc.price
+		L := float64(tc.lag)
+		wantPayback := -1
+		for m, got := range res.Months {
+			M := float64(m)
+			j := math.Max(M-L+1, 0)
+			cum := n*30*tc.r*j*(j+1)/2 - tc.budget*(M+1)
+			if !near(got.Cumulative, cum) || !near(got.Members, n*(M+1)) || !near(got.GroupsAlive, n*(M+1)/200) ||
+				!near(got.Accrued, (M+1)*n*30*tc.r) || !near(got.CashOut, tc.budget) {
+				t.Fatalf("%+v month %d = %+v, want cumulative %.2f members %.2f", tc, m, got, cum, n*(M+1))
+			}
+			if wantPayback < 0 && cum >= 0 && j > 0 {
+				wantPayback = m
+			}
+		}
+		if res.PaybackMonth != wantPayback {
+			t.Errorf("%+v payback month %d, want %d", tc, res.PaybackMonth, wantPayback)
+		}
+		H := float64(tc.months)
+		be := 30 * tc.r * (H - L) * (H - L + 1) / (2 * H)
+		if math.Abs(res.BreakEvenFanPriceFen-be) > 0.05 {
+			t.Errorf("%+v break-even price %.3f, want %.3f", tc, res.BreakEvenFanPriceFen, be)
+		}
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Max(1, math.Abs(b)) }
+
+func TestIRR(t *testing.T) {
+	// −100 now, +110 a month later: 10% a month, 1.1^12 − 1 a year.
+	got := irr([]Month{{Net: -100}, {Net: 110}})
+	if want := math.Pow(1.1, 12) - 1; math.Abs(got-want) > 1e-6 {
+		t.Fatalf("irr = %v, want %v", got, want)
+	}
+	// −100, then +60, +60: (1+r)^2·100 = 60(1+r) + 60 → r = 13.07%.
+	r := (60 + math.Sqrt(60*60+4*100*60)) / 200 // 100x² − 60x − 60 = 0, x = 1+r
+	if got, want := irr([]Month{{Net: -100}, {Net: 60}, {Net: 60}}), math.Pow(r, 12)-1; math.Abs(got-want) > 1e-6 {
+		t.Fatalf("irr = %v, want %v", got, want)
+	}
+	if got := irr([]Month{{Net: 10}, {Net: 10}}); !math.IsNaN(got) {
+		t.Fatalf("irr of inflows only = %v, want NaN", got)
+	}
+}
+
+// TestSimulateChurnAndDeath: churn and group death only lower the cash,
+// the members and the groups, and delay (or lose) the payback.
+func TestSimulateChurnAndDeath(t *testing.T) {
+	p := Plan{BudgetFen: 1_000_000, FanPriceFen: 1000, Months: 36, ReinvestBP: 5000}
+	flat := Curves{MemberIncome: MonthlyIncome([]float64{3}, nil, 36), LagMonths: 1}
+	surv := make([]float64, 36*30)
+	for a := range surv {
+		surv[a] = math.Pow(0.997, float64(a))
+	}
+	lives := []Lifetime{{200, true}, {400, true}, {900, false}, {90, true}}
+	churn := Curves{MemberIncome: MonthlyIncome([]float64{3}, surv, 36), MemberSurvival: MemberMonths(surv, 36),
+		GroupSurvival: GroupMonths(KaplanMeier(lives), 36), LagMonths: 1}
+	a, b := Simulate(flat, p), Simulate(churn, p)
+	last := len(a.Months) - 1
+	if !(b.Months[last].Cumulative < a.Months[last].Cumulative && b.Months[last].Members < a.Months[last].Members &&
+		b.Months[last].GroupsAlive < a.Months[last].GroupsAlive) {
+		t.Fatalf("churn did not lower the result: %+v vs %+v", b.Months[last], a.Months[last])
+	}
+	if a.PaybackMonth < 0 || (b.PaybackMonth >= 0 && b.PaybackMonth < a.PaybackMonth) {
+		t.Fatalf("payback flat %d, with churn %d", a.PaybackMonth, b.PaybackMonth)
+	}
+	if !(b.BreakEvenFanPriceFen < a.BreakEvenFanPriceFen) {
+		t.Fatalf("break-even price flat %.1f, with churn %.1f", a.BreakEvenFanPriceFen, b.BreakEvenFanPriceFen)
+	}
+}
+
+// TestBootstrap: identical groups give a band of no width at the point
+// estimate; spread groups give a band around it.
+func TestBootstrap(t *testing.T) {
+	p := Plan{BudgetFen: 1_000_000, FanPriceFen: 1000, Months: 24}
+	base := Curves{LagMonths: 1, GroupSize: 200}
+	inc := MonthlyIncome([]float64{3}, nil, 24)
+	same := make([]GroupSample, 20)
+	for i := range same {
+		same[i] = GroupSample{MemberIncome: inc, Life: Lifetime{Days: 1000}}
+	}
+	c := base
+	c.MemberIncome = inc
+	point := Simulate(c, p)
+	band := Bootstrap(base, p, same, 200, 1)
+	for m := range p.Months {
+		if !near(band.P10[m], point.Months[m].Cumulative) || !near(band.P90[m], point.Months[m].Cumulative) {
+			t.Fatalf("month %d band %v..%v, want %v", m, band.P10[m], band.P90[m], point.Months[m].Cumulative)
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 3))
+	spread := make([]GroupSample, 50)
+	for i := range spread {
+		spread[i] = GroupSample{MemberIncome: MonthlyIncome([]float64{1 + 4*r.Float64()}, nil, 24),
+			Life: Lifetime{Days: 1000}, Weight: float64(100 + r.IntN(5000))}
+	}
+	band = Bootstrap(base, p, spread, 200, 1)
+	last := p.Months - 1
+	if !(band.P10[last] < band.P90[last]) || band.Resamples != 200 {
+		t.Fatalf("band %v..%v has no width", band.P10[last], band.P90[last])
+	}
+	// The point estimate over the weighted mean lies inside the band.
+	c.MemberIncome = MeanIncome(spread, 24)
+	mid := Simulate(c, p).Months[last].Cumulative
+	if !(band.P10[last] < mid && mid < band.P90[last]) {
+		t.Fatalf("point %v outside its band %v..%v", mid, band.P10[last], band.P90[last])
+	}
+	again := Bootstrap(base, p, spread, 200, 1)
+	if again.P10[last] != band.P10[last] {
+		t.Fatalf("the band is not reproducible: %v vs %v", again.P10[last], band.P10[last])
+	}
+}
+
+func benchInputs() (Curves, Plan, []GroupSample) {
+	r := rand.New(rand.NewPCG(1, 2))
+	surv := make([]float64, 36*30)
+	for a := range surv {
+		surv[a] = math.Pow(0.997, float64(a))
+	}
+	groups := make([]GroupSample, 1000)
+	var lives []Lifetime
+	for i := range groups {
+		groups[i] = GroupSample{MemberIncome: MonthlyIncome([]float64{1 + 4*r.Float64()}, surv, 36),
+			Life: Lifetime{Days: float64(30 + r.IntN(1000)), Ended: r.IntN(3) == 0}}
+		lives = append(lives, groups[i].Life)
+	}
+	c := Curves{MemberIncome: MonthlyIncome([]float64{3}, surv, 36), MemberSurvival: MemberMonths(surv, 36),
+		GroupSurvival: GroupMonths(KaplanMeier(lives), 36), LagMonths: 1, FissionPerMember: 0.02, FissionCostFen: 200, GroupSize: 300}
+	return c, Plan{BudgetFen: 1_000_000, ReinvestBP: 5000, FanPriceFen: 1000, Months: 36}, groups
+}
+
+// BenchmarkSimulate is the 36-month point estimate (docs/BENCHMARKS.md).
+func BenchmarkSimulate(b *testing.B) {
+	c, p, _ := benchInputs()
+	for b.Loop() {
+		Simulate(c, p)
+	}
+}
+
+// BenchmarkSimulateBand is the point estimate with its band over 1,000
+// groups, 200 resamples.
+func BenchmarkSimulateBand(b *testing.B) {
+	c, p, groups := benchInputs()
+	for b.Loop() {
+		Simulate(c, p)
+		Bootstrap(c, p, groups, 200, 1)
+	}
+}
