@@ -208,10 +208,14 @@ type stay struct {
 }
 
 // replay makes the stays of one member in one group from its events, in
-// any order: sorted by time, joins before leaves at the same time, then by
-// key. A join while in is a repeat (the first one counts); a leave while
-// out ends nothing, except a first leave with no join before it: the member
-// was in from a time no source told (a stay with an unknown join).
+// any order: sorted by time, then by key. Events of one second are taken as
+// changes of the member's state: a member out before the second joins and
+// then leaves (a join and a leave at once leave it out), a member in before
+// it leaves and then joins again (Telegram's times are whole seconds: a
+// re-join within the second the member left leaves it in). A join while in
+// is a repeat (the first one counts); a leave while out ends nothing, except
+// a first leave with no join before it: the member was in from a time no
+// source told (a stay with an unknown join).
 func replay(evs []storedEvent) []stay {
 	slices.SortFunc(evs, func(a, b storedEvent) int {
 		if c := cmp.Compare(a.At, b.At); c != 0 {
@@ -227,7 +231,18 @@ func replay(evs []storedEvent) []stay {
 	})
 	var out []stay
 	in := false
-	for _, e := range evs {
+	for i := 0; i < len(evs); i++ {
+		if in && (i == 0 || evs[i-1].At != evs[i].At) {
+			// The second's leaves first: its joins come after them (sorted).
+			j := i
+			for j < len(evs) && evs[j].At == evs[i].At {
+				j++
+			}
+			slices.SortStableFunc(evs[i:j], func(a, b storedEvent) int {
+				return cmp.Compare(kindRank(a.Kind, Leave), kindRank(b.Kind, Leave))
+			})
+		}
+		e := evs[i]
 		switch {
 		case e.Kind == Join && !in:
 			out = append(out, stay{JoinedAt: e.At, JoinHow: e.JoinHow, Inviter: e.Inviter, InviteLink: e.InviteLink, InviteName: e.InviteName})
@@ -241,6 +256,14 @@ func replay(evs []storedEvent) []stay {
 		}
 	}
 	return out
+}
+
+// kindRank orders first before the other kind.
+func kindRank(k, first EventKind) int {
+	if k == first {
+		return 0
+	}
+	return 1
 }
 
 // dayDelta is a change of one group's day in member_days.
