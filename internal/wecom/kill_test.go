@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -175,11 +176,23 @@ func TestCallbackKill9(t *testing.T) {
 				t.Fatalf("event %d was answered 200 and is not in the inbox", i)
 			}
 		}
-		// WeCom retries what got no answer (here: everything again).
+		// WeCom retries what got no answer (here: everything again), up to
+		// three times; on a loaded machine a retry may meet the killed
+		// server's connections still holding their locks (lock_timeout).
 		_, addr = startChild(t, dsn)
-		for i, ok := range burst(addr, nil, 0) {
+		answered := make([]bool, n)
+		for try := 0; try < 3; try++ {
+			for i, ok := range burst(addr, nil, 0) {
+				answered[i] = answered[i] || ok
+			}
+			if !slices.Contains(answered, false) {
+				break
+			}
+			time.Sleep(2 * time.Second)
+		}
+		for i, ok := range answered {
 			if !ok {
-				t.Fatalf("retry of event %d not answered", i)
+				t.Fatalf("event %d not answered after three retries", i)
 			}
 		}
 		in := NewInboxView(db)
