@@ -209,7 +209,7 @@ func parseBps(s string) ([]int64, error) {
 }
 
 // percent shows basis points as a percentage: 5000 -> "50.00%".
-func percent(bps int64) string { return fmt.Sprintf("%d.%02d%%", bps/100, bps%100) }
+func percent(bps int64) string { return cells.PercentBP(bps) }
 
 // ledgerFlags are serve's flags for the posting job.
 type ledgerFlags struct {

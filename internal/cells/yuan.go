@@ -13,3 +13,7 @@ func Yuan(fen int64) string {
 	c := u % 100
 	return sign + strconv.FormatUint(u/100, 10) + "." + string([]byte{byte('0' + c/10), byte('0' + c%10)})
 }
+
+// PercentBP shows basis points as a percentage with two decimals: 5000 ->
+// "50.00%" (the same hundredths as Yuan).
+func PercentBP(bp int64) string { return Yuan(bp) + "%" }

@@ -487,7 +487,7 @@ func simulateGroup(seed uint64, g memberGroup, first int64, loads []dayLoad) Gro
 			}
 			if p := min(m.talk*eng*tr.talk, 0.95); r.float() < p {
 				k := 1 + poisson(&r, 4*m.talk*eng*tr.talk)
-				life.talk = append(life.talk, simTalk{member: i, day: d, n: k, at: day0 + 8*3600 + int64(r.intn(15*3600))})
+				life.talk = append(life.talk, simTalk{member: i, day: d, n: k, at: day0 + int64(8*time.Hour/time.Second) + int64(r.intn(15*3600))})
 				ld.Speakers++
 				ld.Messages += k
 			}
