@@ -59,7 +59,7 @@ func (s *Store) CountMessagesBatch(ctx context.Context, counts []MessageCount) e
 			}
 			groups[k] = g
 		}
-		ids, err := upsertMembers(ctx, tx, members)
+		ids, err := upsertMembers(ctx, s.db, tx, members)
 		if err != nil {
 			return err
 		}
@@ -124,6 +124,6 @@ func (s *Store) CountMessagesBatch(ctx context.Context, counts []MessageCount) e
 				return fmt.Errorf("count messages: %w", err)
 			}
 		}
-		return writeDeltas(ctx, tx, deltas)
+		return writeDeltas(ctx, s.db, tx, deltas)
 	})
 }
