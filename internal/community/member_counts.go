@@ -53,7 +53,7 @@ func (s *Store) CountMessagesBatch(ctx context.Context, counts []MessageCount) e
 		})
 		groups := map[chatKey]int64{}
 		for _, k := range chats {
-			g, err := s.chatGroup(ctx, tx, k.source, k.chat)
+			g, err := s.chatGroup(ctx, tx, nil, k.source, k.chat)
 			if err != nil {
 				return err
 			}

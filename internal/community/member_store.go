@@ -170,8 +170,10 @@ func (s *Store) chatGroups(ctx context.Context, tx *store.Tx, evs []MemberEvent)
 		return cmp.Or(cmp.Compare(a.source, b.source), cmp.Compare(a.chat, b.chat))
 	})
 	out := make(map[chatKey]int64, len(chats))
+	sc := newStmtCache(s.db, tx)
+	defer sc.close()
 	for _, k := range chats {
-		g, err := s.chatGroup(ctx, tx, k.source, k.chat)
+		g, err := s.chatGroup(ctx, tx, sc, k.source, k.chat)
 		if err != nil {
 			return nil, err
 		}
@@ -258,14 +260,21 @@ func (p pairSet) add(group, member int64, stored ...storedEvent) {
 
 // chatGroup returns the group a chat maps to (0: none yet, the chat is
 // recorded as unmapped so UnmappedChats lists it), locking the chat.
-func (s *Store) chatGroup(ctx context.Context, tx *store.Tx, source Source, chat string) (int64, error) {
+func (s *Store) chatGroup(ctx context.Context, tx *store.Tx, sc *stmtCache, source Source, chat string) (int64, error) {
+	if sc == nil {
+		sc = newStmtCache(s.db, tx)
+		defer sc.close()
+	}
 	if err := s.db.LockTx(ctx, tx.Tx, "community.chat:"+string(source)+":"+chat); err != nil {
 		return 0, err
 	}
 	var g sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT group_id FROM group_chats WHERE source = $1 AND chat_id = $2`, string(source), chat).Scan(&g)
+	st, err := sc.get(ctx, `SELECT group_id FROM group_chats WHERE source = $1 AND chat_id = $2`, true)
+	if err == nil {
+		err = st.QueryRowContext(ctx, string(source), chat).Scan(&g)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
-		_, err = tx.ExecContext(ctx, `INSERT INTO group_chats (source, chat_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, string(source), chat)
+		_, err = sc.exec(ctx, true, `INSERT INTO group_chats (source, chat_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, string(source), chat)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("chat %s %s: %w", source, chat, err)
@@ -729,7 +738,7 @@ func (s *Store) CountMessagesTx(ctx context.Context, tx *store.Tx, source Source
 	if !source.Valid() || chatID == "" || externalID == "" || n < 1 || at.Unix() <= 0 {
 		return errCount.With(chatID, externalID, n)
 	}
-	group, err := s.chatGroup(ctx, tx, source, chatID)
+	group, err := s.chatGroup(ctx, tx, nil, source, chatID)
 	if err != nil {
 		return err
 	}
