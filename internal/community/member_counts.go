@@ -53,13 +53,13 @@ func (s *Store) CountMessagesBatch(ctx context.Context, counts []MessageCount) e
 		})
 		groups := map[chatKey]int64{}
 		for _, k := range chats {
-			g, err := s.chatGroup(ctx, tx, k.source, k.chat)
+			g, err := s.chatGroup(ctx, tx, nil, k.source, k.chat)
 			if err != nil {
 				return err
 			}
 			groups[k] = g
 		}
-		ids, err := upsertMembers(ctx, tx, members)
+		ids, err := upsertMembers(ctx, s.db, tx, members)
 		if err != nil {
 			return err
 		}
@@ -124,6 +124,6 @@ func (s *Store) CountMessagesBatch(ctx context.Context, counts []MessageCount) e
 				return fmt.Errorf("count messages: %w", err)
 			}
 		}
-		return writeDeltas(ctx, tx, deltas)
+		return writeDeltas(ctx, s.db, tx, deltas)
 	})
 }

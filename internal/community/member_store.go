@@ -80,7 +80,7 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 			r.name = cmp.Or(e.Name, r.name)
 		}
 	}
-	ids, err := upsertMembers(ctx, tx, latest)
+	ids, err := upsertMembers(ctx, s.db, tx, latest)
 	if err != nil {
 		return 0, err
 	}
@@ -90,7 +90,7 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 		e             *MemberEvent
 	}
 	where := make(map[string]placed, len(evs))
-	var fresh []*MemberEvent
+	var fresh []placed
 	for i := range evs {
 		e := &evs[i]
 		if _, dup := where[e.Key]; dup {
@@ -104,17 +104,17 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 			p.member = ids[memberKey{e.Source, e.ExternalID}]
 		}
 		where[e.Key] = p
-		fresh = append(fresh, e)
+		fresh = append(fresh, p)
 	}
 	const cols = 13
 	pairs := pairSet{}
 	added := 0
-	sc := newStmtCache(tx)
+	sc := newStmtCache(s.db, tx)
 	defer sc.close()
 	for part := range slices.Chunk(fresh, 100) {
 		args := make([]any, 0, len(part)*cols)
-		for _, e := range part {
-			p := where[e.Key]
+		for _, p := range part {
+			e := p.e
 			var group any
 			if p.group != 0 {
 				group = p.group
@@ -122,7 +122,7 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 			args = append(args, e.Key, string(e.Source), e.ChatID, group, p.member, string(e.Kind), e.At.Unix(), e.Name,
 				string(e.JoinHow), e.Inviter, e.InviteLink, e.InviteName, string(e.LeaveHow))
 		}
-		rows, err := sc.query(ctx, `INSERT INTO member_events (event_key, source, chat_id, group_id, member_id,
+		rows, err := sc.query(ctx, sharedShape(len(part), 100), `INSERT INTO member_events (event_key, source, chat_id, group_id, member_id,
 			kind, at, name, join_how, inviter, invite_link, invite_name, leave_how)
 			VALUES `+tx.Dialect.BulkPlaceholders(cols, len(part), 1)+` ON CONFLICT (event_key) DO NOTHING RETURNING event_key`, args...)
 		if err != nil {
@@ -149,7 +149,7 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 	if err := s.recompute(ctx, tx, pairs, deltas); err != nil {
 		return 0, err
 	}
-	return added, writeDeltas(ctx, tx, deltas)
+	return added, writeDeltas(ctx, s.db, tx, deltas)
 }
 
 // chatGroups returns the group each chat of evs maps to (0: none yet: the
@@ -170,8 +170,10 @@ func (s *Store) chatGroups(ctx context.Context, tx *store.Tx, evs []MemberEvent)
 		return cmp.Or(cmp.Compare(a.source, b.source), cmp.Compare(a.chat, b.chat))
 	})
 	out := make(map[chatKey]int64, len(chats))
+	sc := newStmtCache(s.db, tx)
+	defer sc.close()
 	for _, k := range chats {
-		g, err := s.chatGroup(ctx, tx, k.source, k.chat)
+		g, err := s.chatGroup(ctx, tx, sc, k.source, k.chat)
 		if err != nil {
 			return nil, err
 		}
@@ -190,25 +192,24 @@ type memberRow struct {
 // upsertMembers finds or adds members by (source, external id), keeping the
 // latest name, union id and note given ("" keeps the stored one) and the
 // earliest time seen, in the order of their keys.
-func upsertMembers(ctx context.Context, tx *store.Tx, rows map[memberKey]*memberRow) (map[memberKey]int64, error) {
-	keys := make([]memberKey, 0, len(rows))
-	for k := range rows {
-		keys = append(keys, k)
+func upsertMembers(ctx context.Context, db *store.DB, tx *store.Tx, rows map[memberKey]*memberRow) (map[memberKey]int64, error) {
+	keys := make([]*memberRow, 0, len(rows))
+	for _, r := range rows {
+		keys = append(keys, r)
 	}
-	slices.SortFunc(keys, func(a, b memberKey) int {
+	slices.SortFunc(keys, func(a, b *memberRow) int {
 		return cmp.Or(cmp.Compare(a.source, b.source), cmp.Compare(a.ext, b.ext))
 	})
 	out := make(map[memberKey]int64, len(keys))
 	const cols = 6
-	sc := newStmtCache(tx)
+	sc := newStmtCache(db, tx)
 	defer sc.close()
 	for part := range slices.Chunk(keys, 200) {
 		args := make([]any, 0, len(part)*cols)
-		for _, k := range part {
-			r := rows[k]
-			args = append(args, string(k.source), k.ext, r.union, r.name, r.note, r.firstSeen)
+		for _, r := range part {
+			args = append(args, string(r.source), r.ext, r.union, r.name, r.note, r.firstSeen)
 		}
-		q, err := sc.query(ctx, `INSERT INTO members (source, external_id, union_id, name, note, first_seen)
+		q, err := sc.query(ctx, sharedShape(len(part), 200), `INSERT INTO members (source, external_id, union_id, name, note, first_seen)
 			VALUES `+tx.Dialect.BulkPlaceholders(cols, len(part), 1)+`
 			ON CONFLICT (source, external_id) WHERE external_id <> '' DO UPDATE SET
 			union_id = CASE WHEN excluded.union_id <> '' THEN excluded.union_id ELSE members.union_id END,
@@ -259,14 +260,21 @@ func (p pairSet) add(group, member int64, stored ...storedEvent) {
 
 // chatGroup returns the group a chat maps to (0: none yet, the chat is
 // recorded as unmapped so UnmappedChats lists it), locking the chat.
-func (s *Store) chatGroup(ctx context.Context, tx *store.Tx, source Source, chat string) (int64, error) {
+func (s *Store) chatGroup(ctx context.Context, tx *store.Tx, sc *stmtCache, source Source, chat string) (int64, error) {
+	if sc == nil {
+		sc = newStmtCache(s.db, tx)
+		defer sc.close()
+	}
 	if err := s.db.LockTx(ctx, tx.Tx, "community.chat:"+string(source)+":"+chat); err != nil {
 		return 0, err
 	}
 	var g sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT group_id FROM group_chats WHERE source = $1 AND chat_id = $2`, string(source), chat).Scan(&g)
+	st, err := sc.get(ctx, `SELECT group_id FROM group_chats WHERE source = $1 AND chat_id = $2`, true)
+	if err == nil {
+		err = st.QueryRowContext(ctx, string(source), chat).Scan(&g)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
-		_, err = tx.ExecContext(ctx, `INSERT INTO group_chats (source, chat_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, string(source), chat)
+		_, err = sc.exec(ctx, true, `INSERT INTO group_chats (source, chat_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, string(source), chat)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("chat %s %s: %w", source, chat, err)
@@ -276,47 +284,80 @@ func (s *Store) chatGroup(ctx context.Context, tx *store.Tx, source Source, chat
 
 // stmtCache prepares each statement of a bulk write once in a
 // transaction: the full chunks of a large batch repeat one statement, and
-// parsing it anew each time cost a sixth of a list import on SQLite.
+// parsing it anew each time cost a sixth of a list import on SQLite. The
+// statements of the shapes every call repeats (one row, a full chunk) are
+// prepared once for the pool (store.DB.Prepared) and bound to the
+// transaction, so that a stream of small batches (the WeCom callback's
+// worker, one event a transaction) does not parse them on every call
+// either; the other shapes (a batch's last, partial chunk) are prepared for
+// the transaction only, so that the pool keeps a bounded set.
 type stmtCache struct {
+	db *store.DB
 	tx *store.Tx
 	m  map[string]*sql.Stmt
 }
 
-func newStmtCache(tx *store.Tx) *stmtCache { return &stmtCache{tx: tx, m: map[string]*sql.Stmt{}} }
+func newStmtCache(db *store.DB, tx *store.Tx) *stmtCache {
+	return &stmtCache{db: db, tx: tx, m: map[string]*sql.Stmt{}}
+}
 
-func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
+// get returns q prepared in the transaction; shared: prepared for the pool
+// and bound to the transaction.
+func (c *stmtCache) get(ctx context.Context, q string, shared bool) (*sql.Stmt, error) {
 	if st := c.m[q]; st != nil {
 		return st, nil
 	}
-	st, err := c.tx.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
+	var st *sql.Stmt
+	if shared {
+		pooled, err := c.db.Prepared(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		st = c.tx.StmtContext(ctx, pooled)
+	} else {
+		var err error
+		if st, err = c.tx.PrepareContext(ctx, q); err != nil {
+			return nil, err
+		}
 	}
 	c.m[q] = st
 	return st, nil
 }
 
-func (c *stmtCache) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return c.query(ctx, q, args...)
+// sharedShape reports whether a statement of rows rows (chunks of full) is
+// one every call repeats.
+func sharedShape(rows, full int) bool { return rows == 1 || rows == full }
+
+// with returns c's queries as shared or not, for stays.
+func (c *stmtCache) with(shared bool) queryer { return queryer{c, shared} }
+
+type queryer struct {
+	c      *stmtCache
+	shared bool
 }
 
-func (c *stmtCache) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	st, err := c.get(ctx, q)
+func (q queryer) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.c.query(ctx, q.shared, query, args...)
+}
+
+func (c *stmtCache) query(ctx context.Context, shared bool, q string, args ...any) (*sql.Rows, error) {
+	st, err := c.get(ctx, q, shared)
 	if err != nil {
 		return nil, err
 	}
 	return st.QueryContext(ctx, args...)
 }
 
-func (c *stmtCache) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	st, err := c.get(ctx, q)
+func (c *stmtCache) exec(ctx context.Context, shared bool, q string, args ...any) (sql.Result, error) {
+	st, err := c.get(ctx, q, shared)
 	if err != nil {
 		return nil, err
 	}
 	return st.ExecContext(ctx, args...)
 }
 
-// close releases the statements (the transaction would at its end).
+// close releases the transaction's statements (the transaction would at
+// its end); the pool's stay prepared.
 func (c *stmtCache) close() {
 	for _, st := range c.m {
 		st.Close()
@@ -359,7 +400,7 @@ func (s *Store) recompute(ctx context.Context, tx *store.Tx, pairs pairSet, delt
 			return err
 		}
 	}
-	sc := newStmtCache(tx)
+	sc := newStmtCache(s.db, tx)
 	defer sc.close()
 	for _, group := range groups {
 		if err := s.lockGroup(ctx, tx, group); err != nil {
@@ -386,7 +427,7 @@ func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, sc *stmtCache,
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	old, err := stays(ctx, sc, `WHERE group_id = `+first+` AND member_id IN (`+rest+`)`, args...)
+	old, err := stays(ctx, sc.with(sharedShape(len(ids), chunk)), `WHERE group_id = `+first+` AND member_id IN (`+rest+`)`, args...)
 	if err != nil {
 		return err
 	}
@@ -404,7 +445,7 @@ func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, sc *stmtCache,
 	}
 	for part := range slices.Chunk(read[1:], chunk) {
 		first, rest := inList(tx.Dialect, len(part))
-		rows, err := sc.query(ctx, `SELECT member_id, event_key, kind, at, join_how, inviter, invite_link, invite_name, leave_how
+		rows, err := sc.query(ctx, sharedShape(len(part), chunk), `SELECT member_id, event_key, kind, at, join_how, inviter, invite_link, invite_name, leave_how
 			FROM member_events WHERE group_id = `+first+` AND member_id IN (`+rest+`)`, append([]any{group}, part...)...)
 		if err != nil {
 			return fmt.Errorf("member events of group %d: %w", group, err)
@@ -447,7 +488,7 @@ func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, sc *stmtCache,
 		}
 	}
 	for part := range slices.Chunk(gone, chunk) {
-		if _, err := sc.exec(ctx, `DELETE FROM memberships WHERE id IN (`+tx.Dialect.BulkPlaceholders(1, len(part), 1)+`)`,
+		if _, err := sc.exec(ctx, sharedShape(len(part), chunk), `DELETE FROM memberships WHERE id IN (`+tx.Dialect.BulkPlaceholders(1, len(part), 1)+`)`,
 			part...); err != nil {
 			return fmt.Errorf("memberships of group %d: %w", group, err)
 		}
@@ -459,7 +500,7 @@ func (s *Store) recomputeChunk(ctx context.Context, tx *store.Tx, sc *stmtCache,
 			args = append(args, group, st.member, st.JoinedAt, st.LeftAt, string(st.JoinHow), st.Inviter, st.InviteLink,
 				st.InviteName, string(st.LeaveHow))
 		}
-		if _, err := sc.exec(ctx, `INSERT INTO memberships (group_id, member_id, joined_at, left_at, join_how,
+		if _, err := sc.exec(ctx, sharedShape(len(part), 100), `INSERT INTO memberships (group_id, member_id, joined_at, left_at, join_how,
 			inviter, invite_link, invite_name, leave_how) VALUES `+tx.Dialect.BulkPlaceholders(cols, len(part), 1),
 			args...); err != nil {
 			return fmt.Errorf("memberships of group %d: %w", group, err)
@@ -502,7 +543,7 @@ func stays(ctx context.Context, q interface {
 }
 
 // writeDeltas adds deltas to member_days.
-func writeDeltas(ctx context.Context, tx *store.Tx, deltas dayDeltas) error {
+func writeDeltas(ctx context.Context, db *store.DB, tx *store.Tx, deltas dayDeltas) error {
 	keys := make([]groupDay, 0, len(deltas))
 	for k, d := range deltas {
 		if !d.zero() {
@@ -514,9 +555,11 @@ func writeDeltas(ctx context.Context, tx *store.Tx, deltas dayDeltas) error {
 	slices.SortFunc(keys, func(a, b groupDay) int {
 		return cmp.Or(cmp.Compare(a.group, b.group), cmp.Compare(a.day, b.day))
 	})
+	sc := newStmtCache(db, tx)
+	defer sc.close()
 	for _, k := range keys {
 		d := deltas[k]
-		if _, err := tx.ExecContext(ctx, `INSERT INTO member_days (group_id, day, delta, joins, leaves_self,
+		if _, err := sc.exec(ctx, true, `INSERT INTO member_days (group_id, day, delta, joins, leaves_self,
 			leaves_removed, leaves_other, active, messages) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (group_id, day) DO UPDATE SET delta = member_days.delta + excluded.delta,
 			joins = member_days.joins + excluded.joins, leaves_self = member_days.leaves_self + excluded.leaves_self,
@@ -624,7 +667,7 @@ func (s *Store) mapChatTx(ctx context.Context, tx *store.Tx, source Source, chat
 		WHERE source = $2 AND chat_id = $3 AND group_id IS NULL`, groupID, string(source), chatID); err != nil {
 		return err
 	}
-	return writeDeltas(ctx, tx, deltas)
+	return writeDeltas(ctx, s.db, tx, deltas)
 }
 
 // SetChatName records a platform chat's name (shown when it is matched to
@@ -695,12 +738,12 @@ func (s *Store) CountMessagesTx(ctx context.Context, tx *store.Tx, source Source
 	if !source.Valid() || chatID == "" || externalID == "" || n < 1 || at.Unix() <= 0 {
 		return errCount.With(chatID, externalID, n)
 	}
-	group, err := s.chatGroup(ctx, tx, source, chatID)
+	group, err := s.chatGroup(ctx, tx, nil, source, chatID)
 	if err != nil {
 		return err
 	}
 	k := memberKey{source, externalID}
-	ids, err := upsertMembers(ctx, tx, map[memberKey]*memberRow{k: {memberKey: k, firstSeen: at.Unix()}})
+	ids, err := upsertMembers(ctx, s.db, tx, map[memberKey]*memberRow{k: {memberKey: k, firstSeen: at.Unix()}})
 	if err != nil {
 		return err
 	}
@@ -724,7 +767,7 @@ func (s *Store) CountMessagesTx(ctx context.Context, tx *store.Tx, source Source
 	if total == int64(n) {
 		d.active = 1
 	}
-	return writeDeltas(ctx, tx, dayDeltas{{group, day}: d})
+	return writeDeltas(ctx, s.db, tx, dayDeltas{{group, day}: d})
 }
 
 // Snapshot makes the difference between a full member list of one group
@@ -872,11 +915,11 @@ func (s *Store) SnapshotTx(ctx context.Context, tx *store.Tx, groupID int64, sou
 			return res, fmt.Errorf("member %d: %w", u.id, err)
 		}
 	}
-	ids, err := upsertMembers(ctx, tx, upserts)
+	ids, err := upsertMembers(ctx, s.db, tx, upserts)
 	if err != nil {
 		return res, err
 	}
-	byNameNew, err := addMembers(ctx, tx, noID)
+	byNameNew, err := addMembers(ctx, s.db, tx, noID)
 	if err != nil {
 		return res, err
 	}
@@ -906,17 +949,17 @@ func (s *Store) SnapshotTx(ctx context.Context, tx *store.Tx, groupID int64, sou
 
 // addMembers adds members without an external id, whose names differ, and
 // returns their ids by name.
-func addMembers(ctx context.Context, tx *store.Tx, rows []memberRow) (map[string]int64, error) {
+func addMembers(ctx context.Context, db *store.DB, tx *store.Tx, rows []memberRow) (map[string]int64, error) {
 	out := make(map[string]int64, len(rows))
 	const cols = 4
-	sc := newStmtCache(tx)
+	sc := newStmtCache(db, tx)
 	defer sc.close()
 	for part := range slices.Chunk(rows, 200) {
 		args := make([]any, 0, len(part)*cols)
 		for _, r := range part {
 			args = append(args, string(r.source), r.name, r.note, r.firstSeen)
 		}
-		q, err := sc.query(ctx, `INSERT INTO members (source, name, note, first_seen) VALUES `+
+		q, err := sc.query(ctx, sharedShape(len(part), 200), `INSERT INTO members (source, name, note, first_seen) VALUES `+
 			tx.Dialect.BulkPlaceholders(cols, len(part), 1)+` RETURNING id, name`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("add members: %w", err)
