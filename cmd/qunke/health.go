@@ -68,7 +68,7 @@ func newReportHealthCmd(g *globals) *cobra.Command {
 						why = append(why, re.Text)
 					}
 				}
-				fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", r.GroupName, r.Score, r.StateLabel, strings.Join(why, "；"))
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", r.GroupName, r.Score, r.StateLabel, strings.Join(why, g.t("health.reason_sep")))
 			}
 			return nil
 		},
