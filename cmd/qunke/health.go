@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -37,7 +36,7 @@ func newReportHealthCmd(g *globals) *cobra.Command {
 			}
 			bw := bufio.NewWriter(cmd.OutOrStdout())
 			defer bw.Flush()
-			tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
+			tw := newWideTable(bw)
 			defer tw.Flush()
 			w := bufio.NewWriter(tw)
 			defer w.Flush()
