@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -37,7 +36,7 @@ func newReportHealthCmd(g *globals) *cobra.Command {
 			}
 			bw := bufio.NewWriter(cmd.OutOrStdout())
 			defer bw.Flush()
-			tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
+			tw := newWideTable(bw)
 			defer tw.Flush()
 			w := bufio.NewWriter(tw)
 			defer w.Flush()
@@ -68,7 +67,7 @@ func newReportHealthCmd(g *globals) *cobra.Command {
 						why = append(why, re.Text)
 					}
 				}
-				fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", r.GroupName, r.Score, r.StateLabel, strings.Join(why, "；"))
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", r.GroupName, r.Score, r.StateLabel, strings.Join(why, g.t("health.reason_sep")))
 			}
 			return nil
 		},

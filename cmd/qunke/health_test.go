@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -45,6 +47,20 @@ func TestReportHealth(t *testing.T) {
 	}
 	if !strings.Contains(out, "宝妈福利1群") || !strings.Contains(out, "死亡的群") {
 		t.Errorf("backtest:\n%s", out)
+	}
+	// In English the reasons are joined the English way, with no
+	// Chinese punctuation.
+	cmd := newReportCmd(&globals{db: path, lang: "en"})
+	var en bytes.Buffer
+	cmd.SetOut(&en)
+	cmd.SetErr(&en)
+	cmd.SetArgs([]string{"health"})
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out = en.String()
+	if !strings.HasPrefix(out, "group") || strings.ContainsAny(out, "；，：") {
+		t.Errorf("English table:\n%s", out)
 	}
 	if _, err := runReport(t, path, "health", "--backtest", "--json"); err != nil {
 		t.Fatal(err)

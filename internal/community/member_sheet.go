@@ -30,8 +30,17 @@ var memberColumns = map[string]string{
 	"昵称": "name", "群昵称": "name", "微信昵称": "name", "名字": "name", "nickname": "name", "name": "name",
 	"微信号": "wxid", "wechat_id": "wxid", "wechat": "wxid", "wxid": "wxid",
 	"编号": "number", "成员编号": "number", "id": "number", "member_id": "number",
-	"入群时间": "joined", "加入时间": "joined", "joined_at": "joined", "join_time": "joined",
+	"入群时间": "joined", "加入时间": "joined", "joined": "joined", "joined_at": "joined", "join_time": "joined",
 	"备注": "note", "note": "note", "remark": "note",
+}
+
+// memberColumn is the field a header names: case, spaces and hyphens do
+// not matter (WeChat ID, wechat-id and wechat_id are one column).
+func memberColumn(h string) (string, bool) {
+	key := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+	key = strings.Join(strings.FieldsFunc(key, func(r rune) bool { return r == ' ' || r == '-' || r == '_' }), "_")
+	f, ok := memberColumns[key]
+	return f, ok
 }
 
 // MaxMemberRows bounds the rows of one member list (a WeChat group holds
@@ -109,8 +118,7 @@ func (s *Store) importMembers(ctx context.Context, sr *sheet.Reader, group strin
 	cols := map[string]int{}
 	names := map[string]string{}
 	for i, h := range head.Cells {
-		key := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if f, ok := memberColumns[key]; ok {
+		if f, ok := memberColumn(h); ok {
 			if _, dup := cols[f]; !dup {
 				cols[f], names[f] = i, strings.TrimSpace(h)
 			}

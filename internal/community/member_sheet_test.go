@@ -205,3 +205,22 @@ func processCPU() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestMemberColumnHeaders: an English list's headers are read whatever
+// their case, spaces or hyphens; an unknown header names no field.
+func TestMemberColumnHeaders(t *testing.T) {
+	for h, want := range map[string]string{
+		"\ufeff群名": "group", "Group Name": "group", "Nickname": "name", "WeChat ID": "wxid",
+		"wechat-id": "wxid", "Member ID": "number", "Joined": "joined", "Join Time": "joined",
+		"joined at": "joined", " 备注 ": "note",
+	} {
+		if got, ok := memberColumn(h); !ok || got != want {
+			t.Errorf("header %q: %q %v, want %q", h, got, ok, want)
+		}
+	}
+	for _, h := range []string{"手机", "phone", "wechat id x", ""} {
+		if got, ok := memberColumn(h); ok {
+			t.Errorf("header %q read as %q", h, got)
+		}
+	}
+}

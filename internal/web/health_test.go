@@ -1,10 +1,12 @@
 package web
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -53,5 +55,37 @@ func TestAlertSettings(t *testing.T) {
 		if resp, _ := c.do("GET", "/health", nil); resp.StatusCode != http.StatusOK {
 			t.Errorf("%s GET /health: %d", role, resp.StatusCode)
 		}
+	}
+}
+
+// TestGroupHealthNoSpeakers: a group whose channel does not tell who spoke
+// (a member sheet) shows no speakers rather than a column of zeros.
+func TestGroupHealthNoSpeakers(t *testing.T) {
+	s := New(storetest.SQLite(t), slog.New(slog.DiscardHandler))
+	g := dyingGroup(t, s, s.now())
+	if err := s.health.Refresh(t.Context(), 60); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(s)
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv)
+	signIn(t, s, c, "xiaoli", auth.Viewer)
+	resp, body := c.do("GET", fmt.Sprintf("/groups/%d/health", g.ID), nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET: %d", resp.StatusCode)
+	}
+	// The member rows: day, members, joins, leaves, speakers, ...
+	row := regexp.MustCompile(`<tr><td class="qk-nowrap">\d\d-\d\d</td><td>\d+</td><td>\d+</td><td>[^<]*(?:<small>[^<]*</small>)*\s*</td><td>([^<]*)`)
+	rows := row.FindAllStringSubmatch(body, -1)
+	if len(rows) == 0 {
+		t.Fatalf("no day rows:\n%.3000s", body)
+	}
+	for _, r := range rows {
+		if strings.TrimSpace(r[1]) != "" {
+			t.Fatalf("speakers shown as %q for a member sheet group", r[1])
+		}
+	}
+	if !strings.Contains(body, "—</span>") {
+		t.Errorf("no dash for the speakers")
 	}
 }
