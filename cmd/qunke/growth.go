@@ -38,17 +38,14 @@ func newAgentsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, err := g.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			a, err := growth.NewStore(db).AddAgent(cmd.Context(), id, parent)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), g.t("agents.added", a.MemberID, a.Name))
-			return nil
+			return g.withDB(cmd.Context(), func(db *store.DB) error {
+				a, err := growth.NewStore(db).AddAgent(cmd.Context(), id, parent)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), g.t("agents.added", a.MemberID, a.Name))
+				return nil
+			})
 		},
 	}
 	add.Flags().Int64Var(&parent, "parent", 0, g.h("cli.agents.flag.parent"))
@@ -58,30 +55,27 @@ func newAgentsCmd(g *globals) *cobra.Command {
 		Short: g.h("cli.agents.list.short"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := g.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			as, err := growth.NewStore(db).Agents(cmd.Context())
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if listJSON {
-				return apiv1.Encode(out, apiv1.NewAgents(as), true)
-			}
-			if len(as) == 0 {
-				fmt.Fprintln(out, g.t("agents.none"))
-			}
-			for _, a := range as {
-				up := g.t("agents.root")
-				if a.ParentID != 0 {
-					up = g.t("agents.parent", a.ParentID)
+			return g.withDB(cmd.Context(), func(db *store.DB) error {
+				as, err := growth.NewStore(db).Agents(cmd.Context())
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(out, "#%d\t%s\t%s\n", a.MemberID, a.Name, up)
-			}
-			return nil
+				out := cmd.OutOrStdout()
+				if listJSON {
+					return apiv1.Encode(out, apiv1.NewAgents(as), true)
+				}
+				if len(as) == 0 {
+					fmt.Fprintln(out, g.t("agents.none"))
+				}
+				for _, a := range as {
+					up := g.t("agents.root")
+					if a.ParentID != 0 {
+						up = g.t("agents.parent", a.ParentID)
+					}
+					fmt.Fprintf(out, "#%d\t%s\t%s\n", a.MemberID, a.Name, up)
+				}
+				return nil
+			})
 		},
 	}
 	list.Flags().BoolVar(&listJSON, "json", false, g.h("cli.growth.flag.json"))
@@ -90,31 +84,28 @@ func newAgentsCmd(g *globals) *cobra.Command {
 		Short: g.h("cli.agents.tree.short"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := g.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			roots, err := growth.NewStore(db).Tree(cmd.Context())
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if treeJSON {
-				return apiv1.Encode(out, apiv1.NewAgentTree(roots), true)
-			}
-			if len(roots) == 0 {
-				fmt.Fprintln(out, g.t("agents.none"))
-			}
-			var walk func(ns []*growth.Node, depth int)
-			walk = func(ns []*growth.Node, depth int) {
-				for _, n := range ns {
-					fmt.Fprintf(out, "%s#%d %s\n", strings.Repeat("  ", depth), n.MemberID, n.Name)
-					walk(n.Children, depth+1)
+			return g.withDB(cmd.Context(), func(db *store.DB) error {
+				roots, err := growth.NewStore(db).Tree(cmd.Context())
+				if err != nil {
+					return err
 				}
-			}
-			walk(roots, 0)
-			return nil
+				out := cmd.OutOrStdout()
+				if treeJSON {
+					return apiv1.Encode(out, apiv1.NewAgentTree(roots), true)
+				}
+				if len(roots) == 0 {
+					fmt.Fprintln(out, g.t("agents.none"))
+				}
+				var walk func(ns []*growth.Node, depth int)
+				walk = func(ns []*growth.Node, depth int) {
+					for _, n := range ns {
+						fmt.Fprintf(out, "%s#%d %s\n", strings.Repeat("  ", depth), n.MemberID, n.Name)
+						walk(n.Children, depth+1)
+					}
+				}
+				walk(roots, 0)
+				return nil
+			})
 		},
 	}
 	tree.Flags().BoolVar(&treeJSON, "json", false, g.h("cli.growth.flag.json"))
@@ -125,54 +116,51 @@ func newAgentsCmd(g *globals) *cobra.Command {
 		Long:  g.h("cli.agents.rules.long", growth.MaxLevels),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := g.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			gs := growth.NewStore(db)
-			for _, set := range []struct {
-				flag, value string
-				kind        growth.RuleKind
-			}{{"agent", agentBps, growth.AgentRules}, {"member", memberBps, growth.MemberRules}} {
-				if !cmd.Flags().Changed(set.flag) {
-					continue
+			return g.withDB(cmd.Context(), func(db *store.DB) error {
+				gs := growth.NewStore(db)
+				for _, set := range []struct {
+					flag, value string
+					kind        growth.RuleKind
+				}{{"agent", agentBps, growth.AgentRules}, {"member", memberBps, growth.MemberRules}} {
+					if !cmd.Flags().Changed(set.flag) {
+						continue
+					}
+					bps, err := parseBps(set.value)
+					if err != nil {
+						return err
+					}
+					if err := gs.SetRules(cmd.Context(), growth.Rules{Kind: set.kind, Bps: bps}); err != nil {
+						return err
+					}
 				}
-				bps, err := parseBps(set.value)
-				if err != nil {
-					return err
+				var all []growth.Rules
+				for _, k := range []growth.RuleKind{growth.AgentRules, growth.MemberRules} {
+					r, err := gs.Rules(cmd.Context(), k)
+					if err != nil {
+						return err
+					}
+					all = append(all, r)
 				}
-				if err := gs.SetRules(cmd.Context(), growth.Rules{Kind: set.kind, Bps: bps}); err != nil {
-					return err
+				out := cmd.OutOrStdout()
+				if rulesJSON {
+					js := []apiv1.ShareRules{}
+					for _, r := range all {
+						js = append(js, apiv1.NewShareRules(r))
+					}
+					return apiv1.Encode(out, js, true)
 				}
-			}
-			var all []growth.Rules
-			for _, k := range []growth.RuleKind{growth.AgentRules, growth.MemberRules} {
-				r, err := gs.Rules(cmd.Context(), k)
-				if err != nil {
-					return err
-				}
-				all = append(all, r)
-			}
-			out := cmd.OutOrStdout()
-			if rulesJSON {
-				js := []apiv1.ShareRules{}
 				for _, r := range all {
-					js = append(js, apiv1.NewShareRules(r))
+					levels := []string{}
+					for i, b := range r.Bps {
+						levels = append(levels, g.t("agents.level", i+1, percent(b)))
+					}
+					if len(levels) == 0 {
+						levels = append(levels, g.t("agents.no_levels"))
+					}
+					fmt.Fprintln(out, g.t("agents.rules_"+string(r.Kind), strings.Join(levels, g.t("agents.list_sep"))))
 				}
-				return apiv1.Encode(out, js, true)
-			}
-			for _, r := range all {
-				levels := []string{}
-				for i, b := range r.Bps {
-					levels = append(levels, g.t("agents.level", i+1, percent(b)))
-				}
-				if len(levels) == 0 {
-					levels = append(levels, g.t("agents.no_levels"))
-				}
-				fmt.Fprintln(out, g.t("agents.rules_"+string(r.Kind), strings.Join(levels, g.t("agents.list_sep"))))
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	rules.Flags().StringVar(&agentBps, "agent", "", g.h("cli.agents.flag.agent"))
@@ -269,22 +257,19 @@ func newLedgerCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, err := g.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			p := growth.NewPoster(db, orders.NewStore(db), ledger.NewStore(db))
-			p.PayDays = days
-			st, err := p.Run(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if postJSON {
-				return apiv1.Encode(cmd.OutOrStdout(), apiv1.NewLedgerPost(st), true)
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), g.t("ledger.posted", st.Orders, st.Shared, st.Postings, st.Held, st.Released, st.Adjusted, st.Reversed))
-			return nil
+			return g.withDB(cmd.Context(), func(db *store.DB) error {
+				p := growth.NewPoster(db, orders.NewStore(db), ledger.NewStore(db))
+				p.PayDays = days
+				st, err := p.Run(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if postJSON {
+					return apiv1.Encode(cmd.OutOrStdout(), apiv1.NewLedgerPost(st), true)
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), g.t("ledger.posted", st.Orders, st.Shared, st.Postings, st.Held, st.Released, st.Adjusted, st.Reversed))
+				return nil
+			})
 		},
 	}
 	post.Flags().StringArrayVar(&payDays, "pay-day", nil, g.h("cli.ledger.flag.pay_day"))
@@ -297,31 +282,28 @@ func newLedgerCmd(g *globals) *cobra.Command {
 		Short: g.h("cli.ledger.balance.short"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := g.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			bs, err := ledger.NewStore(db).Balances(cmd.Context(), balMember)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if balJSON {
-				return apiv1.Encode(out, apiv1.NewLedgerBalances(bs), true)
-			}
-			if len(bs) == 0 {
-				fmt.Fprintln(out, g.t("ledger.empty"))
-			}
-			lang := g.reader()
-			for _, b := range bs {
-				if b.Account.Member == 0 {
-					fmt.Fprintln(out, g.t("ledger.balance_team", ledger.Label(lang, "kind", string(b.Account.Kind)), cells.Yuan(b.Balance)))
-				} else {
-					fmt.Fprintln(out, g.t("ledger.balance_member", b.Account.Member, ledger.Label(lang, "kind", string(b.Account.Kind)), cells.Yuan(b.Owed())))
+			return g.withDB(cmd.Context(), func(db *store.DB) error {
+				bs, err := ledger.NewStore(db).Balances(cmd.Context(), balMember)
+				if err != nil {
+					return err
 				}
-			}
-			return nil
+				out := cmd.OutOrStdout()
+				if balJSON {
+					return apiv1.Encode(out, apiv1.NewLedgerBalances(bs), true)
+				}
+				if len(bs) == 0 {
+					fmt.Fprintln(out, g.t("ledger.empty"))
+				}
+				lang := g.reader()
+				for _, b := range bs {
+					if b.Account.Member == 0 {
+						fmt.Fprintln(out, g.t("ledger.balance_team", ledger.Label(lang, "kind", string(b.Account.Kind)), cells.Yuan(b.Balance)))
+					} else {
+						fmt.Fprintln(out, g.t("ledger.balance_member", b.Account.Member, ledger.Label(lang, "kind", string(b.Account.Kind)), cells.Yuan(b.Owed())))
+					}
+				}
+				return nil
+			})
 		},
 	}
 	balance.Flags().Int64Var(&balMember, "member", 0, g.h("cli.ledger.flag.member"))
@@ -354,46 +336,43 @@ func newLedgerCmd(g *globals) *cobra.Command {
 			default:
 				return msg.New("ledger.bad_format", format)
 			}
-			db, err := g.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			st, err := ledger.NewStore(db).Statement(cmd.Context(), stMember, from, from.AddDate(0, 1, 0))
-			if err != nil {
-				return err
-			}
-			name := ""
-			if m, _, err := community.NewStore(db).Member(cmd.Context(), stMember); err == nil {
-				name = m.Name
-			}
-			var out io.Writer = cmd.OutOrStdout()
-			if outFile != "" {
-				f, err := os.Create(outFile)
+			return g.withDB(cmd.Context(), func(db *store.DB) error {
+				st, err := ledger.NewStore(db).Statement(cmd.Context(), stMember, from, from.AddDate(0, 1, 0))
 				if err != nil {
 					return err
 				}
-				defer f.Close()
-				out = f
-			}
-			lang := g.reader()
-			switch format {
-			case "json":
-				err = apiv1.Encode(out, apiv1.NewStatement(st, shanghai.Zone), true)
-			case "csv":
-				err = st.WriteCSV(out, lang, shanghai.Zone, name)
-			case "xlsx":
-				err = st.WriteXLSX(out, lang, shanghai.Zone, name)
-			default:
-				err = st.WriteText(out, lang, shanghai.Zone, name)
-			}
-			if err != nil {
-				return err
-			}
-			if outFile != "" {
-				fmt.Fprintln(cmd.OutOrStdout(), g.t("ledger.statement_written", outFile))
-			}
-			return nil
+				name := ""
+				if m, _, err := community.NewStore(db).Member(cmd.Context(), stMember); err == nil {
+					name = m.Name
+				}
+				var out io.Writer = cmd.OutOrStdout()
+				if outFile != "" {
+					f, err := os.Create(outFile)
+					if err != nil {
+						return err
+					}
+					defer f.Close()
+					out = f
+				}
+				lang := g.reader()
+				switch format {
+				case "json":
+					err = apiv1.Encode(out, apiv1.NewStatement(st, shanghai.Zone), true)
+				case "csv":
+					err = st.WriteCSV(out, lang, shanghai.Zone, name)
+				case "xlsx":
+					err = st.WriteXLSX(out, lang, shanghai.Zone, name)
+				default:
+					err = st.WriteText(out, lang, shanghai.Zone, name)
+				}
+				if err != nil {
+					return err
+				}
+				if outFile != "" {
+					fmt.Fprintln(cmd.OutOrStdout(), g.t("ledger.statement_written", outFile))
+				}
+				return nil
+			})
 		},
 	}
 	statement.Flags().Int64Var(&stMember, "member", 0, g.h("cli.ledger.flag.member"))
@@ -429,20 +408,17 @@ func newPayoutCmd(g *globals) *cobra.Command {
 			if why != "" || minFen <= 0 {
 				return ledger.ErrPayoutBadMin
 			}
-			db, err := g.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			p, err := ledger.NewStore(db).CreatePayout(cmd.Context(), minFen, time.Now())
-			if err != nil {
-				return err
-			}
-			if err := show(cmd.OutOrStdout(), p, createJSON); err != nil || createJSON {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), g.t("ledger.payout_created", p.ID))
-			return nil
+			return g.withDB(cmd.Context(), func(db *store.DB) error {
+				p, err := ledger.NewStore(db).CreatePayout(cmd.Context(), minFen, time.Now())
+				if err != nil {
+					return err
+				}
+				if err := show(cmd.OutOrStdout(), p, createJSON); err != nil || createJSON {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), g.t("ledger.payout_created", p.ID))
+				return nil
+			})
 		},
 	}
 	create.Flags().StringVar(&minYuan, "min", "10", g.h("cli.ledger.flag.min"))
@@ -457,16 +433,13 @@ func newPayoutCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return ledger.ErrNoPayout.With(args[0])
 			}
-			db, err := g.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			p, err := ledger.NewStore(db).MarkPaid(cmd.Context(), id, by, time.Now())
-			if err != nil {
-				return err
-			}
-			return show(cmd.OutOrStdout(), p, paidJSON)
+			return g.withDB(cmd.Context(), func(db *store.DB) error {
+				p, err := ledger.NewStore(db).MarkPaid(cmd.Context(), id, by, time.Now())
+				if err != nil {
+					return err
+				}
+				return show(cmd.OutOrStdout(), p, paidJSON)
+			})
 		},
 	}
 	paid.Flags().StringVar(&by, "by", "", g.h("cli.ledger.flag.by"))
@@ -476,32 +449,39 @@ func newPayoutCmd(g *globals) *cobra.Command {
 		Short: g.h("cli.ledger.payout.list.short"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := g.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			ps, err := ledger.NewStore(db).Payouts(cmd.Context())
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if listJSON {
-				js := []apiv1.Payout{}
-				for i := range ps {
-					js = append(js, apiv1.NewPayout(&ps[i]))
-				}
-				return apiv1.Encode(out, js, true)
-			}
-			for i := range ps {
-				if err := show(out, &ps[i], false); err != nil {
+			return g.withDB(cmd.Context(), func(db *store.DB) error {
+				ps, err := ledger.NewStore(db).Payouts(cmd.Context())
+				if err != nil {
 					return err
 				}
-			}
-			return nil
+				out := cmd.OutOrStdout()
+				if listJSON {
+					js := []apiv1.Payout{}
+					for i := range ps {
+						js = append(js, apiv1.NewPayout(&ps[i]))
+					}
+					return apiv1.Encode(out, js, true)
+				}
+				for i := range ps {
+					if err := show(out, &ps[i], false); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
 		},
 	}
 	list.Flags().BoolVar(&listJSON, "json", false, g.h("cli.growth.flag.json"))
 	cmd.AddCommand(create, paid, list)
 	return cmd
+}
+
+// withDB opens the database named by --db, runs fn on it and closes it.
+func (g *globals) withDB(ctx context.Context, fn func(db *store.DB) error) error {
+	db, err := g.openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(db)
 }

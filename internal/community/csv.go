@@ -59,9 +59,15 @@ type ImportError struct{ Rows []*RowError }
 
 // Text is the error in lang, with the first 20 rows.
 func (e *ImportError) Text(lang i18n.Lang) string {
+	return rowsText(lang, "groups.import_bad_rows", e.Rows)
+}
+
+// rowsText is the heading key (given the count of rows) in lang, then a
+// line per bad row, the first 20.
+func rowsText(lang i18n.Lang, key string, rows []*RowError) string {
 	var b strings.Builder
-	b.WriteString(t(lang, "groups.import_bad_rows", len(e.Rows)))
-	for i, r := range e.Rows {
+	b.WriteString(t(lang, key, len(rows)))
+	for i, r := range rows {
 		if i == 20 {
 			b.WriteString("\n…")
 			break

@@ -43,16 +43,7 @@ type BindImportError struct{ Rows []*RowError }
 
 // Text is the error in lang, a line per bad row (the first 20).
 func (e *BindImportError) Text(lang i18n.Lang) string {
-	var b strings.Builder
-	b.WriteString(t(lang, "members.bind_bad_rows", len(e.Rows)))
-	for i, r := range e.Rows {
-		if i == 20 {
-			b.WriteString("\n…")
-			break
-		}
-		b.WriteString("\n" + r.Text(lang))
-	}
-	return b.String()
+	return rowsText(lang, "members.bind_bad_rows", e.Rows)
 }
 
 // Error, for logs, is the error in Chinese, then in English.

@@ -59,16 +59,7 @@ type SheetImportError struct{ Rows []*RowError }
 
 // Text is the error in lang, with the first 20 rows.
 func (e *SheetImportError) Text(lang i18n.Lang) string {
-	var b strings.Builder
-	b.WriteString(t(lang, "members.import_bad_rows", len(e.Rows)))
-	for i, r := range e.Rows {
-		if i == 20 {
-			b.WriteString("\n…")
-			break
-		}
-		b.WriteString("\n" + r.Text(lang))
-	}
-	return b.String()
+	return rowsText(lang, "members.import_bad_rows", e.Rows)
 }
 
 // Error, for logs, is the error in Chinese, then in English.

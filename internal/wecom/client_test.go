@@ -255,3 +255,14 @@ func TestBadAnswers(t *testing.T) {
 		t.Fatalf("unreachable: %v", err)
 	}
 }
+
+// A page that is not WeCom's (a proxy's 502) is an error naming the status.
+func TestProxyErrorPage(t *testing.T) {
+	f, c := newFake(t, newClock())
+	f.AddChat("wrA", "A", "u")
+	f.InjectFault(wecomfake.Fault{Path: "externalcontact/groupchat/get", Status: http.StatusBadGateway, Times: 10})
+	_, err := c.Chat(context.Background(), "wrA")
+	if !errors.Is(err, msg.New("wecom.http_status")) || !strings.Contains(msg.In(i18n.EN, err), "502") {
+		t.Fatalf("proxy page: %v", err)
+	}
+}

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/publish/channel"
+	"github.com/qunke/qunke/internal/publish/channel/fakehttp"
 )
 
 // TokenLife is how long an access token lives (WeCom's expires_in).
@@ -293,9 +294,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	if f != nil {
 		if f.Status != 0 {
-			w.Header().Set("Content-Type", "text/html")
-			w.WriteHeader(f.Status)
-			fmt.Fprintf(w, "<html><body><h1>%d</h1></body></html>\n", f.Status)
+			fakehttp.ErrorPage(w, f.Status)
 			return
 		}
 		fail(w, f.ErrCode, "injected error")
