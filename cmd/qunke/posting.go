@@ -160,8 +160,11 @@ func startPosting(ctx context.Context, d web.Deps, srv *web.Server, f *postingFl
 		if fakes != nil {
 			seedDemoPosting(ctx, db, d.Advisor, fakes, log)
 			// Judge the demo's groups at once: the board and the
-			// dashboard show them without waiting for the hourly job.
-			if err := d.Health.Refresh(ctx, 0); err != nil {
+			// dashboard show them without waiting for the hourly job,
+			// and their alerts go (or are marked as having no target)
+			// now, not an hour later. Alerts are claimed before sending,
+			// so another server's job cannot send them twice.
+			if _, err := d.Health.RunOnce(ctx); err != nil {
 				log.Error("demo group health", "err", err)
 			}
 		}
