@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/qunke/qunke/internal/affiliate/alimama/fake"
 	jdfake "github.com/qunke/qunke/internal/affiliate/jd/fake"
@@ -34,7 +34,7 @@ func TestMembersBindLinkAndAttribute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	member, other := newMember(t, sdb, "m7"), newMember(t, sdb, "m8")
+	member, other := communitytest.NewMember(t, sdb, "m7"), communitytest.NewMember(t, sdb, "m8")
 	m7, m8 := strconv.FormatInt(member, 10), strconv.FormatInt(other, 10)
 	// An order paid before the member's ids were bound.
 	if _, err := orders.NewStore(sdb).Import(ctx, []orders.Order{{Platform: orders.PlatformTaobao, TradeID: "t1",
@@ -114,25 +114,4 @@ func TestMembersBindLinkAndAttribute(t *testing.T) {
 	if out, _, err := runCLI(t, "--db", db, "members", "unbind", "taobao", "special_id", "889"); err != nil || out != "已解除绑定\n" {
 		t.Fatalf("unbind: %q %v", out, err)
 	}
-}
-
-// newMember registers a member (a WeCom member with external id name,
-// joined to a group of its own) through the registry and returns its id.
-func newMember(t *testing.T, db *store.DB, name string) int64 {
-	t.Helper()
-	ctx := context.Background()
-	gs := community.NewStore(db)
-	g := &community.Group{Name: "成员-" + name, Channel: community.Manual}
-	if err := gs.Save(ctx, g); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := gs.ApplyEvents(ctx, []community.MemberEvent{{Key: "test:" + name, Source: community.SourceWeCom, GroupID: g.ID,
-		Kind: community.Join, At: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ExternalID: name}}); err != nil {
-		t.Fatal(err)
-	}
-	rows, _, err := gs.Members(ctx, community.MemberFilter{GroupID: g.ID})
-	if err != nil || len(rows) != 1 {
-		t.Fatalf("member %s: %v %v", name, rows, err)
-	}
-	return rows[0].ID
 }

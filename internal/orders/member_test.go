@@ -2,6 +2,7 @@ package orders
 
 import (
 	"context"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ func TestMemberAttribution(t *testing.T) {
 		ctx := context.Background()
 		gs := community.NewStore(db)
 		s := NewStore(db)
-		ma, mb, mc, md := newMember(t, db, "a"), newMember(t, db, "b"), newMember(t, db, "c"), newMember(t, db, "d")
+		ma, mb, mc, md := communitytest.NewMember(t, db, "a"), communitytest.NewMember(t, db, "b"), communitytest.NewMember(t, db, "c"), communitytest.NewMember(t, db, "d")
 		for _, b := range []struct {
 			member                int64
 			platform, kind, value string
@@ -125,25 +126,4 @@ func TestMemberAttribution(t *testing.T) {
 			t.Fatalf("no member's orders: %+v %+v %v", tot, list, err)
 		}
 	})
-}
-
-// newMember registers a member (a WeCom member with external id name,
-// joined to a group of its own) through the registry and returns its id.
-func newMember(t *testing.T, db *store.DB, name string) int64 {
-	t.Helper()
-	ctx := context.Background()
-	gs := community.NewStore(db)
-	g := &community.Group{Name: "成员-" + name, Channel: community.Manual}
-	if err := gs.Save(ctx, g); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := gs.ApplyEvents(ctx, []community.MemberEvent{{Key: "test:" + name, Source: community.SourceWeCom, GroupID: g.ID,
-		Kind: community.Join, At: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ExternalID: name}}); err != nil {
-		t.Fatal(err)
-	}
-	rows, _, err := gs.Members(ctx, community.MemberFilter{GroupID: g.ID})
-	if err != nil || len(rows) != 1 {
-		t.Fatalf("member %s: %v %v", name, rows, err)
-	}
-	return rows[0].ID
 }

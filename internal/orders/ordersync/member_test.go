@@ -3,6 +3,7 @@ package ordersync
 import (
 	"context"
 	"encoding/json"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func TestSyncKeepsPersonIDs(t *testing.T) {
 		f.Orders[1]["special_id"] = json.Number("1234567890123456789")
 		f.Orders[1]["relation_id"] = json.Number("2800000001")
 		f.Mu.Unlock()
-		memberA, memberB := newMember(t, db, "a"), newMember(t, db, "b")
+		memberA, memberB := communitytest.NewMember(t, db, "a"), communitytest.NewMember(t, db, "b")
 		gs := community.NewStore(db)
 		if err := gs.Bind(ctx, memberA, "taobao", "relation_id", "2800000001"); err != nil {
 			t.Fatal(err)
@@ -57,25 +58,4 @@ func TestSyncKeepsPersonIDs(t *testing.T) {
 			}
 		}
 	})
-}
-
-// newMember registers a member (a WeCom member with external id name,
-// joined to a group of its own) through the registry and returns its id.
-func newMember(t *testing.T, db *store.DB, name string) int64 {
-	t.Helper()
-	ctx := context.Background()
-	gs := community.NewStore(db)
-	g := &community.Group{Name: "成员-" + name, Channel: community.Manual}
-	if err := gs.Save(ctx, g); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := gs.ApplyEvents(ctx, []community.MemberEvent{{Key: "test:" + name, Source: community.SourceWeCom, GroupID: g.ID,
-		Kind: community.Join, At: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ExternalID: name}}); err != nil {
-		t.Fatal(err)
-	}
-	rows, _, err := gs.Members(ctx, community.MemberFilter{GroupID: g.ID})
-	if err != nil || len(rows) != 1 {
-		t.Fatalf("member %s: %v %v", name, rows, err)
-	}
-	return rows[0].ID
 }
