@@ -344,6 +344,9 @@ type DigestRun struct {
 // recorded as failed, not retried.
 func (d *Digester) RunOnce(ctx context.Context) (DigestRun, error) {
 	var run DigestRun
+	if len(d.Senders) == 0 {
+		return run, nil // nothing to send with: leave the day to a server that has
+	}
 	set, err := d.Store.Digest(ctx)
 	if err != nil || !set.Enabled {
 		return run, err
