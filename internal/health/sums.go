@@ -22,23 +22,15 @@ type PeriodSums struct {
 }
 
 // SumDays adds each group's stored days in [from, to] (day numbers) up, with
-// the members on the day before from and on the last day stored.
+// the members on the day before from and on the last day stored. One pass
+// over the period's rows (the index group_days_period covers them): the
+// members of the last day ride in the same aggregate as the low 32 bits of
+// MAX(day·2³² + members), a group's members being far below 2³².
 func (s *Store) SumDays(ctx context.Context, from, to int64) (map[int64]PeriodSums, error) {
-	rows, err := s.db.QueryContext(ctx, `WITH s AS (SELECT group_id,
-			SUM(CASE WHEN day >= $1 THEN 1 ELSE 0 END) AS days,
-			SUM(CASE WHEN day < $1 THEN members ELSE 0 END) AS opening,
-			MAX(CASE WHEN day >= $1 THEN day ELSE NULL END) AS last,
-			SUM(CASE WHEN day >= $1 THEN members ELSE 0 END) AS member_days,
-			SUM(CASE WHEN day >= $1 THEN joins ELSE 0 END) AS joins,
-			SUM(CASE WHEN day >= $1 THEN leaves_self + leaves_removed + leaves_other ELSE 0 END) AS leaves,
-			SUM(CASE WHEN day >= $1 THEN active ELSE 0 END) AS active,
-			SUM(CASE WHEN day >= $1 THEN posts ELSE 0 END) AS posts,
-			SUM(CASE WHEN day >= $1 THEN orders ELSE 0 END) AS orders,
-			SUM(CASE WHEN day >= $1 THEN income_fen ELSE 0 END) AS income
-		FROM group_days WHERE day >= $2 AND day <= $3 GROUP BY group_id)
-		SELECT s.group_id, s.days, s.opening, COALESCE(c.members, 0), s.member_days, s.joins, s.leaves, s.active,
-			s.posts, s.orders, s.income
-		FROM s LEFT JOIN group_days c ON c.group_id = s.group_id AND c.day = s.last`, from, from-1, to)
+	rows, err := s.db.QueryContext(ctx, `SELECT group_id, COUNT(*), MAX(day * 4294967296 + members), SUM(members),
+			SUM(joins), SUM(leaves_self + leaves_removed + leaves_other), SUM(active), SUM(posts), SUM(orders),
+			SUM(income_fen)
+		FROM group_days WHERE day >= $1 AND day <= $2 GROUP BY group_id`, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("health: sum days: %w", err)
 	}
@@ -46,14 +38,31 @@ func (s *Store) SumDays(ctx context.Context, from, to int64) (map[int64]PeriodSu
 	out := map[int64]PeriodSums{}
 	for rows.Next() {
 		var p PeriodSums
-		if err := rows.Scan(&p.GroupID, &p.Days, &p.Opening, &p.Closing, &p.MemberDays, &p.Joins, &p.Leaves, &p.Active,
-			&p.Posts, &p.Orders, &p.IncomeFen); err != nil {
+		var last int64
+		if err := rows.Scan(&p.GroupID, &p.Days, &last, &p.MemberDays, &p.Joins, &p.Leaves, &p.Active, &p.Posts,
+			&p.Orders, &p.IncomeFen); err != nil {
 			return nil, fmt.Errorf("health: sum days: %w", err)
 		}
-		if p.Days == 0 {
-			continue // only the day before: not in the period
-		}
+		p.Closing = last & 0xFFFFFFFF
 		out[p.GroupID] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("health: sum days: %w", err)
+	}
+	rows, err = s.db.QueryContext(ctx, `SELECT group_id, members FROM group_days WHERE day = $1`, from-1)
+	if err != nil {
+		return nil, fmt.Errorf("health: sum days: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g, n int64
+		if err := rows.Scan(&g, &n); err != nil {
+			return nil, fmt.Errorf("health: sum days: %w", err)
+		}
+		if p, ok := out[g]; ok {
+			p.Opening = n
+			out[g] = p
+		}
 	}
 	return out, rows.Err()
 }

@@ -23,5 +23,8 @@ CREATE TABLE boss_digests (
     sent_at {{bigint}} NOT NULL DEFAULT 0,
     PRIMARY KEY (day, owner)
 );
--- The boss's tables read a period of every group's days: by day first.
-CREATE INDEX group_days_day ON group_days (day, group_id);
+-- The boss's tables add a period of every group's days up (health's
+-- SumDays): an index by day that holds the columns summed, so the period's
+-- rows are read from it alone.
+CREATE INDEX group_days_period ON group_days (day, group_id, members, joins, leaves_self, leaves_removed,
+    leaves_other, active, posts, orders, income_fen);
