@@ -28,7 +28,8 @@ func newReportCmd(g *globals) *cobra.Command {
 		Use:   "report",
 		Short: g.h("cli.report.short"),
 	}
-	cmd.AddCommand(newReportIncomeCmd(g), newReportUnattributedCmd(g), newReportAttributeCmd(g), newReportHealthCmd(g))
+	cmd.AddCommand(newReportIncomeCmd(g), newReportUnattributedCmd(g), newReportAttributeCmd(g), newReportHealthCmd(g),
+		newReportBossCmd(g), newReportDigestCmd(g))
 	return cmd
 }
 

@@ -24,7 +24,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var proxies []string
 	var pf postingFlags
 	var sf platformFlags
-	var syncEvery, healthEvery time.Duration
+	var syncEvery, healthEvery, digestEvery time.Duration
 	var cbf wecomCallbackFlags
 	var wsf wecomAPIFlags // the WeCom member sync's
 	var wecomEvery time.Duration
@@ -126,6 +126,7 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
+			startDigest(ctx, deps, display, digestEvery, log)     // the boss's daily digest: leased, claimed once a day
 			if healthEvery > 0 {
 				go deps.Health.Run(ctx, store.Holder(), healthEvery) // at start, then every --health-every, one server at a time
 			}
@@ -148,6 +149,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	pf.add(g, cmd)
 	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, g.h("cli.serve.flag.sync_every"))
 	cmd.Flags().DurationVar(&healthEvery, "health-every", time.Hour, g.h("cli.health_every"))
+	cmd.Flags().DurationVar(&digestEvery, "digest-every", 5*time.Minute, g.h("cli.serve.flag.digest_every"))
 	sf.add(g, cmd.Flags())
 	cbf.add(g, cmd.Flags())
 	cbf.addCorp(g, cmd.Flags())

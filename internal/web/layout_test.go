@@ -122,6 +122,9 @@ func layoutServer(t *testing.T) (*Server, *demo.Market) {
 	if _, err := demo.Orders(ctx, db, 1, now); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := demo.Costs(ctx, db, 1, now, 60); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.planner.PlanDay(ctx, now); err != nil {
 		t.Fatal(err)
 	}
@@ -193,6 +196,9 @@ func TestBrowserLayout(t *testing.T) {
 		{"income-bad", "/income?from=yesterday"},
 		{"simulate", "/simulate?budget=20000&reinvest=80&price=8&months=48"},
 		{"simulate-bad", "/simulate?price=0"},
+		{"boss", "/boss?period=month&by=group&date=2026-11-20&sort=cac"},
+		{"boss-tag", "/boss?period=week&by=tag&date=2026-11-18"},
+		{"boss-bad", "/boss?period=year"},
 		{"orders", "/orders/import"},
 		{"users", "/users"},
 		{"members", "/members"},
