@@ -13,6 +13,7 @@ import (
 	"github.com/qunke/qunke/internal/growth"
 	"github.com/qunke/qunke/internal/growth/ledger"
 	"github.com/qunke/qunke/internal/msg"
+	"github.com/qunke/qunke/internal/orders"
 )
 
 // agentRoutes are the agents' console and API (issue 15): the tree, an
@@ -430,3 +431,18 @@ func (p *page) PctBP(bp int64) string { return cells.PercentBP(bp) }
 
 // Indent marks a tree row's depth.
 func (p *page) Indent(depth int) string { return strings.Repeat("　", depth-1) + "└" }
+
+// SourceRef names what a ledger posting came from for people: the order's
+// platform and trade id, or the payout batch, never the raw source key.
+func (p *page) SourceRef(key string) string {
+	parts := strings.Split(key, "/")
+	switch {
+	case len(parts) == 3 && parts[0] == "order":
+		return p.T("platform."+orders.Family(parts[1])) + " " + parts[2]
+	case len(parts) == 2 && parts[0] == "payout":
+		if id, err := strconv.ParseInt(parts[1], 10, 64); err == nil {
+			return p.T("payouts.batch", id)
+		}
+	}
+	return key
+}
