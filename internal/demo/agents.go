@@ -80,8 +80,9 @@ func Agents(ctx context.Context, db *store.DB, now time.Time) (*AgentTree, error
 		_, err := poster.Run(ctx)
 		return err
 	}
-	// Four orders per agent: 0 settled (agent D's refunded after payout),
-	// 1 settled, 2 paid lately (held), 3 invalid.
+	// Orders per agent: 0 settled (agent D's refunded after payout), 1
+	// settled, 2 paid lately (held), 3 invalid, 4 settled but reported late
+	// (all but D).
 	order := func(i, k int, st orders.Status, paid int64) orders.Order {
 		amount := int64(4900 + 2300*i + 1700*k)
 		o := orders.Order{Platform: orders.PlatformTaobao, TradeID: strconv.Itoa(4_100_000_000 + i*100 + k), OrderType: "淘宝",
@@ -105,6 +106,10 @@ func Agents(ctx context.Context, db *store.DB, now time.Time) (*AgentTree, error
 		settle = append(settle, order(i, 0, orders.Settled, early[3*i].PaidAt), order(i, 1, orders.Settled, early[3*i+1].PaidAt),
 			order(i, 3, orders.Invalid, early[3*i+2].PaidAt))
 		late = append(late, order(i, 2, orders.Paid, now.Add(-3*time.Hour).Unix()+int64(i*60)))
+		if i != 3 {
+			// Seen late, long settled: payable at once, for the next batch.
+			late = append(late, order(i, 4, orders.Settled, paidAt.Unix()+int64(i*600+240)))
+		}
 	}
 	jd := orders.Order{Platform: orders.PlatformJD, TradeID: "4100009001", ParentID: "4100009001", ItemID: "100012345678",
 		Title: "京东自营 电动牙刷", Quantity: 1, UnitPrice: 19900, PaidAmount: 19900, CommissionRate: 1500, EstIncome: 2985,
@@ -135,7 +140,8 @@ func Agents(ctx context.Context, db *store.DB, now time.Time) (*AgentTree, error
 	}
 	t.Payout = po.ID
 	// Lately: agent D's first order refunded after its share was paid (a
-	// reversal that leaves D owing), and new orders held.
+	// reversal that leaves D owing), new orders held, and orders reported
+	// late, long settled, payable at once (the next batch's).
 	refund := order(3, 0, orders.Refunded, early[9].PaidAt)
 	t.Reversed = refund.TradeID
 	if _, err := ostore.Import(ctx, append([]orders.Order{refund}, late...)); err != nil {

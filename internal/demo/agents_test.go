@@ -29,7 +29,7 @@ func TestDemoAgents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(tree.Agents) != 7 || tree.Payout == 0 || tree.Orders != 7*4+1 {
+		if len(tree.Agents) != 7 || tree.Payout == 0 || tree.Orders != 7*4+6+1 {
 			t.Fatalf("tree %+v", tree)
 		}
 		c := growth.NewConsole(db, orders.NewStore(db))

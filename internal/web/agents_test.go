@@ -283,23 +283,41 @@ func TestAgentsConsoleAdmin(t *testing.T) {
 		if agent, _, _ := s.agents.Rules(context.Background()); !slices.Equal(agent.Bps, []int64{4000, 1000, 550}) {
 			t.Errorf("a refused edit changed the rules: %v", agent.Bps)
 		}
-		// Payouts: nothing is payable (the demo paid it out, D owes).
+		// Payouts: a batch of what is payable (not D, who owes), one open
+		// at a time, marked paid by a person.
 		_, page = admin.do("GET", "/payouts", nil)
 		resp, body := admin.do("POST", "/payouts", map[string][]string{"csrf": {csrfIn(t, page)}, "action": {"create"}, "min": {"0.01"}})
-		if resp.StatusCode != 400 {
-			t.Errorf("a batch with nothing payable: %d %.300s", resp.StatusCode, body)
+		if resp.StatusCode != 200 || strings.Contains(body, "qk-error") {
+			t.Fatalf("create a batch: %d %.300s", resp.StatusCode, body)
 		}
-		// Post at a later clock: the November orders' shares stay held.
+		if resp, _ := admin.do("POST", "/payouts", map[string][]string{"csrf": {csrfIn(t, page)}, "action": {"create"}, "min": {"0.01"}}); resp.StatusCode != 400 {
+			t.Errorf("a second open batch: %d", resp.StatusCode)
+		}
+		if resp, _ := admin.do("POST", "/payouts", map[string][]string{"csrf": {csrfIn(t, page)}, "action": {"create"}, "min": {"abc"}}); resp.StatusCode != 400 {
+			t.Errorf("a bad minimum: %d", resp.StatusCode)
+		}
 		var list []apiv1.Payout
 		tok := token(t, s, "finance-bot", auth.Finance)
-		if status, body := callAPI(t, admin, tok, "GET", "/api/v1/payouts", "", &list); status != 200 || len(list) != 1 || list[0].Status != "paid" {
-			t.Errorf("api payouts: %d %s", status, body)
+		if status, body := callAPI(t, admin, tok, "GET", "/api/v1/payouts", "", &list); status != 200 || len(list) != 2 || list[0].Status != "open" {
+			t.Fatalf("api payouts: %d %s", status, body)
+		}
+		for _, l := range list[0].Lines {
+			if l.MemberID == f.tree.Agents[3] {
+				t.Errorf("agent D, who owes, is in the batch: %+v", l)
+			}
+		}
+		open := strconv.FormatInt(list[0].ID, 10)
+		if resp, _ := admin.do("POST", "/payouts", map[string][]string{"csrf": {csrfIn(t, page)}, "action": {"paid"}, "id": {open}, "by": {"  "}}); resp.StatusCode != 400 {
+			t.Errorf("paid by nobody: %d", resp.StatusCode)
+		}
+		if resp, body := admin.do("POST", "/payouts", map[string][]string{"csrf": {csrfIn(t, page)}, "action": {"paid"}, "id": {open}, "by": {"王会计"}}); resp.StatusCode != 200 || !strings.Contains(body, "王会计") {
+			t.Errorf("mark paid: %d", resp.StatusCode)
 		}
 		var po apiv1.Payout
 		if status, _ := callAPI(t, admin, tok, "POST", "/api/v1/payouts/999/paid", `{"paid_by":"王会计"}`, &po); status != 404 {
 			t.Errorf("paying an unknown batch: %d", status)
 		}
-		if status, _ := callAPI(t, admin, tok, "POST", "/api/v1/payouts/"+strconv.FormatInt(f.tree.Payout, 10)+"/paid", `{"paid_by":"王会计"}`, &po); status != 409 {
+		if status, _ := callAPI(t, admin, tok, "POST", "/api/v1/payouts/"+open+"/paid", `{"paid_by":"王会计"}`, &po); status != 409 {
 			t.Errorf("paying a paid batch again: %d", status)
 		}
 		// The team's scope: a rebate member's page and a 404 for nobody.
