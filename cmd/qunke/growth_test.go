@@ -144,3 +144,24 @@ func TestAgentsAndLedgerCommands(t *testing.T) {
 		t.Fatal("a bad month was read")
 	}
 }
+
+// qunke user add --role agent --agent ID makes a user bound to an agent;
+// an id that is no agent is refused and names the id.
+func TestUserAddAgent(t *testing.T) {
+	path, ids := growthDB(t)
+	a := strconv.FormatInt(ids[0], 10)
+	t.Setenv("QUNKE_PASSWORD", "a long password")
+	if _, _, err := runCLI(t, "--db", path, "user", "add", "daili", "--role", "agent", "--agent", a); err == nil || !strings.Contains(err.Error(), a) {
+		t.Fatalf("an agent user for a member who is no agent: %v", err)
+	}
+	if _, _, err := runCLI(t, "--db", path, "agents", "add", a); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCLI(t, "--db", path, "user", "add", "daili", "--role", "agent"); err == nil {
+		t.Fatal("an agent user without --agent was made")
+	}
+	out, _, err := runCLI(t, "--db", path, "user", "add", "daili", "--role", "agent", "--agent", a)
+	if err != nil || !strings.Contains(out, "代理") && !strings.Contains(out, "agent") {
+		t.Fatalf("user add --role agent: %q %v", out, err)
+	}
+}

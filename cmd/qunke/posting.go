@@ -232,7 +232,8 @@ const demoPostingDays = 60
 
 // seedDemoCommunity adds the demo's groups, plans and posting history to a
 // registry that has no groups, then the members who lived through those
-// days (docs/demo.md) and the orders that follow the posts and the members.
+// days (docs/demo.md), the orders that follow the posts and the members,
+// and the agent tree with its ledger.
 // It returns the groups and orders added.
 func seedDemoCommunity(ctx context.Context, db *store.DB, adv *advisor.Advisor, ch demo.Channels) (int, int, error) {
 	now := time.Now()
@@ -247,7 +248,11 @@ func seedDemoCommunity(ctx context.Context, db *store.DB, adv *advisor.Advisor, 
 	if err != nil {
 		return n, k, err
 	}
-	_, err = demo.Costs(ctx, db, 1, now, demoPostingDays) // the boss's tables' cost, CAC and payback
+	if _, err = demo.Costs(ctx, db, 1, now, demoPostingDays); err != nil { // the boss's tables' cost, CAC and payback
+		return n, k, err
+	}
+	// A small agent tree with orders, postings and a payout (issue 15).
+	_, err = demo.Agents(ctx, db, now)
 	return n, k, err
 }
 

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/qunke/qunke/internal/auth"
+	"github.com/qunke/qunke/internal/growth"
 	"github.com/qunke/qunke/internal/msg"
 )
 
@@ -21,6 +22,7 @@ func newUserCmd(g *globals) *cobra.Command {
 		Short: g.h("cli.user.short"),
 	}
 	var role, display string
+	var agentID int64
 	add := &cobra.Command{
 		Use:   "add NAME",
 		Short: g.h("cli.user.add.short"),
@@ -40,7 +42,9 @@ func newUserCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			u, err := auth.New(db).CreateUser(cmd.Context(), auth.NewUser{Name: args[0], DisplayName: display, Role: r, Password: pw})
+			svc := auth.New(db)
+			svc.Agents = growth.NewStore(db)
+			u, err := svc.CreateUser(cmd.Context(), auth.NewUser{Name: args[0], DisplayName: display, Role: r, Password: pw, AgentID: agentID})
 			if err != nil {
 				return err
 			}
@@ -50,6 +54,7 @@ func newUserCmd(g *globals) *cobra.Command {
 	}
 	add.Flags().StringVar(&role, "role", "viewer", g.h("cli.user.flag.role"))
 	add.Flags().StringVar(&display, "display-name", "", g.h("cli.user.flag.display_name"))
+	add.Flags().Int64Var(&agentID, "agent", 0, g.h("cli.user.flag.agent"))
 	var tokenName string
 	token := &cobra.Command{
 		Use:   "token NAME",

@@ -5,6 +5,7 @@ import (
 
 	"github.com/qunke/qunke/internal/growth"
 	"github.com/qunke/qunke/internal/growth/ledger"
+	"github.com/qunke/qunke/internal/orders"
 )
 
 // Agent is a member acting as an agent (qunke agents list --json).
@@ -170,4 +171,80 @@ func NewPayout(p *ledger.Payout) Payout {
 		out.Lines = append(out.Lines, PayoutLine{MemberID: l.Account.Member, Kind: string(l.Account.Kind), AmountFen: l.Amount})
 	}
 	return out
+}
+
+// AgentRow is one agent of GET /api/v1/agents: the tree depth first, depth
+// 0 for the caller's roots; held_fen and payable_fen are what the team
+// owes the agent (payable negative: a reversal to deduct).
+type AgentRow struct {
+	Agent
+	Depth      int       `json:"depth"`
+	Children   int       `json:"children"`
+	Bindings   []Binding `json:"bindings"`
+	HeldFen    int64     `json:"held_fen"`
+	PayableFen int64     `json:"payable_fen"`
+}
+
+// NewAgentRows lists the console's agents.
+func NewAgentRows(rows []growth.AgentRow) []AgentRow {
+	out := []AgentRow{}
+	for _, r := range rows {
+		a := AgentRow{Agent: NewAgent(r.Agent), Depth: r.Depth, Children: r.Children, Bindings: []Binding{},
+			HeldFen: r.Owed.Held, PayableFen: r.Owed.Payable}
+		for _, b := range r.Bindings {
+			a.Bindings = append(a.Bindings, NewBinding(b))
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// AgentDetail is GET /api/v1/agents/{id}: an agent (or a member with
+// rebates: is_agent false), their parent (null: none, or outside the
+// caller's subtree), the agents under them, bound ids, what is owed, their
+// orders (the latest, with totals) and the month's statement.
+type AgentDetail struct {
+	MemberID      int64     `json:"member_id"`
+	Name          string    `json:"name"`
+	IsAgent       bool      `json:"is_agent"`
+	ParentID      *int64    `json:"parent_id"`
+	ChildIDs      []int64   `json:"child_ids"`
+	Bindings      []Binding `json:"bindings"`
+	HeldFen       int64     `json:"held_fen"`
+	PayableFen    int64     `json:"payable_fen"`
+	OrderCount    int64     `json:"order_count"`
+	PaidAmountFen int64     `json:"paid_amount_fen"`
+	EstIncomeFen  int64     `json:"est_income_fen"`
+	SettledFen    int64     `json:"settled_income_fen"`
+	Orders        []Order   `json:"orders"`
+	Statement     Statement `json:"statement"`
+}
+
+// NewAgentDetail is p as the API shows it.
+func NewAgentDetail(p *growth.Person, zone *time.Location) AgentDetail {
+	out := AgentDetail{MemberID: p.MemberID, Name: p.Name, IsAgent: p.IsAgent, ChildIDs: []int64{}, Bindings: []Binding{},
+		HeldFen: p.Owed.Held, PayableFen: p.Owed.Payable, OrderCount: p.Totals.Orders, PaidAmountFen: p.Totals.PaidAmount,
+		EstIncomeFen: p.Totals.EstIncome, SettledFen: p.Totals.SettledIncome, Orders: []Order{},
+		Statement: NewStatement(p.Statement, zone)}
+	if p.Parent != nil {
+		id := p.Parent.MemberID
+		out.ParentID = &id
+	}
+	for _, c := range p.Children {
+		out.ChildIDs = append(out.ChildIDs, c.MemberID)
+	}
+	for _, b := range p.Bindings {
+		out.Bindings = append(out.Bindings, NewBinding(b))
+	}
+	for _, o := range p.Orders {
+		out.Orders = append(out.Orders, newOrder(o))
+	}
+	return out
+}
+
+// newOrder is o as the API lists it.
+func newOrder(o orders.Order) Order {
+	return Order{Platform: o.Platform, TradeID: o.TradeID, ParentID: o.ParentID, ItemID: o.ItemID, Title: o.Title,
+		Status: string(o.Status), PaidAmount: o.PaidAmount, EstIncome: o.EstIncome, PaidAt: Unix(o.PaidAt),
+		AdzoneID: o.AdzoneID, AdzoneName: o.AdzoneName, RelationID: o.RelationID, SpecialID: o.SpecialID}
 }

@@ -31,18 +31,28 @@
 //
 // The permission matrix (Role.Can):
 //
-//	| permission     | admin | selector | operator | finance | viewer |
-//	|----------------|-------|----------|----------|---------|--------|
-//	| manage_users   |  yes  |          |          |         |        |
-//	| manage_tokens  |  yes  |          |          |         |        |
-//	| import_feeds   |  yes  |   yes    |          |         |        |
-//	| use_advisor    |  yes  |   yes    |   yes    |         |        |
-//	| view_orders    |  yes  |          |          |   yes   |        |
-//	| manage_orders  |  yes  |          |          |   yes   |        |
-//	| manage_posting |  yes  |          |   yes    |         |        |
-//	| view_dashboard |  yes  |   yes    |   yes    |   yes   |  yes   |
+//	| permission     | admin | selector | operator | finance | viewer | agent |
+//	|----------------|-------|----------|----------|---------|--------|-------|
+//	| manage_users   |  yes  |          |          |         |        |       |
+//	| manage_tokens  |  yes  |          |          |         |        |       |
+//	| import_feeds   |  yes  |   yes    |          |         |        |       |
+//	| use_advisor    |  yes  |   yes    |   yes    |         |        |       |
+//	| view_orders    |  yes  |          |          |   yes   |        |       |
+//	| manage_orders  |  yes  |          |          |   yes   |        |       |
+//	| manage_posting |  yes  |          |   yes    |         |        |       |
+//	| view_dashboard |  yes  |   yes    |   yes    |   yes   |  yes   |       |
+//	| view_agents    |  yes  |          |          |   yes   |        |  yes  |
+//	| manage_agents  |  yes  |          |          |   yes   |        |       |
 //
 // use_advisor covers the price check, the rankings and the library.
+//
+// The agent role (代理) is bound to one agent (User.AgentID, which CreateUser
+// and SetAgentRole require and Service.Agents confirms). Its view_agents is
+// scoped: the web layer shows such a user the agent and the agents under it
+// (their orders, statements and ledger) and answers 404 for any other id,
+// the same answer as for an id that does not exist; every route needing
+// another permission answers 403. An agent user's API tokens are scoped
+// the same way, since a token acts as its user.
 //
 // # Login rate limiting
 //

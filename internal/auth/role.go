@@ -14,10 +14,14 @@ const (
 	Operator Role = "operator" // 运营: posts deals, uses the advisor
 	Finance  Role = "finance"  // 财务: orders and commissions
 	Viewer   Role = "viewer"   // 只读: dashboard only
+	// Agent (代理) is an agent of the team's agent tree: bound to one agent
+	// (User.AgentID), it sees that agent's subtree only (the agent and the
+	// agents under it, their orders and ledger), nothing of the team's.
+	Agent Role = "agent"
 )
 
 // Roles lists every role, most powerful first.
-var Roles = []Role{Admin, Selector, Operator, Finance, Viewer}
+var Roles = []Role{Admin, Selector, Operator, Finance, Viewer, Agent}
 
 // Permission is one thing a role may do in the console or API.
 type Permission string
@@ -31,12 +35,18 @@ const (
 	ManageOrders  Permission = "manage_orders"  // reconcile, settle, edit orders
 	ManagePosting Permission = "manage_posting" // schedule and publish deal posts
 	ViewDashboard Permission = "view_dashboard" // the overview pages
+	// ViewAgents sees the agents' tree, their orders, statements and
+	// ledger: every agent and member, or, for the agent role, the user's
+	// own subtree only (the web layer scopes it by User.AgentID).
+	ViewAgents   Permission = "view_agents"
+	ManageAgents Permission = "manage_agents" // edit share rules, create and mark payout batches
 )
 
 // Permissions lists every permission in the order of the doc.go table.
 var Permissions = []Permission{
 	ManageUsers, ManageTokens, ImportFeeds, UseAdvisor,
 	ViewOrders, ManageOrders, ManagePosting, ViewDashboard,
+	ViewAgents, ManageAgents,
 }
 
 // grants is the role matrix. Keep it in step with the table in doc.go
@@ -45,8 +55,9 @@ var grants = map[Role][]Permission{
 	Admin:    Permissions,
 	Selector: {ImportFeeds, UseAdvisor, ViewDashboard},
 	Operator: {UseAdvisor, ManagePosting, ViewDashboard},
-	Finance:  {ViewOrders, ManageOrders, ViewDashboard},
+	Finance:  {ViewOrders, ManageOrders, ViewDashboard, ViewAgents, ManageAgents},
 	Viewer:   {ViewDashboard},
+	Agent:    {ViewAgents},
 }
 
 // Can reports whether the role grants p. Unknown roles grant nothing.
@@ -78,6 +89,8 @@ func (r Role) Label() string {
 		return "财务"
 	case Viewer:
 		return "只读"
+	case Agent:
+		return "代理"
 	}
 	return string(r)
 }
@@ -86,7 +99,7 @@ func (r Role) Label() string {
 func ParseRole(s string) (Role, error) {
 	r := Role(strings.ToLower(strings.TrimSpace(s)))
 	if !r.Valid() {
-		return "", fmt.Errorf("未知角色 %q，可选 admin/selector/operator/finance/viewer / unknown role %q: %w", s, s, ErrBadRole)
+		return "", fmt.Errorf("未知角色 %q，可选 admin/selector/operator/finance/viewer/agent / unknown role %q: %w", s, s, ErrBadRole)
 	}
 	return r, nil
 }

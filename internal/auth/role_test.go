@@ -9,11 +9,12 @@ import (
 
 func TestRoleMatrix(t *testing.T) {
 	want := map[Role][]Permission{
-		Admin:    {ManageUsers, ManageTokens, ImportFeeds, UseAdvisor, ViewOrders, ManageOrders, ManagePosting, ViewDashboard},
+		Admin:    {ManageUsers, ManageTokens, ImportFeeds, UseAdvisor, ViewOrders, ManageOrders, ManagePosting, ViewDashboard, ViewAgents, ManageAgents},
 		Selector: {ImportFeeds, UseAdvisor, ViewDashboard},
 		Operator: {UseAdvisor, ManagePosting, ViewDashboard},
-		Finance:  {ViewOrders, ManageOrders, ViewDashboard},
+		Finance:  {ViewOrders, ManageOrders, ViewDashboard, ViewAgents, ManageAgents},
 		Viewer:   {ViewDashboard},
+		Agent:    {ViewAgents},
 	}
 	for _, r := range Roles {
 		has := map[Permission]bool{}

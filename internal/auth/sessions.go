@@ -110,7 +110,7 @@ func (s *Service) SessionUser(ctx context.Context, token string) (User, Session,
 	var sess Session
 	var csrfHex string
 	var created, expires int64
-	u, err := scanUser(s.DB.QueryRowContext(ctx, `SELECT u.id, u.name, u.display_name, u.role, u.disabled, u.created_at, u.last_login_at,
+	u, err := scanUser(s.DB.QueryRowContext(ctx, `SELECT u.id, u.name, u.display_name, u.role, u.disabled, u.created_at, u.last_login_at, u.agent_id,
 			s.id, s.csrf_secret, s.created_at, s.expires_at
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`, h),
 		&sess.ID, &csrfHex, &created, &expires)

@@ -80,7 +80,7 @@ func (s *Service) TokenUser(ctx context.Context, bearer string) (User, Token, er
 	gen := s.tokens.generation()
 	var t Token
 	var created, used, revoked int64
-	u, err := scanUser(s.DB.QueryRowContext(ctx, `SELECT u.id, u.name, u.display_name, u.role, u.disabled, u.created_at, u.last_login_at,
+	u, err := scanUser(s.DB.QueryRowContext(ctx, `SELECT u.id, u.name, u.display_name, u.role, u.disabled, u.created_at, u.last_login_at, u.agent_id,
 			t.id, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at
 		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`, hash),
 		&t.ID, &t.Name, &t.Prefix, &created, &used, &revoked)

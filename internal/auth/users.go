@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -34,6 +35,9 @@ type Service struct {
 	MaxPending *int
 	// Now is the clock (tests set it).
 	Now func() time.Time
+	// Agents confirms that an agent id names an agent when a user of the
+	// agent role is made (growth.Store; nil: not checked).
+	Agents AgentChecker
 
 	dummyOnce sync.Once
 	later     sync.WaitGroup // bookkeeping writes waiting for the lock
@@ -70,6 +74,12 @@ type User struct {
 	Disabled    bool
 	CreatedAt   time.Time
 	LastLoginAt time.Time // zero before the first login
+	AgentID     int64     // the agent role's agent (growth member id); 0 for other roles
+}
+
+// AgentChecker tells whether id is an agent (growth.Store.IsAgent).
+type AgentChecker interface {
+	IsAgent(ctx context.Context, id int64) (bool, error)
 }
 
 // NewUser is what CreateUser needs.
@@ -78,6 +88,7 @@ type NewUser struct {
 	DisplayName string // defaults to Name
 	Role        Role
 	Password    string
+	AgentID     int64 // required for the agent role, ignored for others
 }
 
 // NormalizeName trims name and checks it: 1-32 characters, each an ASCII
@@ -140,6 +151,10 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 	if !nu.Role.Valid() {
 		return User{}, ErrBadRole
 	}
+	agent, err := s.agentFor(ctx, nu.Role, nu.AgentID)
+	if err != nil {
+		return User{}, err
+	}
 	if err := ValidatePassword(nu.Password); err != nil {
 		return User{}, err
 	}
@@ -152,10 +167,10 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	u := User{Name: name, DisplayName: display, Role: nu.Role, CreatedAt: fromUnix(unix(s.now()))}
-	err = s.DB.QueryRowContext(ctx, `INSERT INTO users (name, name_key, display_name, role, password_hash, disabled, created_at, last_login_at)
-		VALUES ($1, $2, $3, $4, $5, 0, $6, 0) RETURNING id`,
-		name, nameKey(name), display, string(nu.Role), hash, unix(u.CreatedAt)).Scan(&u.ID)
+	u := User{Name: name, DisplayName: display, Role: nu.Role, CreatedAt: fromUnix(unix(s.now())), AgentID: agent}
+	err = s.DB.QueryRowContext(ctx, `INSERT INTO users (name, name_key, display_name, role, password_hash, disabled, created_at, last_login_at, agent_id)
+		VALUES ($1, $2, $3, $4, $5, 0, $6, 0, $7) RETURNING id`,
+		name, nameKey(name), display, string(nu.Role), hash, unix(u.CreatedAt), agent).Scan(&u.ID)
 	if err != nil {
 		// A concurrent CreateUser may have won the unique index.
 		if taken, terr := s.nameTaken(ctx, name); terr == nil && taken {
@@ -174,7 +189,7 @@ func (s *Service) nameTaken(ctx context.Context, name string) (bool, error) {
 	return n > 0, nil
 }
 
-const userCols = `id, name, display_name, role, disabled, created_at, last_login_at`
+const userCols = `id, name, display_name, role, disabled, created_at, last_login_at, agent_id`
 
 type scanner interface{ Scan(...any) error }
 
@@ -183,7 +198,7 @@ func scanUser(r scanner, extra ...any) (User, error) {
 	var role string
 	var disabled int
 	var created, last int64
-	dest := append([]any{&u.ID, &u.Name, &u.DisplayName, &role, &disabled, &created, &last}, extra...)
+	dest := append([]any{&u.ID, &u.Name, &u.DisplayName, &role, &disabled, &created, &last, &u.AgentID}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return User{}, err
 	}
@@ -337,10 +352,53 @@ func (s *Service) SetDisplayName(ctx context.Context, id int64, display string) 
 	return nil
 }
 
-// SetRole changes a user's role. The last enabled admin cannot be demoted.
+// SetRole changes a user's role (not to agent: SetAgentRole). The last
+// enabled admin cannot be demoted.
 func (s *Service) SetRole(ctx context.Context, id int64, role Role) error {
+	return s.SetAgentRole(ctx, id, role, 0)
+}
+
+// ErrAgentRequired is the agent role without an agent (or an id that is
+// not one); ErrAgentOnlyRole is an agent id given with another role.
+var (
+	ErrAgentRequired = msg.New("auth.agent_required") // %d: the id given
+	ErrAgentOnlyRole = msg.New("auth.agent_only_role")
+)
+
+// agentFor checks the agent id given with role: an agent for the agent
+// role (confirmed by s.Agents), none for the others.
+func (s *Service) agentFor(ctx context.Context, role Role, agent int64) (int64, error) {
+	if role != Agent {
+		if agent != 0 {
+			return 0, ErrAgentOnlyRole
+		}
+		return 0, nil
+	}
+	if agent <= 0 {
+		return 0, ErrAgentRequired.With(agent)
+	}
+	if s.Agents != nil {
+		ok, err := s.Agents.IsAgent(ctx, agent)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			return 0, ErrAgentRequired.With(agent)
+		}
+	}
+	return agent, nil
+}
+
+// SetAgentRole changes a user's role and, for the agent role, the agent
+// they are bound to (0 for other roles). Their sessions and tokens take the
+// new scope at once. The last enabled admin cannot be demoted.
+func (s *Service) SetAgentRole(ctx context.Context, id int64, role Role, agentID int64) error {
 	if !role.Valid() {
 		return ErrBadRole
+	}
+	agent, err := s.agentFor(ctx, role, agentID)
+	if err != nil {
+		return err
 	}
 	defer s.tokens.forget()
 	return s.DB.InTx(ctx, func(tx *sql.Tx) error {
@@ -349,7 +407,7 @@ func (s *Service) SetRole(ctx context.Context, id int64, role Role) error {
 				return err
 			}
 		}
-		if err := updateOne(ctx, tx, `UPDATE users SET role = $1 WHERE id = $2`, string(role), id); err != nil {
+		if err := updateOne(ctx, tx, `UPDATE users SET role = $1, agent_id = $2 WHERE id = $3`, string(role), agent, id); err != nil {
 			return fmt.Errorf("auth: 修改角色失败 / set role of user %d: %w", id, err)
 		}
 		return nil

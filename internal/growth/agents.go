@@ -223,10 +223,29 @@ func CheckRules(r Rules) error {
 // SetRules replaces the rule set of r.Kind. Orders the ledger has already
 // seen keep the shares they were given.
 func (s *Store) SetRules(ctx context.Context, r Rules) error {
-	if err := CheckRules(r); err != nil {
-		return err
+	return s.SetBoth(ctx, r)
+}
+
+// SetBoth replaces the rule sets given, each checked first, in one
+// transaction: all or none.
+func (s *Store) SetBoth(ctx context.Context, sets ...Rules) error {
+	for _, r := range sets {
+		if err := CheckRules(r); err != nil {
+			return err
+		}
 	}
 	return s.db.Atomic(ctx, func(tx *store.Tx) error {
+		for _, r := range sets {
+			if err := setRulesTx(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func setRulesTx(ctx context.Context, tx *store.Tx, r Rules) error {
+	{
 		if _, err := tx.ExecContext(ctx, `DELETE FROM growth_rules WHERE kind = $1`, string(r.Kind)); err != nil {
 			return err
 		}
@@ -236,7 +255,7 @@ func (s *Store) SetRules(ctx context.Context, r Rules) error {
 			}
 		}
 		return nil
-	})
+	}
 }
 
 // chains returns, for each agent, the agent and its ancestors (the agent

@@ -225,6 +225,13 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 		groupHealthDoc     = "/api/v1/groups/{id}/health"
 	)
 	binds := "/api/v1/members/" + id(mrows[0].ID, 10) + "/bindings"
+	const agentDoc, statementDoc, paidDoc = "/api/v1/agents/{id}", "/api/v1/agents/{id}/statement", "/api/v1/payouts/{id}/paid"
+	agentPath := "/api/v1/agents/" + id(demoAgent(t, s, 1), 10)
+	paid, err := s.agents.Ledger.Payouts(ctx)
+	if err != nil || len(paid) == 0 {
+		t.Fatalf("the demo's payouts: %v %v", paid, err)
+	}
+	openPayout := "/api/v1/payouts/" + id(paid[0].ID+1, 10) + "/paid" // the batch the cases create
 	msg, _ := json.Marshal(map[string]string{"text": dealMessage(it) + " 券后29.9\n￥AbCdEfGh123￥ 商品ID：999999999999 客服 13812345678"})
 	cases := []apiCase{
 		{"POST", checkDoc, checkDoc, string(msg), sel, 200},
@@ -373,6 +380,38 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 		{"GET", "/api/v1/boss/export", "/api/v1/boss/export?format=pdf", "", admin, 400},
 		{"GET", "/api/v1/boss/export", "/api/v1/boss/export", "", "", 401},
 		{"GET", "/api/v1/boss/export", "/api/v1/boss/export", "", sel, 403},
+		// The agents (the demo's tree), their statements, rules, payouts.
+		{"GET", "/api/v1/agents", "/api/v1/agents", "", admin, 200},
+		{"GET", "/api/v1/agents", "/api/v1/agents", "", "", 401},
+		{"GET", "/api/v1/agents", "/api/v1/agents", "", viewer, 403},
+		{"GET", agentDoc, agentPath, "", admin, 200},
+		{"GET", agentDoc, agentPath + "?month=2026-10", "", admin, 200},
+		{"GET", agentDoc, agentPath + "?month=10-2026", "", admin, 400},
+		{"GET", agentDoc, "/api/v1/agents/999999", "", admin, 404},
+		{"GET", agentDoc, agentPath, "", "", 401},
+		{"GET", agentDoc, agentPath, "", viewer, 403},
+		{"GET", statementDoc, agentPath + "/statement?month=2026-11", "", admin, 200},
+		{"GET", statementDoc, agentPath + "/statement?month=x", "", admin, 400},
+		{"GET", statementDoc, "/api/v1/agents/999999/statement", "", admin, 404},
+		{"GET", statementDoc, agentPath + "/statement", "", "", 401},
+		{"GET", statementDoc, agentPath + "/statement", "", viewer, 403},
+		{"GET", "/api/v1/share_rules", "/api/v1/share_rules", "", admin, 200},
+		{"GET", "/api/v1/share_rules", "/api/v1/share_rules", "", "", 401},
+		{"GET", "/api/v1/share_rules", "/api/v1/share_rules", "", viewer, 403},
+		{"POST", "/api/v1/payouts", "/api/v1/payouts", `{"min_fen":0}`, admin, 400},
+		{"POST", "/api/v1/payouts", "/api/v1/payouts", `{"min_fen":1}`, admin, 201},
+		{"POST", "/api/v1/payouts", "/api/v1/payouts", `{"min_fen":1}`, admin, 409},
+		{"POST", "/api/v1/payouts", "/api/v1/payouts", `{}`, "", 401},
+		{"POST", "/api/v1/payouts", "/api/v1/payouts", `{}`, viewer, 403},
+		{"GET", "/api/v1/payouts", "/api/v1/payouts", "", admin, 200},
+		{"GET", "/api/v1/payouts", "/api/v1/payouts", "", "", 401},
+		{"GET", "/api/v1/payouts", "/api/v1/payouts", "", viewer, 403},
+		{"POST", paidDoc, "/api/v1/payouts/999999/paid", `{"paid_by":"王会计"}`, admin, 404},
+		{"POST", paidDoc, openPayout, `{"paid_by":" "}`, admin, 400},
+		{"POST", paidDoc, openPayout, `{"paid_by":"王会计"}`, admin, 200},
+		{"POST", paidDoc, openPayout, `{"paid_by":"王会计"}`, admin, 409},
+		{"POST", paidDoc, openPayout, `{}`, "", 401},
+		{"POST", paidDoc, openPayout, `{}`, viewer, 403},
 		// Last: it changes the plans.
 		{"DELETE", planDoc, "/api/v1/plans/" + id(plan.ID, 10), "", admin, 200},
 		{"DELETE", planDoc, "/api/v1/plans/" + id(plan.ID, 10), "", admin, 404},

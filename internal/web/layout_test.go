@@ -125,6 +125,9 @@ func layoutServer(t *testing.T) (*Server, *demo.Market) {
 	if _, err := demo.Costs(ctx, db, 1, now, 60); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := demo.Agents(ctx, db, now); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.planner.PlanDay(ctx, now); err != nil {
 		t.Fatal(err)
 	}
@@ -206,6 +209,10 @@ func TestBrowserLayout(t *testing.T) {
 		{"health", "/health"},
 		{"group-health", fmt.Sprintf("/groups/%d/health", groups[0].ID)},
 		{"alerts", "/settings/alerts"},
+		{"agents", "/agents"},
+		{"agent", fmt.Sprintf("/agents/%d?month=2026-10", demoAgent(t, s, 2))},
+		{"agent-rules", "/agents/rules"},
+		{"payouts", "/payouts"},
 	}
 
 	viewports := []struct {

@@ -18,6 +18,7 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/growth"
 	"github.com/qunke/qunke/internal/health"
 	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/insight"
@@ -36,7 +37,7 @@ type Server struct {
 	catalog *catalog.Store
 	advisor *advisor.Advisor
 	log     *slog.Logger
-	mux     *http.ServeMux
+	mux     *routeMux
 	msgs    *i18n.Catalog
 	pages   pages
 	zone    *time.Location // where pages show times (serve --tz)
@@ -69,6 +70,10 @@ type Server struct {
 	costs     *insight.Store
 	simulator *insight.Simulator
 	boss      *insight.BossSources // the boss's tables (老板报表)
+
+	// Agents: the agents' console (scoped per reader) and the ledger's
+	// payouts and rules.
+	agents *growth.Console
 }
 
 // Deps are the services a Server works with. cmd/qunke serve builds them
@@ -113,6 +118,10 @@ type Deps struct {
 	// TelegramBot tells where the Telegram bot is not an admin (nil: the
 	// pages say nothing of it).
 	TelegramBot BotStanding
+	// Agents is the agents' console: the tree, statements, payouts, share
+	// rules (issue 15); Auth.Agents is its store, which confirms an agent
+	// user's agent.
+	Agents *growth.Console
 }
 
 // BotStanding tells, of Telegram groups' targets, those whose chat the bot
@@ -138,6 +147,8 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d.Costs = insight.NewStore(db)
 	d.Simulator = &insight.Simulator{Members: d.Groups, Income: d.Orders}
 	d.Boss = insight.NewBossSources(d.Groups, d.Health.Store, d.Costs)
+	d.Agents = growth.NewConsole(db, d.Orders)
+	d.Auth.Agents = d.Agents.Agents
 	return d
 }
 
@@ -160,7 +171,7 @@ func NewServer(d Deps) *Server {
 	if zone == nil {
 		zone = shanghai.Zone
 	}
-	s := &Server{db: d.DB, catalog: d.Catalog, advisor: d.Advisor, log: d.Log, mux: http.NewServeMux(), msgs: msgs, zone: zone,
+	s := &Server{db: d.DB, catalog: d.Catalog, advisor: d.Advisor, log: d.Log, mux: &routeMux{ServeMux: http.NewServeMux()}, msgs: msgs, zone: zone,
 		pages: loadPages(zone, "check", "login", "setup", "library", "rankings", "dashboard", "import", "users",
 			"groups", "copytemplates", "plans", "plan", "board", "manual", "deliverylog", "orderimport", "income",
 			"wecomchats",
@@ -168,11 +179,15 @@ func NewServer(d Deps) *Server {
 			"health", "grouphealth", "alertsettings",
 			"simulate",
 			"boss",
+			"agents", "agent", "agentrules", "payouts",
 		), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
 		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync, health: d.Health,
-		costs: d.Costs, simulator: d.Simulator, boss: d.Boss}
+		costs: d.Costs, simulator: d.Simulator, boss: d.Boss, agents: d.Agents}
+	if s.agents == nil && d.Orders != nil {
+		s.agents = growth.NewConsole(d.DB, d.Orders)
+	}
 	assets() // compress the static files now, not on the first page
 	s.routes()
 	if d.WeComCallback != nil {
@@ -189,8 +204,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /login", s.loginPage)
 	s.mux.HandleFunc("GET /setup", s.setupPage)
 	s.mux.HandleFunc("POST /setup", s.setupPage)
-	s.mux.Handle("POST /logout", s.page(auth.ViewDashboard, s.logout))
-	s.mux.Handle("GET /{$}", s.page(auth.ViewDashboard, s.dashboard))
+	s.mux.Handle("POST /logout", s.page(signedIn, s.logout))
+	s.mux.Handle("GET /{$}", s.page(signedIn, s.home))
 	s.mux.Handle("GET /library", s.page(auth.UseAdvisor, s.libraryPage))
 	s.mux.Handle("GET /rankings", s.page(auth.UseAdvisor, s.rankingsPage))
 	s.mux.Handle("GET /users", s.page(auth.ManageUsers, s.usersPage))
@@ -217,11 +232,32 @@ func (s *Server) routes() {
 	s.thumbRoutes()
 	s.bindingRoutes()
 	s.wecomChatRoutes()
+	s.agentRoutes()
 	if s.tgWebhook != nil {
 		// Authenticated by its secret header, not by a session.
 		s.mux.Handle("POST /callback/telegram", s.tgWebhook)
 	}
 }
+
+// routeMux is the server's ServeMux, remembering the patterns registered
+// (Routes): the agent role's test walks every route, new ones included.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.HandleFunc(pattern, h)
+}
+
+// Routes lists the patterns the server serves, in registration order.
+func (s *Server) Routes() []string { return append([]string(nil), s.mux.patterns...) }
 
 // WaitWarm waits until the advisor has loaded the catalog (see Warm).
 func (s *Server) WaitWarm(ctx context.Context) error {

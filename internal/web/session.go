@@ -71,8 +71,13 @@ func csrfFrom(r *http.Request) string {
 	return ""
 }
 
-// page wraps a console page: it needs a signed-in user allowed perm, and a
-// posted form must carry the session's CSRF token.
+// signedIn is the "permission" of a page any signed-in user may use
+// (logging out, the home page that sends each role to its own).
+const signedIn auth.Permission = ""
+
+// page wraps a console page: it needs a signed-in user allowed perm (any
+// signed-in user for signedIn), and a posted form must carry the session's
+// CSRF token.
 func (s *Server) page(perm auth.Permission, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := r.Cookie(sessionCookie)
@@ -89,7 +94,7 @@ func (s *Server) page(perm auth.Permission, h http.HandlerFunc) http.Handler {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		if !u.Role.Can(perm) {
+		if perm != signedIn && !u.Role.Can(perm) {
 			s.fail(w, r, http.StatusForbidden, msg.New("web.forbidden"))
 			return
 		}

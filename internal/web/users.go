@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/msg"
@@ -70,12 +71,12 @@ func (s *Server) usersAction(w http.ResponseWriter, r *http.Request) {
 		var role auth.Role
 		if role, err = auth.ParseRole(r.PostFormValue("role")); err == nil {
 			_, err = s.auth.CreateUser(ctx, auth.NewUser{Name: r.PostFormValue("name"), DisplayName: r.PostFormValue("display_name"),
-				Role: role, Password: r.PostFormValue("password")})
+				Role: role, Password: r.PostFormValue("password"), AgentID: formAgent(r, role)})
 		}
 	case "role":
 		var role auth.Role
 		if role, err = auth.ParseRole(r.PostFormValue("role")); err == nil {
-			err = s.auth.SetRole(ctx, id, role)
+			err = s.auth.SetAgentRole(ctx, id, role, formAgent(r, role))
 		}
 	case "disable":
 		err = s.auth.Disable(ctx, id)
@@ -94,4 +95,19 @@ func (s *Server) usersAction(w http.ResponseWriter, r *http.Request) {
 		view.Error, status = s.textIn(w, r)(err), http.StatusBadRequest
 	}
 	s.renderUsers(w, r, status, view)
+}
+
+// formAgent is the users forms' agent id, read for the agent role only
+// (the field may hold a stale value when another role is chosen); -1 when
+// it is not a number, which CreateUser refuses as no agent.
+func formAgent(r *http.Request, role auth.Role) int64 {
+	if role != auth.Agent {
+		return 0
+	}
+	v := strings.TrimSpace(r.PostFormValue("agent_id"))
+	id, err := strconv.ParseInt(strings.TrimPrefix(v, "#"), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return id
 }
