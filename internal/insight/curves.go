@@ -146,6 +146,10 @@ type Simulator struct {
 	Members MemberDays
 	Income  Income
 	Base    DefaultAssumptions // zero: Defaults
+	// Economics, when set, gives the measured curves by member age (income
+	// per member-day, member survival, cost per member by source, group
+	// lifetimes by health's death definition): see MeasureEconomics.
+	Economics *Economics
 }
 
 // RunOptions tune a run: the days the curves are measured over (0: 180),

@@ -53,7 +53,11 @@ const (
 	ByTag      By = "tag"
 	ByOperator By = "operator"
 	ByCohort   By = "cohort"
+	BySource   By = "source" // the cohorts of the whole window: bought, fission, organic
 )
+
+// Bys are the cuts in the order they are offered.
+var Bys = []By{ByGroup, ByTag, ByOperator, ByCohort, BySource}
 
 // ParseBy reads a cut ("" is group).
 func ParseBy(s string) (By, bool) {
@@ -66,6 +70,8 @@ func ParseBy(s string) (By, bool) {
 		return ByOperator, true
 	case ByCohort:
 		return ByCohort, true
+	case BySource:
+		return BySource, true
 	}
 	return "", false
 }
@@ -152,7 +158,8 @@ type EconRow struct {
 	GroupSurvival90 float64
 	GroupsDead      int
 	// The daily curves by age (0..Ages-1): income per member-day r(a),
-	// member survival S(a), cumulative income per acquired member C(a).
+	// member survival S(a); the cumulative income per acquired member C(a)
+	// over max(Ages, LTVDays).
 	Income, Survival, Cumulative []float64
 }
 
@@ -248,6 +255,12 @@ func UnitEconomics(in EconInput, o EconOptions) EconReport {
 		groups[in.Groups[i].ID] = &in.Groups[i]
 	}
 	keys := func(group int64, s *EconStay, day int64) []segKey {
+		if o.By == BySource {
+			if s == nil {
+				return nil
+			}
+			return []segKey{{key: string(s.Source), label: string(s.Source), source: s.Source}}
+		}
 		if o.By == ByCohort {
 			if s == nil {
 				return nil
@@ -326,6 +339,11 @@ func UnitEconomics(in EconInput, o EconOptions) EconReport {
 			get(segKey{key: p + "/" + string(src), label: p, period: p, source: src}).row.CostFen += c.AmountFen
 			continue
 		}
+		if o.By == BySource {
+			src := SourceOfKind(c.Kind)
+			get(segKey{key: string(src), label: string(src), source: src}).row.CostFen += c.AmountFen
+			continue
+		}
 		if c.GroupID == 0 {
 			continue
 		}
@@ -347,7 +365,7 @@ func UnitEconomics(in EconInput, o EconOptions) EconReport {
 		life := in.GroupLives[id]
 		allLives = append(allLives, life)
 		total.groups[id] = true
-		if o.By == ByCohort {
+		if o.By == ByCohort || o.By == BySource {
 			continue
 		}
 		for _, k := range keys(id, nil, 0) {
@@ -358,12 +376,12 @@ func UnitEconomics(in EconInput, o EconOptions) EconReport {
 	total.lives = allLives
 
 	for _, a := range segs {
-		rep.Rows = append(rep.Rows, a.finish(in.Now, ages, o.By != ByCohort))
+		rep.Rows = append(rep.Rows, a.finish(in.Now, ages, o.By != ByCohort && o.By != BySource))
 	}
 	rep.Total = total.finish(in.Now, ages, true)
 	sort.SliceStable(rep.Rows, func(i, j int) bool {
 		a, b := rep.Rows[i], rep.Rows[j]
-		if o.By == ByCohort {
+		if o.By == ByCohort || o.By == BySource {
 			if a.Period != b.Period {
 				return a.Period < b.Period
 			}
@@ -438,7 +456,7 @@ func (a *segAcc) finish(now int64, ages int, groupLives bool) EconRow {
 	}
 	long := extend(r.Income, a.n, PaybackDays)
 	longS := MemberSurvival(a.stays, now, PaybackDays)
-	r.Cumulative = Cumulative(long, longS, ages)
+	r.Cumulative = Cumulative(long, longS, max(ages, LTVDays))
 	r.LTVFen = LTV(long, longS, LTVDays)
 	r.Survival7, r.Survival30, r.Survival90 = atOr(longS, 7, math.NaN()), atOr(longS, 30, math.NaN()), atOr(longS, 90, math.NaN())
 	if len(a.stays) == 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/shanghai"
+	"github.com/qunke/qunke/internal/store"
 )
 
 // What the economics reads of the other owners, through their methods.
@@ -218,4 +219,27 @@ func (e *Economics) Report(ctx context.Context, q EconQuery) (EconReport, error)
 		return EconReport{}, err
 	}
 	return UnitEconomics(in, EconOptions{By: by, Period: q.Period}), nil
+}
+
+// Reports computes the economics for q cut each of bys, from one reading of
+// the data (the console's page: the cut asked for and the sources'
+// survival).
+func (e *Economics) Reports(ctx context.Context, q EconQuery, bys ...By) ([]EconReport, error) {
+	in, err := e.Input(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]EconReport, len(bys))
+	for i, by := range bys {
+		out[i] = UnitEconomics(in, EconOptions{By: by, Period: q.Period})
+	}
+	return out, nil
+}
+
+// NewEconomics reads the owners of db through their stores (the command
+// line; serve builds it from the stores it shares).
+func NewEconomics(db *store.DB) *Economics {
+	cs := community.NewStore(db)
+	return &Economics{Groups: cs, Stays: cs, Orders: orders.NewStore(db), Costs: NewStore(db), Ledger: ledger.NewStore(db),
+		Health: health.NewStore(db)}
 }

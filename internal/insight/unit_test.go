@@ -281,7 +281,7 @@ func econReference(t *testing.T, db *store.DB, seed uint64) {
 		groups                                 map[int]bool
 		lives                                  []Lifetime
 	}
-	for _, by := range []By{ByGroup, ByTag, ByOperator, ByCohort} {
+	for _, by := range Bys {
 		for _, period := range []string{"week", "month"} {
 			if by != ByCohort && period == "month" {
 				continue
@@ -303,6 +303,8 @@ func econReference(t *testing.T, db *store.DB, seed uint64) {
 					return []string{groups[g].Owner}
 				case ByCohort:
 					return []string{periodRef(st.joined, period) + "/" + string(st.source)}
+				case BySource:
+					return []string{string(st.source)}
 				}
 				return []string{strconv.FormatInt(gid(g), 10)}
 			}
@@ -361,6 +363,10 @@ func econReference(t *testing.T, db *store.DB, seed uint64) {
 					getRef(periodRef(d, period) + "/" + string(SourceOfKind(c.Kind))).cost += amount
 					continue
 				}
+				if by == BySource {
+					getRef(string(SourceOfKind(c.Kind))).cost += amount
+					continue
+				}
 				for g := range groups {
 					if c.GroupID == gid(g) {
 						for _, k := range segsOf(g, nil) {
@@ -375,6 +381,9 @@ func econReference(t *testing.T, db *store.DB, seed uint64) {
 			if by == ByCohort {
 				getRef(periodRef(rewardDay, period) + "/fission").cost += 700
 			}
+			if by == BySource {
+				getRef("fission").cost += 700
+			}
 			for g := range groups {
 				life := Lifetime{Days: float64(now - lifeStart[g] + 1)}
 				if d, ok := deathRef[g]; ok {
@@ -382,7 +391,7 @@ func econReference(t *testing.T, db *store.DB, seed uint64) {
 				}
 				getRef("TOTAL").lives = append(getRef("TOTAL").lives, life)
 				getRef("TOTAL").groups[g] = true
-				if by != ByCohort {
+				if by != ByCohort && by != BySource {
 					for _, k := range segsOf(g, nil) {
 						getRef(k).lives = append(getRef(k).lives, life)
 					}
@@ -481,7 +490,7 @@ func econReference(t *testing.T, db *store.DB, seed uint64) {
 				if row.PaybackDays != payback || int64(row.CashPaybackDays) != paid {
 					t.Errorf("%s: payback %d cash %d, want %d %d", label, row.PaybackDays, row.CashPaybackDays, payback, paid)
 				}
-				if by != ByCohort || row.Key == "" {
+				if by != ByCohort && by != BySource || row.Key == "" {
 					want := math.NaN()
 					dead := 0
 					if len(r.lives) > 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/growth/ledger"
 	"github.com/qunke/qunke/internal/health"
 	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/insight"
@@ -68,6 +69,7 @@ type Server struct {
 	// Insight: the acquisition costs and the reinvestment simulator.
 	costs     *insight.Store
 	simulator *insight.Simulator
+	economics *insight.Economics
 }
 
 // Deps are the services a Server works with. cmd/qunke serve builds them
@@ -87,6 +89,8 @@ type Deps struct {
 	// simulator over the members registry and the orders.
 	Costs     *insight.Store
 	Simulator *insight.Simulator
+	// Economics is the unit economics per group, tag, operator and cohort.
+	Economics *insight.Economics
 	// Planner plans posts: the serve loop plans each group's today with it,
 	// the board's "plan now" a chosen day. A group's slots follow the
 	// group's own zone, never Zone.
@@ -133,7 +137,9 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d.Health.Registry = health.FromRegistry(d.Groups)
 	d.WeComSync = &wecom.Syncer{API: wecom.NewClient("", "", ""), Registry: d.Groups, State: wecom.NewSyncStore(db), DB: db, Log: log}
 	d.Costs = insight.NewStore(db)
-	d.Simulator = &insight.Simulator{Members: d.Groups, Income: d.Orders}
+	d.Economics = &insight.Economics{Groups: d.Groups, Stays: d.Groups, Orders: d.Orders, Costs: d.Costs,
+		Ledger: ledger.NewStore(db), Health: d.Health.Store}
+	d.Simulator = &insight.Simulator{Members: d.Groups, Income: d.Orders, Economics: d.Economics}
 	return d
 }
 
@@ -160,11 +166,12 @@ func NewServer(d Deps) *Server {
 			"members", "member",
 			"health", "grouphealth", "alertsettings",
 			"simulate",
+			"economics",
 		), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
 		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync, health: d.Health,
-		costs: d.Costs, simulator: d.Simulator}
+		costs: d.Costs, simulator: d.Simulator, economics: d.Economics}
 	assets() // compress the static files now, not on the first page
 	s.routes()
 	if d.WeComCallback != nil {
@@ -203,6 +210,7 @@ func (s *Server) routes() {
 	s.incomeRoutes()
 	s.healthRoutes()
 	s.insightRoutes()
+	s.economicsRoutes()
 	s.orderImportRoutes()
 	s.memberRoutes()
 	s.thumbRoutes()
