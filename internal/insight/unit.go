@@ -157,6 +157,9 @@ type EconRow struct {
 	// lifetimes), NaN without groups; GroupsDead of them died.
 	GroupSurvival90 float64
 	GroupsDead      int
+	// incomeLong and survivalLong are r(a), extended past the ages seen,
+	// and S(a) over PaybackDays: the simulator's measured curves.
+	incomeLong, survivalLong []float64
 	// The daily curves by age (0..Ages-1): income per member-day r(a),
 	// member survival S(a); the cumulative income per acquired member C(a)
 	// over max(Ages, LTVDays).
@@ -456,6 +459,7 @@ func (a *segAcc) finish(now int64, ages int, groupLives bool) EconRow {
 	}
 	long := extend(r.Income, a.n, PaybackDays)
 	longS := MemberSurvival(a.stays, now, PaybackDays)
+	r.incomeLong, r.survivalLong = long, longS
 	r.Cumulative = Cumulative(long, longS, max(ages, LTVDays))
 	r.LTVFen = LTV(long, longS, LTVDays)
 	r.Survival7, r.Survival30, r.Survival90 = atOr(longS, 7, math.NaN()), atOr(longS, 30, math.NaN()), atOr(longS, 90, math.NaN())

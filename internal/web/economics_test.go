@@ -37,8 +37,9 @@ func TestEconomicsDemo(t *testing.T) {
 		t.Errorf("/economics?from=yesterday: %d", resp.StatusCode)
 	}
 
+	tok := token(t, s, "fin", auth.Finance)
 	var e apiv1.Economics
-	if code, body := callAPI(t, c, token(t, s, "fin", auth.Finance), "GET", "/api/v1/economics?by=source", "", &e); code != http.StatusOK {
+	if code, body := callAPI(t, c, tok, "GET", "/api/v1/economics?by=source", "", &e); code != http.StatusOK {
 		t.Fatalf("api: %d %s", code, body)
 	}
 	tot := e.Total
@@ -62,6 +63,25 @@ func TestEconomicsDemo(t *testing.T) {
 	}
 	if bought == nil || bought.Acquired == 0 || bought.CACFen == nil {
 		t.Errorf("no bought members with a cost in the demo: %+v", bought)
+	}
+
+	// The simulator runs on the measured curves: believable, with the
+	// ceiling of 20 groups; without it, more members than groups can hold.
+	for _, q := range []string{"", "?max_groups=0"} {
+		var sim apiv1.Simulation
+		if code, body := callAPI(t, c, tok, "GET", "/api/v1/simulate"+q, "", &sim); code != http.StatusOK {
+			t.Fatalf("simulate: %d %s", code, body)
+		}
+		last := sim.Months[len(sim.Months)-1]
+		t.Logf("simulate%s: curves %s/%v, %.2f fen/member-day, leave %.1f bp/day, cac %v; month 36 members %d groups %.1f cumulative %d; payback %v irr %v band %v–%v",
+			q, sim.Curves, deref(sim.CurveSource), sim.IncomePerMemberDay, sim.LeavePerDayBP, deref(sim.MeasuredCACFen), last.Members, last.GroupsAlive,
+			last.CumulativeFen, deref(sim.PaybackMonth), deref(sim.IRR), deref(sim.IRRP10), deref(sim.IRRP90))
+		if sim.Curves != "measured" {
+			t.Errorf("simulate%s ran on %s", q, sim.Curves)
+		}
+		if q == "" && (last.Members > 20*500 || last.GroupsAlive > 20) {
+			t.Errorf("ceiling of 20 groups: %d members in %.1f groups", last.Members, last.GroupsAlive)
+		}
 	}
 
 	signIn(t, s, c, "sel", auth.Selector)
