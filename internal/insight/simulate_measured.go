@@ -30,6 +30,17 @@ func MeasureEconomics(ctx context.Context, e *Economics, now time.Time, window, 
 	if err != nil {
 		return m, false, err
 	}
+	// The window starts at the first day with income: days before the
+	// team's first imported order would read as members earning nothing.
+	first := int64(-1)
+	for k := range in.GroupIncome {
+		if k.Day >= in.From && (first < 0 || k.Day < first) {
+			first = k.Day
+		}
+	}
+	if first > in.From {
+		in.From = first
+	}
 	src := UnitEconomics(in, EconOptions{By: BySource})
 	tot := src.Total
 	if tot.Acquired == 0 || tot.IncomeFen <= 0 {
@@ -70,8 +81,13 @@ func MeasureEconomics(ctx context.Context, e *Economics, now time.Time, window, 
 			m.GroupsEnded++
 		}
 	}
-	// The band's samples: each group's own curves and lifetime.
-	byGroup := UnitEconomics(in, EconOptions{By: ByGroup})
+	// The band's samples: each group's own curves (of the same members as
+	// the point estimate's) and lifetime.
+	only := Source("")
+	if by == string(Bought) {
+		only = Bought
+	}
+	byGroup := UnitEconomics(in, EconOptions{By: ByGroup, Only: only})
 	for _, r := range byGroup.Rows {
 		if r.Acquired == 0 || r.MemberDays == 0 {
 			continue
@@ -83,6 +99,11 @@ func MeasureEconomics(ctx context.Context, e *Economics, now time.Time, window, 
 		}
 		m.Samples = append(m.Samples, GroupSample{MemberIncome: MonthlyIncome(r.incomeLong, r.survivalLong, months),
 			Life: life, Weight: float64(r.MemberDays)})
+	}
+	if len(m.Samples) > 0 {
+		// The point estimate is the groups' mean weighted by member-days,
+		// so that the band's resamples are centred on it.
+		c.MemberIncome = MeanIncome(m.Samples, months)
 	}
 	m.Curves = c
 	return m, true, nil

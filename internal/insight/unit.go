@@ -190,6 +190,10 @@ type EconOptions struct {
 	By     By
 	Period string
 	Ages   int
+	// Only, when set, counts only the members acquired from that source
+	// (the simulator's per-group samples of bought members); every member
+	// still shares the income of the days they are present.
+	Only Source
 }
 
 // UnitEconomics computes the report (docs/economics.md, "Unit economics"):
@@ -309,7 +313,7 @@ func UnitEconomics(in EconInput, o EconOptions) EconReport {
 	}
 	for i := range in.Stays {
 		s := &in.Stays[i]
-		if s.Joined < in.From || s.Joined >= in.To {
+		if s.Joined < in.From || s.Joined >= in.To || o.Only != "" && s.Source != o.Only {
 			continue
 		}
 		ks := keys(s.Group, s, s.Joined)
@@ -458,7 +462,7 @@ func (a *segAcc) finish(now int64, ages int, groupLives bool) EconRow {
 		}
 	}
 	long := extend(r.Income, a.n, PaybackDays)
-	longS := MemberSurvival(a.stays, now, PaybackDays)
+	longS := extendSurvival(MemberSurvival(a.stays, now, PaybackDays), seenAges(a.stays, now))
 	r.incomeLong, r.survivalLong = long, longS
 	r.Cumulative = Cumulative(long, longS, max(ages, LTVDays))
 	r.LTVFen = LTV(long, longS, LTVDays)
@@ -519,6 +523,41 @@ func extend(income, n []float64, days int) []float64 {
 		}
 	}
 	return out
+}
+
+// seenAges is the longest lifetime the survival was measured over: ages
+// from it on were seen by no one.
+func seenAges(stays []Stay, now int64) int {
+	seen := int64(0)
+	for _, s := range stays {
+		l := now - s.Joined + 1
+		if s.Left >= 0 && s.Left <= now {
+			l = s.Left - s.Joined
+		}
+		seen = max(seen, l)
+	}
+	return int(seen)
+}
+
+// extendSurvival continues a survival curve past the ages seen (from seen
+// on, where Kaplan–Meier stays flat for want of anyone that old) at the
+// daily rate of the last TailDays ages seen: S(a) = S(seen−1) · h^(a−seen+1),
+// h = (S(seen−1) / S(seen−1−k))^(1/k), k = min(TailDays, seen−1). A flat
+// line would have the members who stayed a month stay forever.
+func extendSurvival(s []float64, seen int) []float64 {
+	if seen < 2 || seen >= len(s) {
+		return s
+	}
+	k := min(TailDays, seen-1)
+	last, before := s[seen-1], s[seen-1-k]
+	h := 1.0
+	if before > 0 {
+		h = math.Pow(last/before, 1/float64(k))
+	}
+	for a := seen; a < len(s); a++ {
+		s[a] = last * math.Pow(h, float64(a-seen+1))
+	}
+	return s
 }
 
 // stayEnd is the last day a stay is present, no later than last.

@@ -432,6 +432,21 @@ func econReference(t *testing.T, db *store.DB, seed uint64) {
 					t.Errorf("%s: mapped %d bp", label, row.MappedBP)
 				}
 				surv := refKM(r.lt, PaybackDays)
+				// Past the longest lifetime, the last 30 ages' daily rate.
+				seen := 0
+				for _, l := range r.lt {
+					seen = max(seen, int(l.Days))
+				}
+				if seen >= 2 {
+					k := min(30, seen-1)
+					h := 1.0
+					if surv[seen-1-k] > 0 {
+						h = math.Pow(surv[seen-1]/surv[seen-1-k], 1/float64(k))
+					}
+					for a := seen; a < PaybackDays; a++ {
+						surv[a] = surv[seen-1] * math.Pow(h, float64(a-seen+1))
+					}
+				}
 				for _, c := range []struct {
 					got float64
 					age int

@@ -67,7 +67,7 @@ func TestEconomicsDemo(t *testing.T) {
 
 	// The simulator runs on the measured curves: believable, with the
 	// ceiling of 20 groups; without it, more members than groups can hold.
-	for _, q := range []string{"", "?max_groups=0"} {
+	for _, q := range []string{"", "?max_groups=0", "?fan_price_fen=150"} {
 		var sim apiv1.Simulation
 		if code, body := callAPI(t, c, tok, "GET", "/api/v1/simulate"+q, "", &sim); code != http.StatusOK {
 			t.Fatalf("simulate: %d %s", code, body)
@@ -76,6 +76,7 @@ func TestEconomicsDemo(t *testing.T) {
 		t.Logf("simulate%s: curves %s/%v, %.2f fen/member-day, leave %.1f bp/day, cac %v; month 36 members %d groups %.1f cumulative %d; payback %v irr %v band %v–%v",
 			q, sim.Curves, deref(sim.CurveSource), sim.IncomePerMemberDay, sim.LeavePerDayBP, deref(sim.MeasuredCACFen), last.Members, last.GroupsAlive,
 			last.CumulativeFen, deref(sim.PaybackMonth), deref(sim.IRR), deref(sim.IRRP10), deref(sim.IRRP90))
+		t.Logf("  break-even fan price %v fen", deref(sim.BreakEvenFanPriceFen))
 		if sim.Curves != "measured" {
 			t.Errorf("simulate%s ran on %s", q, sim.Curves)
 		}
