@@ -57,7 +57,8 @@ type Economics struct {
 // ledger's reward postings.
 const LedgerCampaign = "ledger"
 
-// EconQuery asks for a window [From, To) (zero: the 180 days up to Now),
+// EconQuery asks for a window [From, To) (zero: the 180 days up to Now,
+// from the first day with income when that is later),
 // cut By, cohorts by Period; Now zero is time.Now.
 type EconQuery struct {
 	From, To time.Time
@@ -89,6 +90,27 @@ func (e *Economics) Input(ctx context.Context, q EconQuery) (EconInput, error) {
 		return in, ErrEconWindow
 	}
 	from, to := DayTime(in.From), DayTime(in.To)
+	di, err := e.Orders.DailyIncome(ctx, from, to)
+	if err != nil {
+		return in, err
+	}
+	in.GroupIncome = make(map[GroupDay]int64, len(di))
+	first := int64(-1)
+	for k, v := range di {
+		if v.EstIncome != 0 {
+			in.GroupIncome[GroupDay{k.GroupID, k.Day}] = v.EstIncome
+			if first < 0 || k.Day < first {
+				first = k.Day
+			}
+		}
+	}
+	// The default window starts no earlier than the first day with income:
+	// before the team's first order was imported its members would read as
+	// earning nothing.
+	if q.From.IsZero() && first > in.From {
+		in.From = first
+		from = DayTime(in.From)
+	}
 
 	gs, err := e.Groups.List(ctx, community.Filter{})
 	if err != nil {
@@ -143,16 +165,6 @@ func (e *Economics) Input(ctx context.Context, q EconQuery) (EconInput, error) {
 	})
 	if err != nil {
 		return in, err
-	}
-	di, err := e.Orders.DailyIncome(ctx, from, to)
-	if err != nil {
-		return in, err
-	}
-	in.GroupIncome = make(map[GroupDay]int64, len(di))
-	for k, v := range di {
-		if v.EstIncome != 0 {
-			in.GroupIncome[GroupDay{k.GroupID, k.Day}] = v.EstIncome
-		}
 	}
 	err = e.Orders.EachMemberDayIncome(ctx, from, to, func(r orders.MemberDayIncome) error {
 		if r.EstIncome != 0 {
