@@ -305,7 +305,11 @@ func writeSimulation(out interface{ Write([]byte) (int, error) }, g *globals, s 
 		fmt.Fprintln(out, g.t("cli.simulate.defaults", s.IncomePerMemberDay, s.LeavePerDayBP/100))
 	}
 	if s.CurveSource != nil {
-		fmt.Fprintln(out, g.t("simulate.curve_"+*s.CurveSource))
+		key := "simulate.curve_all"
+		if *s.CurveSource == "bought" {
+			key = "simulate.curve_bought"
+		}
+		fmt.Fprintln(out, g.t(key))
 	}
 	if s.MeasuredCACFen != nil {
 		fmt.Fprintln(out, g.t("simulate.measured_cac", cells.Yuan(*s.MeasuredCACFen)))

@@ -213,7 +213,11 @@ func simulateSummary(pg *page, r apiv1.Simulation) []string {
 	if r.Curves == "measured" {
 		out = append(out, pg.T("simulate.measured", r.Groups, r.IncomePerMemberDay, r.LeavePerDayBP/100))
 		if r.CurveSource != nil {
-			out = append(out, pg.T("simulate.curve_"+*r.CurveSource))
+			key := "simulate.curve_all"
+			if *r.CurveSource == "bought" {
+				key = "simulate.curve_bought"
+			}
+			out = append(out, pg.T(key))
 		}
 		if r.MeasuredCACFen != nil {
 			out = append(out, pg.T("simulate.measured_cac", cells.Yuan(*r.MeasuredCACFen)))
