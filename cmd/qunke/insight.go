@@ -15,7 +15,6 @@ import (
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/insight"
 	"github.com/qunke/qunke/internal/msg"
-	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/sheet"
 	"github.com/qunke/qunke/internal/store"
 )
@@ -239,7 +238,7 @@ func newCostsListCmd(g *globals) *cobra.Command {
 
 func newSimulateCmd(g *globals) *cobra.Command {
 	var budget, reinvest, price float64
-	var months, window, resamples int
+	var months, window, resamples, maxGroups int
 	var asJSON, defaults bool
 	cmd := &cobra.Command{
 		Use:   "simulate",
@@ -249,7 +248,7 @@ func newSimulateCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			plan := insight.Plan{BudgetFen: math.Round(budget * 100), ReinvestBP: int64(math.Round(reinvest * 100)),
-				FanPriceFen: math.Round(price * 100), Months: months}
+				FanPriceFen: math.Round(price * 100), Months: months, MaxGroups: maxGroups}
 			if err := plan.Check(); err != nil {
 				return err
 			}
@@ -269,6 +268,7 @@ func newSimulateCmd(g *globals) *cobra.Command {
 	cmd.Flags().Float64Var(&reinvest, "reinvest", 50, g.h("cli.simulate.flag.reinvest"))
 	cmd.Flags().Float64Var(&price, "fan-price-yuan", 10, g.h("cli.simulate.flag.fan_price"))
 	cmd.Flags().IntVar(&months, "months", 36, g.h("cli.simulate.flag.months"))
+	cmd.Flags().IntVar(&maxGroups, "max-groups", 20, g.h("cli.simulate.flag.max_groups"))
 	cmd.Flags().IntVar(&window, "window-days", 180, g.h("cli.simulate.flag.window"))
 	cmd.Flags().IntVar(&resamples, "resamples", 200, g.h("cli.simulate.flag.resamples"))
 	cmd.Flags().BoolVar(&defaults, "defaults", false, g.h("cli.simulate.flag.defaults"))
@@ -286,7 +286,7 @@ func simulation(ctx context.Context, g *globals, plan insight.Plan, window, resa
 			return apiv1.Simulation{}, err
 		}
 		defer db.Close()
-		sim.Members, sim.Income = community.NewStore(db), orders.NewStore(db)
+		sim.Economics = insight.NewEconomics(db)
 	}
 	if resamples <= 0 {
 		resamples = -1
@@ -303,6 +303,21 @@ func writeSimulation(out interface{ Write([]byte) (int, error) }, g *globals, s 
 		fmt.Fprintln(out, g.t("cli.simulate.measured", s.Groups, s.IncomePerMemberDay, s.LeavePerDayBP/100))
 	} else {
 		fmt.Fprintln(out, g.t("cli.simulate.defaults", s.IncomePerMemberDay, s.LeavePerDayBP/100))
+	}
+	if s.CurveSource != nil {
+		key := "simulate.curve_all"
+		if *s.CurveSource == "bought" {
+			key = "simulate.curve_bought"
+		}
+		fmt.Fprintln(out, g.t(key))
+	}
+	if s.MeasuredCACFen != nil {
+		fmt.Fprintln(out, g.t("simulate.measured_cac", cells.Yuan(*s.MeasuredCACFen)))
+	}
+	if s.MaxGroups > 0 {
+		fmt.Fprintln(out, g.t("simulate.ceiling", s.MaxGroups, s.GroupCapacity, s.MaxGroups*s.GroupCapacity))
+	} else {
+		fmt.Fprintln(out, g.t("simulate.no_ceiling"))
 	}
 	w := tabwriter.NewWriter(out, 0, 2, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, g.t("cli.simulate.head"))

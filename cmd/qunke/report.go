@@ -30,6 +30,7 @@ func newReportCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(newReportIncomeCmd(g), newReportUnattributedCmd(g), newReportAttributeCmd(g), newReportHealthCmd(g),
 		newReportBossCmd(g), newReportDigestCmd(g))
+	cmd.AddCommand(newReportEconomicsCmd(g))
 	return cmd
 }
 

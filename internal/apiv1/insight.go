@@ -98,13 +98,24 @@ type Simulation struct {
 	Resamples            int        `json:"resamples"`
 	IRRP10               *float64   `json:"irr_p10"`
 	IRRP90               *float64   `json:"irr_p90"`
+	// The growth ceiling (0: none) and a group's capacity.
+	MaxGroups     int `json:"max_groups"`
+	GroupCapacity int `json:"group_capacity"`
+	// CurveSource is whose measured curves ran: "bought" members' or
+	// "all" members'; null on the defaults. MeasuredCACFen is what a bought
+	// member cost the team (null: no purchase measured).
+	CurveSource    *string `json:"curve_source"`
+	MeasuredCACFen *int64  `json:"measured_cac_fen"`
 }
 
 // NewSimulation is the JSON shape of a run.
 func NewSimulation(p insight.Plan, run insight.Run) Simulation {
 	r, b := run.Result, run.Band
 	s := Simulation{Curves: run.Source, BudgetFen: fen(p.BudgetFen), ReinvestBP: p.ReinvestBP, FanPriceFen: fen(p.FanPriceFen),
-		Months: []SimMonth{}, Resamples: b.Resamples, IRR: finite(r.IRR)}
+		Months: []SimMonth{}, Resamples: b.Resamples, IRR: finite(r.IRR), MaxGroups: p.MaxGroups, GroupCapacity: insight.GroupCapacity}
+	if run.Base.GroupSize > 0 {
+		s.GroupCapacity = int(run.Base.GroupSize)
+	}
 	for i, m := range r.Months {
 		sm := SimMonth{Month: m.Month, CashOutFen: fen(m.CashOut), CashInFen: fen(m.CashIn), AccruedFen: fen(m.Accrued),
 			NetFen: fen(m.Net), CumulativeFen: fen(m.Cumulative), NewMembers: fen(m.NewMembers), Members: fen(m.Members),
@@ -129,6 +140,14 @@ func NewSimulation(p insight.Plan, run insight.Run) Simulation {
 	if run.Source == "measured" {
 		m := run.Measured
 		s.IncomePerMemberDay, s.LeavePerDayBP, s.Groups = round2(m.IncomePerMemberDay), round2(m.LeavePerDay*10000), m.Groups
+		if m.CurveSource != "" {
+			src := m.CurveSource
+			s.CurveSource = &src
+		}
+		if m.BoughtCACFen > 0 {
+			c := m.BoughtCACFen
+			s.MeasuredCACFen = &c
+		}
 	} else {
 		s.IncomePerMemberDay, s.LeavePerDayBP = round2(run.Base.IncomePerMemberDay), round2(run.Base.LeavePerDay*10000)
 	}

@@ -85,6 +85,9 @@ func Members(ctx context.Context, db *store.DB, seed uint64, now time.Time) (*Me
 				return nil, st, fmt.Errorf("demo members %s: %w", g.Name, err)
 			}
 		}
+		if err := purchaseCosts(ctx, db, g, now); err != nil {
+			return nil, st, err
+		}
 		if !g.Told {
 			continue
 		}

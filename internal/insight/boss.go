@@ -59,14 +59,9 @@ func (p Period) Bounds(day int64) (from, to int64) {
 	return first.Unix() / 86400, next.Unix()/86400 - 1
 }
 
-// Grouping is what a boss's table has a row for.
-type Grouping string
-
-const (
-	ByOperator Grouping = "operator"
-	ByGroup    Grouping = "group"
-	ByTag      Grouping = "tag"
-)
+// Grouping is what a boss's table has a row for: ByOperator, ByGroup or
+// ByTag (the economics' cuts of the same names).
+type Grouping = By
 
 // ParseGrouping reads operator, group or tag ("" is operator).
 func ParseGrouping(s string) (Grouping, error) {

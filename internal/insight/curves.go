@@ -23,9 +23,9 @@ type Income interface {
 // Defaults are the curves the simulator uses when the database has no
 // measured ones (docs/economics.md): 3 fen a member-day, 0.3% of members
 // leaving a day, 3% of groups dying a month, income paid a month later,
-// no fission, groups of 300.
+// no fission, groups of 500 (a WeCom customer group's limit).
 var Defaults = DefaultAssumptions{IncomePerMemberDay: 3, LeavePerDay: 0.003, GroupDeathPerMonth: 0.03,
-	LagMonths: 1, GroupSize: 300}
+	LagMonths: 1, GroupSize: GroupCapacity}
 
 // DefaultAssumptions are constant-rate curves.
 type DefaultAssumptions struct {
@@ -65,9 +65,13 @@ type Measured struct {
 	IncomeFen          int64   // their estimated income
 	IncomePerMemberDay float64 // fen
 	LeavePerDay        float64 // leaves / member-days
-	GroupsEnded        int     // groups whose members fell to none
+	GroupsEnded        int     // groups whose members fell to none (dead by health's definition, from the economics)
 	Samples            []GroupSample
 	Curves             Curves
+	// From the economics (MeasureEconomics): whose curves the simulator
+	// runs on ("bought" or "all") and the bought members' measured CAC.
+	CurveSource  string
+	BoughtCACFen int64
 }
 
 // Measure reads the team's curves over the window days before now:
@@ -146,6 +150,10 @@ type Simulator struct {
 	Members MemberDays
 	Income  Income
 	Base    DefaultAssumptions // zero: Defaults
+	// Economics, when set, gives the measured curves by member age (income
+	// per member-day, member survival, cost per member by source, group
+	// lifetimes by health's death definition): see MeasureEconomics.
+	Economics *Economics
 }
 
 // RunOptions tune a run: the days the curves are measured over (0: 180),
@@ -187,7 +195,15 @@ func (s *Simulator) Run(ctx context.Context, plan Plan, o RunOptions) (Run, erro
 	}
 	run := Run{Source: "defaults", Base: base}
 	curves := base.Curves(plan.Months)
-	if !o.Defaults && s.Members != nil && s.Income != nil {
+	if !o.Defaults && s.Economics != nil {
+		m, ok, err := MeasureEconomics(ctx, s.Economics, o.Now, o.WindowDays, plan.Months, base)
+		if err != nil {
+			return run, err
+		}
+		if ok {
+			run.Source, run.Measured, curves = "measured", m, m.Curves
+		}
+	} else if !o.Defaults && s.Members != nil && s.Income != nil {
 		m, ok, err := Measure(ctx, s.Members, s.Income, o.Now, o.WindowDays, plan.Months, base)
 		if err != nil {
 			return run, err

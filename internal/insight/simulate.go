@@ -35,9 +35,14 @@ type Curves struct {
 	// of its k-th month (in a living group); past the end, the last value.
 	// Empty: no one leaves. It counts members; the income is MemberIncome's.
 	MemberSurvival []float64
-	// GroupSize is the members a new group is opened for.
+	// GroupSize is a group's capacity: the members a new group is opened
+	// for (500, a WeCom customer group's limit; 0 reads as 500).
 	GroupSize float64
 }
+
+// GroupCapacity is a WeCom customer group's member limit, the simulator's
+// default group size.
+const GroupCapacity = 500
 
 // Plan is what the person sets.
 type Plan struct {
@@ -45,7 +50,14 @@ type Plan struct {
 	ReinvestBP  int64   // share of each month's cash in spent on members the next month, basis points
 	FanPriceFen float64 // price of a bought member
 	Months      int
+	// MaxGroups is the growth ceiling the person sets (the groups the team
+	// can run, or the market it can reach): at most MaxGroups groups alive
+	// and MaxGroups × group size members; 0: no ceiling.
+	MaxGroups int
 }
+
+// MaxGroupsLimit bounds a plan's ceiling.
+const MaxGroupsLimit = 100_000
 
 // MaxMonths bounds a plan's horizon.
 const MaxMonths = 120
@@ -58,7 +70,8 @@ func (p Plan) Check() error {
 		return msg.New("insight.plan_bad_months", p.Months)
 	}
 	ok := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) && v <= 1e12 }
-	if !ok(p.BudgetFen) || !ok(p.FanPriceFen) || p.BudgetFen < 0 || p.FanPriceFen <= 0 || p.ReinvestBP < 0 || p.ReinvestBP > 10000 {
+	if !ok(p.BudgetFen) || !ok(p.FanPriceFen) || p.BudgetFen < 0 || p.FanPriceFen <= 0 || p.ReinvestBP < 0 || p.ReinvestBP > 10000 ||
+		p.MaxGroups < 0 || p.MaxGroups > MaxGroupsLimit {
 		return msg.New("insight.plan_bad")
 	}
 	return nil
@@ -92,7 +105,8 @@ type Result struct {
 // Simulate runs plan over curves month by month:
 //
 //	spend(m)   = budget + reinvest × cash_in(m−1)
-//	bought(m)  = spend(m) / fan price
+//	bought(m)  = spend(m) / fan price, at most the room under the ceiling
+//	             (max groups × group size, less the members already there)
 //	fission(m) = fission per member × members(m−1), costing fission cost each
 //	income(m)  = Σ_{c≤m} new(c) × G(m−c) × I(m−c)   (accrued)
 //	cash_in(m) = income(m − lag)
@@ -123,18 +137,42 @@ func simulate(c Curves, p Plan) []Month {
 	accrued := make([]float64, n)
 	groupSize := c.GroupSize
 	if groupSize <= 0 {
-		groupSize = 500
+		groupSize = GroupCapacity
+	}
+	capacity := math.Inf(1)
+	if p.MaxGroups > 0 {
+		capacity = float64(p.MaxGroups) * groupSize
 	}
 	reinvest := float64(p.ReinvestBP) / 10000
+	// kept is the share of a month's new members still there at its end.
+	kept := atOr(c.GroupSurvival, 1, 1) * atOr(c.MemberSurvival, 0, 1)
 	cum := 0.0
 	prevMembers, prevCash := 0.0, 0.0
 	for m := range n {
+		// The members of earlier months still there at this month's end,
+		// and the room the ceiling leaves for new ones.
+		existing := 0.0
+		for k := 0; k < m; k++ {
+			existing += newM[k] * atOr(c.GroupSurvival, m-k+1, 1) * atOr(c.MemberSurvival, m-k, 1)
+		}
+		room := math.Inf(1)
+		if !math.IsInf(capacity, 1) {
+			room = 0
+			if kept > 0 {
+				room = math.Max(capacity-existing, 0) / kept
+			}
+		}
 		spend := p.BudgetFen + reinvest*prevCash
+		fission := math.Min(c.FissionPerMember*prevMembers, room)
 		bought := 0.0
 		if p.FanPriceFen > 0 {
 			bought = spend / p.FanPriceFen
 		}
-		fission := c.FissionPerMember * prevMembers
+		if bought > room-fission {
+			// Full: buy only what fits; the rest of the money stays.
+			bought = math.Max(room-fission, 0)
+			spend = bought * p.FanPriceFen
+		}
 		newM[m] = bought + fission
 		income, members, groups := 0.0, 0.0, 0.0
 		for k := 0; k <= m; k++ {
@@ -142,6 +180,9 @@ func simulate(c Curves, p Plan) []Month {
 			income += newM[k] * g * at(c.MemberIncome, m-k)
 			members += newM[k] * atOr(c.GroupSurvival, m-k+1, 1) * atOr(c.MemberSurvival, m-k, 1)
 			groups += newM[k] / groupSize * atOr(c.GroupSurvival, m-k+1, 1)
+		}
+		if p.MaxGroups > 0 {
+			groups = math.Min(groups, float64(p.MaxGroups))
 		}
 		accrued[m] = income
 		cashIn := 0.0

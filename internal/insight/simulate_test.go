@@ -175,3 +175,49 @@ func BenchmarkSimulateBand(b *testing.B) {
 		Bootstrap(c, p, groups, 200, 1)
 	}
 }
+
+// TestSimulateCeiling: with at most 2 groups of 100, buying 30 members a
+// month fills them in the 7th month (200 = 6×30 + 20), then stops: the
+// money is kept, members stay at 200, groups at 2; with a member churn, a
+// full community buys only what refills the leavers.
+func TestSimulateCeiling(t *testing.T) {
+	c := Curves{MemberIncome: MonthlyIncome([]float64{2}, nil, 1), LagMonths: 1, GroupSize: 100}
+	p := Plan{BudgetFen: 30_000, FanPriceFen: 1000, Months: 12, MaxGroups: 2}
+	res := Simulate(c, p)
+	for m, got := range res.Months {
+		wantNew := 30.0
+		switch {
+		case m == 6:
+			wantNew = 20
+		case m > 6:
+			wantNew = 0
+		}
+		if !near(got.NewMembers, wantNew) || !near(got.CashOut, wantNew*1000) || got.Members > 200+1e-9 || got.GroupsAlive > 2+1e-9 {
+			t.Fatalf("month %d: %+v, want %v new", m, got, wantNew)
+		}
+	}
+	if last := res.Months[11]; !near(last.Members, 200) || !near(last.Accrued, 200*60) {
+		t.Errorf("full: %+v", last)
+	}
+	// Churn: 10% of a cohort's members leave every month.
+	c.MemberSurvival = make([]float64, 12)
+	for k := range c.MemberSurvival {
+		c.MemberSurvival[k] = math.Pow(0.9, float64(k+1))
+	}
+	p.BudgetFen = 100_000
+	res = Simulate(c, p)
+	for m := 8; m < 12; m++ {
+		got := res.Months[m]
+		if !near(got.Members, 200) {
+			t.Fatalf("month %d with churn: members %.3f, want 200 (leavers refilled)", m, got.Members)
+		}
+		if got.CashOut <= 0 || got.CashOut >= 100_000 {
+			t.Errorf("month %d with churn: spent %.0f, want some, under the budget", m, got.CashOut)
+		}
+	}
+	// No ceiling: the same as before it existed.
+	p.MaxGroups = 0
+	if got := Simulate(c, p).Months[11].NewMembers; !near(got, 100) {
+		t.Errorf("no ceiling: %v new members in month 12", got)
+	}
+}

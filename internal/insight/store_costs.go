@@ -129,3 +129,29 @@ func (s *Store) AcquisitionByGroup(ctx context.Context, from, to time.Time) (map
 	}
 	return out, rows.Err()
 }
+
+// CostsBetween returns every cost of the days in [from, to) (Shanghai
+// days), by day then id: the economics reads them all (costs are entered
+// by people, a few a day).
+func (s *Store) CostsBetween(ctx context.Context, from, to time.Time) ([]Cost, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, group_id, campaign, day, kind, members, unit_fen, amount_fen, note,
+		created_at FROM acquisition_costs WHERE day >= $1 AND day < $2 ORDER BY day, id`,
+		shanghai.Day(from.Unix()), shanghai.Day(to.Unix()-1)+1)
+	if err != nil {
+		return nil, fmt.Errorf("costs: %w", err)
+	}
+	defer rows.Close()
+	var out []Cost
+	for rows.Next() {
+		var c Cost
+		var day, created int64
+		var kind string
+		if err := rows.Scan(&c.ID, &c.GroupID, &c.Campaign, &day, &kind, &c.Members, &c.UnitFen, &c.AmountFen,
+			&c.Note, &created); err != nil {
+			return nil, err
+		}
+		c.Day, c.Kind, c.Created = DayTime(day), CostKind(kind), time.Unix(created, 0).UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

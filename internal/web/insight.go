@@ -162,11 +162,16 @@ func (s *Server) apiSimulate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, apiv1.NewSimulation(plan, run))
 }
 
+// DefaultMaxGroups is the simulator's growth ceiling unless one is set:
+// twenty groups of 500.
+const DefaultMaxGroups = 20
+
 // simulateParams reads a plan from the query (defaults: 10,000 yuan a
-// month, half reinvested, 10 yuan a member, 36 months) and checks it.
+// month, half reinvested, 10 yuan a member, 36 months, at most 20 groups)
+// and checks it.
 func simulateParams(r *http.Request) (insight.Plan, bool, error) {
 	q := r.URL.Query()
-	plan := insight.Plan{BudgetFen: 1_000_000, ReinvestBP: 5000, FanPriceFen: 1000, Months: 36}
+	plan := insight.Plan{BudgetFen: 1_000_000, ReinvestBP: 5000, FanPriceFen: 1000, Months: 36, MaxGroups: DefaultMaxGroups}
 	ints := []struct {
 		name string
 		set  func(int64)
@@ -175,6 +180,7 @@ func simulateParams(r *http.Request) (insight.Plan, bool, error) {
 		{"reinvest_bp", func(v int64) { plan.ReinvestBP = v }},
 		{"fan_price_fen", func(v int64) { plan.FanPriceFen = float64(v) }},
 		{"months", func(v int64) { plan.Months = int(v) }},
+		{"max_groups", func(v int64) { plan.MaxGroups = int(min(v, insight.MaxGroupsLimit+1)) }},
 	}
 	for _, p := range ints {
 		v := strings.TrimSpace(q.Get(p.name))
@@ -194,6 +200,7 @@ func simulateParams(r *http.Request) (insight.Plan, bool, error) {
 // yuan and percent), the run, and its chart's data.
 type simulateView struct {
 	Budget, Reinvest, Price, Months int64 // yuan, percent, yuan, months
+	MaxGroups                       int64 // the growth ceiling, groups
 	Run                             apiv1.Simulation
 	Chart                           simulateChart
 	Summary                         []string // the curves used, payback, break-even price, IRR and its band
@@ -205,8 +212,23 @@ func simulateSummary(pg *page, r apiv1.Simulation) []string {
 	var out []string
 	if r.Curves == "measured" {
 		out = append(out, pg.T("simulate.measured", r.Groups, r.IncomePerMemberDay, r.LeavePerDayBP/100))
+		if r.CurveSource != nil {
+			key := "simulate.curve_all"
+			if *r.CurveSource == "bought" {
+				key = "simulate.curve_bought"
+			}
+			out = append(out, pg.T(key))
+		}
+		if r.MeasuredCACFen != nil {
+			out = append(out, pg.T("simulate.measured_cac", cells.Yuan(*r.MeasuredCACFen)))
+		}
 	} else {
 		out = append(out, pg.T("simulate.defaults", r.IncomePerMemberDay, r.LeavePerDayBP/100))
+	}
+	if r.MaxGroups > 0 {
+		out = append(out, pg.T("simulate.ceiling", r.MaxGroups, r.GroupCapacity, r.MaxGroups*r.GroupCapacity))
+	} else {
+		out = append(out, pg.T("simulate.no_ceiling"))
 	}
 	if r.PaybackMonth != nil {
 		out = append(out, pg.T("simulate.payback", *r.PaybackMonth+1))
@@ -244,13 +266,14 @@ type simulateChart struct {
 func (s *Server) simulatePage(w http.ResponseWriter, r *http.Request) {
 	pg := s.newPage(w, r, "/simulate", "nav.simulate")
 	status, bad := http.StatusOK, fieldErrors{}
-	v := &simulateView{Budget: 10000, Reinvest: 50, Price: 10, Months: 36}
+	v := &simulateView{Budget: 10000, Reinvest: 50, Price: 10, Months: 36, MaxGroups: DefaultMaxGroups}
 	q := r.URL.Query()
 	for _, f := range []struct {
 		name     string
 		dst      *int64
 		min, max int64
-	}{{"budget", &v.Budget, 0, 10_000_000}, {"reinvest", &v.Reinvest, 0, 100}, {"price", &v.Price, 1, 1000}, {"months", &v.Months, 1, insight.MaxMonths}} {
+	}{{"budget", &v.Budget, 0, 10_000_000}, {"reinvest", &v.Reinvest, 0, 100}, {"price", &v.Price, 1, 1000}, {"months", &v.Months, 1, insight.MaxMonths},
+		{"groups", &v.MaxGroups, 0, 1000}} {
 		raw := strings.TrimSpace(q.Get(f.name))
 		if raw == "" {
 			continue
@@ -264,7 +287,7 @@ func (s *Server) simulatePage(w http.ResponseWriter, r *http.Request) {
 		*f.dst = n
 	}
 	plan := insight.Plan{BudgetFen: float64(v.Budget * 100), ReinvestBP: v.Reinvest * 100, FanPriceFen: float64(v.Price * 100),
-		Months: int(v.Months)}
+		Months: int(v.Months), MaxGroups: int(v.MaxGroups)}
 	run, err := s.simulator.Run(r.Context(), plan, insight.RunOptions{Now: s.now()})
 	if err != nil {
 		s.serverError(w, r, "simulate", err)

@@ -122,6 +122,8 @@ func (p *page) Bad(field string) string {
 		bad = v.Bad
 	case *simulateView:
 		bad = v.Bad
+	case *econView:
+		bad = v.Bad
 	}
 	if key := bad[field]; key != "" {
 		return p.T(key)

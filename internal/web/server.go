@@ -19,6 +19,7 @@ import (
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/growth"
+	"github.com/qunke/qunke/internal/growth/ledger"
 	"github.com/qunke/qunke/internal/health"
 	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/insight"
@@ -70,6 +71,7 @@ type Server struct {
 	costs     *insight.Store
 	simulator *insight.Simulator
 	boss      *insight.BossSources // the boss's tables (老板报表)
+	economics *insight.Economics   // unit economics per group, tag, operator, cohort
 
 	// Agents: the agents' console (scoped per reader) and the ledger's
 	// payouts and rules.
@@ -95,6 +97,8 @@ type Deps struct {
 	Simulator *insight.Simulator
 	// Boss reads the boss's tables (groups, health's rollup, costs).
 	Boss *insight.BossSources
+	// Economics is the unit economics per group, tag, operator and cohort.
+	Economics *insight.Economics
 	// Planner plans posts: the serve loop plans each group's today with it,
 	// the board's "plan now" a chosen day. A group's slots follow the
 	// group's own zone, never Zone.
@@ -145,10 +149,12 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d.Health.Registry = health.FromRegistry(d.Groups)
 	d.WeComSync = &wecom.Syncer{API: wecom.NewClient("", "", ""), Registry: d.Groups, State: wecom.NewSyncStore(db), DB: db, Log: log}
 	d.Costs = insight.NewStore(db)
-	d.Simulator = &insight.Simulator{Members: d.Groups, Income: d.Orders}
 	d.Boss = insight.NewBossSources(d.Groups, d.Health.Store, d.Costs)
 	d.Agents = growth.NewConsole(db, d.Orders)
 	d.Auth.Agents = d.Agents.Agents
+	d.Economics = &insight.Economics{Groups: d.Groups, Stays: d.Groups, Orders: d.Orders, Costs: d.Costs,
+		Ledger: ledger.NewStore(db), Health: d.Health.Store}
+	d.Simulator = &insight.Simulator{Members: d.Groups, Income: d.Orders, Economics: d.Economics}
 	return d
 }
 
@@ -180,11 +186,12 @@ func NewServer(d Deps) *Server {
 			"simulate",
 			"boss",
 			"agents", "agent", "agentrules", "payouts",
+			"economics",
 		), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
 		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync, health: d.Health,
-		costs: d.Costs, simulator: d.Simulator, boss: d.Boss, agents: d.Agents}
+		costs: d.Costs, simulator: d.Simulator, boss: d.Boss, agents: d.Agents, economics: d.Economics}
 	if s.agents == nil && d.Orders != nil {
 		s.agents = growth.NewConsole(d.DB, d.Orders)
 	}
@@ -227,6 +234,7 @@ func (s *Server) routes() {
 	s.healthRoutes()
 	s.insightRoutes()
 	s.bossRoutes()
+	s.economicsRoutes()
 	s.orderImportRoutes()
 	s.memberRoutes()
 	s.thumbRoutes()

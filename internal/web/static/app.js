@@ -146,6 +146,37 @@ function qkSimulateCharts() {
   });
 }
 
+// The economics page's charts: lines by age in days (the cumulative income
+// per acquired member with each CAC as a dashed line; the survival shares).
+function qkEconCharts() {
+  document.querySelectorAll('[data-econ-chart]').forEach(function (el) {
+    var src = document.getElementById(el.dataset.econChart);
+    if (!src) return;
+    var d = JSON.parse(src.textContent);
+    var series = [], names = [];
+    d.series.forEach(function (c) {
+      names.push(c.name);
+      var s = { name: c.name, type: 'line', showSymbol: false, data: c.values };
+      if (c.cac != null) {
+        s.markLine = { symbol: 'none', silent: true, lineStyle: { type: 'dashed' },
+          label: { formatter: d.labels.cac + ' ¥' + c.cac }, data: [{ yAxis: c.cac }] };
+      }
+      series.push(s);
+    });
+    var chart = echarts.init(el);
+    chart.setOption({
+      animation: false,
+      tooltip: { trigger: 'axis' },
+      legend: { bottom: 0, type: 'scroll', data: names },
+      grid: { left: 56, right: 24, top: 24, bottom: 64 },
+      xAxis: { type: 'category', name: d.labels.x, nameLocation: 'middle', nameGap: 24, data: d.days },
+      yAxis: { type: 'value', name: d.labels.y },
+      series: series
+    });
+    window.addEventListener('resize', function () { chart.resize(); });
+  });
+}
+
 // Forms with data-autosubmit show each slider's value beside it and go
 // when one is let go (the simulator).
 document.querySelectorAll('form[data-autosubmit]').forEach(function (f) {
@@ -165,7 +196,7 @@ document.querySelectorAll('form[data-autosubmit]').forEach(function (f) {
   if (!src || !document.querySelector('.qk-chart')) return;
   var s = document.createElement('script');
   s.src = src;
-  s.onload = function () { qkPriceCharts(); qkIncomeCharts(); qkHealthCharts(); qkSimulateCharts(); };
+  s.onload = function () { qkPriceCharts(); qkIncomeCharts(); qkHealthCharts(); qkSimulateCharts(); qkEconCharts(); };
   document.head.appendChild(s);
 })();
 
