@@ -108,13 +108,13 @@ type Reason string
 
 // Why a group is passed over.
 const (
-	SkipMissing  Reason = "missing"   // the group was deleted
-	SkipInactive Reason = "inactive"  // the group is switched off
-	SkipFull     Reason = "full"      // its capacity is reached
-	SkipNoQR     Reason = "no_qr"     // no QR uploaded
-	SkipExpiring Reason = "expiring"  // its QR is expired or expires within the margin
-	SkipQR200    Reason = "qr_200"    // 200 members: a scanned QR admits no more
-	SkipNoLink   Reason = "no_link"   // the platform did not give a link
+	SkipMissing  Reason = "missing"  // the group was deleted
+	SkipInactive Reason = "inactive" // the group is switched off
+	SkipFull     Reason = "full"     // its capacity is reached
+	SkipNoQR     Reason = "no_qr"    // no QR uploaded
+	SkipExpiring Reason = "expiring" // its QR is expired or expires within the margin
+	SkipQR200    Reason = "qr_200"   // 200 members: a scanned QR admits no more
+	SkipNoLink   Reason = "no_link"  // the platform did not give a link
 )
 
 // LabelKey is the reason's message key.
