@@ -79,16 +79,17 @@ func (s *Store) LatestQR(ctx context.Context, groups []int64) (map[int64]QR, err
 	return out, nil
 }
 
-// QRImage returns a QR's image and MIME type.
-func (s *Store) QRImage(ctx context.Context, id int64) ([]byte, string, error) {
+// QRImage returns a QR's image, MIME type and group.
+func (s *Store) QRImage(ctx context.Context, id int64) ([]byte, string, int64, error) {
 	var data []byte
 	var mime string
-	err := s.db.QueryRowContext(ctx, `SELECT image, mime FROM join_qr WHERE id = $1`, id).Scan(&data, &mime)
+	var group int64
+	err := s.db.QueryRowContext(ctx, `SELECT image, mime, group_id FROM join_qr WHERE id = $1`, id).Scan(&data, &mime, &group)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, "", ErrNotFound
+		return nil, "", 0, ErrNotFound
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("joincode: QR image: %w", err)
+		return nil, "", 0, fmt.Errorf("joincode: QR image: %w", err)
 	}
-	return data, mime, nil
+	return data, mime, group, nil
 }

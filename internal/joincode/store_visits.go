@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // VisitCount is n views of a code on a Shanghai day by an inviter's link
@@ -108,3 +109,6 @@ func (s *Store) TotalViews(ctx context.Context, codeID int64) (int64, error) {
 	err := s.db.QueryRowContext(ctx, `SELECT SUM(views) FROM join_visits WHERE code_id = $1`, codeID).Scan(&n)
 	return n.Int64, err
 }
+
+// DayDate is a Shanghai day number as its date, 2026-12-01.
+func DayDate(day int64) string { return time.Unix(day*86400, 0).UTC().Format("2006-01-02") }

@@ -21,6 +21,7 @@ import (
 	"github.com/qunke/qunke/internal/health"
 	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/insight"
+	"github.com/qunke/qunke/internal/joincode"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/ops"
 	"github.com/qunke/qunke/internal/orders"
@@ -68,6 +69,8 @@ type Server struct {
 	// Insight: the acquisition costs and the reinvestment simulator.
 	costs     *insight.Store
 	simulator *insight.Simulator
+
+	joins *joincode.Service // join codes (群活码): /join/{code} and /joincodes
 }
 
 // Deps are the services a Server works with. cmd/qunke serve builds them
@@ -110,6 +113,10 @@ type Deps struct {
 	// TelegramBot tells where the Telegram bot is not an admin (nil: the
 	// pages say nothing of it).
 	TelegramBot BotStanding
+	// JoinCodes are join codes (群活码): the public /join/{code} pages and
+	// the operators' /joincodes (nil: NewServer builds one without WeCom
+	// join ways, Telegram links or a visit buffer).
+	JoinCodes *joincode.Service
 }
 
 // BotStanding tells, of Telegram groups' targets, those whose chat the bot
@@ -134,6 +141,8 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d.WeComSync = &wecom.Syncer{API: wecom.NewClient("", "", ""), Registry: d.Groups, State: wecom.NewSyncStore(db), DB: db, Log: log}
 	d.Costs = insight.NewStore(db)
 	d.Simulator = &insight.Simulator{Members: d.Groups, Income: d.Orders}
+	d.JoinCodes = joincode.NewService(joincode.NewStore(db), d.Groups)
+	d.JoinCodes.Notify, d.JoinCodes.Log = d.Health, log
 	return d
 }
 
@@ -160,11 +169,15 @@ func NewServer(d Deps) *Server {
 			"members", "member",
 			"health", "grouphealth", "alertsettings",
 			"simulate",
+			"join", "joincodes", "joincode",
 		), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
 		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync, health: d.Health,
-		costs: d.Costs, simulator: d.Simulator}
+		costs: d.Costs, simulator: d.Simulator, joins: d.JoinCodes}
+	if s.joins == nil && d.DB != nil {
+		s.joins = joincode.NewService(joincode.NewStore(d.DB), d.Groups)
+	}
 	assets() // compress the static files now, not on the first page
 	s.routes()
 	if d.WeComCallback != nil {
@@ -208,6 +221,7 @@ func (s *Server) routes() {
 	s.thumbRoutes()
 	s.bindingRoutes()
 	s.wecomChatRoutes()
+	s.joinRoutes()
 	if s.tgWebhook != nil {
 		// Authenticated by its secret header, not by a session.
 		s.mux.Handle("POST /callback/telegram", s.tgWebhook)
