@@ -488,8 +488,8 @@ func trimRunes(s string, n int) string {
 // the operators' page.
 type Pool struct {
 	Candidates []Candidate
-	Chosen     int // index of the group shown now, -1 none
-	Skips      []Skip
+	Chosen     int    // index of the group shown now, -1 none
+	Skips      []Skip // every group that does not admit now, and why
 }
 
 // PoolOf returns the code's pool now (read fresh, not cached).
@@ -498,6 +498,17 @@ func (s *Service) PoolOf(ctx context.Context, c *Code) (Pool, error) {
 	if err != nil {
 		return Pool{}, err
 	}
-	i, skips := Pick(s.now(), s.margin(), cands)
-	return Pool{Candidates: cands, Chosen: i, Skips: skips}, nil
+	now := s.now()
+	i, _ := Pick(now, s.margin(), cands)
+	p := Pool{Candidates: cands, Chosen: i}
+	for _, c := range cands { // every group's own state, those after the shown one too
+		if r := c.why(now, s.margin()); r != "" {
+			name := ""
+			if c.Group != nil {
+				name = c.Group.Name
+			}
+			p.Skips = append(p.Skips, Skip{GroupID: c.GroupID, Name: name, Reason: r})
+		}
+	}
+	return p, nil
 }
