@@ -125,6 +125,7 @@ func layoutServer(t *testing.T) (*Server, *demo.Market) {
 	if _, err := demo.JoinCodes(ctx, db, now); err != nil {
 		t.Fatal(err)
 	}
+	s.joins.Now = s.now
 	if _, err := s.planner.PlanDay(ctx, now); err != nil {
 		t.Fatal(err)
 	}
