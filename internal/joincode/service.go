@@ -66,20 +66,11 @@ type Service struct {
 	Now      func() time.Time
 
 	mu      sync.Mutex
-	codes   map[string]cachedCode
-	choices map[int64]cachedChoice
+	codes   map[string]*cached[*Code]
+	choices map[int64]*cached[[]Candidate]
+	loading sync.Mutex      // one first load at a time
 	links   map[string]Link // kind|scope|state -> link
 	making  sync.Mutex      // one platform call at a time for a missing link
-}
-
-type cachedCode struct {
-	code *Code
-	at   time.Time
-}
-
-type cachedChoice struct {
-	cands []Candidate
-	at    time.Time
 }
 
 // NewService returns a service over st and the group registry.
@@ -132,38 +123,93 @@ func (s *Service) Forget() {
 	s.codes, s.choices = nil, nil
 }
 
-// Resolve returns an active code by its public name (kept ChoiceTTL).
+// Resolve returns an active code by its public name. What it read is kept
+// ChoiceTTL; after that one request reads it again in the background while
+// the others go on with what was read (a visit never waits on a refresh
+// but the first).
 func (s *Service) Resolve(ctx context.Context, code string) (*Code, error) {
-	now := s.now()
-	s.mu.Lock()
-	c, ok := s.codes[code]
-	s.mu.Unlock()
-	if ok && now.Sub(c.at) < ChoiceTTL {
-		if c.code == nil {
-			return nil, ErrNotFound
-		}
-		return c.code, nil
-	}
 	if !codeRe.MatchString(code) {
 		return nil, ErrNotFound
 	}
-	got, err := s.Store.ByCode(ctx, code)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	got, err := cachedLoad(s, &s.codes, code, func(ctx context.Context) (*Code, error) {
+		c, err := s.Store.ByCode(ctx, code)
+		if errors.Is(err, ErrNotFound) || err == nil && !c.Active {
+			return nil, nil
+		}
+		return c, err
+	})(ctx)
+	if err != nil {
 		return nil, err
 	}
-	if got != nil && !got.Active {
-		got = nil
-	}
-	s.mu.Lock()
-	if s.codes == nil || len(s.codes) > 10000 {
-		s.codes = map[string]cachedCode{}
-	}
-	s.codes[code] = cachedCode{got, now}
-	s.mu.Unlock()
 	if got == nil {
 		return nil, ErrNotFound
 	}
 	return got, nil
+}
+
+// cached is a value read at a time, and whether a refresh is under way.
+type cached[V any] struct {
+	v          V
+	at         time.Time
+	refreshing bool
+}
+
+// cachedLoad returns a function that gives m[key]: loaded when missing (one
+// loader at a time), served as it is while fresh, and when older than
+// ChoiceTTL served while one background load replaces it.
+func cachedLoad[K comparable, V any](s *Service, m *map[K]*cached[V], key K, load func(context.Context) (V, error)) func(context.Context) (V, error) {
+	return func(ctx context.Context) (V, error) {
+		now := s.now()
+		s.mu.Lock()
+		c := (*m)[key]
+		if c != nil && (now.Sub(c.at) < ChoiceTTL || c.refreshing) {
+			v := c.v
+			s.mu.Unlock()
+			return v, nil
+		}
+		if c != nil { // stale: one refresh in the background, the stale value now
+			c.refreshing = true
+			v := c.v
+			s.mu.Unlock()
+			go func() {
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), platformTimeout)
+				defer cancel()
+				nv, err := load(rctx)
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				if err != nil {
+					c.refreshing = false
+					s.log().Warn("join code: refresh", "err", err)
+					return
+				}
+				if *m != nil {
+					(*m)[key] = &cached[V]{v: nv, at: s.now()}
+				}
+			}()
+			return v, nil
+		}
+		s.mu.Unlock()
+		s.loading.Lock()
+		defer s.loading.Unlock()
+		s.mu.Lock()
+		if c := (*m)[key]; c != nil { // another request loaded it meanwhile
+			v := c.v
+			s.mu.Unlock()
+			return v, nil
+		}
+		s.mu.Unlock()
+		v, err := load(ctx)
+		if err != nil {
+			return v, err
+		}
+		s.mu.Lock()
+		if *m == nil || len(*m) > 10000 {
+			*m = map[K]*cached[V]{}
+		}
+		(*m)[key] = &cached[V]{v: v, at: now}
+		s.mu.Unlock()
+		return v, nil
+	}
 }
 
 // Candidates returns the code's pool as the rotation sees it now: each
@@ -200,24 +246,7 @@ func (s *Service) Candidates(ctx context.Context, c *Code) ([]Candidate, error) 
 }
 
 func (s *Service) candidates(ctx context.Context, c *Code) ([]Candidate, error) {
-	now := s.now()
-	s.mu.Lock()
-	cc, ok := s.choices[c.ID]
-	s.mu.Unlock()
-	if ok && now.Sub(cc.at) < ChoiceTTL {
-		return cc.cands, nil
-	}
-	cands, err := s.Candidates(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	if s.choices == nil || len(s.choices) > 10000 {
-		s.choices = map[int64]cachedChoice{}
-	}
-	s.choices[c.ID] = cachedChoice{cands, now}
-	s.mu.Unlock()
-	return cands, nil
+	return cachedLoad(s, &s.choices, c.ID, func(ctx context.Context) ([]Candidate, error) { return s.Candidates(ctx, c) })(ctx)
 }
 
 // Choice is what the page shows.
