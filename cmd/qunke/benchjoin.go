@@ -41,6 +41,8 @@ func newBenchJoinCmd(g *globals) *cobra.Command {
 			fmt.Fprintf(out, "answered %.0f visits/s (%d failed) in %v; page p50 %v p99 %v max %v\n", res.PerSec, res.Failed,
 				res.Elapsed.Round(time.Millisecond), res.Page.P50.Round(10*time.Microsecond), res.Page.P99.Round(10*time.Microsecond),
 				res.Page.Max.Round(10*time.Microsecond))
+			fmt.Fprintf(out, "inside the handler: p50 %v p99 %v max %v\n", res.Handler.P50.Round(10*time.Microsecond),
+				res.Handler.P99.Round(10*time.Microsecond), res.Handler.Max.Round(10*time.Microsecond))
 			fmt.Fprintf(out, "process CPU %v: %.0f µs a visit (server and clients together)\n", res.CPU.Round(time.Millisecond),
 				float64(res.CPU.Microseconds())/float64(max(res.Sent, 1)))
 			ok := "every visit counted"

@@ -43,7 +43,8 @@ type JoinResult struct {
 	Sent, Failed int
 	Elapsed      time.Duration
 	PerSec       float64
-	Page         Latency
+	Page         Latency // from when each visit was due to its answer
+	Handler      Latency // inside the server's handler
 	Counted      int64 // views stored after the server's buffer was closed
 	CPU          time.Duration
 }
@@ -108,7 +109,18 @@ func Join(ctx context.Context, cfg JoinConfig) (JoinResult, error) {
 	if err != nil {
 		return res, err
 	}
-	hs := &http.Server{Handler: web.NewServer(d), ReadHeaderTimeout: 10 * time.Second}
+	srv := web.NewServer(d)
+	var hmu sync.Mutex
+	var handler []time.Duration // time inside the handler (no connection queueing)
+	timed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := time.Now()
+		srv.ServeHTTP(w, r)
+		d := time.Since(t)
+		hmu.Lock()
+		handler = append(handler, d)
+		hmu.Unlock()
+	})
+	hs := &http.Server{Handler: timed, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
 	defer hs.Close()
 
@@ -165,6 +177,9 @@ func Join(ctx context.Context, cfg JoinConfig) (JoinResult, error) {
 	res.Sent = n
 	res.PerSec = float64(n-res.Failed) / res.Elapsed.Seconds()
 	res.Page = latency(lat)
+	hmu.Lock()
+	res.Handler = latency(handler)
+	hmu.Unlock()
 	// The server's shutdown: the buffer writes what waits.
 	if err := d.JoinCodes.Counter.Close(ctx); err != nil {
 		return res, err
