@@ -45,7 +45,7 @@ type JoinResult struct {
 	PerSec       float64
 	Page         Latency // from when each visit was due to its answer
 	Handler      Latency // inside the server's handler
-	Counted      int64 // views stored after the server's buffer was closed
+	Counted      int64   // views stored after the server's buffer was closed
 	CPU          time.Duration
 }
 
