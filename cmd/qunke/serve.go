@@ -34,6 +34,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var tf tgMemberFlags
 	var lf ledgerFlags
 	var joinWarnEvery time.Duration
+	var publicURL string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: g.h("cli.serve.short"),
@@ -120,6 +121,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			// credentials, Telegram links with the posting bot, views
 			// counted in memory and written every second (and at shutdown).
 			deps.JoinCodes.WeCom = deps.WeComSync.API
+			deps.JoinCodes.BaseURL = publicURL // inviters' links: PersonalLink
 			if pf.telegramToken != "" {
 				deps.JoinCodes.Telegram = tgmembers.NewClient(pf.telegramToken, pf.telegramAPI)
 			}
@@ -177,6 +179,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd.Flags().DurationVar(&wecomEvery, "wecom-sync-every", 3*time.Hour, g.h("cli.flag_wecom_sync_every"))
 	tf.add(g, cmd.Flags())
 	lf.add(g, cmd.Flags())
+	cmd.Flags().StringVar(&publicURL, "public-url", os.Getenv("QUNKE_PUBLIC_URL"), g.h("cli.serve.flag.public_url"))
 	cmd.Flags().DurationVar(&joinWarnEvery, "join-warn-every", 15*time.Minute, g.h("cli.serve.flag.join_warn_every"))
 	return cmd
 }
