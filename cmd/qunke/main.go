@@ -89,6 +89,7 @@ func rootCmd() (*cobra.Command, *globals) {
 		newSyncCmd(g),
 		newGroupsCmd(g),
 		newMembersCmd(g),
+		newJoinCodesCmd(g),
 		newLinkCmd(g),
 		newWeComCmd(g),
 		newTelegramCmd(g),

@@ -252,7 +252,10 @@ func seedDemoCommunity(ctx context.Context, db *store.DB, adv *advisor.Advisor, 
 		return n, k, err
 	}
 	// A small agent tree with orders, postings and a payout (issue 15).
-	_, err = demo.Agents(ctx, db, now)
+	if _, err = demo.Agents(ctx, db, now); err != nil {
+		return n, k, err
+	}
+	_, err = demo.JoinCodes(ctx, db, now)
 	return n, k, err
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,8 +13,10 @@ import (
 
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/demo"
+	"github.com/qunke/qunke/internal/joincode"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/store"
+	"github.com/qunke/qunke/internal/tgmembers"
 	"github.com/qunke/qunke/internal/web"
 	"github.com/qunke/qunke/internal/wecom"
 )
@@ -30,6 +33,8 @@ func newServeCmd(g *globals) *cobra.Command {
 	var wecomEvery time.Duration
 	var tf tgMemberFlags
 	var lf ledgerFlags
+	var joinWarnEvery time.Duration
+	var publicURL string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: g.h("cli.serve.short"),
@@ -112,6 +117,25 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Join codes: WeCom's join ways with the member sync's API
+			// credentials, Telegram links with the posting bot, views
+			// counted in memory and written every second (and at shutdown).
+			deps.JoinCodes.WeCom = deps.WeComSync.API
+			deps.JoinCodes.BaseURL = publicURL // inviters' links: PersonalLink
+			if pf.telegramToken != "" {
+				deps.JoinCodes.Telegram = tgmembers.NewClient(pf.telegramToken, pf.telegramAPI)
+			}
+			deps.JoinCodes.Counter = joincode.NewCounter(deps.JoinCodes.Store, time.Second, log)
+			defer func() {
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+				defer cancel()
+				if err := deps.JoinCodes.Counter.Close(cctx); err != nil {
+					log.Error("join code views not written", "err", err)
+				}
+			}()
+			if joinWarnEvery > 0 {
+				go deps.JoinCodes.RunWarnings(ctx, db, store.Holder(), joinWarnEvery) // one server at a time
+			}
 			srv := web.NewServer(deps)
 			srv.SetTrustedProxies(trusted)
 			srv.SetImages(images) // the lists' thumbnails: the same allowed hosts and cache
@@ -157,6 +181,8 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd.Flags().DurationVar(&wecomEvery, "wecom-sync-every", 3*time.Hour, g.h("cli.flag_wecom_sync_every"))
 	tf.add(g, cmd.Flags())
 	lf.add(g, cmd.Flags())
+	cmd.Flags().StringVar(&publicURL, "public-url", os.Getenv("QUNKE_PUBLIC_URL"), g.h("cli.serve.flag.public_url"))
+	cmd.Flags().DurationVar(&joinWarnEvery, "join-warn-every", 15*time.Minute, g.h("cli.serve.flag.join_warn_every"))
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/msg"
+	"github.com/qunke/qunke/internal/publish/channel"
 )
 
 // Alert is one change of a group's state, to be sent once.
@@ -200,4 +201,25 @@ func AlertText(lang i18n.Lang, groupName string, a Alert) string {
 		b.WriteString(msg.In(lang, r.Msg()))
 	}
 	return b.String()
+}
+
+// Deliver sends text to owner's alert channel (the owner's own setting,
+// else the installation's default) with the senders the group alerts use:
+// status "sent", "failed" (err says why) or "none" (no channel set, or no
+// sender for it, as on the command line). Other packages' warnings (join
+// codes) go out this way; key names the message for the sender.
+func (s *Service) Deliver(ctx context.Context, owner, key, text string) (string, error) {
+	settings, err := s.Store.NotifySettings(ctx)
+	if err != nil {
+		return "", err
+	}
+	n, found := route(settings, owner)
+	sender := s.Senders[n.Channel]
+	if !found || sender == nil {
+		return "none", nil
+	}
+	if _, err := sender.Send(ctx, n.Target, channel.Message{Key: key, Text: text}); err != nil {
+		return "failed", err
+	}
+	return "sent", nil
 }

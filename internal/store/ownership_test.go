@@ -45,6 +45,8 @@ var owners = map[string]string{
 	"ledger_accounts": "internal/growth/ledger", "ledger_postings": "internal/growth/ledger",
 	"ledger_lines": "internal/growth/ledger", "ledger_payouts": "internal/growth/ledger",
 	"ledger_payout_lines": "internal/growth/ledger",
+	"join_codes":          "internal/joincode", "join_code_groups": "internal/joincode", "join_qr": "internal/joincode",
+	"join_links": "internal/joincode", "join_visits": "internal/joincode", "join_warnings": "internal/joincode",
 }
 
 // exempt are files that may name any table: the migration tests build a

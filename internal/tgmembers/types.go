@@ -98,6 +98,8 @@ type ChatInviteLink struct {
 	IsPrimary          bool   `json:"is_primary,omitempty"`
 	IsRevoked          bool   `json:"is_revoked,omitempty"`
 	Name               string `json:"name,omitempty"`
+	ExpireDate         int64  `json:"expire_date,omitempty"`
+	MemberLimit        int    `json:"member_limit,omitempty"`
 }
 
 // WebhookInfo is getWebhookInfo's answer.

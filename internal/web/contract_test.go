@@ -223,6 +223,7 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 		previewDoc         = "/api/v1/templates/preview"
 		bindDoc            = "/api/v1/members/{id}/bindings"
 		groupHealthDoc     = "/api/v1/groups/{id}/health"
+		joinDoc            = "/api/v1/join-codes/{id}"
 	)
 	binds := "/api/v1/members/" + id(mrows[0].ID, 10) + "/bindings"
 	const agentDoc, statementDoc, paidDoc = "/api/v1/agents/{id}", "/api/v1/agents/{id}/statement", "/api/v1/payouts/{id}/paid"
@@ -425,6 +426,18 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 		{"GET", "/api/v1/survival", "/api/v1/survival?from=x", "", admin, 400},
 		{"GET", "/api/v1/survival", "/api/v1/survival", "", "", 401},
 		{"GET", "/api/v1/survival", "/api/v1/survival", "", sel, 403},
+		{"GET", "/api/v1/join-codes", "/api/v1/join-codes", "", admin, 200},
+		{"GET", "/api/v1/join-codes", "/api/v1/join-codes", "", "", 401},
+		{"GET", "/api/v1/join-codes", "/api/v1/join-codes", "", sel, 403},
+		{"POST", "/api/v1/join-codes", "/api/v1/join-codes", `{"code":"api-code","name":"接口活码","campaign":"双12","group_ids":[` + id(groups[0].ID, 10) + `]}`, admin, 201},
+		{"POST", "/api/v1/join-codes", "/api/v1/join-codes", `{"code":"Bad Code","name":"x"}`, admin, 400},
+		{"POST", "/api/v1/join-codes", "/api/v1/join-codes", `{"code":"no-group","name":"x","group_ids":[999999]}`, admin, 400},
+		{"POST", "/api/v1/join-codes", "/api/v1/join-codes", `{}`, "", 401},
+		{"POST", "/api/v1/join-codes", "/api/v1/join-codes", `{}`, sel, 403},
+		{"GET", joinDoc, "/api/v1/join-codes/" + id(someJoinCode(t, s), 10), "", admin, 200},
+		{"GET", joinDoc, "/api/v1/join-codes/999999", "", admin, 404},
+		{"GET", joinDoc, "/api/v1/join-codes/1", "", "", 401},
+		{"GET", joinDoc, "/api/v1/join-codes/1", "", sel, 403},
 		// Last: it changes the plans.
 		{"DELETE", planDoc, "/api/v1/plans/" + id(plan.ID, 10), "", admin, 200},
 		{"DELETE", planDoc, "/api/v1/plans/" + id(plan.ID, 10), "", admin, 404},

@@ -128,6 +128,10 @@ func layoutServer(t *testing.T) (*Server, *demo.Market) {
 	if _, err := demo.Agents(ctx, db, now); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := demo.JoinCodes(ctx, db, now); err != nil {
+		t.Fatal(err)
+	}
+	s.joins.Now = s.now
 	if _, err := s.planner.PlanDay(ctx, now); err != nil {
 		t.Fatal(err)
 	}
@@ -216,6 +220,9 @@ func TestBrowserLayout(t *testing.T) {
 		{"agent", fmt.Sprintf("/agents/%d?month=2026-10", demoAgent(t, s, 2))},
 		{"agent-rules", "/agents/rules"},
 		{"payouts", "/payouts"},
+		{"joincodes", "/joincodes"},
+		{"joincode", fmt.Sprintf("/joincodes/%d", someJoinCode(t, s))},
+		{"join", "/join/fuli?i=xiaomei"},
 	}
 
 	viewports := []struct {

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -44,11 +45,14 @@ func funcsIn(zone *time.Location) template.FuncMap {
 			}
 			return "¥" + cells.Yuan(fen)
 		},
-		"pct":  catalog.Percent,
-		"inc":  func(i int) int { return i + 1 },
-		"day":  func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006-01-02") },
-		"year": func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006") },
-		"when": func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
+		"pct": catalog.Percent,
+		"inc": func(i int) int { return i + 1 },
+		// dict2 passes a page and a value to a sub-template (.P, .F).
+		"dict2": func(p *page, f any) map[string]any { return map[string]any{"P": p, "F": f} },
+		"has":   func(ids []int64, id int64) bool { return slices.Contains(ids, id) },
+		"day":   func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006-01-02") },
+		"year":  func(t int64) string { return time.Unix(t, 0).In(zone).Format("2006") },
+		"when":  func(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04") },
 		// clock and at show unix seconds as a time of day and a full time; 0 is "—".
 		"clock": func(t int64) string { return time.Unix(t, 0).In(zone).Format("15:04") },
 		"at": func(t int64) string {
@@ -84,7 +88,8 @@ type page struct {
 	Title string
 	Path  string
 	CSRF  string
-	User  string // the signed-in user's display name, "" on public pages
+	User  string       // the signed-in user's display name, "" on public pages
+	Keep  template.URL // the query kept by the language switch ("i=alice&"), "" none
 	Data  any
 	msgs  *i18n.Catalog
 	role  auth.Role // the signed-in user's role, "" on public pages

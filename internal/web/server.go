@@ -23,6 +23,7 @@ import (
 	"github.com/qunke/qunke/internal/health"
 	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/insight"
+	"github.com/qunke/qunke/internal/joincode"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/ops"
 	"github.com/qunke/qunke/internal/orders"
@@ -76,6 +77,7 @@ type Server struct {
 	// Agents: the agents' console (scoped per reader) and the ledger's
 	// payouts and rules.
 	agents *growth.Console
+	joins  *joincode.Service // join codes (群活码): /join/{code} and /joincodes
 }
 
 // Deps are the services a Server works with. cmd/qunke serve builds them
@@ -126,6 +128,10 @@ type Deps struct {
 	// rules (issue 15); Auth.Agents is its store, which confirms an agent
 	// user's agent.
 	Agents *growth.Console
+	// JoinCodes are join codes (群活码): the public /join/{code} pages and
+	// the operators' /joincodes (nil: NewServer builds one without WeCom
+	// join ways, Telegram links or a visit buffer).
+	JoinCodes *joincode.Service
 }
 
 // BotStanding tells, of Telegram groups' targets, those whose chat the bot
@@ -155,6 +161,8 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d.Economics = &insight.Economics{Groups: d.Groups, Stays: d.Groups, Orders: d.Orders, Costs: d.Costs,
 		Ledger: ledger.NewStore(db), Health: d.Health.Store}
 	d.Simulator = &insight.Simulator{Members: d.Groups, Income: d.Orders, Economics: d.Economics}
+	d.JoinCodes = joincode.NewService(joincode.NewStore(db), d.Groups)
+	d.JoinCodes.Notify, d.JoinCodes.Log = d.Health, log
 	return d
 }
 
@@ -187,13 +195,17 @@ func NewServer(d Deps) *Server {
 			"boss",
 			"agents", "agent", "agentrules", "payouts",
 			"economics",
+			"join", "joincodes", "joincode",
 		), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
 		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync, health: d.Health,
-		costs: d.Costs, simulator: d.Simulator, boss: d.Boss, agents: d.Agents, economics: d.Economics}
+		costs: d.Costs, simulator: d.Simulator, boss: d.Boss, agents: d.Agents, economics: d.Economics, joins: d.JoinCodes}
 	if s.agents == nil && d.Orders != nil {
 		s.agents = growth.NewConsole(d.DB, d.Orders)
+	}
+	if s.joins == nil && d.DB != nil {
+		s.joins = joincode.NewService(joincode.NewStore(d.DB), d.Groups)
 	}
 	assets() // compress the static files now, not on the first page
 	s.routes()
@@ -241,6 +253,7 @@ func (s *Server) routes() {
 	s.bindingRoutes()
 	s.wecomChatRoutes()
 	s.agentRoutes()
+	s.joinRoutes()
 	if s.tgWebhook != nil {
 		// Authenticated by its secret header, not by a session.
 		s.mux.Handle("POST /callback/telegram", s.tgWebhook)

@@ -1,8 +1,11 @@
 package poster
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"sync"
 
 	"rsc.io/qr/coding"
@@ -167,3 +170,37 @@ var (
 	runScore = [7]int{5: 3, 6: 1} // N1 score added as a run reaches length i
 	block2x2 = [5]int{0: 3, 4: 3} // N2 score by the number of dark modules in a 2x2 block
 )
+
+// QRPNG is text as a QR code alone: a PNG of scale pixels a module (at
+// least 1) with the standard 4-module quiet zone, black on white. The demo
+// makes its groups' QR images with it.
+func QRPNG(text string, scale int) ([]byte, error) {
+	m, err := encodeQR(text)
+	if err != nil {
+		return nil, err
+	}
+	scale = max(scale, 1)
+	side := (m.n + 8) * scale
+	img := image.NewGray(image.Rect(0, 0, side, side))
+	for i := range img.Pix {
+		img.Pix[i] = 0xff
+	}
+	for y := 0; y < m.n; y++ {
+		for x := 0; x < m.n; x++ {
+			if !m.at(x, y) {
+				continue
+			}
+			for dy := 0; dy < scale; dy++ {
+				row := img.Pix[((y+4)*scale+dy)*img.Stride:]
+				for dx := 0; dx < scale; dx++ {
+					row[(x+4)*scale+dx] = 0
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("poster: QR image: %w", err)
+	}
+	return buf.Bytes(), nil
+}

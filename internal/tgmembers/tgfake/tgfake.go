@@ -12,6 +12,9 @@
 //     X-Telegram-Bot-Api-Secret-Token and kept until it answers 2xx (retried after RetryDelay);
 //   - deleteWebhook (drop_pending_updates), getWebhookInfo, getMe (can_read_all_group_messages is false
 //     while the privacy mode is on), getChatMember (the bot's own standing as set by SetBotStatus);
+//   - createChatInviteLink and revokeChatInviteLink (invitelink.go): the bot must administer the chat
+//     (SetBotStatus "administrator"), a name of at most 32 characters, member_limit 1-99999, an
+//     expire_date in the future;
 //   - a wrong token is 401 Unauthorized, an unknown method 404 Not Found; Fail injects an error answer
 //     (e.g. 429 with retry_after) for the next calls of a method.
 //
@@ -81,6 +84,7 @@ type Server struct {
 	botStatus map[string]string // chat id or @username -> the bot's status
 	faults    []*fault
 	calls     map[string]int
+	links     []InviteLink
 	delivered int
 	conflicts int
 	stop      chan struct{}
@@ -260,6 +264,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	case "getChatMember":
 		result, e = s.getChatMember(params)
+	case "createChatInviteLink":
+		result, e = s.createChatInviteLink(params)
+	case "revokeChatInviteLink":
+		result, e = s.revokeChatInviteLink(params)
 	default:
 		e = &apiErr{code: 404, desc: "Not Found"}
 	}

@@ -1,5 +1,6 @@
 // Package wecomfake is a local WeCom customer-contact (客户联系) API server for tests: GET /cgi-bin/gettoken,
-// POST /cgi-bin/externalcontact/groupchat/list and POST /cgi-bin/externalcontact/groupchat/get, with
+// POST /cgi-bin/externalcontact/groupchat/list and POST /cgi-bin/externalcontact/groupchat/get, the join
+// ways (groupchat/add_join_way, get_join_way, update_join_way, del_join_way: joinway.go), with
 // WeCom's shapes and errcode answers (always HTTP 200): a wrong corp id (40013) or secret (40001), a
 // missing (41001), unknown (40014) or expired (42001) access token, a bad parameter (40058: limit outside
 // 1..1000, a bad cursor), an unknown chat (40050), and the rate limit per API (45009) when one is set.
@@ -81,6 +82,7 @@ type Server struct {
 	faults  []*Fault
 	calls   map[string]int
 	stalls  []*stall
+	ways    map[string]*JoinWay // config_id -> join way
 }
 
 type stall struct {
@@ -92,7 +94,7 @@ type stall struct {
 // New starts a fake for one corp and its customer-contact secret, with no groups and no rate limit.
 func New(corpID, secret string) *Server {
 	s := &Server{corpID: corpID, secret: secret, clock: time.Now, tokens: map[string]time.Time{},
-		chats: map[string]*chat{}, calls: map[string]int{}, limiter: channel.NewLimiter(channel.Rate{})}
+		chats: map[string]*chat{}, calls: map[string]int{}, ways: map[string]*JoinWay{}, limiter: channel.NewLimiter(channel.Rate{})}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.handle))
 	s.URL = s.srv.URL
 	return s
@@ -303,7 +305,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	switch path {
 	case "gettoken":
 		s.getToken(w, r)
-	case "externalcontact/groupchat/list", "externalcontact/groupchat/get":
+	case "externalcontact/groupchat/list", "externalcontact/groupchat/get",
+		"externalcontact/groupchat/add_join_way", "externalcontact/groupchat/get_join_way",
+		"externalcontact/groupchat/update_join_way", "externalcontact/groupchat/del_join_way":
 		raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		if err != nil {
 			fail(w, 40058, "invalid Request Parameter")
@@ -317,10 +321,13 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 			fail(w, 40058, "invalid Request Parameter: POST required")
 			return
 		}
-		if path == "externalcontact/groupchat/list" {
+		switch path {
+		case "externalcontact/groupchat/list":
 			s.list(w, raw)
-		} else {
+		case "externalcontact/groupchat/get":
 			s.get(w, raw)
+		default:
+			s.joinWay(w, path, raw)
 		}
 	default:
 		fail(w, 60020, "not allow to access from your ip or api not found")
