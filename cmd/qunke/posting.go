@@ -15,6 +15,8 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/demo"
+	"github.com/qunke/qunke/internal/insight"
+	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/publish/channel"
 	"github.com/qunke/qunke/internal/publish/channel/telegram"
@@ -244,6 +246,12 @@ func seedDemoCommunity(ctx context.Context, db *store.DB, adv *advisor.Advisor, 
 		return n, 0, err
 	}
 	k, err := demo.Orders(ctx, db, 1, now)
+	if err != nil {
+		return n, k, err
+	}
+	// The cohorts and RFM over what was just seeded (serve's job rebuilds
+	// them hourly after).
+	_, err = insight.NewCohorts(db, community.NewStore(db), orders.NewStore(db)).Refresh(ctx)
 	return n, k, err
 }
 

@@ -29,6 +29,7 @@ func newReportCmd(g *globals) *cobra.Command {
 		Short: g.h("cli.report.short"),
 	}
 	cmd.AddCommand(newReportIncomeCmd(g), newReportUnattributedCmd(g), newReportAttributeCmd(g), newReportHealthCmd(g))
+	cmd.AddCommand(newReportCohortsCmd(g), newReportRFMCmd(g)) // docs/cohorts.md
 	return cmd
 }
 

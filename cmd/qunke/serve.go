@@ -25,6 +25,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var pf postingFlags
 	var sf platformFlags
 	var syncEvery, healthEvery time.Duration
+	var cohortsEvery time.Duration
 	var cbf wecomCallbackFlags
 	var wsf wecomAPIFlags // the WeCom member sync's
 	var wecomEvery time.Duration
@@ -129,6 +130,9 @@ func newServeCmd(g *globals) *cobra.Command {
 			if healthEvery > 0 {
 				go deps.Health.Run(ctx, store.Holder(), healthEvery) // at start, then every --health-every, one server at a time
 			}
+			if cohortsEvery > 0 {
+				go deps.Cohorts.Run(ctx, store.Holder(), cohortsEvery) // the cohorts' and RFM's rollups, one server at a time
+			}
 			defer startOrderSync(ctx, db, &sf, syncEvery, log)() // stops the jobs before db.Close
 			defer startWeComSync(ctx, deps.WeComSync, db, wecomEvery, log)()
 			defer tgm.start(ctx)()                                 // Telegram joins, leaves, messages
@@ -148,6 +152,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	pf.add(g, cmd)
 	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, g.h("cli.serve.flag.sync_every"))
 	cmd.Flags().DurationVar(&healthEvery, "health-every", time.Hour, g.h("cli.health_every"))
+	cmd.Flags().DurationVar(&cohortsEvery, "cohorts-every", time.Hour, g.h("cli.cohorts_every"))
 	sf.add(g, cmd.Flags())
 	cbf.add(g, cmd.Flags())
 	cbf.addCorp(g, cmd.Flags())

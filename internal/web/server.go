@@ -68,6 +68,7 @@ type Server struct {
 	// Insight: the acquisition costs and the reinvestment simulator.
 	costs     *insight.Store
 	simulator *insight.Simulator
+	cohorts   *insight.Cohorts // retention, repurchase, RFM (docs/cohorts.md)
 }
 
 // Deps are the services a Server works with. cmd/qunke serve builds them
@@ -87,6 +88,9 @@ type Deps struct {
 	// simulator over the members registry and the orders.
 	Costs     *insight.Store
 	Simulator *insight.Simulator
+	// Cohorts are the retention and repurchase triangles and RFM, read
+	// from the rollups serve's job rebuilds (nil: built over DB).
+	Cohorts *insight.Cohorts
 	// Planner plans posts: the serve loop plans each group's today with it,
 	// the board's "plan now" a chosen day. A group's slots follow the
 	// group's own zone, never Zone.
@@ -134,6 +138,8 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d.WeComSync = &wecom.Syncer{API: wecom.NewClient("", "", ""), Registry: d.Groups, State: wecom.NewSyncStore(db), DB: db, Log: log}
 	d.Costs = insight.NewStore(db)
 	d.Simulator = &insight.Simulator{Members: d.Groups, Income: d.Orders}
+	d.Cohorts = insight.NewCohorts(db, d.Groups, d.Orders)
+	d.Cohorts.Log = log
 	return d
 }
 
@@ -149,6 +155,9 @@ func NewServer(d Deps) *Server {
 	if d.Health == nil {
 		d.Health = health.NewService(d.DB, d.Log)
 	}
+	if d.Cohorts == nil {
+		d.Cohorts = insight.NewCohorts(d.DB, community.NewStore(d.DB), orders.NewStore(d.DB))
+	}
 	zone := d.Zone
 	if zone == nil {
 		zone = shanghai.Zone
@@ -160,11 +169,12 @@ func NewServer(d Deps) *Server {
 			"members", "member",
 			"health", "grouphealth", "alertsettings",
 			"simulate",
+			"cohorts", "rfm",
 		), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
 		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync, health: d.Health,
-		costs: d.Costs, simulator: d.Simulator}
+		costs: d.Costs, simulator: d.Simulator, cohorts: d.Cohorts}
 	assets() // compress the static files now, not on the first page
 	s.routes()
 	if d.WeComCallback != nil {
@@ -203,6 +213,7 @@ func (s *Server) routes() {
 	s.incomeRoutes()
 	s.healthRoutes()
 	s.insightRoutes()
+	s.cohortRoutes()
 	s.orderImportRoutes()
 	s.memberRoutes()
 	s.thumbRoutes()
