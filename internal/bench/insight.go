@@ -266,6 +266,10 @@ func loadInsight(ctx context.Context, db *store.DB, cfg InsightConfig, res *Insi
 				return err
 			}
 			binds = binds[:0]
+			if (m+1)%200_000 == 0 {
+				el := time.Since(t0)
+				fmt.Fprintf(cfg.Log, "  %d ids bound, %s (%.0f/s)\n", m+1, el.Round(time.Second), float64(m+1)/el.Seconds())
+			}
 		}
 	}
 	res.LoadBinds = time.Since(t0)
