@@ -458,3 +458,43 @@ func checkCohorts(t *testing.T, db *store.DB, seed uint64) {
 		t.Errorf("second refresh: %v", err)
 	}
 }
+
+// TestCohortsTwoServers: two servers rebuilding at once (the lease aside)
+// leave one whole set of rollups, the same as one rebuild.
+func TestCohortsTwoServers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := buildWorld(t, db, 4)
+		mk := func() *Cohorts {
+			c := NewCohorts(db, community.NewStore(db), orders.NewStore(db))
+			c.Now = func() time.Time { return w.now }
+			return c
+		}
+		one := mk()
+		if _, err := one.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		want, err := one.Repurchase(ctx, MaxPeriods)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantRFM, _ := one.RFM(ctx)
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() { _, err := mk().Refresh(ctx); errs <- err }()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := one.Repurchase(ctx, MaxPeriods)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotRFM, _ := one.RFM(ctx)
+		if fmt.Sprint(got.Rows) != fmt.Sprint(want.Rows) || fmt.Sprint(gotRFM.Segments) != fmt.Sprint(wantRFM.Segments) {
+			t.Errorf("after two rebuilds at once:\n%v\n%v, want\n%v\n%v", got.Rows, gotRFM.Segments, want.Rows, wantRFM.Segments)
+		}
+	})
+}
