@@ -235,6 +235,8 @@ func Insight(ctx context.Context, cfg InsightConfig) (InsightResult, error) {
 			return res, fmt.Errorf("%s: %w", p.Name, err)
 		}
 		res.Parts = append(res.Parts, PartResult{Name: p.Name, Target: p.Target, CallLatency: l})
+		fmt.Fprintf(cfg.Log, "  p50 %s p99 %s max %s CPU/call %s\n", l.P50.Round(time.Microsecond), l.P99.Round(time.Microsecond),
+			l.Max.Round(time.Microsecond), l.CPU.Round(time.Microsecond))
 	}
 	res.HeapAlloc = heapAlloc()
 	res.RSS, res.PeakRSS = rss()
