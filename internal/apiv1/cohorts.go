@@ -22,8 +22,8 @@ type CohortTriangle struct {
 	AsOf    *time.Time    `json:"as_of"`
 	Periods int           `json:"periods"`
 	Cohorts []CohortRow   `json:"cohorts"`
-	Months  []MonthBuyers `json:"months,omitempty"`
-	Income  *MemberIncome `json:"income,omitempty"`
+	Months  []MonthBuyers `json:"months"`
+	Income  *MemberIncome `json:"income"`
 }
 
 // MemberIncome is the income credited to members beside all counted
@@ -46,8 +46,8 @@ type CohortCell struct {
 	Period    int    `json:"period"`
 	Members   int64  `json:"members"`
 	ShareBP   int64  `json:"share_bp"`
-	Orders    *int64 `json:"orders,omitempty"`
-	IncomeFen *int64 `json:"income_fen,omitempty"`
+	Orders    *int64 `json:"orders"`
+	IncomeFen *int64 `json:"income_fen"`
 }
 
 // MonthBuyers is one month's buyers.
