@@ -15,6 +15,8 @@ import (
 	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/demo"
+	"github.com/qunke/qunke/internal/insight"
+	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/publish/channel"
 	"github.com/qunke/qunke/internal/publish/channel/telegram"
@@ -255,7 +257,12 @@ func seedDemoCommunity(ctx context.Context, db *store.DB, adv *advisor.Advisor, 
 	if _, err = demo.Agents(ctx, db, now); err != nil {
 		return n, k, err
 	}
-	_, err = demo.JoinCodes(ctx, db, now)
+	if _, err = demo.JoinCodes(ctx, db, now); err != nil {
+		return n, k, err
+	}
+	// The cohorts and RFM over what was just seeded (serve's job rebuilds
+	// them hourly after).
+	_, err = insight.NewCohorts(db, community.NewStore(db), orders.NewStore(db)).Refresh(ctx)
 	return n, k, err
 }
 

@@ -31,6 +31,7 @@ func newReportCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(newReportIncomeCmd(g), newReportUnattributedCmd(g), newReportAttributeCmd(g), newReportHealthCmd(g),
 		newReportBossCmd(g), newReportDigestCmd(g))
 	cmd.AddCommand(newReportEconomicsCmd(g))
+	cmd.AddCommand(newReportCohortsCmd(g), newReportRFMCmd(g)) // docs/cohorts.md
 	return cmd
 }
 

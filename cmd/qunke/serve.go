@@ -27,7 +27,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var proxies []string
 	var pf postingFlags
 	var sf platformFlags
-	var syncEvery, healthEvery, digestEvery time.Duration
+	var syncEvery, healthEvery, digestEvery, cohortsEvery time.Duration
 	var cbf wecomCallbackFlags
 	var wsf wecomAPIFlags // the WeCom member sync's
 	var wecomEvery time.Duration
@@ -154,6 +154,9 @@ func newServeCmd(g *globals) *cobra.Command {
 			if healthEvery > 0 {
 				go deps.Health.Run(ctx, store.Holder(), healthEvery) // at start, then every --health-every, one server at a time
 			}
+			if cohortsEvery > 0 {
+				go deps.Cohorts.Run(ctx, store.Holder(), cohortsEvery) // the cohorts' and RFM's rollups, one server at a time
+			}
 			defer startOrderSync(ctx, db, &sf, syncEvery, log)() // stops the jobs before db.Close
 			defer startWeComSync(ctx, deps.WeComSync, db, wecomEvery, log)()
 			defer tgm.start(ctx)()                                 // Telegram joins, leaves, messages
@@ -174,6 +177,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, g.h("cli.serve.flag.sync_every"))
 	cmd.Flags().DurationVar(&healthEvery, "health-every", time.Hour, g.h("cli.health_every"))
 	cmd.Flags().DurationVar(&digestEvery, "digest-every", 5*time.Minute, g.h("cli.serve.flag.digest_every"))
+	cmd.Flags().DurationVar(&cohortsEvery, "cohorts-every", time.Hour, g.h("cli.cohorts_every"))
 	sf.add(g, cmd.Flags())
 	cbf.add(g, cmd.Flags())
 	cbf.addCorp(g, cmd.Flags())

@@ -36,6 +36,7 @@ var owners = map[string]string{
 	"users":        "internal/auth", "sessions": "internal/auth", "api_tokens": "internal/auth",
 	"tg_updates_state": "internal/tgmembers", "tg_bot_chats": "internal/tgmembers",
 	"acquisition_costs": "internal/insight", "boss_digests": "internal/insight", "boss_digest_settings": "internal/insight",
+	"insight_cohort_cells": "internal/insight", "insight_member_rfm": "internal/insight", "insight_cohort_runs": "internal/insight",
 	"leases": "internal/store", "schema_migrations": "internal/store",
 	"group_days": "internal/health", "group_health": "internal/health", "health_alerts": "internal/health",
 	"health_notify": "internal/health",

@@ -139,6 +139,10 @@ func layoutServer(t *testing.T) (*Server, *demo.Market) {
 	if err := s.health.Refresh(ctx, 60); err != nil {
 		t.Fatal(err)
 	}
+	s.cohorts.Now = s.now // the cohorts' and RFM's rollups over the demo
+	if _, err := s.cohorts.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
 	// Product images from a local stand-in for the CDNs.
 	r, err := poster.NewRenderer(poster.Options{Client: &http.Client{Transport: newLocalImages(t)}, MemoryImages: -1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -209,6 +213,10 @@ func TestBrowserLayout(t *testing.T) {
 		{"economics", "/economics"},
 		{"economics-cohort", "/economics?by=cohort&period=month"},
 		{"economics-bad", "/economics?from=yesterday"},
+		{"cohorts", "/insight/cohorts?kind=retention"},
+		{"cohorts-repurchase", "/insight/cohorts?kind=repurchase"},
+		{"rfm", "/insight/rfm"},
+		{"rfm-bad", "/insight/rfm?segment=nope"},
 		{"orders", "/orders/import"},
 		{"users", "/users"},
 		{"members", "/members"},

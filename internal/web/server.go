@@ -73,6 +73,7 @@ type Server struct {
 	simulator *insight.Simulator
 	boss      *insight.BossSources // the boss's tables (老板报表)
 	economics *insight.Economics   // unit economics per group, tag, operator, cohort
+	cohorts   *insight.Cohorts     // retention, repurchase, RFM (docs/cohorts.md)
 
 	// Agents: the agents' console (scoped per reader) and the ledger's
 	// payouts and rules.
@@ -101,6 +102,9 @@ type Deps struct {
 	Boss *insight.BossSources
 	// Economics is the unit economics per group, tag, operator and cohort.
 	Economics *insight.Economics
+	// Cohorts are the retention and repurchase triangles and RFM, read
+	// from the rollups serve's job rebuilds (nil: built over DB).
+	Cohorts *insight.Cohorts
 	// Planner plans posts: the serve loop plans each group's today with it,
 	// the board's "plan now" a chosen day. A group's slots follow the
 	// group's own zone, never Zone.
@@ -163,6 +167,8 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d.Simulator = &insight.Simulator{Members: d.Groups, Income: d.Orders, Economics: d.Economics}
 	d.JoinCodes = joincode.NewService(joincode.NewStore(db), d.Groups)
 	d.JoinCodes.Notify, d.JoinCodes.Log = d.Health, log
+	d.Cohorts = insight.NewCohorts(db, d.Groups, d.Orders)
+	d.Cohorts.Log = log
 	return d
 }
 
@@ -181,6 +187,9 @@ func NewServer(d Deps) *Server {
 	if d.Boss == nil && d.Groups != nil && d.Costs != nil {
 		d.Boss = insight.NewBossSources(d.Groups, d.Health.Store, d.Costs)
 	}
+	if d.Cohorts == nil {
+		d.Cohorts = insight.NewCohorts(d.DB, community.NewStore(d.DB), orders.NewStore(d.DB))
+	}
 	zone := d.Zone
 	if zone == nil {
 		zone = shanghai.Zone
@@ -196,11 +205,13 @@ func NewServer(d Deps) *Server {
 			"agents", "agent", "agentrules", "payouts",
 			"economics",
 			"join", "joincodes", "joincode",
+			"cohorts", "rfm",
 		), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
 		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync, health: d.Health,
-		costs: d.Costs, simulator: d.Simulator, boss: d.Boss, agents: d.Agents, economics: d.Economics, joins: d.JoinCodes}
+		costs: d.Costs, simulator: d.Simulator, boss: d.Boss, agents: d.Agents, economics: d.Economics, joins: d.JoinCodes,
+		cohorts: d.Cohorts}
 	if s.agents == nil && d.Orders != nil {
 		s.agents = growth.NewConsole(d.DB, d.Orders)
 	}
@@ -247,6 +258,7 @@ func (s *Server) routes() {
 	s.insightRoutes()
 	s.bossRoutes()
 	s.economicsRoutes()
+	s.cohortRoutes()
 	s.orderImportRoutes()
 	s.memberRoutes()
 	s.thumbRoutes()
