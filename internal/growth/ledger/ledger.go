@@ -376,7 +376,9 @@ func (b *Batch) moveMonths(ctx context.Context, months map[[2]int64]int64) error
 	for k := range months {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1] })
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1]
+	})
 	for len(keys) > 0 {
 		n := min(len(keys), monthRows)
 		args := make([]any, 0, 3*n)
