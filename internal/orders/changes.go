@@ -8,9 +8,10 @@ import (
 	"github.com/qunke/qunke/internal/store"
 )
 
-// The change queue (order_changes) lists the orders credited to a member,
-// before or after a write, that an import or an attribution wrote: new
-// ones, any update of their fields, a member credited or uncredited. The
+// The change queue (order_changes) lists the orders that changed in a way
+// the growth ledger cares about: new orders credited to a member, every
+// update of an order's fields (one credited to nobody now may have been
+// shared while it was), a member credited or uncredited. The
 // growth ledger claims its rows (ClaimChangedTx) in the transaction that
 // posts the orders, so it reads only what changed, not every member order.
 //

@@ -193,7 +193,9 @@ func (im *importer) batch(orders []Order) error {
 		}
 	}
 	for _, r := range changed {
-		if (r.update && (r.member != 0 || r.origMember != 0)) || (r.attrOnly && r.member != r.origMember) {
+		// Every update: an order credited to nobody now may have been
+		// shared when it was (the ledger keeps its shares).
+		if r.update || (r.attrOnly && r.member != r.origMember) {
 			queue = append(queue, orderKey{r.o.Platform, r.o.TradeID})
 		}
 	}
