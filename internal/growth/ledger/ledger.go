@@ -11,6 +11,7 @@ package ledger
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -641,3 +642,17 @@ func ParseMonth(s string, zone *time.Location) (time.Time, error) {
 
 // Tx is the batch's transaction.
 func (b *Batch) Tx() *store.Tx { return b.tx }
+
+// Balance returns one account's balance (0 for an account never posted
+// to): one row read by its key, however many postings the ledger holds.
+func (s *Store) Balance(ctx context.Context, a Account) (int64, error) {
+	var v int64
+	err := s.db.QueryRowContext(ctx, `SELECT balance FROM ledger_accounts WHERE kind = $1 AND member_id = $2`, string(a.Kind), a.Member).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("ledger: balance of %s: %w", a, err)
+	}
+	return v, nil
+}
