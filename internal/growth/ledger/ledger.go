@@ -656,3 +656,11 @@ func (s *Store) Balance(ctx context.Context, a Account) (int64, error) {
 	}
 	return v, nil
 }
+
+// Size counts the postings and lines the ledger holds.
+func (s *Store) Size(ctx context.Context) (postings, lines int64, err error) {
+	if err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM ledger_postings`).Scan(&postings); err == nil {
+		err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM ledger_lines`).Scan(&lines)
+	}
+	return postings, lines, err
+}
