@@ -56,7 +56,7 @@ type Poster struct {
 	// Now is the clock (time.Now when nil): a share becomes payable once
 	// its platform's pay day has come.
 	Now func() time.Time
-	// Page is how many orders one transaction posts (500 when 0).
+	// Page is how many orders one transaction posts (2000 when 0, at most 5000).
 	Page int
 }
 
@@ -88,7 +88,7 @@ const maxPage = 5000
 
 func (p *Poster) page() int {
 	if p.Page <= 0 {
-		return 1000
+		return 2000
 	}
 	return min(p.Page, maxPage)
 }

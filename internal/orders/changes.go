@@ -43,7 +43,9 @@ func queueChanges(ctx context.Context, tx *sql.Tx, d store.Dialect, keys []order
 // ClaimChangedTx takes up to limit of the oldest queued changes off the
 // queue, in the caller's transaction, and returns the orders they name as
 // stored now (each once, with the member it is credited to now: 0 for an
-// order no longer credited to anyone) and how many queue rows it took
+// order no longer credited to anyone; of the order's fields only those the
+// ledger reads: platform, trade id, status, the incomes, paid and settled
+// times) and how many queue rows it took
 // (fewer than limit: the queue is empty, as far as tx can see). If tx rolls
 // back, the changes stay queued.
 func (s *Store) ClaimChangedTx(ctx context.Context, tx *store.Tx, limit int) ([]Credited, int, error) {
@@ -81,7 +83,7 @@ func (s *Store) ClaimChangedTx(ctx context.Context, tx *store.Tx, limit int) ([]
 		list := ids[pl]
 		for len(list) > 0 {
 			m := min(len(list), 2000)
-			cs, err := s.CreditedByIDsTx(ctx, tx, pl, list[:m])
+			cs, err := ledgerStates(ctx, tx, pl, list[:m])
 			if err != nil {
 				return nil, 0, err
 			}
@@ -97,4 +99,30 @@ func (s *Store) QueuedChanges(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM order_changes`).Scan(&n)
 	return n, err
+}
+
+// ledgerStates is CreditedByIDsTx with only the fields the ledger reads.
+func ledgerStates(ctx context.Context, tx *store.Tx, platform string, ids []string) ([]Credited, error) {
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, platform)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT trade_id, status, est_income, settled_income, paid_at, settled_at, member_id FROM orders
+		WHERE platform = `+tx.Dialect.BulkPlaceholders(1, 1, 1)+` AND trade_id IN (`+tx.Dialect.BulkPlaceholders(1, len(ids), 2)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("orders of %s by id: %w", platform, err)
+	}
+	defer rows.Close()
+	out := make([]Credited, 0, len(ids))
+	for rows.Next() {
+		c := Credited{Order: Order{Platform: platform}}
+		var status string
+		if err := rows.Scan(&c.TradeID, &status, &c.EstIncome, &c.SettledIncome, &c.PaidAt, &c.SettledAt, &c.MemberID); err != nil {
+			return nil, err
+		}
+		c.Status = Status(status)
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

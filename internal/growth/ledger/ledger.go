@@ -135,6 +135,23 @@ type Batch struct {
 	known   *Accounts         // ids of committed accounts, shared across transactions (may be nil)
 	ids     map[Account]int64 // ids this batch found or created
 	pending []*Posting
+	stmts   map[string]*sql.Stmt // prepared in tx (closed with it), for the full-size statements Flush repeats
+}
+
+// prepared returns q prepared in the batch's transaction, once.
+func (b *Batch) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st := b.stmts[q]; st != nil {
+		return st, nil
+	}
+	st, err := b.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if b.stmts == nil {
+		b.stmts = map[string]*sql.Stmt{}
+	}
+	b.stmts[q] = st
+	return st, nil
 }
 
 // flushAt is how many postings a batch holds before it writes them.
@@ -301,8 +318,12 @@ func (b *Batch) Flush(ctx context.Context) error {
 			args = append(args, string(p.Source), p.SourceKey, p.Seq, string(p.Reason), p.At.Unix(), p.Note)
 			byKey[postingKey{p.SourceKey, p.Seq}] = p
 		}
-		rows, err := b.tx.QueryContext(ctx, `INSERT INTO ledger_postings (source, source_key, seq, reason, at, note) VALUES `+
-			d.BulkPlaceholders(6, n, 1)+` RETURNING id, source_key, seq`, args...)
+		st, err := b.prepared(ctx, `INSERT INTO ledger_postings (source, source_key, seq, reason, at, note) VALUES `+
+			d.BulkPlaceholders(6, n, 1)+` RETURNING id, source_key, seq`)
+		if err != nil {
+			return fmt.Errorf("ledger: post %s: %w", rest[0].SourceKey, err)
+		}
+		rows, err := st.QueryContext(ctx, args...)
 		if err != nil {
 			return fmt.Errorf("ledger: post %s: %w", rest[0].SourceKey, err)
 		}
@@ -332,7 +353,10 @@ func (b *Batch) Flush(ctx context.Context) error {
 		if n == 0 {
 			return nil
 		}
-		_, err := b.tx.ExecContext(ctx, `INSERT INTO ledger_lines (posting_id, account_id, amount, at) VALUES `+d.BulkPlaceholders(4, n, 1), args...)
+		st, err := b.prepared(ctx, `INSERT INTO ledger_lines (posting_id, account_id, amount, at) VALUES `+d.BulkPlaceholders(4, n, 1))
+		if err == nil {
+			_, err = st.ExecContext(ctx, args...)
+		}
 		args, n = args[:0], 0
 		if err != nil {
 			return fmt.Errorf("ledger: lines: %w", err)
