@@ -373,3 +373,60 @@ func TestChangedOrderReposted(t *testing.T) {
 		}
 	})
 }
+
+// A statement's opening, from the month totals (and the lines of its first
+// month before its start), is what the lines before its start add up to,
+// for starts on and between month boundaries; and Balance is the sum.
+func TestStatementOpeningFromMonths(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		ids := newMembers(t, db, 1)
+		if _, err := NewStore(db).AddAgent(ctx, ids[0], 0); err != nil {
+			t.Fatal(err)
+		}
+		os := orders.NewStore(db)
+		ls := ledger.NewStore(db)
+		p := NewPoster(db, os, ls)
+		var now time.Time
+		p.Now = func() time.Time { return now }
+		for k := 0; k < 40; k++ {
+			now = time.Date(2026, 1, 1, 0, 0, 0, 0, shanghai.Zone).Add(time.Duration(k) * 97 * time.Hour)
+			o := orders.Order{Platform: orders.PlatformTaobao, TradeID: fmt.Sprintf("S%02d", k), SpecialID: specialID(0),
+				Status: orders.Paid, EstIncome: int64(100 + 37*k), PaidAt: now.Unix()}
+			if k%7 == 3 {
+				o.Status = orders.Invalid
+			}
+			if _, err := os.Import(ctx, []orders.Order{o}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, from := range []time.Time{
+			time.Date(2026, 2, 1, 0, 0, 0, 0, shanghai.Zone), time.Date(2026, 2, 17, 13, 0, 0, 0, shanghai.Zone),
+			time.Date(2026, 3, 31, 23, 59, 59, 0, shanghai.Zone), time.Date(2026, 5, 9, 0, 0, 0, 0, shanghai.Zone),
+		} {
+			before, err := ls.Statement(ctx, ids[0], time.Unix(0, 0), from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := ls.Statement(ctx, ids[0], from, from.AddDate(0, 1, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.OpeningHeld != before.ClosingHeld || st.OpeningPayable != before.ClosingPayable || st.OpeningHeld == 0 {
+				t.Fatalf("from %s: opening %d/%d, the lines before add up to %d/%d", from, st.OpeningHeld, st.OpeningPayable,
+					before.ClosingHeld, before.ClosingPayable)
+			}
+		}
+		all, err := ls.Statement(ctx, ids[0], time.Unix(0, 0), time.Date(2030, 1, 1, 0, 0, 0, 0, shanghai.Zone))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bal, err := ls.Balance(ctx, ledger.Account{Kind: ledger.AgentHeld, Member: ids[0]})
+		if err != nil || -bal != all.ClosingHeld {
+			t.Fatalf("balance %d %v, the lines add up to %d", -bal, err, all.ClosingHeld)
+		}
+	})
+}
