@@ -36,3 +36,8 @@ INSERT INTO ledger_account_months (account_id, month, amount)
 
 -- A member's accounts (balances, statements) by member.
 CREATE INDEX ledger_accounts_member ON ledger_accounts (member_id);
+
+-- A statement reads an account's month from the index alone (index-only
+-- scan once vacuumed): the amount and posting ride along.
+DROP INDEX ledger_lines_account;
+CREATE INDEX ledger_lines_account ON ledger_lines (account_id, at, posting_id, amount);

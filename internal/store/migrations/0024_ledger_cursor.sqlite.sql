@@ -36,3 +36,19 @@ INSERT INTO ledger_account_months (account_id, month, amount)
 
 -- A member's accounts (balances, statements) by member.
 CREATE INDEX ledger_accounts_member ON ledger_accounts (member_id);
+
+-- ledger_lines without a rowid, kept in (account, time) order: a statement
+-- reads an account's month as one range (no lookup per line), and a line
+-- is written to two b-trees instead of three. (posting, account) stays
+-- unique.
+CREATE TABLE ledger_lines_by_account (
+    posting_id INTEGER NOT NULL REFERENCES ledger_postings (id),
+    account_id INTEGER NOT NULL REFERENCES ledger_accounts (id),
+    amount INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, at, posting_id),
+    UNIQUE (posting_id, account_id)
+) WITHOUT ROWID;
+INSERT INTO ledger_lines_by_account (posting_id, account_id, amount, at) SELECT posting_id, account_id, amount, at FROM ledger_lines;
+DROP TABLE ledger_lines;
+ALTER TABLE ledger_lines_by_account RENAME TO ledger_lines;
