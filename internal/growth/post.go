@@ -585,31 +585,40 @@ func insertShares(ctx context.Context, tx *store.Tx, fresh []newShares) error {
 }
 
 // sharesOf returns the stored decisions of who shares the orders, by
-// (platform, trade id).
+// (platform, trade id): one query per platform, by the table's key.
 func sharesOf(ctx context.Context, tx *store.Tx, batch []orders.Credited) (map[[2]string]decision, error) {
 	out := map[[2]string]decision{}
-	if len(batch) == 0 {
-		return out, nil
-	}
-	args := make([]any, len(batch))
+	ids := map[string][]any{}
+	var platforms []string
 	for i := range batch {
-		args[i] = batch[i].TradeID
+		pl := batch[i].Platform
+		if ids[pl] == nil {
+			platforms = append(platforms, pl)
+		}
+		ids[pl] = append(ids[pl], batch[i].TradeID)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT platform, trade_id, parts, due_at FROM growth_order_shares WHERE trade_id IN (`+
-		tx.Dialect.BulkPlaceholders(1, len(batch), 1)+`)`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k [2]string
-		var d decision
-		if err := rows.Scan(&k[0], &k[1], &d.parts, &d.due); err != nil {
+	for _, pl := range platforms {
+		args := append([]any{pl}, ids[pl]...)
+		rows, err := tx.QueryContext(ctx, `SELECT trade_id, parts, due_at FROM growth_order_shares WHERE platform = `+
+			tx.Dialect.BulkPlaceholders(1, 1, 1)+` AND trade_id IN (`+tx.Dialect.BulkPlaceholders(1, len(ids[pl]), 2)+`)`, args...)
+		if err != nil {
 			return nil, err
 		}
-		out[k] = d
+		for rows.Next() {
+			var id string
+			var d decision
+			if err := rows.Scan(&id, &d.parts, &d.due); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[[2]string{pl, id}] = d
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func formatParts(parts []part) string {
