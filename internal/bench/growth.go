@@ -323,7 +323,7 @@ func (e *GrowthEnv) TopUp(ctx context.Context) error {
 	need := int64(e.Cfg.Postings) - have
 	e.Result.TotalPostings = have
 	if need <= 0 {
-		return nil
+		return ls.Vacuum(ctx)
 	}
 	rng := rand.New(rand.NewPCG(e.Cfg.Seed, 17))
 	from := benchEnd.AddDate(0, -e.Cfg.Months, 0).Unix()
@@ -376,10 +376,7 @@ func (e *GrowthEnv) TopUp(ctx context.Context) error {
 	e.Result.TotalPostings = have + need
 	fmt.Fprintf(e.Cfg.Log, "\ngrowth: topped up %d postings in %s (CPU %s)\n", need, e.Result.TopUp.Round(time.Millisecond),
 		e.Result.TopUpCPU.Round(time.Millisecond))
-	if e.DB.Dialect == store.Postgres {
-		return e.DB.VacuumAnalyze(ctx)
-	}
-	return nil
+	return ls.Vacuum(ctx)
 }
 
 func growthLedger(ctx context.Context, e *GrowthEnv) ([]string, error) {

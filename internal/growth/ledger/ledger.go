@@ -688,3 +688,10 @@ func (s *Store) Size(ctx context.Context) (postings, lines int64, err error) {
 	}
 	return postings, lines, err
 }
+
+// Vacuum refreshes PostgreSQL's statistics and visibility map of the
+// ledger's tables after a bulk load (index-only scans of an account's lines
+// need the latter); nothing on SQLite.
+func (s *Store) Vacuum(ctx context.Context) error {
+	return s.db.VacuumAnalyze(ctx, "ledger_accounts", "ledger_postings", "ledger_lines", "ledger_account_months")
+}
