@@ -246,7 +246,7 @@ func parsePayDays(specs []string) (map[string]growth.PayDay, error) {
 func newLedgerCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "ledger", Short: g.h("cli.ledger.short"), Long: g.h("cli.ledger.long")}
 	var payDays []string
-	var postJSON bool
+	var postJSON, postAll bool
 	post := &cobra.Command{
 		Use:   "post",
 		Short: g.h("cli.ledger.post.short"),
@@ -260,7 +260,11 @@ func newLedgerCmd(g *globals) *cobra.Command {
 			return g.withDB(cmd.Context(), func(db *store.DB) error {
 				p := growth.NewPoster(db, orders.NewStore(db), ledger.NewStore(db))
 				p.PayDays = days
-				st, err := p.Run(cmd.Context())
+				run := p.Run
+				if postAll {
+					run = p.RunAll
+				}
+				st, err := run(cmd.Context())
 				if err != nil {
 					return err
 				}
@@ -274,6 +278,7 @@ func newLedgerCmd(g *globals) *cobra.Command {
 	}
 	post.Flags().StringArrayVar(&payDays, "pay-day", nil, g.h("cli.ledger.flag.pay_day"))
 	post.Flags().BoolVar(&postJSON, "json", false, g.h("cli.growth.flag.json"))
+	post.Flags().BoolVar(&postAll, "all", false, g.h("cli.ledger.post.flag.all"))
 
 	var balMember int64
 	var balJSON bool

@@ -56,7 +56,7 @@ type Poster struct {
 	// Now is the clock (time.Now when nil): a share becomes payable once
 	// its platform's pay day has come.
 	Now func() time.Time
-	// Page is how many orders one transaction posts (500 when 0).
+	// Page is how many orders one transaction posts (2000 when 0, at most 5000).
 	Page int
 }
 
@@ -83,22 +83,132 @@ type part struct {
 	bps    int64
 }
 
-// Run reads every order credited to a member and brings its postings to
-// what its state calls for (see want): new orders' shares held, settled
-// orders' shares payable once the platform has paid, invalid or refunded
-// orders reversed. It posts only differences, so running it again, or two
-// at once (each page is one transaction under the ledger's lock), never
-// shares an order twice.
+// maxPage bounds Page: a page's keys go to one IN list.
+const maxPage = 5000
+
+func (p *Poster) page() int {
+	if p.Page <= 0 {
+		return 2000
+	}
+	return min(p.Page, maxPage)
+}
+
+func (p *Poster) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+// run is what one Run reads once: the agents' tree, the rules and the
+// ledger's account ids. A rule or tree edit during a run applies from the
+// next run (an order's shares are decided once, when it is first seen).
+type run struct {
+	parents       map[int64]int64
+	agent, member Rules
+	accounts      *ledger.Accounts
+}
+
+func (p *Poster) begin(ctx context.Context) (*run, error) {
+	r := &run{accounts: ledger.NewAccounts()}
+	err := p.db.Atomic(ctx, func(tx *store.Tx) error {
+		var err error
+		if r.parents, err = agentParents(ctx, tx); err != nil {
+			return err
+		}
+		if r.agent, err = rulesOf(ctx, tx, AgentRules); err != nil {
+			return err
+		}
+		r.member, err = rulesOf(ctx, tx, MemberRules)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ledger post: %w", err)
+	}
+	return r, nil
+}
+
+// Run brings the postings of the orders that need it to what their state
+// calls for (see want): new orders' shares held, settled orders' shares
+// payable once the platform has paid, invalid or refunded orders reversed.
+// It reads only the orders that changed since they were last posted (the
+// orders' change queue, see orders.ClaimChangedTx) and those whose pay
+// day has come (growth_order_shares.due_at), a page to a transaction. It
+// posts only differences, so running it again, or two at once (each page
+// is one transaction under the ledger's lock), never shares an order twice.
 func (p *Poster) Run(ctx context.Context) (PostStats, error) {
 	var st PostStats
-	page := p.Page
-	if page <= 0 {
-		page = 500
+	r, err := p.begin(ctx)
+	if err != nil {
+		return st, err
 	}
-	now := time.Now
-	if p.Now != nil {
-		now = p.Now
+	page := p.page()
+	for _, pass := range []func(ctx context.Context, tx *store.Tx, now time.Time) ([]orders.Credited, int, error){
+		func(ctx context.Context, tx *store.Tx, now time.Time) ([]orders.Credited, int, error) {
+			return p.orders.ClaimChangedTx(ctx, tx, page)
+		},
+		func(ctx context.Context, tx *store.Tx, now time.Time) ([]orders.Credited, int, error) {
+			return p.due(ctx, tx, now, page)
+		},
+	} {
+		for {
+			n, err := p.postPage(ctx, r, &st, func(tx *store.Tx, now time.Time) ([]orders.Credited, int, error) {
+				return pass(ctx, tx, now)
+			})
+			if err != nil {
+				return st, err
+			}
+			if n < page {
+				break
+			}
+		}
 	}
+	return st, nil
+}
+
+// postPage reads a page (read returns its orders and how many keys it
+// read) and posts it, in one transaction under the ledger's lock.
+func (p *Poster) postPage(ctx context.Context, r *run, st *PostStats,
+	read func(tx *store.Tx, now time.Time) ([]orders.Credited, int, error)) (int, error) {
+	var n int
+	var local PostStats
+	var lb *ledger.Batch
+	err := p.db.Atomic(ctx, func(tx *store.Tx) error {
+		local = PostStats{}
+		if err := p.ledger.Lock(ctx, tx); err != nil {
+			return err
+		}
+		now := p.now()
+		batch, read, err := read(tx, now)
+		if err != nil {
+			return err
+		}
+		n = read
+		lb = p.ledger.NewBatchWith(tx, r.accounts)
+		return p.postBatch(ctx, lb, batch, now, r, &local)
+	})
+	if err != nil {
+		return n, fmt.Errorf("ledger post: %w", err)
+	}
+	lb.Committed()
+	st.add(local)
+	return n, nil
+}
+
+// RunAll is Run over every order credited to a member and every order
+// the ledger has shared, whether or not it is queued: a check that nothing
+// was missed, and how a change of pay days reaches the orders waiting for
+// one (qunke growth post --all).
+func (p *Poster) RunAll(ctx context.Context) (PostStats, error) {
+	st, err := p.Run(ctx)
+	if err != nil {
+		return st, err
+	}
+	r, err := p.begin(ctx)
+	if err != nil {
+		return st, err
+	}
+	page := p.page()
 	// First every order credited to a member, then the orders shared
 	// before that are no longer credited to anyone (an id unbound since):
 	// their shares stay as decided and still follow the order's status.
@@ -115,37 +225,71 @@ func (p *Poster) Run(ctx context.Context) (PostStats, error) {
 	} {
 		afterP, afterT := "", ""
 		for {
-			var n int
-			err := p.db.Atomic(ctx, func(tx *store.Tx) error {
-				if err := p.ledger.Lock(ctx, tx); err != nil {
-					return err
-				}
-				r, err := pass(ctx, tx, afterP, afterT, page)
-				if err != nil {
-					return err
-				}
-				n = r.read
-				if len(r.batch) > 0 {
-					var local PostStats
-					if err := p.postBatch(ctx, tx, r.batch, now(), &local); err != nil {
-						return err
-					}
-					st.add(local)
-				}
-				if n > 0 {
-					afterP, afterT = r.last[0], r.last[1]
-				}
-				return nil
+			var last [2]string
+			n, err := p.postPage(ctx, r, &st, func(tx *store.Tx, now time.Time) ([]orders.Credited, int, error) {
+				pr, err := pass(ctx, tx, afterP, afterT, page)
+				last = pr.last
+				return pr.batch, pr.read, err
 			})
 			if err != nil {
-				return st, fmt.Errorf("ledger post: %w", err)
+				return st, err
 			}
 			if n < page {
 				break
 			}
+			afterP, afterT = last[0], last[1]
 		}
 	}
 	return st, nil
+}
+
+// due reads a page of the orders whose pay day has come and that wait for
+// it; of those no longer stored, it clears the wait.
+func (p *Poster) due(ctx context.Context, tx *store.Tx, now time.Time, page int) ([]orders.Credited, int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT platform, trade_id FROM growth_order_shares WHERE due_at > 0 AND due_at <= $1
+		ORDER BY due_at, platform, trade_id LIMIT $2`, now.Unix(), page)
+	if err != nil {
+		return nil, 0, err
+	}
+	ids := map[string][]string{}
+	var platforms []string
+	read := 0
+	for rows.Next() {
+		var pl, id string
+		if err := rows.Scan(&pl, &id); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		if ids[pl] == nil {
+			platforms = append(platforms, pl)
+		}
+		ids[pl] = append(ids[pl], id)
+		read++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	var out []orders.Credited
+	for _, pl := range platforms {
+		cs, err := p.orders.CreditedByIDsTx(ctx, tx, pl, ids[pl])
+		if err != nil {
+			return nil, 0, err
+		}
+		found := map[string]bool{}
+		for _, c := range cs {
+			found[c.TradeID] = true
+		}
+		for _, id := range ids[pl] {
+			if !found[id] {
+				if _, err := tx.ExecContext(ctx, `UPDATE growth_order_shares SET due_at = 0 WHERE platform = $1 AND trade_id = $2`, pl, id); err != nil {
+					return nil, 0, err
+				}
+			}
+		}
+		out = append(out, cs...)
+	}
+	return out, read, nil
 }
 
 // pageRead is one page a pass read: the orders to post, how many keys it
@@ -199,37 +343,66 @@ func (p *Poster) uncredited(ctx context.Context, tx *store.Tx, afterP, afterT st
 	return r, nil
 }
 
-// postBatch posts a page of orders in tx.
-func (p *Poster) postBatch(ctx context.Context, tx *store.Tx, batch []orders.Credited, now time.Time, st *PostStats) error {
-	parents, err := agentParents(ctx, tx)
+// decision is an order's stored shares and the pay day it waits for.
+type decision struct {
+	parts string
+	due   int64
+}
+
+// postBatch posts a page of orders in lb's transaction: one query for the
+// stored decisions, one pair for what the decided ones have moved, the new
+// decisions many to a statement, the postings through lb.
+func (p *Poster) postBatch(ctx context.Context, lb *ledger.Batch, batch []orders.Credited, now time.Time, r *run, st *PostStats) error {
+	tx := lb.Tx()
+	decided, err := sharesOf(ctx, tx, batch)
 	if err != nil {
 		return err
 	}
-	agent, err := rulesOf(ctx, tx, AgentRules)
-	if err != nil {
-		return err
-	}
-	member, err := rulesOf(ctx, tx, MemberRules)
-	if err != nil {
-		return err
-	}
-	keys := make([]string, len(batch))
+	var keys []string
 	for i := range batch {
-		keys[i] = OrderKey(batch[i].Platform, batch[i].TradeID)
+		if _, ok := decided[[2]string{batch[i].Platform, batch[i].TradeID}]; ok {
+			keys = append(keys, OrderKey(batch[i].Platform, batch[i].TradeID))
+		}
 	}
 	moved, err := p.ledger.HeldMany(ctx, tx, keys)
 	if err != nil {
 		return err
 	}
-	decided, err := sharesOf(ctx, tx, batch)
-	if err != nil {
-		return err
-	}
-	lb := p.ledger.NewBatch(tx)
+	var fresh []newShares
 	for i := range batch {
-		if err := p.post(ctx, lb, &batch[i], decided, moved[keys[i]], parents, agent, member, now, st); err != nil {
-			return fmt.Errorf("order %s %s: %w", batch[i].Platform, batch[i].TradeID, err)
+		o := &batch[i]
+		k := [2]string{o.Platform, o.TradeID}
+		d, ok := decided[k]
+		if !ok && o.MemberID == 0 {
+			continue // credited to nobody, and never shared
 		}
+		st.Orders++
+		var parts []part
+		if ok {
+			if parts, err = parseParts(d.parts); err != nil {
+				return err
+			}
+		} else {
+			parts = decide(o, r)
+		}
+		due := p.dueAt(o, parts, now)
+		if !ok {
+			fresh = append(fresh, newShares{o, parts, due})
+		} else if due != d.due {
+			if _, err := tx.ExecContext(ctx, `UPDATE growth_order_shares SET due_at = $1 WHERE platform = $2 AND trade_id = $3`,
+				due, o.Platform, o.TradeID); err != nil {
+				return err
+			}
+		}
+		if len(parts) == 0 {
+			continue
+		}
+		if err := p.post(ctx, lb, o, parts, moved[OrderKey(o.Platform, o.TradeID)], now, st); err != nil {
+			return fmt.Errorf("order %s %s: %w", o.Platform, o.TradeID, err)
+		}
+	}
+	if err := insertShares(ctx, tx, fresh); err != nil {
+		return err
 	}
 	return lb.Flush(ctx)
 }
@@ -247,13 +420,8 @@ func (s *PostStats) add(b PostStats) {
 // OrderKey is the ledger's source key of an order's postings.
 func OrderKey(platform, tradeID string) string { return "order/" + platform + "/" + tradeID }
 
-func (p *Poster) post(ctx context.Context, lb *ledger.Batch, o *orders.Credited, decided map[[2]string]string, moved *ledger.Moved,
-	parents map[int64]int64, agent, member Rules, now time.Time, st *PostStats) error {
-	st.Orders++
-	parts, err := p.parts(ctx, lb.Tx(), o, decided, parents, agent, member)
-	if err != nil || len(parts) == 0 {
-		return err
-	}
+func (p *Poster) post(ctx context.Context, lb *ledger.Batch, o *orders.Credited, parts []part, moved *ledger.Moved,
+	now time.Time, st *PostStats) error {
 	st.Shared++
 	key := OrderKey(o.Platform, o.TradeID)
 	want := p.want(o, parts, now)
@@ -286,6 +454,18 @@ func (p *Poster) post(ctx context.Context, lb *ledger.Batch, o *orders.Credited,
 		st.Adjusted++
 	}
 	return nil
+}
+
+// dueAt is the pay day a shared order waits for (unix seconds): a settled
+// order's before its platform has paid; else 0.
+func (p *Poster) dueAt(o *orders.Credited, parts []part, now time.Time) int64 {
+	if len(parts) == 0 || o.Status != orders.Settled {
+		return 0
+	}
+	if d := p.payDay(&o.Order); now.Before(d) {
+		return d.Unix()
+	}
+	return 0
 }
 
 // paysOut reports whether m has a payable line.
@@ -361,54 +541,84 @@ func (p *Poster) payDay(o *orders.Order) time.Time {
 	return time.Date(t.Year(), t.Month()+time.Month(pd.Months), pd.Day, 0, 0, 0, 0, shanghai.Zone)
 }
 
-// parts returns who shares o, deciding it (and storing the decision) the
-// first time the ledger sees o: the agent whose order it is and up to the
-// rule set's levels of ancestors, or a member's own rebate.
-func (p *Poster) parts(ctx context.Context, tx *store.Tx, o *orders.Credited, decided map[[2]string]string, parents map[int64]int64,
-	agent, member Rules) ([]part, error) {
-	if text, ok := decided[[2]string{o.Platform, o.TradeID}]; ok {
-		return parseParts(text)
-	}
+// decide returns who shares o, the first time the ledger sees it: the
+// agent whose order it is and up to the rule set's levels of ancestors, or
+// a member's own rebate.
+func decide(o *orders.Credited, r *run) []part {
 	var parts []part
-	if _, ok := parents[o.MemberID]; ok {
+	if _, ok := r.parents[o.MemberID]; ok {
 		m := o.MemberID
-		for level := 0; level < len(agent.Bps) && level < MaxLevels && m != 0; level++ {
-			if agent.Bps[level] > 0 {
-				parts = append(parts, part{AgentRules, m, agent.Bps[level]})
+		for level := 0; level < len(r.agent.Bps) && level < MaxLevels && m != 0; level++ {
+			if r.agent.Bps[level] > 0 {
+				parts = append(parts, part{AgentRules, m, r.agent.Bps[level]})
 			}
-			m = parents[m]
+			m = r.parents[m]
 		}
-	} else if len(member.Bps) > 0 && member.Bps[0] > 0 {
-		parts = append(parts, part{MemberRules, o.MemberID, member.Bps[0]})
+	} else if len(r.member.Bps) > 0 && r.member.Bps[0] > 0 {
+		parts = append(parts, part{MemberRules, o.MemberID, r.member.Bps[0]})
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO growth_order_shares (platform, trade_id, member_id, parts) VALUES ($1, $2, $3, $4)`,
-		o.Platform, o.TradeID, o.MemberID, formatParts(parts))
-	return parts, err
+	return parts
+}
+
+// newShares is a decision to store.
+type newShares struct {
+	o     *orders.Credited
+	parts []part
+	due   int64
+}
+
+// insertShares stores new decisions, 500 to a statement.
+func insertShares(ctx context.Context, tx *store.Tx, fresh []newShares) error {
+	for len(fresh) > 0 {
+		n := min(len(fresh), 500)
+		args := make([]any, 0, 5*n)
+		for _, f := range fresh[:n] {
+			args = append(args, f.o.Platform, f.o.TradeID, f.o.MemberID, formatParts(f.parts), f.due)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO growth_order_shares (platform, trade_id, member_id, parts, due_at) VALUES `+
+			tx.Dialect.BulkPlaceholders(5, n, 1), args...); err != nil {
+			return fmt.Errorf("order shares: %w", err)
+		}
+		fresh = fresh[n:]
+	}
+	return nil
 }
 
 // sharesOf returns the stored decisions of who shares the orders, by
-// (platform, trade id).
-func sharesOf(ctx context.Context, tx *store.Tx, batch []orders.Credited) (map[[2]string]string, error) {
-	out := map[[2]string]string{}
-	args := make([]any, len(batch))
+// (platform, trade id): one query per platform, by the table's key.
+func sharesOf(ctx context.Context, tx *store.Tx, batch []orders.Credited) (map[[2]string]decision, error) {
+	out := map[[2]string]decision{}
+	ids := map[string][]any{}
+	var platforms []string
 	for i := range batch {
-		args[i] = batch[i].TradeID
+		pl := batch[i].Platform
+		if ids[pl] == nil {
+			platforms = append(platforms, pl)
+		}
+		ids[pl] = append(ids[pl], batch[i].TradeID)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT platform, trade_id, parts FROM growth_order_shares WHERE trade_id IN (`+
-		tx.Dialect.BulkPlaceholders(1, len(batch), 1)+`)`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k [2]string
-		var parts string
-		if err := rows.Scan(&k[0], &k[1], &parts); err != nil {
+	for _, pl := range platforms {
+		args := append([]any{pl}, ids[pl]...)
+		rows, err := tx.QueryContext(ctx, `SELECT trade_id, parts, due_at FROM growth_order_shares WHERE platform = `+
+			tx.Dialect.BulkPlaceholders(1, 1, 1)+` AND trade_id IN (`+tx.Dialect.BulkPlaceholders(1, len(ids[pl]), 2)+`)`, args...)
+		if err != nil {
 			return nil, err
 		}
-		out[k] = parts
+		for rows.Next() {
+			var id string
+			var d decision
+			if err := rows.Scan(&id, &d.parts, &d.due); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[[2]string{pl, id}] = d
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func formatParts(parts []part) string {

@@ -208,6 +208,11 @@ func TestPostingRandomised(t *testing.T) {
 			if _, err := posters[step%2].Run(ctx); err != nil {
 				t.Fatal(err)
 			}
+			// The change queue missed nothing: reading every order finds
+			// nothing more to post.
+			if st, err := posters[(step+1)%2].RunAll(ctx); err != nil || st.Postings != 0 {
+				t.Fatalf("step %d: a run over all orders posted what the queue missed: %+v %v", step, st, err)
+			}
 			if step%5 == 4 {
 				payout(t, ls, clock)
 				for k := range all {
@@ -241,6 +246,14 @@ func checkLedger(t *testing.T, db *store.DB, step int, all []orders.Order, owner
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM ledger_accounts a WHERE a.balance <>
 		(SELECT coalesce(sum(l.amount), 0) FROM ledger_lines l WHERE l.account_id = a.id)`).Scan(&wrong); err != nil {
 		t.Fatal(err)
+	}
+	var months int64
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM ledger_accounts a WHERE a.balance <>
+		(SELECT coalesce(sum(m.amount), 0) FROM ledger_account_months m WHERE m.account_id = a.id)`).Scan(&months); err != nil {
+		t.Fatal(err)
+	}
+	if months != 0 {
+		t.Fatalf("step %d: %d accounts' month totals do not add up to their balance", step, months)
 	}
 	if total != 0 || unbalanced != 0 || wrong != 0 {
 		t.Fatalf("step %d: lines sum to %d, %d postings unbalanced, %d balances not the sum of their lines", step, total, unbalanced, wrong)
@@ -320,3 +333,100 @@ func payout(t *testing.T, ls *ledger.Store, at time.Time) {
 }
 
 func communityStore(db *store.DB) *community.Store { return community.NewStore(db) }
+
+// An order changed after it was posted is read again and its postings
+// follow; an order that did not change is not read again.
+func TestChangedOrderReposted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		ids := newMembers(t, db, 1)
+		if _, err := NewStore(db).AddAgent(ctx, ids[0], 0); err != nil {
+			t.Fatal(err)
+		}
+		os := orders.NewStore(db)
+		p := NewPoster(db, os, ledger.NewStore(db))
+		at := time.Date(2026, 3, 1, 10, 0, 0, 0, shanghai.Zone)
+		p.Now = func() time.Time { return at }
+		a := orders.Order{Platform: orders.PlatformTaobao, TradeID: "A", SpecialID: specialID(0), Status: orders.Paid,
+			EstIncome: 1000, PaidAt: at.Unix()}
+		b := a
+		b.TradeID = "B"
+		if _, err := os.Import(ctx, []orders.Order{a, b}); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := p.Run(ctx); err != nil || st.Orders != 2 || st.Held != 2 {
+			t.Fatalf("first run: %+v %v", st, err)
+		}
+		a.EstIncome = 800
+		if _, err := os.Import(ctx, []orders.Order{a, b}); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := p.Run(ctx); err != nil || st.Orders != 1 || st.Adjusted != 1 {
+			t.Fatalf("after a change: %+v %v", st, err)
+		}
+		bs, err := ledger.NewStore(db).Balances(ctx, ids[0])
+		if err != nil || len(bs) != 1 || bs[0].Owed() != 400+500 {
+			t.Fatalf("balances %+v %v, want 900 held", bs, err)
+		}
+		if st, err := p.Run(ctx); err != nil || st.Orders != 0 {
+			t.Fatalf("nothing changed: %+v %v", st, err)
+		}
+	})
+}
+
+// A statement's opening, from the month totals (and the lines of its first
+// month before its start), is what the lines before its start add up to,
+// for starts on and between month boundaries; and Balance is the sum.
+func TestStatementOpeningFromMonths(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		ids := newMembers(t, db, 1)
+		if _, err := NewStore(db).AddAgent(ctx, ids[0], 0); err != nil {
+			t.Fatal(err)
+		}
+		os := orders.NewStore(db)
+		ls := ledger.NewStore(db)
+		p := NewPoster(db, os, ls)
+		var now time.Time
+		p.Now = func() time.Time { return now }
+		for k := 0; k < 40; k++ {
+			now = time.Date(2026, 1, 1, 0, 0, 0, 0, shanghai.Zone).Add(time.Duration(k) * 97 * time.Hour)
+			o := orders.Order{Platform: orders.PlatformTaobao, TradeID: fmt.Sprintf("S%02d", k), SpecialID: specialID(0),
+				Status: orders.Paid, EstIncome: int64(100 + 37*k), PaidAt: now.Unix()}
+			if k%7 == 3 {
+				o.Status = orders.Invalid
+			}
+			if _, err := os.Import(ctx, []orders.Order{o}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, from := range []time.Time{
+			time.Date(2026, 2, 1, 0, 0, 0, 0, shanghai.Zone), time.Date(2026, 2, 17, 13, 0, 0, 0, shanghai.Zone),
+			time.Date(2026, 3, 31, 23, 59, 59, 0, shanghai.Zone), time.Date(2026, 5, 9, 0, 0, 0, 0, shanghai.Zone),
+		} {
+			before, err := ls.Statement(ctx, ids[0], time.Unix(0, 0), from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := ls.Statement(ctx, ids[0], from, from.AddDate(0, 1, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.OpeningHeld != before.ClosingHeld || st.OpeningPayable != before.ClosingPayable || st.OpeningHeld == 0 {
+				t.Fatalf("from %s: opening %d/%d, the lines before add up to %d/%d", from, st.OpeningHeld, st.OpeningPayable,
+					before.ClosingHeld, before.ClosingPayable)
+			}
+		}
+		all, err := ls.Statement(ctx, ids[0], time.Unix(0, 0), time.Date(2030, 1, 1, 0, 0, 0, 0, shanghai.Zone))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bal, err := ls.Balance(ctx, ledger.Account{Kind: ledger.AgentHeld, Member: ids[0]})
+		if err != nil || -bal != all.ClosingHeld {
+			t.Fatalf("balance %d %v, the lines add up to %d", -bal, err, all.ClosingHeld)
+		}
+	})
+}

@@ -339,6 +339,7 @@ func (s *Store) attributeRange(ctx context.Context, where string, from, to int64
 			}
 		}()
 		roll := newRollup()
+		var queue []orderKey
 		for i := range all {
 			c := &all[i]
 			g, d := a.match(&c.o)
@@ -369,6 +370,12 @@ func (s *Store) attributeRange(ctx context.Context, where string, from, to int64
 				roll.add(&c.o, c.group, -1)
 				roll.add(&c.o, g, 1)
 			}
+			if m != c.member {
+				queue = append(queue, orderKey{c.o.Platform, c.o.TradeID})
+			}
+		}
+		if err := queueChanges(ctx, tx, s.db.Dialect, queue); err != nil {
+			return err
 		}
 		return roll.flush(ctx, tx)
 	})

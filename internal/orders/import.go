@@ -95,6 +95,7 @@ type stored struct {
 	orig                    Order // as it was stored (found rows)
 	origGroup               int64
 	regressed               bool
+	origMember              int64 // the member the stored row was credited to
 	group, delivery, member int64
 	insert                  bool // a new row
 	update                  bool // every field changes
@@ -185,10 +186,26 @@ func (im *importer) batch(orders []Order) error {
 			im.roll.add(&r.o, r.group, 1)
 		}
 	}
+	var queue []orderKey
+	for _, r := range inserts {
+		if r.member != 0 {
+			queue = append(queue, orderKey{r.o.Platform, r.o.TradeID})
+		}
+	}
+	for _, r := range changed {
+		// Every update: an order credited to nobody now may have been
+		// shared when it was (the ledger keeps its shares).
+		if r.update || (r.attrOnly && r.member != r.origMember) {
+			queue = append(queue, orderKey{r.o.Platform, r.o.TradeID})
+		}
+	}
 	if err := im.insert(inserts); err != nil {
 		return err
 	}
 	if err := im.write(changed); err != nil {
+		return err
+	}
+	if err := queueChanges(im.ctx, im.tx, im.sqls.dialect, queue); err != nil {
 		return err
 	}
 	return im.growth.Added(im.ctx, len(inserts))
@@ -221,7 +238,7 @@ func (im *importer) lookup(platform string, ids []string, rows map[orderKey]*sto
 			return err
 		}
 		r.o.Status, r.regressed = Status(status), flag != 0
-		r.orig, r.origGroup = r.o, r.group
+		r.orig, r.origGroup, r.origMember = r.o, r.group, r.member
 		rows[orderKey{platform, r.o.TradeID}] = r
 	}
 	return res.Err()

@@ -32,8 +32,8 @@ var owners = map[string]string{
 	"deliveries": "internal/publish", "delivery_attempts": "internal/publish", "send_windows": "internal/publish",
 	"link_conversions": "internal/publish",
 	"orders":           "internal/orders", "order_days": "internal/orders", "order_settle_days": "internal/orders",
-	"sync_cursors": "internal/orders",
-	"users":        "internal/auth", "sessions": "internal/auth", "api_tokens": "internal/auth",
+	"sync_cursors": "internal/orders", "order_changes": "internal/orders",
+	"users": "internal/auth", "sessions": "internal/auth", "api_tokens": "internal/auth",
 	"tg_updates_state": "internal/tgmembers", "tg_bot_chats": "internal/tgmembers",
 	"acquisition_costs": "internal/insight", "boss_digests": "internal/insight", "boss_digest_settings": "internal/insight",
 	"insight_cohort_cells": "internal/insight", "insight_member_rfm": "internal/insight", "insight_cohort_runs": "internal/insight",
@@ -45,8 +45,8 @@ var owners = map[string]string{
 	"growth_agents": "internal/growth", "growth_rules": "internal/growth", "growth_order_shares": "internal/growth",
 	"ledger_accounts": "internal/growth/ledger", "ledger_postings": "internal/growth/ledger",
 	"ledger_lines": "internal/growth/ledger", "ledger_payouts": "internal/growth/ledger",
-	"ledger_payout_lines": "internal/growth/ledger",
-	"join_codes":          "internal/joincode", "join_code_groups": "internal/joincode", "join_qr": "internal/joincode",
+	"ledger_payout_lines": "internal/growth/ledger", "ledger_account_months": "internal/growth/ledger",
+	"join_codes": "internal/joincode", "join_code_groups": "internal/joincode", "join_qr": "internal/joincode",
 	"join_links": "internal/joincode", "join_visits": "internal/joincode", "join_warnings": "internal/joincode",
 }
 

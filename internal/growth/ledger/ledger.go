@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/msg"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -123,49 +124,147 @@ func (s *Store) Lock(ctx context.Context, tx *store.Tx) error {
 	return s.db.LockTx(ctx, tx.Tx, "ledger.post")
 }
 
-// Batch posts many movements in one transaction: it keeps the accounts'
-// ids, writes each posting's lines in one statement, and moves the
-// balances once per account at Flush, which must follow before the
-// transaction commits.
+// Batch posts many movements in one transaction. It keeps them until
+// Flush (or until it holds flushAt of them), which writes them with few
+// statements: the postings' rows many to an INSERT, their lines likewise,
+// each touched account's balance and month total once. Flush must follow
+// before the transaction commits; a posting's ID is set when it is written.
 type Batch struct {
-	s     *Store
-	tx    *store.Tx
-	ids   map[Account]int64
-	delta map[int64]int64
+	s       *Store
+	tx      *store.Tx
+	known   *Accounts         // ids of committed accounts, shared across transactions (may be nil)
+	ids     map[Account]int64 // ids this batch found or created
+	pending []*Posting
+	stmts   map[string]*sql.Stmt // prepared in tx (closed with it), for the full-size statements Flush repeats
 }
+
+// prepared returns q prepared in the batch's transaction, once.
+func (b *Batch) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st := b.stmts[q]; st != nil {
+		return st, nil
+	}
+	st, err := b.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if b.stmts == nil {
+		b.stmts = map[string]*sql.Stmt{}
+	}
+	b.stmts[q] = st
+	return st, nil
+}
+
+// flushAt is how many postings a batch holds before it writes them.
+const flushAt = 2000
+
+// Accounts remembers account ids across a poster's transactions (accounts
+// are never deleted): a Batch made with it looks up only accounts it has
+// not seen, and Committed adds those the batch found once its transaction
+// has committed. Not safe for concurrent use.
+type Accounts struct{ m map[Account]int64 }
+
+// NewAccounts returns an empty cache.
+func NewAccounts() *Accounts { return &Accounts{m: map[Account]int64{}} }
 
 // NewBatch begins a batch in tx.
-func (s *Store) NewBatch(tx *store.Tx) *Batch {
-	return &Batch{s: s, tx: tx, ids: map[Account]int64{}, delta: map[int64]int64{}}
+func (s *Store) NewBatch(tx *store.Tx) *Batch { return s.NewBatchWith(tx, nil) }
+
+// NewBatchWith begins a batch in tx that takes account ids from known.
+func (s *Store) NewBatchWith(tx *store.Tx, known *Accounts) *Batch {
+	return &Batch{s: s, tx: tx, known: known, ids: map[Account]int64{}}
 }
 
-// accountID returns a's id, creating the account if missing.
-func (b *Batch) accountID(ctx context.Context, a Account) (int64, error) {
+// Committed adds the accounts the batch found or created to its cache; call
+// it only after the batch's transaction committed.
+func (b *Batch) Committed() {
+	if b.known == nil {
+		return
+	}
+	for a, id := range b.ids {
+		b.known.m[a] = id
+	}
+}
+
+func (b *Batch) lookup(a Account) (int64, bool) {
 	if id, ok := b.ids[a]; ok {
-		return id, nil
+		return id, true
 	}
-	if !a.Kind.valid() || a.Kind.Personal() != (a.Member != 0) {
-		return 0, fmt.Errorf("ledger: no account %s", a)
+	if b.known != nil {
+		if id, ok := b.known.m[a]; ok {
+			return id, true
+		}
 	}
-	var id int64
-	err := b.tx.QueryRowContext(ctx, `SELECT id FROM ledger_accounts WHERE kind = $1 AND member_id = $2`, string(a.Kind), a.Member).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = b.tx.QueryRowContext(ctx, `INSERT INTO ledger_accounts (kind, member_id, balance) VALUES ($1, $2, 0) RETURNING id`,
-			string(a.Kind), a.Member).Scan(&id)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("ledger: account %s: %w", a, err)
-	}
-	b.ids[a] = id
-	return id, nil
+	return 0, false
 }
 
-// post writes p (its lines merged per account, zero lines dropped); the
-// balances move at Flush. p.Seq must be the next of p.SourceKey.
+// resolve finds (or creates) the ids of the pending postings' accounts:
+// one query per thousand members for those not known yet.
+func (b *Batch) resolve(ctx context.Context) error {
+	missing := map[Account]bool{}
+	var members []any
+	seenMember := map[int64]bool{}
+	for _, p := range b.pending {
+		for _, l := range p.Lines {
+			if _, ok := b.lookup(l.Account); ok || missing[l.Account] {
+				continue
+			}
+			missing[l.Account] = true
+			if !seenMember[l.Account.Member] {
+				seenMember[l.Account.Member] = true
+				members = append(members, l.Account.Member)
+			}
+		}
+	}
+	for len(members) > 0 {
+		n := min(len(members), 1000)
+		rows, err := b.tx.QueryContext(ctx, `SELECT id, kind, member_id FROM ledger_accounts WHERE member_id IN (`+
+			b.tx.Dialect.BulkPlaceholders(1, n, 1)+`)`, members[:n]...)
+		if err != nil {
+			return fmt.Errorf("ledger: accounts: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var a Account
+			var kind string
+			if err := rows.Scan(&id, &kind, &a.Member); err != nil {
+				rows.Close()
+				return err
+			}
+			a.Kind = Kind(kind)
+			b.ids[a] = id
+			delete(missing, a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		members = members[n:]
+	}
+	list := make([]Account, 0, len(missing))
+	for a := range missing {
+		list = append(list, a)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].String() < list[j].String() })
+	for _, a := range list {
+		var id int64
+		if err := b.tx.QueryRowContext(ctx, `INSERT INTO ledger_accounts (kind, member_id, balance) VALUES ($1, $2, 0) RETURNING id`,
+			string(a.Kind), a.Member).Scan(&id); err != nil {
+			return fmt.Errorf("ledger: account %s: %w", a, err)
+		}
+		b.ids[a] = id
+	}
+	return nil
+}
+
+// post queues p (its lines merged per account, zero lines dropped) to be
+// written by Flush. p.Seq must be the next of p.SourceKey.
 func (b *Batch) post(ctx context.Context, p *Posting) error {
 	sum := map[Account]int64{}
 	var total int64
 	for _, l := range p.Lines {
+		if !l.Account.Kind.valid() || l.Account.Kind.Personal() != (l.Account.Member != 0) {
+			return fmt.Errorf("ledger: no account %s", l.Account)
+		}
 		sum[l.Account] += l.Amount
 		total += l.Amount
 	}
@@ -183,43 +282,188 @@ func (b *Batch) post(ctx context.Context, p *Posting) error {
 	}
 	sort.Slice(lines, func(i, j int) bool { return lines[i].Account.String() < lines[j].Account.String() })
 	p.Lines = lines
-	at := p.At.Unix()
-	if err := b.tx.QueryRowContext(ctx, `INSERT INTO ledger_postings (source, source_key, seq, reason, at, note)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, string(p.Source), p.SourceKey, p.Seq, string(p.Reason), at, p.Note).Scan(&p.ID); err != nil {
-		return fmt.Errorf("ledger: post %s: %w", p.SourceKey, err)
-	}
-	args := make([]any, 0, 4*len(lines))
-	for _, l := range lines {
-		id, err := b.accountID(ctx, l.Account)
-		if err != nil {
-			return err
-		}
-		args = append(args, p.ID, id, l.Amount, at)
-		b.delta[id] += l.Amount
-	}
-	if _, err := b.tx.ExecContext(ctx, `INSERT INTO ledger_lines (posting_id, account_id, amount, at) VALUES `+
-		store.Placeholders(4, len(lines), 1), args...); err != nil {
-		return fmt.Errorf("ledger: post %s: %w", p.SourceKey, err)
+	b.pending = append(b.pending, p)
+	if len(b.pending) >= flushAt {
+		return b.Flush(ctx)
 	}
 	return nil
 }
 
-// Flush moves the balances by what the batch posted.
+// Rows per many-valued statement of Flush.
+const (
+	postingRows = 500  // 6 values each
+	lineRows    = 1000 // 4 values each
+	monthRows   = 1000 // 3 values each
+	balanceRows = 1000 // 4 values each
+)
+
+// Flush writes the pending postings, their lines, and moves the balances
+// and month totals by them.
 func (b *Batch) Flush(ctx context.Context) error {
-	ids := make([]int64, 0, len(b.delta))
-	for id, d := range b.delta {
-		if d != 0 {
+	if len(b.pending) == 0 {
+		return nil
+	}
+	if err := b.resolve(ctx); err != nil {
+		return err
+	}
+	d := b.tx.Dialect
+	pending := b.pending
+	b.pending = nil
+	// The postings, their ids back by (source key, seq), which is unique.
+	for rest := pending; len(rest) > 0; {
+		n := min(len(rest), postingRows)
+		args := make([]any, 0, 6*n)
+		byKey := make(map[postingKey]*Posting, n)
+		for _, p := range rest[:n] {
+			args = append(args, string(p.Source), p.SourceKey, p.Seq, string(p.Reason), p.At.Unix(), p.Note)
+			byKey[postingKey{p.SourceKey, p.Seq}] = p
+		}
+		st, err := b.prepared(ctx, `INSERT INTO ledger_postings (source, source_key, seq, reason, at, note) VALUES `+
+			d.BulkPlaceholders(6, n, 1)+` RETURNING id, source_key, seq`)
+		if err != nil {
+			return fmt.Errorf("ledger: post %s: %w", rest[0].SourceKey, err)
+		}
+		rows, err := st.QueryContext(ctx, args...)
+		if err != nil {
+			return fmt.Errorf("ledger: post %s: %w", rest[0].SourceKey, err)
+		}
+		for rows.Next() {
+			var k postingKey
+			var id int64
+			if err := rows.Scan(&id, &k.key, &k.seq); err != nil {
+				rows.Close()
+				return err
+			}
+			if p := byKey[k]; p != nil {
+				p.ID = id
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("ledger: post %s: %w", rest[0].SourceKey, err)
+		}
+		rest = rest[n:]
+	}
+	// The lines, and what they move per account and per account and month.
+	delta := map[int64]int64{}
+	months := map[[2]int64]int64{}
+	args := make([]any, 0, 4*lineRows)
+	n := 0
+	flushLines := func() error {
+		if n == 0 {
+			return nil
+		}
+		st, err := b.prepared(ctx, `INSERT INTO ledger_lines (posting_id, account_id, amount, at) VALUES `+d.BulkPlaceholders(4, n, 1))
+		if err == nil {
+			_, err = st.ExecContext(ctx, args...)
+		}
+		args, n = args[:0], 0
+		if err != nil {
+			return fmt.Errorf("ledger: lines: %w", err)
+		}
+		return nil
+	}
+	for _, p := range pending {
+		if p.ID == 0 {
+			return fmt.Errorf("ledger: post %s: no id returned", p.SourceKey)
+		}
+		at, month := p.At.Unix(), MonthOf(p.At)
+		for _, l := range p.Lines {
+			id, _ := b.lookup(l.Account)
+			args = append(args, p.ID, id, l.Amount, at)
+			n++
+			delta[id] += l.Amount
+			months[[2]int64{id, month}] += l.Amount
+			if n == lineRows {
+				if err := flushLines(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := flushLines(); err != nil {
+		return err
+	}
+	if err := b.moveMonths(ctx, months); err != nil {
+		return err
+	}
+	return b.moveBalances(ctx, delta)
+}
+
+type postingKey struct {
+	key string
+	seq int64
+}
+
+// moveMonths adds to the accounts' month totals, in (account, month) order.
+func (b *Batch) moveMonths(ctx context.Context, months map[[2]int64]int64) error {
+	keys := make([][2]int64, 0, len(months))
+	for k := range months {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1]
+	})
+	for len(keys) > 0 {
+		n := min(len(keys), monthRows)
+		args := make([]any, 0, 3*n)
+		for _, k := range keys[:n] {
+			args = append(args, k[0], k[1], months[k])
+		}
+		if _, err := b.tx.ExecContext(ctx, `INSERT INTO ledger_account_months (account_id, month, amount) VALUES `+
+			b.tx.Dialect.BulkPlaceholders(3, n, 1)+` ON CONFLICT (account_id, month) DO UPDATE SET amount = ledger_account_months.amount + excluded.amount`,
+			args...); err != nil {
+			return fmt.Errorf("ledger: month totals: %w", err)
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// moveBalances adds delta to the accounts' balances, in id order, a
+// thousand accounts to a statement (an upsert on rows that all exist).
+func (b *Batch) moveBalances(ctx context.Context, delta map[int64]int64) error {
+	kinds := make(map[int64]Account, len(delta))
+	for a, id := range b.ids {
+		if _, ok := delta[id]; ok {
+			kinds[id] = a
+		}
+	}
+	if b.known != nil {
+		for a, id := range b.known.m {
+			if _, ok := delta[id]; ok {
+				kinds[id] = a
+			}
+		}
+	}
+	ids := make([]int64, 0, len(delta))
+	for id, v := range delta {
+		if v != 0 {
 			ids = append(ids, id)
 		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
-		if _, err := b.tx.ExecContext(ctx, `UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2`, b.delta[id], id); err != nil {
+	for len(ids) > 0 {
+		n := min(len(ids), balanceRows)
+		args := make([]any, 0, 4*n)
+		for _, id := range ids[:n] {
+			a := kinds[id]
+			args = append(args, id, string(a.Kind), a.Member, delta[id])
+		}
+		if _, err := b.tx.ExecContext(ctx, `INSERT INTO ledger_accounts (id, kind, member_id, balance) VALUES `+
+			b.tx.Dialect.BulkPlaceholders(4, n, 1)+` ON CONFLICT (id) DO UPDATE SET balance = ledger_accounts.balance + excluded.balance`,
+			args...); err != nil {
 			return fmt.Errorf("ledger: balances: %w", err)
 		}
+		ids = ids[n:]
 	}
-	clear(b.delta)
 	return nil
+}
+
+// MonthOf is the month t falls in, in Asia/Shanghai, as YYYYMM.
+func MonthOf(t time.Time) int64 {
+	l := t.In(shanghai.Zone)
+	return int64(l.Year())*100 + int64(l.Month())
 }
 
 // post writes one posting and moves the balances.
@@ -422,3 +666,32 @@ func ParseMonth(s string, zone *time.Location) (time.Time, error) {
 
 // Tx is the batch's transaction.
 func (b *Batch) Tx() *store.Tx { return b.tx }
+
+// Balance returns one account's balance (0 for an account never posted
+// to): one row read by its key, however many postings the ledger holds.
+func (s *Store) Balance(ctx context.Context, a Account) (int64, error) {
+	var v int64
+	err := s.db.QueryRowContext(ctx, `SELECT balance FROM ledger_accounts WHERE kind = $1 AND member_id = $2`, string(a.Kind), a.Member).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("ledger: balance of %s: %w", a, err)
+	}
+	return v, nil
+}
+
+// Size counts the postings and lines the ledger holds.
+func (s *Store) Size(ctx context.Context) (postings, lines int64, err error) {
+	if err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM ledger_postings`).Scan(&postings); err == nil {
+		err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM ledger_lines`).Scan(&lines)
+	}
+	return postings, lines, err
+}
+
+// Vacuum refreshes PostgreSQL's statistics and visibility map of the
+// ledger's tables after a bulk load (index-only scans of an account's lines
+// need the latter); nothing on SQLite.
+func (s *Store) Vacuum(ctx context.Context) error {
+	return s.db.VacuumAnalyze(ctx, "ledger_accounts", "ledger_postings", "ledger_lines", "ledger_account_months")
+}
