@@ -18,6 +18,8 @@ import (
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/growth/campaign"
+	"github.com/qunke/qunke/internal/growth/ledger"
 	"github.com/qunke/qunke/internal/health"
 	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/insight"
@@ -67,6 +69,7 @@ type Server struct {
 
 	// Insight: the acquisition costs and the reinvestment simulator.
 	costs     *insight.Store
+	campaigns *campaign.Store // fission campaigns (nil: no such pages)
 	simulator *insight.Simulator
 }
 
@@ -110,6 +113,8 @@ type Deps struct {
 	// TelegramBot tells where the Telegram bot is not an admin (nil: the
 	// pages say nothing of it).
 	TelegramBot BotStanding
+	// Campaigns are the fission campaigns (裂变活动; nil: no such pages).
+	Campaigns *campaign.Store
 }
 
 // BotStanding tells, of Telegram groups' targets, those whose chat the bot
@@ -134,6 +139,7 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d.WeComSync = &wecom.Syncer{API: wecom.NewClient("", "", ""), Registry: d.Groups, State: wecom.NewSyncStore(db), DB: db, Log: log}
 	d.Costs = insight.NewStore(db)
 	d.Simulator = &insight.Simulator{Members: d.Groups, Income: d.Orders}
+	d.Campaigns = campaign.NewStore(db, d.Groups, ledger.NewStore(db), nil)
 	return d
 }
 
@@ -160,11 +166,12 @@ func NewServer(d Deps) *Server {
 			"members", "member",
 			"health", "grouphealth", "alertsettings",
 			"simulate",
+			"campaigns", "campaign", "participant",
 		), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
 		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync, health: d.Health,
-		costs: d.Costs, simulator: d.Simulator}
+		costs: d.Costs, simulator: d.Simulator, campaigns: d.Campaigns}
 	assets() // compress the static files now, not on the first page
 	s.routes()
 	if d.WeComCallback != nil {
@@ -208,6 +215,7 @@ func (s *Server) routes() {
 	s.thumbRoutes()
 	s.bindingRoutes()
 	s.wecomChatRoutes()
+	s.campaignRoutes()
 	if s.tgWebhook != nil {
 		// Authenticated by its secret header, not by a session.
 		s.mux.Handle("POST /callback/telegram", s.tgWebhook)

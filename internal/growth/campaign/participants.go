@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -251,4 +253,22 @@ func (s *Store) Participants(ctx context.Context, campaignID int64, q string, li
 		out = append(out, *p)
 	}
 	return out, total, rows.Err()
+}
+
+// LeaderboardText is the leaderboard's first n rows as a post for the
+// groups (邀请排行), in lang.
+func LeaderboardText(lang i18n.Lang, c *Campaign, rows []Ranked, n int) string {
+	var b strings.Builder
+	b.WriteString(msg.In(lang, msg.New("campaign.board_title", c.Name)))
+	for i, r := range rows {
+		if i >= n {
+			break
+		}
+		b.WriteString("\n")
+		b.WriteString(msg.In(lang, msg.New("campaign.board_line", r.Rank, r.Name, r.Valid)))
+	}
+	if len(rows) == 0 {
+		b.WriteString("\n" + msg.In(lang, msg.New("campaign.board_empty")))
+	}
+	return b.String()
 }
