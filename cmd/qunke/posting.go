@@ -244,6 +244,10 @@ func seedDemoCommunity(ctx context.Context, db *store.DB, adv *advisor.Advisor, 
 		return n, 0, err
 	}
 	k, err := demo.Orders(ctx, db, 1, now)
+	if err != nil {
+		return n, k, err
+	}
+	_, err = demo.Campaign(ctx, db, now) // a fission campaign with honest and fraudulent invites
 	return n, k, err
 }
 

@@ -30,6 +30,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var wecomEvery time.Duration
 	var tf tgMemberFlags
 	var lf ledgerFlags
+	var cf campaignFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: g.h("cli.serve.short"),
@@ -137,6 +138,7 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer stopLedger()
+			defer cf.start(ctx, db, deps.Campaigns, log)() // fission invites, counted from member events
 			return srv.Serve(ctx, ln)
 		},
 	}
@@ -155,6 +157,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd.Flags().DurationVar(&wecomEvery, "wecom-sync-every", 3*time.Hour, g.h("cli.flag_wecom_sync_every"))
 	tf.add(g, cmd.Flags())
 	lf.add(g, cmd.Flags())
+	cf.add(g, cmd.Flags())
 	return cmd
 }
 

@@ -45,7 +45,7 @@ var owners = map[string]string{
 	"ledger_accounts": "internal/growth/ledger", "ledger_postings": "internal/growth/ledger",
 	"ledger_lines": "internal/growth/ledger", "ledger_payouts": "internal/growth/ledger",
 	"ledger_payout_lines": "internal/growth/ledger",
-	"campaigns": "internal/growth/campaign", "campaign_groups": "internal/growth/campaign",
+	"campaigns":           "internal/growth/campaign", "campaign_groups": "internal/growth/campaign",
 	"campaign_tiers": "internal/growth/campaign", "campaign_participants": "internal/growth/campaign",
 	"campaign_invites": "internal/growth/campaign", "campaign_rewards": "internal/growth/campaign",
 	"campaign_state": "internal/growth/campaign", "campaign_recheck": "internal/growth/campaign",
