@@ -71,7 +71,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 	ingest.Flags().BoolVar(&cfg.Naive, "naive", true, g.h("cli.bench.flag.naive"))
 	ingest.Flags().StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.flag.cpuprofile"))
 	cmd.AddCommand(ingest, newBenchAdvisorCmd(g), newBenchAPICmd(g), newBenchAPIClientsCmd(g), newBenchPublishCmd(g), newBenchOrdersCmd(g),
-		newBenchLockWaitCmd(g), newBenchCallbackCmd(g), newBenchMembersCmd(g))
+		newBenchLockWaitCmd(g), newBenchCallbackCmd(g), newBenchMembersCmd(g), newBenchLeaderboardCmd(g))
 	return cmd
 }
 

@@ -376,3 +376,43 @@ func TestRescanOnStatusChange(t *testing.T) {
 		f.want("late", Valid)
 	})
 }
+
+// Pages of the leaderboard at any place agree with the whole board, ties
+// sharing a place.
+func TestLeaderboardPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, DefaultRules)
+		names, valid := make([]string, 230), make([]int, 230)
+		for i := range names {
+			names[i], valid[i] = fmt.Sprint("p", i), (i*7)%11
+		}
+		if err := f.s.BulkParticipants(f.ctx, f.c.ID, names, valid); err != nil {
+			t.Fatal(err)
+		}
+		all, total, err := f.s.Leaderboard(f.ctx, f.c.ID, 1000, 0)
+		if err != nil || total != 232 || len(all) != 232 {
+			t.Fatalf("board: %d of %d, %v", len(all), total, err)
+		}
+		for i := 1; i < len(all); i++ {
+			a, b := all[i-1], all[i]
+			if a.Valid < b.Valid || (a.Valid == b.Valid && (a.ID > b.ID || a.Rank != b.Rank)) || (a.Valid > b.Valid && b.Rank != i+1) {
+				t.Fatalf("order at %d: %+v then %+v", i, a, b)
+			}
+		}
+		for _, off := range []int{1, 17, 49, 100, 199, 231, 232} {
+			page, _, err := f.s.Leaderboard(f.ctx, f.c.ID, 20, off)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := all[min(off, len(all)):min(off+20, len(all))]
+			if len(page) != len(want) {
+				t.Fatalf("offset %d: %d rows, want %d", off, len(page), len(want))
+			}
+			for i := range page {
+				if page[i].ID != want[i].ID || page[i].Rank != want[i].Rank {
+					t.Fatalf("offset %d row %d: %+v, want %+v", off, i, page[i], want[i])
+				}
+			}
+		}
+	})
+}

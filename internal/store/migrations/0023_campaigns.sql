@@ -7,7 +7,8 @@
 -- review; cap_per_inviter: valid invites credited at most, 0 = no cap),
 -- join_code_id (a join code of the join-code pool, 0 = none; the join code
 -- belongs to its own package: only its id is kept) and bought_cost_fen (what
--- a bought member costs, to compare with, 0 = unknown).
+-- a bought member costs, to compare with, 0 = unknown); participants is
+-- kept with every enrolment (the leaderboard's total without a count).
 CREATE TABLE campaigns (
     id {{id}},
     name TEXT NOT NULL,
@@ -20,6 +21,7 @@ CREATE TABLE campaigns (
     burst_seconds {{bigint}} NOT NULL DEFAULT 60,
     cap_per_inviter {{bigint}} NOT NULL DEFAULT 0,
     bought_cost_fen {{bigint}} NOT NULL DEFAULT 0,
+    participants {{bigint}} NOT NULL DEFAULT 0,
     created_at {{bigint}} NOT NULL
 );
 
