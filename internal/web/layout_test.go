@@ -122,6 +122,9 @@ func layoutServer(t *testing.T) (*Server, *demo.Market) {
 	if _, err := demo.Orders(ctx, db, 1, now); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := demo.Campaign(ctx, db, now); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.planner.PlanDay(ctx, now); err != nil {
 		t.Fatal(err)
 	}
@@ -200,6 +203,9 @@ func TestBrowserLayout(t *testing.T) {
 		{"health", "/health"},
 		{"group-health", fmt.Sprintf("/groups/%d/health", groups[0].ID)},
 		{"alerts", "/settings/alerts"},
+		{"campaigns", "/campaigns"},
+		{"campaign", "/campaigns/1"},
+		{"participant", "/campaigns/1/participants/1"},
 	}
 
 	viewports := []struct {
