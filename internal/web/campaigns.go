@@ -15,6 +15,8 @@ import (
 	"github.com/qunke/qunke/internal/growth/campaign"
 	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/msg"
+	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/publish/poster"
 )
 
 // campaignRoutes are the fission campaigns (裂变活动): the list and the
@@ -31,6 +33,7 @@ func (s *Server) campaignRoutes() {
 	s.mux.Handle("GET /campaigns/{id}", s.page(auth.ManagePosting, s.campaignPage))
 	s.mux.Handle("POST /campaigns/{id}", s.page(auth.ManagePosting, s.campaignPage))
 	s.mux.Handle("GET /campaigns/{id}/participants/{pid}", s.page(auth.ManagePosting, s.participantPage))
+	s.mux.Handle("GET /campaigns/{id}/participants/{pid}/poster.png", s.page(auth.ManagePosting, s.participantPoster))
 	s.mux.Handle("GET /api/v1/campaigns", s.api(auth.ManagePosting, s.apiCampaigns))
 	s.mux.Handle("POST /api/v1/campaigns", s.api(auth.ManagePosting, s.apiCampaignSave))
 	s.mux.Handle("GET /api/v1/campaigns/{id}", s.api(auth.ManagePosting, s.apiCampaign))
@@ -321,6 +324,7 @@ type participantView struct {
 	P       *campaign.Participant
 	Invites []campaign.InviteRow
 	Lang    i18n.Lang
+	Poster  bool // the server draws posters
 }
 
 func (s *Server) participantPage(w http.ResponseWriter, r *http.Request) {
@@ -338,6 +342,9 @@ func (s *Server) participantPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := &participantView{P: p, Lang: pg.Lang}
+	if pc, ok := s.posters.(*publish.PosterCache); ok && pc.R != nil {
+		view.Poster = true
+	}
 	if view.C, err = s.campaigns.Get(ctx, id); err != nil {
 		s.fail(w, r, http.StatusNotFound, err)
 		return
@@ -560,4 +567,39 @@ func (v *campaignView) Why(row campaign.InviteRow) string {
 // Why renders an invite's reason for the page.
 func (v *participantView) Why(row campaign.InviteRow) string {
 	return apiv1.ReasonText(v.Lang, row.Reason, row.ReasonArgs)
+}
+
+// participantPoster is a participant's personal poster (the poster engine:
+// the campaign, their name, the rewards and a QR code of their link).
+func (s *Server) participantPoster(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	pc, ok := s.posters.(*publish.PosterCache)
+	id, err := s.campaignID(r)
+	pid, _ := strconv.ParseInt(r.PathValue("pid"), 10, 64)
+	var p *campaign.Participant
+	if err == nil {
+		p, err = s.campaigns.Participant(ctx, pid)
+	}
+	if err != nil || p.CampaignID != id || !ok || pc.R == nil {
+		http.NotFound(w, r)
+		return
+	}
+	c, err := s.campaigns.Get(ctx, id)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	l := lang(w, r)
+	iv := poster.Invite{Campaign: c.Name, Headline: msg.In(l, msg.New("campaign.poster_headline", p.Name))}
+	for _, t := range c.Tiers {
+		iv.Lines = append(iv.Lines, msg.In(l, msg.New("campaign.tier", t.Invites, msg.In(l, msg.New("campaign.kind."+string(t.Kind))), cells.Yuan(t.CostFen))))
+	}
+	png, err := pc.R.InvitePNG(iv, p.Link)
+	if err != nil {
+		s.serverError(w, r, "participant poster", err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "private, max-age=300")
+	w.Write(png)
 }

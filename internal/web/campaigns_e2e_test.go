@@ -10,6 +10,8 @@ import (
 
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/growth/campaign"
+	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/publish/poster"
 
 	"github.com/chromedp/chromedp"
 )
@@ -21,6 +23,11 @@ func TestBrowserCampaign(t *testing.T) {
 	chromium := needChromium(t)
 	ctx := context.Background()
 	s, _ := layoutServer(t)
+	images, err := poster.NewRenderer(poster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.posters = &publish.PosterCache{R: images}
 	g := &community.Group{Name: "裂变测试群", Channel: community.Manual, Active: true}
 	if err := s.groups.Save(ctx, g); err != nil {
 		t.Fatal(err)
@@ -39,7 +46,7 @@ func TestBrowserCampaign(t *testing.T) {
 	if e := get(t, b.ctx, "form error", chromedp.Evaluate[string](`document.querySelector('.qk-error')?.innerText || ''`)); e != "" {
 		t.Fatalf("the form says %q", e)
 	}
-	cs, err := s.campaigns.List(ctx) // the latest first
+	cs, err := s.campaigns.List(ctx) // the latest first (err: see above)
 	if err != nil || len(cs) == 0 || cs[0].Name != "春节拉新" || cs[0].Status != campaign.Running || len(cs[0].Groups) != 1 ||
 		len(cs[0].Tiers) != 2 || cs[0].Rules.StayHours != 24 {
 		t.Fatalf("campaigns after the form: %+v %v", cs, err)
@@ -86,6 +93,10 @@ func TestBrowserCampaign(t *testing.T) {
 	link := get(t, b.ctx, "link", chromedp.Evaluate[string](`document.querySelector('#invite-link').innerText`))
 	if !strings.Contains(link, p.Ref) {
 		t.Errorf("the participant's link %q lacks the reference %s", link, p.Ref)
+	}
+	drawn := get(t, b.ctx, "poster", chromedp.Poll[int](`(() => { const i = document.querySelector('img.qk-poster'); return i && i.complete && i.naturalWidth })()`))
+	if drawn != 750 {
+		t.Errorf("the personal poster is %d px wide, want 750", drawn)
 	}
 	b.shot("390-participant.png")
 }
