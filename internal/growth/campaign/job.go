@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/store"
 )
 
@@ -181,13 +183,19 @@ func (s *Store) process(ctx context.Context, k *counter, members []int64, st *Co
 	slices.Sort(members)
 	members = slices.Compact(members)
 	people := make([]*person, 0, len(members))
+	kept := members[:0]
 	for _, m := range members {
 		pr, err := k.person(ctx, m)
+		if errors.Is(err, community.ErrMemberNotFound) {
+			continue // gone from the registry: nothing to count
+		}
 		if err != nil {
 			return fmt.Errorf("count member %d: %w", m, err)
 		}
 		people = append(people, pr)
+		kept = append(kept, m)
 	}
+	members = kept
 	now := s.now().Unix()
 	return s.db.Atomic(ctx, func(tx *store.Tx) error {
 		if err := s.db.LockTx(ctx, tx.Tx, "campaign.count"); err != nil {
