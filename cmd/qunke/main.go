@@ -97,6 +97,7 @@ func rootCmd() (*cobra.Command, *globals) {
 		newSimulateCmd(g),
 		newAgentsCmd(g),
 		newLedgerCmd(g),
+		newCampaignsCmd(g),
 	)
 	root.InitDefaultHelpCmd() // now, to describe it in the help language
 	for _, c := range root.Commands() {

@@ -260,6 +260,9 @@ func seedDemoCommunity(ctx context.Context, db *store.DB, adv *advisor.Advisor, 
 	if _, err = demo.JoinCodes(ctx, db, now); err != nil {
 		return n, k, err
 	}
+	if _, err = demo.Campaign(ctx, db, now); err != nil { // a fission campaign with honest and fraudulent invites
+		return n, k, err
+	}
 	// The cohorts and RFM over what was just seeded (serve's job rebuilds
 	// them hourly after).
 	_, err = insight.NewCohorts(db, community.NewStore(db), orders.NewStore(db)).Refresh(ctx)

@@ -35,6 +35,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var lf ledgerFlags
 	var joinWarnEvery time.Duration
 	var publicURL string
+	var cf campaignFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: g.h("cli.serve.short"),
@@ -165,6 +166,7 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer stopLedger()
+			defer cf.start(ctx, db, deps.Campaigns, log)() // fission invites, counted from member events
 			return srv.Serve(ctx, ln)
 		},
 	}
@@ -187,6 +189,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	lf.add(g, cmd.Flags())
 	cmd.Flags().StringVar(&publicURL, "public-url", os.Getenv("QUNKE_PUBLIC_URL"), g.h("cli.serve.flag.public_url"))
 	cmd.Flags().DurationVar(&joinWarnEvery, "join-warn-every", 15*time.Minute, g.h("cli.serve.flag.join_warn_every"))
+	cf.add(g, cmd.Flags())
 	return cmd
 }
 

@@ -48,6 +48,10 @@ var owners = map[string]string{
 	"ledger_payout_lines": "internal/growth/ledger", "ledger_account_months": "internal/growth/ledger",
 	"join_codes": "internal/joincode", "join_code_groups": "internal/joincode", "join_qr": "internal/joincode",
 	"join_links": "internal/joincode", "join_visits": "internal/joincode", "join_warnings": "internal/joincode",
+	"campaigns": "internal/growth/campaign", "campaign_groups": "internal/growth/campaign",
+	"campaign_tiers": "internal/growth/campaign", "campaign_participants": "internal/growth/campaign",
+	"campaign_invites": "internal/growth/campaign", "campaign_rewards": "internal/growth/campaign",
+	"campaign_state": "internal/growth/campaign", "campaign_recheck": "internal/growth/campaign",
 }
 
 // exempt are files that may name any table: the migration tests build a

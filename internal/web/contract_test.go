@@ -458,6 +458,7 @@ func contractCases(t *testing.T, s *Server, m *demo.Market) []apiCase {
 		{"DELETE", planDoc, "/api/v1/plans/1", "", "", 401},
 		{"DELETE", planDoc, "/api/v1/plans/1", "", sel, 403},
 	}
+	cases = append(cases, campaignContractCases(t, s, groups[0].ID)...)
 	return cases
 }
 

@@ -132,6 +132,9 @@ func layoutServer(t *testing.T) (*Server, *demo.Market) {
 		t.Fatal(err)
 	}
 	s.joins.Now = s.now
+	if _, err := demo.Campaign(ctx, db, now); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.planner.PlanDay(ctx, now); err != nil {
 		t.Fatal(err)
 	}
@@ -231,6 +234,9 @@ func TestBrowserLayout(t *testing.T) {
 		{"joincodes", "/joincodes"},
 		{"joincode", fmt.Sprintf("/joincodes/%d", someJoinCode(t, s))},
 		{"join", "/join/fuli?i=xiaomei"},
+		{"campaigns", "/campaigns"},
+		{"campaign", "/campaigns/1"},
+		{"participant", "/campaigns/1/participants/1"},
 	}
 
 	viewports := []struct {

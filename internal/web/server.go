@@ -19,6 +19,7 @@ import (
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/growth"
+	"github.com/qunke/qunke/internal/growth/campaign"
 	"github.com/qunke/qunke/internal/growth/ledger"
 	"github.com/qunke/qunke/internal/health"
 	"github.com/qunke/qunke/internal/i18n"
@@ -70,6 +71,7 @@ type Server struct {
 
 	// Insight: the acquisition costs and the reinvestment simulator.
 	costs     *insight.Store
+	campaigns *campaign.Store // fission campaigns (nil: no such pages)
 	simulator *insight.Simulator
 	boss      *insight.BossSources // the boss's tables (老板报表)
 	economics *insight.Economics   // unit economics per group, tag, operator, cohort
@@ -136,6 +138,8 @@ type Deps struct {
 	// the operators' /joincodes (nil: NewServer builds one without WeCom
 	// join ways, Telegram links or a visit buffer).
 	JoinCodes *joincode.Service
+	// Campaigns are the fission campaigns (裂变活动; nil: no such pages).
+	Campaigns *campaign.Store
 }
 
 // BotStanding tells, of Telegram groups' targets, those whose chat the bot
@@ -169,6 +173,7 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d.JoinCodes.Notify, d.JoinCodes.Log = d.Health, log
 	d.Cohorts = insight.NewCohorts(db, d.Groups, d.Orders)
 	d.Cohorts.Log = log
+	d.Campaigns = campaign.NewStore(db, d.Groups, ledger.NewStore(db), nil)
 	return d
 }
 
@@ -206,12 +211,13 @@ func NewServer(d Deps) *Server {
 			"economics",
 			"join", "joincodes", "joincode",
 			"cohorts", "rfm",
+			"campaigns", "campaign", "participant",
 		), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
 		tgWebhook: d.TelegramWebhook, tgBot: d.TelegramBot, wecomSync: d.WeComSync, health: d.Health,
 		costs: d.Costs, simulator: d.Simulator, boss: d.Boss, agents: d.Agents, economics: d.Economics, joins: d.JoinCodes,
-		cohorts: d.Cohorts}
+		cohorts: d.Cohorts, campaigns: d.Campaigns}
 	if s.agents == nil && d.Orders != nil {
 		s.agents = growth.NewConsole(d.DB, d.Orders)
 	}
@@ -266,6 +272,7 @@ func (s *Server) routes() {
 	s.wecomChatRoutes()
 	s.agentRoutes()
 	s.joinRoutes()
+	s.campaignRoutes()
 	if s.tgWebhook != nil {
 		// Authenticated by its secret header, not by a session.
 		s.mux.Handle("POST /callback/telegram", s.tgWebhook)

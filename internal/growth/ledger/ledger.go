@@ -89,6 +89,7 @@ const (
 	Adjust  Reason = "adjust"  // the order's amounts changed
 	Reverse Reason = "reverse" // the order turned invalid or refunded: everything it moved, undone
 	Paid    Reason = "paid"    // a payout batch was paid
+	Reward  Reason = "reward"  // a fission campaign's reward was earned (internal/growth/campaign)
 )
 
 // Line is one account's part of a posting.

@@ -1,0 +1,333 @@
+package campaign
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/msg"
+	"github.com/qunke/qunke/internal/store"
+)
+
+// Participant is one inviter in one campaign.
+type Participant struct {
+	ID         int64
+	CampaignID int64
+	MemberID   int64 // the community member, 0 = not known as one (then self-invites cannot be told)
+	Name       string
+	// Ref is the personal invite reference ("qk" and 8 letters or digits):
+	// it travels as WeCom's join-way state, inside a Telegram invite link's
+	// name, and as the join page's ?i=.
+	Ref       string
+	Link      string // the personal invite link
+	Valid     int    // valid invites (as last counted)
+	Invites   int    // joins naming them
+	Held      int    // invites held for review
+	CreatedAt time.Time
+
+	memberSource, memberExt, memberUnion string
+}
+
+// Linker makes a participant's personal invite link. The default,
+// JoinPageLinker, points at the join page of the campaign's join code with
+// the reference; serve wires one that asks Telegram for an invite link
+// named for the participant (createChatInviteLink) where a campaign's group
+// is a Telegram one.
+type Linker interface {
+	Link(ctx context.Context, c *Campaign, p *Participant) (string, error)
+}
+
+// JoinPageLinker builds BaseURL + "/join/{code}?i=<ref>" for a campaign with
+// a join code, else BaseURL + "/invite/<ref>" (the participant's own page).
+type JoinPageLinker struct{ BaseURL string }
+
+// Link implements Linker.
+func (l JoinPageLinker) Link(_ context.Context, c *Campaign, p *Participant) (string, error) {
+	base := strings.TrimRight(l.BaseURL, "/")
+	if c.JoinCodeID != 0 {
+		return base + "/join/" + strconv.FormatInt(c.JoinCodeID, 10) + "?i=" + url.QueryEscape(p.Ref), nil
+	}
+	return base + "/invite/" + url.PathEscape(p.Ref), nil
+}
+
+// TelegramLinkName is the name of a Telegram invite link for p (at most 32
+// characters, as createChatInviteLink allows): the reference first, so the
+// counting finds it, then as much of the name as fits.
+func TelegramLinkName(p *Participant) string {
+	name := p.Ref + " " + strings.TrimSpace(p.Name)
+	r := []rune(name)
+	if len(r) > 32 {
+		r = r[:32]
+	}
+	return strings.TrimSpace(string(r))
+}
+
+// refPattern finds references in invite links, states and link names.
+var refPattern = regexp.MustCompile(`qk[a-z2-7]{8}`)
+
+const refAlphabet = "abcdefghijklmnopqrstuvwxyz234567"
+
+func newRef() string {
+	var b [8]byte
+	rand.Read(b[:])
+	out := []byte("qk")
+	for _, x := range b {
+		out = append(out, refAlphabet[int(x)%len(refAlphabet)])
+	}
+	return string(out)
+}
+
+// AddParticipant enrols an inviter: a member (memberID, its name unless
+// name is given) or a person known only by name. Each gets a reference and
+// a link (from the Linker).
+func (s *Store) AddParticipant(ctx context.Context, campaignID, memberID int64, name string) (*Participant, error) {
+	c, err := s.Get(ctx, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	p := &Participant{CampaignID: campaignID, MemberID: memberID, Name: strings.TrimSpace(name)}
+	if memberID != 0 {
+		id, err := s.community.IdentityOf(ctx, memberID)
+		if err != nil {
+			return nil, err
+		}
+		p.memberSource, p.memberExt, p.memberUnion = string(id.Member.Source), id.Member.ExternalID, id.Member.UnionID
+		if p.Name == "" {
+			p.Name = id.Member.Name
+		}
+	}
+	if p.Name == "" || len([]rune(p.Name)) > 64 {
+		return nil, ErrParticipantName
+	}
+	p.Ref = newRef()
+	if p.Link, err = s.Linker.Link(ctx, c, p); err != nil {
+		return nil, fmt.Errorf("link for %s: %w", p.Name, err)
+	}
+	p.CreatedAt = s.now().Truncate(time.Second)
+	err = s.db.Atomic(ctx, func(tx *store.Tx) error {
+		if memberID != 0 {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM campaign_participants WHERE campaign_id = $1 AND member_id = $2`,
+				campaignID, memberID).Scan(&one)
+			if err == nil {
+				return ErrParticipantIn.With(memberID)
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO campaign_participants (campaign_id, member_id, member_source, member_ext,
+			member_union, name, ref, link, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			campaignID, memberID, p.memberSource, p.memberExt, p.memberUnion, p.Name, p.Ref, p.Link, p.CreatedAt.Unix()).Scan(&p.ID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE campaigns SET participants = participants + 1 WHERE id = $1`, campaignID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+const participantCols = `id, campaign_id, member_id, member_source, member_ext, member_union, name, ref, link,
+	valid_invites, invites, held, created_at`
+
+func scanParticipant(row interface{ Scan(...any) error }) (*Participant, error) {
+	var p Participant
+	var created int64
+	if err := row.Scan(&p.ID, &p.CampaignID, &p.MemberID, &p.memberSource, &p.memberExt, &p.memberUnion, &p.Name, &p.Ref,
+		&p.Link, &p.Valid, &p.Invites, &p.Held, &created); err != nil {
+		return nil, err
+	}
+	p.CreatedAt = time.Unix(created, 0).UTC()
+	return &p, nil
+}
+
+// Participant returns participant id.
+func (s *Store) Participant(ctx context.Context, id int64) (*Participant, error) {
+	p, err := scanParticipant(s.db.QueryRowContext(ctx, `SELECT `+participantCols+` FROM campaign_participants WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNoParticipant.With(id)
+	}
+	return p, err
+}
+
+// ParticipantByRef returns the participant whose reference is ref.
+func (s *Store) ParticipantByRef(ctx context.Context, ref string) (*Participant, error) {
+	p, err := scanParticipant(s.db.QueryRowContext(ctx, `SELECT `+participantCols+` FROM campaign_participants WHERE ref = $1`, ref))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNoParticipant.With(ref)
+	}
+	return p, err
+}
+
+// Ranked is a participant with their place on the leaderboard (equal
+// valid invites share a place).
+type Ranked struct {
+	Rank int
+	Participant
+}
+
+// Leaderboard returns the campaign's participants ranked by valid invites
+// (邀请排行), limit rows from offset, and the number of participants.
+func (s *Store) Leaderboard(ctx context.Context, campaignID int64, limit, offset int) ([]Ranked, int, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	offset = max(offset, 0)
+	var total int
+	err := s.db.QueryRowContext(ctx, `SELECT participants FROM campaigns WHERE id = $1`, campaignID).Scan(&total)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, ErrNotFound.With(campaignID)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("leaderboard %d: %w", campaignID, err)
+	}
+	// A page far down: find where it starts in the board's index alone
+	// (no rows read), then read its rows from there: the rest of its
+	// place's participants, then the places below (two range reads).
+	var out []Ranked
+	read := func(where string, n int, args ...any) error {
+		rows, err := s.db.QueryContext(ctx, `SELECT `+participantCols+` FROM campaign_participants WHERE campaign_id = $1 `+where+
+			fmt.Sprintf(` ORDER BY valid_invites DESC, id LIMIT %d`, n), append([]any{campaignID}, args...)...)
+		if err != nil {
+			return fmt.Errorf("leaderboard %d: %w", campaignID, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			p, err := scanParticipant(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, Ranked{Participant: *p})
+		}
+		return rows.Err()
+	}
+	if offset == 0 {
+		if err := read(``, limit); err != nil {
+			return nil, 0, err
+		}
+	} else {
+		var v, id int64
+		err := s.db.QueryRowContext(ctx, `SELECT valid_invites, id FROM campaign_participants WHERE campaign_id = $1
+			ORDER BY valid_invites DESC, id LIMIT 1 OFFSET $2`, campaignID, offset).Scan(&v, &id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return []Ranked{}, total, nil
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("leaderboard %d: %w", campaignID, err)
+		}
+		if err := read(`AND valid_invites = $2 AND id >= $3`, limit, v, id); err != nil {
+			return nil, 0, err
+		}
+		if len(out) < limit {
+			if err := read(`AND valid_invites < $2`, limit-len(out), v); err != nil {
+				return nil, 0, err
+			}
+		}
+	}
+	// Places: the first row's place is 1 + those with more valid invites;
+	// then standard competition ranking down the page.
+	for i := range out {
+		switch {
+		case i > 0 && out[i].Valid == out[i-1].Valid:
+			out[i].Rank = out[i-1].Rank
+		case i > 0:
+			out[i].Rank = offset + i + 1
+		default:
+			var above int
+			if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM campaign_participants WHERE campaign_id = $1 AND valid_invites > $2`,
+				campaignID, out[i].Valid).Scan(&above); err != nil {
+				return nil, 0, err
+			}
+			out[i].Rank = above + 1
+		}
+	}
+	return out, total, nil
+}
+
+// Participants lists a campaign's participants by name match (q, "" =
+// all), in the order they joined, limit from offset, and how many match.
+func (s *Store) Participants(ctx context.Context, campaignID int64, q string, limit, offset int) ([]Participant, int, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	where := `WHERE campaign_id = $1`
+	args := []any{campaignID}
+	if q = strings.TrimSpace(q); q != "" {
+		where += ` AND (name LIKE $2 OR ref = $3)`
+		args = append(args, "%"+q+"%", q)
+	}
+	var total int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM campaign_participants `+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+participantCols+` FROM campaign_participants `+where+
+		fmt.Sprintf(` ORDER BY id LIMIT %d OFFSET %d`, limit, max(offset, 0)), args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Participant
+	for rows.Next() {
+		p, err := scanParticipant(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, *p)
+	}
+	return out, total, rows.Err()
+}
+
+// LeaderboardText is the leaderboard's first n rows as a post for the
+// groups (邀请排行), in lang.
+func LeaderboardText(lang i18n.Lang, c *Campaign, rows []Ranked, n int) string {
+	var b strings.Builder
+	b.WriteString(msg.In(lang, msg.New("campaign.board_title", c.Name)))
+	for i, r := range rows {
+		if i >= n {
+			break
+		}
+		b.WriteString("\n")
+		b.WriteString(msg.In(lang, msg.New("campaign.board_line", r.Rank, r.Name, r.Valid)))
+	}
+	if len(rows) == 0 {
+		b.WriteString("\n" + msg.In(lang, msg.New("campaign.board_empty")))
+	}
+	return b.String()
+}
+
+// BulkParticipants enrols many participants known by name, with their
+// valid invites as given, in one transaction: the leaderboard benchmark's
+// (and a load test's) data, not a way around the counting.
+func (s *Store) BulkParticipants(ctx context.Context, campaignID int64, names []string, valid []int) error {
+	if len(names) != len(valid) {
+		return fmt.Errorf("bulk participants: %d names, %d counts", len(names), len(valid))
+	}
+	now := s.now().Unix()
+	return s.db.Atomic(ctx, func(tx *store.Tx) error {
+		const cols, per = 6, 500
+		for start := 0; start < len(names); start += per {
+			end := min(start+per, len(names))
+			args := make([]any, 0, (end-start)*cols)
+			for i := start; i < end; i++ {
+				args = append(args, campaignID, names[i], newRef(), "", valid[i], now)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_participants (campaign_id, name, ref, link, valid_invites, created_at)
+				VALUES `+tx.Dialect.BulkPlaceholders(cols, end-start, 1), args...); err != nil {
+				return fmt.Errorf("bulk participants: %w", err)
+			}
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE campaigns SET participants = participants + $1 WHERE id = $2`, len(names), campaignID)
+		return err
+	})
+}

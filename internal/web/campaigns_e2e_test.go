@@ -1,0 +1,102 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/growth/campaign"
+	"github.com/qunke/qunke/internal/publish"
+	"github.com/qunke/qunke/internal/publish/poster"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserCampaign walks a campaign from creation in the console to a
+// participant's page at phone width: the campaign form, a participant
+// added, an invite through their link counted, their page at 390 px.
+func TestBrowserCampaign(t *testing.T) {
+	chromium := needChromium(t)
+	ctx := context.Background()
+	s, _ := layoutServer(t)
+	images, err := poster.NewRenderer(poster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.posters = &publish.PosterCache{R: images}
+	g := &community.Group{Name: "裂变测试群", Channel: community.Manual, Active: true}
+	if err := s.groups.Save(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s)
+	t.Cleanup(hs.Close)
+	b := newBrowser(t, chromium, 2*time.Minute)
+	b.firstRun(hs.URL)
+
+	b.run("open /campaigns", chromedp.Navigate(hs.URL+"/campaigns"), chromedp.WaitVisible(`#campaign-form input[name=name]`))
+	b.submit("create", `document.querySelector('#leaderboard') || document.querySelector('.qk-error')`,
+		chromedp.SendKeys(`#campaign-form input[name=name]`, "春节拉新"),
+		chromedp.SetValue(`#campaign-form select[name=status]`, "running"),
+		chromedp.Click(fmt.Sprintf(`#campaign-form input[name=group][value="%d"]`, g.ID)),
+		chromedp.Click(`#campaign-form button[type=submit]`))
+	if e := get(t, b.ctx, "form error", chromedp.Evaluate[string](`document.querySelector('.qk-error')?.innerText || ''`)); e != "" {
+		t.Fatalf("the form says %q", e)
+	}
+	cs, err := s.campaigns.List(ctx) // the latest first (err: see above)
+	if err != nil || len(cs) == 0 || cs[0].Name != "春节拉新" || cs[0].Status != campaign.Running || len(cs[0].Groups) != 1 ||
+		len(cs[0].Tiers) != 2 || cs[0].Rules.StayHours != 24 {
+		t.Fatalf("campaigns after the form: %+v %v", cs, err)
+	}
+	c := cs[0]
+	if p := b.path(); p != fmt.Sprintf("/campaigns/%d", c.ID) {
+		t.Fatalf("created campaign landed on %s", p)
+	}
+	b.submit("add a participant", `document.querySelector('#leaderboard a[href*="/participants/"]')`,
+		chromedp.SendKeys(`form input[name=name]`, "小红"),
+		chromedp.Click(`form input[name=name] ~ button`))
+	board, _, err := s.campaigns.Leaderboard(ctx, c.ID, 10, 0)
+	if err != nil || len(board) != 1 || board[0].Name != "小红" {
+		t.Fatalf("board: %+v %v", board, err)
+	}
+	p := board[0]
+	// A newcomer joins through her link and stays a day.
+	if _, err := s.groups.ApplyEvents(ctx, []community.MemberEvent{{Key: "e2e:new", Source: community.SourceWeCom, GroupID: g.ID,
+		Kind: community.Join, At: time.Now().Add(-25 * time.Hour), ExternalID: "newcomer", Name: "新朋友", InviteLink: p.Ref}}); err != nil {
+		t.Fatal(err)
+	}
+	// The campaign started today (the form's default): the join before it
+	// is not counted; one after it, later, is.
+	if _, err := s.groups.ApplyEvents(ctx, []community.MemberEvent{{Key: "e2e:new2", Source: community.SourceWeCom, GroupID: g.ID,
+		Kind: community.Join, At: time.Now().Add(time.Second), ExternalID: "newcomer2", Name: "新朋友二", InviteLink: p.Ref}}); err != nil {
+		t.Fatal(err)
+	}
+	b.submit("count now", `document.querySelector('#decisions')`, chromedp.Click(`form input[value=count] ~ button`))
+	decisions := get(t, b.ctx, "decisions", chromedp.Evaluate[string](`document.querySelector('#decisions').innerText`))
+	if !strings.Contains(decisions, "新朋友二") || !strings.Contains(decisions, "观察中") {
+		t.Errorf("the decisions say %q", decisions)
+	}
+	b.run("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1), chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	for _, path := range []string{fmt.Sprintf("/campaigns/%d", c.ID), fmt.Sprintf("/campaigns/%d/participants/%d", c.ID, p.ID)} {
+		b.run("open "+path, chromedp.Navigate(hs.URL+path), chromedp.WaitReady(`main`))
+		rep := get(t, b.ctx, "measure "+path, chromedp.Evaluate[layoutReport](layoutProbe))
+		if rep.Scroll > rep.Inner || rep.Inner != 390 {
+			t.Errorf("390 px %s: the page scrolls sideways (%d px wide, %d laid out)", path, rep.Scroll, rep.Inner)
+		}
+		for _, r := range rep.Raw {
+			t.Errorf("390 px %s: raw code shown: %q", path, r)
+		}
+	}
+	link := get(t, b.ctx, "link", chromedp.Evaluate[string](`document.querySelector('#invite-link').innerText`))
+	if !strings.Contains(link, p.Ref) {
+		t.Errorf("the participant's link %q lacks the reference %s", link, p.Ref)
+	}
+	drawn := get(t, b.ctx, "poster", chromedp.Poll[int](`(() => { const i = document.querySelector('img.qk-poster'); return i && i.complete && i.naturalWidth })()`))
+	if drawn != 750 {
+		t.Errorf("the personal poster is %d px wide, want 750", drawn)
+	}
+	b.shot("390-participant.png")
+}
