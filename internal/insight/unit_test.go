@@ -26,7 +26,7 @@ type refStay struct {
 	source        Source
 }
 
-type refOrder struct {
+type unitOrder struct {
 	group  int   // index, -1: no group
 	person int   // -1: no bound id
 	day    int64 // Shanghai day of payment
@@ -146,10 +146,10 @@ func econReference(t *testing.T, db *store.DB, seed uint64) {
 		}
 	}
 	// Orders.
-	var ros []refOrder
+	var ros []unitOrder
 	var os []orders.Order
 	for i := range 400 {
-		o := refOrder{group: rng.IntN(nG+1) - 1, person: -1, day: from - 5 + int64(rng.IntN(int(now-from+5))),
+		o := unitOrder{group: rng.IntN(nG+1) - 1, person: -1, day: from - 5 + int64(rng.IntN(int(now-from+5))),
 			fen: int64(rng.IntN(400))}
 		oo := orders.Order{Platform: "taobao", TradeID: fmt.Sprintf("e%d-%d", seed, i), AdzoneID: "0", EstIncome: o.fen,
 			PaidAmount: 1000, Status: orders.Paid, ParentID: fmt.Sprintf("e%d-%d", seed, i)}

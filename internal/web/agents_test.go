@@ -77,6 +77,7 @@ func newAgentFixture(t *testing.T, db *store.DB) *agentFixture {
 var publicRoutes = map[string]bool{
 	"GET /healthz": true, "GET /readyz": true, "GET /static/": true, "GET /login": true, "POST /login": true,
 	"GET /setup": true, "POST /setup": true, "/callback/wecom": true, "POST /callback/telegram": true,
+	"GET /join/{code}": true, "GET /join/{code}/qr/{id}": true,
 }
 
 // agentRoleRoutes are the routes the agent role may use; every other
