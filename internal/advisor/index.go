@@ -58,6 +58,7 @@ type shard struct {
 	sim      *similar.Index
 	dsrAvg   [3]float64 // average DSR (description, service, shipping) of shops that report one
 	sales30  []int64    // sorted, for percentiles
+	rank     rankIndex
 }
 
 func buildShard(category string, entries []Entry) *shard {
@@ -85,6 +86,7 @@ func buildShard(category string, entries []Entry) *shard {
 		}
 	}
 	slices.Sort(sh.sales30)
+	sh.buildRankIndex()
 	return sh
 }
 

@@ -61,41 +61,25 @@ func (a *Advisor) Rank(ctx context.Context, q RankQuery) ([]RankRow, error) {
 		q.Limit = 50
 	}
 	q.Limit = min(q.Limit, MaxRankRows)
-	var latest int64
-	for _, sh := range shards {
-		for i := range sh.entries {
-			latest = max(latest, sh.entries[i].Now.At)
-		}
-	}
 	value, err := rankValue(q.Kind)
 	if err != nil {
 		return nil, err
 	}
+	var latest int64
+	for _, sh := range shards {
+		latest = max(latest, sh.rank.maxAt)
+	}
+	k := rankKindIndex(q.Kind)
 	want := q.Offset + q.Limit
 	h := &rowHeap{}
 	for _, sh := range shards {
 		if q.Category != "" && sh.category != q.Category && !strings.HasPrefix(sh.category, q.Category+"/") {
 			continue
 		}
-		for i := range sh.entries {
-			e := &sh.entries[i]
-			if e.Now.At < latest-day || (q.Brand != "" && e.Brand != q.Brand) ||
-				(q.MinPrice > 0 && e.Now.FinalPrice < q.MinPrice) || (q.MaxPrice > 0 && e.Now.FinalPrice > q.MaxPrice) ||
-				e.Now.CommissionRate < q.MinRateBP {
-				continue
-			}
-			v, ok := value(e)
-			if !ok {
-				continue
-			}
-			r := RankRow{Entry: e, Value: v}
-			if h.Len() < want {
-				heap.Push(h, r)
-			} else if rowLess((*h)[0], r) {
-				(*h)[0] = r
-				heap.Fix(h, 0)
-			}
+		if sh.rank.maxAt < latest-day {
+			continue // nothing of the category was observed in the last day
 		}
+		sh.rankInto(h, k, value, &q, latest, want)
 	}
 	rows := make([]RankRow, h.Len())
 	for i := len(rows) - 1; i >= 0; i-- {
@@ -153,6 +137,16 @@ func (h rowHeap) Len() int           { return len(h) }
 func (h rowHeap) Less(i, j int) bool { return rowLess(h[i], h[j]) }
 func (h rowHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *rowHeap) Push(x any)        { *h = append(*h, x.(RankRow)) }
+// offer keeps r if it is among the want best rows seen.
+func (h *rowHeap) offer(r RankRow, want int) {
+	if h.Len() < want {
+		heap.Push(h, r)
+	} else if rowLess((*h)[0], r) {
+		(*h)[0] = r
+		heap.Fix(h, 0)
+	}
+}
+
 func (h *rowHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]
