@@ -137,6 +137,7 @@ func (h rowHeap) Len() int           { return len(h) }
 func (h rowHeap) Less(i, j int) bool { return rowLess(h[i], h[j]) }
 func (h rowHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *rowHeap) Push(x any)        { *h = append(*h, x.(RankRow)) }
+
 // offer keeps r if it is among the want best rows seen.
 func (h *rowHeap) offer(r RankRow, want int) {
 	if h.Len() < want {

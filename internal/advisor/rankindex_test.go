@@ -101,4 +101,3 @@ func TestRankIndexMatchesScan(t *testing.T) {
 		compare("after an import")
 	})
 }
-
