@@ -142,6 +142,7 @@ func newBenchAdvisorCmd(g *globals) *cobra.Command {
 	cmd.Flags().IntVar(&cfg.Cards, "cards", 2000, g.h("cli.bench.flag.cards"))
 	cmd.Flags().IntVar(&cfg.Rankings, "rankings", 1000, g.h("cli.bench.flag.rankings"))
 	cmd.Flags().IntVar(&cfg.Searches, "searches", 500, g.h("cli.bench.advisor.flag.searches"))
+	cmd.Flags().StringVar(&cfg.MemProfile, "memprofile", "", g.h("cli.bench.advisor.flag.memprofile"))
 	cmd.Flags().StringVar(&cfg.Postgres, "postgres", "", g.h("cli.bench.flag.postgres"))
 	cmd.Flags().IntVar(&cfg.NaiveItems, "naive-items", 100000, g.h("cli.bench.flag.naive_items"))
 	return cmd

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,7 +36,10 @@ type AdvisorConfig struct {
 	// Postgres, a postgres:// URL, runs the benchmark on PostgreSQL: the
 	// market is built in a schema of its own there, dropped at the end.
 	Postgres string
-	Log      io.Writer
+	// MemProfile, when set, is where a heap profile of the warm advisor
+	// is written.
+	MemProfile string
+	Log        io.Writer
 }
 
 // Latency summarises timed calls.
@@ -223,6 +227,19 @@ func Advisor(ctx context.Context, cfg AdvisorConfig) (AdvisorResult, error) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	res.HeapLive = ms.HeapAlloc
+	if cfg.MemProfile != "" {
+		f, err := os.Create(cfg.MemProfile)
+		if err != nil {
+			return res, err
+		}
+		err = pprof.WriteHeapProfile(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return res, err
+		}
+	}
 	runtime.KeepAlive(a)
 
 	if cfg.NaiveItems > 0 {
