@@ -1,7 +1,6 @@
 package advisor
 
 import (
-	"container/heap"
 	"context"
 	"strings"
 )
@@ -18,8 +17,8 @@ func (a *Advisor) RankScan(ctx context.Context, q RankQuery) ([]RankRow, error) 
 	}
 	var latest int64
 	for _, sh := range shards {
-		for i := range sh.entries {
-			latest = max(latest, sh.entries[i].Now.At)
+		for i := range sh.recs {
+			latest = max(latest, sh.entry(int32(i)).Now.At)
 		}
 	}
 	value, err := rankValue(q.Kind)
@@ -27,33 +26,23 @@ func (a *Advisor) RankScan(ctx context.Context, q RankQuery) ([]RankRow, error) 
 		return nil, err
 	}
 	want := q.Offset + q.Limit
-	h := &rowHeap{}
+	h := &refHeap{}
 	for _, sh := range shards {
 		if q.Category != "" && sh.category != q.Category && !strings.HasPrefix(sh.category, q.Category+"/") {
 			continue
 		}
-		for i := range sh.entries {
-			e := &sh.entries[i]
+		for i := range sh.recs {
+			e := sh.entry(int32(i))
 			if e.Now.At < latest-day || (q.Brand != "" && e.Brand != q.Brand) ||
 				(q.MinPrice > 0 && e.Now.FinalPrice < q.MinPrice) || (q.MaxPrice > 0 && e.Now.FinalPrice > q.MaxPrice) ||
 				e.Now.CommissionRate < q.MinRateBP {
 				continue
 			}
-			if v, ok := value(e); ok {
-				h.offer(RankRow{Entry: e, Value: v}, want)
+			st := stats{ID: e.ID, Now: e.Now, FirstSeen: e.FirstSeen, Low: e.Low, NormalLow: e.NormalLow, DaySales: e.DaySales, WeekHigh: e.WeekHigh}
+			if v, ok := value(&st); ok {
+				h.offer(rankRef{value: v, id: e.ID, sh: sh, pos: int32(i)}, want)
 			}
 		}
 	}
-	rows := make([]RankRow, h.Len())
-	for i := len(rows) - 1; i >= 0; i-- {
-		rows[i] = heap.Pop(h).(RankRow)
-	}
-	if q.Offset >= len(rows) {
-		return nil, nil
-	}
-	rows = rows[q.Offset:]
-	for i := range rows {
-		rows[i].Rank = q.Offset + i + 1
-	}
-	return rows, nil
+	return h.rows(q.Offset), nil
 }

@@ -37,17 +37,17 @@ func rankKindIndex(k RankKind) int {
 
 // buildRankIndex indexes a shard whose entries and rows are built.
 func (sh *shard) buildRankIndex() {
-	n := len(sh.entries)
+	n := len(sh.recs)
 	x := &sh.rank
-	for i := range sh.entries {
-		x.maxAt = max(x.maxAt, sh.entries[i].Now.At)
+	for i := range sh.recs {
+		x.maxAt = max(x.maxAt, sh.recs[i].Now.At)
 	}
 	vals := make([]int64, n)
 	for k, kind := range rankKindOrder {
 		value, _ := rankValue(kind)
 		var ps []int32
-		for i := range sh.entries {
-			e := &sh.entries[i]
+		for i := range sh.recs {
+			e := &sh.recs[i].stats
 			if e.Now.At < x.maxAt-day {
 				continue
 			}
@@ -106,7 +106,7 @@ func cmp64(a, b int64) int {
 // would read (a brand, a narrow price band, a high minimum commission), it
 // reads those entries instead, so a page costs at most about twice the
 // cheaper of the two.
-func (sh *shard) rankInto(h *rowHeap, k int, value func(*Entry) (int64, bool), q *RankQuery, latest int64, want int) {
+func (sh *shard) rankInto(h *refHeap, k int, value func(*stats) (int64, bool), q *RankQuery, latest int64, want int) {
 	x := &sh.rank
 	var brand uint32
 	if q.Brand != "" {
@@ -116,15 +116,15 @@ func (sh *shard) rankInto(h *rowHeap, k int, value func(*Entry) (int64, bool), q
 		}
 		brand = b
 	}
-	match := func(i int32) (RankRow, bool) {
-		e := &sh.entries[i]
+	match := func(i int32) (rankRef, bool) {
+		e := &sh.recs[i].stats
 		r := &sh.rows[i]
 		if e.Now.At < latest-day || (q.Brand != "" && r.brand != brand) ||
 			(q.MinPrice > 0 && r.final < q.MinPrice) || (q.MaxPrice > 0 && r.final > q.MaxPrice) || r.rate < q.MinRateBP {
-			return RankRow{}, false
+			return rankRef{}, false
 		}
 		v, ok := value(e)
-		return RankRow{Entry: e, Value: v}, ok
+		return rankRef{value: v, id: e.ID, sh: sh, pos: i}, ok
 	}
 	// The smallest set of entries the filters let through, if any.
 	var set []int32
@@ -153,17 +153,17 @@ func (sh *shard) rankInto(h *rowHeap, k int, value func(*Entry) (int64, bool), q
 	}
 	// Walk the ranking, keeping what matches apart until the walk is known
 	// to be complete (a fallback to the set must not offer a row twice).
-	var found []RankRow
+	var found []rankRef
 	complete := true
 	for j, i := range x.byKind[k] {
 		if budget >= 0 && j >= budget {
 			complete = false
 			break
 		}
-		e := &sh.entries[i]
+		e := &sh.recs[i].stats
 		if h.Len() >= want {
 			v, _ := value(e)
-			if !rowLess((*h)[0], RankRow{Entry: e, Value: v}) {
+			if !refLess((*h)[0], rankRef{value: v, id: e.ID}) {
 				break // this row and every later one rank below the page
 			}
 		}
