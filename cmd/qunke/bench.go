@@ -78,6 +78,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 
 func newBenchAdvisorCmd(g *globals) *cobra.Command {
 	var cfg bench.AdvisorConfig
+	var advisorCPU string
 	cmd := &cobra.Command{
 		Use:   "advisor",
 		Short: g.h("cli.bench.advisor.short"),
@@ -93,6 +94,11 @@ func newBenchAdvisorCmd(g *globals) *cobra.Command {
 			if cfg.Postgres != "" {
 				engine, cfg.NaiveItems = "PostgreSQL", 0 // the naive table is a SQLite file
 			}
+			stop, err := startProfile(advisorCPU)
+			if err != nil {
+				return err
+			}
+			defer stop()
 			printMachine(out)
 			res, err := bench.Advisor(cmd.Context(), cfg)
 			if err != nil {
@@ -143,6 +149,7 @@ func newBenchAdvisorCmd(g *globals) *cobra.Command {
 	cmd.Flags().IntVar(&cfg.Rankings, "rankings", 1000, g.h("cli.bench.flag.rankings"))
 	cmd.Flags().IntVar(&cfg.Searches, "searches", 500, g.h("cli.bench.advisor.flag.searches"))
 	cmd.Flags().StringVar(&cfg.MemProfile, "memprofile", "", g.h("cli.bench.advisor.flag.memprofile"))
+	cmd.Flags().StringVar(&advisorCPU, "cpuprofile", "", g.h("cli.bench.flag.cpuprofile"))
 	cmd.Flags().StringVar(&cfg.Postgres, "postgres", "", g.h("cli.bench.flag.postgres"))
 	cmd.Flags().IntVar(&cfg.NaiveItems, "naive-items", 100000, g.h("cli.bench.flag.naive_items"))
 	return cmd

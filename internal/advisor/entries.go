@@ -2,6 +2,7 @@ package advisor
 
 import (
 	"encoding/binary"
+	"runtime"
 
 	"github.com/qunke/qunke/internal/catalog"
 )
@@ -111,16 +112,21 @@ func (sh *shard) title(i int32) string { return sh.texts(i)[1] }
 
 // key returns the catalog key of rec i.
 func (sh *shard) key(i int32) catalog.Key {
-	return catalog.Key{Platform: sh.platforms[sh.recs[i].platform], ItemID: sh.texts(i)[0]}
+	return catalog.Key{Platform: sh.platforms[sh.recs[i].platform], ItemID: sh.own(sh.texts(i)[0])}
 }
 
 // entry returns rec i as an Entry of its own.
 func (sh *shard) entry(i int32) *Entry {
 	p := &sh.recs[i]
 	t := sh.texts(i)
+	for k := range t {
+		t[k] = sh.own(t[k])
+	}
 	shop := sh.shops[p.shop]
-	return &Entry{ID: p.ID, Now: p.Now, FirstSeen: p.FirstSeen, Low: p.Low, NormalLow: p.NormalLow, DaySales: p.DaySales,
+	e := &Entry{ID: p.ID, Now: p.Now, FirstSeen: p.FirstSeen, Low: p.Low, NormalLow: p.NormalLow, DaySales: p.DaySales,
 		WeekHigh: p.WeekHigh, Item: catalog.Item{Platform: sh.platforms[p.platform], ItemID: t[0], Title: t[1], ShortTitle: t[2],
 			CategoryPath: sh.category, Brand: sh.brands[p.brand], ShopID: shop[0], ShopName: shop[1], ShopType: sh.shopTypes[p.shopType],
 			DSRDesc: int(p.dsr[0]), DSRService: int(p.dsr[1]), DSRShip: int(p.dsr[2]), ImageURL: t[3]}}
+	runtime.KeepAlive(sh)
+	return e
 }

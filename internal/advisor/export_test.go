@@ -3,6 +3,7 @@ package advisor
 import (
 	"context"
 	"strings"
+	"testing"
 )
 
 // RankScan is Rank by a scan of every entry, as it was before the rankings
@@ -45,4 +46,11 @@ func (a *Advisor) RankScan(ctx context.Context, q RankQuery) ([]RankRow, error) 
 		}
 	}
 	return h.rows(q.Offset), nil
+}
+
+// ForceOffHeap puts every shard array outside the heap for the rest of the
+// test, however small.
+func ForceOffHeap(t testing.TB) {
+	was := offHeapMin.Swap(1)
+	t.Cleanup(func() { offHeapMin.Store(was) })
 }

@@ -3,6 +3,7 @@ package advisor
 import (
 	"context"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -51,6 +52,7 @@ func newEntry(it *catalog.StoredItem, obs []catalog.Observation) Entry {
 // shard holds one category's items.
 type shard struct {
 	category string
+	arena    *arena   // where the arrays below are kept
 	recs     []packed // by item id
 	text     string   // the entries' own text (see packed)
 	// What the category's entries share, by number.
@@ -68,19 +70,17 @@ type shard struct {
 }
 
 func buildShard(b *shardBuilder) *shard {
-	sh := &shard{category: b.category, recs: b.recs, text: string(b.text), brands: b.brands, shops: b.shops,
-		platforms: b.platforms, shopTypes: b.shopTypes, sim: similar.NewIndex()}
-	if cap(sh.recs) > len(sh.recs) {
-		// Read by appending: up to a quarter of the slice (more for a
-		// small category) is room never used, for as long as the shard
-		// lives.
-		sh.recs = append(make([]packed, 0, len(sh.recs)), sh.recs...)
+	a := &arena{}
+	sh := &shard{category: b.category, arena: a, recs: arenaCopy(a, b.recs), text: arenaString(a, b.text), brands: b.brands,
+		shops: b.shops, platforms: b.platforms, shopTypes: b.shopTypes, sim: similar.NewIndex()}
+	if a.off {
+		runtime.AddCleanup(sh, func(a *arena) { a.free() }, a)
 	}
 	b.recs, b.text = nil, nil
 	var sum [3]float64
 	var n [3]int
-	sh.sales30 = make([]int64, 0, len(sh.recs))
-	sh.prices = make([]int64, 0, len(sh.recs))
+	sales30 := make([]int64, 0, len(sh.recs))
+	prices := make([]int64, 0, len(sh.recs))
 	for i := range sh.recs {
 		p := &sh.recs[i]
 		sh.sim.Add(int32(i), 0, sh.title(int32(i)))
@@ -90,17 +90,19 @@ func buildShard(b *shardBuilder) *shard {
 				n[k]++
 			}
 		}
-		sh.sales30 = append(sh.sales30, p.Now.Sales30)
-		sh.prices = append(sh.prices, p.Now.FinalPrice)
+		sales30 = append(sales30, p.Now.Sales30)
+		prices = append(prices, p.Now.FinalPrice)
 	}
 	sh.sim.Freeze()
-	sh.rows, sh.attrs = newRows(sh)
+	slices.Sort(sales30)
+	sh.sales30, sh.prices = arenaCopy(a, sales30), arenaCopy(a, prices)
+	rows, at := newRows(sh)
+	sh.rows, sh.attrs = arenaCopy(a, rows), at
 	for k := range sum {
 		if n[k] > 0 {
 			sh.dsrAvg[k] = sum[k] / float64(n[k])
 		}
 	}
-	slices.Sort(sh.sales30)
 	sh.buildRankIndex()
 	return sh
 }

@@ -2,8 +2,10 @@ package advisor
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/qunke/qunke/internal/catalog"
@@ -14,6 +16,17 @@ import (
 // empty values, every figure; repeated values are stored once and
 // platforms and shop types are the package constants.
 func TestPackedEntriesRoundTrip(t *testing.T) {
+	for _, off := range []bool{false, true} {
+		t.Run(fmt.Sprintf("off heap %v", off), func(t *testing.T) {
+			if off {
+				ForceOffHeap(t)
+			}
+			testPackedEntries(t, off)
+		})
+	}
+}
+
+func testPackedEntries(t *testing.T, off bool) {
 	b := newShardBuilder("家居/杯子/保温杯")
 	var want []Entry
 	for i := range 50 {
@@ -59,5 +72,34 @@ func TestPackedEntriesRoundTrip(t *testing.T) {
 	}
 	if s := unsafe.Sizeof(packed{}); s > 216 {
 		t.Errorf("a packed entry takes %d bytes", s)
+	}
+	if sh.arena.off != off {
+		t.Fatalf("arrays off the heap: %v, want %v", sh.arena.off, off)
+	}
+	// What the shard handed out outlives it and its memory.
+	var kept []*Entry
+	for i := range want {
+		kept = append(kept, sh.entry(int32(i)))
+	}
+	freed := make(chan bool)
+	runtime.AddCleanup(sh, func(c chan bool) { close(c) }, freed)
+	sh = nil
+	for i := 0; ; i++ {
+		runtime.GC()
+		select {
+		case <-freed:
+		case <-time.After(10 * time.Millisecond):
+			if i < 100 {
+				continue
+			}
+			t.Fatal("the shard was never released")
+		}
+		break
+	}
+	runtime.GC()
+	for i := range want {
+		if *kept[i] != want[i] {
+			t.Fatalf("entry %d once the shard is gone:\n%+v, want\n%+v", i, *kept[i], want[i])
+		}
 	}
 }

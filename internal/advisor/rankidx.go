@@ -1,6 +1,7 @@
 package advisor
 
 import (
+	"runtime"
 	"slices"
 	"sort"
 )
@@ -65,7 +66,7 @@ func (sh *shard) buildRankIndex() {
 			}
 			return int(a - b)
 		})
-		x.byKind[k] = slices.Clip(ps)
+		x.byKind[k] = arenaCopy(sh.arena, ps)
 	}
 	all := func() []int32 {
 		ps := make([]int32, n)
@@ -87,6 +88,7 @@ func (sh *shard) buildRankIndex() {
 	for b := 1; b < len(x.brandAt); b++ {
 		x.brandAt[b] += x.brandAt[b-1]
 	}
+	x.byPrice, x.byRate, x.byBrand = arenaCopy(sh.arena, x.byPrice), arenaCopy(sh.arena, x.byRate), arenaCopy(sh.arena, x.byBrand)
 }
 
 func cmp64(a, b int64) int {
@@ -181,9 +183,11 @@ func (sh *shard) rankInto(h *refHeap, k int, value func(*stats) (int64, bool), q
 				h.offer(r, want)
 			}
 		}
+		runtime.KeepAlive(sh)
 		return
 	}
 	for _, r := range found {
 		h.offer(r, want)
 	}
+	runtime.KeepAlive(sh) // its arrays are its arena's
 }

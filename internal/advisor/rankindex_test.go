@@ -16,6 +16,7 @@ import (
 // ranking and filter shape, also once some items have gone stale and an
 // import by another process changed some categories.
 func TestRankIndexMatchesScan(t *testing.T) {
+	advisor.ForceOffHeap(t) // as at scale: every array outside the heap
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		const n = 500
