@@ -111,7 +111,8 @@ func newBenchAdvisorCmd(g *globals) *cobra.Command {
 			fmt.Fprintf(out, "\nfirst card after start: %s; first library search after start (loads every category): %s\n",
 				res.FirstCard.Round(time.Millisecond), res.FirstSearch.Round(time.Millisecond))
 			lat := func(name string, l bench.Latency) {
-				fmt.Fprintf(out, "%-40s n=%-5d p50 %-10s p99 %-10s max %s\n", name, l.N, l.P50.Round(time.Microsecond), l.P99.Round(time.Microsecond), l.Max.Round(time.Microsecond))
+				fmt.Fprintf(out, "%-42s n=%-5d p50 %-10s p99 %-10s max %-10s CPU p99 %s\n", name, l.N, l.P50.Round(time.Microsecond),
+					l.P99.Round(time.Microsecond), l.Max.Round(time.Microsecond), l.CPUP99.Round(time.Microsecond))
 			}
 			lat("decision card (10 substitutes)", res.Card)
 			fmt.Fprintf(out, "  substitutes per card: %.1f\n", res.SubstitutesAvg)
@@ -122,11 +123,11 @@ func newBenchAdvisorCmd(g *globals) *cobra.Command {
 			for sh, shape := range bench.RankShapes {
 				lat("  filter "+shape, res.RankingShape[sh])
 			}
-			fmt.Fprintf(out, "  p99 by ranking (rows) and filter (columns: %s):\n", strings.Join(bench.RankShapes, ", "))
+			fmt.Fprintf(out, "  p99 / CPU p99 by ranking (rows) and filter (columns: %s):\n", strings.Join(bench.RankShapes, ", "))
 			for k, kind := range advisor.RankKinds {
 				fmt.Fprintf(out, "  %-12s", kind)
 				for _, l := range res.RankingBy[k] {
-					fmt.Fprintf(out, " %10s", l.P99.Round(time.Microsecond))
+					fmt.Fprintf(out, " %21s", l.P99.Round(time.Microsecond).String()+" / "+l.CPUP99.Round(time.Microsecond).String())
 				}
 				fmt.Fprintln(out)
 			}
