@@ -60,16 +60,6 @@ func arenaCopy[T any](a *arena, s []T) []T {
 	return out
 }
 
-// arenaString returns a copy of b in a's memory.
-func arenaString(a *arena, b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	m := a.alloc(len(b))
-	copy(m, b)
-	return unsafe.String(unsafe.SliceData(m), len(m))
-}
-
 // own returns s, which may point into the shard's memory, as a string the
 // caller may keep.
 func (sh *shard) own(s string) string {
@@ -77,4 +67,59 @@ func (sh *shard) own(s string) string {
 		return strings.Clone(s)
 	}
 	return s
+}
+
+// growBuf is a byte buffer that grows outside the heap once it is large
+// (see offHeapMin): a category's entries are packed into it as they are
+// read, so that loading a library never holds them on the heap. Mapped
+// room beyond what is written costs no memory until it is touched.
+type growBuf struct {
+	mem    []byte
+	n      int
+	mapped bool
+}
+
+// reserve makes room for extra more bytes.
+func (g *growBuf) reserve(extra int) {
+	if g.n+extra <= len(g.mem) {
+		return
+	}
+	size := max(2*len(g.mem), g.n+extra, 4096)
+	var nb []byte
+	mapped := false
+	if int64(size) >= offHeapMin.Load() {
+		nb, mapped = mapMemory(size)
+	}
+	if !mapped {
+		nb = make([]byte, size)
+	}
+	n := copy(nb, g.mem[:g.n])
+	g.release()
+	g.mem, g.n, g.mapped = nb, n, mapped
+}
+
+// append adds b.
+func (g *growBuf) append(b []byte) {
+	g.reserve(len(b))
+	g.n += copy(g.mem[g.n:], b)
+}
+
+// release gives the buffer's memory back (when nothing adopted it).
+func (g *growBuf) release() {
+	if g.mapped {
+		unmapMemory(g.mem)
+	}
+	g.mem, g.n, g.mapped = nil, 0, false
+}
+
+// adopt makes the buffer's memory the arena's and returns what was
+// written; the buffer is empty afterwards.
+func (g *growBuf) adopt(a *arena) []byte {
+	b := g.mem[:g.n:g.n]
+	if g.mapped {
+		a.blocks = append(a.blocks, g.mem)
+		a.off = true
+	}
+	g.mem, g.n, g.mapped = nil, 0, false
+	return b
 }

@@ -3,6 +3,7 @@ package advisor
 import (
 	"encoding/binary"
 	"runtime"
+	"unsafe"
 
 	"github.com/qunke/qunke/internal/catalog"
 )
@@ -37,8 +38,9 @@ type packed struct {
 // shardBuilder packs a category's entries as they are read.
 type shardBuilder struct {
 	category  string
-	recs      []packed
-	text      []byte
+	recs      growBuf // packed entries
+	text      growBuf
+	varint    []byte
 	brands    []string
 	shops     [][2]string // shop id, shop name
 	platforms []catalog.Platform
@@ -75,18 +77,29 @@ func internSmall[T comparable](list *[]T, v T) uint16 {
 func (b *shardBuilder) add(e *Entry) {
 	p := packed{stats: stats{ID: e.ID, Now: e.Now, FirstSeen: e.FirstSeen, Low: e.Low, NormalLow: e.NormalLow,
 		DaySales: e.DaySales, WeekHigh: e.WeekHigh}}
-	p.text = uint32(len(b.text))
+	p.text = uint32(b.text.n)
 	for _, s := range [4]string{e.ItemID, e.Title, e.ShortTitle, e.ImageURL} {
-		b.text = binary.AppendUvarint(b.text, uint64(len(s)))
-		b.text = append(b.text, s...)
+		b.varint = binary.AppendUvarint(b.varint[:0], uint64(len(s)))
+		b.text.append(b.varint)
+		b.text.reserve(len(s))
+		b.text.n += copy(b.text.mem[b.text.n:], s)
 	}
 	p.brand = internIn(b.brandIdx, &b.brands, e.Brand)
 	p.shop = internIn(b.shopIdx, &b.shops, [2]string{e.ShopID, e.ShopName})
 	p.dsr = [3]int32{int32(e.DSRDesc), int32(e.DSRService), int32(e.DSRShip)}
 	p.platform = internSmall(&b.platforms, canonicalPlatform(e.Platform))
 	p.shopType = internSmall(&b.shopTypes, canonicalShopType(e.ShopType))
-	b.recs = append(b.recs, p)
+	size := int(unsafe.Sizeof(p))
+	b.recs.reserve(size)
+	*(*packed)(unsafe.Pointer(&b.recs.mem[b.recs.n])) = p
+	b.recs.n += size
 }
+
+// len is how many entries b holds.
+func (b *shardBuilder) len() int { return b.recs.n / int(unsafe.Sizeof(packed{})) }
+
+// release gives b's memory back when no shard is built from it.
+func (b *shardBuilder) release() { b.recs.release(); b.text.release() }
 
 // texts returns the item id, title, short title and image of rec i.
 func (sh *shard) texts(i int32) (out [4]string) {

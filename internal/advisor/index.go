@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/qunke/qunke/internal/advisor/similar"
 	"github.com/qunke/qunke/internal/catalog"
@@ -71,12 +72,16 @@ type shard struct {
 
 func buildShard(b *shardBuilder) *shard {
 	a := &arena{}
-	sh := &shard{category: b.category, arena: a, recs: arenaCopy(a, b.recs), text: arenaString(a, b.text), brands: b.brands,
-		shops: b.shops, platforms: b.platforms, shopTypes: b.shopTypes, sim: similar.NewIndex()}
-	if a.off {
-		runtime.AddCleanup(sh, func(a *arena) { a.free() }, a)
+	count := b.len()
+	recs, text := b.recs.adopt(a), b.text.adopt(a)
+	sh := &shard{category: b.category, arena: a, brands: b.brands, shops: b.shops, platforms: b.platforms, shopTypes: b.shopTypes,
+		sim: similar.NewIndex()}
+	if count > 0 {
+		sh.recs = unsafe.Slice((*packed)(unsafe.Pointer(unsafe.SliceData(recs))), count)
 	}
-	b.recs, b.text = nil, nil
+	if len(text) > 0 {
+		sh.text = unsafe.String(unsafe.SliceData(text), len(text))
+	}
 	var sum [3]float64
 	var n [3]int
 	sales30 := make([]int64, 0, len(sh.recs))
@@ -104,6 +109,9 @@ func buildShard(b *shardBuilder) *shard {
 		}
 	}
 	sh.buildRankIndex()
+	if a.off {
+		runtime.AddCleanup(sh, func(a *arena) { a.free() }, a)
+	}
 	return sh
 }
 
@@ -207,7 +215,13 @@ func (x *index) read(ctx context.Context, categories []string) (map[string]*shar
 		b.add(&e)
 		return nil
 	})
-	return byCat, err
+	if err != nil {
+		for _, b := range byCat {
+			b.release()
+		}
+		return nil, err
+	}
+	return byCat, nil
 }
 
 // loadAll loads every category in one pass over the catalog and returns the
@@ -299,7 +313,7 @@ func (x *index) catchUp(ctx context.Context) ([]string, error) {
 		}
 		next := &snapshot{shards: maps.Clone(cur.shards), loaded: cur.loaded}
 		for _, c := range cats {
-			if b := byCat[c]; b != nil && len(b.recs) > 0 {
+			if b := byCat[c]; b != nil && b.len() > 0 {
 				next.shards[c] = buildShard(b)
 			} else {
 				delete(next.shards, c)
