@@ -111,8 +111,12 @@ func newBenchAdvisorCmd(g *globals) *cobra.Command {
 			fmt.Fprintf(out, "\nfirst card after start: %s; first library search after start (loads every category): %s\n",
 				res.FirstCard.Round(time.Millisecond), res.FirstSearch.Round(time.Millisecond))
 			lat := func(name string, l bench.Latency) {
-				fmt.Fprintf(out, "%-42s n=%-5d p50 %-10s p99 %-10s max %-10s CPU p99 %s\n", name, l.N, l.P50.Round(time.Microsecond),
-					l.P99.Round(time.Microsecond), l.Max.Round(time.Microsecond), l.CPUP99.Round(time.Microsecond))
+				cpu := ""
+				if l.CPUP99 > 0 {
+					cpu = "CPU p99 " + l.CPUP99.Round(time.Microsecond).String()
+				}
+				fmt.Fprintf(out, "%-42s n=%-5d p50 %-10s p99 %-10s max %-10s %s\n", name, l.N, l.P50.Round(time.Microsecond),
+					l.P99.Round(time.Microsecond), l.Max.Round(time.Microsecond), cpu)
 			}
 			lat("decision card (10 substitutes)", res.Card)
 			fmt.Fprintf(out, "  substitutes per card: %.1f\n", res.SubstitutesAvg)
