@@ -191,6 +191,7 @@ func (x *index) shard(ctx context.Context, category string) (*shard, error) {
 	if b == nil {
 		b = newShardBuilder(category)
 	}
+	releaseExcept(byCat, category) // read more than asked for ("" reads every item)
 	sh := buildShard(b)
 	next := &snapshot{shards: maps.Clone(cur.shards)}
 	next.shards[category] = sh
@@ -222,6 +223,16 @@ func (x *index) read(ctx context.Context, categories []string) (map[string]*shar
 		return nil, err
 	}
 	return byCat, nil
+}
+
+// releaseExcept gives back the memory of the builders of every category
+// but keep: nothing is built from them.
+func releaseExcept(byCat map[string]*shardBuilder, keep ...string) {
+	for c, b := range byCat {
+		if !slices.Contains(keep, c) {
+			b.release()
+		}
+	}
 }
 
 // loadAll loads every category in one pass over the catalog and returns the
@@ -312,6 +323,7 @@ func (x *index) catchUp(ctx context.Context) ([]string, error) {
 			return nil, err
 		}
 		next := &snapshot{shards: maps.Clone(cur.shards), loaded: cur.loaded}
+		releaseExcept(byCat, cats...)
 		for _, c := range cats {
 			if b := byCat[c]; b != nil && b.len() > 0 {
 				next.shards[c] = buildShard(b)
