@@ -98,7 +98,7 @@ func buildShard(b *shardBuilder) *shard {
 		sales30 = append(sales30, p.Now.Sales30)
 		prices = append(prices, p.Now.FinalPrice)
 	}
-	sh.sim.Freeze()
+	sh.sim.FreezeIn(a.alloc)
 	slices.Sort(sales30)
 	sh.sales30, sh.prices = arenaCopy(a, sales30), arenaCopy(a, prices)
 	rows, at := newRows(sh)
