@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qunke/qunke/internal/advisor"
 	"github.com/qunke/qunke/internal/bench"
 	"github.com/qunke/qunke/internal/store"
 )
@@ -78,6 +79,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 
 func newBenchAdvisorCmd(g *globals) *cobra.Command {
 	var cfg bench.AdvisorConfig
+	var advisorCPU string
 	cmd := &cobra.Command{
 		Use:   "advisor",
 		Short: g.h("cli.bench.advisor.short"),
@@ -86,23 +88,57 @@ func newBenchAdvisorCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			cfg.Log = cmd.ErrOrStderr()
+			if cfg.Postgres == "" && (strings.HasPrefix(g.db, "postgres://") || strings.HasPrefix(g.db, "postgresql://")) {
+				cfg.Postgres = g.db // --db postgres://...: a schema of its own there, dropped at the end
+			}
+			engine := "SQLite"
+			if cfg.Postgres != "" {
+				engine, cfg.NaiveItems = "PostgreSQL", 0 // the naive table is a SQLite file
+			}
+			stop, err := startProfile(advisorCPU)
+			if err != nil {
+				return err
+			}
+			defer stop()
 			printMachine(out)
 			res, err := bench.Advisor(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "\n%d items x %d snapshots = %d observations", cfg.Items, cfg.Snapshots, res.Observations)
+			fmt.Fprintf(out, "\n%s: %d items x %d snapshots = %d observations", engine, cfg.Items, cfg.Snapshots, res.Observations)
 			if res.Build > 0 {
 				fmt.Fprintf(out, " (built in %s)", res.Build.Round(time.Millisecond))
 			}
-			fmt.Fprintf(out, "\nadvisor warm-up (every category loaded): %s\n", res.Warm.Round(time.Millisecond))
+			fmt.Fprintf(out, "\nfirst card after start: %s; first library search after start (loads every category): %s\n",
+				res.FirstCard.Round(time.Millisecond), res.FirstSearch.Round(time.Millisecond))
 			lat := func(name string, l bench.Latency) {
-				fmt.Fprintf(out, "%-40s n=%-5d p50 %-10s p99 %-10s max %s\n", name, l.N, l.P50.Round(time.Microsecond), l.P99.Round(time.Microsecond), l.Max.Round(time.Microsecond))
+				cpu := ""
+				if l.CPUP99 > 0 {
+					cpu = "CPU p99 " + l.CPUP99.Round(time.Microsecond).String()
+				}
+				fmt.Fprintf(out, "%-42s n=%-5d p50 %-10s p99 %-10s max %-10s %s\n", name, l.N, l.P50.Round(time.Microsecond),
+					l.P99.Round(time.Microsecond), l.Max.Round(time.Microsecond), cpu)
 			}
 			lat("decision card (10 substitutes)", res.Card)
 			fmt.Fprintf(out, "  substitutes per card: %.1f\n", res.SubstitutesAvg)
 			lat("ranking page of 50", res.Ranking)
-			fmt.Fprintf(out, "process RSS: %s now, %s peak\n", humanBytes(res.RSS), humanBytes(res.PeakRSS))
+			for k, kind := range advisor.RankKinds {
+				lat("  ranking "+string(kind), res.RankingKind[k])
+			}
+			for sh, shape := range bench.RankShapes {
+				lat("  filter "+shape, res.RankingShape[sh])
+			}
+			fmt.Fprintf(out, "  p99 / CPU p99 by ranking (rows) and filter (columns: %s):\n", strings.Join(bench.RankShapes, ", "))
+			for k, kind := range advisor.RankKinds {
+				fmt.Fprintf(out, "  %-12s", kind)
+				for _, l := range res.RankingBy[k] {
+					fmt.Fprintf(out, " %21s", l.P99.Round(time.Microsecond).String()+" / "+l.CPUP99.Round(time.Microsecond).String())
+				}
+				fmt.Fprintln(out)
+			}
+			lat("library search (2 characters, page of 50)", res.Search)
+			fmt.Fprintf(out, "process RSS: %s now, %s peak; Go heap in use %s (%s an item)\n", humanBytes(res.RSS), humanBytes(res.PeakRSS),
+				humanBytes(int64(res.HeapLive)), humanBytes(int64(res.HeapLive)/int64(max(1, cfg.Items))))
 			if cfg.NaiveItems > 0 {
 				lat(fmt.Sprintf("plain SQL card (naive, %d rows)", res.NaiveRows), res.NaiveCard)
 				fmt.Fprintf(out, "qunke card is %.1fx faster at p99 (%.1fx at p50)\n",
@@ -116,7 +152,11 @@ func newBenchAdvisorCmd(g *globals) *cobra.Command {
 	cmd.Flags().IntVar(&cfg.Snapshots, "snapshots", 100, g.h("cli.bench.flag.snapshots"))
 	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, g.h("cli.bench.flag.seed"))
 	cmd.Flags().IntVar(&cfg.Cards, "cards", 2000, g.h("cli.bench.flag.cards"))
-	cmd.Flags().IntVar(&cfg.Rankings, "rankings", 400, g.h("cli.bench.flag.rankings"))
+	cmd.Flags().IntVar(&cfg.Rankings, "rankings", 1000, g.h("cli.bench.flag.rankings"))
+	cmd.Flags().IntVar(&cfg.Searches, "searches", 500, g.h("cli.bench.advisor.flag.searches"))
+	cmd.Flags().StringVar(&cfg.MemProfile, "memprofile", "", g.h("cli.bench.advisor.flag.memprofile"))
+	cmd.Flags().StringVar(&advisorCPU, "cpuprofile", "", g.h("cli.bench.flag.cpuprofile"))
+	cmd.Flags().StringVar(&cfg.Postgres, "postgres", "", g.h("cli.bench.flag.postgres"))
 	cmd.Flags().IntVar(&cfg.NaiveItems, "naive-items", 100000, g.h("cli.bench.flag.naive_items"))
 	return cmd
 }
@@ -256,6 +296,9 @@ func newBenchOrdersCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			cfg.Log = cmd.ErrOrStderr()
+			if cfg.Postgres == "" && (strings.HasPrefix(g.db, "postgres://") || strings.HasPrefix(g.db, "postgresql://")) {
+				cfg.Postgres = g.db // --db postgres://...: a schema of its own there, dropped at the end
+			}
 			stop, err := startProfile(cpuProfile)
 			if err != nil {
 				return err

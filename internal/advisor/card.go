@@ -153,10 +153,7 @@ const maxSubstitutes = 10
 // comparable price band (half to double its price), each marked with how it
 // is better.
 func (a *Advisor) substitutes(sh *shard, it catalog.StoredItem, now catalog.Observation) []Substitute {
-	self := int32(-1)
-	if _, i := sh.find(it.ID); i >= 0 {
-		self = int32(i)
-	}
+	self := int32(sh.find(it.ID))
 	lo, hi := now.FinalPrice/2, now.FinalPrice*2
 	keep := func(i int32) bool {
 		p := sh.prices[i]
@@ -164,7 +161,7 @@ func (a *Advisor) substitutes(sh *shard, it catalog.StoredItem, now catalog.Obse
 	}
 	var out []Substitute
 	for _, m := range sh.sim.Similar(it.Title, nil, keep, self, maxSubstitutes) {
-		e := &sh.entries[m.ID]
+		e := sh.entry(m.ID)
 		s := Substitute{Entry: e, Platform: string(e.Platform), ItemID: e.ItemID, Title: e.Title,
 			FinalPrice: e.Now.FinalPrice, RateBP: e.Now.CommissionRate, Sales30: e.Now.Sales30, Similarity: m.Score}
 		if e.Now.FinalPrice < now.FinalPrice {

@@ -3,10 +3,12 @@ package advisor
 import (
 	"context"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/qunke/qunke/internal/advisor/similar"
 	"github.com/qunke/qunke/internal/catalog"
@@ -51,40 +53,65 @@ func newEntry(it *catalog.StoredItem, obs []catalog.Observation) Entry {
 // shard holds one category's items.
 type shard struct {
 	category string
-	entries  []Entry  // by item id
-	rows     []libRow // by position, as entries
-	prices   []int64  // final prices by position: the substitutes' price band reads them densely
-	attrs    attrs
-	sim      *similar.Index
-	dsrAvg   [3]float64 // average DSR (description, service, shipping) of shops that report one
-	sales30  []int64    // sorted, for percentiles
+	arena    *arena   // where the arrays below are kept
+	recs     []packed // by item id
+	text     string   // the entries' own text (see packed)
+	// What the category's entries share, by number.
+	brands    []string
+	shops     [][2]string
+	platforms []catalog.Platform
+	shopTypes []catalog.ShopType
+	rows      []libRow // by position, as recs
+	prices    []int64  // final prices by position: the substitutes' price band reads them densely
+	attrs     attrs
+	sim       *similar.Index
+	dsrAvg    [3]float64 // average DSR (description, service, shipping) of shops that report one
+	sales30   []int64    // sorted, for percentiles
+	rank      rankIndex
 }
 
-func buildShard(category string, entries []Entry) *shard {
-	packStrings(entries)
-	sh := &shard{category: category, entries: entries, sim: similar.NewIndex()}
+func buildShard(b *shardBuilder) *shard {
+	a := &arena{}
+	count := b.len()
+	recs, text := b.recs.adopt(a), b.text.adopt(a)
+	sh := &shard{category: b.category, arena: a, brands: b.brands, shops: b.shops, platforms: b.platforms, shopTypes: b.shopTypes,
+		sim: similar.NewIndex()}
+	if count > 0 {
+		sh.recs = unsafe.Slice((*packed)(unsafe.Pointer(unsafe.SliceData(recs))), count)
+	}
+	if len(text) > 0 {
+		sh.text = unsafe.String(unsafe.SliceData(text), len(text))
+	}
 	var sum [3]float64
 	var n [3]int
-	for i := range entries {
-		e := &entries[i]
-		sh.sim.Add(int32(i), 0, e.Title)
-		for k, v := range [3]int{e.DSRDesc, e.DSRService, e.DSRShip} {
+	sales30 := make([]int64, 0, len(sh.recs))
+	prices := make([]int64, 0, len(sh.recs))
+	for i := range sh.recs {
+		p := &sh.recs[i]
+		sh.sim.Add(int32(i), 0, sh.title(int32(i)))
+		for k, v := range p.dsr {
 			if v > 0 {
 				sum[k] += float64(v)
 				n[k]++
 			}
 		}
-		sh.sales30 = append(sh.sales30, e.Now.Sales30)
-		sh.prices = append(sh.prices, e.Now.FinalPrice)
+		sales30 = append(sales30, p.Now.Sales30)
+		prices = append(prices, p.Now.FinalPrice)
 	}
-	sh.sim.Freeze()
-	sh.rows, sh.attrs = newRows(entries)
+	sh.sim.FreezeIn(a.alloc)
+	slices.Sort(sales30)
+	sh.sales30, sh.prices = arenaCopy(a, sales30), arenaCopy(a, prices)
+	rows, at := newRows(sh)
+	sh.rows, sh.attrs = arenaCopy(a, rows), at
 	for k := range sum {
 		if n[k] > 0 {
 			sh.dsrAvg[k] = sum[k] / float64(n[k])
 		}
 	}
-	slices.Sort(sh.sales30)
+	sh.buildRankIndex()
+	if a.off {
+		runtime.AddCleanup(sh, func(a *arena) { a.free() }, a)
+	}
 	return sh
 }
 
@@ -97,21 +124,21 @@ func (sh *shard) percentile(sales30 int64) float64 {
 	return float64(i) / float64(len(sh.sales30))
 }
 
-// find returns the entry for item id.
-func (sh *shard) find(id int64) (*Entry, int) {
-	i, ok := slices.BinarySearchFunc(sh.entries, id, func(e Entry, id int64) int {
+// find returns the position of item id, or -1.
+func (sh *shard) find(id int64) int {
+	i, ok := slices.BinarySearchFunc(sh.recs, id, func(p packed, id int64) int {
 		switch {
-		case e.ID < id:
+		case p.ID < id:
 			return -1
-		case e.ID > id:
+		case p.ID > id:
 			return 1
 		}
 		return 0
 	})
 	if !ok {
-		return nil, -1
+		return -1
 	}
-	return &sh.entries[i], i
+	return i
 }
 
 // index keeps the shards, loading each category when first asked for it.
@@ -160,7 +187,12 @@ func (x *index) shard(ctx context.Context, category string) (*shard, error) {
 	if err != nil {
 		return nil, err
 	}
-	sh := buildShard(category, byCat[category])
+	b := byCat[category]
+	if b == nil {
+		b = newShardBuilder(category)
+	}
+	releaseExcept(byCat, category) // read more than asked for ("" reads every item)
+	sh := buildShard(b)
 	next := &snapshot{shards: maps.Clone(cur.shards)}
 	next.shards[category] = sh
 	x.cur.Store(next)
@@ -172,13 +204,35 @@ func (x *index) shard(ctx context.Context, category string) (*shard, error) {
 
 // read returns the entries of the items of categories (of every item when
 // there are none) by category, from one snapshot of the catalog.
-func (x *index) read(ctx context.Context, categories []string) (map[string][]Entry, error) {
-	byCat := map[string][]Entry{}
+func (x *index) read(ctx context.Context, categories []string) (map[string]*shardBuilder, error) {
+	byCat := map[string]*shardBuilder{}
 	err := x.s.EachHistoryIn(ctx, categories, func(it *catalog.StoredItem, obs []catalog.Observation) error {
-		byCat[it.CategoryPath] = append(byCat[it.CategoryPath], newEntry(it, obs))
+		b := byCat[it.CategoryPath]
+		if b == nil {
+			b = newShardBuilder(it.CategoryPath)
+			byCat[it.CategoryPath] = b
+		}
+		e := newEntry(it, obs)
+		b.add(&e)
 		return nil
 	})
-	return byCat, err
+	if err != nil {
+		for _, b := range byCat {
+			b.release()
+		}
+		return nil, err
+	}
+	return byCat, nil
+}
+
+// releaseExcept gives back the memory of the builders of every category
+// but keep: nothing is built from them.
+func releaseExcept(byCat map[string]*shardBuilder, keep ...string) {
+	for c, b := range byCat {
+		if !slices.Contains(keep, c) {
+			b.release()
+		}
+	}
 }
 
 // loadAll loads every category in one pass over the catalog and returns the
@@ -209,8 +263,9 @@ func (x *index) loadAllLocked(ctx context.Context) ([]*shard, error) {
 		return nil, err
 	}
 	next := &snapshot{shards: map[string]*shard{}, loaded: true}
-	for c, es := range byCat {
-		next.shards[c] = buildShard(c, es)
+	for c, b := range byCat {
+		next.shards[c] = buildShard(b)
+		delete(byCat, c) // its garbage goes as the next is built
 	}
 	x.publish(next)
 	x.gen = gen
@@ -226,8 +281,8 @@ func (x *index) publish(next *snapshot) {
 		}
 		slices.SortFunc(next.all, func(a, b *shard) int { return strings.Compare(a.category, b.category) })
 		for i, sh := range next.all {
-			for j := range sh.entries {
-				next.byKey.Put(sh.entries[j].Key(), uint64(i)<<32|uint64(j))
+			for j := range sh.recs {
+				next.byKey.Put(sh.key(int32(j)), uint64(i)<<32|uint64(j))
 			}
 		}
 	}
@@ -268,9 +323,10 @@ func (x *index) catchUp(ctx context.Context) ([]string, error) {
 			return nil, err
 		}
 		next := &snapshot{shards: maps.Clone(cur.shards), loaded: cur.loaded}
+		releaseExcept(byCat, cats...)
 		for _, c := range cats {
-			if es := byCat[c]; len(es) > 0 {
-				next.shards[c] = buildShard(c, es)
+			if b := byCat[c]; b != nil && b.len() > 0 {
+				next.shards[c] = buildShard(b)
 			} else {
 				delete(next.shards, c)
 			}
@@ -294,7 +350,7 @@ func (x *index) lookup(key catalog.Key) (*Entry, *shard) {
 		return nil, nil
 	}
 	sh := cur.all[at>>32]
-	return &sh.entries[uint32(at)], sh
+	return sh.entry(int32(uint32(at))), sh
 }
 
 // invalidate forgets what was loaded (after an import).

@@ -56,7 +56,7 @@ func ParseCursor(s string) (Cursor, error) {
 // LibraryCursor is the cursor of e, one of the rows Library returned for q.
 func LibraryCursor(q LibraryQuery, e *Entry) Cursor {
 	key, _ := librarySort(q.Sort)
-	r := rowOf(e)
+	r := rowOf(e.ID, e.WeekHigh, &e.Now)
 	return Cursor{Key: key(&r), ID: e.ID}
 }
 
@@ -104,7 +104,7 @@ func (a *Advisor) Library(ctx context.Context, q LibraryQuery) ([]*Entry, int, e
 				return
 			}
 			total++
-			m := matchRef{key: key(r), id: r.id, e: &sh.entries[i]}
+			m := matchRef{key: key(r), id: r.id, sh: sh, pos: i}
 			if q.After != nil && !m.worse(after) || q.Before != nil && !before.worse(m) {
 				return // on a page in front of the cursor (or behind it)
 			}
@@ -157,26 +157,26 @@ func intern(m map[string]uint32, v string) uint32 {
 	return id
 }
 
-func newRows(entries []Entry) ([]libRow, attrs) {
+func newRows(sh *shard) ([]libRow, attrs) {
 	at := attrs{brands: map[string]uint32{}, platforms: map[string]uint32{}, shops: map[string]uint32{}}
-	rows := make([]libRow, len(entries))
-	for i := range entries {
-		e := &entries[i]
-		rows[i] = rowOf(e)
-		rows[i].brand = intern(at.brands, e.Brand)
-		rows[i].platform = uint8(intern(at.platforms, string(e.Platform)))
-		rows[i].shop = uint8(intern(at.shops, string(e.ShopType)))
+	rows := make([]libRow, len(sh.recs))
+	for i := range sh.recs {
+		p := &sh.recs[i]
+		rows[i] = rowOf(p.ID, p.WeekHigh, &p.Now)
+		rows[i].brand = intern(at.brands, sh.brands[p.brand])
+		rows[i].platform = uint8(intern(at.platforms, string(sh.platforms[p.platform])))
+		rows[i].shop = uint8(intern(at.shops, string(sh.shopTypes[p.shopType])))
 	}
 	return rows, at
 }
 
-// rowOf is e's row without its interned attributes.
-func rowOf(e *Entry) libRow {
+// rowOf is an entry's row without its interned attributes.
+func rowOf(id, weekHigh int64, now *catalog.Observation) libRow {
 	var drop int64
-	if e.WeekHigh > e.Now.FinalPrice {
-		drop = (e.WeekHigh - e.Now.FinalPrice) * 10000 / e.WeekHigh
+	if weekHigh > now.FinalPrice {
+		drop = (weekHigh - now.FinalPrice) * 10000 / weekHigh
 	}
-	return libRow{id: e.ID, final: e.Now.FinalPrice, rate: e.Now.CommissionRate, sales: e.Now.Sales30, drop: drop}
+	return libRow{id: id, final: now.FinalPrice, rate: now.CommissionRate, sales: now.Sales30, drop: drop}
 }
 
 // rowFilter is a LibraryQuery in a shard's terms.
@@ -243,7 +243,8 @@ func librarySort(s string) (func(*libRow) int64, error) {
 // reading the entries.
 type matchRef struct {
 	key, id int64
-	e       *Entry
+	sh      *shard
+	pos     int32
 }
 
 // worse orders matches: a lower key, then a larger item id, is worse.
@@ -291,7 +292,8 @@ func (h *matchHeap) sorted() []*Entry {
 		if h.rev {
 			k = i // best first, from the front
 		}
-		out[k] = heap.Pop(h).(matchRef).e
+		m := heap.Pop(h).(matchRef)
+		out[k] = m.sh.entry(m.pos)
 	}
 	return out
 }

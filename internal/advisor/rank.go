@@ -61,64 +61,55 @@ func (a *Advisor) Rank(ctx context.Context, q RankQuery) ([]RankRow, error) {
 		q.Limit = 50
 	}
 	q.Limit = min(q.Limit, MaxRankRows)
-	var latest int64
-	for _, sh := range shards {
-		for i := range sh.entries {
-			latest = max(latest, sh.entries[i].Now.At)
-		}
-	}
 	value, err := rankValue(q.Kind)
 	if err != nil {
 		return nil, err
 	}
+	var latest int64
+	for _, sh := range shards {
+		latest = max(latest, sh.rank.maxAt)
+	}
+	k := rankKindIndex(q.Kind)
 	want := q.Offset + q.Limit
-	h := &rowHeap{}
+	h := &refHeap{}
 	for _, sh := range shards {
 		if q.Category != "" && sh.category != q.Category && !strings.HasPrefix(sh.category, q.Category+"/") {
 			continue
 		}
-		for i := range sh.entries {
-			e := &sh.entries[i]
-			if e.Now.At < latest-day || (q.Brand != "" && e.Brand != q.Brand) ||
-				(q.MinPrice > 0 && e.Now.FinalPrice < q.MinPrice) || (q.MaxPrice > 0 && e.Now.FinalPrice > q.MaxPrice) ||
-				e.Now.CommissionRate < q.MinRateBP {
-				continue
-			}
-			v, ok := value(e)
-			if !ok {
-				continue
-			}
-			r := RankRow{Entry: e, Value: v}
-			if h.Len() < want {
-				heap.Push(h, r)
-			} else if rowLess((*h)[0], r) {
-				(*h)[0] = r
-				heap.Fix(h, 0)
-			}
+		if sh.rank.maxAt < latest-day {
+			continue // nothing of the category was observed in the last day
 		}
+		sh.rankInto(h, k, value, &q, latest, want)
 	}
-	rows := make([]RankRow, h.Len())
-	for i := len(rows) - 1; i >= 0; i-- {
-		rows[i] = heap.Pop(h).(RankRow)
-	}
-	if q.Offset >= len(rows) {
-		return nil, nil
-	}
-	rows = rows[q.Offset:]
-	for i := range rows {
-		rows[i].Rank = q.Offset + i + 1
-	}
-	return rows, nil
+	return h.rows(q.Offset), nil
 }
 
-func rankValue(k RankKind) (func(*Entry) (int64, bool), error) {
+// rows empties the heap into ranked rows, best first, less the first
+// offset.
+func (h *refHeap) rows(offset int) []RankRow {
+	refs := make([]rankRef, h.Len())
+	for i := len(refs) - 1; i >= 0; i-- {
+		refs[i] = heap.Pop(h).(rankRef)
+	}
+	if offset >= len(refs) {
+		return nil
+	}
+	refs = refs[offset:]
+	rows := make([]RankRow, len(refs))
+	for i, r := range refs {
+		rows[i] = RankRow{Rank: offset + i + 1, Entry: r.sh.entry(r.pos), Value: r.value}
+	}
+	return rows
+}
+
+func rankValue(k RankKind) (func(*stats) (int64, bool), error) {
 	switch k {
 	case RankHot:
-		return func(e *Entry) (int64, bool) { return e.Now.Sales2h, e.Now.Sales2h > 0 }, nil
+		return func(e *stats) (int64, bool) { return e.Now.Sales2h, e.Now.Sales2h > 0 }, nil
 	case RankToday:
-		return func(e *Entry) (int64, bool) { return e.DaySales, e.DaySales > 0 }, nil
+		return func(e *stats) (int64, bool) { return e.DaySales, e.DaySales > 0 }, nil
 	case RankLows:
-		return func(e *Entry) (int64, bool) {
+		return func(e *stats) (int64, bool) {
 			ref := e.NormalLow // as on the card: normal days, unless in a promotion now
 			if _, inPromo := catalog.PromotionAt(e.Now.At); inPromo || !ref.OK {
 				ref = e.Low
@@ -127,9 +118,9 @@ func rankValue(k RankKind) (func(*Entry) (int64, bool), error) {
 			return e.Now.Sales30, ref.OK && e.Now.FinalPrice <= ref.Price && e.Now.At-ref.At < day && e.Now.At-e.FirstSeen >= 7*day
 		}, nil
 	case RankCommission:
-		return func(e *Entry) (int64, bool) { return e.Now.CommissionRate, true }, nil
+		return func(e *stats) (int64, bool) { return e.Now.CommissionRate, true }, nil
 	case RankDrop:
-		return func(e *Entry) (int64, bool) {
+		return func(e *stats) (int64, bool) {
 			if e.WeekHigh <= e.Now.FinalPrice {
 				return 0, false
 			}
@@ -139,21 +130,39 @@ func rankValue(k RankKind) (func(*Entry) (int64, bool), error) {
 	return nil, msg.New("advisor.bad_ranking", k)
 }
 
-// rowLess orders rows worst first: lower value, then higher item id.
-func rowLess(a, b RankRow) bool {
-	if a.Value != b.Value {
-		return a.Value < b.Value
-	}
-	return a.Entry.ID > b.Entry.ID
+// rankRef is a ranked entry while the page is worked out.
+type rankRef struct {
+	value, id int64
+	sh        *shard
+	pos       int32
 }
 
-type rowHeap []RankRow
+// refLess orders refs worst first: lower value, then higher item id.
+func refLess(a, b rankRef) bool {
+	if a.value != b.value {
+		return a.value < b.value
+	}
+	return a.id > b.id
+}
 
-func (h rowHeap) Len() int           { return len(h) }
-func (h rowHeap) Less(i, j int) bool { return rowLess(h[i], h[j]) }
-func (h rowHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *rowHeap) Push(x any)        { *h = append(*h, x.(RankRow)) }
-func (h *rowHeap) Pop() any {
+type refHeap []rankRef
+
+func (h refHeap) Len() int           { return len(h) }
+func (h refHeap) Less(i, j int) bool { return refLess(h[i], h[j]) }
+func (h refHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *refHeap) Push(x any)        { *h = append(*h, x.(rankRef)) }
+
+// offer keeps r if it is among the want best refs seen.
+func (h *refHeap) offer(r rankRef, want int) {
+	if h.Len() < want {
+		heap.Push(h, r)
+	} else if refLess((*h)[0], r) {
+		(*h)[0] = r
+		heap.Fix(h, 0)
+	}
+}
+
+func (h *refHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]

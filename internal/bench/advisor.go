@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +32,13 @@ type AdvisorConfig struct {
 	Cards      int // cards to time
 	Rankings   int // ranking pages to time
 	NaiveItems int // items in the naive table (0: skip the naive comparison)
+	Searches   int // library searches to time
+	// Postgres, a postgres:// URL, runs the benchmark on PostgreSQL: the
+	// market is built in a schema of its own there, dropped at the end.
+	Postgres string
+	// MemProfile, when set, is where a heap profile of the warm advisor
+	// is written.
+	MemProfile string
 	Log        io.Writer
 }
 
@@ -38,6 +46,10 @@ type AdvisorConfig struct {
 type Latency struct {
 	N             int
 	P50, P99, Max time.Duration
+	// CPUP99 is the 99th percentile of the CPU time the calls took on
+	// their thread (0 where unknown): on a shared machine, the wall-clock
+	// tail is mostly waiting for a core.
+	CPUP99 time.Duration
 }
 
 func latency(ds []time.Duration) Latency {
@@ -48,10 +60,47 @@ func latency(ds []time.Duration) Latency {
 	return Latency{N: len(ds), P50: ds[len(ds)/2], P99: ds[(len(ds)*99)/100], Max: ds[len(ds)-1]}
 }
 
+// timer times calls by wall clock and by their thread's CPU time.
+type timer struct {
+	wall, cpu []time.Duration
+	t0        time.Time
+	c0        time.Duration
+}
+
+func (t *timer) start() { t.c0, t.t0 = threadCPU(), time.Now() }
+
+func (t *timer) stop() time.Duration {
+	d := time.Since(t.t0)
+	t.wall = append(t.wall, d)
+	t.cpu = append(t.cpu, threadCPU()-t.c0)
+	return d
+}
+
+func (t *timer) latency() Latency {
+	l := latency(t.wall)
+	if len(t.cpu) > 0 {
+		l.CPUP99 = latency(t.cpu).P99
+	}
+	t.wall, t.cpu = nil, nil
+	return l
+}
+
 // AdvisorResult is what the advisor benchmark measured.
 type AdvisorResult struct {
-	Build, Warm    time.Duration // building the store (0 when reused), loading the advisor
-	Card, Ranking  Latency
+	Build, Warm time.Duration // building the store (0 when reused), loading the advisor
+	// FirstCard and FirstSearch are how long after the advisor is made
+	// (a server's start) its first card and its first library search
+	// answer, each the first question of a cold advisor.
+	FirstCard, FirstSearch time.Duration
+	Card, Ranking          Latency
+	// RankingBy holds the ranking pages by kind and filter shape
+	// (RankShapes), RankingKind and RankingShape the same pages by kind
+	// and by shape alone.
+	RankingBy      [][]Latency
+	RankingKind    []Latency
+	RankingShape   []Latency
+	Search         Latency // a library search for two characters of a title, page of 50
+	HeapLive       uint64  // Go heap in use after a collection, bytes
 	NaiveCard      Latency
 	PeakRSS, RSS   int64 // bytes, from /proc/self/status
 	NaiveRows      int64
@@ -72,40 +121,74 @@ func Advisor(ctx context.Context, cfg AdvisorConfig) (AdvisorResult, error) {
 	end := time.Date(2026, 11, 20, 10, 0, 0, 0, shanghai.Zone)
 	m := demo.New(demo.Config{Seed: cfg.Seed, Items: cfg.Items, Snapshots: cfg.Snapshots, Interval: 24 * time.Hour, End: end})
 	res.Observations = int64(cfg.Items) * int64(cfg.Snapshots)
-	path := filepath.Join(cfg.Dir, fmt.Sprintf("advisor-%d-%d-%d.db", cfg.Items, cfg.Snapshots, cfg.Seed))
-	db, s, built, err := openOrBuild(ctx, path, m, cfg.Log)
-	if err != nil {
-		return res, err
+	var s *catalog.Store
+	if cfg.Postgres != "" {
+		pg, done, err := benchDB(ctx, OrdersConfig{Postgres: cfg.Postgres}, "", true)
+		if err != nil {
+			return res, err
+		}
+		defer done()
+		s = catalog.NewStore(pg)
+		fmt.Fprintf(cfg.Log, "building the market on PostgreSQL: %d items x %d snapshots\n", cfg.Items, cfg.Snapshots)
+		if res.Build, err = buildMarket(ctx, s, m); err != nil {
+			return res, err
+		}
+	} else {
+		path := filepath.Join(cfg.Dir, fmt.Sprintf("advisor-%d-%d-%d.db", cfg.Items, cfg.Snapshots, cfg.Seed))
+		sdb, ss, built, err := openOrBuild(ctx, path, m, cfg.Log)
+		if err != nil {
+			return res, err
+		}
+		defer sdb.Close()
+		s, res.Build = ss, built
 	}
-	defer db.Close()
-	res.Build = built
+	rng := rand.New(rand.NewPCG(cfg.Seed, 42))
+	searchFor := func() string {
+		title := []rune(m.Item(rng.IntN(cfg.Items)).Title)
+		at := rng.IntN(max(1, len(title)-2))
+		return string(title[at : at+2])
+	}
 
+	// A server's start: the first card and the first search of a cold
+	// advisor, each on its own.
+	{
+		a := advisor.New(s, advisor.Options{})
+		t := time.Now()
+		it := m.Item(rng.IntN(cfg.Items))
+		if _, err := a.Card(ctx, it.Key()); err != nil {
+			return res, err
+		}
+		res.FirstCard = time.Since(t)
+	}
 	a := advisor.New(s, advisor.Options{})
 	t := time.Now()
-	if err := a.Warm(ctx); err != nil {
+	if _, _, err := a.Library(ctx, advisor.LibraryQuery{Text: searchFor(), Limit: 50}); err != nil {
 		return res, err
 	}
-	res.Warm = time.Since(t)
+	res.FirstSearch = time.Since(t)
+	res.Warm = res.FirstSearch // the search loaded every category
 	fmt.Fprintf(cfg.Log, "advisor warm in %s\n", res.Warm.Round(time.Millisecond))
 	// Measure the steady state a server is in once warm, not the collection
 	// of the warm-up's garbage.
 	runtime.GC()
-
-	rng := rand.New(rand.NewPCG(cfg.Seed, 42))
 	var ds []time.Duration
+	// Each call's CPU time is its thread's: the calls stay on one.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var tm timer
 	subs := 0
 	for i := 0; i < cfg.Cards; i++ {
 		it := m.Item(rng.IntN(cfg.Items))
 		key := it.Key()
-		t := time.Now()
+		tm.start()
 		c, err := a.Card(ctx, key)
-		ds = append(ds, time.Since(t))
+		tm.stop()
 		if err != nil {
 			return res, err
 		}
 		subs += len(c.Substitutes)
 	}
-	res.Card = latency(ds)
+	res.Card = tm.latency()
 	res.SubstitutesAvg = float64(subs) / float64(max(1, cfg.Cards))
 
 	cats, err := s.Categories(ctx)
@@ -119,25 +202,85 @@ func Advisor(ctx context.Context, cfg AdvisorConfig) (AdvisorResult, error) {
 		}
 	}
 	slices.Sort(tops)
-	ds = ds[:0]
+	nk, ns := len(advisor.RankKinds), len(RankShapes)
+	by, byCPU := make([][]time.Duration, nk*ns), make([][]time.Duration, nk*ns)
 	for i := 0; i < cfg.Rankings; i++ {
-		q := advisor.RankQuery{Kind: advisor.RankKinds[i%len(advisor.RankKinds)], Limit: 50}
-		switch i % 4 { // plain, by category, by price band and commission, both
-		case 1:
+		k, shape := i%nk, (i/nk)%ns
+		q := advisor.RankQuery{Kind: advisor.RankKinds[k], Limit: 50}
+		switch RankShapes[shape] {
+		case "category":
 			q.Category = tops[rng.IntN(len(tops))]
-		case 2:
+		case "band+rate":
 			q.MinPrice, q.MaxPrice, q.MinRateBP = 1000, 10000, 1000
-		case 3:
+		case "category+band":
 			q.Category, q.MinPrice, q.MaxPrice = tops[rng.IntN(len(tops))], 2000, 30000
+		case "brand":
+			q.Brand = m.Item(rng.IntN(cfg.Items)).Brand
 		}
-		t := time.Now()
-		if _, err := a.Rank(ctx, q); err != nil {
+		tm.start()
+		_, err := a.Rank(ctx, q)
+		d := tm.stop()
+		if err != nil {
 			return res, err
 		}
-		ds = append(ds, time.Since(t))
+		by[k*ns+shape] = append(by[k*ns+shape], d)
+		byCPU[k*ns+shape] = append(byCPU[k*ns+shape], tm.cpu[len(tm.cpu)-1])
 	}
-	res.Ranking = latency(ds)
+	res.Ranking = tm.latency()
+	cell := func(cells []int) Latency {
+		var t timer
+		for _, c := range cells {
+			t.wall, t.cpu = append(t.wall, by[c]...), append(t.cpu, byCPU[c]...)
+		}
+		return t.latency()
+	}
+	res.RankingBy = make([][]Latency, nk)
+	res.RankingKind, res.RankingShape = make([]Latency, nk), make([]Latency, ns)
+	for k := range nk {
+		var all []int
+		for sh := range ns {
+			res.RankingBy[k] = append(res.RankingBy[k], cell([]int{k*ns + sh}))
+			all = append(all, k*ns+sh)
+		}
+		res.RankingKind[k] = cell(all)
+	}
+	for sh := range ns {
+		var all []int
+		for k := range nk {
+			all = append(all, k*ns+sh)
+		}
+		res.RankingShape[sh] = cell(all)
+	}
+
+	for range cfg.Searches {
+		q := advisor.LibraryQuery{Text: searchFor(), Limit: 50}
+		tm.start()
+		_, _, err := a.Library(ctx, q)
+		tm.stop()
+		if err != nil {
+			return res, err
+		}
+	}
+	res.Search = tm.latency()
 	res.RSS, res.PeakRSS = rss()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	res.HeapLive = ms.HeapAlloc
+	if cfg.MemProfile != "" {
+		f, err := os.Create(cfg.MemProfile)
+		if err != nil {
+			return res, err
+		}
+		err = pprof.WriteHeapProfile(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return res, err
+		}
+	}
+	runtime.KeepAlive(a)
 
 	if cfg.NaiveItems > 0 {
 		// (naive2: its table is naive_items, not the catalog's items.)
@@ -163,6 +306,19 @@ func Advisor(ctx context.Context, cfg AdvisorConfig) (AdvisorResult, error) {
 		res.NaiveCard = latency(ds)
 	}
 	return res, nil
+}
+
+// RankShapes names the filter shapes the advisor benchmark times each
+// ranking with: none, a top-level category, a price band with a minimum
+// commission, a category with a price band, one brand.
+var RankShapes = []string{"none", "category", "band+rate", "category+band", "brand"}
+
+// buildMarket back-fills m into s.
+func buildMarket(ctx context.Context, s *catalog.Store, m *demo.Market) (time.Duration, error) {
+	cfg := m.Config()
+	write := func(recs []catalog.Record) error { _, err := s.Ingest(ctx, recs); return err }
+	compact := func() error { _, err := s.Compact(ctx); return err }
+	return run(m, IngestConfig{Items: cfg.Items, Snapshots: cfg.Snapshots, Order: "backfill", Log: io.Discard}, write, compact)
 }
 
 // openOrBuild reuses a store built by an earlier run with the same market,
@@ -196,9 +352,7 @@ func openOrBuild(ctx context.Context, path string, m *demo.Market, log io.Writer
 	}
 	s := catalog.NewStore(db)
 	fmt.Fprintf(log, "building %s: %d items x %d snapshots\n", path, cfg.Items, cfg.Snapshots)
-	write := func(recs []catalog.Record) error { _, err := s.Ingest(ctx, recs); return err }
-	compact := func() error { _, err := s.Compact(ctx); return err }
-	t, err := run(m, IngestConfig{Items: cfg.Items, Snapshots: cfg.Snapshots, Order: "backfill", Log: io.Discard}, write, compact)
+	t, err := buildMarket(ctx, s, m)
 	if err != nil {
 		db.Close()
 		return nil, nil, 0, err

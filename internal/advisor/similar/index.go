@@ -50,6 +50,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 const (
@@ -81,8 +82,9 @@ type Index struct {
 	groupIDs   []int32   // distinct groups, sorted
 	groupStart []int32   // group groupIDs[i] is internal ids [groupStart[i], groupStart[i+1])
 
-	lim  limits
-	pool sync.Pool // *scratch
+	lim   limits
+	pool  sync.Pool          // *scratch
+	alloc func(n int) []byte // during FreezeIn
 }
 
 type builder struct {
@@ -189,6 +191,25 @@ func idf(n, df int) float32 {
 	return float32(math.Log(1 + (float64(n-df)+0.5)/(float64(df)+0.5)))
 }
 
+// FreezeIn is Freeze with the index's largest arrays (postings, norms, the
+// id maps) in memory from alloc, which returns n zeroed bytes aligned for
+// 4-byte values: memory outside the Go heap, say, that the caller gives
+// back once the index is unreachable. nil means the heap.
+func (x *Index) FreezeIn(alloc func(n int) []byte) {
+	x.alloc = alloc
+	x.Freeze()
+	x.alloc = nil
+}
+
+// make32 returns n zeroed 4-byte values from x.alloc (the heap without one).
+func make32[T int32 | uint32 | float32](x *Index, n int) []T {
+	if x.alloc == nil || n == 0 {
+		return make([]T, n)
+	}
+	b := x.alloc(4 * n)
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
+}
+
 // Freeze builds the query structures and drops the build state. After
 // Freeze the index is read-only and safe for concurrent queries. Calling it
 // again does nothing.
@@ -272,7 +293,7 @@ func (x *Index) Freeze() {
 		x.groupStart[i+1] = x.groupStart[i] + counts[g]
 	}
 	docOfInt := make([]int32, n)
-	x.intExt = make([]int32, n)
+	x.intExt = make32[int32](x, n)
 	lastG, lastI := int32(-1), int32(0)
 	for d, g := range b.docGroup {
 		if g != lastG {
@@ -285,7 +306,7 @@ func (x *Index) Freeze() {
 		x.intExt[lastI] = b.docExt[d]
 		lastI++
 	}
-	x.extInt = make([]int32, b.lastID+1)
+	x.extInt = make32[int32](x, int(b.lastID+1))
 	for i := range x.extInt {
 		x.extInt[i] = -1
 	}
@@ -305,8 +326,8 @@ func (x *Index) Freeze() {
 		w[t] = idf(n, int(x.off[t+1]-x.off[t]))
 	}
 	cur := slices.Clone(x.off[:nt])
-	x.post = make([]int32, x.off[nt])
-	x.norm = make([]float32, n)
+	x.post = make32[int32](x, int(x.off[nt]))
+	x.norm = make32[float32](x, n)
 	for i, d := range docOfInt {
 		var s float32
 		for _, t := range b.doc(int(d)) {

@@ -1,0 +1,193 @@
+package advisor
+
+import (
+	"runtime"
+	"slices"
+	"sort"
+)
+
+// rankIndex is a shard's rankings kept in order, built with the shard (a
+// category that an import changes is rebuilt whole, its index with it), so
+// that a ranking page reads a few dozen entries of each category instead of
+// every entry of the library.
+type rankIndex struct {
+	maxAt int64 // the newest observation of the shard
+	// byKind holds, for each of RankKinds, the positions of the entries
+	// that kind ranks and that were observed within a day of maxAt, best
+	// first (higher value, then lower item id: positions follow item ids).
+	byKind [len(rankKindOrder)][]int32
+	// The filters' own orders, to read only the entries a selective filter
+	// lets through: positions by final price, by commission rate (both
+	// ascending), and grouped by brand (brandAt[b]:brandAt[b+1] of byBrand
+	// are the items of the shard's brand b).
+	byPrice, byRate, byBrand []int32
+	brandAt                  []int32
+}
+
+// rankKindOrder is RankKinds as array indexes.
+var rankKindOrder = [...]RankKind{RankHot, RankToday, RankLows, RankCommission, RankDrop}
+
+func rankKindIndex(k RankKind) int {
+	for i, x := range rankKindOrder {
+		if x == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// buildRankIndex indexes a shard whose entries and rows are built.
+func (sh *shard) buildRankIndex() {
+	n := len(sh.recs)
+	x := &sh.rank
+	for i := range sh.recs {
+		x.maxAt = max(x.maxAt, sh.recs[i].Now.At)
+	}
+	vals := make([]int64, n)
+	for k, kind := range rankKindOrder {
+		value, _ := rankValue(kind)
+		var ps []int32
+		for i := range sh.recs {
+			e := &sh.recs[i].stats
+			if e.Now.At < x.maxAt-day {
+				continue
+			}
+			if v, ok := value(e); ok {
+				vals[i] = v
+				ps = append(ps, int32(i))
+			}
+		}
+		slices.SortFunc(ps, func(a, b int32) int {
+			switch {
+			case vals[a] > vals[b]:
+				return -1
+			case vals[a] < vals[b]:
+				return 1
+			}
+			return int(a - b)
+		})
+		x.byKind[k] = arenaCopy(sh.arena, ps)
+	}
+	all := func() []int32 {
+		ps := make([]int32, n)
+		for i := range ps {
+			ps[i] = int32(i)
+		}
+		return ps
+	}
+	x.byPrice = all()
+	slices.SortStableFunc(x.byPrice, func(a, b int32) int { return cmp64(sh.prices[a], sh.prices[b]) })
+	x.byRate = all()
+	slices.SortStableFunc(x.byRate, func(a, b int32) int { return cmp64(sh.rows[a].rate, sh.rows[b].rate) })
+	x.byBrand = all()
+	slices.SortStableFunc(x.byBrand, func(a, b int32) int { return int(sh.rows[a].brand) - int(sh.rows[b].brand) })
+	x.brandAt = make([]int32, len(sh.attrs.brands)+1)
+	for _, p := range x.byBrand {
+		x.brandAt[sh.rows[p].brand+1]++
+	}
+	for b := 1; b < len(x.brandAt); b++ {
+		x.brandAt[b] += x.brandAt[b-1]
+	}
+	x.byPrice, x.byRate, x.byBrand = arenaCopy(sh.arena, x.byPrice), arenaCopy(sh.arena, x.byRate), arenaCopy(sh.arena, x.byBrand)
+}
+
+func cmp64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// rankInto offers the shard's best want rows of ranking k (value, its
+// RankValue) matching q to h, for a library whose newest observation is at
+// latest. It walks the ranking's order until want rows match or no later row
+// can enter h; when the filters let fewer entries through than that walk
+// would read (a brand, a narrow price band, a high minimum commission), it
+// reads those entries instead, so a page costs at most about twice the
+// cheaper of the two.
+func (sh *shard) rankInto(h *refHeap, k int, value func(*stats) (int64, bool), q *RankQuery, latest int64, want int) {
+	x := &sh.rank
+	var brand uint32
+	if q.Brand != "" {
+		b, ok := sh.attrs.brands[q.Brand]
+		if !ok {
+			return // no item of the shard has the brand
+		}
+		brand = b
+	}
+	match := func(i int32) (rankRef, bool) {
+		e := &sh.recs[i].stats
+		r := &sh.rows[i]
+		if e.Now.At < latest-day || (q.Brand != "" && r.brand != brand) ||
+			(q.MinPrice > 0 && r.final < q.MinPrice) || (q.MaxPrice > 0 && r.final > q.MaxPrice) || r.rate < q.MinRateBP {
+			return rankRef{}, false
+		}
+		v, ok := value(e)
+		return rankRef{value: v, id: e.ID, sh: sh, pos: i}, ok
+	}
+	// The smallest set of entries the filters let through, if any.
+	var set []int32
+	budget := -1 // no limit on the walk
+	narrow := func(s []int32) {
+		if budget < 0 || len(s) < budget {
+			set, budget = s, len(s)
+		}
+	}
+	if q.Brand != "" {
+		narrow(x.byBrand[x.brandAt[brand]:x.brandAt[brand+1]])
+	}
+	if q.MinPrice > 0 || q.MaxPrice > 0 {
+		lo, hi := 0, len(x.byPrice)
+		if q.MinPrice > 0 {
+			lo = sort.Search(len(x.byPrice), func(j int) bool { return sh.prices[x.byPrice[j]] >= q.MinPrice })
+		}
+		if q.MaxPrice > 0 {
+			hi = sort.Search(len(x.byPrice), func(j int) bool { return sh.prices[x.byPrice[j]] > q.MaxPrice })
+		}
+		narrow(x.byPrice[lo:max(lo, hi)])
+	}
+	if q.MinRateBP > 0 {
+		lo := sort.Search(len(x.byRate), func(j int) bool { return sh.rows[x.byRate[j]].rate >= q.MinRateBP })
+		narrow(x.byRate[lo:])
+	}
+	// Walk the ranking, keeping what matches apart until the walk is known
+	// to be complete (a fallback to the set must not offer a row twice).
+	var found []rankRef
+	complete := true
+	for j, i := range x.byKind[k] {
+		if budget >= 0 && j >= budget {
+			complete = false
+			break
+		}
+		e := &sh.recs[i].stats
+		if h.Len() >= want {
+			v, _ := value(e)
+			if !refLess((*h)[0], rankRef{value: v, id: e.ID}) {
+				break // this row and every later one rank below the page
+			}
+		}
+		if r, ok := match(i); ok {
+			found = append(found, r)
+			if len(found) >= want {
+				break
+			}
+		}
+	}
+	if !complete {
+		found = found[:0]
+		for _, i := range set {
+			if r, ok := match(i); ok {
+				h.offer(r, want)
+			}
+		}
+		runtime.KeepAlive(sh)
+		return
+	}
+	for _, r := range found {
+		h.offer(r, want)
+	}
+	runtime.KeepAlive(sh) // its arrays are its arena's
+}
