@@ -40,7 +40,7 @@ type GrowthConfig struct {
 	// 0 takes Calls).
 	Join        JoinConfig
 	Leaderboard LeaderboardConfig
-	Log  io.Writer
+	Log         io.Writer
 	// Profile, when set, is started around each part's timed work and
 	// returns its stop.
 	Profile func(part string) func()
