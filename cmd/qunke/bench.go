@@ -73,7 +73,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 	ingest.Flags().StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.flag.cpuprofile"))
 	cmd.AddCommand(ingest, newBenchAdvisorCmd(g), newBenchAPICmd(g), newBenchAPIClientsCmd(g), newBenchPublishCmd(g), newBenchOrdersCmd(g),
 		newBenchLockWaitCmd(g), newBenchCallbackCmd(g), newBenchMembersCmd(g), newBenchGrowthCmd(g),
-		newBenchBossCmd(g), newBenchJoinCmd(g), newBenchInsightCmd(g), newBenchLeaderboardCmd(g))
+		newBenchInsightCmd(g))
 	return cmd
 }
 

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -10,7 +12,8 @@ import (
 )
 
 // newBenchGrowthCmd is `qunke bench growth`: the ledger's poster, balances
-// and statements (issue 15); --only picks parts by bench.GrowthParts' names.
+// and statements, the join page and the campaign leaderboard (issue 15);
+// --only picks parts by bench.GrowthParts' names.
 func newBenchGrowthCmd(g *globals) *cobra.Command {
 	var cfg bench.GrowthConfig
 	var cpuProfile string
@@ -40,8 +43,10 @@ func newBenchGrowthCmd(g *globals) *cobra.Command {
 			if cfg.Postgres != "" {
 				engine = "PostgreSQL"
 			}
-			fmt.Fprintf(out, "%s: %d agents, %d orders, ledger topped up to %d postings over %d months\n", engine, cfg.Agents, cfg.Orders,
-				cfg.Postings, cfg.Months)
+			if len(cfg.Only) == 0 || slices.ContainsFunc(cfg.Only, func(p string) bool { return p == "ledger" || p == "balance" || p == "statement" }) {
+				fmt.Fprintf(out, "%s: %d agents, %d orders, ledger topped up to %d postings over %d months\n", engine, cfg.Agents, cfg.Orders,
+					cfg.Postings, cfg.Months)
+			}
 			res, err := bench.Growth(cmd.Context(), cfg, out)
 			if err != nil {
 				return err
@@ -69,5 +74,13 @@ func newBenchGrowthCmd(g *globals) *cobra.Command {
 	fl.Uint64Var(&cfg.Seed, "seed", 1, g.h("cli.bench.flag.seed"))
 	fl.StringSliceVar(&cfg.Only, "only", nil, fmt.Sprintf(g.h("cli.bench.growth.flag.only"), strings.Join(parts, ",")))
 	fl.StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.growth.flag.cpuprofile"))
+	// the part join (the join page; was `qunke bench join`)
+	fl.IntVar(&cfg.Join.Rate, "join-rate", 500, g.h("cli.bench.join.flag.rate"))
+	fl.DurationVar(&cfg.Join.Duration, "join-duration", 20*time.Second, g.h("cli.bench.join.flag.duration"))
+	fl.IntVar(&cfg.Join.Clients, "join-clients", 64, g.h("cli.bench.join.flag.clients"))
+	fl.IntVar(&cfg.Join.Groups, "join-groups", 5, g.h("cli.bench.join.flag.groups"))
+	fl.IntVar(&cfg.Join.Inviters, "join-inviters", 200, g.h("cli.bench.join.flag.inviters"))
+	// the part leaderboard (was `qunke bench leaderboard`; its pages timed: --calls)
+	fl.IntVar(&cfg.Leaderboard.Participants, "participants", 100000, g.h("cli.bench.leaderboard.flag.participants"))
 	return cmd
 }

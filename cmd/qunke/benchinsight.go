@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,8 @@ import (
 // and the simulator over a large registry and its orders (issue 16).
 func newBenchInsightCmd(g *globals) *cobra.Command {
 	var cfg bench.InsightConfig
+	var boss bench.BossConfig
+	var only []string
 	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "insight",
@@ -36,37 +39,24 @@ func newBenchInsightCmd(g *globals) *cobra.Command {
 			if cfg.Postgres != "" {
 				engine = "PostgreSQL"
 			}
-			res, err := bench.Insight(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "\n%s: %d groups, %d members, %d orders (members over %d days, orders over %d months)\n",
-				engine, res.Groups, res.Members, res.Orders, cfg.Days, cfg.Months)
-			if res.Reused {
-				fmt.Fprintln(out, "database reused from an earlier run")
-			} else {
-				fmt.Fprintf(out, "load: %d join/leave events %s; ids bound %s; orders %s (%.0f orders/s)\n", res.Events,
-					res.LoadMembers.Round(time.Second), res.LoadBinds.Round(time.Second), res.LoadOrders.Round(time.Second), res.OrdersPerSec)
-			}
-			if res.DBBytes > 0 {
-				fmt.Fprintf(out, "database %s\n", humanBytes(res.DBBytes))
-			}
-			fmt.Fprintf(out, "rollups rebuilt in %s: %d members with a join, %d buyers, %d + %d triangle cells\n",
-				res.Refresh.Elapsed.Round(time.Millisecond), res.Refresh.Joined, res.Refresh.Buyers, res.Refresh.RetentionCells, res.Refresh.RepCells)
-			for _, p := range res.Parts {
-				verdict := ""
-				if p.Target > 0 {
-					verdict = "target ≤ " + p.Target.String()
-					if p.P99 <= p.Target {
-						verdict += ": met"
-					} else {
-						verdict += ": missed"
-					}
+			want := map[string]bool{}
+			for _, p := range only {
+				if !slices.Contains(insightParts, p) {
+					return fmt.Errorf("--only %s: no such part (%s)", p, strings.Join(insightParts, ","))
 				}
-				fmt.Fprintf(out, "%-58s n=%-4d p50 %-10s p99 %-10s max %-10s CPU/call %-10s %s\n", p.Name, p.N, p.P50.Round(time.Microsecond),
-					p.P99.Round(time.Microsecond), p.Max.Round(time.Microsecond), p.CPU.Round(time.Microsecond), verdict)
+				want[p] = true
 			}
-			fmt.Fprintf(out, "Go heap %s; process RSS %s now, %s peak\n", humanBytes(int64(res.HeapAlloc)), humanBytes(res.RSS), humanBytes(res.PeakRSS))
+			if len(want) == 0 || want["cohorts"] {
+				if err := runInsightCohorts(cmd, cfg, engine); err != nil {
+					return err
+				}
+			}
+			if len(want) == 0 || want["boss"] {
+				boss.Dir, boss.Postgres, boss.Groups, boss.Seed, boss.Log = cfg.Dir, cfg.Postgres, cfg.Groups, cfg.Seed, cfg.Log
+				if err := runInsightBoss(cmd, g, boss); err != nil {
+					return err
+				}
+			}
 			return nil
 		},
 	}
@@ -83,5 +73,73 @@ func newBenchInsightCmd(g *globals) *cobra.Command {
 	fl.IntVar(&cfg.Plain, "plain", 3, g.h("cli.bench.insight.flag.plain"))
 	fl.IntVar(&cfg.Sims, "sims", 200, g.h("cli.bench.insight.flag.sims"))
 	fl.StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.flag.cpuprofile"))
+	fl.StringSliceVar(&only, "only", nil, fmt.Sprintf(g.h("cli.bench.growth.flag.only"), strings.Join(insightParts, ",")))
+	// the part boss (the boss's tables; was `qunke bench boss`): --groups and --seed are shared
+	fl.IntVar(&boss.Days, "boss-days", 365, g.h("cli.bench.boss.flag_days"))
+	fl.IntVar(&boss.Runs, "boss-runs", 50, g.h("cli.bench.boss.flag_runs"))
 	return cmd
+}
+
+// insightParts are the parts of `qunke bench insight` (--only): the
+// cohorts, RFM and simulator (bench.Insight, its timed parts
+// bench.InsightParts) and the boss's tables (bench.Boss, on a database of
+// its own).
+var insightParts = []string{"cohorts", "boss"}
+
+func runInsightCohorts(cmd *cobra.Command, cfg bench.InsightConfig, engine string) error {
+	out := cmd.OutOrStdout()
+	res, err := bench.Insight(cmd.Context(), cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\n%s: %d groups, %d members, %d orders (members over %d days, orders over %d months)\n",
+		engine, res.Groups, res.Members, res.Orders, cfg.Days, cfg.Months)
+	if res.Reused {
+		fmt.Fprintln(out, "database reused from an earlier run")
+	} else {
+		fmt.Fprintf(out, "load: %d join/leave events %s; ids bound %s; orders %s (%.0f orders/s)\n", res.Events,
+			res.LoadMembers.Round(time.Second), res.LoadBinds.Round(time.Second), res.LoadOrders.Round(time.Second), res.OrdersPerSec)
+	}
+	if res.DBBytes > 0 {
+		fmt.Fprintf(out, "database %s\n", humanBytes(res.DBBytes))
+	}
+	fmt.Fprintf(out, "rollups rebuilt in %s: %d members with a join, %d buyers, %d + %d triangle cells\n",
+		res.Refresh.Elapsed.Round(time.Millisecond), res.Refresh.Joined, res.Refresh.Buyers, res.Refresh.RetentionCells, res.Refresh.RepCells)
+	for _, p := range res.Parts {
+		verdict := ""
+		if p.Target > 0 {
+			verdict = "target ≤ " + p.Target.String()
+			if p.P99 <= p.Target {
+				verdict += ": met"
+			} else {
+				verdict += ": missed"
+			}
+		}
+		fmt.Fprintf(out, "%-58s n=%-4d p50 %-10s p99 %-10s max %-10s CPU/call %-10s %s\n", p.Name, p.N, p.P50.Round(time.Microsecond),
+			p.P99.Round(time.Microsecond), p.Max.Round(time.Microsecond), p.CPU.Round(time.Microsecond), verdict)
+	}
+	fmt.Fprintf(out, "Go heap %s; process RSS %s now, %s peak\n", humanBytes(int64(res.HeapAlloc)), humanBytes(res.RSS), humanBytes(res.PeakRSS))
+	return nil
+}
+
+// runInsightBoss is the part boss: a month's boss's table by operator,
+// group and tag over groups × days of rollup.
+func runInsightBoss(cmd *cobra.Command, g *globals, cfg bench.BossConfig) error {
+	out := cmd.OutOrStdout()
+	res, err := bench.Boss(cmd.Context(), cfg)
+	if err != nil {
+		return err
+	}
+	engine := "sqlite"
+	if cfg.Postgres != "" {
+		engine = "postgres"
+	}
+	fmt.Fprintf(out, "\nboss's tables, %s: %s\n", engine, g.t("cli.bench.boss.seeded", res.Groups, res.Days, res.Rows, res.Seeded.Round(time.Millisecond)))
+	for i, l := range []bench.CallLatency{res.ByOperator, res.ByGroup, res.ByTag} {
+		name := []string{"month by operator", "month by group", "month by tag"}[i]
+		fmt.Fprintf(out, "%s (%d rows, CPU %v a table)\n",
+			g.t("cli.bench.boss.result", name, l.N, l.P50.Round(100*time.Microsecond), l.P99.Round(100*time.Microsecond)),
+			res.TableRows[i], l.CPU.Round(100*time.Microsecond))
+	}
+	return nil
 }

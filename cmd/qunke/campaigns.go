@@ -194,23 +194,20 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 
 // campaignFlags are serve's flags for the fission campaigns.
 type campaignFlags struct {
-	every   time.Duration
-	baseURL string
+	every time.Duration
 }
 
 func (f *campaignFlags) add(g *globals, fs *pflag.FlagSet) {
 	fs.DurationVar(&f.every, "campaign-every", time.Minute, g.h("cli.serve.flag.campaign_every"))
-	fs.StringVar(&f.baseURL, "invite-base-url", "", g.h("cli.serve.flag.invite_base_url"))
 }
 
-// start sets the participants' link base and runs the counting job
+// start runs the counting job
 // (campaign.Job) until the returned stop is called; --campaign-every 0
 // turns it off.
 func (f *campaignFlags) start(ctx context.Context, db *store.DB, s *campaign.Store, log *slog.Logger) (stop func()) {
 	if s == nil {
 		return func() {}
 	}
-	s.Linker = campaign.JoinPageLinker{BaseURL: f.baseURL}
 	if f.every <= 0 {
 		log.Info("campaign counting off: --campaign-every 0")
 		return func() {}

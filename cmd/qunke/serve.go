@@ -122,7 +122,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			// credentials, Telegram links with the posting bot, views
 			// counted in memory and written every second (and at shutdown).
 			deps.JoinCodes.WeCom = deps.WeComSync.API
-			deps.JoinCodes.BaseURL = publicURL // inviters' links: PersonalLink
+			deps.SetPublicURL(publicURL) // inviters' links: join codes' and campaigns'
 			if pf.telegramToken != "" {
 				deps.JoinCodes.Telegram = tgmembers.NewClient(pf.telegramToken, pf.telegramAPI)
 			}

@@ -35,7 +35,12 @@ type GrowthConfig struct {
 	Seed     uint64
 	// Only lists the parts to run (GrowthParts' names); empty runs all.
 	Only []string
-	Log  io.Writer
+	// Join and Leaderboard set up the parts join and leaderboard (their
+	// Dir, Postgres and Log are the growth benchmark's; Leaderboard.Calls
+	// 0 takes Calls).
+	Join        JoinConfig
+	Leaderboard LeaderboardConfig
+	Log         io.Writer
 	// Profile, when set, is started around each part's timed work and
 	// returns its stop.
 	Profile func(part string) func()
@@ -63,6 +68,22 @@ func (c *GrowthConfig) defaults() {
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
+	j := &c.Join // the join page's part: `qunke bench join`'s defaults
+	if j.Rate <= 0 {
+		j.Rate = 500
+	}
+	if j.Duration <= 0 {
+		j.Duration = 20 * time.Second
+	}
+	if j.Clients <= 0 {
+		j.Clients = 64
+	}
+	if j.Groups <= 0 {
+		j.Groups = 5
+	}
+	if j.Inviters <= 0 {
+		j.Inviters = 200
+	}
 }
 
 // GrowthPart is one part of the growth benchmark: Run measures and returns
@@ -78,6 +99,8 @@ var GrowthParts = []GrowthPart{
 	{"ledger", growthLedger},
 	{"balance", growthBalance},
 	{"statement", growthStatement},
+	{"join", growthJoin},
+	{"leaderboard", growthLeaderboard},
 }
 
 // GrowthEnv is what the parts share: the database and, built on first
@@ -114,6 +137,8 @@ type GrowthResult struct {
 	StatementMaxLns int
 	DBBytes         int64
 	PeakRSS         int64
+	Join            *JoinResult        // part join
+	Leaderboard     *LeaderboardResult // part leaderboard
 }
 
 // Growth runs the benchmark and prints each part's lines to out.

@@ -78,6 +78,7 @@ var publicRoutes = map[string]bool{
 	"GET /healthz": true, "GET /readyz": true, "GET /static/": true, "GET /login": true, "POST /login": true,
 	"GET /setup": true, "POST /setup": true, "/callback/wecom": true, "POST /callback/telegram": true,
 	"GET /join/{code}": true, "GET /join/{code}/qr/{id}": true,
+	"GET /invite/{ref}": true, "GET /invite/{ref}/qr/{id}": true,
 }
 
 // agentRoleRoutes are the routes the agent role may use; every other

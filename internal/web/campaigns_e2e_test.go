@@ -99,4 +99,52 @@ func TestBrowserCampaign(t *testing.T) {
 		t.Errorf("the personal poster is %d px wide, want 750", drawn)
 	}
 	b.shot("390-participant.png")
+
+	// Her link (no join code, no Telegram group) is her own public page.
+	if !strings.HasSuffix(p.Link, "/invite/"+p.Ref) {
+		t.Fatalf("link %q, want her page /invite/%s", p.Link, p.Ref)
+	}
+	// A campaign with the demo's join code: a participant's link is the
+	// code's join page with their reference, and her page sends there.
+	fuli, err := s.joins.Store.ByCode(ctx, "fuli")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jc := &campaign.Campaign{Name: "活码拉新", Status: campaign.Running, Starts: time.Now().Add(-time.Hour), JoinCodeID: fuli.ID}
+	if err := s.campaigns.Save(ctx, jc); err != nil {
+		t.Fatal(err)
+	}
+	pj, err := s.campaigns.AddParticipant(ctx, jc.ID, 0, "小绿")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pj.Link != "/join/fuli?i="+pj.Ref {
+		t.Fatalf("join code participant's link %q", pj.Link)
+	}
+	for _, path := range []string{"/invite/" + p.Ref, pj.Link, "/invite/" + pj.Ref} {
+		b.run("open "+path, chromedp.Navigate(hs.URL+path), chromedp.WaitReady(`main`))
+		rep := get(t, b.ctx, "measure "+path, chromedp.Evaluate[layoutReport](layoutProbe))
+		if rep.Scroll > rep.Inner || rep.Inner != 390 {
+			t.Errorf("390 px %s: the page scrolls sideways (%d px wide, %d laid out)", path, rep.Scroll, rep.Inner)
+		}
+		for _, r := range rep.Raw {
+			t.Errorf("390 px %s: raw code shown: %q", path, r)
+		}
+		text := get(t, b.ctx, "text "+path, chromedp.Evaluate[string](`document.querySelector('main').innerText`))
+		if path == "/invite/"+p.Ref {
+			for _, want := range []string{"春节拉新", "小红", "裂变测试群", "手工运营的群"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("%s lacks %q: %q", path, want, text)
+				}
+			}
+			continue
+		}
+		if got := b.path(); got != "/join/fuli" {
+			t.Errorf("%s landed on %s", path, got)
+		}
+		if !strings.Contains(text, pj.Ref+" 的邀请链接") {
+			t.Errorf("%s: the join page says %q", path, text)
+		}
+	}
+	b.shot("390-join-participant.png")
 }

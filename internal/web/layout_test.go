@@ -237,6 +237,7 @@ func TestBrowserLayout(t *testing.T) {
 		{"campaigns", "/campaigns"},
 		{"campaign", "/campaigns/1"},
 		{"participant", "/campaigns/1/participants/1"},
+		{"invite", "/invite/" + demoInviteRef(t, s)},
 	}
 
 	viewports := []struct {

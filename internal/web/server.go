@@ -173,8 +173,21 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d.JoinCodes.Notify, d.JoinCodes.Log = d.Health, log
 	d.Cohorts = insight.NewCohorts(db, d.Groups, d.Orders)
 	d.Cohorts.Log = log
-	d.Campaigns = campaign.NewStore(db, d.Groups, ledger.NewStore(db), nil)
+	d.Campaigns = campaign.NewStore(db, d.Groups, ledger.NewStore(db), &campaign.PlatformLinker{Joins: d.JoinCodes, Groups: d.Groups})
 	return d
+}
+
+// SetPublicURL sets the public address (serve's --public-url) the join
+// codes' and the campaigns' personal links start with.
+func (d *Deps) SetPublicURL(u string) {
+	if d.JoinCodes != nil {
+		d.JoinCodes.BaseURL = u
+	}
+	if d.Campaigns != nil {
+		if l, ok := d.Campaigns.Linker.(*campaign.PlatformLinker); ok {
+			l.BaseURL = u
+		}
+	}
 }
 
 // New returns a server over an open, migrated database, with NewDeps.
@@ -211,7 +224,7 @@ func NewServer(d Deps) *Server {
 			"economics",
 			"join", "joincodes", "joincode",
 			"cohorts", "rfm",
-			"campaigns", "campaign", "participant",
+			"campaigns", "campaign", "participant", "invite",
 		), auth: d.Auth, logins: auth.NewLoginGuard(),
 		hashing: make(chan struct{}, 2*runtime.NumCPU()), now: time.Now, groups: d.Groups, publish: d.Publish,
 		planner: d.Planner, groupOps: d.GroupOps, orders: d.Orders, posters: d.Posters,
@@ -272,6 +285,7 @@ func (s *Server) routes() {
 	s.wecomChatRoutes()
 	s.agentRoutes()
 	s.joinRoutes()
+	s.inviteRoutes()
 	s.campaignRoutes()
 	if s.tgWebhook != nil {
 		// Authenticated by its secret header, not by a session.

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/i18n"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/store"
@@ -45,17 +45,82 @@ type Linker interface {
 	Link(ctx context.Context, c *Campaign, p *Participant) (string, error)
 }
 
-// JoinPageLinker builds BaseURL + "/join/{code}?i=<ref>" for a campaign with
-// a join code, else BaseURL + "/invite/<ref>" (the participant's own page).
+// JoinPageLinker builds BaseURL + "/invite/<ref>": the participant's own
+// page, which sends a visitor on to the join page of the campaign's join
+// code (with ?i=<ref>) when it has one, else shows its target groups.
 type JoinPageLinker struct{ BaseURL string }
 
 // Link implements Linker.
-func (l JoinPageLinker) Link(_ context.Context, c *Campaign, p *Participant) (string, error) {
-	base := strings.TrimRight(l.BaseURL, "/")
-	if c.JoinCodeID != 0 {
-		return base + "/join/" + strconv.FormatInt(c.JoinCodeID, 10) + "?i=" + url.QueryEscape(p.Ref), nil
+func (l JoinPageLinker) Link(_ context.Context, _ *Campaign, p *Participant) (string, error) {
+	return strings.TrimRight(l.BaseURL, "/") + "/invite/" + url.PathEscape(p.Ref), nil
+}
+
+// Joins is what PlatformLinker asks of the join codes (joincode.Service).
+type Joins interface {
+	PersonalLink(ctx context.Context, codeID int64, inviterRef string) (string, error)
+	InviteLinkFor(ctx context.Context, groupID int64, name string, memberLimit int, expire time.Time) (string, error)
+	MakesTelegramLinks() bool
+}
+
+// Groups reads a group of the registry (community.Store).
+type Groups interface {
+	Get(ctx context.Context, id int64) (*community.Group, error)
+}
+
+// PlatformLinker is the linker serve and the pages use: a campaign with a
+// Telegram target group, when a bot is configured, gets a Telegram invite
+// link named for the participant (TelegramLinkName, expiring at the
+// campaign's end); else a campaign with a join code gets the code's join
+// page with the reference (Joins.PersonalLink); else the participant's
+// page (JoinPageLinker with BaseURL).
+type PlatformLinker struct {
+	Joins   Joins
+	Groups  Groups
+	BaseURL string // the public address (serve's --public-url; "" gives a path)
+	Now     func() time.Time
+}
+
+// Link implements Linker.
+func (l *PlatformLinker) Link(ctx context.Context, c *Campaign, p *Participant) (string, error) {
+	now := time.Now
+	if l.Now != nil {
+		now = l.Now
 	}
-	return base + "/invite/" + url.PathEscape(p.Ref), nil
+	if l.Joins != nil && l.Joins.MakesTelegramLinks() && (c.Ends.IsZero() || c.Ends.After(now().Add(time.Minute))) {
+		for _, id := range c.Groups {
+			g, err := l.Groups.Get(ctx, id)
+			if errors.Is(err, community.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return "", err
+			}
+			if g.Channel == community.Telegram && g.Target != "" {
+				return l.Joins.InviteLinkFor(ctx, g.ID, TelegramLinkName(p), 0, c.Ends)
+			}
+		}
+	}
+	if l.Joins != nil && c.JoinCodeID != 0 {
+		return l.Joins.PersonalLink(ctx, c.JoinCodeID, p.Ref)
+	}
+	return JoinPageLinker{BaseURL: l.BaseURL}.Link(ctx, c, p)
+}
+
+// Invite returns the participant whose reference is ref and their
+// campaign (the participant's public page).
+func (s *Store) Invite(ctx context.Context, ref string) (*Campaign, *Participant, error) {
+	if !refPattern.MatchString(ref) || len(ref) != 10 {
+		return nil, nil, ErrNoParticipant.With(ref)
+	}
+	p, err := s.ParticipantByRef(ctx, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.Get(ctx, p.CampaignID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, p, nil
 }
 
 // TelegramLinkName is the name of a Telegram invite link for p (at most 32
