@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -294,10 +295,10 @@ func newDigester(db *store.DB, deps web.Deps, senders map[community.Channel]chan
 
 // startDigest runs the daily digest job (leased: one server at a time;
 // claimed: once a day per recipient) until ctx ends; every 0 is off.
-func startDigest(ctx context.Context, deps web.Deps, zone *time.Location, every time.Duration, log *slog.Logger) {
+func startDigest(ctx context.Context, jobs *sync.WaitGroup, deps web.Deps, zone *time.Location, every time.Duration, log *slog.Logger) {
 	if every <= 0 || deps.Health.Senders == nil {
 		return // off, or no senders (--no-worker): another server sends it
 	}
 	d := newDigester(deps.DB, deps, deps.Health.Senders, zone, log)
-	go d.Run(ctx, store.Holder(), every)
+	jobs.Go(func() { d.Run(ctx, store.Holder(), every) })
 }

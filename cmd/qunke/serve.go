@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -57,6 +58,12 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer db.Close()
+			// The leased jobs end (and release their leases, so another
+			// server takes over at once) before the database closes.
+			var jobs sync.WaitGroup
+			defer jobs.Wait()
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
 			// Every service is built once, here, and shared by the pages,
 			// the planning loop and the worker. Zones: --tz is display
 			// only; a group's slots follow the group's own zone; money and
@@ -135,7 +142,7 @@ func newServeCmd(g *globals) *cobra.Command {
 				}
 			}()
 			if joinWarnEvery > 0 {
-				go deps.JoinCodes.RunWarnings(ctx, db, store.Holder(), joinWarnEvery) // one server at a time
+				jobs.Go(func() { deps.JoinCodes.RunWarnings(ctx, db, store.Holder(), joinWarnEvery) }) // one server at a time
 			}
 			srv := web.NewServer(deps)
 			srv.SetTrustedProxies(trusted)
@@ -150,13 +157,13 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log) // imports by the CLI or other servers
-			startDigest(ctx, deps, display, digestEvery, log)     // the boss's daily digest: leased, claimed once a day
+			go deps.Advisor.Follow(ctx, advisor.FollowEvery, log)    // imports by the CLI or other servers
+			startDigest(ctx, &jobs, deps, display, digestEvery, log) // the boss's daily digest: leased, claimed once a day
 			if healthEvery > 0 {
-				go deps.Health.Run(ctx, store.Holder(), healthEvery) // at start, then every --health-every, one server at a time
+				jobs.Go(func() { deps.Health.Run(ctx, store.Holder(), healthEvery) }) // at start, then every --health-every, one server at a time
 			}
 			if cohortsEvery > 0 {
-				go deps.Cohorts.Run(ctx, store.Holder(), cohortsEvery) // the cohorts' and RFM's rollups, one server at a time
+				jobs.Go(func() { deps.Cohorts.Run(ctx, store.Holder(), cohortsEvery) }) // the cohorts' and RFM's rollups, one server at a time
 			}
 			defer startOrderSync(ctx, db, &sf, syncEvery, log)() // stops the jobs before db.Close
 			defer startWeComSync(ctx, deps.WeComSync, db, wecomEvery, log)()

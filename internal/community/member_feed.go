@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -28,8 +29,14 @@ type EventMark struct {
 // EventsAfter returns up to limit events stored after the event id after,
 // in id order.
 func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]EventMark, error) {
+	return s.EventsBetween(ctx, after, math.MaxInt64, limit)
+}
+
+// EventsBetween returns up to limit events with after < id <= upTo, in id
+// order (upTo: an EventHorizon).
+func (s *Store) EventsBetween(ctx context.Context, after, upTo int64, limit int) ([]EventMark, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, member_id, group_id IS NULL FROM member_events
-		WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+		WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3`, after, upTo, limit)
 	if err != nil {
 		return nil, fmt.Errorf("member events after %d: %w", after, err)
 	}
@@ -43,6 +50,40 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]Even
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// eventsLock is held shared by every transaction storing member events
+// (ApplyEventsTx) and taken alone by EventHorizon.
+const eventsLock = "community.events"
+
+// EventHorizon is an event id up to which the feed is complete: every
+// event with a lower id that will ever be stored is stored and visible. On
+// PostgreSQL ids are taken in one order and committed in another (a sync
+// storing a big group's joins takes its ids first and commits last, while
+// a callback's event commits in between), so a reader keeping a cursor
+// must not pass an id whose lower neighbours may still come: the horizon
+// waits (at most wait) for the writers in flight to end, then reads the
+// highest id; writers after it take higher ids. ok is false when the
+// writers did not end in time (try again on the next pass). On SQLite,
+// whose writes run one at a time, it is the last stored id.
+func (s *Store) EventHorizon(ctx context.Context, wait time.Duration) (id int64, ok bool, err error) {
+	if s.db.Dialect != store.Postgres {
+		id, err = s.LastEventID(ctx)
+		return id, err == nil, err
+	}
+	err = s.db.Atomic(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", max(1, wait.Milliseconds()))); err != nil {
+			return err
+		}
+		if err := s.db.LockTx(ctx, tx.Tx, eventsLock); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM member_events`).Scan(&id)
+	})
+	if store.IsBusy(err) {
+		return 0, false, nil
+	}
+	return id, err == nil, err
 }
 
 // LastEventID is the id of the latest stored member event (0: none).

@@ -38,6 +38,11 @@ func (s *Store) ApplyEventsTx(ctx context.Context, tx *store.Tx, evs []MemberEve
 			return 0, err
 		}
 	}
+	// Before any event id is taken: EventHorizon waits for the writers
+	// holding it (see member_feed.go).
+	if err := s.db.LockSharedTx(ctx, tx.Tx, eventsLock); err != nil {
+		return 0, err
+	}
 	// The chats, then the members, each in one order for every writer.
 	groups, err := s.chatGroups(ctx, tx, evs)
 	if err != nil {

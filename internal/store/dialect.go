@@ -30,6 +30,22 @@ func (db *DB) LockTx(ctx context.Context, tx *sql.Tx, name string) error {
 	return nil
 }
 
+// LockSharedTx takes the named lock shared until the transaction ends:
+// any number of transactions hold it together, and LockTx of the same name
+// waits until all of them have ended (and keeps new ones waiting while it
+// holds it). Writers take it shared so that a reader can wait, with LockTx,
+// for every write in flight to end (see community.Store.EventHorizon).
+// SQLite needs nothing.
+func (db *DB) LockSharedTx(ctx context.Context, tx *sql.Tx, name string) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared($1)`, LockKey(name)); err != nil {
+		return fmt.Errorf("store: shared lock %s: %w", name, err)
+	}
+	return nil
+}
+
 // LockKey is the PostgreSQL advisory lock key of a named lock.
 func LockKey(name string) int64 {
 	h := fnv.New64a()

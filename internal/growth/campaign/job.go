@@ -35,20 +35,25 @@ func (s *Store) Count(ctx context.Context) (CountStats, error) {
 		return st, err
 	}
 	const batch = 500
-	// The new events. On PostgreSQL an event id can become visible after
-	// a later one (transactions commit in another order than they took
-	// ids): a pass reads back the last overlap ids too, which costs a
-	// recount of a few members (idempotent).
+	// The new events, up to the feed's horizon: on PostgreSQL an event id
+	// can become visible after a later one (transactions commit in another
+	// order than they took ids), so the cursor never passes an id whose
+	// lower neighbours may still come. Writers that do not end within
+	// horizonWait leave the new events to the next pass.
 	cursor, err := s.state(ctx, "events")
 	if err != nil {
 		return st, err
 	}
-	from := cursor
-	if s.db.Dialect == store.Postgres {
-		from = max(0, cursor-256)
+	horizon, ok, err := s.community.EventHorizon(ctx, horizonWait)
+	if err != nil {
+		return st, err
 	}
-	for {
-		marks, err := s.community.EventsAfter(ctx, from, batch)
+	if !ok {
+		horizon = cursor
+	}
+	from := cursor
+	for from < horizon {
+		marks, err := s.community.EventsBetween(ctx, from, horizon, batch)
 		if err != nil {
 			return st, err
 		}
@@ -176,6 +181,10 @@ func (s *Store) Count(ctx context.Context) (CountStats, error) {
 	}
 	return st, nil
 }
+
+// horizonWait is how long a counting pass waits for the member events'
+// writers in flight (community.Store.EventHorizon).
+const horizonWait = 2 * time.Second
 
 // process recounts members (their identities) and the participants their
 // invites touch in one transaction, then runs also (the cursor's move).
