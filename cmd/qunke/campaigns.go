@@ -67,7 +67,7 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 				return msg.New("campaign.bad_number", "--starts", starts)
 			}
 			for _, t := range tiers {
-				bits := strings.Split(t, ":")
+				bits := strings.Split(strings.ReplaceAll(t, "：", ":"), ":")
 				if len(bits) != 3 {
 					return msg.New("campaign.bad_tiers", t)
 				}
@@ -76,7 +76,7 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 				if err1 != nil || ok != cells.OK {
 					return msg.New("campaign.bad_tiers", t)
 				}
-				c.Tiers = append(c.Tiers, campaign.Tier{Invites: n, Kind: campaign.RewardKind(bits[1]), CostFen: fen})
+				c.Tiers = append(c.Tiers, campaign.Tier{Invites: n, Kind: campaign.ParseRewardKind(bits[1]), CostFen: fen})
 			}
 			return g.withDB(cmd.Context(), func(db *store.DB) error {
 				if err := campaignStore(db).Save(cmd.Context(), c); err != nil {

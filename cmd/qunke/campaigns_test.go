@@ -18,7 +18,7 @@ func TestCampaignsCommands(t *testing.T) {
 		}
 		return out
 	}
-	if out := run("campaigns", "add", "拉新", "--group", "1", "--tier", "3:red_envelope:5", "--starts", "2026-01-01"); out != "#1\t拉新\n" {
+	if out := run("campaigns", "add", "拉新", "--group", "1", "--tier", "3：红包:5", "--starts", "2026-01-01"); out != "#1\t拉新\n" {
 		t.Fatalf("add: %q", out)
 	}
 	if out := run("campaigns", "list"); !strings.Contains(out, "#1\t拉新\t进行中\t2026-01-01") {
@@ -26,7 +26,7 @@ func TestCampaignsCommands(t *testing.T) {
 	}
 	var d apiv1.CampaignDetail
 	if err := json.Unmarshal([]byte(run("campaigns", "show", "1", "--json")), &d); err != nil || d.Name != "拉新" ||
-		len(d.Tiers) != 1 || d.Tiers[0].CostFen != 500 || d.Figures.Participants != 0 {
+		len(d.Tiers) != 1 || d.Tiers[0].CostFen != 500 || d.Tiers[0].Kind != "red_envelope" || d.Figures.Participants != 0 {
 		t.Fatalf("show --json: %+v %v", d, err)
 	}
 	if out := run("campaigns", "board", "1"); !strings.Contains(out, "拉新 邀请排行") {

@@ -175,6 +175,11 @@ func TestHelpInReadersLanguage(t *testing.T) {
 		walk = func(cmd *cobra.Command) {
 			texts := map[string]string{cmd.CommandPath(): cmd.Short}
 			cmd.LocalFlags().VisitAll(func(f *pflag.Flag) { texts[cmd.CommandPath()+" --"+f.Name] = f.Usage })
+			for where, s := range map[string]string{cmd.CommandPath() + " (long)": cmd.Long, cmd.CommandPath() + " (flags)": cmd.LocalFlags().FlagUsages()} {
+				if strings.Contains(s, "%%") || strings.Contains(s, "%!") { // a format verb left unformatted
+					t.Errorf("%s %s: %q", l, where, s)
+				}
+			}
 			for where, s := range texts {
 				switch {
 				case s == "" || strings.HasPrefix(s, "cli."):

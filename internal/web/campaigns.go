@@ -134,7 +134,7 @@ func (s *Server) parseCampaignForm(r *http.Request, c *campaign.Campaign) (campa
 	}
 	c.Tiers = nil
 	for _, part := range strings.FieldsFunc(f.Tiers, func(r rune) bool { return r == ',' || r == '，' || r == '\n' }) {
-		bits := strings.Split(strings.TrimSpace(part), ":")
+		bits := strings.Split(strings.ReplaceAll(strings.TrimSpace(part), "：", ":"), ":")
 		if len(bits) != 3 {
 			return f, &badField{Field: "tiers", Key: "campaign.bad_tiers", Value: part, Msg: msg.New("campaign.bad_tiers", part)}
 		}
@@ -143,7 +143,7 @@ func (s *Server) parseCampaignForm(r *http.Request, c *campaign.Campaign) (campa
 		if err1 != nil || !ok {
 			return f, &badField{Field: "tiers", Key: "campaign.bad_tiers", Value: part, Msg: msg.New("campaign.bad_tiers", part)}
 		}
-		c.Tiers = append(c.Tiers, campaign.Tier{Invites: inv, Kind: campaign.RewardKind(strings.TrimSpace(bits[1])), CostFen: fen})
+		c.Tiers = append(c.Tiers, campaign.Tier{Invites: inv, Kind: campaign.ParseRewardKind(bits[1]), CostFen: fen})
 	}
 	return f, nil
 }
@@ -165,7 +165,7 @@ func (s *Server) campaignsPage(w http.ResponseWriter, r *http.Request) {
 	pg := s.newPage(w, r, "/campaigns", "nav.campaigns")
 	view := &campaignsView{Action: "/campaigns", Statuses: campaign.Statuses, Groups: s.groupOptions(r), Kinds: campaign.RewardKinds,
 		Form: campaignForm{Starts: s.now().In(s.zone).Format("2006-01-02"), Stay: "24", BurstJoins: "100", BurstSeconds: "60",
-			Tiers: "3:red_envelope:5, 10:free_order:30"}}
+			Tiers: tiersText(pg, []campaign.Tier{{Invites: 3, Kind: campaign.RedEnvelope, CostFen: 500}, {Invites: 10, Kind: campaign.FreeOrder, CostFen: 3000}})}}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
 		c := &campaign.Campaign{}
@@ -274,7 +274,7 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if view.Form.Name == "" {
-		view.Form = campaignFormOf(view.C, s.zone)
+		view.Form = campaignFormOf(pg, view.C, s.zone)
 	}
 	if view.Figures, err = s.campaigns.Figures(ctx, id, s.orders); err != nil {
 		s.serverError(w, r, "campaign figures", err)
@@ -298,7 +298,17 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, status, "campaign", pg)
 }
 
-func campaignFormOf(c *campaign.Campaign, zone *time.Location) campaignForm {
+// tiersText writes tiers as the form takes them, rewards by their names
+// in the page's language ("3:红包:5.00").
+func tiersText(pg *page, ts []campaign.Tier) string {
+	var tiers []string
+	for _, t := range ts {
+		tiers = append(tiers, strconv.Itoa(t.Invites)+":"+pg.T("campaign.kind."+string(t.Kind))+":"+cells.Yuan(t.CostFen))
+	}
+	return strings.Join(tiers, ", ")
+}
+
+func campaignFormOf(pg *page, c *campaign.Campaign, zone *time.Location) campaignForm {
 	f := campaignForm{Name: c.Name, Starts: c.Starts.In(zone).Format("2006-01-02"), Status: string(c.Status),
 		Stay: strconv.Itoa(c.Rules.StayHours), BurstJoins: strconv.Itoa(c.Rules.BurstJoins),
 		BurstSeconds: strconv.Itoa(c.Rules.BurstSeconds), Cap: strconv.Itoa(c.Rules.CapPerInviter), Groups: c.Groups}
@@ -311,11 +321,7 @@ func campaignFormOf(c *campaign.Campaign, zone *time.Location) campaignForm {
 	if c.BoughtCostFen != 0 {
 		f.Bought = cells.Yuan(c.BoughtCostFen)
 	}
-	var tiers []string
-	for _, t := range c.Tiers {
-		tiers = append(tiers, strconv.Itoa(t.Invites)+":"+string(t.Kind)+":"+cells.Yuan(t.CostFen))
-	}
-	f.Tiers = strings.Join(tiers, ", ")
+	f.Tiers = tiersText(pg, c.Tiers)
 	return f
 }
 

@@ -139,6 +139,7 @@ type econView struct {
 	Payback              econPaybackChart
 	Survival             econSurvivalChart
 	Bad                  fieldErrors
+	Charts               bool // someone joined in the window: the curves mean something
 }
 
 // econPaybackChart: the cumulative income per acquired member by age (in
@@ -222,6 +223,7 @@ func (s *Server) economicsPage(w http.ResponseWriter, r *http.Request) {
 		v.Rows = append(v.Rows, econRowCells(pg, row, label(row)))
 	}
 	v.Total = econRowCells(pg, rep.Total, pg.T("econ.total"))
+	v.Charts = rep.Total.Acquired > 0 || rep.Total.MemberDays > 0
 
 	// The payback chart: the total and the five segments with the most
 	// members acquired, a year of ages.

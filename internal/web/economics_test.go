@@ -32,6 +32,11 @@ func TestEconomicsDemo(t *testing.T) {
 			}
 		}
 	}
+	// A window with no one in it has no empty charts.
+	if resp, body := c.do("GET", "/economics?from=2020-01-01&to=2020-01-31", nil); resp.StatusCode != http.StatusOK ||
+		strings.Contains(body, `data-econ-chart`) {
+		t.Errorf("/economics on an empty window: %d, with charts", resp.StatusCode)
+	}
 	resp, body := c.do("GET", "/economics?from=yesterday", nil)
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "qk-invalid") {
 		t.Errorf("/economics?from=yesterday: %d", resp.StatusCode)

@@ -42,7 +42,8 @@ const joinCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-sr
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 type joinView struct {
-	C joincode.Choice
+	C    joincode.Choice
+	Gone bool // no such code, or switched off
 }
 
 // joinPage is /join/{code}?i=<inviter>: the group to join now. Each view is
@@ -52,7 +53,12 @@ func (s *Server) joinPage(w http.ResponseWriter, r *http.Request) {
 	inviter := r.URL.Query().Get("i")
 	ch, err := s.joins.Visit(r.Context(), r.PathValue("code"), inviter)
 	if errors.Is(err, joincode.ErrNotFound) {
-		s.fail(w, r, http.StatusNotFound, err)
+		// A phone page all the same: an old code in a chat or on a poster.
+		pg := s.newPage(w, r, "/join", "join.page_title")
+		pg.Data = &joinView{Gone: true}
+		w.Header().Set("Content-Security-Policy", joinCSP)
+		w.Header().Set("Cache-Control", "no-store")
+		s.render(w, http.StatusNotFound, "join", pg)
 		return
 	}
 	if err != nil {

@@ -79,8 +79,8 @@ func TestJoinPages(t *testing.T) {
 		if st, b := get("/join/fuli?i=alice"); st != 200 || !strings.Contains(b, "现在没有可以加入的群") {
 			t.Fatalf("no room: %d %.400s", st, b)
 		}
-		if st, _ := get("/join/nope"); st != 404 {
-			t.Errorf("unknown code: %d", st)
+		if st, b := get("/join/nope"); st != 404 || !strings.Contains(b, "请向发给你链接的人要一个新的") || !strings.Contains(b, `name="viewport"`) {
+			t.Errorf("unknown code: %d %.400s", st, b)
 		}
 		// Upload: a text file is refused, a PNG taken.
 		upload := func(name string, data []byte, group int64) string {

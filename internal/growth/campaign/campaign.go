@@ -47,6 +47,24 @@ const (
 // RewardKinds lists every reward kind.
 var RewardKinds = []RewardKind{RedEnvelope, FreeOrder, Gift, OtherReward}
 
+// ParseRewardKind reads a reward as people write it: its Chinese or
+// English name (红包, "red envelope", any case) or its code. Anything else
+// comes back as typed, for Validate to name in its error.
+func ParseRewardKind(s string) RewardKind {
+	s = strings.TrimSpace(s)
+	switch strings.Join(strings.Fields(strings.ToLower(strings.ReplaceAll(s, "_", " "))), " ") {
+	case "红包", "red envelope", "red packet":
+		return RedEnvelope
+	case "免单", "free order":
+		return FreeOrder
+	case "礼品", "礼物", "gift":
+		return Gift
+	case "其他", "其它", "other":
+		return OtherReward
+	}
+	return RewardKind(s)
+}
+
 // Rules are a campaign's counting rules.
 type Rules struct {
 	StayHours     int // an invitee must stay this long (default 24)

@@ -44,7 +44,7 @@ func (r *Renderer) InvitePNG(iv Invite, link string) ([]byte, error) {
 		if y > 560 {
 			break
 		}
-		line := fc.ellipsize(fc.cleanText(l), false, 26, Width-2*padX)
+		line := fc.fit(fc.cleanText(l), false, 26, Width-2*padX)
 		w := fc.measurePx(line, false, 26)
 		fc.draw(dst, (Width-w)/2, y, line, false, 26, colAccent)
 		y += 42

@@ -3,6 +3,7 @@ package poster
 import (
 	"bytes"
 	"image/png"
+	"strings"
 	"testing"
 )
 
@@ -31,5 +32,22 @@ func TestInvitePNG(t *testing.T) {
 	}
 	if dark < 500 {
 		t.Fatalf("no QR code drawn: %d dark samples", dark)
+	}
+}
+
+// A reward line that fits is drawn whole; only a too long one gets "…".
+func TestInviteLineFits(t *testing.T) {
+	r, err := NewRenderer(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := newFaceCache(r.fonts)
+	short := "3 个有效邀请 → 红包（¥5.00）"
+	if got := fc.fit(short, false, 26, Width-2*padX); got != short {
+		t.Errorf("a short line became %q", got)
+	}
+	long := strings.Repeat("邀请好友", 20)
+	if got := fc.fit(long, false, 26, Width-2*padX); !strings.HasSuffix(got, "…") || fc.measurePx(got, false, 26) > Width-2*padX {
+		t.Errorf("a long line became %q", got)
 	}
 }

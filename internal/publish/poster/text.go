@@ -238,6 +238,14 @@ func (c *faceCache) wrap(s string, bold bool, size float64, maxW, maxLines int) 
 	return out
 }
 
+// fit is s if it fits maxW, else s ellipsized.
+func (c *faceCache) fit(s string, bold bool, size float64, maxW int) string {
+	if c.measurePx(s, bold, size) <= maxW {
+		return s
+	}
+	return c.ellipsize(s, bold, size, maxW)
+}
+
 // ellipsize shortens s rune by rune until s+"…" fits maxW.
 func (c *faceCache) ellipsize(s string, bold bool, size float64, maxW int) string {
 	const ell = "…"

@@ -159,7 +159,7 @@ function qkEconCharts() {
       var s = { name: c.name, type: 'line', showSymbol: false, data: c.values };
       if (c.cac != null) {
         s.markLine = { symbol: 'none', silent: true, lineStyle: { type: 'dashed' },
-          label: { formatter: d.labels.cac + ' ¥' + c.cac }, data: [{ yAxis: c.cac }] };
+          label: { position: 'insideEndTop', formatter: d.labels.cac + ' ¥' + c.cac }, data: [{ yAxis: c.cac }] };
       }
       series.push(s);
     });
