@@ -115,6 +115,8 @@ type Store struct {
 	// Linker makes participants' personal links (default: the join page
 	// of the campaign's join code, or a link naming the reference).
 	Linker Linker
+	// Board queues the leaderboard posts (PostBoard; nil: not posted).
+	Board BoardPoster
 	// Now is the clock (tests set it).
 	Now func() time.Time
 }
