@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -123,5 +124,99 @@ func TestPostBoardOncePerGroup(t *testing.T) {
 			}
 		}
 
+	})
+}
+
+// TestLeaderboardDeepPages: pages far down the board (read from the sparse
+// index's marks) agree with the whole board at every kind of place (a mark,
+// just after one, across ties and the last page), and a server whose marks
+// are older than the board (another server enrolled, the counting moved
+// someone) rebuilds them instead of serving stale places.
+func TestLeaderboardDeepPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, DefaultRules)
+		const n = 1500
+		enrol := func(s *Store, prefix string, k int) {
+			names, valid := make([]string, k), make([]int, k)
+			for i := range names {
+				names[i], valid[i] = fmt.Sprint(prefix, i), (i*7919)%13
+				if i%97 == 0 {
+					valid[i] = 50 + i%5
+				}
+			}
+			if err := s.BulkParticipants(f.ctx, f.c.ID, names, valid); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check := func(s *Store, label string) {
+			t.Helper()
+			all, total, err := s.Leaderboard(f.ctx, f.c.ID, 1000, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for off := 1000; off < total; off += 1000 {
+				more, _, err := s.Leaderboard(f.ctx, f.c.ID, 1000, off)
+				if err != nil {
+					t.Fatal(err)
+				}
+				all = append(all, more...)
+			}
+			if len(all) != total {
+				t.Fatalf("%s: board has %d rows of %d", label, len(all), total)
+			}
+			// The whole board, ranked by hand.
+			for i := range all {
+				if i > 0 && (all[i-1].Valid < all[i].Valid || (all[i-1].Valid == all[i].Valid && all[i-1].ID > all[i].ID)) {
+					t.Fatalf("%s: order at %d", label, i)
+				}
+				want := i + 1
+				if i > 0 && all[i].Valid == all[i-1].Valid {
+					want = all[i-1].Rank
+				}
+				if all[i].Rank != want {
+					t.Fatalf("%s: place %d has rank %d, want %d", label, i, all[i].Rank, want)
+				}
+			}
+			for _, off := range []int{nearTop, markStride * 3, markStride*3 + 1, markStride*5 - 1, 777, total - 50, total - 1, total} {
+				page, got, err := s.Leaderboard(f.ctx, f.c.ID, 50, off)
+				if err != nil || got != total {
+					t.Fatalf("%s offset %d: total %d, %v", label, off, got, err)
+				}
+				want := all[min(off, total):min(off+50, total)]
+				if len(page) != len(want) {
+					t.Fatalf("%s offset %d: %d rows, want %d", label, off, len(page), len(want))
+				}
+				for i := range page {
+					if page[i].ID != want[i].ID || page[i].Rank != want[i].Rank {
+						t.Fatalf("%s offset %d row %d: #%d rank %d, want #%d rank %d", label, off, i, page[i].ID, page[i].Rank, want[i].ID, want[i].Rank)
+					}
+				}
+			}
+		}
+		enrol(f.s, "a", n)
+		check(f.s, "first")
+		// Another server enrols more, with places among the first ones.
+		other := NewStore(storetest.Reopen(t, db), f.cs, f.ls, nil)
+		enrol(other, "b", 700)
+		check(f.s, "after another server enrolled")
+		check(other, "the other server")
+		// The counting moves someone: the marks follow.
+		var before int64
+		if err := db.QueryRowContext(f.ctx, `SELECT board_rev FROM campaigns WHERE id = $1`, f.c.ID).Scan(&before); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			f.event(fmt.Sprint("deep-join-", i), community.Join, fmt.Sprint("deep-new-", i), f.g1, t0.Add(time.Hour), f.bob.Ref, "")
+		}
+		f.now = t0.Add(3 * 24 * time.Hour)
+		f.count()
+		var after int64
+		if err := db.QueryRowContext(f.ctx, `SELECT board_rev FROM campaigns WHERE id = $1`, f.c.ID).Scan(&after); err != nil {
+			t.Fatal(err)
+		}
+		if after == before {
+			t.Fatal("the counting credited invites without moving board_rev")
+		}
+		check(f.s, "after the counting")
 	})
 }

@@ -119,6 +119,8 @@ type Store struct {
 	Board BoardPoster
 	// Now is the clock (tests set it).
 	Now func() time.Time
+
+	marks markCache // the leaderboards' sparse indexes (marks.go)
 }
 
 // NewStore returns a Store on a migrated database.
