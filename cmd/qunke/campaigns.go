@@ -160,6 +160,7 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(review)
 	var top int
 	var post bool
+	var daily int
 	board := &cobra.Command{Use: "board <id>", Short: g.h("cli.campaigns.board.short"), Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := campaignArg(args[0])
@@ -171,6 +172,19 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 				c, err := s.Get(cmd.Context(), id)
 				if err != nil {
 					return err
+				}
+				if cmd.Flags().Changed("daily") {
+					if err := s.SetBoardHour(cmd.Context(), id, daily); err != nil {
+						return err
+					}
+					if daily < 0 {
+						fmt.Fprintln(cmd.OutOrStdout(), g.t("campaign.board_daily_off"))
+					} else {
+						fmt.Fprintln(cmd.OutOrStdout(), g.t("campaign.board_daily", daily))
+					}
+					if !post {
+						return nil
+					}
 				}
 				if post {
 					n, err := s.PostBoard(cmd.Context(), id, top)
@@ -190,6 +204,7 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 		}}
 	board.Flags().IntVar(&top, "top", 10, g.h("cli.campaigns.flag.top"))
 	board.Flags().BoolVar(&post, "post", false, g.h("cli.campaigns.flag.post"))
+	board.Flags().IntVar(&daily, "daily", -1, g.h("cli.campaigns.flag.daily"))
 	cmd.AddCommand(board)
 	cmd.AddCommand(&cobra.Command{Use: "count", Short: g.h("cli.campaigns.count.short"), Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/qunke/qunke/internal/publish/channel"
 	"github.com/qunke/qunke/internal/publish/channel/telegram"
 	tgfake "github.com/qunke/qunke/internal/publish/channel/telegram/fake"
+	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -218,5 +219,75 @@ func TestLeaderboardDeepPages(t *testing.T) {
 			t.Fatal("the counting credited invites without moving board_rev")
 		}
 		check(f.s, "after the counting")
+	})
+}
+
+// TestDailyBoardOnce: a campaign's daily leaderboard is queued once per
+// group and team-zone day from its hour on, however many servers' jobs
+// pass, and not before the hour nor for a campaign without the setting.
+func TestDailyBoardOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, DefaultRules)
+		out := publish.NewStore(db)
+		f.s.Board = out
+		if err := f.s.SetBoardHour(f.ctx, f.c.ID, 24); !errors.Is(err, ErrBadBoardHour) {
+			t.Fatalf("hour 24: %v", err)
+		}
+		if err := f.s.SetBoardHour(f.ctx, 999999, 20); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("no campaign: %v", err)
+		}
+		other := NewStore(storetest.Reopen(t, db), f.cs, f.ls, nil)
+		other.Board = publish.NewStore(other.db)
+		other.Now = func() time.Time { return f.now }
+		pass := func() int {
+			t.Helper()
+			var wg sync.WaitGroup
+			counts := make([]int, 2)
+			for i, s := range []*Store{f.s, other} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					n, err := s.PostDueBoards(f.ctx)
+					if err != nil {
+						t.Error(err)
+					}
+					counts[i] = n
+				}()
+			}
+			wg.Wait()
+			return counts[0] + counts[1]
+		}
+		f.now = time.Date(2026, 11, 2, 19, 30, 0, 0, shanghai.Zone).UTC()
+		if n := pass(); n != 0 {
+			t.Fatalf("without a daily hour %d posts were queued", n)
+		}
+		if err := f.s.SetBoardHour(f.ctx, f.c.ID, 20); err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := f.s.Get(f.ctx, f.c.ID); c.BoardHour != 20 {
+			t.Fatalf("board hour %d", c.BoardHour)
+		}
+		if n := pass(); n != 0 {
+			t.Fatalf("before 20:00 %d posts were queued", n)
+		}
+		f.now = time.Date(2026, 11, 2, 20, 0, 5, 0, shanghai.Zone).UTC()
+		if n := pass(); n != len(f.c.Groups) {
+			t.Fatalf("at 20:00 two servers queued %d posts for %d groups", n, len(f.c.Groups))
+		}
+		f.now = f.now.Add(3 * time.Hour)
+		if n := pass(); n != 0 {
+			t.Fatalf("later the same day %d more posts were queued", n)
+		}
+		f.now = time.Date(2026, 11, 3, 20, 10, 0, 0, shanghai.Zone).UTC()
+		if n := pass(); n != len(f.c.Groups) {
+			t.Fatalf("the next day %d posts, want %d", n, len(f.c.Groups))
+		}
+		if err := f.s.SetBoardHour(f.ctx, f.c.ID, -1); err != nil {
+			t.Fatal(err)
+		}
+		f.now = time.Date(2026, 11, 4, 21, 0, 0, 0, shanghai.Zone).UTC()
+		if n := pass(); n != 0 {
+			t.Fatalf("after turning it off %d posts were queued", n)
+		}
 	})
 }
