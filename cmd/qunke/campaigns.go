@@ -19,12 +19,15 @@ import (
 	"github.com/qunke/qunke/internal/growth/ledger"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/orders"
+	"github.com/qunke/qunke/internal/publish"
 	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store"
 )
 
 func campaignStore(db *store.DB) *campaign.Store {
-	return campaign.NewStore(db, community.NewStore(db), ledger.NewStore(db), nil)
+	s := campaign.NewStore(db, community.NewStore(db), ledger.NewStore(db), nil)
+	s.Board = publish.NewStore(db)
+	return s
 }
 
 func campaignArg(s string) (int64, error) {
@@ -156,6 +159,8 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 	review.Flags().BoolVar(&reject, "reject", false, g.h("cli.campaigns.flag.reject"))
 	cmd.AddCommand(review)
 	var top int
+	var post bool
+	var daily int
 	board := &cobra.Command{Use: "board <id>", Short: g.h("cli.campaigns.board.short"), Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := campaignArg(args[0])
@@ -168,6 +173,27 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if cmd.Flags().Changed("daily") {
+					if err := s.SetBoardHour(cmd.Context(), id, daily); err != nil {
+						return err
+					}
+					if daily < 0 {
+						fmt.Fprintln(cmd.OutOrStdout(), g.t("campaign.board_daily_off"))
+					} else {
+						fmt.Fprintln(cmd.OutOrStdout(), g.t("campaign.board_daily", daily))
+					}
+					if !post {
+						return nil
+					}
+				}
+				if post {
+					n, err := s.PostBoard(cmd.Context(), id, top)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(cmd.OutOrStdout(), g.t("campaign.board_posted", n))
+					return nil
+				}
 				rows, _, err := s.Leaderboard(cmd.Context(), id, top, 0)
 				if err != nil {
 					return err
@@ -177,6 +203,8 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 			})
 		}}
 	board.Flags().IntVar(&top, "top", 10, g.h("cli.campaigns.flag.top"))
+	board.Flags().BoolVar(&post, "post", false, g.h("cli.campaigns.flag.post"))
+	board.Flags().IntVar(&daily, "daily", -1, g.h("cli.campaigns.flag.daily"))
 	cmd.AddCommand(board)
 	cmd.AddCommand(&cobra.Command{Use: "count", Short: g.h("cli.campaigns.count.short"), Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

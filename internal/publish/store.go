@@ -5,8 +5,9 @@ package publish
 // logs to): store_plans.go (plans), store_queue.go (plan_queue),
 // store_templates.go (copy_templates), store_deliveries.go (deliveries,
 // delivery_attempts), store_limits.go (send_windows), store_conversions.go
-// (link_conversions). The planner and the worker call these methods; no
-// other file has SQL (storage_test.go checks it).
+// (link_conversions), store_text.go (text posts, into deliveries). The
+// planner and the worker call these methods; no other file has SQL
+// (storage_test.go checks it).
 
 import (
 	"time"

@@ -222,7 +222,7 @@ func (w *Worker) pass(ctx context.Context, wg *sync.WaitGroup, sem chan struct{}
 			continue
 		}
 		msg := channel.Message{Key: d.Key, Text: d.Body, SkipParts: int(d.PartsSent)}
-		if w.Posters != nil {
+		if w.Posters != nil && !d.IsText() {
 			msg.Poster = []byte{0} // only its presence counts for PartsLeft
 		}
 		parts := max(channel.PartsLeft(s, msg), 1)
@@ -344,7 +344,7 @@ func (w *Worker) info(ctx context.Context, key catalog.Key) (*ItemInfo, error) {
 // send claims, sends and records one delivery.
 func (w *Worker) send(ctx context.Context, d *Delivery, g *community.Group, s channel.Sender, keys []limitKey, parts int) {
 	log := w.Log.With("delivery", d.ID, "group", g.ID, "item", d.Item.String())
-	if w.Items != nil {
+	if w.Items != nil && !d.IsText() {
 		info, err := w.info(ctx, d.Item)
 		if err != nil {
 			log.Warn("price check", "err", err)
@@ -356,7 +356,7 @@ func (w *Worker) send(ctx context.Context, d *Delivery, g *community.Group, s ch
 		}
 	}
 	msg := channel.Message{Key: d.Key, Text: d.Body, SkipParts: int(d.PartsSent)}
-	if w.Posters != nil {
+	if w.Posters != nil && !d.IsText() { // a text post has no poster
 		png, err := w.Posters.Poster(ctx, d, g)
 		if err != nil {
 			log.Warn("poster failed, sending the copy alone", "err", err)

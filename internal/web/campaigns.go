@@ -253,6 +253,12 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 			_, err = s.campaigns.Review(ctx, id, r.PostFormValue("key"), r.PostFormValue("action") == "approve", pg.User)
 		case "count":
 			_, err = s.campaigns.Count(ctx)
+		case "post_board":
+			var n int
+			if n, err = s.campaigns.PostBoard(ctx, id, campaign.BoardTop); err == nil {
+				http.Redirect(w, r, "/campaigns/"+strconv.FormatInt(id, 10)+"?posted="+strconv.Itoa(n), http.StatusSeeOther)
+				return
+			}
 		default:
 			err = msg.New("campaign.bad_action")
 		}
@@ -268,6 +274,9 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Query().Get("done") != "" {
 		view.Notice = pg.T("campaign.saved")
+	}
+	if n, perr := strconv.Atoi(r.URL.Query().Get("posted")); perr == nil {
+		view.Notice = pg.T("campaign.board_posted", n)
 	}
 	if view.C, err = s.campaigns.Get(ctx, id); err != nil {
 		s.fail(w, r, http.StatusNotFound, err)

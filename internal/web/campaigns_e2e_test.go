@@ -79,6 +79,15 @@ func TestBrowserCampaign(t *testing.T) {
 	if !strings.Contains(decisions, "新朋友二") || !strings.Contains(decisions, "观察中") {
 		t.Errorf("the decisions say %q", decisions)
 	}
+	// 发到活动群: the leaderboard is queued for the campaign's (manual) group.
+	b.submit("post the board", `document.querySelector('.qk-badge.good')`, chromedp.Click(`#post-board`))
+	if note := get(t, b.ctx, "posted", chromedp.Evaluate[string](`document.querySelector('.qk-badge.good').innerText`)); !strings.Contains(note, "1 个群") {
+		t.Errorf("after posting the board the page says %q", note)
+	}
+	due, err := s.publish.ManualDue(ctx, time.Now().Add(time.Minute), 10)
+	if err != nil || len(due) != 1 || due[0].GroupID != g.ID || !due[0].IsText() || !strings.Contains(due[0].Body, "1. 小红") {
+		t.Fatalf("the board's post: %+v %v", due, err)
+	}
 	b.run("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1), chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch))
 	for _, path := range []string{fmt.Sprintf("/campaigns/%d", c.ID), fmt.Sprintf("/campaigns/%d/participants/%d", c.ID, p.ID)} {
 		b.run("open "+path, chromedp.Navigate(hs.URL+path), chromedp.WaitReady(`main`))

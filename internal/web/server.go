@@ -174,6 +174,7 @@ func NewDeps(db *store.DB, log *slog.Logger) Deps {
 	d.Cohorts = insight.NewCohorts(db, d.Groups, d.Orders)
 	d.Cohorts.Log = log
 	d.Campaigns = campaign.NewStore(db, d.Groups, ledger.NewStore(db), &campaign.PlatformLinker{Joins: d.JoinCodes, Groups: d.Groups})
+	d.Campaigns.Board = d.Publish // the leaderboard goes out through the posting worker
 	return d
 }
 

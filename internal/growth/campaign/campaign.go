@@ -98,7 +98,11 @@ type Campaign struct {
 	// BoughtCostFen is what one bought member costs, to compare the
 	// campaign's cost per member with (0 = unknown).
 	BoughtCostFen int64
-	CreatedAt     time.Time
+	// BoardHour is the hour (team zone, 0-23) at which the leaderboard is
+	// posted to the groups each day while the campaign runs; -1 = not
+	// posted by itself. Set by SetBoardHour (Save leaves it).
+	BoardHour int
+	CreatedAt time.Time
 }
 
 // Open reports whether the campaign counts a join at t.
@@ -133,8 +137,12 @@ type Store struct {
 	// Linker makes participants' personal links (default: the join page
 	// of the campaign's join code, or a link naming the reference).
 	Linker Linker
+	// Board queues the leaderboard posts (PostBoard; nil: not posted).
+	Board BoardPoster
 	// Now is the clock (tests set it).
 	Now func() time.Time
+
+	marks markCache // the leaderboards' sparse indexes (marks.go)
 }
 
 // NewStore returns a Store on a migrated database.
@@ -315,14 +323,14 @@ func tiers(ctx context.Context, q queryer, id int64) ([]Tier, error) {
 }
 
 const campaignCols = `id, name, status, starts_at, ends_at, join_code_id, stay_hours, burst_joins, burst_seconds,
-	cap_per_inviter, bought_cost_fen, created_at`
+	cap_per_inviter, bought_cost_fen, created_at, board_hour`
 
 func scanCampaign(row interface{ Scan(...any) error }) (*Campaign, error) {
 	var c Campaign
 	var status string
 	var starts, ends, created int64
 	if err := row.Scan(&c.ID, &c.Name, &status, &starts, &ends, &c.JoinCodeID, &c.Rules.StayHours, &c.Rules.BurstJoins,
-		&c.Rules.BurstSeconds, &c.Rules.CapPerInviter, &c.BoughtCostFen, &created); err != nil {
+		&c.Rules.BurstSeconds, &c.Rules.CapPerInviter, &c.BoughtCostFen, &created, &c.BoardHour); err != nil {
 		return nil, err
 	}
 	c.Status, c.Starts, c.CreatedAt = Status(status), time.Unix(starts, 0).UTC(), time.Unix(created, 0).UTC()

@@ -474,6 +474,11 @@ func (k *counter) recountParticipant(ctx context.Context, tx *store.Tx, pid int6
 			valid, len(invs), held, pid); err != nil {
 			return err
 		}
+		if p.Valid != valid {
+			if err := bumpBoard(ctx, tx, c.ID); err != nil { // the places moved
+				return err
+			}
+		}
 	}
 	return k.reward(ctx, tx, c, p, valid, now)
 }

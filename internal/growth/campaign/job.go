@@ -283,7 +283,8 @@ func requestRescan(ctx context.Context, tx *store.Tx, id int64) error {
 // LeaseName is the store lease the counting job runs under.
 const LeaseName = "campaign.count"
 
-// Job counts invites every Every (qunke serve --campaign-every). Of
+// Job counts invites every Every (qunke serve --campaign-every), then
+// queues the daily leaderboards whose hour has come (PostDueBoards). Of
 // several servers on one database one counts at a time, under the lease
 // LeaseName; correctness does not rest on it (each batch takes the lock).
 type Job struct {
@@ -324,5 +325,12 @@ func (j *Job) once(ctx context.Context, ttl time.Duration) {
 	}
 	if st.Members > 0 || st.Participants > 0 {
 		j.Log.Info("campaign count", "events", st.Events, "members", st.Members, "participants", st.Participants)
+	}
+	// The daily leaderboards whose hour has come (once a day per group:
+	// the posts are keyed by day, whichever server queues them).
+	if n, err := j.Store.PostDueBoards(ctx); err != nil && ctx.Err() == nil {
+		j.Log.Error("campaign daily leaderboard", "err", err)
+	} else if n > 0 {
+		j.Log.Info("campaign daily leaderboard", "posts", n)
 	}
 }

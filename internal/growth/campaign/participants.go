@@ -194,7 +194,7 @@ func (s *Store) AddParticipant(ctx context.Context, campaignID, memberID int64, 
 			campaignID, memberID, p.memberSource, p.memberExt, p.memberUnion, p.Name, p.Ref, p.Link, p.CreatedAt.Unix()).Scan(&p.ID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE campaigns SET participants = participants + 1 WHERE id = $1`, campaignID)
+		_, err := tx.ExecContext(ctx, `UPDATE campaigns SET participants = participants + 1, board_rev = board_rev + 1 WHERE id = $1`, campaignID)
 		return err
 	})
 	if err != nil {
@@ -244,22 +244,31 @@ type Ranked struct {
 
 // Leaderboard returns the campaign's participants ranked by valid invites
 // (邀请排行), limit rows from offset, and the number of participants.
+//
+// A page near the top is read from the board's index directly. A page far
+// down starts at the nearest mark of the board's sparse index (every
+// markStride-th place with its rank, see marks.go), rebuilt when the
+// campaign's board_rev moved: it reads at most markStride-1 rows more
+// than the page, wherever the page is.
 func (s *Store) Leaderboard(ctx context.Context, campaignID int64, limit, offset int) ([]Ranked, int, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 50
 	}
 	offset = max(offset, 0)
 	var total int
-	err := s.db.QueryRowContext(ctx, `SELECT participants FROM campaigns WHERE id = $1`, campaignID).Scan(&total)
+	var rev int64
+	err := s.db.QueryRowContext(ctx, `SELECT participants, board_rev FROM campaigns WHERE id = $1`, campaignID).Scan(&total, &rev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, ErrNotFound.With(campaignID)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("leaderboard %d: %w", campaignID, err)
 	}
-	// A page far down: find where it starts in the board's index alone
-	// (no rows read), then read its rows from there: the rest of its
-	// place's participants, then the places below (two range reads).
+	if offset >= total {
+		return []Ranked{}, total, nil
+	}
+	// The page's rows from a start (valid invites v, id): the rest of v's
+	// participants from id, then the places below (two range reads).
 	var out []Ranked
 	read := func(where string, n int, args ...any) error {
 		rows, err := s.db.QueryContext(ctx, `SELECT `+participantCols+` FROM campaign_participants WHERE campaign_id = $1 `+where+
@@ -277,37 +286,52 @@ func (s *Store) Leaderboard(ctx context.Context, campaignID int64, limit, offset
 		}
 		return rows.Err()
 	}
-	if offset == 0 {
-		if err := read(``, limit); err != nil {
-			return nil, 0, err
+	from := func(v, id int64, n int) error {
+		if err := read(`AND valid_invites = $2 AND id >= $3`, n, v, id); err != nil {
+			return err
 		}
-	} else {
+		if len(out) < n {
+			return read(`AND valid_invites < $2`, n-len(out), v)
+		}
+		return nil
+	}
+	// start is the place (0-based) of out[0], rank its rank (0: count it).
+	start, rank := 0, 0
+	switch {
+	case offset == 0:
+		err = read(``, limit)
+	case offset < nearTop || total < 4*markStride:
 		var v, id int64
-		err := s.db.QueryRowContext(ctx, `SELECT valid_invites, id FROM campaign_participants WHERE campaign_id = $1
+		err = s.db.QueryRowContext(ctx, `SELECT valid_invites, id FROM campaign_participants WHERE campaign_id = $1
 			ORDER BY valid_invites DESC, id LIMIT 1 OFFSET $2`, campaignID, offset).Scan(&v, &id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return []Ranked{}, total, nil
 		}
-		if err != nil {
-			return nil, 0, fmt.Errorf("leaderboard %d: %w", campaignID, err)
+		if err == nil {
+			err = from(v, id, limit)
 		}
-		if err := read(`AND valid_invites = $2 AND id >= $3`, limit, v, id); err != nil {
-			return nil, 0, err
+		start = offset
+	default:
+		var m mark
+		m, err = s.markAt(ctx, campaignID, rev, offset)
+		if err == nil {
+			err = from(m.valid, m.id, offset-m.pos+limit)
 		}
-		if len(out) < limit {
-			if err := read(`AND valid_invites < $2`, limit-len(out), v); err != nil {
-				return nil, 0, err
-			}
-		}
+		start, rank = m.pos, m.rank
 	}
-	// Places: the first row's place is 1 + those with more valid invites;
-	// then standard competition ranking down the page.
+	if err != nil {
+		return nil, 0, err
+	}
+	// Places: standard competition ranking down the rows, from the first
+	// row's place (its mark's, or 1 + those with more valid invites).
 	for i := range out {
 		switch {
 		case i > 0 && out[i].Valid == out[i-1].Valid:
 			out[i].Rank = out[i-1].Rank
 		case i > 0:
-			out[i].Rank = offset + i + 1
+			out[i].Rank = start + i + 1
+		case rank > 0:
+			out[i].Rank = rank
 		default:
 			var above int
 			if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM campaign_participants WHERE campaign_id = $1 AND valid_invites > $2`,
@@ -316,6 +340,9 @@ func (s *Store) Leaderboard(ctx context.Context, campaignID int64, limit, offset
 			}
 			out[i].Rank = above + 1
 		}
+	}
+	if skip := offset - start; skip > 0 {
+		out = out[min(skip, len(out)):]
 	}
 	return out, total, nil
 }
@@ -392,7 +419,7 @@ func (s *Store) BulkParticipants(ctx context.Context, campaignID int64, names []
 				return fmt.Errorf("bulk participants: %w", err)
 			}
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE campaigns SET participants = participants + $1 WHERE id = $2`, len(names), campaignID)
+		_, err := tx.ExecContext(ctx, `UPDATE campaigns SET participants = participants + $1, board_rev = board_rev + 1 WHERE id = $2`, len(names), campaignID)
 		return err
 	})
 }
