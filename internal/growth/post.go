@@ -173,7 +173,7 @@ func (p *Poster) postPage(ctx context.Context, r *run, st *PostStats,
 	var n int
 	var local PostStats
 	var lb *ledger.Batch
-	err := p.db.Atomic(ctx, func(tx *store.Tx) error {
+	err := p.db.AtomicBulk(ctx, func(tx *store.Tx) error {
 		local = PostStats{}
 		if err := p.ledger.Lock(ctx, tx); err != nil {
 			return err

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -97,4 +98,42 @@ func TestMigrateConcurrently(t *testing.T) {
 			}
 		}
 	})
+}
+
+// AtomicBulk commits or rolls back like Atomic, and gives its connection
+// back with SQLite's default checkpoint size.
+func TestAtomicBulk(t *testing.T) {
+	ctx := context.Background()
+	for _, db := range []*store.DB{storetest.SQLite(t)} {
+		db.SetMaxOpenConns(1) // one connection: the one AtomicBulk used answers the last PRAGMA
+		if _, err := db.ExecContext(ctx, `CREATE TABLE bulk_probe (v INTEGER)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.AtomicBulk(ctx, func(tx *store.Tx) error {
+			if !tx.Of(db) {
+				t.Error("AtomicBulk's tx is not of its database")
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO bulk_probe VALUES (1)`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		boom := errors.New("boom")
+		if err := db.AtomicBulk(ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO bulk_probe VALUES (2)`); err != nil {
+				return err
+			}
+			return boom
+		}); !errors.Is(err, boom) {
+			t.Fatalf("err = %v", err)
+		}
+		var n, sum int
+		if err := db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(v), 0) FROM bulk_probe`).Scan(&n, &sum); err != nil || n != 1 || sum != 1 {
+			t.Fatalf("rows %d sum %d (%v): want the first commit only", n, sum, err)
+		}
+		var pages int
+		if err := db.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&pages); err != nil || pages != 1000 {
+			t.Errorf("wal_autocheckpoint after AtomicBulk = %d (%v), want 1000", pages, err)
+		}
+	}
 }

@@ -10,13 +10,16 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/qunke/qunke/internal/msg"
@@ -111,10 +114,32 @@ type Posting struct {
 }
 
 // Store keeps the ledger.
-type Store struct{ db *store.DB }
+type Store struct {
+	db *store.DB
+	// stmts are the batch's full-size statements prepared on the database
+	// once (database/sql keeps one per connection): a thousand-row INSERT
+	// costs more to parse than to run, and a poster's page ran each anew.
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
 
 // NewStore returns a Store on a migrated database.
-func NewStore(db *store.DB) *Store { return &Store{db: db} }
+func NewStore(db *store.DB) *Store { return &Store{db: db, stmts: map[string]*sql.Stmt{}} }
+
+// stmt returns q prepared on the database, once per Store.
+func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.stmts[q]; st != nil {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[q] = st
+	return st, nil
+}
 
 // ErrUnbalanced is a posting whose lines do not sum to zero.
 var ErrUnbalanced = errors.New("ledger: posting lines do not sum to zero")
@@ -144,9 +169,20 @@ func (b *Batch) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st := b.stmts[q]; st != nil {
 		return st, nil
 	}
-	st, err := b.tx.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
+	var st *sql.Stmt
+	if b.tx.Of(b.s.db) {
+		ds, err := b.s.stmt(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		// The transaction's own handle on ds: it reuses the statement
+		// already prepared on the transaction's connection, if any.
+		st = b.tx.StmtContext(ctx, ds)
+	} else {
+		var err error
+		if st, err = b.tx.PrepareContext(ctx, q); err != nil {
+			return nil, err
+		}
 	}
 	if b.stmts == nil {
 		b.stmts = map[string]*sql.Stmt{}
@@ -298,6 +334,21 @@ const (
 	balanceRows = 1000 // 4 values each
 )
 
+// chunk is how many of n rows the next statement of at most max rows
+// writes: max, or else the largest power of two not above n. The
+// statements' shapes are then few (about a dozen per kind), so each is
+// parsed once per connection (Store.stmt) instead of once per page.
+func chunk(n, max int) int {
+	if n >= max {
+		return max
+	}
+	c := 1
+	for c*2 <= n {
+		c *= 2
+	}
+	return c
+}
+
 // Flush writes the pending postings, their lines, and moves the balances
 // and month totals by them.
 func (b *Batch) Flush(ctx context.Context) error {
@@ -312,7 +363,7 @@ func (b *Batch) Flush(ctx context.Context) error {
 	b.pending = nil
 	// The postings, their ids back by (source key, seq), which is unique.
 	for rest := pending; len(rest) > 0; {
-		n := min(len(rest), postingRows)
+		n := chunk(len(rest), postingRows)
 		args := make([]any, 0, 6*n)
 		byKey := make(map[postingKey]*Posting, n)
 		for _, p := range rest[:n] {
@@ -348,22 +399,12 @@ func (b *Batch) Flush(ctx context.Context) error {
 	// The lines, and what they move per account and per account and month.
 	delta := map[int64]int64{}
 	months := map[[2]int64]int64{}
-	args := make([]any, 0, 4*lineRows)
-	n := 0
-	flushLines := func() error {
-		if n == 0 {
-			return nil
-		}
-		st, err := b.prepared(ctx, `INSERT INTO ledger_lines (posting_id, account_id, amount, at) VALUES `+d.BulkPlaceholders(4, n, 1))
-		if err == nil {
-			_, err = st.ExecContext(ctx, args...)
-		}
-		args, n = args[:0], 0
-		if err != nil {
-			return fmt.Errorf("ledger: lines: %w", err)
-		}
-		return nil
-	}
+	// Lines go in in the table's key order (account, time, posting): the
+	// inserts walk the b-tree's leaves once, front to back, instead of
+	// seeking a leaf per line (at a million orders the lines' tree no longer
+	// fits the page cache).
+	type row struct{ account, at, posting, amount int64 }
+	all := make([]row, 0, 4*len(pending))
 	for _, p := range pending {
 		if p.ID == 0 {
 			return fmt.Errorf("ledger: post %s: no id returned", p.SourceKey)
@@ -371,19 +412,35 @@ func (b *Batch) Flush(ctx context.Context) error {
 		at, month := p.At.Unix(), MonthOf(p.At)
 		for _, l := range p.Lines {
 			id, _ := b.lookup(l.Account)
-			args = append(args, p.ID, id, l.Amount, at)
-			n++
+			all = append(all, row{id, at, p.ID, l.Amount})
 			delta[id] += l.Amount
 			months[[2]int64{id, month}] += l.Amount
-			if n == lineRows {
-				if err := flushLines(); err != nil {
-					return err
-				}
-			}
 		}
 	}
-	if err := flushLines(); err != nil {
-		return err
+	slices.SortFunc(all, func(x, y row) int {
+		if c := cmp.Compare(x.account, y.account); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.at, y.at); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.posting, y.posting)
+	})
+	args := make([]any, 0, 4*lineRows)
+	for rest := all; len(rest) > 0; {
+		n := chunk(len(rest), lineRows)
+		args = args[:0]
+		for _, r := range rest[:n] {
+			args = append(args, r.posting, r.account, r.amount, r.at)
+		}
+		st, err := b.prepared(ctx, `INSERT INTO ledger_lines (posting_id, account_id, amount, at) VALUES `+d.BulkPlaceholders(4, n, 1))
+		if err == nil {
+			_, err = st.ExecContext(ctx, args...)
+		}
+		if err != nil {
+			return fmt.Errorf("ledger: lines: %w", err)
+		}
+		rest = rest[n:]
 	}
 	if err := b.moveMonths(ctx, months); err != nil {
 		return err
@@ -406,14 +463,17 @@ func (b *Batch) moveMonths(ctx context.Context, months map[[2]int64]int64) error
 		return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1]
 	})
 	for len(keys) > 0 {
-		n := min(len(keys), monthRows)
+		n := chunk(len(keys), monthRows)
 		args := make([]any, 0, 3*n)
 		for _, k := range keys[:n] {
 			args = append(args, k[0], k[1], months[k])
 		}
-		if _, err := b.tx.ExecContext(ctx, `INSERT INTO ledger_account_months (account_id, month, amount) VALUES `+
-			b.tx.Dialect.BulkPlaceholders(3, n, 1)+` ON CONFLICT (account_id, month) DO UPDATE SET amount = ledger_account_months.amount + excluded.amount`,
-			args...); err != nil {
+		st, err := b.prepared(ctx, `INSERT INTO ledger_account_months (account_id, month, amount) VALUES `+
+			b.tx.Dialect.BulkPlaceholders(3, n, 1)+` ON CONFLICT (account_id, month) DO UPDATE SET amount = ledger_account_months.amount + excluded.amount`)
+		if err == nil {
+			_, err = st.ExecContext(ctx, args...)
+		}
+		if err != nil {
 			return fmt.Errorf("ledger: month totals: %w", err)
 		}
 		keys = keys[n:]
@@ -445,15 +505,18 @@ func (b *Batch) moveBalances(ctx context.Context, delta map[int64]int64) error {
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for len(ids) > 0 {
-		n := min(len(ids), balanceRows)
+		n := chunk(len(ids), balanceRows)
 		args := make([]any, 0, 4*n)
 		for _, id := range ids[:n] {
 			a := kinds[id]
 			args = append(args, id, string(a.Kind), a.Member, delta[id])
 		}
-		if _, err := b.tx.ExecContext(ctx, `INSERT INTO ledger_accounts (id, kind, member_id, balance) VALUES `+
-			b.tx.Dialect.BulkPlaceholders(4, n, 1)+` ON CONFLICT (id) DO UPDATE SET balance = ledger_accounts.balance + excluded.balance`,
-			args...); err != nil {
+		st, err := b.prepared(ctx, `INSERT INTO ledger_accounts (id, kind, member_id, balance) VALUES `+
+			b.tx.Dialect.BulkPlaceholders(4, n, 1)+` ON CONFLICT (id) DO UPDATE SET balance = ledger_accounts.balance + excluded.balance`)
+		if err == nil {
+			_, err = st.ExecContext(ctx, args...)
+		}
+		if err != nil {
 			return fmt.Errorf("ledger: balances: %w", err)
 		}
 		ids = ids[n:]
