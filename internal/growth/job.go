@@ -25,25 +25,11 @@ type Job struct {
 
 // Run posts at once and then every Every until ctx ends.
 func (j *Job) Run(ctx context.Context) {
-	ttl := max(2*j.Every, 10*time.Minute)
-	for ctx.Err() == nil {
-		j.once(ctx, ttl)
-		select {
-		case <-ctx.Done():
-		case <-time.After(j.Every):
-		}
-	}
+	warn := func(err error) { j.Log.Warn("ledger post: lease", "err", err) }
+	j.DB.RunEvery(ctx, LeaseName, j.Holder, j.Every, max(2*j.Every, 10*time.Minute), warn, j.once)
 }
 
-func (j *Job) once(ctx context.Context, ttl time.Duration) {
-	ok, err := j.DB.Lease(ctx, LeaseName, j.Holder, ttl)
-	if err != nil || !ok {
-		if err != nil && ctx.Err() == nil {
-			j.Log.Warn("ledger post: lease", "err", err)
-		}
-		return
-	}
-	defer j.DB.Release(context.WithoutCancel(ctx), LeaseName, j.Holder)
+func (j *Job) once(ctx context.Context) {
 	st, err := j.Poster.Run(ctx)
 	if err != nil {
 		if ctx.Err() == nil {

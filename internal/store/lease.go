@@ -88,6 +88,27 @@ func (db *DB) LeaseHolder(ctx context.Context, name string) (string, time.Time, 
 	return holder, time.UnixMilli(until), nil
 }
 
+// RunEvery runs fn at once and then every every until ctx ends, each time
+// only if holder can take the lease name (for ttl; released when fn
+// returns): of several servers one runs fn at a time. A failure to take the
+// lease is passed to warn (nil: ignored) and that round is skipped.
+func (db *DB) RunEvery(ctx context.Context, name, holder string, every, ttl time.Duration, warn func(error), fn func(context.Context)) {
+	for ctx.Err() == nil {
+		ok, err := db.Lease(ctx, name, holder, ttl)
+		switch {
+		case err != nil && ctx.Err() == nil && warn != nil:
+			warn(err)
+		case err == nil && ok:
+			fn(ctx)
+			db.Release(context.WithoutCancel(ctx), name, holder)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(every):
+		}
+	}
+}
+
 // RunLeased runs fn whenever holder holds the lease name, until ctx ends:
 // it tries to take the lease every ttl/3, runs fn with a context that ends
 // when the lease is lost (not renewed in time) or ctx ends, renews it every

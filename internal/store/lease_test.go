@@ -99,3 +99,36 @@ func TestLeaseOneHolderAtATime(t *testing.T) {
 		}
 	})
 }
+
+// TestRunEvery: a round runs only while no other holder has the lease, and
+// gives the lease back when it ends.
+func TestRunEvery(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if ok, err := db.Lease(ctx, "job", "other", time.Hour); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		runs := 0
+		c, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		db.RunEvery(c, "job", "me", 10*time.Millisecond, time.Minute, nil, func(context.Context) { runs++ })
+		cancel()
+		if runs != 0 {
+			t.Fatalf("ran %d times while another server held the lease", runs)
+		}
+		if err := db.Release(ctx, "job", "other"); err != nil {
+			t.Fatal(err)
+		}
+		c, cancel = context.WithCancel(ctx)
+		db.RunEvery(c, "job", "me", time.Millisecond, time.Minute, nil, func(context.Context) {
+			if runs++; runs == 3 {
+				cancel()
+			}
+		})
+		if runs != 3 {
+			t.Fatalf("ran %d times, want 3", runs)
+		}
+		if h, _, err := db.LeaseHolder(ctx, "job"); err != nil || h != "" {
+			t.Fatalf("lease still held by %q after the rounds (%v)", h, err)
+		}
+	})
+}
