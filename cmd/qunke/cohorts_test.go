@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/store"
 )
@@ -28,7 +29,7 @@ func cohortsDB(t *testing.T) string {
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	m := registerMember(t, db, "老顾客")
+	m := communitytest.NewMember(t, db, "老顾客")
 	if err := community.NewStore(db).Bind(ctx, m, community.PersonTaobao, community.KindSpecialID, "777"); err != nil {
 		t.Fatal(err)
 	}

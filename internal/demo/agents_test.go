@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"github.com/qunke/qunke/internal/growth"
 	"github.com/qunke/qunke/internal/growth/ledger"
 	"github.com/qunke/qunke/internal/orders"
@@ -21,7 +22,7 @@ func TestDemoAgents(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		for i := range 8 {
-			registerMember(t, db, "demo-agent-"+strconv.Itoa(i))
+			communitytest.NewMember(t, db, "demo-agent-"+strconv.Itoa(i))
 		}
 		now := time.Date(2026, 11, 20, 18, 0, 0, 0, shanghai.Zone)
 		tree, err := Agents(ctx, db, now)

@@ -3,6 +3,7 @@ package orders
 import (
 	"context"
 	"fmt"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"testing"
 
 	"github.com/qunke/qunke/internal/community"
@@ -15,7 +16,7 @@ import (
 func TestCreditedAfter(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		m := registerMember(t, db, "a")
+		m := communitytest.NewMember(t, db, "a")
 		if err := community.NewStore(db).Bind(ctx, m, "taobao", "special_id", "77"); err != nil {
 			t.Fatal(err)
 		}

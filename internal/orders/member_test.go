@@ -2,6 +2,7 @@ package orders
 
 import (
 	"context"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ func TestMemberAttribution(t *testing.T) {
 		ctx := context.Background()
 		gs := community.NewStore(db)
 		s := NewStore(db)
-		ma, mb, mc, md := registerMember(t, db, "a"), registerMember(t, db, "b"), registerMember(t, db, "c"), registerMember(t, db, "d")
+		ma, mb, mc, md := communitytest.NewMember(t, db, "a"), communitytest.NewMember(t, db, "b"), communitytest.NewMember(t, db, "c"), communitytest.NewMember(t, db, "d")
 		for _, b := range []struct {
 			member                int64
 			platform, kind, value string

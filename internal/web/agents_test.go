@@ -16,6 +16,7 @@ import (
 
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/auth"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/growth"
 	"github.com/qunke/qunke/internal/shanghai"
@@ -44,9 +45,9 @@ func newAgentFixture(t *testing.T, db *store.DB) *agentFixture {
 	srv := httptest.NewTLSServer(s)
 	t.Cleanup(srv.Close)
 	for i := range 8 {
-		registerMember(t, db, "agent-fixture-"+strconv.Itoa(i))
+		communitytest.NewMember(t, db, "agent-fixture-"+strconv.Itoa(i))
 	}
-	loner := registerMember(t, db, "not-an-agent")
+	loner := communitytest.NewMember(t, db, "not-an-agent")
 	tree, err := demo.Agents(ctx, db, now)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package ordersync
 import (
 	"context"
 	"encoding/json"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func TestSyncKeepsPersonIDs(t *testing.T) {
 		f.Orders[1]["special_id"] = json.Number("1234567890123456789")
 		f.Orders[1]["relation_id"] = json.Number("2800000001")
 		f.Mu.Unlock()
-		memberA, memberB := registerMember(t, db, "a"), registerMember(t, db, "b")
+		memberA, memberB := communitytest.NewMember(t, db, "a"), communitytest.NewMember(t, db, "b")
 		gs := community.NewStore(db)
 		if err := gs.Bind(ctx, memberA, "taobao", "relation_id", "2800000001"); err != nil {
 			t.Fatal(err)
