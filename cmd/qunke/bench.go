@@ -245,6 +245,9 @@ func newBenchAPICmd(g *globals) *cobra.Command {
 			}
 			fmt.Fprintf(out, "\n%s: %d items x %d snapshots, %d concurrent clients on loopback; warm-up %s; a full GC of the warm heap %s\n",
 				engineName(cfg.Postgres), cfg.Items, cfg.Snapshots, cfg.Clients, res.Warm.Round(time.Millisecond), res.GCTime.Round(time.Millisecond))
+			if res.Build > 0 {
+				fmt.Fprintf(out, "market built in %s\n", res.Build.Round(time.Millisecond))
+			}
 			for _, p := range res.Phases {
 				name := map[string]string{"check": "POST /api/v1/check", "search": "GET /api/v1/items?q= (2 chars)"}[p.Name]
 				load := "closed loop"
