@@ -107,6 +107,10 @@ func LockWait(ctx context.Context, cfg LockWaitConfig) (LockWaitResult, error) {
 	var mu sync.Mutex
 	var writes, sessions, leases []sample
 	holders := [2]string{store.Holder(), store.Holder()}
+	f, err := os.Open(feedPath)
+	if err != nil {
+		return res, err
+	}
 	var wg sync.WaitGroup
 	timed := func(into *[]sample, write func() error) {
 		wg.Go(func() {
@@ -140,10 +144,6 @@ func LockWait(ctx context.Context, cfg LockWaitConfig) (LockWaitResult, error) {
 		}
 	}()
 	t = time.Now()
-	f, err := os.Open(feedPath)
-	if err != nil {
-		return res, err
-	}
 	cs := catalog.NewStore(importer)
 	lres, err := feedload.Reader(ctx, cs, feedPath, bufio.NewReaderSize(f, 1<<20), size, feedload.Options{})
 	f.Close()
