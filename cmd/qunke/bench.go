@@ -34,6 +34,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			cfg.Log = cmd.ErrOrStderr()
+			cfg.Postgres = g.benchPostgres(cfg.Postgres)
 			stop, err := startProfile(cpuProfile)
 			if err != nil {
 				return err
@@ -44,14 +45,18 @@ func newBenchCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "\n%d items x %d snapshots = %d observations, %s order (compact every %d)\n",
-				cfg.Items, cfg.Snapshots, res.Observations, cfg.Order, cfg.CompactEvery)
+			fmt.Fprintf(out, "\n%s: %d items x %d snapshots = %d observations, %s order (compact every %d)\n",
+				engineName(cfg.Postgres), cfg.Items, cfg.Snapshots, res.Observations, cfg.Order, cfg.CompactEvery)
 			fmt.Fprintf(out, "%-28s %12s %14s %14s %10s\n", "design", "time", "obs/s", "bytes on disk", "bytes/obs")
 			row := func(name string, m bench.Measure) {
 				fmt.Fprintf(out, "%-28s %12s %14.0f %14d %10.2f\n", name, m.Elapsed.Round(time.Millisecond), m.ObsPerSec, m.Bytes, m.BytesPerObs)
 			}
 			row("qunke (change-only)", res.Qunke)
-			row("qunke after VACUUM", res.QunkeVacuum)
+			vacuum := "qunke after VACUUM"
+			if cfg.Postgres != "" {
+				vacuum += " FULL"
+			}
+			row(vacuum, res.QunkeVacuum)
 			if cfg.Naive {
 				row("naive (row per observation)", res.Naive)
 				fmt.Fprintf(out, "qunke is %.1fx smaller (%.1fx after VACUUM) and %.1fx faster than naive\n",
@@ -71,6 +76,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 	ingest.Flags().IntVar(&cfg.CompactEvery, "compact-every", 16, g.h("cli.bench.flag.compact_every"))
 	ingest.Flags().BoolVar(&cfg.Naive, "naive", true, g.h("cli.bench.flag.naive"))
 	ingest.Flags().StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.flag.cpuprofile"))
+	ingest.Flags().StringVar(&cfg.Postgres, "postgres", "", g.h("cli.bench.flag.postgres"))
 	cmd.AddCommand(ingest, newBenchAdvisorCmd(g), newBenchAPICmd(g), newBenchAPIClientsCmd(g), newBenchPublishCmd(g), newBenchOrdersCmd(g),
 		newBenchLockWaitCmd(g), newBenchCallbackCmd(g), newBenchMembersCmd(g), newBenchGrowthCmd(g),
 		newBenchInsightCmd(g))
@@ -161,6 +167,24 @@ func newBenchAdvisorCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+// benchPostgres is the PostgreSQL a benchmark runs on: its --postgres, else
+// --db when that names a PostgreSQL server (the benchmark makes a schema of
+// its own there and drops it at the end); "" runs on SQLite.
+func (g *globals) benchPostgres(flag string) string {
+	if flag == "" && store.IsPostgres(g.db) {
+		return g.db
+	}
+	return flag
+}
+
+// engineName names the engine a benchmark runs on.
+func engineName(postgres string) string {
+	if postgres != "" {
+		return "PostgreSQL"
+	}
+	return "SQLite"
+}
+
 // printMachine names the machine a benchmark ran on.
 func printMachine(w io.Writer) {
 	host, _ := os.Hostname()
@@ -206,6 +230,7 @@ func newBenchAPICmd(g *globals) *cobra.Command {
 					return stop
 				}
 			}
+			cfg.Postgres = g.benchPostgres(cfg.Postgres)
 			if !inProcess {
 				exe, err := os.Executable()
 				if err != nil {
@@ -218,8 +243,11 @@ func newBenchAPICmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "\n%d items x %d snapshots, %d concurrent clients on loopback; warm-up %s; a full GC of the warm heap %s\n",
-				cfg.Items, cfg.Snapshots, cfg.Clients, res.Warm.Round(time.Millisecond), res.GCTime.Round(time.Millisecond))
+			fmt.Fprintf(out, "\n%s: %d items x %d snapshots, %d concurrent clients on loopback; warm-up %s; a full GC of the warm heap %s\n",
+				engineName(cfg.Postgres), cfg.Items, cfg.Snapshots, cfg.Clients, res.Warm.Round(time.Millisecond), res.GCTime.Round(time.Millisecond))
+			if res.Build > 0 {
+				fmt.Fprintf(out, "market built in %s\n", res.Build.Round(time.Millisecond))
+			}
 			for _, p := range res.Phases {
 				name := map[string]string{"check": "POST /api/v1/check", "search": "GET /api/v1/items?q= (2 chars)"}[p.Name]
 				load := "closed loop"
@@ -244,6 +272,7 @@ func newBenchAPICmd(g *globals) *cobra.Command {
 	apiLoadFlags(g, cmd, &cfg)
 	cmd.Flags().BoolVar(&inProcess, "in-process", false, g.h("cli.bench.flag.in_process"))
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.api.flag.cpuprofile"))
+	cmd.Flags().StringVar(&cfg.Postgres, "postgres", "", g.h("cli.bench.flag.postgres"))
 	return cmd
 }
 
@@ -258,6 +287,7 @@ func newBenchPublishCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			cfg.Log = cmd.ErrOrStderr()
+			cfg.Postgres = g.benchPostgres(cfg.Postgres)
 			if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 				return err
 			}
@@ -271,7 +301,7 @@ func newBenchPublishCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "\n%d products x %d groups\n%s", cfg.Products, cfg.Groups, res)
+			fmt.Fprintf(out, "\n%s: %d products x %d groups\n%s", engineName(cfg.Postgres), cfg.Products, cfg.Groups, res)
 			return nil
 		},
 	}
@@ -281,6 +311,7 @@ func newBenchPublishCmd(g *globals) *cobra.Command {
 	cmd.Flags().DurationVar(&cfg.Send, "send", 0, g.h("cli.bench.flag.send"))
 	cmd.Flags().BoolVar(&cfg.Convert, "convert", false, g.h("cli.bench.flag.convert"))
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.publish.flag.cpuprofile"))
+	cmd.Flags().StringVar(&cfg.Postgres, "postgres", "", g.h("cli.bench.flag.postgres"))
 	return cmd
 }
 
@@ -385,20 +416,27 @@ func newBenchLockWaitCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lockwait",
 		Short: g.h("cli.bench.lockwait.short"),
+		Long:  g.h("cli.bench.lockwait.long"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			cfg.Log = cmd.ErrOrStderr()
+			cfg.Postgres = g.benchPostgres(cfg.Postgres)
 			printMachine(out)
 			res, err := bench.LockWait(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "import of %d rows (%.0f MB), load + compact: %v\n", res.ImportRows, float64(res.FileBytes)/1e6, res.Import.Round(100*time.Millisecond))
+			fmt.Fprintf(out, "%s: import of %d rows (%.0f MB), load + compact: %v\n", engineName(cfg.Postgres), res.ImportRows,
+				float64(res.FileBytes)/1e6, res.Import.Round(100*time.Millisecond))
+			short := "short write (busy timeout " + store.BusyTimeout.String() + ")"
+			if cfg.Postgres != "" {
+				short = "short write"
+			}
 			for _, w := range []struct {
 				name string
 				st   bench.WaitStats
-			}{{"short write (busy timeout " + store.BusyTimeout.String() + ")", res.Writes}, {"login session start", res.Sessions}} {
+			}{{short, res.Writes}, {"login session start", res.Sessions}, {"job lease, two holders", res.Leases}} {
 				fmt.Fprintf(out, "%s: %d started, %d failed, wait p50 %v p99 %v max %v\n", w.name, w.st.N, w.st.Failed,
 					w.st.P50.Round(time.Millisecond), w.st.P99.Round(time.Millisecond), w.st.Max.Round(time.Millisecond))
 				if w.st.FirstError != "" {
@@ -412,6 +450,7 @@ func newBenchLockWaitCmd(g *globals) *cobra.Command {
 	cmd.Flags().IntVar(&cfg.Items, "items", 1000000, g.h("cli.bench.lockwait.flag.items"))
 	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, g.h("cli.bench.flag.seed"))
 	cmd.Flags().DurationVar(&cfg.Every, "every", 250*time.Millisecond, g.h("cli.bench.flag.every"))
+	cmd.Flags().StringVar(&cfg.Postgres, "postgres", "", g.h("cli.bench.flag.postgres"))
 	return cmd
 }
 
@@ -426,19 +465,14 @@ func newBenchMembersCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			cfg.Log = cmd.ErrOrStderr()
-			if cfg.Postgres == "" && (strings.HasPrefix(g.db, "postgres://") || strings.HasPrefix(g.db, "postgresql://")) {
-				cfg.Postgres = g.db // --db postgres://...: a schema of its own there, dropped at the end
-			}
+			cfg.Postgres = g.benchPostgres(cfg.Postgres)
 			stop, err := startProfile(cpuProfile)
 			if err != nil {
 				return err
 			}
 			defer stop()
 			printMachine(out)
-			engine := "SQLite"
-			if cfg.Postgres != "" {
-				engine = "PostgreSQL"
-			}
+			engine := engineName(cfg.Postgres)
 			res, err := bench.Members(cmd.Context(), cfg)
 			if err != nil {
 				return err

@@ -22,6 +22,7 @@ func newBenchCallbackCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			cfg.Log = cmd.ErrOrStderr()
+			cfg.Postgres = g.benchPostgres(cfg.Postgres)
 			printMachine(out)
 			stop, err := startProfile(cpuProfile)
 			if err != nil {

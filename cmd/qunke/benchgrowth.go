@@ -25,9 +25,7 @@ func newBenchGrowthCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			cfg.Log = cmd.ErrOrStderr()
-			if cfg.Postgres == "" && (strings.HasPrefix(g.db, "postgres://") || strings.HasPrefix(g.db, "postgresql://")) {
-				cfg.Postgres = g.db // --db postgres://...: a schema of its own there, dropped at the end
-			}
+			cfg.Postgres = g.benchPostgres(cfg.Postgres)
 			if cpuProfile != "" {
 				cfg.Profile = func(part string) func() {
 					stop, err := startProfile(cpuProfile + "." + part)
@@ -39,10 +37,7 @@ func newBenchGrowthCmd(g *globals) *cobra.Command {
 				}
 			}
 			printMachine(out)
-			engine := "SQLite"
-			if cfg.Postgres != "" {
-				engine = "PostgreSQL"
-			}
+			engine := engineName(cfg.Postgres)
 			if len(cfg.Only) == 0 || slices.ContainsFunc(cfg.Only, func(p string) bool { return p == "ledger" || p == "balance" || p == "statement" }) {
 				fmt.Fprintf(out, "%s: %d agents, %d orders, ledger topped up to %d postings over %d months\n", engine, cfg.Agents, cfg.Orders,
 					cfg.Postings, cfg.Months)

@@ -26,19 +26,14 @@ func newBenchInsightCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			cfg.Log = cmd.ErrOrStderr()
-			if cfg.Postgres == "" && (strings.HasPrefix(g.db, "postgres://") || strings.HasPrefix(g.db, "postgresql://")) {
-				cfg.Postgres = g.db
-			}
+			cfg.Postgres = g.benchPostgres(cfg.Postgres)
 			stop, err := startProfile(cpuProfile)
 			if err != nil {
 				return err
 			}
 			defer stop()
 			printMachine(out)
-			engine := "SQLite"
-			if cfg.Postgres != "" {
-				engine = "PostgreSQL"
-			}
+			engine := engineName(cfg.Postgres)
 			want := map[string]bool{}
 			for _, p := range only {
 				if !slices.Contains(insightParts, p) {

@@ -27,14 +27,17 @@ import (
 
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/auth"
+	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/shanghai"
+	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/web"
 )
 
 // APIConfig sets up the HTTP API benchmark.
 type APIConfig struct {
 	Dir       string
+	Postgres  string // a postgres:// URL: build the market in a schema of its own there, dropped at the end
 	Items     int
 	Snapshots int
 	Seed      uint64
@@ -58,6 +61,7 @@ type APIConfig struct {
 
 // APIResult is what the API benchmark measured.
 type APIResult struct {
+	Build   time.Duration // building the market (0 when a SQLite one was reused)
 	Warm    time.Duration
 	GCTime  time.Duration // one full garbage collection of the warm server, idle
 	Phases  []APIPhase
@@ -86,12 +90,12 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 	}
 	end := time.Date(2026, 11, 20, 10, 0, 0, 0, shanghai.Zone)
 	m := demo.New(demo.Config{Seed: cfg.Seed, Items: cfg.Items, Snapshots: cfg.Snapshots, Interval: 24 * time.Hour, End: end})
-	path := filepath.Join(cfg.Dir, fmt.Sprintf("advisor-%d-%d-%d.db", cfg.Items, cfg.Snapshots, cfg.Seed))
-	db, _, _, err := openOrBuild(ctx, path, m, cfg.Log)
+	db, built, done, err := openMarket(ctx, cfg.Dir, cfg.Postgres, m, cfg.Log)
 	if err != nil {
 		return res, err
 	}
-	defer db.Close()
+	defer done()
+	res.Build = built
 	srv := web.New(db, slog.New(slog.DiscardHandler))
 	t := time.Now()
 	if err := srv.Warm(ctx); err != nil {
@@ -152,6 +156,30 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 	}
 	_, res.PeakRSS = rss()
 	return res, nil
+}
+
+// openMarket opens the demo market m: the SQLite store under dir built by an
+// earlier run (or built now), or on PostgreSQL a schema of its own, built
+// now and dropped by done. built is the time building took (0: reused).
+func openMarket(ctx context.Context, dir, postgres string, m *demo.Market, log io.Writer) (db *store.DB, built time.Duration,
+	done func(), err error) {
+	cfg := m.Config()
+	if postgres == "" {
+		path := filepath.Join(dir, fmt.Sprintf("advisor-%d-%d-%d.db", cfg.Items, cfg.Snapshots, cfg.Seed))
+		if db, _, built, err = openOrBuild(ctx, path, m, log); err != nil {
+			return nil, 0, nil, err
+		}
+		return db, built, func() { db.Close() }, nil
+	}
+	if db, done, err = benchDB(ctx, OrdersConfig{Postgres: postgres}, "", true); err != nil {
+		return nil, 0, nil, err
+	}
+	fmt.Fprintf(log, "building the market on PostgreSQL: %d items x %d snapshots\n", cfg.Items, cfg.Snapshots)
+	if built, err = buildMarket(ctx, catalog.NewStore(db), m); err != nil {
+		done()
+		return nil, 0, nil, err
+	}
+	return db, built, done, nil
 }
 
 // phases lists the measured phases: each endpoint at each of its rates.

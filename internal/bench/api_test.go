@@ -15,9 +15,11 @@ import (
 
 // TestAPISmall runs the API benchmark on a small market: a closed-loop and
 // an open-loop phase of checks and one of searches, every request answered
-// 200 (load fails on any other status).
-func TestAPISmall(t *testing.T) {
-	res, err := API(context.Background(), APIConfig{Dir: t.TempDir(), Items: 2000, Snapshots: 5, Seed: 3, Clients: 4,
+// 200 (load fails on any other status), on SQLite and on PostgreSQL.
+func TestAPISmall(t *testing.T) { eachEngine(t, apiSmall) }
+
+func apiSmall(t *testing.T, pg string) {
+	res, err := API(context.Background(), APIConfig{Dir: t.TempDir(), Postgres: pg, Items: 2000, Snapshots: 5, Seed: 3, Clients: 4,
 		Checks: 300, Searches: 60, CheckRates: []float64{0, 1000}})
 	if err != nil {
 		t.Fatal(err)

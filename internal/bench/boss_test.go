@@ -7,8 +7,10 @@ import (
 
 // TestBossBench runs the boss's bench small: it seeds, and every grouping
 // gets its rows.
-func TestBossBench(t *testing.T) {
-	res, err := Boss(context.Background(), BossConfig{Dir: t.TempDir(), Groups: 12, Days: 70, Runs: 2, Seed: 3})
+func TestBossBench(t *testing.T) { eachEngine(t, bossSmall) }
+
+func bossSmall(t *testing.T, pg string) {
+	res, err := Boss(context.Background(), BossConfig{Dir: t.TempDir(), Postgres: pg, Groups: 12, Days: 70, Runs: 2, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +25,7 @@ import (
 // them to the member registry.
 type CallbackConfig struct {
 	Dir      string // where the database is written ("" with Postgres)
-	Postgres string // run on this PostgreSQL instead of SQLite
+	Postgres string // a postgres:// URL: run in a schema of its own, dropped at the end
 	Rate     int    // events a second, sent on schedule (open loop)
 	Duration time.Duration
 	Clients  int  // concurrent connections
@@ -68,24 +66,11 @@ func Callback(ctx context.Context, cfg CallbackConfig) (CallbackResult, error) {
 	if cfg.Rate <= 0 || cfg.Duration <= 0 || cfg.Clients <= 0 || cfg.Chats <= 0 {
 		return res, errors.New("bench callback: rate, duration, clients and chats must be positive")
 	}
-	dsn := cfg.Postgres
-	if dsn == "" {
-		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-			return res, err
-		}
-		dsn = filepath.Join(cfg.Dir, "callback.db")
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			os.Remove(dsn + suffix)
-		}
-	}
-	db, err := store.Open(ctx, dsn)
+	db, done, err := benchDB(ctx, OrdersConfig{Dir: cfg.Dir, Postgres: cfg.Postgres}, "callback.db", true)
 	if err != nil {
 		return res, err
 	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return res, err
-	}
+	defer done()
 	log := slog.New(slog.DiscardHandler)
 	reg := community.NewStore(db)
 	chats := make([]string, cfg.Chats)

@@ -6,8 +6,10 @@ import (
 	"time"
 )
 
-func TestCallbackSmall(t *testing.T) {
-	res, err := Callback(context.Background(), CallbackConfig{Dir: t.TempDir(), Rate: 200, Duration: 2 * time.Second, Clients: 8, Chats: 10})
+func TestCallbackSmall(t *testing.T) { eachEngine(t, callbackSmall) }
+
+func callbackSmall(t *testing.T, pg string) {
+	res, err := Callback(context.Background(), CallbackConfig{Dir: t.TempDir(), Postgres: pg, Rate: 200, Duration: 2 * time.Second, Clients: 8, Chats: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

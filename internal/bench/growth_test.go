@@ -11,10 +11,12 @@ import (
 // A small run of the ledger's parts: each order posted once, the ledger
 // topped up to the size asked, balances and statements timed; --only
 // rejects an unknown part.
-func TestGrowthSmall(t *testing.T) {
+func TestGrowthSmall(t *testing.T) { eachEngine(t, growthSmall) }
+
+func growthSmall(t *testing.T, pg string) {
 	ctx := context.Background()
 	var out bytes.Buffer
-	res, err := Growth(ctx, GrowthConfig{Dir: t.TempDir(), Agents: 120, Orders: 900, Postings: 3000, Months: 3, Page: 200, Calls: 20, Seed: 3,
+	res, err := Growth(ctx, GrowthConfig{Dir: t.TempDir(), Postgres: pg, Agents: 120, Orders: 900, Postings: 3000, Months: 3, Page: 200, Calls: 20, Seed: 3,
 		Only: []string{"ledger", "balance", "statement"}}, &out)
 	if err != nil {
 		t.Fatal(err)
@@ -37,9 +39,11 @@ func TestGrowthSmall(t *testing.T) {
 
 // The join page's and the leaderboard's parts, folded into bench growth,
 // at a tiny size: every visit answered and counted, the leaderboard timed.
-func TestGrowthJoinAndLeaderboard(t *testing.T) {
+func TestGrowthJoinAndLeaderboard(t *testing.T) { eachEngine(t, growthJoinAndLeaderboard) }
+
+func growthJoinAndLeaderboard(t *testing.T, pg string) {
 	var out bytes.Buffer
-	res, err := Growth(context.Background(), GrowthConfig{Dir: t.TempDir(), Calls: 10, Only: []string{"join", "leaderboard"},
+	res, err := Growth(context.Background(), GrowthConfig{Dir: t.TempDir(), Postgres: pg, Calls: 10, Only: []string{"join", "leaderboard"},
 		Join:        JoinConfig{Rate: 100, Duration: 300 * time.Millisecond, Clients: 4, Groups: 2, Inviters: 10},
 		Leaderboard: LeaderboardConfig{Participants: 300}}, &out)
 	if err != nil {
@@ -54,7 +58,8 @@ func TestGrowthJoinAndLeaderboard(t *testing.T) {
 	if res.Stats.Orders != 0 {
 		t.Errorf("the ledger ran: %+v", res.Stats)
 	}
-	for _, want := range []string{"join page, sqlite", "every visit counted", "leaderboard, sqlite: 300 participants"} {
+	engine := engineName(pg)
+	for _, want := range []string{"join page, " + engine, "every visit counted", "leaderboard, " + engine + ": 300 participants"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("no %q in\n%s", want, out.String())
 		}

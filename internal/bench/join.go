@@ -10,15 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/joincode"
 	"github.com/qunke/qunke/internal/publish/poster"
-	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/web"
 )
 
@@ -27,8 +24,8 @@ import (
 // sent on schedule (open loop) from Clients connections, against the real
 // server with the visit buffer serve uses.
 type JoinConfig struct {
-	Dir      string // where the database is written ("" with Postgres)
-	Postgres string // run on this PostgreSQL instead of SQLite
+	Dir      string // where the SQLite database is written
+	Postgres string // a postgres:// URL: run in a schema of its own, dropped at the end
 	Rate     int
 	Duration time.Duration
 	Clients  int
@@ -58,24 +55,11 @@ func Join(ctx context.Context, cfg JoinConfig) (JoinResult, error) {
 	if cfg.Rate <= 0 || cfg.Duration <= 0 || cfg.Clients <= 0 || cfg.Groups <= 0 || cfg.Inviters <= 0 {
 		return res, errors.New("bench join: rate, duration, clients, groups and inviters must be positive")
 	}
-	dsn := cfg.Postgres
-	if dsn == "" {
-		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-			return res, err
-		}
-		dsn = filepath.Join(cfg.Dir, "join.db")
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			os.Remove(dsn + suffix)
-		}
-	}
-	db, err := store.Open(ctx, dsn)
+	db, done, err := benchDB(ctx, OrdersConfig{Dir: cfg.Dir, Postgres: cfg.Postgres}, "join.db", true)
 	if err != nil {
 		return res, err
 	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return res, err
-	}
+	defer done()
 	log := slog.New(slog.DiscardHandler)
 	var tag [4]byte
 	rand.Read(tag[:])

@@ -22,23 +22,32 @@ import (
 )
 
 // LockWaitConfig sets up the lock-wait benchmark: how long short writes
-// (a post marked sent, a login's session) wait while a large feed import
-// holds SQLite's write lock.
+// (a post marked sent, a login's session, a job's lease) wait while a large
+// feed import runs. On SQLite the import holds the single write lock; on
+// PostgreSQL writers wait only for each other on the same rows, so the
+// same writes measure what row locks and the import's load cost them.
 type LockWaitConfig struct {
-	Dir   string // where the feed file and the database are written
+	Dir   string // where the feed file and the SQLite database are written
 	Items int    // rows of the feed file
 	Seed  uint64
 	Every time.Duration // a short write starts this often
-	Log   io.Writer
+	// Postgres, a postgres:// URL, runs on PostgreSQL in a schema of its
+	// own there, dropped at the end.
+	Postgres string
+	Log      io.Writer
 }
 
 // LockWaitResult is what the benchmark measured.
 type LockWaitResult struct {
-	Config     LockWaitConfig
-	FileBytes  int64
-	Import     time.Duration // the import, one transaction, and the compaction after it
-	Writes     WaitStats     // plain short writes, waiting up to store.BusyTimeout
-	Sessions   WaitStats     // logins' session starts (kept in memory when the lock is held)
+	Config    LockWaitConfig
+	FileBytes int64
+	Import    time.Duration // the import, one transaction, and the compaction after it
+	Writes    WaitStats     // plain short writes, waiting up to store.BusyTimeout
+	Sessions  WaitStats     // logins' session starts (kept in memory when the lock is held)
+	// Leases: two holders (two servers) both asking for the same job
+	// lease at each tick: one takes or renews it, the other is refused;
+	// both wait for the row (and on SQLite for the write lock).
+	Leases     WaitStats
 	ImportRows int
 }
 
@@ -65,9 +74,6 @@ func LockWait(ctx context.Context, cfg LockWaitConfig) (LockWaitResult, error) {
 		return res, err
 	}
 	feedPath, dbPath := filepath.Join(cfg.Dir, "lockwait.csv"), filepath.Join(cfg.Dir, "lockwait.db")
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(dbPath + suffix)
-	}
 	t := time.Now()
 	size, err := writeFeedCSV(feedPath, cfg.Items, cfg.Seed)
 	if err != nil {
@@ -76,19 +82,21 @@ func LockWait(ctx context.Context, cfg LockWaitConfig) (LockWaitResult, error) {
 	res.FileBytes = size
 	fmt.Fprintf(cfg.Log, "feed file %s: %d rows, %.0f MB (%v)\n", feedPath, cfg.Items, float64(size)/1e6, time.Since(t).Round(time.Second))
 
-	importer, err := store.Open(ctx, dbPath)
+	importer, done, err := benchDB(ctx, OrdersConfig{Dir: cfg.Dir, Postgres: cfg.Postgres}, "lockwait.db", true)
 	if err != nil {
 		return res, err
 	}
-	defer importer.Close()
-	if _, err := importer.Migrate(ctx); err != nil {
-		return res, err
+	defer done()
+	// The short writes come from another pool, as a second process's
+	// would: on SQLite a second handle on the file; on PostgreSQL every
+	// connection of a pool is a server session of its own already.
+	other := importer
+	if cfg.Postgres == "" {
+		if other, err = store.Open(ctx, dbPath); err != nil {
+			return res, err
+		}
+		defer other.Close()
 	}
-	other, err := store.Open(ctx, dbPath)
-	if err != nil {
-		return res, err
-	}
-	defer other.Close()
 	users := auth.New(other)
 	users.Params = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	u, err := users.CreateUser(ctx, auth.NewUser{Name: "bench", Role: auth.Operator, Password: "bench password"})
@@ -97,42 +105,45 @@ func LockWait(ctx context.Context, cfg LockWaitConfig) (LockWaitResult, error) {
 	}
 
 	var mu sync.Mutex
-	var writes, sessions []sample
+	var writes, sessions, leases []sample
+	holders := [2]string{store.Holder(), store.Holder()}
+	f, err := os.Open(feedPath)
+	if err != nil {
+		return res, err
+	}
 	var wg sync.WaitGroup
-	stop := make(chan struct{})
+	timed := func(into *[]sample, write func() error) {
+		wg.Go(func() {
+			start := time.Now()
+			err := write()
+			mu.Lock()
+			*into = append(*into, sample{time.Since(start), err})
+			mu.Unlock()
+		})
+	}
+	// A round of short writes at once, then one every cfg.Every until the
+	// import is done.
+	stop, ticking := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(ticking)
 		tick := time.NewTicker(cfg.Every)
 		defer tick.Stop()
 		for {
+			for _, h := range holders { // two servers asking for one job's lease
+				timed(&leases, func() error { _, err := other.Lease(ctx, "bench.lockwait", h, time.Second); return err })
+			}
+			timed(&writes, func() error { // a post marked sent, a callback: one short UPDATE
+				return users.SetDisplayName(ctx, u.ID, "bench "+strconv.FormatInt(time.Now().UnixNano()%1000, 10))
+			})
+			timed(&sessions, func() error { _, _, err := users.NewSession(ctx, u.ID); return err }) // a login's one write
 			select {
 			case <-stop:
 				return
 			case <-tick.C:
 			}
-			wg.Add(2)
-			go func() { // a post marked sent, a callback: one short UPDATE
-				defer wg.Done()
-				start := time.Now()
-				err := users.SetDisplayName(ctx, u.ID, "bench "+strconv.FormatInt(start.UnixNano()%1000, 10))
-				mu.Lock()
-				writes = append(writes, sample{time.Since(start), err})
-				mu.Unlock()
-			}()
-			go func() { // a login's one write
-				defer wg.Done()
-				start := time.Now()
-				_, _, err := users.NewSession(ctx, u.ID)
-				mu.Lock()
-				sessions = append(sessions, sample{time.Since(start), err})
-				mu.Unlock()
-			}()
 		}
 	}()
 	t = time.Now()
-	f, err := os.Open(feedPath)
-	if err != nil {
-		return res, err
-	}
 	cs := catalog.NewStore(importer)
 	lres, err := feedload.Reader(ctx, cs, feedPath, bufio.NewReaderSize(f, 1<<20), size, feedload.Options{})
 	f.Close()
@@ -141,13 +152,14 @@ func LockWait(ctx context.Context, cfg LockWaitConfig) (LockWaitResult, error) {
 	}
 	res.Import = time.Since(t)
 	close(stop)
+	<-ticking
 	wg.Wait()
 	users.Wait() // sessions kept in memory during the import are written
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
 	res.ImportRows = lres.Good
-	res.Writes, res.Sessions = summarise(writes), summarise(sessions)
+	res.Writes, res.Sessions, res.Leases = summarise(writes), summarise(sessions), summarise(leases)
 	return res, nil
 }
 

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"os"
 	"testing"
 )
 
@@ -10,13 +9,8 @@ import (
 // that what it measured is sane: every event written, the board lists
 // every group (the import's too), a group page has the year's days, the
 // plain computation ran, and the imports took every row.
-// It runs on SQLite, and on PostgreSQL when QUNKE_TEST_POSTGRES is set.
-func TestMembersSmall(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) { membersSmall(t, "") })
-	if pg := os.Getenv("QUNKE_TEST_POSTGRES"); pg != "" {
-		t.Run("postgres", func(t *testing.T) { membersSmall(t, pg) })
-	}
-}
+// It runs on SQLite and on PostgreSQL.
+func TestMembersSmall(t *testing.T) { eachEngine(t, membersSmall) }
 
 func membersSmall(t *testing.T, pg string) {
 	cfg := MembersConfig{Dir: t.TempDir(), Postgres: pg, Groups: 12, Members: 300, Events: 2400,

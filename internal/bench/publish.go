@@ -35,6 +35,7 @@ import (
 // items into Groups groups, each a WeCom robot.
 type PublishConfig struct {
 	Dir      string
+	Postgres string // a postgres:// URL: run in a schema of its own, dropped at the end
 	Products int
 	Groups   int
 	// Send, when > 0, then runs the delivery worker for this long against
@@ -81,14 +82,11 @@ func Publish(ctx context.Context, cfg PublishConfig) (PublishResult, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	db, err := store.Open(ctx, filepath.Join(cfg.Dir, fmt.Sprintf("publish-%d.db", time.Now().UnixNano())))
+	db, done, err := benchDB(ctx, OrdersConfig{Dir: cfg.Dir, Postgres: cfg.Postgres}, "publish.db", true)
 	if err != nil {
 		return res, err
 	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return res, err
-	}
+	defer done()
 	end := time.Date(2026, 11, 20, 10, 0, 0, 0, shanghai.Zone)
 	m := demo.New(demo.Config{Seed: 1, Items: 3000, Snapshots: 60, Interval: 24 * time.Hour, End: end})
 	// Product images come from a local server (a photo-like JPEG each).

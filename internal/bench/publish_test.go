@@ -6,8 +6,10 @@ import (
 	"time"
 )
 
-func TestPublishSmall(t *testing.T) {
-	res, err := Publish(context.Background(), PublishConfig{Dir: t.TempDir(), Products: 3, Groups: 5, Send: 4 * time.Second})
+func TestPublishSmall(t *testing.T) { eachEngine(t, publishSmall) }
+
+func publishSmall(t *testing.T, pg string) {
+	res, err := Publish(context.Background(), PublishConfig{Dir: t.TempDir(), Postgres: pg, Products: 3, Groups: 5, Send: 4 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
