@@ -331,7 +331,7 @@ func (s *Server) simulatePage(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Run, v.Bad = apiv1.NewSimulation(plan, run), bad
 	c := newSimulateChart(map[string]string{"cum": pg.T("simulate.cumulative"), "band": pg.T("simulate.band"),
-		"in": pg.T("simulate.cash_in"), "out": pg.T("simulate.cash_out")}, v.Run)
+		"in": pg.T("simulate.cash_in"), "out": pg.T("simulate.cash_out"), "clipped": pg.T("simulate.band_clipped_short")}, v.Run)
 	v.Chart, v.Summary = c, simulateSummary(pg, v.Run)
 	if v.Run.Band == "thin" {
 		v.Thin = v.Run.BandLines(pg.T)[0]

@@ -142,6 +142,7 @@ function qkSimulateCharts() {
       // The scale follows the cash lines; the band is clipped to it
       // (the server says so under the chart).
       yAxis: { type: 'value', name: '¥', min: d.y_min, max: d.y_max, axisLabel: { showMaxLabel: false, showMinLabel: false } },
+      graphic: d.clipped ? [{ type: 'text', right: 20, top: 4, style: { text: d.labels.clipped, fill: '#8a6d3b', font: '12px sans-serif' } }] : [],
       series: series
     });
     window.addEventListener('resize', function () { chart.resize(); });
