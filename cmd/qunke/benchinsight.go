@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -46,6 +47,14 @@ func newBenchInsightCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
+			if len(want) == 0 || want["sim"] {
+				parts, err := bench.InsightMemory(cmd.Context(), cfg)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(out, "\nsimulator (in memory, no database)")
+				writeInsightParts(out, parts)
+			}
 			if len(want) == 0 || want["boss"] {
 				boss.Dir, boss.Postgres, boss.Groups, boss.Seed, boss.Log = cfg.Dir, cfg.Postgres, cfg.Groups, cfg.Seed, cfg.Log
 				if err := runInsightBoss(cmd, g, boss); err != nil {
@@ -77,9 +86,9 @@ func newBenchInsightCmd(g *globals) *cobra.Command {
 
 // insightParts are the parts of `qunke bench insight` (--only): the
 // cohorts, RFM and simulator (bench.Insight, its timed parts
-// bench.InsightParts) and the boss's tables (bench.Boss, on a database of
-// its own).
-var insightParts = []string{"cohorts", "boss"}
+// bench.InsightParts), the simulator's parts alone (no database) and the
+// boss's tables (bench.Boss, on a database of its own).
+var insightParts = []string{"cohorts", "sim", "boss"}
 
 func runInsightCohorts(cmd *cobra.Command, cfg bench.InsightConfig, engine string) error {
 	out := cmd.OutOrStdout()
@@ -100,7 +109,14 @@ func runInsightCohorts(cmd *cobra.Command, cfg bench.InsightConfig, engine strin
 	}
 	fmt.Fprintf(out, "rollups rebuilt in %s: %d members with a join, %d buyers, %d + %d triangle cells\n",
 		res.Refresh.Elapsed.Round(time.Millisecond), res.Refresh.Joined, res.Refresh.Buyers, res.Refresh.RetentionCells, res.Refresh.RepCells)
-	for _, p := range res.Parts {
+	writeInsightParts(out, res.Parts)
+	fmt.Fprintf(out, "Go heap %s; process RSS %s now, %s peak\n", humanBytes(int64(res.HeapAlloc)), humanBytes(res.RSS), humanBytes(res.PeakRSS))
+	return nil
+}
+
+// writeInsightParts prints timed parts, one a line, with their targets.
+func writeInsightParts(out io.Writer, parts []bench.PartResult) {
+	for _, p := range parts {
 		verdict := ""
 		if p.Target > 0 {
 			verdict = "target ≤ " + p.Target.String()
@@ -113,8 +129,6 @@ func runInsightCohorts(cmd *cobra.Command, cfg bench.InsightConfig, engine strin
 		fmt.Fprintf(out, "%-58s n=%-4d p50 %-10s p99 %-10s max %-10s CPU/call %-10s %s\n", p.Name, p.N, p.P50.Round(time.Microsecond),
 			p.P99.Round(time.Microsecond), p.Max.Round(time.Microsecond), p.CPU.Round(time.Microsecond), verdict)
 	}
-	fmt.Fprintf(out, "Go heap %s; process RSS %s now, %s peak\n", humanBytes(int64(res.HeapAlloc)), humanBytes(res.RSS), humanBytes(res.PeakRSS))
-	return nil
 }
 
 // runInsightBoss is the part boss: a month's boss's table by operator,

@@ -343,7 +343,7 @@ func writeSimulation(out interface{ Write([]byte) (int, error) }, g *globals, s 
 	} else {
 		fmt.Fprintln(out, g.t("cli.simulate.no_irr"))
 	}
-	if s.IRRP10 != nil && s.IRRP90 != nil {
-		fmt.Fprintln(out, g.t("cli.simulate.irr_band", s.Resamples, *s.IRRP10*100, *s.IRRP90*100))
+	for _, l := range s.BandLines(g.t) {
+		fmt.Fprintln(out, l)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/qunke/qunke/internal/cells"
 	"github.com/qunke/qunke/internal/insight"
 )
 
@@ -96,8 +97,17 @@ type Simulation struct {
 	BreakEvenFanPriceFen *int64     `json:"break_even_fan_price_fen"`
 	IRR                  *float64   `json:"irr"`
 	Resamples            int        `json:"resamples"`
-	IRRP10               *float64   `json:"irr_p10"`
-	IRRP90               *float64   `json:"irr_p90"`
+	// Band is "ok" (drawn: the months' cumulative_p10/p90_fen and the
+	// figures below), "thin" (measured on fewer than MinBandGroups groups:
+	// the point estimate only) or "none" (the defaults, or not asked).
+	// The band is of cash: the cumulative at the horizon and the payback
+	// month (null: not within the horizon), p10 and p90.
+	Band                string `json:"band"`
+	MinBandGroups       int    `json:"min_band_groups"`
+	CumulativeEndP10Fen *int64 `json:"cumulative_end_p10_fen"`
+	CumulativeEndP90Fen *int64 `json:"cumulative_end_p90_fen"`
+	PaybackMonthP10     *int   `json:"payback_month_p10"`
+	PaybackMonthP90     *int   `json:"payback_month_p90"`
 	// The growth ceiling (0: none) and a group's capacity.
 	MaxGroups     int `json:"max_groups"`
 	GroupCapacity int `json:"group_capacity"`
@@ -119,8 +129,8 @@ func NewSimulation(p insight.Plan, run insight.Run) Simulation {
 	for i, m := range r.Months {
 		sm := SimMonth{Month: m.Month, CashOutFen: fen(m.CashOut), CashInFen: fen(m.CashIn), AccruedFen: fen(m.Accrued),
 			NetFen: fen(m.Net), CumulativeFen: fen(m.Cumulative), NewMembers: fen(m.NewMembers), Members: fen(m.Members),
-			GroupsAlive: math.Round(m.GroupsAlive*10) / 10}
-		if i < len(b.P10) {
+			GroupsAlive: bounded(math.Round(m.GroupsAlive*10) / 10)}
+		if i < len(b.P10) && !b.Thin {
 			lo, hi := fen(b.P10[i]), fen(b.P90[i])
 			sm.CumulativeP10Fen, sm.CumulativeP90Fen = &lo, &hi
 		}
@@ -134,8 +144,15 @@ func NewSimulation(p insight.Plan, run insight.Run) Simulation {
 		be := fen(r.BreakEvenFanPriceFen)
 		s.BreakEvenFanPriceFen = &be
 	}
-	if b.Resamples > 0 {
-		s.IRRP10, s.IRRP90 = finite(b.IRRP10), finite(b.IRRP90)
+	s.Band, s.MinBandGroups = "none", insight.MinBandGroups
+	switch {
+	case b.Thin:
+		s.Band = "thin"
+	case b.Resamples > 0 && len(b.P10) > 0:
+		s.Band = "ok"
+		lo, hi := fen(b.P10[len(b.P10)-1]), fen(b.P90[len(b.P90)-1])
+		s.CumulativeEndP10Fen, s.CumulativeEndP90Fen = &lo, &hi
+		s.PaybackMonthP10, s.PaybackMonthP90 = month(b.PaybackP10), month(b.PaybackP90)
 	}
 	if run.Source == "measured" {
 		m := run.Measured
@@ -154,8 +171,51 @@ func NewSimulation(p insight.Plan, run insight.Run) Simulation {
 	return s
 }
 
-// fen rounds a float amount to whole units.
-func fen(v float64) int64 { return int64(math.Round(v)) }
+// BandLines say, through t (a catalog's translate), what the band found:
+// the data too thin for one (the point estimate is all there is), or the
+// cash at the horizon and the payback month, p10–p90, and what that
+// means; nothing without a band. The page and the CLI print them.
+func (s Simulation) BandLines(t func(string, ...any) string) []string {
+	switch s.Band {
+	case "thin":
+		return []string{t("simulate.band_thin", s.Groups, s.MinBandGroups)}
+	case "ok":
+		if s.CumulativeEndP10Fen == nil || s.CumulativeEndP90Fen == nil {
+			return nil
+		}
+		pb := func(m *int) string {
+			if m == nil {
+				return t("simulate.band_never", len(s.Months))
+			}
+			return t("simulate.band_month", *m+1)
+		}
+		return []string{t("simulate.band_end", len(s.Months), s.Resamples, cells.Yuan(*s.CumulativeEndP10Fen), cells.Yuan(*s.CumulativeEndP90Fen)),
+			t("simulate.band_payback", pb(s.PaybackMonthP10), pb(s.PaybackMonthP90)), t("simulate.band_meaning")}
+	}
+	return nil
+}
+
+// fen rounds a float amount to whole units; NaN reads as 0 and ±Inf as
+// the largest amount, so that no conversion is undefined.
+func fen(v float64) int64 {
+	switch {
+	case math.IsNaN(v):
+		return 0
+	case v >= math.MaxInt64:
+		return math.MaxInt64
+	case v <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(math.Round(v))
+}
+
+// month is a month index, nil when negative (none).
+func month(m int) *int {
+	if m < 0 {
+		return nil
+	}
+	return &m
+}
 
 func finite(v float64) *float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -165,4 +225,16 @@ func finite(v float64) *float64 {
 	return &r
 }
 
-func round2(v float64) float64 { return math.Round(v*100) / 100 }
+func round2(v float64) float64 { return bounded(math.Round(v*100) / 100) }
+
+// bounded is v as JSON can carry it: NaN reads as 0, ±Inf as the largest
+// float (a simulation without a ceiling can outgrow float64).
+func bounded(v float64) float64 {
+	switch {
+	case math.IsNaN(v):
+		return 0
+	case math.IsInf(v, 0):
+		return math.Copysign(math.MaxFloat64, v)
+	}
+	return v
+}

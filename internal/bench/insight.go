@@ -86,6 +86,9 @@ type InsightPart struct {
 	Target time.Duration
 	Calls  func(c InsightConfig) int
 	Run    func(ctx context.Context, env *InsightEnv, i int) error
+	// Memory: the part needs no database (env is nil); it runs in
+	// InsightMemory (`qunke bench insight --only sim`), not in Insight.
+	Memory bool
 }
 
 // InsightParts are the built-in timed parts: the triangles read from the
@@ -129,9 +132,9 @@ func InsightParts() []InsightPart {
 				_, err := e.Orders.RepurchaseSQL(ctx, insight.MonthOf(e.Now.Unix())-23, e.Now)
 				return err
 			}},
-		{Name: "simulation, 36 months, point", Target: 20 * time.Millisecond, Calls: sims,
+		{Name: "simulation, 36 months, point", Target: 20 * time.Millisecond, Calls: sims, Memory: true,
 			Run: func(context.Context, *InsightEnv, int) error { insight.Simulate(curves, plan); return nil }},
-		{Name: "simulation, 36 months, band (200 resamples, 1,000 groups)", Target: 200 * time.Millisecond, Calls: bands,
+		{Name: "simulation, 36 months, band (200 resamples, 1,000 groups)", Target: 200 * time.Millisecond, Calls: bands, Memory: true,
 			Run: func(_ context.Context, _ *InsightEnv, i int) error {
 				insight.Simulate(curves, plan)
 				insight.Bootstrap(curves, plan, samples, 200, uint64(i+1))
@@ -141,10 +144,12 @@ func InsightParts() []InsightPart {
 }
 
 // benchSamples are n groups' curves for the band: income per member-month
-// around the defaults' and lifetimes of a year or two, some ended.
+// around the defaults' (their member survival), lifetimes of a year or
+// two, some ended.
 func benchSamples(n, months int) []insight.GroupSample {
 	r := rand.New(rand.NewPCG(5, 6))
-	base := insight.Defaults.Curves(months).MemberIncome
+	dc := insight.Defaults.Curves(months)
+	base := dc.MemberIncome
 	out := make([]insight.GroupSample, n)
 	for i := range out {
 		f := 0.3 + 1.4*r.Float64()
@@ -152,8 +157,8 @@ func benchSamples(n, months int) []insight.GroupSample {
 		for k, v := range base {
 			inc[k] = v * f
 		}
-		out[i] = insight.GroupSample{MemberIncome: inc, Life: insight.Lifetime{Days: 60 + 700*r.Float64(), Ended: r.IntN(3) == 0},
-			Weight: 1 + float64(r.IntN(500))}
+		out[i] = insight.GroupSample{MemberIncome: inc, MemberSurvival: dc.MemberSurvival,
+			Life: insight.Lifetime{Days: 60 + 700*r.Float64(), Ended: r.IntN(3) == 0}, Weight: 1 + float64(r.IntN(500))}
 	}
 	return out
 }
@@ -224,23 +229,40 @@ func Insight(ctx context.Context, cfg InsightConfig) (InsightResult, error) {
 		return res, err
 	}
 	fmt.Fprintf(cfg.Log, "rebuilt in %s: %d members joined, %d buyers\n", res.Refresh.Elapsed.Round(time.Millisecond), res.Refresh.Joined, res.Refresh.Buyers)
+	if res.Parts, err = timeInsightParts(ctx, cfg, env, false); err != nil {
+		return res, err
+	}
+	res.HeapAlloc = heapAlloc()
+	res.RSS, res.PeakRSS = rss()
+	return res, nil
+}
+
+// InsightMemory times the parts that need no database (the simulator's):
+// `qunke bench insight --only sim`.
+func InsightMemory(ctx context.Context, cfg InsightConfig) ([]PartResult, error) {
+	cfg.defaults()
+	return timeInsightParts(ctx, cfg, nil, true)
+}
+
+// timeInsightParts times the parts whose Memory is memory, one call at a
+// time.
+func timeInsightParts(ctx context.Context, cfg InsightConfig, env *InsightEnv, memory bool) ([]PartResult, error) {
+	var out []PartResult
 	for _, p := range append(InsightParts(), cfg.Extra...) {
 		calls := p.Calls(cfg)
-		if calls <= 0 {
+		if calls <= 0 || p.Memory != memory {
 			continue
 		}
 		fmt.Fprintf(cfg.Log, "timing %s (%d calls)\n", p.Name, calls)
 		l, err := timeCalls(calls, func(i int) error { return p.Run(ctx, env, i) })
 		if err != nil {
-			return res, fmt.Errorf("%s: %w", p.Name, err)
+			return out, fmt.Errorf("%s: %w", p.Name, err)
 		}
-		res.Parts = append(res.Parts, PartResult{Name: p.Name, Target: p.Target, CallLatency: l})
+		out = append(out, PartResult{Name: p.Name, Target: p.Target, CallLatency: l})
 		fmt.Fprintf(cfg.Log, "  p50 %s p99 %s max %s CPU/call %s\n", l.P50.Round(time.Microsecond), l.P99.Round(time.Microsecond),
 			l.Max.Round(time.Microsecond), l.CPU.Round(time.Microsecond))
 	}
-	res.HeapAlloc = heapAlloc()
-	res.RSS, res.PeakRSS = rss()
-	return res, nil
+	return out, nil
 }
 
 // loadInsight writes the members (their joins and leaves through the

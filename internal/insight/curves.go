@@ -125,8 +125,8 @@ func Measure(ctx context.Context, md MemberDays, inc Income, now time.Time, wind
 		lives = append(lives, life)
 		r := float64(income[g]) / float64(mdays)
 		surv := dailySurvival(float64(left)/float64(mdays), months)
-		m.Samples = append(m.Samples, GroupSample{MemberIncome: MonthlyIncome([]float64{r}, surv, months), Life: life,
-			Weight: float64(mdays)})
+		m.Samples = append(m.Samples, GroupSample{MemberIncome: MonthlyIncome([]float64{r}, surv, months),
+			MemberSurvival: MemberMonths(surv, months), Life: life, Weight: float64(mdays)})
 	}
 	if m.Groups == 0 {
 		return m, false, nil
@@ -177,8 +177,8 @@ type Run struct {
 }
 
 // Run simulates plan (Months 1–120) over the measured curves when the
-// database has them, else the defaults; with measured curves of two groups
-// or more, the band too.
+// database has them, else the defaults; with measured curves of
+// MinBandGroups groups or more, the band too (fewer: Band.Thin).
 func (s *Simulator) Run(ctx context.Context, plan Plan, o RunOptions) (Run, error) {
 	base := s.Base
 	if base == (DefaultAssumptions{}) {
@@ -213,7 +213,8 @@ func (s *Simulator) Run(ctx context.Context, plan Plan, o RunOptions) (Run, erro
 		}
 	}
 	run.Result = Simulate(curves, plan)
-	if run.Source == "measured" && len(run.Measured.Samples) > 1 && o.Resamples > 0 {
+	if run.Source == "measured" && o.Resamples > 0 {
+		// Below MinBandGroups groups the band is Thin: no band, a warning.
 		run.Band = Bootstrap(curves, plan, run.Measured.Samples, o.Resamples, 1)
 	}
 	return run, nil

@@ -59,6 +59,12 @@ type Plan struct {
 // MaxGroupsLimit bounds a plan's ceiling.
 const MaxGroupsLimit = 100_000
 
+// MaxNewMembers bounds the members a month adds without a ceiling (10^12,
+// more people than there are): a plan reinvesting everything at a fan
+// price far below what a member earns grows by orders of magnitude a
+// month and would outrun float64 into Inf and NaN.
+const MaxNewMembers = 1e12
+
 // MaxMonths bounds a plan's horizon.
 const MaxMonths = 120
 
@@ -118,13 +124,7 @@ type Result struct {
 // groups alive are Σ new(c)/group size × G(m−c+1).
 func Simulate(c Curves, p Plan) Result {
 	r := Result{Months: simulate(c, p)}
-	r.PaybackMonth = -1
-	for _, m := range r.Months {
-		if m.Cumulative >= -1e-6 && m.CashIn > 0 {
-			r.PaybackMonth = m.Month
-			break
-		}
-	}
+	r.PaybackMonth = paybackMonth(r.Months)
 	r.IRR = irr(r.Months)
 	r.BreakEvenFanPriceFen = breakEven(c, p)
 	return r
@@ -155,7 +155,7 @@ func simulate(c Curves, p Plan) []Month {
 		for k := 0; k < m; k++ {
 			existing += newM[k] * atOr(c.GroupSurvival, m-k+1, 1) * atOr(c.MemberSurvival, m-k, 1)
 		}
-		room := math.Inf(1)
+		room := MaxNewMembers
 		if !math.IsInf(capacity, 1) {
 			room = 0
 			if kept > 0 {
@@ -302,105 +302,173 @@ func GroupMonths(c Curve, months int) []float64 {
 }
 
 // GroupSample is one group's own curves, for the uncertainty band: its
-// member income by month (as Curves.MemberIncome), its lifetime, and its
-// weight in a mean of member income (its member-days; 0 counts as 1), so
-// that a resample holding every group once gives the pooled curve.
+// member income by month (as Curves.MemberIncome), its member survival by
+// month (as Curves.MemberSurvival; empty: the pooled one), its lifetime,
+// and its weight (the members it acquired; 0 counts as 1), so that a
+// resample holding every group once gives about the pooled curves.
 type GroupSample struct {
-	MemberIncome []float64
-	Life         Lifetime
-	Weight       float64
+	MemberIncome   []float64
+	MemberSurvival []float64
+	Life           Lifetime
+	Weight         float64
 }
 
-// Band is the 10th and 90th percentiles, month by month, of the cumulative
-// cash over bootstrap resamples of the groups, and of the IRR and payback
-// month.
+// MinBandGroups is how many groups the band needs: with fewer, a
+// bootstrap over groups has a handful of distinct resamples and its
+// percentiles are one group's curves, not a range the team can act on;
+// the simulator then gives the point estimate only and says the data are
+// too thin (Band.Thin).
+const MinBandGroups = 10
+
+// ShrinkMembers is the shrinkage's prior weight, in members: before the
+// band resamples them, a group's curves are pulled toward the pooled ones,
+// its own counting w/(w+ShrinkMembers) for w members acquired (a group of
+// 10 halfway, one of 100 for 91%), so that a group of a few members who
+// happened to stay (or leave) does not make a resample of its own.
+const ShrinkMembers = 10
+
+// Band is the uncertainty of a run, by bootstrap over the groups: the
+// 10th and 90th percentiles of the cumulative cash month by month (the
+// last is the cash at the horizon), and of the payback month (−1: not
+// within the horizon). Percentiles are of cash, never of a ratio: a ratio
+// (the IRR, a return on a near-zero outlay) explodes in the resamples
+// whose flows barely change sign. Thin: fewer than MinBandGroups groups,
+// no band drawn (Groups says how many there were).
 type Band struct {
 	Resamples  int       `json:"resamples"`
+	Groups     int       `json:"groups"`
+	Thin       bool      `json:"thin"`
 	P10        []float64 `json:"cumulative_p10_fen"`
 	P90        []float64 `json:"cumulative_p90_fen"`
-	IRRP10     float64   `json:"irr_p10"`
-	IRRP90     float64   `json:"irr_p90"`
 	PaybackP10 int       `json:"payback_month_p10"`
 	PaybackP90 int       `json:"payback_month_p90"`
 }
 
 // Bootstrap resamples groups with replacement resamples times (seeded: the
-// same input gives the same band), rebuilds the member income (the mean of
-// the resampled groups', weighted by their Weight) and the group survival (Kaplan–Meier over their
-// lifetimes), simulates each, and returns the 10th–90th percentile band.
-// base gives the rest of the curves (lag, fission, group size). A payback
-// never reached counts as the horizon.
+// same input gives the same band). Each group's curves are first shrunk
+// toward the pooled ones (base's; ShrinkMembers). Each resample's member
+// income and member survival are the means of its groups', weighted by
+// their Weight, its group survival the Kaplan–Meier over their lifetimes;
+// it is simulated, and the band is the 10th–90th percentiles of the
+// cumulative cash and of the payback month. base gives the pooled curves
+// and the rest (lag, fission, group size). With fewer than MinBandGroups
+// groups the band is Thin and empty.
 func Bootstrap(base Curves, p Plan, groups []GroupSample, resamples int, seed uint64) Band {
-	b := Band{Resamples: resamples}
-	if len(groups) == 0 || resamples <= 0 || p.Months <= 0 {
+	b := Band{Resamples: resamples, Groups: len(groups), PaybackP10: -1, PaybackP90: -1}
+	if len(groups) < MinBandGroups {
+		b.Thin, b.Resamples = len(groups) > 0, 0
+		return b
+	}
+	if resamples <= 0 || p.Months <= 0 {
+		b.Resamples = 0
 		return b
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	sorted := slices.Clone(groups)
 	slices.SortStableFunc(sorted, func(a, b GroupSample) int { return cmp.Compare(a.Life.Days, b.Life.Days) })
+	pooledI := base.MemberIncome
+	if len(pooledI) == 0 {
+		pooledI = MeanIncome(groups, p.Months)
+	}
 	lives := make([]Lifetime, len(sorted))
+	incs := make([][]float64, len(sorted))
+	survs := make([][]float64, len(sorted))
+	gw := make([]float64, len(sorted))
 	for i, g := range sorted {
 		lives[i] = g.Life
+		gw[i] = g.Weight
+		if !(gw[i] > 0) || math.IsInf(gw[i], 0) {
+			gw[i] = 1
+		}
+		incs[i] = shrink(g.MemberIncome, pooledI, gw[i], p.Months, 0)
+		if len(g.MemberSurvival) > 0 {
+			survs[i] = shrink(g.MemberSurvival, base.MemberSurvival, gw[i], p.Months, 1)
+		}
 	}
 	cums := make([][]float64, p.Months)
-	var irrs []float64
-	var paybacks []int
+	var paybacks []float64
 	weights := make([]int, len(sorted))
 	income := make([]float64, p.Months)
+	survival := make([]float64, p.Months)
 	for range resamples {
 		clear(weights)
 		for range sorted {
 			weights[rng.IntN(len(sorted))]++
 		}
 		clear(income)
+		clear(survival)
 		total := 0.0
 		for i, w := range weights {
 			if w == 0 {
 				continue
 			}
-			gw := sorted[i].Weight
-			if gw <= 0 {
-				gw = 1
-			}
-			total += float64(w) * gw
-			gi := sorted[i].MemberIncome
+			f := float64(w) * gw[i]
+			total += f
 			for k := range income {
-				income[k] += float64(w) * gw * at(gi, k)
+				income[k] += f * incs[i][k]
+				if survs[i] != nil {
+					survival[k] += f * survs[i][k]
+				} else {
+					survival[k] += f * atOr(base.MemberSurvival, k, 1)
+				}
 			}
 		}
 		for k := range income {
 			income[k] /= total
+			survival[k] /= total
 		}
 		c := base
 		c.MemberIncome = income
+		c.MemberSurvival = survival
 		c.GroupSurvival = GroupMonths(kmSorted(lives, weights), p.Months)
 		ms := simulate(c, p)
 		for m := range ms {
 			cums[m] = append(cums[m], ms[m].Cumulative)
 		}
-		if v := irr(ms); !math.IsNaN(v) {
-			irrs = append(irrs, v)
-		}
+		// A payback not within the horizon counts as one month past it.
 		pb := p.Months
-		for _, m := range ms {
-			if m.Cumulative >= -1e-6 && m.CashIn > 0 {
-				pb = m.Month
-				break
-			}
+		if m := paybackMonth(ms); m >= 0 {
+			pb = m
 		}
-		paybacks = append(paybacks, pb)
+		paybacks = append(paybacks, float64(pb))
 	}
 	b.P10, b.P90 = make([]float64, p.Months), make([]float64, p.Months)
 	for m := range cums {
 		b.P10[m], b.P90[m] = percentile(cums[m], 0.1), percentile(cums[m], 0.9)
 	}
-	b.IRRP10, b.IRRP90 = percentile(irrs, 0.1), percentile(irrs, 0.9)
-	pf := make([]float64, len(paybacks))
-	for i, v := range paybacks {
-		pf[i] = float64(v)
+	b.PaybackP10, b.PaybackP90 = int(percentile(paybacks, 0.1)), int(percentile(paybacks, 0.9))
+	for _, v := range []*int{&b.PaybackP10, &b.PaybackP90} {
+		if *v >= p.Months {
+			*v = -1
+		}
 	}
-	b.PaybackP10, b.PaybackP90 = int(percentile(pf, 0.1)), int(percentile(pf, 0.9))
 	return b
+}
+
+// shrink is a group's curve pulled toward the pooled one over months:
+// (w·own(k) + ShrinkMembers·pooled(k)) / (w + ShrinkMembers), each past
+// its end its last value (or def when empty).
+func shrink(own, pooled []float64, w float64, months int, def float64) []float64 {
+	out := make([]float64, months)
+	for k := range out {
+		o, q := atOr(own, k, def), atOr(pooled, k, def)
+		if len(pooled) == 0 {
+			q = o
+		}
+		out[k] = (w*o + ShrinkMembers*q) / (w + ShrinkMembers)
+	}
+	return out
+}
+
+// paybackMonth is the first month whose cumulative cash is not negative
+// with cash already coming in; −1 none.
+func paybackMonth(ms []Month) int {
+	for _, m := range ms {
+		if m.Cumulative >= -1e-6 && m.CashIn > 0 {
+			return m.Month
+		}
+	}
+	return -1
 }
 
 // percentile is the q-quantile of xs by linear interpolation between the

@@ -20,8 +20,8 @@ const MinCurveMembers = 30
 //     group health's death definition (the base's when no group has one);
 //   - fission: members acquired by fission per member-month, at the cost per
 //     fission member (the ledger's rewards and the fission costs entered);
-//   - one sample per group with members acquired (its own r and S, its
-//     lifetime, weighted by its member-days) for the band.
+//   - one sample per group with members acquired (its own I and M, its
+//     lifetime, weighted by the members it acquired) for the band.
 //
 // ok is false when no member joined in the window with income to spread.
 func MeasureEconomics(ctx context.Context, e *Economics, now time.Time, window, months int, base DefaultAssumptions) (m Measured, ok bool, err error) {
@@ -98,10 +98,11 @@ func MeasureEconomics(ctx context.Context, e *Economics, now time.Time, window, 
 			life = Lifetime{Days: float64(window)}
 		}
 		m.Samples = append(m.Samples, GroupSample{MemberIncome: MonthlyIncome(r.incomeLong, r.survivalLong, months),
-			Life: life, Weight: float64(r.MemberDays)})
+			MemberSurvival: MemberMonths(r.survivalLong, months), Life: life, Weight: float64(r.Acquired)})
 	}
 	if len(m.Samples) > 0 {
-		// The point estimate is the groups' mean weighted by member-days,
+		// The point estimate is the groups' mean weighted by the members
+		// they acquired (income per acquired member, as the pooled curve),
 		// so that the band's resamples are centred on it.
 		c.MemberIncome = MeanIncome(m.Samples, months)
 	}

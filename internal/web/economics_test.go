@@ -80,14 +80,26 @@ func TestEconomicsDemo(t *testing.T) {
 		last := sim.Months[len(sim.Months)-1]
 		t.Logf("simulate%s: curves %s/%v, %.2f fen/member-day, leave %.1f bp/day, cac %v; month 36 members %d groups %.1f cumulative %d; payback %v irr %v band %v–%v",
 			q, sim.Curves, deref(sim.CurveSource), sim.IncomePerMemberDay, sim.LeavePerDayBP, deref(sim.MeasuredCACFen), last.Members, last.GroupsAlive,
-			last.CumulativeFen, deref(sim.PaybackMonth), deref(sim.IRR), deref(sim.IRRP10), deref(sim.IRRP90))
+			last.CumulativeFen, deref(sim.PaybackMonth), deref(sim.IRR), deref(sim.CumulativeEndP10Fen), deref(sim.CumulativeEndP90Fen))
 		t.Logf("  break-even fan price %v fen", deref(sim.BreakEvenFanPriceFen))
 		if sim.Curves != "measured" {
 			t.Errorf("simulate%s ran on %s", q, sim.Curves)
 		}
+		// The demo has a handful of groups with bought members: too few
+		// for a band, so none, and the run says so.
+		if sim.Groups >= sim.MinBandGroups || sim.Band != "thin" || last.CumulativeP10Fen != nil || sim.CumulativeEndP10Fen != nil {
+			t.Errorf("simulate%s on %d groups: band %q, month band %v, end band %v", q, sim.Groups, sim.Band,
+				deref(last.CumulativeP10Fen), deref(sim.CumulativeEndP10Fen))
+		}
 		if q == "" && (last.Members > 20*500 || last.GroupsAlive > 20) {
 			t.Errorf("ceiling of 20 groups: %d members in %.1f groups", last.Members, last.GroupsAlive)
 		}
+	}
+
+	// The page: the thin-data warning, Chinese first, and no band column.
+	if resp, body := c.do("GET", "/simulate", nil); resp.StatusCode != http.StatusOK || !strings.Contains(body, "数据太少，不给区间") ||
+		strings.Contains(body, "累计区间 p10–p90</th>") {
+		t.Errorf("/simulate on the demo: %d, no thin-data warning or a band column", resp.StatusCode)
 	}
 
 	signIn(t, s, c, "sel", auth.Selector)

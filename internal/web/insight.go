@@ -203,7 +203,8 @@ type simulateView struct {
 	MaxGroups                       int64 // the growth ceiling, groups
 	Run                             apiv1.Simulation
 	Chart                           simulateChart
-	Summary                         []string // the curves used, payback, break-even price, IRR and its band
+	Summary                         []string // the curves used, payback, break-even price, IRR, the band
+	Thin                            string   // the warning when the data are too thin for a band
 	Bad                             fieldErrors
 }
 
@@ -243,14 +244,16 @@ func simulateSummary(pg *page, r apiv1.Simulation) []string {
 	} else {
 		out = append(out, pg.T("simulate.no_irr"))
 	}
-	if r.IRRP10 != nil && r.IRRP90 != nil {
-		out = append(out, pg.T("simulate.irr_band", r.Resamples, *r.IRRP10*100, *r.IRRP90*100))
+	if r.Band == "ok" {
+		out = append(out, r.BandLines(pg.T)...)
 	}
 	return out
 }
 
 // simulateChart is the page's chart: per month, the cumulative cash (and
-// its band), cash in and cash out, in yuan.
+// its band), cash in and cash out, in yuan. The y-axis (YMin–YMax) is set
+// by the cash lines, not the band: the band is clipped to it (P10 its
+// base, P90 its width, for the stacked areas) and Clipped says it was.
 type simulateChart struct {
 	Labels  map[string]string `json:"labels"`
 	Months  []string          `json:"months"`
@@ -259,6 +262,39 @@ type simulateChart struct {
 	P90     []float64         `json:"p90"`
 	CashIn  []float64         `json:"cash_in"`
 	CashOut []float64         `json:"cash_out"`
+	YMin    float64           `json:"y_min"`
+	YMax    float64           `json:"y_max"`
+	Clipped bool              `json:"clipped"`
+}
+
+// newSimulateChart lays out a run's chart (amounts in yuan).
+func newSimulateChart(labels map[string]string, r apiv1.Simulation) simulateChart {
+	c := simulateChart{Labels: labels, Months: []string{}, Cum: []float64{}, P10: []float64{}, P90: []float64{}, CashIn: []float64{}, CashOut: []float64{}}
+	lo, hi := 0.0, 0.0
+	for _, m := range r.Months {
+		c.Months = append(c.Months, strconv.Itoa(m.Month+1))
+		cum, in, out := float64(m.CumulativeFen)/100, float64(m.CashInFen)/100, float64(m.CashOutFen)/100
+		c.Cum, c.CashIn, c.CashOut = append(c.Cum, cum), append(c.CashIn, in), append(c.CashOut, out)
+		lo, hi = min(lo, cum, in, out), max(hi, cum, in, out)
+	}
+	// A margin of a tenth of the lines' range each side, at least one yuan.
+	pad := max((hi-lo)/10, 1)
+	c.YMin, c.YMax = lo-pad, hi+pad
+	if lo == 0 {
+		c.YMin = 0
+	}
+	for _, m := range r.Months {
+		if m.CumulativeP10Fen == nil || m.CumulativeP90Fen == nil {
+			continue
+		}
+		p10, p90 := float64(*m.CumulativeP10Fen)/100, float64(*m.CumulativeP90Fen)/100
+		if p10 < c.YMin || p90 > c.YMax {
+			c.Clipped = true
+		}
+		p10, p90 = min(max(p10, c.YMin), c.YMax), min(max(p90, c.YMin), c.YMax)
+		c.P10, c.P90 = append(c.P10, p10), append(c.P90, p90-p10)
+	}
+	return c
 }
 
 // simulatePage is GET /simulate: the reinvestment simulator with sliders
@@ -294,20 +330,12 @@ func (s *Server) simulatePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Run, v.Bad = apiv1.NewSimulation(plan, run), bad
-	c := simulateChart{Labels: map[string]string{"cum": pg.T("simulate.cumulative"), "band": pg.T("simulate.band"),
-		"in": pg.T("simulate.cash_in"), "out": pg.T("simulate.cash_out")},
-		Months: []string{}, Cum: []float64{}, P10: []float64{}, P90: []float64{}, CashIn: []float64{}, CashOut: []float64{}}
-	for _, m := range v.Run.Months {
-		c.Months = append(c.Months, strconv.Itoa(m.Month+1))
-		c.Cum = append(c.Cum, float64(m.CumulativeFen)/100)
-		c.CashIn = append(c.CashIn, float64(m.CashInFen)/100)
-		c.CashOut = append(c.CashOut, float64(m.CashOutFen)/100)
-		if m.CumulativeP10Fen != nil {
-			c.P10 = append(c.P10, float64(*m.CumulativeP10Fen)/100)
-			c.P90 = append(c.P90, float64(*m.CumulativeP90Fen-*m.CumulativeP10Fen)/100)
-		}
-	}
+	c := newSimulateChart(map[string]string{"cum": pg.T("simulate.cumulative"), "band": pg.T("simulate.band"),
+		"in": pg.T("simulate.cash_in"), "out": pg.T("simulate.cash_out"), "clipped": pg.T("simulate.band_clipped_short")}, v.Run)
 	v.Chart, v.Summary = c, simulateSummary(pg, v.Run)
+	if v.Run.Band == "thin" {
+		v.Thin = v.Run.BandLines(pg.T)[0]
+	}
 	pg.Data = v
 	s.render(w, status, "simulate", pg)
 }

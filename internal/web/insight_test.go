@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/auth"
+	"github.com/qunke/qunke/internal/i18n"
+	"github.com/qunke/qunke/internal/insight"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
 
@@ -85,5 +88,58 @@ func TestCostsAPI(t *testing.T) {
 	if code, body := callAPI(t, c, tok, "GET", "/api/v1/costs?from=2026-11-04&to=2026-11-30", "", &got); code != http.StatusOK ||
 		len(got.Costs) != 1 || got.Costs[0].Kind != "bought_members" || got.TotalFen != 10_000 {
 		t.Fatalf("November 4 on: %d %s", code, body)
+	}
+}
+
+// TestSimulateBandPage: with a band, the summary gives the cash at the
+// horizon and the payback month p10–p90 and what they mean, and no
+// thin-data warning; the chart's scale is the cash lines', the band
+// clipped to it and said so; with too few groups, the warning and no band.
+func TestSimulateBandPage(t *testing.T) {
+	msgs, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg := &page{Lang: i18n.ZH, msgs: msgs}
+	i64 := func(v int64) *int64 { return &v }
+	pb := 20
+	run := apiv1.Simulation{Curves: "measured", Groups: 40, Band: "ok", MinBandGroups: insight.MinBandGroups, Resamples: 200,
+		CumulativeEndP10Fen: i64(-5_000_000), CumulativeEndP90Fen: i64(900_000_000), PaybackMonthP10: &pb}
+	for m := range 3 {
+		run.Months = append(run.Months, apiv1.SimMonth{Month: m, CashOutFen: 100_000, CashInFen: int64(m) * 50_000,
+			CumulativeFen: -100_000 + int64(m)*20_000, CumulativeP10Fen: i64(-300_000), CumulativeP90Fen: i64(900_000_000)})
+	}
+	lines := strings.Join(simulateSummary(pg, run), "\n")
+	for _, want := range []string{"第 3 个月末的累计现金（按群抽样 200 次，p10–p90）：-50000.00 – 9000000.00 元",
+		"回本月份（p10–p90）：第 21 个月 – 3 个月内未回本", "10 次里有 8 次"} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("summary lacks %q:\n%s", want, lines)
+		}
+	}
+	if strings.Contains(lines, "数据太少") || strings.Contains(lines, "收益率区间") {
+		t.Errorf("summary with a band:\n%s", lines)
+	}
+	c := newSimulateChart(nil, run)
+	if !c.Clipped || c.YMax > 2000 || c.YMin < -2000 || c.YMin > -1000 || len(c.P10) != 3 {
+		t.Fatalf("chart scale %.0f..%.0f clipped %v", c.YMin, c.YMax, c.Clipped)
+	}
+	for i := range c.P10 {
+		if c.P10[i] < c.YMin || c.P10[i]+c.P90[i] > c.YMax+1e-9 {
+			t.Errorf("month %d band %.0f+%.0f beyond %.0f..%.0f", i, c.P10[i], c.P90[i], c.YMin, c.YMax)
+		}
+	}
+	// A band inside the lines is not clipped.
+	for i := range run.Months {
+		run.Months[i].CumulativeP10Fen, run.Months[i].CumulativeP90Fen = i64(-90_000), i64(-10_000)
+	}
+	if c := newSimulateChart(nil, run); c.Clipped {
+		t.Errorf("a band within the lines reads as clipped")
+	}
+	run.Band, run.Groups, run.CumulativeEndP10Fen, run.CumulativeEndP90Fen = "thin", 3, nil, nil
+	if got := run.BandLines(pg.T); len(got) != 1 || !strings.Contains(got[0], "只有 3 个群有实测数据，至少要 10 个群") {
+		t.Errorf("thin: %q", got)
+	}
+	if lines := strings.Join(simulateSummary(pg, run), "\n"); strings.Contains(lines, "p10–p90") {
+		t.Errorf("thin summary has a band:\n%s", lines)
 	}
 }

@@ -139,7 +139,10 @@ function qkSimulateCharts() {
       legend: { bottom: 0, data: [d.labels.out, d.labels['in'], d.labels.cum] },
       grid: { left: 64, right: 16, top: 24, bottom: 56 },
       xAxis: { type: 'category', data: d.months },
-      yAxis: { type: 'value', name: '¥' },
+      // The scale follows the cash lines; the band is clipped to it
+      // (the server says so under the chart).
+      yAxis: { type: 'value', name: '¥', min: d.y_min, max: d.y_max, axisLabel: { showMaxLabel: false, showMinLabel: false } },
+      graphic: d.clipped ? [{ type: 'text', right: 20, top: 4, style: { text: d.labels.clipped, fill: '#8a6d3b', font: '12px sans-serif' } }] : [],
       series: series
     });
     window.addEventListener('resize', function () { chart.resize(); });
