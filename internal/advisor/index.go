@@ -179,6 +179,11 @@ func (x *index) shard(ctx context.Context, category string) (*shard, error) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if x.loadFileLocked(ctx) { // a start: every category at once from the file
+		if sh, ok := x.cur.Load().shards[category]; ok {
+			return sh, nil
+		}
+	}
 	cur := x.cur.Load()
 	if sh, ok := cur.shards[category]; ok {
 		return sh, nil

@@ -578,7 +578,8 @@ type snapFile struct {
 	writing   atomic.Bool
 	ident     string // the catalog's identity, once known; under index.mu
 	bg        sync.WaitGroup
-	wrote     func(size int64, took time.Duration) // for the benchmark
+	written   atomic.Int64 // the size of the file last written
+	took      atomic.Int64 // how long writing it took, ns
 }
 
 // DefaultSnapshotEvery is how often at most the advisor rewrites its
@@ -707,10 +708,18 @@ func (x *index) saveLocked(ctx context.Context, force bool) {
 		}
 		took := time.Since(t)
 		fl.log.Info("advisor: snapshot file written", "path", fl.path, "bytes", size, "generation", cur.gen, "elapsed", took.Round(time.Millisecond))
-		if fl.wrote != nil {
-			fl.wrote(size, took)
-		}
+		fl.written.Store(size)
+		fl.took.Store(int64(took))
 	}()
+}
+
+// SnapshotFileWritten returns the size of the snapshot file this advisor
+// last wrote and how long writing it took (0, 0 before it wrote one).
+func (a *Advisor) SnapshotFileWritten() (int64, time.Duration) {
+	if a.idx.file == nil {
+		return 0, 0
+	}
+	return a.idx.file.written.Load(), time.Duration(a.idx.file.took.Load())
 }
 
 // WaitSnapshotFile waits for the snapshot file's background work (a write,
