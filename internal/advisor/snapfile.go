@@ -2,6 +2,7 @@ package advisor
 
 import (
 	"bufio"
+	"cmp"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -154,7 +155,7 @@ func keyHash(k catalog.Key) uint64 {
 // findKey returns where key's entry is, by the key index of shards.
 func findKey(refs []keyRef, shards []*shard, key catalog.Key) (uint64, bool) {
 	h := keyHash(key)
-	i, _ := slices.BinarySearchFunc(refs, h, func(r keyRef, h uint64) int { return cmp64u(r.hash, h) })
+	i, _ := slices.BinarySearchFunc(refs, h, func(r keyRef, h uint64) int { return cmp.Compare(r.hash, h) })
 	for ; i < len(refs) && refs[i].hash == h; i++ {
 		at := refs[i].at
 		if at>>32 >= uint64(len(shards)) {
@@ -170,16 +171,6 @@ func findKey(refs []keyRef, shards []*shard, key catalog.Key) (uint64, bool) {
 		}
 	}
 	return 0, false
-}
-
-func cmp64u(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // layoutFingerprint hashes the layout of what the file keeps as it is in
@@ -298,7 +289,7 @@ func writeSnapFile(path, ident string, snap *snapshot) (size int64, err error) {
 		}
 		runtime.KeepAlive(sh)
 	}
-	slices.SortFunc(keys, func(a, b keyRef) int { return cmp64u(a.hash, b.hash) })
+	slices.SortFunc(keys, func(a, b keyRef) int { return cmp.Compare(a.hash, b.hash) })
 	meta.Keys = w.write(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(keys))), len(keys)*int(unsafe.Sizeof(keyRef{}))))
 	var mb bytes.Buffer
 	if err := gob.NewEncoder(&mb).Encode(&meta); err != nil {

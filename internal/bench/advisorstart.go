@@ -31,6 +31,10 @@ type StartFigure struct {
 	Elapsed  time.Duration
 	RSS      int64
 	FromFile bool // the advisor started from the file (its log says so)
+	// Background is how long the work the start left to the background
+	// took after the answer: the check of every section's checksum and
+	// the catch-up with the catalog.
+	Background time.Duration
 }
 
 // startQuestion makes an advisor over s with the snapshot file at path and
@@ -54,7 +58,9 @@ func startQuestion(ctx context.Context, s *catalog.Store, path, question string,
 	}
 	f.Elapsed = time.Since(t)
 	f.FromFile = strings.Contains(log.String(), "started from the snapshot file")
+	t = time.Now()
 	a.WaitSnapshotFile() // the background check and catch-up, before the advisor goes
+	f.Background = time.Since(t)
 	return f, err
 }
 
