@@ -407,12 +407,15 @@ func openSnapFile(path, ident string, gen int64) (*snapshot, *snapMapping, error
 		return nil, nil, err
 	}
 	m := &snapMapping{mem: mem}
-	if mapped {
-		runtime.AddCleanup(m, func(b []byte) { unmapMemory(b) }, mem)
-	}
 	snap, err := m.read(ident, gen)
 	if err != nil {
+		if mapped {
+			unmapMemory(mem) // nothing made from it is kept
+		}
 		return nil, nil, err
+	}
+	if mapped {
+		runtime.AddCleanup(m, func(b []byte) { unmapMemory(b) }, mem)
 	}
 	return snap, m, nil
 }
