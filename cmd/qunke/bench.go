@@ -124,8 +124,8 @@ func newBenchAdvisorCmd(g *globals) *cobra.Command {
 			}
 			fmt.Fprintf(out, "snapshot file: written in %s, %s\n", res.SnapWrite.Round(time.Millisecond), humanBytes(res.SnapSize))
 			for _, f := range res.Starts {
-				fmt.Fprintf(out, "  start from the file -> first %s: %s (from the file: %v, process RSS %s; then checksums and catch-up %s)\n",
-					f.Question, f.Elapsed.Round(time.Microsecond), f.FromFile, humanBytes(f.RSS), f.Background.Round(time.Millisecond))
+				fmt.Fprintf(out, "  start from the file -> first %s: %s (from the file: %v, process RSS %s; then checksums and catch-up %s, RSS %s)\n",
+					f.Question, f.Elapsed.Round(time.Microsecond), f.FromFile, humanBytes(f.RSS), f.Background.Round(time.Millisecond), humanBytes(f.RSSChecked))
 			}
 			lat("decision card (10 substitutes)", res.Card)
 			fmt.Fprintf(out, "  substitutes per card: %.1f\n", res.SubstitutesAvg)

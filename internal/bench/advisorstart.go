@@ -29,8 +29,11 @@ var StartQuestions = []string{"card", "ranking", "search"}
 type StartFigure struct {
 	Question string
 	Elapsed  time.Duration
-	RSS      int64
-	FromFile bool // the advisor started from the file (its log says so)
+	RSS      int64 // right after the answer
+	// RSSChecked is the RSS once the background check read every section
+	// (the mapped file's pages: page cache, given back under pressure).
+	RSSChecked int64
+	FromFile   bool // the advisor started from the file (its log says so)
 	// Background is how long the work the start left to the background
 	// took after the answer: the check of every section's checksum and
 	// the catch-up with the catalog.
@@ -58,9 +61,11 @@ func startQuestion(ctx context.Context, s *catalog.Store, path, question string,
 	}
 	f.Elapsed = time.Since(t)
 	f.FromFile = strings.Contains(log.String(), "started from the snapshot file")
+	f.RSS, _ = rss()
 	t = time.Now()
 	a.WaitSnapshotFile() // the background check and catch-up, before the advisor goes
 	f.Background = time.Since(t)
+	f.RSSChecked, _ = rss()
 	return f, err
 }
 
@@ -79,7 +84,6 @@ func AdvisorStart(ctx context.Context, dbPath, snapPath, question, key, text str
 	if err != nil {
 		return err
 	}
-	f.RSS, _ = rss()
 	return json.NewEncoder(out).Encode(f)
 }
 
