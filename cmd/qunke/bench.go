@@ -77,7 +77,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 	ingest.Flags().BoolVar(&cfg.Naive, "naive", true, g.h("cli.bench.flag.naive"))
 	ingest.Flags().StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.flag.cpuprofile"))
 	ingest.Flags().StringVar(&cfg.Postgres, "postgres", "", g.h("cli.bench.flag.postgres"))
-	cmd.AddCommand(ingest, newBenchAdvisorCmd(g), newBenchAPICmd(g), newBenchAPIClientsCmd(g), newBenchPublishCmd(g), newBenchOrdersCmd(g),
+	cmd.AddCommand(ingest, newBenchAdvisorCmd(g), newBenchAPICmd(g), newBenchAPIClientsCmd(g), newBenchAdvisorStartCmd(g), newBenchPublishCmd(g), newBenchOrdersCmd(g),
 		newBenchLockWaitCmd(g), newBenchCallbackCmd(g), newBenchMembersCmd(g), newBenchGrowthCmd(g),
 		newBenchInsightCmd(g))
 	return cmd
@@ -106,6 +106,9 @@ func newBenchAdvisorCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer stop()
+			if exe, err := os.Executable(); err == nil {
+				cfg.StartCommand = []string{exe, "bench", "advisor-start"} // starts timed in processes of their own
+			}
 			printMachine(out)
 			res, err := bench.Advisor(cmd.Context(), cfg)
 			if err != nil {
@@ -124,6 +127,11 @@ func newBenchAdvisorCmd(g *globals) *cobra.Command {
 				}
 				fmt.Fprintf(out, "%-42s n=%-5d p50 %-10s p99 %-10s max %-10s %s\n", name, l.N, l.P50.Round(time.Microsecond),
 					l.P99.Round(time.Microsecond), l.Max.Round(time.Microsecond), cpu)
+			}
+			fmt.Fprintf(out, "snapshot file: written in %s, %s\n", res.SnapWrite.Round(time.Millisecond), humanBytes(res.SnapSize))
+			for _, f := range res.Starts {
+				fmt.Fprintf(out, "  start from the file -> first %s: %s (from the file: %v, process RSS %s; then checksums and catch-up %s, RSS %s)\n",
+					f.Question, f.Elapsed.Round(time.Microsecond), f.FromFile, humanBytes(f.RSS), f.Background.Round(time.Millisecond), humanBytes(f.RSSChecked))
 			}
 			lat("decision card (10 substitutes)", res.Card)
 			fmt.Fprintf(out, "  substitutes per card: %.1f\n", res.SubstitutesAvg)
@@ -524,5 +532,26 @@ func newBenchMembersCmd(g *globals) *cobra.Command {
 	fl.IntVar(&cfg.PlainPages, "plain-pages", 50, g.h("cli.bench.members.flag.plain_pages"))
 	fl.IntVar(&cfg.ImportRows, "import-rows", 100_000, g.h("cli.bench.members.flag.import_rows"))
 	fl.StringVar(&cpuProfile, "cpuprofile", "", g.h("cli.bench.flag.cpuprofile"))
+	return cmd
+}
+
+// newBenchAdvisorStartCmd is the child process of bench advisor's start
+// figures (hidden): one cold start from the snapshot file, one question.
+func newBenchAdvisorStartCmd(g *globals) *cobra.Command {
+	var dbPath, cache, ask, key, text string
+	cmd := &cobra.Command{
+		Use:    "advisor-start",
+		Short:  g.h("cli.bench.advisor_start.short"),
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return bench.AdvisorStart(cmd.Context(), dbPath, cache, ask, key, text, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&dbPath, "db", "", g.h("cli.bench.advisor_start.short"))
+	cmd.Flags().StringVar(&cache, "cache", "", g.h("cli.serve.flag.advisor_cache"))
+	cmd.Flags().StringVar(&ask, "ask", "card", g.h("cli.bench.advisor_start.short"))
+	cmd.Flags().StringVar(&key, "key", "", g.h("cli.bench.advisor_start.short"))
+	cmd.Flags().StringVar(&text, "text", "", g.h("cli.bench.advisor_start.short"))
 	return cmd
 }

@@ -23,7 +23,7 @@ import (
 )
 
 func newServeCmd(g *globals) *cobra.Command {
-	var addr, tz string
+	var addr, tz, advisorCache string
 	var withDemo bool
 	var proxies []string
 	var pf postingFlags
@@ -72,6 +72,9 @@ func newServeCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("--max-late %s: give a positive duration, e.g. 15m", pf.maxLate)
 			}
 			deps := web.NewDeps(db, log)
+			if err := useAdvisorCache(ctx, &deps, db, advisorCache, log); err != nil {
+				return err
+			}
 			wsf.api = pf.wecomAPI
 			wsf.useCorp(cmd.Flags())
 			deps.WeComSync = newWeComSyncer(db, deps.Groups, wsf.client(), log)
@@ -183,6 +186,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringSliceVar(&proxies, "trusted-proxy", splitList(os.Getenv("QUNKE_TRUSTED_PROXY")),
 		g.h("cli.serve.flag.trusted_proxy"))
 	pf.add(g, cmd)
+	cmd.Flags().StringVar(&advisorCache, "advisor-cache", os.Getenv("QUNKE_ADVISOR_CACHE"), g.h("cli.serve.flag.advisor_cache"))
 	cmd.Flags().DurationVar(&syncEvery, "sync-every", 5*time.Minute, g.h("cli.serve.flag.sync_every"))
 	cmd.Flags().DurationVar(&healthEvery, "health-every", time.Hour, g.h("cli.health_every"))
 	cmd.Flags().DurationVar(&digestEvery, "digest-every", 5*time.Minute, g.h("cli.serve.flag.digest_every"))

@@ -68,6 +68,7 @@ type shard struct {
 	dsrAvg    [3]float64 // average DSR (description, service, shipping) of shops that report one
 	sales30   []int64    // sorted, for percentiles
 	rank      rankIndex
+	mapped    *snapMapping // the snapshot file the arrays are in, if they are
 }
 
 func buildShard(b *shardBuilder) *shard {
@@ -150,7 +151,8 @@ type index struct {
 	cur atomic.Pointer[snapshot]
 	// gen is the catalog generation read before the oldest shard loaded
 	// was: every change after it may be missing (-1: nothing is loaded).
-	gen int64
+	gen  int64
+	file *snapFile // nil: no snapshot file
 }
 
 // snapshot is what has been loaded; it is never changed once published.
@@ -160,7 +162,9 @@ type snapshot struct {
 	// each item's entry is (shard<<32 | position).
 	all    []*shard
 	byKey  catalog.KeyMap[uint64]
+	keys   []keyRef // instead of byKey, from a snapshot file
 	loaded bool
+	gen    int64 // when loaded: the catalog generation it was read at
 }
 
 func newIndex(s *catalog.Store) *index {
@@ -175,6 +179,11 @@ func (x *index) shard(ctx context.Context, category string) (*shard, error) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if x.loadFileLocked(ctx) { // a start: every category at once from the file
+		if sh, ok := x.cur.Load().shards[category]; ok {
+			return sh, nil
+		}
+	}
 	cur := x.cur.Load()
 	if sh, ok := cur.shards[category]; ok {
 		return sh, nil
@@ -254,6 +263,9 @@ func (x *index) loadAll(ctx context.Context) ([]*shard, error) {
 // hold an item that has since moved to another category, and keeping it
 // would list that item twice.
 func (x *index) loadAllLocked(ctx context.Context) ([]*shard, error) {
+	if x.loadFileLocked(ctx) {
+		return x.cur.Load().all, nil
+	}
 	gen, err := x.s.Generation(ctx)
 	if err != nil {
 		return nil, err
@@ -262,13 +274,14 @@ func (x *index) loadAllLocked(ctx context.Context) ([]*shard, error) {
 	if err != nil {
 		return nil, err
 	}
-	next := &snapshot{shards: map[string]*shard{}, loaded: true}
+	next := &snapshot{shards: map[string]*shard{}, loaded: true, gen: gen}
 	for c, b := range byCat {
 		next.shards[c] = buildShard(b)
 		delete(byCat, c) // its garbage goes as the next is built
 	}
 	x.publish(next)
 	x.gen = gen
+	x.saveLocked(ctx, true)
 	return next.all, nil
 }
 
@@ -300,6 +313,7 @@ func (x *index) catchUp(ctx context.Context) ([]string, error) {
 	}
 	ch, err := x.s.ChangesSince(ctx, x.gen)
 	if err != nil || ch.Gen == x.gen {
+		x.saveLocked(ctx, false) // what earlier catch-ups changed, when the file was written too recently then
 		return nil, err
 	}
 	if ch.All {
@@ -322,7 +336,7 @@ func (x *index) catchUp(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		next := &snapshot{shards: maps.Clone(cur.shards), loaded: cur.loaded}
+		next := &snapshot{shards: maps.Clone(cur.shards), loaded: cur.loaded, gen: ch.Gen}
 		releaseExcept(byCat, cats...)
 		for _, c := range cats {
 			if b := byCat[c]; b != nil && b.len() > 0 {
@@ -334,6 +348,7 @@ func (x *index) catchUp(ctx context.Context) ([]string, error) {
 		x.publish(next)
 	}
 	x.gen = ch.Gen
+	x.saveLocked(ctx, false)
 	slices.Sort(cats)
 	return cats, nil
 }
@@ -346,6 +361,9 @@ func (x *index) lookup(key catalog.Key) (*Entry, *shard) {
 		return nil, nil
 	}
 	at, ok := cur.byKey.Get(key)
+	if cur.keys != nil {
+		at, ok = findKey(cur.keys, cur.all, key)
+	}
 	if !ok {
 		return nil, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -39,7 +40,10 @@ type AdvisorConfig struct {
 	// MemProfile, when set, is where a heap profile of the warm advisor
 	// is written.
 	MemProfile string
-	Log        io.Writer
+	// StartCommand, when set, is the command line that times a start from
+	// the snapshot file in a process of its own (see AdvisorStart).
+	StartCommand []string
+	Log          io.Writer
 }
 
 // Latency summarises timed calls.
@@ -106,6 +110,11 @@ type AdvisorResult struct {
 	NaiveRows      int64
 	Observations   int64
 	SubstitutesAvg float64
+	// The snapshot file (issue 17): how long the warm advisor took to
+	// write it and its size, and starts from it.
+	SnapWrite time.Duration
+	SnapSize  int64
+	Starts    []StartFigure
 }
 
 // Advisor runs the advisor benchmark: a demo market in the embedded store,
@@ -122,6 +131,7 @@ func Advisor(ctx context.Context, cfg AdvisorConfig) (AdvisorResult, error) {
 	m := demo.New(demo.Config{Seed: cfg.Seed, Items: cfg.Items, Snapshots: cfg.Snapshots, Interval: 24 * time.Hour, End: end})
 	res.Observations = int64(cfg.Items) * int64(cfg.Snapshots)
 	var s *catalog.Store
+	dbPath := "" // the SQLite file
 	if cfg.Postgres != "" {
 		pg, done, err := benchDB(ctx, OrdersConfig{Postgres: cfg.Postgres}, "", true)
 		if err != nil {
@@ -140,7 +150,7 @@ func Advisor(ctx context.Context, cfg AdvisorConfig) (AdvisorResult, error) {
 			return res, err
 		}
 		defer sdb.Close()
-		s, res.Build = ss, built
+		s, res.Build, dbPath = ss, built, path
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 42))
 	searchFor := func() string {
@@ -161,6 +171,9 @@ func Advisor(ctx context.Context, cfg AdvisorConfig) (AdvisorResult, error) {
 		res.FirstCard = time.Since(t)
 	}
 	a := advisor.New(s, advisor.Options{})
+	snapPath := snapPathIn(cfg, map[bool]string{true: "postgres", false: "sqlite"}[cfg.Postgres != ""])
+	os.Remove(snapPath) // a full load, then the file written afresh
+	a.UseSnapshotFile(snapPath, 0, slog.New(slog.NewTextHandler(cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	t := time.Now()
 	if _, _, err := a.Library(ctx, advisor.LibraryQuery{Text: searchFor(), Limit: 50}); err != nil {
 		return res, err
@@ -168,6 +181,16 @@ func Advisor(ctx context.Context, cfg AdvisorConfig) (AdvisorResult, error) {
 	res.FirstSearch = time.Since(t)
 	res.Warm = res.FirstSearch // the search loaded every category
 	fmt.Fprintf(cfg.Log, "advisor warm in %s\n", res.Warm.Round(time.Millisecond))
+	a.WaitSnapshotFile()
+	res.SnapSize, res.SnapWrite = a.SnapshotFileWritten()
+	fmt.Fprintf(cfg.Log, "snapshot file written in %s, %d bytes\n", res.SnapWrite.Round(time.Millisecond), res.SnapSize)
+	{
+		it := m.Item(rng.IntN(cfg.Items))
+		var err error
+		if res.Starts, err = startFigures(ctx, cfg, s, dbPath, snapPath, it.Key(), searchFor()); err != nil {
+			return res, err
+		}
+	}
 	// Measure the steady state a server is in once warm, not the collection
 	// of the warm-up's garbage.
 	runtime.GC()

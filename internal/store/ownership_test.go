@@ -23,7 +23,7 @@ import (
 var owners = map[string]string{
 	"items": "internal/catalog", "item_history": "internal/catalog", "pending_observations": "internal/catalog",
 	"imports": "internal/catalog", "item_merges": "internal/catalog", "item_history_merged": "internal/catalog",
-	"catalog_generation": "internal/catalog", "catalog_changes": "internal/catalog",
+	"catalog_generation": "internal/catalog", "catalog_changes": "internal/catalog", "catalog_identity": "internal/catalog",
 	"chat_groups": "internal/community", "group_tags": "internal/community",
 	"members": "internal/community", "member_events": "internal/community", "memberships": "internal/community",
 	"group_chats": "internal/community", "member_activity": "internal/community", "member_days": "internal/community",
