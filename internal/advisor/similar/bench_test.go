@@ -227,3 +227,57 @@ func BenchmarkSearch(b *testing.B) {
 		})
 	}
 }
+
+// bigGroup is one group of n synthetic titles with log-normal prices (σ
+// 0.45, as the demo market's leaf categories), as a leaf category of a
+// 10M-item library is one shard of 30k–300k titles.
+type bigGroup struct {
+	x       *Index
+	prices  []int64
+	queries []int32
+	titles  []string
+}
+
+var bigGroups sync.Map // n → *bigGroup
+
+func bigGroupIndex(n int) *bigGroup {
+	if g, ok := bigGroups.Load(n); ok {
+		return g.(*bigGroup)
+	}
+	c := newBenchCorpus(7)
+	r := rand.New(rand.NewPCG(uint64(n), 3))
+	g := &bigGroup{x: NewIndex()}
+	for i := range n {
+		t := c.title(0)
+		g.x.Add(int32(i), 0, t)
+		g.titles = append(g.titles, t)
+		g.prices = append(g.prices, int64(9900*math.Exp(0.45*r.NormFloat64())))
+		if i%(n/200) == 0 {
+			g.queries = append(g.queries, int32(i))
+		}
+	}
+	g.x.Freeze()
+	bigGroups.Store(n, g)
+	return g
+}
+
+// BenchmarkSimilarBigGroup: a card's substitute search (10 items priced
+// between half and double the item's price) in one group of 30k, 100k and
+// 300k titles.
+func BenchmarkSimilarBigGroup(b *testing.B) {
+	for _, n := range []int{30_000, 100_000, 300_000} {
+		b.Run(strconv.Itoa(n/1000)+"k", func(b *testing.B) {
+			g := bigGroupIndex(n)
+			i := 0
+			c0 := ProcessCPU()
+			for b.Loop() {
+				q := g.queries[i%len(g.queries)]
+				i++
+				lo, hi := g.prices[q]/2, g.prices[q]*2
+				g.x.Similar(g.titles[q], nil, func(d int32) bool { return g.prices[d] >= lo && g.prices[d] <= hi }, q, 10)
+			}
+			// CPU time, not wall: the machine is shared.
+			b.ReportMetric(float64((ProcessCPU()-c0).Microseconds())/float64(b.N), "cpu-µs/op")
+		})
+	}
+}

@@ -64,6 +64,7 @@ var (
 func BenchmarkSimilarDemo(b *testing.B) {
 	xs, qs := demoShards()
 	i := 0
+	c0 := similar.ProcessCPU()
 	for b.Loop() {
 		q := qs[i%len(qs)]
 		i++
@@ -71,4 +72,5 @@ func BenchmarkSimilarDemo(b *testing.B) {
 		lo, hi := ps[q[1]]/2, ps[q[1]]*2
 		xs[q[0]].Similar(titles[q], nil, func(d int32) bool { return ps[d] >= lo && ps[d] <= hi }, q[1], 10)
 	}
+	b.ReportMetric(float64((similar.ProcessCPU()-c0).Microseconds())/float64(b.N), "cpu-µs/op")
 }
