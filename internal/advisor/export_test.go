@@ -54,3 +54,11 @@ func ForceOffHeap(t testing.TB) {
 	was := offHeapMin.Swap(1)
 	t.Cleanup(func() { offHeapMin.Store(was) })
 }
+
+// ForceLibraryWalk makes every library question walk each shard's sort
+// order (the path a match of a large share of a big category takes), or
+// not (each shard then chooses by cost), for the rest of the test.
+func ForceLibraryWalk(t testing.TB, on bool) {
+	was := walkAlways.Swap(on)
+	t.Cleanup(func() { walkAlways.Store(was) })
+}

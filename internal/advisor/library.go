@@ -3,8 +3,12 @@ package advisor
 import (
 	"container/heap"
 	"context"
+	"runtime"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/qunke/qunke/internal/catalog"
 	"github.com/qunke/qunke/internal/msg"
@@ -89,6 +93,13 @@ func (a *Advisor) Library(ctx context.Context, q LibraryQuery) ([]*Entry, int, e
 	if q.Before != nil {
 		before = matchRef{key: q.Before.Key, id: q.Before.ID}
 	}
+	p := &libPlan{h: h, sort: q.Sort, key: key}
+	if q.After != nil {
+		p.after = &after
+	}
+	if q.Before != nil {
+		p.before = &before
+	}
 	total := 0
 	for _, sh := range shards {
 		if q.Category != "" && sh.category != q.Category && !strings.HasPrefix(sh.category, q.Category+"/") {
@@ -98,25 +109,11 @@ func (a *Advisor) Library(ctx context.Context, q LibraryQuery) ([]*Entry, int, e
 		if !ok {
 			continue // a platform, brand or shop type no item of the shard has
 		}
-		consider := func(i int32) {
-			r := &sh.rows[i]
-			if !f.match(r) {
-				return
-			}
-			total++
-			m := matchRef{key: key(r), id: r.id, sh: sh, pos: i}
-			if q.After != nil && !m.worse(after) || q.Before != nil && !before.worse(m) {
-				return // on a page in front of the cursor (or behind it)
-			}
-			h.offer(m)
-		}
 		if text == "" {
-			for i := range sh.rows {
-				consider(int32(i))
-			}
+			total += p.shard(sh, &f, nil, true)
 			continue
 		}
-		sh.sim.Each(text, consider)
+		sh.sim.Matching(text, func(ids []int32) { total += p.shard(sh, &f, ids, false) })
 	}
 	out := h.sorted()
 	if q.Offset >= len(out) {
@@ -296,4 +293,195 @@ func (h *matchHeap) sorted() []*Entry {
 		out[k] = m.sh.entry(m.pos)
 	}
 	return out
+}
+
+// libPlan is a library question as every shard answers it.
+type libPlan struct {
+	h             *matchHeap
+	sort          string
+	key           func(*libRow) int64
+	after, before *matchRef
+	found         []matchRef // scratch for walk
+}
+
+// walkAlways makes every shard walk its order whatever it costs (tests).
+var walkAlways atomic.Bool
+
+// shard offers the shard's matches to the page and returns how many there
+// are: the rows ids names (ascending positions), or every row with all.
+//
+// With no filter but the text, the count is len(ids), and the page needs
+// only the shard's best few matches in the sort order. When the matches are
+// a large share of the shard, they are found by walking the shard's rows in
+// that order (see walk) and testing each for membership in ids: about
+// want·n/m rows for m matches of n, instead of every match. Otherwise, or
+// with a filter, every match is read and offered.
+func (p *libPlan) shard(sh *shard, f *rowFilter, ids []int32, all bool) int {
+	n := len(sh.rows)
+	m := len(ids)
+	if all {
+		m = n
+	}
+	if m == 0 {
+		return 0
+	}
+	pos := func(k int) int32 {
+		if all {
+			return int32(k)
+		}
+		return ids[k]
+	}
+	if !f.everything(sh) {
+		count := 0
+		for k := range m {
+			i := pos(k)
+			if f.match(&sh.rows[i]) {
+				count++
+				p.offer(sh, i)
+			}
+		}
+		return count
+	}
+	h := p.h
+	if o := sh.libOrder(p.sort); o.n() > 0 && len(h.rs) >= h.want {
+		// The page is full: skip the shard when its best row (its worst
+		// with a Before cursor) cannot enter it.
+		j := 0
+		if h.rev {
+			j = o.n() - 1
+		}
+		if p.beyond(p.key(&sh.rows[o.at(j)]), h.rs[0].key) {
+			return m
+		}
+	}
+	always := walkAlways.Load()
+	if always || 8*int64(h.want)*int64(n) < int64(m)*int64(m) {
+		budget := m / 4
+		if always {
+			budget = n + 1
+		}
+		if p.walk(sh, ids, all, budget) {
+			return m
+		}
+	}
+	for k := range m {
+		p.offer(sh, pos(k))
+	}
+	return m
+}
+
+// offer offers row i of sh to the page, unless a cursor puts it on a page
+// in front of (or behind) this one.
+func (p *libPlan) offer(sh *shard, i int32) {
+	r := &sh.rows[i]
+	m := matchRef{key: p.key(r), id: r.id, sh: sh, pos: i}
+	if p.after != nil && !m.worse(*p.after) || p.before != nil && !p.before.worse(m) {
+		return
+	}
+	p.h.offer(m)
+}
+
+// beyond reports whether a row of key k comes after every row of key ref
+// in the direction the page is gathered (worse, or better with Before).
+func (p *libPlan) beyond(k, ref int64) bool {
+	if p.h.rev {
+		return k > ref
+	}
+	return k < ref
+}
+
+// walk reads the shard's rows in the sort order, from the best (or, with a
+// Before cursor, from the cursor up), and offers the matches the page can
+// take: it stops once the page holds want rows and the next row's key is
+// beyond the page's last, or this shard gave want matches and the next row's
+// key is beyond the last of them (rows of equal key may come in any order:
+// they are all taken). It gives up after budget rows, offering nothing, and
+// reports whether it finished.
+func (p *libPlan) walk(sh *shard, ids []int32, all bool, budget int) bool {
+	h := p.h
+	o := sh.libOrder(p.sort)
+	n := o.n()
+	keyAt := func(j int) int64 { return p.key(&sh.rows[o.at(j)]) }
+	j, step := 0, 1
+	if h.rev {
+		j, step = n-1, -1
+		if p.before != nil { // the last row whose key is not below the cursor's
+			j = sort.Search(n, func(j int) bool { return keyAt(j) < p.before.key }) - 1
+		}
+	} else if p.after != nil { // the first row whose key is not above the cursor's
+		j = sort.Search(n, func(j int) bool { return keyAt(j) <= p.after.key })
+	}
+	found := p.found[:0]
+	defer func() { p.found = found[:0] }()
+	for steps := 0; j >= 0 && j < n; j, steps = j+step, steps+1 {
+		if steps == budget {
+			return false
+		}
+		i := o.at(j)
+		r := &sh.rows[i]
+		k := p.key(r)
+		if len(found) >= h.want && p.beyond(k, found[len(found)-1].key) || len(h.rs) >= h.want && p.beyond(k, h.rs[0].key) {
+			break
+		}
+		if !all {
+			if _, ok := slices.BinarySearch(ids, i); !ok {
+				continue
+			}
+		}
+		m := matchRef{key: k, id: r.id, sh: sh, pos: i}
+		if p.after != nil && !m.worse(*p.after) || p.before != nil && !p.before.worse(m) {
+			continue
+		}
+		found = append(found, m)
+	}
+	for _, m := range found {
+		h.offer(m)
+	}
+	runtime.KeepAlive(sh) // its arrays are its arena's
+	return true
+}
+
+// libOrder is a shard's rows in a library sort order: the keys of
+// order[at(0)], order[at(1)], … do not increase.
+type libOrder struct {
+	order []int32
+	back  bool // read order from its end
+}
+
+func (o libOrder) n() int { return len(o.order) }
+
+func (o libOrder) at(j int) int32 {
+	if o.back {
+		return o.order[len(o.order)-1-j]
+	}
+	return o.order[j]
+}
+
+// libOrder returns the shard's order for a library sort (see librarySort).
+func (sh *shard) libOrder(by string) libOrder {
+	x := &sh.rank
+	switch by {
+	case "price":
+		return libOrder{order: x.byPrice}
+	case "-price":
+		return libOrder{order: x.byPrice, back: true}
+	case "commission":
+		return libOrder{order: x.byRate, back: true}
+	case "drop":
+		return libOrder{order: x.byDrop}
+	}
+	return libOrder{order: x.bySales}
+}
+
+// everything reports whether f lets every row of sh through.
+func (f *rowFilter) everything(sh *shard) bool {
+	q := f.q
+	if f.byBrand || f.byPlatform || f.byShop || q.MinPrice > 0 || q.MaxPrice > 0 {
+		return false
+	}
+	if len(sh.rows) == 0 {
+		return true
+	}
+	x := &sh.rank
+	return q.MinRateBP <= sh.rows[x.byRate[0]].rate && q.MinSales <= sh.rows[x.bySales[len(x.bySales)-1]].sales
 }

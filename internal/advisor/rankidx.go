@@ -22,6 +22,9 @@ type rankIndex struct {
 	// are the items of the shard's brand b).
 	byPrice, byRate, byBrand []int32
 	brandAt                  []int32
+	// The library's sort orders that the two above do not give: positions
+	// by 30-day sales and by drop, highest first (ties by position).
+	bySales, byDrop []int32
 }
 
 // rankKindOrder is RankKinds as array indexes.
@@ -88,7 +91,12 @@ func (sh *shard) buildRankIndex() {
 	for b := 1; b < len(x.brandAt); b++ {
 		x.brandAt[b] += x.brandAt[b-1]
 	}
+	x.bySales = all()
+	slices.SortStableFunc(x.bySales, func(a, b int32) int { return cmp64(sh.rows[b].sales, sh.rows[a].sales) })
+	x.byDrop = all()
+	slices.SortStableFunc(x.byDrop, func(a, b int32) int { return cmp64(sh.rows[b].drop, sh.rows[a].drop) })
 	x.byPrice, x.byRate, x.byBrand = arenaCopy(sh.arena, x.byPrice), arenaCopy(sh.arena, x.byRate), arenaCopy(sh.arena, x.byBrand)
+	x.bySales, x.byDrop = arenaCopy(sh.arena, x.bySales), arenaCopy(sh.arena, x.byDrop)
 }
 
 func cmp64(a, b int64) int {

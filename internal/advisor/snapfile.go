@@ -120,6 +120,8 @@ var snapSections = []section{
 	arraySection("rank.rate", func(p *snapParts) *[]int32 { return &p.sh.rank.byRate }),
 	arraySection("rank.brand", func(p *snapParts) *[]int32 { return &p.sh.rank.byBrand }),
 	arraySection("rank.brandAt", func(p *snapParts) *[]int32 { return &p.sh.rank.brandAt }),
+	arraySection("rank.sales", func(p *snapParts) *[]int32 { return &p.sh.rank.bySales }),
+	arraySection("rank.drops", func(p *snapParts) *[]int32 { return &p.sh.rank.byDrop }),
 	arraySection("sim.keys", func(p *snapParts) *[]uint64 { return &p.sim.Keys }),
 	stringSection("sim.words", func(p *snapParts) *string { return &p.sim.WordData }),
 	arraySection("sim.wordOff", func(p *snapParts) *[]uint32 { return &p.sim.WordOff }),

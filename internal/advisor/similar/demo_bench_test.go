@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/advisor/similar"
+	"github.com/qunke/qunke/internal/bench"
 	"github.com/qunke/qunke/internal/demo"
 )
 
@@ -64,6 +65,7 @@ var (
 func BenchmarkSimilarDemo(b *testing.B) {
 	xs, qs := demoShards()
 	i := 0
+	c0 := bench.ProcessCPU()
 	for b.Loop() {
 		q := qs[i%len(qs)]
 		i++
@@ -71,4 +73,5 @@ func BenchmarkSimilarDemo(b *testing.B) {
 		lo, hi := ps[q[1]]/2, ps[q[1]]*2
 		xs[q[0]].Similar(titles[q], nil, func(d int32) bool { return ps[d] >= lo && ps[d] <= hi }, q[1], 10)
 	}
+	b.ReportMetric(float64((bench.ProcessCPU()-c0).Microseconds())/float64(b.N), "cpu-µs/op")
 }

@@ -532,6 +532,10 @@ func TestSearchReference(t *testing.T) {
 		groups[i] = int32(r.IntN(20))
 	}
 	x := build(titles, groups)
+	one := build(titles, nil) // one group: ordinals are the internal ids
+	if !one.identity || x.identity {
+		t.Fatal("the indexes do not cover both id layouts")
+	}
 	// Query terms: pieces of titles (2-4 CJK characters, single characters,
 	// ASCII words) and some that occur nowhere.
 	pieces := func() string {
@@ -576,6 +580,18 @@ func TestSearchReference(t *testing.T) {
 		x.Each(query, func(id int32) { each = append(each, id) })
 		if !slices.Equal(each, want) {
 			t.Fatalf("Each(%q): %d results, reference %d", query, len(each), len(want))
+		}
+		for _, ix := range []*Index{x, one} {
+			calls := 0
+			ix.Matching(query, func(ids []int32) {
+				calls++
+				if !slices.Equal(ids, want) && len(ids)+len(want) > 0 {
+					t.Fatalf("Matching(%q), identity %v: %d results, reference %d", query, ix.identity, len(ids), len(want))
+				}
+			})
+			if calls != 1 {
+				t.Fatalf("Matching(%q) called fn %d times", query, calls)
+			}
 		}
 	}
 }

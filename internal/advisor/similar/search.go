@@ -32,10 +32,73 @@ func (x *Index) Search(query string, keep func(int32) bool, offset, limit int) (
 	x.mustFrozen()
 	s := x.getScratch()
 	defer x.putScratch(s)
+	res := x.match(s, query)
+	if len(res) == 0 {
+		return nil, 0
+	}
+
+	// Ordinal order, keep, paging.
+	offset = max(offset, 0)
+	limit = min(max(limit, 0), math.MaxInt-offset) // offset+limit must not overflow
+	emit := func(e int32) bool {                   // reports whether to go on
+		if keep != nil && !keep(e) {
+			return true
+		}
+		if total >= offset && total-offset < limit {
+			ids = append(ids, e)
+		}
+		total++
+		return keep != nil || total < offset+limit
+	}
+	// Few matches: map and sort them; many: a bitmap by ordinal (setting a
+	// bit per match and scanning N/64 words beats sorting m > N/1024 ids).
+	if x.identity || len(res)*16 < len(s.bits) {
+		var ext []int32
+		if x.identity {
+			ext = res
+		} else {
+			ext = s.ids[:0]
+			for _, d := range res {
+				ext = append(ext, x.intExt[d])
+			}
+			slices.Sort(ext)
+			s.ids = ext[:0]
+		}
+		for _, e := range ext {
+			if !emit(e) {
+				break
+			}
+		}
+	} else {
+		eb := s.bits[:(len(x.extInt)+63)/64]
+		for _, d := range res {
+			e := x.intExt[d]
+			eb[e>>6] |= 1 << (e & 63)
+		}
+	scan:
+		for wi, w := range eb {
+			for w != 0 {
+				if !emit(int32(wi<<6 | bits.TrailingZeros64(w))) {
+					break scan
+				}
+				w &= w - 1
+			}
+		}
+		clear(eb)
+	}
+	if keep == nil {
+		total = len(res)
+	}
+	return ids, total
+}
+
+// match returns the internal ids of the items matching query, sorted: a
+// posting list of the index or s.buf.
+func (x *Index) match(s *scratch, query string) []int32 {
 	s.toks, s.wb = appendTokens(s.toks[:0], s.wb[:0], query)
 	toks := s.toks
 	if len(toks) == 0 || x.n == 0 {
-		return nil, 0
+		return nil
 	}
 	if len(toks) > maxTitleTerms {
 		toks = toks[:maxTitleTerms]
@@ -51,7 +114,7 @@ func (x *Index) Search(query string, keep func(int32) bool, offset, limit int) (
 		id, ok := x.lookup(t, s.wb)
 		if !ok {
 			s.terms = terms
-			return nil, 0
+			return nil
 		}
 		terms = append(terms, id)
 	}
@@ -126,72 +189,41 @@ func (x *Index) Search(query string, keep func(int32) bool, offset, limit int) (
 		}
 		clear(bm)
 	}
-	if len(res) == 0 {
-		return nil, 0
-	}
-
-	// Ordinal order, keep, paging.
-	offset = max(offset, 0)
-	limit = min(max(limit, 0), math.MaxInt-offset) // offset+limit must not overflow
-	emit := func(e int32) bool {                   // reports whether to go on
-		if keep != nil && !keep(e) {
-			return true
-		}
-		if total >= offset && total-offset < limit {
-			ids = append(ids, e)
-		}
-		total++
-		return keep != nil || total < offset+limit
-	}
-	// Few matches: map and sort them; many: a bitmap by ordinal (setting a
-	// bit per match and scanning N/64 words beats sorting m > N/1024 ids).
-	if x.identity || len(res)*16 < len(s.bits) {
-		var ext []int32
-		if x.identity {
-			ext = res
-		} else {
-			ext = s.ids[:0]
-			for _, d := range res {
-				ext = append(ext, x.intExt[d])
-			}
-			slices.Sort(ext)
-			s.ids = ext[:0]
-		}
-		for _, e := range ext {
-			if !emit(e) {
-				break
-			}
-		}
-	} else {
-		eb := s.bits[:(len(x.extInt)+63)/64]
-		for _, d := range res {
-			e := x.intExt[d]
-			eb[e>>6] |= 1 << (e & 63)
-		}
-	scan:
-		for wi, w := range eb {
-			for w != 0 {
-				if !emit(int32(wi<<6 | bits.TrailingZeros64(w))) {
-					break scan
-				}
-				w &= w - 1
-			}
-		}
-		clear(eb)
-	}
-	if keep == nil {
-		total = len(res)
-	}
-	return ids, total
+	return res
 }
 
 // Each calls fn for every item matching query, in ascending ordinal order,
 // as Search would return them, without collecting them.
 func (x *Index) Each(query string, fn func(id int32)) {
-	x.Search(query, func(id int32) bool {
-		fn(id)
-		return false
-	}, 0, 0)
+	x.Matching(query, func(ids []int32) {
+		for _, id := range ids {
+			fn(id)
+		}
+	})
+}
+
+// Matching calls fn once with the ordinals of every item matching query, in
+// ascending order, as Search would return them (none: an empty slice). The
+// slice is the index's own or scratch space: fn must neither change nor keep
+// it. When ordinals are the internal ids (items added as 0, 1, 2, … in one
+// group, as the advisor's shards do) a one-term query costs no copy: the
+// slice is the term's posting list, and its length is the count.
+func (x *Index) Matching(query string, fn func(ids []int32)) {
+	x.mustFrozen()
+	s := x.getScratch()
+	defer x.putScratch(s)
+	res := x.match(s, query)
+	if x.identity || len(res) == 0 {
+		fn(res)
+		return
+	}
+	ext := s.ids[:0]
+	for _, d := range res {
+		ext = append(ext, x.intExt[d])
+	}
+	slices.Sort(ext)
+	s.ids = ext[:0]
+	fn(ext)
 }
 
 // intersect appends to dst the values in both sorted lists a and b, walking
