@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -52,8 +53,10 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 				if len(cs) == 0 {
 					fmt.Fprintln(out, g.t("campaign.none"))
 				}
+				tw := newWideTable(out)
+				defer tw.Flush()
 				for _, c := range cs {
-					fmt.Fprintf(out, "#%d\t%s\t%s\t%s\n", c.ID, c.Name, g.t("campaign.status."+string(c.Status)), c.Starts.In(shanghai.Zone).Format("2006-01-02"))
+					fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\n", c.ID, c.Name, g.t("campaign.status."+string(c.Status)), c.Starts.In(shanghai.Zone).Format("2006-01-02"))
 				}
 				return nil
 			})
@@ -122,20 +125,20 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 					g.t("campaign.f.participants"), f.Participants, g.t("campaign.f.invites"), f.Invites, g.t("campaign.f.valid"), f.Valid,
 					g.t("campaign.f.k"), cells.Yuan(f.KFactor), g.t("campaign.f.cost"), cells.Yuan(f.RewardCostFen),
 					g.t("campaign.f.cost_per"), cells.Yuan(f.CostPerValidFen))
+				tw := newWideTable(out)
 				for _, d := range campaign.Decisions {
 					if n := f.ByDecision[d]; n > 0 {
-						fmt.Fprintf(out, "  %s\t%d\n", g.t("campaign.decision."+string(d)), n)
+						fmt.Fprintf(tw, "  %s\t%d\n", g.t("campaign.decision."+string(d)), n)
 					}
 				}
-				held, _, err := s.Invites(cmd.Context(), campaign.InviteFilter{CampaignID: id, Status: campaign.Held, Limit: 100})
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				held, total, err := s.Invites(cmd.Context(), campaign.InviteFilter{CampaignID: id, Status: campaign.Held, Limit: 100})
 				if err != nil {
 					return err
 				}
-				for _, r := range held {
-					fmt.Fprintf(out, "%s\t%s\t%s\t%s\n", g.t("campaign.decision.held"), r.EventKey, r.ParticipantName,
-						apiv1.ReasonText(g.reader(), r.Reason, r.ReasonArgs))
-				}
-				return nil
+				return writeHeld(out, g, c.ID, held, total)
 			})
 		}}
 	show.Flags().BoolVar(&asJSON, "json", false, g.h("cli.growth.flag.json"))
@@ -152,7 +155,7 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", inv.EventKey, g.t("campaign.decision."+string(inv.Status)))
+				fmt.Fprintln(cmd.OutOrStdout(), g.t("campaign.reviewed", inv.EventKey, g.t("campaign.decision."+string(inv.Status))))
 				return nil
 			})
 		}}
@@ -218,6 +221,33 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 			})
 		}})
 	return cmd
+}
+
+// writeHeld prints the invites held for review as people read them (who
+// joined, who invited them, when, why it is held); the review key, which
+// `qunke campaigns review` takes, comes last, labelled, with the command.
+func writeHeld(out io.Writer, g *globals, id int64, held []campaign.InviteRow, total int) error {
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, g.t("campaign.held_title"))
+	if len(held) == 0 {
+		fmt.Fprintln(out, "  "+g.t("campaign.none_held"))
+		return nil
+	}
+	tw := newWideTable(out)
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", g.t("campaign.invitee"), g.t("campaign.participant"), g.t("campaign.joined"),
+		g.t("campaign.reason"), g.t("campaign.review_key"))
+	for _, r := range held {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.InviteeName, r.ParticipantName, r.JoinedAt.In(shanghai.Zone).Format("2006-01-02 15:04"),
+			apiv1.ReasonText(g.reader(), r.Reason, r.ReasonArgs), r.EventKey)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if total > len(held) {
+		fmt.Fprintln(out, g.t("campaign.held_more", len(held), total))
+	}
+	fmt.Fprintln(out, g.t("campaign.review_hint", id))
+	return nil
 }
 
 // campaignFlags are serve's flags for the fission campaigns.
