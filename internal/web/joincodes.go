@@ -177,6 +177,10 @@ type joinCodeView struct {
 	Field    string
 	Uploaded bool
 	Saved    bool
+	// Notes for the operator (the public page does not show them): a pool
+	// group joined by an uploaded QR cannot name the inviter; a hand-run
+	// group cannot attribute joins at all.
+	ByQR, HandRun bool
 }
 
 type joinPoolRow struct {
@@ -256,7 +260,10 @@ func (s *Server) joinCodeDetail(r *http.Request, c *joincode.Code) (*joinCodeVie
 	}
 	v := &joinCodeView{JoinCodeDetail: apiv1.NewJoinCodeDetail(c, pool, total, days, inv, ws), Code: c}
 	for i, p := range v.JoinCodeDetail.Pool {
-		v.Pool = append(v.Pool, joinPoolRow{JoinPoolGroup: p, Cand: pool.Candidates[i]})
+		cand := pool.Candidates[i]
+		v.Pool = append(v.Pool, joinPoolRow{JoinPoolGroup: p, Cand: cand})
+		v.ByQR = v.ByQR || (cand.Group != nil && cand.Kind() == joincode.KindQR)
+		v.HandRun = v.HandRun || cand.HandRun()
 	}
 	all, err := s.groups.List(ctx, community.Filter{})
 	if err != nil {
