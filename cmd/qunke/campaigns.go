@@ -18,6 +18,7 @@ import (
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/growth/campaign"
 	"github.com/qunke/qunke/internal/growth/ledger"
+	"github.com/qunke/qunke/internal/joincode"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/publish"
@@ -63,7 +64,7 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 		}})
 	var groups []int64
 	var tiers []string
-	var starts, status string
+	var starts, status, joinCode string
 	var rules campaign.Rules
 	add := &cobra.Command{Use: "add <name>", Short: g.h("cli.campaigns.add.short"), Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -85,6 +86,13 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 				c.Tiers = append(c.Tiers, campaign.Tier{Invites: n, Kind: campaign.ParseRewardKind(bits[1]), CostFen: fen})
 			}
 			return g.withDB(cmd.Context(), func(db *store.DB) error {
+				if joinCode != "" {
+					jc, err := joincode.NewStore(db).ByCode(cmd.Context(), strings.TrimPrefix(strings.TrimSpace(joinCode), "/join/"))
+					if err != nil {
+						return fmt.Errorf("--join-code: %w", err)
+					}
+					c.JoinCodeID = jc.ID
+				}
 				if err := campaignStore(db).Save(cmd.Context(), c); err != nil {
 					return err
 				}
@@ -93,6 +101,7 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 			})
 		}}
 	add.Flags().Int64SliceVar(&groups, "group", nil, g.h("cli.campaigns.flag.group"))
+	add.Flags().StringVar(&joinCode, "join-code", "", g.h("cli.campaigns.flag.join_code"))
 	add.Flags().StringArrayVar(&tiers, "tier", nil, g.h("cli.campaigns.flag.tier"))
 	add.Flags().StringVar(&starts, "starts", time.Now().In(shanghai.Zone).Format("2006-01-02"), g.h("cli.campaigns.flag.starts"))
 	add.Flags().StringVar(&status, "status", string(campaign.Running), g.h("cli.campaigns.flag.status"))

@@ -38,6 +38,18 @@ func TestCampaignsCommands(t *testing.T) {
 	if _, _, err := runCLI(t, "--db", path, "campaigns", "review", "1", "nothing"); err == nil {
 		t.Fatal("a review of no invite")
 	}
+	// A campaign picks its join code by the code's name; the code's list
+	// names the campaigns using it.
+	run("joincodes", "add", "--code", "fuli", "--name", "福利群活码", "--group", "1", "--campaign", "旧备注")
+	if out := run("campaigns", "add", "用活码", "--join-code", "fuli", "--starts", "2026-01-01"); out != "#2\t用活码\n" {
+		t.Fatalf("add with a join code: %q", out)
+	}
+	if out := run("joincodes", "list"); !strings.Contains(out, "#2 用活码 旧备注") {
+		t.Fatalf("joincodes list: %q", out)
+	}
+	if _, _, err := runCLI(t, "--db", path, "campaigns", "add", "y", "--join-code", "nope"); err == nil || !strings.Contains(err.Error(), "--join-code") {
+		t.Fatalf("an unknown join code: %v", err)
+	}
 	if _, _, err := runCLI(t, "--db", path, "--lang", "en", "campaigns", "add", "x", "--tier", "3:red_envelope:5"); err == nil ||
 		!strings.Contains(err.Error(), "target groups") {
 		t.Fatalf("no target: %v", err)

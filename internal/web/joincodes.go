@@ -13,6 +13,7 @@ import (
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/growth/campaign"
 	"github.com/qunke/qunke/internal/joincode"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/shanghai"
@@ -96,6 +97,7 @@ func (s *Server) joinQR(w http.ResponseWriter, r *http.Request) {
 
 type joinCodesView struct {
 	Codes  []*joincode.Code
+	Linked map[int64][]*campaign.Campaign // the campaigns using each code
 	Groups []*community.Group
 	Names  map[int64]string
 	Form   joincode.Code
@@ -141,7 +143,8 @@ func (s *Server) fillCodes(r *http.Request, view *joinCodesView) error {
 	for _, g := range view.Groups {
 		view.Names[g.ID] = g.Name
 	}
-	return nil
+	view.Linked, err = s.campaignsByCode(r)
+	return err
 }
 
 func fieldOf(err error) string {
@@ -169,8 +172,9 @@ func codeFromForm(r *http.Request, id int64) joincode.Code {
 
 type joinCodeView struct {
 	apiv1.JoinCodeDetail
-	Code     *joincode.Code
-	Pool     []joinPoolRow
+	Code      *joincode.Code
+	Campaigns []*campaign.Campaign // the campaigns using the code
+	Pool      []joinPoolRow
 	Others   []*community.Group // groups not in the pool, for the form
 	Link     string             // the public page, absolute
 	Error    string
@@ -258,7 +262,11 @@ func (s *Server) joinCodeDetail(r *http.Request, c *joincode.Code) (*joinCodeVie
 	if err != nil {
 		return nil, err
 	}
-	v := &joinCodeView{JoinCodeDetail: apiv1.NewJoinCodeDetail(c, pool, total, days, inv, ws), Code: c}
+	linked, err := s.campaignsByCode(r)
+	if err != nil {
+		return nil, err
+	}
+	v := &joinCodeView{JoinCodeDetail: apiv1.NewJoinCodeDetail(c, pool, total, days, inv, ws), Code: c, Campaigns: linked[c.ID]}
 	for i, p := range v.JoinCodeDetail.Pool {
 		cand := pool.Candidates[i]
 		v.Pool = append(v.Pool, joinPoolRow{JoinPoolGroup: p, Cand: cand})
