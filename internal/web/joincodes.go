@@ -175,12 +175,12 @@ type joinCodeView struct {
 	Code      *joincode.Code
 	Campaigns []*campaign.Campaign // the campaigns using the code
 	Pool      []joinPoolRow
-	Others   []*community.Group // groups not in the pool, for the form
-	Link     string             // the public page, absolute
-	Error    string
-	Field    string
-	Uploaded bool
-	Saved    bool
+	Others    []*community.Group // groups not in the pool, for the form
+	Link      string             // the public page, absolute
+	Error     string
+	Field     string
+	Uploaded  bool
+	Saved     bool
 	// Notes for the operator (the public page does not show them): a pool
 	// group joined by an uploaded QR cannot name the inviter; a hand-run
 	// group cannot attribute joins at all.
