@@ -73,6 +73,9 @@ func TestCampaignPageCodesPagerAndHour(t *testing.T) {
 		if used := section(t, body, "used-by", "</p>"); !strings.Contains(used, `<a href="`+page+`">冬季拉新</a>`) || !strings.Contains(used, "双12 旧备注") {
 			t.Errorf("the code's page: %s", used)
 		}
+		if !strings.Contains(body, `活动备注（可空，仅作记录） <input name="campaign" value="双12 旧备注"`) {
+			t.Errorf("the code's form does not offer the free text as a note")
+		}
 		if _, body = c.do("GET", "/joincodes", nil); !strings.Contains(body, `<a href="`+page+`">冬季拉新</a>`) {
 			t.Errorf("the codes list does not link the campaign")
 		}
