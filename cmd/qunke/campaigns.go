@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/growth/campaign"
 	"github.com/qunke/qunke/internal/growth/ledger"
+	"github.com/qunke/qunke/internal/joincode"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/publish"
@@ -52,15 +54,17 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 				if len(cs) == 0 {
 					fmt.Fprintln(out, g.t("campaign.none"))
 				}
+				tw := newWideTable(out)
+				defer tw.Flush()
 				for _, c := range cs {
-					fmt.Fprintf(out, "#%d\t%s\t%s\t%s\n", c.ID, c.Name, g.t("campaign.status."+string(c.Status)), c.Starts.In(shanghai.Zone).Format("2006-01-02"))
+					fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\n", c.ID, c.Name, g.t("campaign.status."+string(c.Status)), c.Starts.In(shanghai.Zone).Format("2006-01-02"))
 				}
 				return nil
 			})
 		}})
 	var groups []int64
 	var tiers []string
-	var starts, status string
+	var starts, status, joinCode string
 	var rules campaign.Rules
 	add := &cobra.Command{Use: "add <name>", Short: g.h("cli.campaigns.add.short"), Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -82,6 +86,13 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 				c.Tiers = append(c.Tiers, campaign.Tier{Invites: n, Kind: campaign.ParseRewardKind(bits[1]), CostFen: fen})
 			}
 			return g.withDB(cmd.Context(), func(db *store.DB) error {
+				if joinCode != "" {
+					jc, err := joincode.NewStore(db).ByCode(cmd.Context(), strings.TrimPrefix(strings.TrimSpace(joinCode), "/join/"))
+					if err != nil {
+						return fmt.Errorf("--join-code: %w", err)
+					}
+					c.JoinCodeID = jc.ID
+				}
 				if err := campaignStore(db).Save(cmd.Context(), c); err != nil {
 					return err
 				}
@@ -90,6 +101,7 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 			})
 		}}
 	add.Flags().Int64SliceVar(&groups, "group", nil, g.h("cli.campaigns.flag.group"))
+	add.Flags().StringVar(&joinCode, "join-code", "", g.h("cli.campaigns.flag.join_code"))
 	add.Flags().StringArrayVar(&tiers, "tier", nil, g.h("cli.campaigns.flag.tier"))
 	add.Flags().StringVar(&starts, "starts", time.Now().In(shanghai.Zone).Format("2006-01-02"), g.h("cli.campaigns.flag.starts"))
 	add.Flags().StringVar(&status, "status", string(campaign.Running), g.h("cli.campaigns.flag.status"))
@@ -122,20 +134,20 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 					g.t("campaign.f.participants"), f.Participants, g.t("campaign.f.invites"), f.Invites, g.t("campaign.f.valid"), f.Valid,
 					g.t("campaign.f.k"), cells.Yuan(f.KFactor), g.t("campaign.f.cost"), cells.Yuan(f.RewardCostFen),
 					g.t("campaign.f.cost_per"), cells.Yuan(f.CostPerValidFen))
+				tw := newWideTable(out)
 				for _, d := range campaign.Decisions {
 					if n := f.ByDecision[d]; n > 0 {
-						fmt.Fprintf(out, "  %s\t%d\n", g.t("campaign.decision."+string(d)), n)
+						fmt.Fprintf(tw, "  %s\t%d\n", g.t("campaign.decision."+string(d)), n)
 					}
 				}
-				held, _, err := s.Invites(cmd.Context(), campaign.InviteFilter{CampaignID: id, Status: campaign.Held, Limit: 100})
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				held, total, err := s.Invites(cmd.Context(), campaign.InviteFilter{CampaignID: id, Status: campaign.Held, Limit: 100})
 				if err != nil {
 					return err
 				}
-				for _, r := range held {
-					fmt.Fprintf(out, "%s\t%s\t%s\t%s\n", g.t("campaign.decision.held"), r.EventKey, r.ParticipantName,
-						apiv1.ReasonText(g.reader(), r.Reason, r.ReasonArgs))
-				}
-				return nil
+				return writeHeld(out, g, c.ID, held, total)
 			})
 		}}
 	show.Flags().BoolVar(&asJSON, "json", false, g.h("cli.growth.flag.json"))
@@ -152,7 +164,7 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", inv.EventKey, g.t("campaign.decision."+string(inv.Status)))
+				fmt.Fprintln(cmd.OutOrStdout(), g.t("campaign.reviewed", inv.EventKey, g.t("campaign.decision."+string(inv.Status))))
 				return nil
 			})
 		}}
@@ -218,6 +230,33 @@ func newCampaignsCmd(g *globals) *cobra.Command {
 			})
 		}})
 	return cmd
+}
+
+// writeHeld prints the invites held for review as people read them (who
+// joined, who invited them, when, why it is held); the review key, which
+// `qunke campaigns review` takes, comes last, labelled, with the command.
+func writeHeld(out io.Writer, g *globals, id int64, held []campaign.InviteRow, total int) error {
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, g.t("campaign.held_title"))
+	if len(held) == 0 {
+		fmt.Fprintln(out, "  "+g.t("campaign.none_held"))
+		return nil
+	}
+	tw := newWideTable(out)
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", g.t("campaign.invitee"), g.t("campaign.participant"), g.t("campaign.joined"),
+		g.t("campaign.reason"), g.t("campaign.review_key"))
+	for _, r := range held {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.InviteeName, r.ParticipantName, r.JoinedAt.In(shanghai.Zone).Format("2006-01-02 15:04"),
+			apiv1.ReasonText(g.reader(), r.Reason, r.ReasonArgs), r.EventKey)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if total > len(held) {
+		fmt.Fprintln(out, g.t("campaign.held_more", len(held), total))
+	}
+	fmt.Fprintln(out, g.t("campaign.review_hint", id))
+	return nil
 }
 
 // campaignFlags are serve's flags for the fission campaigns.

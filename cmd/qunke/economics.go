@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"math"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -75,7 +74,7 @@ func newReportEconomicsCmd(g *globals) *cobra.Command {
 			fmt.Fprintln(out, g.t("econ.window", insight.DayTime(rep.From).Format("2006-01-02"),
 				insight.DayTime(rep.To-1).Format("2006-01-02"), rep.Total.Acquired, cells.Yuan(rep.Total.CostFen)))
 			fmt.Fprintln(out, g.t("econ.mapped", cells.Yuan(rep.IncomeFen), cells.Yuan(rep.AttributedFen), cells.PercentBP(rep.MappedBP)))
-			w := tabwriter.NewWriter(out, 0, 2, 2, ' ', 0)
+			w := newWideTable(out)
 			fmt.Fprintln(w, g.t("cli.econ.head", g.t("econ.by."+string(rep.By))))
 			row := func(name string, r insight.EconRow) {
 				dash := "—"

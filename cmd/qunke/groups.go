@@ -67,12 +67,14 @@ func newGroupsCmd(g *globals) *cobra.Command {
 			if asJSON {
 				return apiv1.Encode(out, apiv1.NewGroups(groups), true)
 			}
+			tw := newWideTable(out)
+			defer tw.Flush()
 			for _, gr := range groups {
 				state := g.t("groups.active")
 				if !gr.Active {
 					state = g.t("groups.paused")
 				}
-				fmt.Fprintf(out, "%d\t%s\t%s\t%s\t%s\n", gr.ID, gr.Name, g.t("channel."+string(gr.Channel)), strings.Join(gr.Tags, ","), state)
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", gr.ID, gr.Name, g.t("channel."+string(gr.Channel)), strings.Join(gr.Tags, ","), state)
 			}
 			return nil
 		},

@@ -31,10 +31,10 @@ func TestGroupsAndLink(t *testing.T) {
 	if out, _, err := runCLI(t, "--lang", "en", "--db", db, "groups", "import", good); err != nil || out != "Imported: 2 groups added, 0 updated\n" {
 		t.Fatalf("import: %q %v", out, err)
 	}
-	if out, _, err := runCLI(t, "--lang", "en", "--db", db, "groups", "list"); err != nil || !strings.Contains(out, "乙群\tBy hand\t\tactive\n") {
+	if out, _, err := runCLI(t, "--lang", "en", "--db", db, "groups", "list"); err != nil || !strings.Contains(out, "乙群  By hand        active\n") {
 		t.Fatalf("list: the channel and state, in English: %q %v", out, err)
 	}
-	if out, _, err := runCLI(t, "--db", db, "groups", "list"); err != nil || !strings.Contains(out, "乙群\t手动发送\t\t启用\n") {
+	if out, _, err := runCLI(t, "--db", db, "groups", "list"); err != nil || !strings.Contains(out, "乙群  手动发送        启用\n") {
 		t.Fatalf("list: the channel and state, in Chinese: %q %v", out, err)
 	}
 	out, _, err := runCLI(t, "--db", db, "groups", "list", "--json")

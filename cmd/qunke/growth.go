@@ -67,12 +67,14 @@ func newAgentsCmd(g *globals) *cobra.Command {
 				if len(as) == 0 {
 					fmt.Fprintln(out, g.t("agents.none"))
 				}
+				tw := newWideTable(out)
+				defer tw.Flush()
 				for _, a := range as {
 					up := g.t("agents.root")
 					if a.ParentID != 0 {
 						up = g.t("agents.parent", a.ParentID)
 					}
-					fmt.Fprintf(out, "#%d\t%s\t%s\n", a.MemberID, a.Name, up)
+					fmt.Fprintf(tw, "#%d\t%s\t%s\n", a.MemberID, a.Name, up)
 				}
 				return nil
 			})
@@ -299,14 +301,7 @@ func newLedgerCmd(g *globals) *cobra.Command {
 				if len(bs) == 0 {
 					fmt.Fprintln(out, g.t("ledger.empty"))
 				}
-				lang := g.reader()
-				for _, b := range bs {
-					if b.Account.Member == 0 {
-						fmt.Fprintln(out, g.t("ledger.balance_team", ledger.Label(lang, "kind", string(b.Account.Kind)), cells.Yuan(b.Balance)))
-					} else {
-						fmt.Fprintln(out, g.t("ledger.balance_member", b.Account.Member, ledger.Label(lang, "kind", string(b.Account.Kind)), cells.Yuan(b.Owed())))
-					}
-				}
+				writeBalances(out, g, bs)
 				return nil
 			})
 		},
@@ -389,6 +384,27 @@ func newLedgerCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+// writeBalances prints the balances as an operator reads them: the team's
+// income positive, what the team owes each member, and a member who owes
+// the team (a share reversed after it was paid) said in words, not as a
+// negative payable.
+func writeBalances(out io.Writer, g *globals, bs []ledger.Balance) {
+	lang := g.reader()
+	tw := newWideTable(out)
+	for _, b := range bs {
+		kind := ledger.Label(lang, "kind", string(b.Account.Kind))
+		switch v := b.Amount(); {
+		case b.Account.Member == 0:
+			fmt.Fprintln(tw, g.t("ledger.balance_team", kind, cells.Yuan(v)))
+		case v < 0:
+			fmt.Fprintln(tw, g.t("ledger.balance_member_owes", b.Account.Member, kind, cells.Yuan(-v)))
+		default:
+			fmt.Fprintln(tw, g.t("ledger.balance_member", b.Account.Member, kind, cells.Yuan(v)))
+		}
+	}
+	tw.Flush()
+}
+
 // newPayoutCmd is `qunke ledger payout create|paid|list`.
 func newPayoutCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "payout", Short: g.h("cli.ledger.payout.short"), Long: g.h("cli.ledger.payout.long")}
@@ -398,11 +414,12 @@ func newPayoutCmd(g *globals) *cobra.Command {
 		if asJSON {
 			return apiv1.Encode(out, apiv1.NewPayout(p), true)
 		}
-		fmt.Fprintln(out, g.t("ledger.payout_row", p.ID, g.t("ledger.payout_status_"+string(p.Status)), len(p.Lines), cells.Yuan(p.Total), p.PaidBy))
+		tw := newWideTable(out)
+		fmt.Fprintln(tw, g.t("ledger.payout_row", p.ID, g.t("ledger.payout_status_"+string(p.Status)), len(p.Lines), cells.Yuan(p.Total), p.PaidBy))
 		for _, l := range p.Lines {
-			fmt.Fprintln(out, g.t("ledger.payout_line", l.Account.Member, ledger.Label(g.reader(), "kind", string(l.Account.Kind)), cells.Yuan(l.Amount)))
+			fmt.Fprintln(tw, g.t("ledger.payout_line", l.Account.Member, ledger.Label(g.reader(), "kind", string(l.Account.Kind)), cells.Yuan(l.Amount)))
 		}
-		return nil
+		return tw.Flush()
 	}
 	create := &cobra.Command{
 		Use:   "create",

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -215,7 +214,7 @@ func newCostsListCmd(g *globals) *cobra.Command {
 					names[id] = name
 				}
 			}
-			w := tabwriter.NewWriter(out, 0, 2, 2, ' ', 0)
+			w := newWideTable(out)
 			fmt.Fprintln(w, g.t("cli.costs.list_head"))
 			var total int64
 			for _, c := range cs {
@@ -319,7 +318,7 @@ func writeSimulation(out interface{ Write([]byte) (int, error) }, g *globals, s 
 	} else {
 		fmt.Fprintln(out, g.t("simulate.no_ceiling"))
 	}
-	w := tabwriter.NewWriter(out, 0, 2, 2, ' ', tabwriter.AlignRight)
+	w := newWideTable(out).rightAligned()
 	fmt.Fprintln(w, g.t("cli.simulate.head"))
 	for _, m := range s.Months {
 		band := ""

@@ -2,8 +2,11 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -37,6 +40,10 @@ func newJoinCodesCmd(g *globals) *cobra.Command {
 					}
 					return apiv1.Encode(bw, out, true)
 				}
+				used, err := campaignsByCode(cmd.Context(), db)
+				if err != nil {
+					return err
+				}
 				tw := newWideTable(bw)
 				defer tw.Flush()
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", g.t("join.col_code"), g.t("join.col_name"), g.t("join.col_campaign"),
@@ -46,7 +53,7 @@ func newJoinCodesCmd(g *globals) *cobra.Command {
 					if !c.Active {
 						active = g.t("join.off")
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", c.Code, c.Name, c.Campaign, len(c.Groups), active)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", c.Code, c.Name, strings.TrimSpace(used[c.ID]+" "+c.Campaign), len(c.Groups), active)
 				}
 				return nil
 			})
@@ -209,4 +216,24 @@ func newJoinCodesCmd(g *globals) *cobra.Command {
 	show.Flags().BoolVar(&showJSON, "json", false, g.h("cli.join.flag_json"))
 	cmd.AddCommand(list, add, qr, show)
 	return cmd
+}
+
+// campaignsByCode names, per join code, the campaigns that use it
+// ("#3 name, #5 name").
+func campaignsByCode(ctx context.Context, db *store.DB) (map[int64]string, error) {
+	cs, err := campaignStore(db).List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]string{}
+	for _, c := range cs {
+		if c.JoinCodeID == 0 {
+			continue
+		}
+		if out[c.JoinCodeID] != "" {
+			out[c.JoinCodeID] += ", "
+		}
+		out[c.JoinCodeID] += "#" + strconv.FormatInt(c.ID, 10) + " " + c.Name
+	}
+	return out, nil
 }

@@ -90,13 +90,17 @@ func newMembersCmd(g *globals) *cobra.Command {
 			if asJSONList := lf.json; asJSONList {
 				return apiv1.Encode(out, apiv1.NewMembers(rows, total, f.Limit, f.Offset), true)
 			}
+			tw := newWideTable(out)
 			for _, r := range rows {
 				id := r.ExternalID
 				if id == "" {
 					id = "-"
 				}
-				fmt.Fprintf(out, "%d\t%s\t%s\t%s\t%s\n", r.ID, g.t("members.source_"+string(r.Source)), id, r.Name,
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.ID, g.t("members.source_"+string(r.Source)), id, r.Name,
 					g.t("members.in_groups", r.InGroups, r.Groups))
+			}
+			if err := tw.Flush(); err != nil {
+				return err
 			}
 			fmt.Fprintln(cmd.ErrOrStderr(), g.t("members.listed", len(rows), total))
 			return nil

@@ -59,7 +59,7 @@ func TestMembersCommands(t *testing.T) {
 	}
 
 	out, _, err = runCLI(t, "--db", db, "members", "list", "--q", "wx_hua")
-	if err != nil || !strings.Contains(out, "\t表格名单\twx_hua\t阿花\t在 1 个群（曾在 1 个）\n") {
+	if err != nil || !strings.Contains(out, "  表格名单  wx_hua  阿花  在 1 个群（曾在 1 个）\n") {
 		t.Fatalf("list: %q %v", out, err)
 	}
 	out, _, err = runCLI(t, "--db", db, "members", "list", "--group", "宝妈群", "--source", "sheet", "--json")

@@ -45,7 +45,8 @@ func newRankCmd(g *globals) *cobra.Command {
 				fmt.Fprintln(out, g.t("cli.no_items_match"))
 				return nil
 			}
-			fmt.Fprintf(out, "%4s %-10s %-7s %-8s %-7s %s\n", "#", "券后价", "佣金", "月销", "指标", "商品")
+			w := newWideTable(out)
+			fmt.Fprintln(w, g.t("cli.rank.head"))
 			for _, r := range rows {
 				e := r.Entry
 				value := fmt.Sprint(r.Value)
@@ -53,10 +54,10 @@ func newRankCmd(g *globals) *cobra.Command {
 				case advisor.RankCommission, advisor.RankDrop:
 					value = catalog.Percent(r.Value)
 				}
-				fmt.Fprintf(out, "%4d ¥%-9s %-7s %-8d %-7s %s  %s\n", r.Rank, cells.Yuan(e.Now.FinalPrice), catalog.Percent(e.Now.CommissionRate),
+				fmt.Fprintf(w, "%d\t¥%s\t%s\t%d\t%s\t%s\t%s\n", r.Rank, cells.Yuan(e.Now.FinalPrice), catalog.Percent(e.Now.CommissionRate),
 					e.Now.Sales30, value, truncate(e.Title, 30), string(e.Platform)+":"+e.ItemID)
 			}
-			return nil
+			return w.Flush()
 		},
 	}
 	cmd.Flags().StringVar(&q.Category, "category", "", g.h("cli.rank.flag.category"))

@@ -9,13 +9,23 @@ import (
 // wideTable lines up tab-separated cells as text/tabwriter does, but counts
 // a Chinese character (or an emoji) as two columns, as a terminal shows it,
 // so group names in Chinese do not push the columns apart. Lines without a
-// tab are written as they are. Nothing is written before Flush.
+// tab are written as they are. Nothing is written before Flush. It is the
+// one table writer of the CLI: every command that prints a table writes
+// through it (TestNoOtherTableWriter).
 type wideTable struct {
-	out io.Writer
-	buf bytes.Buffer
+	out   io.Writer
+	buf   bytes.Buffer
+	right bool
 }
 
 func newWideTable(out io.Writer) *wideTable { return &wideTable{out: out} }
+
+// rightAligned makes the table pad its cells on the left, so that figures
+// line up at their ends; end each line with a tab to align its last cell too.
+func (t *wideTable) rightAligned() *wideTable {
+	t.right = true
+	return t
+}
 
 func (t *wideTable) Write(p []byte) (int, error) { return t.buf.Write(p) }
 
@@ -46,8 +56,14 @@ func (t *wideTable) Flush() error {
 		nl := strings.HasSuffix(l, "\n")
 		cells := strings.Split(strings.TrimSuffix(l, "\n"), "\t")
 		for i, c := range cells {
-			b.WriteString(c)
-			if i < len(cells)-1 {
+			switch {
+			case i == len(cells)-1:
+				b.WriteString(c)
+			case t.right:
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
+				b.WriteString(c)
+			default:
+				b.WriteString(c)
 				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
 			}
 		}

@@ -147,12 +147,14 @@ func newTelegramCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			tw := newWideTable(out)
+			defer tw.Flush()
 			for _, gr := range gs {
 				standing := g.t("tg.admin")
 				if notAdmin[gr.Target] {
 					standing = g.t("groups.bot_not_admin")
 				}
-				fmt.Fprintf(out, "%s\t%s\t%s\n", gr.Name, gr.Target, standing)
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", gr.Name, gr.Target, standing)
 			}
 			return nil
 		},

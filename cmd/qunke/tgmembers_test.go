@@ -39,7 +39,7 @@ func TestTelegramCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"机器人：@qunke_test_bot（id 7000001）", "隐私模式：开", "接收方式：轮询 getUpdates",
-		"甲群\t-1001\t机器人是管理员\n", "乙群\t@DealsPub\t机器人不是管理员\n"} {
+		"甲群  -1001      机器人是管理员\n", "乙群  @DealsPub  机器人不是管理员\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in:\n%s", want, out)
 		}

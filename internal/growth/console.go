@@ -86,6 +86,10 @@ type Owed struct {
 	Held, Payable int64 // fen
 }
 
+// OwesTeam is what the person owes the team (fen, 0 none): a payable below
+// zero, a share reversed after it was paid, which the next payout deducts.
+func (o Owed) OwesTeam() int64 { return max(-o.Payable, 0) }
+
 // AgentRow is one agent of the console's tree.
 type AgentRow struct {
 	Agent

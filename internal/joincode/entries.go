@@ -41,8 +41,7 @@ func (s *Service) Entries(ctx context.Context, groups []int64, linkName string, 
 		if cand.Group == nil {
 			continue
 		}
-		e := Entry{Group: cand.Group, Kind: KindNone,
-			HandRun: cand.Group.Channel == community.Manual && cand.Group.WeComChatID == ""}
+		e := Entry{Group: cand.Group, Kind: KindNone, HandRun: cand.HandRun()}
 		cand.Way = false // a join way belongs to a code
 		if r := cand.why(now, s.margin()); r != "" {
 			e.Reason = r

@@ -34,6 +34,12 @@ func (c Candidate) Kind() Kind {
 	return KindQR
 }
 
+// HandRun reports whether the group is run by hand (a member list from a
+// spreadsheet, no WeCom API): its joins cannot be attributed to anyone.
+func (c Candidate) HandRun() bool {
+	return c.Group != nil && c.Group.Channel == community.Manual && c.Group.WeComChatID == ""
+}
+
 // Pick is the rotation: the first candidate that admits now, or -1. A
 // group is passed over when it is deleted or off, full (its capacity
 // reached), or, shown by its QR, when it has no QR, its QR is expired or

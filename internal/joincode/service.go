@@ -294,9 +294,7 @@ func (s *Service) Choose(ctx context.Context, c *Code, inviter string) (Choice, 
 	}
 	ch := Choice{Code: c, Kind: KindNone, Inviter: inviter}
 	for _, cand := range cands {
-		if cand.Group != nil && cand.Group.Channel == community.Manual && cand.Group.WeComChatID == "" {
-			ch.HandRun = true
-		}
+		ch.HandRun = ch.HandRun || cand.HandRun()
 	}
 	now := s.now()
 	rest := cands

@@ -50,6 +50,7 @@ type campaignsView struct {
 	Statuses  []campaign.Status
 	Campaigns []*campaign.Campaign
 	Groups    []groupOption
+	JoinCodes []joinCodeOption
 	Kinds     []campaign.RewardKind
 	Error     string
 	Form      campaignForm
@@ -58,6 +59,55 @@ type campaignsView struct {
 type groupOption struct {
 	ID   int64
 	Name string
+}
+
+// joinCodeOption is a join code the campaign form offers, by its name; a
+// code the campaign names that no longer exists is kept, marked Gone, so
+// that saving the form does not drop it silently.
+type joinCodeOption struct {
+	ID         string
+	Name, Code string
+	Gone       bool
+}
+
+// joinCodeOptions lists the join codes for the campaign form; current is
+// the code the campaign has now (0 none).
+func (s *Server) joinCodeOptions(r *http.Request, current int64) []joinCodeOption {
+	if s.joins == nil {
+		return nil
+	}
+	cs, err := s.joins.Store.List(r.Context())
+	if err != nil {
+		return nil
+	}
+	out := make([]joinCodeOption, 0, len(cs)+1)
+	found := current == 0
+	for _, c := range cs {
+		out = append(out, joinCodeOption{ID: strconv.FormatInt(c.ID, 10), Name: c.Name, Code: c.Code})
+		found = found || c.ID == current
+	}
+	if !found {
+		out = append(out, joinCodeOption{ID: strconv.FormatInt(current, 10), Gone: true})
+	}
+	return out
+}
+
+// campaignsByCode returns the campaigns by the join code they use.
+func (s *Server) campaignsByCode(r *http.Request) (map[int64][]*campaign.Campaign, error) {
+	out := map[int64][]*campaign.Campaign{}
+	if s.campaigns == nil {
+		return out, nil
+	}
+	cs, err := s.campaigns.List(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if c.JoinCodeID != 0 {
+			out[c.JoinCodeID] = append(out[c.JoinCodeID], c)
+		}
+	}
+	return out, nil
 }
 
 // campaignForm is the create/edit form as typed.
@@ -164,6 +214,7 @@ func (s *Server) campaignsPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	pg := s.newPage(w, r, "/campaigns", "nav.campaigns")
 	view := &campaignsView{Action: "/campaigns", Statuses: campaign.Statuses, Groups: s.groupOptions(r), Kinds: campaign.RewardKinds,
+		JoinCodes: s.joinCodeOptions(r, 0),
 		Form: campaignForm{Starts: s.now().In(s.zone).Format("2006-01-02"), Stay: "24", BurstJoins: "100", BurstSeconds: "60",
 			Tiers: tiersText(pg, []campaign.Tier{{Invites: 3, Kind: campaign.RedEnvelope, CostFen: 500}, {Invites: 10, Kind: campaign.FreeOrder, CostFen: 3000}})}}
 	status := http.StatusOK
@@ -190,23 +241,33 @@ func (s *Server) campaignsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 type campaignView struct {
-	Action   string
-	Edit     bool
-	C        *campaign.Campaign
-	Figures  *campaign.Figures
-	Board    []campaign.Ranked
-	Total    int
-	Held     []campaign.InviteRow
-	Recent   []campaign.InviteRow
-	Groups   []groupOption
-	Kinds    []campaign.RewardKind
-	Statuses []campaign.Status
-	Form     campaignForm
-	Error    string
-	Notice   string
-	Text     string // the leaderboard as a post
-	Lang     i18n.Lang
+	Action    string
+	Edit      bool
+	C         *campaign.Campaign
+	Figures   *campaign.Figures
+	Board     []campaign.Ranked
+	Total     int
+	Held      []campaign.InviteRow
+	Recent    []campaign.InviteRow
+	Groups    []groupOption
+	JoinCodes []joinCodeOption
+	Kinds     []campaign.RewardKind
+	Statuses  []campaign.Status
+	Form      campaignForm
+	Error     string
+	Notice    string
+	Text      string // the leaderboard as a post
+	Lang      i18n.Lang
+	// The leaderboard's page: its first place (0-based) and the links to
+	// the pages before and after ("" none).
+	BoardFrom            int
+	BoardPrev, BoardNext string
+	BoardRange           string // "places 21–40 of 57"
+	Hours                []int  // the daily board hours to choose from
 }
+
+// boardPage is how many places the campaign page shows at a time.
+const boardPage = 20
 
 func (s *Server) campaignID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -253,6 +314,13 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 			_, err = s.campaigns.Review(ctx, id, r.PostFormValue("key"), r.PostFormValue("action") == "approve", pg.User)
 		case "count":
 			_, err = s.campaigns.Count(ctx)
+		case "board_hour":
+			h, perr := strconv.Atoi(r.PostFormValue("hour"))
+			if perr != nil {
+				err = campaign.ErrBadBoardHour.With(r.PostFormValue("hour"))
+			} else {
+				err = s.campaigns.SetBoardHour(ctx, id, h)
+			}
 		case "post_board":
 			var n int
 			if n, err = s.campaigns.PostBoard(ctx, id, campaign.BoardTop); err == nil {
@@ -285,13 +353,38 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 	if view.Form.Name == "" {
 		view.Form = campaignFormOf(pg, view.C, s.zone)
 	}
+	view.JoinCodes = s.joinCodeOptions(r, view.C.JoinCodeID)
 	if view.Figures, err = s.campaigns.Figures(ctx, id, s.orders); err != nil {
 		s.serverError(w, r, "campaign figures", err)
 		return
 	}
-	if view.Board, view.Total, err = s.campaigns.Leaderboard(ctx, id, 20, 0); err != nil {
+	from, _ := strconv.Atoi(r.URL.Query().Get("board"))
+	view.BoardFrom = max(from, 0)
+	if view.Board, view.Total, err = s.campaigns.Leaderboard(ctx, id, boardPage, view.BoardFrom); err != nil {
 		s.serverError(w, r, "leaderboard", err)
 		return
+	}
+	page := func(at int) string { return view.Action + "?board=" + strconv.Itoa(at) + "#leaderboard" }
+	if view.BoardFrom > 0 {
+		view.BoardPrev = page(max(min(view.BoardFrom, view.Total)-boardPage, 0))
+	}
+	if view.BoardFrom+boardPage < view.Total {
+		view.BoardNext = page(view.BoardFrom + boardPage)
+	}
+	if len(view.Board) > 0 {
+		view.BoardRange = pg.T("campaign.board_range", view.BoardFrom+1, view.BoardFrom+len(view.Board), view.Total)
+	} else {
+		view.BoardRange = pg.T("campaign.participants_total", view.Total)
+	}
+	top := view.Board // the post is always the top places
+	if view.BoardFrom > 0 {
+		if top, _, err = s.campaigns.Leaderboard(ctx, id, campaign.BoardTop, 0); err != nil {
+			s.serverError(w, r, "leaderboard", err)
+			return
+		}
+	}
+	for h := range 24 {
+		view.Hours = append(view.Hours, h)
 	}
 	if view.Held, _, err = s.campaigns.Invites(ctx, campaign.InviteFilter{CampaignID: id, Status: campaign.Held, Limit: 50}); err != nil {
 		s.serverError(w, r, "held invites", err)
@@ -301,7 +394,7 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "invites", err)
 		return
 	}
-	view.Text = campaign.LeaderboardText(pg.Lang, view.C, view.Board, 10)
+	view.Text = campaign.LeaderboardText(pg.Lang, view.C, top, campaign.BoardTop)
 	pg.Title = view.C.Name
 	pg.Data = view
 	s.render(w, status, "campaign", pg)

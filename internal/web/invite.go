@@ -26,7 +26,6 @@ type inviteView struct {
 	P       *campaign.Participant
 	Open    bool
 	Entries []joincode.Entry
-	HandRun bool
 }
 
 // invitePage is /invite/{ref}: who invites to which campaign, and how to
@@ -58,9 +57,6 @@ func (s *Server) invitePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := &inviteView{C: c, P: p, Open: c.Open(s.now()), Entries: entries}
-	for _, e := range entries {
-		view.HandRun = view.HandRun || e.HandRun
-	}
 	pg := s.newPage(w, r, "/invite", "invite.page_title")
 	pg.Title = c.Name
 	pg.Data = view

@@ -89,9 +89,15 @@ func TestInvitePage(t *testing.T) {
 		if r.StatusCode != 200 {
 			t.Fatalf("%s: %d %.300s", p.Link, r.StatusCode, body)
 		}
-		for _, want := range []string{"冬季拉新", "阿芳 邀请你", "扫码群", "/invite/" + p.Ref + "/qr/", "不计入邀请人名下", "无码群", "没有群二维码", "手工运营的群"} {
+		for _, want := range []string{"冬季拉新", "阿芳 邀请你", "扫码群", "/invite/" + p.Ref + "/qr/", "无码群", "没有群二维码"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the invite page lacks %q", want)
+			}
+		}
+		// The operators' notes on attribution are on the campaign page only.
+		for _, not := range []string{"不计入邀请人名下", "手工运营的群"} {
+			if strings.Contains(body, not) {
+				t.Errorf("the public invite page shows the operators' note %q", not)
 			}
 		}
 		if strings.Contains(body, "别的群") || r.Header.Get("Cache-Control") != "no-store" {

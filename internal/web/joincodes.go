@@ -13,6 +13,7 @@ import (
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/growth/campaign"
 	"github.com/qunke/qunke/internal/joincode"
 	"github.com/qunke/qunke/internal/msg"
 	"github.com/qunke/qunke/internal/shanghai"
@@ -96,6 +97,7 @@ func (s *Server) joinQR(w http.ResponseWriter, r *http.Request) {
 
 type joinCodesView struct {
 	Codes  []*joincode.Code
+	Linked map[int64][]*campaign.Campaign // the campaigns using each code
 	Groups []*community.Group
 	Names  map[int64]string
 	Form   joincode.Code
@@ -141,7 +143,8 @@ func (s *Server) fillCodes(r *http.Request, view *joinCodesView) error {
 	for _, g := range view.Groups {
 		view.Names[g.ID] = g.Name
 	}
-	return nil
+	view.Linked, err = s.campaignsByCode(r)
+	return err
 }
 
 func fieldOf(err error) string {
@@ -169,14 +172,19 @@ func codeFromForm(r *http.Request, id int64) joincode.Code {
 
 type joinCodeView struct {
 	apiv1.JoinCodeDetail
-	Code     *joincode.Code
-	Pool     []joinPoolRow
-	Others   []*community.Group // groups not in the pool, for the form
-	Link     string             // the public page, absolute
-	Error    string
-	Field    string
-	Uploaded bool
-	Saved    bool
+	Code      *joincode.Code
+	Campaigns []*campaign.Campaign // the campaigns using the code
+	Pool      []joinPoolRow
+	Others    []*community.Group // groups not in the pool, for the form
+	Link      string             // the public page, absolute
+	Error     string
+	Field     string
+	Uploaded  bool
+	Saved     bool
+	// Notes for the operator (the public page does not show them): a pool
+	// group joined by an uploaded QR cannot name the inviter; a hand-run
+	// group cannot attribute joins at all.
+	ByQR, HandRun bool
 }
 
 type joinPoolRow struct {
@@ -254,9 +262,16 @@ func (s *Server) joinCodeDetail(r *http.Request, c *joincode.Code) (*joinCodeVie
 	if err != nil {
 		return nil, err
 	}
-	v := &joinCodeView{JoinCodeDetail: apiv1.NewJoinCodeDetail(c, pool, total, days, inv, ws), Code: c}
+	linked, err := s.campaignsByCode(r)
+	if err != nil {
+		return nil, err
+	}
+	v := &joinCodeView{JoinCodeDetail: apiv1.NewJoinCodeDetail(c, pool, total, days, inv, ws), Code: c, Campaigns: linked[c.ID]}
 	for i, p := range v.JoinCodeDetail.Pool {
-		v.Pool = append(v.Pool, joinPoolRow{JoinPoolGroup: p, Cand: pool.Candidates[i]})
+		cand := pool.Candidates[i]
+		v.Pool = append(v.Pool, joinPoolRow{JoinPoolGroup: p, Cand: cand})
+		v.ByQR = v.ByQR || (cand.Group != nil && cand.Kind() == joincode.KindQR)
+		v.HandRun = v.HandRun || cand.HandRun()
 	}
 	all, err := s.groups.List(ctx, community.Filter{})
 	if err != nil {

@@ -103,8 +103,13 @@ func TestJoinPages(t *testing.T) {
 		}
 		s.joins.Forget()
 		st, b := get("/join/fuli?i=alice")
-		if st != 200 || !strings.Contains(b, "福利1群") || !strings.Contains(b, "只计入活动") || !strings.Contains(b, `href="?i=alice&amp;lang=en"`) {
+		if st != 200 || !strings.Contains(b, "福利1群") || !strings.Contains(b, `href="?i=alice&amp;lang=en"`) {
 			t.Fatalf("page with QR: %d %.1500s", st, b)
+		}
+		// What a joining member needs only: the operators' notes on
+		// attribution are on the code's page, not here.
+		if strings.Contains(b, "只计入活动") || strings.Contains(b, "手工运营") || strings.Contains(b, "邀请人名下") {
+			t.Errorf("the public page shows operator notes: %.1500s", b)
 		}
 		img := b[strings.Index(b, `src="/join/fuli/qr/`)+5:]
 		img = img[:strings.Index(img, `"`)]
@@ -116,7 +121,7 @@ func TestJoinPages(t *testing.T) {
 		}
 		get("/join/fuli")
 		get("/join/fuli?i=bad%20ref")
-		if st, b := get("/join/fuli?i=alice&lang=en"); st != 200 || !strings.Contains(b, "counts for the campaign only") {
+		if st, b := get("/join/fuli?i=alice&lang=en"); st != 200 || !strings.Contains(b, "press and hold the QR code") || strings.Contains(b, "campaign only") {
 			t.Errorf("English: %.500s", b)
 		}
 		// 1 + 1 + 1 + 1 + 1 views: alice 3, none 2.
@@ -126,6 +131,9 @@ func TestJoinPages(t *testing.T) {
 		resp, body = c.do("GET", "/joincodes/"+itoa(code.ID), nil)
 		if resp.StatusCode != 200 || !strings.Contains(body, "alice") || !strings.Contains(body, "正在显示") || !strings.Contains(body, "访问（共 5 次）") {
 			t.Errorf("detail: %d %.2000s", resp.StatusCode, body)
+		}
+		if !strings.Contains(body, `id="note-qr"`) || !strings.Contains(body, "只计入活动") || !strings.Contains(body, `id="note-hand-run"`) {
+			t.Errorf("the operator's notes on attribution: %.3000s", body)
 		}
 	})
 }

@@ -689,6 +689,16 @@ type Balance struct {
 // paid), which the next payout deducts.
 func (b Balance) Owed() int64 { return -b.Balance }
 
+// Amount is the balance as an operator reads it: the team's commission
+// income positive when earned, cash and reward expense as they are, and a
+// member's account as Owed (what the team owes them).
+func (b Balance) Amount() int64 {
+	if b.Account.Kind == CommissionIncome || b.Account.Kind.Personal() {
+		return -b.Balance
+	}
+	return b.Balance
+}
+
 // Balances returns the accounts' balances, the team's first, then by
 // member and kind; member > 0 keeps that member's accounts only.
 func (s *Store) Balances(ctx context.Context, member int64) ([]Balance, error) {
