@@ -50,14 +50,19 @@ func (a *arena) free() {
 
 // arenaCopy returns a copy of s in a's memory. T must hold no pointers.
 func arenaCopy[T any](a *arena, s []T) []T {
-	if len(s) == 0 {
-		return nil
-	}
-	size := int(unsafe.Sizeof(s[0]))
-	b := a.alloc(size * len(s))
-	out := unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), len(s))
+	out := arenaMake[T](a, len(s))
 	copy(out, s)
 	return out
+}
+
+// arenaMake returns n zero Ts in a's memory. T must hold no pointers.
+func arenaMake[T any](a *arena, n int) []T {
+	if n == 0 {
+		return nil
+	}
+	var v T
+	b := a.alloc(int(unsafe.Sizeof(v)) * n)
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
 }
 
 // own returns s, which may point into the shard's memory, as a string the
