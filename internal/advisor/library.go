@@ -90,6 +90,7 @@ func (a *Advisor) Library(ctx context.Context, q LibraryQuery) ([]*Entry, int, e
 		before = matchRef{key: q.Before.Key, id: q.Before.ID}
 	}
 	total := 0
+	var v rowVals // one for the whole search: the sort key, a function value, takes its address
 	for _, sh := range shards {
 		if q.Category != "" && sh.category != q.Category && !strings.HasPrefix(sh.category, q.Category+"/") {
 			continue
@@ -99,7 +100,7 @@ func (a *Advisor) Library(ctx context.Context, q LibraryQuery) ([]*Entry, int, e
 			continue // a platform, brand or shop type no item of the shard has
 		}
 		consider := func(i int32) {
-			v := sh.row(i)
+			v = sh.row(i)
 			if !f.match(&sh.rows[i], &v) {
 				return
 			}

@@ -48,11 +48,12 @@ func (sh *shard) buildRankIndex() {
 		finals[i], rates[i] = e.Now.FinalPrice, e.Now.CommissionRate
 	}
 	vals := make([]int64, n)
+	var e stats // one for the build: value, a function value, takes its address
 	for k, kind := range rankKindOrder {
 		value, _ := rankValue(kind)
 		var ps []int32
 		for i := range n {
-			e := sh.stats(int32(i))
+			e = sh.stats(int32(i))
 			if e.Now.At < x.maxAt-day {
 				continue
 			}
@@ -112,8 +113,9 @@ func (sh *shard) rankInto(h *refHeap, k int, value func(*stats) (int64, bool), q
 		}
 		brand = b
 	}
+	var e stats // one for the call: value, a function value, takes its address
 	match := func(i int32) (rankRef, bool) {
-		e := sh.stats(i)
+		e = sh.stats(i)
 		if e.Now.At < latest-day || (q.Brand != "" && sh.rows[i].brand != brand) ||
 			(q.MinPrice > 0 && e.Now.FinalPrice < q.MinPrice) || (q.MaxPrice > 0 && e.Now.FinalPrice > q.MaxPrice) ||
 			e.Now.CommissionRate < q.MinRateBP {
@@ -157,7 +159,7 @@ func (sh *shard) rankInto(h *refHeap, k int, value func(*stats) (int64, bool), q
 			break
 		}
 		if h.Len() >= want {
-			e := sh.stats(i)
+			e = sh.stats(i)
 			v, _ := value(&e)
 			if !refLess((*h)[0], rankRef{value: v, id: e.ID}) {
 				break // this row and every later one rank below the page
