@@ -115,10 +115,15 @@ func (sh *shard) rankInto(h *refHeap, k int, value func(*stats) (int64, bool), q
 	}
 	var e stats // one for the call: value, a function value, takes its address
 	match := func(i int32) (rankRef, bool) {
+		if q.Brand != "" && sh.rows[i].brand != brand {
+			return rankRef{}, false
+		}
+		if v := sh.row(i); (q.MinPrice > 0 && v.final < q.MinPrice) || (q.MaxPrice > 0 && v.final > q.MaxPrice) ||
+			v.rate < q.MinRateBP {
+			return rankRef{}, false // without reading the entry
+		}
 		e = sh.stats(i)
-		if e.Now.At < latest-day || (q.Brand != "" && sh.rows[i].brand != brand) ||
-			(q.MinPrice > 0 && e.Now.FinalPrice < q.MinPrice) || (q.MaxPrice > 0 && e.Now.FinalPrice > q.MaxPrice) ||
-			e.Now.CommissionRate < q.MinRateBP {
+		if e.Now.At < latest-day {
 			return rankRef{}, false
 		}
 		v, ok := value(&e)
