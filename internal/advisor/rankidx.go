@@ -114,20 +114,27 @@ func (sh *shard) rankInto(h *refHeap, k int, value func(*stats) (int64, bool), q
 		brand = b
 	}
 	var e stats // one for the call: value, a function value, takes its address
+	// check tests entry i, whose figures are in e.
+	check := func(i int32) (rankRef, bool) {
+		if e.Now.At < latest-day || (q.Brand != "" && sh.rows[i].brand != brand) ||
+			(q.MinPrice > 0 && e.Now.FinalPrice < q.MinPrice) || (q.MaxPrice > 0 && e.Now.FinalPrice > q.MaxPrice) ||
+			e.Now.CommissionRate < q.MinRateBP {
+			return rankRef{}, false
+		}
+		v, ok := value(&e)
+		return rankRef{value: v, id: e.ID, sh: sh, pos: i}, ok
+	}
+	// match tests entry i, reading its row first.
 	match := func(i int32) (rankRef, bool) {
 		if q.Brand != "" && sh.rows[i].brand != brand {
 			return rankRef{}, false
 		}
 		if v := sh.row(i); (q.MinPrice > 0 && v.final < q.MinPrice) || (q.MaxPrice > 0 && v.final > q.MaxPrice) ||
 			v.rate < q.MinRateBP {
-			return rankRef{}, false // without reading the entry
+			return rankRef{}, false // without decoding the entry
 		}
 		e = sh.stats(i)
-		if e.Now.At < latest-day {
-			return rankRef{}, false
-		}
-		v, ok := value(&e)
-		return rankRef{value: v, id: e.ID, sh: sh, pos: i}, ok
+		return check(i)
 	}
 	// The smallest set of entries the filters let through, if any.
 	var set []int32
@@ -163,14 +170,14 @@ func (sh *shard) rankInto(h *refHeap, k int, value func(*stats) (int64, bool), q
 			complete = false
 			break
 		}
+		e = sh.stats(i) // once for both tests
 		if h.Len() >= want {
-			e = sh.stats(i)
 			v, _ := value(&e)
 			if !refLess((*h)[0], rankRef{value: v, id: e.ID}) {
 				break // this row and every later one rank below the page
 			}
 		}
-		if r, ok := match(i); ok {
+		if r, ok := check(i); ok {
 			found = append(found, r)
 			if len(found) >= want {
 				break
