@@ -151,7 +151,8 @@ func newBenchAdvisorCmd(g *globals) *cobra.Command {
 				fmt.Fprintln(out)
 			}
 			lat("library search (2 characters, page of 50)", res.Search)
-			fmt.Fprintf(out, "process RSS: %s now, %s peak; Go heap in use %s (%s an item)\n", humanBytes(res.RSS), humanBytes(res.PeakRSS),
+			fmt.Fprintf(out, "process RSS: %s now (%s anonymous, %s files), %s peak; Go heap in use %s (%s an item)\n", humanBytes(res.RSS),
+				humanBytes(res.RSSAnon), humanBytes(res.RSSFile), humanBytes(res.PeakRSS),
 				humanBytes(int64(res.HeapLive)), humanBytes(int64(res.HeapLive)/int64(max(1, cfg.Items))))
 			if cfg.NaiveItems > 0 {
 				lat(fmt.Sprintf("plain SQL card (naive, %d rows)", res.NaiveRows), res.NaiveCard)

@@ -16,8 +16,13 @@ import (
 // (entry clones its text).
 type arena struct {
 	blocks [][]byte
-	off    bool // some memory is outside the heap
+	off    bool   // some memory is outside the heap
+	spare  []byte // the unused end of the block small arrays are cut from
 }
+
+// spareBlock is the size of the blocks small arrays are cut from once a
+// shard has memory outside the heap: pages never written cost nothing.
+const spareBlock = 1 << 20
 
 // offHeapMin is the smallest array put outside the heap: a small category
 // is not worth a mapping of its own.
@@ -36,6 +41,20 @@ func (a *arena) alloc(n int) []byte {
 			a.off = true
 			return b
 		}
+	} else if a.off {
+		// A large shard's small arrays (its ranking orders, the title
+		// index's smaller ones) outside the heap too, cut from one block.
+		if len(a.spare) < n {
+			if b, ok := mapMemory(spareBlock); ok {
+				a.blocks = append(a.blocks, b)
+				a.spare = b
+			}
+		}
+		if len(a.spare) >= n {
+			b := a.spare[:n:n]
+			a.spare = a.spare[min(len(a.spare), (n+7)&^7):] // 8-byte aligned
+			return b
+		}
 	}
 	return make([]byte, n)
 }
@@ -45,19 +64,24 @@ func (a *arena) free() {
 	for _, b := range a.blocks {
 		unmapMemory(b)
 	}
-	a.blocks = nil
+	a.blocks, a.spare = nil, nil
 }
 
 // arenaCopy returns a copy of s in a's memory. T must hold no pointers.
 func arenaCopy[T any](a *arena, s []T) []T {
-	if len(s) == 0 {
-		return nil
-	}
-	size := int(unsafe.Sizeof(s[0]))
-	b := a.alloc(size * len(s))
-	out := unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), len(s))
+	out := arenaMake[T](a, len(s))
 	copy(out, s)
 	return out
+}
+
+// arenaMake returns n zero Ts in a's memory. T must hold no pointers.
+func arenaMake[T any](a *arena, n int) []T {
+	if n == 0 {
+		return nil
+	}
+	var v T
+	b := a.alloc(int(unsafe.Sizeof(v)) * n)
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
 }
 
 // own returns s, which may point into the shard's memory, as a string the

@@ -156,7 +156,7 @@ func (a *Advisor) substitutes(sh *shard, it catalog.StoredItem, now catalog.Obse
 	self := int32(sh.find(it.ID))
 	lo, hi := now.FinalPrice/2, now.FinalPrice*2
 	keep := func(i int32) bool {
-		p := sh.prices[i]
+		p := sh.row(i).final
 		return p >= lo && p <= hi
 	}
 	var out []Substitute

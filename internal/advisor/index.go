@@ -1,10 +1,13 @@
 package advisor
 
 import (
+	"cmp"
 	"context"
 	"maps"
+	"math"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,55 +58,69 @@ type shard struct {
 	category string
 	arena    *arena   // where the arrays below are kept
 	recs     []packed // by item id
-	text     string   // the entries' own text (see packed)
+	rows     []libRow // by position, as recs
+	text     string   // the entries' own text (see shardBuilder.addText)
+	// The entries whose figures do not fit packed and libRow, by position.
+	wideAt []int32
+	wides  []wideEntry
 	// What the category's entries share, by number.
 	brands    []string
 	shops     [][2]string
 	platforms []catalog.Platform
 	shopTypes []catalog.ShopType
-	rows      []libRow // by position, as recs
-	prices    []int64  // final prices by position: the substitutes' price band reads them densely
+	imgPre    []string // image link prefixes
 	attrs     attrs
 	sim       *similar.Index
 	dsrAvg    [3]float64 // average DSR (description, service, shipping) of shops that report one
-	sales30   []int64    // sorted, for percentiles
-	rank      rankIndex
-	mapped    *snapMapping // the snapshot file the arrays are in, if they are
+	// The 30-day sales, sorted, for percentiles: sales32 when every one
+	// fits 32 bits, sales30 otherwise.
+	sales32 []int32
+	sales30 []int64
+	rank    rankIndex
+	mapped  *snapMapping // the snapshot file the arrays are in, if they are
 }
 
 func buildShard(b *shardBuilder) *shard {
 	a := &arena{}
 	count := b.len()
-	recs, text := b.recs.adopt(a), b.text.adopt(a)
+	recs, rows, text := b.recs.adopt(a), b.rows.adopt(a), b.text.adopt(a)
 	sh := &shard{category: b.category, arena: a, brands: b.brands, shops: b.shops, platforms: b.platforms, shopTypes: b.shopTypes,
-		sim: similar.NewIndex()}
+		imgPre: b.imgPre, wideAt: arenaCopy(a, b.wideAt), wides: arenaCopy(a, b.wides), sim: similar.NewIndex()}
 	if count > 0 {
 		sh.recs = unsafe.Slice((*packed)(unsafe.Pointer(unsafe.SliceData(recs))), count)
+		sh.rows = unsafe.Slice((*libRow)(unsafe.Pointer(unsafe.SliceData(rows))), count)
 	}
 	if len(text) > 0 {
 		sh.text = unsafe.String(unsafe.SliceData(text), len(text))
 	}
 	var sum [3]float64
 	var n [3]int
-	sales30 := make([]int64, 0, len(sh.recs))
-	prices := make([]int64, 0, len(sh.recs))
+	sales30 := make([]int64, 0, count)
+	narrow := true
 	for i := range sh.recs {
-		p := &sh.recs[i]
 		sh.sim.Add(int32(i), 0, sh.title(int32(i)))
-		for k, v := range p.dsr {
+		for k, v := range sh.entryDSR(int32(i)) {
 			if v > 0 {
 				sum[k] += float64(v)
 				n[k]++
 			}
 		}
-		sales30 = append(sales30, p.Now.Sales30)
-		prices = append(prices, p.Now.FinalPrice)
+		v := sh.row(int32(i)).sales
+		narrow = narrow && v >= math.MinInt32 && v <= math.MaxInt32
+		sales30 = append(sales30, v)
 	}
 	sh.sim.FreezeIn(a.alloc)
 	slices.Sort(sales30)
-	sh.sales30, sh.prices = arenaCopy(a, sales30), arenaCopy(a, prices)
-	rows, at := newRows(sh)
-	sh.rows, sh.attrs = arenaCopy(a, rows), at
+	if narrow {
+		sales32 := make([]int32, len(sales30))
+		for i, v := range sales30 {
+			sales32[i] = int32(v)
+		}
+		sh.sales32 = arenaCopy(a, sales32)
+	} else {
+		sh.sales30 = arenaCopy(a, sales30)
+	}
+	sh.attrs = newAttrs(sh)
 	for k := range sum {
 		if n[k] > 0 {
 			sh.dsrAvg[k] = sum[k] / float64(n[k])
@@ -116,8 +133,22 @@ func buildShard(b *shardBuilder) *shard {
 	return sh
 }
 
+// entryDSR returns the DSR scores of entry i.
+func (sh *shard) entryDSR(i int32) [3]int {
+	if sh.rows[i].wide {
+		d := sh.wideOf(i).dsr
+		return [3]int{int(d[0]), int(d[1]), int(d[2])}
+	}
+	d := sh.recs[i].dsr
+	return [3]int{int(d[0]), int(d[1]), int(d[2])}
+}
+
 // percentile returns the share of the category selling less than sales30.
 func (sh *shard) percentile(sales30 int64) float64 {
+	if len(sh.sales32) > 0 {
+		i := sort.Search(len(sh.sales32), func(j int) bool { return int64(sh.sales32[j]) >= sales30 })
+		return float64(i) / float64(len(sh.sales32))
+	}
 	if len(sh.sales30) == 0 {
 		return 0
 	}
@@ -127,15 +158,7 @@ func (sh *shard) percentile(sales30 int64) float64 {
 
 // find returns the position of item id, or -1.
 func (sh *shard) find(id int64) int {
-	i, ok := slices.BinarySearchFunc(sh.recs, id, func(p packed, id int64) int {
-		switch {
-		case p.ID < id:
-			return -1
-		case p.ID > id:
-			return 1
-		}
-		return 0
-	})
+	i, ok := slices.BinarySearchFunc(sh.rows, id, func(r libRow, id int64) int { return cmp.Compare(r.id, id) })
 	if !ok {
 		return -1
 	}
@@ -161,7 +184,7 @@ type snapshot struct {
 	// When every category is loaded: the shards by category, and where
 	// each item's entry is (shard<<32 | position).
 	all    []*shard
-	byKey  catalog.KeyMap[uint64]
+	byKey  *keyIndex
 	keys   []keyRef // instead of byKey, from a snapshot file
 	loaded bool
 	gen    int64 // when loaded: the catalog generation it was read at
@@ -288,16 +311,12 @@ func (x *index) loadAllLocked(ctx context.Context) ([]*shard, error) {
 // publish indexes a snapshot of every category and makes it current.
 func (x *index) publish(next *snapshot) {
 	if next.loaded {
-		next.all, next.byKey = next.all[:0], catalog.NewKeyMap[uint64]()
+		next.all = next.all[:0]
 		for _, sh := range next.shards {
 			next.all = append(next.all, sh)
 		}
 		slices.SortFunc(next.all, func(a, b *shard) int { return strings.Compare(a.category, b.category) })
-		for i, sh := range next.all {
-			for j := range sh.recs {
-				next.byKey.Put(sh.key(int32(j)), uint64(i)<<32|uint64(j))
-			}
-		}
+		next.byKey = newKeyIndex(next.all)
 	}
 	x.cur.Store(next)
 }
@@ -360,9 +379,12 @@ func (x *index) lookup(key catalog.Key) (*Entry, *shard) {
 	if !cur.loaded {
 		return nil, nil
 	}
-	at, ok := cur.byKey.Get(key)
+	var at uint64
+	var ok bool
 	if cur.keys != nil {
 		at, ok = findKey(cur.keys, cur.all, key)
+	} else {
+		at, ok = cur.byKey.get(key)
 	}
 	if !ok {
 		return nil, nil

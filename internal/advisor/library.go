@@ -128,52 +128,48 @@ func (a *Advisor) Library(ctx context.Context, q LibraryQuery) ([]*Entry, int, e
 // libRow is what the library filters and sorts an item by, kept apart from
 // the entries: a two-character search matches tens of thousands of items,
 // and reading a short row of each, in order, costs a fraction of reading
-// their scattered entries.
+// their scattered entries. The figures are 32-bit, as in packed; an entry
+// with one that does not fit is wide, its figures in the shard's wide
+// table (read them with shard.row).
 type libRow struct {
-	id       int64
-	final    int64
-	rate     int64
-	sales    int64
-	drop     int64 // basis points below the highest price of the week before
-	brand    uint32
-	platform uint8
-	shop     uint8
+	id                       int64
+	final, rate, sales, drop int32 // drop: basis points below the highest price of the week before
+	brand                    uint32
+	platform                 uint8
+	shop                     uint8 // shop type
+	wide                     bool
 }
 
-// attrs interns a shard's brands, platforms and shop types.
+// rowVals are a row's figures.
+type rowVals struct{ id, final, rate, sales, drop int64 }
+
+// attrs interns a shard's brands, platforms and shop types, by the
+// numbers its rows use.
 type attrs struct {
 	brands, platforms, shops map[string]uint32
 }
 
-func intern(m map[string]uint32, v string) uint32 {
-	id, ok := m[v]
-	if !ok {
-		id = uint32(len(m))
-		m[v] = id
-	}
-	return id
-}
-
-func newRows(sh *shard) ([]libRow, attrs) {
+func newAttrs(sh *shard) attrs {
 	at := attrs{brands: map[string]uint32{}, platforms: map[string]uint32{}, shops: map[string]uint32{}}
-	rows := make([]libRow, len(sh.recs))
-	for i := range sh.recs {
-		p := &sh.recs[i]
-		rows[i] = rowOf(p.ID, p.WeekHigh, &p.Now)
-		rows[i].brand = intern(at.brands, sh.brands[p.brand])
-		rows[i].platform = uint8(intern(at.platforms, string(sh.platforms[p.platform])))
-		rows[i].shop = uint8(intern(at.shops, string(sh.shopTypes[p.shopType])))
+	for i, b := range sh.brands {
+		at.brands[b] = uint32(i)
 	}
-	return rows, at
+	for i, p := range sh.platforms {
+		at.platforms[string(p)] = uint32(i)
+	}
+	for i, t := range sh.shopTypes {
+		at.shops[string(t)] = uint32(i)
+	}
+	return at
 }
 
-// rowOf is an entry's row without its interned attributes.
-func rowOf(id, weekHigh int64, now *catalog.Observation) libRow {
+// rowOf is an entry's row figures.
+func rowOf(id, weekHigh int64, now *catalog.Observation) rowVals {
 	var drop int64
 	if weekHigh > now.FinalPrice {
 		drop = (weekHigh - now.FinalPrice) * 10000 / weekHigh
 	}
-	return libRow{id: id, final: now.FinalPrice, rate: now.CommissionRate, sales: now.Sales30, drop: drop}
+	return rowVals{id: id, final: now.FinalPrice, rate: now.CommissionRate, sales: now.Sales30, drop: drop}
 }
 
 // rowFilter is a LibraryQuery in a shard's terms.
@@ -212,26 +208,26 @@ func (sh *shard) filter(q LibraryQuery) (rowFilter, bool) {
 	return f, true
 }
 
-func (f *rowFilter) match(r *libRow) bool {
+func (f *rowFilter) match(r *libRow, v *rowVals) bool {
 	q := f.q
 	return !(f.byPlatform && r.platform != f.platform || f.byBrand && r.brand != f.brand || f.byShop && r.shop != f.shop ||
-		q.MinPrice > 0 && r.final < q.MinPrice || q.MaxPrice > 0 && r.final > q.MaxPrice ||
-		r.rate < q.MinRateBP || r.sales < q.MinSales)
+		q.MinPrice > 0 && v.final < q.MinPrice || q.MaxPrice > 0 && v.final > q.MaxPrice ||
+		v.rate < q.MinRateBP || v.sales < q.MinSales)
 }
 
 // librarySort returns a sort key: larger sorts first.
-func librarySort(s string) (func(*libRow) int64, error) {
+func librarySort(s string) (func(*rowVals) int64, error) {
 	switch s {
 	case "", "sales":
-		return func(r *libRow) int64 { return r.sales }, nil
+		return func(r *rowVals) int64 { return r.sales }, nil
 	case "price":
-		return func(r *libRow) int64 { return -r.final }, nil
+		return func(r *rowVals) int64 { return -r.final }, nil
 	case "-price":
-		return func(r *libRow) int64 { return r.final }, nil
+		return func(r *rowVals) int64 { return r.final }, nil
 	case "commission":
-		return func(r *libRow) int64 { return r.rate }, nil
+		return func(r *rowVals) int64 { return r.rate }, nil
 	case "drop":
-		return func(r *libRow) int64 { return r.drop }, nil
+		return func(r *rowVals) int64 { return r.drop }, nil
 	}
 	return nil, msg.New("advisor.bad_sort", s)
 }
@@ -299,7 +295,7 @@ func (h *matchHeap) sorted() []*Entry {
 type libPlan struct {
 	h             *matchHeap
 	sort          string
-	key           func(*libRow) int64
+	key           func(*rowVals) int64
 	after, before *matchRef
 	found         []matchRef // scratch for walk
 }
@@ -335,7 +331,7 @@ func (p *libPlan) shard(sh *shard, f *rowFilter, ids []int32, all bool) int {
 		count := 0
 		for k := range m {
 			i := pos(k)
-			if f.match(&sh.rows[i]) {
+			if v := sh.row(i); f.match(&sh.rows[i], &v) {
 				count++
 				p.offer(sh, i)
 			}
@@ -350,7 +346,7 @@ func (p *libPlan) shard(sh *shard, f *rowFilter, ids []int32, all bool) int {
 		if h.rev {
 			j = o.n() - 1
 		}
-		if p.beyond(p.key(&sh.rows[o.at(j)]), h.rs[0].key) {
+		if v := sh.row(o.at(j)); p.beyond(p.key(&v), h.rs[0].key) {
 			return m
 		}
 	}
@@ -373,8 +369,8 @@ func (p *libPlan) shard(sh *shard, f *rowFilter, ids []int32, all bool) int {
 // offer offers row i of sh to the page, unless a cursor puts it on a page
 // in front of (or behind) this one.
 func (p *libPlan) offer(sh *shard, i int32) {
-	r := &sh.rows[i]
-	m := matchRef{key: p.key(r), id: r.id, sh: sh, pos: i}
+	v := sh.row(i)
+	m := matchRef{key: p.key(&v), id: v.id, sh: sh, pos: i}
 	if p.after != nil && !m.worse(*p.after) || p.before != nil && !p.before.worse(m) {
 		return
 	}
@@ -401,7 +397,7 @@ func (p *libPlan) walk(sh *shard, ids []int32, all bool, budget int) bool {
 	h := p.h
 	o := sh.libOrder(p.sort)
 	n := o.n()
-	keyAt := func(j int) int64 { return p.key(&sh.rows[o.at(j)]) }
+	keyAt := func(j int) int64 { v := sh.row(o.at(j)); return p.key(&v) }
 	j, step := 0, 1
 	if h.rev {
 		j, step = n-1, -1
@@ -418,8 +414,8 @@ func (p *libPlan) walk(sh *shard, ids []int32, all bool, budget int) bool {
 			return false
 		}
 		i := o.at(j)
-		r := &sh.rows[i]
-		k := p.key(r)
+		v := sh.row(i)
+		k := p.key(&v)
 		if len(found) >= h.want && p.beyond(k, found[len(found)-1].key) || len(h.rs) >= h.want && p.beyond(k, h.rs[0].key) {
 			break
 		}
@@ -428,7 +424,7 @@ func (p *libPlan) walk(sh *shard, ids []int32, all bool, budget int) bool {
 				continue
 			}
 		}
-		m := matchRef{key: k, id: r.id, sh: sh, pos: i}
+		m := matchRef{key: k, id: v.id, sh: sh, pos: i}
 		if p.after != nil && !m.worse(*p.after) || p.before != nil && !p.before.worse(m) {
 			continue
 		}
@@ -483,5 +479,5 @@ func (f *rowFilter) everything(sh *shard) bool {
 		return true
 	}
 	x := &sh.rank
-	return q.MinRateBP <= sh.rows[x.byRate[0]].rate && q.MinSales <= sh.rows[x.bySales[len(x.bySales)-1]].sales
+	return q.MinRateBP <= sh.row(x.byRate[0]).rate && q.MinSales <= sh.row(x.bySales[len(x.bySales)-1]).sales
 }

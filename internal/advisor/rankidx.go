@@ -1,6 +1,7 @@
 package advisor
 
 import (
+	"cmp"
 	"runtime"
 	"slices"
 	"sort"
@@ -43,19 +44,23 @@ func rankKindIndex(k RankKind) int {
 func (sh *shard) buildRankIndex() {
 	n := len(sh.recs)
 	x := &sh.rank
-	for i := range sh.recs {
-		x.maxAt = max(x.maxAt, sh.recs[i].Now.At)
+	finals, rates := make([]int64, n), make([]int64, n)
+	for i := range n {
+		e := sh.stats(int32(i))
+		x.maxAt = max(x.maxAt, e.Now.At)
+		finals[i], rates[i] = e.Now.FinalPrice, e.Now.CommissionRate
 	}
 	vals := make([]int64, n)
+	var e stats // one for the build: value, a function value, takes its address
 	for k, kind := range rankKindOrder {
 		value, _ := rankValue(kind)
 		var ps []int32
-		for i := range sh.recs {
-			e := &sh.recs[i].stats
+		for i := range n {
+			e = sh.stats(int32(i))
 			if e.Now.At < x.maxAt-day {
 				continue
 			}
-			if v, ok := value(e); ok {
+			if v, ok := value(&e); ok {
 				vals[i] = v
 				ps = append(ps, int32(i))
 			}
@@ -71,18 +76,18 @@ func (sh *shard) buildRankIndex() {
 		})
 		x.byKind[k] = arenaCopy(sh.arena, ps)
 	}
-	all := func() []int32 {
+	positions := func() []int32 {
 		ps := make([]int32, n)
 		for i := range ps {
 			ps[i] = int32(i)
 		}
 		return ps
 	}
-	x.byPrice = all()
-	slices.SortStableFunc(x.byPrice, func(a, b int32) int { return cmp64(sh.prices[a], sh.prices[b]) })
-	x.byRate = all()
-	slices.SortStableFunc(x.byRate, func(a, b int32) int { return cmp64(sh.rows[a].rate, sh.rows[b].rate) })
-	x.byBrand = all()
+	x.byPrice = positions()
+	slices.SortStableFunc(x.byPrice, func(a, b int32) int { return cmp.Compare(finals[a], finals[b]) })
+	x.byRate = positions()
+	slices.SortStableFunc(x.byRate, func(a, b int32) int { return cmp.Compare(rates[a], rates[b]) })
+	x.byBrand = positions()
 	slices.SortStableFunc(x.byBrand, func(a, b int32) int { return int(sh.rows[a].brand) - int(sh.rows[b].brand) })
 	x.brandAt = make([]int32, len(sh.attrs.brands)+1)
 	for _, p := range x.byBrand {
@@ -91,22 +96,17 @@ func (sh *shard) buildRankIndex() {
 	for b := 1; b < len(x.brandAt); b++ {
 		x.brandAt[b] += x.brandAt[b-1]
 	}
-	x.bySales = all()
-	slices.SortStableFunc(x.bySales, func(a, b int32) int { return cmp64(sh.rows[b].sales, sh.rows[a].sales) })
-	x.byDrop = all()
-	slices.SortStableFunc(x.byDrop, func(a, b int32) int { return cmp64(sh.rows[b].drop, sh.rows[a].drop) })
+	sales, drops := finals, rates // reused: their orders are made
+	for i := range n {
+		v := sh.row(int32(i))
+		sales[i], drops[i] = v.sales, v.drop
+	}
+	x.bySales = positions()
+	slices.SortStableFunc(x.bySales, func(a, b int32) int { return cmp.Compare(sales[b], sales[a]) })
+	x.byDrop = positions()
+	slices.SortStableFunc(x.byDrop, func(a, b int32) int { return cmp.Compare(drops[b], drops[a]) })
 	x.byPrice, x.byRate, x.byBrand = arenaCopy(sh.arena, x.byPrice), arenaCopy(sh.arena, x.byRate), arenaCopy(sh.arena, x.byBrand)
 	x.bySales, x.byDrop = arenaCopy(sh.arena, x.bySales), arenaCopy(sh.arena, x.byDrop)
-}
-
-func cmp64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // rankInto offers the shard's best want rows of ranking k (value, its
@@ -126,15 +126,28 @@ func (sh *shard) rankInto(h *refHeap, k int, value func(*stats) (int64, bool), q
 		}
 		brand = b
 	}
-	match := func(i int32) (rankRef, bool) {
-		e := &sh.recs[i].stats
-		r := &sh.rows[i]
-		if e.Now.At < latest-day || (q.Brand != "" && r.brand != brand) ||
-			(q.MinPrice > 0 && r.final < q.MinPrice) || (q.MaxPrice > 0 && r.final > q.MaxPrice) || r.rate < q.MinRateBP {
+	var e stats // one for the call: value, a function value, takes its address
+	// check tests entry i, whose figures are in e.
+	check := func(i int32) (rankRef, bool) {
+		if e.Now.At < latest-day || (q.Brand != "" && sh.rows[i].brand != brand) ||
+			(q.MinPrice > 0 && e.Now.FinalPrice < q.MinPrice) || (q.MaxPrice > 0 && e.Now.FinalPrice > q.MaxPrice) ||
+			e.Now.CommissionRate < q.MinRateBP {
 			return rankRef{}, false
 		}
-		v, ok := value(e)
+		v, ok := value(&e)
 		return rankRef{value: v, id: e.ID, sh: sh, pos: i}, ok
+	}
+	// match tests entry i, reading its row first.
+	match := func(i int32) (rankRef, bool) {
+		if q.Brand != "" && sh.rows[i].brand != brand {
+			return rankRef{}, false
+		}
+		if v := sh.row(i); (q.MinPrice > 0 && v.final < q.MinPrice) || (q.MaxPrice > 0 && v.final > q.MaxPrice) ||
+			v.rate < q.MinRateBP {
+			return rankRef{}, false // without decoding the entry
+		}
+		e = sh.stats(i)
+		return check(i)
 	}
 	// The smallest set of entries the filters let through, if any.
 	var set []int32
@@ -150,15 +163,15 @@ func (sh *shard) rankInto(h *refHeap, k int, value func(*stats) (int64, bool), q
 	if q.MinPrice > 0 || q.MaxPrice > 0 {
 		lo, hi := 0, len(x.byPrice)
 		if q.MinPrice > 0 {
-			lo = sort.Search(len(x.byPrice), func(j int) bool { return sh.prices[x.byPrice[j]] >= q.MinPrice })
+			lo = sort.Search(len(x.byPrice), func(j int) bool { return sh.row(x.byPrice[j]).final >= q.MinPrice })
 		}
 		if q.MaxPrice > 0 {
-			hi = sort.Search(len(x.byPrice), func(j int) bool { return sh.prices[x.byPrice[j]] > q.MaxPrice })
+			hi = sort.Search(len(x.byPrice), func(j int) bool { return sh.row(x.byPrice[j]).final > q.MaxPrice })
 		}
 		narrow(x.byPrice[lo:max(lo, hi)])
 	}
 	if q.MinRateBP > 0 {
-		lo := sort.Search(len(x.byRate), func(j int) bool { return sh.rows[x.byRate[j]].rate >= q.MinRateBP })
+		lo := sort.Search(len(x.byRate), func(j int) bool { return sh.row(x.byRate[j]).rate >= q.MinRateBP })
 		narrow(x.byRate[lo:])
 	}
 	// Walk the ranking, keeping what matches apart until the walk is known
@@ -170,14 +183,14 @@ func (sh *shard) rankInto(h *refHeap, k int, value func(*stats) (int64, bool), q
 			complete = false
 			break
 		}
-		e := &sh.recs[i].stats
+		e = sh.stats(i) // once for both tests
 		if h.Len() >= want {
-			v, _ := value(e)
+			v, _ := value(&e)
 			if !refLess((*h)[0], rankRef{value: v, id: e.ID}) {
 				break // this row and every later one rank below the page
 			}
 		}
-		if r, ok := match(i); ok {
+		if r, ok := check(i); ok {
 			found = append(found, r)
 			if len(found) >= want {
 				break

@@ -109,8 +109,10 @@ var snapSections = []section{
 	arraySection("recs", func(p *snapParts) *[]packed { return &p.sh.recs }),
 	stringSection("text", func(p *snapParts) *string { return &p.sh.text }),
 	arraySection("rows", func(p *snapParts) *[]libRow { return &p.sh.rows }),
-	arraySection("prices", func(p *snapParts) *[]int64 { return &p.sh.prices }),
 	arraySection("sales30", func(p *snapParts) *[]int64 { return &p.sh.sales30 }),
+	arraySection("sales32", func(p *snapParts) *[]int32 { return &p.sh.sales32 }),
+	arraySection("wideAt", func(p *snapParts) *[]int32 { return &p.sh.wideAt }),
+	arraySection("wides", func(p *snapParts) *[]wideEntry { return &p.sh.wides }),
 	arraySection("rank.hot", func(p *snapParts) *[]int32 { return &p.sh.rank.byKind[0] }),
 	arraySection("rank.today", func(p *snapParts) *[]int32 { return &p.sh.rank.byKind[1] }),
 	arraySection("rank.lows", func(p *snapParts) *[]int32 { return &p.sh.rank.byKind[2] }),
@@ -165,8 +167,7 @@ func findKey(refs []keyRef, shards []*shard, key catalog.Key) (uint64, bool) {
 		}
 		sh := shards[at>>32]
 		if pos := uint32(at); pos < uint32(len(sh.recs)) {
-			k := sh.texts(int32(pos))[0]
-			if k == key.ItemID && sh.platforms[sh.recs[pos].platform].Family() == key.Platform.Family() {
+			if sh.hasID(int32(pos), key.ItemID) && sh.platforms[sh.rows[pos].platform].Family() == key.Platform.Family() {
 				runtime.KeepAlive(sh)
 				return at, true
 			}
@@ -222,6 +223,7 @@ type snapShard struct {
 	Shops       [][2]string
 	Platforms   []catalog.Platform
 	ShopTypes   []catalog.ShopType
+	ImgPre      []string // image link prefixes
 	DSRAvg      [3]float64
 	Attrs       [3][]string // the library's brands, platforms, shop types, by number
 	MaxAt       int64
@@ -279,7 +281,7 @@ func writeSnapFile(path, ident string, snap *snapshot) (size int64, err error) {
 	var keys []keyRef
 	for si, sh := range snap.all {
 		p := snapParts{sh: sh, sim: sh.sim.Export()}
-		m := snapShard{Category: sh.category, Brands: sh.brands, Shops: sh.shops, Platforms: sh.platforms, ShopTypes: sh.shopTypes,
+		m := snapShard{Category: sh.category, Brands: sh.brands, Shops: sh.shops, Platforms: sh.platforms, ShopTypes: sh.shopTypes, ImgPre: sh.imgPre,
 			DSRAvg: sh.dsrAvg, Attrs: [3][]string{attrList(sh.attrs.brands), attrList(sh.attrs.platforms), attrList(sh.attrs.shops)},
 			MaxAt: sh.rank.maxAt, SimN: p.sim.N, SimIdentity: p.sim.Identity}
 		for _, s := range snapSections {
@@ -498,7 +500,7 @@ func (m *snapMapping) shard(sm *snapShard) (*shard, error) {
 	// The entries' strings are cloned when handed out (own), as those of
 	// an arena outside the heap.
 	sh := &shard{category: sm.Category, arena: &arena{off: true}, mapped: m, brands: sm.Brands, shops: sm.Shops,
-		platforms: sm.Platforms, shopTypes: sm.ShopTypes, dsrAvg: sm.DSRAvg}
+		platforms: sm.Platforms, shopTypes: sm.ShopTypes, imgPre: sm.ImgPre, dsrAvg: sm.DSRAvg}
 	sh.rank.maxAt = sm.MaxAt
 	p := snapParts{sh: sh, sim: similar.Frozen{N: sm.SimN, Identity: sm.SimIdentity}}
 	for i, s := range snapSections {
@@ -520,8 +522,12 @@ func (m *snapMapping) shard(sm *snapShard) (*shard, error) {
 	switch {
 	case ok != [3]bool{true, true, true}:
 		return nil, errors.New("an attribute listed twice")
-	case len(sh.rows) != n || len(sh.prices) != n || len(sh.sales30) != n || sm.SimN != n:
-		return nil, fmt.Errorf("%d entries but %d rows, %d prices, %d sales, %d titles", n, len(sh.rows), len(sh.prices), len(sh.sales30), sm.SimN)
+	case len(sh.rows) != n || len(sh.sales30)+len(sh.sales32) != n || sm.SimN != n:
+		return nil, fmt.Errorf("%d entries but %d rows, %d sales, %d titles", n, len(sh.rows), len(sh.sales30)+len(sh.sales32), sm.SimN)
+	case len(sh.wideAt) != len(sh.wides) || !slices.IsSorted(sh.wideAt) || len(sh.wideAt) > 0 && (sh.wideAt[0] < 0 || int(sh.wideAt[len(sh.wideAt)-1]) >= n):
+		return nil, errors.New("wide entries out of place")
+	case len(sh.imgPre) == 0:
+		return nil, errors.New("no image link prefixes")
 	case len(sh.rank.byPrice) != n || len(sh.rank.byRate) != n || len(sh.rank.byBrand) != n || len(sh.rank.brandAt) != len(at.brands)+1:
 		return nil, errors.New("ranking orders of the wrong length")
 	case len(sh.platforms) > 1<<16 || len(sh.shopTypes) > 1<<16:

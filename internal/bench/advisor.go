@@ -100,16 +100,19 @@ type AdvisorResult struct {
 	// RankingBy holds the ranking pages by kind and filter shape
 	// (RankShapes), RankingKind and RankingShape the same pages by kind
 	// and by shape alone.
-	RankingBy      [][]Latency
-	RankingKind    []Latency
-	RankingShape   []Latency
-	Search         Latency // a library search for two characters of a title, page of 50
-	HeapLive       uint64  // Go heap in use after a collection, bytes
-	NaiveCard      Latency
-	PeakRSS, RSS   int64 // bytes, from /proc/self/status
-	NaiveRows      int64
-	Observations   int64
-	SubstitutesAvg float64
+	RankingBy    [][]Latency
+	RankingKind  []Latency
+	RankingShape []Latency
+	Search       Latency // a library search for two characters of a title, page of 50
+	HeapLive     uint64  // Go heap in use after a collection, bytes
+	NaiveCard    Latency
+	PeakRSS, RSS int64 // bytes, from /proc/self/status
+	// RSSAnon and RSSFile split RSS: anonymous memory (the heap, the
+	// advisor's arenas, SQLite's page cache) and mapped files.
+	RSSAnon, RSSFile int64
+	NaiveRows        int64
+	Observations     int64
+	SubstitutesAvg   float64
 	// The snapshot file (issue 17): how long the warm advisor took to
 	// write it and its size, and starts from it.
 	SnapWrite time.Duration
@@ -286,6 +289,7 @@ func Advisor(ctx context.Context, cfg AdvisorConfig) (AdvisorResult, error) {
 	}
 	res.Search = tm.latency()
 	res.RSS, res.PeakRSS = rss()
+	res.RSSAnon, res.RSSFile = statusBytes("RssAnon:"), statusBytes("RssFile:")
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -489,23 +493,20 @@ func naiveCard(ctx context.Context, db *sql.DB, key catalog.Key) error {
 }
 
 // rss returns the process's resident set size and its peak, in bytes.
-func rss() (cur, peak int64) {
+func rss() (cur, peak int64) { return statusBytes("VmRSS:"), statusBytes("VmHWM:") }
+
+// statusBytes returns a size /proc/self/status gives in kB (name with its
+// colon), in bytes; 0 where there is none.
+func statusBytes(name string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return 0, 0
+		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		kb, _ := strconv.ParseInt(f[1], 10, 64)
-		switch f[0] {
-		case "VmRSS:":
-			cur = kb << 10
-		case "VmHWM:":
-			peak = kb << 10
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == name {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
 		}
 	}
-	return cur, peak
+	return 0
 }

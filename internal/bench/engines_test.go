@@ -96,8 +96,14 @@ func TestInsightSmall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Orders != 1000 || len(res.Parts) != len(InsightParts()) {
-			t.Fatalf("%+v", res)
+		dbParts := 0
+		for _, p := range InsightParts() {
+			if !p.Memory {
+				dbParts++
+			}
+		}
+		if res.Orders != 1000 || len(res.Parts) != dbParts {
+			t.Fatalf("%d parts timed, want the %d that read the database: %+v", len(res.Parts), dbParts, res)
 		}
 		for _, p := range res.Parts {
 			if p.N == 0 {

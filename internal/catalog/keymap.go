@@ -42,13 +42,13 @@ func (c *KeyMap[V]) numericKey(k Key) (map[uint64]V, uint64, bool) {
 	if p < 0 {
 		return nil, 0, false
 	}
-	n, ok := numericID(k.ItemID)
+	n, ok := NumericID(k.ItemID)
 	return c.num[p], n, ok
 }
 
-// numericID returns id as a number when it is one written canonically (no
+// NumericID returns id as a number when it is one written canonically (no
 // sign, no leading zero), so that it maps back to exactly the same string.
-func numericID(id string) (uint64, bool) {
+func NumericID(id string) (uint64, bool) {
 	if len(id) == 0 || len(id) > 19 || id[0] == '0' {
 		return 0, false
 	}
