@@ -48,7 +48,7 @@ func (s *Store) newImporter(ctx context.Context, tx *sql.Tx) (*importer, error) 
 	// The lookup of trade ids is planned each run, on statistics kept
 	// current as the import grows orders (see store.Growth).
 	var err error
-	if im.growth, err = s.db.Growth(ctx, tx, "orders"); err != nil {
+	if im.growth, err = s.db.Growth(ctx, tx, "orders", "platform", "trade_id"); err != nil {
 		return nil, err
 	}
 	if im.attr, err = s.newAttributor(ctx); err != nil {
