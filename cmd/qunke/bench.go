@@ -355,6 +355,15 @@ func newBenchOrdersCmd(g *globals) *cobra.Command {
 					fmt.Fprintf(out, "%-5s %d rows, %s: %s, %.0f orders/s; again %s, %.0f orders/s; attributed %d (to a post %d); peak RSS %s\n",
 						m.Format, m.Rows, humanBytes(m.FileBytes), m.Elapsed.Round(time.Millisecond), m.OrdersPerSec,
 						m.Again.Round(time.Millisecond), m.AgainPerSec, m.Attributed, m.FromPosts, humanBytes(m.PeakRSS))
+					fmt.Fprintf(out, "      CPU: import %s here", m.ClientCPU.Round(time.Millisecond))
+					if m.ServerCPU > 0 {
+						fmt.Fprintf(out, " + %s PostgreSQL", m.ServerCPU.Round(time.Millisecond))
+					}
+					fmt.Fprintf(out, "; again %s here", m.AgainClientCPU.Round(time.Millisecond))
+					if m.AgainServerCPU > 0 {
+						fmt.Fprintf(out, " + %s PostgreSQL", m.AgainServerCPU.Round(time.Millisecond))
+					}
+					fmt.Fprintln(out)
 				}
 			}
 			if !skipIncome {

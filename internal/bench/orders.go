@@ -80,12 +80,17 @@ type ImportMeasure struct {
 	Elapsed      time.Duration // reading, parsing, attributing and storing, one transaction
 	OrdersPerSec float64
 	// Again is the same file imported a second time: every order unchanged.
-	Again        time.Duration
-	AgainPerSec  float64
-	Attributed   int // orders credited to a group
-	FromPosts    int // and to a post
-	PeakRSS      int64
-	DatabaseSize int64
+	Again       time.Duration
+	AgainPerSec float64
+	// ClientCPU and AgainClientCPU are this process's CPU time during each
+	// import; ServerCPU and AgainServerCPU the PostgreSQL backends' (0 on
+	// SQLite, or when the server is on another machine).
+	ClientCPU, AgainClientCPU time.Duration
+	ServerCPU, AgainServerCPU time.Duration
+	Attributed                int // orders credited to a group
+	FromPosts                 int // and to a post
+	PeakRSS                   int64
+	DatabaseSize              int64
 }
 
 // OrdersImportResult is what OrdersImport measured.
@@ -132,12 +137,14 @@ func OrdersImport(ctx context.Context, cfg OrdersConfig) (OrdersImportResult, er
 			}
 			s := orders.NewStore(db)
 			fmt.Fprintf(cfg.Log, "importing %s (%s)\n", path, humanSize(fi.Size()))
+			server, client := serverCPU(ctx, db), processCPU()
 			t := time.Now()
 			fr, err := s.ImportFile(ctx, path, false)
 			m.Elapsed = time.Since(t)
 			if err != nil {
 				return err
 			}
+			m.ClientCPU, m.ServerCPU = processCPU()-client, serverCPU(ctx, db)-server
 			if fr.Parsed.Rows != cfg.Orders || fr.Stats.New != cfg.Orders {
 				return fmt.Errorf("%s: %d rows, %d new, %d rejected (%v), want %d new", path, fr.Parsed.Rows, fr.Stats.New,
 					fr.Parsed.Rejected, fr.Parsed.Problems[:min(3, len(fr.Parsed.Problems))], cfg.Orders)
@@ -145,12 +152,14 @@ func OrdersImport(ctx context.Context, cfg OrdersConfig) (OrdersImportResult, er
 			m.Rows, m.Attributed, m.FromPosts = fr.Parsed.Rows, fr.Stats.Attributed, fr.Stats.FromPosts
 			m.OrdersPerSec = float64(m.Rows) / m.Elapsed.Seconds()
 			fmt.Fprintf(cfg.Log, "  %s: %.0f orders/s; again\n", m.Elapsed.Round(time.Millisecond), m.OrdersPerSec)
+			server, client = serverCPU(ctx, db), processCPU()
 			t = time.Now()
 			fr, err = s.ImportFile(ctx, path, false)
 			m.Again = time.Since(t)
 			if err != nil {
 				return err
 			}
+			m.AgainClientCPU, m.AgainServerCPU = processCPU()-client, serverCPU(ctx, db)-server
 			if fr.Stats.Unchanged != cfg.Orders {
 				return fmt.Errorf("re-import: %+v", fr.Stats)
 			}
@@ -340,6 +349,7 @@ func benchDB(ctx context.Context, cfg OrdersConfig, name string, fresh bool) (*s
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	q.Set("application_name", schema) // its backends, for serverCPU
 	u.RawQuery = q.Encode()
 	db, err := store.Open(ctx, u.String())
 	if err == nil {
@@ -353,6 +363,47 @@ func benchDB(ctx context.Context, cfg OrdersConfig, name string, fresh bool) (*s
 		return nil, nil, err
 	}
 	return db, func() { db.Close(); drop() }, nil
+}
+
+// serverCPU is the CPU time used so far by the PostgreSQL backends serving
+// db (a benchDB: its connections carry the schema's name), read from
+// /proc/<pid>/stat, so only when the server runs on this machine (Linux);
+// 0 otherwise. The pool keeps its connections between two calls, so the
+// difference is what the server spent in between.
+func serverCPU(ctx context.Context, db *store.DB) time.Duration {
+	if db.Dialect != store.Postgres {
+		return 0
+	}
+	rows, err := db.QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = current_setting('application_name')`)
+	if err != nil {
+		return 0
+	}
+	defer rows.Close()
+	var total time.Duration
+	for rows.Next() {
+		var pid int
+		if rows.Scan(&pid) != nil {
+			return 0
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0
+		}
+		// After the command name in parentheses: utime and stime are the
+		// 12th and 13th fields, in clock ticks (100 a second on Linux).
+		_, after, ok := strings.Cut(string(b), ") ")
+		f := strings.Fields(after)
+		if !ok || len(f) < 13 {
+			return 0
+		}
+		u, err1 := strconv.ParseInt(f[11], 10, 64)
+		st, err2 := strconv.ParseInt(f[12], 10, 64)
+		if err1 != nil || err2 != nil {
+			return 0
+		}
+		total += time.Duration(u+st) * 10 * time.Millisecond
+	}
+	return total
 }
 
 // orderGen generates the benchmark's orders: order i depends on (seed, i)

@@ -338,7 +338,7 @@ func (s *Store) attributeRange(ctx context.Context, where string, from, to int64
 				upd.Close()
 			}
 		}()
-		roll := newRollup()
+		roll := newRollup(s.db.Dialect)
 		var queue []orderKey
 		for i := range all {
 			c := &all[i]

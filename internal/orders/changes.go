@@ -25,6 +25,9 @@ const queueRows = 500
 
 // queueChanges queues keys in tx.
 func queueChanges(ctx context.Context, tx *sql.Tx, d store.Dialect, keys []orderKey) error {
+	if d == store.Postgres {
+		return queueChangesPG(ctx, tx, keys)
+	}
 	args := make([]any, 0, 2*min(len(keys), queueRows))
 	for len(keys) > 0 {
 		n := min(len(keys), queueRows)

@@ -1,6 +1,7 @@
 package orders
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -11,7 +12,8 @@ import (
 // importer applies orders inside one transaction, a batch at a time: one
 // SELECT finds which of a batch's trade ids are stored, new rows go in with
 // multi-row INSERTs, and only orders that changed are updated, all through
-// statements prepared once per import. Orders are still applied in the
+// statements prepared once per import (on PostgreSQL, larger batches
+// written set-based: see bulk.go). Orders are still applied in the
 // order given: a trade id repeated in a batch is decided against its state
 // after the earlier copy, exactly as one-by-one upserts would.
 type importer struct {
@@ -29,6 +31,7 @@ type importer struct {
 	// PostgreSQL: keeps the planner's statistics of orders current as the
 	// import grows the table.
 	growth *store.Growth
+	size   int // orders a batch
 }
 
 const (
@@ -38,11 +41,14 @@ const (
 
 func (s *Store) newImporter(ctx context.Context, tx *sql.Tx) (*importer, error) {
 	im := &importer{ctx: ctx, tx: tx, now: s.now().Unix(), stmts: map[string]*sql.Stmt{},
-		sqls: sqlFor(s.db.Dialect), roll: newRollup()}
+		sqls: sqlFor(s.db.Dialect), roll: newRollup(s.db.Dialect), size: batchSize}
+	if s.db.Dialect == store.Postgres {
+		im.size = cmp.Or(s.pgBatch, pgBatch)
+	}
 	// The lookup of trade ids is planned each run, on statistics kept
 	// current as the import grows orders (see store.Growth).
 	var err error
-	if im.growth, err = s.db.Growth(ctx, tx, "orders"); err != nil {
+	if im.growth, err = s.db.Growth(ctx, tx, "orders", "platform", "trade_id"); err != nil {
 		return nil, err
 	}
 	if im.attr, err = s.newAttributor(ctx); err != nil {
@@ -78,7 +84,7 @@ func (im *importer) stmt(q string) (*sql.Stmt, error) {
 // add applies orders (their attribution's posts already loaded: attr.need).
 func (im *importer) add(orders []Order) error {
 	for len(orders) > 0 {
-		n := min(len(orders), batchSize)
+		n := min(len(orders), im.size)
 		if err := im.batch(orders[:n]); err != nil {
 			return err
 		}
@@ -199,11 +205,20 @@ func (im *importer) batch(orders []Order) error {
 			queue = append(queue, orderKey{r.o.Platform, r.o.TradeID})
 		}
 	}
-	if err := im.insert(inserts); err != nil {
-		return err
-	}
-	if err := im.write(changed); err != nil {
-		return err
+	if im.sqls.dialect == store.Postgres {
+		if err := im.insertPG(inserts); err != nil {
+			return err
+		}
+		if err := im.writePG(changed); err != nil {
+			return err
+		}
+	} else {
+		if err := im.insert(inserts); err != nil {
+			return err
+		}
+		if err := im.write(changed); err != nil {
+			return err
+		}
 	}
 	if err := queueChanges(im.ctx, im.tx, im.sqls.dialect, queue); err != nil {
 		return err
@@ -211,15 +226,20 @@ func (im *importer) batch(orders []Order) error {
 	return im.growth.Added(im.ctx, len(inserts))
 }
 
-// lookup reads the stored rows among ids (at most batchSize) into rows.
+// lookup reads the stored rows among ids (at most batchSize, on PostgreSQL
+// pgBatch) into rows.
 func (im *importer) lookup(platform string, ids []string, rows map[orderKey]*stored) error {
 	st, err := im.stmt(im.sqls.lookup)
 	if err != nil {
 		return err
 	}
 	args := append(im.args[:0], platform)
-	for i := range batchSize {
-		args = append(args, ids[min(i, len(ids)-1)]) // padded with the last id
+	if im.sqls.dialect == store.Postgres {
+		args = append(args, ids) // one array
+	} else {
+		for i := range batchSize {
+			args = append(args, ids[min(i, len(ids)-1)]) // padded with the last id
+		}
 	}
 	im.args = args
 	res, err := st.QueryContext(im.ctx, args...)
@@ -251,20 +271,22 @@ const nInsertCols = 2 + nOrderCols + 5
 // importSQL holds the import's many-valued statements for one dialect.
 type importSQL struct {
 	dialect store.Dialect
-	lookup  string // batchSize trade ids
+	lookup  string // batchSize trade ids; on PostgreSQL an array of them
 	insert  string // insertRows rows
 }
 
 var importSQLs = map[store.Dialect]*importSQL{}
 
 func init() {
+	const lookup = `SELECT trade_id, ` + orderCols + `, status_regressed, group_id, delivery_id, member_id FROM orders
+		WHERE platform = `
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		importSQLs[d] = &importSQL{dialect: d,
-			lookup: `SELECT trade_id, ` + orderCols + `, status_regressed, group_id, delivery_id, member_id FROM orders
-				WHERE platform = ` + d.BulkPlaceholders(1, 1, 1) + ` AND trade_id IN (` + d.BulkPlaceholders(1, batchSize, 2) + `)`,
+			lookup: lookup + d.BulkPlaceholders(1, 1, 1) + ` AND trade_id IN (` + d.BulkPlaceholders(1, batchSize, 2) + `)`,
 			insert: `INSERT INTO orders (` + insertCols + `) VALUES ` + d.BulkPlaceholders(nInsertCols, insertRows, 1),
 		}
 	}
+	importSQLs[store.Postgres].lookup = lookup + `$1 AND trade_id = ANY($2::text[])`
 }
 
 func sqlFor(d store.Dialect) *importSQL {

@@ -18,11 +18,15 @@ package orders
 // that incremental upkeep and a rebuild agree).
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/qunke/qunke/internal/shanghai"
+	"github.com/qunke/qunke/internal/store"
 )
 
 // dayRow is an order_days key.
@@ -41,12 +45,13 @@ type dayVals struct {
 
 // rollup accumulates changes to the two tables.
 type rollup struct {
-	days   map[dayRow]*dayVals
-	settle map[int64]*[2]int64 // settled day → orders, settled income
+	days    map[dayRow]*dayVals
+	settle  map[int64]*[2]int64 // settled day → orders, settled income
+	dialect store.Dialect
 }
 
-func newRollup() *rollup {
-	return &rollup{days: map[dayRow]*dayVals{}, settle: map[int64]*[2]int64{}}
+func newRollup(d store.Dialect) *rollup {
+	return &rollup{days: map[dayRow]*dayVals{}, settle: map[int64]*[2]int64{}, dialect: d}
 }
 
 // add adds (sign +1) or takes away (-1) an order credited to group.
@@ -81,20 +86,24 @@ func (r *rollup) add(o *Order, group int64, sign int64) {
 func paidDay(t int64) int64 { return dayOf(t) }
 
 const (
-	upsertDay = `INSERT INTO order_days (group_id, adzone_id, paid_day, status, adzone_name, orders, paid_amount,
-		est_income, settled_income) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (group_id, paid_day, status, adzone_id) DO UPDATE SET
+	upsertDay     = insertDay + ` VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)` + onConflictDay
+	upsertSettle  = insertSettle + ` VALUES ($1, $2, $3)` + onConflictSettle
+	insertDay     = `INSERT INTO order_days (group_id, adzone_id, paid_day, status, adzone_name, orders, paid_amount, est_income, settled_income)`
+	insertSettle  = `INSERT INTO order_settle_days (settled_day, orders, settled_income)`
+	onConflictDay = ` ON CONFLICT (group_id, paid_day, status, adzone_id) DO UPDATE SET
 		adzone_name = CASE WHEN excluded.adzone_name <> '' THEN excluded.adzone_name ELSE order_days.adzone_name END,
 		orders = order_days.orders + excluded.orders, paid_amount = order_days.paid_amount + excluded.paid_amount,
 		est_income = order_days.est_income + excluded.est_income,
 		settled_income = order_days.settled_income + excluded.settled_income`
-	upsertSettle = `INSERT INTO order_settle_days (settled_day, orders, settled_income) VALUES ($1, $2, $3)
-		ON CONFLICT (settled_day) DO UPDATE SET orders = order_settle_days.orders + excluded.orders,
+	onConflictSettle = ` ON CONFLICT (settled_day) DO UPDATE SET orders = order_settle_days.orders + excluded.orders,
 		settled_income = order_settle_days.settled_income + excluded.settled_income`
 )
 
 // flush writes the accumulated changes and forgets them.
 func (r *rollup) flush(ctx context.Context, tx *sql.Tx) error {
+	if r.dialect == store.Postgres {
+		return r.flushPG(ctx, tx)
+	}
 	if len(r.days) > 0 {
 		st, err := tx.PrepareContext(ctx, upsertDay)
 		if err != nil {
@@ -175,4 +184,72 @@ func (s *Store) RebuildRollups(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// flushPG is flush in four statements: the sums added to both tables
+// (upserts), then the rows no order is left in deleted. Rows go in key
+// order, so two imports at once take their rows' locks in the same order.
+func (r *rollup) flushPG(ctx context.Context, tx *sql.Tx) error {
+	days := newColumns("group_id", "adzone_id:text", "paid_day", "status:text", "adzone_name:text", "orders",
+		"paid_amount", "est_income", "settled_income")
+	gone := newColumns("group_id", "adzone_id:text", "paid_day", "status:text")
+	keys := make([]dayRow, 0, len(r.days))
+	for k := range r.days {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b dayRow) int {
+		return cmp.Or(cmp.Compare(a.group, b.group), cmp.Compare(a.day, b.day), cmp.Compare(a.status, b.status),
+			cmp.Compare(a.adzone, b.adzone))
+	})
+	for _, k := range keys {
+		v := r.days[k]
+		if v.orders == 0 && v.paid == 0 && v.est == 0 && v.settled == 0 {
+			continue
+		}
+		if err := days.add(k.group, k.adzone, k.day, string(k.status), v.name, v.orders, v.paid, v.est, v.settled); err != nil {
+			return err
+		}
+		if v.orders < 0 { // orders left this row: drop it if none remain
+			if err := gone.add(k.group, k.adzone, k.day, string(k.status)); err != nil {
+				return err
+			}
+		}
+	}
+	settle := newColumns("settled_day", "orders", "settled_income")
+	settleGone := newColumns("settled_day")
+	for _, d := range slices.Sorted(maps.Keys(r.settle)) {
+		v := r.settle[d]
+		if v[0] == 0 && v[1] == 0 {
+			continue
+		}
+		if err := settle.add(d, v[0], v[1]); err != nil {
+			return err
+		}
+		if v[0] < 0 {
+			if err := settleGone.add(d); err != nil {
+				return err
+			}
+		}
+	}
+	for _, st := range []struct {
+		c *columns
+		q string
+	}{
+		{days, insertDay + ` SELECT * FROM ` + days.unnest(1) + onConflictDay},
+		{gone, `DELETE FROM order_days AS d USING ` + gone.unnest(1) + ` WHERE d.group_id = v.group_id
+			AND d.paid_day = v.paid_day AND d.status = v.status AND d.adzone_id = v.adzone_id AND d.orders = 0`},
+		{settle, insertSettle + ` SELECT * FROM ` + settle.unnest(1) + onConflictSettle},
+		{settleGone, `DELETE FROM order_settle_days AS d USING ` + settleGone.unnest(1) + `
+			WHERE d.settled_day = v.settled_day AND d.orders = 0`},
+	} {
+		if st.c.len() == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, st.q, st.c.args(nil)...); err != nil {
+			return fmt.Errorf("order rollups: %w", err)
+		}
+	}
+	clear(r.days)
+	clear(r.settle)
+	return nil
 }

@@ -23,6 +23,9 @@ type Store struct {
 	// Window is how long after a post an order may still be credited to it
 	// (attribution, see Attribute); 0 means DefaultWindow.
 	Window time.Duration
+	// pgBatch is how many orders a PostgreSQL import writes at once; 0
+	// means pgBatch (tests set it to see batch boundaries move).
+	pgBatch int
 }
 
 // NewStore returns a Store on a migrated database.

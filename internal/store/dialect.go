@@ -111,11 +111,16 @@ func (d Dialect) BulkPlaceholders(cols, rows, first int) string {
 type Growth struct {
 	tx           *sql.Tx
 	table        string
+	columns      string // "" or " (a, b)": the columns ANALYZE computes
 	known, added float64
 }
 
 // Growth starts tracking table in tx; nil (which does nothing) on SQLite.
-func (db *DB) Growth(ctx context.Context, tx *sql.Tx, table string) (*Growth, error) {
+// Given columns (those the transaction's lookups filter on), ANALYZE
+// computes only their statistics (and the table's size): it still samples
+// the rows, but the statistics of every column were most of its cost
+// (2.6 s of the server's 5.9 s of CPU in a 200,000-order import).
+func (db *DB) Growth(ctx context.Context, tx *sql.Tx, table string, columns ...string) (*Growth, error) {
 	if db.Dialect != Postgres {
 		return nil, nil
 	}
@@ -123,6 +128,13 @@ func (db *DB) Growth(ctx context.Context, tx *sql.Tx, table string) (*Growth, er
 		return nil, fmt.Errorf("store: plan %s: %w", table, err)
 	}
 	g := &Growth{tx: tx, table: table}
+	if len(columns) > 0 {
+		quoted := make([]string, len(columns))
+		for i, c := range columns {
+			quoted[i] = pgIdent(c)
+		}
+		g.columns = " (" + strings.Join(quoted, ", ") + ")"
+	}
 	err := tx.QueryRowContext(ctx, `SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = $1::regclass`, table).Scan(&g.known)
 	if err != nil {
 		return nil, fmt.Errorf("store: size of %s: %w", table, err)
@@ -142,7 +154,7 @@ func (g *Growth) Added(ctx context.Context, n int) error {
 	if _, err := g.tx.ExecContext(ctx, `SAVEPOINT qunke_analyze`); err != nil {
 		return err
 	}
-	if _, err := g.tx.ExecContext(ctx, `ANALYZE `+pgIdent(g.table)); err != nil {
+	if _, err := g.tx.ExecContext(ctx, `ANALYZE `+pgIdent(g.table)+g.columns); err != nil {
 		if _, err := g.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT qunke_analyze`); err != nil {
 			return err
 		}
