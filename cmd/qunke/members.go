@@ -52,7 +52,7 @@ func newMembersCmd(g *globals) *cobra.Command {
 	}
 	imp.Flags().StringVar(&group, "group", "", g.h("members.flag_import_group"))
 	imp.Flags().BoolVar(&asJSON, "json", false, g.h("members.flag_json"))
-	cmd.AddCommand(imp, newMembersChatsCmd(g), newMembersBindCmd(g), newMembersUnbindCmd(g))
+	cmd.AddCommand(imp, newMembersAddCmd(g), newMembersChatsCmd(g), newMembersBindCmd(g), newMembersUnbindCmd(g))
 
 	var lf struct {
 		group, source, q string
@@ -113,5 +113,39 @@ func newMembersCmd(g *globals) *cobra.Command {
 	list.Flags().IntVar(&lf.offset, "offset", 0, g.h("members.flag_offset"))
 	list.Flags().BoolVar(&lf.json, "json", false, g.h("members.flag_json"))
 	cmd.AddCommand(list)
+	return cmd
+}
+
+// newMembersAddCmd is `qunke members add`: one member joining a hand-run
+// group, entered by hand.
+func newMembersAddCmd(g *globals) *cobra.Command {
+	var group, name string
+	cmd := &cobra.Command{
+		Use:   "add <wechat-id>",
+		Short: g.h("members.cmd_add_short"),
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			db, err := g.openDB(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			s := community.NewStore(db)
+			gr, err := findGroup(ctx, s, group)
+			if err != nil {
+				return err
+			}
+			id, err := s.AddMember(ctx, gr.ID, community.SourceSheet, args[0], name, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), g.t("members.added", id, gr.Name))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&group, "group", "", g.h("members.flag_add_group"))
+	cmd.Flags().StringVar(&name, "name", "", g.h("members.flag_add_name"))
+	_ = cmd.MarkFlagRequired("group")
 	return cmd
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"github.com/qunke/qunke/internal/community/communitytest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -34,7 +33,7 @@ func TestMembersBindLinkAndAttribute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	member, other := communitytest.NewMember(t, sdb, "m7"), communitytest.NewMember(t, sdb, "m8")
+	member, other := newMember(t, sdb, "m7"), newMember(t, sdb, "m8")
 	m7, m8 := strconv.FormatInt(member, 10), strconv.FormatInt(other, 10)
 	// An order paid before the member's ids were bound.
 	if _, err := orders.NewStore(sdb).Import(ctx, []orders.Order{{Platform: orders.PlatformTaobao, TradeID: "t1",

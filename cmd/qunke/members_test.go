@@ -82,3 +82,41 @@ func TestMembersCommands(t *testing.T) {
 		t.Fatal("unknown source accepted")
 	}
 }
+
+// TestMembersAdd: members add records one member joining a hand-run group;
+// the group's next list counts them as already in (not a second join), and
+// bad input is refused with a message naming what is missing.
+func TestMembersAdd(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "q.db")
+	groups := filepath.Join(dir, "groups.csv")
+	if err := os.WriteFile(groups, []byte("群名,渠道\n学生群,manual\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCLI(t, "--db", db, "groups", "import", groups); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCLI(t, "--db", db, "members", "add", "--group", "学生群", "--name", "小李", "wx_li")
+	if err != nil || !strings.Contains(out, "加入「学生群」") {
+		t.Fatalf("add: %q %v", out, err)
+	}
+	if _, _, err := runCLI(t, "--db", db, "members", "add", "--group", "学生群", " "); err == nil || !strings.Contains(err.Error(), "微信号") {
+		t.Fatalf("an empty id: %v", err)
+	}
+	if _, _, err := runCLI(t, "--db", db, "members", "add", "--group", "没有这个群", "wx_x"); err == nil {
+		t.Fatal("an unknown group was accepted")
+	}
+	out, _, err = runCLI(t, "--db", db, "members", "list", "--group", "学生群", "--json")
+	if err != nil || !strings.Contains(out, `"wx_li"`) || !strings.Contains(out, "小李") {
+		t.Fatalf("list: %q %v", out, err)
+	}
+	list := filepath.Join(dir, "m.csv")
+	if err := os.WriteFile(list, []byte("昵称,微信号\n小李,wx_li\n阿明,wx_ming\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runCLI(t, "--db", db, "members", "import", "--group", "学生群", "--json", list)
+	var imp struct{ Joined, Left, Unchanged int }
+	if err != nil || json.Unmarshal([]byte(out), &imp) != nil || imp.Joined != 1 || imp.Unchanged != 1 || imp.Left != 0 {
+		t.Fatalf("the list after a hand entry: %q %v", out, err)
+	}
+}

@@ -3,7 +3,6 @@ package orders
 import (
 	"context"
 	"fmt"
-	"github.com/qunke/qunke/internal/community/communitytest"
 	"testing"
 
 	"github.com/qunke/qunke/internal/community"
@@ -16,7 +15,7 @@ import (
 func TestCreditedAfter(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		m := communitytest.NewMember(t, db, "a")
+		m := newMember(t, db, "a")
 		if err := community.NewStore(db).Bind(ctx, m, "taobao", "special_id", "77"); err != nil {
 			t.Fatal(err)
 		}

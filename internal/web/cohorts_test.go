@@ -11,7 +11,6 @@ import (
 
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/community"
-	"github.com/qunke/qunke/internal/community/communitytest"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store/storetest"
@@ -34,7 +33,7 @@ func TestCohortPages(t *testing.T) {
 		t.Fatalf("/insight/cohorts before any rebuild: %d", resp.StatusCode)
 	}
 
-	m := communitytest.NewMember(t, db, "买家")
+	m := newMember(t, db, "买家")
 	if err := community.NewStore(db).Bind(ctx, m, community.PersonTaobao, community.KindSpecialID, "4242"); err != nil {
 		t.Fatal(err)
 	}
