@@ -358,7 +358,12 @@ func openOrBuild(ctx context.Context, path string, m *demo.Market, log io.Writer
 			return nil, nil, 0, err
 		}
 		s := catalog.NewStore(db)
-		if items, obs, err := s.Counts(ctx); err == nil && items == int64(cfg.Items) && obs == int64(cfg.Items)*int64(cfg.Snapshots) {
+		items, obs, err := s.Counts(ctx)
+		if err != nil { // not a reason to delete a store that took an hour to build
+			db.Close()
+			return nil, nil, 0, fmt.Errorf("reading %s: %w (delete it to build it again)", path, err)
+		}
+		if items == int64(cfg.Items) && obs == int64(cfg.Items)*int64(cfg.Snapshots) {
 			if _, err := db.Migrate(ctx); err != nil { // a store built by an older qunke
 				db.Close()
 				return nil, nil, 0, err

@@ -630,16 +630,12 @@ func (s *Server) apiCampaignReview(w http.ResponseWriter, r *http.Request) {
 	if si := sessionFrom(r); si != nil {
 		by = si.User.DisplayName
 	}
-	if _, err := s.campaigns.Review(r.Context(), id, in.EventKey, in.Approve, by); err != nil {
+	row, err := s.campaigns.Review(r.Context(), id, in.EventKey, in.Approve, by)
+	if err != nil {
 		s.apiCampaignFail(w, r, err)
 		return
 	}
-	rows, _, err := s.campaigns.Invites(r.Context(), campaign.InviteFilter{CampaignID: id, EventKey: in.EventKey, Limit: 1})
-	if err != nil || len(rows) == 0 {
-		s.apiCampaignFail(w, r, campaign.ErrNoInvite.With(in.EventKey))
-		return
-	}
-	writeJSON(w, http.StatusOK, apiv1.NewCampaignInvite(rows[0], lang(w, r)))
+	writeJSON(w, http.StatusOK, apiv1.NewCampaignInvite(*row, lang(w, r)))
 }
 
 func (s *Server) apiParticipantAdd(w http.ResponseWriter, r *http.Request) {

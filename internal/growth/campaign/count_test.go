@@ -237,11 +237,18 @@ func TestCountingRules(t *testing.T) {
 				f.want(k, Held)
 			}
 			f.want("b5", Valid)
-			if _, err := f.s.Review(f.ctx, f.c.ID, "b1", true, "op"); err != nil {
+			if r, err := f.s.Review(f.ctx, f.c.ID, "b1", true, "op"); err != nil {
 				t.Fatal(err)
+			} else if r.EventKey != "b1" || r.Status != Valid || r.ParticipantName == "" || r.InviteeName == "" {
+				t.Fatalf("approved invite as returned: %+v", r)
 			}
-			if _, err := f.s.Review(f.ctx, f.c.ID, "b2", false, "op"); err != nil {
+			if r, err := f.s.Review(f.ctx, f.c.ID, "b2", false, "op"); err != nil {
 				t.Fatal(err)
+			} else if r.Status != Rejected {
+				t.Fatalf("rejected invite as returned: %+v", r)
+			}
+			if _, err := f.s.Review(f.ctx, f.c.ID, "nope", true, "op"); !errors.Is(err, ErrNoInvite) {
+				t.Fatalf("review of no invite: %v", err)
 			}
 			if _, err := f.s.Review(f.ctx, f.c.ID, "b5", true, "op"); !errors.Is(err, ErrNotHeld) {
 				t.Fatalf("review of a valid invite: %v", err)

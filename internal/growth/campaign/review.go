@@ -13,8 +13,9 @@ import (
 
 // Review records an operator's word on a held invite (approve or reject)
 // and decides the inviter's invites again at once. The word survives
-// every recount.
-func (s *Store) Review(ctx context.Context, campaignID int64, eventKey string, approve bool, by string) (*Invite, error) {
+// every recount. It returns the invite as it stands after the recount, with
+// the names people know.
+func (s *Store) Review(ctx context.Context, campaignID int64, eventKey string, approve bool, by string) (*InviteRow, error) {
 	k, err := s.newCounter(ctx)
 	if err != nil {
 		return nil, err
@@ -51,10 +52,13 @@ func (s *Store) Review(ctx context.Context, campaignID int64, eventKey string, a
 		return nil, err
 	}
 	invs, _, err := s.Invites(ctx, InviteFilter{CampaignID: campaignID, EventKey: eventKey, Limit: 1})
-	if err != nil || len(invs) == 0 {
+	if err != nil {
 		return nil, err
 	}
-	return &invs[0].Invite, nil
+	if len(invs) == 0 { // deleted with its campaign since
+		return nil, ErrNoInvite.With(eventKey)
+	}
+	return &invs[0], nil
 }
 
 // InviteFilter selects invites.
