@@ -148,41 +148,10 @@ func Callback(ctx context.Context, cfg CallbackConfig) (CallbackResult, error) {
 	defer func() { stopWorker(); wg.Wait() }()
 
 	base := "http://" + ln.Addr().String() + "/callback/wecom"
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Clients, MaxConnsPerHost: cfg.Clients}}
-	lat := make([]time.Duration, n)
-	failed := make([]bool, n)
-	next := make(chan int)
-	start, cpu0 := time.Now(), processCPU()
-	every := time.Second / time.Duration(cfg.Rate)
-	var cl sync.WaitGroup
-	for range cfg.Clients {
-		cl.Go(func() {
-			for i := range next {
-				due := start.Add(time.Duration(i) * every)
-				if wait := time.Until(due); wait > 0 {
-					time.Sleep(wait)
-				}
-				r, err := client.Post(base+reqs[i].query, "text/xml", strings.NewReader(reqs[i].body))
-				if err == nil {
-					io.Copy(io.Discard, r.Body)
-					r.Body.Close()
-					failed[i] = r.StatusCode != http.StatusOK
-				} else {
-					failed[i] = true
-				}
-				lat[i] = time.Since(due)
-			}
-		})
-	}
-	for i := range n {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-		}
-	}
-	close(next)
-	cl.Wait()
-	res.Elapsed, res.CPU = time.Since(start), processCPU()-cpu0
+	lat, failed, elapsed, cpu := openLoop(ctx, n, cfg.Rate, cfg.Clients, func(c *http.Client, i int) (*http.Response, error) {
+		return c.Post(base+reqs[i].query, "text/xml", strings.NewReader(reqs[i].body))
+	})
+	res.Elapsed, res.CPU, res.Failed = elapsed, cpu, failed
 	counts, err := inbox.Counts(ctx)
 	if err != nil {
 		return res, err
@@ -196,11 +165,6 @@ func Callback(ctx context.Context, cfg CallbackConfig) (CallbackResult, error) {
 		}
 	}
 	res.Drain = time.Since(answered)
-	for i := range n {
-		if failed[i] {
-			res.Failed++
-		}
-	}
 	res.Sent = n
 	res.PerSec = float64(n-res.Failed) / res.Elapsed.Seconds()
 	res.Ack = latency(lat)

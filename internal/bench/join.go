@@ -118,46 +118,10 @@ func Join(ctx context.Context, cfg JoinConfig) (JoinResult, error) {
 		}
 	}
 	fmt.Fprintf(cfg.Log, "%d visits of /join/%s prepared, %d pool groups\n", n, code.Code, cfg.Groups)
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Clients, MaxConnsPerHost: cfg.Clients}}
-	lat := make([]time.Duration, n)
-	failed := make([]bool, n)
-	next := make(chan int)
-	start, cpu0 := time.Now(), processCPU()
-	every := time.Second / time.Duration(cfg.Rate)
-	var cl sync.WaitGroup
-	for range cfg.Clients {
-		cl.Go(func() {
-			for i := range next {
-				due := start.Add(time.Duration(i) * every)
-				if wait := time.Until(due); wait > 0 {
-					time.Sleep(wait)
-				}
-				r, err := client.Get(paths[i])
-				if err == nil {
-					io.Copy(io.Discard, r.Body)
-					r.Body.Close()
-					failed[i] = r.StatusCode != http.StatusOK
-				} else {
-					failed[i] = true
-				}
-				lat[i] = time.Since(due)
-			}
-		})
-	}
-	for i := range n {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-		}
-	}
-	close(next)
-	cl.Wait()
-	res.Elapsed, res.CPU = time.Since(start), processCPU()-cpu0
-	for i := range n {
-		if failed[i] {
-			res.Failed++
-		}
-	}
+	lat, failed, elapsed, cpu := openLoop(ctx, n, cfg.Rate, cfg.Clients, func(c *http.Client, i int) (*http.Response, error) {
+		return c.Get(paths[i])
+	})
+	res.Elapsed, res.CPU, res.Failed = elapsed, cpu, failed
 	res.Sent = n
 	res.PerSec = float64(n-res.Failed) / res.Elapsed.Seconds()
 	res.Page = latency(lat)
