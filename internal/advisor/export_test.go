@@ -62,3 +62,7 @@ func ForceLibraryWalk(t testing.TB, on bool) {
 	was := walkAlways.Swap(on)
 	t.Cleanup(func() { walkAlways.Store(was) })
 }
+
+// AllLoaded reports whether every category is loaded (a search then reads
+// no catalog).
+func (a *Advisor) AllLoaded() bool { return a.idx.cur.Load().loaded }

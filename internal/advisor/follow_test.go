@@ -76,6 +76,43 @@ func TestLibraryListsEachItemOnce(t *testing.T) {
 	}
 }
 
+// A card for an item of a category that came after the full load catches
+// up instead of dropping the loaded state: the next search must not read
+// the whole catalog again (minutes at 10M items), and an item that moved
+// to a new category at the same time is listed once, in its new category.
+func TestCardOfNewCategoryKeepsEverythingLoaded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		m, s := loadDemo(t, db, 60, 30)
+		a := advisor.New(s, advisor.Options{})
+		if err := a.Warm(ctx); err != nil {
+			t.Fatal(err)
+		}
+		moved, added := lastSeen(m, 0), lastSeen(m, 1)
+		moved.Item.CategoryPath = "测试/新类目"
+		added.Item.ItemID, added.Item.CategoryPath = "990000000004", "测试/又一个类目"
+		if _, err := catalog.NewStore(db).Ingest(ctx, []catalog.Record{moved, added}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := a.Card(ctx, added.Item.Key()) // not in memory: read, with its new category
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Item.CategoryPath != added.Item.CategoryPath {
+			t.Fatalf("card in %q, want %q", c.Item.CategoryPath, added.Item.CategoryPath)
+		}
+		if !a.AllLoaded() {
+			t.Fatal("the card of an item in a new category dropped the loaded state")
+		}
+		if _, total := libraryTotal(t, a, advisor.LibraryQuery{}); total != 61 {
+			t.Fatalf("library lists %d items, want 61 (the moved item once)", total)
+		}
+		if es, total := libraryTotal(t, a, advisor.LibraryQuery{Category: "测试/新类目"}); total != 1 || es[0].ItemID != moved.Item.ItemID {
+			t.Fatalf("new category lists %d items, want the moved one", total)
+		}
+	})
+}
+
 // Issue 11 item 6: a server's advisor sees imports made through another
 // store (another process), reloading only the categories they changed.
 func TestCatchUpWithOtherImports(t *testing.T) {

@@ -211,6 +211,18 @@ func (x *index) shard(ctx context.Context, category string) (*shard, error) {
 	if sh, ok := cur.shards[category]; ok {
 		return sh, nil
 	}
+	if cur.loaded {
+		// A category that came after every one was loaded: catching up reads
+		// it with the categories its items left, and keeps every category
+		// loaded (a shard added alone would have to drop that state, and the
+		// next search would read the whole catalog again).
+		if _, err := x.catchUpLocked(ctx); err != nil {
+			return nil, err
+		}
+		if cur = x.cur.Load(); cur.shards[category] != nil {
+			return cur.shards[category], nil
+		}
+	}
 	gen, err := x.s.Generation(ctx)
 	if err != nil {
 		return nil, err
@@ -326,6 +338,10 @@ func (x *index) publish(next *snapshot) {
 func (x *index) catchUp(ctx context.Context) ([]string, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	return x.catchUpLocked(ctx)
+}
+
+func (x *index) catchUpLocked(ctx context.Context) ([]string, error) {
 	cur := x.cur.Load()
 	if x.gen < 0 || len(cur.shards) == 0 {
 		return nil, nil // nothing loaded: the next question reads the catalog as it is
