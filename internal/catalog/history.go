@@ -70,7 +70,7 @@ func (s *Store) Observations(ctx context.Context, id, from, to int64) ([]Observa
 
 // The queries of observations, prepared once: a card reads one history.
 const (
-	historyQuery = `SELECT t1, data FROM item_history WHERE item = $1 AND t0 <= $2 ORDER BY t0 DESC`
+	historyQuery = `SELECT t1, n, data FROM item_history WHERE item = $1 AND t0 <= $2 ORDER BY t0 DESC`
 	pendingQuery = `SELECT data FROM pending_observations ORDER BY id`
 )
 
@@ -81,14 +81,16 @@ func observations(ctx context.Context, tx *sql.Tx, hq, pq *sql.Stmt, id, from, t
 		return nil, err
 	}
 	var chunks [][]byte
+	total := 0 // observations in the chunks: decoded into one slice made once
 	for rows.Next() {
-		var t1 int64
+		var t1, n int64
 		var data []byte
-		if err := rows.Scan(&t1, &data); err != nil {
+		if err := rows.Scan(&t1, &n, &data); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		chunks = append(chunks, data)
+		total += int(min(max(n, 0), maxChunkObs))
 		if t1 < from {
 			break
 		}
@@ -97,7 +99,7 @@ func observations(ctx context.Context, tx *sql.Tx, hq, pq *sql.Stmt, id, from, t
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	var obs []Observation
+	obs := make([]Observation, 0, total)
 	for i := len(chunks) - 1; i >= 0; i-- {
 		if obs, err = decodeChunk(obs, chunks[i]); err != nil {
 			return nil, err
