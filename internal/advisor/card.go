@@ -75,7 +75,8 @@ type Card struct {
 const nearLowBP = 500
 
 // card builds the card of one item from its whole history (oldest first).
-func (a *Advisor) card(ctx context.Context, it catalog.StoredItem, obs []catalog.Observation) (*Card, error) {
+// tr, when not nil, receives the substitutes' cost.
+func (a *Advisor) card(ctx context.Context, it catalog.StoredItem, obs []catalog.Observation, tr *CardTrace) (*Card, error) {
 	now := obs[len(obs)-1]
 	first := obs[0].At
 	c := &Card{Item: it, Now: now, Observed: now.Time(), History: obs, RateBP: now.CommissionRate, FeeBP: a.feeBP}
@@ -135,7 +136,14 @@ func (a *Advisor) card(ctx context.Context, it catalog.StoredItem, obs []catalog
 	}
 	c.DSRAvg = sh.dsrAvg
 	c.SalesPct = sh.percentile(now.Sales30)
-	c.Substitutes = a.substitutes(sh, it, now)
+	if tr != nil {
+		done := tr.begin(&tr.Substitutes)
+		c.Substitutes = a.substitutes(sh, it, now)
+		done()
+		tr.Category = sh.sim.Len()
+	} else {
+		c.Substitutes = a.substitutes(sh, it, now)
+	}
 	c.Score, c.Reasons = score(c)
 	return c, nil
 }
