@@ -167,8 +167,12 @@ func (a *Advisor) substitutes(sh *shard, it catalog.StoredItem, now catalog.Obse
 		p := sh.row(i).final
 		return p >= lo && p <= hi
 	}
-	var out []Substitute
-	for _, m := range sh.sim.Similar(it.Title, nil, keep, self, maxSubstitutes) {
+	matches := sh.sim.Similar(it.Title, nil, keep, self, maxSubstitutes)
+	var out []Substitute // nil when there are none, as before
+	if len(matches) > 0 {
+		out = make([]Substitute, 0, len(matches))
+	}
+	for _, m := range matches {
 		e := sh.entry(m.ID)
 		s := Substitute{Entry: e, Platform: string(e.Platform), ItemID: e.ItemID, Title: e.Title,
 			FinalPrice: e.Now.FinalPrice, RateBP: e.Now.CommissionRate, Sales30: e.Now.Sales30, Similarity: m.Score}
