@@ -90,12 +90,12 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// durable across process crashes in WAL mode (a power cut may lose the
 	// last transactions, never corrupt the file).
 	//
-	// mmap_size lets reads take pages straight from the file's mapping
-	// instead of a read(2) into SQLite's page cache each: an item's history
-	// (several overflow pages at a year of snapshots, which SQLite reads past
-	// its page cache) then costs no system call. SQLite caps the mapping at
-	// its compile-time maximum (2 GB in modernc.org/sqlite): a larger file is
-	// mapped up to that and read as before beyond it.
+	// mmap_size lets reads use pages in place from the file's mapping
+	// instead of a read(2) into SQLite's page cache for each page the cache
+	// misses (a card's history read in a large store; docs/BENCHMARKS.md,
+	// w-card). SQLite caps the mapping at its compile-time maximum (2 GB in
+	// modernc.org/sqlite): a larger file is mapped up to that and read as
+	// before beyond it. Mapped pages count in RSS as file pages.
 	q := url.Values{}
 	for _, p := range []string{
 		"journal_mode(WAL)", "synchronous(NORMAL)", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()),
