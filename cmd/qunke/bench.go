@@ -135,6 +135,17 @@ func newBenchAdvisorCmd(g *globals) *cobra.Command {
 			}
 			lat("decision card (10 substitutes)", res.Card)
 			fmt.Fprintf(out, "  substitutes per card: %.1f\n", res.SubstitutesAvg)
+			if len(res.CardParts) > 0 {
+				us := func(d time.Duration) string { return d.Round(time.Microsecond).String() }
+				fmt.Fprintf(out, "  %-12s %-22s %-22s %s\n", "card part", "wall p50 / p99", "CPU p50 / p99", "CPU mean: all / slowest 1 %")
+				for _, p := range res.CardParts {
+					fmt.Fprintf(out, "  %-12s %-22s %-22s %s\n", p.Name, us(p.WallP50)+" / "+us(p.WallP99),
+						us(p.CPUP50)+" / "+us(p.CPUP99), us(p.CPUMean)+" / "+us(p.CPUMeanSlowest))
+				}
+				t := res.CardTail
+				fmt.Fprintf(out, "  slowest 1 %% of cards by CPU (%d): history %.0f observations (all cards %.0f), category %.0f titles (all cards %.0f)\n",
+					t.N, t.Observations, t.ObservationsAll, t.Category, t.CategoryAll)
+			}
 			lat("ranking page of 50", res.Ranking)
 			for k, kind := range advisor.RankKinds {
 				lat("  ranking "+string(kind), res.RankingKind[k])

@@ -101,6 +101,47 @@ func (a *Advisor) Warm(ctx context.Context) error {
 
 // Card returns the decision card of one item.
 func (a *Advisor) Card(ctx context.Context, key catalog.Key) (*Card, error) {
+	return a.CardTraced(ctx, key, nil)
+}
+
+// CardTrace receives where one card's time went (the benchmark's breakdown).
+type CardTrace struct {
+	// CPU is the calling thread's CPU clock; nil leaves the CPU parts 0.
+	CPU func() time.Duration
+	// History is finding the item and reading its whole history;
+	// Substitutes is the similar-title search and the substitutes' entries.
+	History, Substitutes Span
+	Observations         int // the history's length
+	Category             int // titles in the item's category (the substitutes' search space)
+}
+
+// Span is the wall-clock and CPU time of one part of a card.
+type Span struct{ Wall, CPU time.Duration }
+
+// begin starts timing a part; the returned func ends it into s.
+func (t *CardTrace) begin(s *Span) func() {
+	if t == nil {
+		return func() {}
+	}
+	var c0 time.Duration
+	if t.CPU != nil {
+		c0 = t.CPU()
+	}
+	t0 := time.Now()
+	return func() {
+		s.Wall = time.Since(t0)
+		if t.CPU != nil {
+			s.CPU = t.CPU() - c0
+		}
+	}
+}
+
+// CardTraced is Card, noting in tr (when not nil) where its time went.
+func (a *Advisor) CardTraced(ctx context.Context, key catalog.Key, tr *CardTrace) (*Card, error) {
+	var done func()
+	if tr != nil {
+		done = tr.begin(&tr.History)
+	}
 	it, err := a.find(ctx, key)
 	if err != nil {
 		return nil, err
@@ -112,7 +153,11 @@ func (a *Advisor) Card(ctx context.Context, key catalog.Key) (*Card, error) {
 	if len(obs) == 0 {
 		return nil, fmt.Errorf("%w: %s has no observations", catalog.ErrNotFound, key)
 	}
-	return a.card(ctx, it, obs)
+	if tr != nil {
+		done()
+		tr.Observations = len(obs)
+	}
+	return a.card(ctx, it, obs, tr)
 }
 
 // Status says what became of one product reference.
@@ -196,7 +241,7 @@ func (a *Advisor) Check(ctx context.Context, text string) (*Report, error) {
 				err = fmt.Errorf("%s has no observations", it.Key())
 			}
 			if err == nil {
-				res.Card, err = a.card(ctx, it, obs)
+				res.Card, err = a.card(ctx, it, obs, nil)
 			}
 			if err != nil {
 				res.Status, res.Message = StatusError, err

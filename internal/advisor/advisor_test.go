@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -647,6 +648,44 @@ func TestLibraryQueriesMatchReference(t *testing.T) {
 					t.Fatalf("query %d %+v (walk %v): row %d is item %d, want %d", qi, q, walk, i, e.ID, page[i].id)
 				}
 			}
+		}
+	}
+}
+
+// TestCardTracedIsCard: the benchmark's traced card is the card, and its
+// trace names the history's length and the category's size.
+func TestCardTracedIsCard(t *testing.T) {
+	ctx := context.Background()
+	m, s := loadDemo(t, storetest.SQLite(t), 60, 40)
+	a := advisor.New(s, advisor.Options{})
+	cpuCalls := 0
+	for i := range 10 {
+		it := m.Item(i * 6)
+		key := it.Key()
+		want, err := a.Card(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := advisor.CardTrace{CPU: func() time.Duration { cpuCalls++; return time.Duration(cpuCalls) }}
+		got, err := a.CardTraced(ctx, key, &tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: traced card differs:\n%+v\nwant\n%+v", key, got, want)
+		}
+		titles := 0
+		for j := range 60 {
+			if m.Item(j).CategoryPath == want.Item.CategoryPath {
+				titles++
+			}
+		}
+		if tr.Observations != len(want.History) || tr.Category != titles {
+			t.Fatalf("%s: trace says %d observations, %d titles; want %d, %d", key, tr.Observations, tr.Category, len(want.History), titles)
+		}
+		// Each part reads the clock when it starts and when it ends.
+		if tr.History.CPU != 1 || tr.Substitutes.CPU != 1 {
+			t.Fatalf("%s: CPU clock differences %v, %v; want 1 each", key, tr.History.CPU, tr.Substitutes.CPU)
 		}
 	}
 }

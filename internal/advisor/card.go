@@ -75,7 +75,8 @@ type Card struct {
 const nearLowBP = 500
 
 // card builds the card of one item from its whole history (oldest first).
-func (a *Advisor) card(ctx context.Context, it catalog.StoredItem, obs []catalog.Observation) (*Card, error) {
+// tr, when not nil, receives the substitutes' cost.
+func (a *Advisor) card(ctx context.Context, it catalog.StoredItem, obs []catalog.Observation, tr *CardTrace) (*Card, error) {
 	now := obs[len(obs)-1]
 	first := obs[0].At
 	c := &Card{Item: it, Now: now, Observed: now.Time(), History: obs, RateBP: now.CommissionRate, FeeBP: a.feeBP}
@@ -135,7 +136,14 @@ func (a *Advisor) card(ctx context.Context, it catalog.StoredItem, obs []catalog
 	}
 	c.DSRAvg = sh.dsrAvg
 	c.SalesPct = sh.percentile(now.Sales30)
-	c.Substitutes = a.substitutes(sh, it, now)
+	if tr != nil {
+		done := tr.begin(&tr.Substitutes)
+		c.Substitutes = a.substitutes(sh, it, now)
+		done()
+		tr.Category = sh.sim.Len()
+	} else {
+		c.Substitutes = a.substitutes(sh, it, now)
+	}
 	c.Score, c.Reasons = score(c)
 	return c, nil
 }
@@ -159,8 +167,12 @@ func (a *Advisor) substitutes(sh *shard, it catalog.StoredItem, now catalog.Obse
 		p := sh.row(i).final
 		return p >= lo && p <= hi
 	}
-	var out []Substitute
-	for _, m := range sh.sim.Similar(it.Title, nil, keep, self, maxSubstitutes) {
+	matches := sh.sim.Similar(it.Title, nil, keep, self, maxSubstitutes)
+	var out []Substitute // nil when there are none, as before
+	if len(matches) > 0 {
+		out = make([]Substitute, 0, len(matches))
+	}
+	for _, m := range matches {
 		e := sh.entry(m.ID)
 		s := Substitute{Entry: e, Platform: string(e.Platform), ItemID: e.ItemID, Title: e.Title,
 			FinalPrice: e.Now.FinalPrice, RateBP: e.Now.CommissionRate, Sales30: e.Now.Sales30, Similarity: m.Score}

@@ -104,7 +104,12 @@ type AdvisorResult struct {
 	RankingKind  []Latency
 	RankingShape []Latency
 	Search       Latency // a library search for two characters of a title, page of 50
-	HeapLive     uint64  // Go heap in use after a collection, bytes
+	// CardParts splits the timed cards (advisor.CardTrace): the history
+	// read, the substitutes, the rest. CardTail is what the slowest 1 %
+	// of cards by CPU had against all of them.
+	CardParts    []CardPart
+	CardTail     CardTail
+	HeapLive     uint64 // Go heap in use after a collection, bytes
 	NaiveCard    Latency
 	PeakRSS, RSS int64 // bytes, from /proc/self/status
 	// RSSAnon and RSSFile split RSS: anonymous memory (the heap, the
@@ -118,6 +123,75 @@ type AdvisorResult struct {
 	SnapWrite time.Duration
 	SnapSize  int64
 	Starts    []StartFigure
+}
+
+// CardPart is one part of the timed cards: its percentiles by wall clock
+// and by thread CPU, and its mean CPU over all cards and over the slowest
+// 1 % (by the card's CPU).
+type CardPart struct {
+	Name                    string // "history", "substitutes", "rest"
+	WallP50, WallP99        time.Duration
+	CPUP50, CPUP99          time.Duration
+	CPUMean, CPUMeanSlowest time.Duration
+}
+
+// CardTail compares the slowest 1 % of cards (by CPU) with all of them:
+// mean history length and category size (titles the substitutes search).
+type CardTail struct {
+	N                             int
+	Observations, ObservationsAll float64
+	Category, CategoryAll         float64
+}
+
+// cardSample is one timed card's breakdown.
+type cardSample struct {
+	wall, cpu              time.Duration
+	hist, subs             advisor.Span
+	observations, category int
+}
+
+// cardParts summarises the timed cards' breakdown.
+func cardParts(cs []cardSample) ([]CardPart, CardTail) {
+	if len(cs) == 0 {
+		return nil, CardTail{}
+	}
+	slowest := slices.Clone(cs)
+	slices.SortFunc(slowest, func(a, b cardSample) int { return int(b.cpu - a.cpu) })
+	slowest = slowest[:max(1, len(cs)/100)]
+	parts := []struct {
+		name string
+		span func(c cardSample) advisor.Span
+	}{
+		{"history", func(c cardSample) advisor.Span { return c.hist }},
+		{"substitutes", func(c cardSample) advisor.Span { return c.subs }},
+		{"rest", func(c cardSample) advisor.Span {
+			return advisor.Span{Wall: c.wall - c.hist.Wall - c.subs.Wall, CPU: c.cpu - c.hist.CPU - c.subs.CPU}
+		}},
+	}
+	mean := func(cs []cardSample, f func(c cardSample) float64) float64 {
+		var sum float64
+		for _, c := range cs {
+			sum += f(c)
+		}
+		return sum / float64(len(cs))
+	}
+	var out []CardPart
+	for _, p := range parts {
+		var wall, cpu []time.Duration
+		for _, c := range cs {
+			sp := p.span(c)
+			wall, cpu = append(wall, sp.Wall), append(cpu, sp.CPU)
+		}
+		w, c := latency(wall), latency(cpu)
+		cpuOf := func(c cardSample) float64 { return float64(p.span(c).CPU) }
+		out = append(out, CardPart{Name: p.name, WallP50: w.P50, WallP99: w.P99, CPUP50: c.P50, CPUP99: c.P99,
+			CPUMean: time.Duration(mean(cs, cpuOf)), CPUMeanSlowest: time.Duration(mean(slowest, cpuOf))})
+	}
+	obs := func(c cardSample) float64 { return float64(c.observations) }
+	cat := func(c cardSample) float64 { return float64(c.category) }
+	tail := CardTail{N: len(slowest), Observations: mean(slowest, obs), ObservationsAll: mean(cs, obs),
+		Category: mean(slowest, cat), CategoryAll: mean(cs, cat)}
+	return out, tail
 }
 
 // Advisor runs the advisor benchmark: a demo market in the embedded store,
@@ -203,17 +277,22 @@ func Advisor(ctx context.Context, cfg AdvisorConfig) (AdvisorResult, error) {
 	defer runtime.UnlockOSThread()
 	var tm timer
 	subs := 0
+	var samples []cardSample
 	for i := 0; i < cfg.Cards; i++ {
 		it := m.Item(rng.IntN(cfg.Items))
 		key := it.Key()
+		tr := advisor.CardTrace{CPU: threadCPU}
 		tm.start()
-		c, err := a.Card(ctx, key)
+		c, err := a.CardTraced(ctx, key, &tr)
 		tm.stop()
 		if err != nil {
 			return res, err
 		}
 		subs += len(c.Substitutes)
+		samples = append(samples, cardSample{wall: tm.wall[len(tm.wall)-1], cpu: tm.cpu[len(tm.cpu)-1],
+			hist: tr.History, subs: tr.Substitutes, observations: tr.Observations, category: tr.Category})
 	}
+	res.CardParts, res.CardTail = cardParts(samples)
 	res.Card = tm.latency()
 	res.SubstitutesAvg = float64(subs) / float64(max(1, cfg.Cards))
 

@@ -45,92 +45,92 @@ func (s *Store) Find(ctx context.Context, key Key) (StoredItem, error) {
 // reads the stored history and any observations still pending compaction in
 // one consistent snapshot. Use Forever as to for "until now".
 func (s *Store) Observations(ctx context.Context, id, from, to int64) ([]Observation, error) {
-	// Prepared before the transaction: preparing needs a connection of its
-	// own, and waiting for one while holding another could exhaust a
-	// capped pool (PostgreSQL's) under many first requests at once.
-	hq, err := s.db.Prepared(ctx, historyQuery)
+	q, err := s.db.Prepared(ctx, historyQuery)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: history of item %d: %w", id, err)
 	}
-	pq, err := s.db.Prepared(ctx, pendingQuery)
+	// One statement reads both, so it sees one snapshot on either engine
+	// without a transaction around it (a compaction moving observations
+	// from pending to the history cannot fall between two reads).
+	rows, err := q.QueryContext(ctx, id, to, from, int64(math.MinInt64))
 	if err != nil {
 		return nil, fmt.Errorf("catalog: history of item %d: %w", id, err)
 	}
-	var out []Observation
-	err = s.db.ReadTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = observations(ctx, tx, hq, pq, id, from, to)
-		return err
-	})
+	out, err := observations(rows, id, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: history of item %d: %w", id, err)
 	}
 	return out, nil
 }
 
-// The queries of observations, prepared once: a card reads one history.
-const (
-	historyQuery = `SELECT t1, data FROM item_history WHERE item = $1 AND t0 <= $2 ORDER BY t0 DESC`
-	pendingQuery = `SELECT data FROM pending_observations ORDER BY id`
-)
+// historyQuery reads the chunks an item's window needs and every pending
+// frame. The chunks of an item do not overlap, so those the window needs are
+// the ones with t0 <= to from the newest one that ends before from (the
+// observation in effect at from) on. Rows come in no particular order:
+// pending frames have part 1 and their id as key, chunks part 0 and t0.
+const historyQuery = `SELECT 0, t0, n, data FROM item_history WHERE item = $1 AND t0 <= $2
+		AND t0 >= COALESCE((SELECT max(t0) FROM item_history WHERE item = $1 AND t1 < $3), $4)
+	UNION ALL SELECT 1, id, 0, data FROM pending_observations`
 
-func observations(ctx context.Context, tx *sql.Tx, hq, pq *sql.Stmt, id, from, to int64) ([]Observation, error) {
-	// Chunks newest first, down to the first that ends before from.
-	rows, err := tx.StmtContext(ctx, hq).QueryContext(ctx, id, to)
-	if err != nil {
-		return nil, err
+func observations(rows *sql.Rows, id, from, to int64) ([]Observation, error) {
+	type chunk struct {
+		key  int64
+		data []byte
 	}
-	var chunks [][]byte
+	var chunks []chunk
+	type frame struct {
+		id  int64
+		obs []Observation
+	}
+	var frames []frame
+	total := 0 // observations in the chunks: decoded into one slice made once
 	for rows.Next() {
-		var t1 int64
+		var part, key, n int64
 		var data []byte
-		if err := rows.Scan(&t1, &data); err != nil {
+		if err := rows.Scan(&part, &key, &n, &data); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		chunks = append(chunks, data)
-		if t1 < from {
-			break
+		if part == 0 {
+			chunks = append(chunks, chunk{key, data})
+			total += int(min(max(n, 0), maxChunkObs))
+			continue
+		}
+		// A pending frame: only this item's part of it is kept.
+		f := frame{id: key}
+		err := walkFrame(data, id, func(_ int64, c []byte) error {
+			fresh, err := decodeChunk(nil, c)
+			if err == nil {
+				f.obs, _, _ = mergeObservations(nil, f.obs, fresh)
+			}
+			return err
+		})
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if len(f.obs) > 0 {
+			frames = append(frames, f)
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	var obs []Observation
-	for i := len(chunks) - 1; i >= 0; i-- {
-		if obs, err = decodeChunk(obs, chunks[i]); err != nil {
+	sort.Slice(chunks, func(i, j int) bool { return chunks[i].key < chunks[j].key })
+	obs := make([]Observation, 0, total)
+	for _, c := range chunks {
+		var err error
+		if obs, err = decodeChunk(obs, c.data); err != nil {
 			return nil, err
 		}
 	}
 	// Pending observations (not yet compacted) override stored ones at the
 	// same time, later frames over earlier ones.
-	prows, err := tx.StmtContext(ctx, pq).QueryContext(ctx)
-	if err != nil {
-		return nil, err
-	}
+	sort.Slice(frames, func(i, j int) bool { return frames[i].id < frames[j].id })
 	var pending []Observation
-	for prows.Next() {
-		var data []byte
-		if err := prows.Scan(&data); err != nil {
-			prows.Close()
-			return nil, err
-		}
-		err := walkFrame(data, id, func(_ int64, chunk []byte) error {
-			var fresh []Observation
-			if fresh, err = decodeChunk(nil, chunk); err == nil {
-				pending, _, _ = mergeObservations(nil, pending, fresh)
-			}
-			return err
-		})
-		if err != nil {
-			prows.Close()
-			return nil, err
-		}
-	}
-	prows.Close()
-	if err := prows.Err(); err != nil {
-		return nil, err
+	for _, f := range frames {
+		pending, _, _ = mergeObservations(nil, pending, f.obs)
 	}
 	if len(pending) > 0 {
 		obs, _, _ = mergeObservations(nil, obs, pending)

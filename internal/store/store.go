@@ -76,6 +76,9 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
+// MmapSize is how much of a SQLite file each connection maps for reading.
+const MmapSize = 1 << 31
+
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	path = strings.TrimPrefix(path, "file:")
 	if dir := filepath.Dir(path); dir != "." {
@@ -86,10 +89,17 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// WAL lets readers run beside the single writer; synchronous=NORMAL is
 	// durable across process crashes in WAL mode (a power cut may lose the
 	// last transactions, never corrupt the file).
+	//
+	// mmap_size lets reads use pages in place from the file's mapping
+	// instead of a read(2) into SQLite's page cache for each page the cache
+	// misses (a card's history read in a large store; docs/BENCHMARKS.md,
+	// w-card). SQLite caps the mapping at its compile-time maximum (2 GB in
+	// modernc.org/sqlite): a larger file is mapped up to that and read as
+	// before beyond it. Mapped pages count in RSS as file pages.
 	q := url.Values{}
 	for _, p := range []string{
 		"journal_mode(WAL)", "synchronous(NORMAL)", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()),
-		"foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)",
+		"foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)", fmt.Sprintf("mmap_size(%d)", MmapSize),
 	} {
 		q.Add("_pragma", p)
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"testing"
@@ -55,6 +56,29 @@ func TestOpenSQLiteIsWAL(t *testing.T) {
 	var mode string
 	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Fatalf("journal_mode %q (%v), want wal", mode, err)
+	}
+}
+
+// TestOpenSQLiteMapsTheFile: reads come from a memory mapping of the file,
+// on every connection of the pool (SQLite caps the size it was asked for at
+// its compile-time maximum; 0 would mean no mapping at all).
+func TestOpenSQLiteMapsTheFile(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	var conns []*sql.Conn
+	for range 3 {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		var n int64
+		if err := c.QueryRowContext(ctx, `PRAGMA mmap_size`).Scan(&n); err != nil || n < 1<<30 {
+			t.Fatalf("connection %d: mmap_size %d (%v), want at least 1 GiB", i, n, err)
+		}
 	}
 }
 
