@@ -76,8 +76,10 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-// MmapSize is how much of a SQLite file each connection maps for reading.
-const MmapSize = 1 << 31
+// MmapSize is how much of a SQLite file each connection maps for reading:
+// 1 GiB, so that the mapped pages (which count in the process's RSS) stay
+// well inside the advisor's memory budget at 10M items (docs/BENCHMARKS.md).
+const MmapSize = 1 << 30
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	path = strings.TrimPrefix(path, "file:")
@@ -93,9 +95,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// mmap_size lets reads use pages in place from the file's mapping
 	// instead of a read(2) into SQLite's page cache for each page the cache
 	// misses (a card's history read in a large store; docs/BENCHMARKS.md,
-	// w-card). SQLite caps the mapping at its compile-time maximum (2 GB in
-	// modernc.org/sqlite): a larger file is mapped up to that and read as
-	// before beyond it. Mapped pages count in RSS as file pages.
+	// w-card). A larger file is mapped up to MmapSize and read as before
+	// beyond it. Mapped pages count in RSS as file pages.
 	q := url.Values{}
 	for _, p := range []string{
 		"journal_mode(WAL)", "synchronous(NORMAL)", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()),
