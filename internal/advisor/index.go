@@ -216,7 +216,10 @@ func (x *index) shard(ctx context.Context, category string) (*shard, error) {
 		// it with the categories its items left, and keeps every category
 		// loaded (a shard added alone would have to drop that state, and the
 		// next search would read the whole catalog again).
-		if _, err := x.catchUpLocked(ctx); err != nil {
+		// Not the request's context: the work is kept if the asker leaves.
+		// Never a full reload here (a trimmed change log): that falls to the
+		// category read alone below.
+		if _, err := x.catchUpLocked(context.WithoutCancel(ctx), false); err != nil {
 			return nil, err
 		}
 		if cur = x.cur.Load(); cur.shards[category] != nil {
@@ -338,10 +341,12 @@ func (x *index) publish(next *snapshot) {
 func (x *index) catchUp(ctx context.Context) ([]string, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return x.catchUpLocked(ctx)
+	return x.catchUpLocked(ctx, true)
 }
 
-func (x *index) catchUpLocked(ctx context.Context) ([]string, error) {
+// catchUpLocked is catchUp under x.mu; when the changes cannot be told
+// apart (the change log was trimmed) it reloads everything only if full.
+func (x *index) catchUpLocked(ctx context.Context, full bool) ([]string, error) {
 	cur := x.cur.Load()
 	if x.gen < 0 || len(cur.shards) == 0 {
 		return nil, nil // nothing loaded: the next question reads the catalog as it is
@@ -355,6 +360,9 @@ func (x *index) catchUpLocked(ctx context.Context) ([]string, error) {
 		if !cur.loaded {
 			x.cur.Store(&snapshot{shards: map[string]*shard{}})
 			x.gen = -1
+			return nil, nil
+		}
+		if !full {
 			return nil, nil
 		}
 		_, err := x.loadAllLocked(ctx)

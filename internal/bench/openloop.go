@@ -20,6 +20,9 @@ func openLoop(ctx context.Context, n, rate, clients int, send func(c *http.Clien
 	defer client.CloseIdleConnections()
 	lat = make([]time.Duration, n)
 	bad := make([]bool, n)
+	for i := range bad {
+		bad[i] = true // until answered: a request never sent (ctx ended) fails
+	}
 	next := make(chan int)
 	start, cpu0 := time.Now(), processCPU()
 	every := time.Second / time.Duration(rate)
@@ -36,8 +39,6 @@ func openLoop(ctx context.Context, n, rate, clients int, send func(c *http.Clien
 					io.Copy(io.Discard, r.Body)
 					r.Body.Close()
 					bad[i] = r.StatusCode != http.StatusOK
-				} else {
-					bad[i] = true
 				}
 				lat[i] = time.Since(due)
 			}

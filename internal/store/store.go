@@ -76,9 +76,12 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-// MmapSize is how much of a SQLite file each connection maps for reading:
-// 1 GiB, so that the mapped pages (which count in the process's RSS) stay
-// well inside the advisor's memory budget at 10M items (docs/BENCHMARKS.md).
+// MmapSize is how much of a SQLite file each connection maps for reading
+// (1 GiB). Each connection has its own mapping and RSS counts a page once
+// for each mapping that touched it, so connections reading at once can show
+// a multiple of it as file pages in RSS; in memory the pages are the page
+// cache, once. An I/O error on a mapped page stops the process (SIGBUS)
+// instead of failing the read.
 const MmapSize = 1 << 30
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {

@@ -14,7 +14,8 @@ import (
 // Review records an operator's word on a held invite (approve or reject)
 // and decides the inviter's invites again at once. The word survives
 // every recount. It returns the invite as it stands after the recount, with
-// the names people know.
+// the names people know; an error in reading it back comes after the word
+// was saved (a second review of the same word then finds it not held).
 func (s *Store) Review(ctx context.Context, campaignID int64, eventKey string, approve bool, by string) (*InviteRow, error) {
 	k, err := s.newCounter(ctx)
 	if err != nil {
