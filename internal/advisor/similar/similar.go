@@ -230,18 +230,23 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 	})
 	s.q = q
 
-	if len(s.acc) < x.n {
-		s.acc = make([]float32, x.n)
-		s.cnt = make([]uint16, x.n)
+	if len(s.cells) < x.n {
+		s.cells = make([]cell, x.n)
 	}
-	acc, cnt := s.acc, s.cnt
+	cells := s.cells[:x.n]
 	cand := s.cand[:0]
 	defer func() {
 		for _, d := range cand {
-			acc[d], cnt[d] = 0, 0
+			cells[d] = cell{}
 		}
 		s.cand = cand[:0]
 	}()
+	// size is the number of titles in the requested groups: a term with
+	// that many postings there is in every one of them.
+	size := 0
+	for _, r := range rng {
+		size += int(r.b - r.a)
+	}
 
 	// Candidate generation, rarest terms first. rem is the weight of the
 	// terms not yet taken that occur in the requested groups: a title sharing
@@ -292,7 +297,7 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 		if rem := suf[i]; !bounded && li == 0 && len(cand) >= k && (x.lim.boundAlways ||
 			rem <= checkAt && 4*min(restPost, x.lim.scanBudget-scanned) > 6*len(cand)+2000*restTerms) {
 			tau = float32(rem / float64(wq) * (1 + 1e-5))
-			bounded = x.atLeastK(cand, acc, wq, tau, keep, k)
+			bounded = x.atLeastK(cand, cells, wq, tau, keep, k)
 			checkAt = rem - 0.1*float64(wq)
 		}
 		restTerms--
@@ -311,11 +316,12 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 				if d == exInt {
 					continue
 				}
-				if cnt[d] == 0 {
+				c := &cells[d]
+				if c.cnt == 0 {
 					cand = append(cand, d)
 				}
-				cnt[d]++
-				acc[d] += t.w
+				c.cnt++
+				c.acc += t.w
 			}
 		}
 	}
@@ -326,11 +332,31 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 
 	fin := selector{h: s.hits[:0], k: k, keep: keep}
 	if len(lookup) == 0 {
+		// A title's score is at most its shared weight over wq: once k
+		// hits are in, the ones sharing too little are passed over without
+		// reading their norm (the slack covers rounding in the norms).
+		var floor float32
 		for _, d := range cand {
-			fin.offer(hit{d, x.intExt[d], jaccard(acc[d], wq, x.norm[d])})
+			a := cells[d].acc
+			if a < floor {
+				continue
+			}
+			j := jaccard(a, wq, x.norm[d])
+			if fin.full() {
+				if j < fin.h[0].score {
+					continue
+				}
+				fin.offer(hit{d, x.intExt[d], j})
+				floor = fin.h[0].score * wq * (1 - 1e-3)
+				continue
+			}
+			fin.offer(hit{d, x.intExt[d], j})
+			if fin.full() {
+				floor = fin.h[0].score * wq * (1 - 1e-3)
+			}
 		}
 		s.hits = fin.h
-		return x.matches(fin.h, cnt)
+		return x.matches(fin.h, cells)
 	}
 
 	// Rerank pool: the best candidates by partial score (a lower bound).
@@ -341,22 +367,45 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 		poolK = min(poolK, boundedPool)
 	}
 	pool := selector{h: s.pool[:0], k: max(poolK, k), keep: keep}
+	// A candidate's partial score is at most its shared weight over wq:
+	// those below floor (tau's and, once the pool is full, its worst
+	// score's share of wq, with slack for rounding in the norms) can
+	// neither pass the test for tau nor enter the pool, and their norm and
+	// ordinal are not read.
+	var tauFloor float32
+	if bounded {
+		tauFloor = tau * wq * (1 - 1e-3)
+	}
+	floor := tauFloor
 	for _, d := range cand {
+		a := cells[d].acc
+		if a < floor {
+			continue
+		}
 		// When bounded, k candidates beat tau already: the others need not
 		// be in the pool (the upper bounds below still consider them).
-		if a := acc[d]; !bounded || a*(1+tau) > tau*(wq+x.norm[d]) {
-			pool.offer(hit{d, x.intExt[d], jaccard(a, wq, x.norm[d])})
+		wd := x.norm[d]
+		if bounded && a*(1+tau) <= tau*(wq+wd) {
+			continue
+		}
+		j := jaccard(a, wq, wd)
+		if pool.full() && j < pool.h[0].score {
+			continue
+		}
+		pool.offer(hit{d, x.intExt[d], j})
+		if pool.full() {
+			floor = max(tauFloor, pool.h[0].score*wq*(1-1e-3))
 		}
 	}
 	ids := s.ids[:0]
 	for _, h := range pool.h {
 		ids = append(ids, h.d)
-		cnt[h.d] |= poolFlag
+		cells[h.d].cnt |= poolFlag
 	}
 	slices.Sort(ids)
-	x.addLookups(ids, lookup, acc, cnt)
+	x.addLookups(ids, lookup, size, cells)
 	for _, d := range ids {
-		fin.offer(hit{d, x.intExt[d], jaccard(acc[d], wq, x.norm[d])})
+		fin.offer(hit{d, x.intExt[d], jaccard(cells[d].acc, wq, x.norm[d])})
 	}
 	if pool.full() || bounded {
 		// Other candidates whose upper bound reaches the k-th best score.
@@ -374,11 +423,15 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 			limit = len(cand)
 		}
 		extra := selector{h: pool.h[:0], k: limit, keep: keep}
+		// The upper bound is at most (shared + rest)/wq: candidates below
+		// floor are passed over without reading their norm.
+		floor := theta*wq*(1-1e-3) - rest
 		for _, d := range cand {
-			if cnt[d]&poolFlag != 0 {
+			c := cells[d]
+			if c.cnt&poolFlag != 0 || c.acc < floor {
 				continue
 			}
-			sh, wd := acc[d], x.norm[d]
+			sh, wd := c.acc, x.norm[d]
 			ub := jaccard(sh+min(rest, wd-sh), wq, wd)
 			if ub*(1+1e-5) >= theta {
 				extra.offer(hit{d, x.intExt[d], ub})
@@ -400,9 +453,9 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 				ids = append(ids, h.d)
 			}
 			slices.Sort(ids)
-			x.addLookups(ids, lookup, acc, cnt)
+			x.addLookups(ids, lookup, size, cells)
 			for _, d := range ids {
-				fin.offer(hit{d, x.intExt[d], jaccard(acc[d], wq, x.norm[d])})
+				fin.offer(hit{d, x.intExt[d], jaccard(cells[d].acc, wq, x.norm[d])})
 			}
 			i = j
 		}
@@ -410,15 +463,22 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 	s.ids = ids[:0]
 	s.pool = pool.h[:0]
 	s.hits = fin.h
-	return x.matches(fin.h, cnt)
+	return x.matches(fin.h, cells)
 }
 
 // atLeastK reports whether k of the candidates that keep accepts score
 // above tau by the weight they share so far (a lower bound of their score).
 // It counts without keep first: a check that fails (most do) then costs no
 // keep calls.
-func (x *Index) atLeastK(cand []int32, acc []float32, wq, tau float32, keep func(int32) bool, k int) bool {
-	above := func(d int32) bool { return acc[d]*(1+tau) > tau*(wq+x.norm[d]) } // jaccard > tau, without dividing
+func (x *Index) atLeastK(cand []int32, cells []cell, wq, tau float32, keep func(int32) bool, k int) bool {
+	// jaccard > tau, without dividing; a title sharing less than tau's
+	// share of wq cannot pass (the slack covers rounding in the norms), and
+	// its norm is not read.
+	floor := tau * wq * (1 - 1e-3)
+	above := func(d int32) bool {
+		a := cells[d].acc
+		return a >= floor && a*(1+tau) > tau*(wq+x.norm[d])
+	}
 	n := 0
 	for _, d := range cand {
 		if above(d) {
@@ -442,12 +502,20 @@ func (x *Index) atLeastK(cand []int32, acc []float32, wq, tau float32, keep func
 	return false
 }
 
-// addLookups adds the lookup-only terms to the candidates ids (sorted).
-func (x *Index) addLookups(ids []int32, lookup []qterm, acc []float32, cnt []uint16) {
+// addLookups adds the lookup-only terms to the candidates ids (sorted, all
+// in the requested groups, which hold size titles).
+func (x *Index) addLookups(ids []int32, lookup []qterm, size int, cells []cell) {
 	if len(ids) == 0 {
 		return
 	}
 	for _, t := range lookup {
+		if t.rdf == size { // in every title of the groups (the product's name, say)
+			for _, d := range ids {
+				cells[d].acc += t.w
+				cells[d].cnt++
+			}
+			continue
+		}
 		p := x.postings(t.id)
 		j := 0
 		for _, d := range ids {
@@ -456,15 +524,15 @@ func (x *Index) addLookups(ids []int32, lookup []qterm, acc []float32, cnt []uin
 				break
 			}
 			if p[j] == d {
-				acc[d] += t.w
-				cnt[d]++
+				cells[d].acc += t.w
+				cells[d].cnt++
 				j++
 			}
 		}
 	}
 }
 
-func (x *Index) matches(h []hit, cnt []uint16) []Match {
+func (x *Index) matches(h []hit, cells []cell) []Match {
 	slices.SortFunc(h, func(a, b hit) int {
 		switch {
 		case worse(b, a):
@@ -476,7 +544,7 @@ func (x *Index) matches(h []hit, cnt []uint16) []Match {
 	})
 	out := make([]Match, len(h))
 	for i, e := range h {
-		out[i] = Match{ID: e.ext, Score: e.score, Shared: int(cnt[e.d] &^ poolFlag)}
+		out[i] = Match{ID: e.ext, Score: e.score, Shared: int(cells[e.d].cnt &^ poolFlag)}
 	}
 	return out
 }
