@@ -449,6 +449,7 @@ type scratch struct {
 	cand  []int32
 	hits  []hit
 	pool  []hit
+	pre   []hit
 	ids   []int32
 	suf   []float64 // Similar: suffix sums of the query's weights
 
