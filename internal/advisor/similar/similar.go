@@ -392,11 +392,10 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 		// them, best upper bound first. The bounds get a little slack for
 		// rounding in the sums: a tie at the k-th score may still win on
 		// its ordinal.
-		limit := x.lim.extraCap
-		if bounded {
-			limit = len(cand)
-		}
-		extra := selector{h: pool.h[:0], k: limit, keep: keep}
+		// When bounded they are simply collected, and keep is left to fin
+		// below: it is then called only for those that would enter the
+		// result, not for every candidate collected.
+		extra := selector{h: pool.h[:0], k: x.lim.extraCap, keep: keep}
 		// The upper bound is at most (shared + rest)/wq: candidates below
 		// floor are passed over without reading their norm.
 		// The cells of candidates that cannot be looked up any more are
@@ -417,7 +416,11 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 			sh, wd := c.acc, x.norm[d]
 			ub := jaccard(sh+min(rest, wd-sh), wq, wd)
 			if ub*(1+1e-5) >= theta {
-				extra.offer(hit{d: d, ext: x.intExt[d], score: ub})
+				if bounded {
+					extra.h = append(extra.h, hit{d: d, ext: x.intExt[d], score: ub})
+				} else {
+					extra.offer(hit{d: d, ext: x.intExt[d], score: ub})
+				}
 				cand[w] = d
 				w++
 			} else {
@@ -430,7 +433,9 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 		// upper bound still reaches it.
 		hs := extra.h
 		slices.SortFunc(hs, func(a, b hit) int { return cmp.Compare(b.score, a.score) })
-		fin.keep = nil
+		if !bounded {
+			fin.keep = nil // extra kept only what keep accepts
+		}
 		for i, n := 0, 32; i < len(hs); n *= 2 {
 			if fin.full() && hs[i].score*(1+1e-5) < fin.h[0].score {
 				break
