@@ -430,10 +430,15 @@ func (x *Index) groupRange(g int32) (lo, hi int32, ok bool) {
 // cell is a title's state in a Similar query: both fields side by side, so
 // that adding a posting touches one cache line, not two.
 type cell struct {
-	acc float32 // shared weight accumulated so far
-	cnt uint16  // shared terms; poolFlag marks the rerank pool
-	_   uint16
+	acc  float32 // shared weight accumulated so far
+	cnt  uint16  // shared terms; poolFlag marks the rerank pool
+	keep uint16  // keep's answer once asked: keepYes or keepNo (0: not asked)
 }
+
+const (
+	keepYes = 1
+	keepNo  = 2
+)
 
 // scratch is per-query working space, pooled.
 type scratch struct {

@@ -78,7 +78,7 @@ func worse(a, b hit) bool {
 type selector struct {
 	h    []hit // a heap, worst at h[0]
 	k    int
-	keep func(int32) bool
+	keep func(hit) bool
 }
 
 func (s *selector) full() bool { return len(s.h) == s.k }
@@ -87,7 +87,7 @@ func (s *selector) offer(e hit) {
 	if len(s.h) == s.k && !worse(s.h[0], e) {
 		return
 	}
-	if s.keep != nil && !s.keep(e.ext) {
+	if s.keep != nil && !s.keep(e) {
 		return
 	}
 	if len(s.h) < s.k {
@@ -235,6 +235,23 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 		s.cells = make([]cell, x.n)
 	}
 	cells := s.cells[:x.n]
+	// kept is keep remembered in the candidate's cell: the checks of the
+	// bound, the pool and the result may ask about the same candidate, and
+	// keep (a card's price band) may cost more than a cache miss.
+	var keepHit, kept func(hit) bool
+	if keep != nil {
+		keepHit = func(h hit) bool { return keep(h.ext) }
+		kept = func(h hit) bool {
+			c := &cells[h.d]
+			if c.keep == 0 {
+				c.keep = keepNo
+				if keep(h.ext) {
+					c.keep = keepYes
+				}
+			}
+			return c.keep == keepYes
+		}
+	}
 	cand := s.cand[:0]
 	defer func() {
 		for _, d := range cand {
@@ -289,7 +306,7 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 		}
 		if rem := suf[i]; !bounded && li == 0 && len(cand) >= k && (x.lim.boundAlways || rem <= checkAt) {
 			tau = float32(rem / float64(wq) * (1 + 1e-5))
-			bounded = x.atLeastK(cand, cells, wq, tau, keep, k)
+			bounded = x.atLeastK(cand, cells, wq, tau, kept, k)
 			checkAt = rem - 0.05*float64(wq)
 		}
 		if bounded || len(cand) > 0 && (t.rdf > x.lim.perTermCap || scanned+t.rdf > x.lim.scanBudget) {
@@ -318,7 +335,7 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 		return nil
 	}
 
-	fin := selector{h: s.hits[:0], k: k, keep: keep}
+	fin := selector{h: s.hits[:0], k: k, keep: keepHit}
 	if len(lookup) == 0 {
 		// A title's score is at most its shared weight over wq: once k
 		// hits are in, the ones sharing too little are passed over without
@@ -353,7 +370,8 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 	if bounded {
 		poolK = min(poolK, boundedPool)
 	}
-	pool := selector{h: s.pool[:0], k: max(poolK, k), keep: keep}
+	fin.keep = kept // from here on a candidate may be asked twice
+	pool := selector{h: s.pool[:0], k: max(poolK, k), keep: kept}
 	// The pool is chosen in two steps, so that keep is called about as
 	// often as the pool is large, not for every candidate that enters it
 	// in passing: the best 2·pool.k candidates regardless of keep first,
@@ -395,7 +413,7 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 		// When bounded they are simply collected, and keep is left to fin
 		// below: it is then called only for those that would enter the
 		// result, not for every candidate collected.
-		extra := selector{h: pool.h[:0], k: x.lim.extraCap, keep: keep}
+		extra := selector{h: pool.h[:0], k: x.lim.extraCap, keep: kept}
 		// The upper bound is at most (shared + rest)/wq: candidates below
 		// floor are passed over without reading their norm.
 		// The cells of candidates that cannot be looked up any more are
@@ -508,7 +526,7 @@ func sortBest(h []hit) {
 // above tau by the weight they share so far (a lower bound of their score).
 // It counts without keep first: a check that fails (most do) then costs no
 // keep calls.
-func (x *Index) atLeastK(cand []int32, cells []cell, wq, tau float32, keep func(int32) bool, k int) bool {
+func (x *Index) atLeastK(cand []int32, cells []cell, wq, tau float32, keep func(hit) bool, k int) bool {
 	// jaccard > tau, without dividing; a title sharing less than tau's
 	// share of wq cannot pass (the slack covers rounding in the norms), and
 	// its norm is not read.
@@ -531,7 +549,7 @@ func (x *Index) atLeastK(cand []int32, cells []cell, wq, tau float32, keep func(
 	}
 	n = 0
 	for _, d := range cand {
-		if above(d) && keep(x.intExt[d]) {
+		if above(d) && keep(hit{d: d, ext: x.intExt[d]}) {
 			if n++; n == k {
 				return true
 			}
