@@ -461,7 +461,11 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 			j := min(len(hs), i+n)
 			ids = ids[:0]
 			for _, h := range hs[i:j] {
-				ids = append(ids, h.d)
+				// Collected without keep when bounded: asked here, for the
+				// batches looked up only.
+				if !bounded || kept == nil || kept(h) {
+					ids = append(ids, h.d)
+				}
 			}
 			slices.Sort(ids)
 			x.addLookups(ids, lookup, size, cells)
