@@ -410,9 +410,8 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 		// them, best upper bound first. The bounds get a little slack for
 		// rounding in the sums: a tie at the k-th score may still win on
 		// its ordinal.
-		// When bounded they are simply collected, and keep is left to fin
-		// below: it is then called only for those that would enter the
-		// result, not for every candidate collected.
+		// When bounded they are simply collected (no heap), and keep is
+		// asked below, batch by batch, only of those looked up.
 		extra := selector{h: pool.h[:0], k: x.lim.extraCap, keep: kept}
 		// The upper bound is at most (shared + rest)/wq: candidates below
 		// floor are passed over without reading their norm.
