@@ -40,7 +40,7 @@
 //
 // Add and Freeze must not run concurrently with anything. After Freeze the
 // index is read-only and any number of goroutines may call Similar and
-// Search; each query borrows scratch space (about 6 bytes per title for
+// Search; each query borrows scratch space (about 8 bytes per title for
 // Similar, 1 bit per title for Search) from a sync.Pool.
 package similar
 
@@ -427,6 +427,19 @@ func (x *Index) groupRange(g int32) (lo, hi int32, ok bool) {
 	return x.groupStart[i], x.groupStart[i+1], true
 }
 
+// cell is a title's state in a Similar query: both fields side by side, so
+// that adding a posting touches one cache line, not two.
+type cell struct {
+	acc  float32 // shared weight accumulated so far
+	cnt  uint16  // shared terms; poolFlag marks the rerank pool
+	keep uint16  // keep's answer once asked: keepYes or keepNo (0: not asked)
+}
+
+const (
+	keepYes = 1
+	keepNo  = 2
+)
+
 // scratch is per-query working space, pooled.
 type scratch struct {
 	toks []tok
@@ -437,13 +450,13 @@ type scratch struct {
 	unk  []uint64
 	unkw []string
 
-	acc  []float32 // Similar: accumulated shared weight, by internal id
-	cnt  []uint16  // Similar: shared terms, by internal id; poolFlag marks the rerank pool
-	cand []int32
-	hits []hit
-	pool []hit
-	ids  []int32
-	suf  []float64 // Similar: suffix sums of the query's weights
+	cells []cell // Similar: by internal id, the weight and terms shared so far
+	cand  []int32
+	hits  []hit
+	pool  []hit
+	pre   []hit
+	ids   []int32
+	suf   []float64 // Similar: suffix sums of the query's weights
 
 	bits  []uint64 // Search: a bitmap of ids
 	buf   []int32

@@ -65,6 +65,7 @@ type hit struct {
 	d     int32 // internal id
 	ext   int32
 	score float32
+	n     uint16 // shared terms, once final
 }
 
 // worse orders hits: lower score, then larger ordinal, is worse.
@@ -77,7 +78,7 @@ func worse(a, b hit) bool {
 type selector struct {
 	h    []hit // a heap, worst at h[0]
 	k    int
-	keep func(int32) bool
+	keep func(hit) bool
 }
 
 func (s *selector) full() bool { return len(s.h) == s.k }
@@ -86,7 +87,7 @@ func (s *selector) offer(e hit) {
 	if len(s.h) == s.k && !worse(s.h[0], e) {
 		return
 	}
-	if s.keep != nil && !s.keep(e.ext) {
+	if s.keep != nil && !s.keep(e) {
 		return
 	}
 	if len(s.h) < s.k {
@@ -230,18 +231,40 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 	})
 	s.q = q
 
-	if len(s.acc) < x.n {
-		s.acc = make([]float32, x.n)
-		s.cnt = make([]uint16, x.n)
+	if len(s.cells) < x.n {
+		s.cells = make([]cell, x.n)
 	}
-	acc, cnt := s.acc, s.cnt
+	cells := s.cells[:x.n]
+	// kept is keep remembered in the candidate's cell: the checks of the
+	// bound, the pool and the result may ask about the same candidate, and
+	// keep (a card's price band) may cost more than a cache miss.
+	var keepHit, kept func(hit) bool
+	if keep != nil {
+		keepHit = func(h hit) bool { return keep(h.ext) }
+		kept = func(h hit) bool {
+			c := &cells[h.d]
+			if c.keep == 0 {
+				c.keep = keepNo
+				if keep(h.ext) {
+					c.keep = keepYes
+				}
+			}
+			return c.keep == keepYes
+		}
+	}
 	cand := s.cand[:0]
 	defer func() {
 		for _, d := range cand {
-			acc[d], cnt[d] = 0, 0
+			cells[d] = cell{}
 		}
 		s.cand = cand[:0]
 	}()
+	// size is the number of titles in the requested groups: a term with
+	// that many postings there is in every one of them.
+	size := 0
+	for _, r := range rng {
+		size += int(r.b - r.a)
+	}
 
 	// Candidate generation, rarest terms first. rem is the weight of the
 	// terms not yet taken that occur in the requested groups: a title sharing
@@ -264,40 +287,27 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 			suf[i] += float64(q[i].w)
 		}
 	}
-	restPost, restTerms := 0, 0 // postings and terms not yet taken
-	for _, t := range q {
-		if t.rdf > 0 {
-			restTerms++
-			if t.rdf <= x.lim.perTermCap {
-				restPost += t.rdf
-			}
-		}
-	}
 	var lookup []qterm // lookup-only terms; reuses the tail of q
 	var rest float32   // their total weight
 	scanned := 0
 	li := 0
 	bounded := false // the threshold proved the remaining terms lookup-only
 	var tau float32  // the score k candidates beat when bounded became true
-	// Checking costs a pass over the candidates: it is done again only when
-	// rem has fallen by a tenth of wq since the last time.
+	// Checking costs a pass over the candidates, most of them passed over
+	// on their shared weight alone (no norm read): it is done once rem is at
+	// most 0.9·wq and again each time rem has fallen by a twentieth of wq.
+	// On one category of 100k–300k synthetic titles this ends the scan on
+	// most queries (checking only when the rest of the scan looked costly,
+	// as before, ended few of them there: the scan went on to the caps).
 	checkAt := 0.9 * float64(wq)
 	for i, t := range q {
 		if t.rdf == 0 {
 			continue
 		}
-		// Bounding pays when scanning the rest (~4 ns a posting, within the
-		// caps) would cost more than two passes over the candidates (~3 ns
-		// each) and the lookups (~100 candidates a term, ~20 ns each).
-		if rem := suf[i]; !bounded && li == 0 && len(cand) >= k && (x.lim.boundAlways ||
-			rem <= checkAt && 4*min(restPost, x.lim.scanBudget-scanned) > 6*len(cand)+2000*restTerms) {
+		if rem := suf[i]; !bounded && li == 0 && len(cand) >= k && (x.lim.boundAlways || rem <= checkAt) {
 			tau = float32(rem / float64(wq) * (1 + 1e-5))
-			bounded = x.atLeastK(cand, acc, wq, tau, keep, k)
-			checkAt = rem - 0.1*float64(wq)
-		}
-		restTerms--
-		if t.rdf <= x.lim.perTermCap {
-			restPost -= t.rdf
+			bounded = x.atLeastK(cand, cells, wq, tau, kept, k)
+			checkAt = rem - 0.05*float64(wq)
 		}
 		if bounded || len(cand) > 0 && (t.rdf > x.lim.perTermCap || scanned+t.rdf > x.lim.scanBudget) {
 			q[li] = t // li ≤ current index: safe in place
@@ -311,11 +321,12 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 				if d == exInt {
 					continue
 				}
-				if cnt[d] == 0 {
+				c := &cells[d]
+				if c.cnt == 0 {
 					cand = append(cand, d)
 				}
-				cnt[d]++
-				acc[d] += t.w
+				c.cnt++
+				c.acc += t.w
 			}
 		}
 	}
@@ -324,13 +335,32 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 		return nil
 	}
 
-	fin := selector{h: s.hits[:0], k: k, keep: keep}
+	fin := selector{h: s.hits[:0], k: k, keep: keepHit}
 	if len(lookup) == 0 {
+		// A title's score is at most its shared weight over wq: once k
+		// hits are in, the ones sharing too little are passed over without
+		// reading their norm (the slack covers rounding in the norms).
+		// Each cell is cleared as it is read (the deferred clearing then
+		// has nothing left to do).
+		var floor float32
 		for _, d := range cand {
-			fin.offer(hit{d, x.intExt[d], jaccard(acc[d], wq, x.norm[d])})
+			c := cells[d]
+			cells[d] = cell{}
+			if c.acc < floor {
+				continue
+			}
+			j := jaccard(c.acc, wq, x.norm[d])
+			if fin.full() && j < fin.h[0].score {
+				continue
+			}
+			fin.offer(hit{d, x.intExt[d], j, c.cnt})
+			if fin.full() {
+				floor = fin.h[0].score * wq * (1 - 1e-3)
+			}
 		}
+		cand = cand[:0]
 		s.hits = fin.h
-		return x.matches(fin.h, cnt)
+		return matches(fin.h)
 	}
 
 	// Rerank pool: the best candidates by partial score (a lower bound).
@@ -340,23 +370,34 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 	if bounded {
 		poolK = min(poolK, boundedPool)
 	}
-	pool := selector{h: s.pool[:0], k: max(poolK, k), keep: keep}
-	for _, d := range cand {
-		// When bounded, k candidates beat tau already: the others need not
-		// be in the pool (the upper bounds below still consider them).
-		if a := acc[d]; !bounded || a*(1+tau) > tau*(wq+x.norm[d]) {
-			pool.offer(hit{d, x.intExt[d], jaccard(a, wq, x.norm[d])})
-		}
+	fin.keep = kept // from here on a candidate may be asked twice
+	pool := selector{h: s.pool[:0], k: max(poolK, k), keep: kept}
+	// The pool is chosen in two steps, so that keep is called about as
+	// often as the pool is large, not for every candidate that enters it
+	// in passing: the best 2·pool.k candidates regardless of keep first,
+	// then those, best first, offered to the pool. When fewer than pool.k
+	// of them are kept and others were left out, the pool is chosen from
+	// all the candidates again.
+	pre := selector{h: s.pre[:0], k: 2 * pool.k}
+	x.bestCands(&pre, cand, cells, wq, bounded, tau)
+	sortBest(pre.h)
+	for _, h := range pre.h {
+		pool.offer(h)
 	}
+	if pre.full() && !pool.full() {
+		pool.h = pool.h[:0]
+		x.bestCands(&pool, cand, cells, wq, bounded, tau)
+	}
+	s.pre = pre.h[:0]
 	ids := s.ids[:0]
 	for _, h := range pool.h {
 		ids = append(ids, h.d)
-		cnt[h.d] |= poolFlag
+		cells[h.d].cnt |= poolFlag
 	}
 	slices.Sort(ids)
-	x.addLookups(ids, lookup, acc, cnt)
+	x.addLookups(ids, lookup, size, cells)
 	for _, d := range ids {
-		fin.offer(hit{d, x.intExt[d], jaccard(acc[d], wq, x.norm[d])})
+		fin.offer(hit{d, x.intExt[d], jaccard(cells[d].acc, wq, x.norm[d]), cells[d].cnt &^ poolFlag})
 	}
 	if pool.full() || bounded {
 		// Other candidates whose upper bound reaches the k-th best score.
@@ -369,27 +410,49 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 		// them, best upper bound first. The bounds get a little slack for
 		// rounding in the sums: a tie at the k-th score may still win on
 		// its ordinal.
-		limit := x.lim.extraCap
-		if bounded {
-			limit = len(cand)
-		}
-		extra := selector{h: pool.h[:0], k: limit, keep: keep}
+		// When bounded they are simply collected (no heap), and keep is
+		// asked below, batch by batch, only of those looked up.
+		extra := selector{h: pool.h[:0], k: x.lim.extraCap, keep: kept}
+		// The upper bound is at most (shared + rest)/wq: candidates below
+		// floor are passed over without reading their norm.
+		// The cells of candidates that cannot be looked up any more are
+		// cleared here, and cand keeps the others.
+		floor := theta*wq*(1-1e-3) - rest
+		w := 0
 		for _, d := range cand {
-			if cnt[d]&poolFlag != 0 {
+			c := cells[d]
+			if c.cnt&poolFlag != 0 {
+				cand[w] = d
+				w++
 				continue
 			}
-			sh, wd := acc[d], x.norm[d]
+			if c.acc < floor {
+				cells[d] = cell{}
+				continue
+			}
+			sh, wd := c.acc, x.norm[d]
 			ub := jaccard(sh+min(rest, wd-sh), wq, wd)
 			if ub*(1+1e-5) >= theta {
-				extra.offer(hit{d, x.intExt[d], ub})
+				if bounded {
+					extra.h = append(extra.h, hit{d: d, ext: x.intExt[d], score: ub})
+				} else {
+					extra.offer(hit{d: d, ext: x.intExt[d], score: ub})
+				}
+				cand[w] = d
+				w++
+			} else {
+				cells[d] = cell{}
 			}
 		}
+		cand = cand[:w]
 		// Best upper bound first, in batches: each batch's exact scores raise
 		// the k-th best, and the next batch is looked up only while its best
 		// upper bound still reaches it.
 		hs := extra.h
 		slices.SortFunc(hs, func(a, b hit) int { return cmp.Compare(b.score, a.score) })
-		fin.keep = nil
+		if !bounded {
+			fin.keep = nil // extra kept only what keep accepts
+		}
 		for i, n := 0, 32; i < len(hs); n *= 2 {
 			if fin.full() && hs[i].score*(1+1e-5) < fin.h[0].score {
 				break
@@ -397,12 +460,16 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 			j := min(len(hs), i+n)
 			ids = ids[:0]
 			for _, h := range hs[i:j] {
-				ids = append(ids, h.d)
+				// Collected without keep when bounded: asked here, for the
+				// batches looked up only.
+				if !bounded || kept == nil || kept(h) {
+					ids = append(ids, h.d)
+				}
 			}
 			slices.Sort(ids)
-			x.addLookups(ids, lookup, acc, cnt)
+			x.addLookups(ids, lookup, size, cells)
 			for _, d := range ids {
-				fin.offer(hit{d, x.intExt[d], jaccard(acc[d], wq, x.norm[d])})
+				fin.offer(hit{d, x.intExt[d], jaccard(cells[d].acc, wq, x.norm[d]), cells[d].cnt &^ poolFlag})
 			}
 			i = j
 		}
@@ -410,15 +477,67 @@ func (x *Index) Similar(title string, groups []int32, keep func(int32) bool, exc
 	s.ids = ids[:0]
 	s.pool = pool.h[:0]
 	s.hits = fin.h
-	return x.matches(fin.h, cnt)
+	return matches(fin.h)
+}
+
+// bestCands offers sel the candidates by partial score (a lower bound of
+// their score); when bounded, only those already beating tau.
+func (x *Index) bestCands(sel *selector, cand []int32, cells []cell, wq float32, bounded bool, tau float32) {
+	// A partial score is at most the shared weight over wq: candidates
+	// below floor (tau's and, once sel is full, its worst score's share of
+	// wq, with slack for rounding in the norms) can neither beat tau nor
+	// enter sel, and their norm and ordinal are not read.
+	var tauFloor float32
+	if bounded {
+		tauFloor = tau * wq * (1 - 1e-3)
+	}
+	floor := tauFloor
+	for _, d := range cand {
+		a := cells[d].acc
+		if a < floor {
+			continue
+		}
+		wd := x.norm[d]
+		if bounded && a*(1+tau) <= tau*(wq+wd) {
+			continue
+		}
+		j := jaccard(a, wq, wd)
+		if sel.full() && j < sel.h[0].score {
+			continue
+		}
+		sel.offer(hit{d: d, ext: x.intExt[d], score: j})
+		if sel.full() {
+			floor = max(tauFloor, sel.h[0].score*wq*(1-1e-3))
+		}
+	}
+}
+
+// sortBest sorts hits best first.
+func sortBest(h []hit) {
+	slices.SortFunc(h, func(a, b hit) int {
+		switch {
+		case worse(b, a):
+			return -1
+		case worse(a, b):
+			return 1
+		}
+		return 0
+	})
 }
 
 // atLeastK reports whether k of the candidates that keep accepts score
 // above tau by the weight they share so far (a lower bound of their score).
 // It counts without keep first: a check that fails (most do) then costs no
 // keep calls.
-func (x *Index) atLeastK(cand []int32, acc []float32, wq, tau float32, keep func(int32) bool, k int) bool {
-	above := func(d int32) bool { return acc[d]*(1+tau) > tau*(wq+x.norm[d]) } // jaccard > tau, without dividing
+func (x *Index) atLeastK(cand []int32, cells []cell, wq, tau float32, keep func(hit) bool, k int) bool {
+	// jaccard > tau, without dividing; a title sharing less than tau's
+	// share of wq cannot pass (the slack covers rounding in the norms), and
+	// its norm is not read.
+	floor := tau * wq * (1 - 1e-3)
+	above := func(d int32) bool {
+		a := cells[d].acc
+		return a >= floor && a*(1+tau) > tau*(wq+x.norm[d])
+	}
 	n := 0
 	for _, d := range cand {
 		if above(d) {
@@ -433,7 +552,7 @@ func (x *Index) atLeastK(cand []int32, acc []float32, wq, tau float32, keep func
 	}
 	n = 0
 	for _, d := range cand {
-		if above(d) && keep(x.intExt[d]) {
+		if above(d) && keep(hit{d: d, ext: x.intExt[d]}) {
 			if n++; n == k {
 				return true
 			}
@@ -442,12 +561,20 @@ func (x *Index) atLeastK(cand []int32, acc []float32, wq, tau float32, keep func
 	return false
 }
 
-// addLookups adds the lookup-only terms to the candidates ids (sorted).
-func (x *Index) addLookups(ids []int32, lookup []qterm, acc []float32, cnt []uint16) {
+// addLookups adds the lookup-only terms to the candidates ids (sorted, all
+// in the requested groups, which hold size titles).
+func (x *Index) addLookups(ids []int32, lookup []qterm, size int, cells []cell) {
 	if len(ids) == 0 {
 		return
 	}
 	for _, t := range lookup {
+		if t.rdf == size { // in every title of the groups (the product's name, say)
+			for _, d := range ids {
+				cells[d].acc += t.w
+				cells[d].cnt++
+			}
+			continue
+		}
 		p := x.postings(t.id)
 		j := 0
 		for _, d := range ids {
@@ -456,27 +583,19 @@ func (x *Index) addLookups(ids []int32, lookup []qterm, acc []float32, cnt []uin
 				break
 			}
 			if p[j] == d {
-				acc[d] += t.w
-				cnt[d]++
+				cells[d].acc += t.w
+				cells[d].cnt++
 				j++
 			}
 		}
 	}
 }
 
-func (x *Index) matches(h []hit, cnt []uint16) []Match {
-	slices.SortFunc(h, func(a, b hit) int {
-		switch {
-		case worse(b, a):
-			return -1
-		case worse(a, b):
-			return 1
-		}
-		return 0
-	})
+func matches(h []hit) []Match {
+	sortBest(h)
 	out := make([]Match, len(h))
 	for i, e := range h {
-		out[i] = Match{ID: e.ext, Score: e.score, Shared: int(cnt[e.d] &^ poolFlag)}
+		out[i] = Match{ID: e.ext, Score: e.score, Shared: int(e.n)}
 	}
 	return out
 }
