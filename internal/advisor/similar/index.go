@@ -41,7 +41,10 @@
 // Add and Freeze must not run concurrently with anything. After Freeze the
 // index is read-only and any number of goroutines may call Similar and
 // Search; each query borrows scratch space (about 8 bytes per title for
-// Similar, 1 bit per title for Search) from a sync.Pool.
+// Similar, 1 bit per title for Search): the index keeps one aside that the
+// collector does not take (a sync.Pool is emptied by every other collection,
+// and a card in a 100k-title category would allocate and clear ~1 MB again),
+// and queries running at once take more from a sync.Pool.
 package similar
 
 import (
@@ -50,6 +53,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -83,8 +87,9 @@ type Index struct {
 	groupStart []int32   // group groupIDs[i] is internal ids [groupStart[i], groupStart[i+1])
 
 	lim   limits
-	pool  sync.Pool          // *scratch
-	alloc func(n int) []byte // during FreezeIn
+	spare atomic.Pointer[scratch] // one scratch kept between queries
+	pool  sync.Pool               // *scratch, beyond the spare
+	alloc func(n int) []byte      // during FreezeIn
 }
 
 type builder struct {
@@ -464,13 +469,20 @@ type scratch struct {
 }
 
 func (x *Index) getScratch() *scratch {
+	if s := x.spare.Swap(nil); s != nil {
+		return s
+	}
 	if s, ok := x.pool.Get().(*scratch); ok {
 		return s
 	}
 	return &scratch{}
 }
 
-func (x *Index) putScratch(s *scratch) { x.pool.Put(s) }
+func (x *Index) putScratch(s *scratch) {
+	if !x.spare.CompareAndSwap(nil, s) {
+		x.pool.Put(s)
+	}
+}
 
 // span is a half-open range [a, b).
 type span struct{ a, b int32 }
