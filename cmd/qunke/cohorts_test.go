@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/store"
 )
@@ -28,7 +29,7 @@ func cohortsDB(t *testing.T) string {
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	m := newMember(t, db, "老顾客")
+	m := communitytest.Member(t, db, "老顾客")
 	if err := community.NewStore(db).Bind(ctx, m, community.PersonTaobao, community.KindSpecialID, "777"); err != nil {
 		t.Fatal(err)
 	}
@@ -86,22 +87,4 @@ func TestReportCohortsAndRFM(t *testing.T) {
 			t.Errorf("%v: no error", args)
 		}
 	}
-}
-
-// newMember registers a member (WeCom external id name) in a hand-run group
-// of its own, by the registry's AddMember, and returns its id.
-func newMember(t testing.TB, db *store.DB, name string) int64 {
-	t.Helper()
-	ctx := context.Background()
-	gs := community.NewStore(db)
-	g := &community.Group{Name: "成员-" + name, Channel: community.Manual}
-	err := gs.Save(ctx, g)
-	var id int64
-	if err == nil {
-		id, err = gs.AddMember(ctx, g.ID, community.SourceWeCom, name, "", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	}
-	if err != nil {
-		t.Fatalf("member %s: %v", name, err)
-	}
-	return id
 }

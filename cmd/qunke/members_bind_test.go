@@ -12,6 +12,7 @@ import (
 	jdfake "github.com/qunke/qunke/internal/affiliate/jd/fake"
 	pddfake "github.com/qunke/qunke/internal/affiliate/pdd/fake"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/store"
 )
@@ -33,7 +34,7 @@ func TestMembersBindLinkAndAttribute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	member, other := newMember(t, sdb, "m7"), newMember(t, sdb, "m8")
+	member, other := communitytest.Member(t, sdb, "m7"), communitytest.Member(t, sdb, "m8")
 	m7, m8 := strconv.FormatInt(member, 10), strconv.FormatInt(other, 10)
 	// An order paid before the member's ids were bound.
 	if _, err := orders.NewStore(sdb).Import(ctx, []orders.Order{{Platform: orders.PlatformTaobao, TradeID: "t1",

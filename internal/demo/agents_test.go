@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"github.com/qunke/qunke/internal/growth"
 	"github.com/qunke/qunke/internal/growth/ledger"
 	"github.com/qunke/qunke/internal/orders"
@@ -22,7 +22,7 @@ func TestDemoAgents(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		for i := range 8 {
-			registeredMember(t, db, "demo-agent-"+strconv.Itoa(i))
+			communitytest.Member(t, db, "demo-agent-"+strconv.Itoa(i))
 		}
 		now := time.Date(2026, 11, 20, 18, 0, 0, 0, shanghai.Zone)
 		tree, err := Agents(ctx, db, now)
@@ -75,22 +75,4 @@ func TestDemoAgents(t *testing.T) {
 			t.Errorf("second run: %+v %v", again, err)
 		}
 	})
-}
-
-// registeredMember registers a member (WeCom external id name) in a hand-run group
-// of its own, by the registry's AddMember, and returns its id.
-func registeredMember(t testing.TB, db *store.DB, name string) int64 {
-	t.Helper()
-	ctx := context.Background()
-	gs := community.NewStore(db)
-	g := &community.Group{Name: "成员-" + name, Channel: community.Manual}
-	err := gs.Save(ctx, g)
-	var id int64
-	if err == nil {
-		id, err = gs.AddMember(ctx, g.ID, community.SourceWeCom, name, "", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	}
-	if err != nil {
-		t.Fatalf("member %s: %v", name, err)
-	}
-	return id
 }

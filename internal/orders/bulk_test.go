@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -75,7 +76,7 @@ func importScenario(t *testing.T, db *store.DB, pgBatch int) map[string][]string
 	gs := community.NewStore(db)
 	var members []int64
 	for i := range 6 {
-		m := newMember(t, db, fmt.Sprint("m", i))
+		m := communitytest.Member(t, db, fmt.Sprint("m", i))
 		members = append(members, m)
 		if err := gs.Bind(ctx, m, "taobao", "special_id", fmt.Sprint(100+i)); err != nil {
 			t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -15,7 +16,7 @@ import (
 func TestCreditedAfter(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		m := newMember(t, db, "a")
+		m := communitytest.Member(t, db, "a")
 		if err := community.NewStore(db).Bind(ctx, m, "taobao", "special_id", "77"); err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
 )
@@ -18,7 +19,7 @@ func TestMemberAttribution(t *testing.T) {
 		ctx := context.Background()
 		gs := community.NewStore(db)
 		s := NewStore(db)
-		ma, mb, mc, md := newMember(t, db, "a"), newMember(t, db, "b"), newMember(t, db, "c"), newMember(t, db, "d")
+		ma, mb, mc, md := communitytest.Member(t, db, "a"), communitytest.Member(t, db, "b"), communitytest.Member(t, db, "c"), communitytest.Member(t, db, "d")
 		for _, b := range []struct {
 			member                int64
 			platform, kind, value string
@@ -125,22 +126,4 @@ func TestMemberAttribution(t *testing.T) {
 			t.Fatalf("no member's orders: %+v %+v %v", tot, list, err)
 		}
 	})
-}
-
-// newMember registers a member (WeCom external id name) in a hand-run group
-// of its own, by the registry's AddMember, and returns its id.
-func newMember(t testing.TB, db *store.DB, name string) int64 {
-	t.Helper()
-	ctx := context.Background()
-	gs := community.NewStore(db)
-	g := &community.Group{Name: "成员-" + name, Channel: community.Manual}
-	err := gs.Save(ctx, g)
-	var id int64
-	if err == nil {
-		id, err = gs.AddMember(ctx, g.ID, community.SourceWeCom, name, "", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	}
-	if err != nil {
-		t.Fatalf("member %s: %v", name, err)
-	}
-	return id
 }

@@ -16,7 +16,7 @@ import (
 
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/auth"
-	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"github.com/qunke/qunke/internal/demo"
 	"github.com/qunke/qunke/internal/growth"
 	"github.com/qunke/qunke/internal/shanghai"
@@ -45,9 +45,9 @@ func newAgentFixture(t *testing.T, db *store.DB) *agentFixture {
 	srv := httptest.NewTLSServer(s)
 	t.Cleanup(srv.Close)
 	for i := range 8 {
-		newMember(t, db, "agent-fixture-"+strconv.Itoa(i))
+		communitytest.Member(t, db, "agent-fixture-"+strconv.Itoa(i))
 	}
-	loner := newMember(t, db, "not-an-agent")
+	loner := communitytest.Member(t, db, "not-an-agent")
 	tree, err := demo.Agents(ctx, db, now)
 	if err != nil {
 		t.Fatal(err)
@@ -343,22 +343,4 @@ func demoAgent(t *testing.T, s *Server, depth int) int64 {
 	}
 	t.Fatalf("the demo has no agent at depth %d", depth)
 	return 0
-}
-
-// newMember registers a member (WeCom external id name) in a hand-run group
-// of its own, by the registry's AddMember, and returns its id.
-func newMember(t testing.TB, db *store.DB, name string) int64 {
-	t.Helper()
-	ctx := context.Background()
-	gs := community.NewStore(db)
-	g := &community.Group{Name: "成员-" + name, Channel: community.Manual}
-	err := gs.Save(ctx, g)
-	var id int64
-	if err == nil {
-		id, err = gs.AddMember(ctx, g.ID, community.SourceWeCom, name, "", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	}
-	if err != nil {
-		t.Fatalf("member %s: %v", name, err)
-	}
-	return id
 }

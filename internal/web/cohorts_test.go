@@ -11,6 +11,7 @@ import (
 
 	"github.com/qunke/qunke/internal/auth"
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/shanghai"
 	"github.com/qunke/qunke/internal/store/storetest"
@@ -33,7 +34,7 @@ func TestCohortPages(t *testing.T) {
 		t.Fatalf("/insight/cohorts before any rebuild: %d", resp.StatusCode)
 	}
 
-	m := newMember(t, db, "买家")
+	m := communitytest.Member(t, db, "买家")
 	if err := community.NewStore(db).Bind(ctx, m, community.PersonTaobao, community.KindSpecialID, "4242"); err != nil {
 		t.Fatal(err)
 	}

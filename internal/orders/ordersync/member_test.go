@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/qunke/qunke/internal/community"
+	"github.com/qunke/qunke/internal/community/communitytest"
 	"github.com/qunke/qunke/internal/orders"
 	"github.com/qunke/qunke/internal/store"
 	"github.com/qunke/qunke/internal/store/storetest"
@@ -25,7 +26,7 @@ func TestSyncKeepsPersonIDs(t *testing.T) {
 		f.Orders[1]["special_id"] = json.Number("1234567890123456789")
 		f.Orders[1]["relation_id"] = json.Number("2800000001")
 		f.Mu.Unlock()
-		memberA, memberB := newMember(t, db, "a"), newMember(t, db, "b")
+		memberA, memberB := communitytest.Member(t, db, "a"), communitytest.Member(t, db, "b")
 		gs := community.NewStore(db)
 		if err := gs.Bind(ctx, memberA, "taobao", "relation_id", "2800000001"); err != nil {
 			t.Fatal(err)
@@ -57,22 +58,4 @@ func TestSyncKeepsPersonIDs(t *testing.T) {
 			}
 		}
 	})
-}
-
-// newMember registers a member (WeCom external id name) in a hand-run group
-// of its own, by the registry's AddMember, and returns its id.
-func newMember(t testing.TB, db *store.DB, name string) int64 {
-	t.Helper()
-	ctx := context.Background()
-	gs := community.NewStore(db)
-	g := &community.Group{Name: "成员-" + name, Channel: community.Manual}
-	err := gs.Save(ctx, g)
-	var id int64
-	if err == nil {
-		id, err = gs.AddMember(ctx, g.ID, community.SourceWeCom, name, "", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	}
-	if err != nil {
-		t.Fatalf("member %s: %v", name, err)
-	}
-	return id
 }
