@@ -9,6 +9,7 @@ import (
 	"github.com/qunke/qunke/internal/apiv1"
 	"github.com/qunke/qunke/internal/community"
 	"github.com/qunke/qunke/internal/msg"
+	"github.com/qunke/qunke/internal/store"
 )
 
 func newMembersCmd(g *globals) *cobra.Command {
@@ -126,22 +127,19 @@ func newMembersAddCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			db, err := g.openDB(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			s := community.NewStore(db)
-			gr, err := findGroup(ctx, s, group)
-			if err != nil {
-				return err
-			}
-			id, err := s.AddMember(ctx, gr.ID, community.SourceSheet, args[0], name, time.Now())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), g.t("members.added", id, gr.Name))
-			return nil
+			return g.withDB(ctx, func(db *store.DB) error {
+				s := community.NewStore(db)
+				gr, err := findGroup(ctx, s, group)
+				if err != nil {
+					return err
+				}
+				id, err := s.AddMember(ctx, gr.ID, community.SourceSheet, args[0], name, time.Now())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), g.t("members.added", id, gr.Name))
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&group, "group", "", g.h("members.flag_add_group"))
